@@ -1,0 +1,172 @@
+// The broker's configuration: Kafka's server.properties keys with Kafka's defaults, read from
+// `brook-server [server.properties] [--override key=value ...]` (the shape of kafka-server-start.sh).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "broker/config/config_def.hpp"
+#include "broker/config/properties.hpp"
+#include "common/error.hpp"
+
+namespace brook::broker {
+
+// One entry of `listeners` / `advertised.listeners`: NAME://host:port.
+struct listener_endpoint {
+  std::string name;               // listener name, upper-cased as Kafka normalises it ("PLAINTEXT")
+  std::string security_protocol;  // from listener.security.protocol.map; Brook serves only PLAINTEXT
+  std::string host;               // empty: every interface (listeners) / this machine's name (advertised)
+  uint16_t port = 0;              // 0 in `listeners`: the operating system picks a free port
+  bool operator==(const listener_endpoint&) const = default;
+};
+
+// Parses a comma-separated listener list ("PLAINTEXT://:9092,INTERNAL://[::1]:9093").
+// `config_name` names the key in error messages; `security_protocol_map` is the parsed
+// listener.security.protocol.map ("NAME:PROTOCOL,..."). Errors are invalid_config.
+common::result<std::vector<listener_endpoint>> parse_listeners(std::string_view config_name, std::string_view text,
+                                                               std::string_view security_protocol_map);
+
+// What `brook-server` was asked on its command line.
+struct command_line {
+  std::optional<std::string> properties_path;  // the optional positional argument
+  property_list overrides;                     // each `--override key=value`, in order
+  bool help = false;                           // -h / --help
+  bool version = false;                        // --version
+};
+
+// Parses the arguments after the program name. Errors (invalid_config): `--override` without a
+// value or without '=', an unknown option, more than one properties file.
+common::result<command_line> parse_command_line(std::span<const std::string> args);
+
+// The usage text for -h/--help and for command line errors.
+std::string command_line_usage(std::string_view program);
+
+// Immutable after construction; the broker owns one and hands out const references. Invariant:
+// every key of definitions() has a setting whose value passed the key's validator and the
+// cross-key checks (listeners parse, log dirs non-empty, retention precedence, node.id agreement);
+// a setting's source is static_broker_config when a file or --override supplied it, otherwise
+// default_config (Brook has no dynamic broker configs yet).
+class server_config {
+ public:
+  // The table of every broker key Brook knows, sorted by name.
+  static const std::vector<config_definition>& definitions();
+  static const config_definition* find_definition(std::string_view name);
+
+  // Builds a config from properties (later duplicates win). Unknown keys are not errors: each one
+  // becomes a line in warnings() for the caller to log. Invalid values refuse the whole config with
+  // kafka_error::invalid_config and a message naming the key and the value.
+  static common::result<server_config> from_properties(const property_list& properties);
+  // Reads the properties file named on the command line (if any), then applies the overrides.
+  static common::result<server_config> load(const command_line& command);
+  // Every key at its default.
+  static server_config defaults();
+
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+  // --- generic access by Kafka name ---
+  // The parsed value (null for null defaults and for names that are not broker configs).
+  const config_value& value(std::string_view name) const;
+  config_source source(std::string_view name) const;
+  // The text exactly as the file or --override gave it; nullopt when the default applies.
+  std::optional<std::string> original(std::string_view name) const;
+  bool get_bool(std::string_view name) const;                   // false when null
+  int64_t get_int(std::string_view name) const;                 // INT, SHORT, LONG; 0 when null
+  double get_double(std::string_view name) const;               // 0 when null
+  std::string get_string(std::string_view name) const;          // "" when null
+  std::vector<std::string> get_list(std::string_view name) const;  // {} when null
+
+  // --- typed values, with Kafka's precedence and fallbacks applied ---
+  int32_t node_id() const { return node_id_; }  // node.id, else broker.id; Brook's default is 1
+  const std::vector<listener_endpoint>& listeners() const { return listeners_; }
+  // Listeners that serve clients: listeners() minus those named in controller.listener.names.
+  std::vector<listener_endpoint> client_listeners() const;
+  // advertised.listeners, or listeners() when it is not set. An empty host is left empty: the server
+  // fills in the address it is reachable at.
+  const std::vector<listener_endpoint>& advertised_listeners() const { return advertised_listeners_; }
+  std::vector<std::string> log_dirs() const;  // log.dirs, else log.dir
+  int32_t num_partitions() const { return static_cast<int32_t>(get_int("num.partitions")); }
+  bool auto_create_topics_enable() const { return get_bool("auto.create.topics.enable"); }
+  int16_t default_replication_factor() const { return static_cast<int16_t>(get_int("default.replication.factor")); }
+  bool delete_topic_enable() const { return get_bool("delete.topic.enable"); }
+  int32_t message_max_bytes() const { return static_cast<int32_t>(get_int("message.max.bytes")); }
+  int32_t socket_request_max_bytes() const { return static_cast<int32_t>(get_int("socket.request.max.bytes")); }
+  int32_t socket_send_buffer_bytes() const { return static_cast<int32_t>(get_int("socket.send.buffer.bytes")); }
+  int32_t socket_receive_buffer_bytes() const { return static_cast<int32_t>(get_int("socket.receive.buffer.bytes")); }
+  int64_t connections_max_idle_ms() const { return get_int("connections.max.idle.ms"); }
+  int32_t request_timeout_ms() const { return static_cast<int32_t>(get_int("request.timeout.ms")); }
+  int32_t num_network_threads() const { return static_cast<int32_t>(get_int("num.network.threads")); }
+  int32_t num_io_threads() const { return static_cast<int32_t>(get_int("num.io.threads")); }
+  int32_t queued_max_requests() const { return static_cast<int32_t>(get_int("queued.max.requests")); }
+  int32_t fetch_max_bytes() const { return static_cast<int32_t>(get_int("fetch.max.bytes")); }
+
+  int32_t log_segment_bytes() const { return static_cast<int32_t>(get_int("log.segment.bytes")); }
+  int64_t log_roll_ms() const;         // log.roll.ms, else log.roll.hours
+  int64_t log_roll_jitter_ms() const;  // log.roll.jitter.ms, else log.roll.jitter.hours
+  int64_t log_retention_ms() const;    // log.retention.ms > minutes > hours; -1 (any negative) = unlimited
+  int64_t log_retention_bytes() const { return get_int("log.retention.bytes"); }
+  int64_t log_retention_check_interval_ms() const { return get_int("log.retention.check.interval.ms"); }
+  int32_t log_index_interval_bytes() const { return static_cast<int32_t>(get_int("log.index.interval.bytes")); }
+  int32_t log_index_size_max_bytes() const { return static_cast<int32_t>(get_int("log.index.size.max.bytes")); }
+  int64_t log_flush_interval_messages() const { return get_int("log.flush.interval.messages"); }
+  int64_t log_flush_interval_ms() const;  // log.flush.interval.ms, else log.flush.scheduler.interval.ms
+  int64_t log_flush_scheduler_interval_ms() const { return get_int("log.flush.scheduler.interval.ms"); }
+  std::vector<std::string> log_cleanup_policy() const { return get_list("log.cleanup.policy"); }
+  bool log_cleaner_enable() const { return get_bool("log.cleaner.enable"); }
+  int64_t log_segment_delete_delay_ms() const { return get_int("log.segment.delete.delay.ms"); }
+  std::string log_message_timestamp_type() const { return get_string("log.message.timestamp.type"); }
+  int64_t log_message_timestamp_before_max_ms() const { return get_int("log.message.timestamp.before.max.ms"); }
+  int64_t log_message_timestamp_after_max_ms() const { return get_int("log.message.timestamp.after.max.ms"); }
+  std::string compression_type() const { return get_string("compression.type"); }
+  int32_t min_insync_replicas() const { return static_cast<int32_t>(get_int("min.insync.replicas")); }
+  bool unclean_leader_election_enable() const { return get_bool("unclean.leader.election.enable"); }
+
+  int32_t group_initial_rebalance_delay_ms() const { return static_cast<int32_t>(get_int("group.initial.rebalance.delay.ms")); }
+  int32_t group_min_session_timeout_ms() const { return static_cast<int32_t>(get_int("group.min.session.timeout.ms")); }
+  int32_t group_max_session_timeout_ms() const { return static_cast<int32_t>(get_int("group.max.session.timeout.ms")); }
+  int32_t group_max_size() const { return static_cast<int32_t>(get_int("group.max.size")); }
+  int32_t offsets_retention_minutes() const { return static_cast<int32_t>(get_int("offsets.retention.minutes")); }
+  int64_t offsets_retention_check_interval_ms() const { return get_int("offsets.retention.check.interval.ms"); }
+  int32_t offsets_topic_num_partitions() const { return static_cast<int32_t>(get_int("offsets.topic.num.partitions")); }
+  int32_t offsets_topic_segment_bytes() const { return static_cast<int32_t>(get_int("offsets.topic.segment.bytes")); }
+  int32_t offset_metadata_max_bytes() const { return static_cast<int32_t>(get_int("offset.metadata.max.bytes")); }
+  int32_t offsets_commit_timeout_ms() const { return static_cast<int32_t>(get_int("offsets.commit.timeout.ms")); }
+  int32_t transaction_max_timeout_ms() const { return static_cast<int32_t>(get_int("transaction.max.timeout.ms")); }
+  int32_t transactional_id_expiration_ms() const { return static_cast<int32_t>(get_int("transactional.id.expiration.ms")); }
+  int32_t producer_id_expiration_ms() const { return static_cast<int32_t>(get_int("producer.id.expiration.ms")); }
+
+  // --- DescribeConfigs ---
+  // Every broker config, sorted by name, as Kafka reports a broker resource: read_only (Brook has no
+  // dynamic broker configs), sensitive values null, synonyms included.
+  std::vector<config_entry> describe() const;
+  // Kafka's synonym chain of a broker config: the statically set names of its synonym group, then
+  // those with non-null defaults, with entries before `name` itself dropped (so log.retention.ms
+  // left unset reports no synonyms even though log.retention.hours has a default; Kafka does this).
+  std::vector<config_synonym> synonyms_of(std::string_view name) const;
+  // The names that feed one broker setting, highest precedence first (log.retention.ms ->
+  // {log.retention.ms, log.retention.minutes, log.retention.hours}); {name} for most.
+  static std::vector<std::string> synonym_group(std::string_view name);
+
+ private:
+  struct setting {
+    config_value value;
+    config_source source = config_source::default_config;
+    std::optional<std::string> original;
+  };
+  server_config() = default;
+  const setting* find(std::string_view name) const;
+  common::result<void> check_and_derive();
+
+  std::map<std::string, setting, std::less<>> settings_;
+  std::vector<std::string> warnings_;
+  int32_t node_id_ = 1;
+  std::vector<listener_endpoint> listeners_;
+  std::vector<listener_endpoint> advertised_listeners_;
+};
+
+}  // namespace brook::broker

@@ -1,0 +1,119 @@
+// Kafka's primitive wire types (protocol.html, "Protocol Primitive Types"): big-endian integers,
+// unsigned/zig-zag varints, classic (int16/int32 length) and compact (KIP-482, uvarint length+1)
+// strings, bytes and arrays, UUIDs and tagged-field sections. The schema-generated codecs are
+// written in terms of these; nothing else should need to touch bytes of a message body.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/uuid.hpp"
+
+namespace brook::common::protocol {
+
+// Thrown for a body that does not decode; the server closes that connection.
+class decode_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using bytes = std::vector<uint8_t>;
+
+// Reads primitives from a borrowed span; never reads past its end (throws decode_error instead),
+// and never allocates more than the remaining input could describe.
+class reader {
+ public:
+  explicit reader(std::span<const uint8_t> data) : data_(data) {}
+
+  size_t remaining() const { return data_.size() - pos_; }
+  size_t position() const { return pos_; }
+  std::span<const uint8_t> rest() const { return data_.subspan(pos_); }
+
+  int8_t int8() { return static_cast<int8_t>(take(1)[0]); }
+  bool boolean() { return int8() != 0; }
+  int16_t int16() { return static_cast<int16_t>(be<uint16_t>()); }
+  uint16_t uint16() { return be<uint16_t>(); }
+  int32_t int32() { return static_cast<int32_t>(be<uint32_t>()); }
+  uint32_t uint32() { return be<uint32_t>(); }
+  int64_t int64() { return static_cast<int64_t>(be<uint64_t>()); }
+  double float64();
+  uint32_t uvarint();
+  int32_t varint();
+  uint64_t uvarlong();
+  int64_t varlong();
+  common::uuid uuid();
+
+  std::string string(bool flexible);
+  std::optional<std::string> nullable_string(bool flexible);
+  bytes byte_array(bool flexible);
+  std::optional<bytes> nullable_byte_array(bool flexible);
+  // The element count of an array; -1 for a null array. Rejects counts that the remaining input
+  // cannot hold (every element takes at least one byte), so hostile counts never allocate.
+  int32_t array_length(bool flexible);
+
+  std::span<const uint8_t> take(size_t n);
+  void skip(size_t n) { take(n); }
+
+ private:
+  template <class T>
+  T be() {
+    auto s = take(sizeof(T));
+    T v = 0;
+    for (uint8_t b : s) v = static_cast<T>((v << 8) | b);
+    return v;
+  }
+  int64_t length(bool flexible, bool nullable, bool wide);
+
+  std::span<const uint8_t> data_;
+  size_t pos_ = 0;
+};
+
+// Appends primitives to a growing buffer.
+class writer {
+ public:
+  writer() = default;
+  explicit writer(bytes&& reuse) : buf_(std::move(reuse)) { buf_.clear(); }
+
+  void int8(int8_t v) { buf_.push_back(static_cast<uint8_t>(v)); }
+  void boolean(bool v) { int8(v ? 1 : 0); }
+  void int16(int16_t v) { be(static_cast<uint16_t>(v)); }
+  void uint16(uint16_t v) { be(v); }
+  void int32(int32_t v) { be(static_cast<uint32_t>(v)); }
+  void uint32(uint32_t v) { be(v); }
+  void int64(int64_t v) { be(static_cast<uint64_t>(v)); }
+  void float64(double v);
+  void uvarint(uint32_t v);
+  void varint(int32_t v);
+  void uvarlong(uint64_t v);
+  void varlong(int64_t v);
+  void uuid(const common::uuid& v) { raw(v.bytes); }
+
+  void string(std::string_view s, bool flexible);
+  void nullable_string(const std::optional<std::string>& s, bool flexible);
+  void byte_array(std::span<const uint8_t> b, bool flexible);
+  void nullable_byte_array(const std::optional<bytes>& b, bool flexible);
+  void array_length(int32_t n, bool flexible);  // -1 writes a null array
+
+  void raw(std::span<const uint8_t> b) { buf_.insert(buf_.end(), b.begin(), b.end()); }
+  size_t size() const { return buf_.size(); }
+  // Overwrites a big-endian int32 written earlier (frame sizes).
+  void patch_int32(size_t at, int32_t v);
+
+  const bytes& data() const { return buf_; }
+  bytes take() { return std::move(buf_); }
+
+ private:
+  template <class T>
+  void be(T v) {
+    for (int i = sizeof(T) - 1; i >= 0; --i) buf_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  bytes buf_;
+};
+
+}  // namespace brook::common::protocol

@@ -1,0 +1,461 @@
+#include "common/record_batch.hpp"
+
+#include <lz4frame.h>
+#include <snappy.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cstring>
+#include <limits>
+
+#include "common/crc32c.hpp"
+
+namespace brook::common {
+
+namespace layout = batch_layout;
+
+namespace {
+
+template <class T>
+T load_be(const uint8_t* p) {
+  using U = std::make_unsigned_t<T>;
+  U v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) v = static_cast<U>((v << 8) | p[i]);
+  return static_cast<T>(v);
+}
+
+template <class T>
+void store_be(uint8_t* p, T value) {
+  using U = std::make_unsigned_t<T>;
+  U v = static_cast<U>(value);
+  for (size_t i = sizeof(T); i-- > 0;) {
+    p[i] = static_cast<uint8_t>(v & 0xFF);
+    v = static_cast<U>(v >> 8);
+  }
+}
+
+template <class T>
+void append_be(std::vector<uint8_t>& out, T value) {
+  size_t at = out.size();
+  out.resize(at + sizeof(T));
+  store_be(out.data() + at, value);
+}
+
+// Decodes a zig-zag varint of at most max_bytes bytes; false on truncation or overlong encoding.
+bool read_zigzag(bytes_view data, size_t& pos, int max_bytes, int64_t& out) {
+  uint64_t raw = 0;
+  for (int i = 0; i < max_bytes; ++i) {
+    if (pos >= data.size()) return false;
+    uint8_t b = data[pos++];
+    raw |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
+    if (!(b & 0x80)) {
+      out = static_cast<int64_t>(raw >> 1) ^ -static_cast<int64_t>(raw & 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool read_varint(bytes_view data, size_t& pos, int32_t& out) {
+  int64_t v = 0;
+  if (!read_zigzag(data, pos, 5, v) || v < std::numeric_limits<int32_t>::min() ||
+      v > std::numeric_limits<int32_t>::max())
+    return false;
+  out = static_cast<int32_t>(v);
+  return true;
+}
+
+bool read_varlong(bytes_view data, size_t& pos, int64_t& out) { return read_zigzag(data, pos, 10, out); }
+
+// A length-prefixed byte field; length -1 is null.
+bool read_bytes(bytes_view data, size_t& pos, std::optional<bytes_view>& out) {
+  int32_t len = 0;
+  if (!read_varint(data, pos, len) || len < -1) return false;
+  if (len == -1) {
+    out.reset();
+    return true;
+  }
+  if (static_cast<size_t>(len) > data.size() - pos) return false;
+  out = data.subspan(pos, static_cast<size_t>(len));
+  pos += static_cast<size_t>(len);
+  return true;
+}
+
+void append_zigzag(std::vector<uint8_t>& out, uint64_t zz) {
+  while (zz >= 0x80) {
+    out.push_back(static_cast<uint8_t>(zz | 0x80));
+    zz >>= 7;
+  }
+  out.push_back(static_cast<uint8_t>(zz));
+}
+
+void append_field(std::vector<uint8_t>& out, const std::optional<std::string>& s) {
+  if (!s) {
+    append_varint(out, -1);
+    return;
+  }
+  append_varint(out, static_cast<int32_t>(s->size()));
+  out.insert(out.end(), s->begin(), s->end());
+}
+
+error corrupt(std::string what) { return error{kafka_error::corrupt_message, std::move(what)}; }
+
+result<std::vector<uint8_t>> inflate_gzip(bytes_view in) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) return corrupt("gzip: inflateInit failed");  // 15+32: gzip or zlib
+  std::vector<uint8_t> out(std::max<size_t>(in.size() * 4, 1024));
+  zs.next_in = const_cast<Bytef*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  size_t produced = 0;
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    if (produced == out.size()) out.resize(out.size() * 2);
+    zs.next_out = out.data() + produced;
+    zs.avail_out = static_cast<uInt>(out.size() - produced);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    produced = out.size() - zs.avail_out;
+    if (rc == Z_STREAM_END) break;
+    if (rc != Z_OK && !(rc == Z_BUF_ERROR && zs.avail_out == 0)) {
+      inflateEnd(&zs);
+      return corrupt("gzip: bad compressed data");
+    }
+    if (zs.avail_in == 0 && zs.avail_out != 0) {
+      inflateEnd(&zs);
+      return corrupt("gzip: truncated stream");
+    }
+  }
+  inflateEnd(&zs);
+  out.resize(produced);
+  return out;
+}
+
+bool snappy_block(bytes_view in, std::vector<uint8_t>& out) {
+  size_t len = 0;
+  auto src = reinterpret_cast<const char*>(in.data());
+  if (!snappy::GetUncompressedLength(src, in.size(), &len)) return false;
+  size_t at = out.size();
+  out.resize(at + len);
+  return snappy::RawUncompress(src, in.size(), reinterpret_cast<char*>(out.data() + at));
+}
+
+result<std::vector<uint8_t>> inflate_snappy(bytes_view in) {
+  // Java clients (snappy-java's SnappyOutputStream) write a 16-byte header (magic, version, compatible
+  // version) and then chunks, each an int32 big-endian length followed by a raw snappy block.
+  static constexpr uint8_t xerial_magic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
+  std::vector<uint8_t> out;
+  if (in.size() >= 16 && std::memcmp(in.data(), xerial_magic, sizeof xerial_magic) == 0) {
+    size_t pos = 16;
+    while (pos < in.size()) {
+      if (in.size() - pos < 4) return corrupt("snappy: truncated chunk length");
+      uint32_t len = load_be<uint32_t>(in.data() + pos);
+      pos += 4;
+      if (len > in.size() - pos) return corrupt("snappy: truncated chunk");
+      if (!snappy_block(in.subspan(pos, len), out)) return corrupt("snappy: bad chunk");
+      pos += len;
+    }
+    return out;
+  }
+  if (!snappy_block(in, out)) return corrupt("snappy: bad compressed data");
+  return out;
+}
+
+result<std::vector<uint8_t>> inflate_lz4(bytes_view in) {
+  LZ4F_dctx* ctx = nullptr;
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) return corrupt("lz4: no context");
+  std::vector<uint8_t> out(std::max<size_t>(in.size() * 4, 1024));
+  size_t produced = 0, consumed = 0;
+  size_t hint = 1;
+  while (consumed < in.size()) {
+    if (produced == out.size()) out.resize(out.size() * 2);
+    size_t dst = out.size() - produced, src = in.size() - consumed;
+    hint = LZ4F_decompress(ctx, out.data() + produced, &dst, in.data() + consumed, &src, nullptr);
+    if (LZ4F_isError(hint)) {
+      LZ4F_freeDecompressionContext(ctx);
+      return corrupt(std::string("lz4: ") + LZ4F_getErrorName(hint));
+    }
+    produced += dst;
+    consumed += src;
+    if (hint == 0) break;  // frame complete
+    if (dst == 0 && src == 0) out.resize(out.size() * 2);
+  }
+  // Flush anything still buffered inside the context.
+  while (hint != 0) {
+    if (produced == out.size()) out.resize(out.size() * 2);
+    size_t dst = out.size() - produced, src = 0;
+    hint = LZ4F_decompress(ctx, out.data() + produced, &dst, nullptr, &src, nullptr);
+    if (LZ4F_isError(hint) || dst == 0) break;
+    produced += dst;
+  }
+  LZ4F_freeDecompressionContext(ctx);
+  if (hint != 0) return corrupt("lz4: truncated frame");
+  out.resize(produced);
+  return out;
+}
+
+result<std::vector<uint8_t>> inflate_zstd(bytes_view in) {
+  ZSTD_DCtx* ctx = ZSTD_createDCtx();
+  if (!ctx) return corrupt("zstd: no context");
+  std::vector<uint8_t> out(std::max<size_t>(in.size() * 4, 1024));
+  ZSTD_inBuffer src{in.data(), in.size(), 0};
+  size_t produced = 0;
+  size_t rc = 1;
+  while (true) {
+    if (produced == out.size()) out.resize(out.size() * 2);
+    ZSTD_outBuffer dst{out.data() + produced, out.size() - produced, 0};
+    rc = ZSTD_decompressStream(ctx, &dst, &src);
+    produced += dst.pos;
+    if (ZSTD_isError(rc)) {
+      ZSTD_freeDCtx(ctx);
+      return corrupt(std::string("zstd: ") + ZSTD_getErrorName(rc));
+    }
+    if (rc == 0 && src.pos == src.size) break;         // last frame complete
+    if (src.pos == src.size && dst.pos < dst.size) break;  // input exhausted mid-frame
+  }
+  ZSTD_freeDCtx(ctx);
+  if (rc != 0) return corrupt("zstd: truncated frame");
+  out.resize(produced);
+  return out;
+}
+
+}  // namespace
+
+std::string_view codec_name(compression_codec c) {
+  switch (c) {
+    case compression_codec::none: return "none";
+    case compression_codec::gzip: return "gzip";
+    case compression_codec::snappy: return "snappy";
+    case compression_codec::lz4: return "lz4";
+    case compression_codec::zstd: return "zstd";
+  }
+  return "unknown";
+}
+
+void append_varint(std::vector<uint8_t>& out, int32_t v) {
+  append_zigzag(out, (static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31));
+}
+
+void append_varlong(std::vector<uint8_t>& out, int64_t v) {
+  append_zigzag(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+
+result<std::vector<uint8_t>> decompress(compression_codec codec, bytes_view compressed) {
+  switch (codec) {
+    case compression_codec::none: return std::vector<uint8_t>(compressed.begin(), compressed.end());
+    case compression_codec::gzip: return inflate_gzip(compressed);
+    case compression_codec::snappy: return inflate_snappy(compressed);
+    case compression_codec::lz4: return inflate_lz4(compressed);
+    case compression_codec::zstd: return inflate_zstd(compressed);
+  }
+  return error{kafka_error::unsupported_compression_type, "unknown compression codec"};
+}
+
+// ---- record_batch_view ----
+
+std::optional<size_t> record_batch_view::peek_size(bytes_view bytes) {
+  if (bytes.size() < layout::log_overhead) return std::nullopt;
+  int32_t len = load_be<int32_t>(bytes.data() + layout::batch_length);
+  if (len < static_cast<int32_t>(layout::header_size - layout::log_overhead)) return std::nullopt;
+  return layout::log_overhead + static_cast<size_t>(len);
+}
+
+result<record_batch_view> record_batch_view::parse(bytes_view bytes) {
+  if (bytes.size() < layout::header_size) return corrupt("record batch shorter than its header");
+  auto size = peek_size(bytes);
+  if (!size) return corrupt("record batch length below the header size");
+  int8_t magic = static_cast<int8_t>(bytes[layout::magic]);
+  if (magic != layout::current_magic)
+    return corrupt("unsupported record batch magic " + std::to_string(magic) + " (only v2 is accepted)");
+  if (*size > bytes.size()) return corrupt("record batch truncated");
+  return record_batch_view(bytes.first(*size));
+}
+
+int64_t record_batch_view::base_offset() const { return load_be<int64_t>(bytes_.data() + layout::base_offset); }
+int32_t record_batch_view::batch_length() const { return load_be<int32_t>(bytes_.data() + layout::batch_length); }
+int32_t record_batch_view::partition_leader_epoch() const {
+  return load_be<int32_t>(bytes_.data() + layout::partition_leader_epoch);
+}
+int8_t record_batch_view::magic() const { return static_cast<int8_t>(bytes_[layout::magic]); }
+uint32_t record_batch_view::crc() const { return load_be<uint32_t>(bytes_.data() + layout::crc); }
+int16_t record_batch_view::attributes() const { return load_be<int16_t>(bytes_.data() + layout::attributes); }
+compression_codec record_batch_view::compression() const {
+  return static_cast<compression_codec>(static_cast<uint16_t>(attributes()) & layout::compression_mask);
+}
+timestamp_type record_batch_view::ts_type() const {
+  return (static_cast<uint16_t>(attributes()) & layout::timestamp_type_bit) ? timestamp_type::log_append_time
+                                                                            : timestamp_type::create_time;
+}
+bool record_batch_view::is_transactional() const {
+  return static_cast<uint16_t>(attributes()) & layout::transactional_bit;
+}
+bool record_batch_view::is_control() const { return static_cast<uint16_t>(attributes()) & layout::control_bit; }
+bool record_batch_view::has_delete_horizon() const {
+  return static_cast<uint16_t>(attributes()) & layout::delete_horizon_bit;
+}
+int32_t record_batch_view::last_offset_delta() const {
+  return load_be<int32_t>(bytes_.data() + layout::last_offset_delta);
+}
+int64_t record_batch_view::base_timestamp() const {
+  return load_be<int64_t>(bytes_.data() + layout::base_timestamp);
+}
+int64_t record_batch_view::max_timestamp() const { return load_be<int64_t>(bytes_.data() + layout::max_timestamp); }
+int64_t record_batch_view::producer_id() const { return load_be<int64_t>(bytes_.data() + layout::producer_id); }
+int16_t record_batch_view::producer_epoch() const {
+  return load_be<int16_t>(bytes_.data() + layout::producer_epoch);
+}
+int32_t record_batch_view::base_sequence() const { return load_be<int32_t>(bytes_.data() + layout::base_sequence); }
+int32_t record_batch_view::record_count() const { return load_be<int32_t>(bytes_.data() + layout::record_count); }
+
+uint32_t record_batch_view::compute_crc() const { return crc32c(bytes_.subspan(layout::attributes)); }
+
+result<void> record_batch_view::validate() const {
+  if (bytes_.size() < layout::header_size) return corrupt("record batch shorter than its header");
+  if (peek_size(bytes_) != bytes_.size()) return corrupt("record batch length does not match its bytes");
+  if (magic() != layout::current_magic) return corrupt("unsupported record batch magic");
+  uint32_t actual = compute_crc();
+  if (actual != crc())
+    return corrupt("record batch CRC mismatch (stored " + std::to_string(crc()) + ", computed " +
+                   std::to_string(actual) + ")");
+  return {};
+}
+
+result<record_iterator> record_batch_view::records() const {
+  record_iterator it;
+  auto codec_bits = static_cast<uint16_t>(attributes()) & layout::compression_mask;
+  if (codec_bits > static_cast<uint16_t>(compression_codec::zstd))
+    return error{kafka_error::unsupported_compression_type, "unknown compression codec " + std::to_string(codec_bits)};
+  auto section = bytes_.subspan(layout::records);
+  if (compression() == compression_codec::none) {
+    it.data_ = section;
+  } else {
+    auto plain = decompress(compression(), section);
+    if (!plain) return plain.err();
+    it.decompressed_ = std::move(plain).value();
+    it.data_ = it.decompressed_;
+  }
+  it.remaining_ = std::max(record_count(), 0);
+  it.base_offset_ = base_offset();
+  it.base_timestamp_ = base_timestamp();
+  if (ts_type() == timestamp_type::log_append_time) it.log_append_time_ = max_timestamp();
+  return it;
+}
+
+// ---- record_iterator ----
+
+result<std::optional<record_view>> record_iterator::next() {
+  if (remaining_ == 0) {
+    if (pos_ != data_.size()) return corrupt("record batch has bytes after its last record");
+    return std::optional<record_view>{};
+  }
+  int32_t length = 0;
+  if (!read_varint(data_, pos_, length) || length < 0 || static_cast<size_t>(length) > data_.size() - pos_)
+    return corrupt("record length out of range");
+  auto body = data_.subspan(pos_, static_cast<size_t>(length));
+  size_t p = 0;
+  record_view r;
+  if (body.empty()) return corrupt("empty record");
+  r.attributes = static_cast<int8_t>(body[p++]);
+  int32_t header_count = 0;
+  if (!read_varlong(body, p, r.timestamp_delta) || !read_varint(body, p, r.offset_delta) ||
+      !read_bytes(body, p, r.key) || !read_bytes(body, p, r.value) || !read_varint(body, p, header_count) ||
+      header_count < 0)
+    return corrupt("malformed record");
+  for (int32_t i = 0; i < header_count; ++i) {
+    std::optional<bytes_view> key, value;
+    if (!read_bytes(body, p, key) || !key || !read_bytes(body, p, value)) return corrupt("malformed record header");
+    r.headers.push_back({std::string_view(reinterpret_cast<const char*>(key->data()), key->size()), value});
+  }
+  if (p != body.size()) return corrupt("record length does not match its fields");
+  pos_ += static_cast<size_t>(length);
+  --remaining_;
+  r.offset = base_offset_ + r.offset_delta;
+  r.timestamp = log_append_time_ ? *log_append_time_ : base_timestamp_ + r.timestamp_delta;
+  return std::optional<record_view>(std::move(r));
+}
+
+// ---- rewrites ----
+
+void set_base_offset(std::span<uint8_t> batch, int64_t base_offset) {
+  store_be(batch.data() + layout::base_offset, base_offset);
+}
+
+void set_partition_leader_epoch(std::span<uint8_t> batch, int32_t epoch) {
+  store_be(batch.data() + layout::partition_leader_epoch, epoch);
+}
+
+void set_log_append_time(std::span<uint8_t> batch, int64_t append_time) {
+  auto attrs = static_cast<uint16_t>(load_be<int16_t>(batch.data() + layout::attributes));
+  store_be(batch.data() + layout::attributes, static_cast<int16_t>(attrs | layout::timestamp_type_bit));
+  store_be(batch.data() + layout::max_timestamp, append_time);
+  store_be(batch.data() + layout::crc, crc32c(bytes_view(batch).subspan(layout::attributes)));
+}
+
+// ---- builder ----
+
+record_batch_builder& record_batch_builder::add(record r) {
+  records_.push_back(std::move(r));
+  return *this;
+}
+
+record_batch_builder& record_batch_builder::add(std::optional<std::string> key, std::optional<std::string> value,
+                                                int64_t timestamp, std::vector<header> headers) {
+  return add(record{std::move(key), std::move(value), timestamp, std::move(headers)});
+}
+
+std::vector<uint8_t> record_batch_builder::encode_records() const {
+  std::vector<uint8_t> out;
+  int64_t base_ts = records_.empty() ? 0 : records_.front().timestamp;
+  std::vector<uint8_t> body;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    const auto& r = records_[i];
+    body.clear();
+    body.push_back(0);  // attributes
+    append_varlong(body, r.timestamp - base_ts);
+    append_varint(body, static_cast<int32_t>(i));
+    append_field(body, r.key);
+    append_field(body, r.value);
+    append_varint(body, static_cast<int32_t>(r.headers.size()));
+    for (const auto& h : r.headers) {
+      append_field(body, std::optional<std::string>(h.key));
+      append_field(body, h.value);
+    }
+    append_varint(out, static_cast<int32_t>(body.size()));
+    out.insert(out.end(), body.begin(), body.end());
+  }
+  return out;
+}
+
+std::vector<uint8_t> record_batch_builder::build() const {
+  auto section = encode_records();
+  return build_with_records(compression_codec::none, section);
+}
+
+std::vector<uint8_t> record_batch_builder::build_with_records(compression_codec codec, bytes_view section) const {
+  int64_t base_ts = records_.empty() ? -1 : records_.front().timestamp;
+  int64_t max_ts = -1;
+  for (const auto& r : records_) max_ts = std::max(max_ts, r.timestamp);
+  uint16_t attrs = static_cast<uint16_t>(codec) & layout::compression_mask;
+  if (opts_.ts_type == timestamp_type::log_append_time) attrs |= layout::timestamp_type_bit;
+  if (opts_.transactional) attrs |= layout::transactional_bit;
+  if (opts_.control) attrs |= layout::control_bit;
+
+  std::vector<uint8_t> out;
+  out.reserve(layout::header_size + section.size());
+  append_be<int64_t>(out, opts_.base_offset);
+  append_be<int32_t>(out, static_cast<int32_t>(layout::header_size - layout::log_overhead + section.size()));
+  append_be<int32_t>(out, opts_.partition_leader_epoch);
+  out.push_back(static_cast<uint8_t>(layout::current_magic));
+  append_be<uint32_t>(out, 0);  // crc, filled below
+  append_be<int16_t>(out, static_cast<int16_t>(attrs));
+  append_be<int32_t>(out, static_cast<int32_t>(records_.empty() ? 0 : records_.size() - 1));
+  append_be<int64_t>(out, base_ts);
+  append_be<int64_t>(out, max_ts);
+  append_be<int64_t>(out, opts_.producer_id);
+  append_be<int16_t>(out, opts_.producer_epoch);
+  append_be<int32_t>(out, opts_.base_sequence);
+  append_be<int32_t>(out, static_cast<int32_t>(records_.size()));
+  out.insert(out.end(), section.begin(), section.end());
+  store_be(out.data() + layout::crc, crc32c(bytes_view(out).subspan(layout::attributes)));
+  return out;
+}
+
+}  // namespace brook::common

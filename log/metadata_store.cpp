@@ -1,0 +1,804 @@
+#include "log/metadata_store.hpp"
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/snapshot.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+#include <shared_mutex>
+#include <system_error>
+
+namespace brook::log {
+
+// ---- On-disk constants (see the class comment in metadata_store.hpp for the layout) ----------
+
+namespace {
+
+// The store's layout version, recorded once under format_version_key; a directory written by a
+// newer layout is refused rather than misread.
+constexpr uint8_t store_format_version = 1;
+// The leading byte of every value the store encodes itself.
+constexpr uint8_t value_format_v1 = 1;
+
+enum cf_index : size_t {
+  cf_default,
+  cf_topics,
+  cf_topic_configs,
+  cf_group_offsets,
+  cf_group_metadata,
+  cf_producer_state,
+  cf_partition_state,
+  cf_count,
+};
+constexpr std::array<const char*, cf_count> cf_names = {
+    "default",        "topics",         "topic_configs",   "group_offsets",
+    "group_metadata", "producer_state", "partition_state",
+};
+
+// Keys in the default column family.
+constexpr std::string_view cluster_id_key = "cluster_id";
+constexpr std::string_view format_version_key = "format_version";
+
+// Key components: escaped names end with this separator; the next byte value bounds a prefix scan.
+constexpr char key_separator = '\x00';
+constexpr char key_separator_successor = '\x01';
+constexpr char key_escape = '\x01';
+
+using common::error;
+using common::kafka_error;
+using common::result;
+
+// ---- Errors -----------------------------------------------------------------------------------
+
+error storage_error(const rocksdb::Status& s, std::string_view what) {
+  return error{kafka_error::kafka_storage_error, fmt::format("metadata store: {}: {}", what, s.ToString())};
+}
+
+error corrupt_value(std::string_view what) {
+  return error{kafka_error::kafka_storage_error, fmt::format("metadata store: corrupt {}", what)};
+}
+
+// ---- Keys ---------------------------------------------------------------------------------------
+
+// Escapes 0x00 and the escape byte so an escaped name never contains the separator.
+void append_escaped(std::string& out, std::string_view s) {
+  for (char c : s) {
+    if (c == key_separator) {
+      out.push_back(key_escape);
+      out.push_back('\x01');
+    } else if (c == key_escape) {
+      out.push_back(key_escape);
+      out.push_back('\x02');
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+std::optional<std::string> unescape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != key_escape) {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (++i == s.size()) return std::nullopt;
+    if (s[i] == '\x01') {
+      out.push_back(key_separator);
+    } else if (s[i] == '\x02') {
+      out.push_back(key_escape);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+void append_be32(std::string& out, int32_t v) {
+  auto u = static_cast<uint32_t>(v);
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((u >> shift) & 0xff));
+}
+
+int32_t read_be32(std::string_view s) {
+  uint32_t u = 0;
+  for (int i = 0; i < 4; ++i) u = (u << 8) | static_cast<uint8_t>(s[i]);
+  return static_cast<int32_t>(u);
+}
+
+// "esc(name) 0x00": the prefix of every key belonging to name.
+std::string name_prefix(std::string_view name) {
+  std::string key;
+  append_escaped(key, name);
+  key.push_back(key_separator);
+  return key;
+}
+
+// The first key after every key starting with name_prefix(name).
+std::string name_prefix_end(std::string_view name) {
+  std::string key;
+  append_escaped(key, name);
+  key.push_back(key_separator_successor);
+  return key;
+}
+
+std::string partition_key(std::string_view topic, int32_t partition) {
+  std::string key = name_prefix(topic);
+  append_be32(key, partition);
+  return key;
+}
+
+std::string offset_key(std::string_view group, std::string_view topic, int32_t partition) {
+  std::string key = name_prefix(group);
+  append_escaped(key, topic);
+  key.push_back(key_separator);
+  append_be32(key, partition);
+  return key;
+}
+
+// Splits "esc(name) 0x00 rest" into name and rest.
+std::optional<std::pair<std::string, std::string_view>> split_name(std::string_view key) {
+  auto sep = key.find(key_separator);
+  if (sep == std::string_view::npos) return std::nullopt;
+  auto name = unescape(key.substr(0, sep));
+  if (!name) return std::nullopt;
+  return std::pair{std::move(*name), key.substr(sep + 1)};
+}
+
+std::optional<std::pair<std::string, int32_t>> parse_partition_key(std::string_view key) {
+  auto split = split_name(key);
+  if (!split || split->second.size() != 4) return std::nullopt;
+  return std::pair{std::move(split->first), read_be32(split->second)};
+}
+
+struct offset_key_parts {
+  std::string group;
+  std::string topic;
+  int32_t partition;
+};
+
+std::optional<offset_key_parts> parse_offset_key(std::string_view key) {
+  auto group = split_name(key);
+  if (!group) return std::nullopt;
+  auto rest = parse_partition_key(group->second);
+  if (!rest) return std::nullopt;
+  return offset_key_parts{std::move(group->first), std::move(rest->first), rest->second};
+}
+
+// ---- Values -------------------------------------------------------------------------------------
+
+class value_writer {
+ public:
+  explicit value_writer(uint8_t version) { out_.push_back(static_cast<char>(version)); }
+  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void i16(int16_t v) { be(static_cast<uint16_t>(v)); }
+  void u32(uint32_t v) { be(v); }
+  void i32(int32_t v) { be(static_cast<uint32_t>(v)); }
+  void i64(int64_t v) { be(static_cast<uint64_t>(v)); }
+  void raw(std::string_view s) { out_.append(s); }
+  void str(std::string_view s) {
+    be(static_cast<uint32_t>(s.size()));
+    out_.append(s);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  template <class U>
+  void be(U v) {
+    for (int shift = 8 * (sizeof(U) - 1); shift >= 0; shift -= 8)
+      out_.push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+  std::string out_;
+};
+
+// Reads a value; any short read or unknown version leaves ok() false instead of throwing.
+class value_reader {
+ public:
+  explicit value_reader(std::string_view in) : in_(in) {
+    ok_ = u8() == value_format_v1;
+  }
+  uint8_t u8() { return static_cast<uint8_t>(be<uint8_t>()); }
+  int16_t i16() { return static_cast<int16_t>(be<uint16_t>()); }
+  uint32_t u32() { return be<uint32_t>(); }
+  int32_t i32() { return static_cast<int32_t>(be<uint32_t>()); }
+  int64_t i64() { return static_cast<int64_t>(be<uint64_t>()); }
+  std::string_view raw(size_t n) {
+    if (!ok_ || in_.size() < n) {
+      ok_ = false;
+      return {};
+    }
+    auto s = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return s;
+  }
+  std::string str() { return std::string(raw(be<uint32_t>())); }
+  bool ok() const { return ok_; }
+  // True if everything decoded and nothing is left over.
+  bool done() const { return ok_ && in_.empty(); }
+
+ private:
+  template <class U>
+  U be() {
+    auto bytes = raw(sizeof(U));
+    if (!ok_) return 0;
+    U v = 0;
+    for (char c : bytes) v = static_cast<U>((v << 8) | static_cast<uint8_t>(c));
+    return v;
+  }
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+std::string encode_topic(const topic_record& t) {
+  value_writer w(value_format_v1);
+  w.raw(std::string_view(reinterpret_cast<const char*>(t.id.bytes.data()), t.id.bytes.size()));
+  w.i32(t.partitions);
+  w.i16(t.replication_factor);
+  w.i64(t.created_ms);
+  return w.take();
+}
+
+std::optional<topic_record> decode_topic(std::string_view name, std::string_view value) {
+  value_reader r(value);
+  topic_record t;
+  t.name = std::string(name);
+  auto id = r.raw(t.id.bytes.size());
+  if (id.size() == t.id.bytes.size()) std::copy(id.begin(), id.end(), reinterpret_cast<char*>(t.id.bytes.data()));
+  t.partitions = r.i32();
+  t.replication_factor = r.i16();
+  t.created_ms = r.i64();
+  if (!r.done()) return std::nullopt;
+  return t;
+}
+
+std::string encode_configs(const std::map<std::string, std::string>& configs) {
+  value_writer w(value_format_v1);
+  w.u32(static_cast<uint32_t>(configs.size()));
+  for (const auto& [k, v] : configs) {
+    w.str(k);
+    w.str(v);
+  }
+  return w.take();
+}
+
+std::optional<std::map<std::string, std::string>> decode_configs(std::string_view value) {
+  value_reader r(value);
+  std::map<std::string, std::string> configs;
+  uint32_t n = r.u32();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    auto k = r.str();
+    configs.insert_or_assign(std::move(k), r.str());
+  }
+  if (!r.done() || configs.size() != n) return std::nullopt;
+  return configs;
+}
+
+std::string encode_offset(const committed_offset& o) {
+  value_writer w(value_format_v1);
+  w.i64(o.offset);
+  w.i32(o.leader_epoch);
+  w.str(o.metadata);
+  w.i64(o.commit_ms);
+  w.u8(o.expire_ms ? 1 : 0);
+  if (o.expire_ms) w.i64(*o.expire_ms);
+  return w.take();
+}
+
+std::optional<committed_offset> decode_offset(std::string_view value) {
+  value_reader r(value);
+  committed_offset o;
+  o.offset = r.i64();
+  o.leader_epoch = r.i32();
+  o.metadata = r.str();
+  o.commit_ms = r.i64();
+  auto has_expire = r.u8();
+  if (has_expire == 1) {
+    o.expire_ms = r.i64();
+  } else if (has_expire != 0) {
+    return std::nullopt;
+  }
+  if (!r.done()) return std::nullopt;
+  return o;
+}
+
+std::string encode_cluster_id(std::string_view id) {
+  value_writer w(value_format_v1);
+  w.str(id);
+  return w.take();
+}
+
+std::optional<std::string> decode_cluster_id(std::string_view value) {
+  value_reader r(value);
+  auto id = r.str();
+  if (!r.done()) return std::nullopt;
+  return id;
+}
+
+rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+std::string encode_partition_state(const partition_state& state) {
+  value_writer w(value_format_v1);
+  w.i64(state.log_start_offset);
+  w.i64(state.recovery_point);
+  return w.take();
+}
+
+common::result<partition_state> decode_partition_state(std::string_view bytes) {
+  value_reader r(bytes);
+  partition_state state;
+  state.log_start_offset = r.i64();
+  state.recovery_point = r.i64();
+  if (!r.done()) return corrupt_value("partition state");
+  return state;
+}
+
+// ---- The store ----------------------------------------------------------------------------------
+
+struct metadata_store::impl {
+  std::filesystem::path dir;
+  rocksdb::DB* db = nullptr;
+  // Every column family handle opened (ours plus any a newer layout added); closed in ~impl.
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::array<rocksdb::ColumnFamilyHandle*, cf_count> cf{};
+  // Shared by single-purpose writes; exclusive for read-then-write sequences (see header).
+  std::shared_mutex mu;
+
+  ~impl() {
+    if (!db) return;
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    db->Close();
+    delete db;
+  }
+
+  static rocksdb::WriteOptions sync_write() {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return wo;
+  }
+
+  result<void> write(rocksdb::WriteBatch& batch, std::string_view what) {
+    auto s = db->Write(sync_write(), &batch);
+    if (!s.ok()) return storage_error(s, what);
+    return {};
+  }
+
+  result<void> put(cf_index c, std::string_view key, std::string_view value, std::string_view what) {
+    auto s = db->Put(sync_write(), cf[c], slice(key), slice(value));
+    if (!s.ok()) return storage_error(s, what);
+    return {};
+  }
+
+  result<void> del(cf_index c, std::string_view key, std::string_view what) {
+    auto s = db->Delete(sync_write(), cf[c], slice(key));
+    if (!s.ok()) return storage_error(s, what);
+    return {};
+  }
+
+  result<std::optional<std::string>> get(cf_index c, std::string_view key, std::string_view what,
+                                         const rocksdb::Snapshot* snap = nullptr) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    std::string value;
+    auto s = db->Get(ro, cf[c], slice(key), &value);
+    if (s.IsNotFound()) return std::optional<std::string>{};
+    if (!s.ok()) return storage_error(s, what);
+    return std::optional<std::string>{std::move(value)};
+  }
+
+  // Calls fn(key, value) for every key in [lower, upper) (either bound empty = open) and stops early
+  // if fn returns a failed result.
+  template <class Fn>
+  result<void> scan(cf_index c, std::string_view lower, std::string_view upper, std::string_view what,
+                    Fn&& fn, const rocksdb::Snapshot* snap = nullptr) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    rocksdb::Slice upper_slice = slice(upper);
+    if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf[c]));
+    for (lower.empty() ? it->SeekToFirst() : it->Seek(slice(lower)); it->Valid(); it->Next()) {
+      result<void> r = fn(view(it->key()), view(it->value()));
+      if (!r) return r;
+    }
+    if (!it->status().ok()) return storage_error(it->status(), what);
+    return {};
+  }
+
+  // The topic's config overrides (empty if none are stored).
+  result<std::map<std::string, std::string>> configs_of(std::string_view name, const rocksdb::Snapshot* snap) {
+    auto value = get(cf_topic_configs, name, "read topic configs", snap);
+    if (!value) return value.err();
+    if (!*value) return std::map<std::string, std::string>{};
+    auto configs = decode_configs(**value);
+    if (!configs) return corrupt_value(fmt::format("config overrides of topic '{}'", name));
+    return std::move(*configs);
+  }
+
+  result<topic_record> with_configs(std::string_view name, std::string_view value,
+                                    const rocksdb::Snapshot* snap) {
+    auto topic = decode_topic(name, value);
+    if (!topic) return corrupt_value(fmt::format("record of topic '{}'", name));
+    auto configs = configs_of(name, snap);
+    if (!configs) return configs.err();
+    topic->configs = std::move(*configs);
+    return std::move(*topic);
+  }
+
+  void add_topic_writes(rocksdb::WriteBatch& batch, const topic_record& topic) {
+    batch.Put(cf[cf_topics], slice(topic.name), encode_topic(topic));
+    batch.Put(cf[cf_topic_configs], slice(topic.name), encode_configs(topic.configs));
+  }
+
+  // Adds a delete for every key in the column family starting with name_prefix(name).
+  result<void> add_prefix_deletes(rocksdb::WriteBatch& batch, cf_index c, std::string_view name,
+                                  std::string_view what) {
+    return scan(c, name_prefix(name), name_prefix_end(name), what,
+                [&](std::string_view key, std::string_view) -> result<void> {
+                  batch.Delete(cf[c], slice(key));
+                  return {};
+                });
+  }
+
+  result<std::vector<partition_blob>> list_partition_blobs(cf_index c, std::string_view what) {
+    std::vector<partition_blob> out;
+    auto r = scan(c, {}, {}, what, [&](std::string_view key, std::string_view value) -> result<void> {
+      auto parsed = parse_partition_key(key);
+      if (!parsed) return corrupt_value(fmt::format("key in {}", cf_names[c]));
+      out.push_back(partition_blob{std::move(parsed->first), parsed->second, std::string(value)});
+      return {};
+    });
+    if (!r) return r.err();
+    return out;
+  }
+
+  result<void> check_format_version() {
+    auto value = get(cf_default, format_version_key, "read format version");
+    if (!value) return value.err();
+    if (!*value) {
+      std::string v(1, static_cast<char>(store_format_version));
+      return put(cf_default, format_version_key, v, "write format version");
+    }
+    if ((*value)->size() != 1) return corrupt_value("format version record");
+    auto version = static_cast<uint8_t>((**value)[0]);
+    if (version != store_format_version)
+      return error{kafka_error::kafka_storage_error,
+                   fmt::format("metadata store: {} has format version {}, this broker reads version {}",
+                               dir.string(), version, store_format_version)};
+    return {};
+  }
+};
+
+metadata_store::metadata_store(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
+metadata_store::~metadata_store() = default;
+
+const std::filesystem::path& metadata_store::directory() const { return impl_->dir; }
+
+common::result<std::unique_ptr<metadata_store>> metadata_store::open(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return error{kafka_error::kafka_storage_error,
+                 fmt::format("metadata store: cannot create {}: {}", dir.string(), ec.message())};
+
+  rocksdb::DBOptions options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.keep_log_file_num = 4;  // RocksDB's own info logs; the store is small and rarely needs them
+
+  // RocksDB refuses to open a database without naming every column family in it, so open the ones
+  // already present (a newer layout may have added some) plus ours.
+  std::vector<std::string> existing;
+  rocksdb::DB::ListColumnFamilies(options, dir.string(), &existing);  // fails on a fresh directory
+  std::vector<std::string> names(cf_names.begin(), cf_names.end());
+  for (auto& name : existing)
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+
+  auto store = std::make_unique<impl>();
+  store->dir = dir;
+  auto s = rocksdb::DB::Open(options, dir.string(), descriptors, &store->handles, &store->db);
+  if (!s.ok()) {
+    store->db = nullptr;
+    return storage_error(s, fmt::format("cannot open {}", dir.string()));
+  }
+  for (size_t i = 0; i < cf_count; ++i) store->cf[i] = store->handles[i];
+
+  auto version = store->check_format_version();
+  if (!version) return version.err();
+  return std::unique_ptr<metadata_store>(new metadata_store(std::move(store)));
+}
+
+// ---- Cluster --------------------------------------------------------------------------------
+
+common::result<std::string> metadata_store::get_or_create_cluster_id() {
+  std::unique_lock lock(impl_->mu);
+  auto value = impl_->get(cf_default, cluster_id_key, "read cluster id");
+  if (!value) return value.err();
+  if (*value) {
+    auto id = decode_cluster_id(**value);
+    if (!id) return corrupt_value("cluster id");
+    return std::move(*id);
+  }
+  auto id = common::uuid::random().to_string();
+  auto r = impl_->put(cf_default, cluster_id_key, encode_cluster_id(id), "write cluster id");
+  if (!r) return r.err();
+  return id;
+}
+
+// ---- Topics ---------------------------------------------------------------------------------
+
+common::result<void> metadata_store::create_topic(const topic_record& topic) {
+  std::unique_lock lock(impl_->mu);
+  auto existing = impl_->get(cf_topics, topic.name, "read topic");
+  if (!existing) return existing.err();
+  if (*existing)
+    return error{kafka_error::topic_already_exists, fmt::format("Topic '{}' already exists.", topic.name)};
+  rocksdb::WriteBatch batch;
+  impl_->add_topic_writes(batch, topic);
+  return impl_->write(batch, "create topic");
+}
+
+common::result<void> metadata_store::put_topic(const topic_record& topic) {
+  std::unique_lock lock(impl_->mu);
+  rocksdb::WriteBatch batch;
+  impl_->add_topic_writes(batch, topic);
+  return impl_->write(batch, "write topic");
+}
+
+common::result<void> metadata_store::delete_topic(std::string_view name) {
+  std::unique_lock lock(impl_->mu);
+  auto existing = impl_->get(cf_topics, name, "read topic");
+  if (!existing) return existing.err();
+  if (!*existing)
+    return error{kafka_error::unknown_topic_or_partition,
+                 fmt::format("This server does not host this topic: '{}'", name)};
+
+  rocksdb::WriteBatch batch;
+  batch.Delete(impl_->cf[cf_topics], slice(name));
+  batch.Delete(impl_->cf[cf_topic_configs], slice(name));
+  if (auto r = impl_->add_prefix_deletes(batch, cf_partition_state, name, "scan partition states"); !r) return r;
+  if (auto r = impl_->add_prefix_deletes(batch, cf_producer_state, name, "scan producer states"); !r) return r;
+  // Offsets are keyed by group first, so finding one topic's offsets means reading them all; topic
+  // deletion is rare enough for that to be fine.
+  auto r = impl_->scan(cf_group_offsets, {}, {}, "scan group offsets",
+                       [&](std::string_view key, std::string_view) -> result<void> {
+                         auto parts = parse_offset_key(key);
+                         if (!parts) return corrupt_value("group offset key");
+                         if (parts->topic == name) batch.Delete(impl_->cf[cf_group_offsets], slice(key));
+                         return {};
+                       });
+  if (!r) return r;
+  return impl_->write(batch, "delete topic");
+}
+
+common::result<std::optional<topic_record>> metadata_store::get_topic(std::string_view name) {
+  rocksdb::ManagedSnapshot snap(impl_->db);
+  auto value = impl_->get(cf_topics, name, "read topic", snap.snapshot());
+  if (!value) return value.err();
+  if (!*value) return std::optional<topic_record>{};
+  auto topic = impl_->with_configs(name, **value, snap.snapshot());
+  if (!topic) return topic.err();
+  return std::optional<topic_record>{std::move(*topic)};
+}
+
+common::result<std::optional<topic_record>> metadata_store::get_topic_by_id(const common::uuid& id) {
+  // Topics are few; a scan beats keeping a second index consistent.
+  rocksdb::ManagedSnapshot snap(impl_->db);
+  std::optional<topic_record> found;
+  auto r = impl_->scan(
+      cf_topics, {}, {}, "scan topics",
+      [&](std::string_view key, std::string_view value) -> result<void> {
+        if (found) return {};
+        auto topic = decode_topic(key, value);
+        if (!topic) return corrupt_value(fmt::format("record of topic '{}'", key));
+        if (topic->id != id) return {};
+        auto full = impl_->with_configs(key, value, snap.snapshot());
+        if (!full) return full.err();
+        found = std::move(*full);
+        return {};
+      },
+      snap.snapshot());
+  if (!r) return r.err();
+  return found;
+}
+
+common::result<std::vector<topic_record>> metadata_store::list_topics() {
+  rocksdb::ManagedSnapshot snap(impl_->db);
+  std::vector<topic_record> out;
+  auto r = impl_->scan(
+      cf_topics, {}, {}, "scan topics",
+      [&](std::string_view key, std::string_view value) -> result<void> {
+        auto topic = impl_->with_configs(key, value, snap.snapshot());
+        if (!topic) return topic.err();
+        out.push_back(std::move(*topic));
+        return {};
+      },
+      snap.snapshot());
+  if (!r) return r.err();
+  return out;
+}
+
+common::result<void> metadata_store::set_topic_configs(std::string_view name,
+                                                       const std::map<std::string, std::string>& configs) {
+  std::unique_lock lock(impl_->mu);
+  auto existing = impl_->get(cf_topics, name, "read topic");
+  if (!existing) return existing.err();
+  if (!*existing)
+    return error{kafka_error::unknown_topic_or_partition,
+                 fmt::format("This server does not host this topic: '{}'", name)};
+  return impl_->put(cf_topic_configs, name, encode_configs(configs), "write topic configs");
+}
+
+// ---- Committed offsets ----------------------------------------------------------------------
+
+common::result<void> metadata_store::commit_offsets(std::string_view group,
+                                                    const std::vector<partition_offset>& offsets) {
+  std::shared_lock lock(impl_->mu);
+  rocksdb::WriteBatch batch;
+  for (const auto& o : offsets)
+    batch.Put(impl_->cf[cf_group_offsets], offset_key(group, o.topic, o.partition), encode_offset(o.offset));
+  return impl_->write(batch, "commit offsets");
+}
+
+common::result<std::vector<partition_offset>> metadata_store::fetch_offsets(std::string_view group) {
+  std::vector<partition_offset> out;
+  auto r = impl_->scan(cf_group_offsets, name_prefix(group), name_prefix_end(group), "scan group offsets",
+                       [&](std::string_view key, std::string_view value) -> result<void> {
+                         auto parts = parse_offset_key(key);
+                         auto offset = decode_offset(value);
+                         if (!parts || !offset)
+                           return corrupt_value(fmt::format("committed offset of group '{}'", group));
+                         out.push_back(partition_offset{std::move(parts->topic), parts->partition,
+                                                        std::move(*offset)});
+                         return {};
+                       });
+  if (!r) return r.err();
+  return out;
+}
+
+common::result<std::optional<committed_offset>> metadata_store::fetch_offset(std::string_view group,
+                                                                             std::string_view topic,
+                                                                             int32_t partition) {
+  auto value = impl_->get(cf_group_offsets, offset_key(group, topic, partition), "read committed offset");
+  if (!value) return value.err();
+  if (!*value) return std::optional<committed_offset>{};
+  auto offset = decode_offset(**value);
+  if (!offset)
+    return corrupt_value(fmt::format("committed offset of group '{}' for {}-{}", group, topic, partition));
+  return offset;
+}
+
+common::result<void> metadata_store::delete_offsets(std::string_view group, std::string_view topic,
+                                                    const std::vector<int32_t>& partitions) {
+  std::shared_lock lock(impl_->mu);
+  rocksdb::WriteBatch batch;
+  for (int32_t p : partitions) batch.Delete(impl_->cf[cf_group_offsets], offset_key(group, topic, p));
+  return impl_->write(batch, "delete offsets");
+}
+
+common::result<void> metadata_store::delete_group(std::string_view group) {
+  std::unique_lock lock(impl_->mu);
+  rocksdb::WriteBatch batch;
+  if (auto r = impl_->add_prefix_deletes(batch, cf_group_offsets, group, "scan group offsets"); !r) return r;
+  batch.Delete(impl_->cf[cf_group_metadata], slice(group));
+  return impl_->write(batch, "delete group");
+}
+
+common::result<std::vector<std::string>> metadata_store::list_groups_with_offsets() {
+  std::vector<std::string> out;
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf[cf_group_offsets]));
+  // Visit one key per group, then skip past the rest of that group's keys.
+  for (it->SeekToFirst(); it->Valid();) {
+    auto parts = parse_offset_key(view(it->key()));
+    if (!parts) return corrupt_value("group offset key");
+    it->Seek(name_prefix_end(parts->group));
+    out.push_back(std::move(parts->group));
+  }
+  if (!it->status().ok()) return storage_error(it->status(), "scan group offsets");
+  return out;
+}
+
+// ---- Group metadata -------------------------------------------------------------------------
+
+common::result<void> metadata_store::put_group_metadata(std::string_view group, std::string_view bytes) {
+  std::shared_lock lock(impl_->mu);
+  return impl_->put(cf_group_metadata, group, bytes, "write group metadata");
+}
+
+common::result<std::optional<std::string>> metadata_store::get_group_metadata(std::string_view group) {
+  return impl_->get(cf_group_metadata, group, "read group metadata");
+}
+
+common::result<std::vector<group_blob>> metadata_store::list_group_metadata() {
+  std::vector<group_blob> out;
+  auto r = impl_->scan(cf_group_metadata, {}, {}, "scan group metadata",
+                       [&](std::string_view key, std::string_view value) -> result<void> {
+                         out.push_back(group_blob{std::string(key), std::string(value)});
+                         return {};
+                       });
+  if (!r) return r.err();
+  return out;
+}
+
+// ---- Producer state -------------------------------------------------------------------------
+
+common::result<void> metadata_store::put_producer_state(std::string_view topic, int32_t partition,
+                                                        std::string_view bytes) {
+  std::shared_lock lock(impl_->mu);
+  return impl_->put(cf_producer_state, partition_key(topic, partition), bytes, "write producer state");
+}
+
+common::result<std::optional<std::string>> metadata_store::get_producer_state(std::string_view topic,
+                                                                              int32_t partition) {
+  return impl_->get(cf_producer_state, partition_key(topic, partition), "read producer state");
+}
+
+common::result<std::vector<partition_blob>> metadata_store::list_producer_states() {
+  return impl_->list_partition_blobs(cf_producer_state, "scan producer states");
+}
+
+common::result<void> metadata_store::delete_producer_state(std::string_view topic, int32_t partition) {
+  std::shared_lock lock(impl_->mu);
+  return impl_->del(cf_producer_state, partition_key(topic, partition), "delete producer state");
+}
+
+// ---- Partition state ------------------------------------------------------------------------
+
+common::result<void> metadata_store::put_partition_state_bytes(std::string_view topic, int32_t partition,
+                                                               std::string_view bytes) {
+  std::shared_lock lock(impl_->mu);
+  return impl_->put(cf_partition_state, partition_key(topic, partition), bytes, "write partition state");
+}
+
+common::result<std::optional<std::string>> metadata_store::get_partition_state_bytes(std::string_view topic,
+                                                                                     int32_t partition) {
+  return impl_->get(cf_partition_state, partition_key(topic, partition), "read partition state");
+}
+
+common::result<std::vector<partition_blob>> metadata_store::list_partition_state_bytes() {
+  return impl_->list_partition_blobs(cf_partition_state, "scan partition states");
+}
+
+common::result<void> metadata_store::delete_partition_state(std::string_view topic, int32_t partition) {
+  std::shared_lock lock(impl_->mu);
+  return impl_->del(cf_partition_state, partition_key(topic, partition), "delete partition state");
+}
+
+common::result<void> metadata_store::put_partition_state(std::string_view topic, int32_t partition,
+                                                         const partition_state& state) {
+  return put_partition_state_bytes(topic, partition, encode_partition_state(state));
+}
+
+common::result<std::optional<partition_state>> metadata_store::get_partition_state(std::string_view topic,
+                                                                                   int32_t partition) {
+  auto bytes = get_partition_state_bytes(topic, partition);
+  if (!bytes) return bytes.err();
+  if (!*bytes) return std::optional<partition_state>{};
+  auto state = decode_partition_state(**bytes);
+  if (!state) return state.err();
+  return std::optional<partition_state>{*state};
+}
+
+common::result<std::vector<partition_state_entry>> metadata_store::list_partition_states() {
+  auto blobs = list_partition_state_bytes();
+  if (!blobs) return blobs.err();
+  std::vector<partition_state_entry> out;
+  out.reserve(blobs->size());
+  for (auto& blob : *blobs) {
+    auto state = decode_partition_state(blob.bytes);
+    if (!state) return state.err();
+    out.push_back(partition_state_entry{std::move(blob.topic), blob.partition, *state});
+  }
+  return out;
+}
+
+}  // namespace brook::log

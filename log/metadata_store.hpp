@@ -1,0 +1,198 @@
+// The broker's metadata store: the one wrapper through which anything reaches RocksDB (cluster id,
+// topics and their config overrides, committed group offsets, group metadata, producer state and
+// per-partition log state). Nothing else in the tree includes RocksDB; its types stay behind a pimpl.
+//
+// Ownership: the broker opens one metadata_store per data directory and shares it (by reference)
+// with the log manager and the group coordinator. RocksDB's LOCK file keeps a second store, in this
+// process or another, from opening the same directory: open() then returns kafka_storage_error.
+//
+// On-disk format (the constants live at the top of metadata_store.cpp):
+//   Column families and keys. esc(s) is s with 0x01 -> 0x01 0x02 and 0x00 -> 0x01 0x01, so an
+//   escaped name never contains 0x00 and "esc(name) 0x00" is a prefix of exactly that name's keys
+//   (group "a" never matches group "ab"; topic "t" never matches "t1"). For legal Kafka topic names
+//   and ordinary group ids esc(s) == s. Partitions are 4-byte big-endian so they sort numerically.
+//     default         "cluster_id"                          -> v1 | string (uuid text)
+//                     "format_version"                      -> v1 (the store's layout version)
+//     topics          topic name                            -> v1 | id[16] | i32 partitions |
+//                                                              i16 replication factor | i64 created_ms
+//     topic_configs   topic name                            -> v1 | u32 n | n x (string key, string value)
+//     group_offsets   esc(group) 0x00 esc(topic) 0x00 be32  -> v1 | i64 offset | i32 leader_epoch |
+//                                                              string metadata | i64 commit_ms |
+//                                                              u8 has_expire [| i64 expire_ms]
+//     group_metadata  group id                              -> opaque (the group coordinator's)
+//     producer_state  esc(topic) 0x00 be32                  -> opaque (the log's)
+//     partition_state esc(topic) 0x00 be32                  -> opaque (the log's); the typed helper
+//                                                              writes v1 | i64 log_start | i64 recovery_point
+//   Values the store encodes start with a format-version byte (currently 1); integers are fixed-width
+//   big-endian, strings are u32 big-endian length + bytes. Opaque values are stored verbatim: their
+//   owner versions them. A value whose version byte is unknown reads back as kafka_storage_error.
+//
+// Durability: every write uses WriteOptions.sync = true (the WAL is fsynced before the call
+// returns), so anything a client has been told is committed (offset commits, topic creation and
+// deletion, config changes, group metadata) survives a crash. Multi-key changes (commit_offsets,
+// delete_topic, delete_group, create_topic, set_topic_configs) are one WriteBatch: all or nothing.
+//
+// Threads: every method is safe to call from any thread at the same time; reads that combine
+// several keys see one snapshot. Read-then-write operations (create_topic, delete_topic,
+// delete_group, get_or_create_cluster_id, ...) are serialised by an internal lock so a concurrent
+// commit cannot slip between their scan and their batch. Methods block on disk IO (fsync on every
+// write): the broker calls them off its network threads.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/uuid.hpp"
+
+namespace brook::log {
+
+// A topic as created: its id, shape and its config overrides (only those set explicitly; broker
+// defaults are not stored here).
+struct topic_record {
+  std::string name;
+  common::uuid id;
+  int32_t partitions = 0;
+  int16_t replication_factor = 1;
+  int64_t created_ms = 0;
+  std::map<std::string, std::string> configs;
+  bool operator==(const topic_record&) const = default;
+};
+
+// One committed consumer-group offset for one partition.
+struct committed_offset {
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+  std::string metadata;
+  int64_t commit_ms = 0;
+  std::optional<int64_t> expire_ms;
+  bool operator==(const committed_offset&) const = default;
+};
+
+// A committed offset together with the partition it belongs to.
+struct partition_offset {
+  std::string topic;
+  int32_t partition = 0;
+  committed_offset offset;
+  bool operator==(const partition_offset&) const = default;
+};
+
+// An opaque value keyed by (topic, partition): producer state or partition state.
+struct partition_blob {
+  std::string topic;
+  int32_t partition = 0;
+  std::string bytes;
+  bool operator==(const partition_blob&) const = default;
+};
+
+// A group's opaque metadata as the group coordinator encoded it.
+struct group_blob {
+  std::string group;
+  std::string bytes;
+  bool operator==(const group_blob&) const = default;
+};
+
+// The per-partition log state the log persists outside its segments.
+struct partition_state {
+  int64_t log_start_offset = 0;
+  int64_t recovery_point = 0;
+  bool operator==(const partition_state&) const = default;
+};
+
+struct partition_state_entry {
+  std::string topic;
+  int32_t partition = 0;
+  partition_state state;
+  bool operator==(const partition_state_entry&) const = default;
+};
+
+// The typed partition_state encoding (v1 | i64 log_start_offset | i64 recovery_point).
+std::string encode_partition_state(const partition_state& state);
+common::result<partition_state> decode_partition_state(std::string_view bytes);
+
+class metadata_store {
+ public:
+  // Opens (creating if missing) the database in dir and all of its column families. Corruption,
+  // a directory locked by another open store, or IO failures return kafka_storage_error carrying
+  // RocksDB's message.
+  static common::result<std::unique_ptr<metadata_store>> open(const std::filesystem::path& dir);
+
+  ~metadata_store();
+  metadata_store(const metadata_store&) = delete;
+  metadata_store& operator=(const metadata_store&) = delete;
+
+  const std::filesystem::path& directory() const;
+
+  // The cluster id: a random uuid (in Kafka's base64 text form) written on first call and
+  // returned unchanged ever after, across restarts.
+  common::result<std::string> get_or_create_cluster_id();
+
+  // Topics. create_topic fails with topic_already_exists if the name is taken; put_topic
+  // overwrites (record and overrides) unconditionally. delete_topic removes the topic, its config
+  // overrides, its partition and producer states and every group's committed offsets for it in
+  // one batch; unknown_topic_or_partition if it does not exist.
+  common::result<void> create_topic(const topic_record& topic);
+  common::result<void> put_topic(const topic_record& topic);
+  common::result<void> delete_topic(std::string_view name);
+  common::result<std::optional<topic_record>> get_topic(std::string_view name);
+  common::result<std::optional<topic_record>> get_topic_by_id(const common::uuid& id);
+  common::result<std::vector<topic_record>> list_topics();  // sorted by name
+  // Replaces the topic's overrides with configs atomically; unknown_topic_or_partition if absent.
+  common::result<void> set_topic_configs(std::string_view name,
+                                         const std::map<std::string, std::string>& configs);
+
+  // Committed offsets. fetch_offsets lists a group's offsets sorted by (topic, partition);
+  // list_groups_with_offsets lists (sorted) every group with at least one committed offset.
+  // delete_group removes the group's offsets and its metadata together.
+  common::result<void> commit_offsets(std::string_view group,
+                                      const std::vector<partition_offset>& offsets);
+  common::result<std::vector<partition_offset>> fetch_offsets(std::string_view group);
+  common::result<std::optional<committed_offset>> fetch_offset(std::string_view group,
+                                                               std::string_view topic,
+                                                               int32_t partition);
+  common::result<void> delete_offsets(std::string_view group, std::string_view topic,
+                                      const std::vector<int32_t>& partitions);
+  common::result<void> delete_group(std::string_view group);
+  common::result<std::vector<std::string>> list_groups_with_offsets();
+
+  // Group metadata: opaque bytes per group, encoded by the group coordinator.
+  common::result<void> put_group_metadata(std::string_view group, std::string_view bytes);
+  common::result<std::optional<std::string>> get_group_metadata(std::string_view group);
+  common::result<std::vector<group_blob>> list_group_metadata();  // sorted by group
+
+  // Producer state: opaque bytes per (topic, partition), encoded by the log.
+  common::result<void> put_producer_state(std::string_view topic, int32_t partition,
+                                          std::string_view bytes);
+  common::result<std::optional<std::string>> get_producer_state(std::string_view topic,
+                                                                int32_t partition);
+  common::result<std::vector<partition_blob>> list_producer_states();  // by (topic, partition)
+  common::result<void> delete_producer_state(std::string_view topic, int32_t partition);
+
+  // Partition state: opaque bytes per (topic, partition), encoded by the log ...
+  common::result<void> put_partition_state_bytes(std::string_view topic, int32_t partition,
+                                                 std::string_view bytes);
+  common::result<std::optional<std::string>> get_partition_state_bytes(std::string_view topic,
+                                                                       int32_t partition);
+  common::result<std::vector<partition_blob>> list_partition_state_bytes();
+  common::result<void> delete_partition_state(std::string_view topic, int32_t partition);
+  // ... or through the typed helper (encode_partition_state / decode_partition_state).
+  common::result<void> put_partition_state(std::string_view topic, int32_t partition,
+                                           const partition_state& state);
+  common::result<std::optional<partition_state>> get_partition_state(std::string_view topic,
+                                                                     int32_t partition);
+  common::result<std::vector<partition_state_entry>> list_partition_states();
+
+ private:
+  struct impl;
+  explicit metadata_store(std::unique_ptr<impl> impl);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace brook::log

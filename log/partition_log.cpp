@@ -1,0 +1,511 @@
+#include "log/partition_log.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "common/crc32c.hpp"
+#include "log/format.hpp"
+
+namespace brook::log {
+
+namespace os = common::os;
+using common::error;
+using common::kafka_error;
+using common::result;
+
+namespace {
+
+error storage_error(std::string message) { return error{kafka_error::kafka_storage_error, std::move(message)}; }
+
+// Segment positions are uint32; Kafka caps segment.bytes at Int.MaxValue for the same reason.
+int64_t effective_segment_bytes(const log_config& c) {
+  return std::clamp<int64_t>(c.segment_bytes, 1, std::numeric_limits<int32_t>::max());
+}
+
+std::optional<int64_t> parse_base_offset(const std::string& stem) {
+  if (stem.size() != format::offset_name_digits) return std::nullopt;
+  int64_t v = 0;
+  for (char c : stem) {
+    if (c < '0' || c > '9') return std::nullopt;
+    if (v > (std::numeric_limits<int64_t>::max() - (c - '0')) / 10) return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+void put_be64(uint8_t* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
+}
+uint64_t get_be64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+struct checkpoint {
+  int64_t recovery_point = 0;
+  int64_t log_start_offset = 0;
+};
+
+std::optional<checkpoint> read_checkpoint(const std::filesystem::path& path) {
+  os::file_handle f;
+  if (!os::open_file(path, os::open_mode::read_only, f)) return std::nullopt;
+  uint8_t buf[format::checkpoint_size + 1];
+  size_t got = 0;
+  if (!os::read_at(f, buf, 0, got) || got != format::checkpoint_size) return std::nullopt;
+  if (std::memcmp(buf, format::checkpoint_magic, 4) != 0) return std::nullopt;
+  if (((buf[4] << 8) | buf[5]) != format::checkpoint_version) return std::nullopt;
+  uint32_t stored = (uint32_t{buf[22]} << 24) | (uint32_t{buf[23]} << 16) | (uint32_t{buf[24]} << 8) | buf[25];
+  if (common::crc32c(std::span<const uint8_t>(buf, 22)) != stored) return std::nullopt;
+  checkpoint c{static_cast<int64_t>(get_be64(buf + 6)), static_cast<int64_t>(get_be64(buf + 14))};
+  if (c.recovery_point < 0 || c.log_start_offset < 0) return std::nullopt;
+  return c;
+}
+
+}  // namespace
+
+clock_fn system_clock() {
+  return [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+}
+
+void log_dir_health::mark_failed(const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    if (failed_.load()) return;
+    reason_ = reason;
+    failed_.store(true, std::memory_order_release);
+  }
+  spdlog::error("log dir failed, refusing all further writes: {}", reason);
+}
+
+std::string log_dir_health::reason() const {
+  std::lock_guard lock(mutex_);
+  return reason_;
+}
+
+result<std::vector<uint8_t>> file_region::load() const {
+  if (length == 0 || !file) return std::vector<uint8_t>{};
+  std::vector<uint8_t> out(length);
+  size_t got = 0;
+  if (auto st = os::read_at(*file, out, position, got); !st) return storage_error(st.message());
+  if (got != length) return storage_error("segment file shorter than the region read");
+  return out;
+}
+
+partition_log::partition_log(std::filesystem::path dir, log_config config, clock_fn clock,
+                             std::shared_ptr<log_dir_health> health)
+    : dir_(std::move(dir)), config_(config), clock_(std::move(clock)), health_(std::move(health)) {
+  if (!clock_) clock_ = system_clock();
+  if (!health_) health_ = std::make_shared<log_dir_health>();
+}
+
+partition_log::~partition_log() = default;
+
+result<std::unique_ptr<partition_log>> partition_log::open(std::filesystem::path dir, log_config config, clock_fn clock,
+                                                           std::shared_ptr<log_dir_health> health, bool clean_shutdown) {
+  std::unique_ptr<partition_log> log(new partition_log(std::move(dir), config, std::move(clock), std::move(health)));
+  std::error_code ec;
+  std::filesystem::create_directories(log->dir_, ec);
+  if (ec) return storage_error("cannot create " + log->dir_.string() + ": " + ec.message());
+  if (auto r = log->load(clean_shutdown); !r) return r.err();
+  return log;
+}
+
+result<void> partition_log::load(bool clean_shutdown) {
+  int64_t now = clock_();
+  auto cp = read_checkpoint(dir_ / format::partition_checkpoint_name);
+  if (!cp && !clean_shutdown) spdlog::info("{}: no valid checkpoint, recovering every segment", dir_.string());
+
+  std::vector<int64_t> bases;
+  std::vector<std::filesystem::path> index_files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    auto name = entry.path().filename().string();
+    auto ext = entry.path().extension().string();
+    auto stem = entry.path().stem().string();
+    if (ext == format::temp_suffix) {
+      (void)os::remove_path(entry.path());  // an unfinished checkpoint replacement
+    } else if (ext == format::log_suffix) {
+      if (auto base = parse_base_offset(stem)) bases.push_back(*base);
+    } else if (ext == format::index_suffix || ext == format::time_index_suffix) {
+      index_files.push_back(entry.path());
+    }
+  }
+  if (ec) return storage_error("cannot list " + dir_.string() + ": " + ec.message());
+  std::sort(bases.begin(), bases.end());
+  for (const auto& p : index_files) {  // index files whose log is gone
+    auto base = parse_base_offset(p.stem().string());
+    if (!base || !std::binary_search(bases.begin(), bases.end(), *base)) (void)os::remove_path(p);
+  }
+
+  int64_t recovery_point = cp ? cp->recovery_point : 0;
+  for (size_t i = 0; i < bases.size(); ++i) {
+    auto seg = segment::open(dir_, bases[i], now);
+    if (!seg) return seg.err();
+    bool is_last = i + 1 == bases.size();
+    bool beyond_recovery_point = is_last || bases[i + 1] > recovery_point;
+    bool loaded = false;
+    if (clean_shutdown || !beyond_recovery_point) {
+      auto ok = (*seg)->load(config_.index_interval_bytes);
+      if (!ok) return ok.err();
+      loaded = *ok;
+      if (!loaded)
+        spdlog::warn("{}: segment {} has missing or inconsistent index files or an invalid tail; rebuilding",
+                     dir_.string(), segment::file_stem(bases[i]));
+    }
+    if (!loaded) {
+      auto rec = (*seg)->recover(config_.index_interval_bytes);
+      if (!rec) return rec.err();
+      open_report_.recovered = true;
+      if (rec->truncated_bytes > 0) {
+        open_report_.truncated_bytes += rec->truncated_bytes;
+        spdlog::warn("{}: segment {}: cut {} bytes after position {} (offsets from {} on): {}", dir_.string(),
+                     segment::file_stem(bases[i]), rec->truncated_bytes, rec->valid_bytes, (*seg)->next_offset(),
+                     rec->reason);
+      }
+      segments_.push_back(std::move(*seg));
+      if (rec->truncated_bytes > 0 && !is_last) {
+        // The log after a cut is unreachable by offset: drop the later segments, as Kafka does.
+        for (size_t j = i + 1; j < bases.size(); ++j) {
+          auto later = segment::open(dir_, bases[j], now);
+          if (later) (void)(*later)->remove_files();
+          spdlog::warn("{}: deleted segment {} that followed the cut", dir_.string(), segment::file_stem(bases[j]));
+          ++open_report_.segments_deleted;
+        }
+        dir_dirty_ = true;
+        break;
+      }
+      continue;
+    }
+    segments_.push_back(std::move(*seg));
+  }
+
+  // Empty segments other than the last carry nothing; drop them so offsets stay contiguous.
+  for (size_t i = 0; i + 1 < segments_.size();) {
+    if (segments_[i]->empty()) {
+      (void)segments_[i]->remove_files();
+      segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i));
+      dir_dirty_ = true;
+    } else {
+      ++i;
+    }
+  }
+
+  if (segments_.empty()) {
+    int64_t base = cp ? std::max(cp->log_start_offset, int64_t{0}) : 0;
+    auto seg = segment::create(dir_, base, now, config_.preallocate ? effective_segment_bytes(config_) : 0);
+    if (!seg) return seg.err();
+    segments_.push_back(std::move(*seg));
+    dir_dirty_ = true;
+  }
+  int64_t leo = log_end_offset();
+  log_start_offset_ = std::clamp(cp ? cp->log_start_offset : 0, segments_.front()->base_offset(), leo);
+  // Every segment is now either trusted (clean or below the old recovery point) or recovered and synced.
+  recovery_point_ = leo;
+  last_flush_ms_ = now;
+  if (dir_dirty_) {
+    if (auto st = os::sync_directory(dir_); !st) return fail(st.message());
+    dir_dirty_ = false;
+  }
+  if (open_report_.recovered)
+    spdlog::info("{}: recovered; log start offset {}, log end offset {}", dir_.string(), log_start_offset_, leo);
+  return write_checkpoint(true);
+}
+
+int64_t partition_log::log_end_offset() const { return active().next_offset(); }
+
+uint64_t partition_log::size_bytes() const {
+  uint64_t total = 0;
+  for (const auto& s : segments_) total += s->size_bytes();
+  return total;
+}
+
+std::vector<int64_t> partition_log::segment_base_offsets() const {
+  std::vector<int64_t> out;
+  for (const auto& s : segments_) out.push_back(s->base_offset());
+  return out;
+}
+
+void partition_log::set_config(const log_config& config) { config_ = config; }
+
+result<void> partition_log::fail(const std::string& what) {
+  health_->mark_failed(dir_.string() + ": " + what);
+  return storage_error(dir_.string() + ": " + what);
+}
+
+result<void> partition_log::write_checkpoint(bool sync) {
+  uint8_t buf[format::checkpoint_size];
+  std::memcpy(buf, format::checkpoint_magic, 4);
+  buf[4] = static_cast<uint8_t>(format::checkpoint_version >> 8);
+  buf[5] = static_cast<uint8_t>(format::checkpoint_version);
+  put_be64(buf + 6, static_cast<uint64_t>(recovery_point_));
+  put_be64(buf + 14, static_cast<uint64_t>(log_start_offset_));
+  uint32_t crc = common::crc32c(std::span<const uint8_t>(buf, 22));
+  buf[22] = static_cast<uint8_t>(crc >> 24);
+  buf[23] = static_cast<uint8_t>(crc >> 16);
+  buf[24] = static_cast<uint8_t>(crc >> 8);
+  buf[25] = static_cast<uint8_t>(crc);
+  auto path = dir_ / format::partition_checkpoint_name;
+  auto tmp = path;
+  tmp += format::temp_suffix;
+  os::file_handle f;
+  if (auto st = os::open_file(tmp, os::open_mode::create_truncate, f); !st) return storage_error(st.message());
+  if (auto st = os::write_at(f, buf, 0); !st) return storage_error(st.message());
+  if (sync) {
+    if (auto st = os::sync_data(f); !st) return fail(st.message());
+  }
+  f.close();
+  if (auto st = os::rename_path(tmp, path); !st) return storage_error(st.message());
+  if (sync) {
+    if (auto st = os::sync_directory(dir_); !st) return fail(st.message());
+  }
+  return {};
+}
+
+result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t leader_epoch) {
+  if (closed_) return storage_error(dir_.string() + ": log is closed");
+  if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
+  int64_t now = clock_();
+  int64_t segment_bytes = effective_segment_bytes(config_);
+
+  // Validate everything before touching anything, so a bad batch rejects the whole request.
+  std::vector<batch_info> infos;
+  for (size_t pos = 0; pos < batches.size();) {
+    auto view = common::record_batch_view::parse(std::span<const uint8_t>(batches).subspan(pos));
+    if (!view) return view.err();
+    if (auto valid = view->validate(); !valid) return valid.err();
+    if (view->size_bytes() > static_cast<uint64_t>(config_.max_message_bytes))
+      return error{kafka_error::message_too_large, "record batch of " + std::to_string(view->size_bytes()) +
+                                                       " bytes exceeds max.message.bytes " +
+                                                       std::to_string(config_.max_message_bytes)};
+    if (static_cast<int64_t>(view->size_bytes()) > segment_bytes)
+      return error{kafka_error::record_list_too_large, "record batch larger than segment.bytes"};
+    if (view->last_offset_delta() < 0 || view->record_count() != view->last_offset_delta() + 1)
+      return error{kafka_error::invalid_record, "record count " + std::to_string(view->record_count()) +
+                                                    " does not match last offset delta " +
+                                                    std::to_string(view->last_offset_delta())};
+    infos.push_back({pos, static_cast<uint32_t>(view->size_bytes()), 0, view->last_offset_delta(), view->max_timestamp()});
+    pos += view->size_bytes();
+  }
+  append_result out;
+  out.log_start_offset = log_start_offset_;
+  if (infos.empty()) return out;
+
+  // Assign offsets by rewriting only the batch headers; the records are left as the producer encoded them.
+  bool log_append_time = config_.message_timestamp_type == common::timestamp_type::log_append_time;
+  int64_t next = log_end_offset();
+  for (auto& b : infos) {
+    auto bytes = batches.subspan(b.position, b.size);
+    int64_t delta = b.last_offset;
+    common::set_base_offset(bytes, next);
+    if (leader_epoch >= 0) common::set_partition_leader_epoch(bytes, leader_epoch);
+    if (log_append_time) {
+      common::set_log_append_time(bytes, now);
+      b.max_timestamp = now;
+    }
+    b.base_offset = next;
+    b.last_offset = next + delta;
+    next = b.last_offset + 1;
+    out.record_count += delta + 1;
+    out.max_timestamp = std::max(out.max_timestamp, b.max_timestamp);
+  }
+  out.first_offset = infos.front().base_offset;
+  out.last_offset = infos.back().last_offset;
+  out.batch_count = static_cast<int32_t>(infos.size());
+  out.bytes = batches.size();
+  if (log_append_time) out.log_append_time = now;
+
+  const segment& seg = active();
+  bool too_big = static_cast<int64_t>(seg.size_bytes() + batches.size()) > segment_bytes;
+  bool too_old = now - seg.rolling_base_timestamp() > config_.segment_ms;
+  bool offsets_overflow = out.last_offset - seg.base_offset() > static_cast<int64_t>(std::numeric_limits<int32_t>::max());
+  if (!seg.empty() && (too_big || too_old || offsets_overflow)) {
+    if (auto r = roll(now); !r) return r.err();
+  }
+
+  bool restored = true;
+  auto st = active().append(batches, infos, config_.index_interval_bytes, restored);
+  if (!st) {
+    if (!restored) {
+      auto r = fail(st.message() + ", and cutting the partial write failed");
+      return r.err();
+    }
+    if (st.no_space()) return storage_error(dir_.string() + ": disk full, nothing appended: " + st.message());
+    return fail(st.message()).err();
+  }
+  unflushed_messages_ += out.record_count;
+  if (unflushed_messages_ >= config_.flush_messages || now - last_flush_ms_ >= config_.flush_ms) {
+    if (auto r = flush(); !r) return r.err();
+  }
+  return out;
+}
+
+result<void> partition_log::roll(int64_t now) {
+  int64_t base = log_end_offset();
+  auto seg = segment::create(dir_, base, now, config_.preallocate ? effective_segment_bytes(config_) : 0);
+  if (!seg) {
+    // A full disk is transient; anything else leaves the dir in an unknown state.
+    if (seg.err().message.find(std::strerror(ENOSPC)) != std::string::npos) return seg.err();
+    return fail(seg.err().message);
+  }
+  spdlog::debug("{}: rolled to segment {}", dir_.string(), segment::file_stem(base));
+  segments_.push_back(std::move(*seg));
+  dir_dirty_ = true;
+  return {};
+}
+
+const segment* partition_log::segment_for(int64_t offset) const {
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                             [](int64_t o, const std::unique_ptr<segment>& s) { return o < s->base_offset(); });
+  return it == segments_.begin() ? nullptr : std::prev(it)->get();
+}
+
+result<read_result> partition_log::read(int64_t offset, uint64_t max_bytes) const {
+  read_result out;
+  out.log_start_offset = log_start_offset_;
+  out.log_end_offset = log_end_offset();
+  if (offset < log_start_offset_ || offset > out.log_end_offset)
+    return error{kafka_error::offset_out_of_range,
+                 "offset " + std::to_string(offset) + " outside [" + std::to_string(log_start_offset_) + ", " +
+                     std::to_string(out.log_end_offset) + "]"};
+  if (offset == out.log_end_offset) return out;
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                             [](int64_t o, const std::unique_ptr<segment>& s) { return o < s->base_offset(); });
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end(); ++it) {
+    const segment& seg = **it;
+    auto batch = seg.find_batch(offset);
+    if (!batch) return batch.err();
+    if (!*batch) continue;  // offset falls in a gap after this segment's data
+    auto end = seg.region_end((*batch)->position, max_bytes);
+    if (!end) return end.err();
+    out.region.file = seg.log_file();
+    out.region.path = seg.log_path();
+    out.region.position = (*batch)->position;
+    out.region.length = *end - (*batch)->position;
+    out.region.first_offset = (*batch)->base_offset;
+    auto last = seg.batch_at(*end);
+    if (!last) return last.err();
+    out.region.next_offset = *last ? (*last)->base_offset : seg.next_offset();
+    return out;
+  }
+  return out;
+}
+
+result<std::optional<timestamp_and_offset>> partition_log::offset_for_timestamp(int64_t ts) const {
+  for (const auto& s : segments_) {
+    if (s->next_offset() <= log_start_offset_ || s->max_timestamp() < ts) continue;
+    auto r = s->find_offset_by_timestamp(ts, log_start_offset_);
+    if (!r || *r) return r;
+  }
+  return std::optional<timestamp_and_offset>{};
+}
+
+result<std::optional<timestamp_and_offset>> partition_log::max_timestamp() const {
+  const segment* best = nullptr;
+  for (const auto& s : segments_) {
+    if (s->empty() || s->next_offset() <= log_start_offset_) continue;
+    if (!best || s->max_timestamp() > best->max_timestamp()) best = s.get();
+  }
+  if (!best) return std::optional<timestamp_and_offset>{};
+  return best->max_timestamp_record();
+}
+
+result<void> partition_log::delete_oldest_segments(size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    auto& seg = segments_.front();
+    spdlog::info("{}: deleting segment {} (offsets {} to {})", dir_.string(), segment::file_stem(seg->base_offset()),
+                 seg->base_offset(), seg->next_offset() - 1);
+    if (auto st = seg->remove_files(); !st) return fail(st.message());
+    segments_.erase(segments_.begin());
+    dir_dirty_ = true;
+  }
+  return {};
+}
+
+result<int64_t> partition_log::delete_records_before(int64_t offset) {
+  if (closed_ || health_->failed()) return storage_error("log dir has failed: " + health_->reason());
+  int64_t leo = log_end_offset();
+  if (offset == -1) offset = leo;
+  if (offset < 0 || offset > leo)
+    return error{kafka_error::offset_out_of_range,
+                 "cannot delete records before " + std::to_string(offset) + ": log end offset is " + std::to_string(leo)};
+  if (offset <= log_start_offset_) return log_start_offset_;
+  log_start_offset_ = offset;
+  // DeleteRecords is acknowledged: the new start must survive a crash.
+  if (auto r = write_checkpoint(true); !r) return r.err();
+  auto deleted = enforce_retention();
+  if (!deleted) return deleted.err();
+  return log_start_offset_;
+}
+
+result<int32_t> partition_log::enforce_retention() {
+  if (closed_ || health_->failed()) return storage_error("log dir has failed: " + health_->reason());
+  int64_t now = clock_();
+  uint64_t total = size_bytes();
+  int64_t over_size = config_.retention_bytes >= 0 ? static_cast<int64_t>(total) - config_.retention_bytes : -1;
+  size_t count = 0;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    const segment& s = *segments_[i];
+    bool is_active = i + 1 == segments_.size();
+    if (is_active && s.empty()) break;
+    int64_t upper = is_active ? s.next_offset() : segments_[i + 1]->base_offset();
+    bool below_start = upper <= log_start_offset_;
+    bool expired = config_.retention_ms >= 0 && now - s.max_timestamp() > config_.retention_ms;
+    bool over = over_size >= 0 && over_size - static_cast<int64_t>(s.size_bytes()) >= 0;
+    if (!(below_start || expired || over)) break;
+    if (over) over_size -= static_cast<int64_t>(s.size_bytes());
+    ++count;
+  }
+  if (count == 0) return 0;
+  if (count == segments_.size()) {
+    if (auto r = roll(now); !r) return r.err();
+  }
+  if (auto r = delete_oldest_segments(count); !r) return r.err();
+  if (segments_.front()->base_offset() > log_start_offset_) {
+    log_start_offset_ = segments_.front()->base_offset();
+    if (auto r = write_checkpoint(false); !r) return r.err();
+  }
+  return static_cast<int32_t>(count);
+}
+
+result<void> partition_log::flush() {
+  if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
+  for (auto& s : segments_) {
+    if (!s->has_unflushed_data()) continue;
+    if (auto st = s->flush(); !st) return fail(st.message());
+  }
+  if (dir_dirty_) {
+    if (auto st = os::sync_directory(dir_); !st) return fail(st.message());
+    dir_dirty_ = false;
+  }
+  recovery_point_ = log_end_offset();
+  unflushed_messages_ = 0;
+  last_flush_ms_ = clock_();
+  // The checkpoint only shortens the next recovery; a stale one is safe, so it is not synced here.
+  if (auto r = write_checkpoint(false); !r)
+    spdlog::warn("{}: could not write the checkpoint: {}", dir_.string(), r.err().message);
+  return {};
+}
+
+result<void> partition_log::maybe_flush() {
+  if (recovery_point_ >= log_end_offset() && !dir_dirty_) return {};
+  if (clock_() - last_flush_ms_ < config_.flush_ms) return {};
+  return flush();
+}
+
+result<void> partition_log::close() {
+  if (closed_) return {};
+  closed_ = true;
+  if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
+  if (auto r = flush(); !r) return r;
+  return write_checkpoint(true);
+}
+
+}  // namespace brook::log

@@ -1,0 +1,195 @@
+// The append-only log of one partition: a directory of segments (log/segment.hpp, layout in log/format.hpp).
+//
+// Ownership and threads: a partition_log is NOT thread-safe. Its owner (the broker, through the
+// log_manager) calls it from one strand only. The one piece shared across partitions is the log dir's
+// health flag (log_dir_health), which is atomic. File regions returned by read() keep their segment's
+// descriptor alive, so they may be sent from another thread after read() returns.
+//
+// Invariants:
+//  - segments are contiguous in offset order; the last is the active one, the only one appended to;
+//    there is always an active segment (an empty one at log_end_offset after everything was deleted).
+//  - log_start_offset <= log_end_offset; every offset in [log_start_offset, log_end_offset) is readable.
+//  - recovery_point <= log_end_offset and everything below it has been fdatasync'ed (is durable).
+//  - once the log dir has failed (an fsync or other write error that may have lost data), every append,
+//    flush and truncation returns kafka_storage_error: an append is never acknowledged after a failed
+//    fsync. A full disk (ENOSPC) is not a failure of the dir: the partial write is cut off and the next
+//    append works once there is space.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/record_batch.hpp"
+#include "log/segment.hpp"
+
+namespace brook::log {
+
+// Milliseconds since the epoch. Tests pass a fake one.
+using clock_fn = std::function<int64_t()>;
+clock_fn system_clock();
+
+// Per-partition settings, Kafka's topic configs of the same names.
+struct log_config {
+  int64_t segment_bytes = 1073741824;        // segment.bytes (capped at 2^31 - 1: positions are uint32)
+  int64_t segment_ms = 604800000;            // segment.ms
+  int32_t index_interval_bytes = 4096;       // index.interval.bytes
+  int64_t retention_ms = 604800000;          // retention.ms; -1 = unlimited
+  int64_t retention_bytes = -1;              // retention.bytes; -1 = unlimited
+  int64_t flush_messages = std::numeric_limits<int64_t>::max();  // flush.messages
+  int64_t flush_ms = std::numeric_limits<int64_t>::max();        // flush.ms
+  int32_t max_message_bytes = 1048588;       // max.message.bytes: largest batch accepted
+  common::timestamp_type message_timestamp_type = common::timestamp_type::create_time;  // message.timestamp.type
+  bool preallocate = false;                  // preallocate: reserve segment_bytes on disk for a new segment
+};
+
+// The health of one log dir, shared by its log_manager and all its partition logs (any thread).
+class log_dir_health {
+ public:
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  void mark_failed(const std::string& reason);
+  std::string reason() const;
+
+ private:
+  std::atomic<bool> failed_{false};
+  mutable std::mutex mutex_;
+  std::string reason_;
+};
+
+// What append() did.
+struct append_result {
+  int64_t first_offset = -1;      // base offset of the first batch (-1 if nothing was appended)
+  int64_t last_offset = -1;       // last offset of the last batch
+  int64_t log_append_time = -1;   // the time stamped into the batches for LogAppendTime topics, else -1
+  int64_t log_start_offset = 0;
+  int64_t max_timestamp = -1;
+  int32_t batch_count = 0;
+  int64_t record_count = 0;
+  uint64_t bytes = 0;
+};
+
+// A byte range of one segment file, for sendfile. Holds whole batches only.
+struct file_region {
+  std::shared_ptr<const common::os::file_handle> file;  // null when length == 0
+  std::filesystem::path path;
+  uint64_t position = 0;
+  uint64_t length = 0;
+  int64_t first_offset = -1;  // base offset of the first batch in the region (may be below the requested one)
+  int64_t next_offset = -1;   // offset after the last batch in the region
+
+  // Reads the region into memory (tests, or transports without sendfile).
+  common::result<std::vector<uint8_t>> load() const;
+};
+
+struct read_result {
+  file_region region;          // empty at log_end_offset
+  int64_t log_start_offset = 0;
+  int64_t log_end_offset = 0;  // the high watermark on one node
+};
+
+// What recovery did at open, for the log and for tests.
+struct open_report {
+  bool recovered = false;          // some segment was scanned and re-indexed
+  uint64_t truncated_bytes = 0;    // bytes cut off invalid tails
+  int32_t segments_deleted = 0;    // whole segments dropped after a cut
+};
+
+class partition_log {
+ public:
+  // Opens (or creates, if the directory is empty) the log in `dir`. With clean_shutdown the index files are
+  // trusted after a sanity check; otherwise every segment from the recovery point on is scanned and
+  // re-indexed and anything after the first bad byte is cut off.
+  static common::result<std::unique_ptr<partition_log>> open(std::filesystem::path dir, log_config config,
+                                                             clock_fn clock, std::shared_ptr<log_dir_health> health,
+                                                             bool clean_shutdown);
+  ~partition_log();
+  partition_log(const partition_log&) = delete;
+  partition_log& operator=(const partition_log&) = delete;
+
+  // Appends `batches` (back-to-back v2 batches as a producer sent them). Each batch is validated (length,
+  // magic, CRC, offset delta == record count - 1), then rewritten in place: base offset assigned,
+  // partition leader epoch set (if leader_epoch >= 0), and for LogAppendTime topics max timestamp + type
+  // bit + CRC. The bytes are then written as they are. Errors: corrupt_message, invalid_record,
+  // message_too_large (batch > max_message_bytes), record_list_too_large (> segment_bytes),
+  // kafka_storage_error (dir failed, disk full, write or fsync error).
+  common::result<append_result> append(std::span<uint8_t> batches, int32_t leader_epoch = -1);
+
+  // The batches from the one containing `offset`, whole batches, at most max_bytes unless the first batch
+  // alone is larger (it is then returned whole). Empty at log_end_offset. Errors: offset_out_of_range
+  // outside [log_start_offset, log_end_offset]; kafka_storage_error.
+  common::result<read_result> read(int64_t offset, uint64_t max_bytes) const;
+
+  // The first record with timestamp >= ts at or after log_start_offset (Kafka's ListOffsets by time);
+  // nullopt if there is none.
+  common::result<std::optional<timestamp_and_offset>> offset_for_timestamp(int64_t ts) const;
+  // The record with the largest timestamp (the first of them); nullopt for an empty log.
+  common::result<std::optional<timestamp_and_offset>> max_timestamp() const;
+
+  int64_t log_start_offset() const { return log_start_offset_; }
+  int64_t log_end_offset() const;
+  int64_t high_watermark() const { return log_end_offset(); }
+  int64_t recovery_point() const { return recovery_point_; }
+  // Whether `offset` has been fdatasync'ed.
+  bool is_durable(int64_t offset) const { return offset < recovery_point_; }
+  uint64_t size_bytes() const;
+  size_t segment_count() const { return segments_.size(); }
+  std::vector<int64_t> segment_base_offsets() const;
+  const std::filesystem::path& dir() const { return dir_; }
+  const log_config& config() const { return config_; }
+  void set_config(const log_config& config);
+  const open_report& recovery_report() const { return open_report_; }
+
+  // Moves log_start_offset up to `offset` (Kafka's DeleteRecords; -1 means log_end_offset) and deletes
+  // the segments entirely below it. Returns the new log start offset. Errors: offset_out_of_range above
+  // log_end_offset; kafka_storage_error.
+  common::result<int64_t> delete_records_before(int64_t offset);
+
+  // Deletes whole segments past retention_ms (by their max timestamp) or beyond retention_bytes, oldest
+  // first, and segments below log_start_offset. The active segment goes too when it qualifies (a new
+  // empty one takes its place). Returns how many segments were deleted.
+  common::result<int32_t> enforce_retention();
+
+  // fdatasyncs everything appended; moves the recovery point to log_end_offset. A failure marks the log dir
+  // failed.
+  common::result<void> flush();
+  // Flushes if flush_ms has passed since the last flush (for a periodic caller).
+  common::result<void> maybe_flush();
+
+  // Flushes and writes the checkpoint; the log must not be used afterwards. Returns whether all succeeded.
+  common::result<void> close();
+
+ private:
+  partition_log(std::filesystem::path dir, log_config config, clock_fn clock, std::shared_ptr<log_dir_health> health);
+  common::result<void> load(bool clean_shutdown);
+  common::result<void> roll(int64_t now);
+  common::result<void> fail(const std::string& what);
+  common::result<void> write_checkpoint(bool sync);
+  common::result<void> delete_oldest_segments(size_t count);
+  segment& active() { return *segments_.back(); }
+  const segment& active() const { return *segments_.back(); }
+  const segment* segment_for(int64_t offset) const;
+
+  std::filesystem::path dir_;
+  log_config config_;
+  clock_fn clock_;
+  std::shared_ptr<log_dir_health> health_;
+  std::vector<std::unique_ptr<segment>> segments_;
+  int64_t log_start_offset_ = 0;
+  int64_t recovery_point_ = 0;
+  int64_t unflushed_messages_ = 0;
+  int64_t last_flush_ms_ = 0;
+  bool dir_dirty_ = false;  // segment files created or removed since the last directory fsync
+  bool closed_ = false;
+  open_report open_report_;
+};
+
+}  // namespace brook::log

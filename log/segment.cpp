@@ -1,0 +1,465 @@
+#include "log/segment.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+
+#include "common/record_batch.hpp"
+#include "log/format.hpp"
+
+namespace brook::log {
+
+namespace os = common::os;
+using common::error;
+using common::kafka_error;
+using common::result;
+
+namespace {
+
+constexpr size_t scan_chunk_bytes = 1 << 20;
+
+error storage_error(const os::io_status& st) { return error{kafka_error::kafka_storage_error, st.message()}; }
+
+template <class T>
+T load_be(const uint8_t* p) {
+  using U = std::make_unsigned_t<T>;
+  U v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) v = static_cast<U>((v << 8) | p[i]);
+  return static_cast<T>(v);
+}
+
+template <class T>
+void append_be(std::vector<uint8_t>& out, T value) {
+  using U = std::make_unsigned_t<T>;
+  U v = static_cast<U>(value);
+  for (size_t i = sizeof(T); i-- > 0;) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+result<std::vector<uint8_t>> read_whole(const os::file_handle& f) {
+  uint64_t size = 0;
+  if (auto st = os::file_size(f, size); !st) return storage_error(st);
+  std::vector<uint8_t> bytes(size);
+  size_t got = 0;
+  if (auto st = os::read_at(f, bytes, 0, got); !st) return storage_error(st);
+  bytes.resize(got);
+  return bytes;
+}
+
+struct scan_outcome {
+  uint64_t end = 0;         // position after the last good batch
+  std::string stop_reason;  // empty: the scan reached file_end cleanly
+};
+
+// Walks the batches of [from, file_end), checking each one's length, magic, CRC and offsets, and hands
+// each good one to on_batch. Stops at the first bad byte.
+result<scan_outcome> scan_batches(const os::file_handle& f, uint64_t from, uint64_t file_end, int64_t segment_base,
+                                  int64_t expected_next_offset, const std::function<void(const batch_info&)>& on_batch) {
+  std::vector<uint8_t> buf;
+  uint64_t buf_pos = 0;
+  // Makes [p, p + n) of the file available in buf; false when the file ends first.
+  auto ensure = [&](uint64_t p, uint64_t n) -> result<bool> {
+    if (p + n > file_end) return false;
+    if (p >= buf_pos && p + n <= buf_pos + buf.size()) return true;
+    uint64_t want = std::min<uint64_t>(std::max<uint64_t>(n, scan_chunk_bytes), file_end - p);
+    buf.resize(want);
+    size_t got = 0;
+    if (auto st = os::read_at(f, buf, p, got); !st) return storage_error(st);
+    buf.resize(got);
+    buf_pos = p;
+    return got >= n;
+  };
+  scan_outcome out{from, {}};
+  uint64_t pos = from;
+  while (pos < file_end) {
+    auto have = ensure(pos, format::batch::log_overhead);
+    if (!have) return have.err();
+    if (!*have) {
+      out.stop_reason = "incomplete batch header";
+      break;
+    }
+    auto size = common::record_batch_view::peek_size(std::span(buf).subspan(pos - buf_pos));
+    if (!size || *size > UINT32_MAX) {
+      out.stop_reason = "invalid batch length";
+      break;
+    }
+    have = ensure(pos, *size);
+    if (!have) return have.err();
+    if (!*have) {
+      out.stop_reason = "truncated batch";
+      break;
+    }
+    auto bytes = std::span<const uint8_t>(buf).subspan(pos - buf_pos, *size);
+    auto view = common::record_batch_view::parse(bytes);
+    if (!view) {
+      out.stop_reason = view.err().message;
+      break;
+    }
+    if (auto valid = view->validate(); !valid) {
+      out.stop_reason = valid.err().message;
+      break;
+    }
+    batch_info b{pos, static_cast<uint32_t>(*size), view->base_offset(), view->last_offset(), view->max_timestamp()};
+    if (b.base_offset < expected_next_offset || b.last_offset < b.base_offset ||
+        b.last_offset - segment_base > static_cast<int64_t>(UINT32_MAX)) {
+      out.stop_reason = "batch offsets out of order (base offset " + std::to_string(b.base_offset) + ")";
+      break;
+    }
+    on_batch(b);
+    expected_next_offset = b.last_offset + 1;
+    pos += *size;
+    out.end = pos;
+  }
+  return out;
+}
+
+}  // namespace
+
+batch_info batch_info_from_header(std::span<const uint8_t> header, uint64_t position) {
+  namespace b = format::batch;
+  batch_info info;
+  info.position = position;
+  info.base_offset = load_be<int64_t>(header.data() + b::base_offset);
+  info.size = static_cast<uint32_t>(b::log_overhead + static_cast<uint32_t>(load_be<int32_t>(header.data() + b::batch_length)));
+  info.last_offset = info.base_offset + load_be<int32_t>(header.data() + b::last_offset_delta);
+  info.max_timestamp = load_be<int64_t>(header.data() + b::max_timestamp);
+  return info;
+}
+
+std::string segment::file_stem(int64_t base_offset) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%020lld", static_cast<long long>(base_offset));
+  return name;
+}
+
+segment::segment(std::filesystem::path dir, int64_t base_offset, int64_t now_ms)
+    : dir_(std::move(dir)), base_offset_(base_offset), created_ms_(now_ms), next_offset_(base_offset) {}
+
+std::filesystem::path segment::log_path() const { return dir_ / (file_stem(base_offset_) + std::string(format::log_suffix)); }
+std::filesystem::path segment::index_path() const {
+  return dir_ / (file_stem(base_offset_) + std::string(format::index_suffix));
+}
+std::filesystem::path segment::time_index_path() const {
+  return dir_ / (file_stem(base_offset_) + std::string(format::time_index_suffix));
+}
+
+result<void> segment::open_files(os::open_mode log_mode) {
+  os::file_handle log;
+  if (auto st = os::open_file(log_path(), log_mode, log); !st) return storage_error(st);
+  auto index_mode = log_mode == os::open_mode::create_truncate ? log_mode : os::open_mode::read_write_create;
+  if (auto st = os::open_file(index_path(), index_mode, index_file_); !st) return storage_error(st);
+  if (auto st = os::open_file(time_index_path(), index_mode, time_index_file_); !st) return storage_error(st);
+  log_ = std::make_shared<const os::file_handle>(std::move(log));
+  return {};
+}
+
+result<std::unique_ptr<segment>> segment::create(const std::filesystem::path& dir, int64_t base_offset, int64_t now_ms,
+                                                 uint64_t preallocate_bytes) {
+  std::unique_ptr<segment> s(new segment(dir, base_offset, now_ms));
+  if (auto r = s->open_files(os::open_mode::create_truncate); !r) return r.err();
+  if (preallocate_bytes > 0) {
+    if (auto st = os::preallocate(*s->log_, 0, preallocate_bytes); !st) return storage_error(st);
+  }
+  return s;
+}
+
+result<std::unique_ptr<segment>> segment::open(const std::filesystem::path& dir, int64_t base_offset, int64_t now_ms) {
+  std::unique_ptr<segment> s(new segment(dir, base_offset, now_ms));
+  if (auto r = s->open_files(os::open_mode::read_write); !r) return r.err();
+  return s;
+}
+
+void segment::reset_state() {
+  size_ = 0;
+  next_offset_ = base_offset_;
+  max_timestamp_ = -1;
+  offset_of_max_timestamp_ = -1;
+  first_batch_timestamp_.reset();
+  bytes_since_last_index_entry_ = 0;
+  index_.clear();
+  time_index_.clear();
+  index_flushed_ = time_index_flushed_ = 0;
+}
+
+// Kafka's indexing rule: the batch that arrives once more than index_interval_bytes have been written since
+// the last indexed batch gets an entry; the time index records the running max timestamp at the same points.
+void segment::track(const batch_info& b, int32_t index_interval_bytes) {
+  if (!first_batch_timestamp_) first_batch_timestamp_ = b.max_timestamp;
+  if (b.max_timestamp > max_timestamp_ || offset_of_max_timestamp_ < 0) {
+    max_timestamp_ = std::max(max_timestamp_, b.max_timestamp);
+    offset_of_max_timestamp_ = b.last_offset;
+  }
+  if (bytes_since_last_index_entry_ > static_cast<uint64_t>(index_interval_bytes)) {
+    index_.push_back({static_cast<uint32_t>(b.last_offset - base_offset_), static_cast<uint32_t>(b.position)});
+    if (time_index_.empty() || max_timestamp_ > time_index_.back().timestamp)
+      time_index_.push_back({max_timestamp_, static_cast<uint32_t>(offset_of_max_timestamp_ - base_offset_)});
+    bytes_since_last_index_entry_ = 0;
+  }
+  bytes_since_last_index_entry_ += b.size;
+  size_ = b.position + b.size;
+  next_offset_ = b.last_offset + 1;
+}
+
+result<bool> segment::load(int32_t index_interval_bytes) {
+  reset_state();
+  uint64_t file_size = 0;
+  if (auto st = os::file_size(*log_, file_size); !st) return storage_error(st);
+  auto index_bytes = read_whole(index_file_);
+  if (!index_bytes) return index_bytes.err();
+  auto time_bytes = read_whole(time_index_file_);
+  if (!time_bytes) return time_bytes.err();
+  if (index_bytes->size() % format::index_entry_size != 0 || time_bytes->size() % format::time_index_entry_size != 0)
+    return false;
+  if (file_size > UINT32_MAX) return false;
+  for (size_t p = 0; p < index_bytes->size(); p += format::index_entry_size) {
+    index_entry e{load_be<uint32_t>(index_bytes->data() + p), load_be<uint32_t>(index_bytes->data() + p + 4)};
+    if (!index_.empty() && (e.relative_offset <= index_.back().relative_offset || e.position <= index_.back().position))
+      return false;
+    if (e.position >= file_size) return false;
+    index_.push_back(e);
+  }
+  for (size_t p = 0; p < time_bytes->size(); p += format::time_index_entry_size) {
+    time_index_entry e{load_be<int64_t>(time_bytes->data() + p), load_be<uint32_t>(time_bytes->data() + p + 8)};
+    if (!time_index_.empty() &&
+        (e.timestamp <= time_index_.back().timestamp || e.relative_offset < time_index_.back().relative_offset))
+      return false;
+    time_index_.push_back(e);
+  }
+  // The last offset index entry must point at a batch ending at the offset it claims.
+  uint64_t tail_from = 0;
+  if (!index_.empty()) {
+    auto at = batch_at(index_.back().position);
+    if (!at) return at.err();
+    if (!*at || (*at)->last_offset != base_offset_ + index_.back().relative_offset) return false;
+    tail_from = index_.back().position;
+    if (!time_index_.empty()) {
+      max_timestamp_ = time_index_.back().timestamp;
+      offset_of_max_timestamp_ = base_offset_ + time_index_.back().relative_offset;
+    }
+    auto first = batch_at(0);
+    if (!first) return first.err();
+    if (!*first) return false;
+    first_batch_timestamp_ = (*first)->max_timestamp;
+  } else if (!time_index_.empty()) {
+    return false;
+  }
+  // Validate everything after the last indexed batch, the only part the index files do not vouch for.
+  int64_t expected = base_offset_;
+  if (!index_.empty()) {
+    auto at = batch_at(tail_from);
+    if (!at) return at.err();
+    expected = (*at)->base_offset;
+  }
+  bool first_in_tail = true;
+  auto scan = scan_batches(*log_, tail_from, file_size, base_offset_, expected, [&](const batch_info& b) {
+    if (!first_batch_timestamp_) first_batch_timestamp_ = b.max_timestamp;
+    if (b.max_timestamp > max_timestamp_ || offset_of_max_timestamp_ < 0) {
+      max_timestamp_ = std::max(max_timestamp_, b.max_timestamp);
+      offset_of_max_timestamp_ = b.last_offset;
+    }
+    bytes_since_last_index_entry_ = first_in_tail ? b.size : bytes_since_last_index_entry_ + b.size;
+    first_in_tail = false;
+    size_ = b.position + b.size;
+    next_offset_ = b.last_offset + 1;
+  });
+  if (!scan) return scan.err();
+  if (!scan->stop_reason.empty()) return false;
+  if (!time_index_.empty() && base_offset_ + time_index_.back().relative_offset >= next_offset_) return false;
+  index_flushed_ = index_.size();
+  time_index_flushed_ = time_index_.size();
+  return true;
+}
+
+result<segment_recovery_result> segment::recover(int32_t index_interval_bytes) {
+  reset_state();
+  uint64_t file_size = 0;
+  if (auto st = os::file_size(*log_, file_size); !st) return storage_error(st);
+  segment_recovery_result out;
+  auto scan = scan_batches(*log_, 0, std::min<uint64_t>(file_size, UINT32_MAX), base_offset_, base_offset_,
+                           [&](const batch_info& b) {
+                             track(b, index_interval_bytes);
+                             ++out.batches;
+                           });
+  if (!scan) return scan.err();
+  out.valid_bytes = scan->end;
+  out.truncated_bytes = file_size - scan->end;
+  out.reason = scan->stop_reason;
+  if (out.truncated_bytes > 0) {
+    if (auto st = os::truncate_file(*log_, scan->end); !st) return storage_error(st);
+  }
+  if (auto st = os::truncate_file(index_file_, 0); !st) return storage_error(st);
+  if (auto st = os::truncate_file(time_index_file_, 0); !st) return storage_error(st);
+  dirty_ = true;
+  if (auto st = flush(); !st) return storage_error(st);
+  return out;
+}
+
+os::io_status segment::append(std::span<const uint8_t> data, std::span<const batch_info> batches,
+                              int32_t index_interval_bytes, bool& restored) {
+  restored = true;
+  if (auto st = os::write_at(*log_, data, size_); !st) {
+    // Cut whatever part of the write landed so the file ends at the last whole batch again.
+    restored = static_cast<bool>(os::truncate_file(*log_, size_));
+    return st;
+  }
+  uint64_t start = size_;
+  for (auto b : batches) {
+    b.position += start;
+    track(b, index_interval_bytes);
+  }
+  dirty_ = true;
+  return {};
+}
+
+uint64_t segment::lookup_position(int64_t offset) const {
+  if (offset < base_offset_ || index_.empty()) return 0;
+  auto rel = static_cast<uint64_t>(offset - base_offset_);
+  auto it = std::upper_bound(index_.begin(), index_.end(), rel,
+                             [](uint64_t r, const index_entry& e) { return r < e.relative_offset; });
+  return it == index_.begin() ? 0 : std::prev(it)->position;
+}
+
+result<std::optional<batch_info>> segment::batch_at(uint64_t position) const {
+  if (position >= size_ && size_ != 0) return std::optional<batch_info>{};
+  uint8_t header[format::batch::header_size];
+  size_t got = 0;
+  if (auto st = os::read_at(*log_, header, position, got); !st) return storage_error(st);
+  if (got < sizeof header) return std::optional<batch_info>{};
+  return std::optional<batch_info>(batch_info_from_header(header, position));
+}
+
+result<std::optional<batch_info>> segment::find_batch(int64_t offset) const {
+  if (offset >= next_offset_) return std::optional<batch_info>{};
+  uint64_t pos = lookup_position(offset);
+  bool rescanned = pos == 0;
+  while (pos < size_) {
+    auto b = batch_at(pos);
+    if (!b) return b.err();
+    if (!*b) break;
+    // An index entry that overshoots cannot happen with a sane index; fall back to a scan from the start.
+    if ((*b)->base_offset > offset && !rescanned && pos != 0) {
+      pos = 0;
+      rescanned = true;
+      continue;
+    }
+    if ((*b)->last_offset >= offset) return b;
+    pos += (*b)->size;
+  }
+  return std::optional<batch_info>{};
+}
+
+result<uint64_t> segment::region_end(uint64_t position, uint64_t max_bytes) const {
+  uint64_t end = position;
+  while (end < size_) {
+    auto b = batch_at(end);
+    if (!b) return b.err();
+    if (!*b) break;
+    if (end != position && end + (*b)->size - position > max_bytes) break;
+    end += (*b)->size;
+    if (end - position >= max_bytes) break;
+  }
+  return end;
+}
+
+result<std::vector<uint8_t>> segment::read_bytes(uint64_t position, uint64_t length) const {
+  std::vector<uint8_t> out(length);
+  size_t got = 0;
+  if (auto st = os::read_at(*log_, out, position, got); !st) return storage_error(st);
+  out.resize(got);
+  return out;
+}
+
+result<std::optional<timestamp_and_offset>> segment::find_offset_by_timestamp(int64_t ts, int64_t min_offset) const {
+  using out_t = std::optional<timestamp_and_offset>;
+  if (size_ == 0 || max_timestamp_ < ts) return out_t{};
+  // Start at the last time index entry below ts: every batch before it has only smaller timestamps.
+  int64_t from_offset = base_offset_;
+  auto it = std::upper_bound(time_index_.begin(), time_index_.end(), ts,
+                             [](int64_t t, const time_index_entry& e) { return t < e.timestamp; });
+  if (it != time_index_.begin()) from_offset = base_offset_ + std::prev(it)->relative_offset;
+  uint64_t pos = lookup_position(std::max(from_offset, min_offset));
+  while (pos < size_) {
+    auto b = batch_at(pos);
+    if (!b) return b.err();
+    if (!*b) break;
+    if ((*b)->max_timestamp >= ts && (*b)->last_offset >= min_offset) {
+      auto bytes = read_bytes(pos, (*b)->size);
+      if (!bytes) return bytes.err();
+      auto view = common::record_batch_view::parse(*bytes);
+      if (!view) return view.err();
+      auto records = view->records();
+      if (!records) return records.err();
+      while (true) {
+        auto r = records->next();
+        if (!r) return r.err();
+        if (!*r) break;
+        if ((*r)->timestamp >= ts && (*r)->offset >= min_offset) return out_t(timestamp_and_offset{(*r)->timestamp, (*r)->offset});
+      }
+    }
+    pos += (*b)->size;
+  }
+  return out_t{};
+}
+
+result<std::optional<timestamp_and_offset>> segment::max_timestamp_record() const {
+  using out_t = std::optional<timestamp_and_offset>;
+  if (size_ == 0 || offset_of_max_timestamp_ < 0) return out_t{};
+  auto b = find_batch(offset_of_max_timestamp_);
+  if (!b) return b.err();
+  if (!*b) return out_t{};
+  auto bytes = read_bytes((*b)->position, (*b)->size);
+  if (!bytes) return bytes.err();
+  auto view = common::record_batch_view::parse(*bytes);
+  if (!view) return view.err();
+  auto records = view->records();
+  if (!records) return records.err();
+  while (true) {
+    auto r = records->next();
+    if (!r) return r.err();
+    if (!*r) break;
+    if ((*r)->timestamp == max_timestamp_) return out_t(timestamp_and_offset{(*r)->timestamp, (*r)->offset});
+  }
+  return out_t(timestamp_and_offset{max_timestamp_, (*b)->last_offset});
+}
+
+os::io_status segment::write_pending_index_entries() {
+  if (index_flushed_ < index_.size()) {
+    std::vector<uint8_t> bytes;
+    for (size_t i = index_flushed_; i < index_.size(); ++i) {
+      append_be<uint32_t>(bytes, index_[i].relative_offset);
+      append_be<uint32_t>(bytes, index_[i].position);
+    }
+    if (auto st = os::write_at(index_file_, bytes, index_flushed_ * format::index_entry_size); !st) return st;
+    index_flushed_ = index_.size();
+  }
+  if (time_index_flushed_ < time_index_.size()) {
+    std::vector<uint8_t> bytes;
+    for (size_t i = time_index_flushed_; i < time_index_.size(); ++i) {
+      append_be<int64_t>(bytes, time_index_[i].timestamp);
+      append_be<uint32_t>(bytes, time_index_[i].relative_offset);
+    }
+    if (auto st = os::write_at(time_index_file_, bytes, time_index_flushed_ * format::time_index_entry_size); !st)
+      return st;
+    time_index_flushed_ = time_index_.size();
+  }
+  return {};
+}
+
+os::io_status segment::flush() {
+  if (!dirty_) return {};
+  if (auto st = write_pending_index_entries(); !st) return st;
+  if (auto st = os::sync_data(*log_); !st) return st;
+  if (auto st = os::sync_data(index_file_); !st) return st;
+  if (auto st = os::sync_data(time_index_file_); !st) return st;
+  dirty_ = false;
+  return {};
+}
+
+os::io_status segment::remove_files() {
+  index_file_.close();
+  time_index_file_.close();
+  if (auto st = os::remove_path(log_path()); !st) return st;
+  if (auto st = os::remove_path(index_path()); !st) return st;
+  return os::remove_path(time_index_path());
+}
+
+}  // namespace brook::log

@@ -1,0 +1,152 @@
+// One segment of a partition log: the .log file of record batches starting at base_offset, its sparse
+// offset index and its time index (formats in log/format.hpp).
+//
+// Ownership: a partition_log owns its segments and calls them from its single strand; a segment is not
+// thread-safe. The .log descriptor is shared (std::shared_ptr) with file regions handed out by reads, so a
+// region stays readable (sendfile) even after retention deletes the segment.
+//
+// Invariants: [0, size_bytes()) of the .log file is a sequence of whole, CRC-valid batches with increasing
+// offsets, the last ending at next_offset() - 1. The in-memory index entries are the truth; the index
+// files hold the first *_flushed of them (written by flush()) and are rebuilt by recover() when unsure.
+// Positions are uint32, so a segment never grows past 4 GiB (partition_log caps segment_bytes).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/os/file_io.hpp"
+
+namespace brook::log {
+
+// The header facts of one batch in a segment.
+struct batch_info {
+  uint64_t position = 0;  // in the segment's .log file
+  uint32_t size = 0;      // whole batch, log overhead included
+  int64_t base_offset = 0;
+  int64_t last_offset = 0;
+  int64_t max_timestamp = -1;
+};
+
+struct index_entry {
+  uint32_t relative_offset = 0;  // last offset of the batch at `position`, minus the segment base offset
+  uint32_t position = 0;
+};
+
+struct time_index_entry {
+  int64_t timestamp = 0;          // the largest timestamp up to and including this batch
+  uint32_t relative_offset = 0;   // last offset of the batch where that timestamp was first reached
+};
+
+// What recover() found.
+struct segment_recovery_result {
+  uint64_t valid_bytes = 0;
+  uint64_t truncated_bytes = 0;
+  int64_t batches = 0;
+  std::string reason;  // why it stopped before the end of the file, if it did
+};
+
+// A timestamp and the offset of the record that carries it.
+struct timestamp_and_offset {
+  int64_t timestamp = -1;
+  int64_t offset = -1;
+};
+
+class segment {
+ public:
+  static std::string file_stem(int64_t base_offset);  // 20-digit zero-padded base offset
+
+  // Creates empty files (replacing any left over). preallocate_bytes > 0 reserves space for the log.
+  static common::result<std::unique_ptr<segment>> create(const std::filesystem::path& dir, int64_t base_offset,
+                                                         int64_t now_ms, uint64_t preallocate_bytes);
+  // Opens the existing files of a segment (index files are created if missing) without reading them.
+  // Then call load() or recover().
+  static common::result<std::unique_ptr<segment>> open(const std::filesystem::path& dir, int64_t base_offset,
+                                                       int64_t now_ms);
+
+  // Trusting the files: reads the indexes and checks them for sanity, then validates the batches after
+  // the last index entry. Returns false (and leaves the segment for recover()) if anything is off.
+  common::result<bool> load(int32_t index_interval_bytes);
+  // Scans the whole .log, checking each batch's length and CRC, truncates at the first bad byte and
+  // rewrites both index files from scratch (synced).
+  common::result<segment_recovery_result> recover(int32_t index_interval_bytes);
+
+  // Appends whole, already validated batches; `batches` describes them with positions relative to the start
+  // of `data`. On failure the file is truncated back to its previous size (restored = whether that
+  // worked) and the segment is unchanged.
+  common::os::io_status append(std::span<const uint8_t> data, std::span<const batch_info> batches,
+                               int32_t index_interval_bytes, bool& restored);
+
+  // The first batch whose last offset is >= offset, or nullopt if there is none in this segment.
+  common::result<std::optional<batch_info>> find_batch(int64_t offset) const;
+  // The batch starting at `position` (nullopt at the end of the data).
+  common::result<std::optional<batch_info>> batch_at(uint64_t position) const;
+  // The end position of whole batches from `position` (a batch start) within max_bytes, but at least one
+  // batch.
+  common::result<uint64_t> region_end(uint64_t position, uint64_t max_bytes) const;
+  common::result<std::vector<uint8_t>> read_bytes(uint64_t position, uint64_t length) const;
+
+  // The first record with timestamp >= ts and offset >= min_offset, if any in this segment.
+  common::result<std::optional<timestamp_and_offset>> find_offset_by_timestamp(int64_t ts, int64_t min_offset) const;
+  // The first record carrying this segment's max timestamp, if the segment holds any batch.
+  common::result<std::optional<timestamp_and_offset>> max_timestamp_record() const;
+
+  // Writes pending index entries and fdatasyncs the .log and both indexes.
+  common::os::io_status flush();
+  bool has_unflushed_data() const { return dirty_; }
+
+  // Deletes the segment's files (the log descriptor stays open while regions still reference it).
+  common::os::io_status remove_files();
+
+  int64_t base_offset() const { return base_offset_; }
+  int64_t next_offset() const { return next_offset_; }
+  bool empty() const { return size_ == 0; }
+  uint64_t size_bytes() const { return size_; }
+  int64_t max_timestamp() const { return max_timestamp_; }
+  // The time segment_ms rolling counts from: the first batch's max timestamp (as Kafka does, so it does
+  // not depend on when this process started), or the creation time of an empty segment.
+  int64_t rolling_base_timestamp() const { return first_batch_timestamp_.value_or(created_ms_); }
+  const std::vector<index_entry>& index() const { return index_; }
+  const std::vector<time_index_entry>& time_index() const { return time_index_; }
+  const std::shared_ptr<const common::os::file_handle>& log_file() const { return log_; }
+  std::filesystem::path log_path() const;
+  std::filesystem::path index_path() const;
+  std::filesystem::path time_index_path() const;
+
+ private:
+  segment(std::filesystem::path dir, int64_t base_offset, int64_t now_ms);
+  common::result<void> open_files(common::os::open_mode mode);
+  void reset_state();
+  void track(const batch_info& b, int32_t index_interval_bytes);
+  uint64_t lookup_position(int64_t offset) const;
+  common::os::io_status write_pending_index_entries();
+
+  std::filesystem::path dir_;
+  int64_t base_offset_;
+  int64_t created_ms_;
+  std::shared_ptr<const common::os::file_handle> log_;
+  common::os::file_handle index_file_;
+  common::os::file_handle time_index_file_;
+
+  uint64_t size_ = 0;
+  int64_t next_offset_;
+  int64_t max_timestamp_ = -1;
+  int64_t offset_of_max_timestamp_ = -1;  // last offset of the batch where max_timestamp_ was first reached
+  std::optional<int64_t> first_batch_timestamp_;
+  uint64_t bytes_since_last_index_entry_ = 0;
+  std::vector<index_entry> index_;
+  std::vector<time_index_entry> time_index_;
+  size_t index_flushed_ = 0;
+  size_t time_index_flushed_ = 0;
+  bool dirty_ = false;
+};
+
+// Reads a batch header from raw bytes (at least batch_layout::header_size); no CRC check.
+batch_info batch_info_from_header(std::span<const uint8_t> header, uint64_t position);
+
+}  // namespace brook::log

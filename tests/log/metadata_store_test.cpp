@@ -1,0 +1,412 @@
+#include "log/metadata_store.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+using brook::common::kafka_error;
+using brook::common::uuid;
+using namespace brook::log;
+using namespace std::string_literals;
+
+namespace {
+
+// A fresh directory removed when the test ends.
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    std::random_device rd;
+    path = std::filesystem::temp_directory_path() /
+           ("brook-metadata-store-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
+    std::filesystem::create_directories(path);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+std::unique_ptr<metadata_store> open_store(const std::filesystem::path& dir) {
+  auto store = metadata_store::open(dir);
+  if (!store) FAIL("open failed: " << store.err().message);
+  return std::move(store).value();
+}
+
+topic_record make_topic(std::string name, int32_t partitions, std::map<std::string, std::string> configs = {}) {
+  return topic_record{std::move(name), uuid::random(), partitions, 1, 1700000000000, std::move(configs)};
+}
+
+committed_offset make_offset(int64_t offset, std::optional<int64_t> expire = std::nullopt) {
+  return committed_offset{offset, 7, "meta-" + std::to_string(offset), 1700000000123, expire};
+}
+
+}  // namespace
+
+TEST_CASE("metadata_store: cluster id is created once and survives reopening") {
+  temp_dir dir;
+  std::string id;
+  {
+    auto store = open_store(dir.path);
+    auto first = store->get_or_create_cluster_id();
+    REQUIRE(first);
+    id = *first;
+    REQUIRE(uuid::parse(id).has_value());
+    auto again = store->get_or_create_cluster_id();
+    REQUIRE(again);
+    CHECK(*again == id);
+  }
+  auto store = open_store(dir.path);
+  auto reopened = store->get_or_create_cluster_id();
+  REQUIRE(reopened);
+  CHECK(*reopened == id);
+}
+
+TEST_CASE("metadata_store: topic round trips, lookups by name and id, config replacement") {
+  temp_dir dir;
+  auto store = open_store(dir.path);
+  auto orders = make_topic("orders", 3, {{"retention.ms", "1000"}, {"cleanup.policy", "compact"}});
+  auto events = make_topic("events", 1);
+  REQUIRE(store->create_topic(orders));
+  REQUIRE(store->create_topic(events));
+
+  auto got = store->get_topic("orders");
+  REQUIRE(got);
+  REQUIRE(got->has_value());
+  CHECK(**got == orders);
+
+  auto by_id = store->get_topic_by_id(events.id);
+  REQUIRE(by_id);
+  REQUIRE(by_id->has_value());
+  CHECK(**by_id == events);
+
+  auto missing = store->get_topic("nope");
+  REQUIRE(missing);
+  CHECK_FALSE(missing->has_value());
+  auto missing_id = store->get_topic_by_id(uuid::random());
+  REQUIRE(missing_id);
+  CHECK_FALSE(missing_id->has_value());
+
+  auto all = store->list_topics();
+  REQUIRE(all);
+  REQUIRE(all->size() == 2);
+  CHECK((*all)[0] == events);  // sorted by name
+  CHECK((*all)[1] == orders);
+
+  // Overrides are replaced as a whole, not merged.
+  REQUIRE(store->set_topic_configs("orders", {{"segment.bytes", "1048576"}}));
+  got = store->get_topic("orders");
+  REQUIRE(got);
+  CHECK((*got)->configs == std::map<std::string, std::string>{{"segment.bytes", "1048576"}});
+  CHECK(store->set_topic_configs("nope", {}).code() == kafka_error::unknown_topic_or_partition);
+
+  // put_topic overwrites, e.g. after adding partitions.
+  orders.partitions = 6;
+  orders.configs = {};
+  REQUIRE(store->put_topic(orders));
+  got = store->get_topic("orders");
+  REQUIRE(got);
+  CHECK(**got == orders);
+}
+
+TEST_CASE("metadata_store: creating an existing topic fails with topic_already_exists") {
+  temp_dir dir;
+  auto store = open_store(dir.path);
+  auto original = make_topic("t", 1);
+  REQUIRE(store->create_topic(original));
+  auto duplicate = make_topic("t", 5);
+  auto r = store->create_topic(duplicate);
+  REQUIRE_FALSE(r);
+  CHECK(r.code() == kafka_error::topic_already_exists);
+  auto got = store->get_topic("t");
+  REQUIRE(got);
+  CHECK(**got == original);  // untouched
+}
+
+TEST_CASE("metadata_store: committed offsets round trip, fetch one, delete some") {
+  temp_dir dir;
+  auto store = open_store(dir.path);
+  REQUIRE(store->commit_offsets("g", {{"t", 0, make_offset(10)},
+                                      {"t", 1, make_offset(11, 1700000999000)},
+                                      {"u", 300, make_offset(12)}}));
+  auto all = store->fetch_offsets("g");
+  REQUIRE(all);
+  REQUIRE(all->size() == 3);
+  CHECK((*all)[0] == partition_offset{"t", 0, make_offset(10)});
+  CHECK((*all)[1] == partition_offset{"t", 1, make_offset(11, 1700000999000)});
+  CHECK((*all)[2] == partition_offset{"u", 300, make_offset(12)});
+
+  auto one = store->fetch_offset("g", "t", 1);
+  REQUIRE(one);
+  REQUIRE(one->has_value());
+  CHECK((*one)->expire_ms == 1700000999000);
+  CHECK((*one)->metadata == "meta-11");
+  auto none = store->fetch_offset("g", "t", 2);
+  REQUIRE(none);
+  CHECK_FALSE(none->has_value());
+
+  // A later commit overwrites.
+  REQUIRE(store->commit_offsets("g", {{"t", 0, make_offset(20)}}));
+  one = store->fetch_offset("g", "t", 0);
+  REQUIRE(one);
+  CHECK((*one)->offset == 20);
+
+  REQUIRE(store->delete_offsets("g", "t", {0, 1, 5}));
+  all = store->fetch_offsets("g");
+  REQUIRE(all);
+  REQUIRE(all->size() == 1);
+  CHECK((*all)[0].topic == "u");
+}
+
+TEST_CASE("metadata_store: partitions sort numerically within a topic") {
+  temp_dir dir;
+  auto store = open_store(dir.path);
+  REQUIRE(store->commit_offsets("g", {{"t", 256, make_offset(3)}, {"t", 2, make_offset(1)}, {"t", 10, make_offset(2)}}));
+  auto all = store->fetch_offsets("g");
+  REQUIRE(all);
+  REQUIRE(all->size() == 3);
+  CHECK((*all)[0].partition == 2);
+  CHECK((*all)[1].partition == 10);
+  CHECK((*all)[2].partition == 256);
+}
+
+TEST_CASE("metadata_store: group metadata and delete_group") {
+  temp_dir dir;
+  auto store = open_store(dir.path);
+  std::string binary = "\x00\x01\xff payload"s;
+  REQUIRE(store->put_group_metadata("g1", binary));
+  REQUIRE(store->put_group_metadata("g2", "two"));
+  REQUIRE(store->commit_offsets("g1", {{"t", 0, make_offset(1)}}));
+  REQUIRE(store->commit_offsets("g2", {{"t", 0, make_offset(2)}}));
+
+  auto meta = store->get_group_metadata("g1");
+  REQUIRE(meta);
+  CHECK(*meta == binary);
+  auto listed = store->list_group_metadata();
+  REQUIRE(listed);
+  CHECK(*listed == std::vector<group_blob>{{"g1", binary}, {"g2", "two"}});
+  auto groups = store->list_groups_with_offsets();
+  REQUIRE(groups);
+  CHECK(*groups == std::vector<std::string>{"g1", "g2"});
+
+  REQUIRE(store->delete_group("g1"));
+  meta = store->get_group_metadata("g1");
+  REQUIRE(meta);
+  CHECK_FALSE(meta->has_value());
+  auto offsets = store->fetch_offsets("g1");
+  REQUIRE(offsets);
+  CHECK(offsets->empty());
+  groups = store->list_groups_with_offsets();
+  REQUIRE(groups);
+  CHECK(*groups == std::vector<std::string>{"g2"});
+  offsets = store->fetch_offsets("g2");
+  REQUIRE(offsets);
+  CHECK(offsets->size() == 1);
+}
+
+TEST_CASE("metadata_store: producer and partition state round trips") {
+  temp_dir dir;
+  auto store = open_store(dir.path);
+  REQUIRE(store->put_producer_state("t", 0, "\x01producers"s));
+  REQUIRE(store->put_producer_state("t", 1, "p1"));
+  auto ps = store->get_producer_state("t", 0);
+  REQUIRE(ps);
+  CHECK(*ps == "\x01producers"s);
+  auto all_ps = store->list_producer_states();
+  REQUIRE(all_ps);
+  CHECK(*all_ps == std::vector<partition_blob>{{"t", 0, "\x01producers"s}, {"t", 1, "p1"}});
+  REQUIRE(store->delete_producer_state("t", 0));
+  ps = store->get_producer_state("t", 0);
+  REQUIRE(ps);
+  CHECK_FALSE(ps->has_value());
+
+  REQUIRE(store->put_partition_state("t", 0, partition_state{5, 100}));
+  REQUIRE(store->put_partition_state("t", 3, partition_state{0, 42}));
+  auto st = store->get_partition_state("t", 0);
+  REQUIRE(st);
+  REQUIRE(st->has_value());
+  CHECK(**st == partition_state{5, 100});
+  auto states = store->list_partition_states();
+  REQUIRE(states);
+  CHECK(*states == std::vector<partition_state_entry>{{"t", 0, {5, 100}}, {"t", 3, {0, 42}}});
+  auto raw = store->get_partition_state_bytes("t", 3);
+  REQUIRE(raw);
+  CHECK(**raw == encode_partition_state({0, 42}));
+  REQUIRE(store->delete_partition_state("t", 3));
+  st = store->get_partition_state("t", 3);
+  REQUIRE(st);
+  CHECK_FALSE(st->has_value());
+
+  // Raw bytes the typed helper cannot read are reported, not misread.
+  REQUIRE(store->put_partition_state_bytes("t", 9, "garbage"));
+  CHECK(store->get_partition_state("t", 9).code() == kafka_error::kafka_storage_error);
+}
+
+TEST_CASE("metadata_store: partition_state encoding is versioned and strict") {
+  auto bytes = encode_partition_state({-1, 1LL << 40});
+  REQUIRE(bytes.size() == 17);
+  CHECK(bytes[0] == '\x01');
+  auto decoded = decode_partition_state(bytes);
+  REQUIRE(decoded);
+  CHECK(*decoded == partition_state{-1, 1LL << 40});
+  CHECK_FALSE(decode_partition_state(bytes.substr(0, 16)));
+  CHECK_FALSE(decode_partition_state(bytes + "x"));
+  bytes[0] = '\x02';
+  CHECK_FALSE(decode_partition_state(bytes));
+}
+
+TEST_CASE("metadata_store: everything reads back after reopening") {
+  temp_dir dir;
+  auto topic = make_topic("orders", 4, {{"retention.ms", "5"}});
+  {
+    auto store = open_store(dir.path);
+    REQUIRE(store->create_topic(topic));
+    REQUIRE(store->commit_offsets("g", {{"orders", 2, make_offset(99, 123)}}));
+    REQUIRE(store->put_group_metadata("g", "gm"));
+    REQUIRE(store->put_producer_state("orders", 2, "ps"));
+    REQUIRE(store->put_partition_state("orders", 2, {1, 2}));
+  }
+  auto store = open_store(dir.path);
+  auto got = store->get_topic_by_id(topic.id);
+  REQUIRE(got);
+  REQUIRE(got->has_value());
+  CHECK(**got == topic);
+  auto offset = store->fetch_offset("g", "orders", 2);
+  REQUIRE(offset);
+  REQUIRE(offset->has_value());
+  CHECK(**offset == make_offset(99, 123));
+  auto gm = store->get_group_metadata("g");
+  REQUIRE(gm);
+  CHECK(*gm == "gm");
+  auto ps = store->get_producer_state("orders", 2);
+  REQUIRE(ps);
+  CHECK(*ps == "ps");
+  auto st = store->get_partition_state("orders", 2);
+  REQUIRE(st);
+  CHECK(*st == partition_state{1, 2});
+}
+
+TEST_CASE("metadata_store: delete_topic removes everything about the topic and nothing else") {
+  temp_dir dir;
+  auto store = open_store(dir.path);
+  auto t = make_topic("t", 2, {{"retention.ms", "1"}});
+  auto t1 = make_topic("t1", 2, {{"retention.ms", "2"}});
+  REQUIRE(store->create_topic(t));
+  REQUIRE(store->create_topic(t1));
+  for (int32_t p : {0, 1}) {
+    for (const auto& name : {"t", "t1"}) {
+      REQUIRE(store->put_partition_state(name, p, {p, p + 10}));
+      REQUIRE(store->put_producer_state(name, p, "ps"));
+    }
+  }
+  REQUIRE(store->commit_offsets("a", {{"t", 0, make_offset(1)}, {"t", 1, make_offset(2)}, {"t1", 0, make_offset(3)}}));
+  REQUIRE(store->commit_offsets("b", {{"t", 1, make_offset(4)}}));
+
+  REQUIRE(store->delete_topic("t"));
+
+  auto gone = store->get_topic("t");
+  REQUIRE(gone);
+  CHECK_FALSE(gone->has_value());
+  auto by_id = store->get_topic_by_id(t.id);
+  REQUIRE(by_id);
+  CHECK_FALSE(by_id->has_value());
+  // Recreating the name starts from no overrides: the old ones went with the topic.
+  auto fresh = make_topic("t", 1);
+  REQUIRE(store->put_topic(topic_record{fresh.name, fresh.id, 1, 1, 0, {}}));
+  auto recreated = store->get_topic("t");
+  REQUIRE(recreated);
+  CHECK((*recreated)->configs.empty());
+  REQUIRE(store->delete_topic("t"));
+
+  auto states = store->list_partition_states();
+  REQUIRE(states);
+  CHECK(*states == std::vector<partition_state_entry>{{"t1", 0, {0, 10}}, {"t1", 1, {1, 11}}});
+  auto producers = store->list_producer_states();
+  REQUIRE(producers);
+  CHECK(*producers == std::vector<partition_blob>{{"t1", 0, "ps"}, {"t1", 1, "ps"}});
+  auto a = store->fetch_offsets("a");
+  REQUIRE(a);
+  CHECK(*a == std::vector<partition_offset>{{"t1", 0, make_offset(3)}});
+  auto b = store->fetch_offsets("b");
+  REQUIRE(b);
+  CHECK(b->empty());
+  auto remaining = store->get_topic("t1");
+  REQUIRE(remaining);
+  CHECK(**remaining == t1);
+
+  CHECK(store->delete_topic("t").code() == kafka_error::unknown_topic_or_partition);
+}
+
+TEST_CASE("metadata_store: prefixes do not leak between similar names") {
+  temp_dir dir;
+  auto store = open_store(dir.path);
+  REQUIRE(store->commit_offsets("a", {{"t", 0, make_offset(1)}}));
+  REQUIRE(store->commit_offsets("ab", {{"t", 0, make_offset(2)}}));
+  REQUIRE(store->commit_offsets("a\0b"s, {{"t", 0, make_offset(3)}}));
+  REQUIRE(store->commit_offsets("a\x01"s, {{"t", 0, make_offset(4)}}));
+
+  auto a = store->fetch_offsets("a");
+  REQUIRE(a);
+  CHECK(*a == std::vector<partition_offset>{{"t", 0, make_offset(1)}});
+  auto ab = store->fetch_offsets("ab");
+  REQUIRE(ab);
+  CHECK(*ab == std::vector<partition_offset>{{"t", 0, make_offset(2)}});
+  auto nul = store->fetch_offsets("a\0b"s);
+  REQUIRE(nul);
+  CHECK(*nul == std::vector<partition_offset>{{"t", 0, make_offset(3)}});
+  auto groups = store->list_groups_with_offsets();
+  REQUIRE(groups);
+  CHECK(groups->size() == 4);
+  CHECK(std::count(groups->begin(), groups->end(), "a\0b"s) == 1);
+  CHECK(std::count(groups->begin(), groups->end(), "a\x01"s) == 1);
+
+  REQUIRE(store->delete_group("a"));
+  auto after = store->list_groups_with_offsets();
+  REQUIRE(after);
+  CHECK(after->size() == 3);
+  CHECK(std::count(after->begin(), after->end(), "a") == 0);
+
+  // Topic "t" vs "t1": deleting one leaves the other's offsets and states alone.
+  REQUIRE(store->create_topic(make_topic("t", 1)));
+  REQUIRE(store->create_topic(make_topic("t1", 1)));
+  REQUIRE(store->commit_offsets("g", {{"t", 0, make_offset(5)}, {"t1", 0, make_offset(6)}}));
+  REQUIRE(store->put_partition_state("t", 0, {0, 1}));
+  REQUIRE(store->put_partition_state("t1", 0, {0, 2}));
+  REQUIRE(store->delete_topic("t1"));
+  auto g = store->fetch_offsets("g");
+  REQUIRE(g);
+  CHECK(*g == std::vector<partition_offset>{{"t", 0, make_offset(5)}});
+  auto st = store->get_partition_state("t", 0);
+  REQUIRE(st);
+  CHECK(*st == partition_state{0, 1});
+  auto ab_after = store->fetch_offsets("ab");
+  REQUIRE(ab_after);
+  CHECK(ab_after->size() == 1);
+}
+
+TEST_CASE("metadata_store: a directory held by another open store is refused with an error") {
+  temp_dir dir;
+  auto first = open_store(dir.path);
+  auto second = metadata_store::open(dir.path);
+  REQUIRE_FALSE(second);
+  CHECK(second.code() == kafka_error::kafka_storage_error);
+  CHECK_FALSE(second.err().message.empty());
+  // The first store is unaffected, and once it closes the directory opens again.
+  REQUIRE(first->get_or_create_cluster_id());
+  first.reset();
+  auto third = metadata_store::open(dir.path);
+  CHECK(third);
+}
+
+TEST_CASE("metadata_store: open on a path that cannot be a directory is an error") {
+  temp_dir dir;
+  auto file = dir.path / "plain-file";
+  { std::ofstream(file) << "x"; }
+  auto store = metadata_store::open(file);
+  REQUIRE_FALSE(store);
+  CHECK(store.code() == kafka_error::kafka_storage_error);
+}
