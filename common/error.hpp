@@ -47,7 +47,8 @@ namespace brook::common {
   X(inconsistent_topic_id, 103) X(inconsistent_cluster_id, 104)                                    \
   X(transactional_id_not_found, 105) X(fetch_session_topic_id_error, 106)                          \
   X(fenced_member_epoch, 110) X(unreleased_instance_id, 111) X(unsupported_assignor, 112)          \
-  X(stale_member_epoch, 113) X(unknown_subscription_id, 117) X(telemetry_too_large, 118)           \
+  X(stale_member_epoch, 113) X(mismatched_endpoint_type, 114) X(unsupported_endpoint_type, 115)      \
+  X(unknown_subscription_id, 117) X(telemetry_too_large, 118)           \
   X(transaction_abortable, 120)
 
 // Kafka's error codes; the numeric value is what goes on the wire.

@@ -1,5 +1,6 @@
 #include "broker/config/properties.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>

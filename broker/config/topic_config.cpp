@@ -30,7 +30,9 @@ topic_config_definition topic_def(std::string name, config_type type, std::strin
 // Kafka's throttled-replica lists: "*" or partition:broker pairs.
 config_validator throttled_replicas() {
   return [](const config_value& v) -> std::optional<std::string> {
-    const auto& items = std::get<std::vector<std::string>>(v);
+    const auto* list = std::get_if<std::vector<std::string>>(&v);
+    if (!list) return std::nullopt;
+    const auto& items = *list;
     if (items.size() == 1 && items[0] == "*") return std::nullopt;
     for (const auto& item : items) {
       size_t colon = item.find(':');

@@ -1,0 +1,45 @@
+// The one table from API keys to handlers. ApiVersions answers from it, so the versions the broker
+// advertises are exactly the ones it has handlers for.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "broker/request_context.hpp"
+#include "common/protocol/wire.hpp"
+
+namespace brook::broker {
+
+// Decodes the body, serves it and returns the encoded response body; nullopt when the request gets
+// no response (Produce with acks=0). Throws protocol::decode_error for a body that does not decode.
+using handler_fn = boost::asio::awaitable<std::optional<common::protocol::bytes>> (*)(request_context&,
+                                                                                      common::protocol::reader&);
+
+struct api_entry {
+  int16_t key;
+  std::string_view name;
+  int16_t min_version;
+  int16_t max_version;
+  handler_fn handle;
+};
+
+std::span<const api_entry> api_table();
+const api_entry* find_api(int16_t key);
+
+// Adapts a typed handler `awaitable<Api::response> fn(request_context&, Api::request)`.
+template <class Request, class Response, boost::asio::awaitable<Response> (*Fn)(request_context&, Request&)>
+boost::asio::awaitable<std::optional<common::protocol::bytes>> typed_handler(request_context& ctx,
+                                                                             common::protocol::reader& body) {
+  Request request;
+  request.decode(body, ctx.version());
+  if (body.remaining() != 0) throw common::protocol::decode_error("bytes left over after the request body");
+  Response response = co_await Fn(ctx, request);
+  common::protocol::writer w;
+  response.encode(w, ctx.version());
+  co_return w.take();
+}
+
+}  // namespace brook::broker

@@ -1,0 +1,40 @@
+// Runs blocking work (RocksDB syncs, fsync, file deletion) on the broker's blocking pool and resumes
+// the calling coroutine on its own executor, so network threads never wait on the disk.
+//
+// GCC 12 destroys a capturing lambda written inside a co_await expression twice (a compiler bug),
+// so here and in callers such lambdas are named first: `auto work = [..] {..};
+// co_await run_blocking(pool, work);`. The work object is copied onto the pool.
+#pragma once
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace brook::broker {
+
+template <class F>
+boost::asio::awaitable<std::invoke_result_t<F>> run_blocking(boost::asio::thread_pool& pool, const F& work) {
+  using R = std::invoke_result_t<F>;
+  // The value travels in an optional because a completion signature needs a default-constructible
+  // argument and results are not.
+  auto initiate = [&pool, &work](auto handler) {
+    boost::asio::post(pool, [handler = std::move(handler), f = work]() mutable {
+      std::optional<R> value(f());
+      auto home = boost::asio::get_associated_executor(handler);
+      boost::asio::post(home, [handler = std::move(handler), value = std::move(value)]() mutable {
+        std::move(handler)(std::move(value));
+      });
+    });
+  };
+  std::optional<R> done = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                                               void(std::optional<R>)>(initiate,
+                                                                                       boost::asio::use_awaitable);
+  co_return std::move(*done);
+}
+
+}  // namespace brook::broker

@@ -1,0 +1,143 @@
+#include "broker/broker.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/connection.hpp"
+
+namespace brook::broker {
+
+namespace asio = boost::asio;
+using common::kafka_error;
+
+broker::broker(server_config config) : config_(std::move(config)), topics_(config_) {}
+
+broker::~broker() {
+  stop();
+  if (network_thread_.joinable()) wait();
+}
+
+common::result<std::unique_ptr<broker>> broker::open(server_config config) {
+  std::unique_ptr<broker> b(new broker(std::move(config)));
+  auto dirs = b->config_.log_dirs();
+  if (dirs.size() != 1)
+    return common::error{kafka_error::invalid_config,
+                         fmt::format("log.dirs must name exactly one directory on a single-node broker (got {})",
+                                     dirs.size())};
+  std::filesystem::path data = dirs.front();
+  std::error_code ec;
+  std::filesystem::create_directories(data, ec);
+  if (ec)
+    return common::error{kafka_error::kafka_storage_error,
+                         fmt::format("cannot create log.dirs {}: {}", data.string(), ec.message())};
+  auto store = log::metadata_store::open(data / "__brook_metadata");
+  if (!store) return store.err();
+  b->store_ = std::move(*store);
+  auto cluster = b->store_->get_or_create_cluster_id();
+  if (!cluster) return cluster.err();
+  b->cluster_id_ = *cluster;
+  auto topics = b->store_->list_topics();
+  if (!topics) return topics.err();
+  for (const auto& problem : b->topics_.load(std::move(*topics)))
+    spdlog::warn("stored topic config no longer valid, using defaults: {}", problem);
+  spdlog::info("data in {} (cluster id {}, {} topics)", data.string(), b->cluster_id_, b->topics_.all().size());
+  return b;
+}
+
+common::result<void> broker::start() {
+  auto wanted = config_.client_listeners();
+  const auto& advertised = config_.advertised_listeners();
+  for (const auto& l : wanted) {
+    boost::system::error_code ec;
+    asio::ip::address address = l.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
+                                                : asio::ip::make_address(l.host, ec);
+    if (ec) {
+      // A host name (localhost): resolve it once.
+      asio::ip::tcp::resolver resolver(io_);
+      auto results = resolver.resolve(l.host, std::to_string(l.port), ec);
+      if (ec || results.empty())
+        return common::error{kafka_error::invalid_config,
+                             fmt::format("listeners: cannot resolve host '{}': {}", l.host, ec.message())};
+      address = results.begin()->endpoint().address();
+    }
+    auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
+    asio::ip::tcp::endpoint ep(address, l.port);
+    acceptor->open(ep.protocol(), ec);
+    if (!ec && address.is_v6() && l.host.empty()) acceptor->set_option(asio::ip::v6_only(false), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return common::error{kafka_error::kafka_storage_error,
+                           fmt::format("cannot listen on {}://{}:{}: {}", l.name, l.host, l.port, ec.message())};
+    bound_listener bound{l.name, acceptor->local_endpoint(), {}, 0};
+    bound.advertised_port = bound.endpoint.port();
+    for (const auto& a : advertised)
+      if (a.name == l.name) {
+        bound.advertised_host = a.host;
+        bound.advertised_port = a.port != 0 ? a.port : bound.endpoint.port();
+      }
+    std::string shown = l.host.empty() ? std::string() : bound.endpoint.address().to_string();
+    if (bound.endpoint.address().is_v6() && !shown.empty()) shown = "[" + shown + "]";
+    spdlog::info("listening on {}://{}:{}", l.name, shown, bound.endpoint.port());
+    listeners_.push_back(bound);
+    acceptors_.push_back(std::move(acceptor));
+  }
+  for (size_t i = 0; i < acceptors_.size(); ++i) {
+    asio::co_spawn(
+        io_,
+        [this, i]() -> asio::awaitable<void> {
+          auto& acceptor = *acceptors_[i];
+          while (!stopping_) {
+            auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+            if (ec) {
+              if (stopping_ || ec == asio::error::operation_aborted) break;
+              spdlog::warn("accept failed: {}", ec.message());
+              continue;
+            }
+            auto c = std::make_shared<connection>(*this, std::move(socket), i);
+            add_connection(c);
+            c->start();
+          }
+        },
+        asio::detached);
+  }
+  network_thread_ = std::thread([this] {
+    try {
+      io_.run();
+    } catch (const std::exception& e) {
+      spdlog::critical("network thread failed: {}", e.what());
+    }
+  });
+  return {};
+}
+
+void broker::add_connection(const std::shared_ptr<connection>& c) { connections_.insert(c); }
+void broker::remove_connection(const std::shared_ptr<connection>& c) { connections_.erase(c); }
+
+void broker::stop() {
+  if (stopping_.exchange(true)) return;
+  asio::post(io_, [this] {
+    boost::system::error_code ec;
+    for (auto& a : acceptors_) a->close(ec);
+    auto snapshot = connections_;  // stop() may remove entries
+    for (auto& c : snapshot) c->stop();
+  });
+}
+
+void broker::wait() {
+  if (waited_) return;
+  waited_ = true;
+  if (network_thread_.joinable()) network_thread_.join();
+  blocking_pool_.join();
+  spdlog::info("broker stopped");
+}
+
+}  // namespace brook::broker

@@ -1,0 +1,83 @@
+// A running broker: its configuration, metadata store, topics, listeners and threads.
+//
+// Threads: one network thread runs the io_context (accepting, every connection's coroutine and all
+// broker state such as the topic registry, so that state needs no locks); a small blocking pool
+// runs the disk work (RocksDB syncs, fsync, deletions). The broker is embeddable: start() returns
+// once the listeners are bound, stop() may be called from any thread, wait() joins.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/config/server_config.hpp"
+#include "broker/topic_registry.hpp"
+#include "common/error.hpp"
+#include "log/metadata_store.hpp"
+
+namespace brook::broker {
+
+class connection;
+
+// One bound listener: the name from `listeners` and where it really listens (port 0 resolved).
+struct bound_listener {
+  std::string name;
+  boost::asio::ip::tcp::endpoint endpoint;
+  std::string advertised_host;  // empty: the address the client reached us on
+  uint16_t advertised_port = 0;
+};
+
+class broker {
+ public:
+  // Opens the data directory (creating it) and loads the topics; binds nothing yet.
+  static common::result<std::unique_ptr<broker>> open(server_config config);
+  ~broker();
+
+  // Binds every listener, logs "listening on NAME://host:port" and starts the threads.
+  common::result<void> start();
+  // Stops accepting, lets in-flight requests finish, then ends the threads. Any thread, idempotent.
+  void stop();
+  // Blocks until the network thread has ended, then flushes and closes the stores.
+  void wait();
+
+  const std::vector<bound_listener>& listeners() const { return listeners_; }
+
+  // --- for handlers (network thread) ---
+  const server_config& config() const { return config_; }
+  log::metadata_store& store() { return *store_; }
+  topic_registry& topics() { return topics_; }
+  const std::string& cluster_id() const { return cluster_id_; }
+  int32_t node_id() const { return config_.node_id(); }
+  boost::asio::thread_pool& blocking_pool() { return blocking_pool_; }
+  boost::asio::io_context& io() { return io_; }
+  bool stopping() const { return stopping_; }
+
+  // Connections register themselves so that stop() can wake the idle ones.
+  void add_connection(const std::shared_ptr<connection>& c);
+  void remove_connection(const std::shared_ptr<connection>& c);
+
+ private:
+  explicit broker(server_config config);
+
+  server_config config_;
+  std::unique_ptr<log::metadata_store> store_;
+  topic_registry topics_;
+  std::string cluster_id_;
+
+  boost::asio::io_context io_{1};
+  boost::asio::thread_pool blocking_pool_{2};
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<bound_listener> listeners_;
+  std::set<std::shared_ptr<connection>> connections_;
+  std::thread network_thread_;
+  std::atomic<bool> stopping_{false};
+  bool waited_ = false;
+};
+
+}  // namespace brook::broker

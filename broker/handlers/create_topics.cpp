@@ -1,0 +1,102 @@
+// CreateTopics v0-7: validate_only (v1+), per-topic configs, manual assignments (which on one node
+// must place every partition on this broker alone), and from v5 the created topic's partition
+// count, replication factor and configs; v7 its id.
+#include <fmt/format.h>
+#include <set>
+
+#include "broker/broker.hpp"
+#include "broker/handlers/handlers.hpp"
+#include "broker/topic_admin.hpp"
+
+namespace brook::broker::handlers {
+
+using common::kafka_error;
+namespace ct = proto::create_topics;
+
+namespace {
+// Checks manual assignments; returns the partition count they imply.
+common::result<int32_t> check_assignments(const ct::creatable_topic& t, int32_t node_id) {
+  if (t.num_partitions != -1 || t.replication_factor != -1)
+    return common::error{kafka_error::invalid_request,
+                         "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."};
+  std::set<int32_t> seen;
+  for (const auto& a : t.assignments) {
+    if (a.partition_index < 0 || !seen.insert(a.partition_index).second)
+      return common::error{kafka_error::invalid_replica_assignment,
+                           fmt::format("Invalid partition index {} in the replica assignment.", a.partition_index)};
+    if (a.broker_ids.size() != 1 || a.broker_ids.front() != node_id)
+      return common::error{kafka_error::invalid_replica_assignment,
+                           fmt::format("Partition {} must be assigned to broker {}, the only broker.", a.partition_index,
+                                       node_id)};
+  }
+  if (static_cast<int32_t>(seen.size()) != *seen.rbegin() + 1)
+    return common::error{kafka_error::invalid_replica_assignment,
+                         "Partitions in the replica assignment must be numbered consecutively from 0."};
+  return static_cast<int32_t>(seen.size());
+}
+
+ct::creatable_topic_result result_for(const std::string& name, const common::error& e) {
+  ct::creatable_topic_result r;
+  r.name = name;
+  r.error_code = common::wire_code(e.code);
+  r.error_message = e.message;
+  r.configs = std::nullopt;
+  return r;
+}
+}  // namespace
+
+awaitable<ct::response> create_topics(request_context& ctx, ct::request& req) {
+  broker& b = ctx.owner;
+  ct::response resp;
+  std::map<std::string, int> count;
+  for (const auto& t : req.topics) ++count[t.name];
+
+  for (auto& t : req.topics) {
+    if (count[t.name] > 1) {
+      resp.topics.push_back(result_for(
+          t.name, {kafka_error::invalid_request,
+                   fmt::format("Create topics request from client `{}` contains multiple entries for the following "
+                               "topics: {}",
+                               ctx.header.client_id.value_or(""), t.name)}));
+      continue;
+    }
+    new_topic wanted{t.name, t.num_partitions, t.replication_factor, {}};
+    if (!t.assignments.empty()) {
+      auto n = check_assignments(t, b.node_id());
+      if (!n) {
+        resp.topics.push_back(result_for(t.name, n.err()));
+        continue;
+      }
+      wanted.partitions = *n;
+      wanted.replication_factor = 1;
+    }
+    std::optional<common::error> bad_config;
+    for (const auto& c : t.configs) {
+      if (!c.value) continue;  // a null value means the default, as Kafka treats it
+      if (!wanted.configs.emplace(c.name, *c.value).second)
+        bad_config = common::error{kafka_error::invalid_config, fmt::format("Duplicate config name: {}", c.name)};
+    }
+    if (bad_config) {
+      resp.topics.push_back(result_for(t.name, *bad_config));
+      continue;
+    }
+    auto created = co_await create_topic(b, wanted, req.validate_only);
+    if (!created) {
+      resp.topics.push_back(result_for(t.name, created.err()));
+      continue;
+    }
+    ct::creatable_topic_result r;
+    r.name = t.name;
+    r.topic_id = created->id;
+    r.error_message = std::nullopt;
+    r.num_partitions = created->partitions;
+    r.replication_factor = created->replication_factor;
+    auto& configs = r.configs.emplace();
+    for (const auto& e : describe_topic_config(b.config(), to_overrides(created->configs)))
+      configs.push_back({e.name, e.value, e.read_only, static_cast<int8_t>(e.source), e.sensitive});
+    resp.topics.push_back(std::move(r));
+  }
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers

@@ -1,0 +1,44 @@
+// DeleteTopics v0-6: by name (topic_names, v0-5) or by name or id (topics, v6+).
+#include "broker/broker.hpp"
+#include "broker/handlers/handlers.hpp"
+#include "broker/topic_admin.hpp"
+
+namespace brook::broker::handlers {
+
+using common::kafka_error;
+namespace dt = proto::delete_topics;
+
+awaitable<dt::response> delete_topics(request_context& ctx, dt::request& req) {
+  broker& b = ctx.owner;
+  std::vector<dt::delete_topic_state> wanted = std::move(req.topics);
+  if (ctx.version() < 6)
+    for (auto& name : req.topic_names) wanted.push_back({name, {}});
+
+  dt::response resp;
+  for (const auto& w : wanted) {
+    dt::deletable_topic_result r;
+    r.topic_id = w.topic_id;
+    std::optional<std::string> name = w.name;
+    if (!name) {
+      if (const topic_info* info = b.topics().find(w.topic_id)) {
+        name = info->record.name;
+      } else {
+        r.error_code = common::wire_code(kafka_error::unknown_topic_id);
+        r.error_message = "This server does not host this topic ID.";
+        resp.responses.push_back(std::move(r));
+        continue;
+      }
+    }
+    r.name = name;
+    if (const topic_info* info = b.topics().find(*name)) r.topic_id = info->record.id;
+    auto done = co_await delete_topic(b, *name);
+    if (!done) {
+      r.error_code = common::wire_code(done.code());
+      r.error_message = done.err().message;
+    }
+    resp.responses.push_back(std::move(r));
+  }
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers

@@ -1,0 +1,28 @@
+// DescribeCluster v0-1 (KIP-700, KIP-919): this broker as the whole cluster. Asking a broker for
+// controllers (endpoint_type 2, v1) gets MISMATCHED_ENDPOINT_TYPE, as from Kafka.
+#include "broker/broker.hpp"
+#include "broker/handlers/cluster_view.hpp"
+#include "broker/handlers/handlers.hpp"
+
+namespace brook::broker::handlers {
+
+using common::kafka_error;
+namespace dc = proto::describe_cluster;
+
+awaitable<dc::response> describe_cluster(request_context& ctx, dc::request& req) {
+  dc::response resp;
+  resp.endpoint_type = req.endpoint_type;
+  if (ctx.version() >= 1 && req.endpoint_type != 1) {
+    resp.error_code = common::wire_code(kafka_error::mismatched_endpoint_type);
+    resp.error_message = "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER";
+    co_return resp;
+  }
+  auto me = self_endpoint(ctx);
+  resp.cluster_id = ctx.owner.cluster_id();
+  resp.controller_id = ctx.owner.node_id();
+  resp.brokers.push_back({me.node_id, me.host, me.port, std::nullopt});
+  if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = cluster_operations;
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers

@@ -1,0 +1,102 @@
+// Metadata v0-12: this broker as the only broker, controller and leader of every partition; all
+// topics or the named ones (by id from v10), auto-creating unknown names when the request allows it
+// (v4+, always before) and auto.create.topics.enable is on.
+#include <boost/asio/ip/host_name.hpp>
+
+#include "broker/broker.hpp"
+#include "broker/handlers/cluster_view.hpp"
+#include "broker/handlers/handlers.hpp"
+#include "broker/topic_admin.hpp"
+
+namespace brook::broker::handlers {
+
+using common::kafka_error;
+namespace md = proto::metadata;
+
+namespace {
+md::response_topic describe_topic(broker& b, const topic_info& t, bool include_ops) {
+  md::response_topic out;
+  out.name = t.record.name;
+  out.topic_id = t.record.id;
+  for (int32_t p = 0; p < t.record.partitions; ++p) {
+    md::response_partition part;
+    part.partition_index = p;
+    part.leader_id = b.node_id();
+    part.leader_epoch = 0;
+    part.replica_nodes = {b.node_id()};
+    part.isr_nodes = {b.node_id()};
+    out.partitions.push_back(std::move(part));
+  }
+  if (include_ops) out.topic_authorized_operations = topic_operations;
+  return out;
+}
+
+md::response_topic topic_error(kafka_error code, std::optional<std::string> name, common::uuid id = {}) {
+  md::response_topic out;
+  out.error_code = common::wire_code(code);
+  out.name = std::move(name);
+  out.topic_id = id;
+  return out;
+}
+}  // namespace
+
+md::response_broker self_endpoint(request_context& ctx) {
+  const auto& l = ctx.owner.listeners().at(ctx.listener_index);
+  md::response_broker me;
+  me.node_id = ctx.owner.node_id();
+  me.host = !l.advertised_host.empty() ? l.advertised_host : ctx.local.address().to_string();
+  me.port = l.advertised_port;
+  return me;
+}
+
+awaitable<md::response> metadata(request_context& ctx, md::request& req) {
+  broker& b = ctx.owner;
+  md::response resp;
+  resp.brokers.push_back(self_endpoint(ctx));
+  resp.cluster_id = b.cluster_id();
+  resp.controller_id = b.node_id();
+  if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = cluster_operations;
+  const bool include_ops = req.include_topic_authorized_operations;
+
+  // v0 uses an empty list, v1+ null, to mean every topic.
+  const bool all_topics = !req.topics || (ctx.version() == 0 && req.topics->empty());
+  if (all_topics) {
+    for (const auto& [name, info] : b.topics().all()) resp.topics.push_back(describe_topic(b, info, include_ops));
+    co_return resp;
+  }
+  const bool may_create = b.config().auto_create_topics_enable() && (ctx.version() < 4 || req.allow_auto_topic_creation);
+  for (const auto& wanted : *req.topics) {
+    if (!wanted.name) {  // by id (v10+)
+      const topic_info* info = b.topics().find(wanted.topic_id);
+      resp.topics.push_back(info ? describe_topic(b, *info, include_ops)
+                                 : topic_error(kafka_error::unknown_topic_id, std::nullopt, wanted.topic_id));
+      continue;
+    }
+    const std::string& name = *wanted.name;
+    if (const topic_info* info = b.topics().find(name)) {
+      resp.topics.push_back(describe_topic(b, *info, include_ops));
+      continue;
+    }
+    if (invalid_topic_name_reason(name)) {
+      resp.topics.push_back(topic_error(kafka_error::invalid_topic_exception, name));
+      continue;
+    }
+    if (!may_create) {
+      resp.topics.push_back(topic_error(kafka_error::unknown_topic_or_partition, name));
+      continue;
+    }
+    const new_topic wanted_topic{name, -1, -1, {}};
+    auto created = co_await create_topic(b, wanted_topic, false);
+    if (created || created.code() == kafka_error::topic_already_exists) {
+      // A single node creates synchronously, so the topic is complete in this very answer.
+      if (const topic_info* info = b.topics().find(name)) {
+        resp.topics.push_back(describe_topic(b, *info, include_ops));
+        continue;
+      }
+    }
+    resp.topics.push_back(topic_error(created.ok() ? kafka_error::leader_not_available : created.code(), name));
+  }
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers

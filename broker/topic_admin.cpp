@@ -1,0 +1,107 @@
+#include "broker/topic_admin.hpp"
+
+#include <chrono>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/blocking.hpp"
+#include "broker/broker.hpp"
+
+namespace brook::broker {
+
+using boost::asio::awaitable;
+using common::kafka_error;
+
+namespace {
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::map<std::string, std::string> to_stored(const topic_overrides& o) { return {o.begin(), o.end()}; }
+}  // namespace
+
+awaitable<common::result<log::topic_record>> create_topic(broker& b, const new_topic& t, bool validate_only) {
+  if (auto reason = invalid_topic_name_reason(t.name)) co_return common::error{kafka_error::invalid_topic_exception, *reason};
+  if (b.topics().find(t.name))
+    co_return common::error{kafka_error::topic_already_exists, fmt::format("Topic '{}' already exists.", t.name)};
+  const int32_t partitions = t.partitions == -1 ? b.config().num_partitions() : t.partitions;
+  const int16_t replication = t.replication_factor == -1 ? b.config().default_replication_factor() : t.replication_factor;
+  if (partitions <= 0)
+    co_return common::error{kafka_error::invalid_partitions, "Number of partitions must be larger than 0."};
+  if (replication <= 0)
+    co_return common::error{kafka_error::invalid_replication_factor, "Replication factor must be larger than 0."};
+  if (replication > 1)
+    co_return common::error{kafka_error::invalid_replication_factor,
+                            fmt::format("Unable to replicate the partition {} time(s): The target replication factor "
+                                        "of {} cannot be reached because only 1 broker(s) are registered.",
+                                        replication, replication)};
+  if (auto ok = validate_topic_overrides(b.config(), t.configs); !ok) co_return ok.err();
+
+  log::topic_record record{t.name, common::uuid::random(), partitions, replication, now_ms(), to_stored(t.configs)};
+  if (validate_only) co_return record;
+  auto work = [&b, record] { return b.store().create_topic(record); };
+  auto stored = co_await run_blocking(b.blocking_pool(), work);
+  if (!stored) co_return stored.err();
+  b.topics().put(record);
+  spdlog::info("created topic {} with {} partitions (id {})", record.name, record.partitions, record.id.to_string());
+  co_return record;
+}
+
+awaitable<common::result<void>> delete_topic(broker& b, const std::string& name) {
+  if (!b.config().delete_topic_enable())
+    co_return common::error{kafka_error::topic_deletion_disabled, "Topic deletion is disabled (delete.topic.enable=false)."};
+  if (!b.topics().find(name))
+    co_return common::error{kafka_error::unknown_topic_or_partition, "This server does not host this topic-partition."};
+  auto work = [&b, name] { return b.store().delete_topic(name); };
+  auto done = co_await run_blocking(b.blocking_pool(), work);
+  if (!done) co_return done.err();
+  b.topics().erase(name);
+  spdlog::info("deleted topic {}", name);
+  co_return common::result<void>{};
+}
+
+awaitable<common::result<void>> set_partition_count(broker& b, const std::string& name, int32_t count, bool validate_only) {
+  const topic_info* info = b.topics().find(name);
+  if (!info)
+    co_return common::error{kafka_error::unknown_topic_or_partition, "This server does not host this topic-partition."};
+  const int32_t current = info->record.partitions;
+  if (count < current)
+    co_return common::error{kafka_error::invalid_partitions,
+                            fmt::format("Topic currently has {} partitions, which is higher than the requested {}.",
+                                        current, count)};
+  if (count == current)
+    co_return common::error{kafka_error::invalid_partitions,
+                            fmt::format("Topic already has {} partitions.", current)};
+  if (validate_only) co_return common::result<void>{};
+  log::topic_record record = info->record;
+  record.partitions = count;
+  auto work = [&b, record] { return b.store().put_topic(record); };
+  auto done = co_await run_blocking(b.blocking_pool(), work);
+  if (!done) co_return done.err();
+  b.topics().put(record);
+  spdlog::info("topic {} now has {} partitions", name, count);
+  co_return common::result<void>{};
+}
+
+awaitable<common::result<void>> set_topic_configs(broker& b, const std::string& name, const topic_overrides& configs,
+                                                  bool validate_only) {
+  if (!b.topics().find(name))
+    co_return common::error{kafka_error::unknown_topic_or_partition, "This server does not host this topic-partition."};
+  if (auto ok = validate_topic_overrides(b.config(), configs); !ok) co_return ok.err();
+  if (validate_only) co_return common::result<void>{};
+  auto stored = to_stored(configs);
+  auto work = [&b, name, stored] { return b.store().set_topic_configs(name, stored); };
+  auto done = co_await run_blocking(b.blocking_pool(), work);
+  if (!done) co_return done.err();
+  // Re-read the record so the registry matches what is on disk.
+  const topic_info* info = b.topics().find(name);
+  if (info) {
+    log::topic_record record = info->record;
+    record.configs = stored;
+    b.topics().put(record);
+  }
+  co_return common::result<void>{};
+}
+
+}  // namespace brook::broker

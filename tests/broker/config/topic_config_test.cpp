@@ -1,0 +1,210 @@
+#include "broker/config/topic_config.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace brook::broker;
+using brook::common::kafka_error;
+
+namespace {
+
+server_config broker(property_list props = {}) {
+  auto r = server_config::from_properties(props);
+  if (!r) FAIL(r.err().message);
+  return std::move(r).value();
+}
+
+effective_topic_config resolve(const server_config& b, topic_overrides overrides = {}) {
+  auto r = resolve_topic_config(b, overrides);
+  if (!r) FAIL(r.err().message);
+  return std::move(r).value();
+}
+
+const config_entry& entry(const std::vector<config_entry>& entries, std::string_view name) {
+  for (const auto& e : entries)
+    if (e.name == name) return e;
+  FAIL("no entry " << name);
+  return entries.front();
+}
+
+}  // namespace
+
+TEST_CASE("topic config: defaults come from the broker's defaults", "[config][topic]") {
+  auto c = resolve(broker());
+  CHECK(c.retention_ms == 604800000);
+  CHECK(c.retention_bytes == -1);
+  CHECK(c.segment_bytes == 1073741824);
+  CHECK(c.segment_ms == 604800000);
+  CHECK(c.segment_jitter_ms == 0);
+  CHECK(c.segment_index_bytes == 10485760);
+  CHECK(c.index_interval_bytes == 4096);
+  CHECK(c.max_message_bytes == 1048588);
+  CHECK(c.cleanup_delete);
+  CHECK_FALSE(c.cleanup_compact);
+  CHECK(c.flush_messages == INT64_MAX);
+  CHECK(c.flush_ms == INT64_MAX);
+  CHECK(c.message_timestamp_type == timestamp_type::create_time);
+  CHECK(c.message_timestamp_before_max_ms == INT64_MAX);
+  CHECK(c.message_timestamp_after_max_ms == INT64_MAX);
+  CHECK(c.delete_retention_ms == 86400000);
+  CHECK(c.min_compaction_lag_ms == 0);
+  CHECK(c.max_compaction_lag_ms == INT64_MAX);
+  CHECK(c.min_cleanable_dirty_ratio == 0.5);
+  CHECK(c.compression_type == "producer");
+  CHECK(c.min_insync_replicas == 1);
+  CHECK(c.file_delete_delay_ms == 60000);
+  CHECK_FALSE(c.remote_storage_enable);
+}
+
+TEST_CASE("topic config: broker settings apply with their precedence", "[config][topic]") {
+  auto b = broker({{"log.retention.minutes", "10"},
+                   {"log.retention.hours", "1"},
+                   {"log.segment.bytes", "1000"},
+                   {"message.max.bytes", "2000"},
+                   {"log.roll.hours", "2"},
+                   {"log.cleanup.policy", "compact"},
+                   {"log.message.timestamp.type", "LogAppendTime"},
+                   {"log.flush.scheduler.interval.ms", "3000"},
+                   {"log.cleaner.delete.retention.ms", "5"}});
+  auto c = resolve(b);
+  CHECK(c.retention_ms == 600000);
+  CHECK(c.segment_bytes == 1000);
+  CHECK(c.max_message_bytes == 2000);
+  CHECK(c.segment_ms == 7200000);
+  CHECK(c.cleanup_compact);
+  CHECK_FALSE(c.cleanup_delete);
+  CHECK(c.message_timestamp_type == timestamp_type::log_append_time);
+  CHECK(c.flush_ms == 3000);
+  CHECK(c.delete_retention_ms == 5);
+}
+
+TEST_CASE("topic config: overrides win over the broker", "[config][topic]") {
+  auto b = broker({{"log.retention.hours", "1"}, {"log.segment.bytes", "1000"}});
+  auto c = resolve(b, {{"retention.ms", "-1"},
+                       {"segment.bytes", "14"},
+                       {"cleanup.policy", "compact,delete"},
+                       {"message.timestamp.before.max.ms", "100"},
+                       {"compression.type", "zstd"},
+                       {"max.message.bytes", "10"},
+                       {"flush.messages", "1"}});
+  CHECK(c.retention_ms == -1);
+  CHECK(c.segment_bytes == 14);
+  CHECK(c.cleanup_compact);
+  CHECK(c.cleanup_delete);
+  CHECK(c.cleanup_policy == std::vector<std::string>{"compact", "delete"});
+  CHECK(c.message_timestamp_before_max_ms == 100);
+  CHECK(c.message_timestamp_after_max_ms == INT64_MAX);
+  CHECK(c.compression_type == "zstd");
+  CHECK(c.max_message_bytes == 10);
+  CHECK(c.flush_messages == 1);
+}
+
+TEST_CASE("topic config: the deprecated timestamp difference fills unset before/after", "[config][topic]") {
+  auto c = resolve(broker(), {{"message.timestamp.difference.max.ms", "5000"}, {"message.timestamp.after.max.ms", "7"}});
+  CHECK(c.message_timestamp_before_max_ms == 5000);
+  CHECK(c.message_timestamp_after_max_ms == 7);
+}
+
+TEST_CASE("topic config: invalid overrides are refused with Kafka's messages", "[config][topic]") {
+  auto b = broker();
+  auto check = [&](topic_overrides o, std::string expected) {
+    auto r = validate_topic_overrides(b, o);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.code() == kafka_error::invalid_config);
+    CHECK(r.err().message == expected);
+  };
+  check({{"retention.mss", "1"}}, "Unknown topic config name: retention.mss");
+  check({{"segment.bytes", "13"}}, "Invalid value 13 for configuration segment.bytes: Value must be at least 14");
+  check({{"segment.bytes", "big"}}, "Invalid value big for configuration segment.bytes: Not a number of type INT");
+  check({{"cleanup.policy", "compact,shred"}},
+        "Invalid value shred for configuration cleanup.policy: String must be one of: compact, delete");
+  check({{"compression.type", "brotli"}},
+        "Invalid value brotli for configuration compression.type: String must be one of: uncompressed, zstd, lz4, "
+        "snappy, gzip, producer");
+  check({{"message.timestamp.type", "Whenever"}},
+        "Invalid value Whenever for configuration message.timestamp.type: String must be one of: CreateTime, "
+        "LogAppendTime");
+  check({{"retention.ms", "-2"}}, "Invalid value -2 for configuration retention.ms: Value must be at least -1");
+  check({{"min.insync.replicas", "0"}}, "Invalid value 0 for configuration min.insync.replicas: Value must be at least 1");
+  check({{"min.cleanable.dirty.ratio", "2"}},
+        "Invalid value 2.0 for configuration min.cleanable.dirty.ratio: Value must be no more than 1");
+  check({{"preallocate", "sometimes"}},
+        "Invalid value sometimes for configuration preallocate: Expected value to be either true or false");
+  check({{"min.compaction.lag.ms", "10"}, {"max.compaction.lag.ms", "5"}},
+        "conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)");
+  CHECK_FALSE(validate_topic_overrides(b, {{"remote.storage.enable", "true"}}).ok());
+  CHECK_FALSE(validate_topic_overrides(b, {{"leader.replication.throttled.replicas", "0:x"}}).ok());
+
+  CHECK(validate_topic_overrides(b, {}).ok());
+  CHECK(validate_topic_overrides(b, {{"leader.replication.throttled.replicas", "0:1,1:1"}}).ok());
+  CHECK(validate_topic_overrides(b, {{"cleanup.policy", "compact"}, {"retention.ms", "1000"}}).ok());
+  CHECK(find_topic_config("retention.ms")->broker_synonym == "log.retention.ms");
+  CHECK(find_topic_config("max.message.bytes")->broker_synonym == "message.max.bytes");
+  CHECK(find_topic_config("remote.storage.enable")->broker_synonym == std::nullopt);
+}
+
+TEST_CASE("topic config: describe with defaults only", "[config][topic]") {
+  auto entries = describe_topic_config(broker(), {});
+  CHECK(entries.size() == topic_config_definitions().size());
+
+  // Kafka reports retention.ms from log.retention.hours' default with no synonyms: the synonym
+  // chain starts at log.retention.ms, which is unset.
+  const auto& retention = entry(entries, "retention.ms");
+  CHECK(retention.value == "604800000");
+  CHECK(retention.source == config_source::default_config);
+  CHECK(retention.is_default);
+  CHECK_FALSE(retention.read_only);
+  CHECK_FALSE(retention.sensitive);
+  CHECK(retention.type == config_type::long_);
+  CHECK(retention.synonyms.empty());
+
+  const auto& segment = entry(entries, "segment.bytes");
+  CHECK(segment.value == "1073741824");
+  CHECK(segment.source == config_source::default_config);
+  CHECK(segment.type == config_type::int_);
+  REQUIRE(segment.synonyms.size() == 1);
+  CHECK(segment.synonyms[0].name == "log.segment.bytes");
+  CHECK(segment.synonyms[0].value == "1073741824");
+  CHECK(segment.synonyms[0].source == config_source::default_config);
+
+  CHECK(entry(entries, "flush.ms").synonyms.empty());
+  CHECK(entry(entries, "flush.messages").synonyms.size() == 1);
+  CHECK(entry(entries, "cleanup.policy").type == config_type::list);
+  CHECK(entry(entries, "min.cleanable.dirty.ratio").value == "0.5");
+  CHECK(entry(entries, "min.cleanable.dirty.ratio").type == config_type::double_);
+  CHECK(entry(entries, "preallocate").type == config_type::boolean);
+  CHECK(entry(entries, "remote.storage.enable").synonyms.empty());
+  CHECK(entry(entries, "leader.replication.throttled.replicas").value == "");
+}
+
+TEST_CASE("topic config: describe orders override, static broker config, default", "[config][topic]") {
+  auto b = broker({{"log.segment.bytes", "5000"}, {"log.retention.ms", "1000"}});
+  auto entries = describe_topic_config(b, {{"segment.bytes", " 2000 "}});
+
+  const auto& segment = entry(entries, "segment.bytes");
+  CHECK(segment.value == "2000");
+  CHECK(segment.source == config_source::dynamic_topic_config);
+  CHECK_FALSE(segment.is_default);
+  REQUIRE(segment.synonyms.size() == 3);
+  CHECK(segment.synonyms[0].name == "segment.bytes");
+  CHECK(segment.synonyms[0].value == "2000");
+  CHECK(segment.synonyms[0].source == config_source::dynamic_topic_config);
+  CHECK(segment.synonyms[1].name == "log.segment.bytes");
+  CHECK(segment.synonyms[1].value == "5000");
+  CHECK(segment.synonyms[1].source == config_source::static_broker_config);
+  CHECK(segment.synonyms[2].name == "log.segment.bytes");
+  CHECK(segment.synonyms[2].value == "1073741824");
+  CHECK(segment.synonyms[2].source == config_source::default_config);
+
+  const auto& retention = entry(entries, "retention.ms");
+  CHECK(retention.value == "1000");
+  CHECK(retention.source == config_source::static_broker_config);
+  REQUIRE(retention.synonyms.size() == 2);
+  CHECK(retention.synonyms[0].name == "log.retention.ms");
+  CHECK(retention.synonyms[1].name == "log.retention.hours");
+  CHECK(retention.synonyms[1].source == config_source::default_config);
+
+  const auto& bytes = entry(entries, "max.message.bytes");
+  CHECK(bytes.source == config_source::default_config);
+  REQUIRE(bytes.synonyms.size() == 1);
+  CHECK(bytes.synonyms[0].name == "message.max.bytes");
+}
