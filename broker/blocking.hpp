@@ -17,13 +17,15 @@
 
 namespace brook::broker {
 
-template <class F>
-boost::asio::awaitable<std::invoke_result_t<F>> run_blocking(boost::asio::thread_pool& pool, const F& work) {
+// Runs `work` on `where` (the blocking pool, or a partition's strand on it) and resumes the caller on
+// its own executor with the result.
+template <class Executor, class F>
+boost::asio::awaitable<std::invoke_result_t<F>> run_on(Executor where, const F& work) {
   using R = std::invoke_result_t<F>;
   // The value travels in an optional because a completion signature needs a default-constructible
   // argument and results are not.
-  auto initiate = [&pool, &work](auto handler) {
-    boost::asio::post(pool, [handler = std::move(handler), f = work]() mutable {
+  auto initiate = [&where, &work](auto handler) {
+    boost::asio::post(where, [handler = std::move(handler), f = work]() mutable {
       std::optional<R> value(f());
       auto home = boost::asio::get_associated_executor(handler);
       boost::asio::post(home, [handler = std::move(handler), value = std::move(value)]() mutable {
@@ -35,6 +37,11 @@ boost::asio::awaitable<std::invoke_result_t<F>> run_blocking(boost::asio::thread
                                                                void(std::optional<R>)>(initiate,
                                                                                        boost::asio::use_awaitable);
   co_return std::move(*done);
+}
+
+template <class F>
+boost::asio::awaitable<std::invoke_result_t<F>> run_blocking(boost::asio::thread_pool& pool, const F& work) {
+  return run_on(pool.get_executor(), work);
 }
 
 }  // namespace brook::broker

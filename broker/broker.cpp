@@ -5,6 +5,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
 #include <fmt/format.h>
@@ -47,6 +48,27 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config) {
   if (!topics) return topics.err();
   for (const auto& problem : b->topics_.load(std::move(*topics)))
     spdlog::warn("stored topic config no longer valid, using defaults: {}", problem);
+
+  // The partition logs, each opened with its topic's configuration (recovered after a crash).
+  broker* self = b.get();
+  auto configs = [self](const log::topic_partition& tp) {
+    const topic_info* t = self->topics_.find(tp.topic);
+    auto fallback = resolve_topic_config(self->config_, {});
+    return partition_manager::to_log_config(t ? t->config : (fallback ? *fallback : effective_topic_config{}));
+  };
+  auto logs = log::log_manager::open(data, configs);
+  if (!logs) return logs.err();
+  b->partitions_ = std::make_unique<partition_manager>(b->blocking_pool_, std::move(*logs));
+  // Reconcile the directories on disk with the topic records.
+  for (const auto& [name, info] : b->topics_.all()) {
+    if (auto ok = b->partitions_->ensure_topic(name, info.record.partitions, info.config); !ok) return ok.err();
+    b->partitions_->attach_topic(name, info.record.partitions);
+  }
+  for (const auto& tp : b->partitions_->on_disk()) {
+    const topic_info* t = b->topics_.find(tp.topic);
+    if (!t || tp.partition >= t->record.partitions)
+      spdlog::warn("partition directory {} belongs to no known topic; left untouched", tp.dir_name());
+  }
   spdlog::info("data in {} (cluster id {}, {} topics)", data.string(), b->cluster_id_, b->topics_.all().size());
   return b;
 }
@@ -109,6 +131,7 @@ common::result<void> broker::start() {
         },
         asio::detached);
   }
+  asio::co_spawn(io_, run_log_maintenance(), asio::detached);
   network_thread_ = std::thread([this] {
     try {
       io_.run();
@@ -117,6 +140,19 @@ common::result<void> broker::start() {
     }
   });
   return {};
+}
+
+asio::awaitable<void> broker::run_log_maintenance() {
+  auto timer = std::make_shared<asio::steady_timer>(io_);
+  maintenance_timer_ = timer;
+  const auto interval = std::chrono::milliseconds(
+      std::max<int64_t>(1, std::min(config_.log_retention_check_interval_ms(), config_.log_flush_scheduler_interval_ms())));
+  while (!stopping_) {
+    timer->expires_after(interval);
+    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec || stopping_) break;
+    co_await partitions_->enforce_retention();
+  }
 }
 
 void broker::add_connection(const std::shared_ptr<connection>& c) { connections_.insert(c); }
@@ -129,6 +165,7 @@ void broker::stop() {
     for (auto& a : acceptors_) a->close(ec);
     auto snapshot = connections_;  // stop() may remove entries
     for (auto& c : snapshot) c->stop();
+    if (maintenance_timer_) maintenance_timer_->cancel();
   });
 }
 
@@ -136,7 +173,11 @@ void broker::wait() {
   if (waited_) return;
   waited_ = true;
   if (network_thread_.joinable()) network_thread_.join();
-  blocking_pool_.join();
+  blocking_pool_.join();  // every append, read and fsync in flight has finished
+  if (partitions_) {
+    if (auto closed = partitions_->close(); !closed)
+      spdlog::error("closing the partition logs failed (the next start will recover them): {}", closed.err().message);
+  }
   spdlog::info("broker stopped");
 }
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <set>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "broker/config/server_config.hpp"
+#include "broker/partition_manager.hpp"
 #include "broker/topic_registry.hpp"
 #include "common/error.hpp"
 #include "log/metadata_store.hpp"
@@ -52,6 +54,7 @@ class broker {
   const server_config& config() const { return config_; }
   log::metadata_store& store() { return *store_; }
   topic_registry& topics() { return topics_; }
+  partition_manager& partitions() { return *partitions_; }
   const std::string& cluster_id() const { return cluster_id_; }
   int32_t node_id() const { return config_.node_id(); }
   boost::asio::thread_pool& blocking_pool() { return blocking_pool_; }
@@ -64,17 +67,20 @@ class broker {
 
  private:
   explicit broker(server_config config);
+  boost::asio::awaitable<void> run_log_maintenance();
 
   server_config config_;
   std::unique_ptr<log::metadata_store> store_;
   topic_registry topics_;
+  boost::asio::thread_pool blocking_pool_{2};
+  std::unique_ptr<partition_manager> partitions_;
   std::string cluster_id_;
 
   boost::asio::io_context io_{1};
-  boost::asio::thread_pool blocking_pool_{2};
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<bound_listener> listeners_;
   std::set<std::shared_ptr<connection>> connections_;
+  std::shared_ptr<boost::asio::steady_timer> maintenance_timer_;
   std::thread network_thread_;
   std::atomic<bool> stopping_{false};
   bool waited_ = false;

@@ -44,6 +44,13 @@ awaitable<common::result<log::topic_record>> create_topic(broker& b, const new_t
   auto stored = co_await run_blocking(b.blocking_pool(), work);
   if (!stored) co_return stored.err();
   b.topics().put(record);
+  const effective_topic_config config = b.topics().find(record.name)->config;
+  auto make_logs = [&b, &record, &config] { return b.partitions().ensure_topic(record.name, record.partitions, config); };
+  if (auto made = co_await run_blocking(b.blocking_pool(), make_logs); !made) {
+    spdlog::error("topic {} was created but its partition logs could not be: {}", record.name, made.err().message);
+    co_return made.err();
+  }
+  b.partitions().attach_topic(record.name, record.partitions);
   spdlog::info("created topic {} with {} partitions (id {})", record.name, record.partitions, record.id.to_string());
   co_return record;
 }
@@ -57,6 +64,11 @@ awaitable<common::result<void>> delete_topic(broker& b, const std::string& name)
   auto done = co_await run_blocking(b.blocking_pool(), work);
   if (!done) co_return done.err();
   b.topics().erase(name);
+  b.partitions().detach_topic(name);
+  auto remove_logs = [&b, &name] { return b.partitions().remove_topic(name); };
+  if (auto removed = co_await run_blocking(b.blocking_pool(), remove_logs); !removed)
+    spdlog::error("topic {} was deleted but its partition directories could not be removed: {}", name,
+                  removed.err().message);
   spdlog::info("deleted topic {}", name);
   co_return common::result<void>{};
 }
@@ -80,6 +92,10 @@ awaitable<common::result<void>> set_partition_count(broker& b, const std::string
   auto done = co_await run_blocking(b.blocking_pool(), work);
   if (!done) co_return done.err();
   b.topics().put(record);
+  const effective_topic_config config = b.topics().find(name)->config;
+  auto make_logs = [&b, &name, count, &config] { return b.partitions().ensure_topic(name, count, config); };
+  if (auto made = co_await run_blocking(b.blocking_pool(), make_logs); !made) co_return made.err();
+  b.partitions().attach_topic(name, count);
   spdlog::info("topic {} now has {} partitions", name, count);
   co_return common::result<void>{};
 }
@@ -100,6 +116,8 @@ awaitable<common::result<void>> set_topic_configs(broker& b, const std::string& 
     log::topic_record record = info->record;
     record.configs = stored;
     b.topics().put(record);
+    const effective_topic_config config = b.topics().find(name)->config;
+    co_await b.partitions().apply_config(name, config);
   }
   co_return common::result<void>{};
 }

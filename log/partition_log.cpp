@@ -120,7 +120,6 @@ result<std::unique_ptr<partition_log>> partition_log::open(std::filesystem::path
 result<void> partition_log::load(bool clean_shutdown) {
   int64_t now = clock_();
   auto cp = read_checkpoint(dir_ / format::partition_checkpoint_name);
-  if (!cp && !clean_shutdown) spdlog::info("{}: no valid checkpoint, recovering every segment", dir_.string());
 
   std::vector<int64_t> bases;
   std::vector<std::filesystem::path> index_files;
@@ -145,6 +144,8 @@ result<void> partition_log::load(bool clean_shutdown) {
   }
 
   int64_t recovery_point = cp ? cp->recovery_point : 0;
+  if (!cp && !clean_shutdown && !bases.empty())
+    spdlog::info("{}: no valid checkpoint, recovering every segment", dir_.string());
   for (size_t i = 0; i < bases.size(); ++i) {
     auto seg = segment::open(dir_, bases[i], now);
     if (!seg) return seg.err();
@@ -348,10 +349,11 @@ result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t 
 
 result<void> partition_log::roll(int64_t now) {
   int64_t base = log_end_offset();
-  auto seg = segment::create(dir_, base, now, config_.preallocate ? effective_segment_bytes(config_) : 0);
+  bool no_space = false;
+  auto seg = segment::create(dir_, base, now, config_.preallocate ? effective_segment_bytes(config_) : 0, &no_space);
   if (!seg) {
     // A full disk is transient; anything else leaves the dir in an unknown state.
-    if (seg.err().message.find(std::strerror(ENOSPC)) != std::string::npos) return seg.err();
+    if (no_space) return seg.err();
     return fail(seg.err().message);
   }
   spdlog::debug("{}: rolled to segment {}", dir_.string(), segment::file_stem(base));

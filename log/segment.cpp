@@ -142,22 +142,31 @@ std::filesystem::path segment::time_index_path() const {
   return dir_ / (file_stem(base_offset_) + std::string(format::time_index_suffix));
 }
 
-result<void> segment::open_files(os::open_mode log_mode) {
+result<void> segment::open_files(os::open_mode log_mode, os::io_status* failure) {
   os::file_handle log;
-  if (auto st = os::open_file(log_path(), log_mode, log); !st) return storage_error(st);
+  auto fail = [&](os::io_status st) -> result<void> {
+    if (failure) *failure = st;
+    return storage_error(st);
+  };
+  if (auto st = os::open_file(log_path(), log_mode, log); !st) return fail(st);
   auto index_mode = log_mode == os::open_mode::create_truncate ? log_mode : os::open_mode::read_write_create;
-  if (auto st = os::open_file(index_path(), index_mode, index_file_); !st) return storage_error(st);
-  if (auto st = os::open_file(time_index_path(), index_mode, time_index_file_); !st) return storage_error(st);
+  if (auto st = os::open_file(index_path(), index_mode, index_file_); !st) return fail(st);
+  if (auto st = os::open_file(time_index_path(), index_mode, time_index_file_); !st) return fail(st);
   log_ = std::make_shared<const os::file_handle>(std::move(log));
   return {};
 }
 
 result<std::unique_ptr<segment>> segment::create(const std::filesystem::path& dir, int64_t base_offset, int64_t now_ms,
-                                                 uint64_t preallocate_bytes) {
+                                                 uint64_t preallocate_bytes, bool* no_space) {
   std::unique_ptr<segment> s(new segment(dir, base_offset, now_ms));
-  if (auto r = s->open_files(os::open_mode::create_truncate); !r) return r.err();
+  os::io_status failure;
+  if (auto r = s->open_files(os::open_mode::create_truncate, &failure); !r) {
+    if (no_space) *no_space = failure.no_space();
+    return r.err();
+  }
   if (preallocate_bytes > 0) {
-    if (auto st = os::preallocate(*s->log_, 0, preallocate_bytes); !st) return storage_error(st);
+    // Reservation is an optimisation: a disk too full for it still takes appends until it is really full.
+    if (auto st = os::preallocate(*s->log_, 0, preallocate_bytes); !st && !st.no_space()) return storage_error(st);
   }
   return s;
 }
@@ -242,6 +251,8 @@ result<bool> segment::load(int32_t index_interval_bytes) {
   } else if (!time_index_.empty()) {
     return false;
   }
+  // The first offset index entry always comes with a time index entry.
+  if (!index_.empty() && time_index_.empty()) return false;
   // Validate everything after the last indexed batch, the only part the index files do not vouch for.
   int64_t expected = base_offset_;
   if (!index_.empty()) {
@@ -250,19 +261,23 @@ result<bool> segment::load(int32_t index_interval_bytes) {
     expected = (*at)->base_offset;
   }
   bool first_in_tail = true;
+  bool index_incomplete = false;
   auto scan = scan_batches(*log_, tail_from, file_size, base_offset_, expected, [&](const batch_info& b) {
     if (!first_batch_timestamp_) first_batch_timestamp_ = b.max_timestamp;
     if (b.max_timestamp > max_timestamp_ || offset_of_max_timestamp_ < 0) {
       max_timestamp_ = std::max(max_timestamp_, b.max_timestamp);
       offset_of_max_timestamp_ = b.last_offset;
     }
+    // A batch the indexing rule would have indexed, but the index file lacks: the file is incomplete.
+    if (!first_in_tail && bytes_since_last_index_entry_ > static_cast<uint64_t>(index_interval_bytes))
+      index_incomplete = true;
     bytes_since_last_index_entry_ = first_in_tail ? b.size : bytes_since_last_index_entry_ + b.size;
     first_in_tail = false;
     size_ = b.position + b.size;
     next_offset_ = b.last_offset + 1;
   });
   if (!scan) return scan.err();
-  if (!scan->stop_reason.empty()) return false;
+  if (!scan->stop_reason.empty() || index_incomplete) return false;
   if (!time_index_.empty() && base_offset_ + time_index_.back().relative_offset >= next_offset_) return false;
   index_flushed_ = index_.size();
   time_index_flushed_ = time_index_.size();
@@ -445,8 +460,10 @@ os::io_status segment::write_pending_index_entries() {
 }
 
 os::io_status segment::flush() {
-  if (!dirty_) return {};
-  if (auto st = write_pending_index_entries(); !st) return st;
+  if (!has_unflushed_data()) return {};
+  // Index entries are derived data: on a full disk they stay pending (retried at the next flush, rebuilt by
+  // recovery if never written) rather than failing a flush whose log data is intact.
+  if (auto st = write_pending_index_entries(); !st && !st.no_space()) return st;
   if (auto st = os::sync_data(*log_); !st) return st;
   if (auto st = os::sync_data(index_file_); !st) return st;
   if (auto st = os::sync_data(time_index_file_); !st) return st;

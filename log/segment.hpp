@@ -62,8 +62,10 @@ class segment {
   static std::string file_stem(int64_t base_offset);  // 20-digit zero-padded base offset
 
   // Creates empty files (replacing any left over). preallocate_bytes > 0 reserves space for the log.
+  // On failure, *no_space (if given) tells whether the disk was full.
   static common::result<std::unique_ptr<segment>> create(const std::filesystem::path& dir, int64_t base_offset,
-                                                         int64_t now_ms, uint64_t preallocate_bytes);
+                                                         int64_t now_ms, uint64_t preallocate_bytes,
+                                                         bool* no_space = nullptr);
   // Opens the existing files of a segment (index files are created if missing) without reading them.
   // Then call load() or recover().
   static common::result<std::unique_ptr<segment>> open(const std::filesystem::path& dir, int64_t base_offset,
@@ -98,7 +100,9 @@ class segment {
 
   // Writes pending index entries and fdatasyncs the .log and both indexes.
   common::os::io_status flush();
-  bool has_unflushed_data() const { return dirty_; }
+  bool has_unflushed_data() const {
+    return dirty_ || index_flushed_ < index_.size() || time_index_flushed_ < time_index_.size();
+  }
 
   // Deletes the segment's files (the log descriptor stays open while regions still reference it).
   common::os::io_status remove_files();
@@ -120,7 +124,7 @@ class segment {
 
  private:
   segment(std::filesystem::path dir, int64_t base_offset, int64_t now_ms);
-  common::result<void> open_files(common::os::open_mode mode);
+  common::result<void> open_files(common::os::open_mode mode, common::os::io_status* failure = nullptr);
   void reset_state();
   void track(const batch_info& b, int32_t index_interval_bytes);
   uint64_t lookup_position(int64_t offset) const;

@@ -1,0 +1,228 @@
+#include "broker/partition_manager.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/blocking.hpp"
+
+namespace brook::broker {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using common::kafka_error;
+
+namespace {
+common::error unknown_partition(const log::topic_partition& tp) {
+  return {kafka_error::unknown_topic_or_partition,
+          fmt::format("This server does not host this topic-partition: {}-{}", tp.topic, tp.partition)};
+}
+}  // namespace
+
+partition_manager::partition_manager(asio::thread_pool& pool, std::unique_ptr<log::log_manager> logs)
+    : pool_(pool), logs_(std::move(logs)) {}
+
+partition_manager::~partition_manager() = default;
+
+log::log_config partition_manager::to_log_config(const effective_topic_config& c) {
+  log::log_config out;
+  out.segment_bytes = c.segment_bytes;
+  out.segment_ms = c.segment_ms;
+  out.index_interval_bytes = c.index_interval_bytes;
+  out.retention_ms = c.cleanup_delete ? c.retention_ms : -1;
+  out.retention_bytes = c.cleanup_delete ? c.retention_bytes : -1;
+  out.flush_messages = c.flush_messages;
+  out.flush_ms = c.flush_ms;
+  out.max_message_bytes = c.max_message_bytes;
+  out.message_timestamp_type = c.message_timestamp_type == timestamp_type::log_append_time
+                                   ? common::timestamp_type::log_append_time
+                                   : common::timestamp_type::create_time;
+  out.preallocate = c.preallocate;
+  return out;
+}
+
+common::result<void> partition_manager::ensure_topic(const std::string& topic, int32_t count,
+                                                     const effective_topic_config& config) {
+  const auto lc = to_log_config(config);
+  for (int32_t p = 0; p < count; ++p) {
+    log::topic_partition tp{topic, p};
+    if (logs_->get(tp)) continue;
+    auto created = logs_->create(tp, lc);
+    if (!created) return created.err();
+  }
+  return {};
+}
+
+common::result<void> partition_manager::remove_topic(const std::string& topic) {
+  for (const auto& tp : logs_->partitions())
+    if (tp.topic == topic)
+      if (auto r = logs_->remove(tp); !r && r.code() != kafka_error::unknown_topic_or_partition) return r;
+  return {};
+}
+
+void partition_manager::attach_topic(const std::string& topic, int32_t count) {
+  for (int32_t p = 0; p < count; ++p) {
+    log::topic_partition tp{topic, p};
+    if (partitions_.count(tp)) continue;
+    auto log = logs_->get(tp);
+    if (!log) continue;
+    partition entry;
+    entry.log = log;
+    entry.on = std::make_shared<strand>(asio::make_strand(pool_));
+    entry.log_start_offset = log->log_start_offset();
+    entry.high_watermark = log->log_end_offset();
+    partitions_.emplace(tp, std::move(entry));
+  }
+}
+
+void partition_manager::detach_topic(const std::string& topic) {
+  for (auto it = partitions_.begin(); it != partitions_.end();) {
+    if (it->first.topic == topic) {
+      wake(it->second);
+      it = partitions_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+partition_manager::partition* partition_manager::find(const log::topic_partition& tp) {
+  auto it = partitions_.find(tp);
+  return it == partitions_.end() ? nullptr : &it->second;
+}
+
+void partition_manager::wake(partition& p) {
+  for (auto& w : p.waiters) w->cancel();
+  p.waiters.clear();
+}
+
+awaitable<common::result<log::append_result>> partition_manager::append(const log::topic_partition& tp,
+                                                                       std::vector<uint8_t>& batches, bool durable) {
+  partition* p = find(tp);
+  if (!p) co_return unknown_partition(tp);
+  auto log = p->log;
+  auto work = [log, &batches, durable]() -> common::result<log::append_result> {
+    auto appended = log->append(batches, /*leader_epoch=*/0);
+    if (!appended) return appended;
+    if (durable && !log->is_durable(appended->last_offset))
+      if (auto flushed = log->flush(); !flushed) return flushed.err();
+    return appended;
+  };
+  auto strand_ex = *p->on;
+  auto result = co_await run_on(strand_ex, work);
+  if (partition* again = find(tp); again && result) {
+    again->high_watermark = result->last_offset + 1;
+    again->log_start_offset = result->log_start_offset;
+    wake(*again);
+  }
+  co_return result;
+}
+
+awaitable<common::result<fetched>> partition_manager::read(const log::topic_partition& tp, int64_t offset,
+                                                           uint64_t max_bytes) {
+  partition* p = find(tp);
+  if (!p) co_return unknown_partition(tp);
+  auto log = p->log;
+  auto work = [log, offset, max_bytes]() -> common::result<fetched> {
+    auto r = log->read(offset, max_bytes);
+    if (!r) return r.err();
+    auto bytes = r->region.load();
+    if (!bytes) return bytes.err();
+    return fetched{std::move(*bytes), r->log_start_offset, r->log_end_offset};
+  };
+  auto strand_ex = *p->on;
+  co_return co_await run_on(strand_ex, work);
+}
+
+awaitable<common::result<offset_lookup>> partition_manager::lookup_offset(const log::topic_partition& tp,
+                                                                          int64_t timestamp) {
+  partition* p = find(tp);
+  if (!p) co_return unknown_partition(tp);
+  auto log = p->log;
+  auto work = [log, timestamp]() -> common::result<offset_lookup> {
+    if (timestamp == -2) return offset_lookup{-1, log->log_start_offset()};
+    if (timestamp == -1) return offset_lookup{-1, log->log_end_offset()};
+    auto found = timestamp == -3 ? log->max_timestamp() : log->offset_for_timestamp(timestamp);
+    if (!found) return found.err();
+    if (!*found) return offset_lookup{-1, -1};
+    return offset_lookup{(*found)->timestamp, (*found)->offset};
+  };
+  auto strand_ex = *p->on;
+  co_return co_await run_on(strand_ex, work);
+}
+
+awaitable<common::result<int64_t>> partition_manager::delete_records(const log::topic_partition& tp, int64_t before) {
+  partition* p = find(tp);
+  if (!p) co_return unknown_partition(tp);
+  auto log = p->log;
+  auto work = [log, before]() { return log->delete_records_before(before); };
+  auto strand_ex = *p->on;
+  auto result = co_await run_on(strand_ex, work);
+  if (partition* again = find(tp); again && result) again->log_start_offset = *result;
+  co_return result;
+}
+
+std::optional<int64_t> partition_manager::high_watermark(const log::topic_partition& tp) const {
+  auto it = partitions_.find(tp);
+  if (it == partitions_.end()) return std::nullopt;
+  return it->second.high_watermark;
+}
+
+std::optional<int64_t> partition_manager::log_start_offset(const log::topic_partition& tp) const {
+  auto it = partitions_.find(tp);
+  if (it == partitions_.end()) return std::nullopt;
+  return it->second.log_start_offset;
+}
+
+void partition_manager::watch(const log::topic_partition& tp, const std::shared_ptr<asio::steady_timer>& waiter) {
+  if (partition* p = find(tp)) p->waiters.insert(waiter);
+}
+
+void partition_manager::unwatch(const log::topic_partition& tp, const std::shared_ptr<asio::steady_timer>& waiter) {
+  if (partition* p = find(tp)) p->waiters.erase(waiter);
+}
+
+awaitable<void> partition_manager::apply_config(const std::string& topic, const effective_topic_config& config) {
+  const auto lc = to_log_config(config);
+  std::vector<std::pair<std::shared_ptr<log::partition_log>, std::shared_ptr<strand>>> targets;
+  for (auto& [tp, p] : partitions_)
+    if (tp.topic == topic) targets.emplace_back(p.log, p.on);
+  for (auto& [log, on] : targets) {
+    auto work = [log = log, lc]() {
+      log->set_config(lc);
+      return true;
+    };
+    auto strand_ex = *on;
+    co_await run_on(strand_ex, work);
+  }
+}
+
+awaitable<void> partition_manager::enforce_retention() {
+  std::vector<log::topic_partition> all;
+  for (auto& [tp, p] : partitions_) all.push_back(tp);
+  for (const auto& tp : all) {
+    partition* p = find(tp);
+    if (!p) continue;  // deleted meanwhile
+    auto log = p->log;
+    auto work = [log]() -> common::result<int64_t> {
+      auto deleted = log->enforce_retention();
+      if (!deleted) return deleted.err();
+      if (*deleted > 0) spdlog::info("retention deleted {} segment(s) of {}", *deleted, log->dir().filename().string());
+      if (auto flushed = log->maybe_flush(); !flushed) return flushed.err();
+      return log->log_start_offset();
+    };
+    auto strand_ex = *p->on;
+    auto start = co_await run_on(strand_ex, work);
+    if (!start) {
+      spdlog::warn("retention check of {}-{} failed: {}", tp.topic, tp.partition, start.err().message);
+      continue;
+    }
+    if (partition* again = find(tp)) again->log_start_offset = *start;
+  }
+}
+
+common::result<void> partition_manager::close() {
+  partitions_.clear();
+  return logs_->close();
+}
+
+}  // namespace brook::broker

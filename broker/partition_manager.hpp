@@ -1,0 +1,114 @@
+// The broker's partitions: the log_manager of the data directory, one partition_log per partition,
+// and the bookkeeping the request handlers need around them.
+//
+// Threads: a partition_log is not thread-safe, so every call into one runs on that partition's
+// strand on the blocking pool (appends, reads, fsyncs: all disk work stays off the network thread).
+// Everything else here (the partition map, the cached offsets, fetch waiters) belongs to the network
+// thread. The cached log start/end offsets are refreshed from each result that comes back.
+//
+// Durability: acks=all appends are flushed before they are acknowledged. The strand queues appends
+// behind a running fdatasync, and a flush whose offsets are already durable is skipped, so one fsync
+// covers every batch that arrived while the previous one ran (group commit).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "broker/config/server_config.hpp"
+#include "broker/config/topic_config.hpp"
+#include "common/error.hpp"
+#include "log/log_manager.hpp"
+
+namespace brook::broker {
+
+struct fetched {
+  std::vector<uint8_t> records;  // whole batches (empty at the end of the log)
+  int64_t log_start_offset = 0;
+  int64_t high_watermark = 0;
+};
+
+struct offset_lookup {
+  int64_t timestamp = -1;
+  int64_t offset = -1;
+};
+
+class partition_manager {
+ public:
+  using strand = boost::asio::strand<boost::asio::thread_pool::executor_type>;
+
+  partition_manager(boost::asio::thread_pool& pool, std::unique_ptr<log::log_manager> logs);
+  ~partition_manager();
+
+  // The log settings a topic's effective configuration implies.
+  static log::log_config to_log_config(const effective_topic_config& c);
+
+  // Makes sure partitions [0, count) of the topic have logs, creating the missing ones empty with
+  // the topic's configuration (existing logs are left alone: they may be in use on their strands).
+  // Blocking: the caller runs it off the network thread or before the server starts.
+  common::result<void> ensure_topic(const std::string& topic, int32_t count, const effective_topic_config& config);
+  // Removes every partition directory of the topic. Blocking, as ensure_topic.
+  common::result<void> remove_topic(const std::string& topic);
+  // The partitions on disk that no topic claims (reported at start).
+  std::vector<log::topic_partition> on_disk() const { return logs_->partitions(); }
+
+  // --- network thread ---
+  bool exists(const log::topic_partition& tp) const { return partitions_.count(tp) != 0; }
+  // Registers (after ensure_topic) or forgets the partitions of a topic.
+  void attach_topic(const std::string& topic, int32_t count);
+  void detach_topic(const std::string& topic);
+
+  // Appends the producer's batches (rewritten in place); with durable, returns only once they are
+  // fsynced.
+  boost::asio::awaitable<common::result<log::append_result>> append(const log::topic_partition& tp,
+                                                                   std::vector<uint8_t>& batches, bool durable);
+  boost::asio::awaitable<common::result<fetched>> read(const log::topic_partition& tp, int64_t offset,
+                                                       uint64_t max_bytes);
+  // ListOffsets by time: -2 earliest, -1 latest, -3 the max timestamp, else the first offset whose
+  // timestamp is at least `timestamp`.
+  boost::asio::awaitable<common::result<offset_lookup>> lookup_offset(const log::topic_partition& tp,
+                                                                      int64_t timestamp);
+  boost::asio::awaitable<common::result<int64_t>> delete_records(const log::topic_partition& tp, int64_t before);
+  // Applies a topic's changed configuration to its partitions, each on its own strand.
+  boost::asio::awaitable<void> apply_config(const std::string& topic, const effective_topic_config& config);
+  // Deletes segments past retention and flushes logs whose flush.ms has passed, partition by partition
+  // on their strands (the broker runs this every log.retention.check.interval.ms).
+  boost::asio::awaitable<void> enforce_retention();
+
+  // Cached offsets (network thread); nullopt for an unknown partition.
+  std::optional<int64_t> high_watermark(const log::topic_partition& tp) const;
+  std::optional<int64_t> log_start_offset(const log::topic_partition& tp) const;
+
+  // Fetch long-polling: a waiter is woken (its timer cancelled) by the next append to any of the
+  // partitions it watches.
+  void watch(const log::topic_partition& tp, const std::shared_ptr<boost::asio::steady_timer>& waiter);
+  void unwatch(const log::topic_partition& tp, const std::shared_ptr<boost::asio::steady_timer>& waiter);
+
+  // Flushes and closes every log; writes the clean-shutdown marker when all went well. Blocking;
+  // call after the network thread has stopped.
+  common::result<void> close();
+
+ private:
+  struct partition {
+    std::shared_ptr<log::partition_log> log;
+    std::shared_ptr<strand> on;
+    int64_t log_start_offset = 0;
+    int64_t high_watermark = 0;
+    std::set<std::shared_ptr<boost::asio::steady_timer>> waiters;
+  };
+  partition* find(const log::topic_partition& tp);
+  void wake(partition& p);
+
+  boost::asio::thread_pool& pool_;
+  std::unique_ptr<log::log_manager> logs_;
+  std::map<log::topic_partition, partition> partitions_;
+};
+
+}  // namespace brook::broker

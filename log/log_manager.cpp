@@ -1,0 +1,174 @@
+#include "log/log_manager.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "log/format.hpp"
+
+namespace brook::log {
+
+namespace os = common::os;
+using common::error;
+using common::kafka_error;
+using common::result;
+
+namespace {
+error storage_error(std::string message) { return error{kafka_error::kafka_storage_error, std::move(message)}; }
+}  // namespace
+
+std::string topic_partition::dir_name() const { return topic + "-" + std::to_string(partition); }
+
+std::optional<topic_partition> topic_partition::parse_dir_name(std::string_view name) {
+  auto dash = name.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == name.size()) return std::nullopt;
+  auto digits = name.substr(dash + 1);
+  if (digits.size() > 9) return std::nullopt;
+  int32_t p = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    p = p * 10 + (c - '0');
+  }
+  auto topic = name.substr(0, dash);
+  for (char c : topic) {  // Kafka's legal topic characters
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-';
+    if (!ok) return std::nullopt;
+  }
+  return topic_partition{std::string(topic), p};
+}
+
+log_manager::log_manager(std::filesystem::path dir, config_provider configs, clock_fn clock)
+    : dir_(std::move(dir)), configs_(std::move(configs)), clock_(clock ? std::move(clock) : system_clock()) {
+  if (!configs_) configs_ = [](const topic_partition&) { return log_config{}; };
+}
+
+log_manager::~log_manager() = default;
+
+result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log_dir, config_provider configs,
+                                                       clock_fn clock) {
+  std::unique_ptr<log_manager> m(new log_manager(std::move(log_dir), std::move(configs), std::move(clock)));
+  std::error_code ec;
+  std::filesystem::create_directories(m->dir_, ec);
+  if (ec) return storage_error("cannot create log dir " + m->dir_.string() + ": " + ec.message());
+  if (auto st = os::lock_file(m->dir_ / format::lock_file_name, m->lock_); !st)
+    return storage_error("cannot lock log dir " + m->dir_.string() + " (in use by another process?): " + st.message());
+
+  auto marker = m->dir_ / format::clean_shutdown_marker;
+  m->clean_at_open_ = std::filesystem::exists(marker, ec);
+  if (m->clean_at_open_) {
+    if (auto st = os::remove_path(marker); !st) return storage_error(st.message());
+    if (auto st = os::sync_directory(m->dir_); !st) return storage_error(st.message());
+  } else {
+    spdlog::info("log dir {}: no clean-shutdown marker, recovering unflushed data", m->dir_.string());
+  }
+
+  std::vector<std::pair<topic_partition, std::filesystem::path>> found;
+  for (const auto& entry : std::filesystem::directory_iterator(m->dir_, ec)) {
+    if (!entry.is_directory()) continue;
+    auto name = entry.path().filename().string();
+    if (name.ends_with(format::delete_dir_suffix)) {
+      spdlog::info("log dir {}: finishing deletion of {}", m->dir_.string(), name);
+      std::filesystem::remove_all(entry.path(), ec);
+      if (ec) return storage_error("cannot delete " + entry.path().string() + ": " + ec.message());
+      continue;
+    }
+    if (auto tp = topic_partition::parse_dir_name(name)) found.emplace_back(*tp, entry.path());
+  }
+  if (ec) return storage_error("cannot list log dir " + m->dir_.string() + ": " + ec.message());
+  for (auto& [tp, path] : found) {
+    auto log = partition_log::open(path, m->configs_(tp), m->clock_, m->health_, m->clean_at_open_);
+    if (!log) return log.err();
+    m->logs_.emplace(tp, std::shared_ptr<partition_log>(std::move(*log)));
+  }
+  return m;
+}
+
+std::vector<topic_partition> log_manager::partitions() const {
+  std::lock_guard lock(mutex_);
+  std::vector<topic_partition> out;
+  for (const auto& [tp, log] : logs_) out.push_back(tp);
+  return out;
+}
+
+std::shared_ptr<partition_log> log_manager::get(const topic_partition& tp) const {
+  std::lock_guard lock(mutex_);
+  auto it = logs_.find(tp);
+  return it == logs_.end() ? nullptr : it->second;
+}
+
+result<std::shared_ptr<partition_log>> log_manager::create(const topic_partition& tp, const log_config& config) {
+  if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
+  std::lock_guard lock(mutex_);
+  if (auto it = logs_.find(tp); it != logs_.end()) return it->second;
+  if (!topic_partition::parse_dir_name(tp.dir_name()) || tp.partition < 0)
+    return error{kafka_error::invalid_topic_exception, "not a valid partition name: " + tp.dir_name()};
+  auto log = partition_log::open(dir_ / tp.dir_name(), config, clock_, health_, false);
+  if (!log) return log.err();
+  if (auto st = os::sync_directory(dir_); !st) {
+    health_->mark_failed(st.message());
+    return storage_error(st.message());
+  }
+  std::shared_ptr<partition_log> shared(std::move(*log));
+  logs_.emplace(tp, shared);
+  return shared;
+}
+
+result<void> log_manager::remove(const topic_partition& tp) {
+  std::shared_ptr<partition_log> log;
+  std::filesystem::path doomed;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = logs_.find(tp);
+    if (it == logs_.end()) return error{kafka_error::unknown_topic_or_partition, "no log for " + tp.dir_name()};
+    log = it->second;
+    logs_.erase(it);
+    doomed = dir_ / (tp.dir_name() + "." + std::to_string(clock_()) + "_" + std::to_string(++delete_counter_) +
+                     std::string(format::delete_dir_suffix));
+  }
+  if (auto st = os::rename_path(dir_ / tp.dir_name(), doomed); !st) return storage_error(st.message());
+  if (auto st = os::sync_directory(dir_); !st) return storage_error(st.message());
+  std::error_code ec;
+  std::filesystem::remove_all(doomed, ec);
+  if (ec) return storage_error("cannot delete " + doomed.string() + ": " + ec.message());
+  (void)os::sync_directory(dir_);
+  return {};
+}
+
+result<void> log_manager::flush_all() {
+  std::vector<std::shared_ptr<partition_log>> logs;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [tp, log] : logs_) logs.push_back(log);
+  }
+  result<void> out;
+  for (auto& log : logs) {
+    if (auto r = log->flush(); !r && out) out = r;
+  }
+  return out;
+}
+
+result<void> log_manager::close() {
+  if (closed_) return {};
+  closed_ = true;
+  std::vector<std::shared_ptr<partition_log>> logs;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [tp, log] : logs_) logs.push_back(log);
+  }
+  result<void> out;
+  for (auto& log : logs) {
+    if (auto r = log->close(); !r && out) out = r;
+  }
+  if (!out || health_->failed()) {
+    spdlog::error("log dir {}: not marking a clean shutdown: {}", dir_.string(),
+                  out ? health_->reason() : out.err().message);
+    return out ? result<void>(storage_error("log dir has failed: " + health_->reason())) : out;
+  }
+  os::file_handle marker;
+  if (auto st = os::open_file(dir_ / format::clean_shutdown_marker, os::open_mode::create_truncate, marker); !st)
+    return storage_error(st.message());
+  if (auto st = os::sync_all(marker); !st) return storage_error(st.message());
+  if (auto st = os::sync_directory(dir_); !st) return storage_error(st.message());
+  return {};
+}
+
+}  // namespace brook::log

@@ -1,0 +1,120 @@
+#include "log/log_manager.hpp"
+
+#include <catch2/catch.hpp>
+#include <errno.h>
+
+#include <filesystem>
+
+#include "common/os/file_io.hpp"
+#include "log/format.hpp"
+#include "tests/log/log_test_util.hpp"
+
+using namespace brook::log;
+using namespace brook::log::testing;
+using brook::common::kafka_error;
+namespace fs = std::filesystem;
+namespace os = brook::common::os;
+
+namespace {
+std::unique_ptr<log_manager> open_manager(const fs::path& dir, fake_clock& clock) {
+  auto m = log_manager::open(dir, [](const topic_partition&) { return log_config{}; }, clock.fn());
+  REQUIRE(m.ok());
+  return std::move(m).value();
+}
+
+void append_one(partition_log& log, int64_t ts) {
+  auto batch = make_batch(2, ts);
+  REQUIRE(log.append(batch).ok());
+}
+}  // namespace
+
+TEST_CASE("partition directory names") {
+  CHECK(topic_partition{"orders", 3}.dir_name() == "orders-3");
+  auto tp = topic_partition::parse_dir_name("my-topic-12");
+  REQUIRE(tp.has_value());
+  CHECK(tp->topic == "my-topic");
+  CHECK(tp->partition == 12);
+  CHECK_FALSE(topic_partition::parse_dir_name("nodash").has_value());
+  CHECK_FALSE(topic_partition::parse_dir_name("t-").has_value());
+  CHECK_FALSE(topic_partition::parse_dir_name("-1").has_value());
+  CHECK_FALSE(topic_partition::parse_dir_name("t-x1").has_value());
+  CHECK_FALSE(topic_partition::parse_dir_name("t-1.5-delete").has_value());
+}
+
+TEST_CASE("the log manager creates, lists, reopens and removes partitions") {
+  scratch_dir dir;
+  fake_clock clock;
+  {
+    auto m = open_manager(dir.path, clock);
+    CHECK(m->partitions().empty());
+    auto a = m->create({"orders", 0}, log_config{});
+    REQUIRE(a.ok());
+    auto b = m->create({"orders", 1}, log_config{});
+    REQUIRE(b.ok());
+    REQUIRE(m->create({"my-topic", 0}, log_config{}).ok());
+    CHECK(m->create({"orders", 0}, log_config{}).value() == *a);  // idempotent
+    CHECK(m->create({"bad/name", 0}, log_config{}).code() == kafka_error::invalid_topic_exception);
+    append_one(**a, clock.now);
+    append_one(**b, clock.now);
+    append_one(**b, clock.now);
+    CHECK(fs::is_directory(dir.path / "orders-0"));
+    REQUIRE(m->close().ok());
+    CHECK(fs::exists(dir.path / format::clean_shutdown_marker));
+  }
+  {
+    auto m = open_manager(dir.path, clock);
+    CHECK(m->opened_after_clean_shutdown());
+    CHECK_FALSE(fs::exists(dir.path / format::clean_shutdown_marker));  // removed while running
+    auto parts = m->partitions();
+    REQUIRE(parts.size() == 3);
+    CHECK(parts[0] == topic_partition{"my-topic", 0});
+    CHECK(parts[1] == topic_partition{"orders", 0});
+    CHECK(m->get({"orders", 1})->log_end_offset() == 4);
+    CHECK(m->get({"orders", 0})->log_end_offset() == 2);
+    CHECK(m->get({"nope", 0}) == nullptr);
+    REQUIRE(m->remove({"orders", 0}).ok());
+    CHECK_FALSE(fs::exists(dir.path / "orders-0"));
+    CHECK(m->remove({"orders", 0}).code() == kafka_error::unknown_topic_or_partition);
+    CHECK(m->partitions().size() == 2);
+    // No close(): the next open must recover.
+  }
+  {
+    fs::create_directories(dir.path / "orders-1.123_1-delete");  // a deletion interrupted by a crash
+    auto m = open_manager(dir.path, clock);
+    CHECK_FALSE(m->opened_after_clean_shutdown());
+    CHECK(m->partitions().size() == 2);
+    CHECK(m->get({"orders", 1})->log_end_offset() == 4);
+    CHECK_FALSE(fs::exists(dir.path / "orders-1.123_1-delete"));
+  }
+}
+
+TEST_CASE("a log dir is opened by one manager at a time") {
+  scratch_dir dir;
+  fake_clock clock;
+  auto m = open_manager(dir.path, clock);
+  auto second = log_manager::open(dir.path, {}, clock.fn());
+  CHECK(second.code() == kafka_error::kafka_storage_error);
+}
+
+TEST_CASE("no clean-shutdown marker after a failed flush") {
+  scratch_dir dir;
+  fake_clock clock;
+  {
+    auto m = open_manager(dir.path, clock);
+    auto log = m->create({"t", 0}, log_config{});
+    REQUIRE(log.ok());
+    append_one(**log, clock.now);
+    os::set_fault_injector([](os::io_op op, size_t&) { return op == os::io_op::sync ? EIO : 0; });
+    auto flushed = m->flush_all();
+    os::set_fault_injector({});
+    CHECK(flushed.code() == kafka_error::kafka_storage_error);
+    CHECK(m->failed());
+    CHECK((*log)->append(std::span<uint8_t>()).code() == kafka_error::kafka_storage_error);
+    CHECK(m->create({"t", 1}, log_config{}).code() == kafka_error::kafka_storage_error);
+    CHECK(m->close().code() == kafka_error::kafka_storage_error);
+  }
+  CHECK_FALSE(fs::exists(dir.path / format::clean_shutdown_marker));
+  auto m = open_manager(dir.path, clock);
+  CHECK_FALSE(m->opened_after_clean_shutdown());
+  CHECK(m->get({"t", 0})->log_end_offset() == 2);  // the data written is recovered, not invented
+}
