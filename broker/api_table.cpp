@@ -18,18 +18,32 @@ namespace {
         &typed_handler<proto::ns::request, proto::ns::response, &handlers::fn>               \
   }
 
+// The same, serving only versions from `min` up (Kafka 4.0 removed the older ones).
+#define BROOK_API_FROM(ns, display, fn, min)                                                 \
+  api_entry {                                                                                \
+    proto::ns::api_key, display, min, proto::ns::max_version,                                \
+        &typed_handler<proto::ns::request, proto::ns::response, &handlers::fn>               \
+  }
+
 const std::array entries{
+    api_entry{proto::produce::api_key, "Produce", proto::produce::min_version, proto::produce::max_version,
+              &handlers::produce},
+    BROOK_API(fetch, "Fetch", fetch),
+    BROOK_API_FROM(list_offsets, "ListOffsets", list_offsets, 1),
     BROOK_API(metadata, "Metadata", metadata),
     BROOK_API(describe_configs, "DescribeConfigs", describe_configs),
     BROOK_API(alter_configs, "AlterConfigs", alter_configs),
     BROOK_API(api_versions, "ApiVersions", api_versions),
     BROOK_API(create_topics, "CreateTopics", create_topics),
+    BROOK_API(delete_records, "DeleteRecords", delete_records),
+    BROOK_API_FROM(offset_for_leader_epoch, "OffsetForLeaderEpoch", offset_for_leader_epoch, 2),
     BROOK_API(delete_topics, "DeleteTopics", delete_topics),
     BROOK_API(create_partitions, "CreatePartitions", create_partitions),
     BROOK_API(incremental_alter_configs, "IncrementalAlterConfigs", incremental_alter_configs),
     BROOK_API(describe_cluster, "DescribeCluster", describe_cluster),
 };
 #undef BROOK_API
+#undef BROOK_API_FROM
 
 }  // namespace
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "broker/config/server_config.hpp"
+#include "broker/fetch_session.hpp"
 #include "broker/partition_manager.hpp"
 #include "broker/topic_registry.hpp"
 #include "common/error.hpp"
@@ -55,6 +56,7 @@ class broker {
   log::metadata_store& store() { return *store_; }
   topic_registry& topics() { return topics_; }
   partition_manager& partitions() { return *partitions_; }
+  fetch_session_cache& fetch_sessions() { return fetch_sessions_; }
   const std::string& cluster_id() const { return cluster_id_; }
   int32_t node_id() const { return config_.node_id(); }
   boost::asio::thread_pool& blocking_pool() { return blocking_pool_; }
@@ -75,6 +77,7 @@ class broker {
   boost::asio::thread_pool blocking_pool_{2};
   std::unique_ptr<partition_manager> partitions_;
   std::string cluster_id_;
+  fetch_session_cache fetch_sessions_;
 
   boost::asio::io_context io_{1};
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;

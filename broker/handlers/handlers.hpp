@@ -12,7 +12,12 @@
 #include "common/protocol/messages/delete_topics.hpp"
 #include "common/protocol/messages/describe_cluster.hpp"
 #include "common/protocol/messages/describe_configs.hpp"
+#include "common/protocol/messages/delete_records.hpp"
+#include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/incremental_alter_configs.hpp"
+#include "common/protocol/messages/list_offsets.hpp"
+#include "common/protocol/messages/offset_for_leader_epoch.hpp"
+#include "common/protocol/messages/produce.hpp"
 #include "common/protocol/messages/metadata.hpp"
 
 namespace brook::broker::handlers {
@@ -33,5 +38,13 @@ awaitable<proto::alter_configs::response> alter_configs(request_context&, proto:
 awaitable<proto::incremental_alter_configs::response> incremental_alter_configs(
     request_context&, proto::incremental_alter_configs::request&);
 awaitable<proto::describe_cluster::response> describe_cluster(request_context&, proto::describe_cluster::request&);
+
+// Produce decodes its own request: with acks=0 it sends no response.
+awaitable<std::optional<proto::bytes>> produce(request_context&, proto::reader& body);
+awaitable<proto::fetch::response> fetch(request_context&, proto::fetch::request&);
+awaitable<proto::list_offsets::response> list_offsets(request_context&, proto::list_offsets::request&);
+awaitable<proto::offset_for_leader_epoch::response> offset_for_leader_epoch(request_context&,
+                                                                            proto::offset_for_leader_epoch::request&);
+awaitable<proto::delete_records::response> delete_records(request_context&, proto::delete_records::request&);
 
 }  // namespace brook::broker::handlers

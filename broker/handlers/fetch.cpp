@@ -1,0 +1,204 @@
+// Fetch v4-17 (v0-3 carried the old message formats Kafka 4.0 dropped). Long polling: an answer
+// waits up to max_wait_ms for min_bytes, woken by appends to the partitions asked for, never by
+// polling. max_bytes and partition_max_bytes are honoured, except that the first batch found is
+// always returned whole (KIP-74). Fetch sessions (KIP-227, v7+): full and incremental requests,
+// forgotten partitions, epochs checked. Topic ids from v13. read_committed reads up to the last
+// stable offset, which equals the high watermark until transactions exist.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+
+#include "broker/broker.hpp"
+#include "broker/handlers/handlers.hpp"
+
+namespace brook::broker::handlers {
+
+namespace asio = boost::asio;
+using common::kafka_error;
+namespace fe = proto::fetch;
+
+namespace {
+
+// One partition this answer reads, whether named by the request or cached in a session.
+struct fetch_target {
+  std::string topic;
+  common::uuid topic_id;
+  int32_t partition = 0;
+  int64_t fetch_offset = 0;
+  int32_t max_bytes = 0;
+  kafka_error error = kafka_error::none;  // set when the topic id is unknown
+  fetch_session_partition* cached = nullptr;
+};
+
+struct fetch_outcome {
+  kafka_error error = kafka_error::none;
+  int64_t high_watermark = -1;
+  int64_t log_start_offset = -1;
+  std::vector<uint8_t> records;
+};
+
+// Reads every target once; returns the bytes gathered.
+awaitable<size_t> gather(broker& b, std::vector<fetch_target>& targets, int32_t max_bytes,
+                         std::vector<fetch_outcome>& out) {
+  out.assign(targets.size(), fetch_outcome{});
+  size_t total = 0;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const fetch_target& t = targets[i];
+    fetch_outcome& o = out[i];
+    if (t.error != kafka_error::none) {
+      o.error = t.error;
+      continue;
+    }
+    const log::topic_partition tp{t.topic, t.partition};
+    auto hwm = b.partitions().high_watermark(tp);
+    auto start = b.partitions().log_start_offset(tp);
+    if (!hwm || !start) {
+      o.error = kafka_error::unknown_topic_or_partition;
+      continue;
+    }
+    o.high_watermark = *hwm;
+    o.log_start_offset = *start;
+    if (t.fetch_offset < *start || t.fetch_offset > *hwm) {
+      o.error = kafka_error::offset_out_of_range;
+      continue;
+    }
+    if (t.fetch_offset == *hwm) continue;
+    const int64_t budget = static_cast<int64_t>(max_bytes) - static_cast<int64_t>(total);
+    if (budget <= 0 && total > 0) continue;  // the response is full; later partitions wait their turn
+    const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(1, std::min<int64_t>(t.max_bytes, budget)));
+    auto read = co_await b.partitions().read(tp, t.fetch_offset, limit);
+    if (!read) {
+      o.error = read.code();
+      continue;
+    }
+    o.high_watermark = read->high_watermark;
+    o.log_start_offset = read->log_start_offset;
+    total += read->records.size();
+    o.records = std::move(read->records);
+  }
+  co_return total;
+}
+
+fe::response session_error(kafka_error code) {
+  fe::response resp;
+  resp.error_code = common::wire_code(code);
+  return resp;
+}
+
+}  // namespace
+
+awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
+  broker& b = ctx.owner;
+  const int16_t v = ctx.version();
+  const auto now = std::chrono::steady_clock::now();
+
+  // The partitions the request names, by name (v4-12) or topic id (v13+).
+  std::vector<fetch_target> named;
+  for (const auto& topic : req.topics) {
+    std::string name = topic.topic;
+    kafka_error error = kafka_error::none;
+    if (v >= 13) {
+      const topic_info* info = b.topics().find(topic.topic_id);
+      if (info) name = info->record.name;
+      else error = kafka_error::unknown_topic_id;
+    }
+    for (const auto& p : topic.partitions)
+      named.push_back({name, topic.topic_id, p.partition, p.fetch_offset, p.partition_max_bytes, error, nullptr});
+  }
+
+  // Sessions: which partitions this answer covers, and whether it is incremental.
+  fetch_session* session = nullptr;
+  bool incremental = false;
+  auto& sessions = b.fetch_sessions();
+  if (v >= 7) {
+    if (req.session_id == 0) {
+      if (req.session_epoch == 0) session = sessions.create(now);
+      else if (req.session_epoch != -1) co_return session_error(kafka_error::invalid_fetch_session_epoch);
+    } else {
+      fetch_session* existing = sessions.find(req.session_id, now);
+      if (!existing) co_return session_error(kafka_error::fetch_session_id_not_found);
+      if (req.session_epoch == -1 || req.session_epoch == 0) {
+        sessions.remove(req.session_id);
+        if (req.session_epoch == 0) session = sessions.create(now);
+      } else if (req.session_epoch != existing->epoch()) {
+        co_return session_error(kafka_error::invalid_fetch_session_epoch);
+      } else {
+        session = existing;
+        incremental = true;
+        session->advance_epoch();
+      }
+    }
+  }
+  std::vector<fetch_target> targets;
+  if (session) {
+    for (const auto& t : named)
+      if (t.error == kafka_error::none)
+        session->upsert({t.topic, t.topic_id, t.partition, t.fetch_offset, t.max_bytes, -1, -1});
+    if (incremental)
+      for (const auto& f : req.forgotten_topics_data) {
+        std::string name = f.topic;
+        if (v >= 13)
+          if (const topic_info* info = b.topics().find(f.topic_id)) name = info->record.name;
+        for (int32_t p : f.partitions) session->forget(name, p);
+      }
+    for (auto* p : session->partitions())
+      targets.push_back({p->topic, p->topic_id, p->partition, p->fetch_offset, p->max_bytes, kafka_error::none, p});
+    for (const auto& t : named)  // unknown topic ids are not cached, but are answered
+      if (t.error != kafka_error::none) targets.push_back(t);
+  } else {
+    targets = std::move(named);
+  }
+
+  // Long polling: gather, and if there is not enough yet, wait for an append or the deadline.
+  std::vector<fetch_outcome> outcomes;
+  const auto deadline = now + std::chrono::milliseconds(std::max(0, req.max_wait_ms));
+  for (;;) {
+    const size_t bytes = co_await gather(b, targets, req.max_bytes, outcomes);
+    bool any_error = false;
+    for (const auto& o : outcomes) any_error |= o.error != kafka_error::none;
+    if (any_error || static_cast<int64_t>(bytes) >= req.min_bytes || std::chrono::steady_clock::now() >= deadline ||
+        b.stopping())
+      break;
+    auto waiter = std::make_shared<asio::steady_timer>(b.io());
+    waiter->expires_at(deadline);
+    for (const auto& t : targets) b.partitions().watch({t.topic, t.partition}, waiter);
+    co_await waiter->async_wait(asio::as_tuple(asio::use_awaitable));
+    for (const auto& t : targets) b.partitions().unwatch({t.topic, t.partition}, waiter);
+    if (session && !sessions.find(session->id(), std::chrono::steady_clock::now())) session = nullptr;  // evicted
+  }
+
+  fe::response resp;
+  resp.session_id = session ? session->id() : 0;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    fetch_target& t = targets[i];
+    fetch_outcome& o = outcomes[i];
+    fetch_session_partition* cached = session ? t.cached : nullptr;
+    if (incremental && cached && o.error == kafka_error::none && o.records.empty() &&
+        cached->sent_high_watermark == o.high_watermark && cached->sent_log_start_offset == o.log_start_offset)
+      continue;  // nothing new for this partition
+    if (cached) {
+      cached->sent_high_watermark = o.high_watermark;
+      cached->sent_log_start_offset = o.log_start_offset;
+    }
+    if (resp.responses.empty() || resp.responses.back().topic != t.topic ||
+        resp.responses.back().topic_id != t.topic_id) {
+      auto& topic = resp.responses.emplace_back();
+      topic.topic = t.topic;
+      topic.topic_id = t.topic_id;
+    }
+    auto& part = resp.responses.back().partitions.emplace_back();
+    part.partition_index = t.partition;
+    part.error_code = common::wire_code(o.error);
+    part.high_watermark = o.high_watermark;
+    part.last_stable_offset = o.high_watermark;
+    part.log_start_offset = o.log_start_offset;
+    part.aborted_transactions = req.isolation_level == 1 && o.error == kafka_error::none
+                                    ? std::optional<std::vector<fe::aborted_transaction>>(std::in_place)
+                                    : std::nullopt;
+    part.records = std::move(o.records);
+  }
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers
