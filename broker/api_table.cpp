@@ -36,6 +36,7 @@ const std::array entries{
     BROOK_API(api_versions, "ApiVersions", api_versions),
     BROOK_API(create_topics, "CreateTopics", create_topics),
     BROOK_API(delete_records, "DeleteRecords", delete_records),
+    BROOK_API(init_producer_id, "InitProducerId", init_producer_id),
     BROOK_API_FROM(offset_for_leader_epoch, "OffsetForLeaderEpoch", offset_for_leader_epoch, 2),
     BROOK_API(delete_topics, "DeleteTopics", delete_topics),
     BROOK_API(create_partitions, "CreatePartitions", create_partitions),

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "broker/blocking.hpp"
 #include "broker/connection.hpp"
 
 namespace brook::broker {
@@ -62,7 +63,7 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config) {
   // Reconcile the directories on disk with the topic records.
   for (const auto& [name, info] : b->topics_.all()) {
     if (auto ok = b->partitions_->ensure_topic(name, info.record.partitions, info.config); !ok) return ok.err();
-    b->partitions_->attach_topic(name, info.record.partitions);
+    b->partitions_->attach_topic(name, info.record.partitions, b->store_.get());
   }
   for (const auto& tp : b->partitions_->on_disk()) {
     const topic_info* t = b->topics_.find(tp.topic);
@@ -155,6 +156,20 @@ asio::awaitable<void> broker::run_log_maintenance() {
   }
 }
 
+asio::awaitable<common::result<int64_t>> broker::allocate_producer_id() {
+  constexpr int64_t block = 1000;
+  if (next_producer_id_ >= producer_id_block_end_) {
+    auto reserve = [this] { return store_->allocate_producer_ids(block); };
+    auto first = co_await run_blocking(blocking_pool_, reserve);
+    if (!first) co_return first.err();
+    if (next_producer_id_ >= producer_id_block_end_) {  // another request may have refilled it meanwhile
+      next_producer_id_ = *first;
+      producer_id_block_end_ = *first + block;
+    }
+  }
+  co_return next_producer_id_++;
+}
+
 void broker::add_connection(const std::shared_ptr<connection>& c) { connections_.insert(c); }
 void broker::remove_connection(const std::shared_ptr<connection>& c) { connections_.erase(c); }
 
@@ -175,6 +190,8 @@ void broker::wait() {
   if (network_thread_.joinable()) network_thread_.join();
   blocking_pool_.join();  // every append, read and fsync in flight has finished
   if (partitions_) {
+    if (auto saved = partitions_->save_producer_states(*store_); !saved)
+      spdlog::error("saving producer state failed (it will be rebuilt from the logs): {}", saved.err().message);
     if (auto closed = partitions_->close(); !closed)
       spdlog::error("closing the partition logs failed (the next start will recover them): {}", closed.err().message);
   }

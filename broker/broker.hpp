@@ -63,6 +63,9 @@ class broker {
   boost::asio::io_context& io() { return io_; }
   bool stopping() const { return stopping_; }
 
+  // A producer id never handed out before (ids are reserved from the store in blocks).
+  boost::asio::awaitable<common::result<int64_t>> allocate_producer_id();
+
   // Connections register themselves so that stop() can wake the idle ones.
   void add_connection(const std::shared_ptr<connection>& c);
   void remove_connection(const std::shared_ptr<connection>& c);
@@ -78,6 +81,8 @@ class broker {
   std::unique_ptr<partition_manager> partitions_;
   std::string cluster_id_;
   fetch_session_cache fetch_sessions_;
+  int64_t next_producer_id_ = 0;  // [next_producer_id_, producer_id_block_end_) is reserved, unused
+  int64_t producer_id_block_end_ = 0;
 
   boost::asio::io_context io_{1};
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;

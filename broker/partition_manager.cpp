@@ -59,7 +59,38 @@ common::result<void> partition_manager::remove_topic(const std::string& topic) {
   return {};
 }
 
-void partition_manager::attach_topic(const std::string& topic, int32_t count) {
+namespace {
+// The producer state of a log: its snapshot, brought up to date with the batches written after it.
+std::shared_ptr<log::producer_state_table> restore_producers(log::partition_log& log, const log::topic_partition& tp,
+                                                            log::metadata_store* store) {
+  auto table = std::make_shared<log::producer_state_table>();
+  if (store) {
+    auto saved = store->get_producer_state(tp.topic, tp.partition);
+    if (saved && *saved) {
+      auto decoded = log::producer_state_table::decode(**saved);
+      if (decoded) *table = std::move(*decoded);
+      else spdlog::warn("{}: {}; rebuilding from the log", tp.dir_name(), decoded.err().message);
+    }
+  }
+  int64_t next = std::max(table->covered_offset(), log.log_start_offset());
+  if (table->covered_offset() > log.log_end_offset()) {  // the snapshot is ahead of a truncated log
+    *table = log::producer_state_table{};
+    next = log.log_start_offset();
+  }
+  while (next < log.log_end_offset()) {
+    auto read = log.read(next, 1 << 20);
+    if (!read || read->region.length == 0) break;
+    auto bytes = read->region.load();
+    if (!bytes) break;
+    table->replay(*bytes);
+    next = read->region.next_offset;
+  }
+  table->set_covered_offset(log.log_end_offset());
+  return table;
+}
+}  // namespace
+
+void partition_manager::attach_topic(const std::string& topic, int32_t count, log::metadata_store* store) {
   for (int32_t p = 0; p < count; ++p) {
     log::topic_partition tp{topic, p};
     if (partitions_.count(tp)) continue;
@@ -68,6 +99,7 @@ void partition_manager::attach_topic(const std::string& topic, int32_t count) {
     partition entry;
     entry.log = log;
     entry.on = std::make_shared<strand>(asio::make_strand(pool_));
+    entry.producers = restore_producers(*log, tp, store);
     entry.log_start_offset = log->log_start_offset();
     entry.high_watermark = log->log_end_offset();
     partitions_.emplace(tp, std::move(entry));
@@ -100,9 +132,32 @@ awaitable<common::result<log::append_result>> partition_manager::append(const lo
   partition* p = find(tp);
   if (!p) co_return unknown_partition(tp);
   auto log = p->log;
-  auto work = [log, &batches, durable]() -> common::result<log::append_result> {
+  auto producers = p->producers;
+  auto work = [log, producers, &batches, durable]() -> common::result<log::append_result> {
+    // Idempotence: one batch per partition (checked by the handler) carries the producer's ids.
+    std::optional<common::record_batch_view> batch;
+    if (auto parsed = common::record_batch_view::parse(batches); parsed && parsed->producer_id() >= 0 &&
+                                                                   !parsed->is_control())
+      batch = *parsed;
+    if (batch) {
+      const int32_t last_seq = batch->base_sequence() + batch->last_offset_delta();
+      auto verdict = producers->check(batch->producer_id(), batch->producer_epoch(), batch->base_sequence(), last_seq);
+      if (!verdict) return verdict.err();
+      if (verdict->duplicate_of) {  // a retry: answer with the offsets it got the first time
+        log::append_result dup;
+        dup.first_offset = verdict->duplicate_of->first_offset;
+        dup.last_offset = verdict->duplicate_of->last_offset;
+        dup.log_start_offset = log->log_start_offset();
+        return dup;
+      }
+    }
     auto appended = log->append(batches, /*leader_epoch=*/0);
     if (!appended) return appended;
+    if (batch)
+      producers->record(batch->producer_id(), batch->producer_epoch(),
+                        {batch->base_sequence(), batch->base_sequence() + batch->last_offset_delta(),
+                         appended->first_offset, appended->last_offset},
+                        appended->max_timestamp);
     if (durable && !log->is_durable(appended->last_offset))
       if (auto flushed = log->flush(); !flushed) return flushed.err();
     return appended;
@@ -110,7 +165,7 @@ awaitable<common::result<log::append_result>> partition_manager::append(const lo
   auto strand_ex = *p->on;
   auto result = co_await run_on(strand_ex, work);
   if (partition* again = find(tp); again && result) {
-    again->high_watermark = result->last_offset + 1;
+    again->high_watermark = std::max(again->high_watermark, result->last_offset + 1);
     again->log_start_offset = result->log_start_offset;
     wake(*again);
   }
@@ -218,6 +273,14 @@ awaitable<void> partition_manager::enforce_retention() {
     }
     if (partition* again = find(tp)) again->log_start_offset = *start;
   }
+}
+
+common::result<void> partition_manager::save_producer_states(log::metadata_store& store) {
+  for (auto& [tp, p] : partitions_) {
+    p.producers->set_covered_offset(p.log->log_end_offset());
+    if (auto saved = store.put_producer_state(tp.topic, tp.partition, p.producers->encode()); !saved) return saved;
+  }
+  return {};
 }
 
 common::result<void> partition_manager::close() {

@@ -26,6 +26,8 @@
 #include "broker/config/topic_config.hpp"
 #include "common/error.hpp"
 #include "log/log_manager.hpp"
+#include "log/metadata_store.hpp"
+#include "log/producer_state.hpp"
 
 namespace brook::broker {
 
@@ -61,12 +63,15 @@ class partition_manager {
 
   // --- network thread ---
   bool exists(const log::topic_partition& tp) const { return partitions_.count(tp) != 0; }
-  // Registers (after ensure_topic) or forgets the partitions of a topic.
-  void attach_topic(const std::string& topic, int32_t count);
+  // Registers (after ensure_topic) or forgets the partitions of a topic. Attaching restores each
+  // partition's idempotent-producer state from its snapshot in the store plus the log past it
+  // (blocking: at start, or for partitions just created, which have none).
+  void attach_topic(const std::string& topic, int32_t count, log::metadata_store* store = nullptr);
   void detach_topic(const std::string& topic);
 
   // Appends the producer's batches (rewritten in place); with durable, returns only once they are
-  // fsynced.
+  // fsynced. An idempotent producer's retried batch is not written again: the result carries the
+  // offsets it got the first time. Sequence gaps and stale epochs are refused.
   boost::asio::awaitable<common::result<log::append_result>> append(const log::topic_partition& tp,
                                                                    std::vector<uint8_t>& batches, bool durable);
   boost::asio::awaitable<common::result<fetched>> read(const log::topic_partition& tp, int64_t offset,
@@ -91,6 +96,9 @@ class partition_manager {
   void watch(const log::topic_partition& tp, const std::shared_ptr<boost::asio::steady_timer>& waiter);
   void unwatch(const log::topic_partition& tp, const std::shared_ptr<boost::asio::steady_timer>& waiter);
 
+  // Writes every partition's producer-state snapshot to the store (blocking; at shutdown, after
+  // the strands have stopped).
+  common::result<void> save_producer_states(log::metadata_store& store);
   // Flushes and closes every log; writes the clean-shutdown marker when all went well. Blocking;
   // call after the network thread has stopped.
   common::result<void> close();
@@ -99,6 +107,7 @@ class partition_manager {
   struct partition {
     std::shared_ptr<log::partition_log> log;
     std::shared_ptr<strand> on;
+    std::shared_ptr<log::producer_state_table> producers;  // touched only on the strand
     int64_t log_start_offset = 0;
     int64_t high_watermark = 0;
     std::set<std::shared_ptr<boost::asio::steady_timer>> waiters;

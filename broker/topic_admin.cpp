@@ -25,6 +25,9 @@ awaitable<common::result<log::topic_record>> create_topic(broker& b, const new_t
   if (auto reason = invalid_topic_name_reason(t.name)) co_return common::error{kafka_error::invalid_topic_exception, *reason};
   if (b.topics().find(t.name))
     co_return common::error{kafka_error::topic_already_exists, fmt::format("Topic '{}' already exists.", t.name)};
+  if (const topic_info* other = b.topics().find_colliding(t.name))
+    co_return common::error{kafka_error::invalid_topic_exception,
+                            fmt::format("Topic '{}' collides with existing topic: {}", t.name, other->record.name)};
   const int32_t partitions = t.partitions == -1 ? b.config().num_partitions() : t.partitions;
   const int16_t replication = t.replication_factor == -1 ? b.config().default_replication_factor() : t.replication_factor;
   if (partitions <= 0)

@@ -1,5 +1,6 @@
 #include "broker/topic_registry.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace brook::broker {
@@ -34,6 +35,18 @@ const topic_info* topic_registry::find(std::string_view name) const {
 const topic_info* topic_registry::find(const common::uuid& id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : find(it->second);
+}
+
+const topic_info* topic_registry::find_colliding(std::string_view name) const {
+  auto normal = [](std::string_view n) {
+    std::string out(n);
+    std::replace(out.begin(), out.end(), '.', '_');
+    return out;
+  };
+  const std::string wanted = normal(name);
+  for (const auto& [existing, info] : topics_)
+    if (existing != name && normal(existing) == wanted) return &info;
+  return nullptr;
 }
 
 void topic_registry::put(log::topic_record record) {

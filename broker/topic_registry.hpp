@@ -36,6 +36,9 @@ class topic_registry {
   const topic_info* find(std::string_view name) const;
   const topic_info* find(const common::uuid& id) const;
   const std::map<std::string, topic_info, std::less<>>& all() const { return topics_; }
+  // An existing topic whose name differs from `name` only in '.' versus '_' (Kafka refuses such
+  // pairs: both map to the same metric names).
+  const topic_info* find_colliding(std::string_view name) const;
 
   // Applies a change already made durable in the store.
   void put(log::topic_record record);

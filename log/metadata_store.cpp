@@ -43,6 +43,8 @@ constexpr std::array<const char*, cf_count> cf_names = {
 // Keys in the default column family.
 constexpr std::string_view cluster_id_key = "cluster_id";
 constexpr std::string_view format_version_key = "format_version";
+// The first producer id not yet handed out: v1 | i64, big-endian.
+constexpr std::string_view next_producer_id_key = "next_producer_id";
 
 // Key components: escaped names end with this separator; the next byte value bounds a prefix scan.
 constexpr char key_separator = '\x00';
@@ -531,6 +533,24 @@ common::result<std::string> metadata_store::get_or_create_cluster_id() {
   auto r = impl_->put(cf_default, cluster_id_key, encode_cluster_id(id), "write cluster id");
   if (!r) return r.err();
   return id;
+}
+
+common::result<int64_t> metadata_store::allocate_producer_ids(int64_t count) {
+  std::unique_lock lock(impl_->mu);
+  auto value = impl_->get(cf_default, next_producer_id_key, "read next producer id");
+  if (!value) return value.err();
+  int64_t next = 0;
+  if (*value) {
+    const std::string& v = **value;
+    if (v.size() != 9 || static_cast<uint8_t>(v[0]) != 1) return corrupt_value("next producer id");
+    for (int i = 1; i < 9; ++i) next = (next << 8) | static_cast<uint8_t>(v[i]);
+  }
+  std::string updated(1, static_cast<char>(1));
+  const int64_t after = next + count;
+  for (int i = 7; i >= 0; --i) updated.push_back(static_cast<char>((after >> (8 * i)) & 0xff));
+  auto r = impl_->put(cf_default, next_producer_id_key, updated, "write next producer id");
+  if (!r) return r.err();
+  return next;
 }
 
 // ---- Topics ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 //   (group "a" never matches group "ab"; topic "t" never matches "t1"). For legal Kafka topic names
 //   and ordinary group ids esc(s) == s. Partitions are 4-byte big-endian so they sort numerically.
 //     default         "cluster_id"                          -> v1 | string (uuid text)
+//                     "next_producer_id"                    -> v1 | i64 (first id not handed out)
 //                     "format_version"                      -> v1 (the store's layout version)
 //     topics          topic name                            -> v1 | id[16] | i32 partitions |
 //                                                              i16 replication factor | i64 created_ms
@@ -133,6 +134,10 @@ class metadata_store {
   // The cluster id: a random uuid (in Kafka's base64 text form) written on first call and
   // returned unchanged ever after, across restarts.
   common::result<std::string> get_or_create_cluster_id();
+
+  // Reserves `count` producer ids and returns the first; ids are never handed out twice, across
+  // restarts (the broker reserves blocks so that this sync write is rare).
+  common::result<int64_t> allocate_producer_ids(int64_t count);
 
   // Topics. create_topic fails with topic_already_exists if the name is taken; put_topic
   // overwrites (record and overrides) unconditionally. delete_topic removes the topic, its config

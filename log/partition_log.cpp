@@ -205,6 +205,7 @@ result<void> partition_log::load(bool clean_shutdown) {
     segments_.push_back(std::move(*seg));
     dir_dirty_ = true;
   }
+  for (size_t i = 0; i + 1 < segments_.size(); ++i) segments_[i]->mark_inactive();
   int64_t leo = log_end_offset();
   log_start_offset_ = std::clamp(cp ? cp->log_start_offset : 0, segments_.front()->base_offset(), leo);
   // Every segment is now either trusted (clean or below the old recovery point) or recovered and synced.
@@ -324,7 +325,7 @@ result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t 
 
   const segment& seg = active();
   bool too_big = static_cast<int64_t>(seg.size_bytes() + batches.size()) > segment_bytes;
-  bool too_old = now - seg.rolling_base_timestamp() > config_.segment_ms;
+  bool too_old = seg.time_waited_for_roll(now, out.max_timestamp) > config_.segment_ms;
   bool offsets_overflow = out.last_offset - seg.base_offset() > static_cast<int64_t>(std::numeric_limits<int32_t>::max());
   if (!seg.empty() && (too_big || too_old || offsets_overflow)) {
     if (auto r = roll(now); !r) return r.err();
@@ -357,6 +358,7 @@ result<void> partition_log::roll(int64_t now) {
     return fail(seg.err().message);
   }
   spdlog::debug("{}: rolled to segment {}", dir_.string(), segment::file_stem(base));
+  active().mark_inactive();
   segments_.push_back(std::move(*seg));
   dir_dirty_ = true;
   return {};

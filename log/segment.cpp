@@ -468,7 +468,19 @@ os::io_status segment::flush() {
   if (auto st = os::sync_data(index_file_); !st) return st;
   if (auto st = os::sync_data(time_index_file_); !st) return st;
   dirty_ = false;
+  if (inactive_ && !has_unflushed_data()) {
+    index_file_.close();
+    time_index_file_.close();
+  }
   return {};
+}
+
+void segment::mark_inactive() {
+  inactive_ = true;
+  if (!has_unflushed_data()) {
+    index_file_.close();
+    time_index_file_.close();
+  }
 }
 
 os::io_status segment::remove_files() {

@@ -112,9 +112,16 @@ class segment {
   bool empty() const { return size_ == 0; }
   uint64_t size_bytes() const { return size_; }
   int64_t max_timestamp() const { return max_timestamp_; }
-  // The time segment_ms rolling counts from: the first batch's max timestamp (as Kafka does, so it does
-  // not depend on when this process started), or the creation time of an empty segment.
-  int64_t rolling_base_timestamp() const { return first_batch_timestamp_.value_or(created_ms_); }
+  // How long this segment has been filling, for segment_ms, as Kafka measures it: the incoming batch's max
+  // timestamp minus the first batch's (so it does not depend on when this process started), or wall time
+  // since creation when the segment holds no timestamps.
+  int64_t time_waited_for_roll(int64_t now_ms, int64_t incoming_max_timestamp) const {
+    if (first_batch_timestamp_ && *first_batch_timestamp_ >= 0) return incoming_max_timestamp - *first_batch_timestamp_;
+    return now_ms - created_ms_;
+  }
+  // Called when a newer segment takes over appends: once flushed, the index descriptors are closed (the
+  // in-memory entries serve lookups), so an old segment holds one descriptor, not three.
+  void mark_inactive();
   const std::vector<index_entry>& index() const { return index_; }
   const std::vector<time_index_entry>& time_index() const { return time_index_; }
   const std::shared_ptr<const common::os::file_handle>& log_file() const { return log_; }
@@ -148,6 +155,7 @@ class segment {
   size_t index_flushed_ = 0;
   size_t time_index_flushed_ = 0;
   bool dirty_ = false;
+  bool inactive_ = false;
 };
 
 // Reads a batch header from raw bytes (at least batch_layout::header_size); no CRC check.

@@ -72,7 +72,11 @@ awaitable<ct::response> create_topics(request_context& ctx, ct::request& req) {
     }
     std::optional<common::error> bad_config;
     for (const auto& c : t.configs) {
-      if (!c.value) continue;  // a null value means the default, as Kafka treats it
+      if (!c.value) {
+        bad_config = common::error{kafka_error::invalid_config,
+                                   fmt::format("Null value not supported for topic configs: {}", c.name)};
+        break;
+      }
       if (!wanted.configs.emplace(c.name, *c.value).second)
         bad_config = common::error{kafka_error::invalid_config, fmt::format("Duplicate config name: {}", c.name)};
     }

@@ -15,6 +15,7 @@
 #include "common/protocol/messages/delete_records.hpp"
 #include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/incremental_alter_configs.hpp"
+#include "common/protocol/messages/init_producer_id.hpp"
 #include "common/protocol/messages/list_offsets.hpp"
 #include "common/protocol/messages/offset_for_leader_epoch.hpp"
 #include "common/protocol/messages/produce.hpp"
@@ -46,5 +47,6 @@ awaitable<proto::list_offsets::response> list_offsets(request_context&, proto::l
 awaitable<proto::offset_for_leader_epoch::response> offset_for_leader_epoch(request_context&,
                                                                             proto::offset_for_leader_epoch::request&);
 awaitable<proto::delete_records::response> delete_records(request_context&, proto::delete_records::request&);
+awaitable<proto::init_producer_id::response> init_producer_id(request_context&, proto::init_producer_id::request&);
 
 }  // namespace brook::broker::handlers

@@ -4,9 +4,7 @@
 directory and stops it again; `run_tests()` runs a script's test_* functions and reports them the
 way CTest expects (exit 0 = all passed, 1 = something failed, 77 = skipped).
 
-A BrookServer instance is owned by the `with` block that created it. Invariant: while `process`
-is running, `port` and `bootstrap` name the port it announced in its "listening on" line; the
-output reader thread appends every line the broker prints to `_lines`.
+Scripts print one line per test and end with "N passed, M failed".
 """
 
 import contextlib
@@ -108,6 +106,12 @@ def wait_until(predicate, timeout, interval=0.02, what="condition"):
 
 
 class BrookServer:
+    """One brook-server process (and its successors after restart()) on one data directory.
+
+    Owned by the brook_server() block. While `process` runs, `port`/`bootstrap` are the port it
+    announced; `_lines` holds everything it printed across restarts, guarded by `_lock`.
+    """
+
     def __init__(self, binary, conf, overrides, data_dir):
         self.binary = binary
         self.conf = conf
@@ -139,12 +143,12 @@ class BrookServer:
             while self.port is None:
                 if self.process.poll() is not None and not self._reader.is_alive():
                     raise AssertionError(f"brook-server exited with {self.process.returncode} before "
-                                         f"listening:\n{self.log_text_locked()}")
+                                         f"listening:\n{self._log_text_locked()}")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self.process.kill()
                     raise AssertionError(f"brook-server did not announce its port within "
-                                         f"{START_TIMEOUT}s:\n{self.log_text_locked()}")
+                                         f"{START_TIMEOUT}s:\n{self._log_text_locked()}")
                 self._cond.wait(min(left, 0.5))
         self.bootstrap = f"127.0.0.1:{self.port}"
         return self
@@ -162,7 +166,7 @@ class BrookServer:
         with self._cond:
             self._cond.notify_all()
 
-    def log_text_locked(self):
+    def _log_text_locked(self):
         return "\n".join(self._lines)
 
     def log_text(self):

@@ -8,6 +8,7 @@ h.require_modules("kafka")
 
 import kafka.errors as Errors  # noqa: E402
 from kafka import KafkaConsumer  # noqa: E402
+from kafka.protocol.admin import CreatePartitionsRequest, CreateTopicsRequest  # noqa: E402
 from kafka.admin import (ConfigResource, ConfigResourceType, KafkaAdminClient, NewPartitions,  # noqa: E402
                          NewTopic)
 
@@ -93,6 +94,43 @@ def test_create_topic_errors(srv):
                  [NewTopic("kp-badval", 1, 1, topic_configs={"retention.ms": "-5x"})])
     names = set(a.list_topics())
     assert not names & {"kp-zero", "kp-rf3", "bad/name", "kp-badcfg", "kp-badval"}, f"topics {names}"
+
+
+def raw_to_controller(srv, request):
+    """Sends a request as built and returns the response without the client's error handling."""
+    a = admin(srv)
+    future = a._send_request_to_node(a._controller_id, request)
+    a._wait_for_futures([future])
+    return future.value
+
+
+def test_create_topics_request_edge_cases(srv):
+    def create(*topics):
+        resp = raw_to_controller(srv, CreateTopicsRequest[3](create_topic_requests=list(topics), timeout=10000,
+                                                             validate_only=False))
+        return [(t[0], t[1]) for t in resp.topic_errors]
+
+    def check(got, expected):
+        assert got == expected, f"(topic, error) {got}, expected {expected}"
+
+    # The same name twice in one request: both entries refused with INVALID_REQUEST.
+    check(create(("kp-dup", 1, 1, [], []), ("kp-dup", 1, 1, [], [])), [("kp-dup", 42), ("kp-dup", 42)])
+    # A count and an assignment together: INVALID_REQUEST.
+    check(create(("kp-both", 2, 1, [(0, [1]), (1, [1])], [])), [("kp-both", 42)])
+    # Assignments must number partitions from 0 without gaps: INVALID_REPLICA_ASSIGNMENT.
+    check(create(("kp-gap", -1, -1, [(0, [1]), (2, [1])], [])), [("kp-gap", 39)])
+    # Below segment.bytes' minimum (14): INVALID_CONFIG.
+    check(create(("kp-seg", 1, 1, [], [("segment.bytes", "13")])), [("kp-seg", 40)])
+    names = set(admin(srv).list_topics())
+    assert not names & {"kp-dup", "kp-both", "kp-gap", "kp-seg"}, f"topics {names}"
+
+    resp = raw_to_controller(srv, CreatePartitionsRequest[1](
+        topic_partitions=[("kp-events", (5, None)), ("kp-events", (6, None))], timeout=10000, validate_only=False))
+    assert [(t[0], t[1]) for t in resp.topic_errors] == [("kp-events", 42), ("kp-events", 42)], resp
+
+    # Kafka refuses a null config value at creation: INVALID_CONFIG "Null value not supported for
+    # topic configs: retention.ms".
+    check(create(("kp-nullcfg", 1, 1, [], [("retention.ms", None)])), [("kp-nullcfg", 40)])
 
 
 def test_describe_topics(srv):

@@ -1,4 +1,4 @@
-// Shared helpers for the log tests: a scratch directory, a fake clock and batch builders.
+// Shared pieces of the log tests: a scratch directory, a fake clock and batch builders.
 #pragma once
 
 #include <unistd.h>

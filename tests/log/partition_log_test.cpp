@@ -298,6 +298,17 @@ TEST_CASE("segments roll on segment_ms, counted from the first batch's timestamp
   CHECK(log->segment_base_offsets() == std::vector<int64_t>{0, 2});
 }
 
+TEST_CASE("segment_ms compares record timestamps, not the wall clock, when batches carry them") {
+  fixture f;
+  f.config.segment_bytes = 1 << 20;
+  f.config.segment_ms = 1000;
+  auto log = f.open();
+  for (int i = 0; i < 50; ++i) append_ok(*log, make_batch(1, 5'000 + i));  // years before the clock's now
+  CHECK(log->segment_count() == 1);
+  append_ok(*log, make_batch(1, 5'000 + 1001));
+  CHECK(log->segment_count() == 2);
+}
+
 TEST_CASE("time retention deletes whole expired segments, oldest first") {
   fixture f;
   f.config.retention_ms = 10'000;

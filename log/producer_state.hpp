@@ -1,0 +1,77 @@
+// Idempotent-producer state of one partition (KIP-98): for each producer id its epoch and the
+// sequence and offset ranges of its last five batches, so that a retried batch is recognised and
+// answered with its original offsets instead of being written twice, and a gap in sequence numbers
+// is refused.
+//
+// Owned by the partition's owner and touched only where the partition log is (its strand).
+// Invariants: at most max_cached_batches batches per producer, in append order; the table reflects
+// every batch of the log below `covered_offset`.
+//
+// Snapshot format (stored by the broker in the metadata store's producer_state column family):
+//   u8 version (1) | i64 covered_offset | u32 n | n x (i64 producer_id | i16 epoch |
+//   i64 last_timestamp | u8 k | k x (i32 first_seq | i32 last_seq | i64 first_offset |
+//   i64 last_offset)), all big-endian.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/record_batch.hpp"
+
+namespace brook::log {
+
+struct producer_batch {
+  int32_t first_seq = -1;
+  int32_t last_seq = -1;
+  int64_t first_offset = -1;
+  int64_t last_offset = -1;
+  bool operator==(const producer_batch&) const = default;
+};
+
+struct producer_entry {
+  int16_t epoch = -1;
+  int64_t last_timestamp = -1;
+  std::deque<producer_batch> batches;  // oldest first
+  bool operator==(const producer_entry&) const = default;
+};
+
+class producer_state_table {
+ public:
+  static constexpr size_t max_cached_batches = 5;
+
+  // What to do with an incoming batch: append it, or answer it with the offsets it already got.
+  struct verdict {
+    std::optional<producer_batch> duplicate_of;
+  };
+
+  // Checks a batch from `producer_id` (>= 0; non-idempotent batches need no check). Errors:
+  // invalid_producer_epoch (an older epoch), out_of_order_sequence_number (a gap, or a new epoch
+  // not starting at 0).
+  common::result<verdict> check(int64_t producer_id, int16_t epoch, int32_t first_seq, int32_t last_seq) const;
+  // Records an appended batch (its offsets as assigned).
+  void record(int64_t producer_id, int16_t epoch, const producer_batch& batch, int64_t timestamp);
+  // Records every idempotent batch found in `batches` (back-to-back v2 batches with offsets), as
+  // when rebuilding from the log tail. Control batches are skipped.
+  void replay(std::span<const uint8_t> batches);
+
+  // Drops producers whose last batch is older than `before_timestamp` (producer.id.expiration.ms).
+  void expire(int64_t before_timestamp);
+
+  int64_t covered_offset() const { return covered_offset_; }
+  void set_covered_offset(int64_t offset) { covered_offset_ = offset; }
+  const std::map<int64_t, producer_entry>& entries() const { return producers_; }
+
+  std::string encode() const;
+  static common::result<producer_state_table> decode(std::string_view bytes);
+
+ private:
+  std::map<int64_t, producer_entry> producers_;
+  int64_t covered_offset_ = 0;
+};
+
+}  // namespace brook::log
