@@ -10,6 +10,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/config/server_config.hpp"
+#include "common/os/file_io.hpp"
 
 int main(int argc, char** argv) {
   using namespace brook;
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
   }
   for (const auto& w : config->warnings()) spdlog::warn("{}", w);
 
+  const uint64_t files = common::os::raise_open_file_limit();
+  spdlog::debug("open-file limit: {}", files);
   auto b = broker::broker::open(std::move(*config));
   if (!b) {
     spdlog::error("refusing to start: {}", b.err().message);

@@ -1,6 +1,7 @@
 // ApiVersions v0-4: the versions of every API in the broker's table (KIP-35, KIP-511). v3+ carries
 // the client's software name and version, which must match Kafka's pattern. A request newer than v4
 // gets UNSUPPORTED_VERSION with the full table in a v0 body (see connection.cpp).
+#include <algorithm>
 #include <regex>
 
 #include "broker/api_table.hpp"
@@ -14,6 +15,8 @@ namespace {
 proto::api_versions::response table_response() {
   proto::api_versions::response resp;
   for (const auto& e : api_table()) resp.api_keys.push_back({e.key, e.min_version, e.max_version});
+  std::sort(resp.api_keys.begin(), resp.api_keys.end(),
+            [](const auto& a, const auto& b) { return a.api_key < b.api_key; });  // key order, as Kafka lists them
   return resp;
 }
 

@@ -86,6 +86,10 @@ io_status lock_file(const std::filesystem::path& path, file_handle& out);
 io_status rename_path(const std::filesystem::path& from, const std::filesystem::path& to);
 io_status remove_path(const std::filesystem::path& path);  // a missing path is not an error
 
+// Raises this process's open-file limit to the most it may have (a broker keeps a few files open
+// per partition). Returns the limit now in force.
+uint64_t raise_open_file_limit();
+
 // Test hook for disk faults. When set, it is called before each write_at, sync_data, sync_all and
 // sync_directory; returning a non-zero errno makes the call fail with it. For writes, setting
 // `partial_bytes` first writes that many bytes (as a disk that fills up mid-write does). Not for production.

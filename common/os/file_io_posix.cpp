@@ -1,6 +1,7 @@
 // POSIX (Linux) implementation of common/os/file_io.hpp.
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -217,6 +218,17 @@ void set_fault_injector(fault_injector f) {
   std::lock_guard lock(injector_mutex);
   injector = std::move(f);
   injector_set.store(static_cast<bool>(injector), std::memory_order_release);
+}
+
+uint64_t raise_open_file_limit() {
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    struct rlimit wanted = limit;
+    wanted.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &wanted) == 0) limit = wanted;
+  }
+  return static_cast<uint64_t>(limit.rlim_cur);
 }
 
 }  // namespace brook::common::os
