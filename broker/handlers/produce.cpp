@@ -1,15 +1,15 @@
 // Produce v3-11 (v0-2 are advertised, as Kafka 4.0 does so that librdkafka keeps compression on, but
 // answered with UNSUPPORTED_VERSION: KAFKA-18659). acks 0 (no response), 1 (after the write) and -1
-// (after the fsync that covers it); auto-creation of unknown topics when enabled; CreateTime
+// (after the fsync that covers it); CreateTime
 // timestamps checked against message.timestamp.before/after.max.ms; LogAppendTime topics get the
-// broker's time, returned in log_append_time_ms.
+// broker's time, returned in log_append_time_ms. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in
+// Kafka, topics are auto-created by the Metadata request a producer sends when it sees that error.
 #include <chrono>
 #include <fmt/format.h>
 
 #include "broker/api_table.hpp"
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
-#include "broker/topic_admin.hpp"
 #include "common/record_batch.hpp"
 
 namespace brook::broker::handlers {
@@ -70,11 +70,6 @@ awaitable<std::optional<proto::bytes>> produce(request_context& ctx, proto::read
   for (auto& topic : req.topic_data) {
     pr::topic_produce_response& out = resp.responses.emplace_back();
     out.name = topic.name;
-    if (!whole_request_error && !b.topics().find(topic.name) && !invalid_topic_name_reason(topic.name) &&
-        b.config().auto_create_topics_enable()) {
-      const new_topic wanted{topic.name, -1, -1, {}};
-      co_await create_topic(b, wanted, false);
-    }
     const topic_info* info = b.topics().find(topic.name);
     for (auto& part : topic.partition_data) {
       if (whole_request_error) {
