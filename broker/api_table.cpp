@@ -42,6 +42,17 @@ const std::array entries{
     BROOK_API(create_partitions, "CreatePartitions", create_partitions),
     BROOK_API(incremental_alter_configs, "IncrementalAlterConfigs", incremental_alter_configs),
     BROOK_API(describe_cluster, "DescribeCluster", describe_cluster),
+    BROOK_API(find_coordinator, "FindCoordinator", find_coordinator),
+    BROOK_API(join_group, "JoinGroup", join_group),
+    BROOK_API(sync_group, "SyncGroup", sync_group),
+    BROOK_API(heartbeat, "Heartbeat", heartbeat),
+    BROOK_API(leave_group, "LeaveGroup", leave_group),
+    BROOK_API_FROM(offset_commit, "OffsetCommit", offset_commit, 2),
+    BROOK_API_FROM(offset_fetch, "OffsetFetch", offset_fetch, 1),
+    BROOK_API(describe_groups, "DescribeGroups", describe_groups),
+    BROOK_API(list_groups, "ListGroups", list_groups),
+    BROOK_API(delete_groups, "DeleteGroups", delete_groups),
+    BROOK_API(offset_delete, "OffsetDelete", offset_delete),
 };
 #undef BROOK_API
 #undef BROOK_API_FROM

@@ -15,8 +15,8 @@ namespace brook::broker {
 
 // Decodes the body, serves it and returns the encoded response body; nullopt when the request gets
 // no response (Produce with acks=0). Throws protocol::decode_error for a body that does not decode.
-using handler_fn = boost::asio::awaitable<std::optional<common::protocol::bytes>> (*)(request_context&,
-                                                                                      common::protocol::reader&);
+using handler_fn = boost::asio::awaitable<std::optional<common::protocol::encoded_message>> (*)(
+    request_context&, common::protocol::reader&);
 
 struct api_entry {
   int16_t key;
@@ -31,15 +31,15 @@ const api_entry* find_api(int16_t key);
 
 // Adapts a typed handler `awaitable<Api::response> fn(request_context&, Api::request)`.
 template <class Request, class Response, boost::asio::awaitable<Response> (*Fn)(request_context&, Request&)>
-boost::asio::awaitable<std::optional<common::protocol::bytes>> typed_handler(request_context& ctx,
-                                                                             common::protocol::reader& body) {
+boost::asio::awaitable<std::optional<common::protocol::encoded_message>> typed_handler(
+    request_context& ctx, common::protocol::reader& body) {
   Request request;
   request.decode(body, ctx.version());
   if (body.remaining() != 0) throw common::protocol::decode_error("bytes left over after the request body");
   Response response = co_await Fn(ctx, request);
   common::protocol::writer w;
   response.encode(w, ctx.version());
-  co_return w.take();
+  co_return w.finish();
 }
 
 }  // namespace brook::broker

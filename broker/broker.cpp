@@ -70,6 +70,8 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config) {
     if (!t || tp.partition >= t->record.partitions)
       spdlog::warn("partition directory {} belongs to no known topic; left untouched", tp.dir_name());
   }
+  b->groups_ = std::make_unique<group::group_service>(b->io_, b->blocking_pool_, *b->store_, b->config_);
+  if (auto loaded = b->groups_->load(); !loaded) return loaded.err();
   spdlog::info("data in {} (cluster id {}, {} topics)", data.string(), b->cluster_id_, b->topics_.all().size());
   return b;
 }
@@ -133,6 +135,7 @@ common::result<void> broker::start() {
         asio::detached);
   }
   asio::co_spawn(io_, run_log_maintenance(), asio::detached);
+  groups_->start();
   network_thread_ = std::thread([this] {
     try {
       io_.run();
@@ -181,6 +184,7 @@ void broker::stop() {
     auto snapshot = connections_;  // stop() may remove entries
     for (auto& c : snapshot) c->stop();
     if (maintenance_timer_) maintenance_timer_->cancel();
+    if (groups_) groups_->stop();  // parked JoinGroup/SyncGroup requests are answered
   });
 }
 
@@ -189,6 +193,7 @@ void broker::wait() {
   waited_ = true;
   if (network_thread_.joinable()) network_thread_.join();
   blocking_pool_.join();  // every append, read and fsync in flight has finished
+  if (groups_) groups_->flush_now();
   if (partitions_) {
     if (auto saved = partitions_->save_producer_states(*store_); !saved)
       spdlog::error("saving producer state failed (it will be rebuilt from the logs): {}", saved.err().message);

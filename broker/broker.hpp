@@ -19,6 +19,7 @@
 
 #include "broker/config/server_config.hpp"
 #include "broker/fetch_session.hpp"
+#include "broker/group/group_service.hpp"
 #include "broker/partition_manager.hpp"
 #include "broker/topic_registry.hpp"
 #include "common/error.hpp"
@@ -57,6 +58,7 @@ class broker {
   topic_registry& topics() { return topics_; }
   partition_manager& partitions() { return *partitions_; }
   fetch_session_cache& fetch_sessions() { return fetch_sessions_; }
+  group::group_service& groups() { return *groups_; }
   const std::string& cluster_id() const { return cluster_id_; }
   int32_t node_id() const { return config_.node_id(); }
   boost::asio::thread_pool& blocking_pool() { return blocking_pool_; }
@@ -81,6 +83,7 @@ class broker {
   std::unique_ptr<partition_manager> partitions_;
   std::string cluster_id_;
   fetch_session_cache fetch_sessions_;
+  std::unique_ptr<group::group_service> groups_;  // consumer groups and committed offsets
   int64_t next_producer_id_ = 0;  // [next_producer_id_, producer_id_block_end_) is reserved, unused
   int64_t producer_id_block_end_ = 0;
 

@@ -14,6 +14,7 @@
 #include "broker/api_table.hpp"
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "common/os/file_io.hpp"
 #include "common/protocol/header.hpp"
 
 namespace brook::broker {
@@ -127,7 +128,7 @@ awaitable<bool> connection::handle_frame() {
   head.int32(0);  // size, patched below
   proto::encode_response_header(head, header);
 
-  std::optional<proto::bytes> body;
+  std::optional<proto::encoded_message> body;
   if (header.api_version < api->min_version || header.api_version > api->max_version) {
     if (header.api_key != proto::api_versions_key) {
       spdlog::warn("closing connection from {}: {} v{} is not supported (v{}-{})", peer_, api->name,
@@ -135,7 +136,7 @@ awaitable<bool> connection::handle_frame() {
       co_return false;
     }
     // A client newer than us: answer in v0 with UNSUPPORTED_VERSION and our range (KIP-511).
-    body = handlers::unsupported_api_versions_response();
+    body = proto::encoded_message{handlers::unsupported_api_versions_response(), {}};
   } else {
     request_context ctx{owner_, header, {}, {}, listener_index_};
     boost::system::error_code ec;
@@ -155,12 +156,50 @@ awaitable<bool> connection::handle_frame() {
   co_return co_await send(head_bytes, *body);
 }
 
-awaitable<bool> connection::send(proto::bytes& head, const proto::bytes& body) {
+awaitable<bool> connection::send(proto::bytes& head, const proto::encoded_message& body) {
   const auto total = static_cast<uint32_t>(head.size() - 4 + body.size());
   for (int i = 0; i < 4; ++i) head[i] = static_cast<uint8_t>(total >> (8 * (3 - i)));
-  std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(body)};
-  auto [ec, n] = co_await asio::async_write(socket_, bufs, use_tuple);
-  co_return !ec;
+  if (body.splices.empty()) {
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(body.data)};
+    auto [ec, n] = co_await asio::async_write(socket_, bufs, use_tuple);
+    co_return !ec;
+  }
+  // Record sets that live in segment files go straight from the file to the socket.
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head), use_tuple);
+  if (ec) co_return false;
+  size_t pos = 0;
+  for (const auto& [at, slice] : body.splices) {
+    auto [wec, written] = co_await asio::async_write(socket_, asio::buffer(body.data.data() + pos, at - pos), use_tuple);
+    if (wec) co_return false;
+    pos = at;
+    if (!co_await send_file_slice(slice)) co_return false;
+  }
+  auto [tec, tail] = co_await asio::async_write(socket_, asio::buffer(body.data.data() + pos, body.data.size() - pos),
+                                                use_tuple);
+  co_return !tec;
+}
+
+awaitable<bool> connection::send_file_slice(const proto::file_slice& slice) {
+  boost::system::error_code ec;
+  socket_.native_non_blocking(true, ec);
+  if (ec) co_return false;
+  uint64_t offset = slice.offset;
+  uint64_t left = slice.length;
+  while (left > 0) {
+    size_t sent = 0;
+    auto status = common::os::send_file(socket_.native_handle(), *slice.file, offset, left, sent);
+    if (!status) {
+      spdlog::warn("sending records to {} failed: {}", peer_, status.message());
+      co_return false;
+    }
+    offset += sent;
+    left -= sent;
+    if (left > 0 && sent == 0) {  // the socket buffer is full: wait until it drains
+      auto [wec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, use_tuple);
+      if (wec) co_return false;
+    }
+  }
+  co_return true;
 }
 
 }  // namespace brook::broker

@@ -36,7 +36,8 @@ class connection : public std::enable_shared_from_this<connection> {
   // Reads one frame body into frame_; false when the connection should close.
   boost::asio::awaitable<bool> read_frame();
   boost::asio::awaitable<bool> handle_frame();
-  boost::asio::awaitable<bool> send(common::protocol::bytes& head, const common::protocol::bytes& body);
+  boost::asio::awaitable<bool> send(common::protocol::bytes& head, const common::protocol::encoded_message& body);
+  boost::asio::awaitable<bool> send_file_slice(const common::protocol::file_slice& slice);
   void close(const std::string& why);
 
   broker& owner_;

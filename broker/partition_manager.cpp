@@ -37,6 +37,12 @@ log::log_config partition_manager::to_log_config(const effective_topic_config& c
                                    ? common::timestamp_type::log_append_time
                                    : common::timestamp_type::create_time;
   out.preallocate = c.preallocate;
+  out.cleanup_delete = c.cleanup_delete;
+  out.cleanup_compact = c.cleanup_compact;
+  out.delete_retention_ms = c.delete_retention_ms;
+  out.min_compaction_lag_ms = c.min_compaction_lag_ms;
+  out.max_compaction_lag_ms = c.max_compaction_lag_ms;
+  out.min_cleanable_dirty_ratio = c.min_cleanable_dirty_ratio;
   return out;
 }
 
@@ -133,14 +139,14 @@ awaitable<common::result<log::append_result>> partition_manager::append(const lo
   if (!p) co_return unknown_partition(tp);
   auto log = p->log;
   auto producers = p->producers;
-  auto work = [log, producers, &batches, durable]() -> common::result<log::append_result> {
+  auto work = [log, producers, &batches]() -> common::result<log::append_result> {
     // Idempotence: one batch per partition (checked by the handler) carries the producer's ids.
     std::optional<common::record_batch_view> batch;
     if (auto parsed = common::record_batch_view::parse(batches); parsed && parsed->producer_id() >= 0 &&
                                                                    !parsed->is_control())
       batch = *parsed;
     if (batch) {
-      const int32_t last_seq = batch->base_sequence() + batch->last_offset_delta();
+      const int32_t last_seq = log::last_sequence(batch->base_sequence(), batch->last_offset_delta());
       auto verdict = producers->check(batch->producer_id(), batch->producer_epoch(), batch->base_sequence(), last_seq);
       if (!verdict) return verdict.err();
       if (verdict->duplicate_of) {  // a retry: answer with the offsets it got the first time
@@ -155,15 +161,24 @@ awaitable<common::result<log::append_result>> partition_manager::append(const lo
     if (!appended) return appended;
     if (batch)
       producers->record(batch->producer_id(), batch->producer_epoch(),
-                        {batch->base_sequence(), batch->base_sequence() + batch->last_offset_delta(),
+                        {batch->base_sequence(), log::last_sequence(batch->base_sequence(), batch->last_offset_delta()),
                          appended->first_offset, appended->last_offset},
                         appended->max_timestamp);
-    if (durable && !log->is_durable(appended->last_offset))
-      if (auto flushed = log->flush(); !flushed) return flushed.err();
     return appended;
   };
   auto strand_ex = *p->on;
   auto result = co_await run_on(strand_ex, work);
+  if (result && durable) {
+    // Group commit: this flush is queued on the strand behind the appends that arrived meanwhile,
+    // so one fdatasync covers them all, and their own flushes find nothing left to do.
+    const int64_t last = result->last_offset;
+    auto flush_work = [log, last]() -> common::result<void> {
+      if (log->is_durable(last)) return {};
+      return log->flush();
+    };
+    auto flushed = co_await run_on(strand_ex, flush_work);
+    if (!flushed) co_return flushed.err();
+  }
   if (partition* again = find(tp); again && result) {
     again->high_watermark = std::max(again->high_watermark, result->last_offset + 1);
     again->log_start_offset = result->log_start_offset;
@@ -180,9 +195,9 @@ awaitable<common::result<fetched>> partition_manager::read(const log::topic_part
   auto work = [log, offset, max_bytes]() -> common::result<fetched> {
     auto r = log->read(offset, max_bytes);
     if (!r) return r.err();
-    auto bytes = r->region.load();
-    if (!bytes) return bytes.err();
-    return fetched{std::move(*bytes), r->log_start_offset, r->log_end_offset};
+    common::protocol::record_set records;
+    if (r->region.length > 0) records.file = common::protocol::file_slice{r->region.file, r->region.position, r->region.length};
+    return fetched{std::move(records), r->log_start_offset, r->log_end_offset};
   };
   auto strand_ex = *p->on;
   co_return co_await run_on(strand_ex, work);
@@ -272,6 +287,21 @@ awaitable<void> partition_manager::enforce_retention() {
       continue;
     }
     if (partition* again = find(tp)) again->log_start_offset = *start;
+    // Compaction: pick segments on the strand, clean them on the blocking pool, swap them in on the strand.
+    auto plan_work = [log]() { return log->prepare_compaction(); };
+    auto plan = co_await run_on(strand_ex, plan_work);
+    if (plan.empty()) continue;
+    auto clean_work = [plan]() { return log::run_compaction(plan); };
+    auto cleaned = co_await run_blocking(pool_, clean_work);
+    if (!cleaned) {
+      spdlog::warn("compaction of {}-{} failed: {}", tp.topic, tp.partition, cleaned.err().message);
+      continue;
+    }
+    if (partition* again = find(tp); !again || again->log != log) continue;  // removed meanwhile
+    auto result = std::make_shared<log::compaction_result>(std::move(*cleaned));
+    auto commit_work = [log, result]() { return log->commit_compaction(std::move(*result)); };
+    if (auto committed = co_await run_on(strand_ex, commit_work); !committed)
+      spdlog::warn("compaction of {}-{} failed: {}", tp.topic, tp.partition, committed.err().message);
   }
 }
 

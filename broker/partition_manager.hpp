@@ -25,6 +25,7 @@
 #include "broker/config/server_config.hpp"
 #include "broker/config/topic_config.hpp"
 #include "common/error.hpp"
+#include "common/protocol/wire.hpp"
 #include "log/log_manager.hpp"
 #include "log/metadata_store.hpp"
 #include "log/producer_state.hpp"
@@ -32,7 +33,9 @@
 namespace brook::broker {
 
 struct fetched {
-  std::vector<uint8_t> records;  // whole batches (empty at the end of the log)
+  // Whole batches (empty at the end of the log), by reference to the segment file so that they
+  // can be sent with sendfile.
+  common::protocol::record_set records;
   int64_t log_start_offset = 0;
   int64_t high_watermark = 0;
 };

@@ -68,6 +68,7 @@ awaitable<common::result<void>> delete_topic(broker& b, const std::string& name)
   if (!done) co_return done.err();
   b.topics().erase(name);
   b.partitions().detach_topic(name);
+  b.groups().coordinator().forget_topic(name);  // the store dropped its committed offsets too
   auto remove_logs = [&b, &name] { return b.partitions().remove_topic(name); };
   if (auto removed = co_await run_blocking(b.blocking_pool(), remove_logs); !removed)
     spdlog::error("topic {} was deleted but its partition directories could not be removed: {}", name,

@@ -5,6 +5,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -247,6 +248,126 @@ result<std::vector<uint8_t>> decompress(compression_codec codec, bytes_view comp
     case compression_codec::zstd: return inflate_zstd(compressed);
   }
   return error{kafka_error::unsupported_compression_type, "unknown compression codec"};
+}
+
+// ---- compression ----
+
+namespace {
+
+result<std::vector<uint8_t>> deflate_gzip(bytes_view in) {
+  z_stream zs{};
+  // 15 + 16: a gzip wrapper, as java.util.zip.GZIPOutputStream writes.
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return error{kafka_error::unknown_server_error, "gzip: deflateInit failed"};
+  std::vector<uint8_t> out(deflateBound(&zs, static_cast<uLong>(in.size())) + 32);
+  zs.next_in = const_cast<Bytef*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  size_t produced = out.size() - zs.avail_out;
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) return error{kafka_error::unknown_server_error, "gzip: deflate failed"};
+  out.resize(produced);
+  return out;
+}
+
+std::vector<uint8_t> deflate_snappy(bytes_view in) {
+  // snappy-java's SnappyOutputStream: magic, version 1, compatible version 1, then chunks of at most 32 KiB
+  // of input, each an int32 big-endian length and a raw snappy block.
+  static constexpr uint8_t header[16] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1};
+  static constexpr size_t chunk = 32 * 1024;
+  std::vector<uint8_t> out(header, header + sizeof header);
+  std::string block;
+  for (size_t pos = 0; pos < in.size(); pos += chunk) {
+    size_t n = std::min(chunk, in.size() - pos);
+    block.clear();
+    snappy::Compress(reinterpret_cast<const char*>(in.data() + pos), n, &block);
+    append_be<uint32_t>(out, static_cast<uint32_t>(block.size()));
+    out.insert(out.end(), block.begin(), block.end());
+  }
+  return out;
+}
+
+result<std::vector<uint8_t>> deflate_lz4(bytes_view in) {
+  LZ4F_preferences_t prefs{};
+  prefs.frameInfo.blockSizeID = LZ4F_max64KB;
+  prefs.frameInfo.blockMode = LZ4F_blockIndependent;
+  prefs.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
+  std::vector<uint8_t> out(LZ4F_compressFrameBound(in.size(), &prefs));
+  size_t n = LZ4F_compressFrame(out.data(), out.size(), in.data(), in.size(), &prefs);
+  if (LZ4F_isError(n)) return error{kafka_error::unknown_server_error, std::string("lz4: ") + LZ4F_getErrorName(n)};
+  out.resize(n);
+  return out;
+}
+
+result<std::vector<uint8_t>> deflate_zstd(bytes_view in) {
+  std::vector<uint8_t> out(ZSTD_compressBound(in.size()));
+  size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
+  if (ZSTD_isError(n)) return error{kafka_error::unknown_server_error, std::string("zstd: ") + ZSTD_getErrorName(n)};
+  out.resize(n);
+  return out;
+}
+
+void append_bytes_field(std::vector<uint8_t>& out, const std::optional<bytes_view>& b) {
+  if (!b) {
+    append_varint(out, -1);
+    return;
+  }
+  append_varint(out, static_cast<int32_t>(b->size()));
+  out.insert(out.end(), b->begin(), b->end());
+}
+
+}  // namespace
+
+result<std::vector<uint8_t>> compress(compression_codec codec, bytes_view plain) {
+  switch (codec) {
+    case compression_codec::none: return std::vector<uint8_t>(plain.begin(), plain.end());
+    case compression_codec::gzip: return deflate_gzip(plain);
+    case compression_codec::snappy: return deflate_snappy(plain);
+    case compression_codec::lz4: return deflate_lz4(plain);
+    case compression_codec::zstd: return deflate_zstd(plain);
+  }
+  return error{kafka_error::unsupported_compression_type, "unknown compression codec"};
+}
+
+void append_record(std::vector<uint8_t>& out, int8_t attributes, int64_t timestamp_delta, int32_t offset_delta,
+                   const std::optional<bytes_view>& key, const std::optional<bytes_view>& value,
+                   std::span<const record_header_view> headers) {
+  std::vector<uint8_t> body;
+  body.push_back(static_cast<uint8_t>(attributes));
+  append_varlong(body, timestamp_delta);
+  append_varint(body, offset_delta);
+  append_bytes_field(body, key);
+  append_bytes_field(body, value);
+  append_varint(body, static_cast<int32_t>(headers.size()));
+  for (const auto& h : headers) {
+    append_bytes_field(body, bytes_view(reinterpret_cast<const uint8_t*>(h.key.data()), h.key.size()));
+    append_bytes_field(body, h.value);
+  }
+  append_varint(out, static_cast<int32_t>(body.size()));
+  out.insert(out.end(), body.begin(), body.end());
+}
+
+std::vector<uint8_t> encode_batch(const batch_header_fields& h, bytes_view section) {
+  std::vector<uint8_t> out;
+  out.reserve(layout::header_size + section.size());
+  append_be<int64_t>(out, h.base_offset);
+  append_be<int32_t>(out, static_cast<int32_t>(layout::header_size - layout::log_overhead + section.size()));
+  append_be<int32_t>(out, h.partition_leader_epoch);
+  out.push_back(static_cast<uint8_t>(layout::current_magic));
+  append_be<uint32_t>(out, 0);  // crc, filled below
+  append_be<int16_t>(out, h.attributes);
+  append_be<int32_t>(out, h.last_offset_delta);
+  append_be<int64_t>(out, h.base_timestamp);
+  append_be<int64_t>(out, h.max_timestamp);
+  append_be<int64_t>(out, h.producer_id);
+  append_be<int16_t>(out, h.producer_epoch);
+  append_be<int32_t>(out, h.base_sequence);
+  append_be<int32_t>(out, h.record_count);
+  out.insert(out.end(), section.begin(), section.end());
+  store_be(out.data() + layout::crc, crc32c(bytes_view(out).subspan(layout::attributes)));
+  return out;
 }
 
 // ---- record_batch_view ----

@@ -1,6 +1,7 @@
 // Kafka record batches (magic v2): a read-only view over a batch's bytes, the few in-place rewrites a broker
-// makes (base offset, partition leader epoch, LogAppendTime), record iteration with decompression, and a
-// builder for uncompressed batches. Byte layout (big-endian), offsets from the start of the batch:
+// makes (base offset, partition leader epoch, LogAppendTime), record iteration with decompression, a
+// builder for uncompressed batches, and the lower-level encoders (compression, one record, a batch around a
+// record section) that the log cleaner uses to re-encode batches exactly. Byte layout (big-endian), offsets from the start of the batch:
 //   0 baseOffset i64 | 8 batchLength i32 (bytes after this field) | 12 partitionLeaderEpoch i32 | 16 magic i8
 //   17 crc u32 (CRC-32C of bytes 21..end) | 21 attributes i16 | 23 lastOffsetDelta i32 | 27 baseTimestamp i64
 //   35 maxTimestamp i64 | 43 producerId i64 | 51 producerEpoch i16 | 53 baseSequence i32 | 57 recordCount i32
@@ -160,6 +161,33 @@ void set_log_append_time(std::span<uint8_t> batch, int64_t append_time);
 // Decompresses a batch's record section. Errors: corrupt_message, unsupported_compression_type.
 // Snappy accepts both the xerial framing Java clients write and raw snappy blocks.
 result<std::vector<uint8_t>> decompress(compression_codec codec, bytes_view compressed);
+
+// Compresses a record section the way Kafka's Java client does, so any client can read it back: gzip with a
+// gzip header (zlib), snappy in snappy-java's xerial framing (32 KiB chunks), an LZ4 frame (64 KiB
+// independent blocks, no checksums), a zstd frame (level 3). Errors: unsupported_compression_type.
+result<std::vector<uint8_t>> compress(compression_codec codec, bytes_view plain);
+
+// Appends one record (length prefix included) to a record section, with the given deltas and attributes.
+void append_record(std::vector<uint8_t>& out, int8_t attributes, int64_t timestamp_delta, int32_t offset_delta,
+                   const std::optional<bytes_view>& key, const std::optional<bytes_view>& value,
+                   std::span<const record_header_view> headers);
+
+// Every header field of a v2 batch except the two derived ones (batchLength, crc).
+struct batch_header_fields {
+  int64_t base_offset = 0;
+  int32_t partition_leader_epoch = -1;
+  int16_t attributes = 0;
+  int32_t last_offset_delta = 0;
+  int64_t base_timestamp = -1;
+  int64_t max_timestamp = -1;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t base_sequence = -1;
+  int32_t record_count = 0;
+};
+// A complete batch: the header fields, then `record_section` (already compressed if the attributes say
+// so); computes batchLength and the CRC.
+std::vector<uint8_t> encode_batch(const batch_header_fields& header, bytes_view record_section);
 
 // Builds v2 batches, for tests and the client. Records are encoded uncompressed; build_with_records() wraps
 // a record section the caller compressed itself with the codec bits set.

@@ -16,10 +16,41 @@
 //                                           offset of the batch where it was first reached; increasing
 //       partition.checkpoint                recovery point and log start offset (layout below), replaced
 //                                           by write-to-temp + rename
+//       cleaner.checkpoint                  compacted topics: the offset below which the log has been cleaned
+//                                           (layout below), replaced by write-to-temp + rename
+//       <base>.log.cleaned, .index.cleaned, .timeindex.cleaned
+//                                           a segment the log cleaner is building (compaction); deleted at open
+//       <base>.log.swap, .index.swap, .timeindex.swap
+//                                           a cleaned segment committed to replace the segments it was built
+//                                           from; completed at open (see "Compaction swap" below)
 //   <log_dir>/<topic>-<partition>.<n>-delete/   a partition being deleted; removed at open
 //
 // partition.checkpoint: magic "BRKP" | u16 version (1) | i64 recovery_point | i64 log_start_offset |
 //   u32 CRC-32C of the preceding bytes. All big-endian. A missing or damaged file means "recover everything".
+//
+// cleaner.checkpoint: magic "BRKC" | u16 version (1) | i64 first dirty offset | u32 CRC-32C of the preceding
+//   bytes. All big-endian. Missing or damaged: the whole log counts as dirty (it is cleaned again).
+//
+// Compaction swap (log/compaction.hpp). The cleaner replaces a group of consecutive closed segments
+// [B, E) with one cleaned segment named after the group's first base offset B, holding the surviving batches
+// (original offsets, so its last offset N - 1 < E). Steps, each file fdatasync'ed before it is renamed:
+//   1. build <B>.{log,index,timeindex}.cleaned and fdatasync them (off the partition's strand);
+//   2. rename each to .swap (the .log last), fsync the dir: from here on the swap is committed;
+//   3. delete the old segments of the group (the .log of each first);
+//   4. rename the .swap files to their final names (the .log last), fsync the dir.
+// Recovery at open: every *.cleaned file and every index .swap without its <B>.log.swap is deleted (the swap
+// never committed; the old segments are intact). For each <B>.log.swap it recovers the swap segment (scan +
+// index rebuild), deletes every old segment whose base offset lies in [B, max(N, B + 1)) (all of them belong
+// to the group), and renames the swap files into place. An old segment of the group with base >= N may
+// survive a crash: it only holds records the cleaner meant to drop, so the log stays consistent.
+//
+// Cleaned batches (Kafka's rules for magic v2): a batch keeps its base offset, lastOffsetDelta, producer id,
+// epoch and base sequence, partition leader epoch and codec; surviving records keep their offset deltas and
+// are re-encoded (and re-compressed) with baseTimestamp = the first survivor's timestamp. A batch retaining
+// tombstones gets the DELETE_HORIZON attribute bit and baseTimestamp = (time of the first cleaning +
+// delete.retention.ms); once that time has passed a later cleaning drops those tombstones. A batch whose
+// records all go is kept empty (recordCount 0) if it is its producer's last batch in the cleaned range, so
+// idempotent-producer state survives. Control batches are kept as they are.
 //
 // Index files hold entries only for data that was flushed with them; anything past the recovery point is
 // re-indexed by recovery, so the files never have to be trusted past it.
@@ -40,6 +71,8 @@ inline constexpr std::string_view log_suffix = ".log";
 inline constexpr std::string_view index_suffix = ".index";
 inline constexpr std::string_view time_index_suffix = ".timeindex";
 inline constexpr std::string_view temp_suffix = ".tmp";
+inline constexpr std::string_view cleaned_suffix = ".cleaned";
+inline constexpr std::string_view swap_suffix = ".swap";
 inline constexpr std::string_view delete_dir_suffix = "-delete";
 inline constexpr size_t offset_name_digits = 20;
 
@@ -53,5 +86,10 @@ inline constexpr std::string_view partition_checkpoint_name = "partition.checkpo
 inline constexpr char checkpoint_magic[4] = {'B', 'R', 'K', 'P'};
 inline constexpr uint16_t checkpoint_version = 1;
 inline constexpr size_t checkpoint_size = 4 + 2 + 8 + 8 + 4;
+
+inline constexpr std::string_view cleaner_checkpoint_name = "cleaner.checkpoint";
+inline constexpr char cleaner_checkpoint_magic[4] = {'B', 'R', 'K', 'C'};
+inline constexpr uint16_t cleaner_checkpoint_version = 1;
+inline constexpr size_t cleaner_checkpoint_size = 4 + 2 + 8 + 4;
 
 }  // namespace brook::log::format

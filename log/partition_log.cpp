@@ -65,6 +65,22 @@ std::optional<checkpoint> read_checkpoint(const std::filesystem::path& path) {
   return c;
 }
 
+// The cleaner checkpoint (log/format.hpp): the offset below which the log has been cleaned.
+std::optional<int64_t> read_cleaner_checkpoint(const std::filesystem::path& path) {
+  os::file_handle f;
+  if (!os::open_file(path, os::open_mode::read_only, f)) return std::nullopt;
+  uint8_t buf[format::cleaner_checkpoint_size + 1];
+  size_t got = 0;
+  if (!os::read_at(f, buf, 0, got) || got != format::cleaner_checkpoint_size) return std::nullopt;
+  if (std::memcmp(buf, format::cleaner_checkpoint_magic, 4) != 0) return std::nullopt;
+  if (((buf[4] << 8) | buf[5]) != format::cleaner_checkpoint_version) return std::nullopt;
+  uint32_t stored = (uint32_t{buf[14]} << 24) | (uint32_t{buf[15]} << 16) | (uint32_t{buf[16]} << 8) | buf[17];
+  if (common::crc32c(std::span<const uint8_t>(buf, 14)) != stored) return std::nullopt;
+  auto offset = static_cast<int64_t>(get_be64(buf + 6));
+  if (offset < 0) return std::nullopt;
+  return offset;
+}
+
 }  // namespace
 
 clock_fn system_clock() {
@@ -123,13 +139,22 @@ result<void> partition_log::load(bool clean_shutdown) {
 
   std::vector<int64_t> bases;
   std::vector<std::filesystem::path> index_files;
+  std::vector<int64_t> swaps;                         // <base>.log.swap: committed compaction swaps
+  std::vector<std::filesystem::path> index_swaps;     // <base>.index.swap, <base>.timeindex.swap
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
     auto name = entry.path().filename().string();
     auto ext = entry.path().extension().string();
     auto stem = entry.path().stem().string();
-    if (ext == format::temp_suffix) {
-      (void)os::remove_path(entry.path());  // an unfinished checkpoint replacement
+    if (ext == format::temp_suffix || ext == format::cleaned_suffix) {
+      (void)os::remove_path(entry.path());  // an unfinished checkpoint replacement or cleaned segment
+    } else if (ext == format::swap_suffix) {
+      std::filesystem::path inner(stem);
+      if (inner.extension() == format::log_suffix) {
+        if (auto base = parse_base_offset(inner.stem().string())) swaps.push_back(*base);
+      } else {
+        index_swaps.push_back(entry.path());
+      }
     } else if (ext == format::log_suffix) {
       if (auto base = parse_base_offset(stem)) bases.push_back(*base);
     } else if (ext == format::index_suffix || ext == format::time_index_suffix) {
@@ -138,6 +163,12 @@ result<void> partition_log::load(bool clean_shutdown) {
   }
   if (ec) return storage_error("cannot list " + dir_.string() + ": " + ec.message());
   std::sort(bases.begin(), bases.end());
+  std::sort(swaps.begin(), swaps.end());
+  for (const auto& p : index_swaps) {  // a swap that never committed: its .log was not renamed yet
+    auto base = parse_base_offset(std::filesystem::path(p.stem()).stem().string());
+    if (!base || !std::binary_search(swaps.begin(), swaps.end(), *base)) (void)os::remove_path(p);
+  }
+  if (auto r = complete_swaps(swaps, bases, now); !r) return r;
   for (const auto& p : index_files) {  // index files whose log is gone
     auto base = parse_base_offset(p.stem().string());
     if (!base || !std::binary_search(bases.begin(), bases.end(), *base)) (void)os::remove_path(p);
@@ -187,16 +218,8 @@ result<void> partition_log::load(bool clean_shutdown) {
     segments_.push_back(std::move(*seg));
   }
 
-  // Empty segments other than the last carry nothing; drop them so offsets stay contiguous.
-  for (size_t i = 0; i + 1 < segments_.size();) {
-    if (segments_[i]->empty()) {
-      (void)segments_[i]->remove_files();
-      segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i));
-      dir_dirty_ = true;
-    } else {
-      ++i;
-    }
-  }
+  // Empty segments other than the last are kept: compaction leaves them where every record of a group was
+  // removed, and dropping the first would move the log start offset. Reads skip them like any gap.
 
   if (segments_.empty()) {
     int64_t base = cp ? std::max(cp->log_start_offset, int64_t{0}) : 0;
@@ -211,6 +234,8 @@ result<void> partition_log::load(bool clean_shutdown) {
   // Every segment is now either trusted (clean or below the old recovery point) or recovered and synced.
   recovery_point_ = leo;
   last_flush_ms_ = now;
+  if (auto cleaned_to = read_cleaner_checkpoint(dir_ / format::cleaner_checkpoint_name))
+    first_dirty_offset_ = std::clamp(*cleaned_to, log_start_offset_, leo);
   if (dir_dirty_) {
     if (auto st = os::sync_directory(dir_); !st) return fail(st.message());
     dir_dirty_ = false;
@@ -461,8 +486,8 @@ result<int32_t> partition_log::enforce_retention() {
     if (is_active && s.empty()) break;
     int64_t upper = is_active ? s.next_offset() : segments_[i + 1]->base_offset();
     bool below_start = upper <= log_start_offset_;
-    bool expired = config_.retention_ms >= 0 && now - s.max_timestamp() > config_.retention_ms;
-    bool over = over_size >= 0 && over_size - static_cast<int64_t>(s.size_bytes()) >= 0;
+    bool expired = config_.cleanup_delete && config_.retention_ms >= 0 && now - s.max_timestamp() > config_.retention_ms;
+    bool over = config_.cleanup_delete && over_size >= 0 && over_size - static_cast<int64_t>(s.size_bytes()) >= 0;
     if (!(below_start || expired || over)) break;
     if (over) over_size -= static_cast<int64_t>(s.size_bytes());
     ++count;
@@ -479,6 +504,178 @@ result<int32_t> partition_log::enforce_retention() {
   return static_cast<int32_t>(count);
 }
 
+// Finishes the compaction swaps a crash interrupted after they committed (log/format.hpp): the old segments
+// of each group go, the swap files take their final names.
+result<void> partition_log::complete_swaps(const std::vector<int64_t>& swaps, std::vector<int64_t>& bases, int64_t now) {
+  for (int64_t b : swaps) {
+    auto seg = segment::open(dir_, b, now, format::swap_suffix);
+    if (!seg) return seg.err();
+    auto rec = (*seg)->recover(config_.index_interval_bytes);
+    if (!rec) return rec.err();
+    int64_t end = std::max((*seg)->next_offset(), b + 1);
+    for (auto it = bases.begin(); it != bases.end();) {
+      if (*it >= b && *it < end) {
+        auto old = segment::open(dir_, *it, now);
+        if (!old) return old.err();
+        if (auto st = (*old)->remove_files(); !st) return storage_error(st.message());
+        it = bases.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (auto st = (*seg)->rename_files(""); !st) return storage_error(st.message());
+    bases.insert(std::upper_bound(bases.begin(), bases.end(), b), b);
+    spdlog::warn("{}: completed the compaction swap of segment {} left by a crash", dir_.string(), segment::file_stem(b));
+    open_report_.recovered = true;
+    dir_dirty_ = true;
+  }
+  return {};
+}
+
+compaction_plan partition_log::prepare_compaction(int64_t now) const {
+  compaction_plan plan;
+  plan.dir = dir_;
+  plan.now_ms = now;
+  plan.delete_retention_ms = config_.delete_retention_ms;
+  plan.index_interval_bytes = config_.index_interval_bytes;
+  if (!config_.cleanup_compact || closed_ || health_->failed() || segments_.size() < 2) return plan;
+  // The first segment not to clean: the active one, or the first still within min.compaction.lag.ms.
+  size_t limit = segments_.size() - 1;
+  if (config_.min_compaction_lag_ms > 0) {
+    for (size_t i = 0; i < limit; ++i) {
+      if (segments_[i]->max_timestamp() > now - config_.min_compaction_lag_ms) {
+        limit = i;
+        break;
+      }
+    }
+  }
+  if (limit == 0) return plan;
+  int64_t end = segments_[limit]->base_offset();
+  int64_t first_dirty = std::clamp(first_dirty_offset(), segments_.front()->base_offset(), end);
+  uint64_t dirty = 0, total = 0;
+  const segment* first_dirty_segment = nullptr;
+  for (size_t i = 0; i < limit; ++i) {
+    const segment& s = *segments_[i];
+    total += s.size_bytes();
+    if (segments_[i + 1]->base_offset() > first_dirty) {
+      dirty += s.size_bytes();
+      if (!first_dirty_segment && !s.empty()) first_dirty_segment = &s;
+    }
+  }
+  bool due = dirty > 0 && static_cast<double>(dirty) / static_cast<double>(total) > config_.min_cleanable_dirty_ratio;
+  // max.compaction.lag.ms: a dirty record may not wait longer than this to be cleaned.
+  if (!due && first_dirty_segment && first_dirty_segment->first_batch_timestamp() >= 0 &&
+      now - first_dirty_segment->first_batch_timestamp() > config_.max_compaction_lag_ms)
+    due = true;
+  // Tombstones past their delete horizon are waiting to be removed.
+  if (!due && earliest_delete_horizon_ && *earliest_delete_horizon_ <= now) due = true;
+  if (!due) return plan;
+
+  // Groups of consecutive segments, each small enough to become one segment: within segment.bytes (as
+  // they are now: cleaning only shrinks them) and within the uint32 relative offsets of the indexes.
+  int64_t segment_bytes = effective_segment_bytes(config_);
+  uint64_t group_bytes = 0;
+  for (size_t i = 0; i < limit; ++i) {
+    const segment& s = *segments_[i];
+    compaction_input in{s.base_offset(), segments_[i + 1]->base_offset(), s.size_bytes(), s.log_file()};
+    bool fits = !plan.groups.empty() && group_bytes + s.size_bytes() <= static_cast<uint64_t>(segment_bytes) &&
+                in.end_offset - 1 - plan.groups.back().front().base_offset <= std::numeric_limits<int32_t>::max();
+    if (!fits) {
+      plan.groups.emplace_back();
+      group_bytes = 0;
+    }
+    plan.groups.back().push_back(std::move(in));
+    group_bytes += s.size_bytes();
+  }
+  plan.first_dirty_offset = first_dirty;
+  plan.end_offset = end;
+  return plan;
+}
+
+result<int32_t> partition_log::commit_compaction(compaction_result cleaned) {
+  if (closed_ || health_->failed()) return storage_error("log dir has failed: " + health_->reason());
+  if (cleaned.dir != dir_) return error{kafka_error::invalid_request, "compaction result of another log"};
+  // Match each group with the segments it was built from; retention may have deleted some meanwhile.
+  struct match {
+    size_t first;
+    compacted_group* group;
+  };
+  std::vector<match> matches;
+  bool skipped = false;
+  for (auto& g : cleaned.groups) {
+    auto it = std::find_if(segments_.begin(), segments_.end(),
+                           [&](const auto& s) { return s->log_file() == g.replaced.front().file; });
+    size_t first = static_cast<size_t>(it - segments_.begin());
+    bool intact = it != segments_.end() && first + g.replaced.size() < segments_.size();
+    for (size_t k = 0; intact && k < g.replaced.size(); ++k) {
+      const segment& s = *segments_[first + k];
+      intact = s.log_file() == g.replaced[k].file && s.size_bytes() == g.replaced[k].size_bytes;
+    }
+    if (!intact) {
+      skipped = true;
+      continue;
+    }
+    matches.push_back({first, &g});
+  }
+  if (matches.empty()) {
+    if (!skipped) note_cleaned(cleaned);  // nothing needed rewriting
+    return 0;
+  }
+  // Commit point: every group's .swap files in place and the directory synced.
+  for (auto& m : matches)
+    if (auto st = m.group->cleaned->rename_files(format::swap_suffix); !st) return fail(st.message()).err();
+  if (auto st = os::sync_directory(dir_); !st) return fail(st.message()).err();
+  for (auto& m : matches)
+    for (size_t k = 0; k < m.group->replaced.size(); ++k)
+      if (auto st = segments_[m.first + k]->remove_files(); !st) return fail(st.message()).err();
+  for (auto& m : matches)
+    if (auto st = m.group->cleaned->rename_files(""); !st) return fail(st.message()).err();
+  if (auto st = os::sync_directory(dir_); !st) return fail(st.message()).err();
+
+  int32_t replaced = 0;
+  std::sort(matches.begin(), matches.end(), [](const match& a, const match& b) { return a.first > b.first; });
+  for (auto& m : matches) {  // from the back, so the earlier positions stay valid
+    auto from = segments_.begin() + static_cast<std::ptrdiff_t>(m.first);
+    segments_.erase(from, from + static_cast<std::ptrdiff_t>(m.group->replaced.size()));
+    m.group->cleaned->mark_inactive();
+    segments_.insert(segments_.begin() + static_cast<std::ptrdiff_t>(m.first), std::move(m.group->cleaned));
+    replaced += static_cast<int32_t>(m.group->replaced.size());
+  }
+  if (!skipped) {
+    note_cleaned(cleaned);
+  } else if (cleaned.earliest_delete_horizon) {
+    earliest_delete_horizon_ = std::min(earliest_delete_horizon_.value_or(*cleaned.earliest_delete_horizon),
+                                        *cleaned.earliest_delete_horizon);
+  }
+  spdlog::info("{}: compacted {} segment(s) below offset {}: {} of {} records removed, {} -> {} bytes", dir_.string(),
+               replaced, cleaned.end_offset, cleaned.stats.records_removed, cleaned.stats.records_read,
+               cleaned.stats.bytes_before, cleaned.stats.bytes_after);
+  return replaced;
+}
+
+void partition_log::note_cleaned(const compaction_result& cleaned) {
+  first_dirty_offset_ = std::max(first_dirty_offset_, cleaned.end_offset);
+  earliest_delete_horizon_ = cleaned.earliest_delete_horizon;
+  // Only saves work after a restart (a stale or missing file means re-cleaning more), so it is not synced;
+  // everything below the offset it names is in cleaned segments that were synced before the swap.
+  uint8_t buf[format::cleaner_checkpoint_size];
+  std::memcpy(buf, format::cleaner_checkpoint_magic, 4);
+  buf[4] = static_cast<uint8_t>(format::cleaner_checkpoint_version >> 8);
+  buf[5] = static_cast<uint8_t>(format::cleaner_checkpoint_version);
+  put_be64(buf + 6, static_cast<uint64_t>(first_dirty_offset_));
+  uint32_t crc = common::crc32c(std::span<const uint8_t>(buf, 14));
+  for (int i = 0; i < 4; ++i) buf[14 + i] = static_cast<uint8_t>(crc >> (24 - 8 * i));
+  auto path = dir_ / format::cleaner_checkpoint_name;
+  auto tmp = path;
+  tmp += format::temp_suffix;
+  os::file_handle f;
+  os::io_status st = os::open_file(tmp, os::open_mode::create_truncate, f);
+  if (st) st = os::write_at(f, buf, 0);
+  f.close();
+  if (st) st = os::rename_path(tmp, path);
+  if (!st) spdlog::warn("{}: could not write the cleaner checkpoint: {}", dir_.string(), st.message());
+}
+
 result<void> partition_log::flush() {
   if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
   for (auto& s : segments_) {
@@ -492,13 +689,18 @@ result<void> partition_log::flush() {
   recovery_point_ = log_end_offset();
   unflushed_messages_ = 0;
   last_flush_ms_ = clock_();
-  // The checkpoint only shortens the next recovery; a stale one is safe, so it is not synced here.
-  if (auto r = write_checkpoint(false); !r)
-    spdlog::warn("{}: could not write the checkpoint: {}", dir_.string(), r.err().message);
+  // The checkpoint only shortens the next recovery, and a stale one is safe, so it is rewritten by
+  // maybe_flush() (periodically) and close(), not on every flush: acks=all flushes often.
   return {};
 }
 
 result<void> partition_log::maybe_flush() {
+  if (recovery_point_ > checkpointed_recovery_point_) {
+    if (auto r = write_checkpoint(false); !r)
+      spdlog::warn("{}: could not write the checkpoint: {}", dir_.string(), r.err().message);
+    else
+      checkpointed_recovery_point_ = recovery_point_;
+  }
   if (recovery_point_ >= log_end_offset() && !dir_dirty_) return {};
   if (clock_() - last_flush_ms_ < config_.flush_ms) return {};
   return flush();

@@ -6,9 +6,12 @@
 // descriptor alive, so they may be sent from another thread after read() returns.
 //
 // Invariants:
-//  - segments are contiguous in offset order; the last is the active one, the only one appended to;
-//    there is always an active segment (an empty one at log_end_offset after everything was deleted).
-//  - log_start_offset <= log_end_offset; every offset in [log_start_offset, log_end_offset) is readable.
+//  - segments are in offset order; the last is the active one, the only one appended to; there is always an
+//    active segment (an empty one at log_end_offset after everything was deleted). Without compaction
+//    they are contiguous; compaction (log/compaction.hpp) leaves gaps in and between closed segments, and
+//    may leave a closed segment empty.
+//  - log_start_offset <= log_end_offset; a read of any offset in [log_start_offset, log_end_offset)
+//    returns the batch holding it, or the first batch after it when compaction removed it.
 //  - recovery_point <= log_end_offset and everything below it has been fdatasync'ed (is durable).
 //  - once the log dir has failed (an fsync or other write error that may have lost data), every append,
 //    flush and truncation returns kafka_storage_error: an append is never acknowledged after a failed
@@ -30,6 +33,7 @@
 
 #include "common/error.hpp"
 #include "common/record_batch.hpp"
+#include "log/compaction.hpp"
 #include "log/segment.hpp"
 
 namespace brook::log {
@@ -50,6 +54,14 @@ struct log_config {
   int32_t max_message_bytes = 1048588;       // max.message.bytes: largest batch accepted
   common::timestamp_type message_timestamp_type = common::timestamp_type::create_time;  // message.timestamp.type
   bool preallocate = false;                  // preallocate: reserve segment_bytes on disk for a new segment
+  // cleanup.policy: "delete" applies retention_ms/retention_bytes; "compact" runs the log cleaner
+  // (log/compaction.hpp). Both may be set.
+  bool cleanup_delete = true;
+  bool cleanup_compact = false;
+  int64_t delete_retention_ms = 86400000;    // delete.retention.ms: how long tombstones outlive their cleaning
+  int64_t min_compaction_lag_ms = 0;         // min.compaction.lag.ms: younger segments are not cleaned
+  int64_t max_compaction_lag_ms = std::numeric_limits<int64_t>::max();  // max.compaction.lag.ms
+  double min_cleanable_dirty_ratio = 0.5;    // min.cleanable.dirty.ratio
 };
 
 // The health of one log dir, shared by its log_manager and all its partition logs (any thread).
@@ -153,15 +165,31 @@ class partition_log {
   // log_end_offset; kafka_storage_error.
   common::result<int64_t> delete_records_before(int64_t offset);
 
-  // Deletes whole segments past retention_ms (by their max timestamp) or beyond retention_bytes, oldest
-  // first, and segments below log_start_offset. The active segment goes too when it qualifies (a new
+  // Deletes whole segments past retention_ms (by their max timestamp) or beyond retention_bytes (both only
+  // with cleanup_delete), oldest first, and segments below log_start_offset. The active segment goes too when it qualifies (a new
   // empty one takes its place). Returns how many segments were deleted.
   common::result<int32_t> enforce_retention();
+
+  // Compaction, in three steps (log/compaction.hpp). prepare_compaction picks the closed segments to clean
+  // (empty plan when cleanup_compact is off or nothing is due: dirty ratio at most
+  // min_cleanable_dirty_ratio, max_compaction_lag_ms not exceeded, no tombstone past its delete horizon).
+  // Segments younger than min_compaction_lag_ms and the active segment are never in a plan.
+  compaction_plan prepare_compaction(int64_t now_ms) const;
+  compaction_plan prepare_compaction() const { return prepare_compaction(clock_()); }
+  // Swaps the cleaned segments in for the ones they were built from, group by group; a group whose
+  // segments are no longer all there (retention deleted some) is dropped. Returns how many old segments
+  // were replaced. A failure after the swap began marks the log dir failed (recovery at the next open
+  // finishes or rolls back the swap: log/format.hpp).
+  common::result<int32_t> commit_compaction(compaction_result cleaned);
+  // Offsets below this have been cleaned (their keys are unique there); kept across restarts in the cleaner
+  // checkpoint (log/format.hpp).
+  int64_t first_dirty_offset() const { return std::max(first_dirty_offset_, log_start_offset_); }
 
   // fdatasyncs everything appended; moves the recovery point to log_end_offset. A failure marks the log dir
   // failed.
   common::result<void> flush();
-  // Flushes if flush_ms has passed since the last flush (for a periodic caller).
+  // Flushes if flush_ms has passed since the last flush, and brings the checkpoint file up to the
+  // recovery point (for a periodic caller).
   common::result<void> maybe_flush();
 
   // Flushes and writes the checkpoint; the log must not be used afterwards. Returns whether all succeeded.
@@ -174,6 +202,8 @@ class partition_log {
   common::result<void> fail(const std::string& what);
   common::result<void> write_checkpoint(bool sync);
   common::result<void> delete_oldest_segments(size_t count);
+  void note_cleaned(const compaction_result& cleaned);
+  common::result<void> complete_swaps(const std::vector<int64_t>& swaps, std::vector<int64_t>& bases, int64_t now);
   segment& active() { return *segments_.back(); }
   const segment& active() const { return *segments_.back(); }
   const segment* segment_for(int64_t offset) const;
@@ -185,9 +215,14 @@ class partition_log {
   std::vector<std::unique_ptr<segment>> segments_;
   int64_t log_start_offset_ = 0;
   int64_t recovery_point_ = 0;
+  int64_t checkpointed_recovery_point_ = -1;  // the recovery point the checkpoint file holds, if known
   int64_t unflushed_messages_ = 0;
   int64_t last_flush_ms_ = 0;
   bool dir_dirty_ = false;  // segment files created or removed since the last directory fsync
+  int64_t first_dirty_offset_ = 0;  // saved in the cleaner checkpoint
+  // Tombstones become removable then. In memory only: after a restart, the first cleaning that the dirty
+  // ratio or max.compaction.lag.ms calls for finds them again.
+  std::optional<int64_t> earliest_delete_horizon_;
   bool closed_ = false;
   open_report open_report_;
 };

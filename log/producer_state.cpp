@@ -10,7 +10,7 @@ namespace {
 constexpr uint8_t snapshot_version = 1;
 
 bool in_sequence(int32_t last, int32_t next) {
-  return next == last + 1 || (last == INT32_MAX && next == 0);
+  return last == INT32_MAX ? next == 0 : next == last + 1;  // sequences wrap to 0
 }
 
 template <class T>
@@ -88,7 +88,7 @@ void producer_state_table::replay(std::span<const uint8_t> batches) {
     covered_offset_ = std::max(covered_offset_, b.next_offset());
     if (b.producer_id() < 0 || b.is_control()) continue;
     record(b.producer_id(), b.producer_epoch(),
-           {b.base_sequence(), b.base_sequence() + b.last_offset_delta(), b.base_offset(), b.last_offset()},
+           {b.base_sequence(), last_sequence(b.base_sequence(), b.last_offset_delta()), b.base_offset(), b.last_offset()},
            b.max_timestamp());
   }
 }

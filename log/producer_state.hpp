@@ -40,6 +40,11 @@ struct producer_entry {
   bool operator==(const producer_entry&) const = default;
 };
 
+// The sequence number of a batch's last record: sequences wrap from INT32_MAX to 0, as Kafka's do.
+inline int32_t last_sequence(int32_t base_sequence, int32_t last_offset_delta) {
+  return static_cast<int32_t>((static_cast<int64_t>(base_sequence) + last_offset_delta) % (int64_t{INT32_MAX} + 1));
+}
+
 class producer_state_table {
  public:
   static constexpr size_t max_cached_batches = 5;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <utility>
 
 #include "common/record_batch.hpp"
 #include "log/format.hpp"
@@ -131,15 +132,17 @@ std::string segment::file_stem(int64_t base_offset) {
   return name;
 }
 
-segment::segment(std::filesystem::path dir, int64_t base_offset, int64_t now_ms)
-    : dir_(std::move(dir)), base_offset_(base_offset), created_ms_(now_ms), next_offset_(base_offset) {}
+segment::segment(std::filesystem::path dir, int64_t base_offset, int64_t now_ms, std::string_view suffix)
+    : dir_(std::move(dir)), suffix_(suffix), base_offset_(base_offset), created_ms_(now_ms), next_offset_(base_offset) {}
 
-std::filesystem::path segment::log_path() const { return dir_ / (file_stem(base_offset_) + std::string(format::log_suffix)); }
+std::filesystem::path segment::log_path() const {
+  return dir_ / (file_stem(base_offset_) + std::string(format::log_suffix) + suffix_);
+}
 std::filesystem::path segment::index_path() const {
-  return dir_ / (file_stem(base_offset_) + std::string(format::index_suffix));
+  return dir_ / (file_stem(base_offset_) + std::string(format::index_suffix) + suffix_);
 }
 std::filesystem::path segment::time_index_path() const {
-  return dir_ / (file_stem(base_offset_) + std::string(format::time_index_suffix));
+  return dir_ / (file_stem(base_offset_) + std::string(format::time_index_suffix) + suffix_);
 }
 
 result<void> segment::open_files(os::open_mode log_mode, os::io_status* failure) {
@@ -157,8 +160,8 @@ result<void> segment::open_files(os::open_mode log_mode, os::io_status* failure)
 }
 
 result<std::unique_ptr<segment>> segment::create(const std::filesystem::path& dir, int64_t base_offset, int64_t now_ms,
-                                                 uint64_t preallocate_bytes, bool* no_space) {
-  std::unique_ptr<segment> s(new segment(dir, base_offset, now_ms));
+                                                 uint64_t preallocate_bytes, bool* no_space, std::string_view suffix) {
+  std::unique_ptr<segment> s(new segment(dir, base_offset, now_ms, suffix));
   os::io_status failure;
   if (auto r = s->open_files(os::open_mode::create_truncate, &failure); !r) {
     if (no_space) *no_space = failure.no_space();
@@ -171,8 +174,9 @@ result<std::unique_ptr<segment>> segment::create(const std::filesystem::path& di
   return s;
 }
 
-result<std::unique_ptr<segment>> segment::open(const std::filesystem::path& dir, int64_t base_offset, int64_t now_ms) {
-  std::unique_ptr<segment> s(new segment(dir, base_offset, now_ms));
+result<std::unique_ptr<segment>> segment::open(const std::filesystem::path& dir, int64_t base_offset, int64_t now_ms,
+                                               std::string_view suffix) {
+  std::unique_ptr<segment> s(new segment(dir, base_offset, now_ms, suffix));
   if (auto r = s->open_files(os::open_mode::read_write); !r) return r.err();
   return s;
 }
@@ -489,6 +493,16 @@ os::io_status segment::remove_files() {
   if (auto st = os::remove_path(log_path()); !st) return st;
   if (auto st = os::remove_path(index_path()); !st) return st;
   return os::remove_path(time_index_path());
+}
+
+os::io_status segment::rename_files(std::string_view suffix) {
+  auto old_log = log_path(), old_index = index_path(), old_time = time_index_path();
+  std::string old_suffix = std::exchange(suffix_, std::string(suffix));
+  os::io_status st = os::rename_path(old_index, index_path());
+  if (st) st = os::rename_path(old_time, time_index_path());
+  if (st) st = os::rename_path(old_log, log_path());
+  if (!st) suffix_ = std::move(old_suffix);  // the caller decides; the files may be half renamed
+  return st;
 }
 
 }  // namespace brook::log

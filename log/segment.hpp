@@ -9,6 +9,8 @@
 // offsets, the last ending at next_offset() - 1. The in-memory index entries are the truth; the index
 // files hold the first *_flushed of them (written by flush()) and are rebuilt by recover() when unsure.
 // Positions are uint32, so a segment never grows past 4 GiB (partition_log caps segment_bytes).
+// A segment the log cleaner builds carries a suffix on all three file names (.cleaned, then .swap) until it
+// is swapped in (log/format.hpp); batches in it may leave offset gaps.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -62,14 +65,15 @@ class segment {
   static std::string file_stem(int64_t base_offset);  // 20-digit zero-padded base offset
 
   // Creates empty files (replacing any left over). preallocate_bytes > 0 reserves space for the log.
-  // On failure, *no_space (if given) tells whether the disk was full.
+  // On failure, *no_space (if given) tells whether the disk was full. A non-empty `suffix` (".cleaned",
+  // ".swap": log/format.hpp) is appended to every file name, for segments the cleaner builds aside.
   static common::result<std::unique_ptr<segment>> create(const std::filesystem::path& dir, int64_t base_offset,
                                                          int64_t now_ms, uint64_t preallocate_bytes,
-                                                         bool* no_space = nullptr);
+                                                         bool* no_space = nullptr, std::string_view suffix = {});
   // Opens the existing files of a segment (index files are created if missing) without reading them.
   // Then call load() or recover().
   static common::result<std::unique_ptr<segment>> open(const std::filesystem::path& dir, int64_t base_offset,
-                                                       int64_t now_ms);
+                                                       int64_t now_ms, std::string_view suffix = {});
 
   // Trusting the files: reads the indexes and checks them for sanity, then validates the batches after
   // the last index entry. Returns false (and leaves the segment for recover()) if anything is off.
@@ -106,12 +110,18 @@ class segment {
 
   // Deletes the segment's files (the log descriptor stays open while regions still reference it).
   common::os::io_status remove_files();
+  // Renames the three files to carry `suffix` instead of the current one (the log file last, so a .log
+  // under the new name means its indexes are there too). Open descriptors stay valid.
+  common::os::io_status rename_files(std::string_view suffix);
+  const std::string& suffix() const { return suffix_; }
 
   int64_t base_offset() const { return base_offset_; }
   int64_t next_offset() const { return next_offset_; }
   bool empty() const { return size_ == 0; }
   uint64_t size_bytes() const { return size_; }
   int64_t max_timestamp() const { return max_timestamp_; }
+  // The max timestamp of the first batch (-1 when empty); Kafka's measure for max.compaction.lag.ms.
+  int64_t first_batch_timestamp() const { return first_batch_timestamp_.value_or(-1); }
   // How long this segment has been filling, for segment_ms, as Kafka measures it: the incoming batch's max
   // timestamp minus the first batch's (so it does not depend on when this process started), or wall time
   // since creation when the segment holds no timestamps.
@@ -130,7 +140,7 @@ class segment {
   std::filesystem::path time_index_path() const;
 
  private:
-  segment(std::filesystem::path dir, int64_t base_offset, int64_t now_ms);
+  segment(std::filesystem::path dir, int64_t base_offset, int64_t now_ms, std::string_view suffix);
   common::result<void> open_files(common::os::open_mode mode, common::os::io_status* failure = nullptr);
   void reset_state();
   void track(const batch_info& b, int32_t index_interval_bytes);
@@ -138,6 +148,7 @@ class segment {
   common::os::io_status write_pending_index_entries();
 
   std::filesystem::path dir_;
+  std::string suffix_;  // appended to every file name; empty for a live segment
   int64_t base_offset_;
   int64_t created_ms_;
   std::shared_ptr<const common::os::file_handle> log_;

@@ -17,7 +17,7 @@ from protocol_schema import Api, Field, SchemaError, Versions, parse_api  # noqa
 CPP_TYPES = {
     "bool": "bool", "int8": "int8_t", "int16": "int16_t", "uint16": "uint16_t", "int32": "int32_t",
     "uint32": "uint32_t", "int64": "int64_t", "float64": "double", "string": "std::string",
-    "bytes": "bytes", "records": "bytes", "uuid": "common::uuid",
+    "bytes": "bytes", "records": "record_set", "uuid": "common::uuid",
 }
 INT_TYPES = {"int8", "int16", "uint16", "int32", "uint32", "int64"}
 NULLABLE_KINDS = {"string", "bytes", "records"}
@@ -156,6 +156,9 @@ class Generator:
             if t == "string":
                 out.append(f"{ind}if ({nullable_here}) w.nullable_string({expr}, flex); "
                            f"else w.string({expr} ? std::string_view(*{expr}) : std::string_view(), flex);")
+            elif t == "records":
+                out.append(f"{ind}if ({nullable_here}) w.nullable_records({expr}, flex); "
+                           f"else w.records({expr} ? *{expr} : record_set(), flex);")
             else:
                 out.append(f"{ind}if ({nullable_here}) w.nullable_byte_array({expr}, flex); "
                            f"else w.byte_array({expr} ? std::span<const uint8_t>(*{expr}) : std::span<const uint8_t>(), flex);")
@@ -171,8 +174,10 @@ class Generator:
             out.append(f"{ind}w.{t}({expr});")
         elif t == "string":
             out.append(f"{ind}w.string({expr}, flex);")
-        elif t in ("bytes", "records"):
+        elif t == "bytes":
             out.append(f"{ind}w.byte_array({expr}, flex);")
+        elif t == "records":
+            out.append(f"{ind}w.records({expr}, flex);")
         elif t == "uuid":
             out.append(f"{ind}w.uuid({expr});")
         else:
@@ -217,6 +222,8 @@ class Generator:
         if self.is_optional(f):
             if t == "string":
                 out.append(f"{ind}if ({nullable_here}) {target} = r.nullable_string(flex); else {target} = r.string(flex);")
+            elif t == "records":
+                out.append(f"{ind}if ({nullable_here}) {target} = r.nullable_records(flex); else {target} = r.records(flex);")
             else:
                 out.append(f"{ind}if ({nullable_here}) {target} = r.nullable_byte_array(flex); else {target} = r.byte_array(flex);")
             return
@@ -231,8 +238,10 @@ class Generator:
             out.append(f"{ind}{target} = r.{t}();")
         elif t == "string":
             out.append(f"{ind}{target} = r.string(flex);")
-        elif t in ("bytes", "records"):
+        elif t == "bytes":
             out.append(f"{ind}{target} = r.byte_array(flex);")
+        elif t == "records":
+            out.append(f"{ind}{target} = r.records(flex);")
         elif t == "uuid":
             out.append(f"{ind}{target} = r.uuid();")
         else:
@@ -421,8 +430,10 @@ class Generator:
             return "(0.5 + (SEED))"
         if t == "string":
             return 'std::string("s") + std::to_string(SEED)'
-        if t in ("bytes", "records"):
+        if t == "bytes":
             return "bytes{1, 2, static_cast<uint8_t>(SEED)}"
+        if t == "records":
+            return "record_set(bytes{1, 2, static_cast<uint8_t>(SEED)})"
         if t == "uuid":
             return "common::uuid{{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, static_cast<uint8_t>(SEED)}}"
         raise SchemaError(f"unknown type {t}")

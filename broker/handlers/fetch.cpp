@@ -35,7 +35,7 @@ struct fetch_outcome {
   kafka_error error = kafka_error::none;
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
-  std::vector<uint8_t> records;
+  proto::record_set records;
 };
 
 // Reads every target once; returns the bytes gathered.

@@ -20,6 +20,17 @@
 #include "common/protocol/messages/offset_for_leader_epoch.hpp"
 #include "common/protocol/messages/produce.hpp"
 #include "common/protocol/messages/metadata.hpp"
+#include "common/protocol/messages/delete_groups.hpp"
+#include "common/protocol/messages/describe_groups.hpp"
+#include "common/protocol/messages/find_coordinator.hpp"
+#include "common/protocol/messages/heartbeat.hpp"
+#include "common/protocol/messages/join_group.hpp"
+#include "common/protocol/messages/leave_group.hpp"
+#include "common/protocol/messages/list_groups.hpp"
+#include "common/protocol/messages/offset_commit.hpp"
+#include "common/protocol/messages/offset_delete.hpp"
+#include "common/protocol/messages/offset_fetch.hpp"
+#include "common/protocol/messages/sync_group.hpp"
 
 namespace brook::broker::handlers {
 
@@ -41,12 +52,25 @@ awaitable<proto::incremental_alter_configs::response> incremental_alter_configs(
 awaitable<proto::describe_cluster::response> describe_cluster(request_context&, proto::describe_cluster::request&);
 
 // Produce decodes its own request: with acks=0 it sends no response.
-awaitable<std::optional<proto::bytes>> produce(request_context&, proto::reader& body);
+awaitable<std::optional<proto::encoded_message>> produce(request_context&, proto::reader& body);
 awaitable<proto::fetch::response> fetch(request_context&, proto::fetch::request&);
 awaitable<proto::list_offsets::response> list_offsets(request_context&, proto::list_offsets::request&);
 awaitable<proto::offset_for_leader_epoch::response> offset_for_leader_epoch(request_context&,
                                                                             proto::offset_for_leader_epoch::request&);
 awaitable<proto::delete_records::response> delete_records(request_context&, proto::delete_records::request&);
 awaitable<proto::init_producer_id::response> init_producer_id(request_context&, proto::init_producer_id::request&);
+
+// Consumer groups (classic protocol) and committed offsets; the state lives in broker/group/.
+awaitable<proto::find_coordinator::response> find_coordinator(request_context&, proto::find_coordinator::request&);
+awaitable<proto::join_group::response> join_group(request_context&, proto::join_group::request&);
+awaitable<proto::sync_group::response> sync_group(request_context&, proto::sync_group::request&);
+awaitable<proto::heartbeat::response> heartbeat(request_context&, proto::heartbeat::request&);
+awaitable<proto::leave_group::response> leave_group(request_context&, proto::leave_group::request&);
+awaitable<proto::offset_commit::response> offset_commit(request_context&, proto::offset_commit::request&);
+awaitable<proto::offset_fetch::response> offset_fetch(request_context&, proto::offset_fetch::request&);
+awaitable<proto::describe_groups::response> describe_groups(request_context&, proto::describe_groups::request&);
+awaitable<proto::list_groups::response> list_groups(request_context&, proto::list_groups::request&);
+awaitable<proto::delete_groups::response> delete_groups(request_context&, proto::delete_groups::request&);
+awaitable<proto::offset_delete::response> offset_delete(request_context&, proto::offset_delete::request&);
 
 }  // namespace brook::broker::handlers

@@ -2,7 +2,7 @@
 // answered with UNSUPPORTED_VERSION: KAFKA-18659). acks 0 (no response), 1 (after the write) and -1
 // (after the fsync that covers it); CreateTime
 // timestamps checked against message.timestamp.before/after.max.ms; LogAppendTime topics get the
-// broker's time, returned in log_append_time_ms. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in
+// broker's time, returned in log_append_time_ms. Compacted topics refuse records without keys. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in
 // Kafka, topics are auto-created by the Metadata request a producer sends when it sees that error.
 #include <chrono>
 #include <fmt/format.h>
@@ -51,11 +51,25 @@ std::optional<common::error> check_batch(const std::vector<uint8_t>& records, co
                                          now + config.message_timestamp_after_max_ms)};
     }
   }
+  // Compaction keeps the latest record per key, so a compacted topic refuses records without one
+  // (Kafka checks each record, decompressing if it must).
+  if (config.cleanup_compact) {
+    auto records = batch->records();
+    if (!records) return records.err();
+    for (;;) {
+      auto next = records->next();
+      if (!next) return next.err();
+      if (!*next) break;
+      if (!(*next)->key)
+        return common::error{kafka_error::invalid_record,
+                             "Compacted topic cannot accept message without key in topic partition"};
+    }
+  }
   return std::nullopt;
 }
 }  // namespace
 
-awaitable<std::optional<proto::bytes>> produce(request_context& ctx, proto::reader& body) {
+awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, proto::reader& body) {
   broker& b = ctx.owner;
   pr::request req;
   req.decode(body, ctx.version());
@@ -84,7 +98,7 @@ awaitable<std::optional<proto::bytes>> produce(request_context& ctx, proto::read
         out.partition_responses.push_back(partition_error(part.index, kafka_error::invalid_record, "No records"));
         continue;
       }
-      if (auto bad = check_batch(*part.records, info->config)) {
+      if (auto bad = check_batch(part.records->data, info->config)) {
         auto r = partition_error(part.index, bad->code, bad->message);
         if (bad->code == kafka_error::invalid_timestamp || bad->code == kafka_error::invalid_record)
           r.record_errors.push_back({0, bad->message});
@@ -92,7 +106,7 @@ awaitable<std::optional<proto::bytes>> produce(request_context& ctx, proto::read
         continue;
       }
       const log::topic_partition tp{topic.name, part.index};
-      auto appended = co_await b.partitions().append(tp, *part.records, req.acks == -1);
+      auto appended = co_await b.partitions().append(tp, part.records->data, req.acks == -1);
       if (!appended) {
         out.partition_responses.push_back(partition_error(part.index, appended.code(), appended.err().message));
         continue;
@@ -110,7 +124,7 @@ awaitable<std::optional<proto::bytes>> produce(request_context& ctx, proto::read
   if (req.acks == 0) co_return std::nullopt;
   proto::writer w;
   resp.encode(w, ctx.version());
-  co_return w.take();
+  co_return w.finish();
 }
 
 }  // namespace brook::broker::handlers

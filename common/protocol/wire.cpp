@@ -99,6 +99,29 @@ int32_t reader::array_length(bool flexible) {
   return static_cast<int32_t>(n);
 }
 
+std::optional<record_set> reader::nullable_records(bool flexible) {
+  auto b = nullable_byte_array(flexible);
+  if (!b) return std::nullopt;
+  return record_set(std::move(*b));
+}
+
+void writer::records(const record_set& r, bool flexible) {
+  if (!r.file) return byte_array(r.data, flexible);
+  if (flexible)
+    uvarint(static_cast<uint32_t>(r.file->length + 1));
+  else
+    int32(static_cast<int32_t>(r.file->length));
+  splices_.emplace_back(buf_.size(), *r.file);
+}
+
+void writer::nullable_records(const std::optional<record_set>& r, bool flexible) {
+  if (r) return records(*r, flexible);
+  if (flexible)
+    uvarint(0);
+  else
+    int32(-1);
+}
+
 void writer::float64(double v) { be(std::bit_cast<uint64_t>(v)); }
 
 void writer::uvarint(uint32_t v) {

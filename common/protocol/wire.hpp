@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <utility>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -13,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/os/file_io.hpp"
 #include "common/uuid.hpp"
 
 namespace brook::common::protocol {
@@ -24,6 +27,41 @@ class decode_error : public std::runtime_error {
 };
 
 using bytes = std::vector<uint8_t>;
+
+// A byte range of an open file that a response carries by reference, so that the connection can
+// send it with sendfile(2) instead of copying it through user space. Holding `file` keeps the
+// descriptor open (a segment deleted meanwhile stays readable until the response is sent).
+struct file_slice {
+  std::shared_ptr<const os::file_handle> file;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  bool operator==(const file_slice&) const = default;
+};
+
+// The value of a `records` field: bytes in memory (decoded from a request, or built), or a slice of
+// a segment file (Fetch responses).
+struct record_set {
+  bytes data;
+  std::optional<file_slice> file;
+
+  record_set() = default;
+  record_set(bytes b) : data(std::move(b)) {}
+  size_t size() const { return file ? file->length : data.size(); }
+  bool empty() const { return size() == 0; }
+  bool operator==(const record_set&) const = default;
+};
+
+// An encoded message: its bytes, plus file slices to be sent at given positions of those bytes
+// (the bytes before a position go first, then the slice).
+struct encoded_message {
+  bytes data;
+  std::vector<std::pair<size_t, file_slice>> splices;
+  size_t size() const {
+    size_t n = data.size();
+    for (const auto& [at, s] : splices) n += s.length;
+    return n;
+  }
+};
 
 // Reads primitives from a borrowed span; never reads past its end (throws decode_error instead),
 // and never allocates more than the remaining input could describe.
@@ -56,6 +94,8 @@ class reader {
   // The element count of an array; -1 for a null array. Rejects counts that the remaining input
   // cannot hold (every element takes at least one byte), so hostile counts never allocate.
   int32_t array_length(bool flexible);
+  record_set records(bool flexible) { return record_set(byte_array(flexible)); }
+  std::optional<record_set> nullable_records(bool flexible);
 
   std::span<const uint8_t> take(size_t n);
   void skip(size_t n) { take(n); }
@@ -99,6 +139,9 @@ class writer {
   void byte_array(std::span<const uint8_t> b, bool flexible);
   void nullable_byte_array(const std::optional<bytes>& b, bool flexible);
   void array_length(int32_t n, bool flexible);  // -1 writes a null array
+  // A file-backed record set is written as its length plus a splice point, not as bytes.
+  void records(const record_set& r, bool flexible);
+  void nullable_records(const std::optional<record_set>& r, bool flexible);
 
   void raw(std::span<const uint8_t> b) { buf_.insert(buf_.end(), b.begin(), b.end()); }
   size_t size() const { return buf_.size(); }
@@ -106,7 +149,9 @@ class writer {
   void patch_int32(size_t at, int32_t v);
 
   const bytes& data() const { return buf_; }
+  // The bytes written; only for messages without file-backed record sets (see finish()).
   bytes take() { return std::move(buf_); }
+  encoded_message finish() { return {std::move(buf_), std::move(splices_)}; }
 
  private:
   template <class T>
@@ -114,6 +159,7 @@ class writer {
     for (int i = sizeof(T) - 1; i >= 0; --i) buf_.push_back(static_cast<uint8_t>(v >> (8 * i)));
   }
   bytes buf_;
+  std::vector<std::pair<size_t, file_slice>> splices_;
 };
 
 }  // namespace brook::common::protocol

@@ -301,3 +301,80 @@ TEST_CASE("a record count larger than the records present is corrupt") {
   }
   CHECK(seen == kafka_error::corrupt_message);
 }
+
+TEST_CASE("compress round-trips through decompress for every codec, in the framing Java clients write") {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "record-" + std::to_string(i % 97) + ";";  // > 32 KiB: several snappy chunks
+  bytes_view plain(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  for (auto codec : {compression_codec::none, compression_codec::gzip, compression_codec::snappy,
+                     compression_codec::lz4, compression_codec::zstd}) {
+    INFO(codec_name(codec));
+    auto packed = compress(codec, plain);
+    REQUIRE(packed.ok());
+    if (codec != compression_codec::none) CHECK(packed->size() < text.size());
+    auto back = decompress(codec, *packed);
+    REQUIRE(back.ok());
+    CHECK(std::string(back->begin(), back->end()) == text);
+  }
+  auto gz = compress(compression_codec::gzip, plain);
+  REQUIRE(gz.ok());
+  CHECK((*gz)[0] == 0x1f);
+  CHECK((*gz)[1] == 0x8b);
+  auto sn = compress(compression_codec::snappy, plain);
+  REQUIRE(sn.ok());
+  const uint8_t xerial[16] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1};
+  CHECK(std::memcmp(sn->data(), xerial, 16) == 0);
+  auto empty = compress(compression_codec::zstd, bytes_view{});
+  REQUIRE(empty.ok());
+  auto none_back = decompress(compression_codec::zstd, *empty);
+  REQUIRE(none_back.ok());
+  CHECK(none_back->empty());
+}
+
+TEST_CASE("encode_batch and append_record re-encode records with chosen deltas") {
+  std::vector<uint8_t> section;
+  std::string key = "k", value = "v", hkey = "h";
+  record_header_view h{hkey, std::nullopt};
+  auto as_bytes = [](const std::string& s) { return bytes_view(reinterpret_cast<const uint8_t*>(s.data()), s.size()); };
+  append_record(section, 0, -5, 3, as_bytes(key), as_bytes(value), std::span(&h, 1));
+  append_record(section, 0, 7, 9, as_bytes(key), std::nullopt, {});
+  auto packed = compress(compression_codec::lz4, section);
+  REQUIRE(packed.ok());
+  batch_header_fields f;
+  f.base_offset = 100;
+  f.attributes = static_cast<int16_t>(compression_codec::lz4) | batch_layout::delete_horizon_bit;
+  f.last_offset_delta = 12;
+  f.base_timestamp = 1000;
+  f.max_timestamp = 1007;
+  f.producer_id = 42;
+  f.producer_epoch = 1;
+  f.base_sequence = 10;
+  f.record_count = 2;
+  auto batch = encode_batch(f, *packed);
+  auto view = record_batch_view::parse(batch);
+  REQUIRE(view.ok());
+  REQUIRE(view->validate().ok());
+  CHECK(view->last_offset() == 112);
+  CHECK(view->has_delete_horizon());
+  CHECK(view->producer_id() == 42);
+  auto it = view->records();
+  REQUIRE(it.ok());
+  auto r1 = it->next();
+  REQUIRE(r1.ok());
+  REQUIRE(*r1);
+  CHECK((*r1)->offset == 103);
+  CHECK((*r1)->timestamp == 995);
+  CHECK(as_string((*r1)->value) == "v");
+  REQUIRE((*r1)->headers.size() == 1);
+  CHECK((*r1)->headers[0].key == "h");
+  CHECK(!(*r1)->headers[0].value);
+  auto r2 = it->next();
+  REQUIRE(r2.ok());
+  REQUIRE(*r2);
+  CHECK((*r2)->offset == 109);
+  CHECK((*r2)->timestamp == 1007);
+  CHECK(!(*r2)->value);
+  auto end = it->next();
+  REQUIRE(end.ok());
+  CHECK(!*end);
+}

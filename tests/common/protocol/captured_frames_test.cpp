@@ -186,8 +186,8 @@ const std::map<std::string, check_fn>& spot_checks() {
          CHECK(p.index == 0);
          REQUIRE(p.records.has_value());
          REQUIRE(p.records->size() == 75);
-         CHECK((*p.records)[16] == 2);  // record batch magic
-         const std::string batch(p.records->begin(), p.records->end());
+         CHECK(p.records->data[16] == 2);  // record batch magic
+         const std::string batch(p.records->data.begin(), p.records->data.end());
          CHECK(batch.find("\x04" "k1" "\x0a" "hello") != std::string::npos);
        }},
       {"kcat_list_offsets_v2",
@@ -412,9 +412,9 @@ const std::map<std::string, check_fn>& spot_checks() {
          CHECK(p.index == 0);
          REQUIRE(p.records.has_value());
          REQUIRE(p.records->size() == 80);
-         CHECK((*p.records)[16] == 2);  // record batch magic
+         CHECK(p.records->data[16] == 2);  // record batch magic
          // The record's key and value, each with its zig-zag varint length.
-         const std::string batch(p.records->begin(), p.records->end());
+         const std::string batch(p.records->data.begin(), p.records->data.end());
          CHECK(batch.find("\x0a" "key-1" "\x0e" "value-1") != std::string::npos);
        }},
       {"kafka_python_list_offsets_v1",

@@ -1,0 +1,612 @@
+// brook_produce_consume_bench: a librdkafka load program. In one process and one run it measures, for a real
+// brook-server (started by this program, or given with --bootstrap) and for librdkafka's in-process mock
+// cluster, back to back:
+//   - produce throughput of N messages of 100 B and of 1 KiB, acks=1 and acks=all (linger.ms=5,
+//     batch.size=1000000, compression none): msgs/s and MB/s of payload (10^6 bytes/s);
+//   - consume throughput of the acks=1 topics read back from the log start (partition assigned by hand, no
+//     group); the mock cluster keeps only the last few MB of a partition, so it serves fewer messages;
+//   - acks=all latency (enqueue to delivery report) at a fixed rate, p50/p99;
+// and the two yardsticks: loopback TCP bandwidth (one socket pair through 127.0.0.1) and the disk's
+// fdatasync latency after 1 KiB appends, in the directory that holds the broker's log.dirs.
+// Every test is repeated --runs times, alternating which target goes first; medians are printed at the end,
+// with brook/mock ratios taken per run.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  std::string broker_bin;                            // brook-server to start
+  std::string server_config = "conf/server.properties";
+  std::string bootstrap;                             // use a running broker instead of starting one
+  fs::path dir;                                      // parent of the scratch dir (broker data, fsync file)
+  std::vector<std::string> targets = {"brook", "mock"};
+  long small_messages = 1000000;                     // 100-byte messages per produce test
+  long large_messages = 250000;                      // 1 KiB messages per produce test
+  int rate = 1000;                                   // latency test: messages per second
+  int latency_seconds = 10;
+  int latency_linger_ms = 0;                         // latency test producer's linger.ms
+  double tcp_gib = 1.0;
+  int fsync_count = 1000;
+  int runs = 3;
+};
+
+// The broker this program started, stopped by die() too so that a failed run leaves no process behind.
+pid_t started_broker_pid = -1;
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "brook_produce_consume_bench: %s\n", what.c_str());
+  if (started_broker_pid > 0) ::kill(started_broker_pid, SIGTERM);
+  std::exit(1);
+}
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Nearest-rank percentile of an unsorted sample, q in (0, 1].
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Yardsticks
+
+// Pushes `bytes` through one TCP connection on 127.0.0.1 (a sender thread, this thread reads). MB/s.
+double loopback_tcp_mbps(uint64_t bytes) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener, 1) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    die(std::string("loopback listen: ") + std::strerror(errno));
+  int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    die(std::string("loopback connect: ") + std::strerror(errno));
+  int server = ::accept(listener, nullptr, nullptr);
+  ::close(listener);
+  auto start = clock_type::now();
+  std::thread sender([client, bytes] {
+    std::vector<char> buf(256 * 1024, 'x');
+    uint64_t left = bytes;
+    while (left > 0) {
+      ssize_t n = ::send(client, buf.data(), std::min<uint64_t>(left, buf.size()), 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        die(std::string("loopback send: ") + std::strerror(errno));
+      }
+      left -= static_cast<uint64_t>(n);
+    }
+    ::shutdown(client, SHUT_WR);
+  });
+  std::vector<char> buf(256 * 1024);
+  uint64_t got = 0;
+  while (true) {
+    ssize_t n = ::recv(server, buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die(std::string("loopback recv: ") + std::strerror(errno));
+    }
+    if (n == 0) break;
+    got += static_cast<uint64_t>(n);
+  }
+  double s = seconds_since(start);
+  sender.join();
+  ::close(client);
+  ::close(server);
+  if (got != bytes) die("loopback received fewer bytes than sent");
+  return static_cast<double>(bytes) / s / 1e6;
+}
+
+// fdatasync latencies (ms) after each of `count` 1 KiB appends to a new file in `dir`.
+std::vector<double> fdatasync_latencies_ms(const fs::path& dir, int count) {
+  fs::path file = dir / "fdatasync-probe.bin";
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) die("open " + file.string() + ": " + std::strerror(errno));
+  std::vector<char> kib(1024, 'd');
+  std::vector<double> out;
+  out.reserve(count);
+  for (int i = 0; i < count; ++i) {
+    if (::write(fd, kib.data(), kib.size()) != static_cast<ssize_t>(kib.size())) die("probe write failed");
+    auto start = clock_type::now();
+    if (::fdatasync(fd) != 0) die(std::string("fdatasync: ") + std::strerror(errno));
+    out.push_back(seconds_since(start) * 1e3);
+  }
+  ::close(fd);
+  fs::remove(file);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// brook-server as a child process
+
+struct broker_process {
+  pid_t pid = -1;
+  std::string bootstrap;
+  fs::path log_file;
+};
+
+broker_process start_broker(const options& o, const fs::path& scratch) {
+  broker_process b;
+  fs::path data = scratch / "broker-data";
+  fs::create_directories(data);
+  b.log_file = scratch / "broker.log";
+  std::vector<std::string> args = {o.broker_bin,   o.server_config,
+                                   "--override",   "listeners=PLAINTEXT://127.0.0.1:0",
+                                   "--override",   "log.dirs=" + data.string()};
+  b.pid = ::fork();
+  if (b.pid < 0) die(std::string("fork: ") + std::strerror(errno));
+  if (b.pid == 0) {
+    int fd = ::open(b.log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  started_broker_pid = b.pid;
+  std::regex listening(R"(listening on PLAINTEXT://([0-9.]+):([0-9]+))");
+  auto deadline = clock_type::now() + std::chrono::seconds(30);
+  while (clock_type::now() < deadline) {
+    std::ifstream in(b.log_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::smatch m;
+    std::string s = text.str();
+    if (std::regex_search(s, m, listening)) {
+      b.bootstrap = m[1].str() + ":" + m[2].str();
+      return b;
+    }
+    int status = 0;
+    if (::waitpid(b.pid, &status, WNOHANG) == b.pid) die("brook-server exited at start; its output:\n" + s);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(b.pid, SIGKILL);
+  die("brook-server did not log its listener within 30 s; see " + b.log_file.string());
+}
+
+void stop_broker(broker_process& b) {
+  if (b.pid <= 0) return;
+  ::kill(b.pid, SIGTERM);
+  int status = 0;
+  ::waitpid(b.pid, &status, 0);
+  b.pid = -1;
+  started_broker_pid = -1;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// librdkafka clients
+
+rd_kafka_conf_t* make_conf(const std::string& bootstrap, const std::map<std::string, std::string>& settings) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  auto set = [&](const std::string& k, const std::string& v) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+      die("config " + k + "=" + v + ": " + err);
+  };
+  set("bootstrap.servers", bootstrap);
+  for (auto& [k, v] : settings) set(k, v);
+  return conf;
+}
+
+// One topic of one partition; the mock cluster gets it through its own API.
+void create_topic(const std::string& bootstrap, rd_kafka_mock_cluster_t* mock, const std::string& topic) {
+  if (mock) {
+    if (auto e = rd_kafka_mock_topic_create(mock, topic.c_str(), 1, 1); e)
+      die("mock topic create: " + std::string(rd_kafka_err2str(e)));
+    return;
+  }
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(bootstrap, {}), err, sizeof err);
+  if (!rk) die(std::string("admin client: ") + err);
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), 1, 1, err, sizeof err);
+  if (!nt) die(std::string("NewTopic: ") + err);
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
+  if (!ev) die("CreateTopics timed out");
+  if (rd_kafka_event_error(ev)) die(std::string("CreateTopics: ") + rd_kafka_event_error_string(ev));
+  size_t n = 0;
+  const rd_kafka_topic_result_t** res =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+  for (size_t i = 0; i < n; ++i)
+    if (rd_kafka_topic_result_error(res[i]))
+      die("CreateTopics " + topic + ": " + rd_kafka_topic_result_error_string(res[i]));
+  rd_kafka_event_destroy(ev);
+  rd_kafka_NewTopic_destroy(nt);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
+}
+
+struct delivery_state {
+  std::atomic<long> delivered{0};
+  std::atomic<long> failed{0};
+  std::mutex mutex;
+  std::string first_error;
+  std::vector<double> latencies_ms;  // filled in the latency test only
+  bool record_latency = false;
+  clock_type::time_point epoch;
+};
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* st = static_cast<delivery_state*>(opaque);
+  if (m->err) {
+    if (st->failed.fetch_add(1) == 0) {
+      std::lock_guard lock(st->mutex);
+      st->first_error = rd_kafka_err2str(m->err);
+    }
+    return;
+  }
+  if (st->record_latency) {
+    auto sent_ns = reinterpret_cast<intptr_t>(m->_private);
+    double now_ns = std::chrono::duration<double, std::nano>(clock_type::now() - st->epoch).count();
+    std::lock_guard lock(st->mutex);
+    st->latencies_ms.push_back((now_ns - static_cast<double>(sent_ns)) / 1e6);
+  }
+  st->delivered.fetch_add(1, std::memory_order_relaxed);
+}
+
+rd_kafka_t* make_producer(const std::string& bootstrap, const std::string& acks, int linger_ms, delivery_state& st) {
+  rd_kafka_conf_t* conf = make_conf(bootstrap, {{"acks", acks},
+                                                {"linger.ms", std::to_string(linger_ms)},
+                                                {"batch.size", "1000000"},
+                                                {"compression.type", "none"},
+                                                {"queue.buffering.max.messages", "2000000"},
+                                                {"queue.buffering.max.kbytes", "1048576"}});
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_opaque(conf, &st);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) die(std::string("producer: ") + err);
+  return rk;
+}
+
+struct throughput {
+  double msgs_per_s = 0;
+  double mb_per_s = 0;
+  long messages = 0;
+};
+
+throughput produce(const std::string& bootstrap, const std::string& topic, long count, size_t size,
+                   const std::string& acks) {
+  delivery_state st;
+  rd_kafka_t* rk = make_producer(bootstrap, acks, 5, st);
+  std::vector<char> payload(size, 'p');
+  auto start = clock_type::now();
+  for (long i = 0; i < count; ++i) {
+    while (true) {
+      rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                                                RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+                                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce: " + std::string(rd_kafka_err2str(e)));
+      rd_kafka_poll(rk, 1);
+    }
+    if ((i & 1023) == 0) rd_kafka_poll(rk, 0);
+  }
+  while (st.delivered.load() + st.failed.load() < count) {
+    rd_kafka_poll(rk, 100);
+    if (seconds_since(start) > 300) die("produce to " + topic + ": deliveries did not finish within 300 s");
+  }
+  double s = seconds_since(start);
+  rd_kafka_destroy(rk);
+  if (st.failed.load() > 0)
+    die("produce to " + topic + ": " + std::to_string(st.failed.load()) + " deliveries failed, first: " + st.first_error);
+  return {static_cast<double>(count) / s, static_cast<double>(count) * static_cast<double>(size) / s / 1e6, count};
+}
+
+throughput consume(const std::string& bootstrap, const std::string& topic, long count, size_t size) {
+  rd_kafka_conf_t* conf = make_conf(bootstrap, {{"enable.auto.commit", "false"},
+                                                {"enable.auto.offset.store", "false"},
+                                                {"enable.partition.eof", "false"},
+                                                {"queued.max.messages.kbytes", "262144"}});
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!rk) die(std::string("consumer: ") + err);
+  // The simple (legacy) consumer: the partition is assigned by hand from offset 0, with no group.id, so no
+  // coordinator or group traffic is involved.
+  // The mock cluster keeps only the last few MB of a partition, so count what the log still holds.
+  int64_t low = 0, high = 0;
+  if (auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), 0, &low, &high, 30000); e)
+    die("watermarks of " + topic + ": " + rd_kafka_err2str(e));
+  count = static_cast<long>(high - low);
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  auto start = clock_type::now();
+  if (rd_kafka_consume_start(rkt, 0, RD_KAFKA_OFFSET_BEGINNING) != 0)
+    die("consume_start: " + std::string(rd_kafka_err2str(rd_kafka_last_error())));
+  std::vector<rd_kafka_message_t*> msgs(10000);
+  long got = 0;
+  uint64_t bytes = 0;
+  auto last_progress = clock_type::now();
+  while (got < count) {
+    ssize_t n = rd_kafka_consume_batch(rkt, 0, 100, msgs.data(), msgs.size());
+    if (n < 0) die("consume: " + std::string(rd_kafka_err2str(rd_kafka_last_error())));
+    for (ssize_t i = 0; i < n; ++i) {
+      if (msgs[i]->err) die("consume " + topic + ": " + rd_kafka_message_errstr(msgs[i]));
+      ++got;
+      bytes += msgs[i]->len;
+      rd_kafka_message_destroy(msgs[i]);
+    }
+    if (n > 0) last_progress = clock_type::now();
+    if (seconds_since(last_progress) > 30) die("consume " + topic + ": no progress for 30 s at " + std::to_string(got));
+  }
+  double s = seconds_since(start);
+  rd_kafka_consume_stop(rkt, 0);
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_destroy(rk);
+  if (bytes != static_cast<uint64_t>(count) * size) die("consume " + topic + ": payload bytes do not add up");
+  return {static_cast<double>(count) / s, static_cast<double>(bytes) / s / 1e6, count};
+}
+
+// acks=all, one message of `size` every 1/rate s for `seconds`; latency from enqueue to delivery report.
+std::vector<double> latency(const std::string& bootstrap, const std::string& topic, int rate, int seconds,
+                            int linger_ms, size_t size) {
+  delivery_state st;
+  st.record_latency = true;
+  st.epoch = clock_type::now();
+  rd_kafka_t* rk = make_producer(bootstrap, "all", linger_ms, st);
+  std::vector<char> payload(size, 'l');
+  // A few warm-up messages so connection set-up and metadata are not in the sample.
+  for (int i = 0; i < 10; ++i)
+    rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                      RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(intptr_t{0})), RD_KAFKA_V_END);
+  rd_kafka_flush(rk, 30000);
+  {
+    std::lock_guard lock(st.mutex);
+    st.latencies_ms.clear();
+  }
+  long warmup = st.delivered.load();
+  // Delivery reports are served by their own thread, so they are stamped when they arrive.
+  std::atomic<bool> done{false};
+  std::thread poller([&] {
+    while (!done.load()) rd_kafka_poll(rk, 10);
+  });
+  long total = static_cast<long>(rate) * seconds;
+  auto start = clock_type::now();
+  auto interval = std::chrono::nanoseconds(1000000000LL / rate);
+  for (long i = 0; i < total; ++i) {
+    std::this_thread::sleep_until(start + interval * i);
+    auto sent_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - st.epoch).count();
+    auto e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                               RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                               RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<intptr_t>(sent_ns))), RD_KAFKA_V_END);
+    if (e) die("latency produce: " + std::string(rd_kafka_err2str(e)));
+  }
+  while (st.delivered.load() + st.failed.load() < warmup + total) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (seconds_since(start) > seconds + 60) die("latency test: deliveries did not finish");
+  }
+  done = true;
+  poller.join();
+  rd_kafka_destroy(rk);
+  if (st.failed.load() > 0) die("latency test: deliveries failed, first: " + st.first_error);
+  std::lock_guard lock(st.mutex);
+  return st.latencies_ms;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+// Every figure of a run, by name ("brook produce 100B acks=1 msgs/s", ...).
+using figures = std::map<std::string, double>;
+
+void report(figures& f, const std::string& name, double value, const char* unit) {
+  f[name] = value;
+  std::printf("  %-44s %12.2f %s\n", name.c_str(), value, unit);
+  std::fflush(stdout);
+}
+
+void run_target(const options& o, const std::string& target, const std::string& bootstrap,
+                rd_kafka_mock_cluster_t* mock, int run, figures& f) {
+  std::printf("run %d: %s (%s)\n", run, target.c_str(), bootstrap.c_str());
+  struct kind {
+    const char* label;
+    size_t size;
+    long count;
+  };
+  for (kind k : {kind{"100B", 100, o.small_messages}, kind{"1KiB", 1024, o.large_messages}}) {
+    for (const char* acks : {"1", "all"}) {
+      std::string topic = "bench-" + std::to_string(run) + "-" + k.label + "-acks" + acks;
+      create_topic(bootstrap, mock, topic);
+      auto t = produce(bootstrap, topic, k.count, k.size, acks);
+      std::string name = target + " produce " + k.label + " acks=" + acks;
+      report(f, name + " msgs/s", t.msgs_per_s, "msgs/s");
+      report(f, name + " MB/s", t.mb_per_s, "MB/s");
+    }
+    std::string topic = "bench-" + std::to_string(run) + "-" + k.label + "-acks1";
+    auto t = consume(bootstrap, topic, k.count, k.size);
+    std::string name = target + " consume " + k.label;
+    report(f, name + " msgs/s", t.msgs_per_s, "msgs/s");
+    report(f, name + " MB/s", t.mb_per_s, "MB/s");
+    report(f, name + " messages read", static_cast<double>(t.messages), "msgs");
+  }
+  std::string topic = "bench-" + std::to_string(run) + "-latency";
+  create_topic(bootstrap, mock, topic);
+  auto lat = latency(bootstrap, topic, o.rate, o.latency_seconds, o.latency_linger_ms, 100);
+  std::string name = target + " acks=all latency @" + std::to_string(o.rate) + "/s";
+  report(f, name + " p50", percentile(lat, 0.50), "ms");
+  report(f, name + " p99", percentile(lat, 0.99), "ms");
+  report(f, name + " max", percentile(lat, 1.0), "ms");
+}
+
+void usage() {
+  std::puts(
+      "usage: brook_produce_consume_bench [--broker PATH] [--server-config PATH] [--bootstrap HOST:PORT]\n"
+      "         [--dir DIR] [--targets brook,mock] [--messages-100b N] [--messages-1kib N] [--rate N]\n"
+      "         [--latency-seconds N] [--latency-linger-ms N] [--tcp-gib X] [--fsync-count N] [--runs N]\n"
+      "  --broker         brook-server to start (default: brook-server next to this program)\n"
+      "  --server-config  its properties file (default: conf/server.properties, run from the repository root)\n"
+      "  --bootstrap      measure an already running broker instead of starting one\n"
+      "  --dir            parent of the scratch directory: broker data and the fdatasync probe (default $TMPDIR or /tmp)");
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  o.broker_bin = (fs::absolute(fs::path(argv[0])).parent_path() / "brook-server").string();
+  const char* tmp = std::getenv("TMPDIR");
+  o.dir = tmp && *tmp ? tmp : "/tmp";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) die("missing value after " + a);
+      return argv[++i];
+    };
+    if (a == "--broker") o.broker_bin = next();
+    else if (a == "--server-config") o.server_config = next();
+    else if (a == "--bootstrap") o.bootstrap = next();
+    else if (a == "--dir") o.dir = next();
+    else if (a == "--targets") {
+      o.targets.clear();
+      std::stringstream ss(next());
+      for (std::string t; std::getline(ss, t, ',');) {
+        if (t != "brook" && t != "mock") die("unknown target " + t);
+        o.targets.push_back(t);
+      }
+    } else if (a == "--messages-100b") o.small_messages = std::stol(next());
+    else if (a == "--messages-1kib") o.large_messages = std::stol(next());
+    else if (a == "--rate") o.rate = std::stoi(next());
+    else if (a == "--latency-seconds") o.latency_seconds = std::stoi(next());
+    else if (a == "--latency-linger-ms") o.latency_linger_ms = std::stoi(next());
+    else if (a == "--tcp-gib") o.tcp_gib = std::stod(next());
+    else if (a == "--fsync-count") o.fsync_count = std::stoi(next());
+    else if (a == "--runs") o.runs = std::stoi(next());
+    else if (a == "--help" || a == "-h") {
+      usage();
+      std::exit(0);
+    } else {
+      usage();
+      die("unknown argument " + a);
+    }
+  }
+  if (o.runs < 1 || o.rate < 1 || o.small_messages < 1 || o.large_messages < 1) die("counts must be positive");
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o = parse(argc, argv);
+  ::signal(SIGPIPE, SIG_IGN);
+  std::string templ = (o.dir / "brook-pc-bench-XXXXXX").string();
+  if (!::mkdtemp(templ.data())) die("mkdtemp in " + o.dir.string() + ": " + std::strerror(errno));
+  fs::path scratch = templ;
+  std::printf("scratch dir %s; librdkafka %s; %d runs\n", scratch.c_str(), rd_kafka_version_str(), o.runs);
+
+  bool want_brook = std::find(o.targets.begin(), o.targets.end(), "brook") != o.targets.end();
+  bool want_mock = std::find(o.targets.begin(), o.targets.end(), "mock") != o.targets.end();
+  broker_process broker;
+  std::string brook_bootstrap = o.bootstrap;
+  if (want_brook && brook_bootstrap.empty()) {
+    broker = start_broker(o, scratch);
+    brook_bootstrap = broker.bootstrap;
+    std::printf("brook-server pid %d at %s\n", static_cast<int>(broker.pid), brook_bootstrap.c_str());
+  }
+  rd_kafka_t* mock_handle = nullptr;
+  rd_kafka_mock_cluster_t* mock = nullptr;
+  std::string mock_bootstrap;
+  if (want_mock) {
+    char err[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+    mock_handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!mock_handle) die(std::string("mock handle: ") + err);
+    mock = rd_kafka_mock_cluster_new(mock_handle, 1);
+    if (!mock) die("rd_kafka_mock_cluster_new failed");
+    mock_bootstrap = rd_kafka_mock_cluster_bootstraps(mock);
+  }
+
+  std::vector<figures> all;
+  for (int run = 1; run <= o.runs; ++run) {
+    figures f;
+    std::printf("run %d: yardsticks\n", run);
+    report(f, "loopback TCP", loopback_tcp_mbps(static_cast<uint64_t>(o.tcp_gib * 1024 * 1024 * 1024)), "MB/s");
+    auto sync = fdatasync_latencies_ms(scratch, o.fsync_count);
+    report(f, "fdatasync after 1 KiB write p50", percentile(sync, 0.50), "ms");
+    report(f, "fdatasync after 1 KiB write p99", percentile(sync, 0.99), "ms");
+    std::vector<std::string> order = o.targets;
+    if (run % 2 == 0) std::reverse(order.begin(), order.end());
+    for (auto& t : order) {
+      if (t == "brook") run_target(o, t, brook_bootstrap, nullptr, run, f);
+      else run_target(o, t, mock_bootstrap, mock, run, f);
+    }
+    if (want_brook && want_mock) {
+      // brook/mock ratios of this run, so that both sides saw the same machine load.
+      std::vector<std::string> names;
+      for (auto& [name, v] : f)
+        if (name.rfind("brook ", 0) == 0) names.push_back(name.substr(6));
+      for (auto& n : names)
+        if (f.count("mock " + n) && f["mock " + n] > 0) f["ratio brook/mock " + n] = f["brook " + n] / f["mock " + n];
+    }
+    // The product goals' yardsticks, per run: 1 KiB throughput against loopback TCP, acks=all p99 against
+    // the disk's fdatasync p99.
+    for (auto& t : o.targets) {
+      for (const char* n : {" produce 1KiB acks=1 MB/s", " consume 1KiB MB/s"})
+        if (f.count(t + n)) f["ratio " + t + n + " / loopback TCP"] = f[t + n] / f["loopback TCP"];
+      std::string p99 = t + " acks=all latency @" + std::to_string(o.rate) + "/s p99";
+      if (f.count(p99)) f["ratio " + p99 + " / fdatasync p99"] = f[p99] / f["fdatasync after 1 KiB write p99"];
+    }
+    all.push_back(std::move(f));
+  }
+
+  if (mock) rd_kafka_mock_cluster_destroy(mock);
+  if (mock_handle) rd_kafka_destroy(mock_handle);
+  stop_broker(broker);
+  fs::remove_all(scratch);
+
+  std::printf("\nmedians over %d runs (MB/s = 10^6 bytes/s of payload; ratios taken within each run)\n", o.runs);
+  for (auto& [name, unused] : all.front()) {
+    std::vector<double> v;
+    for (auto& f : all)
+      if (f.count(name)) v.push_back(f.at(name));
+    std::printf("  %-58s %12.3f   (min %.3f, max %.3f)\n", name.c_str(), median(v), *std::min_element(v.begin(), v.end()),
+                *std::max_element(v.begin(), v.end()));
+  }
+  return 0;
+}

@@ -1,0 +1,340 @@
+#include "broker/group/coordinator.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <fmt/format.h>
+
+namespace brook::broker::group {
+
+namespace {
+
+std::string random_uuid_text() {
+  // Java's UUID.toString() form of a random (version 4) uuid, as Kafka's member ids carry.
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;
+  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF,
+                     lo >> 48, lo & 0xFFFFFFFFFFFFULL);
+}
+
+// ---- the metadata value encoding (see the header) ----
+void put_u32(std::string& out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<char>((v >> s) & 0xFF));
+}
+void put_i64(std::string& out, int64_t v) {
+  for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> s) & 0xFF));
+}
+void put_str(std::string& out, std::string_view s) {
+  put_u32(out, static_cast<uint32_t>(s.size()));
+  out.append(s);
+}
+
+struct decoder {
+  std::string_view in;
+  size_t pos = 0;
+  bool ok = true;
+  bool need(size_t n) {
+    if (!ok || pos + n > in.size()) ok = false;
+    return ok;
+  }
+  uint8_t u8() { return need(1) ? static_cast<uint8_t>(in[pos++]) : 0; }
+  uint32_t u32() {
+    if (!need(4)) return 0;
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in[pos++]);
+    return v;
+  }
+  int64_t i64() {
+    if (!need(8)) return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[pos++]);
+    return static_cast<int64_t>(v);
+  }
+  std::string str() {
+    uint32_t n = u32();
+    if (!need(n)) return {};
+    std::string s(in.substr(pos, n));
+    pos += n;
+    return s;
+  }
+};
+
+}  // namespace
+
+group_coordinator::group_coordinator(coordinator_config config, int64_t now)
+    : new_uuid(random_uuid_text),
+      config_(config),
+      next_retention_check_ms_(now + std::max<int64_t>(1, config.offsets_retention_check_interval_ms)) {}
+
+group* group_coordinator::find(const std::string& id) {
+  auto it = groups_.find(id);
+  return it == groups_.end() ? nullptr : it->second.get();
+}
+
+group& group_coordinator::get_or_create(const std::string& id, int64_t now) {
+  auto& slot = groups_[id];
+  if (!slot) slot = std::make_unique<group>(id, config_.limits, now);
+  return *slot;
+}
+
+void group_coordinator::join(const std::string& group_id, join_request req, int64_t now, join_callback done) {
+  join_result fail;
+  fail.member_id = req.member_id;
+  if (group_id.empty()) {
+    fail.error = kafka_error::invalid_group_id;
+    return done(std::move(fail));
+  }
+  const auto& lim = config_.limits;
+  if (req.session_timeout_ms < lim.min_session_timeout_ms || req.session_timeout_ms > lim.max_session_timeout_ms) {
+    fail.error = kafka_error::invalid_session_timeout;
+    return done(std::move(fail));
+  }
+  group* g = find(group_id);
+  if (!g) {
+    if (!req.member_id.empty()) {
+      fail.error = kafka_error::unknown_member_id;
+      return done(std::move(fail));
+    }
+    g = &get_or_create(group_id, now);
+  }
+  if (req.member_id.empty()) req.new_member_id = req.client_id + "-" + new_uuid();
+  g->join(req, now, std::move(done));
+}
+
+void group_coordinator::sync(const std::string& group_id, const sync_request& req, int64_t now, sync_callback done) {
+  group* g = group_id.empty() ? nullptr : find(group_id);
+  if (!g) {
+    sync_result r;
+    r.error = group_id.empty() ? kafka_error::invalid_group_id : kafka_error::unknown_member_id;
+    return done(std::move(r));
+  }
+  g->sync(req, now, std::move(done));
+}
+
+kafka_error group_coordinator::heartbeat(const std::string& group_id, const std::string& member_id,
+                                         const std::optional<std::string>& instance_id, int32_t generation,
+                                         int64_t now) {
+  if (group_id.empty()) return kafka_error::invalid_group_id;
+  group* g = find(group_id);
+  if (!g) return kafka_error::unknown_member_id;
+  return g->heartbeat(member_id, instance_id, generation, now);
+}
+
+std::vector<kafka_error> group_coordinator::leave(const std::string& group_id, const std::vector<leave_member>& leaving,
+                                                  int64_t now) {
+  group* g = find(group_id);
+  if (!g) return std::vector<kafka_error>(leaving.size(), kafka_error::unknown_member_id);
+  return g->leave(leaving, now);
+}
+
+kafka_error group_coordinator::validate_commit(const std::string& group_id, const std::string& member_id,
+                                               const std::optional<std::string>& instance_id, int32_t generation,
+                                               int64_t now) {
+  if (group_id.empty()) return kafka_error::invalid_group_id;
+  group* g = find(group_id);
+  if (!g) {
+    if (generation >= 0) return kafka_error::illegal_generation;
+    get_or_create(group_id, now);
+    return kafka_error::none;
+  }
+  return g->validate_commit(member_id, instance_id, generation, now);
+}
+
+void group_coordinator::apply_commit(const std::string& group_id, const std::vector<log::partition_offset>& offsets,
+                                     int64_t now) {
+  get_or_create(group_id, now);
+  auto& map = offsets_[group_id];
+  for (const auto& po : offsets) map[{po.topic, po.partition}] = po.offset;
+}
+
+const offset_map* group_coordinator::offsets(const std::string& group_id) const {
+  auto it = offsets_.find(group_id);
+  return it == offsets_.end() ? nullptr : &it->second;
+}
+
+void group_coordinator::remove_offsets(const std::string& group_id, const std::string& topic,
+                                       const std::vector<int32_t>& partitions) {
+  auto it = offsets_.find(group_id);
+  if (it == offsets_.end()) return;
+  for (int32_t p : partitions) it->second.erase({topic, p});
+}
+
+void group_coordinator::forget_topic(const std::string& topic) {
+  for (auto& [id, map] : offsets_)
+    for (auto it = map.begin(); it != map.end();) it = it->first.first == topic ? map.erase(it) : std::next(it);
+}
+
+kafka_error group_coordinator::can_delete(const std::string& group_id) const {
+  if (group_id.empty()) return kafka_error::invalid_group_id;
+  auto it = groups_.find(group_id);
+  if (it == groups_.end() || it->second->state() == group_state::dead) return kafka_error::group_id_not_found;
+  if (it->second->state() != group_state::empty) return kafka_error::non_empty_group;
+  return kafka_error::none;
+}
+
+void group_coordinator::mark_dead(const std::string& group_id) {
+  if (group* g = find(group_id)) g->mark_dead();
+}
+
+void group_coordinator::erase(const std::string& group_id) {
+  if (group* g = find(group_id)) g->abort_all(kafka_error::coordinator_not_available);
+  groups_.erase(group_id);
+  offsets_.erase(group_id);
+}
+
+std::optional<int64_t> group_coordinator::next_deadline() const {
+  int64_t next = next_retention_check_ms_;
+  for (const auto& [id, g] : groups_)
+    if (auto d = g->next_deadline()) next = std::min(next, *d);
+  return next;
+}
+
+std::vector<expired_offsets> group_coordinator::advance(int64_t now) {
+  for (auto& [id, g] : groups_) g->advance(now);
+  std::vector<expired_offsets> out;
+  if (now < next_retention_check_ms_) return out;
+  next_retention_check_ms_ = now + std::max<int64_t>(1, config_.offsets_retention_check_interval_ms);
+  const int64_t retention = config_.offsets_retention_ms;
+  for (auto& [id, map] : offsets_) {
+    group* g = find(id);
+    if (!g || g->state() == group_state::dead) continue;
+    std::optional<std::set<std::string>> subscribed;
+    const bool empty = g->state() == group_state::empty;
+    if (!empty) {
+      // A live consumer group keeps the offsets of the topics it subscribes to.
+      subscribed = g->subscribed_topics();
+      if (!subscribed) continue;
+    }
+    expired_offsets e;
+    e.group = id;
+    for (auto it = map.begin(); it != map.end();) {
+      const auto& o = it->second;
+      int64_t base = (empty && g->protocol_type()) ? g->state_since_ms() : o.commit_ms;
+      int64_t expires = o.expire_ms ? *o.expire_ms : base + retention;
+      bool eligible = empty || !subscribed->count(it->first.first);
+      if (eligible && now >= expires) {
+        e.partitions[it->first.first].push_back(it->first.second);
+        it = map.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (empty && map.empty() && !e.partitions.empty()) e.remove_group = true;
+    if (!e.partitions.empty()) out.push_back(std::move(e));
+  }
+  // Like Kafka, an Empty group with no offsets left is forgotten.
+  for (const auto& [id, g] : groups_) {
+    auto it = offsets_.find(id);
+    if (g->state() == group_state::empty && g->pending_members().empty() && (it == offsets_.end() || it->second.empty()) &&
+        std::none_of(out.begin(), out.end(), [&](const expired_offsets& e) { return e.group == id; }))
+      out.push_back({id, {}, true});
+  }
+  for (const auto& e : out)
+    if (e.remove_group) {
+      groups_.erase(e.group);
+      offsets_.erase(e.group);
+    }
+  return out;
+}
+
+std::string group_coordinator::encode(const group& g) {
+  std::string out;
+  out.push_back(1);
+  put_str(out, g.protocol_type().value_or(""));
+  put_u32(out, static_cast<uint32_t>(g.generation()));
+  out.push_back(g.protocol_name() ? 1 : 0);
+  if (g.protocol_name()) put_str(out, *g.protocol_name());
+  put_str(out, g.leader());
+  put_i64(out, g.state_since_ms());
+  put_u32(out, static_cast<uint32_t>(g.members().size()));
+  for (const auto& [id, m] : g.members()) {
+    put_str(out, id);
+    out.push_back(m.instance_id ? 1 : 0);
+    if (m.instance_id) put_str(out, *m.instance_id);
+    put_str(out, m.client_id);
+    put_str(out, m.client_host);
+    put_u32(out, static_cast<uint32_t>(m.session_timeout_ms));
+    put_u32(out, static_cast<uint32_t>(m.rebalance_timeout_ms));
+    put_str(out, m.protocol_type);
+    put_u32(out, static_cast<uint32_t>(m.protocols.size()));
+    for (const auto& p : m.protocols) {
+      put_str(out, p.name);
+      put_str(out, p.metadata);
+    }
+    put_str(out, m.assignment);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> group_coordinator::take_dirty() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& [id, g] : groups_) {
+    if (!g->dirty) continue;
+    g->dirty = false;
+    if (g->state() != group_state::dead) out.emplace_back(id, encode(*g));
+  }
+  return out;
+}
+
+std::vector<std::string> group_coordinator::load(const std::vector<log::group_blob>& metadata,
+                                                 const std::map<std::string, std::vector<log::partition_offset>>& offsets,
+                                                 int64_t now) {
+  std::vector<std::string> bad;
+  for (const auto& blob : metadata) {
+    decoder d{blob.bytes};
+    if (d.u8() != 1) {
+      bad.push_back(blob.group);
+      continue;
+    }
+    std::string protocol_type = d.str();
+    int32_t generation = static_cast<int32_t>(d.u32());
+    std::optional<std::string> protocol;
+    if (d.u8()) protocol = d.str();
+    std::string leader = d.str();
+    int64_t since = d.i64();
+    uint32_t n = d.u32();
+    std::vector<member> members;
+    for (uint32_t i = 0; i < n && d.ok; ++i) {
+      member m;
+      m.id = d.str();
+      if (d.u8()) m.instance_id = d.str();
+      m.client_id = d.str();
+      m.client_host = d.str();
+      m.session_timeout_ms = static_cast<int32_t>(d.u32());
+      m.rebalance_timeout_ms = static_cast<int32_t>(d.u32());
+      m.protocol_type = d.str();
+      uint32_t k = d.u32();
+      for (uint32_t j = 0; j < k && d.ok; ++j) {
+        protocol_entry p;
+        p.name = d.str();
+        p.metadata = d.str();
+        m.protocols.push_back(std::move(p));
+      }
+      m.assignment = d.str();
+      members.push_back(std::move(m));
+    }
+    if (!d.ok) {
+      bad.push_back(blob.group);
+      continue;
+    }
+    auto& g = get_or_create(blob.group, now);
+    g.restore(std::move(protocol_type), generation, std::move(protocol), std::move(leader), std::move(members), since,
+              now);
+    g.dirty = false;
+  }
+  for (const auto& [id, list] : offsets) {
+    if (list.empty()) continue;
+    get_or_create(id, now);
+    auto& map = offsets_[id];
+    for (const auto& po : list) map[{po.topic, po.partition}] = po.offset;
+  }
+  return bad;
+}
+
+void group_coordinator::abort_all(kafka_error error) {
+  for (auto& [id, g] : groups_) g->abort_all(error);
+}
+
+}  // namespace brook::broker::group

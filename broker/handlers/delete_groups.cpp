@@ -1,0 +1,37 @@
+// DeleteGroups v0-2: removes Empty groups with their committed offsets (NON_EMPTY_GROUP while
+// members remain, GROUP_ID_NOT_FOUND for unknown groups). The store deletes metadata and offsets
+// in one batch before the answer.
+#include "broker/blocking.hpp"
+#include "broker/broker.hpp"
+#include "broker/handlers/handlers.hpp"
+
+namespace brook::broker::handlers {
+
+using common::kafka_error;
+namespace dg = proto::delete_groups;
+
+awaitable<dg::response> delete_groups(request_context& ctx, dg::request& req) {
+  auto& groups = ctx.owner.groups();
+  dg::response resp;
+  for (const auto& id : req.groups_names) {
+    auto& out = resp.results.emplace_back();
+    out.group_id = id;
+    kafka_error check = groups.coordinator().can_delete(id);
+    if (check != kafka_error::none) {
+      out.error_code = common::wire_code(check);
+      continue;
+    }
+    // Dead first: joins meanwhile are told to look for the coordinator again.
+    groups.coordinator().mark_dead(id);
+    auto* store = &groups.store();
+    std::string group_id = id;
+    auto work = [store, group_id] { return store->delete_group(group_id); };
+    auto deleted = co_await run_blocking(groups.pool(), work);
+    groups.coordinator().erase(id);
+    groups.changed();
+    if (!deleted) out.error_code = common::wire_code(kafka_error::unknown_server_error);
+  }
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers

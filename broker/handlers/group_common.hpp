@@ -1,0 +1,22 @@
+// Small conversions the consumer-group handlers share.
+#pragma once
+
+#include <string>
+
+#include "broker/request_context.hpp"
+#include "common/protocol/wire.hpp"
+
+namespace brook::broker::handlers {
+
+inline std::string bytes_to_string(const common::protocol::bytes& b) { return std::string(b.begin(), b.end()); }
+inline common::protocol::bytes string_to_bytes(const std::string& s) { return common::protocol::bytes(s.begin(), s.end()); }
+
+// The member's address as Kafka shows it in DescribeGroups ("/127.0.0.1").
+inline std::string client_host(const request_context& ctx) {
+  std::string host(1, '/');  // (not "/" + s: GCC 12 warns falsely about that with -Wrestrict)
+  host += ctx.remote.address().to_string();
+  return host;
+}
+inline std::string client_id(const request_context& ctx) { return ctx.header.client_id.value_or(""); }
+
+}  // namespace brook::broker::handlers

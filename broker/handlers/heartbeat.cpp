@@ -1,0 +1,18 @@
+// Heartbeat v0-4: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin.
+#include "broker/broker.hpp"
+#include "broker/handlers/handlers.hpp"
+
+namespace brook::broker::handlers {
+
+namespace hb = proto::heartbeat;
+
+awaitable<hb::response> heartbeat(request_context& ctx, hb::request& req) {
+  auto& groups = ctx.owner.groups();
+  hb::response resp;
+  resp.error_code = common::wire_code(groups.coordinator().heartbeat(req.group_id, req.member_id, req.group_instance_id,
+                                                                     req.generation_id, groups.now()));
+  groups.changed();
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers

@@ -1,0 +1,50 @@
+// JoinGroup v0-9 (classic protocol): parks until the group's rebalance completes. v4+ first answers
+// MEMBER_ID_REQUIRED with the member's id (KIP-394); v5+ carries group.instance.id (KIP-345); v9
+// lets a rejoining static leader skip the assignment (KIP-814).
+#include "broker/broker.hpp"
+#include "broker/handlers/group_common.hpp"
+#include "broker/handlers/handlers.hpp"
+
+namespace brook::broker::handlers {
+
+using common::kafka_error;
+namespace jg = proto::join_group;
+
+awaitable<jg::response> join_group(request_context& ctx, jg::request& req) {
+  group::join_request j;
+  j.member_id = req.member_id;
+  j.instance_id = req.group_instance_id;
+  j.client_id = client_id(ctx);
+  j.client_host = client_host(ctx);
+  j.session_timeout_ms = req.session_timeout_ms;
+  // v0 has no rebalance timeout: the session timeout serves as both.
+  j.rebalance_timeout_ms = ctx.version() >= 1 && req.rebalance_timeout_ms >= 0 ? req.rebalance_timeout_ms
+                                                                               : req.session_timeout_ms;
+  j.protocol_type = req.protocol_type;
+  for (const auto& p : req.protocols) j.protocols.push_back({p.name, bytes_to_string(p.metadata)});
+  j.require_known_member_id = ctx.version() >= 4;
+  j.supports_skip_assignment = ctx.version() >= 9;
+
+  const std::string group_id = req.group_id;
+  group::join_result r = co_await ctx.owner.groups().join(group_id, std::move(j));
+
+  jg::response resp;
+  resp.error_code = common::wire_code(r.error);
+  resp.generation_id = r.generation;
+  resp.protocol_type = r.protocol_type;
+  resp.protocol_name = r.protocol_name;
+  // Before v7 the protocol name is not nullable.
+  if (ctx.version() < 7 && !resp.protocol_name) resp.protocol_name = std::string();
+  resp.leader = r.leader;
+  resp.skip_assignment = r.skip_assignment;
+  resp.member_id = r.member_id;
+  for (auto& m : r.members) {
+    auto& out = resp.members.emplace_back();
+    out.member_id = m.member_id;
+    out.group_instance_id = m.instance_id;
+    out.metadata = string_to_bytes(m.metadata);
+  }
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers

@@ -1,0 +1,39 @@
+// ListGroups v0-5: every group this coordinator knows; v4+ filters by state (KIP-518), v5+ by type
+// (KIP-848: every Brook group is "classic"). Filters compare case-insensitively, as Kafka's do.
+#include <algorithm>
+#include <cctype>
+
+#include "broker/broker.hpp"
+#include "broker/handlers/handlers.hpp"
+
+namespace brook::broker::handlers {
+
+namespace lg = proto::list_groups;
+
+namespace {
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+bool matches(const std::vector<std::string>& filter, const std::string& value) {
+  if (filter.empty()) return true;
+  return std::any_of(filter.begin(), filter.end(), [&](const std::string& f) { return lower(f) == lower(value); });
+}
+}  // namespace
+
+awaitable<lg::response> list_groups(request_context& ctx, lg::request& req) {
+  lg::response resp;
+  for (const auto& [id, g] : ctx.owner.groups().coordinator().groups()) {
+    if (g->state() == group::group_state::dead) continue;
+    std::string state(group::state_name(g->state()));
+    if (!matches(req.states_filter, state) || !matches(req.types_filter, "classic")) continue;
+    auto& out = resp.groups.emplace_back();
+    out.group_id = id;
+    out.protocol_type = g->protocol_type().value_or("");
+    out.group_state = state;
+    out.group_type = "classic";
+  }
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers

@@ -1,0 +1,80 @@
+// OffsetCommit v2-9 (Kafka 4.0 removed v0-1). Group members commit with their generation and
+// member id; a consumer that assigns partitions itself commits with generation -1 and no member id,
+// which only an Empty group accepts. Offsets are written to the metadata store (fsynced) before the
+// response, then enter the coordinator's cache.
+#include "broker/blocking.hpp"
+#include "broker/broker.hpp"
+#include "broker/handlers/handlers.hpp"
+
+namespace brook::broker::handlers {
+
+using common::kafka_error;
+namespace oc = proto::offset_commit;
+
+awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
+  broker& b = ctx.owner;
+  auto& groups = b.groups();
+  const int64_t now = groups.now();
+  oc::response resp;
+  std::vector<oc::offset_commit_response_partition*> slots;  // parallel to `to_write`
+  std::vector<log::partition_offset> to_write;
+  // Partitions with their own error are answered as they are; the rest wait for the group check.
+  std::vector<std::pair<oc::offset_commit_response_partition*, const oc::offset_commit_request_partition*>> valid;
+  for (const auto& topic : req.topics) {
+    auto& out = resp.topics.emplace_back();
+    out.name = topic.name;
+    out.partitions.reserve(topic.partitions.size());
+    const topic_info* info = b.topics().find(topic.name);
+    for (const auto& part : topic.partitions) {
+      auto& r = out.partitions.emplace_back();
+      r.partition_index = part.partition_index;
+      if (!info || part.partition_index < 0 || part.partition_index >= info->record.partitions)
+        r.error_code = common::wire_code(kafka_error::unknown_topic_or_partition);
+      else if (part.committed_metadata &&
+               part.committed_metadata->size() > static_cast<size_t>(b.config().offset_metadata_max_bytes()))
+        r.error_code = common::wire_code(kafka_error::offset_metadata_too_large);
+      else
+        valid.emplace_back(&r, &part);
+    }
+  }
+  if (valid.empty()) co_return resp;
+
+  const kafka_error check = groups.coordinator().validate_commit(req.group_id, req.member_id, req.group_instance_id,
+                                                                 req.generation_id_or_member_epoch, now);
+  groups.changed();
+  if (check != kafka_error::none) {
+    for (auto& [r, part] : valid) r->error_code = common::wire_code(check);
+    co_return resp;
+  }
+  // The topic name of each valid partition: find it through the response topic holding the slot.
+  for (size_t t = 0; t < req.topics.size(); ++t) {
+    for (size_t p = 0; p < req.topics[t].partitions.size(); ++p) {
+      auto* slot = &resp.topics[t].partitions[p];
+      if (slot->error_code != 0) continue;
+      const auto& part = req.topics[t].partitions[p];
+      log::partition_offset po;
+      po.topic = req.topics[t].name;
+      po.partition = part.partition_index;
+      po.offset.offset = part.committed_offset;
+      po.offset.leader_epoch = part.committed_leader_epoch;
+      po.offset.metadata = part.committed_metadata.value_or("");
+      po.offset.commit_ms = now;
+      if (ctx.version() <= 4 && req.retention_time_ms > 0) po.offset.expire_ms = now + req.retention_time_ms;
+      to_write.push_back(std::move(po));
+      slots.push_back(slot);
+    }
+  }
+  auto* store = &groups.store();
+  std::string group_id = req.group_id;
+  auto work = [store, group_id, to_write] { return store->commit_offsets(group_id, to_write); };
+  auto written = co_await run_blocking(groups.pool(), work);
+  if (!written) {
+    for (auto* slot : slots) slot->error_code = common::wire_code(kafka_error::unknown_server_error);
+    co_return resp;
+  }
+  groups.coordinator().apply_commit(group_id, to_write, now);
+  groups.changed();
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers

@@ -1,0 +1,100 @@
+// OffsetFetch v1-9 (Kafka 4.0 removed v0): a group's committed offsets; null topics (v2+) means
+// every partition the group has committed; v8+ asks for several groups at once. Brook has no
+// pending transactional offsets, so require_stable never has to answer UNSTABLE_OFFSET_COMMIT.
+#include "broker/broker.hpp"
+#include "broker/handlers/handlers.hpp"
+
+namespace brook::broker::handlers {
+
+using common::kafka_error;
+namespace of = proto::offset_fetch;
+
+namespace {
+
+struct fetched_partition {
+  int32_t partition;
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+  std::optional<std::string> metadata;
+};
+using fetched = std::vector<std::pair<std::string, std::vector<fetched_partition>>>;
+
+// The offsets of `group_id` for `wanted` (topic -> partitions), or all of them when null.
+fetched lookup(broker& b, const std::string& group_id,
+               const std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>& wanted) {
+  const group::offset_map* offsets = b.groups().coordinator().offsets(group_id);
+  fetched out;
+  auto fill = [](fetched_partition& f, const log::committed_offset& o) {
+    f.offset = o.offset;
+    f.leader_epoch = o.leader_epoch;
+    f.metadata = o.metadata;
+  };
+  if (!wanted) {
+    if (!offsets) return out;
+    for (const auto& [key, o] : *offsets) {
+      if (!b.topics().find(key.first)) continue;  // the topic was deleted with its offsets
+      if (out.empty() || out.back().first != key.first) out.emplace_back(key.first, std::vector<fetched_partition>{});
+      auto& f = out.back().second.emplace_back();
+      f.partition = key.second;
+      fill(f, o);
+    }
+    return out;
+  }
+  for (const auto& [topic, partitions] : *wanted) {
+    auto& t = out.emplace_back(topic, std::vector<fetched_partition>{});
+    for (int32_t p : partitions) {
+      auto& f = t.second.emplace_back();
+      f.partition = p;
+      f.metadata = std::string();
+      if (!offsets || !b.topics().find(topic)) continue;
+      auto it = offsets->find({topic, p});
+      if (it != offsets->end()) fill(f, it->second);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+awaitable<of::response> offset_fetch(request_context& ctx, of::request& req) {
+  broker& b = ctx.owner;
+  of::response resp;
+  if (ctx.version() < 8) {
+    std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> wanted;
+    if (req.topics) {
+      wanted.emplace();
+      for (const auto& t : *req.topics) wanted->emplace_back(t.name, t.partition_indexes);
+    }
+    if (req.group_id.empty()) {
+      resp.error_code = common::wire_code(kafka_error::invalid_group_id);
+      co_return resp;
+    }
+    for (auto& [topic, parts] : lookup(b, req.group_id, wanted)) {
+      auto& t = resp.topics.emplace_back();
+      t.name = topic;
+      for (auto& f : parts) t.partitions.push_back({f.partition, f.offset, f.leader_epoch, f.metadata, 0});
+    }
+    co_return resp;
+  }
+  for (const auto& g : req.groups) {
+    auto& out = resp.groups.emplace_back();
+    out.group_id = g.group_id;
+    if (g.group_id.empty()) {
+      out.error_code = common::wire_code(kafka_error::invalid_group_id);
+      continue;
+    }
+    std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> wanted;
+    if (g.topics) {
+      wanted.emplace();
+      for (const auto& t : *g.topics) wanted->emplace_back(t.name, t.partition_indexes);
+    }
+    for (auto& [topic, parts] : lookup(b, g.group_id, wanted)) {
+      auto& t = out.topics.emplace_back();
+      t.name = topic;
+      for (auto& f : parts) t.partitions.push_back({f.partition, f.offset, f.leader_epoch, f.metadata, 0});
+    }
+  }
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers

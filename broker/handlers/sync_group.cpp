@@ -1,0 +1,32 @@
+// SyncGroup v0-5: the leader hands in the assignment and everyone receives their part; followers
+// park until the leader's SyncGroup arrives (or the rebalance restarts).
+#include "broker/broker.hpp"
+#include "broker/handlers/group_common.hpp"
+#include "broker/handlers/handlers.hpp"
+
+namespace brook::broker::handlers {
+
+using common::kafka_error;
+namespace sg = proto::sync_group;
+
+awaitable<sg::response> sync_group(request_context& ctx, sg::request& req) {
+  group::sync_request s;
+  s.member_id = req.member_id;
+  s.instance_id = req.group_instance_id;
+  s.generation = req.generation_id;
+  s.protocol_type = req.protocol_type;
+  s.protocol_name = req.protocol_name;
+  for (const auto& a : req.assignments) s.assignments.emplace_back(a.member_id, bytes_to_string(a.assignment));
+
+  const std::string group_id = req.group_id;
+  group::sync_result r = co_await ctx.owner.groups().sync(group_id, std::move(s));
+
+  sg::response resp;
+  resp.error_code = common::wire_code(r.error);
+  resp.protocol_type = r.protocol_type;
+  resp.protocol_name = r.protocol_name;
+  resp.assignment = string_to_bytes(r.assignment);
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers
