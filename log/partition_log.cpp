@@ -711,6 +711,8 @@ result<void> partition_log::close() {
   closed_ = true;
   if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
   if (auto r = flush(); !r) return r;
+  for (auto& seg : segments_)
+    if (auto st = seg->sync_pending_indexes(); !st) return fail(st.message());
   return write_checkpoint(true);
 }
 

@@ -449,6 +449,7 @@ os::io_status segment::write_pending_index_entries() {
     }
     if (auto st = os::write_at(index_file_, bytes, index_flushed_ * format::index_entry_size); !st) return st;
     index_flushed_ = index_.size();
+    index_sync_pending_ = true;
   }
   if (time_index_flushed_ < time_index_.size()) {
     std::vector<uint8_t> bytes;
@@ -459,6 +460,7 @@ os::io_status segment::write_pending_index_entries() {
     if (auto st = os::write_at(time_index_file_, bytes, time_index_flushed_ * format::time_index_entry_size); !st)
       return st;
     time_index_flushed_ = time_index_.size();
+    index_sync_pending_ = true;
   }
   return {};
 }
@@ -469,13 +471,25 @@ os::io_status segment::flush() {
   // recovery if never written) rather than failing a flush whose log data is intact.
   if (auto st = write_pending_index_entries(); !st && !st.no_space()) return st;
   if (auto st = os::sync_data(*log_); !st) return st;
-  if (auto st = os::sync_data(index_file_); !st) return st;
-  if (auto st = os::sync_data(time_index_file_); !st) return st;
   dirty_ = false;
+  // The active segment's index files are synced when it rolls or closes, not on every flush: acks=all
+  // flushes often, and the indexes are derived data. Until then a crash can leave their tail short or
+  // zero-filled, which lookups survive (an entry found is still a lower bound to scan forward from;
+  // a zero entry points at the segment's start) and recovery re-indexes past the recovery point.
+  if (inactive_)
+    if (auto st = sync_pending_indexes(); !st) return st;
   if (inactive_ && !has_unflushed_data()) {
     index_file_.close();
     time_index_file_.close();
   }
+  return {};
+}
+
+os::io_status segment::sync_pending_indexes() {
+  if (!index_sync_pending_) return {};
+  if (auto st = os::sync_data(index_file_); !st) return st;
+  if (auto st = os::sync_data(time_index_file_); !st) return st;
+  index_sync_pending_ = false;
   return {};
 }
 

@@ -102,10 +102,13 @@ class segment {
   // The first record carrying this segment's max timestamp, if the segment holds any batch.
   common::result<std::optional<timestamp_and_offset>> max_timestamp_record() const;
 
-  // Writes pending index entries and fdatasyncs the .log and both indexes.
+  // Writes pending index entries and fdatasyncs the .log; the index files too once the segment is
+  // inactive (rolled). The active segment's index files are synced by sync_pending_indexes() at close.
   common::os::io_status flush();
+  common::os::io_status sync_pending_indexes();
   bool has_unflushed_data() const {
-    return dirty_ || index_flushed_ < index_.size() || time_index_flushed_ < time_index_.size();
+    return dirty_ || index_flushed_ < index_.size() || time_index_flushed_ < time_index_.size() ||
+           (inactive_ && index_sync_pending_);
   }
 
   // Deletes the segment's files (the log descriptor stays open while regions still reference it).
@@ -167,6 +170,7 @@ class segment {
   size_t time_index_flushed_ = 0;
   bool dirty_ = false;
   bool inactive_ = false;
+  bool index_sync_pending_ = false;  // index entries written to the files since their last fdatasync
 };
 
 // Reads a batch header from raw bytes (at least batch_layout::header_size); no CRC check.
