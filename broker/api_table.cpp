@@ -10,20 +10,14 @@ namespace proto = common::protocol;
 
 namespace {
 
-// Every API the broker serves, with the versions it serves. Version ranges come from the schema
-// unless a handler serves fewer; ApiVersions advertises exactly this table.
-#define BROOK_API(ns, display, fn)                                                           \
-  api_entry {                                                                                \
-    proto::ns::api_key, display, proto::ns::min_version, proto::ns::max_version,             \
-        &typed_handler<proto::ns::request, proto::ns::response, &handlers::fn>               \
-  }
-
-// The same, serving only versions from `min` up (Kafka 4.0 removed the older ones).
+// Every API the broker serves, with the versions it serves: from `min` (the schema's lowest unless
+// Kafka 4.0 removed older ones) to the schema's highest. ApiVersions advertises exactly this table.
 #define BROOK_API_FROM(ns, display, fn, min)                                                 \
   api_entry {                                                                                \
     proto::ns::api_key, display, min, proto::ns::max_version,                                \
         &typed_handler<proto::ns::request, proto::ns::response, &handlers::fn>               \
   }
+#define BROOK_API(ns, display, fn) BROOK_API_FROM(ns, display, fn, proto::ns::min_version)
 
 const std::array entries{
     api_entry{proto::produce::api_key, "Produce", proto::produce::min_version, proto::produce::max_version,
