@@ -17,16 +17,9 @@ awaitable<ac::response> alter_configs(request_context& ctx, ac::request& req) {
   broker& b = ctx.owner;
   ac::response resp;
   for (const auto& res : req.resources) {
-    ac::alter_configs_resource_response out;
-    out.resource_type = res.resource_type;
-    out.resource_name = res.resource_name;
-    out.error_message = std::nullopt;
     common::result<void> outcome;
-    if (auto bad = check_config_resource(b, res.resource_type, res.resource_name)) {
+    if (auto bad = check_alterable_resource(b, res.resource_type, res.resource_name)) {
       outcome = *bad;
-    } else if (res.resource_type != resource_topic) {
-      outcome = common::error{kafka_error::invalid_request,
-                              "Brook does not support dynamic broker configs; set them in server.properties."};
     } else {
       topic_overrides configs;
       for (const auto& c : res.configs)
@@ -34,11 +27,8 @@ awaitable<ac::response> alter_configs(request_context& ctx, ac::request& req) {
           outcome = common::error{kafka_error::invalid_request, fmt::format("Duplicate config name: {}", c.name)};
       if (outcome) outcome = co_await set_topic_configs(b, res.resource_name, configs, req.validate_only);
     }
-    if (!outcome) {
-      out.error_code = common::wire_code(outcome.code());
-      out.error_message = outcome.err().message;
-    }
-    resp.responses.push_back(std::move(out));
+    resp.responses.push_back(
+        alter_outcome<ac::alter_configs_resource_response>(res.resource_type, res.resource_name, outcome));
   }
   co_return resp;
 }

@@ -26,4 +26,12 @@ std::optional<common::error> check_config_resource(broker& b, int8_t type, const
   return common::error{kafka_error::invalid_request, fmt::format("Unsupported resource type {}", type)};
 }
 
+std::optional<common::error> check_alterable_resource(broker& b, int8_t type, const std::string& name) {
+  if (auto bad = check_config_resource(b, type, name)) return bad;
+  if (type != resource_topic)
+    return common::error{kafka_error::invalid_request,
+                         "Brook does not support dynamic broker configs; set them in server.properties."};
+  return std::nullopt;
+}
+
 }  // namespace brook::broker::handlers
