@@ -6,11 +6,15 @@
 //           vs write(2) of the same bytes to a file in the same directory;
 //   commit  append one chunk then flush() (group commit: fdatasync) per call,
 //           vs write(2) + fdatasync(2) per chunk;
-//   read    partition_log::read + file_region::load of the whole log, --chunk-kib at most per call,
-//           vs read(2) of the raw file in chunks of the same size; page cache warm (the files were just
+//   read    partition_log::read + file_region::load_into of the whole log, --chunk-kib at most per call, into
+//           one reused buffer, vs read(2) of the raw file in chunks of the same size into one reused buffer;
+//           page cache warm (the files were just
 //           written), or cold with --drop-caches (sync, then `3 > /proc/sys/vm/drop_caches` before each side).
-// Prints one line per side and run, then the medians: MB/s (10^6 bytes per second) and log/raw ratios.
+// Prints one line per side and run, then the medians: MB/s (10^6 bytes per second) and log/raw ratios, by
+// wall time and by CPU time (user + system of this process): on a machine shared with other work, time slices
+// lost to other processes and page-cache writeback stalls move the wall-time ratio, much less the CPU one.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -53,6 +57,14 @@ struct options {
 
 double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+// User + system CPU seconds used by this process so far.
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
 double median(std::vector<double> v) {
@@ -138,17 +150,19 @@ double raw_write(const fs::path& file, const std::vector<uint8_t>& chunk, uint64
   return seconds_since(start);
 }
 
-// Reads the whole log as a fetch would: read() then load() of at most chunk bytes at a time.
+// Reads the whole log as a fetch would: read() of at most chunk bytes at a time, then the region's bytes into
+// one buffer reused across calls (as the raw side reuses its buffer).
 double log_read(const brook::log::partition_log& log, uint64_t chunk_bytes, uint64_t expect_bytes) {
+  std::vector<uint8_t> buf(chunk_bytes);
   auto start = clock_type::now();
   int64_t offset = log.log_start_offset();
   uint64_t total = 0;
   while (offset < log.log_end_offset()) {
     auto r = log.read(offset, chunk_bytes);
     if (!r) die("read: " + r.err().message);
-    auto bytes = r->region.load();
-    if (!bytes) die("load: " + bytes.err().message);
-    total += bytes->size();
+    if (r->region.length > buf.size()) buf.resize(r->region.length);  // a first batch above chunk_bytes
+    if (auto loaded = r->region.load_into(buf); !loaded) die("load: " + loaded.err().message);
+    total += r->region.length;
     offset = r->region.next_offset;
   }
   double s = seconds_since(start);
@@ -177,8 +191,19 @@ double raw_read(const fs::path& file, uint64_t chunk_bytes, uint64_t expect_byte
 }
 
 struct phase_results {
-  std::vector<double> log_mbps, raw_mbps, ratio;
+  std::vector<double> log_mbps, raw_mbps, ratio, cpu_ratio;
 };
+
+// Wall seconds of one side (returned by `side`) and the CPU seconds it used.
+struct side_time {
+  double wall = 0, cpu = 0;
+};
+template <class F>
+side_time timed(F&& side) {
+  double c0 = cpu_seconds();
+  double wall = side();
+  return {wall, cpu_seconds() - c0};
+}
 
 void print_run(const char* phase, int run, const char* side, double bytes, double secs) {
   std::printf("%-7s run %d %-4s %9.1f MB/s  (%.0f bytes in %.3f s)\n", phase, run, side, bytes / secs / 1e6, bytes,
@@ -250,12 +275,15 @@ int main(int argc, char** argv) {
               o.drop_caches ? "cold (drop_caches)" : "warm");
 
   std::map<std::string, phase_results> results;
-  auto record = [&](const char* phase, int run, double bytes, double log_s, double raw_s) {
+  auto record = [&](const char* phase, int run, double bytes, side_time log_t, side_time raw_t) {
     auto& r = results[phase];
-    r.log_mbps.push_back(bytes / log_s / 1e6);
-    r.raw_mbps.push_back(bytes / raw_s / 1e6);
-    r.ratio.push_back(raw_s / log_s);
-    std::printf("%-7s run %d ratio log/raw %.3f\n", phase, run, raw_s / log_s);
+    r.log_mbps.push_back(bytes / log_t.wall / 1e6);
+    r.raw_mbps.push_back(bytes / raw_t.wall / 1e6);
+    r.ratio.push_back(raw_t.wall / log_t.wall);
+    double cpu_ratio = log_t.cpu > 0 ? raw_t.cpu / log_t.cpu : 0;
+    r.cpu_ratio.push_back(cpu_ratio);
+    std::printf("%-7s run %d ratio log/raw %.3f (cpu time %.3f: log %.3f s, raw %.3f s)\n", phase, run,
+                raw_t.wall / log_t.wall, cpu_ratio, log_t.cpu, raw_t.cpu);
   };
 
   for (int run = 1; run <= o.runs; ++run) {
@@ -265,14 +293,14 @@ int main(int argc, char** argv) {
     auto log = open_log(log_dir);
 
     // append (no fsync)
-    double log_s = 0, raw_s = 0;
+    side_time log_s, raw_s;
     for (int side = 0; side < 2; ++side) {
       if ((side == 0) == log_first) {
-        log_s = log_write(*log, chunk, append_calls, false);
-        print_run("append", run, "log", append_bytes, log_s);
+        log_s = timed([&] { return log_write(*log, chunk, append_calls, false); });
+        print_run("append", run, "log", append_bytes, log_s.wall);
       } else {
-        raw_s = raw_write(raw_file, chunk, append_calls, false);
-        print_run("append", run, "raw", append_bytes, raw_s);
+        raw_s = timed([&] { return raw_write(raw_file, chunk, append_calls, false); });
+        print_run("append", run, "raw", append_bytes, raw_s.wall);
       }
     }
     record("append", run, append_bytes, log_s, raw_s);
@@ -282,11 +310,11 @@ int main(int argc, char** argv) {
     for (int side = 0; side < 2; ++side) {
       if (o.drop_caches) drop_page_cache();
       if ((side == 0) == log_first) {
-        log_s = log_read(*log, o.chunk_kib * 1024, log_size);
-        print_run("read", run, "log", static_cast<double>(log_size), log_s);
+        log_s = timed([&] { return log_read(*log, o.chunk_kib * 1024, log_size); });
+        print_run("read", run, "log", static_cast<double>(log_size), log_s.wall);
       } else {
-        raw_s = raw_read(raw_file, o.chunk_kib * 1024, log_size);
-        print_run("read", run, "raw", static_cast<double>(log_size), raw_s);
+        raw_s = timed([&] { return raw_read(raw_file, o.chunk_kib * 1024, log_size); });
+        print_run("read", run, "raw", static_cast<double>(log_size), raw_s.wall);
       }
     }
     record("read", run, static_cast<double>(log_size), log_s, raw_s);
@@ -299,11 +327,11 @@ int main(int argc, char** argv) {
     auto sync_log = open_log(log_dir);
     for (int side = 0; side < 2; ++side) {
       if ((side == 0) == log_first) {
-        log_s = log_write(*sync_log, chunk, commit_calls, true);
-        print_run("commit", run, "log", commit_bytes, log_s);
+        log_s = timed([&] { return log_write(*sync_log, chunk, commit_calls, true); });
+        print_run("commit", run, "log", commit_bytes, log_s.wall);
       } else {
-        raw_s = raw_write(raw_file, chunk, commit_calls, true);
-        print_run("commit", run, "raw", commit_bytes, raw_s);
+        raw_s = timed([&] { return raw_write(raw_file, chunk, commit_calls, true); });
+        print_run("commit", run, "raw", commit_bytes, raw_s.wall);
       }
     }
     record("commit", run, commit_bytes, log_s, raw_s);
@@ -314,12 +342,15 @@ int main(int argc, char** argv) {
   fs::remove_all(scratch);
 
   std::printf("\nmedians over %d runs (MB/s = 10^6 bytes/s; ratio = raw time / log time, per run)\n", o.runs);
-  std::printf("%-7s %10s %10s %8s %8s %8s\n", "phase", "log MB/s", "raw MB/s", "ratio", "min", "max");
+  std::printf("%-7s %10s %10s %8s %8s %8s %10s %8s %8s\n", "phase", "log MB/s", "raw MB/s", "ratio", "min", "max",
+              "cpu ratio", "min", "max");
   for (const char* phase : {"append", "commit", "read"}) {
     auto& r = results[phase];
-    std::printf("%-7s %10.1f %10.1f %8.3f %8.3f %8.3f\n", phase, median(r.log_mbps), median(r.raw_mbps),
-                median(r.ratio), *std::min_element(r.ratio.begin(), r.ratio.end()),
-                *std::max_element(r.ratio.begin(), r.ratio.end()));
+    std::printf("%-7s %10.1f %10.1f %8.3f %8.3f %8.3f %10.3f %8.3f %8.3f\n", phase, median(r.log_mbps),
+                median(r.raw_mbps), median(r.ratio), *std::min_element(r.ratio.begin(), r.ratio.end()),
+                *std::max_element(r.ratio.begin(), r.ratio.end()), median(r.cpu_ratio),
+                *std::min_element(r.cpu_ratio.begin(), r.cpu_ratio.end()),
+                *std::max_element(r.cpu_ratio.begin(), r.cpu_ratio.end()));
   }
   return 0;
 }

@@ -1,5 +1,6 @@
-// CRC-32C (Castagnoli), the checksum of Kafka record batches v2. Uses the SSE4.2 crc32 instruction when the
-// CPU has it (checked once at run time) and a table otherwise; both give identical results.
+// CRC-32C (Castagnoli), the checksum of Kafka record batches v2. The fastest implementation the CPU supports
+// is chosen once at run time (crc32c_impl); all give identical results. The x86 ones are compiled with
+// per-function target attributes, so the build flags stay those of a generic x86-64.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +18,20 @@ uint32_t crc32c_extend(uint32_t crc, std::span<const uint8_t> data);
 // The table implementation, exposed so tests can check it against the hardware path.
 uint32_t crc32c_portable(uint32_t crc, std::span<const uint8_t> data);
 
-// Whether crc32c() uses the hardware instruction on this machine.
+// The implementations, slowest first.
+enum class crc32c_impl {
+  table,       // slicing-by-8 tables, any CPU
+  crc32,       // SSE4.2 crc32 instruction, one dependent chain
+  crc32_3way,  // three crc32 chains over adjacent blocks, combined with PCLMULQDQ
+};
+// Whether this CPU (and OS) can run `impl`.
+bool crc32c_supported(crc32c_impl impl);
+// The implementation crc32c() uses here.
+crc32c_impl crc32c_best_impl();
+// crc32c_extend with a chosen implementation (tests and benchmarks); one the CPU lacks runs as `table`.
+uint32_t crc32c_extend_with(crc32c_impl impl, uint32_t crc, std::span<const uint8_t> data);
+
+// Whether crc32c() uses a hardware instruction on this machine.
 bool crc32c_hardware_available();
 
 }  // namespace brook::common

@@ -108,10 +108,19 @@ std::string log_dir_health::reason() const {
 result<std::vector<uint8_t>> file_region::load() const {
   if (length == 0 || !file) return std::vector<uint8_t>{};
   std::vector<uint8_t> out(length);
-  size_t got = 0;
-  if (auto st = os::read_at(*file, out, position, got); !st) return storage_error(st.message());
-  if (got != length) return storage_error("segment file shorter than the region read");
+  if (auto r = load_into(out); !r) return r.err();
   return out;
+}
+
+result<void> file_region::load_into(std::span<uint8_t> out) const {
+  if (length == 0 || !file) return {};
+  if (out.size() < length)
+    return error{kafka_error::unknown_server_error, "buffer of " + std::to_string(out.size()) +
+                                                        " bytes is too small for a region of " + std::to_string(length)};
+  size_t got = 0;
+  if (auto st = os::read_at(*file, out.first(length), position, got); !st) return storage_error(st.message());
+  if (got != length) return storage_error("segment file shorter than the region read");
+  return {};
 }
 
 partition_log::partition_log(std::filesystem::path dir, log_config config, clock_fn clock,

@@ -100,6 +100,9 @@ struct file_region {
 
   // Reads the region into memory (tests, or transports without sendfile).
   common::result<std::vector<uint8_t>> load() const;
+  // Reads the region into the first `length` bytes of `out` (which must hold that many), so that a caller
+  // reading region after region reuses one buffer instead of allocating and zero-filling one per region.
+  common::result<void> load_into(std::span<uint8_t> out) const;
 };
 
 struct read_result {

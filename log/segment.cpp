@@ -1,6 +1,7 @@
 #include "log/segment.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <functional>
 #include <utility>
@@ -111,6 +112,45 @@ result<scan_outcome> scan_batches(const os::file_handle& f, uint64_t from, uint6
     out.end = pos;
   }
   return out;
+}
+
+// Reads the batch headers of [0, data_end) through a small buffer: a walk over small batches then costs one
+// pread per buffer instead of one per batch, while a walk over batches larger than the buffer reads just the
+// header of each (copying whole batches to find their headers would cost as much as the read itself).
+class header_reader {
+ public:
+  header_reader(const os::file_handle& f, uint64_t data_end) : f_(f), data_end_(data_end) {}
+
+  // The header facts of the batch at `pos`; nullopt when no whole header fits before data_end.
+  result<std::optional<batch_info>> at(uint64_t pos) {
+    constexpr uint64_t header = format::batch::header_size;
+    if (pos + header > data_end_) return std::optional<batch_info>{};
+    if (pos < buf_pos_ || pos + header > buf_pos_ + buf_len_) {
+      // Batches smaller than a quarter of the buffer: fill it, later headers are likely inside.
+      uint64_t want = last_size_ != 0 && last_size_ < buf_.size() / 4 ? buf_.size() : header;
+      want = std::min<uint64_t>(want, data_end_ - pos);
+      size_t got = 0;
+      if (auto st = os::read_at(f_, std::span(buf_.data(), want), pos, got); !st) return storage_error(st);
+      buf_pos_ = pos;
+      buf_len_ = got;
+      if (got < header) return std::optional<batch_info>{};
+    }
+    auto info = batch_info_from_header(std::span(buf_.data() + (pos - buf_pos_), header), pos);
+    last_size_ = info.size;
+    return std::optional<batch_info>(info);
+  }
+
+ private:
+  const os::file_handle& f_;
+  uint64_t data_end_;
+  uint64_t buf_pos_ = 0;
+  size_t buf_len_ = 0;
+  uint32_t last_size_ = 0;  // size of the last batch read, to choose the next read's length
+  std::array<uint8_t, 16 * 1024> buf_;
+};
+
+error corrupt_header(uint64_t pos) {
+  return error{kafka_error::kafka_storage_error, "batch at position " + std::to_string(pos) + " has an invalid length"};
 }
 
 }  // namespace
@@ -350,31 +390,54 @@ result<std::optional<batch_info>> segment::find_batch(int64_t offset) const {
   if (offset >= next_offset_) return std::optional<batch_info>{};
   uint64_t pos = lookup_position(offset);
   bool rescanned = pos == 0;
+  header_reader headers(*log_, size_);
   while (pos < size_) {
-    auto b = batch_at(pos);
+    auto b = headers.at(pos);
     if (!b) return b.err();
     if (!*b) break;
-    // An index entry that overshoots cannot happen with a sane index; fall back to a scan from the start.
-    if ((*b)->base_offset > offset && !rescanned && pos != 0) {
+    // An index entry that overshoots (or lands inside a batch) cannot happen with a sane index; fall back to a
+    // scan from the start.
+    bool bad_size = (*b)->size < format::batch::header_size;
+    if ((bad_size || (*b)->base_offset > offset) && !rescanned && pos != 0) {
       pos = 0;
       rescanned = true;
       continue;
     }
+    if (bad_size) return corrupt_header(pos);
     if ((*b)->last_offset >= offset) return b;
     pos += (*b)->size;
   }
   return std::optional<batch_info>{};
 }
 
+// The answer is the last batch boundary b with b - position <= max_bytes (or the first batch's end when that
+// is further). [0, size_) holds whole batches, so a limit at or past size_ needs no reads at all; otherwise
+// the walk starts from the last indexed batch start below the limit, so it reads only the headers after it
+// (about index_interval_bytes' worth) instead of every header in the region.
 result<uint64_t> segment::region_end(uint64_t position, uint64_t max_bytes) const {
+  if (position >= size_) return position;
+  uint64_t limit = max_bytes > size_ - position ? size_ : position + max_bytes;
+  if (limit == size_) return size_;
+  header_reader headers(*log_, size_);
   uint64_t end = position;
+  auto it = std::upper_bound(index_.begin(), index_.end(), limit,
+                             [](uint64_t l, const index_entry& e) { return l < e.position; });
+  if (it != index_.begin() && std::prev(it)->position > position) {
+    // Use the entry only if it really points at the batch it names (a damaged index file loaded at start-up
+    // could point elsewhere); otherwise walk from the region's start.
+    const index_entry& e = *std::prev(it);
+    auto b = headers.at(e.position);
+    if (!b) return b.err();
+    if (*b && (*b)->last_offset == base_offset_ + e.relative_offset) end = e.position;
+  }
   while (end < size_) {
-    auto b = batch_at(end);
+    auto b = headers.at(end);
     if (!b) return b.err();
     if (!*b) break;
-    if (end != position && end + (*b)->size - position > max_bytes) break;
+    if ((*b)->size < format::batch::header_size || (*b)->size > size_ - end) return corrupt_header(end);
+    if (end != position && end + (*b)->size > limit) break;
     end += (*b)->size;
-    if (end - position >= max_bytes) break;
+    if (end >= limit) break;
   }
   return end;
 }

@@ -93,7 +93,8 @@ class segment {
   // The batch starting at `position` (nullopt at the end of the data).
   common::result<std::optional<batch_info>> batch_at(uint64_t position) const;
   // The end position of whole batches from `position` (a batch start) within max_bytes, but at least one
-  // batch.
+  // batch. Reads no header when the limit reaches the end of the data, and otherwise only those after the
+  // last indexed batch below the limit (a few preads, not one per batch).
   common::result<uint64_t> region_end(uint64_t position, uint64_t max_bytes) const;
   common::result<std::vector<uint8_t>> read_bytes(uint64_t position, uint64_t length) const;
 

@@ -37,7 +37,10 @@ inline std::vector<uint8_t> make_batch(int n, int64_t ts, const std::string& tag
   for (int i = 0; i < n; ++i) {
     std::string value = tag + "-" + std::to_string(i);
     if (value.size() < value_size) value.resize(value_size, '.');
-    b.add("k" + std::to_string(i), value, ts + i);
+    // Appended rather than `"k" + std::to_string(i)`, which trips GCC 12's false -Wrestrict warning.
+    std::string key = "k";
+    key += std::to_string(i);
+    b.add(key, value, ts + i);
   }
   return b.build();
 }
