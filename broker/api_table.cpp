@@ -47,6 +47,8 @@ const std::array entries{
     BROOK_API(list_groups, "ListGroups", list_groups),
     BROOK_API(delete_groups, "DeleteGroups", delete_groups),
     BROOK_API(offset_delete, "OffsetDelete", offset_delete),
+    BROOK_API(consumer_group_heartbeat, "ConsumerGroupHeartbeat", consumer_group_heartbeat),
+    BROOK_API(consumer_group_describe, "ConsumerGroupDescribe", consumer_group_describe),
 };
 #undef BROOK_API
 #undef BROOK_API_FROM

@@ -41,6 +41,18 @@ config_validator only_one_replica() {
   };
 }
 
+// The built-in server-side assignors, by their names or Kafka's class names.
+config_validator consumer_assignors() {
+  return [](const config_value& v) -> std::optional<std::string> {
+    auto* names = std::get_if<std::vector<std::string>>(&v);
+    if (!names || names->empty()) return std::string("At least one assignor is needed");
+    for (const auto& name : *names)
+      if (!server_config::consumer_assignor_name(name))
+        return fmt::format("Unknown assignor {}; the built-in assignors are uniform and range", name);
+    return std::nullopt;
+  };
+}
+
 std::vector<config_definition> make_definitions() {
   using t = config_type;
   const std::vector<std::string> compression_types{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"};
@@ -69,6 +81,24 @@ std::vector<config_definition> make_definitions() {
           only_one_replica()),
       def("delete.topic.enable", t::boolean, "true", "Allow DeleteTopics requests."),
       def("fetch.max.bytes", t::int_, "57671680", "Most bytes returned by one fetch request.", at_least(1024)),
+      def("group.consumer.assignors", t::list, "uniform,range",
+          "Server-side assignors of consumer-protocol groups, by name (uniform, range) or Kafka class name; "
+          "the first is the default.",
+          consumer_assignors()),
+      def("group.consumer.heartbeat.interval.ms", t::int_, "5000",
+          "Heartbeat interval given to members of consumer-protocol groups.", at_least(1)),
+      def("group.consumer.max.heartbeat.interval.ms", t::int_, "15000",
+          "Largest group.consumer.heartbeat.interval.ms allowed.", at_least(1)),
+      def("group.consumer.max.session.timeout.ms", t::int_, "60000",
+          "Largest group.consumer.session.timeout.ms allowed.", at_least(1)),
+      def("group.consumer.max.size", t::int_, int_max, "Most members one consumer-protocol group may have.",
+          at_least(1)),
+      def("group.consumer.min.heartbeat.interval.ms", t::int_, "5000",
+          "Smallest group.consumer.heartbeat.interval.ms allowed.", at_least(1)),
+      def("group.consumer.min.session.timeout.ms", t::int_, "45000",
+          "Smallest group.consumer.session.timeout.ms allowed.", at_least(1)),
+      def("group.consumer.session.timeout.ms", t::int_, "45000",
+          "Session timeout of members of consumer-protocol groups.", at_least(1)),
       def("group.initial.rebalance.delay.ms", t::int_, "3000",
           "How long a new consumer group waits for more members before its first rebalance."),
       def("group.max.session.timeout.ms", t::int_, "1800000", "Largest session timeout a group member may ask for."),
@@ -437,6 +467,35 @@ common::result<void> server_config::check_and_derive() {
     break;
   }
 
+  // Consumer-protocol group timing: each setting within its bounds, heartbeats within sessions
+  // (Kafka's GroupCoordinatorConfig requirements).
+  auto require = [this](bool ok, std::string_view a, std::string_view relation,
+                        std::string_view b) -> common::result<void> {
+    if (ok) return {};
+    return {kafka_error::invalid_config, fmt::format("{} must be {} {}", a, relation, b)};
+  };
+  const int64_t hb = get_int("group.consumer.heartbeat.interval.ms");
+  const int64_t session = get_int("group.consumer.session.timeout.ms");
+  for (auto check : {
+           require(get_int("group.consumer.max.heartbeat.interval.ms") >= get_int("group.consumer.min.heartbeat.interval.ms"),
+                   "group.consumer.max.heartbeat.interval.ms", "greater than or equal to",
+                   "group.consumer.min.heartbeat.interval.ms"),
+           require(hb >= get_int("group.consumer.min.heartbeat.interval.ms"), "group.consumer.heartbeat.interval.ms",
+                   "greater than or equal to", "group.consumer.min.heartbeat.interval.ms"),
+           require(hb <= get_int("group.consumer.max.heartbeat.interval.ms"), "group.consumer.heartbeat.interval.ms",
+                   "less than or equal to", "group.consumer.max.heartbeat.interval.ms"),
+           require(get_int("group.consumer.max.session.timeout.ms") >= get_int("group.consumer.min.session.timeout.ms"),
+                   "group.consumer.max.session.timeout.ms", "greater than or equal to",
+                   "group.consumer.min.session.timeout.ms"),
+           require(session >= get_int("group.consumer.min.session.timeout.ms"), "group.consumer.session.timeout.ms",
+                   "greater than or equal to", "group.consumer.min.session.timeout.ms"),
+           require(session <= get_int("group.consumer.max.session.timeout.ms"), "group.consumer.session.timeout.ms",
+                   "less than or equal to", "group.consumer.max.session.timeout.ms"),
+           require(hb < session, "group.consumer.heartbeat.interval.ms", "less than",
+                   "group.consumer.session.timeout.ms"),
+       })
+    if (!check) return check.err();
+
   // node.id, with broker.id as its older synonym.
   const setting* node = find("node.id");
   const setting* broker = find("broker.id");
@@ -630,6 +689,21 @@ std::vector<config_entry> server_config::describe() const {
     e.is_default = e.source == config_source::default_config;
     out.push_back(std::move(e));
   }
+  return out;
+}
+
+std::optional<std::string> server_config::consumer_assignor_name(std::string_view configured) {
+  if (configured == "uniform" || configured == "org.apache.kafka.coordinator.group.assignor.UniformAssignor")
+    return std::string("uniform");
+  if (configured == "range" || configured == "org.apache.kafka.coordinator.group.assignor.RangeAssignor")
+    return std::string("range");
+  return std::nullopt;
+}
+
+std::vector<std::string> server_config::group_consumer_assignors() const {
+  std::vector<std::string> out;
+  for (const auto& name : get_list("group.consumer.assignors"))
+    if (auto n = consumer_assignor_name(name)) out.push_back(*n);
   return out;
 }
 

@@ -130,6 +130,14 @@ class server_config {
   int32_t group_min_session_timeout_ms() const { return static_cast<int32_t>(get_int("group.min.session.timeout.ms")); }
   int32_t group_max_session_timeout_ms() const { return static_cast<int32_t>(get_int("group.max.session.timeout.ms")); }
   int32_t group_max_size() const { return static_cast<int32_t>(get_int("group.max.size")); }
+  // Consumer-protocol groups (KIP-848).
+  int32_t group_consumer_session_timeout_ms() const { return static_cast<int32_t>(get_int("group.consumer.session.timeout.ms")); }
+  int32_t group_consumer_heartbeat_interval_ms() const { return static_cast<int32_t>(get_int("group.consumer.heartbeat.interval.ms")); }
+  int32_t group_consumer_max_size() const { return static_cast<int32_t>(get_int("group.consumer.max.size")); }
+  // group.consumer.assignors as assignor names ("uniform", "range"), in order.
+  std::vector<std::string> group_consumer_assignors() const;
+  // "uniform" / "range" for a configured assignor name or Kafka class name; nullopt otherwise.
+  static std::optional<std::string> consumer_assignor_name(std::string_view configured);
   int32_t offsets_retention_minutes() const { return static_cast<int32_t>(get_int("offsets.retention.minutes")); }
   int64_t offsets_retention_check_interval_ms() const { return get_int("offsets.retention.check.interval.ms"); }
   int32_t offsets_topic_num_partitions() const { return static_cast<int32_t>(get_int("offsets.topic.num.partitions")); }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -61,10 +62,97 @@ struct decoder {
   }
 };
 
+// Kafka's Uuid.randomUuid().toString(): 16 random bytes in URL-safe base64 without padding.
+std::string random_member_id() { return common::uuid::random().to_string(); }
+
+void put_i32(std::string& out, int32_t v) { put_u32(out, static_cast<uint32_t>(v)); }
+void put_opt(std::string& out, const std::optional<std::string>& s) {
+  out.push_back(s ? 1 : 0);
+  if (s) put_str(out, *s);
+}
+void put_uuid(std::string& out, const common::uuid& id) { out.append(id.bytes.begin(), id.bytes.end()); }
+void put_partitions(std::string& out, const topic_partitions& tp) {
+  put_u32(out, static_cast<uint32_t>(tp.size()));
+  for (const auto& [topic, parts] : tp) {
+    put_uuid(out, topic);
+    put_u32(out, static_cast<uint32_t>(parts.size()));
+    for (int32_t p : parts) put_i32(out, p);
+  }
+}
+
+std::optional<std::string> get_opt(decoder& d) {
+  if (!d.u8()) return std::nullopt;
+  return d.str();
+}
+common::uuid get_uuid(decoder& d) {
+  common::uuid id;
+  if (!d.need(16)) return id;
+  for (auto& b : id.bytes) b = static_cast<uint8_t>(d.in[d.pos++]);
+  return id;
+}
+topic_partitions get_partitions(decoder& d) {
+  topic_partitions tp;
+  uint32_t n = d.u32();
+  for (uint32_t i = 0; i < n && d.ok; ++i) {
+    common::uuid topic = get_uuid(d);
+    uint32_t m = d.u32();
+    auto& parts = tp[topic];
+    for (uint32_t j = 0; j < m && d.ok; ++j) parts.insert(static_cast<int32_t>(d.u32()));
+  }
+  return tp;
+}
+
+std::optional<consumer_group_snapshot> decode_consumer(std::string_view bytes) {
+  decoder d{bytes};
+  if (d.u8() != 2) return std::nullopt;
+  consumer_group_snapshot s;
+  s.group_epoch = static_cast<int32_t>(d.u32());
+  s.assignment_epoch = static_cast<int32_t>(d.u32());
+  s.state_since_ms = d.i64();
+  uint32_t n = d.u32();
+  for (uint32_t i = 0; i < n && d.ok; ++i) {
+    consumer_member m;
+    m.id = d.str();
+    m.instance_id = get_opt(d);
+    m.rack_id = get_opt(d);
+    m.client_id = d.str();
+    m.client_host = d.str();
+    m.member_epoch = static_cast<int32_t>(d.u32());
+    m.previous_member_epoch = static_cast<int32_t>(d.u32());
+    uint8_t st = d.u8();
+    if (st > 2) d.ok = false;
+    m.state = static_cast<member_state>(st);
+    m.rebalance_timeout_ms = static_cast<int32_t>(d.u32());
+    uint32_t k = d.u32();
+    for (uint32_t j = 0; j < k && d.ok; ++j) m.subscribed_topic_names.push_back(d.str());
+    m.subscribed_topic_regex = get_opt(d);
+    m.server_assignor = get_opt(d);
+    m.assigned = get_partitions(d);
+    m.pending_revocation = get_partitions(d);
+    s.members.push_back(std::move(m));
+  }
+  uint32_t t = d.u32();
+  for (uint32_t i = 0; i < t && d.ok; ++i) {
+    std::string id = d.str();
+    s.target[id] = get_partitions(d);
+  }
+  uint32_t k = d.u32();
+  for (uint32_t i = 0; i < k && d.ok; ++i) {
+    std::string name = d.str();
+    topic_metadata md;
+    md.id = get_uuid(d);
+    md.partitions = static_cast<int32_t>(d.u32());
+    s.subscribed_metadata[name] = md;
+  }
+  if (!d.ok || d.pos != bytes.size()) return std::nullopt;
+  return s;
+}
+
 }  // namespace
 
 group_coordinator::group_coordinator(coordinator_config config, int64_t now)
     : new_uuid(random_uuid_text),
+      new_member_id(random_member_id),
       config_(config),
       next_retention_check_ms_(now + std::max<int64_t>(1, config.offsets_retention_check_interval_ms)) {}
 
@@ -91,6 +179,16 @@ void group_coordinator::join(const std::string& group_id, join_request req, int6
     fail.error = kafka_error::invalid_session_timeout;
     return done(std::move(fail));
   }
+  if (consumer_group* cg = find_consumer(group_id)) {
+    // Brook does not migrate groups between protocols online (Kafka's
+    // group.consumer.migration.policy=disabled): a classic member may not join a consumer group
+    // that has members; an empty one is replaced by a classic group (its offsets stay).
+    if (!cg->is_empty() || cg->dead()) {
+      fail.error = kafka_error::inconsistent_group_protocol;
+      return done(std::move(fail));
+    }
+    consumer_groups_.erase(group_id);
+  }
   group* g = find(group_id);
   if (!g) {
     if (!req.member_id.empty()) {
@@ -98,6 +196,7 @@ void group_coordinator::join(const std::string& group_id, join_request req, int6
       return done(std::move(fail));
     }
     g = &get_or_create(group_id, now);
+    g->dirty = true;  // its record replaces whatever was stored under this id
   }
   if (req.member_id.empty()) req.new_member_id = req.client_id + "-" + new_uuid();
   g->join(req, now, std::move(done));
@@ -131,8 +230,12 @@ std::vector<kafka_error> group_coordinator::leave(const std::string& group_id, c
 
 kafka_error group_coordinator::validate_commit(const std::string& group_id, const std::string& member_id,
                                                const std::optional<std::string>& instance_id, int32_t generation,
-                                               int64_t now) {
+                                               int64_t now, int16_t api_version) {
   if (group_id.empty()) return kafka_error::invalid_group_id;
+  if (const consumer_group* cg = find_consumer(group_id)) {
+    if (cg->dead()) return kafka_error::coordinator_not_available;
+    return cg->validate_commit(member_id, generation, api_version);
+  }
   group* g = find(group_id);
   if (!g) {
     if (generation >= 0) return kafka_error::illegal_generation;
@@ -142,9 +245,15 @@ kafka_error group_coordinator::validate_commit(const std::string& group_id, cons
   return g->validate_commit(member_id, instance_id, generation, now);
 }
 
+kafka_error group_coordinator::validate_fetch(const std::string& group_id, const std::optional<std::string>& member_id,
+                                              int32_t member_epoch) const {
+  const consumer_group* cg = find_consumer(group_id);
+  return cg ? cg->validate_fetch(member_id, member_epoch) : kafka_error::none;
+}
+
 void group_coordinator::apply_commit(const std::string& group_id, const std::vector<log::partition_offset>& offsets,
                                      int64_t now) {
-  get_or_create(group_id, now);
+  if (!find_consumer(group_id)) get_or_create(group_id, now);
   auto& map = offsets_[group_id];
   for (const auto& po : offsets) map[{po.topic, po.partition}] = po.offset;
 }
@@ -168,6 +277,10 @@ void group_coordinator::forget_topic(const std::string& topic) {
 
 kafka_error group_coordinator::can_delete(const std::string& group_id) const {
   if (group_id.empty()) return kafka_error::invalid_group_id;
+  if (const consumer_group* cg = find_consumer(group_id)) {
+    if (cg->dead()) return kafka_error::group_id_not_found;
+    return cg->is_empty() ? kafka_error::none : kafka_error::non_empty_group;
+  }
   auto it = groups_.find(group_id);
   if (it == groups_.end() || it->second->state() == group_state::dead) return kafka_error::group_id_not_found;
   if (it->second->state() != group_state::empty) return kafka_error::non_empty_group;
@@ -176,11 +289,13 @@ kafka_error group_coordinator::can_delete(const std::string& group_id) const {
 
 void group_coordinator::mark_dead(const std::string& group_id) {
   if (group* g = find(group_id)) g->mark_dead();
+  if (consumer_group* cg = find_consumer(group_id)) cg->mark_dead();
 }
 
 void group_coordinator::erase(const std::string& group_id) {
   if (group* g = find(group_id)) g->abort_all(kafka_error::coordinator_not_available);
   groups_.erase(group_id);
+  consumer_groups_.erase(group_id);
   offsets_.erase(group_id);
 }
 
@@ -188,16 +303,41 @@ std::optional<int64_t> group_coordinator::next_deadline() const {
   int64_t next = next_retention_check_ms_;
   for (const auto& [id, g] : groups_)
     if (auto d = g->next_deadline()) next = std::min(next, *d);
+  for (const auto& [id, g] : consumer_groups_)
+    if (auto d = g->next_deadline()) next = std::min(next, *d);
   return next;
 }
 
 std::vector<expired_offsets> group_coordinator::advance(int64_t now) {
   for (auto& [id, g] : groups_) g->advance(now);
+  for (auto& [id, g] : consumer_groups_) g->advance(now);
   std::vector<expired_offsets> out;
   if (now < next_retention_check_ms_) return out;
   next_retention_check_ms_ = now + std::max<int64_t>(1, config_.offsets_retention_check_interval_ms);
   const int64_t retention = config_.offsets_retention_ms;
   for (auto& [id, map] : offsets_) {
+    if (const consumer_group* cg = find_consumer(id)) {
+      // Consumer groups count from the commit time (Kafka's OffsetExpirationConditionImpl); with
+      // members, the offsets of subscribed topics are kept.
+      if (cg->dead()) continue;
+      const bool empty = cg->is_empty();
+      const auto subscribed = cg->subscribed_topics();
+      expired_offsets e;
+      e.group = id;
+      for (auto it = map.begin(); it != map.end();) {
+        const auto& o = it->second;
+        int64_t expires = o.expire_ms ? *o.expire_ms : o.commit_ms + retention;
+        if ((empty || !subscribed.count(it->first.first)) && now >= expires) {
+          e.partitions[it->first.first].push_back(it->first.second);
+          it = map.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (empty && map.empty() && !e.partitions.empty()) e.remove_group = true;
+      if (!e.partitions.empty()) out.push_back(std::move(e));
+      continue;
+    }
     group* g = find(id);
     if (!g || g->state() == group_state::dead) continue;
     std::optional<std::set<std::string>> subscribed;
@@ -231,9 +371,16 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now) {
         std::none_of(out.begin(), out.end(), [&](const expired_offsets& e) { return e.group == id; }))
       out.push_back({id, {}, true});
   }
+  for (const auto& [id, g] : consumer_groups_) {
+    auto it = offsets_.find(id);
+    if (g->is_empty() && !g->dead() && (it == offsets_.end() || it->second.empty()) &&
+        std::none_of(out.begin(), out.end(), [&](const expired_offsets& e) { return e.group == id; }))
+      out.push_back({id, {}, true});
+  }
   for (const auto& e : out)
     if (e.remove_group) {
       groups_.erase(e.group);
+      consumer_groups_.erase(e.group);
       offsets_.erase(e.group);
     }
   return out;
@@ -268,12 +415,56 @@ std::string group_coordinator::encode(const group& g) {
   return out;
 }
 
+std::string group_coordinator::encode(const consumer_group& g) {
+  const auto s = g.snapshot();
+  std::string out;
+  out.push_back(2);
+  put_i32(out, s.group_epoch);
+  put_i32(out, s.assignment_epoch);
+  put_i64(out, s.state_since_ms);
+  put_u32(out, static_cast<uint32_t>(s.members.size()));
+  for (const auto& m : s.members) {
+    put_str(out, m.id);
+    put_opt(out, m.instance_id);
+    put_opt(out, m.rack_id);
+    put_str(out, m.client_id);
+    put_str(out, m.client_host);
+    put_i32(out, m.member_epoch);
+    put_i32(out, m.previous_member_epoch);
+    out.push_back(static_cast<char>(m.state));
+    put_i32(out, m.rebalance_timeout_ms);
+    put_u32(out, static_cast<uint32_t>(m.subscribed_topic_names.size()));
+    for (const auto& t : m.subscribed_topic_names) put_str(out, t);
+    put_opt(out, m.subscribed_topic_regex);
+    put_opt(out, m.server_assignor);
+    put_partitions(out, m.assigned);
+    put_partitions(out, m.pending_revocation);
+  }
+  put_u32(out, static_cast<uint32_t>(s.target.size()));
+  for (const auto& [id, tp] : s.target) {
+    put_str(out, id);
+    put_partitions(out, tp);
+  }
+  put_u32(out, static_cast<uint32_t>(s.subscribed_metadata.size()));
+  for (const auto& [name, md] : s.subscribed_metadata) {
+    put_str(out, name);
+    put_uuid(out, md.id);
+    put_i32(out, md.partitions);
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> group_coordinator::take_dirty() {
   std::vector<std::pair<std::string, std::string>> out;
   for (auto& [id, g] : groups_) {
     if (!g->dirty) continue;
     g->dirty = false;
     if (g->state() != group_state::dead) out.emplace_back(id, encode(*g));
+  }
+  for (auto& [id, g] : consumer_groups_) {
+    if (!g->dirty) continue;
+    g->dirty = false;
+    if (!g->dead()) out.emplace_back(id, encode(*g));
   }
   return out;
 }
@@ -283,6 +474,18 @@ std::vector<std::string> group_coordinator::load(const std::vector<log::group_bl
                                                  int64_t now) {
   std::vector<std::string> bad;
   for (const auto& blob : metadata) {
+    if (!blob.bytes.empty() && blob.bytes[0] == 2) {
+      auto snapshot = decode_consumer(blob.bytes);
+      if (!snapshot) {
+        bad.push_back(blob.group);
+        continue;
+      }
+      auto& cg = create_consumer(blob.group, now);
+      cg.restore(std::move(*snapshot), now);
+      cg.dirty = false;
+      if (topics_known_) cg.set_topics(topics_, now);
+      continue;
+    }
     decoder d{blob.bytes};
     if (d.u8() != 1) {
       bad.push_back(blob.group);
@@ -326,7 +529,7 @@ std::vector<std::string> group_coordinator::load(const std::vector<log::group_bl
   }
   for (const auto& [id, list] : offsets) {
     if (list.empty()) continue;
-    get_or_create(id, now);
+    if (!find_consumer(id)) get_or_create(id, now);
     auto& map = offsets_[id];
     for (const auto& po : list) map[{po.topic, po.partition}] = po.offset;
   }
@@ -335,6 +538,101 @@ std::vector<std::string> group_coordinator::load(const std::vector<log::group_bl
 
 void group_coordinator::abort_all(kafka_error error) {
   for (auto& [id, g] : groups_) g->abort_all(error);
+}
+
+// ---- consumer-protocol groups ----
+
+consumer_group* group_coordinator::find_consumer(const std::string& id) {
+  auto it = consumer_groups_.find(id);
+  return it == consumer_groups_.end() ? nullptr : it->second.get();
+}
+
+const consumer_group* group_coordinator::find_consumer(const std::string& id) const {
+  auto it = consumer_groups_.find(id);
+  return it == consumer_groups_.end() ? nullptr : it->second.get();
+}
+
+consumer_group& group_coordinator::create_consumer(const std::string& id, int64_t now) {
+  auto& slot = consumer_groups_[id];
+  if (!slot) {
+    slot = std::make_unique<consumer_group>(id, config_.consumer, now);
+    if (topics_known_) slot->set_topics(topics_, now);
+  }
+  return *slot;
+}
+
+void group_coordinator::set_topics(const topic_catalog& topics, int64_t now) {
+  if (topics_known_ && topics == topics_) return;
+  topics_ = topics;
+  topics_known_ = true;
+  for (auto& [id, g] : consumer_groups_) g->set_topics(topics_, now);
+}
+
+consumer_heartbeat_result group_coordinator::consumer_heartbeat(const std::string& group_id, consumer_heartbeat_request req,
+                                                                int16_t api_version, int64_t now) {
+  consumer_heartbeat_result r;
+  auto fail = [&r](kafka_error e, std::string message) {
+    r.error = e;
+    r.error_message = std::move(message);
+    return r;
+  };
+  // Kafka's request checks (GroupCoordinatorService.throwIfConsumerGroupHeartbeatRequestIsInvalid).
+  // A blank string (only whitespace) counts as empty, as Kafka trims before checking.
+  auto blank = [](const std::string& s) { return s.find_first_not_of(" \t\n\r\f\v") == std::string::npos; };
+  if ((api_version >= 1 || req.member_epoch > 0 || req.member_epoch == -1) && blank(req.member_id))
+    return fail(kafka_error::invalid_request, "MemberId can't be empty.");
+  if (blank(group_id)) return fail(kafka_error::invalid_request, "GroupId can't be empty.");
+  if (req.instance_id && blank(*req.instance_id)) return fail(kafka_error::invalid_request, "InstanceId can't be empty.");
+  if (req.rack_id && blank(*req.rack_id)) return fail(kafka_error::invalid_request, "RackId can't be empty.");
+  if (req.member_epoch == 0) {
+    if (req.rebalance_timeout_ms == -1)
+      return fail(kafka_error::invalid_request, "RebalanceTimeoutMs must be provided in first request.");
+    if (!req.owned || !req.owned->empty())
+      return fail(kafka_error::invalid_request, "TopicPartitions must be empty when (re-)joining.");
+    if (!req.subscribed_topic_names && !req.subscribed_topic_regex)
+      return fail(kafka_error::invalid_request,
+                  "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
+  } else if (req.member_epoch == -2) {
+    if (!req.instance_id) return fail(kafka_error::invalid_request, "InstanceId can't be null.");
+  } else if (req.member_epoch < -2) {
+    return fail(kafka_error::invalid_request, "MemberEpoch is invalid.");
+  }
+  if (req.subscribed_topic_regex) {
+    try {
+      std::regex check(*req.subscribed_topic_regex, std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+      // Kafka answers INVALID_REGULAR_EXPRESSION (130), which this broker's error table lacks.
+      return fail(kafka_error::invalid_request,
+                  fmt::format("SubscribedTopicRegex `{}` is not a valid regular expression.", *req.subscribed_topic_regex));
+    }
+  }
+  const auto& assignors = config_.consumer.assignors;
+  if (req.server_assignor && std::find(assignors.begin(), assignors.end(), *req.server_assignor) == assignors.end()) {
+    std::string names;
+    for (const auto& a : assignors) names += (names.empty() ? "" : ", ") + a;
+    return fail(kafka_error::unsupported_assignor,
+                fmt::format("ServerAssignor {} is not supported. Supported assignors: {}.", *req.server_assignor, names));
+  }
+
+  const bool joining = req.member_epoch == 0;
+  consumer_group* cg = find_consumer(group_id);
+  if (!cg) {
+    if (group* classic = find(group_id)) {
+      // No online migration (Kafka's group.consumer.migration.policy=disabled): only an empty
+      // classic group (keeping its offsets) makes way for a consumer group.
+      const bool empty = classic->state() == group_state::empty && classic->pending_members().empty();
+      if (!joining || !empty)
+        return fail(kafka_error::group_id_not_found, fmt::format("Group {} is not a consumer group.", group_id));
+      classic->abort_all(kafka_error::coordinator_not_available);
+      groups_.erase(group_id);
+    } else if (!joining) {
+      return fail(kafka_error::unknown_member_id, fmt::format("Consumer group {} not found.", group_id));
+    }
+    cg = &create_consumer(group_id, now);
+    cg->dirty = true;
+  }
+  if (req.member_id.empty()) req.member_id = new_member_id();
+  return cg->heartbeat(req, now);
 }
 
 }  // namespace brook::broker::group

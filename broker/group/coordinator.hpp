@@ -1,5 +1,6 @@
-// The classic group coordinator: every consumer group of this broker plus their committed offsets,
-// as pure state driven with an explicit `now` (wall-clock milliseconds; persisted timestamps use it).
+// The group coordinator: every group of this broker (classic groups and consumer-protocol groups,
+// KIP-848) plus their committed offsets, as pure state driven with an explicit `now` (wall-clock
+// milliseconds; persisted timestamps use it). A group id names at most one group of either kind.
 //
 // Owner: group_service, on the network thread. The metadata store is the durable copy; this is its
 // in-memory view: offsets enter the cache only after the store has written them, and groups whose
@@ -13,6 +14,17 @@
 //           string client_host | i32 session_timeout | i32 rebalance_timeout | string protocol_type |
 //           u32 k | k x (string name, string metadata) | string assignment
 //   (string = u32 length + bytes)
+//
+// Consumer-protocol group value, version 2, big-endian (same string encoding):
+//   u8 2 | i32 group_epoch | i32 assignment_epoch | i64 state_since_ms | u32 n | n x cmember |
+//   u32 t | t x (string member_id, partitions) [target assignment] |
+//   u32 s | s x (string topic, uuid id, i32 partitions) [subscribed topics when the epoch was set]
+//   cmember: string id | opt instance_id | opt rack_id | string client_id | string client_host |
+//            i32 member_epoch | i32 previous_member_epoch | u8 state | i32 rebalance_timeout |
+//            u32 k | k x string topic | opt regex | opt server_assignor |
+//            partitions assigned | partitions pending_revocation
+//   partitions: u32 n | n x (16-byte uuid | u32 m | m x i32);  opt: u8 present [| string]
+// Session and rebalance deadlines are not stored: they restart from load time.
 #pragma once
 
 #include <functional>
@@ -22,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/group/consumer_group.hpp"
 #include "broker/group/group.hpp"
 #include "common/error.hpp"
 #include "log/metadata_store.hpp"
@@ -33,6 +46,7 @@ using offset_map = std::map<offset_key, log::committed_offset>;
 
 struct coordinator_config {
   group_limits limits;
+  consumer_limits consumer;
   int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;
   int64_t offsets_retention_check_interval_ms = 600000;
 };
@@ -63,8 +77,13 @@ class group_coordinator {
 
   // OffsetCommit: may this committer commit now? A commit with generation < 0 to an unknown group
   // creates it (a "simple" group of a consumer that assigns partitions itself).
+  // For a consumer-protocol group `generation` is the member epoch (OffsetCommit v9+).
   kafka_error validate_commit(const std::string& group_id, const std::string& member_id,
-                              const std::optional<std::string>& instance_id, int32_t generation, int64_t now);
+                              const std::optional<std::string>& instance_id, int32_t generation, int64_t now,
+                              int16_t api_version = 9);
+  // OffsetFetch v9+ from a consumer-protocol member: its id and epoch must be current.
+  kafka_error validate_fetch(const std::string& group_id, const std::optional<std::string>& member_id,
+                             int32_t member_epoch) const;
   // Records offsets the store has durably written.
   void apply_commit(const std::string& group_id, const std::vector<log::partition_offset>& offsets, int64_t now);
   const offset_map* offsets(const std::string& group_id) const;
@@ -93,13 +112,31 @@ class group_coordinator {
   void abort_all(kafka_error error);
 
   static std::string encode(const group& g);
+  static std::string encode(const consumer_group& g);
+
+  // ---- consumer-protocol groups (KIP-848) ----
+  // v0 member ids the coordinator generates (Kafka's Uuid text); tests replace it.
+  std::function<std::string()> new_member_id;
+  consumer_group* find_consumer(const std::string& id);
+  const consumer_group* find_consumer(const std::string& id) const;
+  const std::map<std::string, std::unique_ptr<consumer_group>>& consumer_groups() const { return consumer_groups_; }
+  // The topics that exist now; a change re-targets the consumer groups subscribed to them.
+  void set_topics(const topic_catalog& topics, int64_t now);
+  const topic_catalog& topics() const { return topics_; }
+  // ConsumerGroupHeartbeat: the request checks of Kafka's coordinator, then the group's answer.
+  consumer_heartbeat_result consumer_heartbeat(const std::string& group_id, consumer_heartbeat_request req,
+                                               int16_t api_version, int64_t now);
 
  private:
   group& get_or_create(const std::string& id, int64_t now);
+  consumer_group& create_consumer(const std::string& id, int64_t now);
 
   coordinator_config config_;
   std::map<std::string, std::unique_ptr<group>> groups_;
+  std::map<std::string, std::unique_ptr<consumer_group>> consumer_groups_;
   std::map<std::string, offset_map> offsets_;
+  topic_catalog topics_;
+  bool topics_known_ = false;
   int64_t next_retention_check_ms_;
 };
 

@@ -43,6 +43,10 @@ coordinator_config coordinator_config_from(const server_config& config) {
   c.limits.max_session_timeout_ms = config.group_max_session_timeout_ms();
   c.limits.initial_rebalance_delay_ms = config.group_initial_rebalance_delay_ms();
   c.limits.max_size = config.group_max_size();
+  c.consumer.session_timeout_ms = config.group_consumer_session_timeout_ms();
+  c.consumer.heartbeat_interval_ms = config.group_consumer_heartbeat_interval_ms();
+  c.consumer.max_size = config.group_consumer_max_size();
+  c.consumer.assignors = config.group_consumer_assignors();
   c.offsets_retention_ms = int64_t{config.offsets_retention_minutes()} * 60 * 1000;
   c.offsets_retention_check_interval_ms = config.offsets_retention_check_interval_ms();
   return c;
@@ -70,7 +74,9 @@ common::result<void> group_service::load() {
   }
   for (const auto& bad : coordinator_.load(*metadata, offsets, now()))
     spdlog::warn("stored metadata of group '{}' does not decode; the group starts empty", bad);
-  if (!coordinator_.groups().empty()) spdlog::info("loaded {} consumer groups", coordinator_.groups().size());
+  if (!coordinator_.groups().empty() || !coordinator_.consumer_groups().empty())
+    spdlog::info("loaded {} classic and {} consumer-protocol groups", coordinator_.groups().size(),
+                 coordinator_.consumer_groups().size());
   return {};
 }
 
@@ -129,18 +135,39 @@ asio::awaitable<void> group_service::run_timer() {
 
 asio::awaitable<void> group_service::run_writer() {
   while (true) {
+    // Waiters registered before this take_dirty() are covered by this pass; later ones by the next.
+    auto waiters = std::move(flush_waiters_);
+    flush_waiters_.clear();
     auto dirty = coordinator_.take_dirty();
-    if (dirty.empty()) break;
-    auto* store = &store_;
-    auto work = [store, dirty]() -> common::result<void> {
-      for (const auto& [id, bytes] : dirty)
-        if (auto ok = store->put_group_metadata(id, bytes); !ok) return ok;
-      return {};
-    };
-    auto done = co_await run_blocking(pool_, work);
-    if (!done) spdlog::error("writing group metadata failed: {}", done.err().message);
+    if (dirty.empty() && waiters.empty()) break;
+    bool ok = true;
+    if (!dirty.empty()) {
+      auto* store = &store_;
+      auto work = [store, dirty]() -> common::result<void> {
+        for (const auto& [id, bytes] : dirty)
+          if (auto ok = store->put_group_metadata(id, bytes); !ok) return ok;
+        return {};
+      };
+      auto done = co_await run_blocking(pool_, work);
+      if (!done) spdlog::error("writing group metadata failed: {}", done.err().message);
+      ok = static_cast<bool>(done);
+    }
+    for (auto& w : waiters) w(ok);
   }
   writer_running_ = false;
+}
+
+asio::awaitable<bool> group_service::flushed() {
+  if (stopped_) co_return false;
+  auto park = [this](std::function<void(bool)> cb) {
+    flush_waiters_.push_back(std::move(cb));
+    if (!writer_running_) {
+      writer_running_ = true;
+      asio::co_spawn(io_, run_writer(), asio::detached);
+    }
+  };
+  bool ok = co_await await_callback<bool>(park);
+  co_return ok;
 }
 
 asio::awaitable<join_result> group_service::join(const std::string& group_id, join_request req) {

@@ -4,14 +4,18 @@
 //
 // Owner: the broker; everything runs on the broker's network thread except the store writes, which
 // go to the blocking pool. One steady_timer serves all groups: it sleeps until the coordinator's
-// earliest deadline, and changed() re-arms it after any request that may move a deadline.
+// earliest deadline, and changed() re-arms it after any request that may move a deadline. One writer
+// coroutine at a time writes changed groups (so an older copy never overwrites a newer one);
+// flushed() lets a handler wait for it before answering.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "broker/config/server_config.hpp"
 #include "broker/group/coordinator.hpp"
@@ -42,6 +46,10 @@ class group_service {
   // Call after anything that may have changed deadlines or group metadata.
   void changed();
 
+  // Waits until every group change made before the call is on disk (synced); false if the write
+  // failed or the service stopped.
+  boost::asio::awaitable<bool> flushed();
+
   boost::asio::awaitable<join_result> join(const std::string& group_id, join_request req);
   boost::asio::awaitable<sync_result> sync(const std::string& group_id, sync_request req);
 
@@ -55,6 +63,7 @@ class group_service {
   group_coordinator coordinator_;
   std::shared_ptr<boost::asio::steady_timer> timer_;
   bool writer_running_ = false;
+  std::vector<std::function<void(bool)>> flush_waiters_;  // answered by the writer's next pass
   bool stopped_ = false;
 };
 

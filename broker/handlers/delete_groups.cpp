@@ -1,5 +1,5 @@
-// DeleteGroups v0-2: removes Empty groups with their committed offsets (NON_EMPTY_GROUP while
-// members remain, GROUP_ID_NOT_FOUND for unknown groups). The store deletes metadata and offsets
+// DeleteGroups v0-2: removes Empty groups (classic or consumer-protocol) with their committed offsets
+// (NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND for unknown groups). The store deletes metadata and offsets
 // in one batch before the answer.
 #include "broker/blocking.hpp"
 #include "broker/broker.hpp"

@@ -1,5 +1,6 @@
 // DescribeGroups v0-5: state, protocol and members of each group. As in Kafka, member metadata and
 // assignments are shown only while the group is Stable, and an unknown group is reported as Dead.
+// So is a consumer-protocol group: Kafka's DescribeGroups up to v5 describes classic groups only.
 #include "broker/broker.hpp"
 #include "broker/handlers/cluster_view.hpp"
 #include "broker/handlers/group_common.hpp"

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "broker/broker.hpp"
+#include "broker/group/consumer_group.hpp"
 #include "broker/request_context.hpp"
 #include "common/protocol/wire.hpp"
 
@@ -18,5 +20,13 @@ inline std::string client_host(const request_context& ctx) {
   return host;
 }
 inline std::string client_id(const request_context& ctx) { return ctx.header.client_id.value_or(""); }
+
+// The topics that exist now, as consumer-protocol groups see them; handlers hand it to the
+// coordinator before using those groups, so topic changes reach the groups on their next request.
+inline group::topic_catalog topic_catalog_of(broker& b) {
+  group::topic_catalog out;
+  for (const auto& [name, info] : b.topics().all()) out.emplace(name, group::topic_metadata{info.record.id, info.record.partitions});
+  return out;
+}
 
 }  // namespace brook::broker::handlers

@@ -6,6 +6,8 @@
 #include "broker/request_context.hpp"
 #include "common/error.hpp"
 #include "common/protocol/messages/alter_configs.hpp"
+#include "common/protocol/messages/consumer_group_describe.hpp"
+#include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "common/protocol/messages/api_versions.hpp"
 #include "common/protocol/messages/create_partitions.hpp"
 #include "common/protocol/messages/create_topics.hpp"
@@ -72,5 +74,10 @@ awaitable<proto::describe_groups::response> describe_groups(request_context&, pr
 awaitable<proto::list_groups::response> list_groups(request_context&, proto::list_groups::request&);
 awaitable<proto::delete_groups::response> delete_groups(request_context&, proto::delete_groups::request&);
 awaitable<proto::offset_delete::response> offset_delete(request_context&, proto::offset_delete::request&);
+// Consumer-protocol groups (KIP-848).
+awaitable<proto::consumer_group_heartbeat::response> consumer_group_heartbeat(request_context&,
+                                                                              proto::consumer_group_heartbeat::request&);
+awaitable<proto::consumer_group_describe::response> consumer_group_describe(request_context&,
+                                                                            proto::consumer_group_describe::request&);
 
 }  // namespace brook::broker::handlers

@@ -1,4 +1,5 @@
-// Heartbeat v0-4: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin.
+// Heartbeat v0-4: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin. Sent to a
+// consumer-protocol group it gets UNKNOWN_MEMBER_ID (its members are not classic), as from Kafka.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 

@@ -1,6 +1,7 @@
 // JoinGroup v0-9 (classic protocol): parks until the group's rebalance completes. v4+ first answers
 // MEMBER_ID_REQUIRED with the member's id (KIP-394); v5+ carries group.instance.id (KIP-345); v9
-// lets a rejoining static leader skip the assignment (KIP-814).
+// lets a rejoining static leader skip the assignment (KIP-814). A consumer-protocol group with
+// members answers INCONSISTENT_GROUP_PROTOCOL (Brook does not mix protocols in one group).
 #include "broker/broker.hpp"
 #include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"

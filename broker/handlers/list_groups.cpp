@@ -1,5 +1,7 @@
 // ListGroups v0-5: every group this coordinator knows; v4+ filters by state (KIP-518), v5+ by type
-// (KIP-848: every Brook group is "classic"). Filters compare case-insensitively, as Kafka's do.
+// (KIP-848: "classic" or "consumer"; consumer-protocol groups report protocol type "consumer" and
+// their own states: Empty, Assigning, Reconciling, Stable). Filters compare case-insensitively, as
+// Kafka's do.
 #include <algorithm>
 #include <cctype>
 
@@ -32,6 +34,16 @@ awaitable<lg::response> list_groups(request_context& ctx, lg::request& req) {
     out.protocol_type = g->protocol_type().value_or("");
     out.group_state = state;
     out.group_type = "classic";
+  }
+  for (const auto& [id, g] : ctx.owner.groups().coordinator().consumer_groups()) {
+    if (g->dead()) continue;
+    std::string state(group::state_name(g->state()));
+    if (!matches(req.states_filter, state) || !matches(req.types_filter, "consumer")) continue;
+    auto& out = resp.groups.emplace_back();
+    out.group_id = id;
+    out.protocol_type = "consumer";
+    out.group_state = state;
+    out.group_type = "consumer";
   }
   co_return resp;
 }

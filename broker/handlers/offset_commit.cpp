@@ -1,6 +1,7 @@
 // OffsetCommit v2-9 (Kafka 4.0 removed v0-1). Group members commit with their generation and
 // member id; a consumer that assigns partitions itself commits with generation -1 and no member id,
-// which only an Empty group accepts. Offsets are written to the metadata store (fsynced) before the
+// which only an Empty group accepts. Members of consumer-protocol groups (KIP-848) commit with v9+
+// and their member epoch in the generation field (STALE_MEMBER_EPOCH when it is not current). Offsets are written to the metadata store (fsynced) before the
 // response, then enter the coordinator's cache.
 #include "broker/blocking.hpp"
 #include "broker/broker.hpp"
@@ -40,7 +41,7 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
   if (valid.empty()) co_return resp;
 
   const kafka_error check = groups.coordinator().validate_commit(req.group_id, req.member_id, req.group_instance_id,
-                                                                 req.generation_id_or_member_epoch, now);
+                                                                 req.generation_id_or_member_epoch, now, ctx.version());
   groups.changed();
   if (check != kafka_error::none) {
     for (auto& [r, part] : valid) r->error_code = common::wire_code(check);

@@ -1,6 +1,7 @@
 // OffsetDelete v0 (KIP-496): removes committed offsets of a group. A live consumer group keeps the
 // offsets of topics its members subscribe to (GROUP_SUBSCRIBED_TO_TOPIC); a live group of another
-// protocol type cannot lose offsets at all (NON_EMPTY_GROUP).
+// protocol type cannot lose offsets at all (NON_EMPTY_GROUP). Consumer-protocol groups (KIP-848)
+// follow the consumer rule: offsets of topics their members subscribe to stay.
 #include "broker/blocking.hpp"
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
@@ -19,12 +20,15 @@ awaitable<od::response> offset_delete(request_context& ctx, od::request& req) {
     co_return resp;
   }
   group::group* g = groups.coordinator().find(req.group_id);
-  if (!g || g->state() == group::group_state::dead) {
+  const group::consumer_group* cg = groups.coordinator().find_consumer(req.group_id);
+  if ((!g || g->state() == group::group_state::dead) && (!cg || cg->dead())) {
     resp.error_code = common::wire_code(kafka_error::group_id_not_found);
     co_return resp;
   }
   std::optional<std::set<std::string>> subscribed;
-  if (g->state() != group::group_state::empty) {
+  if (cg) {
+    if (!cg->is_empty()) subscribed = cg->subscribed_topics();
+  } else if (g->state() != group::group_state::empty) {
     if (g->protocol_type().value_or("") != "consumer") {
       resp.error_code = common::wire_code(kafka_error::non_empty_group);
       co_return resp;

@@ -1,6 +1,7 @@
 // OffsetFetch v1-9 (Kafka 4.0 removed v0): a group's committed offsets; null topics (v2+) means
 // every partition the group has committed; v8+ asks for several groups at once. Brook has no
-// pending transactional offsets, so require_stable never has to answer UNSTABLE_OFFSET_COMMIT.
+// pending transactional offsets, so require_stable never has to answer UNSTABLE_OFFSET_COMMIT. v9+
+// carries the member id and epoch of a consumer-protocol member, checked as Kafka checks them.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
@@ -82,6 +83,14 @@ awaitable<of::response> offset_fetch(request_context& ctx, of::request& req) {
     if (g.group_id.empty()) {
       out.error_code = common::wire_code(kafka_error::invalid_group_id);
       continue;
+    }
+    if (ctx.version() >= 9) {
+      // A consumer-protocol member fetches with its id and current epoch.
+      kafka_error check = b.groups().coordinator().validate_fetch(g.group_id, g.member_id, g.member_epoch);
+      if (check != kafka_error::none) {
+        out.error_code = common::wire_code(check);
+        continue;
+      }
     }
     std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> wanted;
     if (g.topics) {

@@ -1,0 +1,188 @@
+// One consumer-protocol group (KIP-848, `group.protocol=consumer`) as a pure state machine: the
+// coordinator computes the assignment and hands it out through ConsumerGroupHeartbeat.
+//
+// Owner: the group_coordinator, on the broker's network thread. Time is never read here: every call
+// takes `now` and next_deadline() says when advance() must run next (session and rebalance timeouts),
+// so tests drive a group with a fake clock. Topic metadata is handed in (set_topics), never looked up.
+//
+// Invariants (Kafka's ConsumerGroup / CurrentAssignmentBuilder):
+// - assignment_epoch_ <= group_epoch_; the group epoch is bumped when a member joins or leaves, a
+//   subscription or preferred assignor changes, or the subscribed topics' metadata changes; the
+//   target assignment (target_) is recomputed whenever group_epoch_ > assignment_epoch_;
+// - a member moves to the target's epoch only once it no longer owns partitions it must revoke
+//   (state unrevoked_partitions until then, kept at its epoch); a partition still owned (assigned or
+//   pending revocation) by one member is never in another member's `assigned`: the receiver waits
+//   in unreleased_partitions;
+// - static_ maps each instance id to the member holding it; a static member that left temporarily
+//   (epoch -2) keeps its assignment until its session ends or a new instance replaces it;
+// - session deadlines restart from `now` on every heartbeat and on restore; a rebalance deadline is
+//   set only while a member is in unrevoked_partitions.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/group/assignor.hpp"
+#include "common/error.hpp"
+#include "common/uuid.hpp"
+
+namespace brook::broker::group {
+
+using common::kafka_error;
+
+// What the group knows of one topic: its id and partition count.
+struct topic_metadata {
+  common::uuid id;
+  int32_t partitions = 0;
+  bool operator==(const topic_metadata&) const = default;
+};
+using topic_catalog = std::map<std::string, topic_metadata>;  // topic name -> metadata
+
+// Limits from the broker config (group.consumer.*).
+struct consumer_limits {
+  int32_t session_timeout_ms = 45000;
+  int32_t heartbeat_interval_ms = 5000;
+  int32_t max_size = 2147483647;
+  std::vector<std::string> assignors{"uniform", "range"};  // the first is the default
+};
+
+enum class consumer_group_state { empty, assigning, reconciling, stable, dead };
+std::string_view state_name(consumer_group_state s);  // "Empty", "Assigning", ...
+
+enum class member_state : uint8_t { stable = 0, unrevoked_partitions = 1, unreleased_partitions = 2 };
+std::string_view state_name(member_state s);
+
+struct consumer_member {
+  std::string id;
+  std::optional<std::string> instance_id;
+  std::optional<std::string> rack_id;
+  std::string client_id;
+  std::string client_host;
+  int32_t member_epoch = 0;
+  int32_t previous_member_epoch = -1;
+  member_state state = member_state::stable;
+  int32_t rebalance_timeout_ms = 0;
+  std::vector<std::string> subscribed_topic_names;  // sorted, unique
+  std::optional<std::string> subscribed_topic_regex;
+  std::optional<std::string> server_assignor;
+  topic_partitions assigned;            // what the member may consume now
+  topic_partitions pending_revocation;  // what it must give up before moving on
+  // Runtime only (not persisted): restarted from `now` on restore.
+  int64_t session_deadline_ms = 0;
+  std::optional<int64_t> rebalance_deadline_ms;
+};
+
+// One ConsumerGroupHeartbeat, already checked field by field (group_coordinator::consumer_heartbeat);
+// null / -1 mean "unchanged since the previous heartbeat".
+struct consumer_heartbeat_request {
+  std::string member_id;
+  int32_t member_epoch = 0;
+  std::optional<std::string> instance_id;
+  std::optional<std::string> rack_id;
+  int32_t rebalance_timeout_ms = -1;
+  std::optional<std::vector<std::string>> subscribed_topic_names;
+  std::optional<std::string> subscribed_topic_regex;
+  std::optional<std::string> server_assignor;
+  std::optional<topic_partitions> owned;
+  std::string client_id;
+  std::string client_host;
+};
+
+struct consumer_heartbeat_result {
+  kafka_error error = kafka_error::none;
+  std::optional<std::string> error_message;
+  std::string member_id;
+  int32_t member_epoch = 0;
+  int32_t heartbeat_interval_ms = 0;
+  std::optional<topic_partitions> assignment;  // null: unchanged
+};
+
+// Everything persisted of a consumer group (the coordinator encodes it).
+struct consumer_group_snapshot {
+  int32_t group_epoch = 0;
+  int32_t assignment_epoch = 0;
+  int64_t state_since_ms = 0;
+  std::vector<consumer_member> members;
+  std::map<std::string, topic_partitions> target;
+  topic_catalog subscribed_metadata;
+};
+
+class consumer_group {
+ public:
+  consumer_group(std::string id, const consumer_limits& limits, int64_t now);
+
+  // Restores a persisted group; sessions start afresh at `now`.
+  void restore(consumer_group_snapshot snapshot, int64_t now);
+  consumer_group_snapshot snapshot() const;
+
+  const std::string& id() const { return id_; }
+  consumer_group_state state() const;
+  int32_t group_epoch() const { return group_epoch_; }
+  int32_t assignment_epoch() const { return assignment_epoch_; }
+  const std::map<std::string, consumer_member>& members() const { return members_; }
+  const consumer_member* find_member(const std::string& id) const;
+  const topic_partitions& target_of(const std::string& member_id) const;
+  // The assignor the next target assignment uses: the one most members ask for, else the default.
+  std::string preferred_assignor() const;
+  // Topic names the members subscribe to (by name or through their regex, against the topics
+  // known now).
+  std::set<std::string> subscribed_topics() const;
+  bool is_empty() const { return members_.empty(); }
+  // When the group last became Empty (or was created): offsets of an Empty group expire from here.
+  int64_t state_since_ms() const { return state_since_ms_; }
+  const topic_catalog& topics() const { return topics_; }
+
+  // A heartbeat (join with epoch 0, leave with -1 / -2, or a plain heartbeat). A joining member's id
+  // must already be set (the coordinator generates it for v0 requests).
+  consumer_heartbeat_result heartbeat(const consumer_heartbeat_request& req, int64_t now);
+
+  // The topics that exist now. A change in a subscribed topic bumps the group epoch.
+  void set_topics(const topic_catalog& topics, int64_t now);
+
+  // OffsetCommit (v9+: the generation field is the member epoch) and OffsetFetch (v9+) checks.
+  kafka_error validate_commit(const std::string& member_id, int32_t member_epoch, int16_t api_version) const;
+  kafka_error validate_fetch(const std::optional<std::string>& member_id, int32_t member_epoch) const;
+
+  std::optional<int64_t> next_deadline() const;
+  // Fences members whose session or rebalance timeout passed.
+  void advance(int64_t now);
+
+  void mark_dead() { dead_ = true; }
+  bool dead() const { return dead_; }
+
+  // Set whenever something persisted changed; the owner clears it after writing the group out.
+  bool dirty = false;
+
+ private:
+  void fence_member(const std::string& member_id, int64_t now);
+  void bump_group_epoch();
+  void maybe_compute_target();
+  topic_catalog compute_subscribed_metadata() const;
+  bool refresh_subscribed_metadata();
+  std::set<common::uuid> subscribed_ids(const consumer_member& m) const;
+  // CurrentAssignmentBuilder: moves `m` towards its target given what it reports to own.
+  void reconcile(consumer_member& m, const std::optional<topic_partitions>& owned) const;
+  bool owned_by_other(const std::string& member_id, const common::uuid& topic, int32_t p) const;
+  void note_state(consumer_group_state before, int64_t now);
+
+  std::string id_;
+  consumer_limits limits_;
+  int32_t group_epoch_ = 0;
+  int32_t assignment_epoch_ = 0;
+  int64_t state_since_ms_ = 0;
+  std::map<std::string, consumer_member> members_;
+  std::map<std::string, std::string> static_;  // instance id -> member id
+  std::map<std::string, topic_partitions> target_;
+  topic_catalog topics_;               // every topic that exists
+  topic_catalog subscribed_metadata_;  // the subscribed ones, when the group epoch was last set
+  bool dead_ = false;
+};
+
+bool is_subset(const topic_partitions& a, const topic_partitions& b);
+
+}  // namespace brook::broker::group

@@ -1,0 +1,74 @@
+// ConsumerGroupDescribe v0 (KIP-848): state, epochs, assignor and members (with their current and
+// target assignments) of consumer-protocol groups. A classic group or an unknown id gets
+// GROUP_ID_NOT_FOUND with Kafka's message.
+#include <fmt/format.h>
+
+#include "broker/broker.hpp"
+#include "broker/handlers/cluster_view.hpp"
+#include "broker/handlers/group_common.hpp"
+#include "broker/handlers/handlers.hpp"
+
+namespace brook::broker::handlers {
+
+using common::kafka_error;
+namespace cgd = proto::consumer_group_describe;
+
+namespace {
+
+// READ, DELETE, DESCRIBE
+inline constexpr int32_t group_operations = operation_bits({3, 6, 8});
+
+cgd::member_assignment describe(const group::topic_partitions& tp, const group::topic_catalog& topics) {
+  cgd::member_assignment out;
+  for (const auto& [id, parts] : tp) {
+    auto& t = out.topic_partitions.emplace_back();
+    t.topic_id = id;
+    for (const auto& [name, md] : topics)
+      if (md.id == id) t.topic_name = name;
+    t.partitions.assign(parts.begin(), parts.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+awaitable<cgd::response> consumer_group_describe(request_context& ctx, cgd::request& req) {
+  broker& b = ctx.owner;
+  auto& coordinator = b.groups().coordinator();
+  coordinator.set_topics(topic_catalog_of(b), b.groups().now());
+  b.groups().changed();
+  const auto& topics = coordinator.topics();
+  cgd::response resp;
+  for (const auto& id : req.group_ids) {
+    auto& out = resp.groups.emplace_back();
+    out.group_id = id;
+    if (req.include_authorized_operations) out.authorized_operations = group_operations;
+    const group::consumer_group* g = coordinator.find_consumer(id);
+    if (!g || g->dead()) {
+      out.error_code = common::wire_code(kafka_error::group_id_not_found);
+      out.error_message = coordinator.find(id) ? fmt::format("Group {} is not a consumer group.", id)
+                                               : fmt::format("Group {} not found.", id);
+      continue;
+    }
+    out.group_state = std::string(group::state_name(g->state()));
+    out.group_epoch = g->group_epoch();
+    out.assignment_epoch = g->assignment_epoch();
+    out.assignor_name = g->preferred_assignor();
+    for (const auto& [member_id, m] : g->members()) {
+      auto& d = out.members.emplace_back();
+      d.member_id = member_id;
+      d.instance_id = m.instance_id;
+      d.rack_id = m.rack_id;
+      d.member_epoch = m.member_epoch;
+      d.client_id = m.client_id;
+      d.client_host = m.client_host;
+      d.subscribed_topic_names = m.subscribed_topic_names;
+      d.subscribed_topic_regex = m.subscribed_topic_regex;
+      d.assignment = describe(m.assigned, topics);
+      d.target_assignment = describe(g->target_of(member_id), topics);
+    }
+  }
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers

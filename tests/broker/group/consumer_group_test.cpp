@@ -1,0 +1,411 @@
+// Consumer-protocol groups (KIP-848) driven through the coordinator with a fake clock.
+#include <catch2/catch.hpp>
+
+#include "broker/group/coordinator.hpp"
+
+using namespace brook::broker::group;
+using brook::common::kafka_error;
+using brook::common::uuid;
+
+namespace {
+
+uuid topic_id(uint8_t n) {
+  uuid id;
+  id.bytes[15] = n;
+  return id;
+}
+const uuid T1 = topic_id(1);
+
+topic_partitions parts(std::set<int32_t> p, uuid t = T1) {
+  topic_partitions tp;
+  if (!p.empty()) tp[t] = std::move(p);
+  return tp;
+}
+
+struct fixture {
+  int64_t now = 1'000'000;
+  group_coordinator coord;
+  int next_id = 0;
+
+  explicit fixture(int32_t max_size = 100) : coord(make_config(max_size), 1'000'000) {
+    coord.new_member_id = [this] { return "gen" + std::to_string(++next_id); };
+    coord.set_topics({{"t1", {T1, 6}}}, now);
+  }
+  static coordinator_config make_config(int32_t max_size) {
+    coordinator_config c;
+    c.consumer.session_timeout_ms = 45000;
+    c.consumer.heartbeat_interval_ms = 5000;
+    c.consumer.max_size = max_size;
+    c.offsets_retention_ms = 60'000;
+    c.offsets_retention_check_interval_ms = 600'000'000;
+    return c;
+  }
+
+  consumer_heartbeat_result join(const std::string& member, std::vector<std::string> topics = {"t1"},
+                                 std::optional<std::string> instance = std::nullopt, int16_t version = 1,
+                                 std::optional<std::string> assignor = std::nullopt) {
+    consumer_heartbeat_request r;
+    r.member_id = member;
+    r.member_epoch = 0;
+    r.instance_id = instance;
+    r.rebalance_timeout_ms = 30000;
+    r.subscribed_topic_names = std::move(topics);
+    r.server_assignor = assignor;
+    r.owned = topic_partitions{};
+    r.client_id = "c";
+    r.client_host = "/127.0.0.1";
+    return coord.consumer_heartbeat("g", r, version, now);
+  }
+  consumer_heartbeat_result beat(const std::string& member, int32_t epoch,
+                                 std::optional<topic_partitions> owned = std::nullopt,
+                                 std::optional<std::string> instance = std::nullopt) {
+    consumer_heartbeat_request r;
+    r.member_id = member;
+    r.member_epoch = epoch;
+    r.instance_id = instance;
+    r.owned = std::move(owned);
+    r.client_id = "c";
+    r.client_host = "/127.0.0.1";
+    return coord.consumer_heartbeat("g", r, 1, now);
+  }
+  consumer_group& group() { return *coord.find_consumer("g"); }
+};
+
+}  // namespace
+
+TEST_CASE("a first member joins and gets every partition") {
+  fixture f;
+  auto r = f.join("a");
+  REQUIRE(r.error == kafka_error::none);
+  CHECK(r.member_id == "a");
+  CHECK(r.member_epoch == 1);
+  CHECK(r.heartbeat_interval_ms == 5000);
+  REQUIRE(r.assignment);
+  CHECK(*r.assignment == parts({0, 1, 2, 3, 4, 5}));
+  CHECK(f.group().state() == consumer_group_state::stable);
+  CHECK(f.group().group_epoch() == 1);
+  CHECK(f.group().assignment_epoch() == 1);
+
+  // Steady state: same epoch, no assignment in the answer.
+  f.now += 5000;
+  auto again = f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));
+  CHECK(again.error == kafka_error::none);
+  CHECK(again.member_epoch == 1);
+  CHECK_FALSE(again.assignment);
+}
+
+TEST_CASE("v0 joins get a coordinator-generated member id; v1 needs the client's") {
+  fixture f;
+  auto r = f.join("", {"t1"}, std::nullopt, 0);
+  CHECK(r.error == kafka_error::none);
+  CHECK(r.member_id == "gen1");
+  auto v1 = f.join("", {"t1"}, std::nullopt, 1);
+  CHECK(v1.error == kafka_error::invalid_request);
+  CHECK(v1.error_message == "MemberId can't be empty.");
+}
+
+TEST_CASE("join validation follows Kafka's request checks") {
+  fixture f;
+  consumer_heartbeat_request r;
+  r.member_id = "a";
+  r.member_epoch = 0;
+  r.subscribed_topic_names = std::vector<std::string>{"t1"};
+  r.owned = topic_partitions{};
+  auto missing_timeout = f.coord.consumer_heartbeat("g", r, 1, f.now);
+  CHECK(missing_timeout.error == kafka_error::invalid_request);
+  CHECK(missing_timeout.error_message == "RebalanceTimeoutMs must be provided in first request.");
+  r.rebalance_timeout_ms = 1000;
+  r.owned.reset();
+  CHECK(f.coord.consumer_heartbeat("g", r, 1, f.now).error_message == "TopicPartitions must be empty when (re-)joining.");
+  r.owned = topic_partitions{};
+  r.server_assignor = "sticky";
+  auto bad_assignor = f.coord.consumer_heartbeat("g", r, 1, f.now);
+  CHECK(bad_assignor.error == kafka_error::unsupported_assignor);
+  r.server_assignor.reset();
+  r.member_epoch = -3;
+  CHECK(f.coord.consumer_heartbeat("g", r, 1, f.now).error_message == "MemberEpoch is invalid.");
+  // A heartbeat to a group that does not exist.
+  CHECK(f.beat("a", 3).error == kafka_error::unknown_member_id);
+}
+
+TEST_CASE("a second member: the first revokes, then the second receives") {
+  fixture f;
+  f.join("a");
+  f.now += 1000;
+  auto b = f.join("b");
+  REQUIRE(b.error == kafka_error::none);
+  CHECK(b.member_epoch == 2);
+  REQUIRE(b.assignment);
+  CHECK(b.assignment->empty());  // a still owns them: unreleased
+  CHECK(f.group().find_member("b")->state == member_state::unreleased_partitions);
+  CHECK(f.group().target_of("b") == parts({3, 4, 5}));
+  CHECK(f.group().state() == consumer_group_state::reconciling);
+
+  // a is told to give up 3-5 and stays at epoch 1 until it does.
+  auto a = f.beat("a", 1);
+  CHECK(a.member_epoch == 1);
+  REQUIRE(a.assignment);
+  CHECK(*a.assignment == parts({0, 1, 2}));
+  CHECK(f.group().find_member("a")->state == member_state::unrevoked_partitions);
+
+  // b still waits.
+  auto b2 = f.beat("b", 2);
+  CHECK(b2.member_epoch == 2);
+  CHECK_FALSE(b2.assignment);
+
+  // a still reports 3-5: nothing moves.
+  auto a2 = f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));
+  CHECK(a2.member_epoch == 1);
+  CHECK_FALSE(a2.assignment);
+
+  // a acknowledges: it moves to epoch 2; then b gets 3-5.
+  auto a3 = f.beat("a", 1, parts({0, 1, 2}));
+  CHECK(a3.member_epoch == 2);
+  CHECK_FALSE(a3.assignment);
+  auto b3 = f.beat("b", 2, topic_partitions{});
+  CHECK(b3.member_epoch == 2);
+  REQUIRE(b3.assignment);
+  CHECK(*b3.assignment == parts({3, 4, 5}));
+  CHECK(f.group().state() == consumer_group_state::stable);
+}
+
+TEST_CASE("member epoch checks") {
+  fixture f;
+  f.join("a");
+  CHECK(f.beat("a", 5).error == kafka_error::fenced_member_epoch);
+  f.join("b");
+  f.beat("a", 1, parts({0, 1, 2}));  // a moves to epoch 2
+  // The previous epoch with a subset of the assignment is accepted (a lost response).
+  CHECK(f.beat("a", 1, parts({0, 1})).error == kafka_error::none);
+  CHECK(f.beat("a", 1, parts({0, 5})).error == kafka_error::fenced_member_epoch);
+  CHECK(f.beat("x", 1).error == kafka_error::unknown_member_id);
+}
+
+TEST_CASE("leaving gives the partitions back") {
+  fixture f;
+  f.join("a");
+  f.join("b");
+  f.beat("a", 1, parts({0, 1, 2}));
+  f.beat("b", 2, topic_partitions{});
+  auto leave = f.beat("b", -1);
+  CHECK(leave.error == kafka_error::none);
+  CHECK(leave.member_epoch == -1);
+  CHECK(f.group().find_member("b") == nullptr);
+  CHECK(f.group().state() == consumer_group_state::assigning);
+  auto a = f.beat("a", 2, parts({0, 1, 2}));
+  CHECK(a.member_epoch == 3);
+  REQUIRE(a.assignment);
+  CHECK(*a.assignment == parts({0, 1, 2, 3, 4, 5}));
+  // The last member leaving empties the group.
+  f.beat("a", -1);
+  CHECK(f.group().state() == consumer_group_state::empty);
+}
+
+TEST_CASE("session expiry fences a member") {
+  fixture f;
+  f.join("a");
+  f.join("b");
+  REQUIRE(f.coord.next_deadline());
+  f.now += 40000;
+  f.beat("a", 1, parts({0, 1, 2}));
+  f.now += 5001;  // b's session (45 s) ran out; a heartbeated 5 s ago
+  f.coord.advance(f.now);
+  CHECK(f.group().find_member("b") == nullptr);
+  CHECK(f.group().find_member("a") != nullptr);
+  auto a = f.beat("a", 2, parts({0, 1, 2}));
+  REQUIRE(a.assignment);
+  CHECK(*a.assignment == parts({0, 1, 2, 3, 4, 5}));
+}
+
+TEST_CASE("a member that does not revoke within its rebalance timeout is fenced") {
+  fixture f;
+  f.join("a");
+  f.join("b");
+  f.beat("a", 1);  // told to revoke: rebalance timeout 30 s from now
+  REQUIRE(f.group().find_member("a")->state == member_state::unrevoked_partitions);
+  for (int i = 0; i < 6; ++i) {
+    f.now += 5000;
+    f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));  // keeps heartbeating, never revokes
+    f.beat("b", 2, topic_partitions{});
+    f.coord.advance(f.now);
+  }
+  CHECK(f.group().find_member("a") == nullptr);
+  auto b = f.beat("b", 2, topic_partitions{});
+  REQUIRE(b.assignment);
+  CHECK(*b.assignment == parts({0, 1, 2, 3, 4, 5}));
+}
+
+TEST_CASE("static members leave temporarily and come back with a new member id") {
+  fixture f;
+  f.join("a1", {"t1"}, std::string("inst-a"));
+  f.join("b", {"t1"});
+  f.beat("a1", 1, parts({0, 1, 2}), std::string("inst-a"));
+  f.beat("b", 2, topic_partitions{});
+  const int32_t epoch_before = f.group().group_epoch();
+
+  // Another instance with the same id while a1 is alive.
+  CHECK(f.join("a2", {"t1"}, std::string("inst-a")).error == kafka_error::unreleased_instance_id);
+  // A heartbeat under the instance id from the wrong member id.
+  CHECK(f.beat("zz", 2, std::nullopt, std::string("inst-a")).error == kafka_error::fenced_instance_id);
+
+  auto leave = f.beat("a1", -2, std::nullopt, std::string("inst-a"));
+  CHECK(leave.error == kafka_error::none);
+  CHECK(leave.member_epoch == -2);
+  CHECK(f.group().group_epoch() == epoch_before);  // no rebalance
+  auto back = f.join("a2", {"t1"}, std::string("inst-a"));
+  CHECK(back.error == kafka_error::none);
+  CHECK(back.member_epoch == epoch_before);
+  REQUIRE(back.assignment);
+  CHECK(*back.assignment == parts({0, 1, 2}));
+  CHECK(f.group().find_member("a1") == nullptr);
+  CHECK(f.group().group_epoch() == epoch_before);
+}
+
+TEST_CASE("group max size") {
+  fixture f(1);
+  f.join("a");
+  CHECK(f.join("b").error == kafka_error::group_max_size_reached);
+}
+
+TEST_CASE("a topic gaining partitions re-targets the group") {
+  fixture f;
+  f.join("a");
+  f.coord.set_topics({{"t1", {T1, 8}}, {"other", {topic_id(9), 3}}}, f.now);
+  CHECK(f.group().state() == consumer_group_state::assigning);
+  auto a = f.beat("a", 1);
+  CHECK(a.member_epoch == 2);
+  REQUIRE(a.assignment);
+  CHECK(*a.assignment == parts({0, 1, 2, 3, 4, 5, 6, 7}));
+  // A topic the group does not subscribe to changes nothing.
+  f.coord.set_topics({{"t1", {T1, 8}}, {"other", {topic_id(9), 5}}}, f.now);
+  CHECK(f.group().state() == consumer_group_state::stable);
+  // Deleting the subscribed topic empties the assignment.
+  f.coord.set_topics({{"other", {topic_id(9), 5}}}, f.now);
+  auto gone = f.beat("a", 2, parts({0, 1, 2, 3, 4, 5, 6, 7}));
+  REQUIRE(gone.assignment);
+  CHECK(gone.assignment->empty());
+}
+
+TEST_CASE("range assignor picked by the members") {
+  fixture f;
+  f.coord.set_topics({{"t1", {T1, 4}}, {"t2", {topic_id(2), 4}}}, f.now);
+  f.join("a", {"t1", "t2"}, std::nullopt, 1, std::string("range"));
+  f.join("b", {"t1", "t2"}, std::nullopt, 1, std::string("range"));
+  CHECK(f.group().preferred_assignor() == "range");
+  CHECK(f.group().target_of("a") == topic_partitions{{T1, {0, 1}}, {topic_id(2), {0, 1}}});
+  CHECK(f.group().target_of("b") == topic_partitions{{T1, {2, 3}}, {topic_id(2), {2, 3}}});
+}
+
+TEST_CASE("regex subscriptions resolve against the topics") {
+  fixture f;
+  f.coord.set_topics({{"orders-1", {topic_id(1), 1}}, {"orders-2", {topic_id(2), 1}}, {"misc", {topic_id(3), 1}}}, f.now);
+  consumer_heartbeat_request r;
+  r.member_id = "a";
+  r.member_epoch = 0;
+  r.rebalance_timeout_ms = 1000;
+  r.subscribed_topic_regex = "orders-.*";
+  r.owned = topic_partitions{};
+  auto res = f.coord.consumer_heartbeat("g", r, 1, f.now);
+  REQUIRE(res.assignment);
+  CHECK(*res.assignment == topic_partitions{{topic_id(1), {0}}, {topic_id(2), {0}}});
+}
+
+TEST_CASE("classic and consumer groups do not mix") {
+  fixture f;
+  f.join("a");
+  join_request j;
+  j.client_id = "c";
+  j.session_timeout_ms = 10000;
+  j.rebalance_timeout_ms = 10000;
+  j.protocol_type = "consumer";
+  j.protocols = {{"range", "x"}};
+  std::optional<join_result> answer;
+  f.coord.join("g", j, f.now, [&](join_result r) { answer = r; });
+  REQUIRE(answer);
+  CHECK(answer->error == kafka_error::inconsistent_group_protocol);
+  CHECK(f.coord.heartbeat("g", "a", std::nullopt, 1, f.now) == kafka_error::unknown_member_id);
+  CHECK(f.coord.can_delete("g") == kafka_error::non_empty_group);
+}
+
+TEST_CASE("offset commits and fetches check the member epoch") {
+  fixture f;
+  f.join("a");
+  CHECK(f.coord.validate_commit("g", "a", std::nullopt, 1, f.now, 9) == kafka_error::none);
+  CHECK(f.coord.validate_commit("g", "a", std::nullopt, 0, f.now, 9) == kafka_error::stale_member_epoch);
+  CHECK(f.coord.validate_commit("g", "zz", std::nullopt, 1, f.now, 9) == kafka_error::unknown_member_id);
+  CHECK(f.coord.validate_commit("g", "", std::nullopt, -1, f.now, 9) == kafka_error::unknown_member_id);
+  CHECK(f.coord.validate_commit("g", "a", std::nullopt, 1, f.now, 8) == kafka_error::unsupported_version);
+  CHECK(f.coord.validate_fetch("g", std::nullopt, -1) == kafka_error::none);
+  CHECK(f.coord.validate_fetch("g", std::string("a"), 0) == kafka_error::stale_member_epoch);
+  f.coord.apply_commit("g", {{"t1", 0, {}}}, f.now);
+  CHECK(f.coord.find("g") == nullptr);  // no classic shadow group
+}
+
+TEST_CASE("consumer groups survive a restart through their encoding") {
+  fixture f;
+  f.join("a", {"t1"}, std::string("inst"));
+  f.join("b");
+  f.beat("a", 1, std::nullopt, std::string("inst"));  // a now owes a revocation
+  auto dirty = f.coord.take_dirty();
+  REQUIRE(dirty.size() == 1);
+
+  fixture g;
+  int64_t later = f.now + 100000;
+  auto bad = g.coord.load({{dirty[0].first, dirty[0].second}}, {}, later);
+  CHECK(bad.empty());
+  auto& restored = g.group();
+  CHECK(restored.group_epoch() == f.group().group_epoch());
+  CHECK(restored.assignment_epoch() == f.group().assignment_epoch());
+  REQUIRE(restored.find_member("a"));
+  CHECK(restored.find_member("a")->assigned == parts({0, 1, 2}));
+  CHECK(restored.find_member("a")->pending_revocation == parts({3, 4, 5}));
+  CHECK(restored.find_member("a")->instance_id == std::optional<std::string>("inst"));
+  CHECK(restored.target_of("b") == parts({3, 4, 5}));
+  CHECK(g.coord.encode(restored) == dirty[0].second);
+  // Sessions restart from load time.
+  CHECK(restored.find_member("b")->session_deadline_ms == later + 45000);
+  // a continues with its epoch and finishes the revocation.
+  g.now = later;
+  auto a = g.beat("a", 1, parts({0, 1, 2}), std::string("inst"));
+  CHECK(a.error == kafka_error::none);
+  CHECK(a.member_epoch == 2);
+}
+
+TEST_CASE("a consumer group takes over an empty classic group but not a live one") {
+  fixture f;
+  // A classic group with a member.
+  join_request j;
+  j.client_id = "c";
+  j.session_timeout_ms = 10000;
+  j.rebalance_timeout_ms = 10000;
+  j.protocol_type = "consumer";
+  j.protocols = {{"range", "x"}};
+  j.require_known_member_id = false;
+  std::optional<join_result> answer;
+  f.coord.join("g", j, f.now, [&](join_result r) { answer = r; });
+  f.coord.advance(f.now + 10);  // the (zero) initial delay ends the join
+  auto refused = f.join("a");
+  CHECK(refused.error == kafka_error::group_id_not_found);
+  CHECK(refused.error_message == "Group g is not a consumer group.");
+
+  // A group that only holds offsets committed outside any membership.
+  REQUIRE(f.coord.validate_commit("simple", "", std::nullopt, -1, f.now) == kafka_error::none);
+  f.coord.apply_commit("simple", {{"t1", 0, {}}}, f.now);
+  consumer_heartbeat_request r;
+  r.member_id = "m";
+  r.member_epoch = 0;
+  r.rebalance_timeout_ms = 1000;
+  r.subscribed_topic_names = std::vector<std::string>{"t1"};
+  r.owned = topic_partitions{};
+  CHECK(f.coord.consumer_heartbeat("simple", r, 1, f.now).error == kafka_error::none);
+  CHECK(f.coord.find("simple") == nullptr);
+  CHECK(f.coord.find_consumer("simple") != nullptr);
+  REQUIRE(f.coord.offsets("simple"));
+  CHECK(f.coord.offsets("simple")->size() == 1);
+  // Once empty again it may be deleted.
+  CHECK(f.coord.can_delete("simple") == kafka_error::non_empty_group);
+  r.member_epoch = -1;
+  r.owned.reset();
+  CHECK(f.coord.consumer_heartbeat("simple", r, 1, f.now).error == kafka_error::none);
+  CHECK(f.coord.can_delete("simple") == kafka_error::none);
+}
