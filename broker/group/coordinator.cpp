@@ -601,8 +601,7 @@ consumer_heartbeat_result group_coordinator::consumer_heartbeat(const std::strin
     try {
       std::regex check(*req.subscribed_topic_regex, std::regex::ECMAScript);
     } catch (const std::regex_error&) {
-      // Kafka answers INVALID_REGULAR_EXPRESSION (130), which this broker's error table lacks.
-      return fail(kafka_error::invalid_request,
+      return fail(kafka_error::invalid_regular_expression,
                   fmt::format("SubscribedTopicRegex `{}` is not a valid regular expression.", *req.subscribed_topic_regex));
     }
   }

@@ -310,6 +310,20 @@ TEST_CASE("regex subscriptions resolve against the topics") {
   CHECK(*res.assignment == topic_partitions{{topic_id(1), {0}}, {topic_id(2), {0}}});
 }
 
+TEST_CASE("a regex that does not compile is refused with INVALID_REGULAR_EXPRESSION") {
+  fixture f;
+  consumer_heartbeat_request r;
+  r.member_id = "a";
+  r.member_epoch = 0;
+  r.rebalance_timeout_ms = 1000;
+  r.subscribed_topic_regex = "orders-(";
+  r.owned = topic_partitions{};
+  auto res = f.coord.consumer_heartbeat("g", r, 1, f.now);
+  CHECK(res.error == kafka_error::invalid_regular_expression);
+  CHECK(res.error_message == "SubscribedTopicRegex `orders-(` is not a valid regular expression.");
+  CHECK(f.coord.find_consumer("g") == nullptr);
+}
+
 TEST_CASE("classic and consumer groups do not mix") {
   fixture f;
   f.join("a");
