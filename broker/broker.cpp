@@ -13,6 +13,7 @@
 
 #include "broker/blocking.hpp"
 #include "broker/connection.hpp"
+#include "common/os/file_io.hpp"
 
 namespace brook::broker {
 
@@ -137,6 +138,8 @@ common::result<void> broker::start() {
   asio::co_spawn(io_, run_log_maintenance(), asio::detached);
   groups_->start();
   network_thread_ = std::thread([this] {
+    // sendfile(2) to a peer that has gone would otherwise kill the process with SIGPIPE.
+    common::os::suppress_broken_pipe_signal_on_this_thread();
     try {
       io_.run();
     } catch (const std::exception& e) {

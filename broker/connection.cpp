@@ -15,7 +15,6 @@
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 #include "common/os/file_io.hpp"
-#include "common/protocol/header.hpp"
 
 namespace brook::broker {
 
@@ -29,10 +28,16 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t read_slice = 1 << 20;
 // A request frame holds at least api_key, api_version and correlation_id.
 constexpr int32_t min_frame = 8;
+constexpr int16_t produce_key = 0;
 }  // namespace
 
 connection::connection(broker& owner, asio::ip::tcp::socket socket, size_t listener_index)
-    : owner_(owner), socket_(std::move(socket)), idle_timer_(socket_.get_executor()), listener_index_(listener_index) {
+    : owner_(owner),
+      socket_(std::move(socket)),
+      idle_timer_(socket_.get_executor()),
+      reader_wake_(socket_.get_executor()),
+      writer_wake_(socket_.get_executor()),
+      listener_index_(listener_index) {
   boost::system::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   peer_ = ec ? std::string("unknown peer") : fmt::format("{}:{}", remote.address().to_string(), remote.port());
@@ -42,13 +47,16 @@ connection::connection(broker& owner, asio::ip::tcp::socket socket, size_t liste
 
 void connection::start() {
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->serve(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_requests(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_responses(); }, asio::detached);
   asio::co_spawn(socket_.get_executor(), [self]() { return self->watch_idle(); }, asio::detached);
 }
 
 void connection::stop() {
-  if (idle_) close("broker shutting down");
-  // Otherwise serve() notices owner_.stopping() once the request in flight is answered.
+  if (queue_.empty()) close("broker shutting down");
+  // Otherwise the writer closes once the requests in flight are answered; the reader starts no more.
+  reader_wake_.cancel();
+  writer_wake_.cancel();
 }
 
 void connection::close(const std::string& why) {
@@ -59,6 +67,14 @@ void connection::close(const std::string& why) {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   idle_timer_.cancel();
+  reader_wake_.cancel();
+  writer_wake_.cancel();
+}
+
+awaitable<void> connection::wait_on(asio::steady_timer& timer) {
+  if (closed_) co_return;
+  timer.expires_at(asio::steady_timer::time_point::max());
+  co_await timer.async_wait(use_tuple);  // cancelled or closed: the caller re-checks
 }
 
 awaitable<void> connection::watch_idle() {
@@ -67,93 +83,168 @@ awaitable<void> connection::watch_idle() {
     idle_timer_.expires_at(last_active_ + limit);
     auto [ec] = co_await idle_timer_.async_wait(use_tuple);
     if (closed_) break;
-    if (!ec && idle_ && std::chrono::steady_clock::now() >= last_active_ + limit)
+    if (!ec && queue_.empty() && std::chrono::steady_clock::now() >= last_active_ + limit)
       close("idle longer than connections.max.idle.ms");
   }
 }
 
-awaitable<void> connection::serve() {
+awaitable<void> connection::read_requests() {
   auto self = shared_from_this();
   while (!closed_ && !owner_.stopping()) {
-    idle_ = true;
-    if (!co_await read_frame()) break;
-    idle_ = false;
+    // Back-pressure: stop reading (TCP then pushes back on the client) while too much is in flight.
+    while (!closed_ && (queue_.size() >= max_in_flight || queued_bytes_ >= max_queued_bytes))
+      co_await wait_on(reader_wake_);
+    if (closed_) break;
+    auto frame = co_await read_frame();
+    if (!frame || closed_) break;
     last_active_ = std::chrono::steady_clock::now();
-    if (!co_await handle_frame()) break;
-    last_active_ = std::chrono::steady_clock::now();
+    auto req = std::make_shared<request>();
+    req->charged = frame->size();
+    req->frame = std::move(*frame);
+    queued_bytes_ += req->charged;
+    if (!parse_header(*req)) {
+      // Answer what came before, then close.
+      req->done = req->close_here = true;
+      queue_.push_back(std::move(req));
+      break;
+    }
+    // A Produce may overlap earlier Produce requests; anything else runs alone, in order.
+    while (!closed_ && !owner_.stopping() && running_ > 0 && !(req->produce && running_others_ == 0)) {
+      queue_.push_back(req);  // visible to the writer and the limits while it waits its turn
+      co_await wait_on(reader_wake_);
+      queue_.pop_back();
+    }
+    if (closed_ || owner_.stopping()) {
+      queued_bytes_ -= req->charged;
+      break;
+    }
+    queue_.push_back(req);
+    ++running_;
+    if (!req->produce) ++running_others_;
+    // co_spawn dispatches: the request runs here, up to its first suspension, before the next frame
+    // is read, so its appends reach the partition strands in request order.
+    auto served = [self, req]() { return self->serve(req); };
+    asio::co_spawn(socket_.get_executor(), served, asio::detached);
   }
-  close(owner_.stopping() ? "broker shutting down" : "connection ended");
+  reader_done_ = true;
+  writer_wake_.cancel();
+}
+
+bool connection::parse_header(request& req) {
+  proto::reader r(req.frame);
+  try {
+    req.header = proto::decode_request_header(r);
+  } catch (const proto::decode_error& e) {
+    spdlog::warn("closing connection from {}: request header does not decode: {}", peer_, e.what());
+    return false;
+  }
+  req.body_at = r.position();
+  req.api = find_api(req.header.api_key);
+  if (!req.api) {
+    spdlog::warn("closing connection from {}: unknown API key {} (correlation id {})", peer_, req.header.api_key,
+                 req.header.correlation_id);
+    return false;
+  }
+  if (req.header.api_version < req.api->min_version || req.header.api_version > req.api->max_version) {
+    if (req.header.api_key != proto::api_versions_key) {
+      spdlog::warn("closing connection from {}: {} v{} is not supported (v{}-{})", peer_, req.api->name,
+                   req.header.api_version, req.api->min_version, req.api->max_version);
+      return false;
+    }
+    req.unsupported_version = true;
+  }
+  req.produce = req.header.api_key == produce_key;
+  return true;
+}
+
+awaitable<void> connection::serve(std::shared_ptr<request> req) {
+  auto self = shared_from_this();
+  if (req->unsupported_version) {
+    // A client newer than us: answer in v0 with UNSUPPORTED_VERSION and our range (KIP-511).
+    req->body = proto::encoded_message{handlers::unsupported_api_versions_response(), {}};
+  } else {
+    request_context ctx{owner_, req->header, {}, {}, listener_index_};
+    boost::system::error_code ec;
+    ctx.local = socket_.local_endpoint(ec);
+    ctx.remote = socket_.remote_endpoint(ec);
+    proto::reader r(std::span<const uint8_t>(req->frame).subspan(req->body_at));
+    try {
+      req->body = co_await req->api->handle(ctx, r);
+    } catch (const proto::decode_error& e) {
+      spdlog::warn("closing connection from {}: {} v{} request does not decode: {}", peer_, req->api->name,
+                   req->header.api_version, e.what());
+      req->close_here = true;
+    } catch (const std::exception& e) {
+      // A bug, not the client's fault; the client sees the connection close, as on a decode error.
+      spdlog::error("closing connection from {}: {} v{} failed: {}", peer_, req->api->name, req->header.api_version,
+                    e.what());
+      req->close_here = true;
+    }
+  }
+  // The frame is no longer needed; what stays queued is the response's own bytes.
+  queued_bytes_ -= req->charged;
+  proto::bytes().swap(req->frame);
+  req->charged = req->body ? req->body->data.size() : 0;
+  queued_bytes_ += req->charged;
+  req->done = true;
+  --running_;
+  if (!req->produce) --running_others_;
+  writer_wake_.cancel();
+  reader_wake_.cancel();
+}
+
+awaitable<void> connection::write_responses() {
+  auto self = shared_from_this();
+  std::string why = "connection ended";
+  for (;;) {
+    if (closed_) break;
+    if (queue_.empty() || !queue_.front()->done) {
+      if (queue_.empty() && (reader_done_ || owner_.stopping())) {
+        if (owner_.stopping()) why = "broker shutting down";
+        break;
+      }
+      co_await wait_on(writer_wake_);
+      continue;
+    }
+    auto req = queue_.front();
+    if (req->close_here) break;
+    if (req->body) {
+      proto::writer head;
+      head.int32(0);  // size, patched by send()
+      proto::encode_response_header(head, req->header);
+      proto::bytes head_bytes = head.take();
+      if (!co_await send(head_bytes, *req->body)) break;
+    }
+    queue_.pop_front();
+    queued_bytes_ -= req->charged;
+    last_active_ = std::chrono::steady_clock::now();
+    reader_wake_.cancel();
+  }
+  close(why);
   owner_.remove_connection(self);
 }
 
-awaitable<bool> connection::read_frame() {
+awaitable<std::optional<proto::bytes>> connection::read_frame() {
   std::array<uint8_t, 4> prefix{};
   auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(prefix), use_tuple);
-  if (ec) co_return false;
+  if (ec) co_return std::nullopt;
   const int32_t size = static_cast<int32_t>((uint32_t{prefix[0]} << 24) | (uint32_t{prefix[1]} << 16) |
                                             (uint32_t{prefix[2]} << 8) | uint32_t{prefix[3]});
   const int32_t max = owner_.config().socket_request_max_bytes();
   if (size < min_frame || size > max) {
     spdlog::warn("closing connection from {}: request size {} is outside [{}, {}] (socket.request.max.bytes)", peer_,
                  size, min_frame, max);
-    co_return false;
+    co_return std::nullopt;
   }
-  frame_.clear();
-  while (frame_.size() < static_cast<size_t>(size)) {
-    const size_t have = frame_.size();
+  proto::bytes frame;
+  while (frame.size() < static_cast<size_t>(size)) {
+    const size_t have = frame.size();
     const size_t slice = std::min(read_slice, static_cast<size_t>(size) - have);
-    frame_.resize(have + slice);
-    auto [rec, got] = co_await asio::async_read(socket_, asio::buffer(frame_.data() + have, slice), use_tuple);
-    if (rec) co_return false;
+    frame.resize(have + slice);
+    auto [rec, got] = co_await asio::async_read(socket_, asio::buffer(frame.data() + have, slice), use_tuple);
+    if (rec) co_return std::nullopt;
   }
-  co_return true;
-}
-
-awaitable<bool> connection::handle_frame() {
-  proto::reader r(frame_);
-  proto::request_header header;
-  try {
-    header = proto::decode_request_header(r);
-  } catch (const proto::decode_error& e) {
-    spdlog::warn("closing connection from {}: request header does not decode: {}", peer_, e.what());
-    co_return false;
-  }
-  const api_entry* api = find_api(header.api_key);
-  if (!api) {
-    spdlog::warn("closing connection from {}: unknown API key {} (correlation id {})", peer_, header.api_key,
-                 header.correlation_id);
-    co_return false;
-  }
-  proto::writer head;
-  head.int32(0);  // size, patched below
-  proto::encode_response_header(head, header);
-
-  std::optional<proto::encoded_message> body;
-  if (header.api_version < api->min_version || header.api_version > api->max_version) {
-    if (header.api_key != proto::api_versions_key) {
-      spdlog::warn("closing connection from {}: {} v{} is not supported (v{}-{})", peer_, api->name,
-                   header.api_version, api->min_version, api->max_version);
-      co_return false;
-    }
-    // A client newer than us: answer in v0 with UNSUPPORTED_VERSION and our range (KIP-511).
-    body = proto::encoded_message{handlers::unsupported_api_versions_response(), {}};
-  } else {
-    request_context ctx{owner_, header, {}, {}, listener_index_};
-    boost::system::error_code ec;
-    ctx.local = socket_.local_endpoint(ec);
-    ctx.remote = socket_.remote_endpoint(ec);
-    try {
-      body = co_await api->handle(ctx, r);
-    } catch (const proto::decode_error& e) {
-      spdlog::warn("closing connection from {}: {} v{} request does not decode: {}", peer_, api->name,
-                   header.api_version, e.what());
-      co_return false;
-    }
-  }
-  if (frame_.capacity() > 4 * read_slice) proto::bytes().swap(frame_);  // don't keep a huge buffer
-  if (!body) co_return true;  // no response expected (acks=0)
-  proto::bytes head_bytes = head.take();
-  co_return co_await send(head_bytes, *body);
+  co_return frame;
 }
 
 awaitable<bool> connection::send(proto::bytes& head, const proto::encoded_message& body) {
@@ -164,12 +255,14 @@ awaitable<bool> connection::send(proto::bytes& head, const proto::encoded_messag
     auto [ec, n] = co_await asio::async_write(socket_, bufs, use_tuple);
     co_return !ec;
   }
-  // Record sets that live in segment files go straight from the file to the socket.
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(head), use_tuple);
-  if (ec) co_return false;
+  // Record sets that live in segment files go straight from the file to the socket. The header and
+  // the bytes before the first record set leave in one write, so that the client is not woken for a
+  // segment of a few bytes.
   size_t pos = 0;
   for (const auto& [at, slice] : body.splices) {
-    auto [wec, written] = co_await asio::async_write(socket_, asio::buffer(body.data.data() + pos, at - pos), use_tuple);
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(head.data(), pos == 0 ? head.size() : 0),
+                                           asio::buffer(body.data.data() + pos, at - pos)};
+    auto [wec, written] = co_await asio::async_write(socket_, bufs, use_tuple);
     if (wec) co_return false;
     pos = at;
     if (!co_await send_file_slice(slice)) co_return false;

@@ -1,53 +1,103 @@
-// One client connection: reads size-prefixed request frames, serves them one at a time in arrival
-// order (so pipelined requests are answered in order, as Kafka does) and writes the responses.
+// One client connection: reads size-prefixed request frames, serves them and writes the responses
+// strictly in request order.
 //
-// Owned by shared_ptr: the broker's connection set and the connection's own coroutines. Runs only on
-// the network thread. A frame whose size prefix is negative or above socket.request.max.bytes is
-// refused before anything is allocated; a header or body that does not decode, an unknown API key
-// or an unsupported version closes this connection only (logged once). Bodies are read as they
-// arrive, so a peer that announces a large frame and stalls holds only what it has sent.
+// Owned by shared_ptr: the broker's connection set and the connection's own coroutines (the reader,
+// the writer, one per request being served). Runs only on the network thread.
+//
+// Pipelining: the reader goes on reading while earlier requests wait (for a flush, a long poll, a
+// group join), up to max_in_flight requests or max_queued_bytes of requests and unsent responses;
+// past that it stops reading, so TCP pushes back on the client. A Produce request starts while
+// earlier Produce requests are still being served; every other request starts only once all earlier
+// requests are done (and a Produce waits for an earlier non-Produce), so a request never runs
+// against state an earlier request of the same connection has yet to change, as on Kafka, which
+// serves a connection's requests one at a time. Partitions see appends in request order: a request
+// starts on the network thread and posts its appends to the partition strands before its first
+// suspension, before the next request is even decoded (the idempotent producer's sequence checks
+// rely on this).
+//
+// Frames: a size prefix that is negative or above socket.request.max.bytes is refused before anything
+// is allocated; bodies are read as they arrive, so a peer that announces a large frame and stalls
+// holds only what it has sent. A header or body that does not decode, an unknown API key or an
+// unsupported version closes this connection only (logged once), after the responses to the requests
+// before it have been sent.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "common/protocol/header.hpp"
 #include "common/protocol/wire.hpp"
 
 namespace brook::broker {
 
 class broker;
+struct api_entry;
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
+  // Requests served or waiting for their response to be sent, per connection (clients keep up to
+  // max.in.flight.requests.per.connection outstanding; 5 with idempotence).
+  static constexpr size_t max_in_flight = 16;
+  // Bytes of request frames being served plus responses not yet sent (records sent from segment
+  // files do not count). One frame may exceed it: the limit stops further reads.
+  static constexpr size_t max_queued_bytes = 64 << 20;
+
   connection(broker& owner, boost::asio::ip::tcp::socket socket, size_t listener_index);
 
   // Spawns the connection's coroutines on the network thread.
   void start();
-  // Closes the connection once the request in flight (if any) has been answered.
+  // Closes the connection once the requests in flight (if any) have been answered.
   void stop();
 
  private:
-  boost::asio::awaitable<void> serve();
+  // One request from the moment its frame is read until its response is sent.
+  struct request {
+    common::protocol::bytes frame;
+    size_t body_at = 0;  // where the body starts in frame
+    common::protocol::request_header header;
+    const api_entry* api = nullptr;
+    bool unsupported_version = false;  // ApiVersions newer than ours: answered in v0 (KIP-511)
+    bool produce = false;
+    std::optional<common::protocol::encoded_message> body;  // nullopt: no response (acks=0)
+    size_t charged = 0;       // bytes counted in queued_bytes_
+    bool done = false;        // served: body is final
+    bool close_here = false;  // does not decode: close once the responses before it are sent
+  };
+
+  boost::asio::awaitable<void> read_requests();
+  boost::asio::awaitable<void> write_responses();
+  boost::asio::awaitable<void> serve(std::shared_ptr<request> req);
   boost::asio::awaitable<void> watch_idle();
-  // Reads one frame body into frame_; false when the connection should close.
-  boost::asio::awaitable<bool> read_frame();
-  boost::asio::awaitable<bool> handle_frame();
+  // Reads one frame body; nullopt when the connection should close.
+  boost::asio::awaitable<std::optional<common::protocol::bytes>> read_frame();
+  // Decodes the header and finds the handler; false (logged) when the connection should close.
+  bool parse_header(request& req);
   boost::asio::awaitable<bool> send(common::protocol::bytes& head, const common::protocol::encoded_message& body);
   boost::asio::awaitable<bool> send_file_slice(const common::protocol::file_slice& slice);
+  // Waits until `timer` is cancelled (a state change the waiter re-checks) or the connection closes.
+  boost::asio::awaitable<void> wait_on(boost::asio::steady_timer& timer);
   void close(const std::string& why);
 
   broker& owner_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer idle_timer_;
+  boost::asio::steady_timer reader_wake_;  // cancelled when a request finishes or a response is sent
+  boost::asio::steady_timer writer_wake_;  // cancelled when a request finishes or the reader ends
   size_t listener_index_;
   std::string peer_;
-  common::protocol::bytes frame_;
   std::chrono::steady_clock::time_point last_active_;
-  bool idle_ = true;  // waiting for the next request, not serving one
+  // Requests in arrival order: the front is the next response to send.
+  std::deque<std::shared_ptr<request>> queue_;
+  size_t queued_bytes_ = 0;
+  size_t running_ = 0;          // requests being served
+  size_t running_others_ = 0;   // of which not Produce
+  bool reader_done_ = false;
   bool closed_ = false;
 };
 

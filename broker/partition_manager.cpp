@@ -1,5 +1,9 @@
 #include "broker/partition_manager.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -133,13 +137,27 @@ void partition_manager::wake(partition& p) {
   p.waiters.clear();
 }
 
-awaitable<common::result<log::append_result>> partition_manager::append(const log::topic_partition& tp,
-                                                                       std::vector<uint8_t>& batches, bool durable) {
-  partition* p = find(tp);
-  if (!p) co_return unknown_partition(tp);
-  auto log = p->log;
-  auto producers = p->producers;
-  auto work = [log, producers, &batches]() -> common::result<log::append_result> {
+namespace {
+// Counts the posted work still running; the last one to finish cancels `all_done` (network thread).
+struct completion_count {
+  explicit completion_count(const asio::any_io_executor& ex) : all_done(ex) {}
+  size_t left = 0;
+  asio::steady_timer all_done;
+  void finished_one() {
+    if (--left == 0) all_done.cancel();
+  }
+};
+
+awaitable<void> wait_for(completion_count& count) {
+  if (count.left == 0) co_return;
+  count.all_done.expires_at(asio::steady_timer::time_point::max());
+  co_await count.all_done.async_wait(asio::as_tuple(asio::use_awaitable));  // cancelled by the last one
+}
+
+// The strand side of one partition's append: the idempotence check, the write, the producer's record.
+auto append_work(std::shared_ptr<log::partition_log> log, std::shared_ptr<log::producer_state_table> producers,
+                 std::vector<uint8_t>& batches) {
+  return [log = std::move(log), producers = std::move(producers), &batches]() -> common::result<log::append_result> {
     // Idempotence: one batch per partition (checked by the handler) carries the producer's ids.
     std::optional<common::record_batch_view> batch;
     if (auto parsed = common::record_batch_view::parse(batches); parsed && parsed->producer_id() >= 0 &&
@@ -166,25 +184,60 @@ awaitable<common::result<log::append_result>> partition_manager::append(const lo
                         appended->max_timestamp);
     return appended;
   };
-  auto strand_ex = *p->on;
-  auto result = co_await run_on(strand_ex, work);
-  if (result && durable) {
-    // Group commit: this flush is queued on the strand behind the appends that arrived meanwhile,
-    // so one fdatasync covers them all, and their own flushes find nothing left to do.
-    const int64_t last = result->last_offset;
-    auto flush_work = [log, last]() -> common::result<void> {
-      if (log->is_durable(last)) return {};
-      return log->flush();
+}
+}  // namespace
+
+awaitable<void> partition_manager::append(std::vector<append_request>& requests, bool durable) {
+  const asio::any_io_executor home = co_await asio::this_coro::executor;
+  // Every append is posted before the first suspension: the order across requests is the order in
+  // which their appends reach the strands.
+  auto pending = std::make_shared<completion_count>(home);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    append_request& rq = requests[i];
+    partition* p = find(rq.tp);
+    if (!p) {
+      rq.result = unknown_partition(rq.tp);
+      continue;
+    }
+    ++pending->left;
+    // Network thread, right after the append: consumers may read the batches at once (the high
+    // watermark of a leader without followers), even before they are fsynced.
+    auto appended = [this, &rq, log = p->log](const common::result<log::append_result>& r) {
+      if (partition* again = find(rq.tp); again && again->log == log && r) {
+        again->high_watermark = std::max(again->high_watermark, r->last_offset + 1);
+        again->log_start_offset = r->log_start_offset;
+        wake(*again);
+      }
     };
-    auto flushed = co_await run_on(strand_ex, flush_work);
-    if (!flushed) co_return flushed.err();
+    // Network thread, once the request's part is done (appended, and fsynced if durable).
+    auto finished = [&rq, pending](common::result<log::append_result> r) {
+      rq.result = std::move(r);
+      pending->finished_one();
+    };
+    // On the strand: the append, then for a durable one the flush, queued on the strand from there
+    // (no round trip through the network thread) behind the appends that arrived meanwhile from any
+    // connection: one fdatasync covers them all and their own flushes find nothing left to do
+    // (group commit).
+    auto work = [on = p->on, home, durable, append = append_work(p->log, p->producers, *rq.batches), log = p->log,
+                 appended = std::move(appended), finished = std::move(finished)]() mutable {
+      auto r = append();
+      if (!r || !durable) {
+        asio::post(home, [appended = std::move(appended), finished = std::move(finished), r = std::move(r)]() mutable {
+          appended(r);
+          finished(std::move(r));
+        });
+        return;
+      }
+      asio::post(home, [appended = std::move(appended), r]() mutable { appended(r); });
+      asio::post(*on, [home, log, finished = std::move(finished), r = std::move(r)]() mutable {
+        common::result<void> flushed = log->is_durable(r->last_offset) ? common::result<void>{} : log->flush();
+        if (!flushed) r = flushed.err();
+        asio::post(home, [finished = std::move(finished), r = std::move(r)]() mutable { finished(std::move(r)); });
+      });
+    };
+    asio::post(*p->on, std::move(work));
   }
-  if (partition* again = find(tp); again && result) {
-    again->high_watermark = std::max(again->high_watermark, result->last_offset + 1);
-    again->log_start_offset = result->log_start_offset;
-    wake(*again);
-  }
-  co_return result;
+  co_await wait_for(*pending);
 }
 
 awaitable<common::result<fetched>> partition_manager::read(const log::topic_partition& tp, int64_t offset,

@@ -72,11 +72,19 @@ class partition_manager {
   void attach_topic(const std::string& topic, int32_t count, log::metadata_store* store = nullptr);
   void detach_topic(const std::string& topic);
 
-  // Appends the producer's batches (rewritten in place); with durable, returns only once they are
-  // fsynced. An idempotent producer's retried batch is not written again: the result carries the
-  // offsets it got the first time. Sequence gaps and stale epochs are refused.
-  boost::asio::awaitable<common::result<log::append_result>> append(const log::topic_partition& tp,
-                                                                   std::vector<uint8_t>& batches, bool durable);
+  // One partition's share of a Produce request.
+  struct append_request {
+    log::topic_partition tp;
+    std::vector<uint8_t>* batches = nullptr;  // rewritten in place; must outlive append()
+    std::optional<common::result<log::append_result>> result;  // set by append()
+  };
+  // Appends each partition's batches. Every append is queued on its partition's strand before the
+  // first suspension, so the partitions see a connection's requests in the order they were started.
+  // With durable, returns only once each partition's batches are fsynced (the partitions' flushes
+  // run side by side). An idempotent producer's retried batch is not written again: the result
+  // carries the offsets it got the first time. Sequence gaps and stale epochs are refused. The high
+  // watermark moves right after the append, as on a Kafka leader with no followers.
+  boost::asio::awaitable<void> append(std::vector<append_request>& requests, bool durable);
   boost::asio::awaitable<common::result<fetched>> read(const log::topic_partition& tp, int64_t offset,
                                                        uint64_t max_bytes);
   // ListOffsets by time: -2 earliest, -1 latest, -3 the max timestamp, else the first offset whose

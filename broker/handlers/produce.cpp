@@ -4,6 +4,9 @@
 // timestamps checked against message.timestamp.before/after.max.ms; LogAppendTime topics get the
 // broker's time, returned in log_append_time_ms. Compacted topics refuse records without keys. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in
 // Kafka, topics are auto-created by the Metadata request a producer sends when it sees that error.
+// A refused record set lists every offending record in record_errors (batch_index: the record's index
+// in its batch) with Kafka's messages. The partitions' appends are queued together, before the handler
+// first suspends, so that pipelined requests reach each partition in request order.
 #include <chrono>
 #include <fmt/format.h>
 
@@ -32,40 +35,86 @@ pr::partition_produce_response partition_error(int32_t index, kafka_error code, 
   return r;
 }
 
-// v3+ carries exactly one record batch of magic 2 per partition (Kafka's rule); its CreateTime
-// timestamps must lie within the topic's window.
-std::optional<common::error> check_batch(const std::vector<uint8_t>& records, const effective_topic_config& config) {
+// What a partition's record set is refused for: the partition's error and message, and (as Kafka's
+// LogValidator reports them) one entry per offending record, by its index in the batch.
+struct refusal {
+  kafka_error code = kafka_error::invalid_record;
+  std::string message;
+  std::vector<pr::batch_index_and_error_message> record_errors;
+};
+
+// Kafka's RecordError.toString, which its INVALID_RECORD message lists.
+std::string describe(const pr::batch_index_and_error_message& e) {
+  return e.batch_index_error_message ? fmt::format("RecordError(batchIndex={}, message='{}')", e.batch_index,
+                                                   *e.batch_index_error_message)
+                                     : fmt::format("RecordError(batchIndex={}, message=null)", e.batch_index);
+}
+
+// v3+ carries exactly one record batch of magic 2 per partition (Kafka's rule). Then every record is
+// checked as Kafka's LogValidator checks it: a compacted topic refuses records without a key, and
+// CreateTime timestamps must lie within message.timestamp.before/after.max.ms of now. Every offending
+// record is reported; the partition's error is INVALID_TIMESTAMP if any timestamp is out of range,
+// else INVALID_RECORD.
+std::optional<refusal> check_batch(const std::vector<uint8_t>& records, const log::topic_partition& tp,
+                                   const effective_topic_config& config) {
   auto batch = common::record_batch_view::parse(records);
-  if (!batch) return batch.err();
+  if (!batch) return refusal{batch.code(), batch.err().message, {}};
   if (batch->size_bytes() != records.size())
-    return common::error{kafka_error::invalid_record,
-                         "Produce requests with version 3 and above must contain exactly one record batch"};
-  if (config.message_timestamp_type == timestamp_type::create_time && batch->ts_type() == common::timestamp_type::create_time) {
-    const int64_t now = now_ms();
-    for (int64_t ts : {batch->base_timestamp(), batch->max_timestamp()}) {
-      if (ts < 0) continue;
-      if (now - ts > config.message_timestamp_before_max_ms || ts - now > config.message_timestamp_after_max_ms)
-        return common::error{kafka_error::invalid_timestamp,
-                             fmt::format("Timestamp {} of message is out of range. The timestamp should be within [{}, {}]",
-                                         ts, now - config.message_timestamp_before_max_ms,
-                                         now + config.message_timestamp_after_max_ms)};
+    return refusal{kafka_error::invalid_record,
+                   "Produce requests with version 3 and above must contain exactly one record batch", {}};
+  const bool check_timestamps = config.message_timestamp_type == timestamp_type::create_time &&
+                                batch->ts_type() == common::timestamp_type::create_time;
+  const int64_t now = now_ms();
+  auto out_of_range = [&](int64_t ts) {
+    const __int128 age = static_cast<__int128>(now) - ts;  // no overflow for any ts
+    return ts != -1 && (age > config.message_timestamp_before_max_ms || -age > config.message_timestamp_after_max_ms);
+  };
+  // Records are walked only when one may be refused: the header's first and max timestamps bound the
+  // later records from above, and a finite lower bound is the one case a record before the first can
+  // break.
+  bool walk = config.cleanup_compact;
+  if (check_timestamps)
+    walk = walk || out_of_range(batch->base_timestamp()) || out_of_range(batch->max_timestamp()) ||
+           config.message_timestamp_before_max_ms < now;
+  if (!walk) return std::nullopt;
+
+  auto it = batch->records();
+  if (!it) return refusal{it.code(), it.err().message, {}};
+  refusal r;
+  bool bad_timestamp = false;
+  for (int32_t index = 0;; ++index) {
+    auto next = it->next();
+    if (!next) return refusal{next.code(), next.err().message, {}};
+    if (!*next) break;
+    const common::record_view& record = **next;
+    if (config.cleanup_compact && !record.key) {
+      r.record_errors.push_back({index, fmt::format("Compacted topic cannot accept message without key in topic "
+                                                    "partition {}-{}",
+                                                    tp.topic, tp.partition)});
+    } else if (check_timestamps && out_of_range(record.timestamp)) {
+      bad_timestamp = true;
+      r.record_errors.push_back(
+          {index, fmt::format("Timestamp {} of message with offset {} is out of range. The timestamp should be within "
+                              "[{}, {}]",
+                              record.timestamp, record.offset, now - config.message_timestamp_before_max_ms,
+                              now + config.message_timestamp_after_max_ms)});
     }
   }
-  // Compaction keeps the latest record per key, so a compacted topic refuses records without one
-  // (Kafka checks each record, decompressing if it must).
-  if (config.cleanup_compact) {
-    auto records = batch->records();
-    if (!records) return records.err();
-    for (;;) {
-      auto next = records->next();
-      if (!next) return next.err();
-      if (!*next) break;
-      if (!(*next)->key)
-        return common::error{kafka_error::invalid_record,
-                             "Compacted topic cannot accept message without key in topic partition"};
-    }
+  if (r.record_errors.empty()) return std::nullopt;
+  if (bad_timestamp) {
+    r.code = kafka_error::invalid_timestamp;
+    r.message = "One or more records have been rejected due to invalid timestamp";
+  } else {
+    std::string shown;
+    for (size_t i = 0; i < std::min<size_t>(3, r.record_errors.size()); ++i)
+      shown += (i ? ", " : "") + describe(r.record_errors[i]);
+    r.code = kafka_error::invalid_record;
+    r.message = fmt::format(
+        "One or more records have been rejected due to {} record errors in total, and only showing the first three "
+        "errors at most: [{}]",
+        r.record_errors.size(), shown);
   }
-  return std::nullopt;
+  return r;
 }
 }  // namespace
 
@@ -81,6 +130,10 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
   else if (req.acks != 0 && req.acks != 1 && req.acks != -1) whole_request_error = kafka_error::invalid_required_acks;
   else if (req.transactional_id) whole_request_error = kafka_error::transactional_id_authorization_failed;
 
+  // Every partition's answer is placed first; the appends then run together (see
+  // partition_manager::append), and their results fill the answers left open.
+  std::vector<partition_manager::append_request> appends;
+  std::vector<std::pair<size_t, size_t>> answers;  // (topic, partition) index in resp of each append
   for (auto& topic : req.topic_data) {
     pr::topic_produce_response& out = resp.responses.emplace_back();
     out.name = topic.name;
@@ -98,28 +151,31 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
         out.partition_responses.push_back(partition_error(part.index, kafka_error::invalid_record, "No records"));
         continue;
       }
-      if (auto bad = check_batch(part.records->data, info->config)) {
-        auto r = partition_error(part.index, bad->code, bad->message);
-        if (bad->code == kafka_error::invalid_timestamp || bad->code == kafka_error::invalid_record)
-          r.record_errors.push_back({0, bad->message});
+      const log::topic_partition tp{topic.name, part.index};
+      if (auto bad = check_batch(part.records->data, tp, info->config)) {
+        auto r = partition_error(part.index, bad->code, std::move(bad->message));
+        r.record_errors = std::move(bad->record_errors);
         out.partition_responses.push_back(std::move(r));
         continue;
       }
-      const log::topic_partition tp{topic.name, part.index};
-      auto appended = co_await b.partitions().append(tp, part.records->data, req.acks == -1);
-      if (!appended) {
-        out.partition_responses.push_back(partition_error(part.index, appended.code(), appended.err().message));
-        continue;
-      }
-      pr::partition_produce_response r;
-      r.index = part.index;
-      r.base_offset = appended->first_offset;
-      r.log_append_time_ms = appended->log_append_time;
-      r.log_start_offset = appended->log_start_offset;
-      out.partition_responses.push_back(std::move(r));
-      // Topic metadata may have changed during the await (deleted, say): look it up again.
-      info = b.topics().find(topic.name);
+      answers.emplace_back(resp.responses.size() - 1, out.partition_responses.size());
+      out.partition_responses.push_back(partition_error(part.index, kafka_error::none));
+      appends.push_back({tp, &part.records->data, std::nullopt});
     }
+  }
+  if (!appends.empty()) co_await b.partitions().append(appends, req.acks == -1);
+  for (size_t i = 0; i < appends.size(); ++i) {
+    auto& [t, p] = answers[i];
+    pr::partition_produce_response& r = resp.responses[t].partition_responses[p];
+    const auto& appended = *appends[i].result;
+    if (!appended) {
+      r = partition_error(r.index, appended.code(), appended.err().message);
+      continue;
+    }
+    r.error_code = 0;
+    r.base_offset = appended->first_offset;
+    r.log_append_time_ms = appended->log_append_time;
+    r.log_start_offset = appended->log_start_offset;
   }
   if (req.acks == 0) co_return std::nullopt;
   proto::writer w;

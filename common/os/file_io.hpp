@@ -78,6 +78,11 @@ io_status preallocate(const file_handle& f, uint64_t offset, uint64_t length);
 // non-blocking and full (EAGAIN is then not an error): the caller sends the rest later.
 io_status send_file(int out_fd, const file_handle& in, uint64_t offset, size_t count, size_t& sent);
 
+// Makes a write to a socket whose peer has gone (sendfile has no MSG_NOSIGNAL) fail with EPIPE in the
+// calling thread instead of raising SIGPIPE, without changing the process's signal dispositions (the broker
+// may be embedded in another program). Call it on every thread that sends to sockets.
+void suppress_broken_pipe_signal_on_this_thread();
+
 // Takes an exclusive advisory lock on `path` (created if missing), held while `out` stays open. Fails with
 // EWOULDBLOCK when another process holds it.
 io_status lock_file(const std::filesystem::path& path, file_handle& out);

@@ -1,6 +1,8 @@
 // POSIX (Linux) implementation of common/os/file_io.hpp.
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/file.h>
 #include <sys/sendfile.h>
@@ -153,6 +155,14 @@ io_status preallocate(const file_handle& f, uint64_t offset, uint64_t length) {
   }
 #endif
   return {};
+}
+
+void suppress_broken_pipe_signal_on_this_thread() {
+  // Blocked, SIGPIPE stays pending on this thread and the write just fails with EPIPE.
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
 }
 
 io_status send_file(int out_fd, const file_handle& in, uint64_t offset, size_t count, size_t& sent) {

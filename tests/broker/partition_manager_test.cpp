@@ -1,0 +1,126 @@
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <random>
+
+#include "broker/partition_manager.hpp"
+#include "common/record_batch.hpp"
+
+using namespace brook;
+using namespace brook::broker;
+namespace asio = boost::asio;
+
+namespace {
+
+// A fresh directory removed when the test ends.
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    std::random_device rd;
+    path = std::filesystem::temp_directory_path() /
+           ("brook-partition-manager-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
+    std::filesystem::create_directories(path);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+std::vector<uint8_t> idempotent_batch(int64_t producer_id, int32_t sequence, int records) {
+  common::record_batch_builder::options opts;
+  opts.producer_id = producer_id;
+  opts.producer_epoch = 0;
+  opts.base_sequence = sequence;
+  common::record_batch_builder b(opts);
+  for (int i = 0; i < records; ++i) b.add(std::nullopt, "value-" + std::to_string(sequence + i), 1000);
+  return b.build();
+}
+
+// The logs of topic "t" with the log's own defaults.
+std::unique_ptr<log::log_manager> open_logs(const std::filesystem::path& dir, int32_t partitions) {
+  auto logs = log::log_manager::open(dir, [](const log::topic_partition&) { return log::log_config{}; });
+  REQUIRE(logs);
+  for (int32_t p = 0; p < partitions; ++p) REQUIRE((*logs)->create({"t", p}, log::log_config{}));
+  return std::move(*logs);
+}
+
+struct produce_call {
+  std::vector<std::vector<uint8_t>> batches;  // one per partition
+  std::vector<partition_manager::append_request> requests;
+};
+
+}  // namespace
+
+TEST_CASE("appends started one after another on the network thread reach each partition in that order") {
+  temp_dir dir;
+  asio::thread_pool pool(2);
+  partition_manager pm(pool, open_logs(dir.path, 2));
+  pm.attach_topic("t", 2);
+
+  // As a connection does with pipelined Produce requests: each call is co_spawned from the network
+  // thread right after the previous one, and none waits for the one before. With durable appends each
+  // call also waits for an fsync: the partitions must still see the calls' batches in spawn order,
+  // or the producer's sequence check refuses the later ones.
+  constexpr int calls = 20;
+  constexpr int per_call = 3;
+  const bool durable = GENERATE(false, true);
+  std::vector<produce_call> produced(calls);
+  asio::io_context io(1);
+  int finished = 0;
+  auto driver = [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < calls; ++i) {
+      produce_call& call = produced[i];
+      for (int p = 0; p < 2; ++p) call.batches.push_back(idempotent_batch(7, i * per_call, per_call));
+      for (int p = 0; p < 2; ++p) call.requests.push_back({{"t", p}, &call.batches[p], std::nullopt});
+      auto one = [&pm, &call, &finished, durable]() -> asio::awaitable<void> {
+        co_await pm.append(call.requests, durable);
+        ++finished;
+      };
+      asio::co_spawn(io, one, asio::detached);
+    }
+    co_return;
+  };
+  asio::co_spawn(io, driver, asio::detached);
+  io.run();
+  pool.join();
+
+  REQUIRE(finished == calls);
+  for (int i = 0; i < calls; ++i)
+    for (int p = 0; p < 2; ++p) {
+      INFO("call " << i << " partition " << p);
+      const auto& result = produced[i].requests[p].result;
+      REQUIRE(result);
+      INFO((*result ? std::string() : result->err().message));
+      REQUIRE(*result);
+      CHECK((*result)->first_offset == i * per_call);
+      CHECK((*result)->last_offset == i * per_call + per_call - 1);
+    }
+  CHECK(pm.high_watermark({"t", 0}) == calls * per_call);
+  CHECK(pm.high_watermark({"t", 1}) == calls * per_call);
+  REQUIRE(pm.close());
+}
+
+TEST_CASE("an append to an unknown partition fails alone") {
+  temp_dir dir;
+  asio::thread_pool pool(1);
+  partition_manager pm(pool, open_logs(dir.path, 1));
+  pm.attach_topic("t", 1);
+  std::vector<uint8_t> a = idempotent_batch(-1, -1, 2), b = idempotent_batch(-1, -1, 2);
+  std::vector<partition_manager::append_request> requests{{{"t", 0}, &a, std::nullopt},
+                                                          {{"missing", 0}, &b, std::nullopt}};
+  asio::io_context io(1);
+  auto run = [&]() -> asio::awaitable<void> { co_await pm.append(requests, true); };
+  asio::co_spawn(io, run, asio::detached);
+  io.run();
+  pool.join();
+  REQUIRE(requests[0].result);
+  REQUIRE(*requests[0].result);
+  CHECK((*requests[0].result)->first_offset == 0);
+  REQUIRE(requests[1].result);
+  CHECK(requests[1].result->code() == common::kafka_error::unknown_topic_or_partition);
+  REQUIRE(pm.close());
+}
