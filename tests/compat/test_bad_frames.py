@@ -12,6 +12,8 @@ import termios
 import time
 
 import brook_harness as h
+import kafka_wire as w
+from kafka_wire import Reader, compact_string, frame, header_v1, header_v2, read_response, uvarint
 
 h.require_modules("confluent_kafka")
 
@@ -27,101 +29,15 @@ MiB = 1024 * 1024
 _stalled = []
 
 
-# --- wire helpers --------------------------------------------------------------------------------
-
-def uvarint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def compact_string(s):
-    data = s.encode()
-    return uvarint(len(data) + 1) + data
-
-
-def header_v1(api_key, version, correlation_id, client_id="brook-compat"):
-    cid = client_id.encode()
-    return struct.pack(">hhih", api_key, version, correlation_id, len(cid)) + cid
-
-
-def header_v2(api_key, version, correlation_id, client_id="brook-compat"):
-    return header_v1(api_key, version, correlation_id, client_id) + uvarint(0)  # no tagged fields
-
-
-def frame(payload):
-    return struct.pack(">i", len(payload)) + payload
-
+# --- requests ------------------------------------------------------------------------------------
 
 def api_versions_v3(correlation_id):
     body = compact_string("brook-compat") + compact_string("1.0") + uvarint(0)
     return frame(header_v2(API_VERSIONS, 3, correlation_id) + body)
 
 
-class Reader:
-    """Decodes a response body; every read checks bounds so a short answer fails the test."""
-
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, n):
-        assert self.pos + n <= len(self.data), f"response too short: need {n} at {self.pos} of {len(self.data)}"
-        chunk = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return chunk
-
-    def int8(self):
-        return struct.unpack(">b", self.take(1))[0]
-
-    def int16(self):
-        return struct.unpack(">h", self.take(2))[0]
-
-    def int32(self):
-        return struct.unpack(">i", self.take(4))[0]
-
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            b = self.take(1)[0]
-            value |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return value
-            shift += 7
-
-    def skip_tagged_fields(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.take(self.uvarint())
-
-    def done(self):
-        assert self.pos == len(self.data), f"{len(self.data) - self.pos} unexpected trailing bytes"
-
-
 def connect(srv):
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=IO_TIMEOUT)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s
-
-
-def recv_exact(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        assert chunk, f"connection closed after {len(buf)} of {n} bytes"
-        buf += chunk
-    return bytes(buf)
-
-
-def read_response(s):
-    (size,) = struct.unpack(">i", recv_exact(s, 4))
-    assert 4 <= size < 1 << 20, f"response size {size}"
-    return recv_exact(s, size)
+    return w.connect(srv.port, IO_TIMEOUT)
 
 
 def parse_api_versions(body, version):

@@ -11,11 +11,12 @@ offending record by its index in the batch (batch_index) with its message, and s
 partition's error_message.
 """
 
-import socket
 import struct
 import time
 
 import brook_harness as h
+import kafka_wire as w
+from kafka_wire import Reader, frame, header_v1, read_response, string
 import produce_consume_util as u
 
 h.require_modules("confluent_kafka", "kafka")
@@ -27,21 +28,7 @@ NONE, INVALID_TIMESTAMP, INVALID_RECORD = 0, 32, 87
 IO_TIMEOUT = 10.0
 
 
-# --- wire helpers --------------------------------------------------------------------------------
-
-def header_v1(api_key, version, correlation_id):
-    cid = b"brook-compat"
-    return struct.pack(">hhih", api_key, version, correlation_id, len(cid)) + cid
-
-
-def frame(payload):
-    return struct.pack(">i", len(payload)) + payload
-
-
-def string(s):
-    data = s.encode()
-    return struct.pack(">h", len(data)) + data
-
+# --- requests ------------------------------------------------------------------------------------
 
 def batch(records, producer_id=-1, producer_epoch=-1, base_sequence=-1):
     """One v2 batch, uncompressed; records are (key, value, timestamp_ms)."""
@@ -72,33 +59,6 @@ def api_versions_v0(correlation_id):
     return frame(header_v1(API_VERSIONS, 0, correlation_id))
 
 
-class Reader:
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, n):
-        assert self.pos + n <= len(self.data), f"response too short: need {n} at {self.pos} of {len(self.data)}"
-        chunk = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return chunk
-
-    def int16(self):
-        return struct.unpack(">h", self.take(2))[0]
-
-    def int32(self):
-        return struct.unpack(">i", self.take(4))[0]
-
-    def int64(self):
-        return struct.unpack(">q", self.take(8))[0]
-
-    def nullable_string(self):
-        n = self.int16()
-        return None if n < 0 else self.take(n).decode()
-
-    def done(self):
-        assert self.pos == len(self.data), f"{len(self.data) - self.pos} unexpected trailing bytes"
-
-
 def parse_produce_v8(body):
     """-> (correlation_id, {(topic, partition): dict}), header v0."""
     r = Reader(body)
@@ -119,24 +79,7 @@ def parse_produce_v8(body):
 
 
 def connect(srv):
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=IO_TIMEOUT)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s
-
-
-def recv_exact(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        assert chunk, f"connection closed after {len(buf)} of {n} bytes"
-        buf += chunk
-    return bytes(buf)
-
-
-def read_response(s):
-    (size,) = struct.unpack(">i", recv_exact(s, 4))
-    assert 4 <= size < 1 << 24, f"response size {size}"
-    return recv_exact(s, size)
+    return w.connect(srv.port, IO_TIMEOUT)
 
 
 def correlation_of(body):
