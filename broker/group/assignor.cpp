@@ -93,13 +93,47 @@ assignment_result assign_range(const assignment_spec& spec) {
     std::vector<std::string> subs;  // sorted: the members map is ordered by id
     for (const auto& [id, m] : spec.members)
       if (m.subscribed_topics.count(topic)) subs.push_back(id);
-    if (subs.empty()) continue;
-    const int32_t per = n / static_cast<int32_t>(subs.size());
-    const int32_t extra = n % static_cast<int32_t>(subs.size());
+    if (subs.empty() || n <= 0) continue;
+    const int32_t quota = n / static_cast<int32_t>(subs.size());
+    int32_t extra = n % static_cast<int32_t>(subs.size());  // members that may hold quota + 1
+    // 1. Stickiness: each member keeps its lowest partitions of the topic up to the quota, and one
+    // more while extra slots remain. Keeping the lowest numbers keeps co-partitioned topics aligned.
+    std::vector<bool> taken(static_cast<size_t>(n), false);
+    std::vector<std::pair<std::string, int32_t>> unfilled;  // member, partitions still owed
+    for (const auto& id : subs) {
+      std::vector<int32_t> had;  // ascending
+      const auto& current = spec.members.at(id).current;
+      if (auto c = current.find(topic); c != current.end())
+        for (int32_t p : c->second)
+          if (p >= 0 && p < n) had.push_back(p);
+      const int32_t keep = std::min<int32_t>(static_cast<int32_t>(had.size()), quota);
+      for (int32_t i = 0; i < keep; ++i) {
+        out[id][topic].insert(had[static_cast<size_t>(i)]);
+        taken[static_cast<size_t>(had[static_cast<size_t>(i)])] = true;
+      }
+      const int32_t owed = quota - static_cast<int32_t>(had.size());
+      if (owed < 0 && extra > 0) {
+        --extra;
+        out[id][topic].insert(had[static_cast<size_t>(quota)]);
+        taken[static_cast<size_t>(had[static_cast<size_t>(quota)])] = true;
+      } else {
+        unfilled.emplace_back(id, owed);
+      }
+    }
+    // 2. The rest, in ascending ranges, to the members below their share (the first ones in id
+    // order also take the remaining extra partitions).
     int32_t next = 0;
-    for (int32_t i = 0; i < static_cast<int32_t>(subs.size()); ++i) {
-      const int32_t take = per + (i < extra ? 1 : 0);
-      for (int32_t k = 0; k < take; ++k) out[subs[i]][topic].insert(next++);
+    for (auto [id, owed] : unfilled) {
+      if (extra > 0) {
+        ++owed;
+        --extra;
+      }
+      for (; owed > 0; --owed) {
+        while (next < n && taken[static_cast<size_t>(next)]) ++next;
+        if (next >= n) break;
+        out[id][topic].insert(next);
+        taken[static_cast<size_t>(next)] = true;
+      }
     }
   }
   return out;

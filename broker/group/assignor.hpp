@@ -37,9 +37,11 @@ using assignment_result = std::map<std::string, topic_partitions>;  // every mem
 // partition differ by at most one partition, keeping partitions where they already are whenever
 // that stays balanced.
 assignment_result assign_uniform(const assignment_spec& spec);
-// Kafka's RangeAssignor: per topic, the members subscribed to it (sorted by member id) each take a
-// contiguous range, the first ones one more; members subscribed to the same topics get the same
-// partition numbers in each (co-partitioning).
+// Kafka's RangeAssignor: per topic, each member subscribed to it gets n / members partitions and the
+// first n % members of them one more. It is sticky: a member keeps its lowest partitions of the topic
+// up to its share, and the rest are handed out in ascending ranges to members below their share
+// (sorted by member id), so members subscribed to the same co-partitioned topics get the same
+// partition numbers in each.
 assignment_result assign_range(const assignment_spec& spec);
 
 // The built-in assignors by name ("uniform", "range"); nullopt for any other name.

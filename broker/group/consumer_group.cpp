@@ -227,8 +227,10 @@ void consumer_group::reconcile(consumer_member& m, const std::optional<topic_par
       if (m.member_epoch == assignment_epoch_) return;
       break;
     case member_state::unrevoked_partitions:
-      // It may move on only once it no longer reports any partition it was asked to revoke.
+      // It may move on only once it no longer reports any partition it was asked to revoke. It
+      // then moves to the next epoch (never past the target's), also when it must revoke more.
       if (owns_any(owned, m.pending_revocation)) return;
+      epoch = std::min(m.member_epoch + 1, assignment_epoch_);
       break;
     case member_state::unreleased_partitions:
       break;
@@ -260,7 +262,8 @@ void consumer_group::reconcile(consumer_member& m, const std::optional<topic_par
     m.member_epoch = new_epoch;
   };
   if (!revoking.empty() && owns_any(owned, revoking)) {
-    // Revoke first: the member stays at its epoch until it reports the partitions gone.
+    // Revoke first: the member stays at its epoch until it reports the partitions gone; what it
+    // is told to own meanwhile is only what it keeps.
     m.state = member_state::unrevoked_partitions;
     move_to(epoch);
     m.assigned = std::move(kept);
@@ -293,11 +296,9 @@ void consumer_group::fence_member(const std::string& member_id, int64_t now) {
   members_.erase(it);
   target_.erase(member_id);
   bump_group_epoch();
-  if (members_.empty()) {
-    // Nothing left to assign: the (empty) target is current.
-    subscribed_metadata_.clear();
-    assignment_epoch_ = group_epoch_;
-  }
+  // The target is not recomputed here: the next heartbeat (or join) does it, so an emptied group
+  // keeps the assignment epoch it had while its group epoch moves on, as in Kafka.
+  if (members_.empty()) subscribed_metadata_.clear();
   note_state(before, now);
 }
 
@@ -337,7 +338,7 @@ consumer_heartbeat_result consumer_group::heartbeat(const consumer_heartbeat_req
         m.rebalance_deadline_ms.reset();
         dirty = true;
       }
-      m.session_deadline_ms = now + limits_.session_timeout_ms;
+      // The session keeps running from the last heartbeat: the instance must be back within it.
     } else {
       fence_member(member_id, now);
     }

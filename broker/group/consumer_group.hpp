@@ -7,16 +7,19 @@
 //
 // Invariants (Kafka's ConsumerGroup / CurrentAssignmentBuilder):
 // - assignment_epoch_ <= group_epoch_; the group epoch is bumped when a member joins or leaves, a
-//   subscription or preferred assignor changes, or the subscribed topics' metadata changes; the
-//   target assignment (target_) is recomputed whenever group_epoch_ > assignment_epoch_;
+//   subscription (topic names or regex) changes, or the subscribed topics' metadata changes; the
+//   target assignment (target_) is recomputed by the next heartbeat once group_epoch_ >
+//   assignment_epoch_ (an emptied group keeps its old assignment epoch until someone joins);
 // - a member moves to the target's epoch only once it no longer owns partitions it must revoke
-//   (state unrevoked_partitions until then, kept at its epoch); a partition still owned (assigned or
-//   pending revocation) by one member is never in another member's `assigned`: the receiver waits
-//   in unreleased_partitions;
+//   (state unrevoked_partitions until then, kept at its epoch and told only what it keeps; once it
+//   has revoked, it moves one epoch on even if the newest target makes it revoke more); a partition
+//   still owned (assigned or pending revocation) by one member is never in another member's
+//   `assigned`: the receiver waits in unreleased_partitions and gets it on a later heartbeat;
 // - static_ maps each instance id to the member holding it; a static member that left temporarily
 //   (epoch -2) keeps its assignment until its session ends or a new instance replaces it;
-// - session deadlines restart from `now` on every heartbeat and on restore; a rebalance deadline is
-//   set only while a member is in unrevoked_partitions.
+// - session deadlines restart from `now` on every heartbeat (not on a leave) and on restore; a
+//   rebalance deadline is set only while a member is in unrevoked_partitions, restarting whenever
+//   its revocation changes.
 #pragma once
 
 #include <cstdint>

@@ -625,7 +625,11 @@ consumer_heartbeat_result group_coordinator::consumer_heartbeat(const std::strin
       classic->abort_all(kafka_error::coordinator_not_available);
       groups_.erase(group_id);
     } else if (!joining) {
-      return fail(kafka_error::unknown_member_id, fmt::format("Consumer group {} not found.", group_id));
+      // Kafka: GROUP_ID_NOT_FOUND, from getOrMaybeCreateConsumerGroup for a heartbeat and from
+      // consumerGroup() for a leave (-1 / -2).
+      const bool leaving = req.member_epoch == -1 || req.member_epoch == -2;
+      return fail(kafka_error::group_id_not_found, leaving ? fmt::format("Group {} not found.", group_id)
+                                                           : fmt::format("Consumer group {} not found.", group_id));
     }
     cg = &create_consumer(group_id, now);
     cg->dirty = true;

@@ -147,12 +147,12 @@ def api_versions(conn):
 
 
 def heartbeat(conn, member_id, epoch, topics=None, owned=None, instance_id=None, rebalance_timeout_ms=-1,
-              assignor=None, regex=None):
+              assignor=None, regex=None, group=GROUP):
     """ConsumerGroupHeartbeat v1. `owned` is {topic_id: [partitions]} or None (unchanged)."""
     def topic_partitions(item):
         topic_id, parts = item
         return topic_id + compact_array(sorted(parts), lambda p: struct.pack(">i", p)) + TAGS
-    body = (compact_str(GROUP) + compact_str(member_id) + struct.pack(">i", epoch) + compact_str(instance_id)
+    body = (compact_str(group) + compact_str(member_id) + struct.pack(">i", epoch) + compact_str(instance_id)
             + compact_str(None) + struct.pack(">i", rebalance_timeout_ms)
             + compact_array(topics, compact_str) + compact_str(regex) + compact_str(assignor)
             + compact_array(None if owned is None else sorted(owned.items()), topic_partitions) + TAGS)
@@ -304,6 +304,15 @@ def test_api_versions_advertise_consumer_group_apis(srv):
     assert error == 0
     assert ranges.get(68) == (0, 1), ranges.get(68)
     assert ranges.get(69, (None, None))[0] == 0, ranges.get(69)
+
+
+def test_heartbeat_to_an_unknown_group(srv):
+    # As Kafka: GROUP_ID_NOT_FOUND (69) for a heartbeat or a leave naming a group that does not exist.
+    member = str(uuid.uuid4())
+    resp = heartbeat(state["conn"], member, 3, owned={}, group="kip848-no-such-group")
+    assert resp["error"] == 69, resp
+    resp = heartbeat(state["conn"], member, -1, group="kip848-no-such-group")
+    assert resp["error"] == 69, resp
 
 
 def test_first_member_gets_every_partition(srv):

@@ -112,3 +112,140 @@ TEST_CASE("assignors by name") {
   CHECK_FALSE(is_known_assignor("sticky"));
   CHECK_FALSE(run_assignor("sticky", assignment_spec{}).has_value());
 }
+
+TEST_CASE("range is sticky: members keep their lowest partitions up to their share") {
+  // a and b held 0-2 and 3-5; c joins. Each keeps two, c takes what is left (Kafka's RangeAssignor).
+  auto spec = spec_of({"a", "b", "c"}, {{1, 6}});
+  spec.members["a"].current[topic_id(1)] = {0, 1, 2};
+  spec.members["b"].current[topic_id(1)] = {3, 4, 5};
+  auto r = assign_range(spec);
+  require_complete(spec, r);
+  CHECK(r["a"][topic_id(1)] == std::set<int32_t>{0, 1});
+  CHECK(r["b"][topic_id(1)] == std::set<int32_t>{3, 4});
+  CHECK(r["c"][topic_id(1)] == std::set<int32_t>{2, 5});
+
+  // With an uneven count the members already above the quota keep the extra partition first.
+  auto uneven = spec_of({"a", "b", "c"}, {{1, 7}});
+  uneven.members["b"].current[topic_id(1)] = {0, 1, 2, 3};
+  uneven.members["c"].current[topic_id(1)] = {4, 5, 6};
+  auto u = assign_range(uneven);
+  require_complete(uneven, u);
+  CHECK(u["b"][topic_id(1)] == std::set<int32_t>{0, 1, 2});
+  CHECK(u["c"][topic_id(1)] == std::set<int32_t>{4, 5});
+  CHECK(u["a"][topic_id(1)] == std::set<int32_t>{3, 6});
+
+  // A member leaving: the others keep everything and split its partitions.
+  auto leave = spec_of({"a", "c"}, {{1, 6}});
+  leave.members["a"].current[topic_id(1)] = {0, 1};
+  leave.members["c"].current[topic_id(1)] = {2, 5};
+  auto l = assign_range(leave);
+  require_complete(leave, l);
+  CHECK(l["a"][topic_id(1)] == std::set<int32_t>{0, 1, 3});
+  CHECK(l["c"][topic_id(1)] == std::set<int32_t>{2, 4, 5});
+}
+
+namespace {
+
+// Deterministic pseudo-random numbers for the property tests.
+struct lcg {
+  uint64_t s;
+  uint32_t next(uint32_t bound) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>((s >> 33) % bound);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("assignors stay complete, balanced and sticky as members come and go") {
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    lcg rng{seed};
+    std::map<uint8_t, int32_t> topics{{1, 1 + static_cast<int32_t>(rng.next(12))},
+                                      {2, 1 + static_cast<int32_t>(rng.next(12))}};
+    for (const char* name : {"uniform", "range"}) {
+      assignment_result previous;
+      std::set<std::string> members;
+      for (int round = 0; round < 12; ++round) {
+        // Someone joins, or (with several members) someone leaves.
+        if (members.size() < 2 || rng.next(3) != 0) {
+          members.insert("m" + std::to_string(rng.next(20)));
+        } else {
+          auto it = members.begin();
+          std::advance(it, rng.next(static_cast<uint32_t>(members.size())));
+          members.erase(it);
+        }
+        auto spec = spec_of({members.begin(), members.end()}, topics);
+        for (const auto& m : members)
+          if (auto p = previous.find(m); p != previous.end()) spec.members[m].current = p->second;
+        auto r = *run_assignor(name, spec);
+        require_complete(spec, r);
+        size_t lo = SIZE_MAX, hi = 0;
+        for (const auto& m : members) {
+          lo = std::min(lo, count(r[m]));
+          hi = std::max(hi, count(r[m]));
+        }
+        if (std::string(name) == "uniform") {
+          // Homogeneous subscriptions: within one partition of each other.
+          CHECK(hi - lo <= 1);
+        } else {
+          // Per topic: n / k each, and exactly n % k members with one more.
+          for (const auto& [t, n] : topics) {
+            const int32_t k = static_cast<int32_t>(members.size());
+            int32_t with_extra = 0;
+            for (const auto& m : members) {
+              auto it = r[m].find(topic_id(t));
+              const int32_t got = it == r[m].end() ? 0 : static_cast<int32_t>(it->second.size());
+              CHECK((got == n / k || got == n / k + 1));
+              if (got == n / k + 1) ++with_extra;
+            }
+            CHECK(with_extra == n % k);
+          }
+        }
+        // Stickiness: no member gives up a partition unless it holds more than its new share.
+        for (const auto& m : members) {
+          const auto& had = spec.members[m].current;
+          size_t kept = 0, held = count(had);
+          for (const auto& [t, parts] : had)
+            for (int32_t p : parts)
+              if (r[m].count(t) && r[m][t].count(p)) ++kept;
+          if (std::string(name) == "uniform") {
+            CHECK(kept == std::min(held, count(r[m])));
+          } else {
+            for (const auto& [t, parts] : had) {
+              size_t kept_t = 0;
+              for (int32_t p : parts)
+                if (r[m].count(t) && r[m][t].count(p)) ++kept_t;
+              CHECK(kept_t == std::min(parts.size(), r[m][t].size()));
+            }
+          }
+        }
+        previous = r;
+      }
+    }
+  }
+}
+
+TEST_CASE("uniform with heterogeneous subscriptions leaves no move that would balance it") {
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    lcg rng{seed};
+    assignment_spec spec;
+    for (uint8_t t = 1; t <= 3; ++t) spec.partition_counts[topic_id(t)] = 1 + static_cast<int32_t>(rng.next(8));
+    const int n = 2 + static_cast<int>(rng.next(4));
+    for (int i = 0; i < n; ++i) {
+      auto& m = spec.members["m" + std::to_string(i)];
+      for (uint8_t t = 1; t <= 3; ++t)
+        if (rng.next(2)) m.subscribed_topics.insert(topic_id(t));
+      if (m.subscribed_topics.empty()) m.subscribed_topics.insert(topic_id(1 + rng.next(3)));
+    }
+    auto r = assign_uniform(spec);
+    // Complete over the topics someone subscribes to, and only to subscribers.
+    for (const auto& [id, tp] : r)
+      for (const auto& [t, parts] : tp) CHECK(spec.members.at(id).subscribed_topics.count(t));
+    // Kafka's balance: no member holds two more than another member that could take one of its partitions.
+    for (const auto& [from, ftp] : r)
+      for (const auto& [to, ttp] : r) {
+        if (count(ftp) < count(ttp) + 2) continue;
+        for (const auto& [t, parts] : ftp) CHECK_FALSE((!parts.empty() && spec.members.at(to).subscribed_topics.count(t)));
+      }
+  }
+}

@@ -125,7 +125,7 @@ TEST_CASE("join validation follows Kafka's request checks") {
   r.member_epoch = -3;
   CHECK(f.coord.consumer_heartbeat("g", r, 1, f.now).error_message == "MemberEpoch is invalid.");
   // A heartbeat to a group that does not exist.
-  CHECK(f.beat("a", 3).error == kafka_error::unknown_member_id);
+  CHECK(f.beat("a", 3).error == kafka_error::group_id_not_found);
 }
 
 TEST_CASE("a second member: the first revokes, then the second receives") {
@@ -422,4 +422,157 @@ TEST_CASE("a consumer group takes over an empty classic group but not a live one
   r.owned.reset();
   CHECK(f.coord.consumer_heartbeat("simple", r, 1, f.now).error == kafka_error::none);
   CHECK(f.coord.can_delete("simple") == kafka_error::none);
+}
+
+TEST_CASE("a heartbeat or leave for a group that does not exist gets GROUP_ID_NOT_FOUND") {
+  // Kafka's GroupMetadataManager.getOrMaybeCreateConsumerGroup (heartbeat, epoch > 0) and
+  // consumerGroup() (leave): the member then rejoins from scratch or gives up.
+  fixture f;
+  auto hb = f.beat("a", 3, topic_partitions{});
+  CHECK(hb.error == kafka_error::group_id_not_found);
+  CHECK(hb.error_message == "Consumer group g not found.");
+  auto leave = f.beat("a", -1);
+  CHECK(leave.error == kafka_error::group_id_not_found);
+  CHECK(leave.error_message == "Group g not found.");
+  CHECK(f.beat("a", -2, std::nullopt, std::string("inst")).error == kafka_error::group_id_not_found);
+  CHECK(f.coord.find_consumer("g") == nullptr);
+  // In an existing group an unknown member is UNKNOWN_MEMBER_ID.
+  f.join("b");
+  CHECK(f.beat("a", 1, topic_partitions{}).error == kafka_error::unknown_member_id);
+  CHECK(f.beat("a", -1).error == kafka_error::unknown_member_id);
+}
+
+TEST_CASE("reconciliation: three members, revocations withheld and released one by one") {
+  fixture f;
+  f.coord.set_topics({{"t1", {T1, 6}}}, f.now);
+  REQUIRE(f.join("a").member_epoch == 1);
+  auto b = f.join("b");  // epoch 2: a must give up 3-5 to b
+  REQUIRE(b.member_epoch == 2);
+  auto a = f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));
+  REQUIRE(a.member_epoch == 1);
+  REQUIRE(*a.assignment == parts({0, 1, 2}));
+  CHECK(f.group().find_member("a")->pending_revocation == parts({3, 4, 5}));
+
+  // c joins before a acknowledges: epoch 3, target a={0,1}, b={3,4}, c={2,5}.
+  auto c = f.join("c");
+  CHECK(c.member_epoch == 3);
+  REQUIRE(c.assignment);
+  CHECK(c.assignment->empty());  // 2 is still a's, 5 is pending revocation by a
+  CHECK(f.group().find_member("c")->state == member_state::unreleased_partitions);
+  CHECK(f.group().target_of("a") == parts({0, 1}));
+  CHECK(f.group().target_of("c") == parts({2, 5}));
+
+  // a, still owning 3-5, stays where it is and is told nothing new.
+  auto a2 = f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));
+  CHECK(a2.member_epoch == 1);
+  CHECK_FALSE(a2.assignment);
+
+  // a acknowledges 3-5 but the newest target takes 2 as well: it moves one epoch on (Kafka's
+  // CurrentAssignmentBuilder: memberEpoch + 1) and is asked to revoke 2, keeping {0, 1}.
+  auto a3 = f.beat("a", 1, parts({0, 1, 2}));
+  CHECK(a3.member_epoch == 2);
+  REQUIRE(a3.assignment);
+  CHECK(*a3.assignment == parts({0, 1}));
+  CHECK(f.group().find_member("a")->state == member_state::unrevoked_partitions);
+  CHECK(f.group().find_member("a")->pending_revocation == parts({2}));
+
+  // 3 and 4 are free now (nobody owns them), 5 too: b gets 3-4 at epoch 3; c gets 5, not yet 2.
+  auto b2 = f.beat("b", 2, topic_partitions{});
+  CHECK(b2.member_epoch == 3);
+  REQUIRE(b2.assignment);
+  CHECK(*b2.assignment == parts({3, 4}));
+  CHECK(f.group().find_member("b")->state == member_state::stable);
+  auto c2 = f.beat("c", 3, topic_partitions{});
+  CHECK(c2.member_epoch == 3);
+  REQUIRE(c2.assignment);
+  CHECK(*c2.assignment == parts({5}));
+  CHECK(f.group().find_member("c")->state == member_state::unreleased_partitions);
+  CHECK(f.group().state() == consumer_group_state::reconciling);
+
+  // a releases 2 and reaches the target epoch; then c receives it.
+  auto a4 = f.beat("a", 2, parts({0, 1}));
+  CHECK(a4.member_epoch == 3);
+  CHECK_FALSE(a4.assignment);  // {0, 1} is what it was already told
+  CHECK(f.group().find_member("a")->state == member_state::stable);
+  // The same heartbeat again (its answer lost): the previous epoch with a subset is accepted.
+  auto again = f.beat("a", 2, parts({0, 1}));
+  CHECK(again.error == kafka_error::none);
+  CHECK(again.member_epoch == 3);
+  CHECK(f.beat("a", 2, parts({0, 1, 2})).error == kafka_error::fenced_member_epoch);
+  auto c3 = f.beat("c", 3, parts({5}));
+  REQUIRE(c3.assignment);
+  CHECK(*c3.assignment == parts({2, 5}));
+  CHECK(f.group().state() == consumer_group_state::stable);
+}
+
+TEST_CASE("the answer carries the assignment on a full request even when unchanged") {
+  fixture f;
+  f.join("a");
+  consumer_heartbeat_request r;
+  r.member_id = "a";
+  r.member_epoch = 1;
+  r.rebalance_timeout_ms = 30000;
+  r.subscribed_topic_names = std::vector<std::string>{"t1"};
+  r.owned = parts({0, 1, 2, 3, 4, 5});
+  auto full = f.coord.consumer_heartbeat("g", r, 1, f.now);
+  REQUIRE(full.assignment);
+  CHECK(*full.assignment == parts({0, 1, 2, 3, 4, 5}));
+  // Without the rebalance timeout it is a plain heartbeat.
+  r.rebalance_timeout_ms = -1;
+  CHECK_FALSE(f.coord.consumer_heartbeat("g", r, 1, f.now).assignment);
+}
+
+TEST_CASE("the rebalance timeout runs from the revocation request and restarts with a new one") {
+  fixture f;
+  f.join("a");
+  f.join("b");
+  f.now += 10000;
+  f.beat("a", 1);  // asked to revoke 3-5 now: fenced at now + 30 s unless it does
+  REQUIRE(f.group().find_member("a")->rebalance_deadline_ms == f.now + 30000);
+  const int64_t asked = f.now;
+  // Heartbeats that do not revoke leave the deadline where it is.
+  f.now += 20000;
+  f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));
+  f.beat("b", 2, topic_partitions{});
+  CHECK(f.group().find_member("a")->rebalance_deadline_ms == asked + 30000);
+  // A third member: a revokes 3-5, moves to epoch 2 and must revoke 2 as well: a new deadline.
+  f.join("c");
+  f.now += 1000;
+  f.beat("a", 1, parts({0, 1, 2}));
+  REQUIRE(f.group().find_member("a")->state == member_state::unrevoked_partitions);
+  CHECK(f.group().find_member("a")->rebalance_deadline_ms == f.now + 30000);
+  // Done revoking: no deadline.
+  f.beat("a", 2, parts({0, 1}));
+  CHECK(f.group().find_member("a")->state == member_state::stable);
+  CHECK_FALSE(f.group().find_member("a")->rebalance_deadline_ms);
+}
+
+TEST_CASE("a static member that left temporarily must be back within its session") {
+  fixture f;
+  f.join("a1", {"t1"}, std::string("inst-a"));
+  f.now += 40000;
+  f.beat("a1", 1, parts({0, 1, 2, 3, 4, 5}), std::string("inst-a"));  // session until now + 45 s
+  f.now += 30000;
+  REQUIRE(f.beat("a1", -2, std::nullopt, std::string("inst-a")).member_epoch == -2);
+  // The leave does not restart the session: it ends 45 s after the last heartbeat.
+  f.now += 15001;
+  f.coord.advance(f.now);
+  CHECK(f.group().find_member("a1") == nullptr);
+  CHECK(f.group().state() == consumer_group_state::empty);
+}
+
+TEST_CASE("an emptied group keeps its assignment epoch until a member joins again") {
+  fixture f;
+  f.join("a");
+  REQUIRE(f.group().assignment_epoch() == 1);
+  f.beat("a", -1);
+  CHECK(f.group().state() == consumer_group_state::empty);
+  CHECK(f.group().group_epoch() == 2);
+  CHECK(f.group().assignment_epoch() == 1);  // as ConsumerGroupDescribe shows it in Kafka
+  auto again = f.join("b");
+  CHECK(again.member_epoch == 3);
+  REQUIRE(again.assignment);
+  CHECK(*again.assignment == parts({0, 1, 2, 3, 4, 5}));
+  CHECK(f.group().assignment_epoch() == 3);
+  CHECK(f.group().state() == consumer_group_state::stable);
 }
