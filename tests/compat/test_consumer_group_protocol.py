@@ -10,12 +10,13 @@ The tests run in order on one broker and share one group. Every wait polls with 
 until the protocol reaches the expected state, within a deadline.
 """
 
-import socket
 import struct
 import time
 import uuid
 
 import brook_harness as h
+import kafka_wire as w
+from kafka_wire import TAGS, Reader, compact_array, compact_string
 import produce_consume_util as u
 
 TOPIC = "kip848-orders"
@@ -24,113 +25,26 @@ HEARTBEAT_MS = 200
 DEADLINE = 20.0
 
 
-# --- wire primitives ---------------------------------------------------------------------------
-
-def uvarint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def compact_str(s):
-    if s is None:
-        return uvarint(0)
-    raw = s.encode()
-    return uvarint(len(raw) + 1) + raw
-
-
-def compact_array(items, encode):
-    if items is None:
-        return uvarint(0)
-    return uvarint(len(items) + 1) + b"".join(encode(i) for i in items)
-
-
-TAGS = uvarint(0)  # an empty tagged-field section
-
-
-class Reader:
-    def __init__(self, data):
-        self.data = data
-        self.pos = 0
-
-    def take(self, n):
-        chunk = self.data[self.pos:self.pos + n]
-        assert len(chunk) == n, "frame ends early"
-        self.pos += n
-        return chunk
-
-    def i8(self):
-        return struct.unpack(">b", self.take(1))[0]
-
-    def i16(self):
-        return struct.unpack(">h", self.take(2))[0]
-
-    def i32(self):
-        return struct.unpack(">i", self.take(4))[0]
-
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            b = self.take(1)[0]
-            value |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return value
-            shift += 7
-
-    def compact_str(self):
-        n = self.uvarint()
-        return None if n == 0 else self.take(n - 1).decode()
-
-    def compact_array(self, decode):
-        n = self.uvarint()
-        return None if n == 0 else [decode(self) for _ in range(n - 1)]
-
-    def uuid(self):
-        return self.take(16)
-
-    def tags(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.take(self.uvarint())
-
+# --- connection ---------------------------------------------------------------------------------
 
 class Connection:
     """One socket to the broker; requests are answered in order."""
 
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = w.connect(port, timeout=10)
         self.correlation = 0
 
     def close(self):
         self.sock.close()
 
-    def _recv_exact(self, n):
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            assert chunk, "connection closed by broker"
-            buf += chunk
-        return bytes(buf)
-
     def request(self, api_key, version, body, flexible):
         self.correlation += 1
-        client_id = b"kip848-test"
-        header = struct.pack(">hhih", api_key, version, self.correlation, len(client_id)) + client_id
+        header = (w.header_v2 if flexible else w.header_v1)(api_key, version, self.correlation, "kip848-test")
+        self.sock.sendall(w.frame(header + body))
+        r = Reader(w.read_response(self.sock))
+        assert r.int32() == self.correlation
         if flexible:
-            header += TAGS  # request header v2
-        frame = header + body
-        self.sock.sendall(struct.pack(">i", len(frame)) + frame)
-        size = struct.unpack(">i", self._recv_exact(4))[0]
-        r = Reader(self._recv_exact(size))
-        assert r.i32() == self.correlation
-        if flexible:
-            r.tags()  # response header v1
+            r.skip_tagged_fields()  # response header v1
         return r
 
 
@@ -138,10 +52,10 @@ class Connection:
 
 def api_versions(conn):
     r = conn.request(18, 0, b"", flexible=False)  # v0: the response header is never flexible
-    error = r.i16()
+    error = r.int16()
     ranges = {}
-    for _ in range(r.i32()):
-        key, lo, hi = r.i16(), r.i16(), r.i16()
+    for _ in range(r.int32()):
+        key, lo, hi = r.int16(), r.int16(), r.int16()
         ranges[key] = (lo, hi)
     return error, ranges
 
@@ -152,99 +66,99 @@ def heartbeat(conn, member_id, epoch, topics=None, owned=None, instance_id=None,
     def topic_partitions(item):
         topic_id, parts = item
         return topic_id + compact_array(sorted(parts), lambda p: struct.pack(">i", p)) + TAGS
-    body = (compact_str(group) + compact_str(member_id) + struct.pack(">i", epoch) + compact_str(instance_id)
-            + compact_str(None) + struct.pack(">i", rebalance_timeout_ms)
-            + compact_array(topics, compact_str) + compact_str(regex) + compact_str(assignor)
+    body = (compact_string(group) + compact_string(member_id) + struct.pack(">i", epoch) + compact_string(instance_id)
+            + compact_string(None) + struct.pack(">i", rebalance_timeout_ms)
+            + compact_array(topics, compact_string) + compact_string(regex) + compact_string(assignor)
             + compact_array(None if owned is None else sorted(owned.items()), topic_partitions) + TAGS)
     r = conn.request(68, 1, body, flexible=True)
-    resp = {"throttle": r.i32(), "error": r.i16(), "message": r.compact_str(), "member_id": r.compact_str(),
-            "epoch": r.i32(), "interval": r.i32(), "assignment": None}
-    if r.i8() >= 0:
+    resp = {"throttle": r.int32(), "error": r.int16(), "message": r.compact_string(), "member_id": r.compact_string(),
+            "epoch": r.int32(), "interval": r.int32(), "assignment": None}
+    if r.int8() >= 0:
         def tp(rd):
             topic_id = rd.uuid()
-            parts = rd.compact_array(lambda x: x.i32())
-            rd.tags()
+            parts = rd.compact_array(lambda x: x.int32())
+            rd.skip_tagged_fields()
             return topic_id, parts
         resp["assignment"] = {t: set(p) for t, p in r.compact_array(tp)}
-        r.tags()
-    r.tags()
+        r.skip_tagged_fields()
+    r.skip_tagged_fields()
     return resp
 
 
 def describe(conn, *groups):
     """ConsumerGroupDescribe v0."""
-    body = compact_array(list(groups), compact_str) + b"\x00" + TAGS
+    body = compact_array(list(groups), compact_string) + b"\x00" + TAGS
     r = conn.request(69, 0, body, flexible=True)
-    r.i32()
+    r.int32()
 
     def assignment(rd):
         def tp(x):
-            out = (x.uuid(), x.compact_str(), x.compact_array(lambda y: y.i32()))
-            x.tags()
+            out = (x.uuid(), x.compact_string(), x.compact_array(lambda y: y.int32()))
+            x.skip_tagged_fields()
             return out
         parts = rd.compact_array(tp)
-        rd.tags()
+        rd.skip_tagged_fields()
         return {name: set(p) for _, name, p in parts}
 
     def member(rd):
-        m = {"member_id": rd.compact_str(), "instance_id": rd.compact_str(), "rack_id": rd.compact_str(),
-             "epoch": rd.i32(), "client_id": rd.compact_str(), "client_host": rd.compact_str(),
-             "topics": rd.compact_array(lambda x: x.compact_str()), "regex": rd.compact_str(),
+        m = {"member_id": rd.compact_string(), "instance_id": rd.compact_string(), "rack_id": rd.compact_string(),
+             "epoch": rd.int32(), "client_id": rd.compact_string(), "client_host": rd.compact_string(),
+             "topics": rd.compact_array(lambda x: x.compact_string()), "regex": rd.compact_string(),
              "assignment": assignment(rd), "target": assignment(rd)}
-        rd.tags()
+        rd.skip_tagged_fields()
         return m
 
     def group(rd):
-        g = {"error": rd.i16(), "message": rd.compact_str(), "group_id": rd.compact_str(),
-             "state": rd.compact_str(), "group_epoch": rd.i32(), "assignment_epoch": rd.i32(),
-             "assignor": rd.compact_str(), "members": rd.compact_array(member), "ops": rd.i32()}
-        rd.tags()
+        g = {"error": rd.int16(), "message": rd.compact_string(), "group_id": rd.compact_string(),
+             "state": rd.compact_string(), "group_epoch": rd.int32(), "assignment_epoch": rd.int32(),
+             "assignor": rd.compact_string(), "members": rd.compact_array(member), "ops": rd.int32()}
+        rd.skip_tagged_fields()
         return g
 
     groups_out = r.compact_array(group)
-    r.tags()
+    r.skip_tagged_fields()
     return groups_out
 
 
 def list_groups(conn, types):
     """ListGroups v5 with a types filter."""
-    body = compact_array([], compact_str) + compact_array(types, compact_str) + TAGS
+    body = compact_array([], compact_string) + compact_array(types, compact_string) + TAGS
     r = conn.request(16, 5, body, flexible=True)
-    r.i32()
-    error = r.i16()
+    r.int32()
+    error = r.int16()
 
     def listed(rd):
-        g = {"group_id": rd.compact_str(), "protocol_type": rd.compact_str(), "state": rd.compact_str(),
-             "type": rd.compact_str()}
-        rd.tags()
+        g = {"group_id": rd.compact_string(), "protocol_type": rd.compact_string(), "state": rd.compact_string(),
+             "type": rd.compact_string()}
+        rd.skip_tagged_fields()
         return g
     groups = r.compact_array(listed)
-    r.tags()
+    r.skip_tagged_fields()
     return error, groups
 
 
 def offset_commit(conn, member_id, epoch, partitions, offset=1):
     """OffsetCommit v9: the generation field carries the member epoch. Returns {partition: error}."""
     def part(p):
-        return struct.pack(">iqi", p, offset, -1) + compact_str(None) + TAGS
-    topic = compact_str(TOPIC) + compact_array(sorted(partitions), part) + TAGS
-    body = (compact_str(GROUP) + struct.pack(">i", epoch) + compact_str(member_id) + compact_str(None)
+        return struct.pack(">iqi", p, offset, -1) + compact_string(None) + TAGS
+    topic = compact_string(TOPIC) + compact_array(sorted(partitions), part) + TAGS
+    body = (compact_string(GROUP) + struct.pack(">i", epoch) + compact_string(member_id) + compact_string(None)
             + compact_array([topic], lambda t: t) + TAGS)
     r = conn.request(8, 9, body, flexible=True)
-    r.i32()
+    r.int32()
     errors = {}
 
     def topic_result(rd):
-        rd.compact_str()
+        rd.compact_string()
 
         def p(x):
-            partition = x.i32()
-            errors[partition] = x.i16()
-            x.tags()
+            partition = x.int32()
+            errors[partition] = x.int16()
+            x.skip_tagged_fields()
         rd.compact_array(p)
-        rd.tags()
+        rd.skip_tagged_fields()
     r.compact_array(topic_result)
-    r.tags()
+    r.skip_tagged_fields()
     return errors
 
 
