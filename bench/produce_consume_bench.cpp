@@ -6,8 +6,10 @@
 //   - consume throughput of the acks=1 topics read back from the log start (partition assigned by hand, no
 //     group); the mock cluster keeps only the last few MB of a partition, so it serves fewer messages;
 //   - acks=all latency (enqueue to delivery report) at a fixed rate, p50/p99;
-// and the two yardsticks: loopback TCP bandwidth (one socket pair through 127.0.0.1) and the disk's
-// fdatasync latency after 1 KiB appends, in the directory that holds the broker's log.dirs.
+// and the yardsticks: loopback TCP bandwidth (one socket pair through 127.0.0.1), the disk's fdatasync
+// latency after 1 KiB appends (a burst) and after 100 B appends paced like the latency test, the message
+// latency of an ideal group-commit writer at the latency test's rate, and the disk's durable write bandwidth (16 MiB write + fdatasync at a time),
+// in the directory that holds the broker's log.dirs: no broker can acknowledge fsynced data faster.
 // Every test is repeated --runs times, alternating which target goes first; medians are printed at the end,
 // with brook/mock ratios taken per run.
 #include <arpa/inet.h>
@@ -57,6 +59,7 @@ struct options {
   int latency_linger_ms = 0;                         // latency test producer's linger.ms
   double tcp_gib = 1.0;
   int fsync_count = 1000;
+  int sync_mib = 256;
   int runs = 3;
 };
 
@@ -139,23 +142,103 @@ double loopback_tcp_mbps(uint64_t bytes) {
   return static_cast<double>(bytes) / s / 1e6;
 }
 
-// fdatasync latencies (ms) after each of `count` 1 KiB appends to a new file in `dir`.
-std::vector<double> fdatasync_latencies_ms(const fs::path& dir, int count) {
-  fs::path file = dir / "fdatasync-probe.bin";
+// A new file for a disk probe. Probe files stay until the scratch directory is removed at exit: on a file system
+// mounted with `discard`, deleting a file makes the next journal commits issue TRIMs, and an fdatasync of the
+// broker's log can then wait tens of milliseconds behind them, which would charge the probe's clean-up to the
+// broker's latency test that follows.
+fs::path probe_file(const fs::path& dir, const std::string& stem) {
+  static int next = 0;
+  return dir / (stem + "-" + std::to_string(++next) + ".bin");
+}
+
+// fdatasync latencies (ms) after each of `count` appends of `size` bytes to a new file in `dir`, one every
+// 1/rate s (rate 0: back to back). Paced like the latency test, the probe sees what the disk does over the
+// same seconds (the file system's periodic journal commits among them), which a short burst does not.
+std::vector<double> paced_fdatasync_latencies_ms(const fs::path& dir, int count, int rate, size_t size) {
+  fs::path file = probe_file(dir, "fdatasync-probe");
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) die("open " + file.string() + ": " + std::strerror(errno));
-  std::vector<char> kib(1024, 'd');
+  std::vector<char> data(size, 'd');
   std::vector<double> out;
   out.reserve(count);
+  auto begin = clock_type::now();
   for (int i = 0; i < count; ++i) {
-    if (::write(fd, kib.data(), kib.size()) != static_cast<ssize_t>(kib.size())) die("probe write failed");
+    if (rate > 0) std::this_thread::sleep_until(begin + std::chrono::nanoseconds(1000000000LL / rate) * i);
+    if (::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) die("probe write failed");
     auto start = clock_type::now();
     if (::fdatasync(fd) != 0) die(std::string("fdatasync: ") + std::strerror(errno));
     out.push_back(seconds_since(start) * 1e3);
   }
   ::close(fd);
-  fs::remove(file);
   return out;
+}
+
+// fdatasync latencies (ms) after each of `count` 1 KiB appends to a new file in `dir`, back to back (a burst
+// of a fraction of a second).
+std::vector<double> fdatasync_latencies_ms(const fs::path& dir, int count) {
+  return paced_fdatasync_latencies_ms(dir, count, 0, 1024);
+}
+
+// Per-message latency (ms) of an ideal durable writer on this disk, with no network and no broker: messages of
+// `size` bytes arrive every 1/rate s for `seconds`; one thread writes whatever has arrived and fdatasyncs it
+// (group commit), and a message is done when an fdatasync begun after its write returns. A slow fdatasync
+// delays every message that arrives meanwhile, which a per-call fdatasync percentile does not show: this is the
+// best any fsync-before-acknowledge system can do on this disk at this rate.
+std::vector<double> ideal_group_commit_latencies_ms(const fs::path& dir, int rate, int seconds, size_t size) {
+  fs::path file = probe_file(dir, "group-commit-probe");
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) die("open " + file.string() + ": " + std::strerror(errno));
+  const long total = static_cast<long>(rate) * seconds;
+  const auto interval = std::chrono::nanoseconds(1000000000LL / rate);
+  std::vector<char> data(size * 64, 'g');
+  std::vector<double> out;
+  out.reserve(static_cast<size_t>(total));
+  auto start = clock_type::now();
+  long written = 0;
+  while (written < total) {
+    auto now = clock_type::now();
+    long arrived = std::min(total, static_cast<long>((now - start) / interval) + 1);
+    if (arrived == written) {
+      std::this_thread::sleep_until(start + interval * written);
+      continue;
+    }
+    for (long left = arrived - written; left > 0;) {
+      long n = std::min<long>(left, 64);
+      if (::write(fd, data.data(), size * n) != static_cast<ssize_t>(size * n)) die("probe write failed");
+      left -= n;
+    }
+    if (::fdatasync(fd) != 0) die(std::string("fdatasync: ") + std::strerror(errno));
+    auto done = clock_type::now();
+    for (long i = written; i < arrived; ++i)
+      out.push_back(std::chrono::duration<double, std::milli>(done - (start + interval * i)).count());
+    written = arrived;
+  }
+  ::close(fd);
+  return out;
+}
+
+// Durable sequential write bandwidth (MB/s) of `dir`: `total_mib` MiB written to a new file 16 MiB at a time,
+// each followed by fdatasync (a broker's group commit covers at most its in-flight requests, about this much).
+double durable_write_mbps(const fs::path& dir, int total_mib) {
+  fs::path file = probe_file(dir, "durable-write-probe");
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) die("open " + file.string() + ": " + std::strerror(errno));
+  constexpr size_t chunk = 16u << 20;
+  std::vector<char> data(chunk, 'w');
+  uint64_t written = 0;
+  auto start = clock_type::now();
+  for (int mib = 0; mib < total_mib; mib += 16) {
+    for (size_t off = 0; off < chunk;) {
+      ssize_t n = ::write(fd, data.data() + off, chunk - off);
+      if (n <= 0) die(std::string("probe write: ") + std::strerror(errno));
+      off += static_cast<size_t>(n);
+    }
+    if (::fdatasync(fd) != 0) die(std::string("fdatasync: ") + std::strerror(errno));
+    written += chunk;
+  }
+  double secs = seconds_since(start);
+  ::close(fd);
+  return static_cast<double>(written) / 1e6 / secs;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -480,7 +563,8 @@ void usage() {
   std::puts(
       "usage: brook_produce_consume_bench [--broker PATH] [--server-config PATH] [--bootstrap HOST:PORT]\n"
       "         [--dir DIR] [--targets brook,mock] [--messages-100b N] [--messages-1kib N] [--rate N]\n"
-      "         [--latency-seconds N] [--latency-linger-ms N] [--tcp-gib X] [--fsync-count N] [--runs N]\n"
+      "         [--latency-seconds N] [--latency-linger-ms N] [--tcp-gib X] [--fsync-count N] [--sync-mib N]\n"
+      "         [--runs N]\n"
       "  --broker         brook-server to start (default: brook-server next to this program)\n"
       "  --server-config  its properties file (default: conf/server.properties, run from the repository root)\n"
       "  --bootstrap      measure an already running broker instead of starting one\n"
@@ -516,6 +600,7 @@ options parse(int argc, char** argv) {
     else if (a == "--latency-linger-ms") o.latency_linger_ms = std::stoi(next());
     else if (a == "--tcp-gib") o.tcp_gib = std::stod(next());
     else if (a == "--fsync-count") o.fsync_count = std::stoi(next());
+    else if (a == "--sync-mib") o.sync_mib = std::stoi(next());
     else if (a == "--runs") o.runs = std::stoi(next());
     else if (a == "--help" || a == "-h") {
       usage();
@@ -570,6 +655,15 @@ int main(int argc, char** argv) {
     auto sync = fdatasync_latencies_ms(scratch, o.fsync_count);
     report(f, "fdatasync after 1 KiB write p50", percentile(sync, 0.50), "ms");
     report(f, "fdatasync after 1 KiB write p99", percentile(sync, 0.99), "ms");
+    auto paced = paced_fdatasync_latencies_ms(scratch, o.rate * o.latency_seconds, o.rate, 100);
+    std::string paced_name = "fdatasync after 100 B write @" + std::to_string(o.rate) + "/s";
+    report(f, paced_name + " p50", percentile(paced, 0.50), "ms");
+    report(f, paced_name + " p99", percentile(paced, 0.99), "ms");
+    auto ideal = ideal_group_commit_latencies_ms(scratch, o.rate, o.latency_seconds, 100);
+    std::string ideal_name = "ideal group commit @" + std::to_string(o.rate) + "/s";
+    report(f, ideal_name + " p50", percentile(ideal, 0.50), "ms");
+    report(f, ideal_name + " p99", percentile(ideal, 0.99), "ms");
+    report(f, "disk write+fdatasync 16 MiB", durable_write_mbps(scratch, o.sync_mib), "MB/s");
     std::vector<std::string> order = o.targets;
     if (run % 2 == 0) std::reverse(order.begin(), order.end());
     for (auto& t : order) {
@@ -590,7 +684,15 @@ int main(int argc, char** argv) {
       for (const char* n : {" produce 1KiB acks=1 MB/s", " consume 1KiB MB/s"})
         if (f.count(t + n)) f["ratio " + t + n + " / loopback TCP"] = f[t + n] / f["loopback TCP"];
       std::string p99 = t + " acks=all latency @" + std::to_string(o.rate) + "/s p99";
-      if (f.count(p99)) f["ratio " + p99 + " / fdatasync p99"] = f[p99] / f["fdatasync after 1 KiB write p99"];
+      if (f.count(p99)) {
+        f["ratio " + p99 + " / fdatasync p99"] = f[p99] / f["fdatasync after 1 KiB write p99"];
+        std::string paced_p99 = "fdatasync after 100 B write @" + std::to_string(o.rate) + "/s p99";
+        f["ratio " + p99 + " / paced fdatasync p99"] = f[p99] / f[paced_p99];
+        f["ratio " + p99 + " / ideal group commit p99"] =
+            f[p99] / f["ideal group commit @" + std::to_string(o.rate) + "/s p99"];
+      }
+      std::string durable = t + " produce 1KiB acks=all MB/s";
+      if (f.count(durable)) f["ratio " + durable + " / disk write+fdatasync"] = f[durable] / f["disk write+fdatasync 16 MiB"];
     }
     all.push_back(std::move(f));
   }
