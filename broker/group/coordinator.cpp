@@ -315,27 +315,35 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now) {
   if (now < next_retention_check_ms_) return out;
   next_retention_check_ms_ = now + std::max<int64_t>(1, config_.offsets_retention_check_interval_ms);
   const int64_t retention = config_.offsets_retention_ms;
+  // Removes from `map` the offsets that have expired: all of an empty group's, else only those of
+  // topics the group no longer subscribes to. An offset expires at its explicit expiry time, else
+  // `retention` after `base_ms` (commit time, or when a classic group became empty).
+  auto expire = [&out, now, retention](const std::string& id, offset_map& map, bool empty,
+                                       const std::set<std::string>* subscribed, auto base_ms) {
+    expired_offsets e;
+    e.group = id;
+    for (auto it = map.begin(); it != map.end();) {
+      const auto& o = it->second;
+      int64_t expires = o.expire_ms ? *o.expire_ms : base_ms(o) + retention;
+      bool eligible = empty || !subscribed->count(it->first.first);
+      if (eligible && now >= expires) {
+        e.partitions[it->first.first].push_back(it->first.second);
+        it = map.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (empty && map.empty() && !e.partitions.empty()) e.remove_group = true;
+    if (!e.partitions.empty()) out.push_back(std::move(e));
+  };
+  auto commit_time = [](const log::committed_offset& o) { return o.commit_ms; };
   for (auto& [id, map] : offsets_) {
     if (const consumer_group* cg = find_consumer(id)) {
       // Consumer groups count from the commit time (Kafka's OffsetExpirationConditionImpl); with
       // members, the offsets of subscribed topics are kept.
       if (cg->dead()) continue;
-      const bool empty = cg->is_empty();
       const auto subscribed = cg->subscribed_topics();
-      expired_offsets e;
-      e.group = id;
-      for (auto it = map.begin(); it != map.end();) {
-        const auto& o = it->second;
-        int64_t expires = o.expire_ms ? *o.expire_ms : o.commit_ms + retention;
-        if ((empty || !subscribed.count(it->first.first)) && now >= expires) {
-          e.partitions[it->first.first].push_back(it->first.second);
-          it = map.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      if (empty && map.empty() && !e.partitions.empty()) e.remove_group = true;
-      if (!e.partitions.empty()) out.push_back(std::move(e));
+      expire(id, map, cg->is_empty(), &subscribed, commit_time);
       continue;
     }
     group* g = find(id);
@@ -347,22 +355,14 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now) {
       subscribed = g->subscribed_topics();
       if (!subscribed) continue;
     }
-    expired_offsets e;
-    e.group = id;
-    for (auto it = map.begin(); it != map.end();) {
-      const auto& o = it->second;
-      int64_t base = (empty && g->protocol_type()) ? g->state_since_ms() : o.commit_ms;
-      int64_t expires = o.expire_ms ? *o.expire_ms : base + retention;
-      bool eligible = empty || !subscribed->count(it->first.first);
-      if (eligible && now >= expires) {
-        e.partitions[it->first.first].push_back(it->first.second);
-        it = map.erase(it);
-      } else {
-        ++it;
-      }
+    if (empty && g->protocol_type()) {
+      // An empty classic group that has had members (it has a protocol type) counts from when it
+      // became empty, as Kafka does.
+      const int64_t since = g->state_since_ms();
+      expire(id, map, true, nullptr, [since](const log::committed_offset&) { return since; });
+    } else {
+      expire(id, map, empty, subscribed ? &*subscribed : nullptr, commit_time);
     }
-    if (empty && map.empty() && !e.partitions.empty()) e.remove_group = true;
-    if (!e.partitions.empty()) out.push_back(std::move(e));
   }
   // Like Kafka, an Empty group with no offsets left is forgotten.
   for (const auto& [id, g] : groups_) {
