@@ -469,6 +469,13 @@ std::vector<std::pair<std::string, std::string>> group_coordinator::take_dirty()
   return out;
 }
 
+void group_coordinator::mark_dirty(const std::vector<std::pair<std::string, std::string>>& unwritten) {
+  for (const auto& [id, bytes] : unwritten) {
+    if (auto it = groups_.find(id); it != groups_.end()) it->second->dirty = true;
+    if (auto it = consumer_groups_.find(id); it != consumer_groups_.end()) it->second->dirty = true;
+  }
+}
+
 std::vector<std::string> group_coordinator::load(const std::vector<log::group_blob>& metadata,
                                                  const std::map<std::string, std::vector<log::partition_offset>>& offsets,
                                                  int64_t now) {

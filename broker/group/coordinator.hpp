@@ -104,6 +104,8 @@ class group_coordinator {
   // Groups whose persisted form changed since the last call (clears their dirty flags), with their
   // encoded metadata.
   std::vector<std::pair<std::string, std::string>> take_dirty();
+  // A write of take_dirty()'s output failed: these groups must be written again by the next pass.
+  void mark_dirty(const std::vector<std::pair<std::string, std::string>>& unwritten);
 
   // Start-up: groups from their stored metadata and offsets. Returns the ids that did not decode.
   std::vector<std::string> load(const std::vector<log::group_blob>& metadata,

@@ -140,7 +140,6 @@ asio::awaitable<void> group_service::run_writer() {
     flush_waiters_.clear();
     auto dirty = coordinator_.take_dirty();
     if (dirty.empty() && waiters.empty()) break;
-    bool ok = true;
     if (!dirty.empty()) {
       auto* store = &store_;
       auto work = [store, dirty]() -> common::result<void> {
@@ -149,10 +148,19 @@ asio::awaitable<void> group_service::run_writer() {
         return {};
       };
       auto done = co_await run_blocking(pool_, work);
-      if (!done) spdlog::error("writing group metadata failed: {}", done.err().message);
-      ok = static_cast<bool>(done);
+      if (!done) {
+        // Everyone waiting hears of the failure, and the writer stops rather than retrying in a
+        // loop; the groups stay dirty so that the next pass (the next change, or shutdown) writes
+        // them again instead of leaving an older copy on disk.
+        spdlog::error("writing group metadata failed: {}", done.err().message);
+        coordinator_.mark_dirty(dirty);
+        for (auto& w : flush_waiters_) waiters.push_back(std::move(w));
+        flush_waiters_.clear();
+        for (auto& w : waiters) w(false);
+        break;
+      }
     }
-    for (auto& w : waiters) w(ok);
+    for (auto& w : waiters) w(true);
   }
   writer_running_ = false;
 }

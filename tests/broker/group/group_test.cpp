@@ -450,6 +450,9 @@ TEST_CASE("group metadata survives a restart; restored members get fresh session
   auto dirty = f.coord.take_dirty();
   REQUIRE(dirty.size() == 1);
   CHECK(f.coord.take_dirty().empty());
+  // A write that failed leaves the group to be written again, with the same contents.
+  f.coord.mark_dirty(dirty);
+  CHECK(f.coord.take_dirty() == dirty);
 
   fixture restarted;
   restarted.now = f.now + 100000;
