@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "broker/config/server_config.hpp"
+#include "broker/frame_pool.hpp"
 #include "broker/fetch_session.hpp"
 #include "broker/group/group_service.hpp"
 #include "broker/partition_manager.hpp"
@@ -63,6 +64,7 @@ class broker {
   int32_t node_id() const { return config_.node_id(); }
   boost::asio::thread_pool& blocking_pool() { return blocking_pool_; }
   boost::asio::io_context& io() { return io_; }
+  frame_pool& frames() { return frames_; }
   bool stopping() const { return stopping_; }
 
   // A producer id never handed out before (ids are reserved from the store in blocks).
@@ -91,6 +93,7 @@ class broker {
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<bound_listener> listeners_;
   std::set<std::shared_ptr<connection>> connections_;
+  frame_pool frames_;  // network thread
   std::shared_ptr<boost::asio::steady_timer> maintenance_timer_;
   std::thread network_thread_;
   std::atomic<bool> stopping_{false};

@@ -167,7 +167,8 @@ awaitable<void> connection::serve(std::shared_ptr<request> req) {
     boost::system::error_code ec;
     ctx.local = socket_.local_endpoint(ec);
     ctx.remote = socket_.remote_endpoint(ec);
-    proto::reader r(std::span<const uint8_t>(req->frame).subspan(req->body_at));
+    // Record sets borrow from the frame, which lives until the end of this function.
+    auto r = proto::reader::borrowing(std::span<uint8_t>(req->frame).subspan(req->body_at));
     try {
       req->body = co_await req->api->handle(ctx, r);
     } catch (const proto::decode_error& e) {
@@ -183,7 +184,7 @@ awaitable<void> connection::serve(std::shared_ptr<request> req) {
   }
   // The frame is no longer needed; what stays queued is the response's own bytes.
   queued_bytes_ -= req->charged;
-  proto::bytes().swap(req->frame);
+  owner_.frames().give(std::move(req->frame));
   req->charged = req->body ? req->body->data.size() : 0;
   queued_bytes_ += req->charged;
   req->done = true;
@@ -224,7 +225,7 @@ awaitable<void> connection::write_responses() {
   owner_.remove_connection(self);
 }
 
-awaitable<std::optional<proto::bytes>> connection::read_frame() {
+awaitable<std::optional<frame_bytes>> connection::read_frame() {
   std::array<uint8_t, 4> prefix{};
   auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(prefix), use_tuple);
   if (ec) co_return std::nullopt;
@@ -236,7 +237,7 @@ awaitable<std::optional<proto::bytes>> connection::read_frame() {
                  size, min_frame, max);
     co_return std::nullopt;
   }
-  proto::bytes frame;
+  frame_bytes frame = owner_.frames().take();
   while (frame.size() < static_cast<size_t>(size)) {
     const size_t have = frame.size();
     const size_t slice = std::min(read_slice, static_cast<size_t>(size) - have);

@@ -17,7 +17,8 @@
 //
 // Frames: a size prefix that is negative or above socket.request.max.bytes is refused before anything
 // is allocated; bodies are read as they arrive, so a peer that announces a large frame and stalls
-// holds only what it has sent. A header or body that does not decode, an unknown API key or an
+// holds only what it has sent. Bodies are decoded with a borrowing reader: record sets point into the
+// frame, which therefore lives until the request has been served. A header or body that does not decode, an unknown API key or an
 // unsupported version closes this connection only (logged once), after the responses to the requests
 // before it have been sent.
 #pragma once
@@ -31,6 +32,7 @@
 #include <optional>
 #include <string>
 
+#include "broker/frame_pool.hpp"
 #include "common/protocol/header.hpp"
 #include "common/protocol/wire.hpp"
 
@@ -58,7 +60,7 @@ class connection : public std::enable_shared_from_this<connection> {
  private:
   // One request from the moment its frame is read until its response is sent.
   struct request {
-    common::protocol::bytes frame;
+    frame_bytes frame;   // from the broker's frame_pool, returned once served
     size_t body_at = 0;  // where the body starts in frame
     common::protocol::request_header header;
     const api_entry* api = nullptr;
@@ -75,7 +77,7 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<void> serve(std::shared_ptr<request> req);
   boost::asio::awaitable<void> watch_idle();
   // Reads one frame body; nullopt when the connection should close.
-  boost::asio::awaitable<std::optional<common::protocol::bytes>> read_frame();
+  boost::asio::awaitable<std::optional<frame_bytes>> read_frame();
   // Decodes the header and finds the handler; false (logged) when the connection should close.
   bool parse_header(request& req);
   boost::asio::awaitable<bool> send(common::protocol::bytes& head, const common::protocol::encoded_message& body);

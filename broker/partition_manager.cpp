@@ -156,8 +156,8 @@ awaitable<void> wait_for(completion_count& count) {
 
 // The strand side of one partition's append: the idempotence check, the write, the producer's record.
 auto append_work(std::shared_ptr<log::partition_log> log, std::shared_ptr<log::producer_state_table> producers,
-                 std::vector<uint8_t>& batches) {
-  return [log = std::move(log), producers = std::move(producers), &batches]() -> common::result<log::append_result> {
+                 std::span<uint8_t> batches) {
+  return [log = std::move(log), producers = std::move(producers), batches]() -> common::result<log::append_result> {
     // Idempotence: one batch per partition (checked by the handler) carries the producer's ids.
     std::optional<common::record_batch_view> batch;
     if (auto parsed = common::record_batch_view::parse(batches); parsed && parsed->producer_id() >= 0 &&
@@ -218,7 +218,7 @@ awaitable<void> partition_manager::append(std::vector<append_request>& requests,
     // (no round trip through the network thread) behind the appends that arrived meanwhile from any
     // connection: one fdatasync covers them all and their own flushes find nothing left to do
     // (group commit).
-    auto work = [on = p->on, home, durable, append = append_work(p->log, p->producers, *rq.batches), log = p->log,
+    auto work = [on = p->on, home, durable, append = append_work(p->log, p->producers, rq.batches), log = p->log,
                  appended = std::move(appended), finished = std::move(finished)]() mutable {
       auto r = append();
       if (!r || !durable) {

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <vector>
 
 #include "broker/config/server_config.hpp"
@@ -75,7 +76,7 @@ class partition_manager {
   // One partition's share of a Produce request.
   struct append_request {
     log::topic_partition tp;
-    std::vector<uint8_t>* batches = nullptr;  // rewritten in place; must outlive append()
+    std::span<uint8_t> batches;  // rewritten in place; must outlive append()
     std::optional<common::result<log::append_result>> result;  // set by append()
   };
   // Appends each partition's batches. Every append is queued on its partition's strand before the

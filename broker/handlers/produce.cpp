@@ -55,7 +55,7 @@ std::string describe(const pr::batch_index_and_error_message& e) {
 // CreateTime timestamps must lie within message.timestamp.before/after.max.ms of now. Every offending
 // record is reported; the partition's error is INVALID_TIMESTAMP if any timestamp is out of range,
 // else INVALID_RECORD.
-std::optional<refusal> check_batch(const std::vector<uint8_t>& records, const log::topic_partition& tp,
+std::optional<refusal> check_batch(std::span<const uint8_t> records, const log::topic_partition& tp,
                                    const effective_topic_config& config) {
   auto batch = common::record_batch_view::parse(records);
   if (!batch) return refusal{batch.code(), batch.err().message, {}};
@@ -152,7 +152,7 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
         continue;
       }
       const log::topic_partition tp{topic.name, part.index};
-      if (auto bad = check_batch(part.records->data, tp, info->config)) {
+      if (auto bad = check_batch(part.records->memory(), tp, info->config)) {
         auto r = partition_error(part.index, bad->code, std::move(bad->message));
         r.record_errors = std::move(bad->record_errors);
         out.partition_responses.push_back(std::move(r));
@@ -160,7 +160,7 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
       }
       answers.emplace_back(resp.responses.size() - 1, out.partition_responses.size());
       out.partition_responses.push_back(partition_error(part.index, kafka_error::none));
-      appends.push_back({tp, &part.records->data, std::nullopt});
+      appends.push_back({tp, part.records->mutable_memory(), std::nullopt});
     }
   }
   if (!appends.empty()) co_await b.partitions().append(appends, req.acks == -1);

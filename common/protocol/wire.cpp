@@ -99,14 +99,23 @@ int32_t reader::array_length(bool flexible) {
   return static_cast<int32_t>(n);
 }
 
+record_set reader::take_records(int64_t n) {
+  const size_t at = pos_;
+  auto s = take(static_cast<size_t>(n));
+  if (mutable_) return record_set::borrow(std::span<uint8_t>(mutable_ + at, s.size()));
+  return record_set(bytes(s.begin(), s.end()));
+}
+
+record_set reader::records(bool flexible) { return take_records(length(flexible, false, true)); }
+
 std::optional<record_set> reader::nullable_records(bool flexible) {
-  auto b = nullable_byte_array(flexible);
-  if (!b) return std::nullopt;
-  return record_set(std::move(*b));
+  auto n = length(flexible, true, true);
+  if (n < 0) return std::nullopt;
+  return take_records(n);
 }
 
 void writer::records(const record_set& r, bool flexible) {
-  if (!r.file) return byte_array(r.data, flexible);
+  if (!r.file) return byte_array(r.memory(), flexible);
   if (flexible)
     uvarint(static_cast<uint32_t>(r.file->length + 1));
   else

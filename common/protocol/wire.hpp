@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -38,17 +39,33 @@ struct file_slice {
   bool operator==(const file_slice&) const = default;
 };
 
-// The value of a `records` field: bytes in memory (decoded from a request, or built), or a slice of
-// a segment file (Fetch responses).
+// The value of a `records` field, in one of three places: bytes it owns (built, or decoded by a
+// copying reader); bytes borrowed from a request frame that outlives it (decoded by a borrowing
+// reader: the broker appends a Produce request's batches from its frame, rewriting their offsets in
+// place, without copying them); or a slice of a segment file (Fetch responses).
 struct record_set {
   bytes data;
+  std::span<uint8_t> borrowed;
   std::optional<file_slice> file;
 
   record_set() = default;
   record_set(bytes b) : data(std::move(b)) {}
-  size_t size() const { return file ? file->length : data.size(); }
+  static record_set borrow(std::span<uint8_t> frame_bytes) {
+    record_set r;
+    r.borrowed = frame_bytes;
+    return r;
+  }
+  bool is_borrowed() const { return borrowed.data() != nullptr; }
+  // The bytes in memory (owned or borrowed); empty for a file slice.
+  std::span<const uint8_t> memory() const { return is_borrowed() ? std::span<const uint8_t>(borrowed) : data; }
+  std::span<uint8_t> mutable_memory() { return is_borrowed() ? borrowed : std::span<uint8_t>(data); }
+  size_t size() const { return file ? file->length : memory().size(); }
   bool empty() const { return size() == 0; }
-  bool operator==(const record_set&) const = default;
+  // Equal when they hold the same bytes, wherever those live (or the same file slice).
+  bool operator==(const record_set& o) const {
+    auto a = memory(), b = o.memory();
+    return file == o.file && std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
 };
 
 // An encoded message: its bytes, plus file slices to be sent at given positions of those bytes
@@ -68,6 +85,13 @@ struct encoded_message {
 class reader {
  public:
   explicit reader(std::span<const uint8_t> data) : data_(data) {}
+  // A reader whose `records` fields borrow from `frame` instead of copying: the decoded message must
+  // not outlive the frame, and whoever holds the record set may rewrite those bytes.
+  static reader borrowing(std::span<uint8_t> frame) {
+    reader r(frame);
+    r.mutable_ = frame.data();
+    return r;
+  }
 
   size_t remaining() const { return data_.size() - pos_; }
   size_t position() const { return pos_; }
@@ -94,7 +118,7 @@ class reader {
   // The element count of an array; -1 for a null array. Rejects counts that the remaining input
   // cannot hold (every element takes at least one byte), so hostile counts never allocate.
   int32_t array_length(bool flexible);
-  record_set records(bool flexible) { return record_set(byte_array(flexible)); }
+  record_set records(bool flexible);
   std::optional<record_set> nullable_records(bool flexible);
 
   std::span<const uint8_t> take(size_t n);
@@ -110,7 +134,10 @@ class reader {
   }
   int64_t length(bool flexible, bool nullable, bool wide);
 
+  record_set take_records(int64_t n);
+
   std::span<const uint8_t> data_;
+  uint8_t* mutable_ = nullptr;  // data_ as writable bytes, for a borrowing reader
   size_t pos_ = 0;
 };
 

@@ -75,7 +75,7 @@ TEST_CASE("appends started one after another on the network thread reach each pa
     for (int i = 0; i < calls; ++i) {
       produce_call& call = produced[i];
       for (int p = 0; p < 2; ++p) call.batches.push_back(idempotent_batch(7, i * per_call, per_call));
-      for (int p = 0; p < 2; ++p) call.requests.push_back({{"t", p}, &call.batches[p], std::nullopt});
+      for (int p = 0; p < 2; ++p) call.requests.push_back({{"t", p}, call.batches[p], std::nullopt});
       auto one = [&pm, &call, &finished, durable]() -> asio::awaitable<void> {
         co_await pm.append(call.requests, durable);
         ++finished;
@@ -110,8 +110,8 @@ TEST_CASE("an append to an unknown partition fails alone") {
   partition_manager pm(pool, open_logs(dir.path, 1));
   pm.attach_topic("t", 1);
   std::vector<uint8_t> a = idempotent_batch(-1, -1, 2), b = idempotent_batch(-1, -1, 2);
-  std::vector<partition_manager::append_request> requests{{{"t", 0}, &a, std::nullopt},
-                                                          {{"missing", 0}, &b, std::nullopt}};
+  std::vector<partition_manager::append_request> requests{{{"t", 0}, a, std::nullopt},
+                                                          {{"missing", 0}, b, std::nullopt}};
   asio::io_context io(1);
   auto run = [&]() -> asio::awaitable<void> { co_await pm.append(requests, true); };
   asio::co_spawn(io, run, asio::detached);

@@ -68,3 +68,40 @@ TEST_CASE("hostile lengths are rejected before allocating") {
     CHECK_THROWS_AS(r.uvarint(), decode_error);
   }
 }
+
+TEST_CASE("a borrowing reader's record sets point into the frame; a copying reader's own their bytes") {
+  writer w;
+  w.records(record_set(bytes{1, 2, 3, 4}), /*flexible=*/true);
+  w.nullable_records(std::nullopt, true);
+  w.nullable_records(record_set(bytes{9}), false);
+  bytes frame = w.take();
+
+  reader copying(frame);
+  record_set owned = copying.records(true);
+  CHECK_FALSE(owned.is_borrowed());
+  CHECK(owned.data == bytes{1, 2, 3, 4});
+  CHECK_FALSE(copying.nullable_records(true));
+  CHECK(copying.nullable_records(false)->data == bytes{9});
+
+  auto borrowing = reader::borrowing(frame);
+  record_set view = borrowing.records(true);
+  REQUIRE(view.is_borrowed());
+  CHECK(view.data.empty());
+  CHECK(view.borrowed.data() == frame.data() + 1);  // after the one-byte compact length
+  CHECK(view.size() == 4);
+  CHECK(view == owned);  // equal by content, wherever the bytes live
+  view.mutable_memory()[0] = 7;  // the holder may rewrite the frame's bytes (base offsets, in the broker)
+  CHECK(frame[1] == 7);
+  CHECK_FALSE(view == owned);
+  CHECK_FALSE(borrowing.nullable_records(true));
+  auto last = borrowing.nullable_records(false);
+  REQUIRE(last);
+  CHECK(last->is_borrowed());
+  CHECK(last->size() == 1);
+  CHECK(borrowing.remaining() == 0);
+
+  // Encoding a borrowed record set writes its bytes.
+  writer again;
+  again.records(view, true);
+  CHECK(again.data() == bytes{5, 7, 2, 3, 4});
+}
