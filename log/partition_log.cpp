@@ -421,16 +421,14 @@ result<read_result> partition_log::read(int64_t offset, uint64_t max_bytes) cons
     auto batch = seg.find_batch(offset);
     if (!batch) return batch.err();
     if (!*batch) continue;  // offset falls in a gap after this segment's data
-    auto end = seg.region_end((*batch)->position, max_bytes);
-    if (!end) return end.err();
+    auto bounds = seg.region_end((*batch)->position, max_bytes);
+    if (!bounds) return bounds.err();
     out.region.file = seg.log_file();
     out.region.path = seg.log_path();
     out.region.position = (*batch)->position;
-    out.region.length = *end - (*batch)->position;
+    out.region.length = bounds->end - (*batch)->position;
     out.region.first_offset = (*batch)->base_offset;
-    auto last = seg.batch_at(*end);
-    if (!last) return last.err();
-    out.region.next_offset = *last ? (*last)->base_offset : seg.next_offset();
+    out.region.next_offset = bounds->next_offset;
     return out;
   }
   return out;

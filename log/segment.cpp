@@ -414,10 +414,10 @@ result<std::optional<batch_info>> segment::find_batch(int64_t offset) const {
 // is further). [0, size_) holds whole batches, so a limit at or past size_ needs no reads at all; otherwise
 // the walk starts from the last indexed batch start below the limit, so it reads only the headers after it
 // (about index_interval_bytes' worth) instead of every header in the region.
-result<uint64_t> segment::region_end(uint64_t position, uint64_t max_bytes) const {
-  if (position >= size_) return position;
+result<segment::region_bounds> segment::region_end(uint64_t position, uint64_t max_bytes) const {
+  if (position >= size_) return region_bounds{position, next_offset()};
   uint64_t limit = max_bytes > size_ - position ? size_ : position + max_bytes;
-  if (limit == size_) return size_;
+  if (limit == size_) return region_bounds{size_, next_offset()};
   header_reader headers(*log_, size_);
   uint64_t end = position;
   auto it = std::upper_bound(index_.begin(), index_.end(), limit,
@@ -430,16 +430,21 @@ result<uint64_t> segment::region_end(uint64_t position, uint64_t max_bytes) cons
     if (!b) return b.err();
     if (*b && (*b)->last_offset == base_offset_ + e.relative_offset) end = e.position;
   }
+  int64_t next = next_offset();
   while (end < size_) {
     auto b = headers.at(end);
     if (!b) return b.err();
     if (!*b) break;
     if ((*b)->size < format::batch::header_size || (*b)->size > size_ - end) return corrupt_header(end);
-    if (end != position && end + (*b)->size > limit) break;
+    if (end != position && end + (*b)->size > limit) {
+      next = (*b)->base_offset;
+      break;
+    }
     end += (*b)->size;
+    next = end < size_ ? (*b)->last_offset + 1 : next_offset();
     if (end >= limit) break;
   }
-  return end;
+  return region_bounds{end, next};
 }
 
 result<std::vector<uint8_t>> segment::read_bytes(uint64_t position, uint64_t length) const {

@@ -92,10 +92,16 @@ class segment {
   common::result<std::optional<batch_info>> find_batch(int64_t offset) const;
   // The batch starting at `position` (nullopt at the end of the data).
   common::result<std::optional<batch_info>> batch_at(uint64_t position) const;
-  // The end position of whole batches from `position` (a batch start) within max_bytes, but at least one
-  // batch. Reads no header when the limit reaches the end of the data, and otherwise only those after the
+  // Where a region of whole batches from `position` (a batch start) within max_bytes, but at least one
+  // batch, ends: its end position, and the offset to read from next (the base offset of the batch at
+  // `end` when its header was read, else the region's last offset + 1; next_offset() at the end of the
+  // data). Reads no header when the limit reaches the end of the data, and otherwise only those after the
   // last indexed batch below the limit (a few preads, not one per batch).
-  common::result<uint64_t> region_end(uint64_t position, uint64_t max_bytes) const;
+  struct region_bounds {
+    uint64_t end = 0;
+    int64_t next_offset = -1;
+  };
+  common::result<region_bounds> region_end(uint64_t position, uint64_t max_bytes) const;
   common::result<std::vector<uint8_t>> read_bytes(uint64_t position, uint64_t length) const;
 
   // The first record with timestamp >= ts and offset >= min_offset, if any in this segment.

@@ -53,11 +53,12 @@ struct filled_segment {
     REQUIRE(seg->size_bytes() == starts.back());
   }
 
-  // What region_end must answer, from the boundaries: the last one within max_bytes, at least one batch.
-  uint64_t expected_end(size_t first, uint64_t max_bytes) const {
+  // What region_end must answer, from the boundaries: the last one within max_bytes, at least one batch;
+  // and the offset after it (the first offset of the next batch, or the segment's next offset).
+  segment::region_bounds expected(size_t first, uint64_t max_bytes) const {
     size_t last = first + 1;
     while (last + 1 < starts.size() && starts[last + 1] - starts[first] <= max_bytes) ++last;
-    return starts[last];
+    return {starts[last], last < first_offsets.size() ? first_offsets[last] : seg->next_offset()};
   }
 };
 
@@ -86,10 +87,12 @@ void check_every_region(const filled_segment& f) {
       limits.insert(limits.end(), {span - 1, span, span + 1});
     }
     for (uint64_t max_bytes : limits) {
-      auto end = f.seg->region_end(pos, max_bytes);
-      REQUIRE(end.ok());
+      auto bounds = f.seg->region_end(pos, max_bytes);
+      REQUIRE(bounds.ok());
       INFO("batch " << first << " at " << pos << ", max_bytes " << max_bytes);
-      REQUIRE(*end == f.expected_end(first, max_bytes));
+      const auto want = f.expected(first, max_bytes);
+      REQUIRE(bounds->end == want.end);
+      REQUIRE(bounds->next_offset == want.next_offset);
     }
   }
 }
@@ -115,7 +118,8 @@ TEST_CASE("region_end over many small batches and across the segment end") {
   // At the end of the data: nothing.
   auto end = f.seg->region_end(f.starts.back(), 1 << 20);
   REQUIRE(end.ok());
-  CHECK(*end == f.starts.back());
+  CHECK(end->end == f.starts.back());
+  CHECK(end->next_offset == f.seg->next_offset());
 }
 
 TEST_CASE("region_end: a first batch larger than max_bytes is returned whole, alone") {
@@ -124,11 +128,13 @@ TEST_CASE("region_end: a first batch larger than max_bytes is returned whole, al
   for (uint64_t max_bytes : {uint64_t{0}, uint64_t{1}, uint64_t{1000}, f.starts[1] - 1, f.starts[1]}) {
     auto end = f.seg->region_end(0, max_bytes);
     REQUIRE(end.ok());
-    CHECK(*end == f.starts[1]);
+    CHECK(end->end == f.starts[1]);
+    CHECK(end->next_offset == f.first_offsets[1]);
   }
   auto end = f.seg->region_end(0, f.starts[2]);
   REQUIRE(end.ok());
-  CHECK(*end == f.starts[2]);
+  CHECK(end->end == f.starts[2]);
+  CHECK(end->next_offset == f.first_offsets[2]);
 }
 
 TEST_CASE("find_batch finds the batch holding every offset, over small and large batches") {
