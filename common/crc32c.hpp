@@ -20,9 +20,10 @@ uint32_t crc32c_portable(uint32_t crc, std::span<const uint8_t> data);
 
 // The implementations, slowest first.
 enum class crc32c_impl {
-  table,       // slicing-by-8 tables, any CPU
-  crc32,       // SSE4.2 crc32 instruction, one dependent chain
-  crc32_3way,  // three crc32 chains over adjacent blocks, combined with PCLMULQDQ
+  table,             // slicing-by-8 tables, any CPU
+  crc32,             // SSE4.2 crc32 instruction, one dependent chain
+  crc32_3way,        // three crc32 chains over adjacent blocks, combined with PCLMULQDQ
+  crc32_3way_clmul,  // the three chains with 256-bit VPCLMULQDQ folding of a fourth block beside them (AVX2)
 };
 // Whether this CPU (and OS) can run `impl`.
 bool crc32c_supported(crc32c_impl impl);
