@@ -9,7 +9,12 @@
 // and the yardsticks: loopback TCP bandwidth (one socket pair through 127.0.0.1), the disk's fdatasync
 // latency after 1 KiB appends (a burst) and after 100 B appends paced like the latency test, the message
 // latency of an ideal group-commit writer at the latency test's rate, and the disk's durable write bandwidth (16 MiB write + fdatasync at a time),
-// in the directory that holds the broker's log.dirs: no broker can acknowledge fsynced data faster.
+// in the directory that holds the broker's log.dirs: no broker can acknowledge fsynced data faster; and the
+// page cache's write bandwidth there (write(2) of the 1 KiB test's bytes to a new file, no fsync), which bounds
+// any broker that writes what it acknowledges to files.
+// Each produce and consume test also reports the CPU time it cost the broker (brook-server's threads, or the
+// mock cluster's threads) and the client (this process without the mock's threads): unlike throughput on a
+// shared 2-core machine, CPU time per message does not depend on what else runs.
 // Every test is repeated --runs times, alternating which target goes first; medians are printed at the end,
 // with brook/mock ratios taken per run.
 #include <arpa/inet.h>
@@ -90,6 +95,55 @@ double percentile(std::vector<double> v, double q) {
   size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
   return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
+
+// Nanoseconds on a CPU of every thread of process `pid` (0: this process) whose name starts with `prefix`
+// (empty: every thread), from /proc/<pid>/task/*/schedstat (Linux; 0 where it is missing).
+double threads_cpu_seconds(pid_t pid, const std::string& prefix = "") {
+  fs::path tasks = pid > 0 ? fs::path("/proc") / std::to_string(pid) / "task" : fs::path("/proc/self/task");
+  std::error_code ec;
+  double total = 0;
+  for (const auto& task : fs::directory_iterator(tasks, ec)) {
+    if (!prefix.empty()) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      if (name.rfind(prefix, 0) != 0) continue;
+    }
+    std::ifstream stat(task.path() / "schedstat");
+    double ns = 0;
+    if (stat >> ns) total += ns / 1e9;
+  }
+  return total;
+}
+
+// CPU seconds of one test, split between the broker side and the client side.
+struct cpu_split {
+  double broker = 0;
+  double client = 0;
+};
+
+// Samples the CPU time of the broker side (brook-server's threads, or the in-process mock cluster's threads,
+// named "rdk:mock...") and of the client side (this process, less the mock's threads).
+class cpu_meter {
+ public:
+  explicit cpu_meter(pid_t broker_pid) : broker_pid_(broker_pid) { start_ = sample(); }
+  cpu_split elapsed() const {
+    cpu_split now = sample();
+    return {now.broker - start_.broker, now.client - start_.client};
+  }
+
+ private:
+  cpu_split sample() const {
+    timespec ts{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    const double process = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    if (broker_pid_ > 0) return {threads_cpu_seconds(broker_pid_), process};
+    const double mock = threads_cpu_seconds(0, "rdk:mock");
+    return {mock, process - mock};
+  }
+  pid_t broker_pid_;
+  cpu_split start_;
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // Yardsticks
@@ -235,6 +289,27 @@ double durable_write_mbps(const fs::path& dir, int total_mib) {
     }
     if (::fdatasync(fd) != 0) die(std::string("fdatasync: ") + std::strerror(errno));
     written += chunk;
+  }
+  double secs = seconds_since(start);
+  ::close(fd);
+  return static_cast<double>(written) / 1e6 / secs;
+}
+
+// Page-cache write bandwidth (MB/s) of `dir`: `bytes` written to a new file 1 MiB at a time with write(2), no
+// fsync: what writing the bytes of a produce test to a file costs here, before any broker work. (On a virtual
+// machine, pages the guest has not touched before are much slower to fill than recycled ones.)
+double page_cache_write_mbps(const fs::path& dir, uint64_t bytes) {
+  fs::path file = probe_file(dir, "page-cache-write-probe");
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) die("open " + file.string() + ": " + std::strerror(errno));
+  constexpr size_t chunk = 1u << 20;
+  std::vector<char> data(chunk, 'c');
+  uint64_t written = 0;
+  auto start = clock_type::now();
+  while (written < bytes) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk, bytes - written));
+    if (::write(fd, data.data(), n) != static_cast<ssize_t>(n)) die(std::string("probe write: ") + std::strerror(errno));
+    written += n;
   }
   double secs = seconds_since(start);
   ::close(fd);
@@ -394,11 +469,13 @@ struct throughput {
   double msgs_per_s = 0;
   double mb_per_s = 0;
   long messages = 0;
+  cpu_split cpu;  // CPU seconds the test cost each side
 };
 
-throughput produce(const std::string& bootstrap, const std::string& topic, long count, size_t size,
-                   const std::string& acks) {
+throughput produce(const std::string& bootstrap, pid_t broker_pid, const std::string& topic, long count,
+                   size_t size, const std::string& acks) {
   delivery_state st;
+  cpu_meter cpu(broker_pid);
   rd_kafka_t* rk = make_producer(bootstrap, acks, 5, st);
   std::vector<char> payload(size, 'p');
   auto start = clock_type::now();
@@ -418,13 +495,16 @@ throughput produce(const std::string& bootstrap, const std::string& topic, long 
     if (seconds_since(start) > 300) die("produce to " + topic + ": deliveries did not finish within 300 s");
   }
   double s = seconds_since(start);
+  cpu_split used = cpu.elapsed();
   rd_kafka_destroy(rk);
   if (st.failed.load() > 0)
     die("produce to " + topic + ": " + std::to_string(st.failed.load()) + " deliveries failed, first: " + st.first_error);
-  return {static_cast<double>(count) / s, static_cast<double>(count) * static_cast<double>(size) / s / 1e6, count};
+  return {static_cast<double>(count) / s, static_cast<double>(count) * static_cast<double>(size) / s / 1e6, count,
+          used};
 }
 
-throughput consume(const std::string& bootstrap, const std::string& topic, long count, size_t size) {
+throughput consume(const std::string& bootstrap, pid_t broker_pid, const std::string& topic, long count,
+                   size_t size) {
   rd_kafka_conf_t* conf = make_conf(bootstrap, {{"enable.auto.commit", "false"},
                                                 {"enable.auto.offset.store", "false"},
                                                 {"enable.partition.eof", "false"},
@@ -440,6 +520,7 @@ throughput consume(const std::string& bootstrap, const std::string& topic, long 
     die("watermarks of " + topic + ": " + rd_kafka_err2str(e));
   count = static_cast<long>(high - low);
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  cpu_meter cpu(broker_pid);
   auto start = clock_type::now();
   if (rd_kafka_consume_start(rkt, 0, RD_KAFKA_OFFSET_BEGINNING) != 0)
     die("consume_start: " + std::string(rd_kafka_err2str(rd_kafka_last_error())));
@@ -460,11 +541,12 @@ throughput consume(const std::string& bootstrap, const std::string& topic, long 
     if (seconds_since(last_progress) > 30) die("consume " + topic + ": no progress for 30 s at " + std::to_string(got));
   }
   double s = seconds_since(start);
+  cpu_split used = cpu.elapsed();
   rd_kafka_consume_stop(rkt, 0);
   rd_kafka_topic_destroy(rkt);
   rd_kafka_destroy(rk);
   if (bytes != static_cast<uint64_t>(count) * size) die("consume " + topic + ": payload bytes do not add up");
-  return {static_cast<double>(count) / s, static_cast<double>(bytes) / s / 1e6, count};
+  return {static_cast<double>(count) / s, static_cast<double>(bytes) / s / 1e6, count, used};
 }
 
 // acks=all, one message of `size` every 1/rate s for `seconds`; latency from enqueue to delivery report.
@@ -526,8 +608,18 @@ void report(figures& f, const std::string& name, double value, const char* unit)
   std::fflush(stdout);
 }
 
+// A test's CPU cost per million messages, each side and both.
+void report_cpu(figures& f, const std::string& name, const throughput& t) {
+  const double per_million = 1e6 / static_cast<double>(std::max<long>(t.messages, 1));
+  report(f, name + " broker CPU s/M msgs", t.cpu.broker * per_million, "s");
+  report(f, name + " client CPU s/M msgs", t.cpu.client * per_million, "s");
+  report(f, name + " total CPU s/M msgs", (t.cpu.broker + t.cpu.client) * per_million, "s");
+}
+
+// broker_pid: brook-server's process when this program started it, else 0 (then a brook target's broker
+// CPU is not measured and reads 0).
 void run_target(const options& o, const std::string& target, const std::string& bootstrap,
-                rd_kafka_mock_cluster_t* mock, int run, figures& f) {
+                rd_kafka_mock_cluster_t* mock, pid_t broker_pid, int run, figures& f) {
   std::printf("run %d: %s (%s)\n", run, target.c_str(), bootstrap.c_str());
   struct kind {
     const char* label;
@@ -538,17 +630,19 @@ void run_target(const options& o, const std::string& target, const std::string& 
     for (const char* acks : {"1", "all"}) {
       std::string topic = "bench-" + std::to_string(run) + "-" + k.label + "-acks" + acks;
       create_topic(bootstrap, mock, topic);
-      auto t = produce(bootstrap, topic, k.count, k.size, acks);
+      auto t = produce(bootstrap, broker_pid, topic, k.count, k.size, acks);
       std::string name = target + " produce " + k.label + " acks=" + acks;
       report(f, name + " msgs/s", t.msgs_per_s, "msgs/s");
       report(f, name + " MB/s", t.mb_per_s, "MB/s");
+      report_cpu(f, name, t);
     }
     std::string topic = "bench-" + std::to_string(run) + "-" + k.label + "-acks1";
-    auto t = consume(bootstrap, topic, k.count, k.size);
+    auto t = consume(bootstrap, broker_pid, topic, k.count, k.size);
     std::string name = target + " consume " + k.label;
     report(f, name + " msgs/s", t.msgs_per_s, "msgs/s");
     report(f, name + " MB/s", t.mb_per_s, "MB/s");
     report(f, name + " messages read", static_cast<double>(t.messages), "msgs");
+    report_cpu(f, name, t);
   }
   std::string topic = "bench-" + std::to_string(run) + "-latency";
   create_topic(bootstrap, mock, topic);
@@ -664,11 +758,12 @@ int main(int argc, char** argv) {
     report(f, ideal_name + " p50", percentile(ideal, 0.50), "ms");
     report(f, ideal_name + " p99", percentile(ideal, 0.99), "ms");
     report(f, "disk write+fdatasync 16 MiB", durable_write_mbps(scratch, o.sync_mib), "MB/s");
+    report(f, "page cache write", page_cache_write_mbps(scratch, static_cast<uint64_t>(o.large_messages) * 1024), "MB/s");
     std::vector<std::string> order = o.targets;
     if (run % 2 == 0) std::reverse(order.begin(), order.end());
     for (auto& t : order) {
-      if (t == "brook") run_target(o, t, brook_bootstrap, nullptr, run, f);
-      else run_target(o, t, mock_bootstrap, mock, run, f);
+      if (t == "brook") run_target(o, t, brook_bootstrap, nullptr, broker.pid > 0 ? broker.pid : 0, run, f);
+      else run_target(o, t, mock_bootstrap, mock, 0, run, f);
     }
     if (want_brook && want_mock) {
       // brook/mock ratios of this run, so that both sides saw the same machine load.
@@ -691,6 +786,8 @@ int main(int argc, char** argv) {
         f["ratio " + p99 + " / ideal group commit p99"] =
             f[p99] / f["ideal group commit @" + std::to_string(o.rate) + "/s p99"];
       }
+      std::string cached = t + " produce 1KiB acks=1 MB/s";
+      if (f.count(cached)) f["ratio " + cached + " / page cache write"] = f[cached] / f["page cache write"];
       std::string durable = t + " produce 1KiB acks=all MB/s";
       if (f.count(durable)) f["ratio " + durable + " / disk write+fdatasync"] = f[durable] / f["disk write+fdatasync 16 MiB"];
     }
