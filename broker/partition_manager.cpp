@@ -138,21 +138,21 @@ void partition_manager::wake(partition& p) {
 }
 
 namespace {
-// Counts the posted work still running; the last one to finish cancels `all_done` (network thread).
-struct completion_count {
-  explicit completion_count(const asio::any_io_executor& ex) : all_done(ex) {}
-  size_t left = 0;
-  asio::steady_timer all_done;
-  void finished_one() {
-    if (--left == 0) all_done.cancel();
+// One append() call's progress (network thread). Shared with the posted work, which may finish after
+// the call has stopped waiting for a flush, so results land here, not in the caller's requests.
+struct append_progress {
+  explicit append_progress(const asio::any_io_executor& ex, size_t count) : wake(ex), results(count) {}
+  asio::steady_timer wake;  // cancelled when the appends, or the flushes, are all done
+  std::vector<std::optional<common::result<log::append_result>>> results;
+  size_t appending = 0;  // appends not yet back
+  size_t flushing = 0;   // durable appends not yet fsynced (or failed)
+  void appended_one() {
+    if (--appending == 0) wake.cancel();
+  }
+  void flushed_one() {
+    if (--flushing == 0) wake.cancel();
   }
 };
-
-awaitable<void> wait_for(completion_count& count) {
-  if (count.left == 0) co_return;
-  count.all_done.expires_at(asio::steady_timer::time_point::max());
-  co_await count.all_done.async_wait(asio::as_tuple(asio::use_awaitable));  // cancelled by the last one
-}
 
 // The strand side of one partition's append: the idempotence check, the write, the producer's record.
 auto append_work(std::shared_ptr<log::partition_log> log, std::shared_ptr<log::producer_state_table> producers,
@@ -187,57 +187,84 @@ auto append_work(std::shared_ptr<log::partition_log> log, std::shared_ptr<log::p
 }
 }  // namespace
 
-awaitable<void> partition_manager::append(std::vector<append_request>& requests, bool durable) {
+awaitable<void> partition_manager::append(std::vector<append_request>& requests, bool durable,
+                                          std::chrono::milliseconds durable_timeout) {
   const asio::any_io_executor home = co_await asio::this_coro::executor;
+  const auto started = std::chrono::steady_clock::now();
   // Every append is posted before the first suspension: the order across requests is the order in
   // which their appends reach the strands.
-  auto pending = std::make_shared<completion_count>(home);
+  auto progress = std::make_shared<append_progress>(home, requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
     append_request& rq = requests[i];
     partition* p = find(rq.tp);
     if (!p) {
-      rq.result = unknown_partition(rq.tp);
+      progress->results[i] = unknown_partition(rq.tp);
       continue;
     }
-    ++pending->left;
+    ++progress->appending;
+    if (durable) ++progress->flushing;
     // Network thread, right after the append: consumers may read the batches at once (the high
     // watermark of a leader without followers), even before they are fsynced.
-    auto appended = [this, &rq, log = p->log](const common::result<log::append_result>& r) {
-      if (partition* again = find(rq.tp); again && again->log == log && r) {
+    auto appended = [this, i, tp = rq.tp, durable, progress, log = p->log](common::result<log::append_result> r) {
+      if (partition* again = find(tp); again && again->log == log && r) {
         again->high_watermark = std::max(again->high_watermark, r->last_offset + 1);
         again->log_start_offset = r->log_start_offset;
         wake(*again);
       }
+      const bool done = !durable || !r;  // nothing left to wait for
+      if (done) progress->results[i] = std::move(r);
+      progress->appended_one();
+      if (done && durable) progress->flushed_one();
     };
-    // Network thread, once the request's part is done (appended, and fsynced if durable).
-    auto finished = [&rq, pending](common::result<log::append_result> r) {
-      rq.result = std::move(r);
-      pending->finished_one();
+    // Network thread, once a durable append is fsynced (or the flush failed).
+    auto flushed = [i, progress](common::result<log::append_result> r) {
+      progress->results[i] = std::move(r);
+      progress->flushed_one();
     };
     // On the strand: the append, then for a durable one the flush, queued on the strand from there
     // (no round trip through the network thread) behind the appends that arrived meanwhile from any
     // connection: one fdatasync covers them all and their own flushes find nothing left to do
     // (group commit).
     auto work = [on = p->on, home, durable, append = append_work(p->log, p->producers, rq.batches), log = p->log,
-                 appended = std::move(appended), finished = std::move(finished)]() mutable {
+                 hook = durable ? before_durable_flush_ : nullptr, appended = std::move(appended),
+                 flushed = std::move(flushed)]() mutable {
       auto r = append();
       if (!r || !durable) {
-        asio::post(home, [appended = std::move(appended), finished = std::move(finished), r = std::move(r)]() mutable {
-          appended(r);
-          finished(std::move(r));
-        });
+        asio::post(home, [appended = std::move(appended), r = std::move(r)]() mutable { appended(std::move(r)); });
         return;
       }
-      asio::post(home, [appended = std::move(appended), r]() mutable { appended(r); });
-      asio::post(*on, [home, log, finished = std::move(finished), r = std::move(r)]() mutable {
-        common::result<void> flushed = log->is_durable(r->last_offset) ? common::result<void>{} : log->flush();
-        if (!flushed) r = flushed.err();
-        asio::post(home, [finished = std::move(finished), r = std::move(r)]() mutable { finished(std::move(r)); });
+      asio::post(home, [appended = std::move(appended), r]() mutable { appended(std::move(r)); });
+      asio::post(*on, [home, log, hook = std::move(hook), flushed = std::move(flushed), r = std::move(r)]() mutable {
+        if (hook) hook();
+        common::result<void> done = log->is_durable(r->last_offset) ? common::result<void>{} : log->flush();
+        if (!done) r = done.err();
+        asio::post(home, [flushed = std::move(flushed), r = std::move(r)]() mutable { flushed(std::move(r)); });
       });
     };
     asio::post(*p->on, std::move(work));
   }
-  co_await wait_for(*pending);
+  while (progress->appending > 0) {
+    progress->wake.expires_at(asio::steady_timer::time_point::max());
+    co_await progress->wake.async_wait(asio::as_tuple(asio::use_awaitable));  // cancelled by the last append
+  }
+  // The flushes, until the deadline (the timer is cancelled by the last one).
+  const auto deadline = durable_timeout >= std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              asio::steady_timer::time_point::max() - started)
+                            ? asio::steady_timer::time_point::max()
+                            : started + durable_timeout;
+  while (progress->flushing > 0 && std::chrono::steady_clock::now() < deadline) {
+    progress->wake.expires_at(deadline);
+    co_await progress->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (progress->results[i]) {
+      requests[i].result = std::move(*progress->results[i]);
+    } else {
+      requests[i].result = common::error{common::kafka_error::request_timed_out,
+                                         "the batches were appended but not fsynced within timeout_ms " +
+                                             std::to_string(durable_timeout.count())};
+    }
+  }
 }
 
 awaitable<common::result<fetched>> partition_manager::read(const log::topic_partition& tp, int64_t offset,

@@ -16,6 +16,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -81,11 +82,15 @@ class partition_manager {
   };
   // Appends each partition's batches. Every append is queued on its partition's strand before the
   // first suspension, so the partitions see a connection's requests in the order they were started.
-  // With durable, returns only once each partition's batches are fsynced (the partitions' flushes
-  // run side by side). An idempotent producer's retried batch is not written again: the result
-  // carries the offsets it got the first time. Sequence gaps and stale epochs are refused. The high
-  // watermark moves right after the append, as on a Kafka leader with no followers.
-  boost::asio::awaitable<void> append(std::vector<append_request>& requests, bool durable);
+  // With durable, returns once each partition's batches are fsynced (the partitions' flushes run side
+  // by side), or once durable_timeout has passed: a partition appended but not yet fsynced by then
+  // gets REQUEST_TIMED_OUT (Produce's timeout_ms with acks=all; its batches stay in the log, as on
+  // Kafka). The appends themselves are always waited for: they read the callers' batches. An
+  // idempotent producer's retried batch is not written again: the result carries the offsets it got
+  // the first time. Sequence gaps and stale epochs are refused. The high watermark moves right after
+  // the append, as on a Kafka leader with no followers.
+  boost::asio::awaitable<void> append(std::vector<append_request>& requests, bool durable,
+                                      std::chrono::milliseconds durable_timeout = std::chrono::milliseconds::max());
   boost::asio::awaitable<common::result<fetched>> read(const log::topic_partition& tp, int64_t offset,
                                                        uint64_t max_bytes);
   // ListOffsets by time: -2 earliest, -1 latest, -3 the max timestamp, else the first offset whose
@@ -126,6 +131,14 @@ class partition_manager {
   };
   partition* find(const log::topic_partition& tp);
   void wake(partition& p);
+
+ public:
+  // Fault injection for tests: runs on the strand before each acks=all flush (it may block, standing in
+  // for a slow disk). Set before any append.
+  void set_before_durable_flush(std::function<void()> hook) { before_durable_flush_ = std::move(hook); }
+
+ private:
+  std::function<void()> before_durable_flush_;
 
   boost::asio::thread_pool& pool_;
   std::unique_ptr<log::log_manager> logs_;

@@ -1,6 +1,7 @@
 // Produce v3-11 (v0-2 are advertised, as Kafka 4.0 does so that librdkafka keeps compression on, but
 // answered with UNSUPPORTED_VERSION: KAFKA-18659). acks 0 (no response), 1 (after the write) and -1
-// (after the fsync that covers it); CreateTime
+// (after the fsync that covers it, or REQUEST_TIMED_OUT once timeout_ms has passed without it, the
+// batches staying in the log, as Kafka answers when replicas do not catch up in time); CreateTime
 // timestamps checked against message.timestamp.before/after.max.ms; LogAppendTime topics get the
 // broker's time, returned in log_append_time_ms. Compacted topics refuse records without keys. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in
 // Kafka, topics are auto-created by the Metadata request a producer sends when it sees that error.
@@ -163,7 +164,9 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
       appends.push_back({tp, part.records->mutable_memory(), std::nullopt});
     }
   }
-  if (!appends.empty()) co_await b.partitions().append(appends, req.acks == -1);
+  // acks=all: timeout_ms bounds the wait for the fsync (Kafka's bound on the wait for replicas).
+  const auto durable_timeout = std::chrono::milliseconds(std::max(req.timeout_ms, 0));
+  if (!appends.empty()) co_await b.partitions().append(appends, req.acks == -1, durable_timeout);
   for (size_t i = 0; i < appends.size(); ++i) {
     auto& [t, p] = answers[i];
     pr::partition_produce_response& r = resp.responses[t].partition_responses[p];

@@ -3,7 +3,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <random>
 
 #include "broker/partition_manager.hpp"
@@ -122,5 +124,75 @@ TEST_CASE("an append to an unknown partition fails alone") {
   CHECK((*requests[0].result)->first_offset == 0);
   REQUIRE(requests[1].result);
   CHECK(requests[1].result->code() == common::kafka_error::unknown_topic_or_partition);
+  REQUIRE(pm.close());
+}
+
+TEST_CASE("a durable append whose fsync outlasts the timeout is answered REQUEST_TIMED_OUT and stays in the log") {
+  temp_dir dir;
+  asio::thread_pool pool(2);
+  partition_manager pm(pool, open_logs(dir.path, 2));
+  pm.attach_topic("t", 2);
+  // A disk that does not sync until the test says so: every acks=all flush waits in the hook (on its
+  // partition's strand) until the append call has returned.
+  std::mutex m;
+  std::condition_variable cv;
+  bool released = false;
+  pm.set_before_durable_flush([&] {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return released; });
+  });
+  std::vector<uint8_t> a = idempotent_batch(-1, -1, 2), b = idempotent_batch(-1, -1, 3);
+  std::vector<partition_manager::append_request> requests{{{"t", 0}, a, std::nullopt},
+                                                          {{"t", 1}, b, std::nullopt}};
+  asio::io_context io(1);
+  std::chrono::steady_clock::duration waited{};
+  auto run = [&]() -> asio::awaitable<void> {
+    const auto start = std::chrono::steady_clock::now();
+    co_await pm.append(requests, true, std::chrono::milliseconds(50));
+    waited = std::chrono::steady_clock::now() - start;
+    {
+      std::lock_guard lock(m);
+      released = true;
+    }
+    cv.notify_all();
+  };
+  asio::co_spawn(io, run, asio::detached);
+  io.run();  // ends with the call; the held flushes finish on the pool and post to a stopped context
+  pool.join();
+
+  CHECK(waited >= std::chrono::milliseconds(50));
+  for (auto& rq : requests) {
+    REQUIRE(rq.result);
+    REQUIRE_FALSE(*rq.result);
+    CHECK(rq.result->code() == common::kafka_error::request_timed_out);
+  }
+  // Appended all the same: visible to readers, and not lost.
+  CHECK(pm.high_watermark({"t", 0}) == 2);
+  CHECK(pm.high_watermark({"t", 1}) == 3);
+  REQUIRE(pm.close());
+}
+
+TEST_CASE("a durable append within its timeout, and a zero timeout for acks=1, are answered normally") {
+  temp_dir dir;
+  asio::thread_pool pool(2);
+  partition_manager pm(pool, open_logs(dir.path, 1));
+  pm.attach_topic("t", 1);
+  std::vector<uint8_t> a = idempotent_batch(-1, -1, 2), b = idempotent_batch(-1, -1, 2);
+  std::vector<partition_manager::append_request> durable{{{"t", 0}, a, std::nullopt}};
+  std::vector<partition_manager::append_request> cached{{{"t", 0}, b, std::nullopt}};
+  asio::io_context io(1);
+  auto run = [&]() -> asio::awaitable<void> {
+    co_await pm.append(durable, true, std::chrono::seconds(30));
+    co_await pm.append(cached, false, std::chrono::milliseconds(0));  // the timeout bounds fsyncs only
+  };
+  asio::co_spawn(io, run, asio::detached);
+  io.run();
+  pool.join();
+  REQUIRE(durable[0].result);
+  REQUIRE(*durable[0].result);
+  CHECK((*durable[0].result)->first_offset == 0);
+  REQUIRE(cached[0].result);
+  REQUIRE(*cached[0].result);
+  CHECK((*cached[0].result)->first_offset == 2);
   REQUIRE(pm.close());
 }
