@@ -221,26 +221,30 @@ awaitable<void> partition_manager::append(std::vector<append_request>& requests,
       progress->results[i] = std::move(r);
       progress->flushed_one();
     };
-    // On the strand: the append, then for a durable one the flush, queued on the strand from there
-    // (no round trip through the network thread) behind the appends that arrived meanwhile from any
-    // connection: one fdatasync covers them all and their own flushes find nothing left to do
-    // (group commit).
+    // On the strand: the append, then for a durable one the flush (no round trip through the network
+    // thread). When appends from any connection are queued behind this one, the flush queues behind
+    // them on the strand: one fdatasync covers them all and their own flushes find nothing left to do
+    // (group commit). When none is, it runs at once, sparing a hand-off between pool threads.
     auto work = [on = p->on, home, durable, append = append_work(p->log, p->producers, rq.batches), log = p->log,
-                 hook = durable ? before_durable_flush_ : nullptr, appended = std::move(appended),
-                 flushed = std::move(flushed)]() mutable {
+                 queued = p->appends_queued, hook = durable ? before_durable_flush_ : nullptr,
+                 appended = std::move(appended), flushed = std::move(flushed)]() mutable {
+      queued->fetch_sub(1, std::memory_order_acq_rel);
       auto r = append();
       if (!r || !durable) {
         asio::post(home, [appended = std::move(appended), r = std::move(r)]() mutable { appended(std::move(r)); });
         return;
       }
       asio::post(home, [appended = std::move(appended), r]() mutable { appended(std::move(r)); });
-      asio::post(*on, [home, log, hook = std::move(hook), flushed = std::move(flushed), r = std::move(r)]() mutable {
+      auto flush = [home, log, hook = std::move(hook), flushed = std::move(flushed), r = std::move(r)]() mutable {
         if (hook) hook();
         common::result<void> done = log->is_durable(r->last_offset) ? common::result<void>{} : log->flush();
         if (!done) r = done.err();
         asio::post(home, [flushed = std::move(flushed), r = std::move(r)]() mutable { flushed(std::move(r)); });
-      });
+      };
+      if (queued->load(std::memory_order_acquire) > 0) asio::post(*on, std::move(flush));
+      else flush();
     };
+    p->appends_queued->fetch_add(1, std::memory_order_acq_rel);
     asio::post(*p->on, std::move(work));
   }
   while (progress->appending > 0) {

@@ -11,6 +11,7 @@
 // covers every batch that arrived while the previous one ran (group commit).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -125,6 +126,9 @@ class partition_manager {
     std::shared_ptr<log::partition_log> log;
     std::shared_ptr<strand> on;
     std::shared_ptr<log::producer_state_table> producers;  // touched only on the strand
+    // Appends posted to the strand and not yet started: a durable append with none behind it flushes
+    // at once; otherwise its flush queues behind them, so that one fsync covers them all.
+    std::shared_ptr<std::atomic<int>> appends_queued = std::make_shared<std::atomic<int>>(0);
     int64_t log_start_offset = 0;
     int64_t high_watermark = 0;
     std::set<std::shared_ptr<boost::asio::steady_timer>> waiters;
