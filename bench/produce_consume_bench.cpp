@@ -271,49 +271,41 @@ std::vector<double> ideal_group_commit_latencies_ms(const fs::path& dir, int rat
   return out;
 }
 
-// Durable sequential write bandwidth (MB/s) of `dir`: `total_mib` MiB written to a new file 16 MiB at a time,
-// each followed by fdatasync (a broker's group commit covers at most its in-flight requests, about this much).
-double durable_write_mbps(const fs::path& dir, int total_mib) {
-  fs::path file = probe_file(dir, "durable-write-probe");
+// Sequential write bandwidth (MB/s) of `dir`: `bytes` written to a new file `chunk` bytes at a time with
+// write(2), each chunk followed by fdatasync when `sync`.
+double write_probe_mbps(const fs::path& dir, const std::string& stem, uint64_t bytes, size_t chunk, bool sync) {
+  fs::path file = probe_file(dir, stem);
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) die("open " + file.string() + ": " + std::strerror(errno));
-  constexpr size_t chunk = 16u << 20;
   std::vector<char> data(chunk, 'w');
   uint64_t written = 0;
   auto start = clock_type::now();
-  for (int mib = 0; mib < total_mib; mib += 16) {
-    for (size_t off = 0; off < chunk;) {
-      ssize_t n = ::write(fd, data.data() + off, chunk - off);
+  while (written < bytes) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk, bytes - written));
+    for (size_t off = 0; off < want;) {
+      ssize_t n = ::write(fd, data.data() + off, want - off);
       if (n <= 0) die(std::string("probe write: ") + std::strerror(errno));
       off += static_cast<size_t>(n);
     }
-    if (::fdatasync(fd) != 0) die(std::string("fdatasync: ") + std::strerror(errno));
-    written += chunk;
+    if (sync && ::fdatasync(fd) != 0) die(std::string("fdatasync: ") + std::strerror(errno));
+    written += want;
   }
   double secs = seconds_since(start);
   ::close(fd);
   return static_cast<double>(written) / 1e6 / secs;
 }
 
-// Page-cache write bandwidth (MB/s) of `dir`: `bytes` written to a new file 1 MiB at a time with write(2), no
-// fsync: what writing the bytes of a produce test to a file costs here, before any broker work. (On a virtual
-// machine, pages the guest has not touched before are much slower to fill than recycled ones.)
+// Durable sequential write bandwidth (MB/s) of `dir`: `total_mib` MiB written to a new file 16 MiB at a time,
+// each followed by fdatasync (a broker's group commit covers at most its in-flight requests, about this much).
+double durable_write_mbps(const fs::path& dir, int total_mib) {
+  return write_probe_mbps(dir, "durable-write-probe", static_cast<uint64_t>(total_mib) << 20, 16u << 20, true);
+}
+
+// Page-cache write bandwidth (MB/s) of `dir`: `bytes` written to a new file 1 MiB at a time, no fsync: what
+// writing the bytes of a produce test to a file costs here, before any broker work. (On a virtual machine,
+// pages the guest has not touched before are much slower to fill than recycled ones.)
 double page_cache_write_mbps(const fs::path& dir, uint64_t bytes) {
-  fs::path file = probe_file(dir, "page-cache-write-probe");
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) die("open " + file.string() + ": " + std::strerror(errno));
-  constexpr size_t chunk = 1u << 20;
-  std::vector<char> data(chunk, 'c');
-  uint64_t written = 0;
-  auto start = clock_type::now();
-  while (written < bytes) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk, bytes - written));
-    if (::write(fd, data.data(), n) != static_cast<ssize_t>(n)) die(std::string("probe write: ") + std::strerror(errno));
-    written += n;
-  }
-  double secs = seconds_since(start);
-  ::close(fd);
-  return static_cast<double>(written) / 1e6 / secs;
+  return write_probe_mbps(dir, "page-cache-write-probe", bytes, 1u << 20, false);
 }
 
 // ---------------------------------------------------------------------------------------------------------
