@@ -50,6 +50,24 @@ std::unique_ptr<log::log_manager> open_logs(const std::filesystem::path& dir, in
   return std::move(*logs);
 }
 
+// A partition manager over topic "t" with `partitions` partitions, and a network thread to drive it.
+struct manager_fixture {
+  temp_dir dir;
+  asio::thread_pool pool;
+  partition_manager pm;
+  manager_fixture(int32_t partitions, size_t threads) : pool(threads), pm(pool, open_logs(dir.path, partitions)) {
+    pm.attach_topic("t", partitions);
+  }
+  // Runs `body` as the network thread's coroutine until it and everything it started are done.
+  template <class Body>
+  void run(Body body) {
+    asio::io_context io(1);
+    asio::co_spawn(io, std::move(body), asio::detached);
+    io.run();
+    pool.join();
+  }
+};
+
 struct produce_call {
   std::vector<std::vector<uint8_t>> batches;  // one per partition
   std::vector<partition_manager::append_request> requests;
@@ -107,58 +125,45 @@ TEST_CASE("appends started one after another on the network thread reach each pa
 }
 
 TEST_CASE("an append to an unknown partition fails alone") {
-  temp_dir dir;
-  asio::thread_pool pool(1);
-  partition_manager pm(pool, open_logs(dir.path, 1));
-  pm.attach_topic("t", 1);
+  manager_fixture f(1, 1);
   std::vector<uint8_t> a = idempotent_batch(-1, -1, 2), b = idempotent_batch(-1, -1, 2);
   std::vector<partition_manager::append_request> requests{{{"t", 0}, a, std::nullopt},
                                                           {{"missing", 0}, b, std::nullopt}};
-  asio::io_context io(1);
-  auto run = [&]() -> asio::awaitable<void> { co_await pm.append(requests, true); };
-  asio::co_spawn(io, run, asio::detached);
-  io.run();
-  pool.join();
+  f.run([&]() -> asio::awaitable<void> { co_await f.pm.append(requests, true); });
   REQUIRE(requests[0].result);
   REQUIRE(*requests[0].result);
   CHECK((*requests[0].result)->first_offset == 0);
   REQUIRE(requests[1].result);
   CHECK(requests[1].result->code() == common::kafka_error::unknown_topic_or_partition);
-  REQUIRE(pm.close());
+  REQUIRE(f.pm.close());
 }
 
 TEST_CASE("a durable append whose fsync outlasts the timeout is answered REQUEST_TIMED_OUT and stays in the log") {
-  temp_dir dir;
-  asio::thread_pool pool(2);
-  partition_manager pm(pool, open_logs(dir.path, 2));
-  pm.attach_topic("t", 2);
+  manager_fixture f(2, 2);
   // A disk that does not sync until the test says so: every acks=all flush waits in the hook (on its
   // partition's strand) until the append call has returned.
   std::mutex m;
   std::condition_variable cv;
   bool released = false;
-  pm.set_before_durable_flush([&] {
+  f.pm.set_before_durable_flush([&] {
     std::unique_lock lock(m);
     cv.wait(lock, [&] { return released; });
   });
   std::vector<uint8_t> a = idempotent_batch(-1, -1, 2), b = idempotent_batch(-1, -1, 3);
   std::vector<partition_manager::append_request> requests{{{"t", 0}, a, std::nullopt},
                                                           {{"t", 1}, b, std::nullopt}};
-  asio::io_context io(1);
   std::chrono::steady_clock::duration waited{};
-  auto run = [&]() -> asio::awaitable<void> {
+  // The network thread ends with the call; the held flushes finish on the pool and post to a stopped context.
+  f.run([&]() -> asio::awaitable<void> {
     const auto start = std::chrono::steady_clock::now();
-    co_await pm.append(requests, true, std::chrono::milliseconds(50));
+    co_await f.pm.append(requests, true, std::chrono::milliseconds(50));
     waited = std::chrono::steady_clock::now() - start;
     {
       std::lock_guard lock(m);
       released = true;
     }
     cv.notify_all();
-  };
-  asio::co_spawn(io, run, asio::detached);
-  io.run();  // ends with the call; the held flushes finish on the pool and post to a stopped context
-  pool.join();
+  });
 
   CHECK(waited >= std::chrono::milliseconds(50));
   for (auto& rq : requests) {
@@ -167,32 +172,25 @@ TEST_CASE("a durable append whose fsync outlasts the timeout is answered REQUEST
     CHECK(rq.result->code() == common::kafka_error::request_timed_out);
   }
   // Appended all the same: visible to readers, and not lost.
-  CHECK(pm.high_watermark({"t", 0}) == 2);
-  CHECK(pm.high_watermark({"t", 1}) == 3);
-  REQUIRE(pm.close());
+  CHECK(f.pm.high_watermark({"t", 0}) == 2);
+  CHECK(f.pm.high_watermark({"t", 1}) == 3);
+  REQUIRE(f.pm.close());
 }
 
 TEST_CASE("a durable append within its timeout, and a zero timeout for acks=1, are answered normally") {
-  temp_dir dir;
-  asio::thread_pool pool(2);
-  partition_manager pm(pool, open_logs(dir.path, 1));
-  pm.attach_topic("t", 1);
+  manager_fixture f(1, 2);
   std::vector<uint8_t> a = idempotent_batch(-1, -1, 2), b = idempotent_batch(-1, -1, 2);
   std::vector<partition_manager::append_request> durable{{{"t", 0}, a, std::nullopt}};
   std::vector<partition_manager::append_request> cached{{{"t", 0}, b, std::nullopt}};
-  asio::io_context io(1);
-  auto run = [&]() -> asio::awaitable<void> {
-    co_await pm.append(durable, true, std::chrono::seconds(30));
-    co_await pm.append(cached, false, std::chrono::milliseconds(0));  // the timeout bounds fsyncs only
-  };
-  asio::co_spawn(io, run, asio::detached);
-  io.run();
-  pool.join();
+  f.run([&]() -> asio::awaitable<void> {
+    co_await f.pm.append(durable, true, std::chrono::seconds(30));
+    co_await f.pm.append(cached, false, std::chrono::milliseconds(0));  // the timeout bounds fsyncs only
+  });
   REQUIRE(durable[0].result);
   REQUIRE(*durable[0].result);
   CHECK((*durable[0].result)->first_offset == 0);
   REQUIRE(cached[0].result);
   REQUIRE(*cached[0].result);
   CHECK((*cached[0].result)->first_offset == 2);
-  REQUIRE(pm.close());
+  REQUIRE(f.pm.close());
 }
