@@ -405,7 +405,10 @@ TEST_CASE("offset commit checks") {
   // A consumer that assigns partitions itself: generation -1, no member id.
   CHECK(f.coord.validate_commit("simple", "", std::nullopt, -1, f.now) == kafka_error::none);
   CHECK(f.coord.find("simple")->state() == group_state::empty);
-  CHECK(f.coord.validate_commit("nowhere", "m", std::nullopt, 3, f.now) == kafka_error::illegal_generation);
+  // A commit with a generation to an unknown group: GROUP_ID_NOT_FOUND from v9, before that
+  // ILLEGAL_GENERATION (Kafka's OffsetMetadataManager).
+  CHECK(f.coord.validate_commit("nowhere", "m", std::nullopt, 3, f.now, 8) == kafka_error::illegal_generation);
+  CHECK(f.coord.validate_commit("nowhere", "m", std::nullopt, 3, f.now, 9) == kafka_error::group_id_not_found);
   std::string a = f.join_new("a");
   f.tick(0);
   CHECK(f.coord.validate_commit("g", a, std::nullopt, 1, f.now) == kafka_error::rebalance_in_progress);
@@ -517,4 +520,20 @@ TEST_CASE("a consumer group's subscription is read from its members' metadata") 
   auto topics = f.g().subscribed_topics();
   REQUIRE(topics);
   CHECK(*topics == std::set<std::string>{"t1", "two"});
+}
+
+TEST_CASE("an assign() consumer with its own member id commits twice with generation -1") {
+  // A KIP-848 consumer using assign() commits with the member id it generated and generation -1:
+  // the first commit creates an Empty group, and every later one is accepted too (Kafka checks
+  // "generation < 0 on an Empty group" before the member).
+  fixture f;
+  const std::string own_id = "kip848-generated-member-id";
+  REQUIRE(f.coord.validate_commit("manual", own_id, std::nullopt, -1, f.now, 9) == kafka_error::none);
+  REQUIRE(f.coord.find("manual"));
+  CHECK(f.coord.find("manual")->state() == group_state::empty);
+  CHECK(f.coord.validate_commit("manual", own_id, std::nullopt, -1, f.now, 9) == kafka_error::none);
+  CHECK(f.coord.validate_commit("manual", own_id, std::string("inst"), -1, f.now, 9) == kafka_error::none);
+  CHECK(f.coord.validate_commit("manual", "", std::nullopt, -1, f.now, 2) == kafka_error::none);
+  // With a generation the member must be known, Empty group or not.
+  CHECK(f.coord.validate_commit("manual", own_id, std::nullopt, 0, f.now, 9) == kafka_error::unknown_member_id);
 }
