@@ -69,3 +69,37 @@ TEST_CASE("writes of one group land in issue order; a slow write does not reorde
   CHECK(landed[1] == "commit g");
   CHECK(landed[2] == "delete g");
 }
+
+TEST_CASE("without lanes, the blocking pool lands a later write of a group first (the old behaviour)") {
+  // The control for the test above: the same two writes through run_blocking on the pool, as the
+  // group handlers issued them before write_lanes, land out of order.
+  asio::io_context io;
+  asio::thread_pool pool(4);
+  std::mutex m;
+  std::vector<std::string> landed;
+  auto record = [&](std::string what) {
+    std::lock_guard lock(m);
+    landed.push_back(std::move(what));
+  };
+  auto slow_commit = [&]() -> asio::awaitable<void> {
+    auto work = [&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      record("commit g");
+      return 1;
+    };
+    co_await brook::broker::run_blocking(pool, work);
+  };
+  auto delete_group = [&]() -> asio::awaitable<void> {
+    auto work = [&] {
+      record("delete g");
+      return 2;
+    };
+    co_await brook::broker::run_blocking(pool, work);
+  };
+  asio::co_spawn(io, slow_commit(), asio::detached);
+  asio::co_spawn(io, delete_group(), asio::detached);
+  io.run();
+  pool.join();
+  REQUIRE(landed.size() == 2);
+  CHECK(landed[0] == "delete g");  // the deleted group's commit lands after the delete
+}
