@@ -103,3 +103,4 @@ TEST_CASE("without lanes, the blocking pool lands a later write of a group first
   REQUIRE(landed.size() == 2);
   CHECK(landed[0] == "delete g");  // the deleted group's commit lands after the delete
 }
+
