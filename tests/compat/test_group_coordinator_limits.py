@@ -8,7 +8,8 @@
   memory nor its data directory beyond a stated bound: the group is stored only when a generation
   completes (the leader's SyncGroup), with the selected protocol only, and a generation larger than
   message.max.bytes is refused as Kafka refuses it;
-- groups deleted while a commit of theirs is in flight do not come back after a restart.
+- groups deleted while a commit of theirs is in flight do not come back after a restart;
+- an empty group that never had offsets is logged as such when it is forgotten.
 
 Each test starts its own broker; every wait is bounded.
 """
@@ -271,6 +272,28 @@ def test_deleted_groups_stay_deleted_after_restart_despite_racing_commits():
         back = set(list_groups_v0(conn)) & set(deleted)
         conn.close()
         assert not back, f"deleted groups came back after a restart: {sorted(back)}"
+
+
+def test_forgetting_an_empty_group_without_offsets_is_logged_as_such():
+    with h.brook_server({"offsets.retention.check.interval.ms": "300", "group.initial.rebalance.delay.ms": "0"}) as srv:
+        conn = Conn(srv.port, client_id="short-lived")
+        protocol = string("range") + struct.pack(">i", 2) + b"md"
+        body = (string("never-committed") + struct.pack(">ii", 10000, 10000) + string("") + string("consumer")
+                + struct.pack(">i", 1) + protocol)
+        r = conn.request(11, 3, body, flexible=False)
+        r.int32()
+        assert r.int16() == 0
+        r.int32()
+        r.nullable_string()
+        r.nullable_string()
+        member_id = r.nullable_string()
+        r = conn.request(13, 0, string("never-committed") + string(member_id), flexible=False)
+        assert r.int16() == 0
+        conn.close()
+        def removal(lines):
+            return next((l for l in lines if "never-committed" in l and "removed" in l), None)
+        line = srv.wait_for_log(removal, timeout=10.0, what="the empty group being removed")
+        assert "no committed offsets" in line and "expired" not in line, line
 
 
 if __name__ == "__main__":
