@@ -107,6 +107,13 @@ void consumer_group::restore(consumer_group_snapshot s, int64_t now) {
   }
   regexes_.clear();
   track_regexes();
+  // Until the first resolution against every topic, a restored regex keeps matching what it matched
+  // when the group was stored (the subscribed topics it matches), so a restart does not take the
+  // members' regex topics away for a moment. This runs while the broker loads, before it serves.
+  for (auto& [pattern, entry] : regexes_)
+    if (entry.compiled)
+      for (const auto& [name, md] : subscribed_metadata_)
+        if (re2::RE2::FullMatch(name, *entry.compiled)) entry.matched.insert(name);
 }
 
 consumer_group_snapshot consumer_group::snapshot() const {

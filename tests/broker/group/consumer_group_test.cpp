@@ -622,3 +622,32 @@ TEST_CASE("an emptied group keeps its assignment epoch until a member joins agai
   CHECK(f.group().assignment_epoch() == 3);
   CHECK(f.group().state() == consumer_group_state::stable);
 }
+
+TEST_CASE("a restored regex subscription keeps its topics until it is resolved again") {
+  fixture f;
+  f.coord.set_topics({{"orders-1", {topic_id(1), 2}}, {"misc", {topic_id(3), 1}}}, f.now);
+  consumer_heartbeat_request r;
+  r.member_id = "a";
+  r.member_epoch = 0;
+  r.rebalance_timeout_ms = 1000;
+  r.subscribed_topic_regex = "orders-.*";
+  r.owned = topic_partitions{};
+  auto res = f.coord.consumer_heartbeat("g", r, 1, f.now);
+  f.coord.resolve_regexes_inline(f.now);
+  res = f.beat("a", res.member_epoch, topic_partitions{});
+  REQUIRE(res.assignment);
+  REQUIRE(*res.assignment == topic_partitions{{topic_id(1), {0, 1}}});
+  auto dirty = f.coord.take_dirty();
+  REQUIRE(dirty.size() == 1);
+
+  fixture g;
+  g.coord = group_coordinator(fixture::make_config(100), g.now);  // as at start-up: no topics known yet
+  REQUIRE(g.coord.load({{dirty[0].first, dirty[0].second}}, {}, g.now).empty());
+  const int32_t epoch = g.group().group_epoch();
+  // The broker hands in the topics before the regex is resolved again: nothing moves.
+  g.coord.set_topics({{"orders-1", {topic_id(1), 2}}, {"misc", {topic_id(3), 1}}}, g.now);
+  CHECK(g.group().group_epoch() == epoch);
+  CHECK(g.group().subscribed_topics() == std::set<std::string>{"orders-1"});
+  g.coord.resolve_regexes_inline(g.now);
+  CHECK(g.group().group_epoch() == epoch);
+}
