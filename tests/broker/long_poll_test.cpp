@@ -51,7 +51,8 @@ TEST_CASE("a parked long poll ends at once when its connection's waits are cance
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        woke = co_await wait_for_appends(io.get_executor(), *f.pm, &waits, {{"t", 0}}, parked_at + std::chrono::hours(1));
+        const std::vector<log::topic_partition> watched{{"t", 0}};
+        woke = co_await wait_for_appends(io.get_executor(), *f.pm, &waits, watched, parked_at + std::chrono::hours(1));
         woke_at = steady_clock::now();
       },
       asio::detached);
@@ -77,10 +78,11 @@ TEST_CASE("a long poll never parks on a cancelled wait set, and ends at its dead
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        first = co_await wait_for_appends(io.get_executor(), *f.pm, &cancelled, {{"t", 0}},
-                                          steady_clock::now() + std::chrono::hours(1));
-        second = co_await wait_for_appends(io.get_executor(), *f.pm, &live, {{"t", 0}},
-                                           steady_clock::now() + std::chrono::milliseconds(20));
+        const std::vector<log::topic_partition> watched{{"t", 0}};
+        const auto far = steady_clock::now() + std::chrono::hours(1);
+        first = co_await wait_for_appends(io.get_executor(), *f.pm, &cancelled, watched, far);
+        const auto soon = steady_clock::now() + std::chrono::milliseconds(20);
+        second = co_await wait_for_appends(io.get_executor(), *f.pm, &live, watched, soon);
       },
       asio::detached);
   io.run();

@@ -6,17 +6,17 @@ using namespace brook::broker::handlers;
 
 namespace {
 // Kafka's AclOperation codes.
-constexpr int read = 3, write = 4, create = 5, del = 6, alter = 7, describe = 8, cluster_action = 9,
-              describe_configs = 10, alter_configs = 11, idempotent_write = 12;
+constexpr int op_read = 3, op_write = 4, op_create = 5, op_delete = 6, op_alter = 7, op_describe = 8, op_cluster_action = 9,
+              op_describe_configs = 10, op_alter_configs = 11, op_idempotent_write = 12;
 constexpr int32_t bit(int op) { return int32_t{1} << op; }
 }  // namespace
 
 TEST_CASE("the cluster's authorized operations are exactly those Kafka's CLUSTER resource supports") {
-  CHECK((cluster_operations & bit(write)) == 0);
-  CHECK((cluster_operations & bit(read)) == 0);
-  CHECK((cluster_operations & bit(del)) == 0);
-  CHECK(cluster_operations == (bit(create) | bit(alter) | bit(describe) | bit(cluster_action) |
-                               bit(describe_configs) | bit(alter_configs) | bit(idempotent_write)));
+  CHECK((cluster_operations & bit(op_write)) == 0);
+  CHECK((cluster_operations & bit(op_read)) == 0);
+  CHECK((cluster_operations & bit(op_delete)) == 0);
+  CHECK(cluster_operations == (bit(op_create) | bit(op_alter) | bit(op_describe) | bit(op_cluster_action) |
+                               bit(op_describe_configs) | bit(op_alter_configs) | bit(op_idempotent_write)));
 }
 
 #if __has_include("broker_fixture.hpp")
@@ -32,7 +32,7 @@ TEST_CASE("DescribeCluster answers the authorized operations of Kafka's CLUSTER 
   for (int16_t v : {int16_t{0}, int16_t{1}}) {
     auto resp = b.call<proto::describe_cluster::response>(proto::describe_cluster::api_key, v, req);
     CHECK(resp.error_code == 0);
-    CHECK((resp.cluster_authorized_operations & bit(write)) == 0);
+    CHECK((resp.cluster_authorized_operations & bit(op_write)) == 0);
     CHECK(resp.cluster_authorized_operations == cluster_operations);
   }
 }
