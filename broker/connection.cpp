@@ -166,7 +166,8 @@ awaitable<void> connection::watch_idle() {
     idle_timer_.expires_at(last_active_ + limit);
     auto [ec] = co_await idle_timer_.async_wait(use_tuple);
     if (closed_) break;
-    if (!ec && queue_.empty() && std::chrono::steady_clock::now() >= last_active_ + limit)
+    // As in Kafka, a request parked without traffic (a long poll) does not keep a connection alive.
+    if (!ec && std::chrono::steady_clock::now() >= last_active_ + limit)
       close("idle longer than connections.max.idle.ms");
   }
 }

@@ -120,11 +120,16 @@ def no_answer_within(s, seconds):
         s.settimeout(IO_TIMEOUT)
 
 
-def park_fetches(port, topic, count):
+def park_fetches(port, topic, count, pipelined=False):
+    """`pipelined`: every other client sends a second request behind its fetch, which the broker
+    reads and holds until the fetch is answered, so that it has stopped reading that socket."""
     sockets = []
     for i in range(count):
         s = w.connect(port, IO_TIMEOUT)
-        s.sendall(fetch_v4(i, topic, HUGE_WAIT_MS))
+        request = fetch_v4(i, topic, HUGE_WAIT_MS)
+        if pipelined and i % 2:
+            request += api_versions_v3(10000 + i)
+        s.sendall(request)
         sockets.append(s)
     # They are parked: none is answered (nothing to read, min_bytes 1, a wait of 24 days).
     assert no_answer_within(sockets[-1], 0.5), "a fetch with nothing to read was answered at once"
@@ -164,7 +169,7 @@ def test_bytes_after_the_body_are_ignored_on_several_apis(srv):
 def test_parked_fetches_end_with_their_clients(srv):
     topic = h.unique_name("parked")
     create_topic(srv.port, topic)
-    sockets = park_fetches(srv.port, topic, 200)
+    sockets = park_fetches(srv.port, topic, 200, pipelined=True)
     for s in sockets:
         s.close()
     # The broker notices every peer closing and cancels its wait: no socket stays in CLOSE_WAIT.
@@ -219,6 +224,25 @@ def test_sigterm_stops_the_broker_with_parked_fetches(_shared):
         finally:
             for s in sockets:
                 s.close()
+
+
+def test_idle_limit_closes_a_connection_with_a_parked_fetch(_shared):
+    """Uses a broker of its own with connections.max.idle.ms=1000."""
+    with h.brook_server({"connections.max.idle.ms": "1000"}) as other:
+        topic = h.unique_name("idle")
+        create_topic(other.port, topic)
+        s = park_fetches(other.port, topic, 1)[0]
+        try:
+            s.settimeout(6.0)
+            try:
+                data = s.recv(1 << 16)
+            except ConnectionResetError:
+                data = b""
+            except socket.timeout:
+                raise AssertionError("a connection idle past connections.max.idle.ms was kept open")
+            assert data == b"", "the parked fetch was answered instead of the idle connection closing"
+        finally:
+            s.close()
 
 
 def cpu_seconds(pid):

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "broker/handlers/cluster_view.hpp"
+#include "broker_fixture.hpp"
+#include "common/protocol/messages/describe_cluster.hpp"
 
 using namespace brook::broker::handlers;
 
@@ -19,14 +21,10 @@ TEST_CASE("the cluster's authorized operations are exactly those Kafka's CLUSTER
                                bit(op_describe_configs) | bit(op_alter_configs) | bit(op_idempotent_write)));
 }
 
-#if __has_include("broker_fixture.hpp")
-#include "broker_fixture.hpp"
-#include "common/protocol/messages/describe_cluster.hpp"
-
 namespace proto = brook::common::protocol;
 
 TEST_CASE("DescribeCluster answers the authorized operations of Kafka's CLUSTER resource, without WRITE") {
-  brook::test::broker_fixture b({});
+  brook::test::broker_fixture b;
   proto::describe_cluster::request req;
   req.include_cluster_authorized_operations = true;
   for (int16_t v : {int16_t{0}, int16_t{1}}) {
@@ -36,4 +34,3 @@ TEST_CASE("DescribeCluster answers the authorized operations of Kafka's CLUSTER 
     CHECK(resp.cluster_authorized_operations == cluster_operations);
   }
 }
-#endif

@@ -1,4 +1,3 @@
-#if __has_include("broker_fixture.hpp")
 #include <catch2/catch.hpp>
 
 #include "broker_fixture.hpp"
@@ -38,7 +37,7 @@ proto::bytes encode(const fe::request& req) {
 // Build with -fsanitize=address: before the session was held by the request, the parked fetch read
 // (and wrote) the session a reconnecting consumer had freed meanwhile.
 TEST_CASE("a fetch session freed by a reconnecting consumer during a long poll is not used by the parked fetch") {
-  brook::test::broker_fixture b({});
+  brook::test::broker_fixture b;
   proto::create_topics::request create;
   auto& topic = create.topics.emplace_back();
   topic.name = "t";
@@ -61,7 +60,7 @@ TEST_CASE("a fetch session freed by a reconnecting consumer during a long poll i
   REQUIRE(fresh.error_code == 0);
   CHECK(fresh.session_id != session);
 
-  auto parked = consumer.receive_body(std::chrono::seconds(5));
+  auto parked = consumer.receive_body(fe::api_key, version, std::chrono::seconds(5));
   REQUIRE(parked);
   proto::reader r(*parked);
   fe::response resp;
@@ -73,4 +72,3 @@ TEST_CASE("a fetch session freed by a reconnecting consumer during a long poll i
   CHECK(next.error_code == 0);
   CHECK(next.session_id == fresh.session_id);
 }
-#endif
