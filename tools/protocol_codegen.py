@@ -365,7 +365,8 @@ class Generator:
                         out.append(f"          if ({versions_cond(f.tagged)}) {{")
                         out.append("            reader& r = tr;")
                         self.decode_value(f, f.name, out, "            ", versions_cond(f.nullable))
-                        out.append("            if (r.remaining() != 0) throw decode_error(\"trailing bytes in tagged field\");")
+                        # Bytes after the value, within the size the tag declared, are ignored (they
+                        # were taken with it), as Kafka ignores bytes it does not need.
                         out.append("          }")
                         out.append("          break;")
                     out.append("        default:")
