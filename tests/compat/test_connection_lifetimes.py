@@ -166,6 +166,25 @@ def test_bytes_after_the_body_are_ignored_on_several_apis(srv):
     assert "bytes left over" not in srv.log_text()
 
 
+def test_create_topics_with_a_32767_character_name_is_answered_intact(srv):
+    name = "n" * 32767
+    s = w.connect(srv.port, IO_TIMEOUT)
+    try:
+        body = call(s, create_topic_v4(7, name), 7)
+        r = Reader(body)
+        r.int32(), r.int32()  # correlation id, throttle_time_ms
+        assert r.int32() == 1
+        assert r.nullable_string() == name
+        assert r.int16() == 17  # INVALID_TOPIC_EXCEPTION: longer than 249 characters
+        message = r.nullable_string()
+        assert message is not None and message.startswith("Topic name is illegal"), repr(message)[:80]
+        assert len(message.encode()) <= 32767
+        r.done()
+        call(s, api_versions_v3(8), 8)  # the connection is still in service
+    finally:
+        s.close()
+
+
 def test_parked_fetches_end_with_their_clients(srv):
     topic = h.unique_name("parked")
     create_topic(srv.port, topic)
