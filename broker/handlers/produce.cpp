@@ -123,7 +123,7 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
   broker& b = ctx.owner;
   pr::request req;
   req.decode(body, ctx.version());
-  if (body.remaining() != 0) throw proto::decode_error("bytes left over after the request body");
+  if (body.remaining() != 0) note_trailing_bytes(ctx, body.remaining());
 
   pr::response resp;
   std::optional<kafka_error> whole_request_error;
