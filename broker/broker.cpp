@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "broker/background.hpp"
 #include "broker/blocking.hpp"
 #include "broker/connection.hpp"
 #include "common/os/file_io.hpp"
@@ -134,28 +135,20 @@ common::result<void> broker::start() {
 }
 
 void broker::spawn_supervised(std::string name, std::function<asio::awaitable<void>()> body) {
-  asio::co_spawn(io_, body(), [this, name = std::move(name), body](std::exception_ptr e) mutable {
-    if (!e) return;
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      what = ex.what();
-    } catch (...) {
-    }
-    if (stopping_) {
-      spdlog::error("{} failed during shutdown: {}", name, what);
-      return;
-    }
-    // Restarted after a pause, so that a failure that repeats at once does not spin.
-    spdlog::error("{} failed: {}; restarting it in {} ms", name, what, supervised_restart_delay.count());
+  // The shared supervisor logs the failure; the restart is ours, after a pause, so that a failure
+  // that repeats at once does not spin.
+  auto after_crash = [this, name, body]() mutable {
+    if (stopping_) return false;
+    spdlog::warn("restarting '{}' in {} ms", name, supervised_restart_delay.count());
     auto pause = std::make_shared<asio::steady_timer>(io_, supervised_restart_delay);
     background_timers_.insert(pause);
-    pause->async_wait([this, pause, name = std::move(name), body](const boost::system::error_code&) mutable {
+    pause->async_wait([this, pause, name, body](const boost::system::error_code&) mutable {
       background_timers_.erase(pause);
       if (!stopping_) spawn_supervised(std::move(name), std::move(body));
     });
-  });
+    return false;
+  };
+  ::brook::broker::spawn_supervised(io_.get_executor(), std::move(name), body, std::move(after_crash));
 }
 
 asio::awaitable<void> broker::accept_loop(size_t index) {
