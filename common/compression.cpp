@@ -214,6 +214,11 @@ class snappy_stream final : public decompression_stream {
     if (len > limit_ - produced_) return too_large(limit_);
     // Cheap structural check before the buffer is allocated and filled.
     if (!snappy::IsValidCompressedBuffer(src, block.size())) return corrupt("snappy: bad compressed data");
+    if (len > block_.capacity()) {  // exactly the block's size: never more than the limit allows
+      std::vector<uint8_t> fresh;
+      fresh.reserve(len);
+      block_.swap(fresh);
+    }
     block_.resize(len);
     peak_buffer_ = std::max(peak_buffer_, block_.capacity());
     if (!snappy::RawUncompress(src, block.size(), reinterpret_cast<char*>(block_.data())))

@@ -4,6 +4,9 @@
 #include <snappy.h>
 #include <zstd.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -345,4 +348,31 @@ TEST_CASE("topic rules report every offending record", "[validation]") {
   CHECK(old->code == kafka_error::invalid_timestamp);
   CHECK(old->record_errors.size() == 1);
   CHECK_FALSE(check(h::batch({.timestamp = now - 500}, h::records(1)), t));
+}
+
+// Writes the fuzz targets' seed corpus (fuzz/corpus/<target>/): a few valid batches of every codec for
+// the validator (first byte: the topic-rules mode), and record sections of every codec for the
+// decompressors (first byte: codec and a 64 KiB limit). Hidden; run with
+//   BROOK_FUZZ_CORPUS_DIR=fuzz/corpus build/bin/brook_common_tests "[fuzz-corpus]"
+TEST_CASE("write the fuzz seed corpus", "[.][fuzz-corpus]") {
+  const char* dir = std::getenv("BROOK_FUZZ_CORPUS_DIR");
+  REQUIRE(dir != nullptr);
+  namespace fs = std::filesystem;
+  auto write = [&](const std::string& target, const std::string& name, uint8_t first, const std::vector<uint8_t>& body) {
+    fs::create_directories(fs::path(dir) / target);
+    std::ofstream out(fs::path(dir) / target / name, std::ios::binary);
+    out.put(static_cast<char>(first));
+    out.write(reinterpret_cast<const char*>(body.data()), static_cast<std::streamsize>(body.size()));
+    REQUIRE(out.good());
+  };
+  record_batch_builder with_headers;
+  with_headers.add("key", "value", now, {{"h", "v"}, {"null", std::nullopt}});
+  with_headers.add(std::nullopt, std::nullopt, now + 5);
+  write("record_batch_validator", "none-headers", 0, with_headers.build());
+  write("record_batch_validator", "none-3", 0, h::batch({.record_count = 3}, h::records(3)));
+  for (auto codec : {compression_codec::gzip, compression_codec::snappy, compression_codec::lz4, compression_codec::zstd}) {
+    const auto c = static_cast<uint8_t>(codec);
+    write("record_batch_validator", std::string(codec_name(codec)) + "-3", 0, h::compressed_batch(codec, 3));
+    write("decompress", std::string(codec_name(codec)), static_cast<uint8_t>(24 + c - 1), *compress(codec, h::records(20)));
+  }
 }
