@@ -80,11 +80,11 @@ class partition_manager {
   struct append_request {
     log::topic_partition tp;
     std::span<uint8_t> batches;  // rewritten in place; must outlive append()
+    std::optional<common::result<log::append_result>> result;  // set by append()
     // A producer's batch is validated on the strand, before the append (common/record_validation.hpp);
     // nullopt: the broker's own batches, appended as they are.
-    std::optional<common::batch_validation_config> validation;
-    std::optional<common::result<log::append_result>> result;  // set by append()
-    std::vector<common::record_error> record_errors;           // set by append() when validation refused records
+    std::optional<common::batch_validation_config> validation = std::nullopt;
+    std::vector<common::record_error> record_errors = {};  // set by append() when validation refused records
   };
   // Validates (see append_request::validation) and appends each partition's batches. Every append is queued on its partition's strand before the
   // first suspension, so the partitions see a connection's requests in the order they were started.

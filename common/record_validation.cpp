@@ -206,6 +206,9 @@ std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const b
   if (codec_bits > static_cast<uint16_t>(compression_codec::zstd))
     return whole_batch(kafka_error::unsupported_compression_type,
                        fmt::format("Unknown compression type id: {}", codec_bits));
+  if (batch.compression() == compression_codec::zstd && !config.zstd_allowed)
+    return whole_batch(kafka_error::unsupported_compression_type,
+                       "Produce requests with version below 7 are not allowed to use ZStandard compression");
 
   // LogValidator.validateBatch, for a client's batch.
   const int32_t count = batch.record_count();

@@ -1,6 +1,7 @@
 // Validation of a record batch a producer sent, as Kafka's LogValidator (with DefaultRecordBatch and
 // DefaultRecord) does before anything is appended:
-//  - the batch: complete, magic 2, CRC-32C (CORRUPT_MESSAGE); codec bits 5-7 (UNSUPPORTED_COMPRESSION_TYPE);
+//  - the batch: complete, magic 2, CRC-32C (CORRUPT_MESSAGE); codec bits 5-7, or zstd in a Produce request
+//    older than v7 (UNSUPPORTED_COMPRESSION_TYPE);
 //    lastOffsetDelta >= 0, recordCount > 0 and recordCount == lastOffsetDelta + 1; no control batch from a
 //    client; an idempotent batch has a baseSequence >= 0 (INVALID_RECORD, for the whole batch);
 //  - every record, walked in place: its length, varints of at most 5 (int32) or 10 (int64) bytes, key,
@@ -35,6 +36,8 @@ struct batch_validation_config {
   bool topic_log_append_time = false;
   int64_t timestamp_before_max_ms = std::numeric_limits<int64_t>::max();
   int64_t timestamp_after_max_ms = std::numeric_limits<int64_t>::max();
+  // Produce v7 and later only: older requests may not carry zstd batches (UNSUPPORTED_COMPRESSION_TYPE).
+  bool zstd_allowed = true;
 };
 
 // One offending record, by its index in the batch (Produce's record_errors).

@@ -33,8 +33,10 @@ pr::partition_produce_response partition_error(int32_t index, kafka_error code, 
 }
 
 // What Kafka's LogValidator checks of this partition's records, on the partition's strand.
-common::batch_validation_config validation_for(const log::topic_partition& tp, const effective_topic_config& config) {
+common::batch_validation_config validation_for(const log::topic_partition& tp, const effective_topic_config& config,
+                                               int16_t version) {
   common::batch_validation_config v;
+  v.zstd_allowed = version >= 7;
   v.topic = tp.topic;
   v.partition = tp.partition;
   v.max_message_bytes = config.max_message_bytes;
@@ -82,7 +84,7 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
       const log::topic_partition tp{topic.name, part.index};
       answers.emplace_back(resp.responses.size() - 1, out.partition_responses.size());
       out.partition_responses.push_back(partition_error(part.index, kafka_error::none));
-      appends.push_back({tp, part.records->mutable_memory(), validation_for(tp, info->config), std::nullopt, {}});
+      appends.push_back({tp, part.records->mutable_memory(), std::nullopt, validation_for(tp, info->config, ctx.version()), {}});
     }
   }
   // acks=all: timeout_ms bounds the wait for the fsync (Kafka's bound on the wait for replicas).

@@ -65,7 +65,10 @@ inline std::vector<uint8_t> batch(const batch_spec& spec, bytes_view section) {
 inline std::vector<uint8_t> compressed_batch(compression_codec codec, int32_t count) {
   auto plain = records(count);
   auto packed = common::compress(codec, plain);
-  return batch({.record_count = count, .attributes = static_cast<uint16_t>(codec)}, *packed);
+  batch_spec spec;
+  spec.record_count = count;
+  spec.attributes = static_cast<uint16_t>(codec);
+  return batch(spec, *packed);
 }
 
 // An uncompressed record section with the given varint-encoded pieces (for lying lengths).

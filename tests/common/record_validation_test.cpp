@@ -214,6 +214,15 @@ TEST_CASE("codec bits 5 to 7 are an unsupported compression type", "[validation]
   }
 }
 
+TEST_CASE("zstd needs Produce v7", "[validation]") {
+  auto c = topic_config();
+  c.zstd_allowed = false;
+  auto r = check(h::compressed_batch(compression_codec::zstd, 2), c);
+  REQUIRE(r);
+  CHECK(r->code == kafka_error::unsupported_compression_type);
+  CHECK_FALSE(check(h::compressed_batch(compression_codec::lz4, 2), c));
+}
+
 TEST_CASE("garbage compressed payloads are corrupt, whatever the codec", "[validation]") {
   std::vector<uint8_t> garbage(300);
   for (size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<uint8_t>(i * 131 + 7);
