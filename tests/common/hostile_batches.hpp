@@ -33,7 +33,11 @@ inline std::vector<uint8_t> record(int32_t offset_delta, std::optional<std::stri
 inline std::vector<uint8_t> records(int32_t count) {
   std::vector<uint8_t> out;
   for (int32_t i = 0; i < count; ++i) {
-    auto r = record(i, "k" + std::to_string(i), "value-" + std::to_string(i));
+    // Appended rather than "k" + to_string(i): GCC 12 warns falsely (-Wrestrict) on the latter.
+    std::string key = "k", value = "value-";
+    key += std::to_string(i);
+    value += std::to_string(i);
+    auto r = record(i, key, value);
     out.insert(out.end(), r.begin(), r.end());
   }
   return out;
