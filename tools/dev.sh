@@ -70,11 +70,12 @@ sanitizer_tests() {
   local flags="-O1 -gline-tables-only -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize=function -fno-sanitize-recover=undefined"
   CC=clang CXX=clang++ cmake -S . -B "$ASAN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Sanitize \
     -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
-    -DPython3_EXECUTABLE=/usr/bin/python3 $(compiler_launcher) -DBROOK_BUILD_TESTS=ON -DBROOK_FUZZ=ON
+    -DPython3_EXECUTABLE=/usr/bin/python3 $(compiler_launcher) -DBROOK_BUILD_TESTS=ON -DBROOK_FUZZ=ON || return 1
   local unit_tests=(brook_common_tests brook_log_tests brook_broker_tests)
   local fuzzers=()
   for f in fuzz/*_fuzz.cpp; do fuzzers+=("$(basename "$f" .cpp)"); done
-  cmake --build "$ASAN_BUILD_DIR" -j"$(nproc)" --target "${unit_tests[@]}" "${fuzzers[@]}" brook_fuzz_seeds
+  # (errexit is off in here: the caller tests this function's status)
+  cmake --build "$ASAN_BUILD_DIR" -j"$(nproc)" --target "${unit_tests[@]}" "${fuzzers[@]}" brook_fuzz_seeds || return 1
 
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -90,7 +91,7 @@ sanitizer_tests() {
 
   local out="$PWD/$ASAN_BUILD_DIR/fuzz" seeds="$PWD/$ASAN_BUILD_DIR/fuzz-seeds"
   rm -rf "$seeds"
-  "$out/brook_fuzz_seeds" tests/common/protocol/frames "$seeds"
+  "$out/brook_fuzz_seeds" tests/common/protocol/frames "$seeds" || return 1
   for t in "${fuzzers[@]}"; do
     echo "== $t for ${FUZZ_SECONDS}s"
     mkdir -p "$out/corpus/$t" "$seeds/$t"
