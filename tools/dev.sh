@@ -128,7 +128,8 @@ case "${1:-}" in
     ;;
   test)
     install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
-    build -DBROOK_BUILD_TESTS=ON -DBROOK_CURRENT_CLIENTS_PYTHON="$(current_clients_python)"
+    current_python=$(current_clients_python)  # an assignment, so that a failed install stops here
+    build -DBROOK_BUILD_TESTS=ON -DBROOK_CURRENT_CLIENTS_PYTHON="$current_python"
     status=0
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" || status=$?
     if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then sanitizer_tests || status=1; fi
