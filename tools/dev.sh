@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Brook's two set-up commands for a Debian 12 machine (run as root, or as a user with sudo):
 #   tools/dev.sh start   install what is missing, build, start brook-server on localhost:9092 (data in ./data)
-#   tools/dev.sh test    install what is missing (including kcat and the Python clients), build, run every test
+#   tools/dev.sh test    install what is missing (including kcat and the Python clients), build, run every test;
+#                        then a clang AddressSanitizer/UndefinedBehaviorSanitizer build (build-asan/) that
+#                        runs the unit tests and runs each fuzz target for a bounded time over its seeds
+# Environment for `test`: FUZZ_SECONDS (per fuzz target, default 45), SKIP_SANITIZERS=1 (normal build only).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -10,7 +13,12 @@ BUILD_DIR=${BUILD_DIR:-build}
 BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-json1.81-dev librocksdb-dev libfmt-dev libspdlog-dev
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libssl-dev libre2-dev)
-TEST_PACKAGES=(catch2 kcat python3-confluent-kafka python3-kafka librdkafka-dev procps)
+TEST_PACKAGES=(catch2 kcat python3-confluent-kafka python3-kafka librdkafka-dev procps
+  python3-venv clang libclang-rt-14-dev llvm ccache)
+# A current librdkafka (the PyPI wheel bundles it) next to Debian's 2.0.2, in a cached venv.
+CONFLUENT_KAFKA_VERSION=2.16.2
+ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
+FUZZ_SECONDS=${FUZZ_SECONDS:-45}
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -28,10 +36,87 @@ install_missing() {
   fi
 }
 
+compiler_launcher() {
+  if command -v ccache >/dev/null; then echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache; fi
+}
+
 build() {
   # Debian's python3 is the one that sees the Debian client packages the tests use.
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=/usr/bin/python3 "$@"
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=/usr/bin/python3 \
+    $(compiler_launcher) "$@"
   cmake --build "$BUILD_DIR" -j"$(nproc)"
+}
+
+# Prints the python of a venv that has confluent-kafka $CONFLUENT_KAFKA_VERSION (creating it once;
+# pip's own cache keeps the download). It sees Debian's packages too (kafka-python).
+current_clients_python() {
+  local py_version venv
+  py_version=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  venv="${XDG_CACHE_HOME:-$HOME/.cache}/brook/venv-py$py_version-confluent-kafka-$CONFLUENT_KAFKA_VERSION"
+  if ! "$venv/bin/python" -c "import confluent_kafka, importlib.metadata as m, sys
+sys.exit(m.version('confluent-kafka') != '$CONFLUENT_KAFKA_VERSION')" 2>/dev/null; then
+    rm -rf "$venv"
+    /usr/bin/python3 -m venv --system-site-packages "$venv" >&2
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "confluent-kafka==$CONFLUENT_KAFKA_VERSION" >&2
+  fi
+  echo "$venv/bin/python"
+}
+
+# The unit tests and fuzz targets under ASan (LeakSanitizer on) and UBSan, with clang and libFuzzer.
+# Any sanitizer report, failed test or fuzz finding makes this fail.
+# -fsanitize=function is left out: clang 14 cannot emit it for coroutines ("Cannot represent a
+# difference across sections").
+sanitizer_tests() {
+  local flags="-O1 -gline-tables-only -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize=function -fno-sanitize-recover=undefined"
+  CC=clang CXX=clang++ cmake -S . -B "$ASAN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Sanitize \
+    -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+    -DPython3_EXECUTABLE=/usr/bin/python3 $(compiler_launcher) -DBROOK_BUILD_TESTS=ON -DBROOK_FUZZ=ON || return 1
+  local unit_tests=(brook_common_tests brook_log_tests brook_broker_tests)
+  local fuzzers=()
+  for f in fuzz/*_fuzz.cpp; do fuzzers+=("$(basename "$f" .cpp)"); done
+  # (errexit is off in here: the caller tests this function's status)
+  cmake --build "$ASAN_BUILD_DIR" -j"$(nproc)" --target "${unit_tests[@]}" "${fuzzers[@]}" brook_fuzz_seeds || return 1
+
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  local symbolizer
+  symbolizer=$(command -v llvm-symbolizer || true)
+  [ -n "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH="$symbolizer"
+
+  local passed=0 failed=() t
+  for t in "${unit_tests[@]}"; do
+    echo "== $t under ASan/UBSan"
+    if "$ASAN_BUILD_DIR/bin/$t"; then passed=$((passed + 1)); else failed+=("$t"); fi
+  done
+
+  local out="$PWD/$ASAN_BUILD_DIR/fuzz" seeds="$PWD/$ASAN_BUILD_DIR/fuzz-seeds"
+  rm -rf "$seeds"
+  "$out/brook_fuzz_seeds" tests/common/protocol/frames "$seeds" || return 1
+  for t in "${fuzzers[@]}"; do
+    echo "== $t for ${FUZZ_SECONDS}s"
+    mkdir -p "$out/corpus/$t" "$seeds/$t"
+    # New inputs go to the first directory (kept between runs); the seeds are only read.
+    if "$out/$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+         -artifact_prefix="$out/$t-" "$out/corpus/$t" "$seeds/$t" >"$out/$t.log" 2>&1; then
+      passed=$((passed + 1))
+      grep -E "^#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb" "$out/$t.log" || true
+    else
+      tail -n 80 "$out/$t.log"
+      failed+=("$t (log: $out/$t.log)")
+    fi
+  done
+
+  local total=$((passed + ${#failed[@]}))
+  echo
+  if [ ${#failed[@]} -eq 0 ]; then
+    echo "100% tests passed, 0 tests failed out of $total (sanitizers: unit tests and fuzz targets)"
+  else
+    echo "$((100 * passed / total))% tests passed, ${#failed[@]} tests failed out of $total (sanitizers: unit tests and fuzz targets)"
+    echo
+    echo "The following tests FAILED:"
+    for t in "${failed[@]}"; do echo "	$t"; done
+    return 1
+  fi
 }
 
 case "${1:-}" in
@@ -43,8 +128,12 @@ case "${1:-}" in
     ;;
   test)
     install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
-    build -DBROOK_BUILD_TESTS=ON
-    ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)"
+    current_python=$(current_clients_python)  # an assignment, so that a failed install stops here
+    build -DBROOK_BUILD_TESTS=ON -DBROOK_CURRENT_CLIENTS_PYTHON="$current_python"
+    status=0
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" || status=$?
+    if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then sanitizer_tests || status=1; fi
+    exit "$status"
     ;;
   *)
     echo "usage: $0 start [--override key=value ...] | test" >&2

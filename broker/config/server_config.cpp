@@ -601,7 +601,8 @@ std::vector<std::string> server_config::get_list(std::string_view name) const {
 
 std::vector<listener_endpoint> server_config::client_listeners() const {
   std::set<std::string> controller_names;
-  for (auto name : split_commas(get_string("controller.listener.names"))) controller_names.insert(upper(name));
+  const std::string names = get_string("controller.listener.names");  // outlives the views split from it
+  for (auto name : split_commas(names)) controller_names.insert(upper(name));
   std::vector<listener_endpoint> out;
   for (const auto& l : listeners_)
     if (!controller_names.count(l.name)) out.push_back(l);

@@ -393,13 +393,13 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now, int64_t wal
   for (const auto& [id, g] : groups_) {
     auto it = offsets_.find(id);
     if (g->state() == group_state::empty && g->pending_members().empty() && (it == offsets_.end() || it->second.empty()) &&
-        std::none_of(out.begin(), out.end(), [&](const expired_offsets& e) { return e.group == id; }))
+        std::none_of(out.begin(), out.end(), [&group = id](const expired_offsets& e) { return e.group == group; }))
       out.push_back({id, {}, true});
   }
   for (const auto& [id, g] : consumer_groups_) {
     auto it = offsets_.find(id);
     if (g->is_empty() && !g->dead() && (it == offsets_.end() || it->second.empty()) &&
-        std::none_of(out.begin(), out.end(), [&](const expired_offsets& e) { return e.group == id; }))
+        std::none_of(out.begin(), out.end(), [&group = id](const expired_offsets& e) { return e.group == group; }))
       out.push_back({id, {}, true});
   }
   for (const auto& e : out)

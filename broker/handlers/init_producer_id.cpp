@@ -1,7 +1,10 @@
-// InitProducerId v0-5 for idempotent producers (no transactional id): a new producer id with epoch
-// 0, or (v3+, KIP-360) the same id with its epoch bumped when the producer passes its current id
-// and epoch, and a new id when the epoch would overflow. Transactional ids are not served yet:
-// TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients report as a fatal, explained error.
+// InitProducerId v0-5 for idempotent producers (no transactional id). As in Kafka, every such
+// request gets a freshly allocated producer id with epoch 0, whatever id and epoch the client
+// passes: the id/epoch pair only carries meaning for a transactional id (KIP-360), and trusting it
+// here would let two producers share one id (one fencing the other, or a batch being taken for a
+// duplicate and never written). A half-set pair (only one of id and epoch is -1) is INVALID_REQUEST.
+// Transactional ids are not served yet: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients report
+// as a fatal, explained error.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
@@ -19,9 +22,8 @@ awaitable<ipi::response> init_producer_id(request_context& ctx, ipi::request& re
     resp.error_code = common::wire_code(kafka_error::transactional_id_authorization_failed);
     co_return resp;
   }
-  if (req.producer_id >= 0 && req.producer_epoch >= 0 && req.producer_epoch < INT16_MAX - 1) {
-    resp.producer_id = req.producer_id;
-    resp.producer_epoch = static_cast<int16_t>(req.producer_epoch + 1);
+  if ((req.producer_id == -1) != (req.producer_epoch == -1)) {
+    resp.error_code = common::wire_code(kafka_error::invalid_request);
     co_return resp;
   }
   auto id = co_await b.allocate_producer_id();

@@ -1,0 +1,117 @@
+// InitProducerId without a transactional id: as in Kafka, every request gets a newly allocated
+// producer id with epoch 0, whatever id and epoch it carries; a half-set pair is INVALID_REQUEST;
+// ids are never handed out twice, also across restarts.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "common/error.hpp"
+#include "common/protocol/messages/init_producer_id.hpp"
+#include "broker_fixture.hpp"
+
+namespace proto = brook::common::protocol;
+namespace ipi = proto::init_producer_id;
+using brook::common::kafka_error;
+using brook::common::wire_code;
+
+namespace {
+
+ipi::response init(brook::test::broker_fixture& b, int16_t version, int64_t producer_id, int16_t producer_epoch) {
+  ipi::request req;
+  req.transactional_id = std::nullopt;  // an idempotent producer, not a transactional one
+  req.transaction_timeout_ms = 60000;
+  req.producer_id = producer_id;
+  req.producer_epoch = producer_epoch;
+  return b.call<ipi::response>(ipi::api_key, version, req);
+}
+
+}  // namespace
+
+TEST_CASE("InitProducerId: two producers sending id 0 / epoch 0 get distinct fresh ids", "[handlers][init_producer_id]") {
+  brook::test::broker_fixture b;
+  auto first = init(b, 4, 0, 0);
+  auto c = b.connect();  // another client
+  ipi::request req;
+  req.transactional_id = std::nullopt;
+  req.producer_id = 0;
+  req.producer_epoch = 0;
+  auto second = c.call<ipi::response>(ipi::api_key, 4, req);
+  CHECK(first.error_code == 0);
+  CHECK(second.error_code == 0);
+  CHECK(first.producer_id >= 0);
+  CHECK(second.producer_id >= 0);
+  CHECK(first.producer_id != second.producer_id);
+  CHECK(first.producer_epoch == 0);
+  CHECK(second.producer_epoch == 0);
+}
+
+TEST_CASE("InitProducerId: a producer's own id and epoch get a new id, as Kafka does without a transactional id",
+          "[handlers][init_producer_id]") {
+  brook::test::broker_fixture b;
+  for (int16_t version : {3, 4, 5}) {
+    auto mine = init(b, version, -1, -1);
+    REQUIRE(mine.error_code == 0);
+    CHECK(mine.producer_epoch == 0);
+    auto again = init(b, version, mine.producer_id, mine.producer_epoch);
+    CHECK(again.error_code == 0);
+    CHECK(again.producer_id != mine.producer_id);
+    CHECK(again.producer_epoch == 0);
+    // An epoch about to overflow is no different.
+    auto exhausted = init(b, version, again.producer_id, INT16_MAX - 1);
+    CHECK(exhausted.error_code == 0);
+    CHECK(exhausted.producer_id != again.producer_id);
+    CHECK(exhausted.producer_epoch == 0);
+  }
+}
+
+TEST_CASE("InitProducerId: an id without an epoch, or an epoch without an id, is INVALID_REQUEST",
+          "[handlers][init_producer_id]") {
+  brook::test::broker_fixture b;
+  for (auto [id, epoch] : {std::pair<int64_t, int16_t>{7, -1}, {-1, 2}}) {
+    auto resp = init(b, 4, id, epoch);
+    CHECK(resp.error_code == wire_code(kafka_error::invalid_request));
+    CHECK(resp.producer_id == -1);
+    CHECK(resp.producer_epoch == -1);
+  }
+}
+
+TEST_CASE("InitProducerId: versions before 3 (no id in the request) get distinct ids", "[handlers][init_producer_id]") {
+  brook::test::broker_fixture b;
+  std::set<int64_t> ids;
+  for (int16_t version : {0, 1, 2})
+    for (int i = 0; i < 2; ++i) {
+      auto resp = init(b, version, -1, -1);
+      CHECK(resp.error_code == 0);
+      CHECK(resp.producer_epoch == 0);
+      ids.insert(resp.producer_id);
+    }
+  CHECK(ids.size() == 6);
+}
+
+TEST_CASE("InitProducerId: ids after a restart are above every id handed out before", "[handlers][init_producer_id]") {
+  brook::test::broker_fixture b;
+  int64_t highest = -1;
+  for (int i = 0; i < 5; ++i) highest = std::max(highest, init(b, 4, 0, 0).producer_id);
+  for (int round = 0; round < 2; ++round) {
+    b.restart();
+    std::set<int64_t> after;
+    for (int i = 0; i < 5; ++i) {
+      auto resp = init(b, 4, 0, 0);
+      REQUIRE(resp.error_code == 0);
+      CHECK(resp.producer_id > highest);
+      after.insert(resp.producer_id);
+    }
+    CHECK(after.size() == 5);
+    highest = *after.rbegin();
+  }
+}
+
+TEST_CASE("InitProducerId: ids stay distinct past a block of reserved ids", "[handlers][init_producer_id]") {
+  brook::test::broker_fixture b;
+  std::set<int64_t> ids;
+  for (int i = 0; i < 1100; ++i) ids.insert(init(b, 4, 0, 0).producer_id);  // the broker reserves 1000 at a time
+  CHECK(ids.size() == 1100);
+  CHECK(*ids.begin() >= 0);
+}
