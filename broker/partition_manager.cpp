@@ -51,9 +51,13 @@ log::log_config partition_manager::to_log_config(const effective_topic_config& c
 }
 
 common::result<void> partition_manager::ensure_topic(const std::string& topic, int32_t count,
-                                                     const effective_topic_config& config) {
+                                                     const effective_topic_config& config,
+                                                     const std::atomic<bool>* cancel) {
   const auto lc = to_log_config(config);
   for (int32_t p = 0; p < count; ++p) {
+    if (cancel && cancel->load(std::memory_order_relaxed))
+      return common::error{kafka_error::request_timed_out,
+                           fmt::format("The broker is shutting down; topic {} was not created.", topic)};
     log::topic_partition tp{topic, p};
     if (logs_->get(tp)) continue;
     auto created = logs_->create(tp, lc);
@@ -67,6 +71,14 @@ common::result<void> partition_manager::remove_topic(const std::string& topic) {
     if (tp.topic == topic)
       if (auto r = logs_->remove(tp); !r && r.code() != kafka_error::unknown_topic_or_partition) return r;
   return {};
+}
+
+common::result<void> partition_manager::remove_partitions_from(const std::string& topic, int32_t from) {
+  common::result<void> out;
+  for (const auto& tp : logs_->partitions())
+    if (tp.topic == topic && tp.partition >= from)
+      if (auto r = logs_->remove(tp); !r && r.code() != kafka_error::unknown_topic_or_partition && out) out = r;
+  return out;
 }
 
 namespace {
@@ -350,13 +362,15 @@ awaitable<void> partition_manager::apply_config(const std::string& topic, const 
   }
 }
 
-awaitable<void> partition_manager::enforce_retention() {
+awaitable<void> partition_manager::enforce_retention(bool retention, bool compaction) {
   std::vector<log::topic_partition> all;
   for (auto& [tp, p] : partitions_) all.push_back(tp);
   for (const auto& tp : all) {
     partition* p = find(tp);
     if (!p) continue;  // deleted meanwhile
     auto log = p->log;
+    auto strand_ex = *p->on;
+    if (retention) {
     auto work = [log]() -> common::result<int64_t> {
       auto deleted = log->enforce_retention();
       if (!deleted) return deleted.err();
@@ -364,13 +378,14 @@ awaitable<void> partition_manager::enforce_retention() {
       if (auto flushed = log->maybe_flush(); !flushed) return flushed.err();
       return log->log_start_offset();
     };
-    auto strand_ex = *p->on;
     auto start = co_await run_on(strand_ex, work);
     if (!start) {
       spdlog::warn("retention check of {}-{} failed: {}", tp.topic, tp.partition, start.err().message);
       continue;
     }
     if (partition* again = find(tp)) again->log_start_offset = *start;
+    }
+    if (!compaction) continue;
     // Compaction: pick segments on the strand, clean them on the blocking pool, swap them in on the strand.
     auto plan_work = [log]() { return log->prepare_compaction(); };
     auto plan = co_await run_on(strand_ex, plan_work);

@@ -202,7 +202,10 @@ class partition_log {
   partition_log(std::filesystem::path dir, log_config config, clock_fn clock, std::shared_ptr<log_dir_health> health);
   common::result<void> load(bool clean_shutdown);
   common::result<void> roll(int64_t now);
+  // Marks the log dir failed (an I/O error on data) and returns the storage error.
   common::result<void> fail(const std::string& what);
+  // As above, except that a resource error (io_status::resource_exhausted) fails only this call.
+  common::result<void> fail(const common::os::io_status& st, std::string_view context = {});
   common::result<void> write_checkpoint(bool sync);
   common::result<void> delete_oldest_segments(size_t count);
   void note_cleaned(const compaction_result& cleaned);
