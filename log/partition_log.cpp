@@ -306,6 +306,9 @@ result<void> partition_log::write_checkpoint(bool sync) {
   if (auto st = os::rename_path(tmp, path); !st) return storage_error(st.message());
   if (sync) {
     if (auto st = os::sync_directory(dir_); !st) return fail(st);
+    synced_checkpoint_ = std::make_pair(recovery_point_, log_start_offset_);
+  } else {
+    synced_checkpoint_.reset();
   }
   return {};
 }
@@ -726,6 +729,7 @@ result<void> partition_log::close() {
   if (auto r = flush(); !r) return r;
   for (auto& seg : segments_)
     if (auto st = seg->sync_pending_indexes(); !st) return fail(st);
+  if (synced_checkpoint_ == std::make_pair(recovery_point_, log_start_offset_)) return {};
   return write_checkpoint(true);
 }
 

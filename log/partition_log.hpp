@@ -222,6 +222,9 @@ class partition_log {
   int64_t log_start_offset_ = 0;
   int64_t recovery_point_ = 0;
   int64_t checkpointed_recovery_point_ = -1;  // the recovery point the checkpoint file holds, if known
+  // The (recovery point, log start offset) the checkpoint file holds durably, if known: close() skips
+  // rewriting an unchanged one (a broker with many idle partitions stops without an fsync for each).
+  std::optional<std::pair<int64_t, int64_t>> synced_checkpoint_;
   int64_t unflushed_messages_ = 0;
   int64_t last_flush_ms_ = 0;
   bool dir_dirty_ = false;  // segment files created or removed since the last directory fsync
