@@ -84,11 +84,13 @@ common::result<void> partition_manager::remove_partitions_from(const std::string
 namespace {
 // The producer state of a log: its snapshot, brought up to date with the batches written after it.
 std::shared_ptr<log::producer_state_table> restore_producers(log::partition_log& log, const log::topic_partition& tp,
-                                                            log::metadata_store* store) {
+                                                            log::metadata_store* store, bool& snapshot_found) {
   auto table = std::make_shared<log::producer_state_table>();
+  snapshot_found = false;
   if (store) {
     auto saved = store->get_producer_state(tp.topic, tp.partition);
     if (saved && *saved) {
+      snapshot_found = true;
       auto decoded = log::producer_state_table::decode(**saved);
       if (decoded) *table = std::move(*decoded);
       else spdlog::warn("{}: {}; rebuilding from the log", tp.dir_name(), decoded.err().message);
@@ -121,7 +123,7 @@ void partition_manager::attach_topic(const std::string& topic, int32_t count, lo
     partition entry;
     entry.log = log;
     entry.on = std::make_shared<strand>(asio::make_strand(pool_));
-    entry.producers = restore_producers(*log, tp, store);
+    entry.producers = restore_producers(*log, tp, store, entry.producer_snapshot_stored);
     entry.log_start_offset = log->log_start_offset();
     entry.high_watermark = log->log_end_offset();
     partitions_.emplace(tp, std::move(entry));
@@ -406,6 +408,12 @@ awaitable<void> partition_manager::enforce_retention(bool retention, bool compac
 
 common::result<void> partition_manager::save_producer_states(log::metadata_store& store) {
   for (auto& [tp, p] : partitions_) {
+    // An empty log with no producers and no snapshot has nothing to save: a broker with many idle
+    // partitions stops without a synced store write for each.
+    if (!p.producer_snapshot_stored && p.producers->entries().empty() &&
+        p.log->log_end_offset() == p.log->log_start_offset())
+      continue;
+    p.producer_snapshot_stored = true;
     p.producers->set_covered_offset(p.log->log_end_offset());
     if (auto saved = store.put_producer_state(tp.topic, tp.partition, p.producers->encode()); !saved) return saved;
   }
