@@ -1,5 +1,6 @@
 #include "log/log_manager.hpp"
 
+#include <cerrno>
 #include <spdlog/spdlog.h>
 
 #include "log/format.hpp"
@@ -81,12 +82,19 @@ result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log
       return error{kafka_error::request_timed_out, "opening the log dir was cancelled"};
     if (keep && !keep(tp)) {
       // Left by a creation that never completed, or a topic whose record is gone: no log is opened for it.
+      // Renamed aside first (a crash midway is finished at the next open), or removed in place when the
+      // longer name does not fit (a 249-character topic name).
       auto doomed = path;
       doomed += "." + std::to_string(m->clock_()) + "_" + std::to_string(++m->delete_counter_) +
                 std::string(format::delete_dir_suffix);
-      if (auto st = os::rename_path(path, doomed); !st) return storage_error(st.message());
+      if (!os::rename_path(path, doomed)) doomed = path;
       std::filesystem::remove_all(doomed, ec);
-      if (ec) return storage_error("cannot delete " + doomed.string() + ": " + ec.message());
+      if (ec) {
+        spdlog::warn("log dir {}: cannot remove {}, which no topic claims: {}", m->dir_.string(), doomed.string(),
+                     ec.message());
+        ec.clear();
+        continue;
+      }
       ++orphans;
       continue;
     }
@@ -145,7 +153,10 @@ result<void> log_manager::remove(const topic_partition& tp) {
     doomed = dir_ / (tp.dir_name() + "." + std::to_string(clock_()) + "_" + std::to_string(++delete_counter_) +
                      std::string(format::delete_dir_suffix));
   }
-  if (auto st = os::rename_path(dir_ / tp.dir_name(), doomed); !st) return storage_error(st.message());
+  if (auto st = os::rename_path(dir_ / tp.dir_name(), doomed); !st) {
+    if (st.sys_errno != ENAMETOOLONG) return storage_error(st.message());
+    doomed = dir_ / tp.dir_name();  // a 249-character topic name leaves no room for the suffix
+  }
   if (auto st = os::sync_directory(dir_); !st) return storage_error(st.message());
   std::error_code ec;
   std::filesystem::remove_all(doomed, ec);
