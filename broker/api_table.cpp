@@ -1,6 +1,7 @@
 #include "broker/api_table.hpp"
 
 #include <array>
+#include <spdlog/spdlog.h>
 
 #include "broker/handlers/handlers.hpp"
 
@@ -54,6 +55,14 @@ const std::array entries{
 #undef BROOK_API_FROM
 
 }  // namespace
+
+void note_trailing_bytes(request_context& ctx, size_t count) {
+  if (!ctx.conn || ctx.conn->trailing_bytes_logged) return;
+  ctx.conn->trailing_bytes_logged = true;
+  const api_entry* api = find_api(ctx.header.api_key);
+  spdlog::debug("ignoring {} bytes after the body of a {} v{} request from {} (further ones on this connection not logged)",
+                count, api ? api->name : std::string_view("?"), ctx.version(), ctx.conn->peer);
+}
 
 std::span<const api_entry> api_table() { return entries; }
 

@@ -29,13 +29,18 @@ struct api_entry {
 std::span<const api_entry> api_table();
 const api_entry* find_api(int16_t key);
 
+// Bytes after a request body are ignored, as Kafka ignores them (its request parsing reads what the
+// schema names and never checks the remainder): some clients send them (librdkafka 2.15's Metadata
+// v12 null topic array). Logged at debug, once per connection.
+void note_trailing_bytes(request_context& ctx, size_t count);
+
 // Adapts a typed handler `awaitable<Api::response> fn(request_context&, Api::request)`.
 template <class Request, class Response, boost::asio::awaitable<Response> (*Fn)(request_context&, Request&)>
 boost::asio::awaitable<std::optional<common::protocol::encoded_message>> typed_handler(
     request_context& ctx, common::protocol::reader& body) {
   Request request;
   request.decode(body, ctx.version());
-  if (body.remaining() != 0) throw common::protocol::decode_error("bytes left over after the request body");
+  if (body.remaining() != 0) note_trailing_bytes(ctx, body.remaining());
   Response response = co_await Fn(ctx, request);
   common::protocol::writer w;
   response.encode(w, ctx.version());

@@ -8,9 +8,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
+#include <optional>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "broker/background.hpp"
 #include "broker/blocking.hpp"
 #include "broker/connection.hpp"
 #include "common/os/file_io.hpp"
@@ -117,26 +119,9 @@ common::result<void> broker::start() {
     listeners_.push_back(bound);
     acceptors_.push_back(std::move(acceptor));
   }
-  for (size_t i = 0; i < acceptors_.size(); ++i) {
-    asio::co_spawn(
-        io_,
-        [this, i]() -> asio::awaitable<void> {
-          auto& acceptor = *acceptors_[i];
-          while (!stopping_) {
-            auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
-            if (ec) {
-              if (stopping_ || ec == asio::error::operation_aborted) break;
-              spdlog::warn("accept failed: {}", ec.message());
-              continue;
-            }
-            auto c = std::make_shared<connection>(*this, std::move(socket), i);
-            add_connection(c);
-            c->start();
-          }
-        },
-        asio::detached);
-  }
-  asio::co_spawn(io_, run_log_maintenance(), asio::detached);
+  for (size_t i = 0; i < acceptors_.size(); ++i)
+    spawn_supervised(fmt::format("accept loop of {}", listeners_[i].name), [this, i] { return accept_loop(i); });
+  spawn_supervised("log maintenance", [this] { return run_log_maintenance(); });
   groups_->start();
   network_thread_ = std::thread([this] {
     // sendfile(2) to a peer that has gone would otherwise kill the process with SIGPIPE.
@@ -148,6 +133,72 @@ common::result<void> broker::start() {
     }
   });
   return {};
+}
+
+void broker::spawn_supervised(std::string name, std::function<asio::awaitable<void>()> body) {
+  // The shared supervisor logs the failure; the restart is ours, after a pause, so that a failure
+  // that repeats at once does not spin.
+  auto after_crash = [this, name, body]() mutable {
+    if (stopping_) return false;
+    spdlog::warn("restarting '{}' in {} ms", name, supervised_restart_delay.count());
+    auto pause = std::make_shared<asio::steady_timer>(io_, supervised_restart_delay);
+    background_timers_.insert(pause);
+    pause->async_wait([this, pause, name, body](const boost::system::error_code&) mutable {
+      background_timers_.erase(pause);
+      if (!stopping_) spawn_supervised(std::move(name), std::move(body));
+    });
+    return false;
+  };
+  ::brook::broker::spawn_supervised(io_.get_executor(), std::move(name), body, std::move(after_crash));
+}
+
+asio::awaitable<void> broker::accept_loop(size_t index) {
+  auto& acceptor = *acceptors_[index];
+  // Out of descriptors (EMFILE/ENFILE) or memory: the pending connection stays in the listen backlog,
+  // so retrying at once would spin. Back off (growing, capped), warn at most once per interval, and
+  // keep serving the connections we have; the first accept that works resets both.
+  constexpr auto first_backoff = std::chrono::milliseconds(10);
+  constexpr auto max_backoff = std::chrono::milliseconds(1000);
+  constexpr auto warn_interval = std::chrono::seconds(10);
+  auto backoff = first_backoff;
+  std::optional<std::chrono::steady_clock::time_point> last_warning;
+  uint64_t failures_since_warning = 0;
+  auto pause = std::make_shared<asio::steady_timer>(io_);
+  background_timers_.insert(pause);
+  while (!stopping_) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      const bool out_of_resources = ec == asio::error::no_descriptors ||
+                                    ec == boost::system::errc::too_many_files_open_in_system ||
+                                    ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+      ++failures_since_warning;
+      const auto now = std::chrono::steady_clock::now();
+      if (!last_warning || now - *last_warning >= warn_interval) {
+        spdlog::warn("accept on {} failed {} time(s) since the last warning: {}{}", listeners_[index].name,
+                     failures_since_warning, ec.message(),
+                     out_of_resources ? fmt::format("; retrying every {} ms at most", max_backoff.count()) : "");
+        last_warning = now;
+        failures_since_warning = 0;
+      }
+      if (out_of_resources) {
+        pause->expires_after(backoff);
+        co_await pause->async_wait(asio::as_tuple(asio::use_awaitable));
+        backoff = std::min(backoff * 2, max_backoff);
+      }
+      continue;
+    }
+    if (backoff != first_backoff) {
+      spdlog::info("accepting connections on {} again", listeners_[index].name);
+      backoff = first_backoff;
+      last_warning.reset();
+      failures_since_warning = 0;
+    }
+    auto c = std::make_shared<connection>(*this, std::move(socket), index);
+    add_connection(c);
+    c->start();
+  }
+  background_timers_.erase(pause);
 }
 
 asio::awaitable<void> broker::run_log_maintenance() {
@@ -202,6 +253,7 @@ void broker::stop() {
     auto snapshot = connections_;  // stop() may remove entries
     for (auto& c : snapshot) c->stop();
     if (maintenance_timer_) maintenance_timer_->cancel();
+    for (auto& t : background_timers_) t->cancel();  // accept back-off, restart pauses
     if (groups_) groups_->stop();  // parked JoinGroup/SyncGroup requests are answered
   });
 }

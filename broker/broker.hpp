@@ -11,6 +11,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -46,7 +48,8 @@ class broker {
 
   // Binds every listener, logs "listening on NAME://host:port" and starts the threads.
   common::result<void> start();
-  // Stops accepting, lets in-flight requests finish, then ends the threads. Any thread, idempotent.
+  // Stops accepting, cancels every parked wait (long polls; the group coordinator's waits through its
+  // stop()) so that in-flight requests answer at once, then ends the threads. Any thread, idempotent.
   void stop();
   // Blocks until the network thread has ended, then flushes and closes the stores.
   void wait();
@@ -79,6 +82,11 @@ class broker {
  private:
   explicit broker(server_config config);
   boost::asio::awaitable<void> run_log_maintenance();
+  boost::asio::awaitable<void> accept_loop(size_t index);
+  // Runs a background coroutine; one that fails with an exception is logged and, unless the broker
+  // is stopping, restarted after supervised_restart_delay (never left dead in silence).
+  void spawn_supervised(std::string name, std::function<boost::asio::awaitable<void>()> body);
+  static constexpr std::chrono::milliseconds supervised_restart_delay{1000};
 
   server_config config_;
   std::unique_ptr<log::metadata_store> store_;
@@ -97,6 +105,7 @@ class broker {
   std::set<std::shared_ptr<connection>> connections_;
   frame_pool frames_;  // network thread
   std::shared_ptr<boost::asio::steady_timer> maintenance_timer_;
+  std::set<std::shared_ptr<boost::asio::steady_timer>> background_timers_;  // cancelled by stop()
   std::thread network_thread_;
   std::atomic<bool> stopping_{false};
   bool waited_ = false;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -37,22 +38,57 @@ connection::connection(broker& owner, asio::ip::tcp::socket socket, size_t liste
       idle_timer_(socket_.get_executor()),
       reader_wake_(socket_.get_executor()),
       writer_wake_(socket_.get_executor()),
+      peer_watch_wake_(socket_.get_executor()),
       listener_index_(listener_index) {
   boost::system::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   peer_ = ec ? std::string("unknown peer") : fmt::format("{}:{}", remote.address().to_string(), remote.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  state_.peer = peer_;
   last_active_ = std::chrono::steady_clock::now();
 }
 
 void connection::start() {
+  spawn("reader", &connection::read_requests);
+  spawn("writer", &connection::write_responses);
+  spawn("idle watch", &connection::watch_idle);
+  spawn("peer watch", &connection::watch_peer);
+}
+
+void connection::spawn(const char* role, awaitable<void> (connection::*body)()) {
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_requests(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_responses(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->watch_idle(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self, body]() { return ((*self).*body)(); },
+      [self, role](std::exception_ptr e) {
+        if (e) self->failed(role, e);
+      });
+}
+
+void connection::spawn_serve(std::shared_ptr<request> req) {
+  auto self = shared_from_this();
+  asio::co_spawn(
+      socket_.get_executor(), [self, req]() { return self->serve(req); },
+      [self](std::exception_ptr e) {
+        if (e) self->failed("request", e);
+      });
+}
+
+void connection::failed(const char* role, std::exception_ptr e) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  // A bug: the peer must see the connection close rather than wait for an answer that never comes.
+  spdlog::error("closing connection from {}: its {} failed: {}", peer_, role, what);
+  close(fmt::format("{} failed", role));
+  owner_.remove_connection(shared_from_this());
 }
 
 void connection::stop() {
+  state_.waits.cancel_all();  // parked requests answer now
   if (queue_.empty()) close("broker shutting down");
   // Otherwise the writer closes once the requests in flight are answered; the reader starts no more.
   reader_wake_.cancel();
@@ -66,9 +102,56 @@ void connection::close(const std::string& why) {
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
+  state_.waits.cancel_all();
   idle_timer_.cancel();
   reader_wake_.cancel();
   writer_wake_.cancel();
+  peer_watch_wake_.cancel();
+}
+
+void connection::peer_gone(const char* how) {
+  if (peer_gone_ || closed_) return;
+  peer_gone_ = true;
+  spdlog::debug("connection from {}: {}; cancelling {} parked request(s)", peer_, how, state_.waits.size());
+  state_.waits.cancel_all();
+  reader_wake_.cancel();
+  writer_wake_.cancel();
+}
+
+awaitable<void> connection::park_reader() {
+  reader_parked_ = true;
+  ++reader_parks_;
+  peer_watch_wake_.cancel();
+  co_await wait_on(reader_wake_);
+  reader_parked_ = false;
+  peer_watch_cancel_.emit(asio::cancellation_type::terminal);
+  peer_watch_wake_.cancel();
+}
+
+awaitable<void> connection::watch_peer() {
+  // Only while the reader is parked: otherwise the reader's own read sees EOF. Readable with nothing
+  // to read means EOF (or a pending error); readable with bytes waiting says nothing until the
+  // reader takes them, so the watch then waits for the reader to move on.
+  while (!closed_ && !peer_gone_) {
+    if (!reader_parked_) {
+      co_await wait_on(peer_watch_wake_);
+      continue;
+    }
+    const uint64_t parking = reader_parks_;
+    auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                                            asio::bind_cancellation_slot(peer_watch_cancel_.slot(), use_tuple));
+    if (closed_ || peer_gone_) break;
+    if (ec == asio::error::operation_aborted) continue;  // the reader resumed
+    if (!ec) {
+      boost::system::error_code aec;
+      const size_t waiting = socket_.available(aec);
+      if (!aec && waiting > 0) {
+        while (!closed_ && reader_parked_ && reader_parks_ == parking) co_await wait_on(peer_watch_wake_);
+        continue;
+      }
+    }
+    peer_gone("peer closed the connection");
+  }
 }
 
 awaitable<void> connection::wait_on(asio::steady_timer& timer) {
@@ -83,7 +166,8 @@ awaitable<void> connection::watch_idle() {
     idle_timer_.expires_at(last_active_ + limit);
     auto [ec] = co_await idle_timer_.async_wait(use_tuple);
     if (closed_) break;
-    if (!ec && queue_.empty() && std::chrono::steady_clock::now() >= last_active_ + limit)
+    // As in Kafka, a request parked without traffic (a long poll) does not keep a connection alive.
+    if (!ec && std::chrono::steady_clock::now() >= last_active_ + limit)
       close("idle longer than connections.max.idle.ms");
   }
 }
@@ -92,10 +176,12 @@ awaitable<void> connection::read_requests() {
   auto self = shared_from_this();
   while (!closed_ && !owner_.stopping()) {
     // Back-pressure: stop reading (TCP then pushes back on the client) while too much is in flight.
-    while (!closed_ && (queue_.size() >= max_in_flight || queued_bytes_ >= max_queued_bytes))
-      co_await wait_on(reader_wake_);
-    if (closed_) break;
-    auto frame = co_await read_frame();
+    while (!closed_ && !peer_gone_ && (queue_.size() >= max_in_flight || queued_bytes_ >= max_queued_bytes))
+      co_await park_reader();
+    if (closed_ || peer_gone_) break;
+    bool eof = false;
+    auto frame = co_await read_frame(eof);
+    if (eof) peer_gone("peer closed the connection");
     if (!frame || closed_) break;
     last_active_ = std::chrono::steady_clock::now();
     auto req = std::make_shared<request>();
@@ -109,13 +195,14 @@ awaitable<void> connection::read_requests() {
       break;
     }
     // A Produce may overlap earlier Produce requests; anything else runs alone, in order.
-    while (!closed_ && !owner_.stopping() && running_ > 0 && !(req->produce && running_others_ == 0)) {
+    while (!closed_ && !peer_gone_ && !owner_.stopping() && running_ > 0 && !(req->produce && running_others_ == 0)) {
       queue_.push_back(req);  // visible to the writer and the limits while it waits its turn
-      co_await wait_on(reader_wake_);
+      co_await park_reader();
       queue_.pop_back();
     }
-    if (closed_ || owner_.stopping()) {
+    if (closed_ || peer_gone_ || owner_.stopping()) {
       queued_bytes_ -= req->charged;
+      owner_.frames().give(std::move(req->frame));
       break;
     }
     queue_.push_back(req);
@@ -123,8 +210,7 @@ awaitable<void> connection::read_requests() {
     if (!req->produce) ++running_others_;
     // co_spawn dispatches: the request runs here, up to its first suspension, before the next frame
     // is read, so its appends reach the partition strands in request order.
-    auto served = [self, req]() { return self->serve(req); };
-    asio::co_spawn(socket_.get_executor(), served, asio::detached);
+    spawn_serve(req);
   }
   reader_done_ = true;
   writer_wake_.cancel();
@@ -163,7 +249,7 @@ awaitable<void> connection::serve(std::shared_ptr<request> req) {
     // A client newer than us: answer in v0 with UNSUPPORTED_VERSION and our range (KIP-511).
     req->body = proto::encoded_message{handlers::unsupported_api_versions_response(), {}};
   } else {
-    request_context ctx{owner_, req->header, {}, {}, listener_index_};
+    request_context ctx{owner_, req->header, {}, {}, listener_index_, &state_};
     boost::system::error_code ec;
     ctx.local = socket_.local_endpoint(ec);
     ctx.remote = socket_.remote_endpoint(ec);
@@ -174,6 +260,11 @@ awaitable<void> connection::serve(std::shared_ptr<request> req) {
     } catch (const proto::decode_error& e) {
       spdlog::warn("closing connection from {}: {} v{} request does not decode: {}", peer_, req->api->name,
                    req->header.api_version, e.what());
+      req->close_here = true;
+    } catch (const proto::encode_error& e) {
+      // A value the wire cannot carry: this request fails (the client sees this connection close).
+      spdlog::error("closing connection from {}: the response to {} v{} cannot be encoded: {}", peer_, req->api->name,
+                    req->header.api_version, e.what());
       req->close_here = true;
     } catch (const std::exception& e) {
       // A bug, not the client's fault; the client sees the connection close, as on a decode error.
@@ -225,10 +316,13 @@ awaitable<void> connection::write_responses() {
   owner_.remove_connection(self);
 }
 
-awaitable<std::optional<frame_bytes>> connection::read_frame() {
+awaitable<std::optional<frame_bytes>> connection::read_frame(bool& eof) {
   std::array<uint8_t, 4> prefix{};
   auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(prefix), use_tuple);
-  if (ec) co_return std::nullopt;
+  if (ec) {
+    eof = ec != asio::error::operation_aborted;
+    co_return std::nullopt;
+  }
   const int32_t size = static_cast<int32_t>((uint32_t{prefix[0]} << 24) | (uint32_t{prefix[1]} << 16) |
                                             (uint32_t{prefix[2]} << 8) | uint32_t{prefix[3]});
   const int32_t max = owner_.config().socket_request_max_bytes();
@@ -243,7 +337,11 @@ awaitable<std::optional<frame_bytes>> connection::read_frame() {
     const size_t slice = std::min(read_slice, static_cast<size_t>(size) - have);
     frame.resize(have + slice);
     auto [rec, got] = co_await asio::async_read(socket_, asio::buffer(frame.data() + have, slice), use_tuple);
-    if (rec) co_return std::nullopt;
+    if (rec) {
+      eof = rec != asio::error::operation_aborted;
+      owner_.frames().give(std::move(frame));
+      co_return std::nullopt;
+    }
   }
   co_return frame;
 }

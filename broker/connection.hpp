@@ -20,10 +20,17 @@
 // holds only what it has sent. Bodies are decoded with a borrowing reader: record sets point into the
 // frame, which therefore lives until the request has been served. A header or body that does not decode, an unknown API key or an
 // unsupported version closes this connection only (logged once), after the responses to the requests
-// before it have been sent.
+// before it have been sent. Bytes after a request body are ignored (logged once at debug), as by Kafka.
+//
+// Lifetime: the peer closing is noticed even while the reader is not reading (it watches the socket
+// while parked), and then the requests' waits (long polls) are cancelled at once, so that a parked
+// request never outlives its client; the responses already made are still written. stop() cancels
+// every wait too. An exception escaping any of the connection's coroutines is logged and closes this
+// connection.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -33,6 +40,7 @@
 #include <string>
 
 #include "broker/frame_pool.hpp"
+#include "broker/request_context.hpp"
 #include "common/protocol/header.hpp"
 #include "common/protocol/wire.hpp"
 
@@ -76,8 +84,18 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<void> write_responses();
   boost::asio::awaitable<void> serve(std::shared_ptr<request> req);
   boost::asio::awaitable<void> watch_idle();
-  // Reads one frame body; nullopt when the connection should close.
-  boost::asio::awaitable<std::optional<frame_bytes>> read_frame();
+  // While the reader is parked, watches the socket for the peer closing (EOF or an error).
+  boost::asio::awaitable<void> watch_peer();
+  // The reader waits on reader_wake_ while letting watch_peer() look at the socket meanwhile.
+  boost::asio::awaitable<void> park_reader();
+  // The peer has gone: cancel the requests' waits; the writer sends what is done, then closes.
+  void peer_gone(const char* how);
+  // Spawns one of the connection's coroutines; an exception escaping it is logged and closes us.
+  void spawn(const char* role, boost::asio::awaitable<void> (connection::*body)());
+  void spawn_serve(std::shared_ptr<request> req);
+  void failed(const char* role, std::exception_ptr e);
+  // Reads one frame body; nullopt when the connection should close (eof: the peer closed or failed).
+  boost::asio::awaitable<std::optional<frame_bytes>> read_frame(bool& eof);
   // Decodes the header and finds the handler; false (logged) when the connection should close.
   bool parse_header(request& req);
   boost::asio::awaitable<bool> send(common::protocol::bytes& head, const common::protocol::encoded_message& body);
@@ -91,8 +109,11 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::steady_timer idle_timer_;
   boost::asio::steady_timer reader_wake_;  // cancelled when a request finishes or a response is sent
   boost::asio::steady_timer writer_wake_;  // cancelled when a request finishes or the reader ends
+  boost::asio::steady_timer peer_watch_wake_;  // cancelled when the reader parks or resumes
+  boost::asio::cancellation_signal peer_watch_cancel_;  // ends watch_peer's socket wait when the reader resumes
   size_t listener_index_;
   std::string peer_;
+  connection_state state_;  // shared with the requests being served
   std::chrono::steady_clock::time_point last_active_;
   // Requests in arrival order: the front is the next response to send.
   std::deque<std::shared_ptr<request>> queue_;
@@ -100,6 +121,9 @@ class connection : public std::enable_shared_from_this<connection> {
   size_t running_ = 0;          // requests being served
   size_t running_others_ = 0;   // of which not Produce
   bool reader_done_ = false;
+  bool reader_parked_ = false;
+  uint64_t reader_parks_ = 0;  // how many times the reader parked: tells watch_peer a new parking
+  bool peer_gone_ = false;
   bool closed_ = false;
 };
 

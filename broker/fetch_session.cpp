@@ -30,7 +30,7 @@ std::vector<fetch_session_partition*> fetch_session::partitions() {
   return out;
 }
 
-fetch_session* fetch_session_cache::create(std::chrono::steady_clock::time_point now) {
+std::shared_ptr<fetch_session> fetch_session_cache::create(std::chrono::steady_clock::time_point now) {
   if (max_sessions_ == 0) return nullptr;
   if (sessions_.size() >= max_sessions_) {
     auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
@@ -42,19 +42,23 @@ fetch_session* fetch_session_cache::create(std::chrono::steady_clock::time_point
   int32_t id;
   do id = dist(ids_);
   while (sessions_.count(id));
-  auto s = std::make_unique<fetch_session>();
+  auto s = std::make_shared<fetch_session>();
   s->id_ = id;
   s->last_used_ = now;
-  auto* raw = s.get();
-  sessions_.emplace(id, std::move(s));
-  return raw;
+  sessions_.emplace(id, s);
+  return s;
 }
 
-fetch_session* fetch_session_cache::find(int32_t id, std::chrono::steady_clock::time_point now) {
+std::shared_ptr<fetch_session> fetch_session_cache::find(int32_t id, std::chrono::steady_clock::time_point now) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return nullptr;
   it->second->last_used_ = now;
-  return it->second.get();
+  return it->second;
+}
+
+bool fetch_session_cache::is_current(const fetch_session& s, int32_t epoch) const {
+  auto it = sessions_.find(s.id_);
+  return it != sessions_.end() && it->second.get() == &s && s.epoch_ == epoch;
 }
 
 void fetch_session_cache::remove(int32_t id) { sessions_.erase(id); }

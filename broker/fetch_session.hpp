@@ -2,7 +2,11 @@
 // incremental requests carry only what changed and incremental responses only the partitions with
 // news (records, a moved high watermark or log start offset, or an error).
 //
-// Owned by the broker, network thread only. Invariants: session ids are positive and unique among
+// The cache is owned by the broker, network thread only; sessions are shared: a Fetch request holds
+// its session (and with it the cached partitions it points at) across its suspensions, so that a
+// reconnecting consumer's epoch 0/-1 request or an eviction that drops the session meanwhile cannot
+// free what the request still uses; after every suspension the request asks is_current() whether
+// the session is still the live one at the epoch it expects before answering for it. Invariants: session ids are positive and unique among
 // live sessions; `epoch` is the epoch the next incremental request must carry (1 after creation,
 // wrapping past INT32_MAX to 1); at most `max_sessions` sessions live, the least recently used being
 // evicted to make room.
@@ -61,14 +65,18 @@ class fetch_session_cache {
   explicit fetch_session_cache(size_t max_sessions = 1000) : max_sessions_(max_sessions) {}
 
   // A new session (evicting the least recently used one when full); nullptr when max_sessions is 0.
-  fetch_session* create(std::chrono::steady_clock::time_point now);
-  fetch_session* find(int32_t id, std::chrono::steady_clock::time_point now);
+  std::shared_ptr<fetch_session> create(std::chrono::steady_clock::time_point now);
+  std::shared_ptr<fetch_session> find(int32_t id, std::chrono::steady_clock::time_point now);
+  // Drops the session from the cache; holders keep it alive, but it is no longer current.
   void remove(int32_t id);
+  // Whether `s` is still the cached session of its id and carries `epoch` (no other request has
+  // used it meanwhile). Does not count as a use.
+  bool is_current(const fetch_session& s, int32_t epoch) const;
   size_t size() const { return sessions_.size(); }
 
  private:
   size_t max_sessions_;
-  std::map<int32_t, std::unique_ptr<fetch_session>> sessions_;
+  std::map<int32_t, std::shared_ptr<fetch_session>> sessions_;
   std::mt19937 ids_{std::random_device{}()};
 };
 

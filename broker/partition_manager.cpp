@@ -155,9 +155,12 @@ namespace {
 // One append() call's progress (network thread). Shared with the posted work, which may finish after
 // the call has stopped waiting for a flush, so results land here, not in the caller's requests.
 struct append_progress {
-  explicit append_progress(const asio::any_io_executor& ex, size_t count) : wake(ex), results(count) {}
+  explicit append_progress(const asio::any_io_executor& ex, size_t count)
+      : wake(ex), results(count), record_errors(count) {}
   asio::steady_timer wake;  // cancelled when the appends, or the flushes, are all done
   std::vector<std::optional<common::result<log::append_result>>> results;
+  // Written on a strand before its result is posted back, read here after it.
+  std::vector<std::vector<common::record_error>> record_errors;
   size_t appending = 0;  // appends not yet back
   size_t flushing = 0;   // durable appends not yet fsynced (or failed)
   void appended_one() {
@@ -168,10 +171,25 @@ struct append_progress {
   }
 };
 
-// The strand side of one partition's append: the idempotence check, the write, the producer's record.
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The strand side of one partition's append: the producer's batch validated (the records walked, compressed
+// ones decompressed within their bound), the idempotence check, the write, the producer's record. A refused
+// batch leaves the log untouched; its offending records go to *record_errors.
 auto append_work(std::shared_ptr<log::partition_log> log, std::shared_ptr<log::producer_state_table> producers,
-                 std::span<uint8_t> batches) {
-  return [log = std::move(log), producers = std::move(producers), batches]() -> common::result<log::append_result> {
+                 std::span<uint8_t> batches, std::optional<common::batch_validation_config> validation,
+                 std::vector<common::record_error>* record_errors) {
+  return [log = std::move(log), producers = std::move(producers), batches, validation = std::move(validation),
+          record_errors]() -> common::result<log::append_result> {
+    if (validation) {
+      if (auto refused = common::validate_produced_batch(batches, *validation, wall_clock_ms())) {
+        *record_errors = std::move(refused->record_errors);
+        return common::error{refused->code, std::move(refused->message)};
+      }
+    }
     // Idempotence: one batch per partition (checked by the handler) carries the producer's ids.
     std::optional<common::record_batch_view> batch;
     if (auto parsed = common::record_batch_view::parse(batches); parsed && parsed->producer_id() >= 0 &&
@@ -239,7 +257,7 @@ awaitable<void> partition_manager::append(std::vector<append_request>& requests,
     // thread). When appends from any connection are queued behind this one, the flush queues behind
     // them on the strand: one fdatasync covers them all and their own flushes find nothing left to do
     // (group commit). When none is, it runs at once, sparing a hand-off between pool threads.
-    auto work = [on = p->on, home, durable, append = append_work(p->log, p->producers, rq.batches), log = p->log,
+    auto work = [on = p->on, home, durable, append = append_work(p->log, p->producers, rq.batches, rq.validation, &progress->record_errors[i]), log = p->log,
                  queued = p->appends_queued, hook = durable ? before_durable_flush_ : nullptr,
                  appended = std::move(appended), flushed = std::move(flushed)]() mutable {
       queued->fetch_sub(1, std::memory_order_acq_rel);
@@ -275,6 +293,7 @@ awaitable<void> partition_manager::append(std::vector<append_request>& requests,
     co_await progress->wake.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   for (size_t i = 0; i < requests.size(); ++i) {
+    requests[i].record_errors = std::move(progress->record_errors[i]);
     if (progress->results[i]) {
       requests[i].result = std::move(*progress->results[i]);
     } else {

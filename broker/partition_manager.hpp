@@ -29,6 +29,7 @@
 #include "broker/config/topic_config.hpp"
 #include "common/error.hpp"
 #include "common/protocol/wire.hpp"
+#include "common/record_validation.hpp"
 #include "log/log_manager.hpp"
 #include "log/metadata_store.hpp"
 #include "log/producer_state.hpp"
@@ -87,8 +88,12 @@ class partition_manager {
     log::topic_partition tp;
     std::span<uint8_t> batches;  // rewritten in place; must outlive append()
     std::optional<common::result<log::append_result>> result;  // set by append()
+    // A producer's batch is validated on the strand, before the append (common/record_validation.hpp);
+    // nullopt: the broker's own batches, appended as they are.
+    std::optional<common::batch_validation_config> validation = std::nullopt;
+    std::vector<common::record_error> record_errors = {};  // set by append() when validation refused records
   };
-  // Appends each partition's batches. Every append is queued on its partition's strand before the
+  // Validates (see append_request::validation) and appends each partition's batches. Every append is queued on its partition's strand before the
   // first suspension, so the partitions see a connection's requests in the order they were started.
   // With durable, returns once each partition's batches are fsynced (the partitions' flushes run side
   // by side), or once durable_timeout has passed: a partition appended but not yet fsynced by then

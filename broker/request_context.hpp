@@ -1,8 +1,12 @@
 // What a handler sees of the request it serves: the broker, the request header and the connection's
-// endpoints (Metadata advertises the address the client reached us on when none is configured).
+// endpoints (Metadata advertises the address the client reached us on when none is configured) and
+// the connection's shared state.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <string>
+
+#include "broker/wait_set.hpp"
 
 #include "common/protocol/header.hpp"
 
@@ -10,12 +14,20 @@ namespace brook::broker {
 
 class broker;
 
+// What the requests of one connection share: owned by the connection, network thread only.
+struct connection_state {
+  std::string peer;
+  bool trailing_bytes_logged = false;  // bytes after a request body: logged once per connection
+  wait_set waits;                      // parked requests, cancelled when the connection closes
+};
+
 struct request_context {
   broker& owner;
   const common::protocol::request_header& header;
   boost::asio::ip::tcp::endpoint local;
   boost::asio::ip::tcp::endpoint remote;
   size_t listener_index = 0;
+  connection_state* conn = nullptr;  // the connection the request arrived on; outlives the request
 
   int16_t version() const { return header.api_version; }
 };

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "common/compression.hpp"
 #include "common/crc32c.hpp"
 
 namespace brook::common {
@@ -101,123 +102,6 @@ void append_field(std::vector<uint8_t>& out, const std::optional<std::string>& s
 
 error corrupt(std::string what) { return error{kafka_error::corrupt_message, std::move(what)}; }
 
-result<std::vector<uint8_t>> inflate_gzip(bytes_view in) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) return corrupt("gzip: inflateInit failed");  // 15+32: gzip or zlib
-  std::vector<uint8_t> out(std::max<size_t>(in.size() * 4, 1024));
-  zs.next_in = const_cast<Bytef*>(in.data());
-  zs.avail_in = static_cast<uInt>(in.size());
-  size_t produced = 0;
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    if (produced == out.size()) out.resize(out.size() * 2);
-    zs.next_out = out.data() + produced;
-    zs.avail_out = static_cast<uInt>(out.size() - produced);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    produced = out.size() - zs.avail_out;
-    if (rc == Z_STREAM_END) break;
-    if (rc != Z_OK && !(rc == Z_BUF_ERROR && zs.avail_out == 0)) {
-      inflateEnd(&zs);
-      return corrupt("gzip: bad compressed data");
-    }
-    if (zs.avail_in == 0 && zs.avail_out != 0) {
-      inflateEnd(&zs);
-      return corrupt("gzip: truncated stream");
-    }
-  }
-  inflateEnd(&zs);
-  out.resize(produced);
-  return out;
-}
-
-bool snappy_block(bytes_view in, std::vector<uint8_t>& out) {
-  size_t len = 0;
-  auto src = reinterpret_cast<const char*>(in.data());
-  if (!snappy::GetUncompressedLength(src, in.size(), &len)) return false;
-  size_t at = out.size();
-  out.resize(at + len);
-  return snappy::RawUncompress(src, in.size(), reinterpret_cast<char*>(out.data() + at));
-}
-
-result<std::vector<uint8_t>> inflate_snappy(bytes_view in) {
-  // Java clients (snappy-java's SnappyOutputStream) write a 16-byte header (magic, version, compatible
-  // version) and then chunks, each an int32 big-endian length followed by a raw snappy block.
-  static constexpr uint8_t xerial_magic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
-  std::vector<uint8_t> out;
-  if (in.size() >= 16 && std::memcmp(in.data(), xerial_magic, sizeof xerial_magic) == 0) {
-    size_t pos = 16;
-    while (pos < in.size()) {
-      if (in.size() - pos < 4) return corrupt("snappy: truncated chunk length");
-      uint32_t len = load_be<uint32_t>(in.data() + pos);
-      pos += 4;
-      if (len > in.size() - pos) return corrupt("snappy: truncated chunk");
-      if (!snappy_block(in.subspan(pos, len), out)) return corrupt("snappy: bad chunk");
-      pos += len;
-    }
-    return out;
-  }
-  if (!snappy_block(in, out)) return corrupt("snappy: bad compressed data");
-  return out;
-}
-
-result<std::vector<uint8_t>> inflate_lz4(bytes_view in) {
-  LZ4F_dctx* ctx = nullptr;
-  if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) return corrupt("lz4: no context");
-  std::vector<uint8_t> out(std::max<size_t>(in.size() * 4, 1024));
-  size_t produced = 0, consumed = 0;
-  size_t hint = 1;
-  while (consumed < in.size()) {
-    if (produced == out.size()) out.resize(out.size() * 2);
-    size_t dst = out.size() - produced, src = in.size() - consumed;
-    hint = LZ4F_decompress(ctx, out.data() + produced, &dst, in.data() + consumed, &src, nullptr);
-    if (LZ4F_isError(hint)) {
-      LZ4F_freeDecompressionContext(ctx);
-      return corrupt(std::string("lz4: ") + LZ4F_getErrorName(hint));
-    }
-    produced += dst;
-    consumed += src;
-    if (hint == 0) break;  // frame complete
-    if (dst == 0 && src == 0) out.resize(out.size() * 2);
-  }
-  // Flush anything still buffered inside the context.
-  while (hint != 0) {
-    if (produced == out.size()) out.resize(out.size() * 2);
-    size_t dst = out.size() - produced, src = 0;
-    hint = LZ4F_decompress(ctx, out.data() + produced, &dst, nullptr, &src, nullptr);
-    if (LZ4F_isError(hint) || dst == 0) break;
-    produced += dst;
-  }
-  LZ4F_freeDecompressionContext(ctx);
-  if (hint != 0) return corrupt("lz4: truncated frame");
-  out.resize(produced);
-  return out;
-}
-
-result<std::vector<uint8_t>> inflate_zstd(bytes_view in) {
-  ZSTD_DCtx* ctx = ZSTD_createDCtx();
-  if (!ctx) return corrupt("zstd: no context");
-  std::vector<uint8_t> out(std::max<size_t>(in.size() * 4, 1024));
-  ZSTD_inBuffer src{in.data(), in.size(), 0};
-  size_t produced = 0;
-  size_t rc = 1;
-  while (true) {
-    if (produced == out.size()) out.resize(out.size() * 2);
-    ZSTD_outBuffer dst{out.data() + produced, out.size() - produced, 0};
-    rc = ZSTD_decompressStream(ctx, &dst, &src);
-    produced += dst.pos;
-    if (ZSTD_isError(rc)) {
-      ZSTD_freeDCtx(ctx);
-      return corrupt(std::string("zstd: ") + ZSTD_getErrorName(rc));
-    }
-    if (rc == 0 && src.pos == src.size) break;         // last frame complete
-    if (src.pos == src.size && dst.pos < dst.size) break;  // input exhausted mid-frame
-  }
-  ZSTD_freeDCtx(ctx);
-  if (rc != 0) return corrupt("zstd: truncated frame");
-  out.resize(produced);
-  return out;
-}
-
 }  // namespace
 
 std::string_view codec_name(compression_codec c) {
@@ -237,17 +121,6 @@ void append_varint(std::vector<uint8_t>& out, int32_t v) {
 
 void append_varlong(std::vector<uint8_t>& out, int64_t v) {
   append_zigzag(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
-}
-
-result<std::vector<uint8_t>> decompress(compression_codec codec, bytes_view compressed) {
-  switch (codec) {
-    case compression_codec::none: return std::vector<uint8_t>(compressed.begin(), compressed.end());
-    case compression_codec::gzip: return inflate_gzip(compressed);
-    case compression_codec::snappy: return inflate_snappy(compressed);
-    case compression_codec::lz4: return inflate_lz4(compressed);
-    case compression_codec::zstd: return inflate_zstd(compressed);
-  }
-  return error{kafka_error::unsupported_compression_type, "unknown compression codec"};
 }
 
 // ---- compression ----
@@ -439,7 +312,7 @@ result<void> record_batch_view::validate() const {
   return {};
 }
 
-result<record_iterator> record_batch_view::records() const {
+result<record_iterator> record_batch_view::records(uint64_t max_uncompressed_bytes) const {
   record_iterator it;
   auto codec_bits = static_cast<uint16_t>(attributes()) & layout::compression_mask;
   if (codec_bits > static_cast<uint16_t>(compression_codec::zstd))
@@ -448,7 +321,7 @@ result<record_iterator> record_batch_view::records() const {
   if (compression() == compression_codec::none) {
     it.data_ = section;
   } else {
-    auto plain = decompress(compression(), section);
+    auto plain = decompress(compression(), section, max_uncompressed_bytes);
     if (!plain) return plain.err();
     it.decompressed_ = std::move(plain).value();
     it.data_ = it.decompressed_;

@@ -143,9 +143,10 @@ class record_batch_view {
   // Length, magic and CRC. Errors: corrupt_message.
   result<void> validate() const;
 
-  // Iterates the records, decompressing first if needed. Errors: corrupt_message (bad compressed data),
-  // unsupported_compression_type (codec bits 5-7).
-  result<record_iterator> records() const;
+  // Iterates the records, decompressing first if needed (into memory, at most max_uncompressed_bytes:
+  // see uncompressed_limit() in common/compression.hpp). Errors: corrupt_message (bad compressed data),
+  // message_too_large (decompresses past the bound), unsupported_compression_type (codec bits 5-7).
+  result<record_iterator> records(uint64_t max_uncompressed_bytes) const;
 
  private:
   bytes_view bytes_;
@@ -157,10 +158,6 @@ void set_base_offset(std::span<uint8_t> batch, int64_t base_offset);
 void set_partition_leader_epoch(std::span<uint8_t> batch, int32_t epoch);
 // Marks the batch LogAppendTime with `append_time` as its max timestamp, and recomputes the CRC.
 void set_log_append_time(std::span<uint8_t> batch, int64_t append_time);
-
-// Decompresses a batch's record section. Errors: corrupt_message, unsupported_compression_type.
-// Snappy accepts both the xerial framing Java clients write and raw snappy blocks.
-result<std::vector<uint8_t>> decompress(compression_codec codec, bytes_view compressed);
 
 // Compresses a record section the way Kafka's Java client does, so any client can read it back: gzip with a
 // gzip header (zlib), snappy in snappy-java's xerial framing (32 KiB chunks), an LZ4 frame (64 KiB

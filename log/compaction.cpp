@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/compression.hpp"
 #include "common/record_batch.hpp"
 #include "log/format.hpp"
 
@@ -75,7 +76,7 @@ struct cleaner {
           if (b.is_control()) return {};
           if (b.producer_id() >= 0) last_batch_of_producer[b.producer_id()] = b.base_offset();
           if (!dirty || b.last_offset() < plan.first_dirty_offset) return {};
-          auto records = b.records();
+          auto records = b.records(common::uncompressed_limit(b.record_count(), plan.max_message_bytes));
           if (!records) return records.err();
           while (true) {
             auto rec = records->next();
@@ -102,7 +103,7 @@ struct cleaner {
     ++stats.batches_read;
     auto original = [&] { return out_t(std::vector<uint8_t>(b.bytes().begin(), b.bytes().end())); };
     if (b.is_control()) return original();
-    auto records = b.records();
+    auto records = b.records(common::uncompressed_limit(b.record_count(), plan.max_message_bytes));
     if (!records) return records.err();
     std::vector<common::record_view> kept;
     int32_t tombstones_kept = 0;

@@ -48,6 +48,8 @@ struct compaction_plan {
   int64_t now_ms = 0;
   int64_t delete_retention_ms = 86400000;
   int32_t index_interval_bytes = 4096;
+  // Bounds what one batch may decompress to (common::uncompressed_limit), as on produce.
+  int32_t max_message_bytes = 1048588;
   bool empty() const { return groups.empty(); }
 };
 

@@ -60,7 +60,15 @@ result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log
     if (auto st = os::remove_path(marker); !st) return storage_error(st.message());
     if (auto st = os::sync_directory(m->dir_); !st) return storage_error(st.message());
   } else {
-    spdlog::info("log dir {}: no clean-shutdown marker, recovering unflushed data", m->dir_.string());
+    // A directory holding no partition yet is new (or empty), not the remains of a crash.
+    bool holds_partitions = false;
+    for (const auto& entry : std::filesystem::directory_iterator(m->dir_, ec))
+      if (entry.is_directory() && topic_partition::parse_dir_name(entry.path().filename().string()))
+        holds_partitions = true;
+    if (holds_partitions)
+      spdlog::info("log dir {}: no clean-shutdown marker, recovering unflushed data", m->dir_.string());
+    else
+      spdlog::info("log dir {}: new, no partitions yet", m->dir_.string());
   }
 
   std::vector<std::pair<topic_partition, std::filesystem::path>> found;

@@ -554,6 +554,7 @@ compaction_plan partition_log::prepare_compaction(int64_t now) const {
   plan.now_ms = now;
   plan.delete_retention_ms = config_.delete_retention_ms;
   plan.index_interval_bytes = config_.index_interval_bytes;
+  plan.max_message_bytes = config_.max_message_bytes;
   if (!config_.cleanup_compact || closed_ || health_->failed() || segments_.size() < 2) return plan;
   // The first segment not to clean: the active one, or the first still within min.compaction.lag.ms.
   size_t limit = segments_.size() - 1;

@@ -6,10 +6,19 @@
 #include <functional>
 #include <utility>
 
+#include "common/compression.hpp"
 #include "common/record_batch.hpp"
 #include "log/format.hpp"
 
 namespace brook::log {
+
+namespace {
+// Stored batches were validated when produced, within their topic's bound then; max.message.bytes may
+// have shrunk since, so only the absolute bound applies when they are read back.
+uint64_t stored_batch_limit(const common::record_batch_view& b) {
+  return common::uncompressed_limit(b.record_count(), std::numeric_limits<int32_t>::max());
+}
+}  // namespace
 
 namespace os = common::os;
 using common::error;
@@ -485,7 +494,7 @@ result<std::optional<timestamp_and_offset>> segment::find_offset_by_timestamp(in
       if (!bytes) return bytes.err();
       auto view = common::record_batch_view::parse(*bytes);
       if (!view) return view.err();
-      auto records = view->records();
+      auto records = view->records(stored_batch_limit(*view));
       if (!records) return records.err();
       while (true) {
         auto r = records->next();
@@ -509,7 +518,7 @@ result<std::optional<timestamp_and_offset>> segment::max_timestamp_record() cons
   if (!bytes) return bytes.err();
   auto view = common::record_batch_view::parse(*bytes);
   if (!view) return view.err();
-  auto records = view->records();
+  auto records = view->records(stored_batch_limit(*view));
   if (!records) return records.err();
   while (true) {
     auto r = records->next();

@@ -129,13 +129,13 @@ class Generator:
                 out.append(f"{ind}  w.array_length(({nullable_here}) ? -1 : 0, flex);")
                 out.append(f"{ind}}} else {{")
                 inner = f"(*{expr})"
-                out.append(f"{ind}  w.array_length(static_cast<int32_t>({inner}.size()), flex);")
+                out.append(f"{ind}  w.array_size({inner}.size(), flex);")
                 out.append(f"{ind}  for (const auto& {elem} : {inner}) {{")
                 self.encode_scalar(t, elem, out, ind + "    ")
                 out.append(f"{ind}  }}")
                 out.append(f"{ind}}}")
             else:
-                out.append(f"{ind}w.array_length(static_cast<int32_t>({expr}.size()), flex);")
+                out.append(f"{ind}w.array_size({expr}.size(), flex);")
                 out.append(f"{ind}for (const auto& {elem} : {expr}) {{")
                 self.encode_scalar(t, elem, out, ind + "  ")
                 out.append(f"{ind}}}")
@@ -151,6 +151,8 @@ class Generator:
             else:
                 out.append(f"{ind}{expr}.encode(w, v);")
             return
+        if t == "string" and f.name.endswith("error_message"):
+            expr = f"fit_message({expr})"  # a long error message is cut to fit, never fails the response
         if self.is_optional(f):
             # Nullable string/bytes: outside its nullable versions a null goes out as empty.
             if t == "string":
@@ -363,7 +365,8 @@ class Generator:
                         out.append(f"          if ({versions_cond(f.tagged)}) {{")
                         out.append("            reader& r = tr;")
                         self.decode_value(f, f.name, out, "            ", versions_cond(f.nullable))
-                        out.append("            if (r.remaining() != 0) throw decode_error(\"trailing bytes in tagged field\");")
+                        # Bytes after the value, within the size the tag declared, are ignored (they
+                        # were taken with it), as Kafka ignores bytes it does not need.
                         out.append("          }")
                         out.append("          break;")
                     out.append("        default:")

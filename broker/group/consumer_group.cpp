@@ -1,10 +1,10 @@
 #include "broker/group/consumer_group.hpp"
 
 #include <algorithm>
-#include <regex>
 #include <utility>
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 namespace brook::broker::group {
 
@@ -36,17 +36,27 @@ bool same_persisted(const consumer_member& a, const consumer_member& b) {
          a.assigned == b.assigned && a.pending_revocation == b.pending_revocation;
 }
 
-// Kafka's regexes are RE2/J; ECMAScript is the nearest std::regex grammar (no lookaround or
-// backreferences are used by RE2 anyway). A regex that does not compile matches nothing.
-std::optional<std::regex> compile(const std::string& pattern) {
-  try {
-    return std::regex(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error&) {
-    return std::nullopt;
+}  // namespace
+
+std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern, std::string* error) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  auto re = std::make_shared<const re2::RE2>(pattern, options);
+  if (!re->ok()) {
+    if (error) *error = re->error();
+    return nullptr;
   }
+  return re;
 }
 
-}  // namespace
+std::set<std::string> resolve_regex(const regex_job& job) {
+  std::set<std::string> out;
+  if (!job.compiled) return out;
+  // Kafka matches the whole topic name (RE2/J Matcher.matches()).
+  for (const auto& name : job.topics)
+    if (re2::RE2::FullMatch(name, *job.compiled)) out.insert(name);
+  return out;
+}
 
 bool is_subset(const topic_partitions& a, const topic_partitions& b) {
   for (const auto& [topic, parts] : a)
@@ -95,6 +105,15 @@ void consumer_group::restore(consumer_group_snapshot s, int64_t now) {
     std::string id = m.id;
     members_.emplace(std::move(id), std::move(m));
   }
+  regexes_.clear();
+  track_regexes();
+  // Until the first resolution against every topic, a restored regex keeps matching what it matched
+  // when the group was stored (the subscribed topics it matches), so a restart does not take the
+  // members' regex topics away for a moment. This runs while the broker loads, before it serves.
+  for (auto& [pattern, entry] : regexes_)
+    if (entry.compiled)
+      for (const auto& [name, md] : subscribed_metadata_)
+        if (re2::RE2::FullMatch(name, *entry.compiled)) entry.matched.insert(name);
 }
 
 consumer_group_snapshot consumer_group::snapshot() const {
@@ -147,10 +166,9 @@ std::set<std::string> consumer_group::subscribed_topics() const {
   for (const auto& [id, m] : members_) {
     out.insert(m.subscribed_topic_names.begin(), m.subscribed_topic_names.end());
     if (!m.subscribed_topic_regex || m.subscribed_topic_regex->empty()) continue;
-    auto re = compile(*m.subscribed_topic_regex);
-    if (!re) continue;
-    for (const auto& [name, md] : topics_)
-      if (std::regex_match(name, *re)) out.insert(name);
+    if (auto r = regexes_.find(*m.subscribed_topic_regex); r != regexes_.end())
+      for (const auto& name : r->second.matched)
+        if (topics_.count(name)) out.insert(name);
   }
   return out;
 }
@@ -160,10 +178,60 @@ std::set<common::uuid> consumer_group::subscribed_ids(const consumer_member& m) 
   for (const auto& name : m.subscribed_topic_names)
     if (auto it = topics_.find(name); it != topics_.end()) out.insert(it->second.id);
   if (m.subscribed_topic_regex && !m.subscribed_topic_regex->empty())
-    if (auto re = compile(*m.subscribed_topic_regex))
-      for (const auto& [name, md] : topics_)
-        if (std::regex_match(name, *re)) out.insert(md.id);
+    if (auto r = regexes_.find(*m.subscribed_topic_regex); r != regexes_.end())
+      for (const auto& name : r->second.matched)
+        if (auto it = topics_.find(name); it != topics_.end()) out.insert(it->second.id);
   return out;
+}
+
+void consumer_group::track_regexes(const std::shared_ptr<const re2::RE2>& fresh) {
+  std::set<std::string> in_use;
+  for (const auto& [id, m] : members_)
+    if (m.subscribed_topic_regex && !m.subscribed_topic_regex->empty()) in_use.insert(*m.subscribed_topic_regex);
+  for (auto it = regexes_.begin(); it != regexes_.end();) it = in_use.count(it->first) ? std::next(it) : regexes_.erase(it);
+  for (const auto& pattern : in_use) {
+    if (regexes_.count(pattern)) continue;
+    auto& entry = regexes_[pattern];
+    entry.compiled = fresh && fresh->pattern() == pattern ? fresh : compile_regex(pattern);
+  }
+}
+
+bool consumer_group::regexes_pending() const {
+  for (const auto& [pattern, entry] : regexes_)
+    if (entry.resolved_version != topics_version_) return true;
+  return false;
+}
+
+std::vector<regex_job> consumer_group::take_regex_jobs() const {
+  std::vector<regex_job> jobs;
+  for (const auto& [pattern, entry] : regexes_) {
+    if (entry.resolved_version == topics_version_) continue;
+    regex_job job;
+    job.group = id_;
+    job.pattern = pattern;
+    job.compiled = entry.compiled;
+    job.topics_version = topics_version_;
+    job.topics.reserve(topics_.size());
+    for (const auto& [name, md] : topics_) job.topics.push_back(name);
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+void consumer_group::apply_regex(const std::string& pattern, uint64_t topics_version, std::set<std::string> matched,
+                                 int64_t now) {
+  auto it = regexes_.find(pattern);
+  if (it == regexes_.end() || topics_version != topics_version_) return;  // a newer job follows
+  it->second.matched = std::move(matched);
+  it->second.resolved_version = topics_version;
+  const auto before = state();
+  if (!members_.empty() && refresh_subscribed_metadata()) bump_group_epoch();
+  note_state(before, now);
+}
+
+std::shared_ptr<const re2::RE2> consumer_group::compiled_regex(const std::string& pattern) const {
+  auto it = regexes_.find(pattern);
+  return it == regexes_.end() ? nullptr : it->second.compiled;
 }
 
 topic_catalog consumer_group::compute_subscribed_metadata() const {
@@ -187,6 +255,7 @@ void consumer_group::bump_group_epoch() {
 
 void consumer_group::set_topics(const topic_catalog& topics, int64_t now) {
   const auto before = state();
+  if (topics != topics_) ++topics_version_;
   topics_ = topics;
   if (!members_.empty() && refresh_subscribed_metadata()) bump_group_epoch();
   note_state(before, now);
@@ -295,6 +364,7 @@ void consumer_group::fence_member(const std::string& member_id, int64_t now) {
   }
   members_.erase(it);
   target_.erase(member_id);
+  track_regexes();
   bump_group_epoch();
   // The target is not recomputed here: the next heartbeat (or join) does it, so an emptied group
   // keeps the assignment epoch it had while its group epoch moves on, as in Kafka.
@@ -450,6 +520,7 @@ consumer_heartbeat_result consumer_group::heartbeat(const consumer_heartbeat_req
   if (updated.instance_id) static_[*updated.instance_id] = updated.id;
   const std::string member_id = updated.id;
   members_[member_id] = updated;
+  track_regexes(req.compiled_regex);
 
   if (refresh_subscribed_metadata() || subscription_changed) bump_group_epoch();
   maybe_compute_target();

@@ -19,8 +19,16 @@
 //   (epoch -2) keeps its assignment until its session ends or a new instance replaces it;
 // - session deadlines restart from `now` on every heartbeat (not on a leave) and on restore; a
 //   rebalance deadline is set only while a member is in unrevoked_partitions, restarting whenever
-//   its revocation changes.
+//   its revocation changes;
+// - regex subscriptions (RE2 syntax, as Kafka's RE2/J; full match) are compiled once per distinct
+//   pattern in use (regexes_) and never evaluated here: take_regex_jobs() hands out the patterns
+//   not yet resolved against the current topics (topics_version_), the owner evaluates them off the
+//   network thread (resolve_regex) and hands the matches back (apply_regex), which bumps the group
+//   epoch when the subscribed topics change (Kafka too resolves regexes asynchronously). Until
+//   then a pattern matches nothing.
 #pragma once
+
+#include <memory>
 
 #include <cstdint>
 #include <map>
@@ -33,6 +41,10 @@
 #include "broker/group/assignor.hpp"
 #include "common/error.hpp"
 #include "common/uuid.hpp"
+
+namespace re2 {
+class RE2;
+}
 
 namespace brook::broker::group {
 
@@ -90,6 +102,8 @@ struct consumer_heartbeat_request {
   int32_t rebalance_timeout_ms = -1;
   std::optional<std::vector<std::string>> subscribed_topic_names;
   std::optional<std::string> subscribed_topic_regex;
+  // subscribed_topic_regex compiled by the coordinator's check, reused for the subscription.
+  std::shared_ptr<const re2::RE2> compiled_regex;
   std::optional<std::string> server_assignor;
   std::optional<topic_partitions> owned;
   std::string client_id;
@@ -104,6 +118,19 @@ struct consumer_heartbeat_result {
   int32_t heartbeat_interval_ms = 0;
   std::optional<topic_partitions> assignment;  // null: unchanged
 };
+
+// One regex subscription to evaluate against a snapshot of the topic names (off the network thread).
+struct regex_job {
+  std::string group;
+  std::string pattern;
+  std::shared_ptr<const re2::RE2> compiled;  // null: the pattern does not compile (matches nothing)
+  std::vector<std::string> topics;
+  uint64_t topics_version = 0;
+};
+// The topic names `job.pattern` fully matches (RE2: linear time in the names' length).
+std::set<std::string> resolve_regex(const regex_job& job);
+// Compiles a subscription regex as Kafka's RE2/J would read it; null with `error` set if it does not compile.
+std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern, std::string* error = nullptr);
 
 // Everything persisted of a consumer group (the coordinator encodes it).
 struct consumer_group_snapshot {
@@ -144,8 +171,17 @@ class consumer_group {
   // must already be set (the coordinator generates it for v0 requests).
   consumer_heartbeat_result heartbeat(const consumer_heartbeat_request& req, int64_t now);
 
-  // The topics that exist now. A change in a subscribed topic bumps the group epoch.
+  // The topics that exist now. A change in a subscribed topic bumps the group epoch; regexes are
+  // resolved again.
   void set_topics(const topic_catalog& topics, int64_t now);
+
+  // Regex subscriptions not yet resolved against the current topics (see the header comment).
+  std::vector<regex_job> take_regex_jobs() const;
+  bool regexes_pending() const;
+  // The matches of a job; ignored when the topics or the subscriptions moved on since.
+  void apply_regex(const std::string& pattern, uint64_t topics_version, std::set<std::string> matched, int64_t now);
+  // The compiled form of a pattern in use, or null.
+  std::shared_ptr<const re2::RE2> compiled_regex(const std::string& pattern) const;
 
   // OffsetCommit (v9+: the generation field is the member epoch) and OffsetFetch (v9+) checks.
   kafka_error validate_commit(const std::string& member_id, int32_t member_epoch, int16_t api_version) const;
@@ -172,6 +208,8 @@ class consumer_group {
   void reconcile(consumer_member& m, const std::optional<topic_partitions>& owned) const;
   bool owned_by_other(const std::string& member_id, const common::uuid& topic, int32_t p) const;
   void note_state(consumer_group_state before, int64_t now);
+  // Keeps regexes_ to the patterns the members use (compiling new ones once).
+  void track_regexes(const std::shared_ptr<const re2::RE2>& fresh = nullptr);
 
   std::string id_;
   consumer_limits limits_;
@@ -183,6 +221,13 @@ class consumer_group {
   std::map<std::string, topic_partitions> target_;
   topic_catalog topics_;               // every topic that exists
   topic_catalog subscribed_metadata_;  // the subscribed ones, when the group epoch was last set
+  uint64_t topics_version_ = 1;        // moves on with every change of topics_
+  struct regex_subscription {
+    std::shared_ptr<const re2::RE2> compiled;  // null: does not compile
+    std::set<std::string> matched;             // topic names, as of resolved_version
+    uint64_t resolved_version = 0;             // 0: never resolved
+  };
+  std::map<std::string, regex_subscription> regexes_;  // pattern -> its resolution
   bool dead_ = false;
 };
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <random>
-#include <regex>
 
 #include <fmt/format.h>
 
@@ -19,6 +18,26 @@ std::string random_uuid_text() {
   return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF,
                      lo >> 48, lo & 0xFFFFFFFFFFFFULL);
 }
+
+}  // namespace
+
+std::string classic_member_id(std::string_view prefix, std::string_view uuid) {
+  // Every Kafka string field holds at most 32767 bytes (int16 length; the generated codecs refuse
+  // longer ones even in compact form). Kafka's ClassicGroup.generateMemberId concatenates without a
+  // limit, so a client id near that size makes an id no response can carry; Brook cuts the prefix
+  // (at a UTF-8 character boundary) so that the id always fits.
+  constexpr size_t max_string_bytes = 32767;
+  const size_t room = max_string_bytes - 1 - std::min(uuid.size(), max_string_bytes - 1);
+  size_t keep = std::min(prefix.size(), room);
+  // Back off continuation bytes (10xxxxxx) so no character is split.
+  while (keep > 0 && keep < prefix.size() && (static_cast<uint8_t>(prefix[keep]) & 0xC0) == 0x80) --keep;
+  std::string id(prefix.substr(0, keep));
+  id += '-';
+  id += uuid;
+  return id;
+}
+
+namespace {
 
 // ---- the metadata value encoding (see the header) ----
 void put_u32(std::string& out, uint32_t v) {
@@ -179,6 +198,7 @@ void group_coordinator::join(const std::string& group_id, join_request req, int6
     fail.error = kafka_error::invalid_session_timeout;
     return done(std::move(fail));
   }
+  bool replaced_consumer_group = false;
   if (consumer_group* cg = find_consumer(group_id)) {
     // Brook does not migrate groups between protocols online (Kafka's
     // group.consumer.migration.policy=disabled): a classic member may not join a consumer group
@@ -188,6 +208,7 @@ void group_coordinator::join(const std::string& group_id, join_request req, int6
       return done(std::move(fail));
     }
     consumer_groups_.erase(group_id);
+    replaced_consumer_group = true;
   }
   group* g = find(group_id);
   if (!g) {
@@ -196,9 +217,11 @@ void group_coordinator::join(const std::string& group_id, join_request req, int6
       return done(std::move(fail));
     }
     g = &get_or_create(group_id, now);
-    g->dirty = true;  // its record replaces whatever was stored under this id
+    // A new group is stored when its first generation completes, as in Kafka; one replacing an
+    // empty consumer-protocol group is stored at once, so that record does not come back.
+    if (replaced_consumer_group) g->dirty = true;
   }
-  if (req.member_id.empty()) req.new_member_id = req.client_id + "-" + new_uuid();
+  if (req.member_id.empty()) req.new_member_id = classic_member_id(req.instance_id ? *req.instance_id : req.client_id, new_uuid());
   g->join(req, now, std::move(done));
 }
 
@@ -238,7 +261,9 @@ kafka_error group_coordinator::validate_commit(const std::string& group_id, cons
   }
   group* g = find(group_id);
   if (!g) {
-    if (generation >= 0) return kafka_error::illegal_generation;
+    // Kafka (OffsetMetadataManager.validateOffsetCommit): v9+ answers GROUP_ID_NOT_FOUND, older
+    // versions ILLEGAL_GENERATION.
+    if (generation >= 0) return api_version >= 9 ? kafka_error::group_id_not_found : kafka_error::illegal_generation;
     get_or_create(group_id, now);
     return kafka_error::none;
   }
@@ -308,7 +333,7 @@ std::optional<int64_t> group_coordinator::next_deadline() const {
   return next;
 }
 
-std::vector<expired_offsets> group_coordinator::advance(int64_t now) {
+std::vector<expired_offsets> group_coordinator::advance(int64_t now, int64_t wall_now) {
   for (auto& [id, g] : groups_) g->advance(now);
   for (auto& [id, g] : consumer_groups_) g->advance(now);
   std::vector<expired_offsets> out;
@@ -318,7 +343,7 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now) {
   // Removes from `map` the offsets that have expired: all of an empty group's, else only those of
   // topics the group no longer subscribes to. An offset expires at its explicit expiry time, else
   // `retention` after `base_ms` (commit time, or when a classic group became empty).
-  auto expire = [&out, now, retention](const std::string& id, offset_map& map, bool empty,
+  auto expire = [&out, wall_now, retention](const std::string& id, offset_map& map, bool empty,
                                        const std::set<std::string>* subscribed, auto base_ms) {
     expired_offsets e;
     e.group = id;
@@ -326,7 +351,7 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now) {
       const auto& o = it->second;
       int64_t expires = o.expire_ms ? *o.expire_ms : base_ms(o) + retention;
       bool eligible = empty || !subscribed->count(it->first.first);
-      if (eligible && now >= expires) {
+      if (eligible && wall_now >= expires) {
         e.partitions[it->first.first].push_back(it->first.second);
         it = map.erase(it);
       } else {
@@ -358,7 +383,7 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now) {
     if (empty && g->protocol_type()) {
       // An empty classic group that has had members (it has a protocol type) counts from when it
       // became empty, as Kafka does.
-      const int64_t since = g->state_since_ms();
+      const int64_t since = g->state_since_ms() + (wall_now - now);  // as wall-clock time
       expire(id, map, true, nullptr, [since](const log::committed_offset&) { return since; });
     } else {
       expire(id, map, empty, subscribed ? &*subscribed : nullptr, commit_time);
@@ -386,7 +411,7 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now) {
   return out;
 }
 
-std::string group_coordinator::encode(const group& g) {
+std::string group_coordinator::encode(const group& g, int64_t wall_offset_ms) {
   std::string out;
   out.push_back(1);
   put_str(out, g.protocol_type().value_or(""));
@@ -394,7 +419,7 @@ std::string group_coordinator::encode(const group& g) {
   out.push_back(g.protocol_name() ? 1 : 0);
   if (g.protocol_name()) put_str(out, *g.protocol_name());
   put_str(out, g.leader());
-  put_i64(out, g.state_since_ms());
+  put_i64(out, g.state_since_ms() + wall_offset_ms);
   put_u32(out, static_cast<uint32_t>(g.members().size()));
   for (const auto& [id, m] : g.members()) {
     put_str(out, id);
@@ -405,18 +430,35 @@ std::string group_coordinator::encode(const group& g) {
     put_u32(out, static_cast<uint32_t>(m.session_timeout_ms));
     put_u32(out, static_cast<uint32_t>(m.rebalance_timeout_ms));
     put_str(out, m.protocol_type);
-    put_u32(out, static_cast<uint32_t>(m.protocols.size()));
-    for (const auto& p : m.protocols) {
-      put_str(out, p.name);
-      put_str(out, p.metadata);
+    // Only the selected protocol's metadata is kept (Kafka's member subscription); before a
+    // protocol is selected, none.
+    const std::string* selected = g.protocol_name() ? m.metadata_for(*g.protocol_name()) : nullptr;
+    put_u32(out, selected ? 1 : 0);
+    if (selected) {
+      put_str(out, *g.protocol_name());
+      put_str(out, *selected);
     }
     put_str(out, m.assignment);
   }
   return out;
 }
 
-std::string group_coordinator::encode(const consumer_group& g) {
-  const auto s = g.snapshot();
+size_t group_coordinator::encoded_size(const group& g) {
+  auto str = [](size_t n) { return 4 + n; };
+  size_t n = 1 + str(g.protocol_type().value_or("").size()) + 4 + 1 + (g.protocol_name() ? str(g.protocol_name()->size()) : 0) +
+             str(g.leader().size()) + 8 + 4;
+  for (const auto& [id, m] : g.members()) {
+    n += str(id.size()) + 1 + (m.instance_id ? str(m.instance_id->size()) : 0) + str(m.client_id.size()) +
+         str(m.client_host.size()) + 4 + 4 + str(m.protocol_type.size()) + 4 + str(m.assignment.size());
+    if (const std::string* selected = g.protocol_name() ? m.metadata_for(*g.protocol_name()) : nullptr)
+      n += str(g.protocol_name()->size()) + str(selected->size());
+  }
+  return n;
+}
+
+std::string group_coordinator::encode(const consumer_group& g, int64_t wall_offset_ms) {
+  auto s = g.snapshot();
+  s.state_since_ms += wall_offset_ms;
   std::string out;
   out.push_back(2);
   put_i32(out, s.group_epoch);
@@ -454,17 +496,18 @@ std::string group_coordinator::encode(const consumer_group& g) {
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> group_coordinator::take_dirty() {
+std::vector<std::pair<std::string, std::string>> group_coordinator::take_dirty(int64_t now, int64_t wall_now) {
   std::vector<std::pair<std::string, std::string>> out;
+  const int64_t wall_offset = wall_now - now;
   for (auto& [id, g] : groups_) {
     if (!g->dirty) continue;
     g->dirty = false;
-    if (g->state() != group_state::dead) out.emplace_back(id, encode(*g));
+    if (g->state() != group_state::dead) out.emplace_back(id, encode(*g, wall_offset));
   }
   for (auto& [id, g] : consumer_groups_) {
     if (!g->dirty) continue;
     g->dirty = false;
-    if (!g->dead()) out.emplace_back(id, encode(*g));
+    if (!g->dead()) out.emplace_back(id, encode(*g, wall_offset));
   }
   return out;
 }
@@ -478,8 +521,9 @@ void group_coordinator::mark_dirty(const std::vector<std::pair<std::string, std:
 
 std::vector<std::string> group_coordinator::load(const std::vector<log::group_blob>& metadata,
                                                  const std::map<std::string, std::vector<log::partition_offset>>& offsets,
-                                                 int64_t now) {
+                                                 int64_t now, int64_t wall_now) {
   std::vector<std::string> bad;
+  const int64_t wall_offset = wall_now - now;  // stored state times are wall-clock time
   for (const auto& blob : metadata) {
     if (!blob.bytes.empty() && blob.bytes[0] == 2) {
       auto snapshot = decode_consumer(blob.bytes);
@@ -487,6 +531,7 @@ std::vector<std::string> group_coordinator::load(const std::vector<log::group_bl
         bad.push_back(blob.group);
         continue;
       }
+      snapshot->state_since_ms -= wall_offset;
       auto& cg = create_consumer(blob.group, now);
       cg.restore(std::move(*snapshot), now);
       cg.dirty = false;
@@ -503,7 +548,7 @@ std::vector<std::string> group_coordinator::load(const std::vector<log::group_bl
     std::optional<std::string> protocol;
     if (d.u8()) protocol = d.str();
     std::string leader = d.str();
-    int64_t since = d.i64();
+    int64_t since = d.i64() - wall_offset;
     uint32_t n = d.u32();
     std::vector<member> members;
     for (uint32_t i = 0; i < n && d.ok; ++i) {
@@ -568,6 +613,31 @@ consumer_group& group_coordinator::create_consumer(const std::string& id, int64_
   return *slot;
 }
 
+std::vector<regex_job> group_coordinator::take_regex_jobs() const {
+  std::vector<regex_job> jobs;
+  for (const auto& [id, g] : consumer_groups_) {
+    if (g->dead()) continue;
+    auto more = g->take_regex_jobs();
+    for (auto& j : more) jobs.push_back(std::move(j));
+  }
+  return jobs;
+}
+
+bool group_coordinator::regex_jobs_pending() const {
+  for (const auto& [id, g] : consumer_groups_)
+    if (!g->dead() && g->regexes_pending()) return true;
+  return false;
+}
+
+void group_coordinator::apply_regex(const regex_job& job, std::set<std::string> matched, int64_t now) {
+  if (consumer_group* cg = find_consumer(job.group); cg && !cg->dead())
+    cg->apply_regex(job.pattern, job.topics_version, std::move(matched), now);
+}
+
+void group_coordinator::resolve_regexes_inline(int64_t now) {
+  for (const auto& job : take_regex_jobs()) apply_regex(job, resolve_regex(job), now);
+}
+
 void group_coordinator::set_topics(const topic_catalog& topics, int64_t now) {
   if (topics_known_ && topics == topics_) return;
   topics_ = topics;
@@ -605,12 +675,15 @@ consumer_heartbeat_result group_coordinator::consumer_heartbeat(const std::strin
     return fail(kafka_error::invalid_request, "MemberEpoch is invalid.");
   }
   if (req.subscribed_topic_regex) {
-    try {
-      std::regex check(*req.subscribed_topic_regex, std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
+    // Compiled once per subscription: a pattern the group already holds is not compiled again, a
+    // new one is compiled here and handed to the group (RE2 compiles in time linear in the
+    // pattern, with bounded memory; matching happens off the network thread).
+    const consumer_group* existing = find_consumer(group_id);
+    req.compiled_regex = existing ? existing->compiled_regex(*req.subscribed_topic_regex) : nullptr;
+    if (!req.compiled_regex) req.compiled_regex = compile_regex(*req.subscribed_topic_regex);
+    if (!req.compiled_regex)
       return fail(kafka_error::invalid_regular_expression,
                   fmt::format("SubscribedTopicRegex `{}` is not a valid regular expression.", *req.subscribed_topic_regex));
-    }
   }
   const auto& assignors = config_.consumer.assignors;
   if (req.server_assignor && std::find(assignors.begin(), assignors.end(), *req.server_assignor) == assignors.end()) {

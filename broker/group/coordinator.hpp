@@ -1,6 +1,9 @@
 // The group coordinator: every group of this broker (classic groups and consumer-protocol groups,
-// KIP-848) plus their committed offsets, as pure state driven with an explicit `now` (wall-clock
-// milliseconds; persisted timestamps use it). A group id names at most one group of either kind.
+// KIP-848) plus their committed offsets, as pure state driven with an explicit `now` (monotonic
+// milliseconds: every deadline). Wall-clock time (`wall_now`) enters only where Kafka keeps
+// timestamps: offsets' commit and expiry times, and the persisted "state since" of a group, which
+// is stored as wall-clock time and kept in memory on the monotonic scale (converted with the
+// wall - monotonic difference read at the time). A group id names at most one group of either kind.
 //
 // Owner: group_service, on the network thread. The metadata store is the durable copy; this is its
 // in-memory view: offsets enter the cache only after the store has written them, and groups whose
@@ -24,13 +27,17 @@
 //            u32 k | k x string topic | opt regex | opt server_assignor |
 //            partitions assigned | partitions pending_revocation
 //   partitions: u32 n | n x (16-byte uuid | u32 m | m x i32);  opt: u8 present [| string]
-// Session and rebalance deadlines are not stored: they restart from load time.
+// Session and rebalance deadlines are not stored: they restart from load time. state_since_ms is
+// wall-clock milliseconds. A classic member's protocol list holds only the group's selected protocol
+// (what Kafka's GroupMetadataValue keeps as the member's subscription); older records holding every
+// protocol still load. The whole value is bounded by group_limits::max_record_bytes.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,12 +65,16 @@ struct expired_offsets {
   bool remove_group = false;
 };
 
+// A new classic member's id, as Kafka builds it: group.instance.id (static members) or client id,
+// "-", a random uuid; the prefix is cut so that the id fits a protocol string (32767 bytes).
+std::string classic_member_id(std::string_view prefix, std::string_view uuid);
+
 class group_coordinator {
  public:
   explicit group_coordinator(coordinator_config config, int64_t now);
 
   const coordinator_config& config() const { return config_; }
-  // Ids handed to new members are "<client_id>-<this>"; tests replace the random source.
+  // Ids handed to new members are "<instance or client id>-<this>"; tests replace the random source.
   std::function<std::string()> new_uuid;
 
   group* find(const std::string& id);
@@ -99,22 +110,35 @@ class group_coordinator {
   // Timers: the earliest group deadline or retention check; advance() handles what is due and
   // returns the offsets that expired.
   std::optional<int64_t> next_deadline() const;
-  std::vector<expired_offsets> advance(int64_t now);
+  // `wall_now` (wall clock) judges offset expiry; `now` (monotonic) everything else.
+  std::vector<expired_offsets> advance(int64_t now, int64_t wall_now);
+  // Fake clocks in tests: monotonic and wall clock read alike.
+  std::vector<expired_offsets> advance(int64_t now) { return advance(now, now); }
 
   // Groups whose persisted form changed since the last call (clears their dirty flags), with their
   // encoded metadata.
-  std::vector<std::pair<std::string, std::string>> take_dirty();
+  // (`now`, `wall_now`: the two clocks read together, to store state times as wall-clock time.)
+  std::vector<std::pair<std::string, std::string>> take_dirty(int64_t now, int64_t wall_now);
+  std::vector<std::pair<std::string, std::string>> take_dirty() { return take_dirty(0, 0); }
   // A write of take_dirty()'s output failed: these groups must be written again by the next pass.
   void mark_dirty(const std::vector<std::pair<std::string, std::string>>& unwritten);
 
   // Start-up: groups from their stored metadata and offsets. Returns the ids that did not decode.
   std::vector<std::string> load(const std::vector<log::group_blob>& metadata,
-                                const std::map<std::string, std::vector<log::partition_offset>>& offsets, int64_t now);
+                                const std::map<std::string, std::vector<log::partition_offset>>& offsets, int64_t now,
+                                int64_t wall_now);
+  std::vector<std::string> load(const std::vector<log::group_blob>& metadata,
+                                const std::map<std::string, std::vector<log::partition_offset>>& offsets, int64_t now) {
+    return load(metadata, offsets, now, now);
+  }
 
   void abort_all(kafka_error error);
 
-  static std::string encode(const group& g);
-  static std::string encode(const consumer_group& g);
+  // `wall_offset_ms`: wall clock minus monotonic clock, to store state times as wall-clock time.
+  static std::string encode(const group& g, int64_t wall_offset_ms = 0);
+  // encode(g).size(), without building it.
+  static size_t encoded_size(const group& g);
+  static std::string encode(const consumer_group& g, int64_t wall_offset_ms = 0);
 
   // ---- consumer-protocol groups (KIP-848) ----
   // v0 member ids the coordinator generates (Kafka's Uuid text); tests replace it.
@@ -125,6 +149,12 @@ class group_coordinator {
   // The topics that exist now; a change re-targets the consumer groups subscribed to them.
   void set_topics(const topic_catalog& topics, int64_t now);
   const topic_catalog& topics() const { return topics_; }
+  // Regex subscriptions to resolve (off the network thread: resolve_regex), and their answers.
+  std::vector<regex_job> take_regex_jobs() const;
+  bool regex_jobs_pending() const;
+  void apply_regex(const regex_job& job, std::set<std::string> matched, int64_t now);
+  // Tests: resolves every pending regex on the calling thread.
+  void resolve_regexes_inline(int64_t now);
   // ConsumerGroupHeartbeat: the request checks of Kafka's coordinator, then the group's answer.
   consumer_heartbeat_result consumer_heartbeat(const std::string& group_id, consumer_heartbeat_request req,
                                                int16_t api_version, int64_t now);

@@ -1,5 +1,7 @@
 #include "broker/group/group.hpp"
 
+#include "broker/group/coordinator.hpp"
+
 #include <algorithm>
 #include <cassert>
 #include <spdlog/spdlog.h>
@@ -77,7 +79,9 @@ void group::set_state(group_state to, int64_t now) {
   }
   state_ = to;
   state_since_ms_ = now;
-  dirty = true;
+  // Kafka stores a classic group when a generation completes (the leader's SyncGroup, see sync())
+  // and when it becomes Empty or Dead; the states in between are not persisted.
+  if (to == group_state::empty || to == group_state::dead) dirty = true;
 }
 
 bool group::is_static_fenced(const std::optional<std::string>& instance_id, const std::string& member_id) const {
@@ -281,7 +285,6 @@ void group::add_member_and_rebalance(const join_request& req, const std::string&
   if (leader_.empty()) leader_ = member_id;
   if (m.instance_id) static_members_[*m.instance_id] = member_id;
   members_.emplace(member_id, std::move(m));
-  dirty = true;
   if (state_ == group_state::preparing_rebalance) new_member_added_ = true;
   if (state_ == group_state::preparing_rebalance)
     maybe_complete_join(now);
@@ -418,7 +421,6 @@ void group::complete_join(int64_t now) {
   for (const auto& id : gone) remove_member(id, kafka_error::unknown_member_id);
 
   ++generation_;
-  dirty = true;
   if (members_.empty()) {
     protocol_.reset();
     set_state(group_state::empty, now);
@@ -472,7 +474,6 @@ void group::remove_member(const std::string& member_id, kafka_error join_error) 
   pending_sync_.erase(member_id);
   if (pending_sync_.empty()) sync_deadline_.reset();
   if (leader_ == member_id) leader_ = members_.empty() ? std::string() : members_.begin()->first;
-  dirty = true;
 }
 
 void group::remove_member_and_update(const std::string& member_id, int64_t now) {
@@ -540,7 +541,23 @@ void group::sync(const sync_request& req, int64_t now, sync_callback done) {
           auto target = members_.find(id);
           if (target != members_.end()) target->second.assignment = bytes;
         }
+        const size_t record_bytes = group_coordinator::encoded_size(*this);
+        if (limits_.max_record_bytes > 0 && record_bytes > static_cast<size_t>(limits_.max_record_bytes)) {
+          // Kafka stores the generation as one __consumer_offsets record; one larger than
+          // max.message.bytes (message.max.bytes) fails with RecordTooLarge, which every member
+          // waiting in SyncGroup hears as UNKNOWN_SERVER_ERROR, and the group rebalances.
+          spdlog::warn("group '{}': generation {} would be stored as {} bytes, over message.max.bytes ({}); "
+                       "the SyncGroup fails and the group rebalances",
+                       id_, generation_, record_bytes, limits_.max_record_bytes);
+          for (auto& [id, other] : members_) other.assignment.clear();
+          propagate_assignment(kafka_error::unknown_server_error);
+          pending_sync_.clear();
+          sync_deadline_.reset();
+          prepare_rebalance(now);
+          return;
+        }
         set_state(group_state::stable, now);
+        dirty = true;  // the completed generation with its assignment (Kafka's GroupMetadata record)
         propagate_assignment(kafka_error::none);
       }
       if (pending_sync_.empty()) sync_deadline_.reset();
@@ -617,6 +634,10 @@ std::vector<kafka_error> group::leave(const std::vector<leave_member>& leaving, 
 kafka_error group::validate_commit(const std::string& member_id, const std::optional<std::string>& instance_id,
                                    int32_t generation, int64_t now) {
   if (state_ == group_state::dead) return kafka_error::coordinator_not_available;
+  // Kafka's first rule (ClassicGroup.validateOffsetCommit): generation < 0 on an Empty group is
+  // the admin client or a consumer that assigns partitions itself, whatever member id it sends
+  // (a KIP-848 consumer using assign() sends its own).
+  if (generation < 0 && state_ == group_state::empty) return kafka_error::none;
   if (generation >= 0 || !member_id.empty() || instance_id) {
     if (is_static_fenced(instance_id, member_id)) return kafka_error::fenced_instance_id;
     if (!member_id.empty() && !members_.count(member_id)) return kafka_error::unknown_member_id;

@@ -43,6 +43,9 @@ struct group_limits {
   int32_t max_session_timeout_ms = 1800000;
   int32_t initial_rebalance_delay_ms = 3000;
   int32_t max_size = 2147483647;
+  // The largest stored group record (Kafka: message.max.bytes, the max.message.bytes of
+  // __consumer_offsets); 0: no bound.
+  int64_t max_record_bytes = 1048588;
   // A member awaiting its first join response is kept this long without heartbeats (Kafka's 5 min).
   int32_t new_member_join_timeout_ms = 300000;
 };
@@ -176,8 +179,8 @@ class group {
   // Answers every parked request with `error` (the broker is shutting down).
   void abort_all(kafka_error error);
 
-  // Set whenever something persisted changed (state, generation, members, assignment); the owner
-  // clears it after writing the group out.
+  // Set when Kafka would store the group: a generation completes (the leader's SyncGroup), a static
+  // member is replaced, the group becomes Empty or Dead. The owner clears it after writing it out.
   bool dirty = false;
 
  private:

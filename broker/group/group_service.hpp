@@ -3,10 +3,18 @@
 // that park a JoinGroup/SyncGroup until its group answers.
 //
 // Owner: the broker; everything runs on the broker's network thread except the store writes, which
-// go to the blocking pool. One steady_timer serves all groups: it sleeps until the coordinator's
-// earliest deadline, and changed() re-arms it after any request that may move a deadline. One writer
-// coroutine at a time writes changed groups (so an older copy never overwrites a newer one);
-// flushed() lets a handler wait for it before answering.
+// go to the blocking pool through write_lanes (one ordered lane per group, so a group's writes land
+// in the order they were issued). One steady_timer serves all groups: it sleeps until the
+// coordinator's earliest deadline, and changed() re-arms it after any request that may move a
+// deadline. One writer coroutine at a time writes changed groups (so an older copy never
+// overwrites a newer one); flushed() lets a handler wait for it before answering. The timer and
+// the writer are supervised (broker/background.hpp): an exception is logged, waiters are answered
+// with a failure, and the coroutine starts again. Regex subscriptions are matched against the topic
+// names on the blocking pool by one resolver coroutine, never on the network thread.
+//
+// Clocks: deadlines (sessions, rebalances, retention checks) run on steady_clock (now()); only what
+// Kafka reports or persists as a timestamp (commit times, offset expiry by commit time, when a group
+// changed state) uses the wall clock (wall_now()).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -19,10 +27,17 @@
 
 #include "broker/config/server_config.hpp"
 #include "broker/group/coordinator.hpp"
+#include "broker/group/write_lanes.hpp"
 #include "common/error.hpp"
 #include "log/metadata_store.hpp"
 
 namespace brook::broker::group {
+
+// The one answer every group API gives when a metadata-store write (or read) failed. Kafka's
+// coordinator maps storage failures (KAFKA_STORAGE_ERROR, NOT_LEADER_OR_FOLLOWER) to NOT_COORDINATOR
+// (CoordinatorOperationExceptionHelper, GroupMetadataManager.appendGroupMetadataErrorToResponseError):
+// clients look the coordinator up again and retry. Logs the failure.
+kafka_error store_failure_error(std::string_view operation, const std::string& group_id, const common::error& e);
 
 class group_service {
  public:
@@ -34,36 +49,54 @@ class group_service {
   void start();
   // Answers parked requests with NOT_COORDINATOR and stops the timer (network thread).
   void stop();
-  // Writes out groups changed since the last write (after the network thread has ended).
+  // Writes out groups changed since the last write (after the network thread and the pool have ended).
   void flush_now();
 
   group_coordinator& coordinator() { return coordinator_; }
   log::metadata_store& store() { return store_; }
-  boost::asio::thread_pool& pool() { return pool_; }
-  // Wall-clock milliseconds: the coordinator's `now`.
+  // Monotonic milliseconds: the coordinator's `now`, for every deadline.
   static int64_t now();
+  // Wall-clock milliseconds since the epoch: commit timestamps and other reported times.
+  static int64_t wall_now();
+
+  // Runs a store write for `group_id` on that group's lane of the blocking pool (in issue order).
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F>> write(const std::string& group_id, const F& work) {
+    return lanes_.run(group_id, work);
+  }
 
   // Call after anything that may have changed deadlines or group metadata.
   void changed();
 
-  // Waits until every group change made before the call is on disk (synced); false if the write
-  // failed or the service stopped.
-  boost::asio::awaitable<bool> flushed();
+  // Waits until every group change made before the call is on disk (synced); the store's error if
+  // the write failed, NOT_COORDINATOR if the service stopped.
+  boost::asio::awaitable<common::result<void>> flushed();
 
   boost::asio::awaitable<join_result> join(const std::string& group_id, join_request req);
   boost::asio::awaitable<sync_result> sync(const std::string& group_id, sync_request req);
 
  private:
+  using flush_waiter = std::function<void(common::result<void>)>;
   boost::asio::awaitable<void> run_timer();
   boost::asio::awaitable<void> run_writer();
+  boost::asio::awaitable<void> run_regex_resolver();
+  void start_timer();
+  void start_writer();
+  void start_regex_resolver();
+  // Answers the writer's waiters (and the ones queued behind them) with `outcome`.
+  void answer_waiters(std::vector<flush_waiter>& waiters, const common::result<void>& outcome);
 
   boost::asio::io_context& io_;
   boost::asio::thread_pool& pool_;
   log::metadata_store& store_;
+  write_lanes lanes_;
   group_coordinator coordinator_;
   std::shared_ptr<boost::asio::steady_timer> timer_;
   bool writer_running_ = false;
-  std::vector<std::function<void(bool)>> flush_waiters_;  // answered by the writer's next pass
+  std::vector<flush_waiter> flush_waiters_;     // answered by the writer's next pass
+  std::vector<flush_waiter> writer_waiters_;    // the pass under way (answered on a crash too)
+  std::vector<std::pair<std::string, std::string>> writer_in_flight_;  // groups the pass is writing
+  bool regex_resolver_running_ = false;
   bool stopped_ = false;
 };
 

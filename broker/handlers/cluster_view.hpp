@@ -17,8 +17,9 @@ constexpr int32_t operation_bits(std::initializer_list<int> ops) {
 }
 // READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS
 inline constexpr int32_t topic_operations = operation_bits({3, 4, 5, 6, 7, 8, 10, 11});
-// WRITE, CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE
-inline constexpr int32_t cluster_operations = operation_bits({4, 5, 7, 8, 9, 10, 11, 12});
+// The operations Kafka's CLUSTER resource supports: CREATE, ALTER, DESCRIBE, CLUSTER_ACTION,
+// DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE (no READ, WRITE or DELETE).
+inline constexpr int32_t cluster_operations = operation_bits({5, 7, 8, 9, 10, 11, 12});
 
 // This broker as a client should reach it: the advertised listener, else the address the client
 // connected to.

@@ -2,7 +2,8 @@
 // static member leaving for now) of consumer-protocol groups; the coordinator computes assignments.
 // v0: the coordinator generates the member id on join; v1: the client generates it (KIP-1082) and
 // may subscribe by regex. A change that the answer reveals (new epoch, assignment) is synced to
-// disk first, so a restarted broker never hands out an epoch it forgot.
+// disk first, so a restarted broker never hands out an epoch it forgot; a failed write answers
+// NOT_COORDINATOR.
 #include "broker/broker.hpp"
 #include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
@@ -38,10 +39,10 @@ awaitable<cgh::response> consumer_group_heartbeat(request_context& ctx, cgh::req
   groups.changed();
   cgh::response resp;
   if (r.error == kafka_error::none) {
-    const bool written = co_await groups.flushed();
+    const auto written = co_await groups.flushed();
     if (!written) {
       r = group::consumer_heartbeat_result{};
-      r.error = kafka_error::coordinator_not_available;
+      r.error = group::store_failure_error("ConsumerGroupHeartbeat", req.group_id, written.err());
     }
   }
   resp.error_code = common::wire_code(r.error);

@@ -1,7 +1,7 @@
 // DeleteGroups v0-2: removes Empty groups (classic or consumer-protocol) with their committed offsets
-// (NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND for unknown groups). The store deletes metadata and offsets
-// in one batch before the answer.
-#include "broker/blocking.hpp"
+// (NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND for unknown groups). The store deletes
+// metadata and offsets in one batch before the answer, on the group's write lane: after every write
+// of that group issued before it. A failed delete answers NOT_COORDINATOR.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
@@ -26,10 +26,10 @@ awaitable<dg::response> delete_groups(request_context& ctx, dg::request& req) {
     auto* store = &groups.store();
     std::string group_id = id;
     auto work = [store, group_id] { return store->delete_group(group_id); };
-    auto deleted = co_await run_blocking(groups.pool(), work);
+    auto deleted = co_await groups.write(group_id, work);
     groups.coordinator().erase(id);
     groups.changed();
-    if (!deleted) out.error_code = common::wire_code(kafka_error::unknown_server_error);
+    if (!deleted) out.error_code = common::wire_code(group::store_failure_error("DeleteGroups", group_id, deleted.err()));
   }
   co_return resp;
 }

@@ -3,14 +3,14 @@
 // polling. max_bytes and partition_max_bytes are honoured, except that the first batch found is
 // always returned whole (KIP-74). Fetch sessions (KIP-227, v7+): full and incremental requests,
 // forgotten partitions, epochs checked. Topic ids from v13. read_committed reads up to the last
-// stable offset, which equals the high watermark until transactions exist.
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
+// stable offset, which equals the high watermark until transactions exist. The request holds its
+// session across its suspensions and re-checks after each that the session is still the live one at
+// its epoch; a closing connection or shutdown ends the wait at once (broker/long_poll.hpp).
 #include <chrono>
 
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/long_poll.hpp"
 
 namespace brook::broker::handlers {
 
@@ -107,8 +107,9 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
       named.push_back({name, topic.topic_id, p.partition, p.fetch_offset, p.partition_max_bytes, error, nullptr});
   }
 
-  // Sessions: which partitions this answer covers, and whether it is incremental.
-  fetch_session* session = nullptr;
+  // Sessions: which partitions this answer covers, and whether it is incremental. The request holds
+  // the session (its cached partitions are what `targets` point at) until it has answered.
+  std::shared_ptr<fetch_session> session;
   bool incremental = false;
   auto& sessions = b.fetch_sessions();
   if (v >= 7) {
@@ -116,7 +117,7 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
       if (req.session_epoch == 0) session = sessions.create(now);
       else if (req.session_epoch != -1) co_return session_error(kafka_error::invalid_fetch_session_epoch);
     } else {
-      fetch_session* existing = sessions.find(req.session_id, now);
+      std::shared_ptr<fetch_session> existing = sessions.find(req.session_id, now);
       if (!existing) co_return session_error(kafka_error::fetch_session_id_not_found);
       if (req.session_epoch == -1 || req.session_epoch == 0) {
         sessions.remove(req.session_id);
@@ -130,6 +131,7 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
       }
     }
   }
+  const int32_t session_epoch = session ? session->epoch() : 0;  // what it must still carry when we answer
   std::vector<fetch_target> targets;
   if (session) {
     for (const auto& t : named)
@@ -150,22 +152,30 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
     targets = std::move(named);
   }
 
-  // Long polling: gather, and if there is not enough yet, wait for an append or the deadline.
+  // Long polling: gather, and if there is not enough yet, wait for an append, the deadline, the
+  // connection closing or shutdown. Every co_await may let other requests run: afterwards the
+  // session may have been replaced, evicted or used by another request.
   std::vector<fetch_outcome> outcomes;
   const auto deadline = now + std::chrono::milliseconds(std::max(0, req.max_wait_ms));
+  std::vector<log::topic_partition> watched;
+  for (const auto& t : targets) watched.push_back({t.topic, t.partition});
+  wait_set* waits = ctx.conn ? &ctx.conn->waits : nullptr;
+  bool cancelled = false;
   for (;;) {
     const size_t bytes = co_await gather(b, targets, req.max_bytes, outcomes);
+    if (session && !sessions.is_current(*session, session_epoch)) {
+      // Another request of this session got in first: its epoch moved on (Kafka answers the same).
+      if (sessions.find(session->id(), std::chrono::steady_clock::now()) == session)
+        co_return session_error(kafka_error::invalid_fetch_session_epoch);
+      session = nullptr;  // replaced or evicted: answer without it
+    }
     bool any_error = false;
     for (const auto& o : outcomes) any_error |= o.error != kafka_error::none;
-    if (any_error || static_cast<int64_t>(bytes) >= req.min_bytes || std::chrono::steady_clock::now() >= deadline ||
-        b.stopping())
+    if (cancelled || any_error || static_cast<int64_t>(bytes) >= req.min_bytes ||
+        std::chrono::steady_clock::now() >= deadline || b.stopping())
       break;
-    auto waiter = std::make_shared<asio::steady_timer>(b.io());
-    waiter->expires_at(deadline);
-    for (const auto& t : targets) b.partitions().watch({t.topic, t.partition}, waiter);
-    co_await waiter->async_wait(asio::as_tuple(asio::use_awaitable));
-    for (const auto& t : targets) b.partitions().unwatch({t.topic, t.partition}, waiter);
-    if (session && !sessions.find(session->id(), std::chrono::steady_clock::now())) session = nullptr;  // evicted
+    auto woke = co_await wait_for_appends(b.io().get_executor(), b.partitions(), waits, watched, deadline);
+    cancelled = woke == long_poll_wake::cancelled;  // gather once more, then answer
   }
 
   fe::response resp;

@@ -1,9 +1,10 @@
 // OffsetCommit v2-9 (Kafka 4.0 removed v0-1). Group members commit with their generation and
 // member id; a consumer that assigns partitions itself commits with generation -1 and no member id,
 // which only an Empty group accepts. Members of consumer-protocol groups (KIP-848) commit with v9+
-// and their member epoch in the generation field (STALE_MEMBER_EPOCH when it is not current). Offsets are written to the metadata store (fsynced) before the
-// response, then enter the coordinator's cache.
-#include "broker/blocking.hpp"
+// and their member epoch in the generation field (STALE_MEMBER_EPOCH when it is not current). Offsets
+// are written to the metadata store (fsynced, on the group's write lane, so commits of one group land
+// in order) before the response, then enter the coordinator's cache. A failed write answers
+// NOT_COORDINATOR, as every group API does.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
@@ -15,7 +16,8 @@ namespace oc = proto::offset_commit;
 awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
   broker& b = ctx.owner;
   auto& groups = b.groups();
-  const int64_t now = groups.now();
+  const int64_t now = groups.now();            // deadlines: a commit counts as a heartbeat
+  const int64_t commit_ms = groups.wall_now();  // the commit timestamp Kafka stores and reports
   oc::response resp;
   std::vector<oc::offset_commit_response_partition*> slots;  // parallel to `to_write`
   std::vector<log::partition_offset> to_write;
@@ -59,8 +61,8 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
       po.offset.offset = part.committed_offset;
       po.offset.leader_epoch = part.committed_leader_epoch;
       po.offset.metadata = part.committed_metadata.value_or("");
-      po.offset.commit_ms = now;
-      if (ctx.version() <= 4 && req.retention_time_ms > 0) po.offset.expire_ms = now + req.retention_time_ms;
+      po.offset.commit_ms = commit_ms;
+      if (ctx.version() <= 4 && req.retention_time_ms > 0) po.offset.expire_ms = commit_ms + req.retention_time_ms;
       to_write.push_back(std::move(po));
       slots.push_back(slot);
     }
@@ -68,9 +70,10 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
   auto* store = &groups.store();
   std::string group_id = req.group_id;
   auto work = [store, group_id, to_write] { return store->commit_offsets(group_id, to_write); };
-  auto written = co_await run_blocking(groups.pool(), work);
+  auto written = co_await groups.write(group_id, work);
   if (!written) {
-    for (auto* slot : slots) slot->error_code = common::wire_code(kafka_error::unknown_server_error);
+    const kafka_error failed = group::store_failure_error("OffsetCommit", group_id, written.err());
+    for (auto* slot : slots) slot->error_code = common::wire_code(failed);
     co_return resp;
   }
   groups.coordinator().apply_commit(group_id, to_write, now);

@@ -1,8 +1,8 @@
 // OffsetDelete v0 (KIP-496): removes committed offsets of a group. A live consumer group keeps the
 // offsets of topics its members subscribe to (GROUP_SUBSCRIBED_TO_TOPIC); a live group of another
 // protocol type cannot lose offsets at all (NON_EMPTY_GROUP). Consumer-protocol groups (KIP-848)
-// follow the consumer rule: offsets of topics their members subscribe to stay.
-#include "broker/blocking.hpp"
+// follow the consumer rule: offsets of topics their members subscribe to stay. The removal is written
+// on the group's write lane; a failed write answers NOT_COORDINATOR.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
@@ -61,9 +61,9 @@ awaitable<od::response> offset_delete(request_context& ctx, od::request& req) {
       if (auto ok = store->delete_offsets(group_id, topic, parts); !ok) return ok;
     return {};
   };
-  auto done = co_await run_blocking(groups.pool(), work);
+  auto done = co_await groups.write(group_id, work);
   if (!done) {
-    resp.error_code = common::wire_code(kafka_error::unknown_server_error);
+    resp.error_code = common::wire_code(group::store_failure_error("OffsetDelete", group_id, done.err()));
     co_return resp;
   }
   for (const auto& [topic, parts] : removals) groups.coordinator().remove_offsets(group_id, topic, parts);

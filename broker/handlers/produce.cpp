@@ -5,16 +5,17 @@
 // timestamps checked against message.timestamp.before/after.max.ms; LogAppendTime topics get the
 // broker's time, returned in log_append_time_ms. Compacted topics refuse records without keys. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in
 // Kafka, topics are auto-created by the Metadata request a producer sends when it sees that error.
-// A refused record set lists every offending record in record_errors (batch_index: the record's index
-// in its batch) with Kafka's messages. The partitions' appends are queued together, before the handler
-// first suspends, so that pipelined requests reach each partition in request order.
+// Every batch is validated as Kafka's LogValidator does (common/record_validation.hpp), on its
+// partition's strand, never here on the network thread; a refused batch gets Kafka's error and lists
+// the offending records in record_errors (batch_index: the record's index in its batch), while the
+// request's other partitions are appended as usual. The partitions' appends are queued together, before
+// the handler first suspends, so that pipelined requests reach each partition in request order.
 #include <chrono>
-#include <fmt/format.h>
 
 #include "broker/api_table.hpp"
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
-#include "common/record_batch.hpp"
+#include "common/record_validation.hpp"
 
 namespace brook::broker::handlers {
 
@@ -22,11 +23,6 @@ using common::kafka_error;
 namespace pr = proto::produce;
 
 namespace {
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 pr::partition_produce_response partition_error(int32_t index, kafka_error code, std::string message = {}) {
   pr::partition_produce_response r;
   r.index = index;
@@ -36,86 +32,19 @@ pr::partition_produce_response partition_error(int32_t index, kafka_error code, 
   return r;
 }
 
-// What a partition's record set is refused for: the partition's error and message, and (as Kafka's
-// LogValidator reports them) one entry per offending record, by its index in the batch.
-struct refusal {
-  kafka_error code = kafka_error::invalid_record;
-  std::string message;
-  std::vector<pr::batch_index_and_error_message> record_errors;
-};
-
-// Kafka's RecordError.toString, which its INVALID_RECORD message lists.
-std::string describe(const pr::batch_index_and_error_message& e) {
-  return e.batch_index_error_message ? fmt::format("RecordError(batchIndex={}, message='{}')", e.batch_index,
-                                                   *e.batch_index_error_message)
-                                     : fmt::format("RecordError(batchIndex={}, message=null)", e.batch_index);
-}
-
-// v3+ carries exactly one record batch of magic 2 per partition (Kafka's rule). Then every record is
-// checked as Kafka's LogValidator checks it: a compacted topic refuses records without a key, and
-// CreateTime timestamps must lie within message.timestamp.before/after.max.ms of now. Every offending
-// record is reported; the partition's error is INVALID_TIMESTAMP if any timestamp is out of range,
-// else INVALID_RECORD.
-std::optional<refusal> check_batch(std::span<const uint8_t> records, const log::topic_partition& tp,
-                                   const effective_topic_config& config) {
-  auto batch = common::record_batch_view::parse(records);
-  if (!batch) return refusal{batch.code(), batch.err().message, {}};
-  if (batch->size_bytes() != records.size())
-    return refusal{kafka_error::invalid_record,
-                   "Produce requests with version 3 and above must contain exactly one record batch", {}};
-  const bool check_timestamps = config.message_timestamp_type == timestamp_type::create_time &&
-                                batch->ts_type() == common::timestamp_type::create_time;
-  const int64_t now = now_ms();
-  auto out_of_range = [&](int64_t ts) {
-    const __int128 age = static_cast<__int128>(now) - ts;  // no overflow for any ts
-    return ts != -1 && (age > config.message_timestamp_before_max_ms || -age > config.message_timestamp_after_max_ms);
-  };
-  // Records are walked only when one may be refused: the header's first and max timestamps bound the
-  // later records from above, and a finite lower bound is the one case a record before the first can
-  // break.
-  bool walk = config.cleanup_compact;
-  if (check_timestamps)
-    walk = walk || out_of_range(batch->base_timestamp()) || out_of_range(batch->max_timestamp()) ||
-           config.message_timestamp_before_max_ms < now;
-  if (!walk) return std::nullopt;
-
-  auto it = batch->records();
-  if (!it) return refusal{it.code(), it.err().message, {}};
-  refusal r;
-  bool bad_timestamp = false;
-  for (int32_t index = 0;; ++index) {
-    auto next = it->next();
-    if (!next) return refusal{next.code(), next.err().message, {}};
-    if (!*next) break;
-    const common::record_view& record = **next;
-    if (config.cleanup_compact && !record.key) {
-      r.record_errors.push_back({index, fmt::format("Compacted topic cannot accept message without key in topic "
-                                                    "partition {}-{}",
-                                                    tp.topic, tp.partition)});
-    } else if (check_timestamps && out_of_range(record.timestamp)) {
-      bad_timestamp = true;
-      r.record_errors.push_back(
-          {index, fmt::format("Timestamp {} of message with offset {} is out of range. The timestamp should be within "
-                              "[{}, {}]",
-                              record.timestamp, record.offset, now - config.message_timestamp_before_max_ms,
-                              now + config.message_timestamp_after_max_ms)});
-    }
-  }
-  if (r.record_errors.empty()) return std::nullopt;
-  if (bad_timestamp) {
-    r.code = kafka_error::invalid_timestamp;
-    r.message = "One or more records have been rejected due to invalid timestamp";
-  } else {
-    std::string shown;
-    for (size_t i = 0; i < std::min<size_t>(3, r.record_errors.size()); ++i)
-      shown += (i ? ", " : "") + describe(r.record_errors[i]);
-    r.code = kafka_error::invalid_record;
-    r.message = fmt::format(
-        "One or more records have been rejected due to {} record errors in total, and only showing the first three "
-        "errors at most: [{}]",
-        r.record_errors.size(), shown);
-  }
-  return r;
+// What Kafka's LogValidator checks of this partition's records, on the partition's strand.
+common::batch_validation_config validation_for(const log::topic_partition& tp, const effective_topic_config& config,
+                                               int16_t version) {
+  common::batch_validation_config v;
+  v.zstd_allowed = version >= 7;
+  v.topic = tp.topic;
+  v.partition = tp.partition;
+  v.max_message_bytes = config.max_message_bytes;
+  v.compacted = config.cleanup_compact;
+  v.topic_log_append_time = config.message_timestamp_type == timestamp_type::log_append_time;
+  v.timestamp_before_max_ms = config.message_timestamp_before_max_ms;
+  v.timestamp_after_max_ms = config.message_timestamp_after_max_ms;
+  return v;
 }
 }  // namespace
 
@@ -123,7 +52,7 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
   broker& b = ctx.owner;
   pr::request req;
   req.decode(body, ctx.version());
-  if (body.remaining() != 0) throw proto::decode_error("bytes left over after the request body");
+  if (body.remaining() != 0) note_trailing_bytes(ctx, body.remaining());
 
   pr::response resp;
   std::optional<kafka_error> whole_request_error;
@@ -153,15 +82,9 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
         continue;
       }
       const log::topic_partition tp{topic.name, part.index};
-      if (auto bad = check_batch(part.records->memory(), tp, info->config)) {
-        auto r = partition_error(part.index, bad->code, std::move(bad->message));
-        r.record_errors = std::move(bad->record_errors);
-        out.partition_responses.push_back(std::move(r));
-        continue;
-      }
       answers.emplace_back(resp.responses.size() - 1, out.partition_responses.size());
       out.partition_responses.push_back(partition_error(part.index, kafka_error::none));
-      appends.push_back({tp, part.records->mutable_memory(), std::nullopt});
+      appends.push_back({tp, part.records->mutable_memory(), std::nullopt, validation_for(tp, info->config, ctx.version()), {}});
     }
   }
   // acks=all: timeout_ms bounds the wait for the fsync (Kafka's bound on the wait for replicas).
@@ -173,6 +96,7 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
     const auto& appended = *appends[i].result;
     if (!appended) {
       r = partition_error(r.index, appended.code(), appended.err().message);
+      for (auto& e : appends[i].record_errors) r.record_errors.push_back({e.batch_index, std::move(e.message)});
       continue;
     }
     r.error_code = 0;

@@ -1,6 +1,7 @@
 // SyncGroup v0-5: the leader hands in the assignment and everyone receives their part; followers
 // park until the leader's SyncGroup arrives (or the rebalance restarts). As in Kafka, the group's
-// metadata with the new assignment is stored (synchronously) before anyone is told it.
+// metadata with the new assignment is stored (synchronously) before anyone is told it; a failed write
+// answers NOT_COORDINATOR (the member finds the coordinator again and rejoins).
 #include "broker/broker.hpp"
 #include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
@@ -22,11 +23,10 @@ awaitable<sg::response> sync_group(request_context& ctx, sg::request& req) {
   const std::string group_id = req.group_id;
   group::sync_result r = co_await ctx.owner.groups().sync(group_id, std::move(s));
   if (r.error == kafka_error::none) {
-    bool stored = co_await ctx.owner.groups().flushed();
+    auto stored = co_await ctx.owner.groups().flushed();
     if (!stored) {
-      // Kafka answers a failed group write with COORDINATOR_NOT_AVAILABLE; the member rejoins.
-      r.error = kafka_error::coordinator_not_available;
-      r.assignment.clear();
+      r = group::sync_result{};
+      r.error = group::store_failure_error("SyncGroup", group_id, stored.err());
     }
   }
 

@@ -65,14 +65,23 @@ int64_t reader::length(bool flexible, bool nullable, bool wide) {
   return n;
 }
 
+// Kafka's generated readers refuse a string longer than 0x7fff in either form (a compact length
+// could say more); so does this reader, so that no request-supplied string is too long to echo.
+static void check_string_length(int64_t n) {
+  if (n > static_cast<int64_t>(max_string_bytes))
+    throw decode_error(fmt::format("string of {} bytes is longer than {}", n, max_string_bytes));
+}
+
 std::string reader::string(bool flexible) {
   auto n = length(flexible, false, false);
+  check_string_length(n);
   auto s = take(static_cast<size_t>(n));
   return std::string(reinterpret_cast<const char*>(s.data()), s.size());
 }
 
 std::optional<std::string> reader::nullable_string(bool flexible) {
   auto n = length(flexible, true, false);
+  check_string_length(n);
   if (n < 0) return std::nullopt;
   auto s = take(static_cast<size_t>(n));
   return std::string(reinterpret_cast<const char*>(s.data()), s.size());
@@ -114,8 +123,29 @@ std::optional<record_set> reader::nullable_records(bool flexible) {
   return take_records(n);
 }
 
+namespace {
+constexpr size_t max_wide_length = static_cast<size_t>(INT32_MAX);
+
+void check_length(size_t n, size_t max, const char* what) {
+  if (n > max) throw encode_error(fmt::format("{} of {} bytes is too long to be serialized (at most {})", what, n, max));
+}
+}  // namespace
+
+std::string_view fit_message(std::string_view s) {
+  if (s.size() <= max_string_bytes) return s;
+  size_t n = max_string_bytes;
+  while (n > 0 && (static_cast<uint8_t>(s[n]) & 0xc0) == 0x80) --n;  // s[n] starts the first byte left out
+  return s.substr(0, n);
+}
+
+std::optional<std::string> fit_message(const std::optional<std::string>& s) {
+  if (!s || s->size() <= max_string_bytes) return s;
+  return std::string(fit_message(std::string_view(*s)));
+}
+
 void writer::records(const record_set& r, bool flexible) {
   if (!r.file) return byte_array(r.memory(), flexible);
+  check_length(r.file->length, max_wide_length, "a record set");
   if (flexible)
     uvarint(static_cast<uint32_t>(r.file->length + 1));
   else
@@ -158,6 +188,7 @@ void writer::varlong(int64_t v) {
 }
 
 void writer::string(std::string_view s, bool flexible) {
+  check_length(s.size(), max_string_bytes, "a string");
   if (flexible)
     uvarint(static_cast<uint32_t>(s.size() + 1));
   else
@@ -174,6 +205,7 @@ void writer::nullable_string(const std::optional<std::string>& s, bool flexible)
 }
 
 void writer::byte_array(std::span<const uint8_t> b, bool flexible) {
+  check_length(b.size(), max_wide_length, "a byte array");
   if (flexible)
     uvarint(static_cast<uint32_t>(b.size() + 1));
   else
@@ -190,10 +222,17 @@ void writer::nullable_byte_array(const std::optional<bytes>& b, bool flexible) {
 }
 
 void writer::array_length(int32_t n, bool flexible) {
+  if (n < -1) throw encode_error(fmt::format("array length {} is negative", n));
   if (flexible)
     uvarint(static_cast<uint32_t>(n + 1));
   else
     int32(n);
+}
+
+void writer::array_size(size_t n, bool flexible) {
+  if (n > max_wide_length)
+    throw encode_error(fmt::format("an array of {} elements is too long to be serialized (at most {})", n, max_wide_length));
+  array_length(static_cast<int32_t>(n), flexible);
 }
 
 void writer::patch_int32(size_t at, int32_t v) {

@@ -27,7 +27,24 @@ class decode_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown by the writer for a value whose length the wire cannot carry (a string over 32767 bytes,
+// bytes or an array over INT32_MAX), as Kafka's generated serializers throw: a length is never cast
+// into a wrapped value. The server fails that one request (logged) and closes that connection.
+class encode_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 using bytes = std::vector<uint8_t>;
+
+// The longest string either string form may carry (Kafka checks 0x7fff for both).
+inline constexpr size_t max_string_bytes = 0x7fff;
+
+// An error message cut to fit a string field (at a UTF-8 character boundary): the generated
+// encoders pass every *error_message field through this, so a long message never fails a response.
+std::string_view fit_message(std::string_view s);
+inline std::string_view fit_message(const std::string& s) { return fit_message(std::string_view(s)); }
+std::optional<std::string> fit_message(const std::optional<std::string>& s);
 
 // A byte range of an open file that a response carries by reference, so that the connection can
 // send it with sendfile(2) instead of copying it through user space. Holding `file` keeps the
@@ -165,7 +182,8 @@ class writer {
   void nullable_string(const std::optional<std::string>& s, bool flexible);
   void byte_array(std::span<const uint8_t> b, bool flexible);
   void nullable_byte_array(const std::optional<bytes>& b, bool flexible);
-  void array_length(int32_t n, bool flexible);  // -1 writes a null array
+  void array_length(int32_t n, bool flexible);  // -1 writes a null array; n must be >= -1
+  void array_size(size_t n, bool flexible);     // a present array of n elements
   // A file-backed record set is written as its length plus a splice point, not as bytes.
   void records(const record_set& r, bool flexible);
   void nullable_records(const std::optional<record_set>& r, bool flexible);

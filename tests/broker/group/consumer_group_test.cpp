@@ -1,5 +1,6 @@
 // Consumer-protocol groups (KIP-848) driven through the coordinator with a fake clock.
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include "broker/group/coordinator.hpp"
 
@@ -306,8 +307,53 @@ TEST_CASE("regex subscriptions resolve against the topics") {
   r.subscribed_topic_regex = "orders-.*";
   r.owned = topic_partitions{};
   auto res = f.coord.consumer_heartbeat("g", r, 1, f.now);
+  // The regex is resolved off the network thread: until then it matches nothing.
+  REQUIRE(res.assignment);
+  CHECK(res.assignment->empty());
+  REQUIRE(f.coord.regex_jobs_pending());
+  f.coord.resolve_regexes_inline(f.now);
+  CHECK_FALSE(f.coord.regex_jobs_pending());
+  res = f.beat("a", res.member_epoch, topic_partitions{});
   REQUIRE(res.assignment);
   CHECK(*res.assignment == topic_partitions{{topic_id(1), {0}}, {topic_id(2), {0}}});
+  // A new topic the regex matches is resolved again and joins the assignment.
+  f.coord.set_topics({{"orders-1", {topic_id(1), 1}}, {"orders-2", {topic_id(2), 1}}, {"misc", {topic_id(3), 1}},
+                      {"orders-3", {topic_id(4), 1}}},
+                     f.now);
+  REQUIRE(f.coord.regex_jobs_pending());
+  f.coord.resolve_regexes_inline(f.now);
+  res = f.beat("a", res.member_epoch, *res.assignment);
+  REQUIRE(res.assignment);
+  CHECK(*res.assignment == topic_partitions{{topic_id(1), {0}}, {topic_id(2), {0}}, {topic_id(4), {0}}});
+}
+
+TEST_CASE("a catastrophic-backtracking regex resolves in linear time (RE2), off the state machine") {
+  fixture f;
+  topic_catalog topics;
+  for (int i = 0; i < 200; ++i) topics.emplace(std::string(240, 'a') + std::to_string(i) + "b", topic_metadata{topic_id(100 + i), 1});
+  topics.emplace(std::string(200, 'a'), topic_metadata{topic_id(99), 1});
+  f.coord.set_topics(topics, f.now);
+  consumer_heartbeat_request r;
+  r.member_id = "a";
+  r.member_epoch = 0;
+  r.rebalance_timeout_ms = 1000;
+  r.subscribed_topic_regex = "(a+)+$";
+  r.owned = topic_partitions{};
+  const auto started = std::chrono::steady_clock::now();
+  auto res = f.coord.consumer_heartbeat("g", r, 1, f.now);  // compiles, never matches
+  REQUIRE(res.error == kafka_error::none);
+  auto jobs = f.coord.take_regex_jobs();
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].topics.size() == topics.size());
+  auto matched = resolve_regex(jobs[0]);
+  const auto took = std::chrono::steady_clock::now() - started;
+  CHECK(matched == std::set<std::string>{std::string(200, 'a')});
+  // A backtracking matcher needs 2^240 steps for one of these names; RE2 takes microseconds.
+  CHECK(took < std::chrono::seconds(1));
+  f.coord.apply_regex(jobs[0], matched, f.now);
+  res = f.beat("a", res.member_epoch, topic_partitions{});
+  REQUIRE(res.assignment);
+  CHECK(*res.assignment == topic_partitions{{topic_id(99), {0}}});
 }
 
 TEST_CASE("a regex that does not compile is refused with INVALID_REGULAR_EXPRESSION") {
@@ -575,4 +621,33 @@ TEST_CASE("an emptied group keeps its assignment epoch until a member joins agai
   CHECK(*again.assignment == parts({0, 1, 2, 3, 4, 5}));
   CHECK(f.group().assignment_epoch() == 3);
   CHECK(f.group().state() == consumer_group_state::stable);
+}
+
+TEST_CASE("a restored regex subscription keeps its topics until it is resolved again") {
+  fixture f;
+  f.coord.set_topics({{"orders-1", {topic_id(1), 2}}, {"misc", {topic_id(3), 1}}}, f.now);
+  consumer_heartbeat_request r;
+  r.member_id = "a";
+  r.member_epoch = 0;
+  r.rebalance_timeout_ms = 1000;
+  r.subscribed_topic_regex = "orders-.*";
+  r.owned = topic_partitions{};
+  auto res = f.coord.consumer_heartbeat("g", r, 1, f.now);
+  f.coord.resolve_regexes_inline(f.now);
+  res = f.beat("a", res.member_epoch, topic_partitions{});
+  REQUIRE(res.assignment);
+  REQUIRE(*res.assignment == topic_partitions{{topic_id(1), {0, 1}}});
+  auto dirty = f.coord.take_dirty();
+  REQUIRE(dirty.size() == 1);
+
+  fixture g;
+  g.coord = group_coordinator(fixture::make_config(100), g.now);  // as at start-up: no topics known yet
+  REQUIRE(g.coord.load({{dirty[0].first, dirty[0].second}}, {}, g.now).empty());
+  const int32_t epoch = g.group().group_epoch();
+  // The broker hands in the topics before the regex is resolved again: nothing moves.
+  g.coord.set_topics({{"orders-1", {topic_id(1), 2}}, {"misc", {topic_id(3), 1}}}, g.now);
+  CHECK(g.group().group_epoch() == epoch);
+  CHECK(g.group().subscribed_topics() == std::set<std::string>{"orders-1"});
+  g.coord.resolve_regexes_inline(g.now);
+  CHECK(g.group().group_epoch() == epoch);
 }

@@ -405,7 +405,10 @@ TEST_CASE("offset commit checks") {
   // A consumer that assigns partitions itself: generation -1, no member id.
   CHECK(f.coord.validate_commit("simple", "", std::nullopt, -1, f.now) == kafka_error::none);
   CHECK(f.coord.find("simple")->state() == group_state::empty);
-  CHECK(f.coord.validate_commit("nowhere", "m", std::nullopt, 3, f.now) == kafka_error::illegal_generation);
+  // A commit with a generation to an unknown group: GROUP_ID_NOT_FOUND from v9, before that
+  // ILLEGAL_GENERATION (Kafka's OffsetMetadataManager).
+  CHECK(f.coord.validate_commit("nowhere", "m", std::nullopt, 3, f.now, 8) == kafka_error::illegal_generation);
+  CHECK(f.coord.validate_commit("nowhere", "m", std::nullopt, 3, f.now, 9) == kafka_error::group_id_not_found);
   std::string a = f.join_new("a");
   f.tick(0);
   CHECK(f.coord.validate_commit("g", a, std::nullopt, 1, f.now) == kafka_error::rebalance_in_progress);
@@ -517,4 +520,130 @@ TEST_CASE("a consumer group's subscription is read from its members' metadata") 
   auto topics = f.g().subscribed_topics();
   REQUIRE(topics);
   CHECK(*topics == std::set<std::string>{"t1", "two"});
+}
+
+TEST_CASE("an assign() consumer with its own member id commits twice with generation -1") {
+  // A KIP-848 consumer using assign() commits with the member id it generated and generation -1:
+  // the first commit creates an Empty group, and every later one is accepted too (Kafka checks
+  // "generation < 0 on an Empty group" before the member).
+  fixture f;
+  const std::string own_id = "kip848-generated-member-id";
+  REQUIRE(f.coord.validate_commit("manual", own_id, std::nullopt, -1, f.now, 9) == kafka_error::none);
+  REQUIRE(f.coord.find("manual"));
+  CHECK(f.coord.find("manual")->state() == group_state::empty);
+  CHECK(f.coord.validate_commit("manual", own_id, std::nullopt, -1, f.now, 9) == kafka_error::none);
+  CHECK(f.coord.validate_commit("manual", own_id, std::string("inst"), -1, f.now, 9) == kafka_error::none);
+  CHECK(f.coord.validate_commit("manual", "", std::nullopt, -1, f.now, 2) == kafka_error::none);
+  // With a generation the member must be known, Empty group or not.
+  CHECK(f.coord.validate_commit("manual", own_id, std::nullopt, 0, f.now, 9) == kafka_error::unknown_member_id);
+}
+
+TEST_CASE("a new member's id is instance or client id, '-', uuid, cut to fit a protocol string") {
+  CHECK(classic_member_id("client", "u1") == "client-u1");
+  const std::string uuid = "0f4c1b5e-8a3d-4c59-9f3e-2d7b6c1a0e99";
+  const std::string huge(40000, 'c');
+  std::string id = classic_member_id(huge, uuid);
+  CHECK(id.size() == 32767);
+  CHECK(id.substr(id.size() - uuid.size() - 1) == "-" + uuid);
+  // A multi-byte character at the cut is not split.
+  std::string wide;
+  while (wide.size() < 40000) wide += "\xC3\xA9";  // é
+  id = classic_member_id(wide, uuid);
+  CHECK(id.size() <= 32767);
+  const std::string prefix = id.substr(0, id.size() - uuid.size() - 1);
+  CHECK(prefix.size() % 2 == 0);
+  // Static members are named after their group.instance.id, as Kafka does.
+  fixture f;
+  f.join("s", "", std::string("inst-s"));
+  f.tick(0);
+  REQUIRE(f.joins["s"]);
+  CHECK(f.joins["s"]->member_id == "inst-s-u1");
+}
+
+TEST_CASE("a classic group is stored when a generation completes, with the selected protocol only") {
+  fixture f;
+  const std::string big(100000, 'x');
+  std::vector<protocol_entry> protos{{"range", "R" + big}, {"roundrobin", "RR" + big}};
+  std::string a = f.join_new("a");  // MEMBER_ID_REQUIRED, then the real join
+  f.join("a", a, std::nullopt, protos);
+  std::string b;
+  f.join("b", "");
+  b = f.joins["b"]->member_id;
+  f.join("b", b, std::nullopt, protos);
+  f.tick(0);
+  REQUIRE(f.joins["a"]);
+  REQUIRE(f.joins["a"]->error == kafka_error::none);
+  // Joins, rebalances and new generations are not stored (Kafka stores none of them)...
+  CHECK(f.coord.take_dirty().empty());
+  f.join("a", a, std::nullopt, protos);  // a rejoin with the same metadata
+  CHECK(f.coord.take_dirty().empty());
+  f.tick(0);
+  const int32_t generation = f.g().generation();
+  f.sync("b", b, generation);
+  CHECK(f.coord.take_dirty().empty());
+  // ...the leader's SyncGroup is.
+  const std::string leader = f.g().leader();
+  f.sync(leader == a ? "a" : "b", leader, generation, {{a, "A"}, {b, "B"}});
+  auto dirty = f.coord.take_dirty();
+  REQUIRE(dirty.size() == 1);
+  // Only the selected protocol's metadata per member (Kafka's member subscription), not every protocol's.
+  CHECK(dirty[0].second.size() < 2 * big.size() + 2000);
+  CHECK(dirty[0].second.size() > 2 * big.size());
+  CHECK(dirty[0].second.size() == group_coordinator::encoded_size(f.g()));
+  fixture restarted;
+  CHECK(restarted.coord.load({{dirty[0].first, dirty[0].second}}, {}, restarted.now).empty());
+  CHECK(restarted.g().state() == group_state::stable);
+  REQUIRE(restarted.g().find_member(a));
+  REQUIRE(restarted.g().find_member(a)->protocols.size() == 1);
+  CHECK(restarted.g().find_member(a)->protocols[0].name == f.g().protocol_name());
+  // Becoming Empty is stored.
+  f.coord.leave("g", {{a, std::nullopt}, {b, std::nullopt}}, f.now);
+  f.tick(0);
+  CHECK(f.g().state() == group_state::empty);
+  CHECK(f.coord.take_dirty().size() == 1);
+}
+
+TEST_CASE("a generation too large to store fails the SyncGroup with UNKNOWN_SERVER_ERROR and rebalances") {
+  coordinator_config c = fixture::make_config(0, 100);
+  c.limits.max_record_bytes = 50000;
+  fixture f;
+  f.coord = group_coordinator(c, f.now);
+  f.coord.new_uuid = [&f] { return "u" + std::to_string(++f.next_uuid); };
+  std::string a = f.join_new("a");
+  f.join("a", a, std::nullopt, {{"range", std::string(60000, 'm')}});
+  f.tick(0);
+  REQUIRE(f.joins["a"]);
+  REQUIRE(f.joins["a"]->error == kafka_error::none);
+  f.sync("a", a, f.g().generation(), {{a, "A"}});
+  REQUIRE(f.syncs["a"]);
+  CHECK(f.syncs["a"]->error == kafka_error::unknown_server_error);
+  CHECK(f.g().state() == group_state::preparing_rebalance);
+  CHECK(f.coord.take_dirty().empty());
+}
+
+TEST_CASE("deadlines follow the monotonic clock; offset expiry follows the wall clock") {
+  fixture f;
+  std::string a = f.join_new("a");
+  f.tick(0);
+  f.sync("a", a, 1, {{a, "A"}});
+  f.coord.apply_commit("g", {{"t", 0, {5, -1, "", f.now, std::nullopt}}}, f.now);
+  // The wall clock steps a day ahead while only 1 s passes: the session (10 s) is intact...
+  const int64_t day = 24LL * 3600 * 1000;
+  f.now += 1000;
+  f.coord.advance(f.now, f.now + day);
+  CHECK(f.g().has_member(a));
+  CHECK(f.coord.heartbeat("g", a, std::nullopt, 1, f.now) == kafka_error::none);
+  // ...and it expires when 10 s pass on the monotonic clock, whatever the wall clock says.
+  f.now += 11000;
+  f.coord.advance(f.now, f.now - day);
+  CHECK_FALSE(f.g().has_member(a));
+  // Offsets expire by wall-clock time: retention (60 s) counts from the commit timestamp.
+  fixture g;
+  g.coord.validate_commit("simple", "", std::nullopt, -1, g.now);
+  g.coord.apply_commit("simple", {{"t", 0, {5, -1, "", /*commit_ms=*/g.now, std::nullopt}}}, g.now);
+  auto expired = g.coord.advance(g.now + 60000, g.now + 1000);  // a minute passed, the wall clock says 1 s
+  CHECK(expired.empty());
+  expired = g.coord.advance(g.now + 120000, g.now + 61000);
+  REQUIRE(expired.size() == 1);
+  CHECK(expired[0].remove_group);
 }

@@ -105,3 +105,42 @@ TEST_CASE("a borrowing reader's record sets point into the frame; a copying read
   again.records(view, true);
   CHECK(again.data() == bytes{5, 7, 2, 3, 4});
 }
+
+TEST_CASE("the writer refuses a string too long for its length field instead of wrapping it") {
+  const std::string longest(0x7fff, 'x');
+  const std::string too_long(0x7fff + 1, 'x');
+  for (bool flexible : {false, true}) {
+    writer ok;
+    ok.string(longest, flexible);
+    reader r(ok.data());
+    CHECK(r.string(flexible) == longest);
+    writer w;
+    CHECK_THROWS_AS(w.string(too_long, flexible), encode_error);
+    CHECK_THROWS_AS(w.nullable_string(std::optional<std::string>(too_long), flexible), encode_error);
+  }
+  // An array's element count and a length never go out negative.
+  writer w;
+  CHECK_THROWS_AS(w.array_size(size_t{1} << 31, false), encode_error);
+  CHECK_THROWS_AS(w.array_length(-2, true), encode_error);
+  CHECK(w.size() == 0);
+}
+
+TEST_CASE("the reader refuses a compact string longer than any string may be, as Kafka's readers do") {
+  writer w;
+  const std::string too_long(0x7fff + 1, 'x');
+  w.uvarint(static_cast<uint32_t>(too_long.size() + 1));
+  w.raw(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(too_long.data()), too_long.size()));
+  reader r(w.data());
+  CHECK_THROWS_AS(r.string(true), decode_error);
+}
+
+TEST_CASE("a long error message is cut to fit its field, at a character boundary") {
+  CHECK(fit_message(std::string_view("short")) == "short");
+  std::string huge = "Topic name is illegal: " + std::string(40000, 'y');
+  CHECK(fit_message(huge).size() == max_string_bytes);
+  // A two-byte character straddling the limit is left out whole.
+  std::string accented(max_string_bytes - 1, 'a');
+  accented += "\xc3\xa9tail";
+  CHECK(fit_message(accented).size() == max_string_bytes - 1);
+  CHECK(fit_message(std::optional<std::string>()) == std::nullopt);
+}

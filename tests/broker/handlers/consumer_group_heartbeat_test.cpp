@@ -1,0 +1,80 @@
+// ConsumerGroupHeartbeat, in process: regex subscriptions use RE2 (Kafka's syntax) and are matched
+// off the network thread, so a catastrophic pattern does not stall other clients.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "common/error.hpp"
+#include "common/protocol/messages/api_versions.hpp"
+#include "common/protocol/messages/consumer_group_heartbeat.hpp"
+#include "group_test_util.hpp"
+
+using namespace brook;
+namespace proto = common::protocol;
+namespace cgh = proto::consumer_group_heartbeat;
+namespace av = proto::api_versions;
+using common::kafka_error;
+using common::wire_code;
+
+namespace {
+cgh::request join_by_regex(const std::string& member, const std::string& regex) {
+  cgh::request req;
+  req.group_id = "g";
+  req.member_id = member;
+  req.member_epoch = 0;
+  req.rebalance_timeout_ms = 30000;
+  req.subscribed_topic_regex = regex;
+  req.topic_partitions.emplace();
+  return req;
+}
+}  // namespace
+
+TEST_CASE("a regex outside RE2's syntax is refused with INVALID_REGULAR_EXPRESSION", "[handlers][consumer_group_heartbeat]") {
+  test::broker_fixture b;
+  // Lookahead is ECMAScript, not RE2 (nor Kafka's RE2/J).
+  auto resp = b.call<cgh::response>(cgh::api_key, 1, join_by_regex("m1", "orders-(?=x).*"));
+  CHECK(resp.error_code == wire_code(kafka_error::invalid_regular_expression));
+}
+
+TEST_CASE("a catastrophic regex neither stalls other clients nor the group", "[handlers][consumer_group_heartbeat]") {
+  test::broker_fixture b;
+  // Topic names on which a backtracking matcher of (a+)+$ needs ~2^200 steps.
+  for (int i = 0; i < 5; ++i) test::create_topic(b.client(), std::string(200, 'a') + std::to_string(i) + "b");
+  test::create_topic(b.client(), std::string(200, 'a'));
+  auto member = b.connect("regex-member");
+  auto joined = member.call<cgh::response>(cgh::api_key, 1, join_by_regex("m1", "(a+)+$"));
+  REQUIRE(joined.error_code == 0);
+  // Another client's requests are answered promptly meanwhile.
+  auto other = b.connect("other");
+  av::request ping;
+  ping.client_software_name = "probe";
+  ping.client_software_version = "1";
+  auto worst = std::chrono::steady_clock::duration::zero();
+  for (int i = 0; i < 20; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = other.call<av::response>(av::api_key, 3, ping);
+    worst = std::max(worst, std::chrono::steady_clock::now() - t0);
+    CHECK(r.error_code == 0);
+  }
+  CHECK(worst < std::chrono::milliseconds(500));
+  // The member is assigned the one topic the pattern matches once the regex is resolved.
+  cgh::request beat;
+  beat.group_id = "g";
+  beat.member_id = "m1";
+  beat.member_epoch = joined.member_epoch;
+  bool assigned = false;
+  for (int i = 0; i < 100 && !assigned; ++i) {
+    auto r = member.call<cgh::response>(cgh::api_key, 1, beat);
+    REQUIRE(r.error_code == 0);
+    beat.member_epoch = r.member_epoch;
+    if (r.assignment && !r.assignment->topic_partitions.empty()) {
+      CHECK(r.assignment->topic_partitions.size() == 1);
+      assigned = true;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the client's heartbeat interval, shortened
+    }
+  }
+  CHECK(assigned);
+}

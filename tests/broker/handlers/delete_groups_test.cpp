@@ -1,0 +1,51 @@
+// DeleteGroups, in process: a deleted group stays deleted across a restart, even when commits to it
+// were under way when it was deleted (writes of one group land in order).
+#include <catch2/catch.hpp>
+
+#include "common/protocol/messages/delete_groups.hpp"
+#include "common/protocol/messages/list_groups.hpp"
+#include "group_test_util.hpp"
+
+using namespace brook;
+namespace proto = common::protocol;
+namespace oc = proto::offset_commit;
+namespace dgs = proto::delete_groups;
+namespace lg = proto::list_groups;
+
+TEST_CASE("groups deleted while their commits are in flight do not come back after a restart", "[handlers][delete_groups]") {
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t");
+  auto committer = b.connect("committer");
+  auto deleter = b.connect("deleter");
+  std::vector<std::string> deleted;
+  for (int i = 0; i < 30; ++i) {
+    const std::string group = "g" + std::to_string(i);
+    // The group exists (a first commit), then a second commit and the delete race.
+    auto first = committer.call<oc::response>(oc::api_key, 8, test::commit_request(group, "", -1, "t", 1));
+    REQUIRE(first.topics[0].partitions[0].error_code == 0);
+    proto::writer wc;
+    test::commit_request(group, "", -1, "t", 2).encode(wc, 8);
+    auto commit_bytes = wc.take();
+    dgs::request del;
+    del.groups_names = {group};
+    proto::writer wd;
+    del.encode(wd, 2);
+    auto delete_bytes = wd.take();
+    committer.send_raw(oc::api_key, 8, commit_bytes);
+    deleter.send_raw(dgs::api_key, 2, delete_bytes);
+    auto commit_answer = committer.receive_body(oc::api_key, 8);
+    auto delete_answer = deleter.receive_body(dgs::api_key, 2);
+    REQUIRE(commit_answer);
+    REQUIRE(delete_answer);
+    proto::reader r(*delete_answer);
+    dgs::response resp;
+    resp.decode(r, 2);
+    REQUIRE(resp.results.size() == 1);
+    if (resp.results[0].error_code == 0) deleted.push_back(group);
+  }
+  REQUIRE_FALSE(deleted.empty());
+  b.restart();
+  auto listed = b.call<lg::response>(lg::api_key, 4, lg::request{});
+  for (const auto& g : listed.groups)
+    CHECK(std::find(deleted.begin(), deleted.end(), g.group_id) == deleted.end());
+}

@@ -1,0 +1,36 @@
+#include <catch2/catch.hpp>
+
+#include "broker/handlers/cluster_view.hpp"
+#include "broker_fixture.hpp"
+#include "common/protocol/messages/describe_cluster.hpp"
+
+using namespace brook::broker::handlers;
+
+namespace {
+// Kafka's AclOperation codes.
+constexpr int op_read = 3, op_write = 4, op_create = 5, op_delete = 6, op_alter = 7, op_describe = 8, op_cluster_action = 9,
+              op_describe_configs = 10, op_alter_configs = 11, op_idempotent_write = 12;
+constexpr int32_t bit(int op) { return int32_t{1} << op; }
+}  // namespace
+
+TEST_CASE("the cluster's authorized operations are exactly those Kafka's CLUSTER resource supports") {
+  CHECK((cluster_operations & bit(op_write)) == 0);
+  CHECK((cluster_operations & bit(op_read)) == 0);
+  CHECK((cluster_operations & bit(op_delete)) == 0);
+  CHECK(cluster_operations == (bit(op_create) | bit(op_alter) | bit(op_describe) | bit(op_cluster_action) |
+                               bit(op_describe_configs) | bit(op_alter_configs) | bit(op_idempotent_write)));
+}
+
+namespace proto = brook::common::protocol;
+
+TEST_CASE("DescribeCluster answers the authorized operations of Kafka's CLUSTER resource, without WRITE") {
+  brook::test::broker_fixture b;
+  proto::describe_cluster::request req;
+  req.include_cluster_authorized_operations = true;
+  for (int16_t v : {int16_t{0}, int16_t{1}}) {
+    auto resp = b.call<proto::describe_cluster::response>(proto::describe_cluster::api_key, v, req);
+    CHECK(resp.error_code == 0);
+    CHECK((resp.cluster_authorized_operations & bit(op_write)) == 0);
+    CHECK(resp.cluster_authorized_operations == cluster_operations);
+  }
+}

@@ -1,0 +1,55 @@
+// Small helpers the group handler tests share: a topic to commit to, and classic-group requests.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "broker_fixture.hpp"
+#include "common/protocol/messages/create_topics.hpp"
+#include "common/protocol/messages/join_group.hpp"
+#include "common/protocol/messages/offset_commit.hpp"
+#include "common/protocol/messages/sync_group.hpp"
+
+namespace brook::test {
+
+inline void create_topic(kafka_client& c, const std::string& name, int32_t partitions = 1) {
+  namespace ct = proto::create_topics;
+  ct::request req;
+  auto& t = req.topics.emplace_back();
+  t.name = name;
+  t.num_partitions = partitions;
+  t.replication_factor = 1;
+  auto resp = c.call<ct::response>(ct::api_key, 5, req);
+  REQUIRE(resp.topics.size() == 1);
+  REQUIRE(resp.topics[0].error_code == 0);
+}
+
+inline proto::offset_commit::request commit_request(const std::string& group, const std::string& member_id,
+                                                   int32_t generation, const std::string& topic, int64_t offset) {
+  proto::offset_commit::request req;
+  req.group_id = group;
+  req.member_id = member_id;
+  req.generation_id_or_member_epoch = generation;
+  auto& t = req.topics.emplace_back();
+  t.name = topic;
+  auto& p = t.partitions.emplace_back();
+  p.partition_index = 0;
+  p.committed_offset = offset;
+  return req;
+}
+
+inline proto::join_group::request join_request(const std::string& group, const std::string& member_id,
+                                               const std::string& metadata = "md") {
+  proto::join_group::request req;
+  req.group_id = group;
+  req.session_timeout_ms = 10000;
+  req.rebalance_timeout_ms = 10000;
+  req.member_id = member_id;
+  req.protocol_type = "consumer";
+  auto& p = req.protocols.emplace_back();
+  p.name = "range";
+  p.metadata = proto::bytes(metadata.begin(), metadata.end());
+  return req;
+}
+
+}  // namespace brook::test

@@ -1,0 +1,180 @@
+// Produce, in process: batches that Kafka's LogValidator refuses get its error codes and record_errors
+// and leave the log untouched, while the request's good partitions are appended; bombs are refused at
+// their bound.
+#include <catch2/catch.hpp>
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "broker_fixture.hpp"
+#include "common/error.hpp"
+#include "common/protocol/messages/create_topics.hpp"
+#include "common/protocol/messages/list_offsets.hpp"
+#include "common/protocol/messages/produce.hpp"
+#include "tests/common/hostile_batches.hpp"
+
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"  // designated batch specs
+
+using namespace brook;
+namespace proto = common::protocol;
+namespace pr = proto::produce;
+namespace h = test::hostile;
+using common::kafka_error;
+using common::wire_code;
+
+namespace {
+
+void create_topic(test::broker_fixture& b, const std::string& name, int32_t partitions) {
+  proto::create_topics::request req;
+  auto& t = req.topics.emplace_back();
+  t.name = name;
+  t.num_partitions = partitions;
+  t.replication_factor = 1;
+  auto resp = b.call<proto::create_topics::response>(proto::create_topics::api_key, 5, req);
+  REQUIRE(resp.topics.size() == 1);
+  REQUIRE(resp.topics[0].error_code == 0);
+}
+
+int64_t log_end_offset(test::broker_fixture& b, const std::string& topic, int32_t partition) {
+  proto::list_offsets::request req;
+  req.replica_id = -1;
+  auto& t = req.topics.emplace_back();
+  t.name = topic;
+  auto& p = t.partitions.emplace_back();
+  p.partition_index = partition;
+  p.timestamp = -1;
+  auto resp = b.call<proto::list_offsets::response>(proto::list_offsets::api_key, 7, req);
+  REQUIRE(resp.topics.size() == 1);
+  REQUIRE(resp.topics[0].partitions.size() == 1);
+  REQUIRE(resp.topics[0].partitions[0].error_code == 0);
+  return resp.topics[0].partitions[0].offset;
+}
+
+// One Produce request with a batch per partition (partition i gets batches[i]).
+pr::response produce(test::broker_fixture& b, const std::string& topic, const std::vector<std::vector<uint8_t>>& batches,
+                     int16_t acks = 1) {
+  pr::request req;
+  req.acks = acks;
+  req.timeout_ms = 10000;
+  auto& t = req.topic_data.emplace_back();
+  t.name = topic;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto& p = t.partition_data.emplace_back();
+    p.index = static_cast<int32_t>(i);
+    p.records = proto::record_set(proto::bytes(batches[i].begin(), batches[i].end()));
+  }
+  auto resp = b.call<pr::response>(pr::api_key, 9, req);
+  REQUIRE(resp.responses.size() == 1);
+  REQUIRE(resp.responses[0].partition_responses.size() == batches.size());
+  return resp;
+}
+
+const pr::partition_produce_response& part(const pr::response& r, size_t i) { return r.responses[0].partition_responses[i]; }
+
+}  // namespace
+
+TEST_CASE("malformed batches are refused with Kafka's errors and nothing is appended", "[handlers][produce]") {
+  test::broker_fixture b;
+  create_topic(b, "t", 1);
+  struct bad_case {
+    std::string name;
+    std::vector<uint8_t> batch;
+    kafka_error code;
+    std::optional<int32_t> record_index;  // the record named in record_errors
+  };
+  const int32_t huge = std::numeric_limits<int32_t>::max();
+  std::vector<bad_case> cases;
+  cases.push_back({"count 2^31-1 over one record", h::batch({.record_count = huge}, h::records(1)),
+                   kafka_error::invalid_record, 1});
+  cases.push_back({"fewer records than counted", h::batch({.record_count = 3}, h::records(2)),
+                   kafka_error::invalid_record, 2});
+  cases.push_back({"more records than counted", h::batch({.record_count = 1}, h::records(2)),
+                   kafka_error::invalid_record, std::nullopt});
+  cases.push_back({"value length overruns the record",
+                   h::batch({}, h::concat({h::varints({7}), {0}, h::varints({0, 0, -1, 50}), {'a', 'b'}})),
+                   kafka_error::invalid_record, 0});
+  cases.push_back({"6-byte varint", h::batch({}, std::vector<uint8_t>{0x80, 0x80, 0x80, 0x80, 0x80, 0x00}),
+                   kafka_error::invalid_record, 0});
+  cases.push_back({"trailing bytes", h::batch({}, h::concat({h::records(1), {7, 7}})), kafka_error::invalid_record,
+                   std::nullopt});
+  cases.push_back({"codec bits 6", h::batch({.attributes = 6}, h::records(1)), kafka_error::unsupported_compression_type,
+                   std::nullopt});
+  cases.push_back({"garbage zstd", h::batch({.attributes = 4}, std::vector<uint8_t>(100, 0x5A)),
+                   kafka_error::corrupt_message, std::nullopt});
+  cases.push_back({"client control batch",
+                   h::batch({.attributes = common::batch_layout::control_bit}, h::records(1)),
+                   kafka_error::invalid_record, std::nullopt});
+  for (const auto& c : cases) {
+    INFO(c.name);
+    auto resp = produce(b, "t", {c.batch});
+    const auto& p = part(resp, 0);
+    CHECK(p.error_code == wire_code(c.code));
+    CHECK(p.base_offset == -1);
+    REQUIRE(p.error_message);
+    if (c.record_index) {
+      REQUIRE(p.record_errors.size() == 1);
+      CHECK(p.record_errors[0].batch_index == *c.record_index);
+      CHECK(p.record_errors[0].batch_index_error_message);
+    } else {
+      CHECK(p.record_errors.empty());
+    }
+    CHECK(log_end_offset(b, "t", 0) == 0);
+  }
+  // The partition still takes good batches at offset 0.
+  auto ok = produce(b, "t", {h::batch({.record_count = 3}, h::records(3))});
+  CHECK(part(ok, 0).error_code == 0);
+  CHECK(part(ok, 0).base_offset == 0);
+  CHECK(log_end_offset(b, "t", 0) == 3);
+}
+
+TEST_CASE("good partitions of a request are appended next to a refused one", "[handlers][produce]") {
+  test::broker_fixture b;
+  create_topic(b, "t", 3);
+  auto resp = produce(b, "t",
+                      {h::compressed_batch(common::compression_codec::lz4, 4),
+                       h::batch({.record_count = std::numeric_limits<int32_t>::max()}, h::records(1)), h::batch({.record_count = 2}, h::records(2))});
+  CHECK(part(resp, 0).error_code == 0);
+  CHECK(part(resp, 1).error_code == wire_code(kafka_error::invalid_record));
+  CHECK(part(resp, 2).error_code == 0);
+  CHECK(log_end_offset(b, "t", 0) == 4);
+  CHECK(log_end_offset(b, "t", 1) == 0);
+  CHECK(log_end_offset(b, "t", 2) == 2);
+}
+
+TEST_CASE("a compressed bomb is refused at its bound and the broker keeps serving", "[handlers][produce]") {
+  test::broker_fixture b;  // max.message.bytes 1048588: one record may expand to that much at most
+  create_topic(b, "t", 1);
+  // 16 MiB of zeros behind a record that claims them as its value.
+  const int32_t value = 16 << 20;
+  std::vector<uint8_t> body = {0, 0, 0, 1};  // attributes, timestamp delta 0, offset delta 0, null key
+  common::append_varint(body, value);
+  std::vector<uint8_t> plain;
+  common::append_varint(plain, static_cast<int32_t>(body.size()) + value + 1);
+  plain.insert(plain.end(), body.begin(), body.end());
+  plain.resize(plain.size() + value, 0);
+  plain.push_back(0);  // header count
+  for (auto codec : {common::compression_codec::gzip, common::compression_codec::snappy, common::compression_codec::lz4,
+                     common::compression_codec::zstd}) {
+    INFO(common::codec_name(codec));
+    auto packed = *common::compress(codec, plain);
+    REQUIRE(packed.size() < 1000000);
+    auto resp = produce(b, "t", {h::batch({.attributes = static_cast<uint16_t>(codec)}, packed)});
+    CHECK(part(resp, 0).error_code == wire_code(kafka_error::message_too_large));
+    CHECK(log_end_offset(b, "t", 0) == 0);
+  }
+  CHECK(part(produce(b, "t", {h::compressed_batch(common::compression_codec::zstd, 10)}), 0).error_code == 0);
+  CHECK(log_end_offset(b, "t", 0) == 10);
+}
+
+TEST_CASE("per-record refusals list every offending record", "[handlers][produce]") {
+  test::broker_fixture b;
+  create_topic(b, "t", 1);
+  // Offset deltas 0, 3, 2: the second record is named.
+  auto resp = produce(b, "t", {h::batch({.record_count = 3}, h::concat({h::record(0), h::record(3), h::record(2)}))});
+  const auto& p = part(resp, 0);
+  CHECK(p.error_code == wire_code(kafka_error::invalid_record));
+  REQUIRE(p.record_errors.size() == 1);
+  CHECK(p.record_errors[0].batch_index == 1);
+  CHECK(log_end_offset(b, "t", 0) == 0);
+}
