@@ -60,18 +60,19 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config) {
     auto fallback = resolve_topic_config(self->config_, {});
     return partition_manager::to_log_config(t ? t->config : (fallback ? *fallback : effective_topic_config{}));
   };
-  auto logs = log::log_manager::open(data, configs);
+  // Only partitions of registered topics are opened; other directories (a creation cut short by a crash,
+  // before its record was stored) are removed.
+  auto registered = [self](const log::topic_partition& tp) {
+    const topic_info* t = self->topics_.find(tp.topic);
+    return t && tp.partition < t->record.partitions;
+  };
+  auto logs = log::log_manager::open(data, configs, {}, registered, &b->stopping_);
   if (!logs) return logs.err();
   b->partitions_ = std::make_unique<partition_manager>(b->blocking_pool_, std::move(*logs));
   // Reconcile the directories on disk with the topic records.
   for (const auto& [name, info] : b->topics_.all()) {
     if (auto ok = b->partitions_->ensure_topic(name, info.record.partitions, info.config); !ok) return ok.err();
     b->partitions_->attach_topic(name, info.record.partitions, b->store_.get());
-  }
-  for (const auto& tp : b->partitions_->on_disk()) {
-    const topic_info* t = b->topics_.find(tp.topic);
-    if (!t || tp.partition >= t->record.partitions)
-      spdlog::warn("partition directory {} belongs to no known topic; left untouched", tp.dir_name());
   }
   b->groups_ = std::make_unique<group::group_service>(b->io_, b->blocking_pool_, *b->store_, b->config_);
   if (auto loaded = b->groups_->load(); !loaded) return loaded.err();
@@ -203,13 +204,27 @@ asio::awaitable<void> broker::accept_loop(size_t index) {
 asio::awaitable<void> broker::run_log_maintenance() {
   auto timer = std::make_shared<asio::steady_timer>(io_);
   maintenance_timer_ = timer;
-  const auto interval = std::chrono::milliseconds(
+  // Two schedules in one loop (so that retention and compaction never run on a log side by side):
+  // retention and flush.ms checks every min(log.retention.check.interval.ms, log.flush.scheduler.interval.ms),
+  // and, as Kafka's cleaner threads, a compaction pass every log.cleaner.backoff.ms (when log.cleaner.enable).
+  using clock = std::chrono::steady_clock;
+  const auto retention_interval = std::chrono::milliseconds(
       std::max<int64_t>(1, std::min(config_.log_retention_check_interval_ms(), config_.log_flush_scheduler_interval_ms())));
+  const bool cleaner = config_.log_cleaner_enable();
+  const auto cleaner_interval = std::chrono::milliseconds(std::max<int64_t>(1, config_.log_cleaner_backoff_ms()));
+  auto next_retention = clock::now() + retention_interval;
+  auto next_cleaning = clock::now() + cleaner_interval;
   while (!stopping_) {
-    timer->expires_after(interval);
+    timer->expires_at(cleaner ? std::min(next_retention, next_cleaning) : next_retention);
     auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec || stopping_) break;
-    co_await partitions_->enforce_retention();
+    const auto now = clock::now();
+    const bool retention_due = now >= next_retention;
+    const bool cleaning_due = cleaner && now >= next_cleaning;
+    if (!retention_due && !cleaning_due) continue;
+    co_await partitions_->enforce_retention(retention_due, cleaning_due);
+    if (retention_due) next_retention = clock::now() + retention_interval;
+    if (cleaning_due) next_cleaning = clock::now() + cleaner_interval;
   }
 }
 

@@ -69,6 +69,8 @@ class broker {
   boost::asio::io_context& io() { return io_; }
   frame_pool& frames() { return frames_; }
   bool stopping() const { return stopping_; }
+  // For blocking work that must stop early at shutdown (mass topic creation).
+  const std::atomic<bool>& stopping_flag() const { return stopping_; }
 
   // A producer id never handed out before (ids are reserved from the store in blocks).
   boost::asio::awaitable<common::result<int64_t>> allocate_producer_id();

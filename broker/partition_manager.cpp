@@ -51,9 +51,13 @@ log::log_config partition_manager::to_log_config(const effective_topic_config& c
 }
 
 common::result<void> partition_manager::ensure_topic(const std::string& topic, int32_t count,
-                                                     const effective_topic_config& config) {
+                                                     const effective_topic_config& config,
+                                                     const std::atomic<bool>* cancel) {
   const auto lc = to_log_config(config);
   for (int32_t p = 0; p < count; ++p) {
+    if (cancel && cancel->load(std::memory_order_relaxed))
+      return common::error{kafka_error::request_timed_out,
+                           fmt::format("The broker is shutting down; topic {} was not created.", topic)};
     log::topic_partition tp{topic, p};
     if (logs_->get(tp)) continue;
     auto created = logs_->create(tp, lc);
@@ -69,14 +73,24 @@ common::result<void> partition_manager::remove_topic(const std::string& topic) {
   return {};
 }
 
+common::result<void> partition_manager::remove_partitions_from(const std::string& topic, int32_t from) {
+  common::result<void> out;
+  for (const auto& tp : logs_->partitions())
+    if (tp.topic == topic && tp.partition >= from)
+      if (auto r = logs_->remove(tp); !r && r.code() != kafka_error::unknown_topic_or_partition && out) out = r;
+  return out;
+}
+
 namespace {
 // The producer state of a log: its snapshot, brought up to date with the batches written after it.
 std::shared_ptr<log::producer_state_table> restore_producers(log::partition_log& log, const log::topic_partition& tp,
-                                                            log::metadata_store* store) {
+                                                            log::metadata_store* store, bool& snapshot_found) {
   auto table = std::make_shared<log::producer_state_table>();
+  snapshot_found = false;
   if (store) {
     auto saved = store->get_producer_state(tp.topic, tp.partition);
     if (saved && *saved) {
+      snapshot_found = true;
       auto decoded = log::producer_state_table::decode(**saved);
       if (decoded) *table = std::move(*decoded);
       else spdlog::warn("{}: {}; rebuilding from the log", tp.dir_name(), decoded.err().message);
@@ -109,7 +123,7 @@ void partition_manager::attach_topic(const std::string& topic, int32_t count, lo
     partition entry;
     entry.log = log;
     entry.on = std::make_shared<strand>(asio::make_strand(pool_));
-    entry.producers = restore_producers(*log, tp, store);
+    entry.producers = restore_producers(*log, tp, store, entry.producer_snapshot_stored);
     entry.log_start_offset = log->log_start_offset();
     entry.high_watermark = log->log_end_offset();
     partitions_.emplace(tp, std::move(entry));
@@ -369,13 +383,15 @@ awaitable<void> partition_manager::apply_config(const std::string& topic, const 
   }
 }
 
-awaitable<void> partition_manager::enforce_retention() {
+awaitable<void> partition_manager::enforce_retention(bool retention, bool compaction) {
   std::vector<log::topic_partition> all;
   for (auto& [tp, p] : partitions_) all.push_back(tp);
   for (const auto& tp : all) {
     partition* p = find(tp);
     if (!p) continue;  // deleted meanwhile
     auto log = p->log;
+    auto strand_ex = *p->on;
+    if (retention) {
     auto work = [log]() -> common::result<int64_t> {
       auto deleted = log->enforce_retention();
       if (!deleted) return deleted.err();
@@ -383,13 +399,14 @@ awaitable<void> partition_manager::enforce_retention() {
       if (auto flushed = log->maybe_flush(); !flushed) return flushed.err();
       return log->log_start_offset();
     };
-    auto strand_ex = *p->on;
     auto start = co_await run_on(strand_ex, work);
     if (!start) {
       spdlog::warn("retention check of {}-{} failed: {}", tp.topic, tp.partition, start.err().message);
       continue;
     }
     if (partition* again = find(tp)) again->log_start_offset = *start;
+    }
+    if (!compaction) continue;
     // Compaction: pick segments on the strand, clean them on the blocking pool, swap them in on the strand.
     auto plan_work = [log]() { return log->prepare_compaction(); };
     auto plan = co_await run_on(strand_ex, plan_work);
@@ -410,6 +427,12 @@ awaitable<void> partition_manager::enforce_retention() {
 
 common::result<void> partition_manager::save_producer_states(log::metadata_store& store) {
   for (auto& [tp, p] : partitions_) {
+    // An empty log with no producers and no snapshot has nothing to save: a broker with many idle
+    // partitions stops without a synced store write for each.
+    if (!p.producer_snapshot_stored && p.producers->entries().empty() &&
+        p.log->log_end_offset() == p.log->log_start_offset())
+      continue;
+    p.producer_snapshot_stored = true;
     p.producers->set_covered_offset(p.log->log_end_offset());
     if (auto saved = store.put_producer_state(tp.topic, tp.partition, p.producers->encode()); !saved) return saved;
   }

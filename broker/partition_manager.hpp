@@ -61,10 +61,17 @@ class partition_manager {
 
   // Makes sure partitions [0, count) of the topic have logs, creating the missing ones empty with
   // the topic's configuration (existing logs are left alone: they may be in use on their strands).
-  // Blocking: the caller runs it off the network thread or before the server starts.
-  common::result<void> ensure_topic(const std::string& topic, int32_t count, const effective_topic_config& config);
+  // Stops with a timed-out error once *cancel turns true (shutdown); the logs made so far stay, for
+  // the caller to remove. Blocking: the caller runs it off the network thread or before the server starts.
+  common::result<void> ensure_topic(const std::string& topic, int32_t count, const effective_topic_config& config,
+                                    const std::atomic<bool>* cancel = nullptr);
   // Removes every partition directory of the topic. Blocking, as ensure_topic.
   common::result<void> remove_topic(const std::string& topic);
+  // Removes the directories of partitions >= `from` of the topic (undoing an ensure_topic that failed
+  // midway; the partitions must not be attached). Blocking, as ensure_topic.
+  common::result<void> remove_partitions_from(const std::string& topic, int32_t from);
+  // How many partition logs are open (each holds at least its active segment's descriptor).
+  size_t open_log_count() const { return logs_->partitions().size(); }
   // The partitions on disk that no topic claims (reported at start).
   std::vector<log::topic_partition> on_disk() const { return logs_->partitions(); }
 
@@ -106,9 +113,10 @@ class partition_manager {
   boost::asio::awaitable<common::result<int64_t>> delete_records(const log::topic_partition& tp, int64_t before);
   // Applies a topic's changed configuration to its partitions, each on its own strand.
   boost::asio::awaitable<void> apply_config(const std::string& topic, const effective_topic_config& config);
-  // Deletes segments past retention and flushes logs whose flush.ms has passed, partition by partition
-  // on their strands (the broker runs this every log.retention.check.interval.ms).
-  boost::asio::awaitable<void> enforce_retention();
+  // Partition by partition on their strands: with `retention`, deletes segments past retention and
+  // flushes logs whose flush.ms has passed (the broker does this every log.retention.check.interval.ms);
+  // with `compaction`, cleans compacted logs that are due (every log.cleaner.backoff.ms).
+  boost::asio::awaitable<void> enforce_retention(bool retention = true, bool compaction = true);
 
   // Cached offsets (network thread); nullopt for an unknown partition.
   std::optional<int64_t> high_watermark(const log::topic_partition& tp) const;
@@ -131,6 +139,7 @@ class partition_manager {
     std::shared_ptr<log::partition_log> log;
     std::shared_ptr<strand> on;
     std::shared_ptr<log::producer_state_table> producers;  // touched only on the strand
+    bool producer_snapshot_stored = false;  // the store held (or was given) a snapshot for this partition
     // Appends posted to the strand and not yet started: a durable append with none behind it flushes
     // at once; otherwise its flush queues behind them, so that one fsync covers them all.
     std::shared_ptr<std::atomic<int>> appends_queued = std::make_shared<std::atomic<int>>(0);

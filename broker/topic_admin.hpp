@@ -24,7 +24,25 @@ struct new_topic {
   topic_overrides configs;
 };
 
-// Validates and (unless validate_only) creates the topic. The returned record is what was (or
+// Kafka's controller refuses an operation that would write more than 10,000 metadata records in one
+// batch (QuorumController.MAX_RECORDS_PER_USER_OP) with POLICY_VIOLATION; a partition is one record, so
+// a CreateTopics or CreatePartitions request may add at most this many partitions, and Metadata's
+// auto-creation at most this many per request.
+inline constexpr int64_t max_partitions_per_request = 10'000;
+
+// POLICY_VIOLATION when `added` partitions exceed the per-request limit.
+common::result<void> check_partitions_per_request(int64_t added);
+// The partitions the broker may hold in all: brook.max.partitions, lowered to what the open-file limit
+// leaves room for (one descriptor per partition plus a reserve for connections and the store).
+int64_t max_partitions_in_total(broker& b);
+// POLICY_VIOLATION when adding `added` partitions would take the broker past max_partitions_in_total.
+common::result<void> check_partitions_in_total(broker& b, int64_t added);
+// The partitions of a topic as CreateTopics would create it (-1: num.partitions).
+int32_t resolved_partition_count(broker& b, int32_t requested);
+
+// Validates and (unless validate_only) creates the topic: the store record and every partition log, or
+// nothing (a failure midway, or shutdown, removes what was made). The returned record is what was (or
+// would be) stored. The returned record is what was (or
 // would be) stored.
 boost::asio::awaitable<common::result<log::topic_record>> create_topic(broker& b, const new_topic& t, bool validate_only);
 boost::asio::awaitable<common::result<void>> delete_topic(broker& b, const std::string& name);

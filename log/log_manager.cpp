@@ -1,5 +1,6 @@
 #include "log/log_manager.hpp"
 
+#include <cerrno>
 #include <spdlog/spdlog.h>
 
 #include "log/format.hpp"
@@ -44,7 +45,8 @@ log_manager::log_manager(std::filesystem::path dir, config_provider configs, clo
 log_manager::~log_manager() = default;
 
 result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log_dir, config_provider configs,
-                                                       clock_fn clock) {
+                                                       clock_fn clock, partition_filter keep,
+                                                       const std::atomic<bool>* cancel) {
   std::unique_ptr<log_manager> m(new log_manager(std::move(log_dir), std::move(configs), std::move(clock)));
   std::error_code ec;
   std::filesystem::create_directories(m->dir_, ec);
@@ -82,10 +84,36 @@ result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log
     if (auto tp = topic_partition::parse_dir_name(name)) found.emplace_back(*tp, entry.path());
   }
   if (ec) return storage_error("cannot list log dir " + m->dir_.string() + ": " + ec.message());
+  size_t orphans = 0;
   for (auto& [tp, path] : found) {
+    if (cancel && cancel->load(std::memory_order_relaxed))
+      return error{kafka_error::request_timed_out, "opening the log dir was cancelled"};
+    if (keep && !keep(tp)) {
+      // Left by a creation that never completed, or a topic whose record is gone: no log is opened for it.
+      // Renamed aside first (a crash midway is finished at the next open), or removed in place when the
+      // longer name does not fit (a 249-character topic name).
+      auto doomed = path;
+      doomed += "." + std::to_string(m->clock_()) + "_" + std::to_string(++m->delete_counter_) +
+                std::string(format::delete_dir_suffix);
+      if (!os::rename_path(path, doomed)) doomed = path;
+      std::filesystem::remove_all(doomed, ec);
+      if (ec) {
+        spdlog::warn("log dir {}: cannot remove {}, which no topic claims: {}", m->dir_.string(), doomed.string(),
+                     ec.message());
+        ec.clear();
+        continue;
+      }
+      ++orphans;
+      continue;
+    }
     auto log = partition_log::open(path, m->configs_(tp), m->clock_, m->health_, m->clean_at_open_);
     if (!log) return log.err();
     m->logs_.emplace(tp, std::shared_ptr<partition_log>(std::move(*log)));
+  }
+  if (orphans > 0) {
+    spdlog::warn("log dir {}: removed {} partition director{} that no topic claims", m->dir_.string(), orphans,
+                 orphans == 1 ? "y" : "ies");
+    if (auto st = os::sync_directory(m->dir_); !st) return storage_error(st.message());
   }
   return m;
 }
@@ -112,7 +140,8 @@ result<std::shared_ptr<partition_log>> log_manager::create(const topic_partition
   auto log = partition_log::open(dir_ / tp.dir_name(), config, clock_, health_, false);
   if (!log) return log.err();
   if (auto st = os::sync_directory(dir_); !st) {
-    health_->mark_failed(st.message());
+    // Out of descriptors: this creation fails (the caller removes what it made); the dir is fine.
+    if (!st.resource_exhausted()) health_->mark_failed(st.message());
     return storage_error(st.message());
   }
   std::shared_ptr<partition_log> shared(std::move(*log));
@@ -132,7 +161,10 @@ result<void> log_manager::remove(const topic_partition& tp) {
     doomed = dir_ / (tp.dir_name() + "." + std::to_string(clock_()) + "_" + std::to_string(++delete_counter_) +
                      std::string(format::delete_dir_suffix));
   }
-  if (auto st = os::rename_path(dir_ / tp.dir_name(), doomed); !st) return storage_error(st.message());
+  if (auto st = os::rename_path(dir_ / tp.dir_name(), doomed); !st) {
+    if (st.sys_errno != ENAMETOOLONG) return storage_error(st.message());
+    doomed = dir_ / tp.dir_name();  // a 249-character topic name leaves no room for the suffix
+  }
   if (auto st = os::sync_directory(dir_); !st) return storage_error(st.message());
   std::error_code ec;
   std::filesystem::remove_all(doomed, ec);

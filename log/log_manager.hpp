@@ -12,6 +12,7 @@
 // open() removes it before anything else, so a crash at any later point makes the next open recover.
 #pragma once
 
+#include <atomic>
 #include <compare>
 #include <cstdint>
 #include <filesystem>
@@ -50,8 +51,12 @@ class log_manager {
   // Locks `log_dir` (creating it if missing), removes partitions left half-deleted, and opens every
   // partition directory, recovering them unless the previous shutdown was clean. Errors:
   // kafka_storage_error (dir locked by another process, IO errors, a partition that cannot be opened).
+  // With `keep`, a partition directory it refuses (no registered topic claims it) is deleted instead of
+  // opened, as a half-deleted one is; `cancel` (shutdown) stops the opening between partitions.
+  using partition_filter = std::function<bool(const topic_partition&)>;
   static common::result<std::unique_ptr<log_manager>> open(std::filesystem::path log_dir, config_provider configs,
-                                                           clock_fn clock = {});
+                                                           clock_fn clock = {}, partition_filter keep = {},
+                                                           const std::atomic<bool>* cancel = nullptr);
   // Releases the lock without flushing: the next open recovers, as after a crash. Call close() first.
   ~log_manager();
   log_manager(const log_manager&) = delete;

@@ -246,7 +246,7 @@ result<void> partition_log::load(bool clean_shutdown) {
   if (auto cleaned_to = read_cleaner_checkpoint(dir_ / format::cleaner_checkpoint_name))
     first_dirty_offset_ = std::clamp(*cleaned_to, log_start_offset_, leo);
   if (dir_dirty_) {
-    if (auto st = os::sync_directory(dir_); !st) return fail(st.message());
+    if (auto st = os::sync_directory(dir_); !st) return fail(st);
     dir_dirty_ = false;
   }
   if (open_report_.recovered)
@@ -269,6 +269,12 @@ std::vector<int64_t> partition_log::segment_base_offsets() const {
 }
 
 void partition_log::set_config(const log_config& config) { config_ = config; }
+
+result<void> partition_log::fail(const os::io_status& st, std::string_view context) {
+  // Running out of descriptors or memory fails this call only: the data on disk is intact.
+  if (st.resource_exhausted()) return storage_error(dir_.string() + ": " + st.message() + std::string(context));
+  return fail(st.message() + std::string(context));
+}
 
 result<void> partition_log::fail(const std::string& what) {
   health_->mark_failed(dir_.string() + ": " + what);
@@ -294,12 +300,15 @@ result<void> partition_log::write_checkpoint(bool sync) {
   if (auto st = os::open_file(tmp, os::open_mode::create_truncate, f); !st) return storage_error(st.message());
   if (auto st = os::write_at(f, buf, 0); !st) return storage_error(st.message());
   if (sync) {
-    if (auto st = os::sync_data(f); !st) return fail(st.message());
+    if (auto st = os::sync_data(f); !st) return fail(st);
   }
   f.close();
   if (auto st = os::rename_path(tmp, path); !st) return storage_error(st.message());
   if (sync) {
-    if (auto st = os::sync_directory(dir_); !st) return fail(st.message());
+    if (auto st = os::sync_directory(dir_); !st) return fail(st);
+    synced_checkpoint_ = std::make_pair(recovery_point_, log_start_offset_);
+  } else {
+    synced_checkpoint_.reset();
   }
   return {};
 }
@@ -369,11 +378,11 @@ result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t 
   auto st = active().append(batches, infos, config_.index_interval_bytes, restored);
   if (!st) {
     if (!restored) {
-      auto r = fail(st.message() + ", and cutting the partial write failed");
+      auto r = fail(st, ", and cutting the partial write failed");
       return r.err();
     }
     if (st.no_space()) return storage_error(dir_.string() + ": disk full, nothing appended: " + st.message());
-    return fail(st.message()).err();
+    return fail(st).err();
   }
   unflushed_messages_ += out.record_count;
   if (unflushed_messages_ >= config_.flush_messages || now - last_flush_ms_ >= config_.flush_ms) {
@@ -384,11 +393,11 @@ result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t 
 
 result<void> partition_log::roll(int64_t now) {
   int64_t base = log_end_offset();
-  bool no_space = false;
-  auto seg = segment::create(dir_, base, now, config_.preallocate ? effective_segment_bytes(config_) : 0, &no_space);
+  bool transient = false;
+  auto seg = segment::create(dir_, base, now, config_.preallocate ? effective_segment_bytes(config_) : 0, &transient);
   if (!seg) {
-    // A full disk is transient; anything else leaves the dir in an unknown state.
-    if (no_space) return seg.err();
+    // A full disk or a lack of descriptors is transient; anything else leaves the dir in an unknown state.
+    if (transient) return seg.err();
     return fail(seg.err().message);
   }
   spdlog::debug("{}: rolled to segment {}", dir_.string(), segment::file_stem(base));
@@ -458,7 +467,7 @@ result<void> partition_log::delete_oldest_segments(size_t count) {
     auto& seg = segments_.front();
     spdlog::info("{}: deleting segment {} (offsets {} to {})", dir_.string(), segment::file_stem(seg->base_offset()),
                  seg->base_offset(), seg->next_offset() - 1);
-    if (auto st = seg->remove_files(); !st) return fail(st.message());
+    if (auto st = seg->remove_files(); !st) return fail(st);
     segments_.erase(segments_.begin());
     dir_dirty_ = true;
   }
@@ -631,14 +640,14 @@ result<int32_t> partition_log::commit_compaction(compaction_result cleaned) {
   }
   // Commit point: every group's .swap files in place and the directory synced.
   for (auto& m : matches)
-    if (auto st = m.group->cleaned->rename_files(format::swap_suffix); !st) return fail(st.message()).err();
-  if (auto st = os::sync_directory(dir_); !st) return fail(st.message()).err();
+    if (auto st = m.group->cleaned->rename_files(format::swap_suffix); !st) return fail(st).err();
+  if (auto st = os::sync_directory(dir_); !st) return fail(st).err();
   for (auto& m : matches)
     for (size_t k = 0; k < m.group->replaced.size(); ++k)
-      if (auto st = segments_[m.first + k]->remove_files(); !st) return fail(st.message()).err();
+      if (auto st = segments_[m.first + k]->remove_files(); !st) return fail(st).err();
   for (auto& m : matches)
-    if (auto st = m.group->cleaned->rename_files(""); !st) return fail(st.message()).err();
-  if (auto st = os::sync_directory(dir_); !st) return fail(st.message()).err();
+    if (auto st = m.group->cleaned->rename_files(""); !st) return fail(st).err();
+  if (auto st = os::sync_directory(dir_); !st) return fail(st).err();
 
   int32_t replaced = 0;
   std::sort(matches.begin(), matches.end(), [](const match& a, const match& b) { return a.first > b.first; });
@@ -688,10 +697,10 @@ result<void> partition_log::flush() {
   if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
   for (auto& s : segments_) {
     if (!s->has_unflushed_data()) continue;
-    if (auto st = s->flush(); !st) return fail(st.message());
+    if (auto st = s->flush(); !st) return fail(st);
   }
   if (dir_dirty_) {
-    if (auto st = os::sync_directory(dir_); !st) return fail(st.message());
+    if (auto st = os::sync_directory(dir_); !st) return fail(st);
     dir_dirty_ = false;
   }
   recovery_point_ = log_end_offset();
@@ -720,7 +729,8 @@ result<void> partition_log::close() {
   if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
   if (auto r = flush(); !r) return r;
   for (auto& seg : segments_)
-    if (auto st = seg->sync_pending_indexes(); !st) return fail(st.message());
+    if (auto st = seg->sync_pending_indexes(); !st) return fail(st);
+  if (synced_checkpoint_ == std::make_pair(recovery_point_, log_start_offset_)) return {};
   return write_checkpoint(true);
 }
 

@@ -202,7 +202,10 @@ class partition_log {
   partition_log(std::filesystem::path dir, log_config config, clock_fn clock, std::shared_ptr<log_dir_health> health);
   common::result<void> load(bool clean_shutdown);
   common::result<void> roll(int64_t now);
+  // Marks the log dir failed (an I/O error on data) and returns the storage error.
   common::result<void> fail(const std::string& what);
+  // As above, except that a resource error (io_status::resource_exhausted) fails only this call.
+  common::result<void> fail(const common::os::io_status& st, std::string_view context = {});
   common::result<void> write_checkpoint(bool sync);
   common::result<void> delete_oldest_segments(size_t count);
   void note_cleaned(const compaction_result& cleaned);
@@ -219,6 +222,9 @@ class partition_log {
   int64_t log_start_offset_ = 0;
   int64_t recovery_point_ = 0;
   int64_t checkpointed_recovery_point_ = -1;  // the recovery point the checkpoint file holds, if known
+  // The (recovery point, log start offset) the checkpoint file holds durably, if known: close() skips
+  // rewriting an unchanged one (a broker with many idle partitions stops without an fsync for each).
+  std::optional<std::pair<int64_t, int64_t>> synced_checkpoint_;
   int64_t unflushed_messages_ = 0;
   int64_t last_flush_ms_ = 0;
   bool dir_dirty_ = false;  // segment files created or removed since the last directory fsync

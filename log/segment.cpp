@@ -201,19 +201,22 @@ result<void> segment::open_files(os::open_mode log_mode, os::io_status* failure)
     return storage_error(st);
   };
   if (auto st = os::open_file(log_path(), log_mode, log); !st) return fail(st);
+  // The index files are only made to exist here; they are opened when read or written.
   auto index_mode = log_mode == os::open_mode::create_truncate ? log_mode : os::open_mode::read_write_create;
-  if (auto st = os::open_file(index_path(), index_mode, index_file_); !st) return fail(st);
-  if (auto st = os::open_file(time_index_path(), index_mode, time_index_file_); !st) return fail(st);
+  os::file_handle index;
+  if (auto st = os::open_file(index_path(), index_mode, index); !st) return fail(st);
+  index.close();
+  if (auto st = os::open_file(time_index_path(), index_mode, index); !st) return fail(st);
   log_ = std::make_shared<const os::file_handle>(std::move(log));
   return {};
 }
 
 result<std::unique_ptr<segment>> segment::create(const std::filesystem::path& dir, int64_t base_offset, int64_t now_ms,
-                                                 uint64_t preallocate_bytes, bool* no_space, std::string_view suffix) {
+                                                 uint64_t preallocate_bytes, bool* transient, std::string_view suffix) {
   std::unique_ptr<segment> s(new segment(dir, base_offset, now_ms, suffix));
   os::io_status failure;
   if (auto r = s->open_files(os::open_mode::create_truncate, &failure); !r) {
-    if (no_space) *no_space = failure.no_space();
+    if (transient) *transient = failure.no_space() || failure.resource_exhausted();
     return r.err();
   }
   if (preallocate_bytes > 0) {
@@ -265,10 +268,16 @@ result<bool> segment::load(int32_t index_interval_bytes) {
   reset_state();
   uint64_t file_size = 0;
   if (auto st = os::file_size(*log_, file_size); !st) return storage_error(st);
-  auto index_bytes = read_whole(index_file_);
+  os::file_handle index_file, time_index_file;
+  if (auto st = os::open_file(index_path(), os::open_mode::read_only, index_file); !st) return storage_error(st);
+  auto index_bytes = read_whole(index_file);
   if (!index_bytes) return index_bytes.err();
-  auto time_bytes = read_whole(time_index_file_);
+  index_file.close();
+  if (auto st = os::open_file(time_index_path(), os::open_mode::read_only, time_index_file); !st)
+    return storage_error(st);
+  auto time_bytes = read_whole(time_index_file);
   if (!time_bytes) return time_bytes.err();
+  time_index_file.close();
   if (index_bytes->size() % format::index_entry_size != 0 || time_bytes->size() % format::time_index_entry_size != 0)
     return false;
   if (file_size > UINT32_MAX) return false;
@@ -354,8 +363,11 @@ result<segment_recovery_result> segment::recover(int32_t index_interval_bytes) {
   if (out.truncated_bytes > 0) {
     if (auto st = os::truncate_file(*log_, scan->end); !st) return storage_error(st);
   }
-  if (auto st = os::truncate_file(index_file_, 0); !st) return storage_error(st);
-  if (auto st = os::truncate_file(time_index_file_, 0); !st) return storage_error(st);
+  os::file_handle emptied;
+  if (auto st = os::open_file(index_path(), os::open_mode::create_truncate, emptied); !st) return storage_error(st);
+  if (auto st = os::open_file(time_index_path(), os::open_mode::create_truncate, emptied); !st)
+    return storage_error(st);
+  emptied.close();
   dirty_ = true;
   if (auto st = flush(); !st) return storage_error(st);
   return out;
@@ -524,7 +536,9 @@ os::io_status segment::write_pending_index_entries() {
       append_be<uint32_t>(bytes, index_[i].relative_offset);
       append_be<uint32_t>(bytes, index_[i].position);
     }
-    if (auto st = os::write_at(index_file_, bytes, index_flushed_ * format::index_entry_size); !st) return st;
+    os::file_handle index_file;
+    if (auto st = os::open_file(index_path(), os::open_mode::read_write_create, index_file); !st) return st;
+    if (auto st = os::write_at(index_file, bytes, index_flushed_ * format::index_entry_size); !st) return st;
     index_flushed_ = index_.size();
     index_sync_pending_ = true;
   }
@@ -534,7 +548,9 @@ os::io_status segment::write_pending_index_entries() {
       append_be<int64_t>(bytes, time_index_[i].timestamp);
       append_be<uint32_t>(bytes, time_index_[i].relative_offset);
     }
-    if (auto st = os::write_at(time_index_file_, bytes, time_index_flushed_ * format::time_index_entry_size); !st)
+    os::file_handle time_index_file;
+    if (auto st = os::open_file(time_index_path(), os::open_mode::read_write_create, time_index_file); !st) return st;
+    if (auto st = os::write_at(time_index_file, bytes, time_index_flushed_ * format::time_index_entry_size); !st)
       return st;
     time_index_flushed_ = time_index_.size();
     index_sync_pending_ = true;
@@ -544,9 +560,9 @@ os::io_status segment::write_pending_index_entries() {
 
 os::io_status segment::flush() {
   if (!has_unflushed_data()) return {};
-  // Index entries are derived data: on a full disk they stay pending (retried at the next flush, rebuilt by
+  // Index entries are derived data: on a full disk (or short of descriptors) they stay pending (retried at the next flush, rebuilt by
   // recovery if never written) rather than failing a flush whose log data is intact.
-  if (auto st = write_pending_index_entries(); !st && !st.no_space()) return st;
+  if (auto st = write_pending_index_entries(); !st && !st.no_space() && !st.resource_exhausted()) return st;
   if (auto st = os::sync_data(*log_); !st) return st;
   dirty_ = false;
   // The active segment's index files are synced when it rolls or closes, not on every flush: acks=all
@@ -555,32 +571,24 @@ os::io_status segment::flush() {
   // a zero entry points at the segment's start) and recovery re-indexes past the recovery point.
   if (inactive_)
     if (auto st = sync_pending_indexes(); !st) return st;
-  if (inactive_ && !has_unflushed_data()) {
-    index_file_.close();
-    time_index_file_.close();
-  }
   return {};
 }
 
 os::io_status segment::sync_pending_indexes() {
   if (!index_sync_pending_) return {};
-  if (auto st = os::sync_data(index_file_); !st) return st;
-  if (auto st = os::sync_data(time_index_file_); !st) return st;
+  // fdatasync acts on the file, not the descriptor: a fresh descriptor syncs what earlier ones wrote.
+  for (const auto& path : {index_path(), time_index_path()}) {
+    os::file_handle f;
+    if (auto st = os::open_file(path, os::open_mode::read_write, f); !st) return st;
+    if (auto st = os::sync_data(f); !st) return st;
+  }
   index_sync_pending_ = false;
   return {};
 }
 
-void segment::mark_inactive() {
-  inactive_ = true;
-  if (!has_unflushed_data()) {
-    index_file_.close();
-    time_index_file_.close();
-  }
-}
+void segment::mark_inactive() { inactive_ = true; }
 
 os::io_status segment::remove_files() {
-  index_file_.close();
-  time_index_file_.close();
   if (auto st = os::remove_path(log_path()); !st) return st;
   if (auto st = os::remove_path(index_path()); !st) return st;
   return os::remove_path(time_index_path());

@@ -2,7 +2,9 @@
 // offset index and its time index (formats in log/format.hpp).
 //
 // Ownership: a partition_log owns its segments and calls them from its single strand; a segment is not
-// thread-safe. The .log descriptor is shared (std::shared_ptr) with file regions handed out by reads, so a
+// thread-safe. Descriptors: a segment keeps only its .log file open; the index files are opened for the
+// moment they are read (load), written (flush) or synced, and closed again, since their entries live in
+// memory. So a partition costs one descriptor per segment, not three (README, "Limits"). The .log descriptor is shared (std::shared_ptr) with file regions handed out by reads, so a
 // region stays readable (sendfile) even after retention deletes the segment.
 //
 // Invariants: [0, size_bytes()) of the .log file is a sequence of whole, CRC-valid batches with increasing
@@ -65,11 +67,12 @@ class segment {
   static std::string file_stem(int64_t base_offset);  // 20-digit zero-padded base offset
 
   // Creates empty files (replacing any left over). preallocate_bytes > 0 reserves space for the log.
-  // On failure, *no_space (if given) tells whether the disk was full. A non-empty `suffix` (".cleaned",
+  // On failure, *transient (if given) tells whether the cause was a full disk or the process running out
+  // of descriptors or memory (io_status::no_space / resource_exhausted), not a failing disk. A non-empty `suffix` (".cleaned",
   // ".swap": log/format.hpp) is appended to every file name, for segments the cleaner builds aside.
   static common::result<std::unique_ptr<segment>> create(const std::filesystem::path& dir, int64_t base_offset,
                                                          int64_t now_ms, uint64_t preallocate_bytes,
-                                                         bool* no_space = nullptr, std::string_view suffix = {});
+                                                         bool* transient = nullptr, std::string_view suffix = {});
   // Opens the existing files of a segment (index files are created if missing) without reading them.
   // Then call load() or recover().
   static common::result<std::unique_ptr<segment>> open(const std::filesystem::path& dir, int64_t base_offset,
@@ -139,8 +142,7 @@ class segment {
     if (first_batch_timestamp_ && *first_batch_timestamp_ >= 0) return incoming_max_timestamp - *first_batch_timestamp_;
     return now_ms - created_ms_;
   }
-  // Called when a newer segment takes over appends: once flushed, the index descriptors are closed (the
-  // in-memory entries serve lookups), so an old segment holds one descriptor, not three.
+  // Called when a newer segment takes over appends: from then on its flushes sync the index files too.
   void mark_inactive();
   const std::vector<index_entry>& index() const { return index_; }
   const std::vector<time_index_entry>& time_index() const { return time_index_; }
@@ -162,8 +164,6 @@ class segment {
   int64_t base_offset_;
   int64_t created_ms_;
   std::shared_ptr<const common::os::file_handle> log_;
-  common::os::file_handle index_file_;
-  common::os::file_handle time_index_file_;
 
   uint64_t size_ = 0;
   int64_t next_offset_;

@@ -62,6 +62,10 @@ std::vector<config_definition> make_definitions() {
       def("auto.create.topics.enable", t::boolean, "true",
           "Create a topic on first use by a metadata, produce or fetch request."),
       def("auto.leader.rebalance.enable", t::boolean, "true", "Accepted for compatibility; a single node leads every partition."),
+      def("brook.max.partitions", t::int_, "100000",
+          "Most partitions the broker holds in all (Kafka has no such limit); creation past it, or past what "
+          "the open-file limit leaves room for, is refused with POLICY_VIOLATION.",
+          at_least(1)),
       def("background.threads", t::int_, "10", "Threads for background work.", at_least(1)),
       def("broker.id", t::int_, "1", "Synonym of node.id kept from older Kafka versions.", at_least(0)),
       def("broker.rack", t::string, std::nullopt, "Rack of this broker, reported in metadata."),

@@ -92,6 +92,8 @@ class server_config {
   std::vector<std::string> log_dirs() const;  // log.dirs, else log.dir
   int32_t num_partitions() const { return static_cast<int32_t>(get_int("num.partitions")); }
   bool auto_create_topics_enable() const { return get_bool("auto.create.topics.enable"); }
+  int64_t brook_max_partitions() const { return get_int("brook.max.partitions"); }
+  int64_t log_cleaner_backoff_ms() const { return get_int("log.cleaner.backoff.ms"); }
   int16_t default_replication_factor() const { return static_cast<int16_t>(get_int("default.replication.factor")); }
   bool delete_topic_enable() const { return get_bool("delete.topic.enable"); }
   int32_t message_max_bytes() const { return static_cast<int32_t>(get_int("message.max.bytes")); }

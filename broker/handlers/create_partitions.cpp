@@ -1,5 +1,6 @@
 // CreatePartitions v0-3: grows a topic to a new total; manual assignments must place each new
-// partition on this broker alone.
+// partition on this broker alone. At most max_partitions_per_request new partitions per request.
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "broker/broker.hpp"
@@ -16,6 +17,22 @@ awaitable<cp::response> create_partitions(request_context& ctx, cp::request& req
   cp::response resp;
   std::map<std::string, int> count;
   for (const auto& t : req.topics) ++count[t.name];
+  // As CreateTopics: one request adds at most max_partitions_per_request partitions, else every topic
+  // is refused with POLICY_VIOLATION.
+  int64_t added = 0;
+  for (const auto& t : req.topics)
+    if (const topic_info* info = b.topics().find(t.name))
+      added += std::max<int64_t>(0, int64_t{t.count} - info->record.partitions);
+  if (auto ok = check_partitions_per_request(added); !ok) {
+    for (const auto& t : req.topics) {
+      cp::create_partitions_topic_result r;
+      r.name = t.name;
+      r.error_code = common::wire_code(ok.code());
+      r.error_message = ok.err().message;
+      resp.results.push_back(std::move(r));
+    }
+    co_return resp;
+  }
   for (const auto& t : req.topics) {
     cp::create_partitions_topic_result r;
     r.name = t.name;

@@ -1,6 +1,8 @@
 // CreateTopics v0-7: validate_only (v1+), per-topic configs, manual assignments (which on one node
 // must place every partition on this broker alone), and from v5 the created topic's partition
-// count, replication factor and configs; v7 its id.
+// count, replication factor and configs; v7 its id. At most max_partitions_per_request partitions per
+// request (POLICY_VIOLATION for every topic otherwise, as Kafka's controller answers).
+#include <algorithm>
 #include <fmt/format.h>
 #include <set>
 
@@ -50,6 +52,17 @@ awaitable<ct::response> create_topics(request_context& ctx, ct::request& req) {
   ct::response resp;
   std::map<std::string, int> count;
   for (const auto& t : req.topics) ++count[t.name];
+
+  // Kafka refuses the whole request when its topics add up to more partitions than one operation may
+  // create: every topic gets POLICY_VIOLATION and nothing is created.
+  int64_t requested = 0;
+  for (const auto& t : req.topics)
+    requested += t.assignments.empty() ? std::max<int64_t>(0, resolved_partition_count(b, t.num_partitions))
+                                       : static_cast<int64_t>(t.assignments.size());
+  if (auto ok = check_partitions_per_request(requested); !ok) {
+    for (const auto& t : req.topics) resp.topics.push_back(result_for(t.name, ok.err()));
+    co_return resp;
+  }
 
   for (auto& t : req.topics) {
     if (count[t.name] > 1) {

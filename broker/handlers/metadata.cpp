@@ -1,6 +1,7 @@
 // Metadata v0-12: this broker as the only broker, controller and leader of every partition; all
 // topics or the named ones (by id from v10), auto-creating unknown names when the request allows it
-// (v4+, always before) and auto.create.topics.enable is on.
+// (v4+, always before) and auto.create.topics.enable is on, and only while the request's unknown names
+// need at most max_partitions_per_request partitions in all (none is created otherwise).
 #include <boost/asio/ip/host_name.hpp>
 
 #include "broker/broker.hpp"
@@ -64,7 +65,16 @@ awaitable<md::response> metadata(request_context& ctx, md::request& req) {
     for (const auto& [name, info] : b.topics().all()) resp.topics.push_back(describe_topic(b, info, include_ops));
     co_return resp;
   }
-  const bool may_create = b.config().auto_create_topics_enable() && (ctx.version() < 4 || req.allow_auto_topic_creation);
+  bool may_create = b.config().auto_create_topics_enable() && (ctx.version() < 4 || req.allow_auto_topic_creation);
+  if (may_create) {
+    // Kafka sends the unknown names to its controller as one CreateTopics, which refuses the lot when
+    // they add up to more than max_partitions_per_request partitions: then none is created here either.
+    int64_t wanted_partitions = 0;
+    for (const auto& wanted : *req.topics)
+      if (wanted.name && !b.topics().find(*wanted.name) && !invalid_topic_name_reason(*wanted.name))
+        wanted_partitions += b.config().num_partitions();
+    if (!check_partitions_per_request(wanted_partitions)) may_create = false;
+  }
   for (const auto& wanted : *req.topics) {
     if (!wanted.name) {  // by id (v10+)
       const topic_info* info = b.topics().find(wanted.topic_id);
@@ -82,6 +92,10 @@ awaitable<md::response> metadata(request_context& ctx, md::request& req) {
       continue;
     }
     if (!may_create) {
+      resp.topics.push_back(topic_error(kafka_error::unknown_topic_or_partition, name));
+      continue;
+    }
+    if (b.stopping()) {  // shutting down: the rest is answered without creating anything
       resp.topics.push_back(topic_error(kafka_error::unknown_topic_or_partition, name));
       continue;
     }

@@ -20,6 +20,10 @@ struct io_status {
   bool ok() const { return sys_errno == 0; }
   explicit operator bool() const { return ok(); }
   bool no_space() const;
+  // Out of descriptors or kernel memory (EMFILE, ENFILE, ENOMEM): the process ran short, the disk did
+  // not fail. The one place that tells resource errors from storage errors: callers fail the request
+  // with it and leave the log dir online.
+  bool resource_exhausted() const;
   std::string message() const;  // "what: strerror"
 
   static io_status failure(int err, std::string what) { return io_status{err == 0 ? -1 : err, std::move(what)}; }
@@ -94,6 +98,8 @@ io_status remove_path(const std::filesystem::path& path);  // a missing path is 
 // Raises this process's open-file limit to the most it may have (a broker keeps a few files open
 // per partition). Returns the limit now in force.
 uint64_t raise_open_file_limit();
+// The open-file limit in force (0 where unknown).
+uint64_t open_file_limit();
 
 // Test hook for disk faults. When set, it is called before each write_at, sync_data, sync_all and
 // sync_directory; returning a non-zero errno makes the call fail with it. For writes, setting

@@ -37,6 +37,7 @@ io_status fail(std::string what) { return io_status::failure(errno, std::move(wh
 }  // namespace
 
 bool io_status::no_space() const { return sys_errno == ENOSPC || sys_errno == EDQUOT; }
+bool io_status::resource_exhausted() const { return sys_errno == EMFILE || sys_errno == ENFILE || sys_errno == ENOMEM; }
 
 std::string io_status::message() const {
   if (ok()) return "ok";
@@ -241,4 +242,12 @@ uint64_t raise_open_file_limit() {
   return static_cast<uint64_t>(limit.rlim_cur);
 }
 
+}  // namespace brook::common::os
+
+namespace brook::common::os {
+uint64_t open_file_limit() {
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
+  return static_cast<uint64_t>(limit.rlim_cur);
+}
 }  // namespace brook::common::os

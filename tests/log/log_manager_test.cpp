@@ -2,8 +2,10 @@
 
 #include <catch2/catch.hpp>
 #include <errno.h>
+#include <sys/resource.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "common/os/file_io.hpp"
 #include "log/format.hpp"
@@ -117,4 +119,97 @@ TEST_CASE("no clean-shutdown marker after a failed flush") {
   auto m = open_manager(dir.path, clock);
   CHECK_FALSE(m->opened_after_clean_shutdown());
   CHECK(m->get({"t", 0})->log_end_offset() == 2);  // the data written is recovered, not invented
+}
+
+namespace {
+size_t open_descriptors() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// Lowers this process's soft open-file limit for the scope of the object.
+struct lowered_file_limit {
+  rlimit saved{};
+  explicit lowered_file_limit(rlim_t soft) {
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    rlimit lower = saved;
+    lower.rlim_cur = soft;
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &lower) == 0);
+  }
+  ~lowered_file_limit() { setrlimit(RLIMIT_NOFILE, &saved); }
+};
+}  // namespace
+
+TEST_CASE("a partition log holds one descriptor: its active segment's log file", "[descriptors]") {
+  if (!fs::exists("/proc/self/fd")) return;  // no way to count descriptors here
+  scratch_dir dir;
+  fake_clock clock;
+  auto m = open_manager(dir.path, clock);
+  const size_t before = open_descriptors();
+  for (int32_t p = 0; p < 50; ++p) {
+    auto log = m->create({"many", p}, log_config{});
+    REQUIRE(log.ok());
+    append_one(**log, clock.now);
+    REQUIRE((*log)->flush().ok());
+  }
+  CHECK(open_descriptors() - before == 50);
+  REQUIRE(m->close().ok());
+  m.reset();
+  // Reopened (loading the index files) it is still one per partition.
+  auto again = open_manager(dir.path, clock);
+  CHECK(again->partitions().size() == 50);
+  CHECK(open_descriptors() - before == 50);  // (the lock of the first manager was counted in `before`)
+}
+
+TEST_CASE("running out of descriptors fails a creation, never the log dir", "[descriptors]") {
+  if (!fs::exists("/proc/self/fd")) return;  // no way to count descriptors here
+  scratch_dir dir;
+  fake_clock clock;
+  auto m = open_manager(dir.path, clock);
+  std::optional<brook::common::error> refused;
+  {
+    lowered_file_limit limit(open_descriptors() + 20);
+    for (int32_t p = 0; p < 100 && !refused; ++p) {
+      auto log = m->create({"flood", p}, log_config{});
+      if (!log) refused = log.err();
+    }
+  }
+  REQUIRE(refused.has_value());
+  CHECK(refused->message.find("Too many open files") != std::string::npos);
+  CHECK_FALSE(m->failed());
+  // With descriptors back, writes and creation work again.
+  auto log = m->create({"after", 0}, log_config{});
+  REQUIRE(log.ok());
+  append_one(**log, clock.now);
+  CHECK((*log)->flush().ok());
+}
+
+TEST_CASE("EMFILE on the directory fsync of a creation leaves the log dir online", "[descriptors]") {
+  scratch_dir dir;
+  fake_clock clock;
+  auto m = open_manager(dir.path, clock);
+  os::set_fault_injector([](os::io_op op, size_t&) { return op == os::io_op::sync ? EMFILE : 0; });
+  auto created = m->create({"t", 0}, log_config{});
+  os::set_fault_injector({});
+  CHECK(created.code() == kafka_error::kafka_storage_error);
+  CHECK_FALSE(m->failed());
+  CHECK(m->create({"t", 1}, log_config{}).ok());
+}
+
+TEST_CASE("partitions the filter refuses are removed at open, not opened", "[startup]") {
+  scratch_dir dir;
+  fake_clock clock;
+  {
+    auto m = open_manager(dir.path, clock);
+    REQUIRE(m->create({"kept", 0}, log_config{}).ok());
+    REQUIRE(m->create({"orphan", 0}, log_config{}).ok());
+    REQUIRE(m->close().ok());
+  }
+  auto keep = [](const topic_partition& tp) { return tp.topic == "kept"; };
+  auto m = log_manager::open(dir.path, [](const topic_partition&) { return log_config{}; }, clock.fn(), keep);
+  REQUIRE(m.ok());
+  CHECK((*m)->partitions() == std::vector<topic_partition>{{"kept", 0}});
+  CHECK_FALSE(fs::exists(dir.path / "orphan-0"));
+  CHECK(fs::exists(dir.path / "kept-0"));
 }

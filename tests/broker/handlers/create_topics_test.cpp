@@ -1,0 +1,61 @@
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "broker_fixture.hpp"
+#include "common/protocol/messages/create_topics.hpp"
+
+namespace proto = brook::common::protocol;
+namespace ct = proto::create_topics;
+
+namespace {
+ct::creatable_topic topic(std::string name, int32_t partitions) {
+  ct::creatable_topic t;
+  t.name = std::move(name);
+  t.num_partitions = partitions;
+  t.replication_factor = 1;
+  return t;
+}
+
+size_t partition_dirs(const std::filesystem::path& data) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(data))
+    if (e.is_directory() && !e.path().filename().string().starts_with("__")) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("CreateTopics adding more than 10,000 partitions is refused whole with POLICY_VIOLATION") {
+  brook::test::broker_fixture b;
+  ct::request req;
+  req.topics = {topic("huge", 1'000'000), topic("small", 2)};
+  auto resp = b.call<ct::response>(ct::api_key, 7, req);
+  REQUIRE(resp.topics.size() == 2);
+  for (const auto& t : resp.topics) {
+    CHECK(t.error_code == 44);
+    CHECK(t.error_message == "Excessively large number of partitions per request.");
+  }
+  CHECK(b.server().topics().all().empty());
+  CHECK(partition_dirs(b.data_dir()) == 0);
+
+  // 10,000 in one request is within the limit (validate_only: no disk work).
+  ct::request within;
+  within.topics = {topic("big", 6'000), topic("big2", 4'000)};
+  within.validate_only = true;
+  auto ok = b.call<ct::response>(ct::api_key, 7, within);
+  REQUIRE(ok.topics.size() == 2);
+  CHECK(ok.topics[0].error_code == 0);
+  CHECK(ok.topics[1].error_code == 0);
+}
+
+TEST_CASE("CreateTopics past brook.max.partitions is refused with POLICY_VIOLATION and creates nothing") {
+  brook::test::broker_fixture b({"brook.max.partitions=10"});
+  ct::request first;
+  first.topics = {topic("a", 8)};
+  CHECK(b.call<ct::response>(ct::api_key, 7, first).topics.at(0).error_code == 0);
+  ct::request second;
+  second.topics = {topic("b", 3)};
+  auto resp = b.call<ct::response>(ct::api_key, 7, second);
+  CHECK(resp.topics.at(0).error_code == 44);
+  CHECK(b.server().topics().find("b") == nullptr);
+  CHECK(partition_dirs(b.data_dir()) == 8);
+}
