@@ -361,8 +361,11 @@ result<std::optional<record_view>> record_iterator::next() {
   if (p != body.size()) return corrupt("record length does not match its fields");
   pos_ += static_cast<size_t>(length);
   --remaining_;
-  r.offset = base_offset_ + r.offset_delta;
-  r.timestamp = log_append_time_ ? *log_append_time_ : base_timestamp_ + r.timestamp_delta;
+  // Wrapping as Java's long arithmetic does: the deltas come from the client.
+  r.offset = static_cast<int64_t>(static_cast<uint64_t>(base_offset_) + static_cast<uint64_t>(int64_t{r.offset_delta}));
+  r.timestamp = log_append_time_ ? *log_append_time_
+                                 : static_cast<int64_t>(static_cast<uint64_t>(base_timestamp_) +
+                                                        static_cast<uint64_t>(r.timestamp_delta));
   return std::optional<record_view>(std::move(r));
 }
 

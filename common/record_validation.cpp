@@ -169,6 +169,13 @@ std::optional<malformed> read_record(record_source& src, record_fields& out) {
   return std::nullopt;
 }
 
+// The batch's last offset as the client wrote it, wrapping as Java's long arithmetic does (a client's
+// base offset is any 64-bit value; it is only reported here, never used).
+int64_t batch_last_offset(const record_batch_view& batch) {
+  return static_cast<int64_t>(static_cast<uint64_t>(batch.base_offset()) +
+                              static_cast<uint64_t>(static_cast<int64_t>(batch.last_offset_delta())));
+}
+
 // a + b without overflow (clamped), for the timestamp bounds Kafka prints.
 int64_t saturating_add(int64_t a, int64_t b) {
   if (b > 0 && a > std::numeric_limits<int64_t>::max() - b) return std::numeric_limits<int64_t>::max();
@@ -215,13 +222,13 @@ std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const b
   if (batch.last_offset_delta() < 0)
     return whole_batch(kafka_error::invalid_record,
                        fmt::format("Batch has an invalid offset range: [{}, {}] {}", batch.base_offset(),
-                                   batch.base_offset() + batch.last_offset_delta(), where));
+                                   batch_last_offset(batch), where));
   if (count <= 0)
     return whole_batch(kafka_error::invalid_record, fmt::format("Invalid reported count for record batch: {} {}", count, where));
   if (static_cast<int64_t>(batch.last_offset_delta()) + 1 != count)
     return whole_batch(kafka_error::invalid_record,
                        fmt::format("Inconsistent batch offset range [{}, {}] and count of records {} {}",
-                                   batch.base_offset(), batch.base_offset() + batch.last_offset_delta(), count, where));
+                                   batch.base_offset(), batch_last_offset(batch), count, where));
   if (batch.is_control())
     return whole_batch(kafka_error::invalid_record, "Clients are not allowed to write control records " + where);
   if (batch.producer_id() >= 0 && batch.base_sequence() < 0)
@@ -259,7 +266,8 @@ std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const b
     if (source->at_end()) return structural(index, "Incorrect declared batch size, premature EOF reached");
     record_fields rec;
     if (auto bad = read_record(*source, rec)) return structural(index, std::move(bad->message));
-    const int64_t offset = batch.base_offset() + rec.offset_delta;
+    const int64_t offset = static_cast<int64_t>(static_cast<uint64_t>(batch.base_offset()) +
+                                                static_cast<uint64_t>(static_cast<int64_t>(rec.offset_delta)));
     if (rec.offset_delta != index) {
       errors.push_back({index, fmt::format("Record at index {} has offset delta {} (expected {}): offset deltas must "
                                            "run 0, 1, 2, ... {}",

@@ -128,6 +128,26 @@ TEST_CASE("a record count of 2^31-1 over one record is refused, nothing assumed"
                    "Inconsistent batch offset range");
 }
 
+TEST_CASE("a client's extreme base offset is only reported, never overflowed", "[validation]") {
+  // The base offset is the client's (the broker assigns its own later): any 64-bit value may arrive.
+  // Found by the validator fuzz target: the error messages added the deltas with signed overflow.
+  for (int64_t base : {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()}) {
+    INFO(base);
+    auto inconsistent = h::batch({.record_count = 3, .last_offset_delta = 7}, h::records(3));
+    set_base_offset(inconsistent, base);
+    expect_bad_batch(inconsistent, kafka_error::invalid_record, "Inconsistent batch offset range");
+    // Timestamps out of range name each record's offset, computed from the same base.
+    auto stale = h::batch({.record_count = 3, .timestamp = 1}, h::records(3));
+    set_base_offset(stale, base);
+    auto rules = topic_config();
+    rules.timestamp_before_max_ms = 60'000;
+    auto refused = check(stale, rules);
+    REQUIRE(refused);
+    CHECK(refused->code == kafka_error::invalid_timestamp);
+    CHECK(refused->record_errors.size() == 3);
+  }
+}
+
 TEST_CASE("record counts that disagree with the records present are refused", "[validation]") {
   // Fewer records than counted.
   expect_bad_record(h::batch({.record_count = 3}, h::records(2)), 2, "premature EOF");
