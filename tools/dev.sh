@@ -4,7 +4,8 @@
 #   tools/dev.sh test    install what is missing (including kcat and the Python clients), build, run every test;
 #                        then a clang AddressSanitizer/UndefinedBehaviorSanitizer build (build-asan/) that
 #                        runs the unit tests and runs each fuzz target for a bounded time over its seeds
-# Environment for `test`: FUZZ_SECONDS (per fuzz target, default 45), SKIP_SANITIZERS=1 (normal build only).
+# Environment for `test`: FUZZ_SECONDS (per fuzz target, default 45), FUZZ_SEED (default 1; 0: random),
+# SKIP_SANITIZERS=1 (normal build only).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -95,9 +96,14 @@ sanitizer_tests() {
   for t in "${fuzzers[@]}"; do
     echo "== $t for ${FUZZ_SECONDS}s"
     mkdir -p "$out/corpus/$t" "$seeds/$t"
-    # New inputs go to the first directory (kept between runs); the seeds are only read.
-    if "$out/$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-         -artifact_prefix="$out/$t-" "$out/corpus/$t" "$seeds/$t" >"$out/$t.log" 2>&1; then
+    # New inputs go to the first directory (kept between runs); the seeds, generated and committed
+    # (fuzz/corpus/<target without _fuzz>/, including inputs of bugs found before), are only read.
+    # A fixed seed keeps a run repeatable; FUZZ_SEED=0 lets libFuzzer pick one.
+    local committed=()
+    [ -d "fuzz/corpus/${t%_fuzz}" ] && committed=("fuzz/corpus/${t%_fuzz}")
+    if "$out/$t" -max_total_time="$FUZZ_SECONDS" -seed="${FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=2048 \
+         -print_final_stats=1 -artifact_prefix="$out/$t-" "$out/corpus/$t" "$seeds/$t" "${committed[@]}" \
+         >"$out/$t.log" 2>&1; then
       passed=$((passed + 1))
       grep -E "^#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb" "$out/$t.log" || true
     else

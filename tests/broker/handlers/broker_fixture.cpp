@@ -85,26 +85,33 @@ int32_t kafka_client::send_raw(int16_t api_key, int16_t version, std::span<const
   return correlation;
 }
 
-bool kafka_client::read_exact(uint8_t* out, size_t n, std::chrono::steady_clock::time_point deadline) {
-  auto& s = *conn_;
-  bool done = false;
-  boost::system::error_code result;
-  asio::async_read(s.socket, asio::buffer(out, n), [&](const boost::system::error_code& ec, size_t) {
-    done = true;
-    result = ec;
-  });
+namespace {
+// Starts one read with `start(handler)` and runs the client's io_context until it completes or the
+// deadline passes; nullopt on timeout (the read is then cancelled and its handler run, so that the
+// buffer may go away).
+template <class Start>
+std::optional<boost::system::error_code> read_by(kafka_client_socket& s, std::chrono::steady_clock::time_point deadline,
+                                                 Start start) {
+  std::optional<boost::system::error_code> result;
+  start([&](const boost::system::error_code& ec, size_t) { result = ec; });
   s.io.restart();
   const auto now = std::chrono::steady_clock::now();
   s.io.run_for(deadline > now ? deadline - now : std::chrono::steady_clock::duration::zero());
-  if (!done) {
-    // Timed out: cancel the read and let the handler run before the buffer goes away.
+  if (!result) {
     boost::system::error_code ec;
     s.socket.cancel(ec);
     s.io.restart();
     s.io.run();
-    return false;
+    return std::nullopt;
   }
-  return !result;
+  return result;
+}
+}  // namespace
+
+bool kafka_client::read_exact(uint8_t* out, size_t n, std::chrono::steady_clock::time_point deadline) {
+  auto& s = *conn_;
+  auto ec = read_by(s, deadline, [&](auto handler) { asio::async_read(s.socket, asio::buffer(out, n), handler); });
+  return ec && !*ec;
 }
 
 std::optional<std::vector<uint8_t>> kafka_client::receive_body(int16_t api_key, int16_t version,
@@ -147,23 +154,9 @@ bool kafka_client::closed_by_peer(std::chrono::milliseconds timeout) {
   uint8_t sink[4096];
   auto& s = *conn_;
   for (;;) {
-    bool done = false;
-    boost::system::error_code result;
-    s.socket.async_read_some(asio::buffer(sink), [&](const boost::system::error_code& ec, size_t) {
-      done = true;
-      result = ec;
-    });
-    s.io.restart();
-    const auto now = std::chrono::steady_clock::now();
-    s.io.run_for(deadline > now ? deadline - now : std::chrono::steady_clock::duration::zero());
-    if (!done) {
-      boost::system::error_code ec;
-      s.socket.cancel(ec);
-      s.io.restart();
-      s.io.run();
-      return false;
-    }
-    if (result) return true;  // EOF or reset
+    auto ec = read_by(s, deadline, [&](auto handler) { s.socket.async_read_some(asio::buffer(sink), handler); });
+    if (!ec) return false;  // still open at the deadline
+    if (*ec) return true;   // EOF or reset
   }
 }
 
