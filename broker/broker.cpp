@@ -29,7 +29,7 @@ broker::~broker() {
   if (network_thread_.joinable()) wait();
 }
 
-common::result<std::unique_ptr<broker>> broker::open(server_config config) {
+common::result<std::unique_ptr<broker>> broker::open(server_config config, const std::atomic<bool>* cancel) {
   std::unique_ptr<broker> b(new broker(std::move(config)));
   auto dirs = b->config_.log_dirs();
   if (dirs.size() != 1)
@@ -66,7 +66,7 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config) {
     const topic_info* t = self->topics_.find(tp.topic);
     return t && tp.partition < t->record.partitions;
   };
-  auto logs = log::log_manager::open(data, configs, {}, registered, &b->stopping_);
+  auto logs = log::log_manager::open(data, configs, {}, registered, cancel ? cancel : &b->stopping_);
   if (!logs) return logs.err();
   b->partitions_ = std::make_unique<partition_manager>(b->blocking_pool_, std::move(*logs));
   // Reconcile the directories on disk with the topic records.

@@ -43,7 +43,9 @@ struct bound_listener {
 class broker {
  public:
   // Opens the data directory (creating it) and loads the topics; binds nothing yet.
-  static common::result<std::unique_ptr<broker>> open(server_config config);
+  // `cancel`, when given, stops the opening (recovery of every partition can be long) once it is set,
+  // as a shutdown signal that arrives before start() does.
+  static common::result<std::unique_ptr<broker>> open(server_config config, const std::atomic<bool>* cancel = nullptr);
   ~broker();
 
   // Binds every listener, logs "listening on NAME://host:port" and starts the threads.

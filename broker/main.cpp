@@ -2,6 +2,10 @@
 // kafka-server-start.sh starts Kafka. SIGINT/SIGTERM stop it cleanly (exit 0).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <csignal>
 #include <cstdio>
 #include <spdlog/spdlog.h>
@@ -40,24 +44,47 @@ int main(int argc, char** argv) {
 
   const uint64_t files = common::os::raise_open_file_limit();
   spdlog::debug("open-file limit: {}", files);
-  auto b = broker::broker::open(std::move(*config));
-  if (!b) {
-    spdlog::error("refusing to start: {}", b.err().message);
-    return 1;
-  }
-  if (auto started = (*b)->start(); !started) {
-    spdlog::error("refusing to start: {}", started.err().message);
-    return 1;
-  }
-  // Signals are waited for on the main thread; asio's signal_set is the portable interface.
+
+  // Signals are waited for from the start on their own thread (asio's signal_set is the portable
+  // interface), so that SIGTERM during a long recovery stops the opening instead of waiting for it.
+  std::mutex mutex;
+  std::condition_variable signalled;
+  std::atomic<bool> stop_requested{false};
   boost::asio::io_context signals_io;
   boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("received signal {}, shutting down", signal);
-    (*b)->stop();
+    std::lock_guard lock(mutex);
+    stop_requested = true;
+    signalled.notify_all();
   });
-  signals_io.run();
+  std::thread signal_thread([&] { signals_io.run(); });
+  auto finish = [&](int code) {
+    signals_io.stop();
+    signal_thread.join();
+    return code;
+  };
+
+  auto b = broker::broker::open(std::move(*config), &stop_requested);
+  if (stop_requested) {
+    spdlog::info("stopped while opening the data directory");
+    if (b) (*b)->wait();  // opened after all: close what it opened cleanly
+    return finish(0);
+  }
+  if (!b) {
+    spdlog::error("refusing to start: {}", b.err().message);
+    return finish(1);
+  }
+  if (auto started = (*b)->start(); !started) {
+    spdlog::error("refusing to start: {}", started.err().message);
+    return finish(1);
+  }
+  {
+    std::unique_lock lock(mutex);
+    signalled.wait(lock, [&] { return stop_requested.load(); });
+  }
+  (*b)->stop();
   (*b)->wait();
-  return 0;
+  return finish(0);
 }
