@@ -207,7 +207,8 @@ auto append_work(std::shared_ptr<log::partition_log> log, std::shared_ptr<log::p
         return dup;
       }
     }
-    auto appended = log->append(batches, /*leader_epoch=*/0);
+    // The validation above checked the CRC of these very bytes; the log need not compute it again.
+    auto appended = log->append(batches, /*leader_epoch=*/0, /*crc_verified=*/static_cast<bool>(validation));
     if (!appended) return appended;
     if (batch)
       producers->record(batch->producer_id(), batch->producer_epoch(),

@@ -313,7 +313,7 @@ result<void> partition_log::write_checkpoint(bool sync) {
   return {};
 }
 
-result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t leader_epoch) {
+result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t leader_epoch, bool crc_verified) {
   if (closed_) return storage_error(dir_.string() + ": log is closed");
   if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
   int64_t now = clock_();
@@ -324,7 +324,9 @@ result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t 
   for (size_t pos = 0; pos < batches.size();) {
     auto view = common::record_batch_view::parse(std::span<const uint8_t>(batches).subspan(pos));
     if (!view) return view.err();
-    if (auto valid = view->validate(); !valid) return valid.err();
+    if (!crc_verified) {
+      if (auto valid = view->validate(); !valid) return valid.err();
+    }
     if (view->size_bytes() > static_cast<uint64_t>(config_.max_message_bytes))
       return error{kafka_error::message_too_large, "record batch of " + std::to_string(view->size_bytes()) +
                                                        " bytes exceeds max.message.bytes " +

@@ -135,8 +135,11 @@ class partition_log {
   // partition leader epoch set (if leader_epoch >= 0), and for LogAppendTime topics max timestamp + type
   // bit + CRC. The bytes are then written as they are. Errors: corrupt_message, invalid_record,
   // message_too_large (batch > max_message_bytes), record_list_too_large (> segment_bytes),
-  // kafka_storage_error (dir failed, disk full, write or fsync error).
-  common::result<append_result> append(std::span<uint8_t> batches, int32_t leader_epoch = -1);
+  // kafka_storage_error (dir failed, disk full, write or fsync error). `crc_verified`: the caller has
+  // just checked every batch's CRC over these same bytes (the broker's produce validation does), so the
+  // log checks lengths and magic but does not compute the CRC a second time.
+  common::result<append_result> append(std::span<uint8_t> batches, int32_t leader_epoch = -1,
+                                       bool crc_verified = false);
 
   // The batches from the one containing `offset`, whole batches, at most max_bytes unless the first batch
   // alone is larger (it is then returned whole). Empty at log_end_offset. Errors: offset_out_of_range

@@ -152,6 +152,26 @@ TEST_CASE("read returns whole batches up to max_bytes, but at least one") {
   CHECK(r->log_start_offset == 0);
 }
 
+TEST_CASE("append with crc_verified skips only the CRC, still refusing bad lengths and magic") {
+  fixture f;
+  auto log = f.open();
+  // A caller that verified the CRC itself: the log does not compute it again (a flipped CRC field
+  // shows it was not recomputed), but lengths and magic are still its own to check.
+  auto batch = make_batch(2, f.clock.now);
+  batch[brook::common::batch_layout::crc] ^= 0xFF;
+  CHECK(log->append(batch).code() == kafka_error::corrupt_message);
+  auto appended = log->append(batch, -1, /*crc_verified=*/true);
+  REQUIRE(appended);
+  CHECK(appended->last_offset == 1);
+  auto wrong_magic = make_batch(1, f.clock.now);
+  wrong_magic[16] = 1;
+  CHECK(log->append(wrong_magic, -1, true).code() == kafka_error::corrupt_message);
+  auto truncated = make_batch(2, f.clock.now);
+  truncated.pop_back();
+  CHECK(log->append(truncated, -1, true).code() == kafka_error::corrupt_message);
+  CHECK(log->log_end_offset() == 2);
+}
+
 TEST_CASE("append validates every batch before writing any") {
   fixture f;
   auto log = f.open();
