@@ -1,4 +1,5 @@
-// Small helpers the group handler tests share: a topic to commit to, and classic-group requests.
+// Small helpers the group handler tests share: a topic to commit to, committed offsets, and classic-group
+// requests.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include "common/protocol/messages/create_topics.hpp"
 #include "common/protocol/messages/join_group.hpp"
 #include "common/protocol/messages/offset_commit.hpp"
+#include "common/protocol/messages/offset_fetch.hpp"
 #include "common/protocol/messages/sync_group.hpp"
 
 namespace brook::test {
@@ -36,6 +38,19 @@ inline proto::offset_commit::request commit_request(const std::string& group, co
   p.partition_index = 0;
   p.committed_offset = offset;
   return req;
+}
+
+// The offset `group` has committed for partition 0 of `topic` (-1: none), read with OffsetFetch v7.
+inline int64_t committed_offset(kafka_client& c, const std::string& group, const std::string& topic) {
+  namespace of = proto::offset_fetch;
+  of::request req;
+  req.group_id = group;
+  auto& t = req.topics->emplace_back();
+  t.name = topic;
+  t.partition_indexes = {0};
+  auto resp = c.call<of::response>(of::api_key, 7, req);
+  REQUIRE(resp.topics.size() == 1);
+  return resp.topics[0].partitions[0].committed_offset;
 }
 
 inline proto::join_group::request join_request(const std::string& group, const std::string& member_id,

@@ -36,21 +36,11 @@ TEST_CASE("a commit with a generation to an unknown group: GROUP_ID_NOT_FOUND fr
 }
 
 TEST_CASE("concurrent commits of one partition leave the cache and the store agreeing", "[handlers][offset_commit]") {
-  namespace of = proto::offset_fetch;
   test::broker_fixture b;
   test::create_topic(b.client(), "t");
   auto one = b.connect("one");
   auto two = b.connect("two");
-  auto fetch = [&](test::kafka_client& c) {
-    of::request req;
-    req.group_id = "g";
-    auto& t = req.topics->emplace_back();
-    t.name = "t";
-    t.partition_indexes = {0};
-    auto resp = c.call<of::response>(of::api_key, 7, req);
-    REQUIRE(resp.topics.size() == 1);
-    return resp.topics[0].partitions[0].committed_offset;
-  };
+  auto fetch = [](test::kafka_client& c) { return test::committed_offset(c, "g", "t"); };
   for (int i = 0; i < 100; ++i) {
     proto::writer w1, w2;
     test::commit_request("g", "", -1, "t", 2 * i).encode(w1, 8);

@@ -2,14 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include "common/protocol/messages/offset_delete.hpp"
-#include "common/protocol/messages/offset_fetch.hpp"
 #include "group_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
 namespace oc = proto::offset_commit;
 namespace od = proto::offset_delete;
-namespace of = proto::offset_fetch;
 
 TEST_CASE("offsets deleted from an empty group stay deleted after a restart", "[handlers][offset_delete]") {
   test::broker_fixture b;
@@ -24,12 +22,5 @@ TEST_CASE("offsets deleted from an empty group stay deleted after a restart", "[
   auto resp = b.call<od::response>(od::api_key, 0, req);
   CHECK(resp.error_code == 0);
   b.restart();
-  of::request fetch;
-  fetch.group_id = "g";
-  auto& ft = fetch.topics->emplace_back();
-  ft.name = "t";
-  ft.partition_indexes = {0};
-  auto fetched = b.call<of::response>(of::api_key, 7, fetch);
-  REQUIRE(fetched.topics.size() == 1);
-  CHECK(fetched.topics[0].partitions[0].committed_offset == -1);
+  CHECK(test::committed_offset(b.client(), "g", "t") == -1);
 }
