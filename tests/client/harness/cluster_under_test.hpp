@@ -11,6 +11,14 @@
 // process; it is stopped when the process exits (and a started process dies with the test process).
 // Tests stay independent of their order by naming topics and groups with unique_name(). All calls are
 // made from the test thread; failures fail the test (Catch2 REQUIRE).
+//
+// ctest runs each test case in its own process, once per cluster ("client[brook]:...", "client[mock]:...",
+// "client[kafka]:..."), with the environment set. By hand, e.g.:
+//   BROOK_TEST_CLUSTER=mock BROOK_MOCK_CLUSTER=build/bin/brook_mock_cluster build/bin/brook_client_scenarios
+//   BROOK_SERVER=build/bin/brook-server build/bin/brook_client_scenarios "[tag]"
+//   tests/client/kafka/kafka_broker.py start --bootstrap-file /tmp/kafka-bootstrap, then
+//   BROOK_TEST_CLUSTER=kafka BROOK_KAFKA_BOOTSTRAP_FILE=/tmp/kafka-bootstrap build/bin/brook_client_scenarios,
+//   and kafka_broker.py stop --bootstrap-file /tmp/kafka-bootstrap.
 #pragma once
 
 #include <cstdint>
