@@ -234,20 +234,15 @@ def stop(bootstrap_file):
     return 0
 
 
-def start(bootstrap_file):
-    started = time.monotonic()
-    bootstrap_file = os.path.abspath(bootstrap_file)
-    os.makedirs(os.path.dirname(bootstrap_file), exist_ok=True)
-    stop(bootstrap_file)  # what an interrupted run left behind
+class PortTaken(Exception):
+    """The broker could not bind a port chosen as free (another process took it meanwhile)."""
 
-    java, mvn = shutil.which("java"), shutil.which("mvn")
-    if not java or not mvn:
-        unavailable(bootstrap_file, "Java or Maven is not installed (tools/dev.sh test installs them)")
-    if java_major(java) < 17:
-        unavailable(bootstrap_file, f"Kafka needs Java 17 or newer; {java} is older")
 
-    lib = server_jars()
-    classpath = os.path.join(lib, "*")
+def launch(java, lib, bootstrap_file):
+    """Formats a fresh node on newly chosen free ports, starts it and waits until it answers Metadata.
+
+    Returns (process, bootstrap, cluster id, directory). Leaves nothing behind when it raises.
+    """
     work = tempfile.mkdtemp(prefix="brook-kafka-")
     data, logs = os.path.join(work, "data"), os.path.join(work, "logs")
     os.makedirs(logs)
@@ -261,7 +256,7 @@ def start(bootstrap_file):
     with open(log4j, "w") as f:
         f.write(LOG4J2_PROPERTIES.format(logs=logs))
     jvm = [java, "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-           f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={logs}", "-cp", classpath]
+           f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={logs}", "-cp", os.path.join(lib, "*")]
 
     cluster_id = random_cluster_id()
     formatted = subprocess.run(jvm + ["kafka.tools.StorageTool", "format", "--config", config,
@@ -290,10 +285,12 @@ def start(bootstrap_file):
                     with open(path, errors="replace") as f:
                         logs_text += f"--- {name}\n" + f.read()[-4000:]
             stop(bootstrap_file)
+            if "Address already in use" in logs_text:
+                raise PortTaken(logs_text)
             raise SystemExit(f"Kafka exited with {process.returncode} before answering:\n{logs_text}")
         try:
             if metadata_brokers(port) >= 1:
-                break
+                return process, f"127.0.0.1:{port}", cluster_id, work
         except (OSError, ConnectionError, struct.error, KeyError) as e:
             last = e
         if time.monotonic() > deadline:
@@ -301,7 +298,29 @@ def start(bootstrap_file):
             raise SystemExit(f"Kafka did not answer Metadata within {START_TIMEOUT}s (last: {last})")
         time.sleep(0.2)
 
-    bootstrap = f"127.0.0.1:{port}"
+
+def start(bootstrap_file):
+    started = time.monotonic()
+    bootstrap_file = os.path.abspath(bootstrap_file)
+    os.makedirs(os.path.dirname(bootstrap_file), exist_ok=True)
+    stop(bootstrap_file)  # what an interrupted run left behind
+
+    java, mvn = shutil.which("java"), shutil.which("mvn")
+    if not java or not mvn:
+        unavailable(bootstrap_file, "Java or Maven is not installed (tools/dev.sh test installs them)")
+    if java_major(java) < 17:
+        unavailable(bootstrap_file, f"Kafka needs Java 17 or newer; {java} is older")
+
+    lib = server_jars()
+    for attempt in range(1, 4):
+        try:
+            process, bootstrap, cluster_id, work = launch(java, lib, bootstrap_file)
+            break
+        except PortTaken as e:
+            if attempt == 3:
+                raise SystemExit(f"Kafka could not bind free ports three times:\n{e}")
+            log("a port chosen for Kafka was taken meanwhile; trying other ports")
+
     with open(bootstrap_file + ".tmp", "w") as f:
         f.write(bootstrap + "\n")
     os.replace(bootstrap_file + ".tmp", bootstrap_file)
