@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brook's two set-up commands for a Debian 12 machine (run as root, or as a user with sudo):
 #   tools/dev.sh start   install what is missing, build, start brook-server on localhost:9092 (data in ./data)
-#   tools/dev.sh test    install what is missing (including kcat and the Python clients), build, run every test;
+#   tools/dev.sh test    install what is missing (including kcat, the Python clients, and Java 17 and Maven
+#                        for the real Kafka broker of the client tests), build, run every test;
 #                        then a clang AddressSanitizer/UndefinedBehaviorSanitizer build (build-asan/) that
 #                        runs the unit tests and runs each fuzz target for a bounded time over its seeds
 # Environment for `test`: FUZZ_SECONDS (per fuzz target, default 45), FUZZ_SEED (default 1; 0: random),
