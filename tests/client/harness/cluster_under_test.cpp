@@ -117,15 +117,14 @@ struct child_process {
     return c;
   }
 
-  // True (and the status in `status`) once the process has exited.
-  bool exited(int& status) {
-    if (pid < 0) return true;
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      pid = -1;
-      return true;
-    }
-    return false;
+  // True once the process has exited (reaping it, its status kept).
+  bool exited() {
+    if (reaped || pid < 0) return true;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) != pid) return false;
+    reaped = true;
+    exit_status = status;
+    return true;
   }
 
   // The next line of its stdout without the newline; nullopt at end of file or after `timeout`.
@@ -164,19 +163,24 @@ struct child_process {
   }
 
   // Asks it to stop (closing its stdin, then `signal` unless 0), waits up to `grace`, then kills it.
-  void stop(int signal, std::chrono::milliseconds grace) {
+  // True when it exited by itself with status 0.
+  bool stop(int signal, std::chrono::milliseconds grace) {
     if (to_child >= 0) ::close(to_child), to_child = -1;
-    if (pid > 0 && signal != 0) ::kill(pid, signal);
+    if (!exited() && signal != 0) ::kill(pid, signal);
     const auto deadline = std::chrono::steady_clock::now() + grace;
-    int status = 0;
-    while (!exited(status) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
-    if (pid > 0) {
+    while (!exited() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    if (!exited()) {
       ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      pid = -1;
+      ::waitpid(pid, &exit_status, 0);
+      reaped = killed = true;
     }
     if (from_child >= 0) ::close(from_child), from_child = -1;
+    return !killed && WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0;
   }
+
+  bool reaped = false;
+  bool killed = false;  // by stop(), after its grace period
+  int exit_status = 0;  // once reaped
 };
 
 // brook-server on 127.0.0.1 with a free port (it binds port 0 and logs the port it got) and a fresh data
@@ -201,8 +205,7 @@ class brook_cluster final : public cluster_under_test {
     for (;;) {
       const std::string text = read_file(log);
       if (std::regex_search(text, m, listening)) break;
-      int status = 0;
-      if (process.exited(status) || std::chrono::steady_clock::now() > deadline) {
+      if (process.exited() || std::chrono::steady_clock::now() > deadline) {
         process.stop(SIGKILL, 1s);
         fs::remove_all(dir);
         FAIL("brook-server did not start (" << server << "):\n" << tail(text));
@@ -213,7 +216,10 @@ class brook_cluster final : public cluster_under_test {
   }
 
   ~brook_cluster() override {
-    process_.stop(SIGTERM, 20s);
+    // A broker that crashed or did not stop cleanly leaves its log in the test's output.
+    if (!process_.stop(SIGTERM, 20s)) {
+      std::cerr << "brook-server did not exit cleanly; the end of its log:\n" << tail(read_file(dir_ / "server.log")) << std::endl;
+    }
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
