@@ -2,63 +2,11 @@
 
 #include <limits>
 
+#include "client/core/errors.hpp"
+
 namespace brook::client::producing {
 
 using common::kafka_error;
-
-bool is_retriable(kafka_error code) {
-  switch (code) {
-    case kafka_error::corrupt_message:
-    case kafka_error::unknown_topic_or_partition:
-    case kafka_error::leader_not_available:
-    case kafka_error::not_leader_or_follower:
-    case kafka_error::request_timed_out:
-    case kafka_error::replica_not_available:
-    case kafka_error::network_exception:
-    case kafka_error::coordinator_load_in_progress:
-    case kafka_error::coordinator_not_available:
-    case kafka_error::not_coordinator:
-    case kafka_error::not_enough_replicas:
-    case kafka_error::not_enough_replicas_after_append:
-    case kafka_error::concurrent_transactions:
-    case kafka_error::kafka_storage_error:
-    case kafka_error::fetch_session_id_not_found:
-    case kafka_error::invalid_fetch_session_epoch:
-    case kafka_error::listener_not_found:
-    case kafka_error::fenced_leader_epoch:
-    case kafka_error::unknown_leader_epoch:
-    case kafka_error::offset_not_available:
-    case kafka_error::preferred_leader_not_available:
-    case kafka_error::eligible_leaders_not_available:
-    case kafka_error::unstable_offset_commit:
-    case kafka_error::throttling_quota_exceeded:
-    case kafka_error::unknown_topic_id:
-    case kafka_error::inconsistent_topic_id:
-    case kafka_error::fetch_session_topic_id_error:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool is_invalid_metadata(kafka_error code) {
-  switch (code) {
-    case kafka_error::unknown_topic_or_partition:
-    case kafka_error::leader_not_available:
-    case kafka_error::not_leader_or_follower:
-    case kafka_error::replica_not_available:
-    case kafka_error::network_exception:
-    case kafka_error::kafka_storage_error:
-    case kafka_error::listener_not_found:
-    case kafka_error::fenced_leader_epoch:
-    case kafka_error::unknown_leader_epoch:
-    case kafka_error::unknown_topic_id:
-    case kafka_error::inconsistent_topic_id:
-      return true;
-    default:
-      return false;
-  }
-}
 
 producer_id_and_epoch idempotence_manager::current() const {
   std::lock_guard lock(mutex_);
@@ -243,7 +191,7 @@ bool idempotence_manager::can_retry(kafka_error code, int64_t log_start_offset, 
     }
     return true;
   }
-  return is_retriable(code);
+  return core::is_retriable(code);
 }
 
 void idempotence_manager::handle_failed_batch(const batch_ptr& batch, const common::error& e, bool adjust_sequences) {

@@ -117,9 +117,4 @@ class idempotence_manager {
   std::optional<common::error> fatal_;
 };
 
-// Whether an error is retriable for the producer, as Java's RetriableException subclasses.
-bool is_retriable(common::kafka_error code);
-// Whether the error means the client's metadata is stale (InvalidMetadataException): refresh before retrying.
-bool is_invalid_metadata(common::kafka_error code);
-
 }  // namespace brook::client::producing

@@ -10,13 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "client/core/cluster.hpp"
+#include "client/core/config.hpp"
 #include "common/error.hpp"
 #include "common/record_batch.hpp"
 
 namespace brook::client::producing {
 
 struct producer_config {
-  std::vector<std::string> bootstrap_servers;  // host:port pairs
+  // bootstrap.servers, client.id, request.timeout.ms, metadata, reconnect and retry backoffs, as every
+  // client reads them.
+  core::cluster_options cluster;
   std::string client_id;
   int16_t acks = -1;  // "all" and "-1" both mean -1
   int32_t retries = INT32_MAX;
@@ -38,31 +42,18 @@ struct producer_config {
   bool partitioner_adaptive_partitioning_enable = true;
   int64_t partitioner_availability_timeout_ms = 0;
   bool partitioner_ignore_keys = false;
-  int64_t metadata_max_age_ms = 300000;
   int64_t metadata_max_idle_ms = 300000;
-  int64_t reconnect_backoff_ms = 50;
-  int64_t reconnect_backoff_max_ms = 1000;
-  int64_t socket_connection_setup_timeout_ms = 10000;
-  int64_t socket_connection_setup_timeout_max_ms = 30000;
-  int64_t connections_max_idle_ms = 540000;
-  int32_t send_buffer_bytes = 128 * 1024;    // -1: the OS default
-  int32_t receive_buffer_bytes = 32 * 1024;  // -1: the OS default
-  std::string client_dns_lookup = "use_all_dns_ips";
-  std::string security_protocol = "PLAINTEXT";
   int32_t transaction_timeout_ms = 60000;
 
   // Parses `properties` (Kafka key -> value). Every key must be one Brook knows; a value that does not parse
   // or is out of range, and a conflict between settings, is an invalid_config error naming the key.
   // bootstrap.servers must be given.
-  static common::result<producer_config> parse(const std::map<std::string, std::string>& properties);
+  static common::result<producer_config> parse(const core::properties& properties);
 
   // Whether ordering per partition needs one in-flight batch per partition: Java mutes a partition while a
   // batch is in flight when max.in.flight.requests.per.connection is 1 (the idempotent producer keeps order
   // with up to 5 through sequence numbers instead).
   bool guarantee_message_order() const { return max_in_flight_requests_per_connection == 1; }
 };
-
-// The keys parse() accepts (sorted), for documentation and tests.
-const std::vector<std::string>& producer_config_keys();
 
 }  // namespace brook::client::producing
