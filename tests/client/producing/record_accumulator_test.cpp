@@ -32,19 +32,11 @@ cluster_snapshot three_partitions() {
 }
 
 record keyed(std::string key, std::string value) {
-  record r;
-  r.topic = "t";
-  r.key = std::move(key);
-  r.value = std::move(value);
-  return r;
+  return record{.topic = std::string("t"), .key = std::move(key), .value = std::move(value)};
 }
 
 record to_partition(int32_t p, std::string value) {
-  record r;
-  r.topic = "t";
-  r.partition = p;
-  r.value = std::move(value);
-  return r;
+  return record{.topic = std::string("t"), .partition = p, .value = std::move(value)};
 }
 
 }  // namespace
