@@ -127,10 +127,10 @@ void append_varlong(std::vector<uint8_t>& out, int64_t v) {
 
 namespace {
 
-result<std::vector<uint8_t>> deflate_gzip(bytes_view in) {
+result<std::vector<uint8_t>> deflate_gzip(bytes_view in, int level) {
   z_stream zs{};
   // 15 + 16: a gzip wrapper, as java.util.zip.GZIPOutputStream writes.
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     return error{kafka_error::unknown_server_error, "gzip: deflateInit failed"};
   std::vector<uint8_t> out(deflateBound(&zs, static_cast<uLong>(in.size())) + 32);
   zs.next_in = const_cast<Bytef*>(in.data());
@@ -162,8 +162,9 @@ std::vector<uint8_t> deflate_snappy(bytes_view in) {
   return out;
 }
 
-result<std::vector<uint8_t>> deflate_lz4(bytes_view in) {
+result<std::vector<uint8_t>> deflate_lz4(bytes_view in, int level) {
   LZ4F_preferences_t prefs{};
+  prefs.compressionLevel = level;
   prefs.frameInfo.blockSizeID = LZ4F_max64KB;
   prefs.frameInfo.blockMode = LZ4F_blockIndependent;
   prefs.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
@@ -174,9 +175,9 @@ result<std::vector<uint8_t>> deflate_lz4(bytes_view in) {
   return out;
 }
 
-result<std::vector<uint8_t>> deflate_zstd(bytes_view in) {
+result<std::vector<uint8_t>> deflate_zstd(bytes_view in, int level) {
   std::vector<uint8_t> out(ZSTD_compressBound(in.size()));
-  size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
+  size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), level);
   if (ZSTD_isError(n)) return error{kafka_error::unknown_server_error, std::string("zstd: ") + ZSTD_getErrorName(n)};
   out.resize(n);
   return out;
@@ -193,13 +194,13 @@ void append_bytes_field(std::vector<uint8_t>& out, const std::optional<bytes_vie
 
 }  // namespace
 
-result<std::vector<uint8_t>> compress(compression_codec codec, bytes_view plain) {
+result<std::vector<uint8_t>> compress(compression_codec codec, bytes_view plain, std::optional<int32_t> level) {
   switch (codec) {
     case compression_codec::none: return std::vector<uint8_t>(plain.begin(), plain.end());
-    case compression_codec::gzip: return deflate_gzip(plain);
+    case compression_codec::gzip: return deflate_gzip(plain, level.value_or(Z_DEFAULT_COMPRESSION));
     case compression_codec::snappy: return deflate_snappy(plain);
-    case compression_codec::lz4: return deflate_lz4(plain);
-    case compression_codec::zstd: return deflate_zstd(plain);
+    case compression_codec::lz4: return deflate_lz4(plain, level.value_or(0));
+    case compression_codec::zstd: return deflate_zstd(plain, level.value_or(3));
   }
   return error{kafka_error::unsupported_compression_type, "unknown compression codec"};
 }

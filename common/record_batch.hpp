@@ -161,8 +161,11 @@ void set_log_append_time(std::span<uint8_t> batch, int64_t append_time);
 
 // Compresses a record section the way Kafka's Java client does, so any client can read it back: gzip with a
 // gzip header (zlib), snappy in snappy-java's xerial framing (32 KiB chunks), an LZ4 frame (64 KiB
-// independent blocks, no checksums), a zstd frame (level 3). Errors: unsupported_compression_type.
-result<std::vector<uint8_t>> compress(compression_codec codec, bytes_view plain);
+// independent blocks, no checksums), a zstd frame (level 3). `level` is Kafka's compression.<codec>.level
+// (gzip -1 or 1-9, lz4 1-17, zstd as zstd accepts; snappy has none); nullopt keeps the levels above.
+// Errors: unsupported_compression_type.
+result<std::vector<uint8_t>> compress(compression_codec codec, bytes_view plain,
+                                      std::optional<int32_t> level = std::nullopt);
 
 // Appends one record (length prefix included) to a record section, with the given deltas and attributes.
 void append_record(std::vector<uint8_t>& out, int8_t attributes, int64_t timestamp_delta, int32_t offset_delta,

@@ -1,0 +1,211 @@
+#include "client/producing/producer_batch.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace brook::client::producing {
+
+using common::batch_layout::header_size;
+
+int32_t increment_sequence(int32_t sequence, int32_t increment) {
+  if (sequence > std::numeric_limits<int32_t>::max() - increment)
+    return increment - (std::numeric_limits<int32_t>::max() - sequence) - 1;
+  return sequence + increment;
+}
+
+namespace {
+
+int32_t varint_size(int32_t v) {
+  uint32_t z = (static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31);
+  int32_t n = 1;
+  while (z >= 0x80) {
+    z >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+int32_t varlong_size(int64_t v) {
+  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  int32_t n = 1;
+  while (z >= 0x80) {
+    z >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+int32_t bytes_field_size(const std::optional<std::string>& b) {
+  if (!b) return varint_size(-1);
+  return varint_size(static_cast<int32_t>(b->size())) + static_cast<int32_t>(b->size());
+}
+
+// Key, value and headers: the part of a record that does not depend on its position in a batch.
+int32_t payload_size(const std::optional<std::string>& key, const std::optional<std::string>& value,
+                     const std::vector<header>& headers) {
+  int32_t size = bytes_field_size(key) + bytes_field_size(value) + varint_size(static_cast<int32_t>(headers.size()));
+  for (const auto& h : headers) {
+    size += varint_size(static_cast<int32_t>(h.key.size())) + static_cast<int32_t>(h.key.size());
+    size += bytes_field_size(h.value);
+  }
+  return size;
+}
+
+std::optional<common::bytes_view> as_bytes(const std::optional<std::string>& s) {
+  if (!s) return std::nullopt;
+  return common::bytes_view(reinterpret_cast<const uint8_t*>(s->data()), s->size());
+}
+
+}  // namespace
+
+int32_t record_size_in_bytes(int32_t offset_delta, int64_t timestamp_delta, const std::optional<std::string>& key,
+                             const std::optional<std::string>& value, const std::vector<header>& headers) {
+  int32_t body = 1 + varlong_size(timestamp_delta) + varint_size(offset_delta) + payload_size(key, value, headers);
+  return varint_size(body) + body;
+}
+
+int32_t batch_size_upper_bound(const std::optional<std::string>& key, const std::optional<std::string>& value,
+                               const std::vector<header>& headers) {
+  // DefaultRecord.MAX_RECORD_OVERHEAD: length varint (5) + attributes (1) + timestamp delta (10) + offset
+  // delta (5).
+  constexpr int32_t max_record_overhead = 21;
+  return static_cast<int32_t>(header_size) + max_record_overhead + payload_size(key, value, headers);
+}
+
+float compression_ratio_estimator::estimate(const std::string& topic, common::compression_codec codec) const {
+  for (const auto& [k, v] : estimates_)
+    if (k.first == topic && k.second == static_cast<int>(codec)) return v;
+  return 1.0f;
+}
+
+void compression_ratio_estimator::update(const std::string& topic, common::compression_codec codec,
+                                         float observed) {
+  constexpr float deteriorate_step = 0.05f;
+  constexpr float improving_step = 0.005f;
+  for (auto& [k, v] : estimates_) {
+    if (k.first == topic && k.second == static_cast<int>(codec)) {
+      if (observed > v) v = std::max(v + deteriorate_step, observed);
+      else if (observed < v) v = std::max(v - improving_step, observed);
+      return;
+    }
+  }
+  float v = 1.0f;
+  if (observed > v) v = std::max(v + deteriorate_step, observed);
+  else if (observed < v) v = std::max(v - improving_step, observed);
+  estimates_.push_back({{topic, static_cast<int>(codec)}, v});
+}
+
+producer_batch::producer_batch(topic_partition tp, common::compression_codec codec,
+                               std::optional<int32_t> compression_level, int32_t write_limit, int64_t now_ms,
+                               float compression_ratio_estimate)
+    : tp_(std::move(tp)),
+      codec_(codec),
+      compression_level_(compression_level),
+      write_limit_(write_limit),
+      compression_ratio_estimate_(compression_ratio_estimate),
+      created_ms_(now_ms),
+      last_attempt_ms_(now_ms),
+      drained_ms_(now_ms) {}
+
+int32_t producer_batch::estimated_size_bytes() const {
+  if (closed_) return static_cast<int32_t>(header_size + section_.size());
+  if (codec_ == common::compression_codec::none)
+    return static_cast<int32_t>(header_size + uncompressed_.size());
+  // MemoryRecordsBuilder.COMPRESSION_RATE_ESTIMATION_FACTOR: a 5% margin over the estimated ratio.
+  return static_cast<int32_t>(header_size) +
+         static_cast<int32_t>(static_cast<double>(uncompressed_.size()) * compression_ratio_estimate_ * 1.05f);
+}
+
+bool producer_batch::is_full() const {
+  return closed_ || (!records_.empty() && write_limit_ <= estimated_size_bytes());
+}
+
+std::optional<int32_t> producer_batch::try_append(int64_t timestamp, const std::optional<std::string>& key,
+                                                  const std::optional<std::string>& value,
+                                                  const std::vector<header>& headers, delivery_callback callback) {
+  if (is_full()) return std::nullopt;
+  const int32_t offset_delta = record_count();
+  const int64_t timestamp_delta = records_.empty() ? 0 : timestamp - base_timestamp_;
+  if (!records_.empty()) {
+    const int32_t size = record_size_in_bytes(offset_delta, timestamp_delta, key, value, headers);
+    if (write_limit_ < estimated_size_bytes() + size) return std::nullopt;
+  }
+  const int32_t before = records_.empty() ? 0 : estimated_size_bytes();
+  if (records_.empty()) base_timestamp_ = timestamp;
+  max_timestamp_ = records_.empty() ? timestamp : std::max(max_timestamp_, timestamp);
+  std::vector<common::record_header_view> views;
+  views.reserve(headers.size());
+  for (const auto& h : headers) views.push_back({h.key, as_bytes(h.value)});
+  common::append_record(uncompressed_, 0, timestamp_delta, offset_delta, as_bytes(key), as_bytes(value), views);
+  records_.push_back({timestamp, std::move(callback)});
+  return estimated_size_bytes() - before;
+}
+
+common::result<float> producer_batch::close() {
+  if (closed_) {
+    return uncompressed_.empty() ? 1.0f : static_cast<float>(section_.size()) / float(uncompressed_.size());
+  }
+  if (codec_ == common::compression_codec::none) {
+    section_ = std::move(uncompressed_);
+    uncompressed_.clear();
+    closed_ = true;
+    return 1.0f;
+  }
+  auto packed = common::compress(codec_, uncompressed_, compression_level_);
+  if (!packed) return packed.err();
+  section_ = std::move(*packed);
+  closed_ = true;
+  const float ratio =
+      uncompressed_.empty() ? 1.0f : static_cast<float>(section_.size()) / static_cast<float>(uncompressed_.size());
+  // The uncompressed copy is kept only for the ratio above.
+  std::vector<uint8_t>().swap(uncompressed_);
+  return ratio;
+}
+
+std::vector<uint8_t> producer_batch::encode() const {
+  common::batch_header_fields h;
+  h.base_offset = 0;
+  h.partition_leader_epoch = -1;
+  h.attributes = static_cast<int16_t>(static_cast<uint16_t>(codec_) & common::batch_layout::compression_mask);
+  h.last_offset_delta = std::max(0, record_count() - 1);
+  h.base_timestamp = base_timestamp_;
+  h.max_timestamp = max_timestamp_;
+  h.producer_id = state_.producer_id;
+  h.producer_epoch = state_.producer_epoch;
+  h.base_sequence = state_.base_sequence;
+  h.record_count = record_count();
+  return common::encode_batch(h, section_);
+}
+
+bool producer_batch::complete(int64_t base_offset, int64_t log_append_time) {
+  if (done_.exchange(true)) return false;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    if (!records_[i].callback) continue;
+    delivery_report report;
+    report.topic = tp_.topic;
+    report.partition = tp_.partition;
+    report.offset = base_offset < 0 ? -1 : base_offset + static_cast<int64_t>(i);
+    report.timestamp = log_append_time >= 0 ? log_append_time : records_[i].timestamp;
+    records_[i].callback(report);
+  }
+  return true;
+}
+
+bool producer_batch::fail(const common::error& e, const std::vector<std::pair<int32_t, common::error>>& record_errors) {
+  if (done_.exchange(true)) return false;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    if (!records_[i].callback) continue;
+    delivery_report report;
+    report.topic = tp_.topic;
+    report.partition = tp_.partition;
+    report.offset = -1;
+    report.timestamp = records_[i].timestamp;
+    report.error = e;
+    for (const auto& [index, record_error] : record_errors)
+      if (index == static_cast<int32_t>(i)) report.error = record_error;
+    records_[i].callback(report);
+  }
+  return true;
+}
+
+}  // namespace brook::client::producing

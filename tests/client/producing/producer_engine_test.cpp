@@ -1,0 +1,291 @@
+// The producer end to end against a scripted broker on loopback (tests/client/core/fake_broker.hpp): what
+// goes into Produce requests (acks, producer id, epoch, sequences) and how the producer reacts to each answer
+// (retries, KIP-360 epoch bumps, duplicates, fatal and final errors, delivery timeouts).
+#include <catch2/catch.hpp>
+
+#include <mutex>
+#include <thread>
+
+#include "brook/client/producer.hpp"
+#include "client/core/fake_broker.hpp"
+#include "common/protocol/messages/api_versions.hpp"
+#include "common/protocol/messages/init_producer_id.hpp"
+#include "common/protocol/messages/metadata.hpp"
+#include "common/protocol/messages/produce.hpp"
+#include "common/record_batch.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace proto = brook::common::protocol;
+using brook::client::delivery_report;
+using brook::client::producer;
+using brook::client::record;
+using brook::common::kafka_error;
+using brook::test::fake_broker;
+
+// One Produce request as the broker saw it (one partition of topic "t").
+struct seen_produce {
+  int16_t acks = 0;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t base_sequence = -1;
+  int32_t record_count = 0;
+};
+
+// What the broker answers to the n-th Produce: an error code and a base offset.
+struct produce_answer {
+  int16_t error_code = 0;
+  int64_t base_offset = 0;
+  int64_t log_start_offset = 0;
+  bool silent = false;  // no answer at all
+};
+
+// A one-broker cluster with topic "t" (one partition) on its own thread.
+class scripted_cluster {
+ public:
+  explicit scripted_cluster(std::vector<produce_answer> answers)
+      : answers_(std::move(answers)),
+        broker_(io_, [this](const proto::request_header& h, proto::reader& body) { return handle(h, body); }),
+        thread_([this] { io_.run(); }) {}
+  ~scripted_cluster() {
+    io_.stop();
+    thread_.join();
+  }
+  std::string bootstrap() const { return "127.0.0.1:" + std::to_string(broker_.port()); }
+  std::vector<seen_produce> produces() {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+  int init_producer_id_calls() {
+    std::lock_guard lock(mutex_);
+    return init_calls_;
+  }
+
+ private:
+  std::optional<fake_broker::reply> handle(const proto::request_header& h, proto::reader& body) {
+    std::lock_guard lock(mutex_);
+    proto::writer w;
+    if (h.api_key == proto::api_versions::api_key)
+      return fake_broker::reply{fake_broker::api_versions_body(h.api_version), std::nullopt};
+    if (h.api_key == proto::metadata::api_key) {
+      proto::metadata::response resp;
+      proto::metadata::response_broker b;
+      b.node_id = 1;
+      b.host = "127.0.0.1";
+      b.port = broker_.port();
+      resp.brokers.push_back(b);
+      resp.controller_id = 1;
+      proto::metadata::response_topic t;
+      t.name = "t";
+      proto::metadata::response_partition p;
+      p.partition_index = 0;
+      p.leader_id = 1;
+      p.leader_epoch = 3;
+      p.replica_nodes = {1};
+      p.isr_nodes = {1};
+      t.partitions.push_back(p);
+      resp.topics.push_back(t);
+      resp.encode(w, h.api_version);
+      return fake_broker::reply{w.take(), std::nullopt};
+    }
+    if (h.api_key == proto::init_producer_id::api_key) {
+      ++init_calls_;
+      proto::init_producer_id::response resp;
+      resp.producer_id = 4242;
+      resp.producer_epoch = 0;
+      resp.encode(w, h.api_version);
+      return fake_broker::reply{w.take(), std::nullopt};
+    }
+    if (h.api_key == proto::produce::api_key) {
+      proto::produce::request req;
+      req.decode(body, h.api_version);
+      seen_produce seen;
+      seen.acks = req.acks;
+      for (const auto& t : req.topic_data)
+        for (const auto& p : t.partition_data) {
+          auto view = brook::common::record_batch_view::parse(p.records->memory());
+          REQUIRE(view.ok());
+          seen.producer_id = view->producer_id();
+          seen.producer_epoch = view->producer_epoch();
+          seen.base_sequence = view->base_sequence();
+          seen.record_count = view->record_count();
+        }
+      const size_t n = seen_.size();
+      seen_.push_back(seen);
+      const produce_answer answer = n < answers_.size() ? answers_[n] : produce_answer{0, next_offset_, 0};
+      if (answer.silent || req.acks == 0) return std::nullopt;
+      if (answer.error_code == 0) next_offset_ = answer.base_offset + seen.record_count;
+      proto::produce::response resp;
+      proto::produce::topic_produce_response t;
+      t.name = "t";
+      proto::produce::partition_produce_response p;
+      p.index = 0;
+      p.error_code = answer.error_code;
+      p.base_offset = answer.error_code == 0 ? answer.base_offset : -1;
+      p.log_start_offset = answer.log_start_offset;
+      t.partition_responses.push_back(p);
+      resp.responses.push_back(t);
+      resp.encode(w, h.api_version);
+      return fake_broker::reply{w.take(), std::nullopt};
+    }
+    return std::nullopt;
+  }
+
+  std::mutex mutex_;
+  std::vector<produce_answer> answers_;
+  std::vector<seen_produce> seen_;
+  int init_calls_ = 0;
+  int64_t next_offset_ = 0;
+  asio::io_context io_;
+  fake_broker broker_;
+  std::thread thread_;
+};
+
+std::unique_ptr<producer> make(scripted_cluster& cluster, brook::client::properties extra = {}) {
+  brook::client::properties props{{"bootstrap.servers", cluster.bootstrap()},
+                                  {"linger.ms", "0"},
+                                  {"retry.backoff.ms", "10"},
+                                  {"retry.backoff.max.ms", "10"}};
+  for (const auto& [k, v] : extra) props[k] = v;
+  auto p = producer::create(props);
+  REQUIRE(p.ok());
+  return std::move(*p);
+}
+
+record value(std::string v) { return record{.topic = std::string("t"), .value = std::move(v)}; }
+
+}  // namespace
+
+TEST_CASE("producer: an idempotent batch is retried with the same id, epoch and sequence", "[producing][engine]") {
+  scripted_cluster cluster({{6, 0}, {7, 0}, {0, 100}});  // NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT, then ok
+  auto p = make(cluster);
+  auto report = p->send_sync(value("a"));
+  INFO(report.error.message);
+  REQUIRE(report.ok());
+  CHECK(report.offset == 100);
+  CHECK(report.partition == 0);
+  auto second = p->send_sync(value("b"));
+  REQUIRE(second.ok());
+  CHECK(second.offset == 101);
+  p->close();
+  auto seen = cluster.produces();
+  REQUIRE(seen.size() == 4);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(seen[i].acks == -1);
+    CHECK(seen[i].producer_id == 4242);
+    CHECK(seen[i].producer_epoch == 0);
+    CHECK(seen[i].base_sequence == 0);
+  }
+  CHECK(seen[3].base_sequence == 1);
+  CHECK(cluster.init_producer_id_calls() == 1);
+}
+
+TEST_CASE("producer: OUT_OF_ORDER_SEQUENCE_NUMBER bumps the epoch and restarts the sequence", "[producing][engine]") {
+  scripted_cluster cluster({{0, 0}, {45, 0}, {0, 1}});
+  auto p = make(cluster);
+  REQUIRE(p->send_sync(value("a")).ok());
+  auto report = p->send_sync(value("b"));  // sequence 1 is refused as out of order
+  INFO(report.error.message);
+  REQUIRE(report.ok());
+  p->close();
+  auto seen = cluster.produces();
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[1].producer_epoch == 0);
+  CHECK(seen[1].base_sequence == 1);
+  CHECK(seen[2].producer_epoch == 1);  // bumped locally (KIP-360), no new InitProducerId
+  CHECK(seen[2].base_sequence == 0);
+  CHECK(cluster.init_producer_id_calls() == 1);
+}
+
+TEST_CASE("producer: DUPLICATE_SEQUENCE_NUMBER is success without an offset", "[producing][engine]") {
+  scripted_cluster cluster({{46, 0}});
+  auto p = make(cluster);
+  auto report = p->send_sync(value("a"));
+  REQUIRE(report.ok());
+  CHECK(report.offset == -1);
+  p->close();
+}
+
+TEST_CASE("producer: a non-retriable error fails the records", "[producing][engine]") {
+  scripted_cluster cluster({{87, 0}});  // INVALID_RECORD
+  auto p = make(cluster);
+  auto report = p->send_sync(value("a"));
+  CHECK(report.error.code == kafka_error::invalid_record);
+  CHECK(report.topic == "t");
+  // The producer goes on (with a new epoch for the partition).
+  auto next = p->send_sync(value("b"));
+  INFO(next.error.message);
+  CHECK(next.ok());
+  p->close();
+  auto seen = cluster.produces();
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[1].producer_epoch == 1);
+  CHECK(seen[1].base_sequence == 0);
+}
+
+TEST_CASE("producer: retries stop at retries", "[producing][engine]") {
+  scripted_cluster cluster({{6, 0}, {6, 0}, {6, 0}, {6, 0}});
+  auto p = make(cluster, {{"retries", "2"}, {"enable.idempotence", "false"}});
+  auto report = p->send_sync(value("a"));
+  CHECK(report.error.code == kafka_error::not_leader_or_follower);
+  p->close();
+  auto seen = cluster.produces();
+  CHECK(seen.size() == 3);
+  CHECK(seen[0].producer_id == -1);  // not idempotent: no producer id, no sequence
+  CHECK(seen[0].base_sequence == -1);
+}
+
+TEST_CASE("producer: acks=0 does not wait for an answer", "[producing][engine]") {
+  scripted_cluster cluster({});
+  auto p = make(cluster, {{"acks", "0"}});
+  CHECK_FALSE(p->idempotent());
+  auto report = p->send_sync(value("a"));
+  REQUIRE(report.ok());
+  CHECK(report.offset == -1);
+  p->close();
+  auto seen = cluster.produces();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].acks == 0);
+}
+
+TEST_CASE("producer: acks=1 is sent as such", "[producing][engine]") {
+  scripted_cluster cluster({});
+  auto p = make(cluster, {{"acks", "1"}});
+  REQUIRE(p->send_sync(value("a")).ok());
+  p->close();
+  REQUIRE(cluster.produces().size() == 1);
+  CHECK(cluster.produces()[0].acks == 1);
+}
+
+TEST_CASE("producer: records expire after delivery.timeout.ms", "[producing][engine]") {
+  scripted_cluster cluster({{0, 0, 0, true}, {0, 0, 0, true}, {0, 0, 0, true}, {0, 0, 0, true}, {0, 0, 0, true},
+                            {0, 0, 0, true}, {0, 0, 0, true}, {0, 0, 0, true}});
+  auto p = make(cluster, {{"request.timeout.ms", "200"}, {"delivery.timeout.ms", "500"}});
+  const auto start = std::chrono::steady_clock::now();
+  auto report = p->send_sync(value("a"));
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(report.error.code == kafka_error::request_timed_out);
+  CHECK(took >= std::chrono::milliseconds(450));
+  CHECK(took < std::chrono::seconds(5));
+  p->close(std::chrono::milliseconds(2000));
+}
+
+TEST_CASE("producer: flush waits for every record; close refuses later sends", "[producing][engine]") {
+  scripted_cluster cluster({});
+  auto p = make(cluster, {{"linger.ms", "10000"}});
+  std::atomic<int> delivered{0};
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(p->send(value(std::to_string(i)), [&](const delivery_report& r) { delivered += r.ok(); }).ok());
+  REQUIRE(p->flush().ok());  // linger.ms is long: flush sends now
+  CHECK(delivered == 10);
+  p->close();
+  CHECK_FALSE(p->send(value("late")).ok());
+  CHECK_FALSE(p->flush().ok());
+}
+
+TEST_CASE("producer: configuration errors come back from create", "[producing][engine]") {
+  auto p = producer::create({{"bootstrap.servers", "127.0.0.1:1"}, {"lingerms", "1"}});
+  REQUIRE_FALSE(p.ok());
+  CHECK(p.err().message.find("lingerms") != std::string::npos);
+}
