@@ -1,0 +1,77 @@
+// The consumer's configuration: Java's KafkaConsumer keys that Brook honours, with Kafka's names,
+// defaults and validation. Parsing a property map gives a complete config or an error naming the
+// offending key; an unknown key is an error (a misspelt key silently ignored is a bug found late).
+// A plain value, copied into the consumer that uses it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace brook::client::consuming {
+
+enum class group_protocol { classic, consumer };
+enum class offset_reset_strategy { earliest, latest, none };
+enum class isolation_level : int8_t { read_uncommitted = 0, read_committed = 1 };
+
+struct bootstrap_server {
+  std::string host;
+  uint16_t port = 0;
+  bool operator==(const bootstrap_server&) const = default;
+};
+
+struct consumer_config {
+  std::vector<bootstrap_server> bootstrap_servers;  // required
+  std::string client_id;                            // default: consumer-<group.id>-<instance id or a sequence number>
+  std::string client_rack;                          // "": none
+  std::optional<std::string> group_id;              // none: no group (assign() only, no commits)
+  std::optional<std::string> group_instance_id;     // static membership (KIP-345)
+  group_protocol protocol = group_protocol::classic;
+  std::optional<std::string> group_remote_assignor;  // group.protocol=consumer: the broker's assignor
+  int32_t session_timeout_ms = 45000;
+  int32_t heartbeat_interval_ms = 3000;
+  int32_t max_poll_interval_ms = 300000;
+  int32_t max_poll_records = 500;
+  // Assignor names in preference order ("range", "roundrobin", "cooperative-sticky").
+  std::vector<std::string> partition_assignment_strategy{"range", "cooperative-sticky"};
+  bool enable_auto_commit = true;  // false when no group.id was given
+  int32_t auto_commit_interval_ms = 5000;
+  offset_reset_strategy auto_offset_reset = offset_reset_strategy::latest;
+  int32_t fetch_min_bytes = 1;
+  int32_t fetch_max_bytes = 52428800;
+  int32_t fetch_max_wait_ms = 500;
+  int32_t max_partition_fetch_bytes = 1048576;
+  isolation_level isolation = isolation_level::read_uncommitted;
+  bool check_crcs = true;
+  bool exclude_internal_topics = true;
+  bool allow_auto_create_topics = true;
+  int64_t metadata_max_age_ms = 300000;
+  int32_t request_timeout_ms = 30000;
+  int32_t default_api_timeout_ms = 60000;
+  int64_t retry_backoff_ms = 100;
+  int64_t retry_backoff_max_ms = 1000;
+  int64_t reconnect_backoff_ms = 50;
+  int64_t reconnect_backoff_max_ms = 1000;
+  int64_t socket_connection_setup_timeout_ms = 10000;
+  int64_t socket_connection_setup_timeout_max_ms = 30000;
+  int64_t connections_max_idle_ms = 540000;
+  int32_t send_buffer_bytes = 131072;     // -1: the OS default
+  int32_t receive_buffer_bytes = 65536;   // -1: the OS default
+  std::string client_dns_lookup = "use_all_dns_ips";
+  std::string security_protocol = "PLAINTEXT";
+
+  // Keys are Java's; values are strings as in a Java properties file (surrounding spaces trimmed).
+  // Errors: invalid_config with a message naming the key.
+  static common::result<consumer_config> parse(const std::map<std::string, std::string>& properties);
+  // Every key parse() accepts.
+  static const std::vector<std::string>& known_keys();
+};
+
+// "host:port" or "[v6-address]:port"; errors name bootstrap.servers.
+common::result<std::vector<bootstrap_server>> parse_bootstrap_servers(const std::string& list);
+
+}  // namespace brook::client::consuming
