@@ -51,4 +51,16 @@ void encode_response_header(writer& w, const request_header& h) {
   if (response_header_version(h.api_key, h.api_version) >= 1) w.uvarint(0);
 }
 
+int32_t decode_response_header(reader& r, int16_t api_key, int16_t api_version) {
+  const int32_t correlation_id = r.int32();
+  if (response_header_version(api_key, api_version) >= 1) {
+    const uint32_t tagged = r.uvarint();
+    for (uint32_t i = 0; i < tagged; ++i) {
+      r.uvarint();  // tag: none are defined for the response header yet
+      r.skip(r.uvarint());
+    }
+  }
+  return correlation_id;
+}
+
 }  // namespace brook::common::protocol

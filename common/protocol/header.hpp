@@ -33,5 +33,8 @@ request_header decode_request_header(reader& r);
 void encode_request_header(writer& w, const request_header& h);
 // Writes the response header for a request with this header.
 void encode_response_header(writer& w, const request_header& h);
+// Reads the response header of a response to a request of this API and version (a client's side);
+// returns its correlation id. Throws decode_error.
+int32_t decode_response_header(reader& r, int16_t api_key, int16_t api_version);
 
 }  // namespace brook::common::protocol
