@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "client/core/config.hpp"
 #include "common/error.hpp"
 
 namespace brook::client::consuming {
@@ -18,18 +19,14 @@ enum class group_protocol { classic, consumer };
 enum class offset_reset_strategy { earliest, latest, none };
 enum class isolation_level : int8_t { read_uncommitted = 0, read_committed = 1 };
 
-struct bootstrap_server {
-  std::string host;
-  uint16_t port = 0;
-  bool operator==(const bootstrap_server&) const = default;
-};
-
 struct consumer_config {
-  std::vector<bootstrap_server> bootstrap_servers;  // required
-  std::string client_id;                            // default: consumer-<group.id>-<instance id or a sequence number>
-  std::string client_rack;                          // "": none
-  std::optional<std::string> group_id;              // none: no group (assign() only, no commits)
-  std::optional<std::string> group_instance_id;     // static membership (KIP-345)
+  // bootstrap.servers (required), client.id, request.timeout.ms (30000 for the consumer), backoffs,
+  // metadata.max.age.ms, allow.auto.create.topics: what every client shares (client/core/config.hpp).
+  // client.id defaults to consumer-<group.id>-<group.instance.id or a sequence number>, as Java's.
+  core::cluster_options cluster;
+  std::string client_rack;                           // "": none
+  std::optional<std::string> group_id;               // none: no group (assign() only, no commits)
+  std::optional<std::string> group_instance_id;      // static membership (KIP-345)
   group_protocol protocol = group_protocol::classic;
   std::optional<std::string> group_remote_assignor;  // group.protocol=consumer: the broker's assignor
   int32_t session_timeout_ms = 45000;
@@ -48,30 +45,11 @@ struct consumer_config {
   isolation_level isolation = isolation_level::read_uncommitted;
   bool check_crcs = true;
   bool exclude_internal_topics = true;
-  bool allow_auto_create_topics = true;
-  int64_t metadata_max_age_ms = 300000;
-  int32_t request_timeout_ms = 30000;
   int32_t default_api_timeout_ms = 60000;
-  int64_t retry_backoff_ms = 100;
-  int64_t retry_backoff_max_ms = 1000;
-  int64_t reconnect_backoff_ms = 50;
-  int64_t reconnect_backoff_max_ms = 1000;
-  int64_t socket_connection_setup_timeout_ms = 10000;
-  int64_t socket_connection_setup_timeout_max_ms = 30000;
-  int64_t connections_max_idle_ms = 540000;
-  int32_t send_buffer_bytes = 131072;     // -1: the OS default
-  int32_t receive_buffer_bytes = 65536;   // -1: the OS default
-  std::string client_dns_lookup = "use_all_dns_ips";
-  std::string security_protocol = "PLAINTEXT";
 
-  // Keys are Java's; values are strings as in a Java properties file (surrounding spaces trimmed).
-  // Errors: invalid_config with a message naming the key.
-  static common::result<consumer_config> parse(const std::map<std::string, std::string>& properties);
-  // Every key parse() accepts.
-  static const std::vector<std::string>& known_keys();
+  // Keys are Java's; values are strings as in a Java properties file. Errors: invalid_config with a
+  // message naming the key (the first bad value, else the first unknown key).
+  static common::result<consumer_config> parse(const core::properties& properties);
 };
-
-// "host:port" or "[v6-address]:port"; errors name bootstrap.servers.
-common::result<std::vector<bootstrap_server>> parse_bootstrap_servers(const std::string& list);
 
 }  // namespace brook::client::consuming
