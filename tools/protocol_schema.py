@@ -84,14 +84,22 @@ class Field:
 
 @dataclass
 class Api:
+    """One schema file: an API (`api` line: key, request and response) or a data message (`data`
+    line: no key, one `message` section; Kafka's "type": "data" definitions, such as the consumer
+    protocol's subscription and assignment carried inside JoinGroup and SyncGroup)."""
     name: str
-    key: int
+    key: int | None               # None for a data message
     versions: Versions
     flexible: Versions
     path: Path
     structs: dict[str, list[Field]] = field(default_factory=dict)  # from `struct` blocks
     request: list[Field] = field(default_factory=list)
     response: list[Field] = field(default_factory=list)
+    message: list[Field] = field(default_factory=list)  # a data message's fields
+
+    @property
+    def is_data(self) -> bool:
+        return self.key is None
 
 
 def _strip_comment(line: str) -> str:
@@ -157,19 +165,35 @@ def parse_api(path: str | Path) -> Api:
             stack.clear()
             if words[0] == "api":
                 if api is not None:
-                    raise SchemaError(f"{path}:{lineno}: a second 'api' line")
+                    raise SchemaError(f"{path}:{lineno}: a second 'api' or 'data' line")
                 opts = dict(w.split("=", 1) for w in words[2:] if "=" in w)
                 if len(words) < 2 or len(opts) != len(words) - 2 or "key" not in opts \
-                        or "versions" not in opts or not opts["key"].isdigit():
+                        or "versions" not in opts or not opts["key"].isdigit() \
+                        or not set(opts) <= {"key", "versions", "flexible"}:
                     raise SchemaError(f"{path}:{lineno}: expected 'api NAME key=N versions=RANGE [flexible=N+]'")
                 api = Api(name=words[1], key=int(opts["key"]), versions=Versions.parse(opts["versions"]),
                           flexible=Versions.parse(opts.get("flexible", "none")), path=path)
+            elif words[0] == "data":
+                if api is not None:
+                    raise SchemaError(f"{path}:{lineno}: a second 'api' or 'data' line")
+                opts = dict(w.split("=", 1) for w in words[2:] if "=" in w)
+                if len(words) < 2 or len(opts) != len(words) - 2 or "versions" not in opts \
+                        or not set(opts) <= {"versions", "flexible"}:
+                    raise SchemaError(f"{path}:{lineno}: expected 'data NAME versions=RANGE [flexible=N+]'")
+                api = Api(name=words[1], key=None, versions=Versions.parse(opts["versions"]),
+                          flexible=Versions.parse(opts.get("flexible", "none")), path=path)
             elif api is None:
-                raise SchemaError(f"{path}:{lineno}: the file must start with an 'api' line")
-            elif words[0] == "request":
-                section = api.request
-            elif words[0] == "response":
-                section = api.response
+                raise SchemaError(f"{path}:{lineno}: the file must start with an 'api' or a 'data' line")
+            elif words[0] in ("request", "response") and len(words) == 1:
+                if api.is_data:
+                    raise SchemaError(f"{path}:{lineno}: a data message has one 'message' section, "
+                                      f"not {words[0]!r}")
+                section = api.request if words[0] == "request" else api.response
+            elif words[0] == "message" and len(words) == 1:
+                if not api.is_data:
+                    raise SchemaError(f"{path}:{lineno}: 'message' belongs to a data declaration; "
+                                      "an api has 'request' and 'response'")
+                section = api.message
             elif words[0] == "struct" and len(words) == 2:
                 section = api.structs.setdefault(words[1], [])
             else:

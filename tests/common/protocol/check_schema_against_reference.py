@@ -9,7 +9,8 @@ or in a `message/` subfolder. Without them the check is skipped (exit 77).
 
 For every .api file the check compares the API key, valid and flexible versions, and then, field by
 field and in wire order (nested structs included): name, type, versions, nullable versions, tag,
-tagged versions, ignorable and default value. Struct type names are Brook's own and are not compared,
+tagged versions, ignorable and default value. A data declaration (`data NAME ...`, no API key) is
+compared the same way with Kafka's "type": "data" definition of that name (<Name>.json). Struct type names are Brook's own and are not compared,
 but they must be usable in C++: unique within the API and never also the name of a field.
 Every mismatch is printed with its file and field path; the exit status is 1 if there is any.
 """
@@ -239,7 +240,8 @@ class Checker:
             walk(fields)
         walk(api.request)
         walk(api.response)
-        for clash in sorted(field_names & (set(layouts) | {"request", "response"})):
+        walk(api.message)
+        for clash in sorted(field_names & (set(layouts) | {"request", "response", "message"})):
             self.error(where, f"{clash!r} names both a field and a struct type")
 
     def check_file(self, api_path: Path, ref_dir: Path) -> None:
@@ -252,6 +254,9 @@ class Checker:
         self.check_names(where, api)
         if api.name != api_path.stem:
             self.error(where, f"api name {api.name!r} differs from the file name")
+        if api.is_data:
+            self.check_data(where, api, ref_dir)
+            return
         camel = None
         for candidate in ref_dir.glob("*Request.json"):
             if snake_case(candidate.name[: -len("Request.json")]) == api.name:
@@ -278,6 +283,29 @@ class Checker:
             their_structs = {s["name"]: s.get("fields", []) for s in ref.get("commonStructs", [])}
             self.compare_fields(f"{where}:{kind}", api.name, kind, ours, ref.get("fields", []),
                                 our_structs, their_structs)
+
+    def check_data(self, where: str, api, ref_dir: Path) -> None:
+        ref_path = None
+        for candidate in ref_dir.glob("*.json"):
+            if snake_case(candidate.stem) == api.name:
+                ref_path = candidate
+        if ref_path is None:
+            self.error(where, f"no Kafka definition matches data {api.name!r}")
+            return
+        ref = load_reference(ref_path)
+        if ref.get("type") != "data":
+            self.error(where, f"{ref_path.name} is of type {ref.get('type')!r}, not data")
+            return
+        valid = Versions.parse(VERSION_EXCEPTIONS.get(api.name, ref["validVersions"]))
+        if api.versions != valid:
+            self.error(f"{where}:message", f"versions: {api.versions} vs expected {valid}"
+                       f" (Kafka {ref['validVersions']})")
+        flexible = kafka_versions(ref.get("flexibleVersions", "none"))
+        if api.flexible != flexible:
+            self.error(f"{where}:message", f"flexible: {api.flexible} vs Kafka {flexible}")
+        their_structs = {s["name"]: s.get("fields", []) for s in ref.get("commonStructs", [])}
+        self.compare_fields(f"{where}:message", api.name, "message", api.message, ref.get("fields", []),
+                            api.structs, their_structs)
 
 
 def main(argv: list[str]) -> int:

@@ -44,3 +44,20 @@ TEST_CASE("a truncated message never decodes and never reads past its end") {
     }
   }
 }
+
+TEST_CASE("every data message at every version round-trips through its codec") {
+  std::set<std::pair<std::string, int16_t>> covered;
+  for (const auto& c : all_data_examples()) {
+    INFO(c.api << " v" << c.version << " variant " << c.variant);
+    bytes first = c.encode();
+    std::string why;
+    CHECK(c.decode_matches(first, why));
+    INFO(why);
+    CHECK(c.encode() == first);
+    covered.insert({c.api, c.version});
+  }
+  for (int16_t v = 0; v <= 3; ++v) {
+    CHECK(covered.count({"consumer_protocol_subscription", v}) == 1);
+    CHECK(covered.count({"consumer_protocol_assignment", v}) == 1);
+  }
+}

@@ -1,0 +1,404 @@
+// The consumer engine's fetching: Fetch through per-broker sessions, record decoding, offset resets
+// and ListOffsets (see consumer_engine.hpp).
+#include <algorithm>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "client/consuming/consumer_engine.hpp"
+#include "client/core/errors.hpp"
+#include "common/compression.hpp"
+#include "common/record_batch.hpp"
+
+namespace brook::client::consuming {
+
+namespace proto = common::protocol;
+using asio::awaitable;
+using asio::use_awaitable;
+using common::kafka_error;
+
+// The Fetches of one round: a count of those still out, and a timer that is cancelled when none is.
+struct consumer_engine::fetch_round_state {
+  explicit fetch_round_state(asio::any_io_executor ex) : done(ex, clock::time_point::max()) {}
+  size_t outstanding = 0;
+  asio::steady_timer done;
+  void finished() {
+    if (--outstanding == 0) done.cancel();
+  }
+};
+
+namespace {
+
+template <class View>
+std::optional<std::string> to_optional_string(const std::optional<View>& v) {
+  if (!v) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(v->data()), v->size());
+}
+
+bool needs_metadata_refresh(kafka_error e) {
+  switch (e) {
+    case kafka_error::not_leader_or_follower:
+    case kafka_error::unknown_topic_or_partition:
+    case kafka_error::leader_not_available:
+    case kafka_error::fenced_leader_epoch:
+    case kafka_error::unknown_leader_epoch:
+    case kafka_error::kafka_storage_error:
+    case kafka_error::replica_not_available:
+    case kafka_error::offset_not_available:
+    case kafka_error::unknown_topic_id:
+    case kafka_error::inconsistent_topic_id:
+    case kafka_error::fetch_session_topic_id_error:
+    case kafka_error::unknown_server_error:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::set<std::string> consumer_engine::wanted_topics() const {
+  std::set<std::string> topics = subs_.subscription();
+  for (const auto& tp : subs_.assigned_partitions()) topics.insert(tp.topic);
+  return topics;
+}
+
+awaitable<result<std::shared_ptr<const core::metadata_snapshot>>> consumer_engine::metadata_for_assignment() {
+  std::set<std::string> topics;
+  for (const auto& tp : subs_.assigned_partitions()) topics.insert(tp.topic);
+  std::vector<std::string> list(topics.begin(), topics.end());
+  if (metadata_refresh_needed_ && !list.empty()) {
+    metadata_refresh_needed_ = false;
+    co_return co_await cluster_->refresh_metadata(list, false);
+  }
+  co_return co_await cluster_->metadata_for(list, false);
+}
+
+bool consumer_engine::has_buffered() const {
+  for (const auto& cf : buffer_)
+    if (!cf.records.empty() && !subs_.is_paused(cf.tp)) return true;
+  return false;
+}
+
+awaitable<result<void>> consumer_engine::fetch_round(clock::time_point deadline) {
+  auto meta = co_await metadata_for_assignment();
+  if (!meta) co_return meta.err();
+  std::set<topic_partition> buffered;
+  for (const auto& cf : buffer_) buffered.insert(cf.tp);
+  std::map<int32_t, std::map<topic_partition, fetch_position>> by_leader;
+  for (const auto& tp : subs_.fetchable_partitions()) {
+    if (buffered.count(tp)) continue;
+    auto leader = (*meta)->leader_for(tp.topic, tp.partition);
+    if (!leader) {
+      metadata_refresh_needed_ = true;
+      continue;
+    }
+    const auto* topic = (*meta)->topic(tp.topic);
+    auto pos = *subs_.position(tp);
+    fetch_position fp;
+    fp.topic_id = topic->id;
+    fp.fetch_offset = pos.offset;
+    fp.max_bytes = config_.max_partition_fetch_bytes;
+    fp.current_leader_epoch = topic->partitions[static_cast<size_t>(tp.partition)].leader_epoch;
+    fp.last_fetched_epoch = pos.offset_epoch.value_or(-1);
+    by_leader[*leader].emplace(tp, fp);
+  }
+  // Brokers that lead nothing we fetch any more still hold a session with partitions: an empty
+  // incremental fetch tells them to drop those (the next full fetch would do the same).
+  if (by_leader.empty()) {
+    if (metadata_refresh_needed_) {
+      asio::steady_timer backoff(ex_, std::min(deadline, clock::now() + config_.cluster.retry_backoff));
+      boost::system::error_code ec;
+      co_await backoff.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    co_return result<void>{};
+  }
+  auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+  const int32_t max_wait = static_cast<int32_t>(std::clamp<int64_t>(remaining, 0, config_.fetch_max_wait_ms));
+  auto round = std::make_shared<fetch_round_state>(ex_);
+  round->outstanding = by_leader.size();
+  for (auto& [node, wanted] : by_leader)
+    asio::co_spawn(ex_, fetch_from(node, std::move(wanted), max_wait, round), asio::detached);
+  boost::system::error_code ec;
+  co_await round->done.async_wait(asio::redirect_error(use_awaitable, ec));
+  co_return result<void>{};
+}
+
+awaitable<void> consumer_engine::fetch_from(int32_t node, std::map<topic_partition, fetch_position> wanted,
+                                            int32_t max_wait_ms, std::shared_ptr<fetch_round_state> round) {
+  struct finish_guard {
+    std::shared_ptr<fetch_round_state> r;
+    ~finish_guard() { r->finished(); }
+  } guard{round};
+  auto conn = co_await cluster_->connection_to(node);
+  auto& session = sessions_.try_emplace(node, node).first->second;
+  if (!conn) {
+    session.handle_error();
+    metadata_refresh_needed_ = true;
+    co_return;
+  }
+  auto data = session.build(wanted);
+  auto version = (*conn)->version_for<proto::fetch::request>(4, data.use_topic_ids ? 17 : 12);
+  if (!version) {
+    pending_error_ = common::error{kafka_error::unsupported_version, "the broker serves no Fetch version from 4"};
+    session.handle_error();
+    co_return;
+  }
+  auto request = fetch_session::to_request(data, *version, max_wait_ms, config_.fetch_min_bytes,
+                                           config_.fetch_max_bytes, static_cast<int8_t>(config_.isolation),
+                                           config_.client_rack);
+  auto response = co_await (*conn)->call_at(request, *version);
+  if (!response) {
+    session.handle_error();
+    metadata_refresh_needed_ = true;
+    co_return;
+  }
+  if (!session.handle_response(data, *response, *version)) co_return;
+  for (const auto& topic : response->responses) {
+    std::optional<std::string> name = *version >= 13 ? session.topic_name(topic.topic_id) : topic.topic;
+    if (!name) continue;
+    for (const auto& p : topic.partitions) {
+      topic_partition tp{*name, p.partition_index};
+      auto sent = data.session.find(tp);
+      if (sent == data.session.end()) continue;
+      if (auto r = take_partition_data(tp, sent->second.fetch_offset, p); !r && !pending_error_)
+        pending_error_ = r.err();
+    }
+  }
+}
+
+result<void> consumer_engine::take_partition_data(const topic_partition& tp, int64_t fetch_offset,
+                                                  const proto::fetch::partition_data& data) {
+  auto pos = subs_.position(tp);
+  if (!subs_.is_assigned(tp) || !pos || pos->offset != fetch_offset) return {};  // moved on meanwhile
+  const auto error = static_cast<kafka_error>(data.error_code);
+  if (error == kafka_error::offset_out_of_range) {
+    if (config_.auto_offset_reset == offset_reset_strategy::none)
+      return common::error{kafka_error::offset_out_of_range,
+                           "Fetch position " + std::to_string(fetch_offset) + " is out of range for partition " +
+                               to_string(tp) + " and auto.offset.reset is none"};
+    subs_.request_offset_reset(tp);
+    return {};
+  }
+  if (needs_metadata_refresh(error)) {
+    metadata_refresh_needed_ = true;
+    return {};
+  }
+  if (error != kafka_error::none)
+    return common::error{error, "Fetch of " + to_string(tp) + " failed: " + std::string(common::error_name(error))};
+
+  subs_.update_high_watermark(tp, data.high_watermark);
+  if (data.last_stable_offset >= 0) subs_.update_last_stable_offset(tp, data.last_stable_offset);
+  if (data.log_start_offset >= 0) subs_.update_log_start_offset(tp, data.log_start_offset);
+  if (!data.records) return {};
+  auto bytes = data.records->memory();
+
+  // read_committed: batches of a producer from an aborted transaction's first offset on are
+  // skipped until that producer's abort marker.
+  std::vector<std::pair<int64_t, int64_t>> aborted;  // (first offset, producer id)
+  if (config_.isolation == isolation_level::read_committed && data.aborted_transactions)
+    for (const auto& a : *data.aborted_transactions) aborted.emplace_back(a.first_offset, a.producer_id);
+  std::sort(aborted.begin(), aborted.end());
+  size_t next_aborted = 0;
+  std::set<int64_t> aborting;
+
+  completed_fetch cf;
+  cf.tp = tp;
+  cf.fetch_offset = fetch_offset;
+  cf.next_offset = fetch_offset;
+  cf.next_epoch = pos->offset_epoch;
+  size_t at = 0;
+  while (at < bytes.size()) {
+    auto rest = bytes.subspan(at);
+    auto size = common::record_batch_view::peek_size(rest);
+    if (!size || *size > rest.size()) break;  // a partial batch at the end of the response
+    auto batch = common::record_batch_view::parse(rest.first(*size));
+    at += *size;
+    if (!batch) return common::error{kafka_error::corrupt_message, "Fetch of " + to_string(tp) + ": " + batch.err().message};
+    if (config_.check_crcs)
+      if (auto v = batch->validate(); !v)
+        return common::error{kafka_error::corrupt_message, "Fetch of " + to_string(tp) + ": " + v.err().message};
+    if (batch->next_offset() <= fetch_offset) continue;
+    while (next_aborted < aborted.size() && aborted[next_aborted].first <= batch->last_offset())
+      aborting.insert(aborted[next_aborted++].second);
+    const int32_t epoch = batch->partition_leader_epoch();
+    if (batch->is_control()) {
+      // A transaction marker: its key is (version int16, type int16), type 0 being ABORT.
+      if (batch->is_transactional() && aborting.count(batch->producer_id())) {
+        auto it = batch->records(1 << 20);
+        if (it) {
+          auto rec = it->next();
+          if (rec && *rec && (*rec)->key && (*rec)->key->size() >= 4 && (*(*rec)->key)[2] == 0 && (*(*rec)->key)[3] == 0)
+            aborting.erase(batch->producer_id());
+        }
+      }
+    } else if (!(batch->is_transactional() && aborting.count(batch->producer_id()))) {
+      auto records = batch->records(common::uncompressed_limit(batch->record_count(), INT32_MAX));
+      if (!records) return common::error{records.err().code, "Fetch of " + to_string(tp) + ": " + records.err().message};
+      for (;;) {
+        auto next = records->next();
+        if (!next) return common::error{kafka_error::corrupt_message, "Fetch of " + to_string(tp) + ": " + next.err().message};
+        if (!*next) break;
+        const auto& r = **next;
+        if (r.offset < fetch_offset) continue;
+        consumer_record out;
+        out.topic = tp.topic;
+        out.partition = tp.partition;
+        out.offset = r.offset;
+        out.timestamp = r.timestamp;
+        out.log_append_time = batch->ts_type() == common::timestamp_type::log_append_time;
+        out.key = to_optional_string(r.key);
+        out.value = to_optional_string(r.value);
+        for (const auto& h : r.headers) out.headers.push_back({std::string(h.key), to_optional_string(h.value)});
+        if (epoch >= 0) out.leader_epoch = epoch;
+        cf.records.push_back(std::move(out));
+      }
+    }
+    cf.next_offset = batch->next_offset();
+    if (epoch >= 0) cf.next_epoch = epoch;
+  }
+  if (!cf.records.empty() || cf.next_offset > fetch_offset) buffer_.push_back(std::move(cf));
+  return {};
+}
+
+std::vector<consumer_record> consumer_engine::drain(size_t max) {
+  std::vector<consumer_record> out;
+  for (auto it = buffer_.begin(); it != buffer_.end() && out.size() < max;) {
+    auto pos = subs_.position(it->tp);
+    if (!subs_.is_assigned(it->tp) || !pos || pos->offset != it->fetch_offset) {
+      it = buffer_.erase(it);  // sought elsewhere or unassigned since it was fetched
+      continue;
+    }
+    if (subs_.is_paused(it->tp)) {
+      ++it;
+      continue;
+    }
+    while (!it->records.empty() && out.size() < max) {
+      auto& r = it->records.front();
+      fetch_offset next{r.offset + 1, r.leader_epoch, pos->current_leader_epoch};
+      subs_.set_position(it->tp, next);
+      it->fetch_offset = next.offset;
+      out.push_back(std::move(r));
+      it->records.pop_front();
+    }
+    if (it->records.empty()) {
+      if (it->next_offset > it->fetch_offset)
+        subs_.set_position(it->tp, {it->next_offset, it->next_epoch, pos->current_leader_epoch});
+      it = buffer_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
+awaitable<result<void>> consumer_engine::update_positions(clock::time_point deadline) {
+  auto initializing = subs_.initializing_partitions();
+  if (!initializing.empty() && config_.group_id) {
+    auto committed = co_await fetch_committed({initializing.begin(), initializing.end()}, deadline);
+    if (!committed) co_return committed.err();
+    for (const auto& [tp, c] : *committed) {
+      if (!c || subs_.has_valid_position(tp)) continue;
+      subs_.set_committed(tp, {c->offset, c->leader_epoch, c->metadata});
+      subs_.seek(tp, {c->offset, c->leader_epoch, std::nullopt});
+    }
+    initializing = subs_.initializing_partitions();
+  }
+  if (auto r = subs_.reset_to_default(initializing); !r) co_return r;
+  co_return co_await reset_offsets(deadline);
+}
+
+awaitable<result<void>> consumer_engine::reset_offsets(clock::time_point deadline) {
+  std::map<topic_partition, int64_t> asks;
+  std::map<topic_partition, offset_reset_strategy> strategies;
+  for (const auto& tp : subs_.partitions_needing_reset()) {
+    auto s = subs_.reset_strategy(tp);
+    if (!s) continue;
+    asks[tp] = *s == offset_reset_strategy::earliest ? -2 : -1;
+    strategies[tp] = *s;
+  }
+  if (asks.empty()) co_return result<void>{};
+  auto found = co_await list_offsets(asks, deadline);
+  if (!found) co_return found.err();
+  for (const auto& [tp, o] : *found)
+    if (o) subs_.maybe_seek_after_reset(tp, strategies[tp], {o->offset, o->leader_epoch, std::nullopt});
+  co_return result<void>{};
+}
+
+awaitable<result<std::map<topic_partition, std::optional<offset_and_timestamp>>>> consumer_engine::list_offsets(
+    std::map<topic_partition, int64_t> timestamps, clock::time_point deadline) {
+  std::map<topic_partition, std::optional<offset_and_timestamp>> out;
+  for (int attempt = 0; !timestamps.empty(); ++attempt) {
+    std::set<std::string> topic_set;
+    for (const auto& [tp, ts] : timestamps) topic_set.insert(tp.topic);
+    std::vector<std::string> topics(topic_set.begin(), topic_set.end());
+    result<std::shared_ptr<const core::metadata_snapshot>> meta = common::error{kafka_error::none, {}};
+    if (attempt == 0) meta = co_await cluster_->metadata_for(topics, false);
+    else meta = co_await cluster_->refresh_metadata(topics, false);
+    if (!meta) co_return meta.err();
+    std::map<int32_t, proto::list_offsets::request> by_leader;
+    std::optional<common::error> retriable;
+    for (const auto& [tp, ts] : timestamps) {
+      const auto* topic = (*meta)->topic(tp.topic);
+      if (topic && topic->error != kafka_error::none && !core::is_retriable(topic->error))
+        co_return common::error{topic->error, "ListOffsets for " + to_string(tp) + ": " +
+                                                  std::string(common::error_name(topic->error))};
+      if (topic && (tp.partition < 0 || static_cast<size_t>(tp.partition) >= topic->partitions.size()) &&
+          topic->error == kafka_error::none)
+        co_return common::error{kafka_error::unknown_topic_or_partition, "no partition " + to_string(tp)};
+      auto leader = (*meta)->leader_for(tp.topic, tp.partition);
+      if (!leader) {
+        retriable = common::error{kafka_error::leader_not_available, "no leader for " + to_string(tp)};
+        continue;
+      }
+      auto& req = by_leader[*leader];
+      req.replica_id = -1;
+      req.isolation_level = static_cast<int8_t>(config_.isolation);
+      if (req.topics.empty() || req.topics.back().name != tp.topic) req.topics.push_back({tp.topic, {}});
+      proto::list_offsets::list_offsets_partition p;
+      p.partition_index = tp.partition;
+      p.current_leader_epoch = topic->partitions[static_cast<size_t>(tp.partition)].leader_epoch;
+      p.timestamp = ts;
+      req.topics.back().partitions.push_back(p);
+    }
+    for (auto& [leader, req] : by_leader) {
+      auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+      req.timeout_ms = static_cast<int32_t>(std::clamp<int64_t>(remaining, 0, INT32_MAX));
+      auto resp = co_await cluster_->call(leader, req, 1);
+      if (!resp) {
+        if (!core::is_retriable(resp.err().code)) co_return resp.err();
+        retriable = resp.err();
+        continue;
+      }
+      for (const auto& t : resp->body.topics)
+        for (const auto& p : t.partitions) {
+          topic_partition tp{t.name, p.partition_index};
+          const auto e = static_cast<kafka_error>(p.error_code);
+          if (e == kafka_error::none) {
+            if (p.offset >= 0)
+              out[tp] = offset_and_timestamp{p.offset, p.timestamp,
+                                             p.leader_epoch >= 0 ? std::optional<int32_t>(p.leader_epoch) : std::nullopt};
+            else
+              out[tp] = std::nullopt;
+            timestamps.erase(tp);
+          } else if (core::is_retriable(e)) {
+            retriable = common::error{e, "ListOffsets for " + to_string(tp) + ": " + std::string(common::error_name(e))};
+          } else {
+            co_return common::error{e, "ListOffsets for " + to_string(tp) + ": " + std::string(common::error_name(e))};
+          }
+        }
+    }
+    if (timestamps.empty()) break;
+    auto wait = cluster_->retry_backoff(attempt);
+    if (clock::now() + wait >= deadline)
+      co_return retriable.value_or(common::error{kafka_error::request_timed_out, "ListOffsets timed out"});
+    asio::steady_timer t(ex_, wait);
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  co_return out;
+}
+
+}  // namespace brook::client::consuming

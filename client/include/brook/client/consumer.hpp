@@ -1,0 +1,145 @@
+// Brook's Kafka consumer, behaving as Java's KafkaConsumer: created from Kafka's consumer properties,
+// subscribe (topics or a regex, with a rebalance listener) or assign, poll for records, commit
+// offsets (synchronously or not, with metadata), seek, pause and resume, close. Group membership
+// speaks the classic protocol (JoinGroup/SyncGroup with client-side assignors) or, with
+// group.protocol=consumer, KIP-848's ConsumerGroupHeartbeat.
+//
+// Thread: like Java's consumer, one thread at a time uses it; behind it a private I/O thread keeps
+// the group's heartbeats going between polls. Rebalance listener callbacks and commit callbacks
+// run on the thread calling poll() (or commit_sync/close). Errors are values; nothing throws.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "brook/client/types.hpp"
+#include "common/error.hpp"
+
+namespace brook::client {
+
+namespace consuming {
+class consumer_engine;
+}
+namespace core {
+class io_thread;
+}
+
+struct consumer_record {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  int64_t timestamp = -1;
+  bool log_append_time = false;  // the timestamp is the broker's LogAppendTime, not CreateTime
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  std::vector<header> headers;
+  std::optional<int32_t> leader_epoch;
+};
+
+struct offset_and_metadata {
+  int64_t offset = -1;
+  std::optional<int32_t> leader_epoch;
+  std::string metadata;
+  friend bool operator==(const offset_and_metadata&, const offset_and_metadata&) = default;
+};
+
+struct offset_and_timestamp {
+  int64_t offset = -1;
+  int64_t timestamp = -1;
+  std::optional<int32_t> leader_epoch;
+};
+
+using topic_partition_offsets = std::map<topic_partition, offset_and_metadata>;
+
+// Told of partitions changing hands around a rebalance (Java's ConsumerRebalanceListener). Eager
+// rebalances revoke everything before rejoining; cooperative ones revoke only what moves.
+// on_partitions_lost: the partitions were taken away without a chance to commit (the member was
+// fenced or its session expired); by default the same as revoked, as in Java.
+class rebalance_listener {
+ public:
+  virtual ~rebalance_listener() = default;
+  virtual void on_partitions_revoked(const std::vector<topic_partition>& partitions) {}
+  virtual void on_partitions_assigned(const std::vector<topic_partition>& partitions) {}
+  virtual void on_partitions_lost(const std::vector<topic_partition>& partitions) {
+    on_partitions_revoked(partitions);
+  }
+};
+
+using commit_callback = std::function<void(const topic_partition_offsets&, const common::error&)>;
+
+class consumer {
+ public:
+  // Errors: invalid_config naming the bad or unknown key.
+  static common::result<std::unique_ptr<consumer>> create(const std::map<std::string, std::string>& properties);
+  ~consumer();
+  consumer(const consumer&) = delete;
+  consumer& operator=(const consumer&) = delete;
+
+  common::result<void> subscribe(const std::vector<std::string>& topics,
+                                 std::shared_ptr<rebalance_listener> listener = nullptr);
+  // A regex matched against whole topic names (RE2 syntax), re-checked at each metadata refresh.
+  common::result<void> subscribe_pattern(const std::string& regex, std::shared_ptr<rebalance_listener> listener = nullptr);
+  common::result<void> assign(const std::vector<topic_partition>& partitions);
+  common::result<void> unsubscribe();
+  std::set<topic_partition> assignment() const;
+  std::set<std::string> subscription() const;
+
+  // Records fetched since the last poll, at most max.poll.records; waits up to `timeout` for some.
+  // Runs the group's rebalances, offset resets and auto commits.
+  common::result<std::vector<consumer_record>> poll(std::chrono::milliseconds timeout);
+
+  // Commits the positions of every assigned partition, or the given offsets (the next offset to read).
+  common::result<void> commit_sync(std::chrono::milliseconds timeout = std::chrono::milliseconds(60000));
+  common::result<void> commit_sync(const topic_partition_offsets& offsets,
+                                   std::chrono::milliseconds timeout = std::chrono::milliseconds(60000));
+  // The callback runs on the thread of a later poll(), commit_sync() or close().
+  void commit_async(commit_callback callback = nullptr);
+  void commit_async(const topic_partition_offsets& offsets, commit_callback callback = nullptr);
+
+  common::result<void> seek(const topic_partition& tp, int64_t offset);
+  common::result<void> seek(const topic_partition& tp, const offset_and_metadata& position);
+  common::result<void> seek_to_beginning(const std::vector<topic_partition>& partitions);
+  common::result<void> seek_to_end(const std::vector<topic_partition>& partitions);
+  // The next offset to be read; resolves a pending reset or committed offset first.
+  common::result<int64_t> position(const topic_partition& tp,
+                                   std::chrono::milliseconds timeout = std::chrono::milliseconds(60000));
+  // The group's committed offsets (nullopt where none).
+  common::result<std::map<topic_partition, std::optional<offset_and_metadata>>> committed(
+      const std::set<topic_partition>& partitions, std::chrono::milliseconds timeout = std::chrono::milliseconds(60000));
+  // For each partition, the first offset whose timestamp is at or after the given one (nullopt: none).
+  common::result<std::map<topic_partition, std::optional<offset_and_timestamp>>> offsets_for_times(
+      const std::map<topic_partition, int64_t>& timestamps,
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(60000));
+  common::result<std::map<topic_partition, int64_t>> beginning_offsets(
+      const std::vector<topic_partition>& partitions, std::chrono::milliseconds timeout = std::chrono::milliseconds(60000));
+  common::result<std::map<topic_partition, int64_t>> end_offsets(
+      const std::vector<topic_partition>& partitions, std::chrono::milliseconds timeout = std::chrono::milliseconds(60000));
+
+  common::result<void> pause(const std::vector<topic_partition>& partitions);
+  common::result<void> resume(const std::vector<topic_partition>& partitions);
+  std::set<topic_partition> paused() const;
+
+  // The group's member id and generation (or member epoch); empty and -1 outside a group.
+  std::string member_id() const;
+  int32_t generation() const;
+
+  // Commits (with enable.auto.commit), revokes the assignment through the listener, leaves the group
+  // and closes the connections. Idempotent.
+  common::result<void> close(std::chrono::milliseconds timeout = std::chrono::milliseconds(30000));
+
+ private:
+  consumer();
+  void run_callbacks();
+  std::unique_ptr<core::io_thread> io_;
+  std::unique_ptr<consuming::consumer_engine> engine_;
+  bool closed_ = false;
+};
+
+}  // namespace brook::client

@@ -1,0 +1,266 @@
+// The consumer against each cluster (brook, mock, kafka; see tests/client/harness/cluster_under_test.hpp):
+// two members of a group share a topic's partitions with each partition owned once, a second group gets
+// every record, a new member resumes from the committed offset; with the classic protocol (eager and
+// cooperative assignors) and with KIP-848's consumer protocol where the cluster serves it.
+// Records are produced with raw Produce requests, so that these tests need nothing but the consumer.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "brook/client/consumer.hpp"
+#include "common/protocol/messages/consumer_group_heartbeat.hpp"
+#include "common/protocol/messages/produce.hpp"
+#include "common/record_batch.hpp"
+#include "tests/client/harness/cluster_under_test.hpp"
+
+namespace {
+
+namespace proto = brook::common::protocol;
+using brook::client::consumer;
+using brook::client::consumer_record;
+using brook::client::topic_partition;
+using brook::test::cluster_under_test;
+using namespace std::chrono_literals;
+
+// Produces `count` records with keys "k<i>" and values "v<i>" to each partition of `topic`, through
+// each partition's leader.
+void produce(cluster_under_test& cluster, const std::string& topic, int32_t partitions, int count) {
+  auto meta = cluster.metadata({topic});
+  REQUIRE(meta.topics.size() == 1);
+  std::map<int32_t, std::pair<std::string, uint16_t>> address;
+  for (const auto& b : cluster.brokers()) address[b.node_id] = {b.host, b.port};
+  const int16_t version = cluster.version_for(proto::produce::api_key);
+  REQUIRE(version >= 3);
+  for (int32_t p = 0; p < partitions; ++p) {
+    int32_t leader = -1;
+    for (const auto& part : meta.topics[0].partitions)
+      if (part.partition_index == p) leader = part.leader_id;
+    REQUIRE(address.count(leader));
+    brook::common::record_batch_builder batch;
+    for (int i = 0; i < count; ++i)
+      batch.add("k" + std::to_string(i), "v" + std::to_string(i), 1700000000000 + i);
+    proto::produce::request req;
+    req.acks = -1;
+    req.timeout_ms = 10000;
+    req.topic_data.push_back({topic, {}});
+    req.topic_data[0].partition_data.push_back({p, proto::record_set(batch.build())});
+    brook::test::wire_client client(address[leader].first, address[leader].second, "brook-consumer-test");
+    auto resp = client.call<proto::produce::response>(proto::produce::api_key, version, req);
+    REQUIRE(resp.responses.size() == 1);
+    REQUIRE(resp.responses[0].partition_responses.at(0).error_code == 0);
+  }
+}
+
+std::map<std::string, std::string> properties(cluster_under_test& cluster, const std::string& group,
+                                              const std::string& protocol, const std::string& strategy = "") {
+  std::map<std::string, std::string> props{{"bootstrap.servers", cluster.bootstrap()},
+                                           {"auto.offset.reset", "earliest"},
+                                           {"enable.auto.commit", "false"}};
+  if (!group.empty()) props["group.id"] = group;
+  if (!protocol.empty()) props["group.protocol"] = protocol;
+  if (!strategy.empty()) props["partition.assignment.strategy"] = strategy;
+  if (protocol != "consumer") {
+    props["session.timeout.ms"] = "10000";
+    props["heartbeat.interval.ms"] = "500";
+  }
+  return props;
+}
+
+// Polls until `want` records arrived or `limit` passed; keeps every record.
+std::vector<consumer_record> poll_until(consumer& c, size_t want, std::chrono::seconds limit) {
+  std::vector<consumer_record> got;
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (got.size() < want && std::chrono::steady_clock::now() < end) {
+    auto r = c.poll(200ms);
+    if (!r) continue;
+    got.insert(got.end(), r->begin(), r->end());
+  }
+  return got;
+}
+
+bool serves_consumer_protocol(cluster_under_test& cluster) {
+  return cluster.version_for(proto::consumer_group_heartbeat::api_key) >= 0;
+}
+
+// Two members poll in their own threads (a member rejoins only from its own poll) until their
+// assignments are disjoint and cover the topic, and stay so for a while.
+void two_members_share(cluster_under_test& cluster, const std::string& protocol, const std::string& strategy) {
+  const auto topic = cluster.unique_name("share");
+  const auto group = cluster.unique_name("group");
+  constexpr int32_t partitions = 4;
+  constexpr int per_partition = 5;
+  cluster.create_topic(topic, partitions);
+  produce(cluster, topic, partitions, per_partition);
+
+  struct member_state {
+    std::mutex mu;
+    std::set<topic_partition> owned;
+    std::vector<consumer_record> records;
+    std::string error;
+  };
+  member_state states[2];
+  std::atomic<bool> stop{false};
+  auto run = [&](int i) {
+    auto c = consumer::create(properties(cluster, group, protocol, strategy));
+    if (!c) {
+      std::lock_guard lock(states[i].mu);
+      states[i].error = c.err().message;
+      return;
+    }
+    if (auto s = (*c)->subscribe({topic}); !s) {
+      std::lock_guard lock(states[i].mu);
+      states[i].error = s.err().message;
+      return;
+    }
+    while (!stop) {
+      auto r = (*c)->poll(200ms);
+      std::lock_guard lock(states[i].mu);
+      if (r) states[i].records.insert(states[i].records.end(), r->begin(), r->end());
+      states[i].owned = (*c)->assignment();
+    }
+    (void)(*c)->close();
+  };
+  std::thread first(run, 0);
+  std::this_thread::sleep_for(500ms);
+  std::thread second(run, 1);
+
+  bool shared = false;
+  int stable_rounds = 0;
+  const auto end = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < end && stable_rounds < 10) {
+    std::this_thread::sleep_for(200ms);
+    std::set<topic_partition> a, b;
+    {
+      std::lock_guard l0(states[0].mu);
+      a = states[0].owned;
+    }
+    {
+      std::lock_guard l1(states[1].mu);
+      b = states[1].owned;
+    }
+    std::set<topic_partition> both;
+    for (const auto& tp : a)
+      if (b.count(tp)) both.insert(tp);
+    shared = both.empty() && !a.empty() && !b.empty() && a.size() + b.size() == partitions;
+    stable_rounds = shared ? stable_rounds + 1 : 0;
+  }
+  stop = true;
+  first.join();
+  second.join();
+  INFO("member errors: '" << states[0].error << "', '" << states[1].error << "'");
+  REQUIRE(states[0].error.empty());
+  REQUIRE(states[1].error.empty());
+  CHECK(shared);
+  // Each record reached the group (at least once; without commits a handover may repeat some).
+  std::set<std::pair<int32_t, int64_t>> seen;
+  for (auto& s : states)
+    for (const auto& r : s.records) seen.insert({r.partition, r.offset});
+  CHECK(seen.size() == static_cast<size_t>(partitions * per_partition));
+}
+
+}  // namespace
+
+TEST_CASE("consumer: assign and poll reads every record in order, with keys, values and timestamps", "[consumer]") {
+  auto& cluster = cluster_under_test::current();
+  const auto topic = cluster.unique_name("assign");
+  cluster.create_topic(topic, 1);
+  produce(cluster, topic, 1, 10);
+  auto c = consumer::create(properties(cluster, "", ""));
+  REQUIRE(c.ok());
+  REQUIRE((*c)->assign({{topic, 0}}).ok());
+  auto got = poll_until(**c, 10, 30s);
+  REQUIRE(got.size() == 10);
+  for (int i = 0; i < 10; ++i) {
+    CHECK(got[static_cast<size_t>(i)].offset == i);
+    CHECK(got[static_cast<size_t>(i)].key == std::optional<std::string>("k" + std::to_string(i)));
+    CHECK(got[static_cast<size_t>(i)].value == std::optional<std::string>("v" + std::to_string(i)));
+    CHECK(got[static_cast<size_t>(i)].timestamp == 1700000000000 + i);
+  }
+  auto end = (*c)->end_offsets({{topic, 0}});
+  REQUIRE(end.ok());
+  CHECK(end->at({topic, 0}) == 10);
+  auto position = (*c)->position({topic, 0});
+  REQUIRE(position.ok());
+  CHECK(*position == 10);
+  // Seek back and read again; offsets_for_times finds the record of a timestamp.
+  REQUIRE((*c)->seek({topic, 0}, 7).ok());
+  auto again = poll_until(**c, 3, 30s);
+  REQUIRE(again.size() == 3);
+  CHECK(again[0].offset == 7);
+  auto times = (*c)->offsets_for_times({{{topic, 0}, 1700000000004}});
+  REQUIRE(times.ok());
+  REQUIRE(times->at({topic, 0}));
+  CHECK(times->at({topic, 0})->offset == 4);
+  CHECK((*c)->close().ok());
+}
+
+TEST_CASE("consumer: two members of a classic group share the partitions (range, eager)", "[consumer][classic]") {
+  two_members_share(cluster_under_test::current(), "classic", "range");
+}
+
+TEST_CASE("consumer: two members of a classic group share the partitions (cooperative-sticky)", "[consumer][classic]") {
+  two_members_share(cluster_under_test::current(), "classic", "cooperative-sticky");
+}
+
+TEST_CASE("consumer: two members of a consumer-protocol group share the partitions", "[consumer][kip848]") {
+  auto& cluster = cluster_under_test::current();
+  if (!serves_consumer_protocol(cluster)) BROOK_SKIP("the cluster does not serve ConsumerGroupHeartbeat");
+  two_members_share(cluster, "consumer", "");
+}
+
+TEST_CASE("consumer: a second group gets every record; a new member resumes from the committed offset",
+          "[consumer][classic][kip848]") {
+  auto& cluster = cluster_under_test::current();
+  for (std::string protocol : {"classic", "consumer"}) {
+    if (protocol == "consumer" && !serves_consumer_protocol(cluster)) continue;
+    INFO("group.protocol=" << protocol);
+    const auto topic = cluster.unique_name("resume");
+    cluster.create_topic(topic, 2);
+    produce(cluster, topic, 2, 6);
+    const auto group = cluster.unique_name("group");
+    {
+      auto c = consumer::create(properties(cluster, group, protocol));
+      REQUIRE(c.ok());
+      REQUIRE((*c)->subscribe({topic}).ok());
+      auto got = poll_until(**c, 12, 60s);
+      REQUIRE(got.size() == 12);
+      // Commit offset 4 of partition 0 and 5 of partition 1, with metadata.
+      brook::client::topic_partition_offsets offsets;
+      offsets[{topic, 0}] = {4, std::nullopt, "first"};
+      offsets[{topic, 1}] = {5, std::nullopt, ""};
+      REQUIRE((*c)->commit_sync(offsets).ok());
+      auto committed = (*c)->committed({{topic, 0}, {topic, 1}});
+      REQUIRE(committed.ok());
+      REQUIRE(committed->at({topic, 0}));
+      CHECK(committed->at({topic, 0})->offset == 4);
+      CHECK(committed->at({topic, 0})->metadata == "first");
+      REQUIRE((*c)->close().ok());
+    }
+    {
+      // The same group again: starts at the committed offsets.
+      auto c = consumer::create(properties(cluster, group, protocol));
+      REQUIRE(c.ok());
+      REQUIRE((*c)->subscribe({topic}).ok());
+      auto got = poll_until(**c, 3, 60s);
+      std::map<int32_t, int64_t> first_offset;
+      for (const auto& r : got)
+        if (!first_offset.count(r.partition)) first_offset[r.partition] = r.offset;
+      CHECK(got.size() == 3);
+      CHECK(first_offset[0] == 4);
+      CHECK(first_offset[1] == 5);
+      REQUIRE((*c)->close().ok());
+    }
+    {
+      // Another group gets everything from the beginning.
+      auto c = consumer::create(properties(cluster, cluster.unique_name("other"), protocol));
+      REQUIRE(c.ok());
+      REQUIRE((*c)->subscribe({topic}).ok());
+      auto got = poll_until(**c, 12, 60s);
+      CHECK(got.size() == 12);
+      REQUIRE((*c)->close().ok());
+    }
+  }
+}
