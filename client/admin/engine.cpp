@@ -133,6 +133,19 @@ awaitable<result<std::shared_ptr<core::connection>>> engine::controller_connecti
   co_return co_await cluster_.any_connection();
 }
 
+// Conditional awaits are written as if/else: GCC 12 mishandles `c ? co_await x : co_await y`.
+awaitable<result<std::shared_ptr<core::connection>>> engine::connection_to_target(int32_t target) {
+  if (target < 0) co_return co_await cluster_.any_connection();
+  co_return co_await cluster_.connection_to(target);
+}
+
+awaitable<result<std::shared_ptr<const core::metadata_snapshot>>> engine::leader_metadata(std::vector<std::string> topics,
+                                                                                         bool refresh) {
+  if (!refresh) co_return co_await cluster_.metadata_for(topics);
+  std::optional<std::vector<std::string>> asked{std::move(topics)};
+  co_return co_await cluster_.refresh_metadata(asked);
+}
+
 // ---- topics -----------------------------------------------------------------------------------
 
 awaitable<result<results_by<std::string, created_topic>>> engine::create_topics(std::vector<new_topic> topics,
@@ -365,7 +378,7 @@ awaitable<result<results_by<config_resource, std::vector<config_entry>>>> engine
     std::map<int32_t, std::vector<config_resource>> by_target;
     for (const auto& r : items.pending()) by_target[target_of(r)].push_back(r);
     for (const auto& [target, batch] : by_target) {
-      auto conn = target < 0 ? co_await cluster_.any_connection() : co_await cluster_.connection_to(target);
+      auto conn = co_await connection_to_target(target);
       if (!conn) {
         items.call_failed(conn.err(), batch);
         continue;
@@ -420,7 +433,7 @@ awaitable<result<results_by<config_resource, void>>> engine::incremental_alter_c
     std::map<int32_t, std::vector<config_resource>> by_target;
     for (const auto& r : items.pending()) by_target[target_of(r)].push_back(r);
     for (const auto& [target, batch] : by_target) {
-      auto conn = target < 0 ? co_await cluster_.any_connection() : co_await cluster_.connection_to(target);
+      auto conn = co_await connection_to_target(target);
       if (!conn) {
         items.call_failed(conn.err(), batch);
         continue;
@@ -547,12 +560,12 @@ awaitable<result<results_by<topic_partition, listed_offset>>> engine::list_offse
   }
   while (items.has_pending()) {
     const auto topics = topics_of(items.pending());
-    std::optional<std::vector<std::string>> asked{topics};
-    auto md = b.attempt == 0 ? co_await cluster_.metadata_for(topics) : co_await cluster_.refresh_metadata(asked);
+    auto md = co_await leader_metadata(topics, b.attempt > 0);
     if (!md) {
       items.call_failed(md.err());
     } else {
-      for (const auto& [leader, batch] : by_leader(**md, items)) {
+      const auto leaders = by_leader(**md, items);
+      for (const auto& [leader, batch] : leaders) {
         auto conn = co_await cluster_.connection_to(leader);
         if (!conn) {
           items.call_failed(conn.err(), batch);
@@ -613,12 +626,12 @@ awaitable<result<results_by<topic_partition, deleted_records>>> engine::delete_r
   for (const auto& [tp, offset] : before) items.add(tp);
   while (items.has_pending()) {
     const auto topics = topics_of(items.pending());
-    std::optional<std::vector<std::string>> asked{topics};
-    auto md = b.attempt == 0 ? co_await cluster_.metadata_for(topics) : co_await cluster_.refresh_metadata(asked);
+    auto md = co_await leader_metadata(topics, b.attempt > 0);
     if (!md) {
       items.call_failed(md.err());
     } else {
-      for (const auto& [leader, batch] : by_leader(**md, items)) {
+      const auto leaders = by_leader(**md, items);
+      for (const auto& [leader, batch] : leaders) {
         auto conn = co_await cluster_.connection_to(leader);
         if (!conn) {
           items.call_failed(conn.err(), batch);

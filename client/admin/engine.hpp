@@ -102,6 +102,12 @@ class engine : public std::enable_shared_from_this<engine> {
   awaitable<result<std::shared_ptr<core::connection>>> coordinator_connection(const std::string& group, budget& b);
   // After a request-level or item error: drop what the error says is stale (metadata, coordinator).
   awaitable<void> after_error(kafka_error code, const std::string* group);
+  // Any broker for target -1, else that broker.
+  awaitable<result<std::shared_ptr<core::connection>>> connection_to_target(int32_t target);
+  // The metadata for partitions' leaders: the cached picture when it covers them, else (or with
+  // `refresh`) a new answer.
+  awaitable<result<std::shared_ptr<const core::metadata_snapshot>>> leader_metadata(std::vector<std::string> topics,
+                                                                                   bool refresh);
   static int32_t request_timeout_ms(const budget& b);
 
   core::cluster cluster_;
