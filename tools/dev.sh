@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 
 BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config python3
-  libboost1.81-dev libboost-json1.81-dev librocksdb-dev libfmt-dev libspdlog-dev
+  libboost1.81-dev libboost-json1.81-dev librocksdb-dev libfmt-dev libspdlog-dev libcli11-dev
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libssl-dev libre2-dev)
 TEST_PACKAGES=(catch2 kcat python3-confluent-kafka python3-kafka librdkafka-dev procps
   python3-venv clang libclang-rt-14-dev llvm ccache openjdk-17-jre-headless maven)
