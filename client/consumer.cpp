@@ -30,8 +30,8 @@ consumer::~consumer() {
   if (io_) io_->stop();
 }
 
-result<std::unique_ptr<consumer>> consumer::create(const std::map<std::string, std::string>& properties) {
-  core::properties props(properties.begin(), properties.end());
+result<std::unique_ptr<consumer>> consumer::create(const properties& given) {
+  core::properties props(given.begin(), given.end());
   auto config = consuming::consumer_config::parse(props);
   if (!config) return config.err();
   std::unique_ptr<consumer> c(new consumer());

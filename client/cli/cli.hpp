@@ -66,5 +66,8 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 
 void add_topic_commands(CLI::App& app, context& ctx);
 void add_group_commands(CLI::App& app, context& ctx);
+void add_produce_commands(CLI::App& app, context& ctx);
+void add_consume_commands(CLI::App& app, context& ctx);
+void add_perf_commands(CLI::App& app, context& ctx);
 
 }  // namespace brook::client::cli

@@ -1,6 +1,7 @@
 // `brook`: administration of a Kafka cluster (Brook or any other) from the command line.
 //   brook [-b host:port] [-X key=value]... [--command-config FILE] <group> <command> [options]
-// Command groups are registered here, each from its own file (topic_commands.cpp, group_commands.cpp).
+// Command groups are registered here, each from its own file (topic_commands.cpp, group_commands.cpp,
+// produce_commands.cpp, consume_commands.cpp, perf_commands.cpp).
 #include <iostream>
 
 #include "cli.hpp"
@@ -8,7 +9,7 @@
 int main(int argc, char** argv) {
   using namespace brook::client::cli;
   context ctx;
-  CLI::App app{"brook: administer a Kafka cluster (topics, consumer groups)", "brook"};
+  CLI::App app{"brook: work with a Kafka cluster (topics, consumer groups, producing, consuming, load tests)", "brook"};
   app.set_version_flag("--version", BROOK_VERSION);
   app.option_defaults()->always_capture_default();
   app.add_option("-b,--bootstrap-server", ctx.bootstrap, "The brokers to connect to, host:port[,host:port...]");
@@ -22,6 +23,9 @@ int main(int argc, char** argv) {
 
   add_topic_commands(app, ctx);
   add_group_commands(app, ctx);
+  add_produce_commands(app, ctx);
+  add_consume_commands(app, ctx);
+  add_perf_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

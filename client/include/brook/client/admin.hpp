@@ -27,6 +27,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "brook/client/types.hpp"
 #include "common/error.hpp"
 #include "common/uuid.hpp"
 
@@ -36,17 +37,7 @@ namespace admin {
 class engine;
 }
 
-using common::error;
-using common::kafka_error;
-using common::result;
-using admin_properties = std::map<std::string, std::string, std::less<>>;
-
-struct topic_partition {
-  std::string topic;
-  int32_t partition = 0;
-  auto operator<=>(const topic_partition&) const = default;
-  bool operator==(const topic_partition&) const = default;
-};
+using admin_properties = properties;
 
 // Per-item outcomes, keyed by the item.
 template <class Key, class T>
@@ -224,12 +215,6 @@ struct group_description {
   int32_t coordinator = -1;
   std::optional<int32_t> group_epoch;  // consumer groups only
   std::vector<group_member> members;
-};
-
-struct offset_and_metadata {
-  int64_t offset = -1;
-  std::optional<int32_t> leader_epoch;
-  std::string metadata;
 };
 
 struct list_group_offsets_options : call_options {

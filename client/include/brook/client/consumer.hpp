@@ -43,13 +43,6 @@ struct consumer_record {
   std::optional<int32_t> leader_epoch;
 };
 
-struct offset_and_metadata {
-  int64_t offset = -1;
-  std::optional<int32_t> leader_epoch;
-  std::string metadata;
-  friend bool operator==(const offset_and_metadata&, const offset_and_metadata&) = default;
-};
-
 struct offset_and_timestamp {
   int64_t offset = -1;
   int64_t timestamp = -1;
@@ -77,7 +70,7 @@ using commit_callback = std::function<void(const topic_partition_offsets&, const
 class consumer {
  public:
   // Errors: invalid_config naming the bad or unknown key.
-  static common::result<std::unique_ptr<consumer>> create(const std::map<std::string, std::string>& properties);
+  static common::result<std::unique_ptr<consumer>> create(const properties& config);
   ~consumer();
   consumer(const consumer&) = delete;
   consumer& operator=(const consumer&) = delete;

@@ -28,7 +28,6 @@
 
 namespace brook::client {
 
-using properties = std::map<std::string, std::string, std::less<>>;
 using delivery_callback = std::function<void(const delivery_report&)>;
 
 class producer {

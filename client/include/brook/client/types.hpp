@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,13 @@
 #include "common/error.hpp"
 
 namespace brook::client {
+
+using common::error;
+using common::kafka_error;
+using common::result;
+
+// A client's configuration: Kafka's client keys and their values as strings, as the Java client takes them.
+using properties = std::map<std::string, std::string, std::less<>>;
 
 struct topic_partition {
   std::string topic{};
@@ -29,6 +37,15 @@ struct topic_partition_hash {
 struct header {
   std::string key{};
   std::optional<std::string> value{};  // nullopt: a null header value
+};
+
+// A committed offset (the next offset to read), with the leader epoch of the record before it and the
+// committer's metadata string.
+struct offset_and_metadata {
+  int64_t offset = -1;
+  std::optional<int32_t> leader_epoch{};
+  std::string metadata{};
+  friend bool operator==(const offset_and_metadata&, const offset_and_metadata&) = default;
 };
 
 // A record to produce. Without a partition the producer's partitioner picks one (murmur2 of the key, or the

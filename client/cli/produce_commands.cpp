@@ -1,0 +1,103 @@
+// `brook produce TOPIC`: one record per line of standard input, as kcat -P and kafka-console-producer do.
+#include <iostream>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "brook/client/producer.hpp"
+#include "cli.hpp"
+
+namespace brook::client::cli {
+
+namespace {
+
+struct produce_options {
+  std::string topic;
+  std::string key_separator;  // empty: lines are values only
+  std::vector<std::string> headers;
+  std::string acks = "all";
+  std::string compression = "none";
+  std::optional<int32_t> partition;
+  std::string null_marker;  // a line (or key) equal to this is a null value (key)
+};
+
+int produce(context& ctx, const produce_options& o) {
+  auto props = ctx.client_properties();
+  props.insert_or_assign("acks", o.acks);
+  props.insert_or_assign("compression.type", o.compression);
+  if (o.acks != "all" && o.acks != "-1" && !props.count("enable.idempotence")) props.insert_or_assign("enable.idempotence", "false");
+  auto created = producer::create(props);
+  if (!created) throw usage_error(created.err().message);
+  auto& p = **created;
+
+  std::vector<header> headers;
+  for (const auto& h : o.headers) {
+    auto [k, v] = split_key_value(h, "the header");
+    headers.push_back(header{k, v});
+  }
+  std::atomic<int64_t> failed{0};
+  std::mutex first_error_mutex;
+  std::optional<error> first_error;
+  std::string line;
+  int64_t sent = 0;
+  while (std::getline(std::cin, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    record r;
+    r.topic = o.topic;
+    r.partition = o.partition;
+    r.headers = headers;
+    std::string value = line;
+    if (!o.key_separator.empty()) {
+      const auto at = line.find(o.key_separator);
+      if (at != std::string::npos) {
+        r.key = line.substr(0, at);
+        value = line.substr(at + o.key_separator.size());
+        if (!o.null_marker.empty() && *r.key == o.null_marker) r.key.reset();
+      }
+    }
+    if (o.null_marker.empty() || value != o.null_marker) r.value = std::move(value);
+    auto queued = p.send(std::move(r), [&](const delivery_report& report) {
+      if (report.ok()) return;
+      ++failed;
+      std::lock_guard lock(first_error_mutex);
+      if (!first_error) first_error = report.error;
+    });
+    if (!queued) {
+      p.close();
+      return report(queued.err());
+    }
+    ++sent;
+  }
+  if (auto f = p.flush(); !f) return report(f.err());
+  p.close();
+  if (failed > 0) {
+    std::lock_guard lock(first_error_mutex);
+    std::cerr << fmt::format("{} of {} records were not delivered\n", failed.load(), sent);
+    return report(*first_error);
+  }
+  return exit_ok;
+}
+
+}  // namespace
+
+void add_produce_commands(CLI::App& app, context& ctx) {
+  auto o = std::make_shared<produce_options>();
+  auto* c = app.add_subcommand("produce", "Produce one record per line of standard input");
+  c->add_option("topic", o->topic, "The topic")->required();
+  c->add_option("-K,--key-separator", o->key_separator,
+                "Split each line at the first occurrence of this text into key and value");
+  c->add_option("-H,--header", o->headers, "A header key=value added to every record (repeatable)")
+      ->type_name("KEY=VALUE");
+  c->add_option("--acks", o->acks, "Acknowledgements: all, 1 or 0")
+      ->check(CLI::IsMember({"all", "-1", "1", "0"}))
+      ->capture_default_str();
+  c->add_option("-z,--compression", o->compression, "Compression codec")
+      ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}))
+      ->capture_default_str();
+  c->add_option("-p,--partition", o->partition, "Write to this partition (default: the partitioner picks)")
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--null", o->null_marker, "A value (or key) equal to this text is produced as null");
+  c->callback([&ctx, o] { ctx.run([&] { return produce(ctx, *o); }); });
+}
+
+}  // namespace brook::client::cli
