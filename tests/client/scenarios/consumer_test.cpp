@@ -54,9 +54,9 @@ void produce(cluster_under_test& cluster, const std::string& topic, int32_t part
   }
 }
 
-std::map<std::string, std::string> properties(cluster_under_test& cluster, const std::string& group,
+brook::client::properties consumer_properties(cluster_under_test& cluster, const std::string& group,
                                               const std::string& protocol, const std::string& strategy = "") {
-  std::map<std::string, std::string> props{{"bootstrap.servers", cluster.bootstrap()},
+  brook::client::properties props{{"bootstrap.servers", cluster.bootstrap()},
                                            {"auto.offset.reset", "earliest"},
                                            {"enable.auto.commit", "false"}};
   if (!group.empty()) props["group.id"] = group;
@@ -104,7 +104,7 @@ void two_members_share(cluster_under_test& cluster, const std::string& protocol,
   member_state states[2];
   std::atomic<bool> stop{false};
   auto run = [&](int i) {
-    auto c = consumer::create(properties(cluster, group, protocol, strategy));
+    auto c = consumer::create(consumer_properties(cluster, group, protocol, strategy));
     if (!c) {
       std::lock_guard lock(states[i].mu);
       states[i].error = c.err().message;
@@ -168,7 +168,7 @@ TEST_CASE("consumer: assign and poll reads every record in order, with keys, val
   const auto topic = cluster.unique_name("assign");
   cluster.create_topic(topic, 1);
   produce(cluster, topic, 1, 10);
-  auto c = consumer::create(properties(cluster, "", ""));
+  auto c = consumer::create(consumer_properties(cluster, "", ""));
   REQUIRE(c.ok());
   REQUIRE((*c)->assign({{topic, 0}}).ok());
   auto got = poll_until(**c, 10, 30s);
@@ -222,7 +222,7 @@ TEST_CASE("consumer: a second group gets every record; a new member resumes from
     produce(cluster, topic, 2, 6);
     const auto group = cluster.unique_name("group");
     {
-      auto c = consumer::create(properties(cluster, group, protocol));
+      auto c = consumer::create(consumer_properties(cluster, group, protocol));
       REQUIRE(c.ok());
       REQUIRE((*c)->subscribe({topic}).ok());
       auto got = poll_until(**c, 12, 60s);
@@ -241,7 +241,7 @@ TEST_CASE("consumer: a second group gets every record; a new member resumes from
     }
     {
       // The same group again: starts at the committed offsets.
-      auto c = consumer::create(properties(cluster, group, protocol));
+      auto c = consumer::create(consumer_properties(cluster, group, protocol));
       REQUIRE(c.ok());
       REQUIRE((*c)->subscribe({topic}).ok());
       auto got = poll_until(**c, 3, 60s);
@@ -255,7 +255,7 @@ TEST_CASE("consumer: a second group gets every record; a new member resumes from
     }
     {
       // Another group gets everything from the beginning.
-      auto c = consumer::create(properties(cluster, cluster.unique_name("other"), protocol));
+      auto c = consumer::create(consumer_properties(cluster, cluster.unique_name("other"), protocol));
       REQUIRE(c.ok());
       REQUIRE((*c)->subscribe({topic}).ok());
       auto got = poll_until(**c, 12, 60s);
