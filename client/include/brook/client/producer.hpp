@@ -48,7 +48,9 @@ class producer {
   common::result<void> send(record r, delivery_callback callback = {});
 
   // The delivery report, as an Asio asynchronous operation (co_await producer.async_send(r, use_awaitable)).
-  // A record that could not be queued completes at once with the error in its report.
+  // A record that could not be queued completes at once with the error in its report. With GCC 12, pass a
+  // named record (std::move(r)), not a braced temporary: that compiler destroys an aggregate temporary
+  // inside a co_await expression twice.
   template <class CompletionToken>
   auto async_send(record r, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, void(delivery_report)>(
