@@ -371,6 +371,14 @@ void sender::complete_batch(const batch_ptr& batch, kafka_error code, const std:
     succeed_batch(batch, base_offset, log_append_time);
     return;
   }
+  if (code == kafka_error::message_too_large && batch->record_count() > 1) {
+    // Too large for the broker (compression did worse than estimated): split it and send the parts, without
+    // counting an attempt (Sender.completeBatch).
+    if (idempotence_) idempotence_->remove_in_flight_batch(batch);
+    accumulator_.split_and_reenqueue(batch);
+    accumulator_.deallocate(batch);
+    return;
+  }
   const std::string text = message.empty() ? std::string(common::error_name(code)) : message;
   const error e{code, fmt::format("{}-{}: {}", batch->tp().topic, batch->tp().partition, text)};
   const bool retry = !batch->has_reached_delivery_timeout(config_.delivery_timeout_ms, now) &&

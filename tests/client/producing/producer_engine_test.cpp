@@ -289,3 +289,37 @@ TEST_CASE("producer: configuration errors come back from create", "[producing][e
   REQUIRE_FALSE(p.ok());
   CHECK(p.err().message.find("lingerms") != std::string::npos);
 }
+
+TEST_CASE("producer: a batch refused as too large is split and sent again", "[producing][engine]") {
+  scripted_cluster cluster({{10, 0}});  // MESSAGE_TOO_LARGE for the first Produce
+  // One request at a time, so the order of the requests is the order of the sequences.
+  auto p = make(cluster, {{"compression.type", "gzip"},
+                          {"batch.size", "1000"},
+                          {"linger.ms", "50"},
+                          {"max.in.flight.requests.per.connection", "1"}});
+  REQUIRE(p->idempotent());
+  std::vector<std::future<delivery_report>> reports;
+  for (int i = 0; i < 40; ++i) reports.push_back(p->send_future(value(std::string(100, 'a' + i % 26))));
+  std::vector<int64_t> offsets;
+  for (auto& f : reports) {
+    auto r = f.get();
+    INFO(r.error.message);
+    REQUIRE(r.ok());
+    offsets.push_back(r.offset);
+  }
+  p->close();
+  auto seen = cluster.produces();
+  REQUIRE(seen.size() >= 2);
+  CHECK(seen[0].record_count > 1);
+  CHECK(seen[1].base_sequence == 0);  // the refused records again, with their sequences
+  int32_t next_sequence = 0;
+  int records = 0;
+  for (size_t i = 1; i < seen.size(); ++i) {
+    CHECK(seen[i].producer_epoch == 0);
+    CHECK(seen[i].base_sequence == next_sequence);
+    next_sequence += seen[i].record_count;
+    records += seen[i].record_count;
+  }
+  CHECK(records == 40);
+  CHECK(std::is_sorted(offsets.begin(), offsets.end()));
+}
