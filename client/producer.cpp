@@ -112,6 +112,7 @@ result<void> producer::send(record r, delivery_callback callback) {
                                last ? ": " + last->message : std::string())};
     }
   }
+  e.sender.add_topic(r.topic);  // keeps the topic in the metadata refreshes (metadata.max.idle.ms)
   const int64_t timestamp = r.timestamp ? *r.timestamp : e.clock.now_ms();
   auto appended = e.accumulator.append(r, timestamp, std::move(callback), *snapshot);
   if (!appended) return appended.err();

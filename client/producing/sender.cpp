@@ -50,8 +50,9 @@ void sender::wakeup() {
 }
 
 void sender::add_topic(const std::string& topic) {
+  const int64_t now = clock_.now_ms();
   std::lock_guard lock(shared_mutex_);
-  topics_.insert(topic);
+  topics_[topic] = now;
 }
 
 std::shared_ptr<const cluster_snapshot> sender::current_snapshot() const {
@@ -215,8 +216,9 @@ void sender::fail_expired(int64_t now) {
                                 b->record_count(), tp.topic, tp.partition, now - b->created_ms())};
       if (b->fail(e)) {
         if (idempotence_) {
-          idempotence_->mark_sequence_unresolved(*b);
           idempotence_->handle_failed_batch(b, e, false);
+          // A retried batch may or may not have been written: its sequence is unknown until the rest settle.
+          if (b->in_retry()) idempotence_->mark_sequence_unresolved(*b);
         }
         accumulator_.deallocate(b);
       }
@@ -227,8 +229,16 @@ void sender::fail_expired(int64_t now) {
 awaitable<void> sender::refresh_metadata() {
   std::vector<std::string> topics;
   {
+    const int64_t now = clock_.now_ms();
     std::lock_guard lock(shared_mutex_);
-    topics.assign(topics_.begin(), topics_.end());
+    for (auto it = topics_.begin(); it != topics_.end();) {
+      if (now - it->second > config_.metadata_max_idle_ms) {
+        it = topics_.erase(it);  // ProducerMetadata: an idle topic leaves the refresh set
+      } else {
+        topics.push_back(it->first);
+        ++it;
+      }
+    }
   }
   std::optional<std::vector<std::string>> asked = std::move(topics);
   auto r = co_await cluster_.refresh_metadata(std::move(asked), true);
