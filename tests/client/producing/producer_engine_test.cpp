@@ -284,6 +284,19 @@ TEST_CASE("producer: flush waits for every record; close refuses later sends", "
   CHECK_FALSE(p->flush().ok());
 }
 
+TEST_CASE("producer: records that cannot be sent are refused at send()", "[producing][engine]") {
+  scripted_cluster cluster({});
+  auto p = make(cluster, {{"max.block.ms", "500"}});
+  CHECK(p->send(record{}).code() == kafka_error::invalid_topic_exception);
+  CHECK(p->send(record{.topic = "t", .timestamp = -5}).code() == kafka_error::invalid_timestamp);
+  CHECK(p->send(record{.topic = "t", .partition = -1}).code() == kafka_error::unknown_topic_or_partition);
+  // A partition the topic does not have: no metadata shows it within max.block.ms.
+  CHECK(p->send(record{.topic = "t", .partition = 7}).code() == kafka_error::request_timed_out);
+  auto big = p->send(record{.topic = "t", .value = std::string(2 << 20, 'x')});
+  CHECK(big.code() == kafka_error::message_too_large);
+  p->close();
+}
+
 TEST_CASE("producer: configuration errors come back from create", "[producing][engine]") {
   auto p = producer::create({{"bootstrap.servers", "127.0.0.1:1"}, {"lingerms", "1"}});
   REQUIRE_FALSE(p.ok());

@@ -42,7 +42,8 @@ class producer {
   producer& operator=(const producer&) = delete;
 
   // Queues a record; `callback` (optional) later receives its delivery report. An error here means the
-  // record was not queued (and the callback will not run): invalid_config (no topic), message_too_large,
+  // record was not queued (and the callback will not run): invalid_topic_exception (no topic),
+  // invalid_timestamp (a negative one), message_too_large,
   // request_timed_out (no metadata or memory within max.block.ms), unknown_topic_or_partition, a fatal
   // producer error, or the producer being closed.
   common::result<void> send(record r, delivery_callback callback = {});
