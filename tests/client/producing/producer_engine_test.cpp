@@ -3,8 +3,11 @@
 // (retries, KIP-360 epoch bumps, duplicates, fatal and final errors, delivery timeouts).
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <mutex>
 #include <thread>
+
+#include <boost/asio/post.hpp>
 
 #include "brook/client/producer.hpp"
 #include "client/core/fake_broker.hpp"
@@ -61,6 +64,19 @@ class scripted_cluster {
     std::lock_guard lock(mutex_);
     return init_calls_;
   }
+  int metadata_calls() {
+    std::lock_guard lock(mutex_);
+    return metadata_calls_;
+  }
+  // Closes every connection the broker accepted (the client sees them lost).
+  void drop_connections() {
+    std::promise<void> done;
+    asio::post(io_, [&] {
+      broker_.drop_connections();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
 
  private:
   std::optional<fake_broker::reply> handle(const proto::request_header& h, proto::reader& body) {
@@ -69,6 +85,7 @@ class scripted_cluster {
     if (h.api_key == proto::api_versions::api_key)
       return fake_broker::reply{fake_broker::api_versions_body(h.api_version), std::nullopt};
     if (h.api_key == proto::metadata::api_key) {
+      ++metadata_calls_;
       proto::metadata::response resp;
       proto::metadata::response_broker b;
       b.node_id = 1;
@@ -136,6 +153,7 @@ class scripted_cluster {
   std::vector<produce_answer> answers_;
   std::vector<seen_produce> seen_;
   int init_calls_ = 0;
+  int metadata_calls_ = 0;
   int64_t next_offset_ = 0;
   asio::io_context io_;
   fake_broker broker_;
@@ -282,6 +300,27 @@ TEST_CASE("producer: flush waits for every record; close refuses later sends", "
   p->close();
   CHECK_FALSE(p->send(value("late")).ok());
   CHECK_FALSE(p->flush().ok());
+}
+
+TEST_CASE("producer: a lost connection means new metadata and a retry with the same sequence",
+          "[producing][engine]") {
+  scripted_cluster cluster({{0, 0, 0, true}});  // the first Produce gets no answer
+  auto p = make(cluster);
+  auto pending = p->send_future(value("a"));
+  for (int i = 0; i < 200 && cluster.produces().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(cluster.produces().size() == 1);
+  const int metadata_before = cluster.metadata_calls();
+  cluster.drop_connections();
+  REQUIRE(pending.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto report = pending.get();
+  INFO(report.error.message);
+  REQUIRE(report.ok());
+  p->close();
+  auto seen = cluster.produces();
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[1].base_sequence == seen[0].base_sequence);
+  CHECK(seen[1].producer_epoch == seen[0].producer_epoch);
+  CHECK(cluster.metadata_calls() > metadata_before);
 }
 
 TEST_CASE("producer: records that cannot be sent are refused at send()", "[producing][engine]") {
