@@ -462,9 +462,12 @@ void record_accumulator::begin_flush() {
 
 void record_accumulator::await_flush_completion() {
   std::unique_lock lock(mutex_);
-  const std::vector<batch_ptr> pending(incomplete_.begin(), incomplete_.end());
+  // Every batch created up to now, including the parts a batch split into later (they keep its creation
+  // time), must be done.
+  const int64_t cutoff = clock_.now_ms();
   batch_completed_.wait(lock, [&] {
-    return std::all_of(pending.begin(), pending.end(), [](const batch_ptr& b) { return b->is_done(); });
+    return std::none_of(incomplete_.begin(), incomplete_.end(),
+                        [&](const batch_ptr& b) { return b->created_ms() <= cutoff && !b->is_done(); });
   });
   --flushes_in_progress_;
 }

@@ -139,7 +139,7 @@ class record_accumulator {
   void update_node_latency_stats(int32_t node, int64_t now_ms, bool can_drain);
 
   // flush(): every batch now queued counts as ready until the flush ends; await_flush_completion() waits
-  // until every batch that existed at begin_flush() is done.
+  // until every batch created up to its call is done (also when one was split meanwhile).
   void begin_flush();
   void await_flush_completion();
   bool flush_in_progress() const;
