@@ -160,6 +160,36 @@ TEST_CASE("keyed records land on the murmur2 partition", "[producer]") {
   }
 }
 
+TEST_CASE("records without a key stick to a partition for a batch, then move on", "[producer]") {
+  auto& cluster = cluster_under_test::current();
+  const auto topic = cluster.unique_name("producer-sticky");
+  cluster.create_topic(topic, 3);
+  auto p = make_producer(cluster, {{"batch.size", "2000"}, {"linger.ms", "20"}});
+  std::vector<std::future<delivery_report>> reports;
+  for (int i = 0; i < 60; ++i) reports.push_back(p->send_future(record{.topic = topic, .value = std::string(200, 'v')}));
+  std::vector<int32_t> partitions;
+  for (auto& f : reports) {
+    auto r = f.get();
+    INFO(r.error.message);
+    REQUIRE(r.ok());
+    partitions.push_back(r.partition);
+  }
+  p->close();
+  // About 2000 bytes (nine records) go to a partition before the next is picked: long runs, several partitions.
+  size_t runs = 1, longest = 1, current = 1;
+  for (size_t i = 1; i < partitions.size(); ++i) {
+    if (partitions[i] == partitions[i - 1]) {
+      longest = std::max(longest, ++current);
+    } else {
+      ++runs;
+      current = 1;
+    }
+  }
+  CHECK(std::set<int32_t>(partitions.begin(), partitions.end()).size() > 1);
+  CHECK(longest >= 8);
+  CHECK(runs <= 60 / 8 + 1);
+}
+
 TEST_CASE("records of a key keep their order", "[producer]") {
   auto& cluster = cluster_under_test::current();
   const auto topic = cluster.unique_name("producer-order");
