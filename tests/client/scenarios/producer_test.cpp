@@ -128,7 +128,7 @@ std::unique_ptr<producer> make_producer(cluster_under_test& cluster, properties 
 
 }  // namespace
 
-TEST_CASE("keyed records land on the murmur2 partition", "[producer]") {
+TEST_CASE("producer: keyed records land on the murmur2 partition", "[producer]") {
   auto& cluster = cluster_under_test::current();
   const auto topic = cluster.unique_name("producer-keys");
   cluster.create_topic(topic, 4);
@@ -160,7 +160,7 @@ TEST_CASE("keyed records land on the murmur2 partition", "[producer]") {
   }
 }
 
-TEST_CASE("records without a key stick to a partition for a batch, then move on", "[producer]") {
+TEST_CASE("producer: records without a key stick to a partition for a batch, then move on", "[producer]") {
   auto& cluster = cluster_under_test::current();
   const auto topic = cluster.unique_name("producer-sticky");
   cluster.create_topic(topic, 3);
@@ -190,7 +190,7 @@ TEST_CASE("records without a key stick to a partition for a batch, then move on"
   CHECK(runs <= 60 / 8 + 1);
 }
 
-TEST_CASE("records of a key keep their order", "[producer]") {
+TEST_CASE("producer: records of a key keep their order", "[producer]") {
   auto& cluster = cluster_under_test::current();
   const auto topic = cluster.unique_name("producer-order");
   cluster.create_topic(topic, 3);
@@ -217,7 +217,7 @@ TEST_CASE("records of a key keep their order", "[producer]") {
   }
 }
 
-TEST_CASE("each codec round-trips", "[producer]") {
+TEST_CASE("producer: each codec round-trips", "[producer]") {
   auto& cluster = cluster_under_test::current();
   for (const auto& [name, codec] : std::vector<std::pair<std::string, compression_codec>>{
            {"none", compression_codec::none},
@@ -247,7 +247,7 @@ TEST_CASE("each codec round-trips", "[producer]") {
   }
 }
 
-TEST_CASE("acks 0, 1 and all deliver", "[producer]") {
+TEST_CASE("producer: acks 0, 1 and all deliver", "[producer]") {
   auto& cluster = cluster_under_test::current();
   for (const std::string acks : {"0", "1", "all"}) {
     INFO("acks=" << acks);
@@ -274,7 +274,7 @@ TEST_CASE("acks 0, 1 and all deliver", "[producer]") {
   }
 }
 
-TEST_CASE("the awaitable face delivers", "[producer]") {
+TEST_CASE("producer: the awaitable face delivers", "[producer]") {
   auto& cluster = cluster_under_test::current();
   const auto topic = cluster.unique_name("producer-await");
   cluster.create_topic(topic, 2);
@@ -313,7 +313,7 @@ TEST_CASE("the awaitable face delivers", "[producer]") {
   CHECK_FALSE(bad.ok());
 }
 
-TEST_CASE("the idempotent producer writes each record once across retries and leader moves", "[producer][faults]") {
+TEST_CASE("producer: idempotent, each record written once across retries and leader moves", "[producer][faults]") {
   auto& cluster = cluster_under_test::current();
   if (!cluster.supports_faults()) BROOK_SKIP("needs the mock cluster's fault injection");
   const auto topic = cluster.unique_name("producer-idempotent");
