@@ -178,9 +178,10 @@ awaitable<void> sender::run_once() {
   poll_ms = std::min<int64_t>(poll_ms, ready.next_ready_check_delay_ms);
   const int64_t expiry = accumulator_.next_expiry_time_ms();
   if (expiry != INT64_MAX) poll_ms = std::min<int64_t>(poll_ms, std::max<int64_t>(expiry - now, 0));
-  if (!ready.unknown_leader_topics.empty() || metadata_update_requested_)
+  if ((!ready.unknown_leader_topics.empty() || metadata_update_requested_) && !metadata_refreshing_)
     poll_ms = std::min<int64_t>(poll_ms, std::max<int64_t>(next_metadata_attempt_ms_ - now, 10));
-  if (idempotence_ && !idempotence_->has_producer_id())
+  // (An InitProducerId under way wakes the loop when it ends.)
+  if (idempotence_ && !idempotence_->has_producer_id() && !initializing_producer_id_)
     poll_ms = std::min<int64_t>(poll_ms, std::max<int64_t>(next_init_attempt_ms_ - now, 10));
   if (closing_ && accumulator_.has_undrained()) poll_ms = std::min<int64_t>(poll_ms, 10);
   poll_ms = std::max<int64_t>(poll_ms, 0);
@@ -244,8 +245,10 @@ awaitable<void> sender::refresh_metadata() {
   auto r = co_await cluster_.refresh_metadata(std::move(asked), true);
   metadata_refreshing_ = false;
   if (r) {
+    // Java's Metadata keeps retry.backoff.ms between updates even when they succeed, so a partition that
+    // stays without a leader is not asked about in a tight loop.
     metadata_attempts_ = 0;
-    next_metadata_attempt_ms_ = 0;
+    next_metadata_attempt_ms_ = clock_.now_ms() + config_.retry_backoff_ms;
   } else {
     next_metadata_attempt_ms_ = clock_.now_ms() + metadata_backoff_.backoff(metadata_attempts_++);
     spdlog::debug("producer: metadata refresh failed: {}", r.err().message);
