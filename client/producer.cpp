@@ -60,7 +60,13 @@ bool producer::idempotent() const { return engine_->config.enable_idempotence; }
 
 result<void> producer::send(record r, delivery_callback callback) {
   auto& e = *engine_;
-  if (r.topic.empty()) return error{kafka_error::invalid_config, "a record needs a topic"};
+  if (r.topic.empty()) return error{kafka_error::invalid_topic_exception, "a record needs a topic"};
+  if (r.timestamp && *r.timestamp < 0)
+    return error{kafka_error::invalid_timestamp, "Invalid timestamp: " + std::to_string(*r.timestamp) +
+                                                     ". Timestamp should always be non-negative or null."};
+  if (r.partition && *r.partition < 0)
+    return error{kafka_error::unknown_topic_or_partition,
+                 "Invalid partition given with record: " + std::to_string(*r.partition)};
   if (e.accumulator.closed())
     return error{kafka_error::unknown_server_error, "Cannot perform operation after producer has been closed"};
   if (e.config.enable_idempotence)
@@ -112,6 +118,7 @@ result<void> producer::send(record r, delivery_callback callback) {
                                last ? ": " + last->message : std::string())};
     }
   }
+  e.sender.add_topic(r.topic);  // keeps the topic in the metadata refreshes (metadata.max.idle.ms)
   const int64_t timestamp = r.timestamp ? *r.timestamp : e.clock.now_ms();
   auto appended = e.accumulator.append(r, timestamp, std::move(callback), *snapshot);
   if (!appended) return appended.err();

@@ -153,6 +153,11 @@ void idempotence_manager::remove_in_flight_batch(const batch_ptr& batch) {
   if (it != partitions_.end()) it->second.inflight.erase(batch);
 }
 
+void idempotence_manager::add_in_flight_batch(const batch_ptr& batch) {
+  std::lock_guard lock(mutex_);
+  if (batch->has_sequence()) entry(batch->tp()).inflight.insert(batch);
+}
+
 void idempotence_manager::handle_completed_batch(const batch_ptr& batch, int64_t base_offset) {
   std::lock_guard lock(mutex_);
   auto& e = entry(batch->tp());

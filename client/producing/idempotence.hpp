@@ -69,6 +69,8 @@ class idempotence_manager {
   // known to be unwritten and the partition needs new sequences (an epoch bump).
   void handle_failed_batch(const batch_ptr& batch, const common::error& e, bool adjust_sequences);
   void remove_in_flight_batch(const batch_ptr& batch);
+  // Tracks a batch that already has its sequence (the parts of a batch split for being too large).
+  void add_in_flight_batch(const batch_ptr& batch);
   // An in-flight batch expired: whether its sequences reached the broker is unknown until the rest resolve.
   void mark_sequence_unresolved(const producer_batch& batch);
   // Once a partition with an unresolved sequence has nothing in flight: resolved if the next sequence follows

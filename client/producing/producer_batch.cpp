@@ -95,6 +95,16 @@ void compression_ratio_estimator::update(const std::string& topic, common::compr
   estimates_.push_back({{topic, static_cast<int>(codec)}, v});
 }
 
+void compression_ratio_estimator::set(const std::string& topic, common::compression_codec codec, float ratio) {
+  for (auto& [k, v] : estimates_) {
+    if (k.first == topic && k.second == static_cast<int>(codec)) {
+      v = ratio;
+      return;
+    }
+  }
+  estimates_.push_back({{topic, static_cast<int>(codec)}, ratio});
+}
+
 producer_batch::producer_batch(topic_partition tp, common::compression_codec codec,
                                std::optional<int32_t> compression_level, int32_t write_limit, int64_t now_ms,
                                float compression_ratio_estimate)
@@ -122,7 +132,7 @@ bool producer_batch::is_full() const {
 
 std::optional<int32_t> producer_batch::try_append(int64_t timestamp, const std::optional<std::string>& key,
                                                   const std::optional<std::string>& value,
-                                                  const std::vector<header>& headers, delivery_callback callback) {
+                                                  const std::vector<header>& headers, delivery_callback&& callback) {
   if (is_full()) return std::nullopt;
   const int32_t offset_delta = record_count();
   const int64_t timestamp_delta = records_.empty() ? 0 : timestamp - base_timestamp_;
@@ -157,9 +167,50 @@ common::result<float> producer_batch::close() {
   closed_ = true;
   const float ratio =
       uncompressed_.empty() ? 1.0f : static_cast<float>(section_.size()) / static_cast<float>(uncompressed_.size());
+  compression_ratio_ = ratio;
   // The uncompressed copy is kept only for the ratio above.
   std::vector<uint8_t>().swap(uncompressed_);
   return ratio;
+}
+
+std::vector<std::shared_ptr<producer_batch>> producer_batch::split(int32_t split_batch_size, float ratio_estimate) {
+  std::vector<std::shared_ptr<producer_batch>> out;
+  const auto bytes = encode();
+  auto view = common::record_batch_view::parse(bytes);
+  if (!view) return out;
+  auto it = view->records(std::numeric_limits<uint32_t>::max());
+  if (!it) return out;
+  std::shared_ptr<producer_batch> current;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    auto next = it->next();
+    if (!next || !next->has_value()) break;
+    const auto& rv = **next;
+    std::optional<std::string> key, value;
+    if (rv.key) key.emplace(reinterpret_cast<const char*>(rv.key->data()), rv.key->size());
+    if (rv.value) value.emplace(reinterpret_cast<const char*>(rv.value->data()), rv.value->size());
+    std::vector<header> headers;
+    for (const auto& h : rv.headers) {
+      header copy{std::string(h.key), std::nullopt};
+      if (h.value) copy.value.emplace(reinterpret_cast<const char*>(h.value->data()), h.value->size());
+      headers.push_back(std::move(copy));
+    }
+    const int64_t timestamp = records_[i].timestamp;
+    if (!current || !current->try_append(timestamp, key, value, headers, std::move(records_[i].callback))) {
+      const int32_t limit = std::max(split_batch_size, batch_size_upper_bound(key, value, headers));
+      current = std::make_shared<producer_batch>(tp_, codec_, compression_level_, limit, created_ms_, ratio_estimate);
+      current->try_append(timestamp, key, value, headers, std::move(records_[i].callback));
+      out.push_back(current);
+    }
+  }
+  if (has_sequence()) {
+    int32_t sequence = state_.base_sequence;
+    for (const auto& b : out) {
+      b->set_producer_state(state_.producer_id, state_.producer_epoch, sequence);
+      sequence = increment_sequence(sequence, b->record_count());
+    }
+  }
+  done_ = true;  // the callbacks now belong to the new batches
+  return out;
 }
 
 std::vector<uint8_t> producer_batch::encode() const {

@@ -38,6 +38,8 @@ class compression_ratio_estimator {
  public:
   float estimate(const std::string& topic, common::compression_codec codec) const;
   void update(const std::string& topic, common::compression_codec codec, float observed_ratio);
+  // Sets the estimate outright (after a batch had to be split for being too large).
+  void set(const std::string& topic, common::compression_codec codec, float ratio);
 
  private:
   std::vector<std::pair<std::pair<std::string, int>, float>> estimates_;
@@ -59,10 +61,11 @@ class producer_batch {
                  int32_t write_limit, int64_t now_ms, float compression_ratio_estimate);
 
   // Appends if there is room (Java's MemoryRecordsBuilder.hasRoomFor: a first record always fits); returns the
-  // growth of the size estimate, or nullopt when the batch is full.
+  // growth of the size estimate, or nullopt when the batch is full. The callback is taken (moved from) only
+  // when the record was appended.
   std::optional<int32_t> try_append(int64_t timestamp, const std::optional<std::string>& key,
                                     const std::optional<std::string>& value, const std::vector<header>& headers,
-                                    delivery_callback callback);
+                                    delivery_callback&& callback);
 
   const topic_partition& tp() const { return tp_; }
   int32_t record_count() const { return static_cast<int32_t>(records_.size()); }
@@ -77,6 +80,14 @@ class producer_batch {
   common::result<float> close();
   // The complete v2 batch for the current producer state. Needs close().
   std::vector<uint8_t> encode() const;
+  // Compressed size / uncompressed size, known once closed (1.0 before).
+  float compression_ratio() const { return compression_ratio_; }
+
+  // ProducerBatch.split: the records again, in batches of at most split_batch_size bytes (sized with
+  // `ratio_estimate`), each record keeping its callback, the new batches keeping this batch's creation time
+  // and, when it had one, its producer state with consecutive sequences. This batch is then done without
+  // running any callback. Needs close().
+  std::vector<std::shared_ptr<producer_batch>> split(int32_t split_batch_size, float ratio_estimate);
 
   // Retry bookkeeping.
   int64_t created_ms() const { return created_ms_; }
@@ -156,6 +167,7 @@ class producer_batch {
   std::vector<uint8_t> section_;  // the record section as sent (compressed when closed with a codec)
   std::vector<pending_record> records_;
   bool closed_ = false;
+  float compression_ratio_ = 1.0f;
   std::atomic<bool> done_{false};
 };
 

@@ -48,7 +48,12 @@ result<producer_config> producer_config::parse(const core::properties& propertie
   c.partitioner_adaptive_partitioning_enable = r.boolean("partitioner.adaptive.partitioning.enable", true);
   c.partitioner_availability_timeout_ms = r.int64("partitioner.availability.timeout.ms", 0, 0);
   c.partitioner_ignore_keys = r.boolean("partitioner.ignore.keys", false);
+  if (r.boolean("partitioner.rack.aware", false))
+    r.fail("partitioner.rack.aware", "rack-aware partitioning is not available in Brook's producer");
   c.metadata_max_idle_ms = r.int64("metadata.max.idle.ms", 300000, 5000);
+  r.int64("bootstrap.resolve.timeout.ms", 0, 0);  // accepted; bootstrap names are resolved on each connect
+  if (r.boolean("transaction.two.phase.commit.enable", false))
+    r.fail("transaction.two.phase.commit.enable", "transactions are not supported by Brook's producer yet");
   c.transaction_timeout_ms = r.int32("transaction.timeout.ms", 60000);
   if (auto id = r.optional_string("transactional.id"))
     r.fail("transactional.id", "transactions are not supported by Brook's producer yet");
@@ -71,12 +76,13 @@ result<producer_config> producer_config::parse(const core::properties& propertie
                "idempotence cannot be guaranteed");
       c.enable_idempotence = false;
     }
-    if (c.max_in_flight_requests_per_connection > 5) {
-      if (explicit_idempotence)
-        r.fail("max.in.flight.requests.per.connection",
-               "must be at most 5 to use the idempotent producer (enable.idempotence=true)");
-      c.enable_idempotence = false;
-    }
+    // Since Kafka 4.0 this one is an error even when idempotence is only on by default (and even when acks
+    // or retries just turned it off): enable.idempotence=false must be said.
+    if (c.max_in_flight_requests_per_connection > 5)
+      r.fail("max.in.flight.requests.per.connection",
+             "To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5. "
+             "Current value is " + std::to_string(c.max_in_flight_requests_per_connection) +
+             " (or set enable.idempotence=false)");
   }
 
   // KafkaProducer.configureDeliveryTimeout: delivery.timeout.ms must cover one linger and one request.

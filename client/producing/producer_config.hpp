@@ -1,7 +1,8 @@
 // The producer's configuration: the Java producer's keys that Brook honours, with Kafka's names, defaults and
-// validation, parsed from string properties. The idempotence rules are Java's: idempotence is on by default;
-// a conflicting acks / retries / max.in.flight.requests.per.connection turns it off silently when
-// enable.idempotence was not set, and is an error naming the key when it was set to true.
+// validation, parsed from string properties. The idempotence rules are Kafka 4's: idempotence is on by
+// default; a conflicting acks or retries turns it off when enable.idempotence was not set, and is an error
+// naming the key when it was set to true; max.in.flight.requests.per.connection above 5 is an error unless
+// enable.idempotence=false.
 #pragma once
 
 #include <cstdint>

@@ -369,6 +369,31 @@ void record_accumulator::reenqueue(const batch_ptr& batch, int64_t now_ms) {
   }
 }
 
+size_t record_accumulator::split_and_reenqueue(const batch_ptr& big) {
+  std::lock_guard lock(mutex_);
+  const float estimate = std::max(1.0f, big->compression_ratio());
+  ratio_.set(big->tp().topic, big->codec(), estimate);
+  auto parts = big->split(config_.batch_size, estimate);
+  for (auto& part : parts) {
+    // Closed now, so the estimate of the next drain is the real size.
+    if (auto ratio = part->close(); !ratio) continue;
+  }
+  auto& dq = topic_locked(big->tp().topic).batches[big->tp().partition];
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    const auto& part = *it;
+    incomplete_.insert(part);
+    if (idempotence_ && part->has_sequence()) {
+      idempotence_->add_in_flight_batch(part);
+      auto pos = dq.begin();
+      while (pos != dq.end() && (*pos)->has_sequence() && (*pos)->base_sequence() < part->base_sequence()) ++pos;
+      dq.insert(pos, part);
+    } else {
+      dq.push_front(part);
+    }
+  }
+  return parts.size();
+}
+
 std::vector<batch_ptr> record_accumulator::expired_batches(int64_t now_ms) {
   std::lock_guard lock(mutex_);
   std::vector<batch_ptr> expired;
@@ -437,9 +462,12 @@ void record_accumulator::begin_flush() {
 
 void record_accumulator::await_flush_completion() {
   std::unique_lock lock(mutex_);
-  const std::vector<batch_ptr> pending(incomplete_.begin(), incomplete_.end());
+  // Every batch created up to now, including the parts a batch split into later (they keep its creation
+  // time), must be done.
+  const int64_t cutoff = clock_.now_ms();
   batch_completed_.wait(lock, [&] {
-    return std::all_of(pending.begin(), pending.end(), [](const batch_ptr& b) { return b->is_done(); });
+    return std::none_of(incomplete_.begin(), incomplete_.end(),
+                        [&](const batch_ptr& b) { return b->created_ms() <= cutoff && !b->is_done(); });
   });
   --flushes_in_progress_;
 }

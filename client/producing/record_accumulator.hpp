@@ -121,6 +121,11 @@ class record_accumulator {
                                                   int32_t max_request_size, int64_t now_ms);
   // Puts a batch back at the front of its queue for a retry (in sequence order among retried batches).
   void reenqueue(const batch_ptr& batch, int64_t now_ms);
+  // A batch the broker refused as too large (MESSAGE_TOO_LARGE with more than one record): its records go
+  // back to the front of the queue in batches of batch.size, sized with a compression estimate reset to at
+  // least 1.0 (RecordAccumulator.splitAndReenqueue). Returns how many batches it made; the caller then
+  // deallocates `big`.
+  size_t split_and_reenqueue(const batch_ptr& big);
   // Removes and returns queued batches that passed delivery.timeout.ms (the caller fails them).
   std::vector<batch_ptr> expired_batches(int64_t now_ms);
   // Releases a completed batch's memory and forgets it.
@@ -134,7 +139,7 @@ class record_accumulator {
   void update_node_latency_stats(int32_t node, int64_t now_ms, bool can_drain);
 
   // flush(): every batch now queued counts as ready until the flush ends; await_flush_completion() waits
-  // until every batch that existed at begin_flush() is done.
+  // until every batch created up to its call is done (also when one was split meanwhile).
   void begin_flush();
   void await_flush_completion();
   bool flush_in_progress() const;

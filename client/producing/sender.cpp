@@ -50,8 +50,9 @@ void sender::wakeup() {
 }
 
 void sender::add_topic(const std::string& topic) {
+  const int64_t now = clock_.now_ms();
   std::lock_guard lock(shared_mutex_);
-  topics_.insert(topic);
+  topics_[topic] = now;
 }
 
 std::shared_ptr<const cluster_snapshot> sender::current_snapshot() const {
@@ -177,9 +178,10 @@ awaitable<void> sender::run_once() {
   poll_ms = std::min<int64_t>(poll_ms, ready.next_ready_check_delay_ms);
   const int64_t expiry = accumulator_.next_expiry_time_ms();
   if (expiry != INT64_MAX) poll_ms = std::min<int64_t>(poll_ms, std::max<int64_t>(expiry - now, 0));
-  if (!ready.unknown_leader_topics.empty() || metadata_update_requested_)
+  if ((!ready.unknown_leader_topics.empty() || metadata_update_requested_) && !metadata_refreshing_)
     poll_ms = std::min<int64_t>(poll_ms, std::max<int64_t>(next_metadata_attempt_ms_ - now, 10));
-  if (idempotence_ && !idempotence_->has_producer_id())
+  // (An InitProducerId under way wakes the loop when it ends.)
+  if (idempotence_ && !idempotence_->has_producer_id() && !initializing_producer_id_)
     poll_ms = std::min<int64_t>(poll_ms, std::max<int64_t>(next_init_attempt_ms_ - now, 10));
   if (closing_ && accumulator_.has_undrained()) poll_ms = std::min<int64_t>(poll_ms, 10);
   poll_ms = std::max<int64_t>(poll_ms, 0);
@@ -215,8 +217,9 @@ void sender::fail_expired(int64_t now) {
                                 b->record_count(), tp.topic, tp.partition, now - b->created_ms())};
       if (b->fail(e)) {
         if (idempotence_) {
-          idempotence_->mark_sequence_unresolved(*b);
           idempotence_->handle_failed_batch(b, e, false);
+          // A retried batch may or may not have been written: its sequence is unknown until the rest settle.
+          if (b->in_retry()) idempotence_->mark_sequence_unresolved(*b);
         }
         accumulator_.deallocate(b);
       }
@@ -227,15 +230,25 @@ void sender::fail_expired(int64_t now) {
 awaitable<void> sender::refresh_metadata() {
   std::vector<std::string> topics;
   {
+    const int64_t now = clock_.now_ms();
     std::lock_guard lock(shared_mutex_);
-    topics.assign(topics_.begin(), topics_.end());
+    for (auto it = topics_.begin(); it != topics_.end();) {
+      if (now - it->second > config_.metadata_max_idle_ms) {
+        it = topics_.erase(it);  // ProducerMetadata: an idle topic leaves the refresh set
+      } else {
+        topics.push_back(it->first);
+        ++it;
+      }
+    }
   }
   std::optional<std::vector<std::string>> asked = std::move(topics);
   auto r = co_await cluster_.refresh_metadata(std::move(asked), true);
   metadata_refreshing_ = false;
   if (r) {
+    // Java's Metadata keeps retry.backoff.ms between updates even when they succeed, so a partition that
+    // stays without a leader is not asked about in a tight loop.
     metadata_attempts_ = 0;
-    next_metadata_attempt_ms_ = 0;
+    next_metadata_attempt_ms_ = clock_.now_ms() + config_.retry_backoff_ms;
   } else {
     next_metadata_attempt_ms_ = clock_.now_ms() + metadata_backoff_.backoff(metadata_attempts_++);
     spdlog::debug("producer: metadata refresh failed: {}", r.err().message);
@@ -369,6 +382,14 @@ void sender::complete_batch(const batch_ptr& batch, kafka_error code, const std:
   const int64_t now = clock_.now_ms();
   if (code == kafka_error::none) {
     succeed_batch(batch, base_offset, log_append_time);
+    return;
+  }
+  if (code == kafka_error::message_too_large && batch->record_count() > 1) {
+    // Too large for the broker (compression did worse than estimated): split it and send the parts, without
+    // counting an attempt (Sender.completeBatch).
+    if (idempotence_) idempotence_->remove_in_flight_batch(batch);
+    accumulator_.split_and_reenqueue(batch);
+    accumulator_.deallocate(batch);
     return;
   }
   const std::string text = message.empty() ? std::string(common::error_name(code)) : message;

@@ -42,7 +42,7 @@ class sender {
 
   // Wakes the loop (a batch became ready, a flush began, a topic is new).
   void wakeup();
-  // Topics the producer sends to: their metadata is kept fresh.
+  // Topics the producer sends to: their metadata is kept fresh until unused for metadata.max.idle.ms.
   void add_topic(const std::string& topic);
   // The accumulator's picture of the cluster from the latest metadata (thread-safe copy).
   std::shared_ptr<const cluster_snapshot> current_snapshot() const;
@@ -83,7 +83,7 @@ class sender {
   common::error forced_reason_{common::kafka_error::none, {}};
 
   mutable std::mutex shared_mutex_;  // guards topics_ and snapshot_, shared with application threads
-  std::set<std::string> topics_;
+  std::map<std::string, int64_t> topics_;  // topic -> when a record last went to it
   std::shared_ptr<const cluster_snapshot> snapshot_;
   std::shared_ptr<const core::metadata_snapshot> snapshot_source_;
 

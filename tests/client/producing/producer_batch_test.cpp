@@ -104,7 +104,8 @@ TEST_CASE("levels reach the codecs", "[producing][batch]") {
     REQUIRE(batch.try_append(1, std::nullopt, value, {}, {}));
     REQUIRE(batch.close().ok());
     batch.set_producer_state(-1, -1, -1);
-    auto view = record_batch_view::parse(batch.encode());
+    const auto encoded = batch.encode();
+    auto view = record_batch_view::parse(encoded);
     REQUIRE(view.ok());
     auto it = view->records(1 << 22);
     REQUIRE(it.ok());
@@ -171,4 +172,49 @@ TEST_CASE("a failed batch reports the error to every record", "[producing][batch
   CHECK(reports[1].error.code == brook::common::kafka_error::invalid_timestamp);
   CHECK(reports[0].offset == -1);
   CHECK_FALSE(batch.complete(0, -1));
+}
+
+TEST_CASE("a batch splits into smaller ones that keep callbacks, creation time and sequences", "[producing][batch]") {
+  producer_batch big(topic_partition{"t", 3}, compression_codec::lz4, std::nullopt, 1 << 20, 777, 0.1f);
+  std::vector<int64_t> offsets(10, -2);
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(big.try_append(1000 + i, "k" + std::to_string(i), std::string(100, 'a' + i),
+                           {{"h", std::to_string(i)}}, [&offsets, i](const delivery_report& r) { offsets[i] = r.offset; }));
+  REQUIRE(big.close().ok());
+  big.set_producer_state(9, 2, 50);
+  auto parts = big.split(400, 1.0f);
+  CHECK(big.is_done());
+  REQUIRE(parts.size() >= 3);
+  int32_t sequence = 50;
+  int records = 0;
+  for (const auto& part : parts) {
+    CHECK(part->created_ms() == 777);
+    CHECK(part->state().producer_id == 9);
+    CHECK(part->state().producer_epoch == 2);
+    CHECK(part->base_sequence() == sequence);
+    sequence += part->record_count();
+    records += part->record_count();
+    REQUIRE(part->close().ok());
+    const auto encoded = part->encode();
+    auto view = record_batch_view::parse(encoded);
+    REQUIRE(view.ok());
+    CHECK(view->compression() == compression_codec::lz4);
+    auto it = view->records(1 << 20);
+    INFO((it.ok() ? std::string() : it.err().message));
+    REQUIRE(it.ok());
+    auto first = it->next();
+    REQUIRE((first.ok() && first->has_value()));
+    const int index = records - part->record_count();
+    CHECK(text(*(*first)->key) == "k" + std::to_string(index));
+    CHECK((*first)->timestamp == 1000 + index);
+    REQUIRE((*first)->headers.size() == 1);
+    CHECK(text(*(*first)->headers[0].value) == std::to_string(index));
+  }
+  CHECK(records == 10);
+  int64_t base = 100;
+  for (const auto& part : parts) {
+    part->complete(base, -1);
+    base += part->record_count();
+  }
+  for (int i = 0; i < 10; ++i) CHECK(offsets[i] == 100 + i);
 }

@@ -89,13 +89,28 @@ TEST_CASE("producer configuration: unknown keys and bad values are errors naming
                        "max.in.flight.requests.per.connection");
   require_error_naming(producer_config::parse(props({{"transactional.id", "tx"}})), "transactional.id");
   require_error_naming(producer_config::parse({}), "bootstrap.servers");
+  require_error_naming(producer_config::parse(props({{"partitioner.rack.aware", "true"}})), "partitioner.rack.aware");
+  CHECK(producer_config::parse(props({{"partitioner.rack.aware", "false"}, {"client.rack", "r1"},
+                                      {"bootstrap.resolve.timeout.ms", "0"}}))
+            .ok());
 }
 
 TEST_CASE("conflicting settings turn implicit idempotence off", "[producing][config]") {
   CHECK_FALSE(producer_config::parse(props({{"acks", "1"}}))->enable_idempotence);
   CHECK_FALSE(producer_config::parse(props({{"retries", "0"}}))->enable_idempotence);
-  CHECK_FALSE(producer_config::parse(props({{"max.in.flight.requests.per.connection", "6"}}))->enable_idempotence);
   CHECK(producer_config::parse(props({{"max.in.flight.requests.per.connection", "5"}}))->enable_idempotence);
+}
+
+TEST_CASE("more than 5 requests in flight needs enable.idempotence=false (Kafka 4)", "[producing][config]") {
+  require_error_naming(producer_config::parse(props({{"max.in.flight.requests.per.connection", "6"}})),
+                       "max.in.flight.requests.per.connection");
+  // Even when acks already turned idempotence off, as Kafka 4's ProducerConfig checks.
+  require_error_naming(producer_config::parse(props({{"acks", "1"}, {"max.in.flight.requests.per.connection", "6"}})),
+                       "max.in.flight.requests.per.connection");
+  auto r = producer_config::parse(
+      props({{"enable.idempotence", "false"}, {"max.in.flight.requests.per.connection", "10"}}));
+  REQUIRE(r.ok());
+  CHECK(r->max_in_flight_requests_per_connection == 10);
 }
 
 TEST_CASE("conflicting settings with explicit idempotence are errors naming the key", "[producing][config]") {

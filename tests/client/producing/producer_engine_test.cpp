@@ -3,8 +3,11 @@
 // (retries, KIP-360 epoch bumps, duplicates, fatal and final errors, delivery timeouts).
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <mutex>
 #include <thread>
+
+#include <boost/asio/post.hpp>
 
 #include "brook/client/producer.hpp"
 #include "client/core/fake_broker.hpp"
@@ -61,6 +64,19 @@ class scripted_cluster {
     std::lock_guard lock(mutex_);
     return init_calls_;
   }
+  int metadata_calls() {
+    std::lock_guard lock(mutex_);
+    return metadata_calls_;
+  }
+  // Closes every connection the broker accepted (the client sees them lost).
+  void drop_connections() {
+    std::promise<void> done;
+    asio::post(io_, [&] {
+      broker_.drop_connections();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
 
  private:
   std::optional<fake_broker::reply> handle(const proto::request_header& h, proto::reader& body) {
@@ -69,6 +85,7 @@ class scripted_cluster {
     if (h.api_key == proto::api_versions::api_key)
       return fake_broker::reply{fake_broker::api_versions_body(h.api_version), std::nullopt};
     if (h.api_key == proto::metadata::api_key) {
+      ++metadata_calls_;
       proto::metadata::response resp;
       proto::metadata::response_broker b;
       b.node_id = 1;
@@ -136,6 +153,7 @@ class scripted_cluster {
   std::vector<produce_answer> answers_;
   std::vector<seen_produce> seen_;
   int init_calls_ = 0;
+  int metadata_calls_ = 0;
   int64_t next_offset_ = 0;
   asio::io_context io_;
   fake_broker broker_;
@@ -284,8 +302,76 @@ TEST_CASE("producer: flush waits for every record; close refuses later sends", "
   CHECK_FALSE(p->flush().ok());
 }
 
+TEST_CASE("producer: a lost connection means new metadata and a retry with the same sequence",
+          "[producing][engine]") {
+  scripted_cluster cluster({{0, 0, 0, true}});  // the first Produce gets no answer
+  auto p = make(cluster);
+  auto pending = p->send_future(value("a"));
+  for (int i = 0; i < 200 && cluster.produces().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(cluster.produces().size() == 1);
+  const int metadata_before = cluster.metadata_calls();
+  cluster.drop_connections();
+  REQUIRE(pending.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto report = pending.get();
+  INFO(report.error.message);
+  REQUIRE(report.ok());
+  p->close();
+  auto seen = cluster.produces();
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[1].base_sequence == seen[0].base_sequence);
+  CHECK(seen[1].producer_epoch == seen[0].producer_epoch);
+  CHECK(cluster.metadata_calls() > metadata_before);
+}
+
+TEST_CASE("producer: records that cannot be sent are refused at send()", "[producing][engine]") {
+  scripted_cluster cluster({});
+  auto p = make(cluster, {{"max.block.ms", "500"}});
+  CHECK(p->send(record{}).code() == kafka_error::invalid_topic_exception);
+  CHECK(p->send(record{.topic = "t", .timestamp = -5}).code() == kafka_error::invalid_timestamp);
+  CHECK(p->send(record{.topic = "t", .partition = -1}).code() == kafka_error::unknown_topic_or_partition);
+  // A partition the topic does not have: no metadata shows it within max.block.ms.
+  CHECK(p->send(record{.topic = "t", .partition = 7}).code() == kafka_error::request_timed_out);
+  auto big = p->send(record{.topic = "t", .value = std::string(2 << 20, 'x')});
+  CHECK(big.code() == kafka_error::message_too_large);
+  p->close();
+}
+
 TEST_CASE("producer: configuration errors come back from create", "[producing][engine]") {
   auto p = producer::create({{"bootstrap.servers", "127.0.0.1:1"}, {"lingerms", "1"}});
   REQUIRE_FALSE(p.ok());
   CHECK(p.err().message.find("lingerms") != std::string::npos);
+}
+
+TEST_CASE("producer: a batch refused as too large is split and sent again", "[producing][engine]") {
+  scripted_cluster cluster({{10, 0}});  // MESSAGE_TOO_LARGE for the first Produce
+  // One request at a time, so the order of the requests is the order of the sequences.
+  auto p = make(cluster, {{"compression.type", "gzip"},
+                          {"batch.size", "1000"},
+                          {"linger.ms", "50"},
+                          {"max.in.flight.requests.per.connection", "1"}});
+  REQUIRE(p->idempotent());
+  std::vector<std::future<delivery_report>> reports;
+  for (int i = 0; i < 40; ++i) reports.push_back(p->send_future(value(std::string(100, 'a' + i % 26))));
+  std::vector<int64_t> offsets;
+  for (auto& f : reports) {
+    auto r = f.get();
+    INFO(r.error.message);
+    REQUIRE(r.ok());
+    offsets.push_back(r.offset);
+  }
+  p->close();
+  auto seen = cluster.produces();
+  REQUIRE(seen.size() >= 2);
+  CHECK(seen[0].record_count > 1);
+  CHECK(seen[1].base_sequence == 0);  // the refused records again, with their sequences
+  int32_t next_sequence = 0;
+  int records = 0;
+  for (size_t i = 1; i < seen.size(); ++i) {
+    CHECK(seen[i].producer_epoch == 0);
+    CHECK(seen[i].base_sequence == next_sequence);
+    next_sequence += seen[i].record_count;
+    records += seen[i].record_count;
+  }
+  CHECK(records == 40);
+  CHECK(std::is_sorted(offsets.begin(), offsets.end()));
 }

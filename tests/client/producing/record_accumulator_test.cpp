@@ -394,3 +394,31 @@ TEST_CASE("abort and close refuse later appends", "[producing][accumulator]") {
   closing.close();
   CHECK_FALSE(closing.append(to_partition(0, "b"), clock.now_ms(), {}, cluster).ok());
 }
+
+TEST_CASE("every record's callback survives a full batch and runs once", "[producing][accumulator]") {
+  manual_clock clock;
+  auto cfg = base_config();
+  cfg.batch_size = 200;
+  record_accumulator acc(cfg, clock);
+  auto cluster = three_partitions();
+  int called = 0;
+  for (int i = 0; i < 20; ++i)
+    REQUIRE(acc.append(to_partition(0, std::string(60, 'x')), clock.now_ms(),
+                       [&](const delivery_report& r) {
+                         ++called;
+                         CHECK(r.ok());
+                       },
+                       cluster)
+                .ok());
+  CHECK(acc.queue_size({"t", 0}) > 5);
+  clock.advance(10);
+  while (true) {
+    auto drained = acc.drain(cluster, {1}, 1 << 20, clock.now_ms());
+    if (drained[1].empty()) break;
+    for (const auto& b : drained[1]) {
+      b->complete(0, -1);
+      acc.deallocate(b);
+    }
+  }
+  CHECK(called == 20);
+}

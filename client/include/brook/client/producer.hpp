@@ -41,13 +41,16 @@ class producer {
   producer& operator=(const producer&) = delete;
 
   // Queues a record; `callback` (optional) later receives its delivery report. An error here means the
-  // record was not queued (and the callback will not run): invalid_config (no topic), message_too_large,
+  // record was not queued (and the callback will not run): invalid_topic_exception (no topic),
+  // invalid_timestamp (a negative one), message_too_large,
   // request_timed_out (no metadata or memory within max.block.ms), unknown_topic_or_partition, a fatal
   // producer error, or the producer being closed.
   common::result<void> send(record r, delivery_callback callback = {});
 
   // The delivery report, as an Asio asynchronous operation (co_await producer.async_send(r, use_awaitable)).
-  // A record that could not be queued completes at once with the error in its report.
+  // A record that could not be queued completes at once with the error in its report. With GCC 12, pass a
+  // named record (std::move(r)), not a braced temporary: that compiler destroys an aggregate temporary
+  // inside a co_await expression twice.
   template <class CompletionToken>
   auto async_send(record r, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, void(delivery_report)>(
