@@ -73,7 +73,7 @@ sanitizer_tests() {
   CC=clang CXX=clang++ cmake -S . -B "$ASAN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Sanitize \
     -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DPython3_EXECUTABLE=/usr/bin/python3 $(compiler_launcher) -DBROOK_BUILD_TESTS=ON -DBROOK_FUZZ=ON || return 1
-  local unit_tests=(brook_common_tests brook_log_tests brook_broker_tests)
+  local unit_tests=(brook_common_tests brook_log_tests brook_broker_tests brook_client_tests)
   local fuzzers=()
   for f in fuzz/*_fuzz.cpp; do fuzzers+=("$(basename "$f" .cpp)"); done
   # (errexit is off in here: the caller tests this function's status)
