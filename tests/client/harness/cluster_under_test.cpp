@@ -21,6 +21,7 @@
 
 #include "common/error.hpp"
 #include "common/protocol/messages/api_versions.hpp"
+#include "common/protocol/messages/list_offsets.hpp"
 #include "common/protocol/messages/catalog.hpp"
 #include "common/protocol/messages/create_topics.hpp"
 
@@ -390,14 +391,44 @@ void cluster_under_test::wait_for_leaders(const std::string& topic, int32_t part
     if (ready) {
       for (const auto& p : md.topics[0].partitions) ready = ready && p.error_code == 0 && p.leader_id >= 0;
     }
-    if (ready) return;
-    if (md.topics.size() == 1) {
+    if (!ready && md.topics.size() == 1) {
       last = std::string(common::error_name(static_cast<common::kafka_error>(md.topics[0].error_code))) + ", " +
              std::to_string(md.topics[0].partitions.size()) + " partitions";
     }
+    // A real Kafka's Metadata can name a leader a moment before that broker serves the partition
+    // (NOT_LEADER_OR_FOLLOWER meanwhile): wait until its leader answers ListOffsets for each partition.
+    if (ready && kind_ == cluster_kind::kafka) ready = partitions_served(topic, partitions, last);
+    if (ready) return;
     if (std::chrono::steady_clock::now() > deadline) FAIL("topic " << topic << " has no leader for every partition: " << last);
     std::this_thread::sleep_for(50ms);
   }
+}
+
+bool cluster_under_test::partitions_served(const std::string& topic, int32_t partitions, std::string& why) {
+  namespace lo = proto::list_offsets;
+  const int16_t version = version_for(lo::api_key);
+  REQUIRE(version >= 0);
+  lo::request req;
+  req.replica_id = -1;
+  auto& t = req.topics.emplace_back();
+  t.name = topic;
+  for (int32_t p = 0; p < partitions; ++p) {
+    auto& part = t.partitions.emplace_back();
+    part.partition_index = p;
+    part.timestamp = -1;
+  }
+  auto client = connect();
+  auto resp = client.call<lo::response>(lo::api_key, version, req);
+  for (const auto& rt : resp.topics) {
+    for (const auto& rp : rt.partitions) {
+      if (rp.error_code != 0) {
+        why = "partition " + std::to_string(rp.partition_index) + ": " +
+              std::string(common::error_name(static_cast<common::kafka_error>(rp.error_code)));
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 void cluster_under_test::set_leader(const std::string& topic, int32_t partition, int32_t broker_id) {

@@ -103,6 +103,8 @@ class cluster_under_test {
   void create_topic_with_create_topics(const std::string& topic, int32_t partitions,
                                        const std::map<std::string, std::string>& configs);
   void wait_for_leaders(const std::string& topic, int32_t partitions);
+  // Whether the leader answers ListOffsets for every partition; `why` names the first that it does not.
+  bool partitions_served(const std::string& topic, int32_t partitions, std::string& why);
 
  private:
   void require_mock_command(const std::string& what, const std::string& line);
