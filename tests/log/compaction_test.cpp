@@ -174,7 +174,7 @@ struct fixture {
 
 }  // namespace
 
-TEST_CASE("compaction keeps the latest record per key with its offset; the active segment is untouched") {
+TEST_CASE("compaction keeps the latest record per key with its offset, the active segment is untouched") {
   fixture f;
   int64_t t = f.clock.now;
   f.append(keyed({{"k1", "a"}}, t));                            // 0
@@ -368,7 +368,7 @@ TEST_CASE("min.compaction.lag.ms keeps young segments out of the cleaning") {
   CHECK(values == std::vector<std::string>{"young-2", "active"});
 }
 
-TEST_CASE("the dirty ratio decides when cleaning is due; max.compaction.lag.ms forces it") {
+TEST_CASE("the dirty ratio decides when cleaning is due, max.compaction.lag.ms forces it") {
   fixture f;
   for (int i = 0; i < 4; ++i) f.append_one({"k" + std::to_string(i), "v"});
   CHECK(f.log->prepare_compaction(f.clock.now).empty() == false);
@@ -394,7 +394,7 @@ TEST_CASE("the dirty ratio decides when cleaning is due; max.compaction.lag.ms f
                                                              {5, "k1=w"}});
 }
 
-TEST_CASE("appends between prepare and commit are kept; a group deleted meanwhile is skipped") {
+TEST_CASE("appends between prepare and commit are kept, a group deleted meanwhile is skipped") {
   fixture f;
   f.config.segment_bytes = 100;  // one batch of one record fits, two do not: a group per segment
   f.log->set_config(f.config);
@@ -509,7 +509,7 @@ TEST_CASE("a crash during compaction recovers to a consistent log without losing
   CHECK(f.records().back().offset == 5);
 }
 
-TEST_CASE("a producer's last batch is kept empty; null keys are dropped; control batches are kept") {
+TEST_CASE("a producer's last batch is kept empty, null keys are dropped, control batches are kept") {
   fixture f;
   int64_t t = f.clock.now;
   batch_options idem;

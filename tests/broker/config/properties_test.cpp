@@ -25,7 +25,7 @@ TEST_CASE("properties: comments and blank lines are skipped", "[config][properti
   CHECK(p == property_list{kv{"key", "value # not a comment"}});
 }
 
-TEST_CASE("properties: a key alone has an empty value; separators only once", "[config][properties]") {
+TEST_CASE("properties: a key alone has an empty value, separators only once", "[config][properties]") {
   auto p = parse("alone\nempty=\nx==y\nz=:w\n");
   CHECK(p == property_list{kv{"alone", ""}, kv{"empty", ""}, kv{"x", "=y"}, kv{"z", ":w"}});
 }

@@ -95,7 +95,7 @@ TEST_CASE("a first member joins and gets every partition") {
   CHECK_FALSE(again.assignment);
 }
 
-TEST_CASE("v0 joins get a coordinator-generated member id; v1 needs the client's") {
+TEST_CASE("v0 joins get a coordinator-generated member id, v1 needs the client's") {
   fixture f;
   auto r = f.join("", {"t1"}, std::nullopt, 0);
   CHECK(r.error == kafka_error::none);

@@ -253,7 +253,7 @@ TEST_CASE("a pending member id expires after the session timeout") {
   CHECK(f.joins["b"]->error == kafka_error::unknown_member_id);
 }
 
-TEST_CASE("static members rejoin under a new id without a rebalance; the old id is fenced") {
+TEST_CASE("static members rejoin under a new id without a rebalance, the old id is fenced") {
   fixture f;
   f.join("a", "", std::string("inst-a"));  // static members skip MEMBER_ID_REQUIRED
   f.join("b", "", std::string("inst-b"));
@@ -442,7 +442,7 @@ TEST_CASE("delete checks refuse groups with members") {
   CHECK(f.joins["late"]->error == kafka_error::coordinator_not_available);
 }
 
-TEST_CASE("group metadata survives a restart; restored members get fresh sessions") {
+TEST_CASE("group metadata survives a restart, restored members get fresh sessions") {
   fixture f;
   f.join("a", "", std::string("inst-a"));
   std::string b = f.join_new("b");
@@ -621,7 +621,7 @@ TEST_CASE("a generation too large to store fails the SyncGroup with UNKNOWN_SERV
   CHECK(f.coord.take_dirty().empty());
 }
 
-TEST_CASE("deadlines follow the monotonic clock; offset expiry follows the wall clock") {
+TEST_CASE("deadlines follow the monotonic clock, offset expiry follows the wall clock") {
   fixture f;
   std::string a = f.join_new("a");
   f.tick(0);

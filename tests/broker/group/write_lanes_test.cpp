@@ -19,7 +19,7 @@
 namespace asio = boost::asio;
 using brook::broker::group::write_lanes;
 
-TEST_CASE("writes of one group land in issue order; a slow write does not reorder them") {
+TEST_CASE("writes of one group land in issue order, a slow write does not reorder them") {
   asio::io_context io;
   asio::thread_pool pool(4);
   write_lanes lanes(pool);

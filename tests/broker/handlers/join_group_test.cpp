@@ -9,7 +9,7 @@ namespace proto = common::protocol;
 namespace jg = proto::join_group;
 namespace dg = proto::describe_groups;
 
-TEST_CASE("a very long client id still gives an encodable member id; others can describe the group",
+TEST_CASE("a very long client id still gives an encodable member id, others can describe the group",
           "[handlers][join_group]") {
   test::broker_fixture b;
   const std::string long_client_id(32767, 'c');  // the longest a request header carries

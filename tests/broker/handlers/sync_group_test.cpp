@@ -36,7 +36,7 @@ TEST_CASE("a generation larger than message.max.bytes fails SyncGroup with UNKNO
   CHECK(synced.error_code == wire_code(kafka_error::unknown_server_error));
 }
 
-TEST_CASE("the leader's SyncGroup stores the generation; it survives a restart", "[handlers][sync_group]") {
+TEST_CASE("the leader's SyncGroup stores the generation, it survives a restart", "[handlers][sync_group]") {
   test::broker_fixture b({"message.max.bytes=1000000"});
   const std::string metadata(300000, 'm');
   auto joined = b.call<jg::response>(jg::api_key, 3, test::join_request("g", "", metadata));

@@ -102,7 +102,7 @@ TEST_CASE("an assignment groups partitions by topic in first-seen order") {
   CHECK(back->partitions == std::vector<topic_partition>{{"b", 0}, {"b", 2}, {"a", 1}});
 }
 
-TEST_CASE("an empty assignment buffer is an empty assignment; a future version reads as v3") {
+TEST_CASE("an empty assignment buffer is an empty assignment, a future version reads as v3") {
   auto empty = decode_assignment(bytes{});
   REQUIRE(empty.ok());
   CHECK(empty->partitions.empty());

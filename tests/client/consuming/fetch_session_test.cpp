@@ -45,7 +45,7 @@ fetch::response answer(int32_t session_id, std::vector<topic_partition> partitio
 
 }  // namespace
 
-TEST_CASE("the first fetch is full and opens a session; later ones send only changes") {
+TEST_CASE("the first fetch is full and opens a session, later ones send only changes") {
   fetch_session s(1);
   CHECK(s.next_is_full());
   std::map<topic_partition, fetch_position> want{{{"foo", 0}, at(0)}, {{"foo", 1}, at(10)}};
@@ -137,7 +137,7 @@ TEST_CASE("a broker without sessions (id 0) gets full fetches every time") {
   CHECK(next.to_send.size() == 1);
 }
 
-TEST_CASE("v13+: topics by id; a recreated topic is forgotten under its old id and added under the new") {
+TEST_CASE("v13+: topics by id, a recreated topic is forgotten under its old id and added under the new") {
   fetch_session s(1);
   std::map<topic_partition, fetch_position> want{{{"foo", 0}, at(0, id_of(1))}, {{"foo", 1}, at(0, id_of(1))}};
   auto first = s.build(want);

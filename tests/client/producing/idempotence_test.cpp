@@ -46,7 +46,7 @@ TEST_CASE("sequences are assigned per partition in drain order", "[producing][id
   CHECK(b->base_sequence() == 3);
 }
 
-TEST_CASE("nothing drains without a producer id; a retry drains only as the first in flight",
+TEST_CASE("nothing drains without a producer id, a retry drains only as the first in flight",
           "[producing][idempotence]") {
   idempotence_manager none;
   auto fresh = make_batch(1);
@@ -98,7 +98,7 @@ TEST_CASE("OUT_OF_ORDER_SEQUENCE_NUMBER on a later batch just retries", "[produc
   CHECK_FALSE(m.epoch_bump_required());
 }
 
-TEST_CASE("UNKNOWN_PRODUCER_ID retries; with a log start offset it bumps the epoch", "[producing][idempotence]") {
+TEST_CASE("UNKNOWN_PRODUCER_ID retries, with a log start offset it bumps the epoch", "[producing][idempotence]") {
   auto m_owner = with_id();
   auto& m = *m_owner;
   auto a = make_batch(1);
@@ -125,7 +125,7 @@ TEST_CASE("DUPLICATE_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH are not retried"
   CHECK_FALSE(m.can_retry(kafka_error::invalid_record, 0, *a));
 }
 
-TEST_CASE("a batch failed before its retries ran out bumps the epoch; fencing is fatal",
+TEST_CASE("a batch failed before its retries ran out bumps the epoch, fencing is fatal",
           "[producing][idempotence]") {
   auto m_owner = with_id();
   auto& m = *m_owner;

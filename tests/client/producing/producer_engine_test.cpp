@@ -289,7 +289,7 @@ TEST_CASE("producer: records expire after delivery.timeout.ms", "[producing][eng
   p->close(std::chrono::milliseconds(2000));
 }
 
-TEST_CASE("producer: flush waits for every record; close refuses later sends", "[producing][engine]") {
+TEST_CASE("producer: flush waits for every record, close refuses later sends", "[producing][engine]") {
   scripted_cluster cluster({});
   auto p = make(cluster, {{"linger.ms", "10000"}});
   std::atomic<int> delivered{0};

@@ -211,7 +211,7 @@ TEST_CASE("consumer: two members of a consumer-protocol group share the partitio
   two_members_share(cluster, "consumer", "");
 }
 
-TEST_CASE("consumer: a second group gets every record; a new member resumes from the committed offset",
+TEST_CASE("consumer: a second group gets every record, a new member resumes from the committed offset",
           "[consumer][classic][kip848]") {
   auto& cluster = cluster_under_test::current();
   for (std::string protocol : {"classic", "consumer"}) {

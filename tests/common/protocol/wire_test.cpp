@@ -69,7 +69,7 @@ TEST_CASE("hostile lengths are rejected before allocating") {
   }
 }
 
-TEST_CASE("a borrowing reader's record sets point into the frame; a copying reader's own their bytes") {
+TEST_CASE("a borrowing reader's record sets point into the frame, a copying reader's own their bytes") {
   writer w;
   w.records(record_set(bytes{1, 2, 3, 4}), /*flexible=*/true);
   w.nullable_records(std::nullopt, true);
