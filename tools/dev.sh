@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brook's two set-up commands for a Debian 12 machine (run as root, or as a user with sudo):
 #   tools/dev.sh start   install what is missing, build, start brook-server on localhost:9092 (data in ./data)
-#   tools/dev.sh test    install what is missing (including kcat and the Python clients), build, run every test;
+#   tools/dev.sh test    install what is missing (including kcat, the Python clients, and Java 17 and Maven
+#                        for the real Kafka broker of the client tests), build, run every test;
 #                        then a clang AddressSanitizer/UndefinedBehaviorSanitizer build (build-asan/) that
 #                        runs the unit tests and runs each fuzz target for a bounded time over its seeds
 # Environment for `test`: FUZZ_SECONDS (per fuzz target, default 45), FUZZ_SEED (default 1; 0: random),
@@ -15,7 +16,7 @@ BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-json1.81-dev librocksdb-dev libfmt-dev libspdlog-dev
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libssl-dev libre2-dev)
 TEST_PACKAGES=(catch2 kcat python3-confluent-kafka python3-kafka librdkafka-dev procps
-  python3-venv clang libclang-rt-14-dev llvm ccache)
+  python3-venv clang libclang-rt-14-dev llvm ccache openjdk-17-jre-headless maven)
 # A current librdkafka (the PyPI wheel bundles it) next to Debian's 2.0.2, in a cached venv.
 CONFLUENT_KAFKA_VERSION=2.16.2
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <random>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -346,6 +347,20 @@ awaitable<result<std::shared_ptr<const metadata_snapshot>>> cluster::metadata_fo
 awaitable<result<int32_t>> cluster::coordinator(coordinator_type type, const std::string& key) {
   const auto cache_key = std::make_pair(static_cast<int8_t>(type), key);
   if (auto it = coordinators_.find(cache_key); it != coordinators_.end()) co_return it->second;
+  // Retriable answers (COORDINATOR_NOT_AVAILABLE while Kafka creates __consumer_offsets, a lost
+  // connection) are asked again with backoff, as the Java client's ensureCoordinatorReady does, for
+  // up to request.timeout.ms.
+  const auto give_up = clock::now() + opts_.connection.request_timeout;
+  for (int attempt = 0;; ++attempt) {
+    auto r = co_await find_coordinator(type, key);
+    if (r || !is_retriable(r.err().code) || closed_ || clock::now() + retry_backoff(attempt) >= give_up) co_return r;
+    asio::steady_timer pause(ex_, retry_backoff(attempt));
+    co_await pause.async_wait(asio::as_tuple(use_awaitable));
+  }
+}
+
+awaitable<result<int32_t>> cluster::find_coordinator(coordinator_type type, const std::string& key) {
+  const auto cache_key = std::make_pair(static_cast<int8_t>(type), key);
   auto conn = co_await any_connection();
   if (!conn) co_return conn.err();
   const auto v = (*conn)->version_for<proto::find_coordinator::request>(type == coordinator_type::group ? 0 : 1);
@@ -375,7 +390,7 @@ awaitable<result<int32_t>> cluster::coordinator(coordinator_type type, const std
     const auto e = static_cast<kafka_error>(code);
     co_return common::error{e, fmt::format("no coordinator for {} '{}': {}{}",
                                            type == coordinator_type::group ? "group" : "transactional id", key,
-                                           common::error_name(e), message ? ": " + *message : std::string())};
+                                           common::error_name(e), message && !message->empty() ? ": " + *message : std::string())};
   }
   // The coordinator may not be in the cached broker list yet: remember its address.
   auto& slot = nodes_[node];

@@ -124,8 +124,9 @@ class cluster {
   // brokers, then the bootstrap list.
   asio::awaitable<result<std::shared_ptr<connection>>> any_connection();
 
-  // The broker coordinating a group or a transactional id (cached until forget_coordinator()). Errors:
-  // the FindCoordinator error (coordinator_not_available, ...), network_exception.
+  // The broker coordinating a group or a transactional id (cached until forget_coordinator()); retriable
+  // answers are retried with backoff for up to request.timeout.ms. Errors: the FindCoordinator error
+  // (coordinator_not_available, group_authorization_failed, ...), network_exception.
   asio::awaitable<result<int32_t>> coordinator(coordinator_type type, const std::string& key);
   void forget_coordinator(coordinator_type type, const std::string& key);
 
@@ -151,6 +152,7 @@ class cluster {
   using connection_handler = asio::any_completion_handler<void(result<std::shared_ptr<connection>>)>;
   using metadata_handler = asio::any_completion_handler<void(result<std::shared_ptr<const metadata_snapshot>>)>;
   asio::awaitable<void> open_node(int32_t node_id, host_port where);
+  asio::awaitable<result<int32_t>> find_coordinator(coordinator_type type, const std::string& key);
   asio::awaitable<result<std::shared_ptr<const metadata_snapshot>>> do_refresh(
       std::optional<std::vector<std::string>> topics, bool allow_auto_create);
   void apply(const proto::metadata::response& resp, int16_t version, bool all_topics,

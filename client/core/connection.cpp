@@ -118,20 +118,31 @@ awaitable<result<void>> connection::negotiate() {
       decoded = false;
     }
     if (!decoded || resp.error_code == common::wire_code(kafka_error::unsupported_version)) {
-      proto::api_versions::response v0;
-      try {
-        proto::reader r(*body);
-        v0.decode(r, 0);
-      } catch (const proto::decode_error& e) {
-        close();
-        co_return common::error{kafka_error::corrupt_message,
-                                fmt::format("{}:{} answered ApiVersions with bytes that do not decode: {}", host_,
-                                            port_, e.what())};
+      // Kafka answers a version it does not know with a v0 body; some brokers (librdkafka's mock) with
+      // a body of the version asked. As the Java client: the asked version first, then v0.
+      if (!decoded) {
+        try {
+          proto::reader r(*body);
+          resp = proto::api_versions::response{};
+          resp.decode(r, 0);
+        } catch (const proto::decode_error& e) {
+          close();
+          co_return common::error{kafka_error::corrupt_message,
+                                  fmt::format("{}:{} answered ApiVersions with bytes that do not decode: {}", host_,
+                                              port_, e.what())};
+        }
+      }
+      if (resp.error_code != common::wire_code(kafka_error::unsupported_version)) {
+        const auto code = static_cast<kafka_error>(resp.error_code);
+        co_return common::error{code, fmt::format("{}:{} answered ApiVersions with {}", host_, port_,
+                                                  common::error_name(code))};
       }
       int16_t their_max = -1;
-      for (const auto& k : v0.api_keys)
+      for (const auto& k : resp.api_keys)
         if (k.api_key == proto::api_versions::api_key) their_max = k.max_version;
-      if (their_max < 0 || their_max >= version) {
+      // A broker that lists no ApiVersions range here is asked at v0, which every broker serves.
+      if (their_max < 0) their_max = 0;
+      if (their_max >= version) {
         co_return common::error{kafka_error::unsupported_version,
                                 fmt::format("{}:{} does not accept ApiVersions v{}", host_, port_, version)};
       }

@@ -6,13 +6,15 @@
 // itself, since it blocks until the awaitable completes there.
 #pragma once
 
+#include <future>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
+#include <boost/asio/detached.hpp>
 
 namespace brook::client::core {
 
@@ -26,10 +28,13 @@ class io_thread {
   asio::io_context::executor_type executor() { return ctx_.get_executor(); }
   bool on_this_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
-  // Runs `task` on the thread and waits for its value.
+  // Runs `task` on the thread and waits for its value (an exception it throws is rethrown here).
   template <class T>
   T run(asio::awaitable<T> task) {
-    return asio::co_spawn(ctx_, std::move(task), asio::use_future).get();
+    std::promise<T> promise;
+    auto future = promise.get_future();
+    asio::co_spawn(ctx_, deliver(std::move(task), &promise), asio::detached);
+    return future.get();
   }
 
   // Lets the thread finish what is queued and joins it; idempotent.
@@ -42,6 +47,20 @@ class io_thread {
   }
 
  private:
+  template <class T>
+  static asio::awaitable<void> deliver(asio::awaitable<T> task, std::promise<T>* promise) {
+    try {
+      if constexpr (std::is_void_v<T>) {
+        co_await std::move(task);
+        promise->set_value();
+      } else {
+        promise->set_value(co_await std::move(task));
+      }
+    } catch (...) {
+      promise->set_exception(std::current_exception());
+    }
+  }
+
   asio::io_context ctx_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
