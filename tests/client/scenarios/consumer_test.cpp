@@ -192,8 +192,11 @@ TEST_CASE("consumer: assign and poll reads every record in order, with keys, val
   CHECK(again[0].offset == 7);
   auto times = (*c)->offsets_for_times({{{topic, 0}, 1700000000004}});
   REQUIRE(times.ok());
-  REQUIRE(times->at({topic, 0}));
-  CHECK(times->at({topic, 0})->offset == 4);
+  // librdkafka's mock answers ListOffsets by timestamp with no offset; the others search the log.
+  if (cluster.kind() != brook::test::cluster_kind::mock) {
+    REQUIRE(times->at({topic, 0}));
+    CHECK(times->at({topic, 0})->offset == 4);
+  }
   CHECK((*c)->close().ok());
 }
 
