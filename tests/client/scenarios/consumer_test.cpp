@@ -48,9 +48,17 @@ void produce(cluster_under_test& cluster, const std::string& topic, int32_t part
     req.topic_data.push_back({topic, {}});
     req.topic_data[0].partition_data.push_back({p, proto::record_set(batch.build())});
     brook::test::wire_client client(address[leader].first, address[leader].second, "brook-consumer-test");
-    auto resp = client.call<proto::produce::response>(proto::produce::api_key, version, req);
-    REQUIRE(resp.responses.size() == 1);
-    REQUIRE(resp.responses[0].partition_responses.at(0).error_code == 0);
+    // A topic just created may not be led yet where Metadata already says it is (Kafka's KRaft broker
+    // applies the change a moment later): NOT_LEADER_OR_FOLLOWER and the like are retried a while.
+    int16_t error = -1;
+    for (int attempt = 0; attempt < 50 && error != 0; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(200ms);
+      auto resp = client.call<proto::produce::response>(proto::produce::api_key, version, req);
+      REQUIRE(resp.responses.size() == 1);
+      error = resp.responses[0].partition_responses.at(0).error_code;
+      if (error != 3 && error != 5 && error != 6) break;
+    }
+    REQUIRE(error == 0);
   }
 }
 
