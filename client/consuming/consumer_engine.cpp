@@ -19,7 +19,10 @@ consumer_engine::consumer_engine(asio::any_io_executor ex, consumer_config confi
   next_auto_commit_ = clock::now() + std::chrono::milliseconds(config_.auto_commit_interval_ms);
 }
 
-consumer_engine::~consumer_engine() { stop_heartbeats(); }
+consumer_engine::~consumer_engine() {
+  *alive_ = false;
+  stop_heartbeats();
+}
 
 result<void> consumer_engine::subscribe(const std::set<std::string>& topics, std::shared_ptr<rebalance_listener> listener) {
   if (!topics.empty() && !config_.group_id)

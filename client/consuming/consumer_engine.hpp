@@ -162,6 +162,9 @@ class consumer_engine {
   bool heartbeat_in_flight_ = false;
   clock::time_point next_pattern_refresh_{};
   bool closed_ = false;
+  // False once the engine is destroyed: its detached coroutines (heartbeats) check it after every
+  // wait before touching the engine again.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace brook::client::consuming

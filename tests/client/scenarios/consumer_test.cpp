@@ -10,6 +10,11 @@
 #include <set>
 #include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "brook/client/async_consumer.hpp"
 #include "brook/client/consumer.hpp"
 #include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "common/protocol/messages/produce.hpp"
@@ -274,4 +279,55 @@ TEST_CASE("consumer: a second group gets every record; a new member resumes from
       REQUIRE((*c)->close().ok());
     }
   }
+}
+
+namespace {
+
+struct async_outcome {
+  std::vector<consumer_record> got;
+  std::string failure;
+  std::optional<int64_t> committed_offset;
+};
+
+// Subscribes, reads `want` records, commits and reads the commit back, all awaited on `ex`.
+boost::asio::awaitable<void> consume_async(boost::asio::any_io_executor ex, std::map<std::string, std::string> props,
+                                           std::string topic, size_t want, async_outcome* out) {
+  auto c = brook::client::async_consumer::create(ex, props);
+  if (!c) {
+    out->failure = c.err().message;
+    co_return;
+  }
+  if (auto s = (*c)->subscribe({topic}); !s) {
+    out->failure = s.err().message;
+    co_return;
+  }
+  const auto end = std::chrono::steady_clock::now() + 60s;
+  while (out->got.size() < want && std::chrono::steady_clock::now() < end) {
+    auto r = co_await (*c)->poll(200ms);
+    if (r) out->got.insert(out->got.end(), r->begin(), r->end());
+  }
+  if (auto r = co_await (*c)->commit(); !r) out->failure = r.err().message;
+  std::set<topic_partition> partitions{{topic, 0}};
+  auto committed = co_await (*c)->committed(partitions);
+  if (committed && committed->at({topic, 0})) out->committed_offset = committed->at({topic, 0})->offset;
+  (void)co_await (*c)->close();
+}
+
+}  // namespace
+
+TEST_CASE("consumer: the coroutine face reads, commits and resumes on the caller's io_context", "[consumer][async]") {
+  auto& cluster = cluster_under_test::current();
+  const auto topic = cluster.unique_name("async");
+  const auto group = cluster.unique_name("group");
+  cluster.create_topic(topic, 1);
+  produce(cluster, topic, 1, 5);
+  boost::asio::io_context io;
+  async_outcome out;
+  boost::asio::co_spawn(io, consume_async(io.get_executor(), properties(cluster, group, "classic"), topic, 5, &out),
+                        boost::asio::detached);
+  io.run();
+  INFO(out.failure);
+  CHECK(out.failure.empty());
+  CHECK(out.got.size() == 5);
+  CHECK(out.committed_offset == std::optional<int64_t>(5));
 }
