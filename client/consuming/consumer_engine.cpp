@@ -19,6 +19,12 @@ consumer_engine::consumer_engine(asio::any_io_executor ex, consumer_config confi
   next_auto_commit_ = clock::now() + std::chrono::milliseconds(config_.auto_commit_interval_ms);
 }
 
+awaitable<void> consumer_engine::pause_for(std::chrono::milliseconds d) {
+  asio::steady_timer t(ex_, d);
+  boost::system::error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
 consumer_engine::~consumer_engine() {
   *alive_ = false;
   stop_heartbeats();
@@ -151,14 +157,15 @@ awaitable<result<int64_t>> consumer_engine::position(topic_partition tp, clock::
     co_return common::error{kafka_error::invalid_request,
                             "You can only check the position for partitions assigned to this consumer."};
   for (;;) {
-    if (auto p = subs_.position(tp)) co_return p->offset;
-    if (auto r = co_await update_positions(deadline); !r) co_return r.err();
-    if (auto p = subs_.position(tp)) co_return p->offset;
+    std::optional<fetch_offset> known = subs_.position(tp);
+    if (known) co_return known->offset;
+    result<void> updated = co_await update_positions(deadline);
+    if (!updated.ok()) co_return updated.err();
+    known = subs_.position(tp);
+    if (known) co_return known->offset;
     if (clock::now() >= deadline)
       co_return common::error{kafka_error::request_timed_out, "Timeout while fetching the position of " + to_string(tp)};
-    asio::steady_timer t(ex_, config_.cluster.retry_backoff);
-    boost::system::error_code ec;
-    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await pause_for(config_.cluster.retry_backoff);
   }
 }
 

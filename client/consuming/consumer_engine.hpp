@@ -81,6 +81,10 @@ class consumer_engine {
   std::vector<std::function<void()>> take_callbacks() { return std::exchange(callbacks_, {}); }
 
  private:
+  // A timer wait in a coroutine of its own. (GCC 12 also destroys some temporaries of a co_await
+  // expression twice: arguments built in place are named first throughout this engine.)
+  asio::awaitable<void> pause_for(std::chrono::milliseconds d);
+
   // ---- fetching (fetcher.cpp) --------------------------------------------------------------
   struct completed_fetch {
     topic_partition tp;

@@ -280,7 +280,8 @@ awaitable<result<assignment>> consumer_engine::sync_group(const proto::join_grou
     }
     assignors::partition_counts counts;
     if (!topics.empty()) {
-      auto meta = co_await cluster_->refresh_metadata(std::vector<std::string>(topics.begin(), topics.end()), false);
+      const std::vector<std::string> asked(topics.begin(), topics.end());  // named: see pause_for()
+      auto meta = co_await cluster_->refresh_metadata(asked, false);
       if (!meta) co_return meta.err();
       for (const auto& t : topics) {
         const auto* info = (*meta)->topic(t);
@@ -458,8 +459,8 @@ awaitable<result<void>> consumer_engine::reconcile(const proto::consumer_group_h
   for (const auto& t : target.topic_partitions)
     if (!name_of_id(t.topic_id)) unknown = true;
   if (unknown) {
-    auto refreshed = co_await cluster_->refresh_metadata(
-        std::vector<std::string>(subs_.subscription().begin(), subs_.subscription().end()), false);
+    const std::vector<std::string> asked(subs_.subscription().begin(), subs_.subscription().end());
+    auto refreshed = co_await cluster_->refresh_metadata(asked, false);
     if (refreshed) meta = *refreshed;
   }
   std::set<topic_partition> next;

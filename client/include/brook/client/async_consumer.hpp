@@ -6,6 +6,8 @@
 // group's heartbeats run on that executor between polls, so the program must keep it running.
 // Rebalance listener and commit callbacks run on it as well, at the end of the awaited call that
 // produced them (poll, commit, close, unsubscribe). Errors are values; nothing throws.
+// With GCC 12, pass named values rather than braced temporaries (`position({"t", 0})`) to a call
+// inside a co_await expression: that compiler destroys such a temporary twice.
 #pragma once
 
 #include <chrono>
