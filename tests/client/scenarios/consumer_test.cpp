@@ -113,6 +113,15 @@ void two_members_share(cluster_under_test& cluster, const std::string& protocol,
     std::set<topic_partition> owned;
     std::vector<consumer_record> records;
     std::string error;
+    size_t revoked = 0;  // partitions revoked over the member's life, as its listener saw them
+  };
+  struct counting_listener : brook::client::rebalance_listener {
+    member_state* state = nullptr;
+    void on_partitions_revoked(const std::vector<topic_partition>& partitions) override {
+      // Called on the member's own thread, from poll(), while it does not hold the lock.
+      std::lock_guard lock(state->mu);
+      state->revoked += partitions.size();
+    }
   };
   member_state states[2];
   std::atomic<bool> stop{false};
@@ -123,16 +132,23 @@ void two_members_share(cluster_under_test& cluster, const std::string& protocol,
       states[i].error = c.err().message;
       return;
     }
-    if (auto s = (*c)->subscribe({topic}); !s) {
+    auto listener = std::make_shared<counting_listener>();
+    listener->state = &states[i];
+    if (auto s = (*c)->subscribe({topic}, listener); !s) {
       std::lock_guard lock(states[i].mu);
       states[i].error = s.err().message;
       return;
     }
     while (!stop) {
       auto r = (*c)->poll(200ms);
+      auto owned = (*c)->assignment();
       std::lock_guard lock(states[i].mu);
       if (r) states[i].records.insert(states[i].records.end(), r->begin(), r->end());
-      states[i].owned = (*c)->assignment();
+      states[i].owned = owned;
+    }
+    {
+      std::lock_guard lock(states[i].mu);
+      states[i].owned.clear();
     }
     (void)(*c)->close();
   };
@@ -172,6 +188,12 @@ void two_members_share(cluster_under_test& cluster, const std::string& protocol,
   for (auto& s : states)
     for (const auto& r : s.records) seen.insert({r.partition, r.offset});
   CHECK(seen.size() == static_cast<size_t>(partitions * per_partition));
+  // Cooperative protocols revoke only what moves: the first member gives up at most the second's half
+  // when it joins, and its own half at close (an eager rebalance would revoke all four, then two).
+  if (strategy == "cooperative-sticky" || protocol == "consumer") {
+    std::lock_guard lock(states[0].mu);
+    CHECK(states[0].revoked <= static_cast<size_t>(partitions));
+  }
 }
 
 }  // namespace
@@ -330,4 +352,28 @@ TEST_CASE("consumer: the coroutine face reads, commits and resumes on the caller
   CHECK(out.failure.empty());
   CHECK(out.got.size() == 5);
   CHECK(out.committed_offset == std::optional<int64_t>(5));
+}
+
+TEST_CASE("consumer: a pattern subscription follows the topics it matches", "[consumer][classic]") {
+  auto& cluster = cluster_under_test::current();
+  const auto prefix = cluster.unique_name("pattern");
+  cluster.create_topic(prefix + "-a", 1);
+  cluster.create_topic(prefix + "-b", 2);
+  produce(cluster, prefix + "-a", 1, 2);
+  produce(cluster, prefix + "-b", 2, 2);
+  struct recorder : brook::client::rebalance_listener {
+    std::set<topic_partition> assigned;
+    void on_partitions_assigned(const std::vector<topic_partition>& partitions) override {
+      assigned.insert(partitions.begin(), partitions.end());
+    }
+  };
+  auto listener = std::make_shared<recorder>();
+  auto c = consumer::create(properties(cluster, cluster.unique_name("group"), "classic"));
+  REQUIRE(c.ok());
+  REQUIRE((*c)->subscribe_pattern(prefix + "-.*", listener).ok());
+  auto got = poll_until(**c, 6, 60s);
+  CHECK(got.size() == 6);
+  CHECK((*c)->subscription() == std::set<std::string>{prefix + "-a", prefix + "-b"});
+  CHECK(listener->assigned == std::set<topic_partition>{{prefix + "-a", 0}, {prefix + "-b", 0}, {prefix + "-b", 1}});
+  CHECK((*c)->close().ok());
 }
