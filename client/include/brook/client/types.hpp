@@ -13,7 +13,7 @@
 namespace brook::client {
 
 struct topic_partition {
-  std::string topic;
+  std::string topic{};
   int32_t partition = -1;
 
   friend bool operator==(const topic_partition&, const topic_partition&) = default;
@@ -27,26 +27,26 @@ struct topic_partition_hash {
 };
 
 struct header {
-  std::string key;
-  std::optional<std::string> value;  // nullopt: a null header value
+  std::string key{};
+  std::optional<std::string> value{};  // nullopt: a null header value
 };
 
 // A record to produce. Without a partition the producer's partitioner picks one (murmur2 of the key, or the
 // sticky partition for records without a key); without a timestamp the producer stamps the time of send().
 struct record {
-  std::string topic;
-  std::optional<int32_t> partition;
-  std::optional<std::string> key;    // nullopt: a null key
-  std::optional<std::string> value;  // nullopt: a null value (a tombstone)
-  std::vector<header> headers;
-  std::optional<int64_t> timestamp;  // milliseconds since the epoch
+  std::string topic{};
+  std::optional<int32_t> partition{};
+  std::optional<std::string> key{};    // nullopt: a null key
+  std::optional<std::string> value{};  // nullopt: a null value (a tombstone)
+  std::vector<header> headers{};
+  std::optional<int64_t> timestamp{};  // milliseconds since the epoch
 };
 
 // What became of one produced record. On success `error.code` is none; offset is -1 when the broker did not
 // say (acks=0, or a duplicate sequence the broker no longer has metadata for); timestamp is the record's
 // CreateTime, or the broker's LogAppendTime when the topic uses it.
 struct delivery_report {
-  std::string topic;
+  std::string topic{};
   int32_t partition = -1;
   int64_t offset = -1;
   int64_t timestamp = -1;
