@@ -222,6 +222,18 @@ awaitable<result<void>> consumer_engine::close(clock::time_point deadline) {
     co_await maybe_auto_commit(true, deadline);
   }
   stop_heartbeats();
+  // Fetch sessions end with epoch -1, so that brokers free them now rather than when they age out.
+  for (auto& [node, session] : sessions_) {
+    auto closing = session.close_request();
+    if (!closing || clock::now() >= deadline) continue;
+    auto conn = co_await cluster_->connection_to(node);
+    if (!conn) continue;
+    auto version = (*conn)->version_for<common::protocol::fetch::request>(7, closing->use_topic_ids ? 17 : 12);
+    if (!version) continue;
+    const auto request = fetch_session::to_request(*closing, *version, 0, 0, config_.fetch_max_bytes,
+                                                   static_cast<int8_t>(config_.isolation), config_.client_rack);
+    (void)co_await (*conn)->call_at(request, *version);
+  }
   closed_ = true;
   cluster_->close();
   if (failure) co_return *failure;
