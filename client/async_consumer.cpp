@@ -45,10 +45,15 @@ awaitable<result<void>> async_consumer::unsubscribe() {
 std::set<topic_partition> async_consumer::assignment() const { return engine_->subscriptions().assigned_partitions(); }
 
 awaitable<result<std::vector<consumer_record>>> async_consumer::poll(std::chrono::milliseconds timeout) {
-  run_callbacks();
-  auto r = co_await engine_->poll(timeout);
-  run_callbacks();
-  co_return r;
+  const auto deadline = clock::now() + timeout;
+  for (;;) {
+    run_callbacks();
+    auto left = std::max(std::chrono::milliseconds(0),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
+    auto r = co_await engine_->poll(left);
+    run_callbacks();
+    if (!engine_->take_yield() || !r || !r->empty() || clock::now() >= deadline) co_return r;
+  }
 }
 
 awaitable<result<void>> async_consumer::commit(std::optional<topic_partition_offsets> offsets,
@@ -96,7 +101,10 @@ result<void> async_consumer::resume(const std::vector<topic_partition>& partitio
 }
 
 awaitable<result<void>> async_consumer::close(std::chrono::milliseconds timeout) {
-  auto r = co_await engine_->close(clock::now() + timeout);
+  const auto deadline = clock::now() + timeout;
+  co_await engine_->prepare_close(deadline);
+  run_callbacks();  // on_partitions_revoked, while the member can still commit
+  auto r = co_await engine_->close(deadline);
   run_callbacks();
   co_return r;
 }

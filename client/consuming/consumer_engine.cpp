@@ -105,6 +105,7 @@ awaitable<result<std::vector<consumer_record>>> consumer_engine::poll(std::chron
                                                                            : config_.cluster.metadata_max_age);
     }
     if (auto r = co_await poll_group(deadline); !r) co_return r.err();
+    if (yielded_for_callbacks_) co_return std::vector<consumer_record>{};
     if (in_group() && !joined_) continue;
     if (auto r = co_await update_positions(deadline); !r) co_return r.err();
     if (has_buffered()) break;
@@ -205,13 +206,21 @@ result<void> consumer_engine::pause(const std::vector<topic_partition>& partitio
   return {};
 }
 
+awaitable<void> consumer_engine::prepare_close(clock::time_point deadline) {
+  if (closed_ || revoked_for_close_ || !in_group()) co_return;
+  co_await maybe_auto_commit(true, deadline);
+  auto owned = subs_.assigned_partitions();
+  if (joined_) revoke({owned.begin(), owned.end()}, false);
+  revoked_for_close_ = true;
+}
+
 awaitable<result<void>> consumer_engine::close(clock::time_point deadline) {
   if (closed_) co_return result<void>{};
   std::optional<common::error> failure;
   if (in_group()) {
     co_await maybe_auto_commit(true, deadline);
     auto owned = subs_.assigned_partitions();
-    if (joined_) revoke({owned.begin(), owned.end()}, false);
+    if (joined_ && !revoked_for_close_) revoke({owned.begin(), owned.end()}, false);
     stop_heartbeats();
     if (config_.protocol == group_protocol::consumer) {
       if (joined_) (void)co_await consumer_heartbeat(true);

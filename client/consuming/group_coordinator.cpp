@@ -148,6 +148,11 @@ awaitable<result<void>> consumer_engine::join_group(clock::time_point deadline) 
     if (protocol_kind() == assignors::rebalance_protocol::eager) {
       revoke({owned.begin(), owned.end()}, false);
       (void)subs_.assign_from_subscribed({});
+      if (!callbacks_.empty() && !owned.empty()) {
+        // The listener runs on the caller's thread before JoinGroup goes out (it may commit).
+        yielded_for_callbacks_ = true;
+        co_return result<void>{};
+      }
     } else {
       std::vector<topic_partition> unsubscribed;
       std::set<topic_partition> keep;
