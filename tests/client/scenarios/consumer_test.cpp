@@ -377,3 +377,34 @@ TEST_CASE("consumer: a pattern subscription follows the topics it matches", "[co
   CHECK(listener->assigned == std::set<topic_partition>{{prefix + "-a", 0}, {prefix + "-b", 0}, {prefix + "-b", 1}});
   CHECK((*c)->close().ok());
 }
+
+TEST_CASE("consumer: the listener can commit in on_partitions_revoked when the member closes", "[consumer][classic]") {
+  auto& cluster = cluster_under_test::current();
+  const auto topic = cluster.unique_name("revoke-commit");
+  const auto group = cluster.unique_name("group");
+  cluster.create_topic(topic, 1);
+  produce(cluster, topic, 1, 4);
+  struct committing_listener : brook::client::rebalance_listener {
+    consumer* owner = nullptr;
+    bool committed = false;
+    void on_partitions_revoked(const std::vector<topic_partition>& partitions) override {
+      if (partitions.empty()) return;
+      committed = owner->commit_sync().ok();
+    }
+  };
+  auto c = consumer::create(properties(cluster, group, "classic"));
+  REQUIRE(c.ok());
+  auto listener = std::make_shared<committing_listener>();
+  listener->owner = c->get();
+  REQUIRE((*c)->subscribe({topic}, listener).ok());
+  REQUIRE(poll_until(**c, 4, 60s).size() == 4);
+  REQUIRE((*c)->close().ok());
+  CHECK(listener->committed);
+  auto check = consumer::create(properties(cluster, group, ""));
+  REQUIRE(check.ok());
+  auto committed = (*check)->committed({{topic, 0}});
+  REQUIRE(committed.ok());
+  REQUIRE(committed->at({topic, 0}));
+  CHECK(committed->at({topic, 0})->offset == 4);
+  (void)(*check)->close();
+}
