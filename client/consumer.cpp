@@ -80,10 +80,17 @@ std::set<std::string> consumer::subscription() const {
 }
 
 result<std::vector<consumer_record>> consumer::poll(std::chrono::milliseconds timeout) {
-  run_callbacks();
-  auto r = run_on(*io_, engine_->poll(timeout));
-  run_callbacks();
-  return r;
+  const auto deadline = clock::now() + timeout;
+  for (;;) {
+    run_callbacks();
+    auto left = std::max(std::chrono::milliseconds(0),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
+    auto r = run_on(*io_, engine_->poll(left));
+    run_callbacks();
+    // The engine stops mid-rebalance so that the listener runs here first; then the rebalance goes on.
+    const bool yielded = run_on(*io_, [this]() -> boost::asio::awaitable<bool> { co_return engine_->take_yield(); }());
+    if (!yielded || !r || !r->empty() || clock::now() >= deadline) return r;
+  }
 }
 
 result<void> consumer::commit_sync(std::chrono::milliseconds timeout) {
@@ -202,7 +209,10 @@ int32_t consumer::generation() const {
 
 result<void> consumer::close(std::chrono::milliseconds timeout) {
   if (closed_) return {};
-  auto r = run_on(*io_, engine_->close(clock::now() + timeout));
+  const auto deadline = clock::now() + timeout;
+  run_on(*io_, engine_->prepare_close(deadline));
+  run_callbacks();  // on_partitions_revoked, while the member can still commit
+  auto r = run_on(*io_, engine_->close(deadline));
   run_callbacks();
   closed_ = true;
   return r;

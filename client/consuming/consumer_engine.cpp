@@ -19,7 +19,16 @@ consumer_engine::consumer_engine(asio::any_io_executor ex, consumer_config confi
   next_auto_commit_ = clock::now() + std::chrono::milliseconds(config_.auto_commit_interval_ms);
 }
 
-consumer_engine::~consumer_engine() { stop_heartbeats(); }
+awaitable<void> consumer_engine::pause_for(std::chrono::milliseconds d) {
+  asio::steady_timer t(ex_, d);
+  boost::system::error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+consumer_engine::~consumer_engine() {
+  *alive_ = false;
+  stop_heartbeats();
+}
 
 result<void> consumer_engine::subscribe(const std::set<std::string>& topics, std::shared_ptr<rebalance_listener> listener) {
   if (!topics.empty() && !config_.group_id)
@@ -96,6 +105,7 @@ awaitable<result<std::vector<consumer_record>>> consumer_engine::poll(std::chron
                                                                            : config_.cluster.metadata_max_age);
     }
     if (auto r = co_await poll_group(deadline); !r) co_return r.err();
+    if (yielded_for_callbacks_) co_return std::vector<consumer_record>{};
     if (in_group() && !joined_) continue;
     if (auto r = co_await update_positions(deadline); !r) co_return r.err();
     if (has_buffered()) break;
@@ -148,14 +158,15 @@ awaitable<result<int64_t>> consumer_engine::position(topic_partition tp, clock::
     co_return common::error{kafka_error::invalid_request,
                             "You can only check the position for partitions assigned to this consumer."};
   for (;;) {
-    if (auto p = subs_.position(tp)) co_return p->offset;
-    if (auto r = co_await update_positions(deadline); !r) co_return r.err();
-    if (auto p = subs_.position(tp)) co_return p->offset;
+    std::optional<fetch_offset> known = subs_.position(tp);
+    if (known) co_return known->offset;
+    result<void> updated = co_await update_positions(deadline);
+    if (!updated.ok()) co_return updated.err();
+    known = subs_.position(tp);
+    if (known) co_return known->offset;
     if (clock::now() >= deadline)
       co_return common::error{kafka_error::request_timed_out, "Timeout while fetching the position of " + to_string(tp)};
-    asio::steady_timer t(ex_, config_.cluster.retry_backoff);
-    boost::system::error_code ec;
-    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await pause_for(config_.cluster.retry_backoff);
   }
 }
 
@@ -195,13 +206,21 @@ result<void> consumer_engine::pause(const std::vector<topic_partition>& partitio
   return {};
 }
 
+awaitable<void> consumer_engine::prepare_close(clock::time_point deadline) {
+  if (closed_ || revoked_for_close_ || !in_group()) co_return;
+  co_await maybe_auto_commit(true, deadline);
+  auto owned = subs_.assigned_partitions();
+  if (joined_) revoke({owned.begin(), owned.end()}, false);
+  revoked_for_close_ = true;
+}
+
 awaitable<result<void>> consumer_engine::close(clock::time_point deadline) {
   if (closed_) co_return result<void>{};
   std::optional<common::error> failure;
   if (in_group()) {
     co_await maybe_auto_commit(true, deadline);
     auto owned = subs_.assigned_partitions();
-    if (joined_) revoke({owned.begin(), owned.end()}, false);
+    if (joined_ && !revoked_for_close_) revoke({owned.begin(), owned.end()}, false);
     stop_heartbeats();
     if (config_.protocol == group_protocol::consumer) {
       if (joined_) (void)co_await consumer_heartbeat(true);
@@ -212,6 +231,18 @@ awaitable<result<void>> consumer_engine::close(clock::time_point deadline) {
     co_await maybe_auto_commit(true, deadline);
   }
   stop_heartbeats();
+  // Fetch sessions end with epoch -1, so that brokers free them now rather than when they age out.
+  for (auto& [node, session] : sessions_) {
+    auto closing = session.close_request();
+    if (!closing || clock::now() >= deadline) continue;
+    auto conn = co_await cluster_->connection_to(node);
+    if (!conn) continue;
+    auto version = (*conn)->version_for<common::protocol::fetch::request>(7, closing->use_topic_ids ? 17 : 12);
+    if (!version) continue;
+    const auto request = fetch_session::to_request(*closing, *version, 0, 0, config_.fetch_max_bytes,
+                                                   static_cast<int8_t>(config_.isolation), config_.client_rack);
+    (void)co_await (*conn)->call_at(request, *version);
+  }
   closed_ = true;
   cluster_->close();
   if (failure) co_return *failure;

@@ -75,12 +75,23 @@ class consumer_engine {
   std::string member_id() const { return member_id_; }
   int32_t generation() const { return generation_; }
 
+  // Close in two steps, so that the listener's on_partitions_revoked runs (on the caller's thread,
+  // between the two) while the member still belongs to the group and can commit, as in Java.
+  asio::awaitable<void> prepare_close(clock::time_point deadline);
   asio::awaitable<result<void>> close(clock::time_point deadline);
+
+  // True once after a poll that returned early so that listener callbacks could run before the
+  // rebalance goes on (an eager rebalance revokes everything before JoinGroup, as Java's does).
+  bool take_yield() { return std::exchange(yielded_for_callbacks_, false); }
 
   // Listener and commit callbacks waiting for the caller's thread.
   std::vector<std::function<void()>> take_callbacks() { return std::exchange(callbacks_, {}); }
 
  private:
+  // A timer wait in a coroutine of its own. (GCC 12 also destroys some temporaries of a co_await
+  // expression twice: arguments built in place are named first throughout this engine.)
+  asio::awaitable<void> pause_for(std::chrono::milliseconds d);
+
   // ---- fetching (fetcher.cpp) --------------------------------------------------------------
   struct completed_fetch {
     topic_partition tp;
@@ -162,6 +173,11 @@ class consumer_engine {
   bool heartbeat_in_flight_ = false;
   clock::time_point next_pattern_refresh_{};
   bool closed_ = false;
+  bool revoked_for_close_ = false;
+  bool yielded_for_callbacks_ = false;
+  // False once the engine is destroyed: its detached coroutines (heartbeats) check it after every
+  // wait before touching the engine again.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace brook::client::consuming

@@ -109,9 +109,9 @@ awaitable<result<void>> consumer_engine::fetch_round(clock::time_point deadline)
   // incremental fetch tells them to drop those (the next full fetch would do the same).
   if (by_leader.empty()) {
     if (metadata_refresh_needed_) {
-      asio::steady_timer backoff(ex_, std::min(deadline, clock::now() + config_.cluster.retry_backoff));
-      boost::system::error_code ec;
-      co_await backoff.async_wait(asio::redirect_error(use_awaitable, ec));
+      co_await pause_for(std::max(std::chrono::milliseconds(0),
+                                  std::min(config_.cluster.retry_backoff,
+                                           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()))));
     }
     co_return result<void>{};
   }
@@ -297,7 +297,8 @@ std::vector<consumer_record> consumer_engine::drain(size_t max) {
 awaitable<result<void>> consumer_engine::update_positions(clock::time_point deadline) {
   auto initializing = subs_.initializing_partitions();
   if (!initializing.empty() && config_.group_id) {
-    auto committed = co_await fetch_committed({initializing.begin(), initializing.end()}, deadline);
+    const std::set<topic_partition> asked(initializing.begin(), initializing.end());  // named: see pause_for()
+    auto committed = co_await fetch_committed(asked, deadline);
     if (!committed) co_return committed.err();
     for (const auto& [tp, c] : *committed) {
       if (!c || subs_.has_valid_position(tp)) continue;
@@ -394,9 +395,7 @@ awaitable<result<std::map<topic_partition, std::optional<offset_and_timestamp>>>
     auto wait = cluster_->retry_backoff(attempt);
     if (clock::now() + wait >= deadline)
       co_return retriable.value_or(common::error{kafka_error::request_timed_out, "ListOffsets timed out"});
-    asio::steady_timer t(ex_, wait);
-    boost::system::error_code ec;
-    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await pause_for(wait);
   }
   co_return out;
 }

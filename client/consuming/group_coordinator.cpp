@@ -148,6 +148,11 @@ awaitable<result<void>> consumer_engine::join_group(clock::time_point deadline) 
     if (protocol_kind() == assignors::rebalance_protocol::eager) {
       revoke({owned.begin(), owned.end()}, false);
       (void)subs_.assign_from_subscribed({});
+      if (!callbacks_.empty() && !owned.empty()) {
+        // The listener runs on the caller's thread before JoinGroup goes out (it may commit).
+        yielded_for_callbacks_ = true;
+        co_return result<void>{};
+      }
     } else {
       std::vector<topic_partition> unsubscribed;
       std::set<topic_partition> keep;
@@ -280,7 +285,8 @@ awaitable<result<assignment>> consumer_engine::sync_group(const proto::join_grou
     }
     assignors::partition_counts counts;
     if (!topics.empty()) {
-      auto meta = co_await cluster_->refresh_metadata(std::vector<std::string>(topics.begin(), topics.end()), false);
+      const std::vector<std::string> asked(topics.begin(), topics.end());  // named: see pause_for()
+      auto meta = co_await cluster_->refresh_metadata(asked, false);
       if (!meta) co_return meta.err();
       for (const auto& t : topics) {
         const auto* info = (*meta)->topic(t);
@@ -325,20 +331,25 @@ void consumer_engine::on_join_complete(const assignment& a, const std::string& p
 }
 
 awaitable<void> consumer_engine::heartbeat_loop(uint64_t session) {
-  asio::steady_timer& timer = *heartbeat_wakeup_;
-  (void)timer;
+  const auto alive = alive_;
   while (session == heartbeat_session_ && !closed_) {
-    co_await sleep_for(ex_, std::chrono::milliseconds(config_.heartbeat_interval_ms));
-    if (session != heartbeat_session_ || closed_) break;
+    // The shared wake-up timer, so that stop_heartbeats() ends the wait at once.
+    heartbeat_wakeup_->expires_after(std::chrono::milliseconds(config_.heartbeat_interval_ms));
+    boost::system::error_code ec;
+    co_await heartbeat_wakeup_->async_wait(asio::redirect_error(use_awaitable, ec));
+    if (!*alive || session != heartbeat_session_ || closed_) co_return;
+    if (ec) continue;  // woken early: wait a full interval again
     if (!joined_ || rebalancing_) continue;
     if (clock::now() - last_poll_ > std::chrono::milliseconds(config_.max_poll_interval_ms)) {
       spdlog::warn("consumer poll timeout has expired: leaving group {}", *config_.group_id);
       co_await leave_group("consumer poll timeout has expired");
+      if (!*alive) co_return;
       reset_generation(true);
       member_id_.clear();
       continue;
     }
     auto coord = co_await coordinator();
+    if (!*alive) co_return;
     if (!coord) continue;
     proto::heartbeat::request req;
     req.group_id = *config_.group_id;
@@ -347,6 +358,7 @@ awaitable<void> consumer_engine::heartbeat_loop(uint64_t session) {
     req.group_instance_id = config_.group_instance_id;
     const auto sent_generation = generation_;
     auto resp = co_await cluster_->call(*coord, req);
+    if (!*alive) co_return;
     if (session != heartbeat_session_ || sent_generation != generation_) continue;
     if (!resp) {
       coordinator_lost();
@@ -452,8 +464,8 @@ awaitable<result<void>> consumer_engine::reconcile(const proto::consumer_group_h
   for (const auto& t : target.topic_partitions)
     if (!name_of_id(t.topic_id)) unknown = true;
   if (unknown) {
-    auto refreshed = co_await cluster_->refresh_metadata(
-        std::vector<std::string>(subs_.subscription().begin(), subs_.subscription().end()), false);
+    const std::vector<std::string> asked(subs_.subscription().begin(), subs_.subscription().end());
+    auto refreshed = co_await cluster_->refresh_metadata(asked, false);
     if (refreshed) meta = *refreshed;
   }
   std::set<topic_partition> next;
@@ -483,19 +495,22 @@ awaitable<result<void>> consumer_engine::reconcile(const proto::consumer_group_h
 }
 
 awaitable<void> consumer_engine::consumer_heartbeat_loop(uint64_t session) {
+  const auto alive = alive_;
   while (session == heartbeat_session_ && !closed_) {
     heartbeat_wakeup_->expires_after(heartbeat_interval_);
     boost::system::error_code ec;
     co_await heartbeat_wakeup_->async_wait(asio::redirect_error(use_awaitable, ec));
-    if (session != heartbeat_session_ || closed_) break;
+    if (!*alive || session != heartbeat_session_ || closed_) co_return;
     if (!joined_) continue;
     if (clock::now() - last_poll_ > std::chrono::milliseconds(config_.max_poll_interval_ms)) {
       spdlog::warn("consumer poll timeout has expired: leaving group {}", *config_.group_id);
       (void)co_await consumer_heartbeat(true);
+      if (!*alive) co_return;
       reset_generation(true);
       continue;
     }
     (void)co_await consumer_heartbeat(false);
+    if (!*alive) co_return;
   }
 }
 

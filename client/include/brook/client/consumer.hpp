@@ -6,7 +6,10 @@
 //
 // Thread: like Java's consumer, one thread at a time uses it; behind it a private I/O thread keeps
 // the group's heartbeats going between polls. Rebalance listener callbacks and commit callbacks
-// run on the thread calling poll() (or commit_sync/close). Errors are values; nothing throws.
+// run on the thread calling poll() (or commit_sync/close): an eager rebalance's revocation and
+// close()'s run before the member leaves or rejoins, so the listener may commit there, as in Java;
+// a cooperative revocation runs before the member rejoins to hand the partitions over. Errors are
+// values; nothing throws.
 #pragma once
 
 #include <chrono>
