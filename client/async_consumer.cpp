@@ -9,8 +9,8 @@ using common::result;
 using consuming::clock;
 
 result<std::unique_ptr<async_consumer>> async_consumer::create(boost::asio::any_io_executor executor,
-                                                               const std::map<std::string, std::string>& properties) {
-  core::properties props(properties.begin(), properties.end());
+                                                               const properties& given) {
+  core::properties props(given.begin(), given.end());
   auto config = consuming::consumer_config::parse(props);
   if (!config) return config.err();
   std::unique_ptr<async_consumer> c(new async_consumer());

@@ -312,7 +312,7 @@ struct async_outcome {
 };
 
 // Subscribes, reads `want` records, commits and reads the commit back, all awaited on `ex`.
-boost::asio::awaitable<void> consume_async(boost::asio::any_io_executor ex, std::map<std::string, std::string> props,
+boost::asio::awaitable<void> consume_async(boost::asio::any_io_executor ex, brook::client::properties props,
                                            std::string topic, size_t want, async_outcome* out) {
   auto c = brook::client::async_consumer::create(ex, props);
   if (!c) {
@@ -345,7 +345,7 @@ TEST_CASE("consumer: the coroutine face reads, commits and resumes on the caller
   produce(cluster, topic, 1, 5);
   boost::asio::io_context io;
   async_outcome out;
-  boost::asio::co_spawn(io, consume_async(io.get_executor(), properties(cluster, group, "classic"), topic, 5, &out),
+  boost::asio::co_spawn(io, consume_async(io.get_executor(), consumer_properties(cluster, group, "classic"), topic, 5, &out),
                         boost::asio::detached);
   io.run();
   INFO(out.failure);
@@ -368,7 +368,7 @@ TEST_CASE("consumer: a pattern subscription follows the topics it matches", "[co
     }
   };
   auto listener = std::make_shared<recorder>();
-  auto c = consumer::create(properties(cluster, cluster.unique_name("group"), "classic"));
+  auto c = consumer::create(consumer_properties(cluster, cluster.unique_name("group"), "classic"));
   REQUIRE(c.ok());
   REQUIRE((*c)->subscribe_pattern(prefix + "-.*", listener).ok());
   auto got = poll_until(**c, 6, 60s);
@@ -392,7 +392,7 @@ TEST_CASE("consumer: the listener can commit in on_partitions_revoked when the m
       committed = owner->commit_sync().ok();
     }
   };
-  auto c = consumer::create(properties(cluster, group, "classic"));
+  auto c = consumer::create(consumer_properties(cluster, group, "classic"));
   REQUIRE(c.ok());
   auto listener = std::make_shared<committing_listener>();
   listener->owner = c->get();
@@ -400,7 +400,7 @@ TEST_CASE("consumer: the listener can commit in on_partitions_revoked when the m
   REQUIRE(poll_until(**c, 4, 60s).size() == 4);
   REQUIRE((*c)->close().ok());
   CHECK(listener->committed);
-  auto check = consumer::create(properties(cluster, group, ""));
+  auto check = consumer::create(consumer_properties(cluster, group, ""));
   REQUIRE(check.ok());
   auto committed = (*check)->committed({{topic, 0}});
   REQUIRE(committed.ok());

@@ -29,7 +29,7 @@ class async_consumer {
  public:
   // Errors: invalid_config naming the bad or unknown key.
   static common::result<std::unique_ptr<async_consumer>> create(boost::asio::any_io_executor executor,
-                                                                const std::map<std::string, std::string>& properties);
+                                                                const properties& given);
   ~async_consumer();
   async_consumer(const async_consumer&) = delete;
   async_consumer& operator=(const async_consumer&) = delete;
