@@ -117,6 +117,11 @@ TEST_CASE("admin: topics are created, listed, described and deleted, each with i
   for (int i = 0; i < 100 && !described; ++i) {
     auto d = admin.describe_topics({topic});
     REQUIRE(d);
+    // Kafka's brokers learn of a new topic from the controller a moment after CreateTopics answers.
+    if (!d->at(topic) && d->at(topic).err().code == kafka_error::unknown_topic_or_partition) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
     REQUIRE(d->at(topic));
     bool all_led = d->at(topic)->partitions.size() == 3;
     for (const auto& p : d->at(topic)->partitions) all_led = all_led && p.leader >= 0;
