@@ -11,7 +11,10 @@
 #include <boost/asio/io_context.hpp>
 
 #include "brook/client/admin.hpp"
+#include "common/protocol/messages/consumer_group_describe.hpp"
+#include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "common/protocol/messages/create_partitions.hpp"
+#include "common/protocol/messages/find_coordinator.hpp"
 #include "common/protocol/messages/create_topics.hpp"
 #include "common/protocol/messages/delete_groups.hpp"
 #include "common/protocol/messages/delete_records.hpp"
@@ -369,6 +372,100 @@ TEST_CASE("admin: a group's offsets are altered, listed and deleted, and the gro
   REQUIRE_FALSE(deleted->at(missing));
   CHECK(deleted->at(missing).err().code == kafka_error::group_id_not_found);
   CHECK(deleted->at(missing).err().message == "group '" + missing + "' does not exist");
+}
+
+TEST_CASE("admin: a consumer group (KIP-848) is described with its members' assignments") {
+  auto& under_test = cluster_under_test::current();
+  const int16_t heartbeat_version = under_test.version_for(proto::consumer_group_heartbeat::api_key);
+  if (heartbeat_version < 0 || !serves(under_test, proto::consumer_group_describe::api_key))
+    BROOK_SKIP("the cluster does not serve the consumer group protocol");
+  auto admin = open_admin(under_test);
+  const auto topic = under_test.unique_name("admin-cg-topic");
+  const auto group = under_test.unique_name("admin-cg");
+  under_test.create_topic(topic, 2);
+
+  // A member joins through the group's coordinator and heartbeats until it is given partitions.
+  auto any = under_test.connect();
+  proto::find_coordinator::request find;
+  find.key_type = 0;
+  find.key = group;
+  find.coordinator_keys = {group};
+  const int16_t find_version = std::min<int16_t>(under_test.version_for(proto::find_coordinator::api_key), 4);
+  std::string host;
+  int32_t port = 0;
+  // Kafka answers COORDINATOR_NOT_AVAILABLE until it has created __consumer_offsets.
+  for (int i = 0; i < 100 && port == 0; ++i) {
+    auto found = any.call<proto::find_coordinator::response>(proto::find_coordinator::api_key, find_version, find);
+    if (find_version >= 4) {
+      REQUIRE(found.coordinators.size() == 1);
+      if (found.coordinators[0].error_code == 0) {
+        host = found.coordinators[0].host;
+        port = found.coordinators[0].port;
+      }
+    } else if (found.error_code == 0) {
+      host = found.host;
+      port = found.port;
+    }
+    if (port == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(port > 0);
+  auto coordinator = brook::test::wire_client::try_connect(host, static_cast<uint16_t>(port), "admin-cg-member");
+  REQUIRE(coordinator);
+  const std::string member_id = brook::common::uuid::random().to_string();
+  proto::consumer_group_heartbeat::request hb;
+  hb.group_id = group;
+  hb.member_id = member_id;
+  hb.member_epoch = 0;
+  hb.rebalance_timeout_ms = 30000;
+  hb.subscribed_topic_names = std::vector<std::string>{topic};
+  hb.topic_partitions = std::vector<proto::consumer_group_heartbeat::topic_id_partitions>{};
+  bool assigned = false;
+  for (int i = 0; i < 50 && !assigned; ++i) {
+    auto r = coordinator->call<proto::consumer_group_heartbeat::response>(proto::consumer_group_heartbeat::api_key,
+                                                                          heartbeat_version, hb);
+    // A coordinator that has just taken the group's partition of __consumer_offsets may still be loading it.
+    if (r.error_code == 14 || r.error_code == 15 || r.error_code == 16) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    REQUIRE(r.error_code == 0);
+    if (r.member_id) hb.member_id = *r.member_id;
+    hb.member_epoch = r.member_epoch;
+    hb.subscribed_topic_names.reset();  // unchanged from now on
+    if (r.assignment && !r.assignment->topic_partitions.empty()) {
+      hb.topic_partitions = r.assignment->topic_partitions;  // owned from now on
+      assigned = true;
+    } else {
+      hb.topic_partitions.reset();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  REQUIRE(assigned);
+
+  auto described = admin.describe_groups({group});
+  REQUIRE(described);
+  REQUIRE(described->at(group));
+  const auto& d = *described->at(group);
+  CHECK(d.type == "consumer");
+  CHECK(d.protocol_type == "consumer");
+  CHECK(d.group_epoch.has_value());
+  CHECK_FALSE(d.assignor.empty());
+  REQUIRE(d.members.size() == 1);
+  CHECK(d.members[0].member_id == hb.member_id);
+  CHECK(d.members[0].client_id == "admin-cg-member");
+  CHECK(d.members[0].target_assignment == std::vector<topic_partition>{{topic, 0}, {topic, 1}});
+
+  auto listed = admin.list_groups();
+  REQUIRE(listed);
+  for (const auto& g : *listed)
+    if (g.group_id == group && g.type) CHECK(*g.type == "consumer");
+
+  // The member leaves.
+  hb.member_epoch = -1;
+  hb.topic_partitions.reset();
+  auto left = coordinator->call<proto::consumer_group_heartbeat::response>(proto::consumer_group_heartbeat::api_key,
+                                                                           heartbeat_version, hb);
+  CHECK(left.error_code == 0);
 }
 
 TEST_CASE("admin: the coroutine face answers on the caller's executor") {
