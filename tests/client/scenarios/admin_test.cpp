@@ -227,6 +227,17 @@ TEST_CASE("admin: configurations are described with their sources and altered in
   REQUIRE(altered->at(res));
   CHECK(value_of("cleanup.policy")->value == "compact,delete");
 
+  // A broker's own configuration is asked of that broker.
+  auto cluster = admin.describe_cluster();
+  REQUIRE(cluster);
+  REQUIRE_FALSE(cluster->brokers.empty());
+  const config_resource broker{config_resource::kind::broker, std::to_string(cluster->brokers.back().id)};
+  auto broker_configs = admin.describe_configs({broker});
+  if (!broker_configs) FAIL(broker_configs.err().message);
+  REQUIRE(broker_configs->at(broker));
+  CHECK_FALSE(broker_configs->at(broker)->empty());
+  for (const auto& e : *broker_configs->at(broker)) CHECK(e.source != config_source::dynamic_topic_config);
+
   const config_resource missing{config_resource::kind::topic, under_test.unique_name("admin-no-configs")};
   auto d = admin.describe_configs({missing});
   REQUIRE(d);
