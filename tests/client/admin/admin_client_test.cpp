@@ -14,6 +14,8 @@
 #include "common/protocol/messages/find_coordinator.hpp"
 #include "common/protocol/messages/list_offsets.hpp"
 #include "common/protocol/messages/metadata.hpp"
+#include "common/protocol/messages/offset_commit.hpp"
+#include "common/protocol/messages/offset_delete.hpp"
 #include "tests/client/core/fake_broker.hpp"
 
 namespace {
@@ -97,6 +99,20 @@ admin_properties props_for(uint16_t port, std::string timeout_ms = "5000") {
           {"retry.backoff.max.ms", "50"}};
 }
 
+// A FindCoordinator answer naming node 0 at `port`.
+proto::bytes coordinator_answer(const proto::request_header& h, uint16_t port) {
+  proto::find_coordinator::response r;
+  proto::find_coordinator::coordinator c;
+  c.node_id = 0;
+  c.host = "127.0.0.1";
+  c.port = port;
+  r.coordinators.push_back(c);
+  r.node_id = 0;
+  r.host = "127.0.0.1";
+  r.port = port;
+  return encode(r, h.api_version);
+}
+
 // ApiVersions for every schema API except ConsumerGroupDescribe (a broker with classic groups only).
 std::optional<fake_broker::reply> api_versions(const proto::request_header& h) {
   return fake_broker::reply{fake_broker::api_versions_body(h.api_version, {{proto::consumer_group_describe::api_key, -1}})};
@@ -146,17 +162,7 @@ TEST_CASE("admin: a group call looks the coordinator up again after NOT_COORDINA
     if (h.api_key == proto::metadata::api_key) return fake_broker::reply{cluster.metadata(h, body)};
     if (h.api_key == proto::find_coordinator::api_key) {
       ++find_coordinator_calls;
-      proto::find_coordinator::response r;
-      proto::find_coordinator::coordinator c;
-      c.key = "g";
-      c.node_id = 0;
-      c.host = "127.0.0.1";
-      c.port = cluster.ports.at(0);
-      r.coordinators.push_back(c);
-      r.node_id = 0;
-      r.host = "127.0.0.1";
-      r.port = cluster.ports.at(0);
-      return fake_broker::reply{encode(r, h.api_version)};
+      return fake_broker::reply{coordinator_answer(h, cluster.ports.at(0))};
     }
     if (h.api_key == proto::describe_groups::api_key) {
       ++describe_calls;
@@ -210,18 +216,7 @@ TEST_CASE("admin: a classic group answering Dead does not exist") {
   fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) -> std::optional<fake_broker::reply> {
     if (h.api_key == proto::api_versions::api_key) return api_versions(h);
     if (h.api_key == proto::metadata::api_key) return fake_broker::reply{cluster.metadata(h, body)};
-    if (h.api_key == proto::find_coordinator::api_key) {
-      proto::find_coordinator::response r;
-      proto::find_coordinator::coordinator c;
-      c.node_id = 0;
-      c.host = "127.0.0.1";
-      c.port = cluster.ports.at(0);
-      r.coordinators.push_back(c);
-      r.node_id = 0;
-      r.host = "127.0.0.1";
-      r.port = cluster.ports.at(0);
-      return fake_broker::reply{encode(r, h.api_version)};
-    }
+    if (h.api_key == proto::find_coordinator::api_key) return fake_broker::reply{coordinator_answer(h, cluster.ports.at(0))};
     if (h.api_key == proto::describe_groups::api_key) {
       proto::describe_groups::response r;
       proto::describe_groups::described_group g;
@@ -382,4 +377,79 @@ TEST_CASE("admin: CreateTopics retries the topics with a retriable error only, u
   CHECK(requests[1] == std::vector<std::string>{"busy", "slow"});  // the pending ones only
   CHECK(requests[2] == std::vector<std::string>{"busy", "slow"});
   CHECK(requests.back() == std::vector<std::string>{"busy"});
+}
+
+TEST_CASE("admin: altering a group's offsets commits as a non-member; a group with members is named as the problem") {
+  asio::io_context io;
+  scripted_cluster cluster;
+  std::optional<proto::offset_commit::request> committed;
+  fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) -> std::optional<fake_broker::reply> {
+    if (h.api_key == proto::api_versions::api_key) return api_versions(h);
+    if (h.api_key == proto::metadata::api_key) return fake_broker::reply{cluster.metadata(h, body)};
+    if (h.api_key == proto::find_coordinator::api_key) return fake_broker::reply{coordinator_answer(h, cluster.ports.at(0))};
+    if (h.api_key == proto::offset_commit::api_key) {
+      proto::offset_commit::request req;
+      req.decode(body, h.api_version);
+      committed = req;
+      proto::offset_commit::response r;
+      for (const auto& t : req.topics) {
+        proto::offset_commit::offset_commit_response_topic rt;
+        rt.name = t.name;
+        for (const auto& p : t.partitions) {
+          proto::offset_commit::offset_commit_response_partition rp;
+          rp.partition_index = p.partition_index;
+          if (req.group_id == "active") rp.error_code = brook::common::wire_code(kafka_error::unknown_member_id);
+          rt.partitions.push_back(rp);
+        }
+        r.topics.push_back(std::move(rt));
+      }
+      return fake_broker::reply{encode(r, h.api_version)};
+    }
+    if (h.api_key == proto::offset_delete::api_key) {
+      proto::offset_delete::request req;
+      req.decode(body, h.api_version);
+      proto::offset_delete::response r;
+      for (const auto& t : req.topics) {
+        proto::offset_delete::offset_delete_response_topic rt;
+        rt.name = t.name;
+        for (const auto& p : t.partitions) {
+          proto::offset_delete::offset_delete_response_partition rp;
+          rp.partition_index = p.partition_index;
+          if (p.partition_index == 1) rp.error_code = brook::common::wire_code(kafka_error::group_subscribed_to_topic);
+          rt.partitions.push_back(rp);
+        }
+        r.topics.push_back(std::move(rt));
+      }
+      return fake_broker::reply{encode(r, h.api_version)};
+    }
+    return std::nullopt;
+  });
+  cluster.ports[0] = broker.port();
+  auto admin = admin_client::create(props_for(broker.port()), io.get_executor());
+  REQUIRE(admin);
+  run(io, [](admin_client* a) -> asio::awaitable<void> {
+    std::map<topic_partition, offset_and_metadata> offsets{{{"t", 0}, {5, 3, "m"}}, {{"t", 1}, {7, std::nullopt, ""}}};
+    auto r = co_await a->async_alter_consumer_group_offsets("idle", offsets);
+    REQUIRE(r);
+    CHECK(r->at({"t", 0}));
+    CHECK(r->at({"t", 1}));
+    auto refused = co_await a->async_alter_consumer_group_offsets("active", offsets);
+    REQUIRE(refused);
+    REQUIRE_FALSE(refused->at({"t", 0}));
+    CHECK(refused->at({"t", 0}).err().code == kafka_error::unknown_member_id);
+    CHECK(refused->at({"t", 0}).err().message.rfind("group 'active' has active members", 0) == 0);
+
+    std::set<topic_partition> gone{{"t", 0}, {"t", 1}};
+    auto deleted = co_await a->async_delete_consumer_group_offsets("idle", gone);
+    REQUIRE(deleted);
+    CHECK(deleted->at({"t", 0}));
+    REQUIRE_FALSE(deleted->at({"t", 1}));
+    CHECK(deleted->at({"t", 1}).err().message == "partition t-1: the group is still subscribed to the topic");
+  }(&*admin));
+  REQUIRE(committed);
+  // As Java's alterConsumerGroupOffsets: generation -1 and no member id.
+  CHECK(committed->generation_id_or_member_epoch == -1);
+  CHECK(committed->member_id.empty());
+  REQUIRE(committed->topics.size() == 1);
+  CHECK(committed->topics[0].partitions[0].committed_offset == 5);
 }
