@@ -60,6 +60,10 @@ struct admin_client::state {
   }
   template <class T>
   T block(asio::awaitable<T> op) {
+    // Waiting on the thread that would have to run the call would never end.
+    if (thread && thread->on_this_thread())
+      return T(common::error{kafka_error::invalid_request,
+                             "a blocking admin call was made from the admin client's own thread"});
     return *asio::co_spawn(ex, hold(engine, std::move(op)), asio::use_future).get();
   }
   // The coroutine face: starts `op` on the engine's executor and resumes the caller on its own.

@@ -136,6 +136,14 @@ awaitable<result<std::shared_ptr<core::connection>>> engine::controller_connecti
 // Conditional awaits are written as if/else: GCC 12 mishandles `c ? co_await x : co_await y`.
 awaitable<result<std::shared_ptr<core::connection>>> engine::connection_to_target(int32_t target) {
   if (target < 0) co_return co_await cluster_.any_connection();
+  if (!cluster_.metadata()->broker(target)) {
+    // The broker's address comes from Metadata, which this client may not have asked yet.
+    std::optional<std::vector<std::string>> no_topics{std::vector<std::string>{}};
+    auto refreshed = co_await cluster_.refresh_metadata(no_topics);
+    if (!refreshed) co_return refreshed.err();
+    if (!(*refreshed)->broker(target))
+      co_return common::error{kafka_error::broker_not_available, fmt::format("broker {} is not in the cluster", target)};
+  }
   co_return co_await cluster_.connection_to(target);
 }
 

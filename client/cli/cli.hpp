@@ -2,7 +2,9 @@
 // them, error reporting with the tool's exit codes, and plain-text tables.
 //
 // Each command group lives in its own file and exposes one add_<group>_commands() that main.cpp
-// calls; a command's callback stores its exit code in the context.
+// calls; a command's callback stores its exit code in the context. A new group (produce, consume,
+// perf, ...) is a new <group>_commands.cpp (CMake picks it up), its add_<group>_commands() declared
+// below and one call in main.cpp.
 // Owner: main() owns the one context for the process; single-threaded.
 #pragma once
 

@@ -11,8 +11,8 @@ int main(int argc, char** argv) {
   context ctx;
   CLI::App app{"brook: work with a Kafka cluster (topics, consumer groups, producing, consuming, load tests)", "brook"};
   app.set_version_flag("--version", BROOK_VERSION);
-  app.option_defaults()->always_capture_default();
-  app.add_option("-b,--bootstrap-server", ctx.bootstrap, "The brokers to connect to, host:port[,host:port...]");
+  app.add_option("-b,--bootstrap-server", ctx.bootstrap, "The brokers to connect to, host:port[,host:port...]")
+      ->capture_default_str();
   app.add_option("-X,--property", ctx.properties,
                  "A client property key=value (Kafka's admin client keys), repeatable")
       ->type_name("KEY=VALUE");

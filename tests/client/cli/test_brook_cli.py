@@ -204,6 +204,8 @@ def test_group_list_describe_reset(srv):
         # The group is active: resetting its offsets is refused, naming the state.
         err = fails(srv, 1, "group", "reset-offsets", group, "--all-topics", "--to-earliest", "--execute")
         assert f"group '{group}'" in err and "Stable" in err, err
+        err = fails(srv, 1, "group", "delete", group)
+        assert f"group '{group}' is not empty" in err and "NON_EMPTY_GROUP" in err, err
     finally:
         consumer.close()
     h.wait_until(lambda: [group, "classic", "Empty", "consumer"] in table(ok(srv, "group", "list", "-v")), 15,
