@@ -325,10 +325,12 @@ void consumer_engine::on_join_complete(const assignment& a, const std::string& p
 }
 
 awaitable<void> consumer_engine::heartbeat_loop(uint64_t session) {
-  asio::steady_timer& timer = *heartbeat_wakeup_;
-  (void)timer;
+  // Sleeps on heartbeat_wakeup_, which stop_heartbeats() cancels: a closing consumer does not wait out
+  // the rest of a heartbeat interval.
   while (session == heartbeat_session_ && !closed_) {
-    co_await sleep_for(ex_, std::chrono::milliseconds(config_.heartbeat_interval_ms));
+    heartbeat_wakeup_->expires_after(std::chrono::milliseconds(config_.heartbeat_interval_ms));
+    boost::system::error_code ec;
+    co_await heartbeat_wakeup_->async_wait(asio::redirect_error(use_awaitable, ec));
     if (session != heartbeat_session_ || closed_) break;
     if (!joined_ || rebalancing_) continue;
     if (clock::now() - last_poll_ > std::chrono::milliseconds(config_.max_poll_interval_ms)) {
