@@ -174,7 +174,7 @@ int consume(context& ctx, const consume_options& o) {
   auto& c = **created;
 
   // The topic must exist (a consumer would otherwise wait for it forever).
-  auto& admin = ctx.admin();
+  auto& admin = ctx.lookup_admin();
   auto described = admin.describe_topics({o.topic});
   if (!described) return report(described.err());
   const auto& topic = described->begin()->second;

@@ -41,15 +41,6 @@ bool brokers_create_topics(admin_client& admin) {
 }
 
 int produce(context& ctx, const produce_options& o) {
-  // A topic that does not exist and that no broker will create: said at once, instead of after the
-  // producer has waited max.block.ms for it to appear in the metadata.
-  if (auto described = ctx.admin().describe_topics({o.topic}); described && !described->empty()) {
-    const auto& topic = described->begin()->second;
-    if (!topic && topic.err().code == kafka_error::unknown_topic_or_partition && !brokers_create_topics(ctx.admin()))
-      return report(topic.err());
-    if (topic && o.partition && *o.partition >= static_cast<int32_t>(topic->partitions.size()))
-      throw usage_error(fmt::format("topic '{}' has no partition {}", o.topic, *o.partition));
-  }
   auto props = ctx.client_properties();
   props.insert_or_assign("acks", o.acks);
   props.insert_or_assign("compression.type", o.compression);
@@ -57,6 +48,16 @@ int produce(context& ctx, const produce_options& o) {
   auto created = producer::create(props);
   if (!created) throw usage_error(created.err().message);
   auto& p = **created;
+
+  // A topic that does not exist and that no broker will create: said at once, instead of after the
+  // producer has waited max.block.ms for it to appear in the metadata.
+  if (auto described = ctx.lookup_admin().describe_topics({o.topic}); described && !described->empty()) {
+    const auto& topic = described->begin()->second;
+    if (!topic && topic.err().code == kafka_error::unknown_topic_or_partition && !brokers_create_topics(ctx.lookup_admin()))
+      return report(topic.err());
+    if (topic && o.partition && *o.partition >= static_cast<int32_t>(topic->partitions.size()))
+      throw usage_error(fmt::format("topic '{}' has no partition {}", o.topic, *o.partition));
+  }
 
   std::vector<header> headers;
   for (const auto& h : o.headers) {

@@ -246,6 +246,24 @@ def test_missing_topic_exits_1(srv):
         assert missing not in x.ok(strict, "topic", "list").split()
 
 
+def test_client_properties_reach_producer_and_consumer(srv):
+    # -X takes the producer's keys for produce and the consumer's for consume (as kcat's -X does).
+    topic = u.create_topic(srv, h.unique_name("cross-props"), 2)
+    x.ok(srv, "-X", "linger.ms=5", "-X", "batch.size=1024", "-X", "request.timeout.ms=20000", "produce", topic,
+         "-K", ":", stdin="".join(f"k{i}:v{i}\n" for i in range(20)))
+    out = values(srv, topic, "-X", "fetch.max.wait.ms=50", "-X", "max.poll.records=3", "-o", "beginning", "-e")
+    assert sorted(out) == sorted(f"v{i}" for i in range(20)), out
+    group = h.unique_name("cross-props-group")
+    out = values(srv, topic, "-X", "heartbeat.interval.ms=500", "-X", "session.timeout.ms=10000", "-g", group,
+                 "-o", "beginning", "-e")
+    assert sorted(out) == sorted(f"v{i}" for i in range(20)), out
+    # Keys the command's client does not know are usage errors naming the key; nothing is produced.
+    assert "linger.ms" in x.fails(srv, 2, "-X", "linger.ms=5", "consume", topic, "-e")
+    assert "fetch.max.wait.ms" in x.fails(srv, 2, "-X", "fetch.max.wait.ms=5", "produce", topic, stdin="x\n")
+    assert "no.such.key" in x.fails(srv, 2, "-X", "no.such.key=1", "produce", topic, stdin="x\n")
+    assert len(kcat_read(srv, topic)) == 20
+
+
 def test_usage_errors_exit_2(srv):
     topic = u.create_topic(srv, h.unique_name("cross-usage"), 2)
     for args, stdin in ((["produce"], ""), (["produce", topic, "-z", "brotli"], "x\n"),
