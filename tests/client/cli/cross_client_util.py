@@ -4,6 +4,7 @@ reading `brook consume --json` and kcat -J output as comparable tuples, and Kafk
 tests/client/kafka/kafka_broker.py caches)."""
 
 import json
+import struct
 import os
 import shutil
 import subprocess
@@ -120,3 +121,47 @@ class JavaProducer:
 
     def close(self):
         shutil.rmtree(self.classes, ignore_errors=True)
+
+
+# ---- what the broker stores ----------------------------------------------------------------------
+
+CODEC_IDS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+
+
+def stored_codecs(srv, topic, partitions):
+    """The compression codec ids (a record batch's attributes & 7) of every batch stored in `partitions`
+    of `topic`, read with a raw Fetch v4, so that a codec test knows the writer really used the codec."""
+    import kafka_wire as w
+    body = struct.pack(">iiiib", -1, 0, 1, 64 << 20, 0) + struct.pack(">i", 1) + w.string(topic)
+    body += struct.pack(">i", len(partitions))
+    for p in partitions:
+        body += struct.pack(">iqi", p, 0, 32 << 20)
+    s = w.connect(srv.port, 30)
+    try:
+        s.sendall(w.frame(w.header_v1(1, 4, 7) + body))
+        r = w.Reader(w.read_response(s, 1 << 27))
+    finally:
+        s.close()
+    assert r.int32() == 7
+    r.int32()  # throttle time
+    codecs = set()
+    for _ in range(r.int32()):
+        r.nullable_string()
+        for _ in range(r.int32()):
+            partition, error = r.int32(), r.int16()
+            assert error == 0, f"Fetch {topic}-{partition}: error {error}"
+            r.int64(), r.int64()  # high watermark, last stable offset
+            aborted = r.int32()
+            for _ in range(max(aborted, 0)):
+                r.int64(), r.int64()
+            size = r.int32()
+            records = r.take(size) if size > 0 else b""
+            at = 0
+            while at + 61 <= len(records):  # a whole batch header
+                length = struct.unpack_from(">i", records, at + 8)[0]
+                if at + 12 + length > len(records):
+                    break  # a partial batch at the end of the response
+                assert records[at + 16] == 2, "magic 2 batches expected"
+                codecs.add(struct.unpack_from(">h", records, at + 21)[0] & 7)
+                at += 12 + length
+    return codecs

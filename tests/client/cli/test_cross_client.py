@@ -76,6 +76,7 @@ def test_brook_produce_acks_and_codecs_read_by_kcat(srv):
             seen = kcat_read(srv, topic)
             assert [(o, k, v, hs) for _, o, k, v, hs, _ in seen] == \
                 [(i, None, v, [("codec", codec)]) for i, v in enumerate(values)], (codec, acks, seen[:3])
+            assert x.stored_codecs(srv, topic, [0]) == {x.CODEC_IDS[codec]}, (codec, acks)
 
 
 def test_kafka_demo_read_by_kcat(srv):
@@ -115,6 +116,7 @@ def test_kcat_codecs_read_by_brook_consume(srv):
                    stdin="".join(f"p{p}-{i}\n" for i in range(10)).encode())
         expected = kcat_read(srv, topic)
         assert len(expected) == len(lines) + 30, (codec, len(expected))
+        assert x.stored_codecs(srv, topic, [0, 1, 2]) == {x.CODEC_IDS[codec]}, f"kcat did not write {codec}"
         assert any(k is None for _, _, k, *_ in expected) and any(v is None for _, _, _, v, *_ in expected), \
             f"{codec}: null keys and values should be among the records"
         got = brook_read(srv, topic)

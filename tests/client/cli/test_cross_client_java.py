@@ -109,6 +109,7 @@ def test_java_codecs_read_by_brook_consume(srv):
             expected.append((partition, offset, text(rec["key"]), text(rec["value"]),
                              [(k, text(v)) for k, v in rec["headers"]], rec["timestamp"]))
         at += len(records)
+        assert x.stored_codecs(srv, topic, [0, 1, 2]) == {x.CODEC_IDS[codec]}, f"Java did not write {codec}"
         got = [x.from_brook(m) for m in x.brook_consume_json(srv, topic, "-o", "beginning")]
         assert x.by_position(got) == x.by_position(expected), \
             f"{codec}: brook consume read\n{x.by_position(got)[:5]}...\nJava wrote\n{x.by_position(expected)[:5]}..."
