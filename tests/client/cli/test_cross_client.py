@@ -9,8 +9,8 @@ The Java client's side is in test_cross_client_java.py.
 Needs $BROOK_SERVER, $BROOK_CLI, $BROOK_DEMO, kcat and confluent-kafka.
 """
 
+import json
 import subprocess
-import threading
 import time
 
 import brook_harness as h
@@ -209,6 +209,25 @@ def test_format_tokens_like_kcat(srv):
     assert x.ok(srv, "consume", topic, "-p", "1", "-o", "beginning", "-e") == "no key, no headers\n"
 
 
+def test_binary_keys_and_values_as_kcat_shows_them(srv):
+    topic = u.create_topic(srv, h.unique_name("cross-binary"), 1)
+    records = [{"key": b"\xff\xfe\x00", "value": b"a\x00b\xc3\x28\x01\n\"\\"}, {"key": b"", "value": bytes(range(256))},
+               {"key": "ключ".encode(), "value": "😀 €".encode(), "headers": [("h", b"\x80\xff")]}]  # no NUL: kcat's %h stops at one
+    u.assert_delivered(u.produce_all(u.producer(srv), topic, records))
+
+    def lines(out):
+        return [json.loads(line.decode("utf-8", "surrogateescape")) for line in out.splitlines() if line.strip()]
+    ours = lines(subprocess.run([x.cli_binary(), "-b", srv.bootstrap, "consume", topic, "--json", "-e", "-o",
+                                 "beginning"], capture_output=True, timeout=x.TIMEOUT, check=True).stdout)
+    theirs = lines(u.kcat(srv, "-C", "-t", topic, "-J", "-e", "-q", "-o", "beginning").stdout)
+    assert [x.from_brook(m) for m in ours] == [x.from_kcat(m) for m in theirs], (ours, theirs)
+    fmt = "%k|%s|%K|%S|%h\\n"
+    ours = subprocess.run([x.cli_binary(), "-b", srv.bootstrap, "consume", topic, "-e", "-o", "beginning", "-f", fmt],
+                          capture_output=True, timeout=x.TIMEOUT, check=True).stdout
+    theirs = u.kcat(srv, "-C", "-t", topic, "-e", "-q", "-o", "beginning", "-f", fmt).stdout
+    assert ours == theirs, f"brook:\n{ours!r}\nkcat:\n{theirs!r}"
+
+
 def test_group_resumes_from_committed_offsets(srv):
     topic = u.create_topic(srv, h.unique_name("cross-group"), 3)
     group = h.unique_name("cross-group")
@@ -230,6 +249,9 @@ def test_group_resumes_from_committed_offsets(srv):
     lags = [line.split()[5] for line in described.splitlines() if line.startswith(group)]
     assert lags == ["0", "0", "0"], described
     assert values(srv, topic, "-g", h.unique_name("cross-group-new"), "-o", "end", "-e") == []
+    # -o stored: the committed offsets, explicitly.
+    x.ok(srv, "produce", topic, "-p", "2", stdin="fourth-0\nfourth-1\n")
+    assert values(srv, topic, "-g", group, "-o", "stored", "-e") == ["fourth-0", "fourth-1"]
 
 
 def test_missing_topic_exits_1(srv):
