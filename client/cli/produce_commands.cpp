@@ -1,5 +1,6 @@
 // `brook produce TOPIC`: one record per line of standard input, as kcat -P and kafka-console-producer do.
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 #include <string>
 
@@ -50,8 +51,20 @@ int produce(context& ctx, const produce_options& o) {
   auto& p = **created;
 
   // A topic that does not exist and that no broker will create: said at once, instead of after the
-  // producer has waited max.block.ms for it to appear in the metadata.
-  if (auto described = ctx.lookup_admin().describe_topics({o.topic}); described && !described->empty()) {
+  // producer has waited max.block.ms for it to appear in the metadata. The look-up is bounded by
+  // max.block.ms too (the producer has no default.api.timeout.ms), and unreachable brokers end it.
+  call_options lookup;
+  if (auto it = props.find("max.block.ms"); it != props.end()) {
+    int64_t ms = 0;
+    const auto& text = it->second;
+    if (std::from_chars(text.data(), text.data() + text.size(), ms).ec == std::errc() && ms >= 0)
+      lookup.timeout = std::chrono::milliseconds(ms);
+  } else {
+    lookup.timeout = std::chrono::milliseconds(60000);
+  }
+  auto described = ctx.lookup_admin().describe_topics({o.topic}, lookup);
+  if (!described) return report(described.err());
+  if (!described->empty()) {
     const auto& topic = described->begin()->second;
     if (!topic && topic.err().code == kafka_error::unknown_topic_or_partition && !brokers_create_topics(ctx.lookup_admin()))
       return report(topic.err());

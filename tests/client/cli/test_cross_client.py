@@ -288,6 +288,20 @@ def test_client_properties_reach_producer_and_consumer(srv):
     assert len(kcat_read(srv, topic)) == 20
 
 
+def test_unreachable_broker_exits_1(srv):
+    # A closed port: produce gives up after max.block.ms, consume after default.api.timeout.ms (which, as
+    # in Java's admin client, is at least request.timeout.ms for the admin that looks the topic up).
+    for args, stdin in ((["-X", "max.block.ms=1500", "produce", "t"], "x\n"),
+                        (["-X", "default.api.timeout.ms=1500", "-X", "request.timeout.ms=1000", "consume", "t", "-e"],
+                         None)):
+        started = time.monotonic()
+        r = subprocess.run([x.cli_binary(), "-b", "127.0.0.1:1", *args], input=stdin, capture_output=True, text=True,
+                           timeout=x.TIMEOUT)
+        assert r.returncode == 1, (args, r.stdout, r.stderr)
+        assert "127.0.0.1:1" in r.stderr and "NETWORK_EXCEPTION" in r.stderr, (args, r.stderr)
+        assert time.monotonic() - started < 15, f"{args}: the timeout was not kept"
+
+
 def test_usage_errors_exit_2(srv):
     topic = u.create_topic(srv, h.unique_name("cross-usage"), 2)
     for args, stdin in ((["produce"], ""), (["produce", topic, "-z", "brotli"], "x\n"),
