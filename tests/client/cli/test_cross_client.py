@@ -73,7 +73,9 @@ def test_brook_produce_acks_and_codecs_read_by_kcat(srv):
             values = [f"{codec}/{acks} record {i} " + "pad" * (i % 50) for i in range(100)]
             x.ok(srv, "produce", topic, "-z", codec, "--acks", acks, "-H", f"codec={codec}",
                  stdin="".join(v + "\n" for v in values))
-            seen = kcat_read(srv, topic)
+            # acks=0: the tool may exit before the broker has appended the last batches.
+            seen = h.wait_until(lambda: (lambda r: r if len(r) >= len(values) else None)(kcat_read(srv, topic)),
+                                20, interval=0.1, what=f"{len(values)} records ({codec}, acks={acks})")
             assert [(o, k, v, hs) for _, o, k, v, hs, _ in seen] == \
                 [(i, None, v, [("codec", codec)]) for i, v in enumerate(values)], (codec, acks, seen[:3])
             assert x.stored_codecs(srv, topic, [0]) == {x.CODEC_IDS[codec]}, (codec, acks)
