@@ -118,7 +118,9 @@ def test_kcat_codecs_read_by_brook_consume(srv):
                    stdin="".join(f"p{p}-{i}\n" for i in range(10)).encode())
         expected = kcat_read(srv, topic)
         assert len(expected) == len(lines) + 30, (codec, len(expected))
-        assert x.stored_codecs(srv, topic, [0, 1, 2]) == {x.CODEC_IDS[codec]}, f"kcat did not write {codec}"
+        # librdkafka sends a batch uncompressed when compressing does not make it smaller (small batches).
+        stored = x.stored_codecs(srv, topic, [0, 1, 2])
+        assert x.CODEC_IDS[codec] in stored and stored <= {0, x.CODEC_IDS[codec]}, f"kcat wrote {stored}, not {codec}"
         assert any(k is None for _, _, k, *_ in expected) and any(v is None for _, _, _, v, *_ in expected), \
             f"{codec}: null keys and values should be among the records"
         got = brook_read(srv, topic)
