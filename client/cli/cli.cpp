@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -55,6 +56,24 @@ admin_client& context::admin() {
     admin_.emplace(std::move(*created));
   }
   return *admin_;
+}
+
+admin_client& context::lookup_admin() {
+  if (!lookup_admin_) {
+    // The keys every Kafka client reads (and the admin's call timeout), as client/core's cluster options.
+    static const std::set<std::string, std::less<>> shared = {
+        "bootstrap.servers", "client.id", "request.timeout.ms", "default.api.timeout.ms",
+        "socket.connection.setup.timeout.ms", "socket.connection.setup.timeout.max.ms", "metadata.max.age.ms",
+        "reconnect.backoff.ms", "reconnect.backoff.max.ms", "retry.backoff.ms", "retry.backoff.max.ms",
+        "security.protocol", "client.dns.lookup", "connections.max.idle.ms", "send.buffer.bytes",
+        "receive.buffer.bytes", "client.rack"};
+    auto props = client_properties();
+    std::erase_if(props, [](const auto& entry) { return !shared.count(entry.first); });
+    auto created = admin_client::create(props);
+    if (!created) throw usage_error(created.err().message);
+    lookup_admin_.emplace(std::move(*created));
+  }
+  return *lookup_admin_;
 }
 
 int context::usage(const std::string& message) {

@@ -39,6 +39,10 @@ class context {
   admin_properties client_properties() const;
   // Opens the admin client on first use. Throws usage_error for a bad property.
   admin_client& admin();
+  // The admin client produce, consume and perf look topics up with. Those commands take producer or
+  // consumer properties, which their own client checks; this one gets only the connection keys every
+  // client shares.
+  admin_client& lookup_admin();
 
   // Runs a command body, turning usage_error into exit 2 and storing the body's exit code.
   template <class Body>
@@ -54,6 +58,7 @@ class context {
 
  private:
   std::optional<admin_client> admin_;
+  std::optional<admin_client> lookup_admin_;
 };
 
 // Prints "Error: <message> (KAFKA_ERROR_NAME)" to stderr; returns exit_kafka_error.

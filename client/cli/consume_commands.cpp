@@ -152,6 +152,7 @@ result<void> position_partitions(consumer& c, const std::vector<topic_partition>
 
 int consume(context& ctx, const consume_options& o) {
   if (o.json && o.format != "%s\\n") throw usage_error("--json and --format cannot be used together");
+  render(o.format, consumer_record{});  // an unknown token is a usage error before anything is read
   const auto start = o.from_beginning ? start_position{start_position::beginning, 0} : parse_offset(o.offset);
   if (start.kind == start_position::stored && o.group.empty()) throw usage_error("-o stored needs a group (-g)");
   // A group member starts at the group's committed offsets; -o only says where to start without one.
@@ -173,7 +174,7 @@ int consume(context& ctx, const consume_options& o) {
   auto& c = **created;
 
   // The topic must exist (a consumer would otherwise wait for it forever).
-  auto& admin = ctx.admin();
+  auto& admin = ctx.lookup_admin();
   auto described = admin.describe_topics({o.topic});
   if (!described) return report(described.err());
   const auto& topic = described->begin()->second;

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   app.add_option("-b,--bootstrap-server", ctx.bootstrap, "The brokers to connect to, host:port[,host:port...]")
       ->capture_default_str();
   app.add_option("-X,--property", ctx.properties,
-                 "A client property key=value (Kafka's admin client keys), repeatable")
+                 "A client property key=value, repeatable: the admin client's keys, or for produce, consume and perf the producer's or consumer's")
       ->type_name("KEY=VALUE");
   app.add_option("--command-config", ctx.command_config, "A file of client properties, one key=value a line")
       ->check(CLI::ExistingFile);

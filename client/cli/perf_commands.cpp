@@ -201,7 +201,7 @@ int perf_consume(context& ctx, const perf_options& o) {
   if (!created) throw usage_error(created.err().message);
   auto& c = **created;
 
-  auto described = ctx.admin().describe_topics({o.topic});
+  auto described = ctx.lookup_admin().describe_topics({o.topic});
   if (!described) return report(described.err());
   const auto& topic = described->begin()->second;
   if (!topic) return report(topic.err());

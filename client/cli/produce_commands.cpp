@@ -1,4 +1,6 @@
 // `brook produce TOPIC`: one record per line of standard input, as kcat -P and kafka-console-producer do.
+#include <algorithm>
+#include <charconv>
 #include <iostream>
 #include <string>
 
@@ -21,6 +23,24 @@ struct produce_options {
   std::string null_marker;  // a line (or key) equal to this is a null value (key)
 };
 
+// Whether the brokers would create a missing topic on a producer's metadata request: false only when
+// every broker's auto.create.topics.enable says so (unknown, as on any failure to find out, counts as true).
+bool brokers_create_topics(admin_client& admin) {
+  auto cluster = admin.describe_cluster();
+  if (!cluster || cluster->brokers.empty()) return true;
+  std::vector<config_resource> brokers;
+  for (const auto& b : cluster->brokers) brokers.push_back({config_resource::kind::broker, std::to_string(b.id)});
+  auto configs = admin.describe_configs(brokers);
+  if (!configs) return true;
+  for (const auto& [resource, entries] : *configs) {
+    if (!entries) return true;
+    auto it = std::find_if(entries->begin(), entries->end(),
+                           [](const config_entry& e) { return e.name == "auto.create.topics.enable"; });
+    if (it == entries->end() || it->value != "false") return true;
+  }
+  return false;
+}
+
 int produce(context& ctx, const produce_options& o) {
   auto props = ctx.client_properties();
   props.insert_or_assign("acks", o.acks);
@@ -29,6 +49,28 @@ int produce(context& ctx, const produce_options& o) {
   auto created = producer::create(props);
   if (!created) throw usage_error(created.err().message);
   auto& p = **created;
+
+  // A topic that does not exist and that no broker will create: said at once, instead of after the
+  // producer has waited max.block.ms for it to appear in the metadata. The look-up is bounded by
+  // max.block.ms too (the producer has no default.api.timeout.ms), and unreachable brokers end it.
+  call_options lookup;
+  if (auto it = props.find("max.block.ms"); it != props.end()) {
+    int64_t ms = 0;
+    const auto& text = it->second;
+    if (std::from_chars(text.data(), text.data() + text.size(), ms).ec == std::errc() && ms >= 0)
+      lookup.timeout = std::chrono::milliseconds(ms);
+  } else {
+    lookup.timeout = std::chrono::milliseconds(60000);
+  }
+  auto described = ctx.lookup_admin().describe_topics({o.topic}, lookup);
+  if (!described) return report(described.err());
+  if (!described->empty()) {
+    const auto& topic = described->begin()->second;
+    if (!topic && topic.err().code == kafka_error::unknown_topic_or_partition && !brokers_create_topics(ctx.lookup_admin()))
+      return report(topic.err());
+    if (topic && o.partition && *o.partition >= static_cast<int32_t>(topic->partitions.size()))
+      throw usage_error(fmt::format("topic '{}' has no partition {}", o.topic, *o.partition));
+  }
 
   std::vector<header> headers;
   for (const auto& h : o.headers) {

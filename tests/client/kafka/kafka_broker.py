@@ -6,6 +6,8 @@
                                                 answers Metadata, writes "127.0.0.1:PORT" to FILE and
                                                 prints it
   kafka_broker.py stop --bootstrap-file FILE    stops that broker and removes its directory
+  kafka_broker.py fetch                         fills the jar cache (below) and prints its directory;
+                                                other tests import server_jars() for the same
 
 ctest runs `start` once before the client[kafka] tests (a fixture) and `stop` after them. The server's
 jars come from Maven Central through `mvn dependency:copy-dependencies`, once, into a cache directory
@@ -332,9 +334,17 @@ def start(bootstrap_file):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["start", "stop"])
-    parser.add_argument("--bootstrap-file", required=True, help="where `start` writes host:port")
+    parser.add_argument("command", choices=["start", "stop", "fetch"])
+    parser.add_argument("--bootstrap-file", help="where `start` writes host:port (start and stop)")
     args = parser.parse_args()
+    if args.command == "fetch":
+        if not shutil.which("mvn"):
+            log("SKIP: Maven is not installed (tools/dev.sh test installs it)")
+            return SKIP
+        print(server_jars(), flush=True)
+        return 0
+    if not args.bootstrap_file:
+        parser.error("start and stop need --bootstrap-file")
     return start(args.bootstrap_file) if args.command == "start" else stop(args.bootstrap_file)
 
 
