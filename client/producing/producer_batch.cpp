@@ -122,7 +122,7 @@ bool producer_batch::is_full() const {
 
 std::optional<int32_t> producer_batch::try_append(int64_t timestamp, const std::optional<std::string>& key,
                                                   const std::optional<std::string>& value,
-                                                  const std::vector<header>& headers, delivery_callback callback) {
+                                                  const std::vector<header>& headers, delivery_callback&& callback) {
   if (is_full()) return std::nullopt;
   const int32_t offset_delta = record_count();
   const int64_t timestamp_delta = records_.empty() ? 0 : timestamp - base_timestamp_;

@@ -59,10 +59,17 @@ class producer_batch {
                  int32_t write_limit, int64_t now_ms, float compression_ratio_estimate);
 
   // Appends if there is room (Java's MemoryRecordsBuilder.hasRoomFor: a first record always fits); returns the
-  // growth of the size estimate, or nullopt when the batch is full.
+  // growth of the size estimate, or nullopt when the batch is full. The callback is taken (moved from) only
+  // when the record was appended, so a caller can offer it to the next batch after a refusal.
   std::optional<int32_t> try_append(int64_t timestamp, const std::optional<std::string>& key,
                                     const std::optional<std::string>& value, const std::vector<header>& headers,
-                                    delivery_callback callback);
+                                    delivery_callback&& callback);
+  std::optional<int32_t> try_append(int64_t timestamp, const std::optional<std::string>& key,
+                                    const std::optional<std::string>& value, const std::vector<header>& headers,
+                                    const delivery_callback& callback) {
+    delivery_callback copy = callback;
+    return try_append(timestamp, key, value, headers, std::move(copy));
+  }
 
   const topic_partition& tp() const { return tp_; }
   int32_t record_count() const { return static_cast<int32_t>(records_.size()); }

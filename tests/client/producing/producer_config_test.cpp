@@ -74,7 +74,7 @@ TEST_CASE("producer keys parse with Kafka's spellings", "[producing][config]") {
   CHECK(producer_config::parse(props({{"acks", "0"}}))->acks == 0);
 }
 
-TEST_CASE("unknown keys and bad values are errors naming the key", "[producing][config]") {
+TEST_CASE("producer: unknown keys and bad values are errors naming the key", "[producing][config]") {
   require_error_naming(producer_config::parse(props({{"linger.msx", "1"}})), "linger.msx");
   require_error_naming(producer_config::parse(props({{"acks", "2"}})), "acks");
   require_error_naming(producer_config::parse(props({{"batch.size", "-1"}})), "batch.size");

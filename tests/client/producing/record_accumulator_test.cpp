@@ -394,3 +394,25 @@ TEST_CASE("abort and close refuse later appends", "[producing][accumulator]") {
   closing.close();
   CHECK_FALSE(closing.append(to_partition(0, "b"), clock.now_ms(), {}, cluster).ok());
 }
+
+TEST_CASE("a record that opens a new batch keeps its delivery callback", "[producing][accumulator]") {
+  manual_clock clock;
+  record_accumulator acc(base_config(), clock);  // batch.size 1024: about 9 records of 100 bytes a batch
+  const auto cluster = three_partitions();
+  int reported = 0;
+  for (int i = 0; i < 30; ++i)
+    REQUIRE(acc.append(to_partition(0, std::string(100, 'v')), clock.now_ms(),
+                       [&reported](const delivery_report&) { ++reported; }, cluster)
+                .ok());
+  REQUIRE(acc.queue_size({"t", 0}) > 1);
+  acc.close();  // everything queued is ready
+  size_t batches = 0;
+  for (auto drained = acc.drain(cluster, {1}, 1 << 20, clock.now_ms())[1]; !drained.empty();
+       drained = acc.drain(cluster, {1}, 1 << 20, clock.now_ms())[1])
+    for (const auto& b : drained) {
+      ++batches;
+      b->complete(0, -1);
+    }
+  CHECK(batches > 1);
+  CHECK(reported == 30);
+}
