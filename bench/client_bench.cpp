@@ -11,7 +11,9 @@
 //     timed from the first send to the last delivery report;
 //   - consume the acks=1 topic of that size (the one librdkafka wrote in this run, so both clients read the
 //     same batches) from its beginning: the partition assigned by hand, no group.id, check.crcs=true on both
-//     (Java's default; librdkafka's default is false), up to 10,000 records per poll on both;
+//     (Java's default; librdkafka's default is false), 500 records per poll on both (Brook's max.poll.records
+//     default; librdkafka's rd_kafka_consume_batch size); both clients connect first (librdkafka's watermark
+//     query, Brook's end_offsets) and the timing starts at the seek to the beginning;
 // each with msgs/s, MB/s (10^6 bytes/s of payload) and the client's CPU time per million messages (this
 // process's user + system time over the test, producer or consumer creation included, closing excluded), the
 // ratios Brook / librdkafka within each run and the medians over the runs.
@@ -60,6 +62,8 @@ struct options {
   int runs = 3;
   bool cli = true;
   std::vector<std::string> sizes = {"100B", "1KiB"};
+  std::vector<std::string> clients = {"librdkafka", "brook"};
+  std::vector<std::string> tests = {"produce", "consume"};
 };
 
 pid_t started_broker_pid = -1;
@@ -167,6 +171,9 @@ struct result {
   double cpu_s_per_million = 0;
 };
 
+// Records per poll() (Brook's max.poll.records, at its default) and per rd_kafka_consume_batch() call.
+constexpr int records_per_poll = 500;
+
 result make_result(long count, uint64_t bytes, double seconds, double cpu) {
   return {static_cast<double>(count) / seconds, static_cast<double>(bytes) / seconds / 1e6,
           cpu / static_cast<double>(count) * 1e6};
@@ -267,7 +274,6 @@ result rdk_produce(const std::string& bootstrap, const std::string& topic, long 
 }
 
 result rdk_consume(const std::string& bootstrap, const std::string& topic, long count, size_t size) {
-  const double cpu_start = process_cpu_seconds();
   rd_kafka_conf_t* conf = rdk_conf(bootstrap, {{"enable.auto.commit", "false"},
                                                {"enable.auto.offset.store", "false"},
                                                {"enable.partition.eof", "false"},
@@ -276,12 +282,18 @@ result rdk_consume(const std::string& bootstrap, const std::string& topic, long 
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!rk) die(std::string("librdkafka consumer: ") + err);
-  // The simple consumer: partition 0 assigned by hand from the log start, no group.id.
+  // The simple consumer: partition 0 assigned by hand from the log start, no group.id. The watermark query
+  // connects to the broker first, so that the timed part is the reading only, as for Brook's consumer.
+  int64_t low = 0, high = 0;
+  if (auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), 0, &low, &high, 30000); e)
+    die("watermarks of " + topic + ": " + rd_kafka_err2str(e));
+  if (high - low != count) die("librdkafka: " + topic + " holds " + std::to_string(high - low) + " records");
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const double cpu_start = process_cpu_seconds();
   const auto start = clock_type::now();
   if (rd_kafka_consume_start(rkt, 0, RD_KAFKA_OFFSET_BEGINNING) != 0)
     die("consume_start: " + std::string(rd_kafka_err2str(rd_kafka_last_error())));
-  std::vector<rd_kafka_message_t*> msgs(10000);
+  std::vector<rd_kafka_message_t*> msgs(records_per_poll);
   long got = 0;
   uint64_t bytes = 0;
   auto last_progress = clock_type::now();
@@ -366,15 +378,18 @@ result brook_produce(const std::string& bootstrap, const std::string& topic, lon
 }
 
 result brook_consume(const std::string& bootstrap, const std::string& topic, long count, size_t size) {
-  const double cpu_start = process_cpu_seconds();
   auto created = brook::client::consumer::create({{"bootstrap.servers", bootstrap},
                                                   {"enable.auto.commit", "false"},
                                                   {"check.crcs", "true"},
-                                                  {"max.poll.records", "10000"}});
+                                                  {"max.poll.records", std::to_string(records_per_poll)}});
   if (!created) die("brook consumer: " + created.err().message);
   auto& c = **created;
   const std::vector<brook::client::topic_partition> parts{{topic, 0}};
   if (auto r = c.assign(parts); !r) die("brook assign: " + r.err().message);
+  // Connects first (as the watermark query does for librdkafka), so that the timed part is the reading only.
+  auto ends = c.end_offsets(parts);
+  if (!ends) die("brook end_offsets: " + ends.err().message);
+  const double cpu_start = process_cpu_seconds();
   const auto start = clock_type::now();
   if (auto r = c.seek_to_beginning(parts); !r) die("brook seek_to_beginning: " + r.err().message);
   long got = 0;
@@ -452,7 +467,8 @@ result cli_perf(const options& o, const std::string& bootstrap, const std::strin
     }
     args.insert(args.end(), {"-X", "buffer.memory=1073741824", "perf", "produce", "--acks", "1", "-z", "none"});
   } else {
-    args.insert(args.end(), {"-X", "check.crcs=true", "-X", "max.poll.records=10000", "perf", "consume"});
+    // The consumer's defaults: check.crcs=true, max.poll.records=500, as the library test above.
+    args.insert(args.end(), {"perf", "consume"});
   }
   args.insert(args.end(), {"-t", topic, "-s", std::to_string(size), "-n", std::to_string(count), "--json"});
   const std::string out = run_command(args);
@@ -486,7 +502,9 @@ void usage() {
       "  --server-config  the broker's properties file (default: conf/server.properties, run from the repository root)\n"
       "  --bootstrap      use an already running broker instead of starting one\n"
       "  --dir            parent of the scratch directory for the broker's data (default $TMPDIR or /tmp)\n"
-      "  --no-cli         skip the `brook perf` runs");
+      "  --no-cli         skip the `brook perf` runs\n"
+      "  --clients        librdkafka,brook (default both; e.g. brook alone to profile it)\n"
+      "  --tests          produce,consume (default both)");
 }
 
 options parse(int argc, char** argv) {
@@ -511,6 +529,12 @@ options parse(int argc, char** argv) {
     else if (a == "--messages-1kib") o.large_messages = std::stol(next());
     else if (a == "--runs") o.runs = std::stoi(next());
     else if (a == "--no-cli") o.cli = false;
+    else if (a == "--clients" || a == "--tests") {
+      auto& list = a == "--clients" ? o.clients : o.tests;
+      list.clear();
+      std::stringstream ss(next());
+      for (std::string s; std::getline(ss, s, ',');) list.push_back(s);
+    }
     else if (a == "--sizes") {
       o.sizes.clear();
       std::stringstream ss(next());
@@ -559,7 +583,11 @@ int main(int argc, char** argv) {
   std::vector<kind> kinds;
   for (const auto& s : o.sizes)
     kinds.push_back(s == "100B" ? kind{s, 100, o.small_messages} : kind{s, 1024, o.large_messages});
-  const std::vector<std::string> clients = {"librdkafka", "brook"};
+  const std::vector<std::string>& clients = o.clients;
+  const bool produce_tests = std::count(o.tests.begin(), o.tests.end(), "produce") > 0;
+  const bool consume_tests = std::count(o.tests.begin(), o.tests.end(), "consume") > 0;
+  // The consume tests read what librdkafka wrote with acks=1 (Brook's producer's topic when librdkafka is left out).
+  const std::string consume_source = std::count(clients.begin(), clients.end(), "librdkafka") ? "librdkafka" : "brook";
   // Topic names unique to this invocation, so that runs against one --bootstrap broker do not collide.
   const std::string prefix = "cb" + std::to_string(::getpid()) + "-";
 
@@ -571,17 +599,20 @@ int main(int argc, char** argv) {
     std::printf("run %d (%s first)\n", run, order.front().c_str());
     for (const auto& k : kinds) {
       for (const std::string acks : {"1", "all"}) {
+        if (!produce_tests && !(consume_tests && acks == "1")) continue;
         const std::string test = "produce " + k.label + " acks=" + acks;
         for (const auto& client : order) {
+          // Without the produce tests, only the topic the consume test reads is written (by librdkafka).
+          if (!produce_tests && client != consume_source) continue;
           const std::string topic = prefix + std::to_string(run) + "-" + client + "-" + k.label + "-acks" + acks;
           create_topic(bootstrap, topic);
           const result r = client == "brook" ? brook_produce(bootstrap, topic, k.count, k.size, acks)
                                              : rdk_produce(bootstrap, topic, k.count, k.size, acks);
-          record_result(f, client + " " + test, r);
+          if (produce_tests) record_result(f, client + " " + test, r);
         }
       }
-      // Both read the topic librdkafka wrote with acks=1 in this run.
-      const std::string topic = prefix + std::to_string(run) + "-librdkafka-" + k.label + "-acks1";
+      if (!consume_tests) continue;
+      const std::string topic = prefix + std::to_string(run) + "-" + consume_source + "-" + k.label + "-acks1";
       for (const auto& client : order) {
         const result r = client == "brook" ? brook_consume(bootstrap, topic, k.count, k.size)
                                            : rdk_consume(bootstrap, topic, k.count, k.size);
@@ -638,6 +669,7 @@ int main(int argc, char** argv) {
     tests.push_back("consume " + k.label);
   }
   for (const auto& t : tests) {
+    if (stat("librdkafka " + t + " msgs/s").med == 0 && stat("brook " + t + " msgs/s").med == 0) continue;
     const auto rm = stat("librdkafka " + t + " msgs/s"), bm = stat("brook " + t + " msgs/s");
     const auto rt = stat("ratio " + t + " msgs/s");
     const auto rb = stat("librdkafka " + t + " MB/s"), bb = stat("brook " + t + " MB/s");

@@ -45,7 +45,9 @@ sender::sender(producer_config config, core::cluster& cluster, record_accumulato
       snapshot_(std::make_shared<cluster_snapshot>()) {}
 
 void sender::wakeup() {
-  woken_ = true;
+  // One pending wake-up is enough: the loop reads woken_ before it waits and clears it after, so a wake-up
+  // that finds woken_ already set is covered by the one that set it (appends may call this per record).
+  if (woken_.exchange(true)) return;
   asio::post(cluster_.executor(), [this] { wake_timer_.cancel(); });
 }
 
