@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/crc32c.hpp"
+
 namespace brook::client::producing {
 
 using common::batch_layout::header_size;
@@ -150,12 +152,12 @@ producer_batch::producer_batch(topic_partition tp, common::compression_codec cod
       drained_ms_(now_ms) {}
 
 int32_t producer_batch::estimated_size_bytes() const {
-  if (closed_) return static_cast<int32_t>(header_size + section_.size());
-  if (codec_ == common::compression_codec::none)
-    return static_cast<int32_t>(header_size + uncompressed_.size());
+  if (closed_) return static_cast<int32_t>(section_.size());  // the header's room included
+  const size_t records = uncompressed_records_bytes();
+  if (codec_ == common::compression_codec::none) return static_cast<int32_t>(header_size + records);
   // MemoryRecordsBuilder.COMPRESSION_RATE_ESTIMATION_FACTOR: a 5% margin over the estimated ratio.
   return static_cast<int32_t>(header_size) +
-         static_cast<int32_t>(static_cast<double>(uncompressed_.size()) * compression_ratio_estimate_ * 1.05f);
+         static_cast<int32_t>(static_cast<double>(records) * compression_ratio_estimate_ * 1.05f);
 }
 
 bool producer_batch::is_full() const {
@@ -179,7 +181,8 @@ std::optional<int32_t> producer_batch::try_append(int64_t timestamp, const std::
     // Room for a full batch at once, as Java's BufferPool hands out batch.size bytes (the accumulator has
     // reserved that much of buffer.memory for this batch already): no regrowth and recopying per record.
     const int32_t first = record_size_in_bytes(0, 0, key, value, headers);
-    uncompressed_.reserve(static_cast<size_t>(std::max(write_limit_ - static_cast<int32_t>(header_size), first)));
+    uncompressed_.reserve(static_cast<size_t>(std::max(write_limit_, static_cast<int32_t>(header_size) + first)));
+    uncompressed_.resize(header_size);  // the header's room, filled in when the batch is sent
     records_.reserve(static_cast<size_t>(std::min(write_limit_ / std::max(first, 1) + 1, 1 << 16)));
   }
   max_timestamp_ = records_.empty() ? timestamp : std::max(max_timestamp_, timestamp);
@@ -190,26 +193,45 @@ std::optional<int32_t> producer_batch::try_append(int64_t timestamp, const std::
 
 common::result<float> producer_batch::close() {
   if (closed_) {
-    return uncompressed_.empty() ? 1.0f : static_cast<float>(section_.size()) / float(uncompressed_.size());
+    return uncompressed_.empty() ? 1.0f
+                                 : static_cast<float>(section_.size() - header_size) /
+                                       static_cast<float>(uncompressed_records_bytes());
   }
+  if (uncompressed_.empty()) uncompressed_.resize(header_size);  // a batch without records
   if (codec_ == common::compression_codec::none) {
     section_ = std::move(uncompressed_);
     uncompressed_.clear();
     closed_ = true;
     return 1.0f;
   }
-  auto packed = common::compress(codec_, uncompressed_, compression_level_);
+  const size_t records = uncompressed_records_bytes();
+  auto packed = common::compress(codec_, common::bytes_view(uncompressed_).subspan(header_size), compression_level_);
   if (!packed) return packed.err();
-  section_ = std::move(*packed);
+  section_.reserve(header_size + packed->size());
+  section_.assign(header_size, 0);
+  section_.insert(section_.end(), packed->begin(), packed->end());
   closed_ = true;
   const float ratio =
-      uncompressed_.empty() ? 1.0f : static_cast<float>(section_.size()) / static_cast<float>(uncompressed_.size());
+      records == 0 ? 1.0f : static_cast<float>(packed->size()) / static_cast<float>(records);
   // The uncompressed copy is kept only for the ratio above.
   std::vector<uint8_t>().swap(uncompressed_);
   return ratio;
 }
 
 std::vector<uint8_t> producer_batch::encode() const {
+  std::vector<uint8_t> out = section_.empty() ? std::vector<uint8_t>(header_size) : section_;  // open: header only
+  write_header(out.data(), out.size());
+  return out;
+}
+
+std::span<uint8_t> producer_batch::encode_in_place() {
+  if (section_.empty()) section_.resize(header_size);  // not closed: a header only, as encode() gives
+  write_header(section_.data(), section_.size());
+  return section_;
+}
+
+void producer_batch::write_header(uint8_t* batch, size_t size) const {
+  namespace layout = common::batch_layout;
   common::batch_header_fields h;
   h.base_offset = 0;
   h.partition_leader_epoch = -1;
@@ -221,7 +243,14 @@ std::vector<uint8_t> producer_batch::encode() const {
   h.producer_epoch = state_.producer_epoch;
   h.base_sequence = state_.base_sequence;
   h.record_count = record_count();
-  return common::encode_batch(h, section_);
+  // The header as common::encode_batch writes it for an empty section; then batchLength and the CRC for the
+  // records that follow.
+  const auto header = common::encode_batch(h, {});
+  std::copy(header.begin(), header.end(), batch);
+  const uint32_t batch_length = static_cast<uint32_t>(size - layout::log_overhead);
+  for (int i = 0; i < 4; ++i) batch[layout::batch_length + i] = static_cast<uint8_t>(batch_length >> (24 - 8 * i));
+  const uint32_t crc = common::crc32c(std::span<const uint8_t>(batch + layout::attributes, size - layout::attributes));
+  for (int i = 0; i < 4; ++i) batch[layout::crc + i] = static_cast<uint8_t>(crc >> (24 - 8 * i));
 }
 
 bool producer_batch::complete(int64_t base_offset, int64_t log_append_time) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,9 @@ class producer_batch {
   common::result<float> close();
   // The complete v2 batch for the current producer state. Needs close().
   std::vector<uint8_t> encode() const;
+  // The same bytes, written in place: the header is filled in before the record section the batch holds, so
+  // the section is not copied. The span stays valid, and unchanged until the next call, while the batch lives.
+  std::span<uint8_t> encode_in_place();
 
   // Retry bookkeeping.
   int64_t created_ms() const { return created_ms_; }
@@ -157,10 +161,19 @@ class producer_batch {
   producer_state state_;
   bool sequence_reset_ = false;
 
+  // Fills the 61-byte v2 header at `batch` (batchLength and CRC over the `size` bytes that follow it too).
+  void write_header(uint8_t* batch, size_t size) const;
+  size_t uncompressed_records_bytes() const {
+    return uncompressed_.empty() ? 0 : uncompressed_.size() - common::batch_layout::header_size;
+  }
+
   int64_t base_timestamp_ = -1;
   int64_t max_timestamp_ = -1;
+  // Both buffers start with room for the batch header (header_size bytes, filled in by encode_in_place), then
+  // the record section: uncompressed_ while open (empty until the first record), section_ once closed (the
+  // section as sent: compressed when closed with a codec).
   std::vector<uint8_t> uncompressed_;
-  std::vector<uint8_t> section_;  // the record section as sent (compressed when closed with a codec)
+  std::vector<uint8_t> section_;
   std::vector<pending_record> records_;
   bool closed_ = false;
   std::atomic<bool> done_{false};

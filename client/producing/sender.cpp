@@ -300,7 +300,8 @@ awaitable<void> sender::send_produce(int32_t node, std::vector<batch_ptr> batche
     for (const auto& b : list) {
       proto::produce::partition_produce_data p;
       p.index = b->tp().partition;
-      p.records = proto::record_set(b->encode());
+      // Borrowed: the batch (alive in `batches` until this coroutine ends) holds the encoded bytes.
+      p.records = proto::record_set::borrow(b->encode_in_place());
       t.partition_data.push_back(std::move(p));
     }
     req.topic_data.push_back(std::move(t));

@@ -54,6 +54,8 @@ TEST_CASE("a batch encodes its records as a valid v2 batch, for every codec", "[
     REQUIRE(batch.close().ok());
     batch.set_producer_state(42, 3, 10);
     const auto bytes = batch.encode();
+    const auto in_place = batch.encode_in_place();
+    CHECK(std::equal(in_place.begin(), in_place.end(), bytes.begin(), bytes.end()));
     auto view = record_batch_view::parse(bytes);
     REQUIRE(view.ok());
     REQUIRE(view->validate().ok());
@@ -204,4 +206,12 @@ TEST_CASE("a batch's records are the bytes common::append_record writes", "[prod
   const auto bytes = batch.encode();
   REQUIRE(bytes.size() == brook::common::batch_layout::header_size + expected.size());
   CHECK(std::equal(expected.begin(), expected.end(), bytes.begin() + brook::common::batch_layout::header_size));
+  // Encoding in place gives the same bytes, for any producer state.
+  const auto in_place = batch.encode_in_place();
+  CHECK(std::equal(in_place.begin(), in_place.end(), bytes.begin(), bytes.end()));
+  batch.set_producer_state(7, 1, 100);
+  const auto again = batch.encode();
+  const auto in_place_again = batch.encode_in_place();
+  CHECK(std::equal(in_place_again.begin(), in_place_again.end(), again.begin(), again.end()));
+  CHECK(record_batch_view::parse(again)->validate().ok());
 }
