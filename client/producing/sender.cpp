@@ -294,6 +294,10 @@ awaitable<void> sender::send_produce(int32_t node, std::vector<batch_ptr> batche
   req.timeout_ms = config_.request_timeout_ms;
   std::map<std::string, std::vector<batch_ptr>> by_topic;
   for (const auto& b : batches) by_topic[b->tp().topic].push_back(b);
+  // About the encoded request's size (the batches, plus a little per topic and partition), so that the
+  // connection encodes it into a buffer of the right size at once.
+  size_t size_hint = 64;
+  for (const auto& b : batches) size_hint += static_cast<size_t>(b->estimated_size_bytes()) + 16 + b->tp().topic.size();
   for (const auto& [topic, list] : by_topic) {
     proto::produce::topic_produce_data t;
     t.name = topic;
@@ -327,7 +331,7 @@ awaitable<void> sender::send_produce(int32_t node, std::vector<batch_ptr> batche
       else
         for (const auto& b : batches) complete_batch(b, kafka_error::none, {}, -1, -1, -1, {});
     } else {
-      auto resp = co_await (*conn)->call_at(req, *version);
+      auto resp = co_await (*conn)->call_at(req, *version, size_hint);
       if (!resp) {
         finish_all(resp.err().code, resp.err().message);
       } else {
