@@ -265,6 +265,9 @@ result<void> consumer_engine::take_partition_data(const topic_partition& tp, int
 
 std::vector<consumer_record> consumer_engine::drain(size_t max) {
   std::vector<consumer_record> out;
+  size_t buffered = 0;
+  for (const auto& cf : buffer_) buffered += cf.records.size();
+  out.reserve(std::min(max, buffered));
   for (auto it = buffer_.begin(); it != buffer_.end() && out.size() < max;) {
     auto pos = subs_.position(it->tp);
     if (!subs_.is_assigned(it->tp) || !pos || pos->offset != it->fetch_offset) {
@@ -275,14 +278,16 @@ std::vector<consumer_record> consumer_engine::drain(size_t max) {
       ++it;
       continue;
     }
+    // The position moves past every record handed out; it is stored once, after the last of them.
+    std::optional<fetch_offset> next;
     while (!it->records.empty() && out.size() < max) {
       auto& r = it->records.front();
-      fetch_offset next{r.offset + 1, r.leader_epoch, pos->current_leader_epoch};
-      subs_.set_position(it->tp, next);
-      it->fetch_offset = next.offset;
+      next = fetch_offset{r.offset + 1, r.leader_epoch, pos->current_leader_epoch};
+      it->fetch_offset = next->offset;
       out.push_back(std::move(r));
       it->records.pop_front();
     }
+    if (next) subs_.set_position(it->tp, *next);
     if (it->records.empty()) {
       if (it->next_offset > it->fetch_offset)
         subs_.set_position(it->tp, {it->next_offset, it->next_epoch, pos->current_leader_epoch});

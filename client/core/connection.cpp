@@ -208,17 +208,38 @@ void connection::start_loops() {
 }
 
 awaitable<result<bytes>> connection::send_raw(int16_t api_key, int16_t version, bytes body, bool expect_response) {
+  proto::writer w = begin_frame(api_key, version, body.size());
+  w.raw(body);
+  co_return co_await send_frame(api_key, version, w, expect_response);
+}
+
+proto::writer connection::begin_frame(int16_t api_key, int16_t version, size_t body_size_hint) {
+  const int32_t correlation_id = next_correlation_id_;
+  next_correlation_id_ = next_correlation_id_ == INT32_MAX ? 0 : next_correlation_id_ + 1;
+  bytes buffer;
+  buffer.reserve(body_size_hint + 64 + opts_.client_id.size());  // size, header (client id), body
+  proto::writer w(std::move(buffer));
+  w.int32(0);  // size, patched by send_frame
+  proto::encode_request_header(w, proto::request_header{api_key, version, correlation_id, opts_.client_id});
+  return w;
+}
+
+awaitable<result<bytes>> connection::send_frame(int16_t api_key, int16_t version, proto::writer& w,
+                                                bool expect_response) {
   if (!open_) {
     co_return common::error{kafka_error::network_exception,
                             fmt::format("the connection to {}:{} is closed", host_, port_)};
   }
-  const int32_t correlation_id = next_correlation_id_;
-  next_correlation_id_ = next_correlation_id_ == INT32_MAX ? 0 : next_correlation_id_ + 1;
-
-  proto::writer w;
-  w.int32(0);  // size, patched below
-  proto::encode_request_header(w, proto::request_header{api_key, version, correlation_id, opts_.client_id});
-  w.raw(body);
+  // The correlation id is the one begin_frame wrote (nothing ran on this connection in between: the frame is
+  // begun and sent without a suspension).
+  int32_t correlation_id = 0;
+  {
+    const auto& data = w.data();
+    // size (4), api key (2), api version (2), then the correlation id.
+    uint32_t id = 0;
+    for (int i = 0; i < 4; ++i) id = (id << 8) | data[8 + i];
+    correlation_id = static_cast<int32_t>(id);
+  }
   const size_t total = w.size();
   w.patch_int32(0, static_cast<int32_t>(total - 4));
   bytes frame = w.take();

@@ -95,12 +95,16 @@ class connection : public std::enable_shared_from_this<connection> {
 
   // Encodes `request` at `version`, sends it and decodes the answer. A response that does not decode
   // closes the connection (the stream can no longer be trusted) and fails with corrupt_message.
+  // size_hint: about how many bytes the encoded request takes (0: unknown); the frame's buffer is reserved
+  // at that size, so that a large request (Produce) is encoded without regrowing.
   template <class Request>
-  asio::awaitable<result<typename api_of<Request>::response>> call_at(const Request& request, int16_t version) {
+  asio::awaitable<result<typename api_of<Request>::response>> call_at(const Request& request, int16_t version,
+                                                                      size_t size_hint = 0) {
     using response_type = typename api_of<Request>::response;
-    common::protocol::writer w;
+    // The frame is built in one buffer: size, request header, then the body, encoded in place.
+    common::protocol::writer w = begin_frame(api_of<Request>::key, version, size_hint);
     request.encode(w, version);
-    auto body = co_await send_raw(api_of<Request>::key, version, w.take());
+    auto body = co_await send_frame(api_of<Request>::key, version, w);
     if (!body) co_return body.err();
     response_type response;
     if (auto failed = decode_body(*body, version, api_of<Request>::key, response)) co_return *failed;
@@ -135,6 +139,13 @@ class connection : public std::enable_shared_from_this<connection> {
     // Set for a request without a response: completed once the frame is written.
     std::optional<asio::any_completion_handler<void(result<bytes>)>> written;
   };
+
+  // A writer holding a request frame's size (patched by send_frame) and header, with a new correlation id.
+  common::protocol::writer begin_frame(int16_t api_key, int16_t version, size_t body_size_hint);
+  // Sends a frame begun with begin_frame (the body written after the header), as send_raw does; takes the
+  // writer's bytes before its first suspension (the caller's writer is left empty).
+  asio::awaitable<result<bytes>> send_frame(int16_t api_key, int16_t version, common::protocol::writer& frame,
+                                            bool expect_response = true);
 
   asio::awaitable<result<void>> connect();
   asio::awaitable<result<void>> negotiate();

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/crc32c.hpp"
+
 namespace brook::client::producing {
 
 using common::batch_layout::header_size;
@@ -51,16 +53,58 @@ int32_t payload_size(const std::optional<std::string>& key, const std::optional<
   return size;
 }
 
-std::optional<common::bytes_view> as_bytes(const std::optional<std::string>& s) {
-  if (!s) return std::nullopt;
-  return common::bytes_view(reinterpret_cast<const uint8_t*>(s->data()), s->size());
+// Appends a zigzag-encoded varint / varlong (the v2 record format's integers).
+void put_zigzag(std::vector<uint8_t>& out, uint64_t zz) {
+  while (zz >= 0x80) {
+    out.push_back(static_cast<uint8_t>(zz | 0x80));
+    zz >>= 7;
+  }
+  out.push_back(static_cast<uint8_t>(zz));
+}
+void put_varint(std::vector<uint8_t>& out, int32_t v) {
+  put_zigzag(out, (static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31));
+}
+void put_varlong(std::vector<uint8_t>& out, int64_t v) {
+  put_zigzag(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+void put_bytes_field(std::vector<uint8_t>& out, const std::optional<std::string>& b) {
+  if (!b) {
+    put_varint(out, -1);
+    return;
+  }
+  put_varint(out, static_cast<int32_t>(b->size()));
+  out.insert(out.end(), b->begin(), b->end());
+}
+
+// Appends one v2 record straight to `out` (length prefix, attributes 0, deltas, key, value, headers): the same
+// bytes as common::append_record, without building the body in a temporary first.
+void put_record(std::vector<uint8_t>& out, int32_t body_size, int64_t timestamp_delta, int32_t offset_delta,
+                const std::optional<std::string>& key, const std::optional<std::string>& value,
+                const std::vector<header>& headers) {
+  put_varint(out, body_size);
+  out.push_back(0);  // attributes
+  put_varlong(out, timestamp_delta);
+  put_varint(out, offset_delta);
+  put_bytes_field(out, key);
+  put_bytes_field(out, value);
+  put_varint(out, static_cast<int32_t>(headers.size()));
+  for (const auto& h : headers) {
+    put_varint(out, static_cast<int32_t>(h.key.size()));
+    out.insert(out.end(), h.key.begin(), h.key.end());
+    put_bytes_field(out, h.value);
+  }
+}
+
+int32_t record_body_size(int32_t offset_delta, int64_t timestamp_delta, const std::optional<std::string>& key,
+                         const std::optional<std::string>& value, const std::vector<header>& headers) {
+  return 1 + varlong_size(timestamp_delta) + varint_size(offset_delta) + payload_size(key, value, headers);
 }
 
 }  // namespace
 
 int32_t record_size_in_bytes(int32_t offset_delta, int64_t timestamp_delta, const std::optional<std::string>& key,
                              const std::optional<std::string>& value, const std::vector<header>& headers) {
-  int32_t body = 1 + varlong_size(timestamp_delta) + varint_size(offset_delta) + payload_size(key, value, headers);
+  const int32_t body = record_body_size(offset_delta, timestamp_delta, key, value, headers);
   return varint_size(body) + body;
 }
 
@@ -118,12 +162,12 @@ producer_batch::producer_batch(topic_partition tp, common::compression_codec cod
       drained_ms_(now_ms) {}
 
 int32_t producer_batch::estimated_size_bytes() const {
-  if (closed_) return static_cast<int32_t>(header_size + section_.size());
-  if (codec_ == common::compression_codec::none)
-    return static_cast<int32_t>(header_size + uncompressed_.size());
+  if (closed_) return static_cast<int32_t>(section_.size());  // the header's room included
+  const size_t records = uncompressed_records_bytes();
+  if (codec_ == common::compression_codec::none) return static_cast<int32_t>(header_size + records);
   // MemoryRecordsBuilder.COMPRESSION_RATE_ESTIMATION_FACTOR: a 5% margin over the estimated ratio.
   return static_cast<int32_t>(header_size) +
-         static_cast<int32_t>(static_cast<double>(uncompressed_.size()) * compression_ratio_estimate_ * 1.05f);
+         static_cast<int32_t>(static_cast<double>(records) * compression_ratio_estimate_ * 1.05f);
 }
 
 bool producer_batch::is_full() const {
@@ -136,37 +180,49 @@ std::optional<int32_t> producer_batch::try_append(int64_t timestamp, const std::
   if (is_full()) return std::nullopt;
   const int32_t offset_delta = record_count();
   const int64_t timestamp_delta = records_.empty() ? 0 : timestamp - base_timestamp_;
+  const int32_t body_size = record_body_size(offset_delta, timestamp_delta, key, value, headers);
   if (!records_.empty()) {
-    const int32_t size = record_size_in_bytes(offset_delta, timestamp_delta, key, value, headers);
+    const int32_t size = varint_size(body_size) + body_size;
     if (write_limit_ < estimated_size_bytes() + size) return std::nullopt;
   }
   const int32_t before = records_.empty() ? 0 : estimated_size_bytes();
-  if (records_.empty()) base_timestamp_ = timestamp;
+  if (records_.empty()) {
+    base_timestamp_ = timestamp;
+    // Room for a full batch at once, as Java's BufferPool hands out batch.size bytes (the accumulator has
+    // reserved that much of buffer.memory for this batch already): no regrowth and recopying per record.
+    const int32_t first = record_size_in_bytes(0, 0, key, value, headers);
+    uncompressed_.reserve(static_cast<size_t>(std::max(write_limit_, static_cast<int32_t>(header_size) + first)));
+    uncompressed_.resize(header_size);  // the header's room, filled in when the batch is sent
+    records_.reserve(static_cast<size_t>(std::min(write_limit_ / std::max(first, 1) + 1, 1 << 16)));
+  }
   max_timestamp_ = records_.empty() ? timestamp : std::max(max_timestamp_, timestamp);
-  std::vector<common::record_header_view> views;
-  views.reserve(headers.size());
-  for (const auto& h : headers) views.push_back({h.key, as_bytes(h.value)});
-  common::append_record(uncompressed_, 0, timestamp_delta, offset_delta, as_bytes(key), as_bytes(value), views);
+  put_record(uncompressed_, body_size, timestamp_delta, offset_delta, key, value, headers);
   records_.push_back({timestamp, std::move(callback)});
   return estimated_size_bytes() - before;
 }
 
 common::result<float> producer_batch::close() {
   if (closed_) {
-    return uncompressed_.empty() ? 1.0f : static_cast<float>(section_.size()) / float(uncompressed_.size());
+    return uncompressed_.empty() ? 1.0f
+                                 : static_cast<float>(section_.size() - header_size) /
+                                       static_cast<float>(uncompressed_records_bytes());
   }
+  if (uncompressed_.empty()) uncompressed_.resize(header_size);  // a batch without records
   if (codec_ == common::compression_codec::none) {
     section_ = std::move(uncompressed_);
     uncompressed_.clear();
     closed_ = true;
     return 1.0f;
   }
-  auto packed = common::compress(codec_, uncompressed_, compression_level_);
+  const size_t records = uncompressed_records_bytes();
+  auto packed = common::compress(codec_, common::bytes_view(uncompressed_).subspan(header_size), compression_level_);
   if (!packed) return packed.err();
-  section_ = std::move(*packed);
+  section_.reserve(header_size + packed->size());
+  section_.assign(header_size, 0);
+  section_.insert(section_.end(), packed->begin(), packed->end());
   closed_ = true;
   const float ratio =
-      uncompressed_.empty() ? 1.0f : static_cast<float>(section_.size()) / static_cast<float>(uncompressed_.size());
+      records == 0 ? 1.0f : static_cast<float>(packed->size()) / static_cast<float>(records);
   compression_ratio_ = ratio;
   // The uncompressed copy is kept only for the ratio above.
   std::vector<uint8_t>().swap(uncompressed_);
@@ -214,6 +270,19 @@ std::vector<std::shared_ptr<producer_batch>> producer_batch::split(int32_t split
 }
 
 std::vector<uint8_t> producer_batch::encode() const {
+  std::vector<uint8_t> out = section_.empty() ? std::vector<uint8_t>(header_size) : section_;  // open: header only
+  write_header(out.data(), out.size());
+  return out;
+}
+
+std::span<uint8_t> producer_batch::encode_in_place() {
+  if (section_.empty()) section_.resize(header_size);  // not closed: a header only, as encode() gives
+  write_header(section_.data(), section_.size());
+  return section_;
+}
+
+void producer_batch::write_header(uint8_t* batch, size_t size) const {
+  namespace layout = common::batch_layout;
   common::batch_header_fields h;
   h.base_offset = 0;
   h.partition_leader_epoch = -1;
@@ -225,16 +294,24 @@ std::vector<uint8_t> producer_batch::encode() const {
   h.producer_epoch = state_.producer_epoch;
   h.base_sequence = state_.base_sequence;
   h.record_count = record_count();
-  return common::encode_batch(h, section_);
+  // The header as common::encode_batch writes it for an empty section; then batchLength and the CRC for the
+  // records that follow.
+  const auto header = common::encode_batch(h, {});
+  std::copy(header.begin(), header.end(), batch);
+  const uint32_t batch_length = static_cast<uint32_t>(size - layout::log_overhead);
+  for (int i = 0; i < 4; ++i) batch[layout::batch_length + i] = static_cast<uint8_t>(batch_length >> (24 - 8 * i));
+  const uint32_t crc = common::crc32c(std::span<const uint8_t>(batch + layout::attributes, size - layout::attributes));
+  for (int i = 0; i < 4; ++i) batch[layout::crc + i] = static_cast<uint8_t>(crc >> (24 - 8 * i));
 }
 
 bool producer_batch::complete(int64_t base_offset, int64_t log_append_time) {
   if (done_.exchange(true)) return false;
+  // One report for the batch (its topic string copied once), updated per record.
+  delivery_report report;
+  report.topic = tp_.topic;
+  report.partition = tp_.partition;
   for (size_t i = 0; i < records_.size(); ++i) {
     if (!records_[i].callback) continue;
-    delivery_report report;
-    report.topic = tp_.topic;
-    report.partition = tp_.partition;
     report.offset = base_offset < 0 ? -1 : base_offset + static_cast<int64_t>(i);
     report.timestamp = log_append_time >= 0 ? log_append_time : records_[i].timestamp;
     records_[i].callback(report);

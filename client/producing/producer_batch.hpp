@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,10 +63,16 @@ class producer_batch {
 
   // Appends if there is room (Java's MemoryRecordsBuilder.hasRoomFor: a first record always fits); returns the
   // growth of the size estimate, or nullopt when the batch is full. The callback is taken (moved from) only
-  // when the record was appended.
+  // when the record was appended, so a caller can offer it to the next batch after a refusal.
   std::optional<int32_t> try_append(int64_t timestamp, const std::optional<std::string>& key,
                                     const std::optional<std::string>& value, const std::vector<header>& headers,
                                     delivery_callback&& callback);
+  std::optional<int32_t> try_append(int64_t timestamp, const std::optional<std::string>& key,
+                                    const std::optional<std::string>& value, const std::vector<header>& headers,
+                                    const delivery_callback& callback) {
+    delivery_callback copy = callback;
+    return try_append(timestamp, key, value, headers, std::move(copy));
+  }
 
   const topic_partition& tp() const { return tp_; }
   int32_t record_count() const { return static_cast<int32_t>(records_.size()); }
@@ -88,6 +95,9 @@ class producer_batch {
   // and, when it had one, its producer state with consecutive sequences. This batch is then done without
   // running any callback. Needs close().
   std::vector<std::shared_ptr<producer_batch>> split(int32_t split_batch_size, float ratio_estimate);
+  // The same bytes, written in place: the header is filled in before the record section the batch holds, so
+  // the section is not copied. The span stays valid, and unchanged until the next call, while the batch lives.
+  std::span<uint8_t> encode_in_place();
 
   // Retry bookkeeping.
   int64_t created_ms() const { return created_ms_; }
@@ -161,10 +171,19 @@ class producer_batch {
   producer_state state_;
   bool sequence_reset_ = false;
 
+  // Fills the 61-byte v2 header at `batch` (batchLength and CRC over the `size` bytes that follow it too).
+  void write_header(uint8_t* batch, size_t size) const;
+  size_t uncompressed_records_bytes() const {
+    return uncompressed_.empty() ? 0 : uncompressed_.size() - common::batch_layout::header_size;
+  }
+
   int64_t base_timestamp_ = -1;
   int64_t max_timestamp_ = -1;
+  // Both buffers start with room for the batch header (header_size bytes, filled in by encode_in_place), then
+  // the record section: uncompressed_ while open (empty until the first record), section_ once closed (the
+  // section as sent: compressed when closed with a codec).
   std::vector<uint8_t> uncompressed_;
-  std::vector<uint8_t> section_;  // the record section as sent (compressed when closed with a codec)
+  std::vector<uint8_t> section_;
   std::vector<pending_record> records_;
   bool closed_ = false;
   float compression_ratio_ = 1.0f;

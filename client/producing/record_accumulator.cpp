@@ -141,7 +141,9 @@ result<record_accumulator::append_result> record_accumulator::append(const recor
     fixed_partition = partition_for_key(
         std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(r.key->data()), r.key->size()), *count);
   }
-  const topic_availability availability = cluster.availability(r.topic);
+  // Which partitions have a leader matters only to the sticky choice (a record without partition or key).
+  topic_availability availability;
+  if (!fixed_partition) availability = cluster.availability(r.topic);
   const int64_t batch_bytes = std::max<int64_t>(config_.batch_size, upper_bound);
 
   std::unique_lock lock(mutex_);

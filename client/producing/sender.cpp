@@ -45,7 +45,9 @@ sender::sender(producer_config config, core::cluster& cluster, record_accumulato
       snapshot_(std::make_shared<cluster_snapshot>()) {}
 
 void sender::wakeup() {
-  woken_ = true;
+  // One pending wake-up is enough: the loop reads woken_ before it waits and clears it after, so a wake-up
+  // that finds woken_ already set is covered by the one that set it (appends may call this per record).
+  if (woken_.exchange(true)) return;
   asio::post(cluster_.executor(), [this] { wake_timer_.cancel(); });
 }
 
@@ -305,13 +307,18 @@ awaitable<void> sender::send_produce(int32_t node, std::vector<batch_ptr> batche
   req.timeout_ms = config_.request_timeout_ms;
   std::map<std::string, std::vector<batch_ptr>> by_topic;
   for (const auto& b : batches) by_topic[b->tp().topic].push_back(b);
+  // About the encoded request's size (the batches, plus a little per topic and partition), so that the
+  // connection encodes it into a buffer of the right size at once.
+  size_t size_hint = 64;
+  for (const auto& b : batches) size_hint += static_cast<size_t>(b->estimated_size_bytes()) + 16 + b->tp().topic.size();
   for (const auto& [topic, list] : by_topic) {
     proto::produce::topic_produce_data t;
     t.name = topic;
     for (const auto& b : list) {
       proto::produce::partition_produce_data p;
       p.index = b->tp().partition;
-      p.records = proto::record_set(b->encode());
+      // Borrowed: the batch (alive in `batches` until this coroutine ends) holds the encoded bytes.
+      p.records = proto::record_set::borrow(b->encode_in_place());
       t.partition_data.push_back(std::move(p));
     }
     req.topic_data.push_back(std::move(t));
@@ -337,7 +344,7 @@ awaitable<void> sender::send_produce(int32_t node, std::vector<batch_ptr> batche
       else
         for (const auto& b : batches) complete_batch(b, kafka_error::none, {}, -1, -1, -1, {});
     } else {
-      auto resp = co_await (*conn)->call_at(req, *version);
+      auto resp = co_await (*conn)->call_at(req, *version, size_hint);
       if (!resp) {
         finish_all(resp.err().code, resp.err().message);
       } else {

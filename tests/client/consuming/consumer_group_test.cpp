@@ -146,14 +146,14 @@ struct recorder : brook::client::rebalance_listener {
   void on_partitions_lost(const std::vector<topic_partition>& p) override { lost.push_back(p); }
 };
 
-std::map<std::string, std::string> props(uint16_t port, std::map<std::string, std::string> extra = {}) {
+brook::client::properties props(uint16_t port, std::map<std::string, std::string> extra = {}) {
   extra.emplace("bootstrap.servers", "127.0.0.1:" + std::to_string(port));
   extra.emplace("group.id", "g");
   extra.emplace("group.protocol", "consumer");
   extra.emplace("group.remote.assignor", "uniform");
   extra.emplace("enable.auto.commit", "false");
   extra.emplace("fetch.max.wait.ms", "10");
-  return extra;
+  return brook::client::properties(extra.begin(), extra.end());
 }
 
 asio::awaitable<void> poll_a_while(async_consumer& c, int polls) {

@@ -144,10 +144,10 @@ proto::bytes batch(int64_t base, std::vector<std::string> values, int64_t produc
   return b.build();
 }
 
-std::map<std::string, std::string> props(uint16_t port, std::map<std::string, std::string> extra = {}) {
+brook::client::properties props(uint16_t port, std::map<std::string, std::string> extra = {}) {
   extra.emplace("bootstrap.servers", "127.0.0.1:" + std::to_string(port));
   extra.emplace("fetch.max.wait.ms", "10");
-  return extra;
+  return brook::client::properties(extra.begin(), extra.end());
 }
 
 asio::awaitable<std::vector<consumer_record>> poll_for(async_consumer& c, size_t want) {

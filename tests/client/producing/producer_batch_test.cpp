@@ -54,6 +54,8 @@ TEST_CASE("a batch encodes its records as a valid v2 batch, for every codec", "[
     REQUIRE(batch.close().ok());
     batch.set_producer_state(42, 3, 10);
     const auto bytes = batch.encode();
+    const auto in_place = batch.encode_in_place();
+    CHECK(std::equal(in_place.begin(), in_place.end(), bytes.begin(), bytes.end()));
     auto view = record_batch_view::parse(bytes);
     REQUIRE(view.ok());
     REQUIRE(view->validate().ok());
@@ -217,4 +219,45 @@ TEST_CASE("a batch splits into smaller ones that keep callbacks, creation time a
     base += part->record_count();
   }
   for (int i = 0; i < 10; ++i) CHECK(offsets[i] == 100 + i);
+}
+
+TEST_CASE("a batch's records are the bytes common::append_record writes", "[producing][batch]") {
+  producer_batch batch(topic_partition{"t", 0}, compression_codec::none, std::nullopt, 1 << 20, 1000, 1.0f);
+  std::vector<uint8_t> expected;
+  const std::string big(300, 'x');  // a length varint of two bytes
+  struct input {
+    int64_t timestamp;
+    std::optional<std::string> key, value;
+    std::vector<brook::client::header> headers;
+  };
+  const std::vector<input> inputs = {
+      {5000, std::string("k0"), std::string("v0"), {}},
+      {5007, std::nullopt, big, {{"h", std::string("hv")}, {"n", std::nullopt}}},
+      {4000, std::string(""), std::nullopt, {}},
+      {9000000, big, big, {{big, big}}},
+  };
+  auto view = [](const std::optional<std::string>& s) -> std::optional<brook::common::bytes_view> {
+    if (!s) return std::nullopt;
+    return brook::common::bytes_view(reinterpret_cast<const uint8_t*>(s->data()), s->size());
+  };
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto& in = inputs[i];
+    REQUIRE(batch.try_append(in.timestamp, in.key, in.value, in.headers, {}));
+    std::vector<brook::common::record_header_view> hv;
+    for (const auto& h : in.headers) hv.push_back({h.key, view(h.value)});
+    brook::common::append_record(expected, 0, in.timestamp - 5000, static_cast<int32_t>(i), view(in.key),
+                                 view(in.value), hv);
+  }
+  REQUIRE(batch.close().ok());
+  const auto bytes = batch.encode();
+  REQUIRE(bytes.size() == brook::common::batch_layout::header_size + expected.size());
+  CHECK(std::equal(expected.begin(), expected.end(), bytes.begin() + brook::common::batch_layout::header_size));
+  // Encoding in place gives the same bytes, for any producer state.
+  const auto in_place = batch.encode_in_place();
+  CHECK(std::equal(in_place.begin(), in_place.end(), bytes.begin(), bytes.end()));
+  batch.set_producer_state(7, 1, 100);
+  const auto again = batch.encode();
+  const auto in_place_again = batch.encode_in_place();
+  CHECK(std::equal(in_place_again.begin(), in_place_again.end(), again.begin(), again.end()));
+  CHECK(record_batch_view::parse(again)->validate().ok());
 }

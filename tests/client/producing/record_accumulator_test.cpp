@@ -422,3 +422,25 @@ TEST_CASE("every record's callback survives a full batch and runs once", "[produ
   }
   CHECK(called == 20);
 }
+
+TEST_CASE("a record that opens a new batch keeps its delivery callback", "[producing][accumulator]") {
+  manual_clock clock;
+  record_accumulator acc(base_config(), clock);  // batch.size 1024: about 9 records of 100 bytes a batch
+  const auto cluster = three_partitions();
+  int reported = 0;
+  for (int i = 0; i < 30; ++i)
+    REQUIRE(acc.append(to_partition(0, std::string(100, 'v')), clock.now_ms(),
+                       [&reported](const delivery_report&) { ++reported; }, cluster)
+                .ok());
+  REQUIRE(acc.queue_size({"t", 0}) > 1);
+  acc.close();  // everything queued is ready
+  size_t batches = 0;
+  for (auto drained = acc.drain(cluster, {1}, 1 << 20, clock.now_ms())[1]; !drained.empty();
+       drained = acc.drain(cluster, {1}, 1 << 20, clock.now_ms())[1])
+    for (const auto& b : drained) {
+      ++batches;
+      b->complete(0, -1);
+    }
+  CHECK(batches > 1);
+  CHECK(reported == 30);
+}
