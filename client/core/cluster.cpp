@@ -226,8 +226,9 @@ awaitable<result<std::shared_ptr<const metadata_snapshot>>> cluster::refresh_met
     std::sort(sorted.begin(), sorted.end());
     key = fmt::format("{}|{}", allow_auto_create, fmt::join(sorted, ","));
   }
-  auto [it, first] = refreshing_.try_emplace(key);
-  if (!first) {
+  const auto emplaced = refreshing_.try_emplace(key);
+  const auto it = emplaced.first;
+  if (!emplaced.second) {
     co_return co_await wait_for<result<std::shared_ptr<const metadata_snapshot>>>(
         [&](auto handler) { it->second.push_back(std::move(handler)); });
   }

@@ -15,7 +15,9 @@ group_assignment round_robin_assignor::assign(const partition_counts& partitions
     return std::find(m.sub.topics.begin(), m.sub.topics.end(), topic) != m.sub.topics.end();
   };
   size_t next = 0;  // the member the next partition is offered to, cycling
-  for (const auto& [topic, count] : partitions) {  // std::map: topics in sorted order
+  for (const auto& entry : partitions) {  // std::map: topics in sorted order
+    const std::string& topic = entry.first;
+    const int32_t count = entry.second;
     if (std::none_of(ordered.begin(), ordered.end(), [&](const auto& m) { return subscribes(m, topic); })) continue;
     for (int32_t p = 0; p < count; ++p) {
       while (!subscribes(ordered[next], topic)) next = (next + 1) % ordered.size();

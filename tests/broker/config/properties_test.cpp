@@ -66,7 +66,7 @@ TEST_CASE("properties: trailing blanks of a value are kept, duplicates kept in o
   CHECK(p == property_list{kv{"a", "1  "}, kv{"a", "2"}});
 }
 
-TEST_CASE("properties: a malformed \\u escape is refused with its line", "[config][properties]") {
+TEST_CASE("properties: a malformed unicode escape (backslash u) is refused with its line", "[config][properties]") {
   auto r = parse_properties("ok=1\nbad=\\u12x4\n");
   REQUIRE_FALSE(r.ok());
   CHECK(r.code() == kafka_error::invalid_config);

@@ -134,7 +134,7 @@ TEST_CASE("admin: item errors name the item in Kafka's words") {
   CHECK(plain.message == "topic 'x': policy violation");
 }
 
-TEST_CASE("admin: properties use the admin client's keys and defaults; a typo is an error naming the key") {
+TEST_CASE("admin: properties use the admin client's keys and defaults, a typo is an error naming the key") {
   auto o = admin::read_admin_options({{"bootstrap.servers", "h:9092"}});
   REQUIRE(o);
   CHECK(o->default_api_timeout == std::chrono::milliseconds(60000));
@@ -240,7 +240,7 @@ TEST_CASE("admin: a classic group answering Dead does not exist") {
   }(&*admin));
 }
 
-TEST_CASE("admin: ListOffsets goes to each partition's leader; a moved leader is found again") {
+TEST_CASE("admin: ListOffsets goes to each partition's leader, a moved leader is found again") {
   asio::io_context io;
   scripted_cluster cluster;
   cluster.partitions["t"] = 2;
@@ -379,7 +379,7 @@ TEST_CASE("admin: CreateTopics retries the topics with a retriable error only, u
   CHECK(requests.back() == std::vector<std::string>{"busy"});
 }
 
-TEST_CASE("admin: altering a group's offsets commits as a non-member; a group with members is named as the problem") {
+TEST_CASE("admin: altering a group's offsets commits as a non-member, a group with members is named as the problem") {
   asio::io_context io;
   scripted_cluster cluster;
   std::optional<proto::offset_commit::request> committed;

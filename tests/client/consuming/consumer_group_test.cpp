@@ -211,7 +211,7 @@ TEST_CASE("consumer protocol: join at epoch 0, take the assignment, revoke befor
   CHECK(s.heartbeats.back().member_id == join.member_id);
 }
 
-TEST_CASE("consumer protocol: a fenced member loses its partitions and rejoins at epoch 0; static members leave with -2") {
+TEST_CASE("consumer protocol: a fenced member loses its partitions and rejoins at epoch 0, static members leave with -2") {
   asio::io_context io;
   script s;
   s.target = [](size_t n) -> std::optional<std::vector<int32_t>> {

@@ -162,7 +162,7 @@ asio::awaitable<std::vector<consumer_record>> poll_for(async_consumer& c, size_t
 
 }  // namespace
 
-TEST_CASE("read_committed skips aborted transactions and control batches; later fetches are incremental") {
+TEST_CASE("read_committed skips aborted transactions and control batches, later fetches are incremental") {
   asio::io_context io;
   scripted_cluster cluster;
   cluster.fetch_answer = [&](const proto::fetch::request& req) {

@@ -50,7 +50,8 @@ inline void check_assignment(const partition_counts& partitions, const std::vect
     }
   }
   if (complete)
-    for (const auto& [topic, count] : partitions) {
+    for (const auto& [name, count] : partitions) {
+      const std::string& topic = name;  // a lambda may not capture a structured binding (C++20, clang 14)
       bool wanted = std::any_of(members.begin(), members.end(), [&](const auto& m) { return subscribes(m, topic); });
       if (!wanted) continue;
       for (int32_t p = 0; p < count; ++p) {
