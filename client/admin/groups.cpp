@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "client/admin/engine.hpp"
+#include "client/consuming/consumer_protocol.hpp"
 #include "client/admin/item_loop.hpp"
 #include "client/core/errors.hpp"
 
@@ -195,6 +196,11 @@ awaitable<result<results_by<std::string, group_description>>> engine::describe_g
               gm.group_instance_id = m.group_instance_id;
               gm.client_id = m.client_id;
               gm.host = m.client_host;
+              // A consumer group's members carry their partitions in the consumer protocol's bytes;
+              // other protocol types (connect, ...) have their own formats, left undecoded.
+              if (g.protocol_type == consuming::consumer_protocol_type) {
+                if (auto a = consuming::decode_assignment(m.member_assignment)) gm.assignment = std::move(a->partitions);
+              }
               d.members.push_back(std::move(gm));
             }
             answer.emplace(std::move(d));

@@ -197,6 +197,8 @@ def test_group_list_describe_reset(srv):
         for current, end, lag in committed.values():
             assert end == "5" and int(lag) == 5 - int(current), out
         assert "cli-test" in out, out  # the member is shown
+        # Each partition's row names the member the group assigned it to (decoded from its assignment).
+        assert all(row[6] != "-" and row[-1] == "cli-test" for row in table(out) if row[1] != "-"), out
         state = table(ok(srv, "group", "describe", group, "--state"))
         assert state[0][0] == group and "Stable" in state[0], state
         members = table(ok(srv, "group", "describe", group, "--members"))
