@@ -24,28 +24,10 @@ namespace asio = boost::asio;
 namespace proto = brook::common::protocol;
 using namespace brook::client;
 using brook::test::fake_broker;
-
-template <class Message>
-proto::bytes encode(const Message& m, int16_t version) {
-  proto::writer w;
-  m.encode(w, version);
-  return w.take();
-}
+using brook::test::encoded;
+using brook::test::run_until_done;
 
 // Runs `task` on `io` until it finishes (or fails the test after 20 s of wall time).
-void run(asio::io_context& io, asio::awaitable<void> task) {
-  bool done = false;
-  std::exception_ptr failure;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-  });
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!done && std::chrono::steady_clock::now() < give_up) io.run_one_for(std::chrono::milliseconds(50));
-  REQUIRE(done);
-  if (failure) std::rethrow_exception(failure);
-}
-
 // The brokers of a scripted cluster, by node id, and what each was asked.
 struct scripted_cluster {
   std::map<int32_t, uint16_t> ports;
@@ -87,7 +69,7 @@ struct scripted_cluster {
         r.topics.push_back(std::move(rt));
       }
     }
-    return encode(r, h.api_version);
+    return encoded(r, h.api_version);
   }
 };
 
@@ -110,7 +92,7 @@ proto::bytes coordinator_answer(const proto::request_header& h, uint16_t port) {
   r.node_id = 0;
   r.host = "127.0.0.1";
   r.port = port;
-  return encode(r, h.api_version);
+  return encoded(r, h.api_version);
 }
 
 // ApiVersions for every schema API except ConsumerGroupDescribe (a broker with classic groups only).
@@ -184,14 +166,14 @@ TEST_CASE("admin: a group call looks the coordinator up again after NOT_COORDINA
         g.members.push_back(m);
       }
       r.groups.push_back(g);
-      return fake_broker::reply{encode(r, h.api_version)};
+      return fake_broker::reply{encoded(r, h.api_version)};
     }
     return std::nullopt;
   });
   cluster.ports[0] = broker.port();
   auto admin = admin_client::create(props_for(broker.port()), io.get_executor());
   REQUIRE(admin);
-  run(io, [](admin_client* a, int* finds) -> asio::awaitable<void> {
+  run_until_done(io, [](admin_client* a, int* finds) -> asio::awaitable<void> {
     std::vector<std::string> groups{"g"};
     auto r = co_await a->async_describe_groups(groups);
     REQUIRE(r);
@@ -223,14 +205,14 @@ TEST_CASE("admin: a classic group answering Dead does not exist") {
       g.group_id = "gone";
       g.group_state = "Dead";
       r.groups.push_back(g);
-      return fake_broker::reply{encode(r, h.api_version)};
+      return fake_broker::reply{encoded(r, h.api_version)};
     }
     return std::nullopt;
   });
   cluster.ports[0] = broker.port();
   auto admin = admin_client::create(props_for(broker.port()), io.get_executor());
   REQUIRE(admin);
-  run(io, [](admin_client* a) -> asio::awaitable<void> {
+  run_until_done(io, [](admin_client* a) -> asio::awaitable<void> {
     std::vector<std::string> groups{"gone"};
     auto r = co_await a->async_describe_groups(groups);
     REQUIRE(r);
@@ -274,7 +256,7 @@ TEST_CASE("admin: ListOffsets goes to each partition's leader, a moved leader is
           }
           r.topics.push_back(std::move(rt));
         }
-        return fake_broker::reply{encode(r, h.api_version)};
+        return fake_broker::reply{encoded(r, h.api_version)};
       }
       return std::nullopt;
     };
@@ -285,7 +267,7 @@ TEST_CASE("admin: ListOffsets goes to each partition's leader, a moved leader is
   cluster.ports[2] = two.port();
   auto admin = admin_client::create(props_for(one.port()), io.get_executor());
   REQUIRE(admin);
-  run(io, [](admin_client* a) -> asio::awaitable<void> {
+  run_until_done(io, [](admin_client* a) -> asio::awaitable<void> {
     std::map<topic_partition, offset_spec> specs{{{"t", 0}, offset_spec::latest()}, {{"t", 1}, offset_spec::latest()},
                                                  {{"t", 5}, offset_spec::latest()}, {{"u", 0}, offset_spec::latest()}};
     auto r = co_await a->async_list_offsets(specs);
@@ -306,7 +288,7 @@ TEST_CASE("admin: ListOffsets goes to each partition's leader, a moved leader is
   // refreshed and broker 2 is asked.
   partitions_asked.clear();
   cluster.leaders["t-0"] = 2;
-  run(io, [](admin_client* a) -> asio::awaitable<void> {
+  run_until_done(io, [](admin_client* a) -> asio::awaitable<void> {
     std::map<topic_partition, offset_spec> specs{{{"t", 0}, offset_spec::earliest()}};
     auto r = co_await a->async_list_offsets(specs);
     REQUIRE(r);
@@ -345,7 +327,7 @@ TEST_CASE("admin: CreateTopics retries the topics with a retriable error only, u
         }
         r.topics.push_back(rt);
       }
-      return fake_broker::reply{encode(r, h.api_version)};
+      return fake_broker::reply{encoded(r, h.api_version)};
     }
     return std::nullopt;
   });
@@ -353,7 +335,7 @@ TEST_CASE("admin: CreateTopics retries the topics with a retriable error only, u
   auto admin = admin_client::create(props_for(broker.port(), "1500"), io.get_executor());
   REQUIRE(admin);
   const auto started = std::chrono::steady_clock::now();
-  run(io, [](admin_client* a) -> asio::awaitable<void> {
+  run_until_done(io, [](admin_client* a) -> asio::awaitable<void> {
     std::vector<new_topic> topics{{"ok", 3, 1, {}, {}}, {"bad", 1, 3, {}, {}}, {"slow", 1, 1, {}, {}},
                                   {"busy", 1, 1, {}, {}}};
     auto r = co_await a->async_create_topics(topics);
@@ -403,7 +385,7 @@ TEST_CASE("admin: altering a group's offsets commits as a non-member, a group wi
         }
         r.topics.push_back(std::move(rt));
       }
-      return fake_broker::reply{encode(r, h.api_version)};
+      return fake_broker::reply{encoded(r, h.api_version)};
     }
     if (h.api_key == proto::offset_delete::api_key) {
       proto::offset_delete::request req;
@@ -420,14 +402,14 @@ TEST_CASE("admin: altering a group's offsets commits as a non-member, a group wi
         }
         r.topics.push_back(std::move(rt));
       }
-      return fake_broker::reply{encode(r, h.api_version)};
+      return fake_broker::reply{encoded(r, h.api_version)};
     }
     return std::nullopt;
   });
   cluster.ports[0] = broker.port();
   auto admin = admin_client::create(props_for(broker.port()), io.get_executor());
   REQUIRE(admin);
-  run(io, [](admin_client* a) -> asio::awaitable<void> {
+  run_until_done(io, [](admin_client* a) -> asio::awaitable<void> {
     std::map<topic_partition, offset_and_metadata> offsets{{{"t", 0}, {5, 3, "m"}}, {{"t", 1}, {7, std::nullopt, ""}}};
     auto r = co_await a->async_alter_consumer_group_offsets("idle", offsets);
     REQUIRE(r);

@@ -26,27 +26,9 @@ namespace proto = brook::common::protocol;
 using brook::client::async_consumer;
 using brook::client::topic_partition;
 using brook::test::fake_broker;
+using brook::test::encoded;
+using brook::test::run_until_done;
 namespace consuming = brook::client::consuming;
-
-void run(asio::io_context& io, asio::awaitable<void> task) {
-  bool done = false;
-  std::exception_ptr failure;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-  });
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!done && std::chrono::steady_clock::now() < give_up) io.run_one_for(std::chrono::milliseconds(50));
-  REQUIRE(done);
-  if (failure) std::rethrow_exception(failure);
-}
-
-template <class T>
-proto::bytes encode(const T& message, int16_t version) {
-  proto::writer w;
-  message.encode(w, version);
-  return w.take();
-}
 
 struct coordinator_script {
   uint16_t port = 0;
@@ -57,7 +39,7 @@ struct coordinator_script {
   int heartbeats = 0;
 
   std::optional<fake_broker::reply> handle(const proto::request_header& h, proto::reader& body) {
-    auto reply = [&](const auto& message) { return fake_broker::reply{encode(message, h.api_version), std::nullopt}; };
+    auto reply = [&](const auto& message) { return fake_broker::reply{encoded(message, h.api_version), std::nullopt}; };
     switch (h.api_key) {
       case 18:
         return fake_broker::reply{fake_broker::api_versions_body(h.api_version), std::nullopt};
@@ -200,7 +182,7 @@ TEST_CASE("classic group: the leader assigns with the chosen assignor and the me
   REQUIRE((*c)->subscribe({"t"}, listener).ok());
   std::set<topic_partition> owned;
   std::optional<int64_t> position0, position1;
-  run(io, [&]() -> asio::awaitable<void> {
+  run_until_done(io, [&]() -> asio::awaitable<void> {
     for (int i = 0; i < 10 && (*c)->assignment().empty(); ++i) (void)co_await (*c)->poll(std::chrono::milliseconds(200));
     owned = (*c)->assignment();
     const topic_partition tp0{"t", 0}, tp1{"t", 1};

@@ -23,26 +23,8 @@ namespace cgh = proto::consumer_group_heartbeat;
 using brook::client::async_consumer;
 using brook::client::topic_partition;
 using brook::test::fake_broker;
-
-void run(asio::io_context& io, asio::awaitable<void> task) {
-  bool done = false;
-  std::exception_ptr failure;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-  });
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!done && std::chrono::steady_clock::now() < give_up) io.run_one_for(std::chrono::milliseconds(50));
-  REQUIRE(done);
-  if (failure) std::rethrow_exception(failure);
-}
-
-template <class T>
-proto::bytes encode(const T& message, int16_t version) {
-  proto::writer w;
-  message.encode(w, version);
-  return w.take();
-}
+using brook::test::encoded;
+using brook::test::run_until_done;
 
 brook::common::uuid topic_id() {
   brook::common::uuid id;
@@ -58,7 +40,7 @@ struct script {
   std::function<int16_t(size_t)> error = [](size_t) { return int16_t{0}; };
 
   std::optional<fake_broker::reply> handle(const proto::request_header& h, proto::reader& body) {
-    auto reply = [&](const auto& message) { return fake_broker::reply{encode(message, h.api_version), std::nullopt}; };
+    auto reply = [&](const auto& message) { return fake_broker::reply{encoded(message, h.api_version), std::nullopt}; };
     switch (h.api_key) {
       case 18:
         return fake_broker::reply{fake_broker::api_versions_body(h.api_version), std::nullopt};
@@ -184,7 +166,7 @@ TEST_CASE("consumer protocol: join at epoch 0, take the assignment, revoke befor
   auto listener = std::make_shared<recorder>();
   REQUIRE((*c)->subscribe({"t"}, listener).ok());
   std::set<topic_partition> first, later;
-  run(io, [&]() -> asio::awaitable<void> {
+  run_until_done(io, [&]() -> asio::awaitable<void> {
     co_await poll_a_while(**c, 1);  // the first poll joins
     first = (*c)->assignment();
     co_await poll_a_while(**c, 25);
@@ -226,7 +208,7 @@ TEST_CASE("consumer protocol: a fenced member loses its partitions and rejoins a
   auto listener = std::make_shared<recorder>();
   REQUIRE((*c)->subscribe({"t"}, listener).ok());
   std::set<topic_partition> end;
-  run(io, [&]() -> asio::awaitable<void> {
+  run_until_done(io, [&]() -> asio::awaitable<void> {
     co_await poll_a_while(**c, 15);
     end = (*c)->assignment();
     (void)co_await (*c)->close();

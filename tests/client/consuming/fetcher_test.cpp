@@ -20,26 +20,8 @@ namespace proto = brook::common::protocol;
 using brook::client::async_consumer;
 using brook::client::consumer_record;
 using brook::test::fake_broker;
-
-void run(asio::io_context& io, asio::awaitable<void> task) {
-  bool done = false;
-  std::exception_ptr failure;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-  });
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!done && std::chrono::steady_clock::now() < give_up) io.run_one_for(std::chrono::milliseconds(50));
-  REQUIRE(done);
-  if (failure) std::rethrow_exception(failure);
-}
-
-template <class T>
-proto::bytes encode(const T& message, int16_t version) {
-  proto::writer w;
-  message.encode(w, version);
-  return w.take();
-}
+using brook::test::encoded;
+using brook::test::run_until_done;
 
 brook::common::uuid topic_id() {
   brook::common::uuid id;
@@ -74,7 +56,7 @@ struct scripted_cluster {
         p.isr_nodes = {1};
         t.partitions.push_back(p);
         r.topics.push_back(t);
-        return fake_broker::reply{encode(r, h.api_version), std::nullopt};
+        return fake_broker::reply{encoded(r, h.api_version), std::nullopt};
       }
       case 2: {
         proto::list_offsets::request req;
@@ -90,14 +72,14 @@ struct scripted_cluster {
             r.topics.back().partitions.push_back(pr);
           }
         }
-        return fake_broker::reply{encode(r, h.api_version), std::nullopt};
+        return fake_broker::reply{encoded(r, h.api_version), std::nullopt};
       }
       case 1: {
         proto::fetch::request req;
         req.decode(body, h.api_version);
         fetches.push_back(req);
         auto r = fetch_answer(req);
-        return fake_broker::reply{encode(r, h.api_version), std::nullopt};
+        return fake_broker::reply{encoded(r, h.api_version), std::nullopt};
       }
       default:
         return std::nullopt;
@@ -181,7 +163,7 @@ TEST_CASE("read_committed skips aborted transactions and control batches, later 
   REQUIRE((*c)->assign({{"t", 0}}).ok());
   std::vector<consumer_record> got;
   std::optional<int64_t> position;
-  run(io, [&]() -> asio::awaitable<void> {
+  run_until_done(io, [&]() -> asio::awaitable<void> {
     got = co_await poll_for(**c, 4);
     // A named argument: GCC 12 destroys a braced temporary in a co_await expression twice.
     const brook::client::topic_partition tp{"t", 0};
@@ -225,7 +207,7 @@ TEST_CASE("read_uncommitted returns transactional records but never control reco
   REQUIRE(c.ok());
   REQUIRE((*c)->assign({{"t", 0}}).ok());
   std::vector<consumer_record> got;
-  run(io, [&]() -> asio::awaitable<void> {
+  run_until_done(io, [&]() -> asio::awaitable<void> {
     got = co_await poll_for(**c, 3);
     (void)co_await (*c)->close();
   }());
@@ -257,7 +239,7 @@ TEST_CASE("an out-of-range position is reset by auto.offset.reset, or is an erro
     REQUIRE((*c)->seek({"t", 0}, 100).ok());
     std::vector<consumer_record> got;
     std::optional<brook::common::kafka_error> error;
-    run(io, [&]() -> asio::awaitable<void> {
+    run_until_done(io, [&]() -> asio::awaitable<void> {
       for (int i = 0; i < 20 && got.empty() && !error; ++i) {
         auto r = co_await (*c)->poll(std::chrono::milliseconds(100));
         if (!r) error = r.code();

@@ -11,24 +11,13 @@
 using namespace brook::client::core;
 using brook::common::kafka_error;
 using brook::test::fake_broker;
+using brook::test::encoded;
+using brook::test::run_until_done;
 namespace proto = brook::common::protocol;
 
 namespace {
 
 // Runs `task` on `io` until it finishes (or fails the test after 10 s of wall time).
-void run(asio::io_context& io, asio::awaitable<void> task) {
-  bool done = false;
-  std::exception_ptr failure;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-  });
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done && std::chrono::steady_clock::now() < give_up) io.run_one_for(std::chrono::milliseconds(50));
-  REQUIRE(done);
-  if (failure) std::rethrow_exception(failure);
-}
-
 proto::bytes metadata_body(int16_t version) {
   proto::metadata::response r;
   proto::metadata::response_broker b;
@@ -62,7 +51,7 @@ std::optional<fake_broker::reply> plain(const proto::request_header& h, proto::r
 TEST_CASE("connection: ApiVersions picks the highest version both sides and the schema know") {
   asio::io_context io;
   fake_broker broker(io, plain);
-  run(io, [](uint16_t port) -> asio::awaitable<void> {
+  run_until_done(io, [](uint16_t port) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     auto c = co_await connection::open(ex, "127.0.0.1", port, 1, quick());
     REQUIRE(c);
@@ -103,7 +92,7 @@ TEST_CASE("connection: a broker that does not know the newest ApiVersions is ask
     }
     return fake_broker::reply{fake_broker::api_versions_body(h.api_version)};
   });
-  run(io, [](uint16_t port) -> asio::awaitable<void> {
+  run_until_done(io, [](uint16_t port) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     auto c = co_await connection::open(ex, "127.0.0.1", port, 1, quick());
     REQUIRE(c);
@@ -118,7 +107,7 @@ TEST_CASE("connection: a broker that does not know the newest ApiVersions is ask
 TEST_CASE("connection: many requests in flight are each answered") {
   asio::io_context io;
   fake_broker broker(io, plain);
-  run(io, [](uint16_t port) -> asio::awaitable<void> {
+  run_until_done(io, [](uint16_t port) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     auto c = co_await connection::open(ex, "127.0.0.1", port, 1, quick());
     REQUIRE(c);
@@ -147,7 +136,7 @@ TEST_CASE("connection: a request without an answer times out and closes the conn
     if (h.api_key == proto::metadata::api_key) return std::nullopt;  // never answered
     return plain(h, r);
   });
-  run(io, [](uint16_t port) -> asio::awaitable<void> {
+  run_until_done(io, [](uint16_t port) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     auto c = co_await connection::open(ex, "127.0.0.1", port, 1, quick());
     REQUIRE(c);
@@ -176,7 +165,7 @@ TEST_CASE("connection: a broker that goes away fails what is in flight with netw
     return plain(h, r);
   });
   self = &broker;
-  run(io, [](uint16_t port) -> asio::awaitable<void> {
+  run_until_done(io, [](uint16_t port) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     auto c = co_await connection::open(ex, "127.0.0.1", port, 1, quick());
     REQUIRE(c);
@@ -195,7 +184,7 @@ TEST_CASE("connection: an answer with the wrong correlation id is a protocol err
       return fake_broker::reply{metadata_body(h.api_version), h.correlation_id + 1000};
     return plain(h, r);
   });
-  run(io, [](uint16_t port) -> asio::awaitable<void> {
+  run_until_done(io, [](uint16_t port) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     auto c = co_await connection::open(ex, "127.0.0.1", port, 1, quick());
     REQUIRE(c);
@@ -214,7 +203,7 @@ TEST_CASE("connection: nothing listening is network_exception naming the address
     asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     port = a.local_endpoint().port();
   }
-  run(io, [](uint16_t port) -> asio::awaitable<void> {
+  run_until_done(io, [](uint16_t port) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     auto c = co_await connection::open(ex, "127.0.0.1", port, 1, quick());
     REQUIRE_FALSE(c);

@@ -1,5 +1,7 @@
 #include "fake_broker.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -90,6 +92,19 @@ asio::awaitable<void> fake_broker::serve(std::shared_ptr<asio::ip::tcp::socket> 
     auto [wec, wn] = co_await asio::async_write(*s, asio::buffer(out), tuple_awaitable);
     if (wec) co_return;
   }
+}
+
+void run_until_done(asio::io_context& io, asio::awaitable<void> task, std::chrono::steady_clock::duration limit) {
+  bool done = false;
+  std::exception_ptr failure;
+  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
+    failure = e;
+    done = true;
+  });
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  while (!done && std::chrono::steady_clock::now() < give_up) io.run_one_for(std::chrono::milliseconds(50));
+  REQUIRE(done);
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace brook::test

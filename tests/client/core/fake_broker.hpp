@@ -3,6 +3,7 @@
 // Owner: one test case; runs on that test's single-threaded io_context.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -49,5 +50,18 @@ class fake_broker {
   int accepted_ = 0;
   std::vector<std::weak_ptr<asio::ip::tcp::socket>> sockets_;
 };
+
+// Runs `task` on `io` until it finishes; fails the test when it has not within `limit` of wall time, and
+// rethrows what it threw.
+void run_until_done(asio::io_context& io, asio::awaitable<void> task,
+                    std::chrono::steady_clock::duration limit = std::chrono::seconds(20));
+
+// A message body encoded at `version`, for a scripted answer.
+template <class Message>
+proto::bytes encoded(const Message& message, int16_t version) {
+  proto::writer w;
+  message.encode(w, version);
+  return w.take();
+}
 
 }  // namespace brook::test
