@@ -356,6 +356,10 @@ TEST_CASE("consumer: the coroutine face reads, commits and resumes on the caller
 
 TEST_CASE("consumer: a pattern subscription follows the topics it matches", "[consumer][classic]") {
   auto& cluster = cluster_under_test::current();
+  // librdkafka 2.0.2's mock cluster sometimes answers this test's ListOffsets v5 with a null in a field the
+  // protocol does not allow to be null (the client then closes the connection and cannot reset offsets).
+  if (cluster.kind() == brook::test::cluster_kind::mock)
+    BROOK_SKIP("the mock cluster's ListOffsets answers here are at times not valid Kafka protocol");
   const auto prefix = cluster.unique_name("pattern");
   cluster.create_topic(prefix + "-a", 1);
   cluster.create_topic(prefix + "-b", 2);
