@@ -5,7 +5,7 @@
 #                        for the real Kafka broker of the client tests), build, run every test;
 #                        then a clang AddressSanitizer/UndefinedBehaviorSanitizer build (build-asan/) that
 #                        runs the unit tests and runs each fuzz target for a bounded time over its seeds
-# Environment for `test`: FUZZ_SECONDS (per fuzz target, default 45), FUZZ_SEED (default 1; 0: random),
+# Environment for `test`: FUZZ_SECONDS (per fuzz target, default 20), FUZZ_SEED (default 1; 0: random),
 # SKIP_SANITIZERS=1 (normal build only).
 set -euo pipefail
 
@@ -20,7 +20,7 @@ TEST_PACKAGES=(catch2 kcat python3-confluent-kafka python3-kafka librdkafka-dev 
 # A current librdkafka (the PyPI wheel bundles it) next to Debian's 2.0.2, in a cached venv.
 CONFLUENT_KAFKA_VERSION=2.16.2
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
-FUZZ_SECONDS=${FUZZ_SECONDS:-45}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
