@@ -173,6 +173,18 @@ result<void> log_manager::remove(const topic_partition& tp) {
   return {};
 }
 
+std::vector<durable_extent> log_manager::durable_extents() const {
+  std::vector<std::shared_ptr<partition_log>> logs;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [tp, log] : logs_) logs.push_back(log);
+  }
+  std::vector<durable_extent> out;
+  for (const auto& log : logs)
+    for (auto& e : log->durable_extents()) out.push_back(std::move(e));
+  return out;
+}
+
 result<void> log_manager::flush_all() {
   std::vector<std::shared_ptr<partition_log>> logs;
   {

@@ -73,6 +73,10 @@ class log_manager {
   common::result<void> remove(const topic_partition& tp);
 
   common::result<void> flush_all();
+  // The fsynced length of every segment file of every partition (partition_log::durable_extents), for
+  // crash tests: cut_to_durable() on them after the manager is gone leaves what a power loss would.
+  // Call only when no strand is using the logs (as flush_all()).
+  std::vector<durable_extent> durable_extents() const;
   // Flushes and closes every partition log, then writes the clean-shutdown marker if all of it succeeded.
   common::result<void> close();
 
