@@ -93,8 +93,11 @@ common::result<std::unique_ptr<broker>> broker::start(options opts) {
 }
 
 common::result<broker*> broker::shared() {
+  // The logger first: statics are destroyed in reverse order, so the broker stops (and logs) at exit
+  // while the logger still exists.
+  (void)spdlog::default_logger_raw();
   static std::mutex mutex;
-  static std::unique_ptr<broker> instance;  // destroyed at exit, after the logger it started with
+  static std::unique_ptr<broker> instance;
   std::lock_guard lock(mutex);
   if (!instance) {
     auto started = start();
