@@ -1,6 +1,7 @@
 #include "brook/embedded/broker.hpp"
 
 #include <stdlib.h>
+#include <cstdlib>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -92,19 +93,28 @@ common::result<std::unique_ptr<broker>> broker::start(options opts) {
   return b;
 }
 
+namespace {
+std::mutex shared_mutex;
+broker* shared_instance = nullptr;  // owned; deleted by stop_shared() at exit
+
+void stop_shared() {
+  std::lock_guard lock(shared_mutex);
+  delete shared_instance;
+  shared_instance = nullptr;
+}
+}  // namespace
+
 common::result<broker*> broker::shared() {
-  // The logger first: statics are destroyed in reverse order, so the broker stops (and logs) at exit
-  // while the logger still exists.
-  (void)spdlog::default_logger_raw();
-  static std::mutex mutex;
-  static std::unique_ptr<broker> instance;
-  std::lock_guard lock(mutex);
-  if (!instance) {
+  std::lock_guard lock(shared_mutex);
+  if (!shared_instance) {
     auto started = start();
     if (!started) return started.err();
-    instance = std::move(*started);
+    shared_instance = started->release();
+    // Registered after the start, so it runs at exit before the destructors of the statics the start
+    // brought into being (the logger, RocksDB's environment), which the stopping broker still uses.
+    std::atexit(stop_shared);
   }
-  return instance.get();
+  return shared_instance;
 }
 
 broker::~broker() {

@@ -61,7 +61,7 @@ TEST_CASE("broker properties are overridden as brook-server's --override, and re
   REQUIRE_FALSE(malformed);
 }
 
-TEST_CASE("a given data directory is used and kept; restart keeps topics and records on the same port") {
+TEST_CASE("a given data directory is used and kept, and restart keeps topics and records on the same port") {
   auto dir = std::filesystem::temp_directory_path() / ("brook-embedded-test-" + std::to_string(std::random_device{}()));
   {
     auto b = start_broker({.data_dir = dir});

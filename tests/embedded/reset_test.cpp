@@ -53,7 +53,7 @@ int64_t new_producer_id(brook::test::wire_client& c) {
 
 }  // namespace
 
-TEST_CASE("reset deletes topics, their records, groups and committed offsets; names are free again") {
+TEST_CASE("reset deletes topics, their records, groups and committed offsets, and names are free again") {
   auto b = start_broker();
   const auto servers = b->bootstrap_servers();
   REQUIRE(b->create_topic("orders", 1));
