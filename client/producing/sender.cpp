@@ -74,7 +74,7 @@ awaitable<common::result<std::shared_ptr<const cluster_snapshot>>> sender::fetch
   add_topic(topic);
   // The producer may create topics on first use, as Java's producer asks Metadata to.
   const std::vector<std::string> wanted{topic};
-  auto r = co_await cluster_.metadata_for(wanted, true);
+  auto r = co_await cluster_.refresh_metadata(wanted, true);
   if (!r) co_return r.err();
   update_snapshot();
   auto snap = current_snapshot();
