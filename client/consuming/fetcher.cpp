@@ -85,6 +85,7 @@ bool consumer_engine::has_buffered() const {
 awaitable<result<void>> consumer_engine::fetch_round(clock::time_point deadline) {
   auto meta = co_await metadata_for_assignment();
   if (!meta) co_return meta.err();
+  validate_positions_on_metadata_change();  // a new leader: its partitions await validation, unfetched
   std::set<topic_partition> buffered;
   for (const auto& cf : buffer_) buffered.insert(cf.tp);
   std::map<int32_t, std::map<topic_partition, fetch_position>> by_leader;
