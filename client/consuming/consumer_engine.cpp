@@ -22,7 +22,6 @@ consumer_engine::consumer_engine(asio::any_io_executor ex, consumer_config confi
 
 awaitable<void> consumer_engine::pause_for(std::chrono::milliseconds d) {
   asio::steady_timer t(ex_, d);
-  if (wakeup_requested_) co_return;
   interruptible_waits_.insert(&t);
   boost::system::error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
