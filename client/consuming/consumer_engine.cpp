@@ -144,7 +144,10 @@ awaitable<result<void>> consumer_engine::commit_sync(std::optional<topic_partiti
   } else {
     for (const auto& [tp, c] : subs_.all_consumed()) to_commit[tp] = offset_and_metadata{c.offset, c.leader_epoch, c.metadata};
   }
-  co_return co_await commit(std::move(to_commit), deadline);
+  wakeable_commit_ = true;  // its retries end on wakeup(); auto commits and close's do not
+  auto r = co_await commit(std::move(to_commit), deadline);
+  wakeable_commit_ = false;
+  co_return r;
 }
 
 void consumer_engine::commit_async(std::optional<topic_partition_offsets> offsets, commit_callback callback) {

@@ -81,9 +81,10 @@ class consumer_engine {
   asio::awaitable<void> prepare_close(clock::time_point deadline);
   asio::awaitable<result<void>> close(clock::time_point deadline);
 
-  // Any thread: the blocked poll (or the next poll or commit_sync) returns the error `wakeup`, as
-  // Java's KafkaConsumer.wakeup(). A poll waiting on a timer or on Fetch answers returns at once; a
-  // call waiting on a group or commit answer returns once that answer (or its timeout) is in.
+  // Any thread: the blocked poll (or the next poll, commit_sync or position) returns the error
+  // `wakeup`, as Java's KafkaConsumer.wakeup(). A poll waiting on a timer or on Fetch answers returns
+  // at once, a commit_sync between retries; a call waiting on a group or commit answer returns once
+  // that answer (or its timeout) is in.
   void wakeup();
   // The pending wakeup as an error, clearing it (engine thread).
   std::optional<common::error> take_wakeup();
@@ -103,6 +104,7 @@ class consumer_engine {
   // Waits of a poll that wakeup() cancels.
   std::set<asio::steady_timer*> interruptible_waits_;
   std::atomic<bool> wakeup_requested_{false};
+  bool wakeable_commit_ = false;  // a commit_sync runs: wakeup() ends its retries
 
   // ---- fetching (fetcher.cpp) --------------------------------------------------------------
   struct completed_fetch {
