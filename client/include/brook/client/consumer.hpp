@@ -9,7 +9,7 @@
 // run on the thread calling poll() (or commit_sync/close): an eager rebalance's revocation and
 // close()'s run before the member leaves or rejoins, so the listener may commit there, as in Java;
 // a cooperative revocation runs before the member rejoins to hand the partitions over. Errors are
-// values; nothing throws.
+// values; nothing throws. wakeup() may be called from any thread to end a blocked poll().
 #pragma once
 
 #include <chrono>
@@ -100,6 +100,10 @@ class consumer {
   void commit_async(const topic_partition_offsets& offsets, commit_callback callback = nullptr);
 
   common::result<void> seek(const topic_partition& tp, int64_t offset);
+  // With a leader epoch (of the record before the offset) the position is first checked against the
+  // partition's leader with OffsetForLeaderEpoch, as committed offsets restored with theirs are and
+  // every position whose partition changes leader: a truncated log moves it back to the first
+  // divergent offset, or with auto.offset.reset=none makes poll() return offset_out_of_range naming it.
   common::result<void> seek(const topic_partition& tp, const offset_and_metadata& position);
   common::result<void> seek_to_beginning(const std::vector<topic_partition>& partitions);
   common::result<void> seek_to_end(const std::vector<topic_partition>& partitions);
@@ -125,6 +129,11 @@ class consumer {
   // The group's member id and generation (or member epoch); empty and -1 outside a group.
   std::string member_id() const;
   int32_t generation() const;
+
+  // Any thread (the one exception to one-thread-at-a-time): the poll() blocked now, or else the next
+  // poll(), commit_sync() or position(), returns the error `wakeup` (Java's WakeupException), once. A
+  // poll() waiting for records returns at once; one waiting on a group answer once that answer is in.
+  void wakeup();
 
   // Commits (with enable.auto.commit), revokes the assignment through the listener, leaves the group
   // and closes the connections. Idempotent.
