@@ -31,9 +31,9 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
 // Waits for a handler-based completion that something else in this connection will invoke.
 template <class Init>
-awaitable<result<bytes>> wait_for(Init&& init) {
-  co_return co_await asio::async_initiate<decltype(use_awaitable), void(result<bytes>)>(std::forward<Init>(init),
-                                                                                       use_awaitable);
+awaitable<result<response_frame>> wait_for(Init&& init) {
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(result<response_frame>)>(
+      std::forward<Init>(init), use_awaitable);
 }
 }  // namespace
 
@@ -107,12 +107,13 @@ awaitable<result<void>> connection::negotiate() {
     req.client_software_version = BROOK_VERSION;
     proto::writer w;
     req.encode(w, version);
-    auto body = co_await send_raw(proto::api_versions::api_key, version, w.take());
-    if (!body) co_return body.err();
+    auto frame = co_await send_raw(proto::api_versions::api_key, version, w.take());
+    if (!frame) co_return frame.err();
+    const std::span<const uint8_t> body = frame->body();
     proto::api_versions::response resp;
     bool decoded = true;
     try {
-      proto::reader r(*body);
+      proto::reader r(body);
       resp.decode(r, version);
     } catch (const proto::decode_error&) {
       decoded = false;
@@ -122,7 +123,7 @@ awaitable<result<void>> connection::negotiate() {
       // a body of the version asked. As the Java client: the asked version first, then v0.
       if (!decoded) {
         try {
-          proto::reader r(*body);
+          proto::reader r(body);
           resp = proto::api_versions::response{};
           resp.decode(r, 0);
         } catch (const proto::decode_error& e) {
@@ -207,7 +208,7 @@ void connection::start_loops() {
   asio::co_spawn(ex_, timeout_loop(self), asio::detached);
 }
 
-awaitable<result<bytes>> connection::send_raw(int16_t api_key, int16_t version, bytes body, bool expect_response) {
+awaitable<result<response_frame>> connection::send_raw(int16_t api_key, int16_t version, bytes body, bool expect_response) {
   proto::writer w = begin_frame(api_key, version, body.size());
   w.raw(body);
   co_return co_await send_frame(api_key, version, w, expect_response);
@@ -224,7 +225,7 @@ proto::writer connection::begin_frame(int16_t api_key, int16_t version, size_t b
   return w;
 }
 
-awaitable<result<bytes>> connection::send_frame(int16_t api_key, int16_t version, proto::writer& w,
+awaitable<result<response_frame>> connection::send_frame(int16_t api_key, int16_t version, proto::writer& w,
                                                 bool expect_response) {
   if (!open_) {
     co_return common::error{kafka_error::network_exception,
@@ -282,7 +283,7 @@ awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
       co_return;
     }
     for (auto& o : batch)
-      if (o.written) complete(std::move(*o.written), bytes{});
+      if (o.written) complete(std::move(*o.written), response_frame{});
   }
 }
 
@@ -304,8 +305,12 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
                fmt::format("{}:{} sent a response frame of {} bytes", host_, port_, size));
       co_return;
     }
-    bytes frame(static_cast<size_t>(size));
-    auto [rec, got] = co_await asio::async_read(socket_, asio::buffer(frame), as_tuple_awaitable);
+    // Read into uninitialised memory, and parsed where it lies: the body is handed on with the header in front.
+    response_frame frame;
+    frame.size = static_cast<size_t>(size);
+    frame.bytes = std::make_shared_for_overwrite<uint8_t[]>(frame.size);
+    auto [rec, got] = co_await asio::async_read(socket_, asio::buffer(frame.bytes.get(), frame.size),
+                                                as_tuple_awaitable);
     if (rec) {
       if (open_)
         fail_all(kafka_error::network_exception,
@@ -317,9 +322,8 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
       co_return;
     }
     pending& front = in_flight_.front();
-    size_t body_at = 0;
     try {
-      proto::reader r(frame);
+      proto::reader r(std::span<const uint8_t>(frame.bytes.get(), frame.size));
       const int32_t correlation_id = proto::decode_response_header(r, front.api_key, front.api_version);
       if (correlation_id != front.correlation_id) {
         fail_all(kafka_error::corrupt_message,
@@ -327,7 +331,7 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
                              front.correlation_id));
         co_return;
       }
-      body_at = r.position();
+      frame.body_at = r.position();
     } catch (const proto::decode_error& e) {
       fail_all(kafka_error::corrupt_message, fmt::format("{}:{} sent a bad response header: {}", host_, port_, e.what()));
       co_return;
@@ -335,7 +339,6 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
     auto done = std::move(front.done);
     in_flight_.pop_front();
     rearm_timeout();
-    frame.erase(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(body_at));
     complete(std::move(done), std::move(frame));
   }
 }
@@ -360,7 +363,8 @@ void connection::rearm_timeout() {
   timeout_timer_.expires_at(in_flight_.empty() ? clock::time_point::max() : in_flight_.front().deadline);
 }
 
-void connection::complete(asio::any_completion_handler<void(result<bytes>)> done, result<bytes> r) {
+void connection::complete(asio::any_completion_handler<void(result<response_frame>)> done,
+                          result<response_frame> r) {
   // Posted, never called inline: the waiting coroutine must not run inside this connection's loops.
   asio::post(ex_, [done = std::move(done), r = std::move(r)]() mutable { std::move(done)(std::move(r)); });
 }
