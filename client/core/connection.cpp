@@ -1,5 +1,7 @@
 #include "client/core/connection.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -36,6 +38,45 @@ awaitable<result<response_frame>> wait_for(Init&& init) {
       std::forward<Init>(init), use_awaitable);
 }
 }  // namespace
+
+std::shared_ptr<uint8_t[]> frame_pool::get(size_t size) {
+  if (size < min_bytes) return std::make_shared_for_overwrite<uint8_t[]>(size);
+  buffer b{nullptr, 0};
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = free_.begin(); it != free_.end(); ++it) {
+      if (it->capacity < size) continue;
+      b = *it;
+      free_.erase(it);
+      break;
+    }
+  }
+  if (!b.data) b = buffer{new uint8_t[size], size};  // uninitialised
+  // The deleter hands the buffer back to this pool while it lives.
+  return std::shared_ptr<uint8_t[]>(b.data, [pool = weak_from_this(), b](uint8_t*) {
+    if (auto p = pool.lock()) p->put(b);
+    else delete[] b.data;
+  });
+}
+
+void frame_pool::put(buffer b) {
+  {
+    std::lock_guard lock(mutex_);
+    if (free_.size() < max_buffers) {
+      free_.push_back(b);
+      return;
+    }
+    // Full: the smallest goes, so that the pool keeps the buffers that fit the most frames.
+    auto smallest = std::min_element(free_.begin(), free_.end(),
+                                     [](const buffer& x, const buffer& y) { return x.capacity < y.capacity; });
+    if (smallest->capacity < b.capacity) std::swap(*smallest, b);
+  }
+  delete[] b.data;
+}
+
+frame_pool::~frame_pool() {
+  for (const auto& b : free_) delete[] b.data;
+}
 
 connection::connection(asio::any_io_executor ex, std::string host, uint16_t port, int32_t node_id,
                        connection_options opts)
@@ -217,8 +258,14 @@ awaitable<result<response_frame>> connection::send_raw(int16_t api_key, int16_t 
 proto::writer connection::begin_frame(int16_t api_key, int16_t version, size_t body_size_hint) {
   const int32_t correlation_id = next_correlation_id_;
   next_correlation_id_ = next_correlation_id_ == INT32_MAX ? 0 : next_correlation_id_ + 1;
+  const size_t wanted = body_size_hint + 64 + opts_.client_id.size();  // size, header (client id), body
   bytes buffer;
-  buffer.reserve(body_size_hint + 64 + opts_.client_id.size());  // size, header (client id), body
+  // A large frame reuses the buffer of one already written (see spare_frames_).
+  if (wanted >= spare_frame_min_bytes && !spare_frames_.empty() && spare_frames_.back().capacity() >= wanted) {
+    buffer = std::move(spare_frames_.back());
+    spare_frames_.pop_back();
+  }
+  buffer.reserve(wanted);
   proto::writer w(std::move(buffer));
   w.int32(0);  // size, patched by send_frame
   proto::encode_request_header(w, proto::request_header{api_key, version, correlation_id, opts_.client_id});
@@ -282,8 +329,11 @@ awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
                           fmt::format("lost the connection to {}:{}: {}", host_, port_, ec.message()));
       co_return;
     }
-    for (auto& o : batch)
+    for (auto& o : batch) {
       if (o.written) complete(std::move(*o.written), response_frame{});
+      if (o.frame.capacity() >= spare_frame_min_bytes && spare_frames_.size() < max_spare_frames)
+        spare_frames_.push_back(std::move(o.frame));
+    }
   }
 }
 
@@ -308,7 +358,7 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
     // Read into uninitialised memory, and parsed where it lies: the body is handed on with the header in front.
     response_frame frame;
     frame.size = static_cast<size_t>(size);
-    frame.bytes = std::make_shared_for_overwrite<uint8_t[]>(frame.size);
+    frame.bytes = frames_->get(frame.size);
     auto [rec, got] = co_await asio::async_read(socket_, asio::buffer(frame.bytes.get(), frame.size),
                                                 as_tuple_awaitable);
     if (rec) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,6 +69,35 @@ struct response_frame {
   size_t size = 0;     // bytes of the frame after its size prefix
   size_t body_at = 0;  // where the body starts, after the response header
   std::span<uint8_t> body() const { return {bytes.get() + body_at, size - body_at}; }
+};
+
+// Buffers of large response frames, reused: a frame's bytes come back here when their last owner lets go of
+// them (a consumed record that points into a Fetch response may be the last, on the user's thread), and the
+// next large frame is read into them. A fresh large buffer costs a page fault per 4 KiB read into it (the
+// allocator maps large blocks afresh and unmaps them when freed), a large part of consuming. Thread-safe.
+// Owner: the connection; a buffer's deleter holds only a weak reference, so a buffer let go of after the pool
+// is gone is deleted. Invariant: holds at most max_buffers free buffers, each of min_bytes or more.
+class frame_pool : public std::enable_shared_from_this<frame_pool> {
+ public:
+  static constexpr size_t min_bytes = 128 * 1024;
+  frame_pool() = default;
+  ~frame_pool();
+  frame_pool(const frame_pool&) = delete;
+  frame_pool& operator=(const frame_pool&) = delete;
+  static constexpr size_t max_buffers = 2;
+  // `size` bytes, uninitialised: a free buffer of the pool's when one is large enough (and size is min_bytes or
+  // more), else a new allocation.
+  std::shared_ptr<uint8_t[]> get(size_t size);
+
+ private:
+  struct buffer {
+    uint8_t* data;
+    size_t capacity;
+  };
+  void put(buffer b);
+
+  std::mutex mutex_;
+  std::vector<buffer> free_;
 };
 
 // A response whose record sets borrow from its frame (call_borrowing): `frame` keeps those bytes alive.
@@ -221,7 +251,14 @@ class connection : public std::enable_shared_from_this<connection> {
   int32_t next_correlation_id_ = 0;
   std::deque<pending> in_flight_;
   std::deque<outgoing> write_queue_;
+  // Buffers of large request frames already written, reused by begin_frame: a fresh large buffer costs a
+  // page fault per 4 KiB written (the allocator maps large blocks afresh and unmaps them when freed), a large
+  // part of sending big Produce requests. At most max_spare_frames, each of spare_frame_min_bytes or more.
+  static constexpr size_t spare_frame_min_bytes = 128 * 1024;
+  static constexpr size_t max_spare_frames = 2;
+  std::vector<bytes> spare_frames_;
   std::unordered_map<int16_t, version_range> broker_versions_;
+  std::shared_ptr<frame_pool> frames_ = std::make_shared<frame_pool>();
 };
 
 }  // namespace brook::client::core
