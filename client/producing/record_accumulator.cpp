@@ -161,7 +161,7 @@ result<record_accumulator::append_result> record_accumulator::append(const recor
       memory_freed_.notify_all();
     }
   };
-  const int64_t deadline = clock_.now_ms() + config_.max_block_ms;
+  std::optional<int64_t> deadline;  // max.block.ms from the first wait for memory (read the clock only then)
   while (true) {
     if (aborted_) {
       release_reserved();
@@ -194,7 +194,8 @@ result<record_accumulator::append_result> record_accumulator::append(const recor
         const uint64_t ticket = next_ticket_++;
         waiters_.push_back(ticket);
         while (!(waiters_.front() == ticket && used_memory_ + batch_bytes <= config_.buffer_memory)) {
-          const int64_t remaining = deadline - clock_.now_ms();
+          if (!deadline) deadline = clock_.now_ms() + config_.max_block_ms;
+          const int64_t remaining = *deadline - clock_.now_ms();
           if (remaining <= 0 || closed_ || aborted_) {
             waiters_.erase(std::find(waiters_.begin(), waiters_.end(), ticket));
             memory_freed_.notify_all();
