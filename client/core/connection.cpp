@@ -51,7 +51,11 @@ std::shared_ptr<uint8_t[]> frame_pool::get(size_t size) {
       break;
     }
   }
-  if (!b.data) b = buffer{new uint8_t[size], size};  // uninitialised
+  if (!b.data) {
+    // Rounded up, so that the buffer fits the next frames of about this size when it comes back.
+    const size_t capacity = (size + min_bytes - 1) / min_bytes * min_bytes;
+    b = buffer{new uint8_t[capacity], capacity};  // uninitialised
+  }
   // The deleter hands the buffer back to this pool while it lives.
   return std::shared_ptr<uint8_t[]>(b.data, [pool = weak_from_this(), b](uint8_t*) {
     if (auto p = pool.lock()) p->put(b);
