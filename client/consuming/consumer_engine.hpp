@@ -1,8 +1,9 @@
 // The consumer's engine: everything behind brook::client::consumer, as coroutines on one
 // single-threaded executor (the consumer's private I/O thread).
 //   - fetching (fetcher.cpp): Fetch per leader through a fetch session each, concurrently; batches
-//     decoded with common/record_batch.hpp, control batches and aborted transactions (read_committed)
-//     skipped; OFFSET_OUT_OF_RANGE handled by auto.offset.reset; ListOffsets for resets, seeks to the
+//     decoded with common/record_batch.hpp where they lie in the response frame (records point into it, or
+//     into a compressed batch's decompressed bytes, and share their ownership: nothing is copied per
+//     record), control batches and aborted transactions (read_committed) skipped; OFFSET_OUT_OF_RANGE handled by auto.offset.reset; ListOffsets for resets, seeks to the
 //     beginning or end, and offsets_for_times;
 //   - the group (group_coordinator.cpp): the coordinator, classic membership (JoinGroup with every
 //     configured assignor's subscription, the leader assigning, SyncGroup, heartbeats on a timer,
@@ -119,7 +120,8 @@ class consumer_engine {
   asio::awaitable<void> fetch_from(int32_t node, std::map<topic_partition, fetch_position> wanted,
                                    int32_t max_wait_ms, std::shared_ptr<fetch_round_state> round);
   result<void> take_partition_data(const topic_partition& tp, int64_t fetch_offset,
-                                   const common::protocol::fetch::partition_data& data);
+                                   const common::protocol::fetch::partition_data& data,
+                                   const std::shared_ptr<uint8_t[]>& frame);
   asio::awaitable<result<void>> update_positions(clock::time_point deadline);
   // KIP-320: positions whose leader changed since they were set are checked with OffsetForLeaderEpoch
   // against the leader; a truncated log moves them back (or, with auto.offset.reset=none, is

@@ -31,11 +31,19 @@ struct consumer_engine::fetch_round_state {
 
 namespace {
 
-template <class View>
-std::optional<std::string> to_optional_string(const std::optional<View>& v) {
+std::optional<std::string_view> to_optional_view(const std::optional<common::bytes_view>& v) {
   if (!v) return std::nullopt;
-  return std::string(reinterpret_cast<const char*>(v->data()), v->size());
+  return std::string_view(reinterpret_cast<const char*>(v->data()), v->size());
 }
+
+// What the records of one partition's fetched data point into, shared by those records (consumer_record's
+// `storage`): the topic's name, the response frame that holds uncompressed batches, and the decompressed
+// bytes of compressed batches. Freed with the last of those records.
+struct fetched_bytes {
+  std::string topic;
+  std::shared_ptr<uint8_t[]> frame;
+  std::vector<std::vector<uint8_t>> decompressed;
+};
 
 bool needs_metadata_refresh(kafka_error e) {
   switch (e) {
@@ -162,29 +170,31 @@ awaitable<void> consumer_engine::fetch_from(int32_t node, std::map<topic_partiti
   auto request = fetch_session::to_request(data, *version, max_wait_ms, config_.fetch_min_bytes,
                                            config_.fetch_max_bytes, static_cast<int8_t>(config_.isolation),
                                            config_.client_rack);
-  auto response = co_await (*conn)->call_at(request, *version);
+  // The response's record sets borrow from its frame: records are decoded from there, and point into it.
+  auto response = co_await (*conn)->call_borrowing(request, *version);
   if (!*alive) co_return;
   if (!response) {
     session.handle_error();
     metadata_refresh_needed_ = true;
     co_return;
   }
-  if (!session.handle_response(data, *response, *version)) co_return;
-  for (const auto& topic : response->responses) {
+  if (!session.handle_response(data, response->body, *version)) co_return;
+  for (const auto& topic : response->body.responses) {
     std::optional<std::string> name = *version >= 13 ? session.topic_name(topic.topic_id) : topic.topic;
     if (!name) continue;
     for (const auto& p : topic.partitions) {
       topic_partition tp{*name, p.partition_index};
       auto sent = data.session.find(tp);
       if (sent == data.session.end()) continue;
-      if (auto r = take_partition_data(tp, sent->second.fetch_offset, p); !r && !pending_error_)
+      if (auto r = take_partition_data(tp, sent->second.fetch_offset, p, response->frame.bytes); !r && !pending_error_)
         pending_error_ = r.err();
     }
   }
 }
 
 result<void> consumer_engine::take_partition_data(const topic_partition& tp, int64_t fetch_offset,
-                                                  const proto::fetch::partition_data& data) {
+                                                  const proto::fetch::partition_data& data,
+                                                  const std::shared_ptr<uint8_t[]>& frame) {
   auto pos = subs_.position(tp);
   if (!subs_.is_assigned(tp) || !pos || pos->offset != fetch_offset) return {};  // moved on meanwhile
   const auto error = static_cast<kafka_error>(data.error_code);
@@ -226,6 +236,8 @@ result<void> consumer_engine::take_partition_data(const topic_partition& tp, int
   size_t next_aborted = 0;
   std::set<int64_t> aborting;
 
+  // Made with the first record; every record shares it.
+  std::shared_ptr<fetched_bytes> storage;
   completed_fetch cf;
   cf.tp = tp;
   cf.fetch_offset = fetch_offset;
@@ -259,24 +271,38 @@ result<void> consumer_engine::take_partition_data(const topic_partition& tp, int
     } else if (!(batch->is_transactional() && aborting.count(batch->producer_id()))) {
       auto records = batch->records(common::uncompressed_limit(batch->record_count(), INT32_MAX));
       if (!records) return common::error{records.err().code, "Fetch of " + to_string(tp) + ": " + records.err().message};
+      const bool log_append_time = batch->ts_type() == common::timestamp_type::log_append_time;
+      bool kept = false;  // whether a record of this batch was kept
       for (;;) {
         auto next = records->next();
         if (!next) return common::error{kafka_error::corrupt_message, "Fetch of " + to_string(tp) + ": " + next.err().message};
         if (!*next) break;
         const auto& r = **next;
         if (r.offset < fetch_offset) continue;
-        consumer_record out;
-        out.topic = tp.topic;
+        if (!storage) {
+          storage = std::make_shared<fetched_bytes>();
+          storage->topic = tp.topic;
+          storage->frame = frame;
+        }
+        kept = true;
+        consumer_record& out = cf.records.emplace_back();
+        out.topic = storage->topic;
         out.partition = tp.partition;
         out.offset = r.offset;
         out.timestamp = r.timestamp;
-        out.log_append_time = batch->ts_type() == common::timestamp_type::log_append_time;
-        out.key = to_optional_string(r.key);
-        out.value = to_optional_string(r.value);
-        for (const auto& h : r.headers) out.headers.push_back({std::string(h.key), to_optional_string(h.value)});
+        out.log_append_time = log_append_time;
+        out.key = to_optional_view(r.key);
+        out.value = to_optional_view(r.value);
+        if (!r.headers.empty()) {
+          out.headers.reserve(r.headers.size());
+          for (const auto& h : r.headers) out.headers.push_back({h.key, to_optional_view(h.value)});
+        }
         if (epoch >= 0) out.leader_epoch = epoch;
-        cf.records.push_back(std::move(out));
+        out.storage = storage;
       }
+      // The records of a compressed batch point into its decompressed bytes: they move to the storage.
+      if (kept && batch->compression() != common::compression_codec::none)
+        storage->decompressed.push_back(records->take_decompressed());
     }
     cf.next_offset = batch->next_offset();
     if (epoch >= 0) cf.next_epoch = epoch;

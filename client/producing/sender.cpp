@@ -51,10 +51,11 @@ void sender::wakeup() {
   asio::post(cluster_.executor(), [this] { wake_timer_.cancel(); });
 }
 
-void sender::add_topic(const std::string& topic) {
-  const int64_t now = clock_.now_ms();
+void sender::add_topic(const std::string& topic) { add_topic(topic, clock_.now_ms()); }
+
+void sender::add_topic(const std::string& topic, int64_t now_ms) {
   std::lock_guard lock(shared_mutex_);
-  topics_[topic] = now;
+  topics_[topic] = now_ms;
 }
 
 std::shared_ptr<const cluster_snapshot> sender::current_snapshot() const {

@@ -44,6 +44,7 @@ class sender {
   void wakeup();
   // Topics the producer sends to: their metadata is kept fresh until unused for metadata.max.idle.ms.
   void add_topic(const std::string& topic);
+  void add_topic(const std::string& topic, int64_t now_ms);  // the caller read the clock already
   // The accumulator's picture of the cluster from the latest metadata (thread-safe copy).
   std::shared_ptr<const cluster_snapshot> current_snapshot() const;
   // Asks a broker for the topic's metadata (on the I/O thread) and refreshes the snapshot; the producer's

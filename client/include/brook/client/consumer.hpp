@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "brook/client/types.hpp"
@@ -34,16 +35,29 @@ namespace core {
 class io_thread;
 }
 
+// A header of a consumed record: views into the record's bytes, as the record's own key and value.
+struct consumer_header {
+  std::string_view key;
+  std::optional<std::string_view> value;  // nullopt: a null header value
+};
+
+// A record as poll() hands it out. The topic, key, value and headers are views into the bytes the record
+// was fetched in (the Fetch response, or the decompressed batch), which `storage` keeps alive: they are
+// valid as long as this record or a copy of it lives, wherever it is moved or copied. Nothing is copied
+// per record (as librdkafka hands out pointers into its fetch buffer); the price is that a record kept
+// pins the whole response it came in (up to max.partition.fetch.bytes of its partition), so copy out
+// what you keep for long (`std::string(*r.value)`).
 struct consumer_record {
-  std::string topic;
+  std::string_view topic;
   int32_t partition = -1;
   int64_t offset = -1;
   int64_t timestamp = -1;
   bool log_append_time = false;  // the timestamp is the broker's LogAppendTime, not CreateTime
-  std::optional<std::string> key;
-  std::optional<std::string> value;
-  std::vector<header> headers;
+  std::optional<std::string_view> key;    // nullopt: a null key
+  std::optional<std::string_view> value;  // nullopt: a null value (a tombstone)
+  std::vector<consumer_header> headers;
   std::optional<int32_t> leader_epoch;
+  std::shared_ptr<const void> storage;  // owns the bytes the views above point into
 };
 
 struct offset_and_timestamp {
