@@ -368,19 +368,21 @@ http_answer control_server::answer(const std::string& method, const std::string&
     throw bad_request{404, fmt::format("no route {} {}", method, path)};
   } catch (const bad_request& e) {
     return failure(e.status, e.message);
+  } catch (const std::exception& e) {
+    return failure(500, fmt::format("{} {} failed: {}", method, path, e.what()));
   }
 }
 
-namespace {
-
-awaitable<void> serve_http(control_server* server, asio::ip::tcp::socket socket) {
+awaitable<void> control_server::serve(asio::ip::tcp::socket socket) {
+  if (closing_) co_return;
+  open_.insert(&socket);
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(max_body);
     auto [rec, got] = co_await http::async_read(socket, buffer, parser, asio::as_tuple(asio::use_awaitable));
     if (rec) {
-      if (rec != http::error::end_of_stream && rec != asio::error::operation_aborted &&
+      if (!closing_ && rec != http::error::end_of_stream && rec != asio::error::operation_aborted &&
           rec != asio::error::connection_reset && rec != asio::error::eof) {
         http::response<http::string_body> bad{http::status::bad_request, 11};
         bad.set(http::field::content_type, "application/json");
@@ -391,7 +393,7 @@ awaitable<void> serve_http(control_server* server, asio::ip::tcp::socket socket)
       break;
     }
     const auto& req = parser.get();
-    http_answer a = server->answer(std::string(req.method_string()), std::string(req.target()), req.body());
+    http_answer a = answer(std::string(req.method_string()), std::string(req.target()), req.body());
     http::response<http::string_body> res{static_cast<http::status>(a.status), req.version()};
     res.set(http::field::content_type, "application/json");
     res.keep_alive(req.keep_alive());
@@ -399,21 +401,22 @@ awaitable<void> serve_http(control_server* server, asio::ip::tcp::socket socket)
     res.prepare_payload();
     const bool keep = res.keep_alive();
     auto [wec, sent] = co_await http::async_write(socket, res, asio::as_tuple(asio::use_awaitable));
-    if (wec || !keep) break;
+    if (wec || !keep || closing_) break;
   }
+  open_.erase(&socket);
   boost::system::error_code ec;
   socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket.close(ec);
 }
 
-awaitable<void> accept_http(control_server* server, asio::ip::tcp::acceptor* acceptor) {
-  for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+awaitable<void> control_server::accept_loop() {
+  while (!closing_) {
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
+      if (closing_ || ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
       continue;
     }
-    asio::co_spawn(acceptor->get_executor(), serve_http(server, std::move(socket)), [](std::exception_ptr e) {
+    asio::co_spawn(io_, serve(std::move(socket)), [](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -423,8 +426,6 @@ awaitable<void> accept_http(control_server* server, asio::ip::tcp::acceptor* acc
     });
   }
 }
-
-}  // namespace
 
 common::result<std::unique_ptr<control_server>> control_server::start(broker& b, uint16_t port) {
   std::unique_ptr<control_server> s(new control_server(b));
@@ -438,7 +439,7 @@ common::result<std::unique_ptr<control_server>> control_server::start(broker& b,
     return common::error{kafka_error::invalid_config,
                          fmt::format("control API cannot listen on 127.0.0.1:{}: {}", port, ec.message())};
   s->port_ = s->acceptor_.local_endpoint().port();
-  asio::co_spawn(s->io_, accept_http(s.get(), &s->acceptor_), asio::detached);
+  asio::co_spawn(s->io_, s->accept_loop(), asio::detached);
   s->thread_ = std::thread([server = s.get()] {
     try {
       server->io_.run();
@@ -453,11 +454,14 @@ common::result<std::unique_ptr<control_server>> control_server::start(broker& b,
 void control_server::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // Close the acceptor and every connection on the server's thread; the thread ends once their
+  // coroutines have (a request waiting on the broker finishes first, within network_deadline).
   asio::post(io_, [this] {
+    closing_ = true;
     boost::system::error_code ec;
     acceptor_.close(ec);
+    for (auto* s : open_) s->close(ec);
   });
-  io_.stop();  // open HTTP connections end with the io_context
   if (thread_.joinable()) thread_.join();
 }
 

@@ -11,10 +11,12 @@
 // waits for this server. Requests are served one at a time.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -51,6 +53,8 @@ class control_server {
 
  private:
   explicit control_server(broker& b);
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
 
   broker& broker_;
   boost::asio::io_context io_{1};
@@ -58,6 +62,9 @@ class control_server {
   uint16_t port_ = 0;
   std::thread thread_;
   bool stopped_ = false;
+  // The server's thread only: open HTTP connections (closed by stop(), so that its thread ends).
+  std::set<boost::asio::ip::tcp::socket*> open_;
+  bool closing_ = false;
 };
 
 }  // namespace brook::broker::control
