@@ -293,3 +293,16 @@ TEST_CASE("the request log records API, version, client id and correlation id", 
   CHECK(log[1].api_version == 3);
   CHECK(log[1].correlation_id == log[0].correlation_id + 1);
 }
+
+TEST_CASE("a delayed response does not hold up the broker's stop", "[fault][path]") {
+  test::broker_fixture b;
+  auto r = rule(fault_kind::delay, proto::api_versions::api_key, std::nullopt);
+  r.delay = std::chrono::minutes(10);
+  REQUIRE(b.server().faults().add(r));
+  auto c = b.connect();
+  c.send_raw(proto::api_versions::api_key, 3, encoded({"brook-test", "1.0"}, 3));
+  REQUIRE(eventually([&] { return logged(b.server(), proto::api_versions::api_key) == 1; }));
+  const auto stopping = clock_type::now();
+  b.stop();  // cancels the delay's timer with the connection's other waits
+  CHECK(clock_type::now() - stopping < std::chrono::seconds(30));
+}
