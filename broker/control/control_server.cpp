@@ -180,6 +180,11 @@ awaitable<common::result<void>> create_topic_now(broker& b, new_topic t) {
 
 awaitable<size_t> close_connections_now(broker& b) { co_return b.close_connections(); }
 
+awaitable<common::result<void>> reset_now(broker& b) {
+  auto done = co_await b.reset_async();
+  co_return done;
+}
+
 // --- routes ---
 
 json::object rule_json(const fault::fault_rule& r) {
@@ -358,6 +363,14 @@ http_answer control_server::answer(const std::string& method, const std::string&
       only("POST");
       if (path == "/pause") broker_.faults().pause();
       else broker_.faults().resume();
+      return reply(json::object{});
+    }
+    if (path == "/reset") {
+      only("POST");
+      // Rules, the request log and a pause go first, so that nothing the reset does meets a fault.
+      broker_.faults().clear_all();
+      auto reset = on_network(broker_, reset_now(broker_));
+      if (!reset) throw bad_request{500, fmt::format("reset failed: {}", reset.err().message)};
       return reply(json::object{});
     }
     if (path == "/connections/close") {

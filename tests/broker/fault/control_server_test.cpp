@@ -248,3 +248,25 @@ TEST_CASE("control: stop() ends the server while a client keeps its connection o
   late.connect({asio::ip::address_v4::loopback(), server->port()}, ec);
   CHECK(ec);  // no longer listening
 }
+
+TEST_CASE("control: /reset deletes topics, groups and offsets and clears rules, pause and the request log",
+          "[fault][control]") {
+  control_fixture f;
+  REQUIRE(f.post("/topics", R"({"name": "t", "partitions": 2})").status == 200);
+  namespace oc = proto::offset_commit;
+  auto committed = f.b.call<oc::response>(oc::api_key, 8, test::commit_request("g", "", -1, "t", 7));
+  REQUIRE(committed.topics.at(0).partitions.at(0).error_code == 0);
+  REQUIRE(f.post("/faults/errors", R"({"api": "Metadata", "error": "UNKNOWN_SERVER_ERROR"})").status == 200);
+  REQUIRE(f.post("/pause").status == 200);
+  auto reset = f.post("/reset");
+  CHECK(reset.status == 200);
+  CHECK(reset.body.as_object().empty());
+  CHECK(f.get("/faults").body.at("rules").as_array().empty());
+  CHECK(f.get("/requests").body.at("requests").as_array().empty());
+  proto::metadata::request req;
+  req.topics = std::nullopt;
+  auto md = f.b.call<proto::metadata::response>(proto::metadata::api_key, 12, req);  // answered: not paused
+  CHECK(md.topics.empty());
+  REQUIRE(f.post("/topics", R"({"name": "t", "partitions": 1})").status == 200);  // the name is free again
+  CHECK(test::committed_offset(f.b.client(), "g", "t") == -1);
+}
