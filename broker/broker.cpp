@@ -295,6 +295,7 @@ void broker::wait() {
 asio::awaitable<common::result<void>> broker::reset_async() {
   if (stopping_) co_return common::error{kafka_error::request_timed_out, "The broker is shutting down."};
   const auto started = std::chrono::steady_clock::now();
+  faults_.clear_all();  // fault rules, a pause and the request log go first: nothing below meets a fault
   const size_t group_count = groups_->coordinator().groups().size() + groups_->coordinator().consumer_groups().size();
   // Groups first, in memory: parked JoinGroup/SyncGroup requests are answered and nothing is left for the
   // group writer; a write pass already under way lands before the store is cleared below.

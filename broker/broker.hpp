@@ -60,7 +60,8 @@ class broker {
   const std::vector<bound_listener>& listeners() const { return listeners_; }
 
   // Deletes every topic (with its data), every group of both kinds and every committed offset, every
-  // producer state and the producer id reservation, and drops the fetch sessions, leaving the broker
+  // producer state and the producer id reservation, clears the fault injector (rules, pause, request
+  // log), and drops the fetch sessions, leaving the broker
   // serving as if its data directory were new (the cluster id stays). Parked fetches and JoinGroup/SyncGroup
   // requests are answered at once. The topics are gone from the store and their directories renamed
   // aside before it returns, so a topic created right after starts empty; the files are deleted in the
