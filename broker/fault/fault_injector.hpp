@@ -7,7 +7,8 @@
 // from any thread (an embedding program, the control HTTP server) while the network thread consults
 // them for every request and the partition strands for every append and fsync. One mutex guards the
 // rules and the request log; the consult paths first read an atomic count of rules (and the pause
-// flag), so a broker without rules pays one atomic load per request.
+// flag), so a broker without rules pays one atomic load per request for them (and one uncontended
+// lock to note the request in the log).
 //
 // Rules: a rule with a count fires that many times, then is gone; a rule without one (count nullopt)
 // lasts until it is cleared. Among several rules that match a request the oldest fires. Error, drop
