@@ -180,7 +180,7 @@ asio::awaitable<brook::common::result<std::vector<consumer_record>>> poll_for(as
 
 std::vector<std::string> values(const std::vector<consumer_record>& records) {
   std::vector<std::string> out;
-  for (const auto& r : records) out.push_back(r.value.value_or("<null>"));
+  for (const auto& r : records) out.push_back(r.value ? std::string(*r.value) : std::string("<null>"));
   return out;
 }
 
