@@ -1,6 +1,7 @@
 // The broker's metadata store: the one wrapper through which anything reaches RocksDB (cluster id,
 // topics and their config overrides, committed group offsets, group metadata, producer state and
-// per-partition log state). Nothing else in the tree includes RocksDB; its types stay behind a pimpl.
+// per-partition log state). Nothing else in the product includes RocksDB (one test lays out a store
+// directory with it); its types stay behind a pimpl.
 //
 // Ownership: the broker opens one metadata_store per data directory and shares it (by reference)
 // with the log manager and the group coordinator. RocksDB's LOCK file keeps a second store, in this
