@@ -34,35 +34,34 @@
 
 namespace {
 
-// The --ephemeral data directory: created by create(), removed with everything in it by the
-// destructor (after the broker that used it has been destroyed: declare it before the broker).
-class temporary_data_dir {
- public:
-  // A new directory brook-XXXXXX under /dev/shm when it is a writable directory, else under the
-  // system temp dir ($TMPDIR, /tmp).
-  static std::optional<temporary_data_dir> create(std::string& error) {
-    std::error_code ec;
-    std::filesystem::path base = "/dev/shm";
-    if (!std::filesystem::is_directory(base, ec) || ::access(base.c_str(), W_OK | X_OK) != 0) {
-      base = std::filesystem::temp_directory_path(ec);
-      if (ec) {
-        error = "no temporary directory: " + ec.message();
-        return std::nullopt;
-      }
-    }
-    std::string pattern = (base / "brook-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      error = "cannot create a directory under " + base.string() + ": " + std::strerror(errno);
+// A new directory brook-XXXXXX under /dev/shm when it is a writable directory, else under the system
+// temp dir ($TMPDIR, /tmp). nullopt (and `error` set) when none can be made.
+std::optional<std::filesystem::path> make_temporary_dir(std::string& error) {
+  std::error_code ec;
+  std::filesystem::path base = "/dev/shm";
+  if (!std::filesystem::is_directory(base, ec) || ::access(base.c_str(), W_OK | X_OK) != 0) {
+    base = std::filesystem::temp_directory_path(ec);
+    if (ec) {
+      error = "no temporary directory: " + ec.message();
       return std::nullopt;
     }
-    return temporary_data_dir(pattern);
   }
-  temporary_data_dir(temporary_data_dir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  std::string pattern = (base / "brook-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    error = "cannot create a directory under " + base.string() + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  return std::filesystem::path(pattern);
+}
+
+// Owns the --ephemeral data directory: removes it with everything in it when destroyed, which must
+// be after the broker that used it is gone (declare it before the broker).
+class temporary_data_dir {
+ public:
+  explicit temporary_data_dir(std::filesystem::path path) : path_(std::move(path)) {}
   temporary_data_dir(const temporary_data_dir&) = delete;
   temporary_data_dir& operator=(const temporary_data_dir&) = delete;
-  temporary_data_dir& operator=(temporary_data_dir&&) = delete;
   ~temporary_data_dir() {
-    if (path_.empty()) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
     if (ec) spdlog::warn("could not remove {}: {}", path_.string(), ec.message());
@@ -70,7 +69,6 @@ class temporary_data_dir {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  explicit temporary_data_dir(std::filesystem::path path) : path_(std::move(path)) {}
   std::filesystem::path path_;
 };
 
@@ -150,11 +148,13 @@ int main(int argc, char** argv) {
     spdlog::set_default_logger(logger);
     spdlog::set_pattern("[%Y-%m-%d %H:%M:%S,%e] %^%l%$ %v");
     std::string error;
-    temp_dir = temporary_data_dir::create(error);
-    if (!temp_dir) {
+    auto path = make_temporary_dir(error);
+    if (!path) {
       spdlog::error("refusing to start: {}", error);
       return 1;
     }
+    temp_dir.emplace(*path);
+    spdlog::info("ephemeral data directory {} (removed at exit)", temp_dir->path().string());
     ephemeral_defaults = broker::ephemeral_properties(temp_dir->path().string());
   }
 

@@ -46,7 +46,7 @@ log_manager::~log_manager() = default;
 
 os::io_status log_manager::sync_directory() const {
   if (!fsync_) return {};
-  return sync_directory();
+  return os::sync_directory(dir_);
 }
 
 result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log_dir, config_provider configs,
