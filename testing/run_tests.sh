@@ -15,6 +15,7 @@ export BROOK_SERVER=$server
 
 PYTEST_VERSION=9.2.0
 CONFLUENT_KAFKA_VERSION=2.16.2
+SETUPTOOLS_VERSION=84.2.1  # builds the plugin's editable install
 
 skip() {
   echo "SKIP: $*"
@@ -25,13 +26,13 @@ case "$lang" in
   python)
     # A venv per checkout (the plugin is installed editable from it) and per pinned set.
     py_version=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    key=$(printf '%s\n' "$HERE/python" "$PYTEST_VERSION" "$CONFLUENT_KAFKA_VERSION" | cat - "$HERE/python/pyproject.toml" | sha256sum | cut -c1-12)
+    key=$(printf '%s\n' "$HERE/python" "$PYTEST_VERSION" "$CONFLUENT_KAFKA_VERSION" "$SETUPTOOLS_VERSION" | cat - "$HERE/python/pyproject.toml" | sha256sum | cut -c1-12)
     venv="${XDG_CACHE_HOME:-$HOME/.cache}/brook/venv-py$py_version-brook-pytest-$key"
     if ! "$venv/bin/python" -c "import pytest, confluent_kafka, brook_pytest" 2>/dev/null; then
       rm -rf "$venv"
       /usr/bin/python3 -m venv "$venv"
       "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "pytest==$PYTEST_VERSION" "confluent-kafka==$CONFLUENT_KAFKA_VERSION"
+        "pytest==$PYTEST_VERSION" "confluent-kafka==$CONFLUENT_KAFKA_VERSION" "setuptools==$SETUPTOOLS_VERSION"
       "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
         -e "$HERE/python"
     fi
