@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -155,7 +157,8 @@ func TestPausedBrokerTimesTheRequestOut(t *testing.T) {
 	b := brooktest.Start(t)
 	topic := uniqueName("paused")
 	b.CreateTopic(topic, 1, nil)
-	p := client(t, b, kgo.RecordRetries(0), kgo.RecordDeliveryTimeout(1500*time.Millisecond))
+	p := client(t, b, kgo.DisableIdempotentWrite(), kgo.RecordRetries(0), kgo.RecordDeliveryTimeout(1500*time.Millisecond),
+		kgo.ProduceRequestTimeout(time.Second), kgo.RequestTimeoutOverhead(time.Second))
 	if err := produce(t, p, topic, "warm-up"); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +168,9 @@ func TestPausedBrokerTimesTheRequestOut(t *testing.T) {
 	if err == nil {
 		t.Fatal("delivered while the broker was paused")
 	}
-	if !errors.Is(err, kgo.ErrRecordTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+	var netErr net.Error
+	if !errors.Is(err, kgo.ErrRecordTimeout) && !errors.Is(err, context.DeadlineExceeded) &&
+		!errors.Is(err, os.ErrDeadlineExceeded) && !(errors.As(err, &netErr) && netErr.Timeout()) {
 		t.Errorf("not a timeout: %v", err)
 	}
 }
@@ -174,7 +179,7 @@ func TestStorageErrorOnAppendIsReported(t *testing.T) {
 	b := brooktest.Start(t)
 	topic := uniqueName("full-disk")
 	b.CreateTopic(topic, 1, nil)
-	p := client(t, b, kgo.RecordRetries(0))
+	p := client(t, b, kgo.DisableIdempotentWrite(), kgo.RecordRetries(0))
 	if err := produce(t, p, topic, "warm-up"); err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,8 @@ def test_not_coordinator_on_offset_commit_is_retried(brook):
 def test_paused_broker_times_the_request_out(brook):
     topic = name("paused")
     brook.create_topic(topic)
-    p = producer(brook, **{"request.timeout.ms": 1000, "message.timeout.ms": 1500, "retries": 0})
+    p = producer(brook, **{"request.timeout.ms": 1000, "message.timeout.ms": 1500, "socket.timeout.ms": 2000,
+                           "retries": 0})
     assert produce_one(p, topic, b"warm-up") is None
     with brook.paused():
         err = produce_one(p, topic, b"never answered", timeout=15)

@@ -140,7 +140,8 @@ class BrookExtensionTest {
     String topic = unique("paused");
     brook.createTopic(topic, 1);
     Map<String, Object> quick = Map.of(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 1000,
-        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 1500, ProducerConfig.RETRIES_CONFIG, 0);
+        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 1500, ProducerConfig.RETRIES_CONFIG, 0,
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
     try (var producer = producer(brook, quick)) {
       producer.send(new ProducerRecord<>(topic, "warm-up")).get(30, TimeUnit.SECONDS);
       brook.pause();
@@ -158,7 +159,8 @@ class BrookExtensionTest {
   void storageErrorOnAppendIsReported(BrookBroker brook) throws Exception {
     String topic = unique("full-disk");
     brook.createTopic(topic, 1);
-    try (var producer = producer(brook, Map.of(ProducerConfig.RETRIES_CONFIG, 0))) {
+    Map<String, Object> noRetries = Map.of(ProducerConfig.RETRIES_CONFIG, 0, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+    try (var producer = producer(brook, noRetries)) {
       producer.send(new ProducerRecord<>(topic, "warm-up")).get(30, TimeUnit.SECONDS);
       brook.diskFault("append", "ENOSPC", 1, topic);
       ExecutionException e = assertThrows(ExecutionException.class,
