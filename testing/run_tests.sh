@@ -10,7 +10,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 lang=${1:?usage: $0 python|java|go BROOK_SERVER [WORK_DIR]}
 server=$(realpath "${2:?usage: $0 python|java|go BROOK_SERVER [WORK_DIR]}")
-work=${3:-$(mktemp -d)}
+work=$(realpath -m "${3:-$(mktemp -d)}")
 export BROOK_SERVER=$server
 
 PYTEST_VERSION=9.2.0

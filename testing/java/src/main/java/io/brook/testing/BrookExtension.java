@@ -24,6 +24,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * log left by earlier tests); it stops after the class. {@link #freshPerTest()}, or a non-static
  * {@code @RegisterExtension} field, gives each test a broker of its own instead. A test method or
  * constructor parameter of type {@link BrookBroker} receives the broker; so does {@link #broker()}.
+ * The system property {@code brook.freshPerTest=true} makes every test get its own broker.
  */
 public final class BrookExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, ParameterResolver {
   private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(BrookExtension.class);
@@ -31,7 +32,7 @@ public final class BrookExtension implements BeforeAllCallback, BeforeEachCallba
   private static final String TEST_BROKER = "test-broker";
 
   private final Map<String, String> overrides = new LinkedHashMap<>();
-  private boolean freshPerTest;
+  private boolean freshPerTest = Boolean.getBoolean("brook.freshPerTest");
   private BrookBroker current;
 
   /** For {@code @ExtendWith(BrookExtension.class)}: the defaults. */
