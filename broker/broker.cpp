@@ -7,7 +7,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <exception>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -15,6 +17,7 @@
 #include "broker/background.hpp"
 #include "broker/blocking.hpp"
 #include "broker/connection.hpp"
+#include "broker/topic_admin.hpp"
 #include "common/os/file_io.hpp"
 
 namespace brook::broker {
@@ -272,6 +275,81 @@ void broker::wait() {
       spdlog::error("closing the partition logs failed (the next start will recover them): {}", closed.err().message);
   }
   spdlog::info("broker stopped");
+}
+
+asio::awaitable<common::result<void>> broker::reset_async() {
+  if (stopping_) co_return common::error{kafka_error::request_timed_out, "The broker is shutting down."};
+  const auto started = std::chrono::steady_clock::now();
+  const size_t group_count = groups_->coordinator().groups().size() + groups_->coordinator().consumer_groups().size();
+  // Groups first, in memory: parked JoinGroup/SyncGroup requests are answered and nothing is left for the
+  // group writer; a write pass already under way lands before the store is cleared below.
+  groups_->reset();
+  (void)co_await groups_->flushed();
+  // The durable part in one go on the blocking pool: one synced store batch, then every partition
+  // directory renamed aside (one directory sync).
+  log::metadata_store* store = store_.get();
+  partition_manager* parts = partitions_.get();
+  auto clear = [store, parts]() -> common::result<std::vector<std::filesystem::path>> {
+    if (auto cleared = store->clear_all(); !cleared) return cleared.err();
+    return parts->detach_all_logs();
+  };
+  auto detached = co_await run_blocking(blocking_pool_, clear);
+  // Then the in-memory view, each topic as DeleteTopics forgets one (fetches parked on its partitions
+  // wake up and answer), the fetch sessions and the producer id block.
+  std::vector<std::string> names;
+  for (const auto& [name, info] : topics_.all()) names.push_back(name);
+  for (const auto& name : names) forget_topic(*this, name);
+  fetch_sessions_.clear();
+  next_producer_id_ = producer_id_block_end_ = 0;
+  if (!detached) {
+    spdlog::error("reset failed: {}", detached.err().message);
+    co_return detached.err();
+  }
+  if (!detached->empty())
+    asio::post(blocking_pool_, [parts, dirs = std::move(*detached)] {
+      if (auto removed = parts->remove_detached(dirs); !removed)
+        spdlog::error("reset: the old partition directories could not all be removed: {}", removed.err().message);
+    });
+  spdlog::info("reset: deleted {} topics and {} groups in {} us", names.size(), group_count,
+               std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
+  co_return common::result<void>{};
+}
+
+common::result<void> broker::reset() {
+  if (!network_thread_.joinable() || stopping_)
+    return common::error{kafka_error::request_timed_out, "The broker is not running."};
+  if (std::this_thread::get_id() == network_thread_.get_id())
+    return common::error{kafka_error::unknown_server_error, "reset() on the network thread would block it: co_await reset_async()"};
+  auto done = std::make_shared<std::promise<common::result<void>>>();
+  auto outcome = done->get_future();
+  asio::co_spawn(io_, reset_async(), [done](std::exception_ptr e, common::result<void> r) {
+    if (e) {
+      std::string what = "reset failed";
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        what += ": ";
+        what += ex.what();
+      } catch (...) {
+      }
+      done->set_value(common::error{kafka_error::unknown_server_error, what});
+      return;
+    }
+    done->set_value(std::move(r));
+  });
+  return outcome.get();
+}
+
+std::vector<log::durable_extent> broker::halt() {
+  stop();
+  std::vector<log::durable_extent> out;
+  if (waited_) return out;
+  waited_ = true;
+  if (network_thread_.joinable()) network_thread_.join();
+  blocking_pool_.join();  // work already queued (appends, fsyncs, deletions) runs to its end, as in a crash
+  if (partitions_) out = partitions_->durable_extents();
+  spdlog::info("broker halted without a clean shutdown");
+  return out;
 }
 
 }  // namespace brook::broker

@@ -58,6 +58,23 @@ class broker {
 
   const std::vector<bound_listener>& listeners() const { return listeners_; }
 
+  // Deletes every topic (with its data), every group of both kinds and every committed offset, every
+  // producer state and the producer id reservation, and drops the fetch sessions, leaving the broker
+  // serving as if its data directory were new (the cluster id stays). Parked fetches and JoinGroup/SyncGroup
+  // requests are answered at once. The topics are gone from the store and their directories renamed
+  // aside before it returns, so a topic created right after starts empty; the files are deleted in the
+  // background (as Kafka's topic deletion is asynchronous). Requests in flight meanwhile may land before
+  // or after it. Network thread only.
+  boost::asio::awaitable<common::result<void>> reset_async();
+  // reset_async() from any thread but the network thread, blocking until it is done. The broker must be
+  // started and must not be stopped meanwhile.
+  common::result<void> reset();
+  // Ends the threads as stop() + wait() do, but skips every clean-shutdown step (no group metadata flush,
+  // producer-state snapshot, log flush or clean-shutdown marker), as a process killed at that moment; then
+  // returns how much of each log file was fsynced (log::cut_to_durable on them after the broker is
+  // destroyed leaves what a power loss would). For crash tests.
+  std::vector<log::durable_extent> halt();
+
   // --- for handlers (network thread) ---
   const server_config& config() const { return config_; }
   log::metadata_store& store() { return *store_; }

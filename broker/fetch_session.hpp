@@ -69,6 +69,8 @@ class fetch_session_cache {
   std::shared_ptr<fetch_session> find(int32_t id, std::chrono::steady_clock::time_point now);
   // Drops the session from the cache; holders keep it alive, but it is no longer current.
   void remove(int32_t id);
+  // Drops every session (a broker reset): their next incremental request gets FETCH_SESSION_ID_NOT_FOUND.
+  void clear() { sessions_.clear(); }
   // Whether `s` is still the cached session of its id and carries `epoch` (no other request has
   // used it meanwhile). Does not count as a use.
   bool is_current(const fetch_session& s, int32_t epoch) const;

@@ -73,6 +73,14 @@ common::result<void> partition_manager::remove_topic(const std::string& topic) {
   return {};
 }
 
+common::result<std::vector<std::filesystem::path>> partition_manager::detach_all_logs() {
+  return logs_->detach(logs_->partitions());
+}
+
+common::result<void> partition_manager::remove_detached(const std::vector<std::filesystem::path>& dirs) {
+  return logs_->remove_detached(dirs);
+}
+
 common::result<void> partition_manager::remove_partitions_from(const std::string& topic, int32_t from) {
   common::result<void> out;
   for (const auto& tp : logs_->partitions())

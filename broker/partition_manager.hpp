@@ -70,6 +70,13 @@ class partition_manager {
   // Removes the directories of partitions >= `from` of the topic (undoing an ensure_topic that failed
   // midway; the partitions must not be attached). Blocking, as ensure_topic.
   common::result<void> remove_partitions_from(const std::string& topic, int32_t from);
+  // Every partition log out of the way at once (log_manager::detach: directories renamed aside, so that
+  // partitions of the same names start empty), returning the directories for remove_detached(). The
+  // partitions must be detached (detach_topic) by the caller. Blocking, as ensure_topic.
+  common::result<std::vector<std::filesystem::path>> detach_all_logs();
+  common::result<void> remove_detached(const std::vector<std::filesystem::path>& dirs);
+  // log_manager::durable_extents (after the strands have stopped).
+  std::vector<log::durable_extent> durable_extents() const { return logs_->durable_extents(); }
   // How many partition logs are open (each holds at least its active segment's descriptor).
   size_t open_log_count() const { return logs_->partitions().size(); }
   // The partitions on disk that no topic claims (reported at start).

@@ -119,15 +119,19 @@ awaitable<common::result<void>> delete_topic(broker& b, const std::string& name)
   auto work = [&b, name] { return b.store().delete_topic(name); };
   auto done = co_await run_blocking(b.blocking_pool(), work);
   if (!done) co_return done.err();
-  b.topics().erase(name);
-  b.partitions().detach_topic(name);
-  b.groups().coordinator().forget_topic(name);  // the store dropped its committed offsets too
+  forget_topic(b, name);
   auto remove_logs = [&b, &name] { return b.partitions().remove_topic(name); };
   if (auto removed = co_await run_blocking(b.blocking_pool(), remove_logs); !removed)
     spdlog::error("topic {} was deleted but its partition directories could not be removed: {}", name,
                   removed.err().message);
   spdlog::info("deleted topic {}", name);
   co_return common::result<void>{};
+}
+
+void forget_topic(broker& b, const std::string& name) {
+  b.topics().erase(name);
+  b.partitions().detach_topic(name);
+  b.groups().coordinator().forget_topic(name);  // the store dropped its committed offsets too
 }
 
 awaitable<common::result<void>> set_partition_count(broker& b, const std::string& name, int32_t count, bool validate_only) {

@@ -46,6 +46,10 @@ int32_t resolved_partition_count(broker& b, int32_t requested);
 // would be) stored.
 boost::asio::awaitable<common::result<log::topic_record>> create_topic(broker& b, const new_topic& t, bool validate_only);
 boost::asio::awaitable<common::result<void>> delete_topic(broker& b, const std::string& name);
+// delete_topic's step on the network thread once the store has dropped the topic: the registry entry,
+// the partitions (fetches parked on them wake up and find the topic gone) and the group coordinator's
+// cached offsets for it. The partition logs are the caller's to remove.
+void forget_topic(broker& b, const std::string& name);
 // Grows a topic to `count` partitions in total.
 boost::asio::awaitable<common::result<void>> set_partition_count(broker& b, const std::string& name, int32_t count,
                                                                  bool validate_only);

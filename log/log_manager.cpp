@@ -160,27 +160,60 @@ result<std::shared_ptr<partition_log>> log_manager::create(const topic_partition
 }
 
 result<void> log_manager::remove(const topic_partition& tp) {
-  std::shared_ptr<partition_log> log;
-  std::filesystem::path doomed;
   {
     std::lock_guard lock(mutex_);
-    auto it = logs_.find(tp);
-    if (it == logs_.end()) return error{kafka_error::unknown_topic_or_partition, "no log for " + tp.dir_name()};
-    log = it->second;
-    logs_.erase(it);
-    doomed = dir_ / (tp.dir_name() + "." + std::to_string(clock_()) + "_" + std::to_string(++delete_counter_) +
-                     std::string(format::delete_dir_suffix));
+    if (!logs_.count(tp)) return error{kafka_error::unknown_topic_or_partition, "no log for " + tp.dir_name()};
   }
-  if (auto st = os::rename_path(dir_ / tp.dir_name(), doomed); !st) {
-    if (st.sys_errno != ENAMETOOLONG) return storage_error(st.message());
-    doomed = dir_ / tp.dir_name();  // a 249-character topic name leaves no room for the suffix
+  auto doomed = detach({tp});
+  if (!doomed) return doomed.err();
+  return remove_detached(*doomed);
+}
+
+result<std::vector<std::filesystem::path>> log_manager::detach(const std::vector<topic_partition>& tps) {
+  std::vector<std::filesystem::path> out;
+  std::vector<std::shared_ptr<partition_log>> released;  // dropped after the lock (closing descriptors)
+  for (const auto& tp : tps) {
+    std::filesystem::path doomed;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = logs_.find(tp);
+      if (it == logs_.end()) continue;
+      released.push_back(std::move(it->second));
+      logs_.erase(it);
+      doomed = dir_ / (tp.dir_name() + "." + std::to_string(clock_()) + "_" + std::to_string(++delete_counter_) +
+                       std::string(format::delete_dir_suffix));
+    }
+    if (auto st = os::rename_path(dir_ / tp.dir_name(), doomed); !st) {
+      if (st.sys_errno != ENAMETOOLONG) return storage_error(st.message());
+      doomed = dir_ / tp.dir_name();  // a 249-character topic name leaves no room for the suffix
+    }
+    out.push_back(std::move(doomed));
   }
-  if (auto st = sync_directory(); !st) return storage_error(st.message());
-  std::error_code ec;
-  std::filesystem::remove_all(doomed, ec);
-  if (ec) return storage_error("cannot delete " + doomed.string() + ": " + ec.message());
-  (void)sync_directory();
+  if (!out.empty())
+    if (auto st = sync_directory(); !st) return storage_error(st.message());
+  return out;
+}
+
+result<void> log_manager::remove_detached(const std::vector<std::filesystem::path>& dirs) {
+  for (const auto& doomed : dirs) {
+    std::error_code ec;
+    std::filesystem::remove_all(doomed, ec);
+    if (ec) return storage_error("cannot delete " + doomed.string() + ": " + ec.message());
+  }
+  if (!dirs.empty()) (void)sync_directory();
   return {};
+}
+
+std::vector<durable_extent> log_manager::durable_extents() const {
+  std::vector<std::shared_ptr<partition_log>> logs;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [tp, log] : logs_) logs.push_back(log);
+  }
+  std::vector<durable_extent> out;
+  for (const auto& log : logs)
+    for (auto& e : log->durable_extents()) out.push_back(std::move(e));
+  return out;
 }
 
 result<void> log_manager::flush_all() {

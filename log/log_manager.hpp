@@ -76,8 +76,19 @@ class log_manager {
   // the next open). The caller must have stopped using the partition_log. Errors:
   // unknown_topic_or_partition, kafka_storage_error.
   common::result<void> remove(const topic_partition& tp);
+  // remove() in two steps, for many partitions at once: detach() takes their logs out of the manager and
+  // renames their directories aside (one directory sync for all; partitions it does not hold are skipped),
+  // so that a partition of the same name can be created at once; remove_detached() then deletes what
+  // detach() returned (possibly later, on another thread). A crash in between finishes the deletion at
+  // the next open. Errors: kafka_storage_error.
+  common::result<std::vector<std::filesystem::path>> detach(const std::vector<topic_partition>& tps);
+  common::result<void> remove_detached(const std::vector<std::filesystem::path>& dirs);
 
   common::result<void> flush_all();
+  // The fsynced length of every segment file of every partition (partition_log::durable_extents), for
+  // crash tests: cut_to_durable() on them after the manager is gone leaves what a power loss would.
+  // Call only when no strand is using the logs (as flush_all()).
+  std::vector<durable_extent> durable_extents() const;
   // Flushes and closes every partition log, then writes the clean-shutdown marker if all of it succeeded.
   common::result<void> close();
 

@@ -555,6 +555,21 @@ common::result<int64_t> metadata_store::allocate_producer_ids(int64_t count) {
   return next;
 }
 
+common::result<void> metadata_store::clear_all() {
+  std::unique_lock lock(impl_->mu);
+  rocksdb::WriteBatch batch;
+  for (cf_index c : {cf_topics, cf_topic_configs, cf_group_offsets, cf_group_metadata, cf_producer_state,
+                     cf_partition_state}) {
+    auto r = impl_->scan(c, {}, {}, "scan for reset", [&](std::string_view key, std::string_view) -> result<void> {
+      batch.Delete(impl_->cf[c], slice(key));
+      return {};
+    });
+    if (!r) return r;
+  }
+  batch.Delete(impl_->cf[cf_default], slice(next_producer_id_key));
+  return impl_->write(batch, "reset");
+}
+
 // ---- Topics ---------------------------------------------------------------------------------
 
 common::result<void> metadata_store::create_topic(const topic_record& topic) {

@@ -140,6 +140,11 @@ class metadata_store {
   // restarts (the broker reserves blocks so that this sync write is rare).
   common::result<int64_t> allocate_producer_ids(int64_t count);
 
+  // Deletes every topic (with its configs, partition and producer states), every group's metadata and
+  // committed offsets, and the producer id reservation (the next id handed out is 0 again), in one synced
+  // batch; keeps the cluster id. For resetting a broker between tests.
+  common::result<void> clear_all();
+
   // Topics. create_topic fails with topic_already_exists if the name is taken; put_topic
   // overwrites (record and overrides) unconditionally. delete_topic removes the topic, its config
   // overrides, its partition and producer states and every group's committed offsets for it in

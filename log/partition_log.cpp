@@ -248,6 +248,7 @@ result<void> partition_log::load(bool clean_shutdown) {
   if (dir_dirty_) {
     if (auto st = sync_directory(); !st) return fail(st);
     dir_dirty_ = false;
+    for (auto& seg : segments_) seg->mark_entry_durable();
   }
   if (open_report_.recovered)
     spdlog::info("{}: recovered; log start offset {}, log end offset {}", dir_.string(), log_start_offset_, leo);
@@ -315,6 +316,7 @@ result<void> partition_log::write_checkpoint(bool sync) {
   if (auto st = os::rename_path(tmp, path); !st) return storage_error(st.message());
   if (sync) {
     if (auto st = sync_directory(); !st) return fail(st);
+    for (auto& seg : segments_) seg->mark_entry_durable();
     synced_checkpoint_ = std::make_pair(recovery_point_, log_start_offset_);
   } else {
     synced_checkpoint_.reset();
@@ -667,6 +669,7 @@ result<int32_t> partition_log::commit_compaction(compaction_result cleaned) {
     auto from = segments_.begin() + static_cast<std::ptrdiff_t>(m.first);
     segments_.erase(from, from + static_cast<std::ptrdiff_t>(m.group->replaced.size()));
     m.group->cleaned->mark_inactive();
+    m.group->cleaned->mark_entry_durable();  // renamed into place before the directory sync above
     segments_.insert(segments_.begin() + static_cast<std::ptrdiff_t>(m.first), std::move(m.group->cleaned));
     replaced += static_cast<int32_t>(m.group->replaced.size());
   }
@@ -714,6 +717,7 @@ result<void> partition_log::flush() {
   if (dir_dirty_) {
     if (auto st = sync_directory(); !st) return fail(st);
     dir_dirty_ = false;
+    for (auto& seg : segments_) seg->mark_entry_durable();
   }
   recovery_point_ = log_end_offset();
   unflushed_messages_ = 0;
@@ -744,6 +748,13 @@ result<void> partition_log::close() {
     if (auto st = seg->sync_pending_indexes(config_.fsync); !st) return fail(st);
   if (synced_checkpoint_ == std::make_pair(recovery_point_, log_start_offset_)) return {};
   return write_checkpoint(true);
+}
+
+std::vector<durable_extent> partition_log::durable_extents() const {
+  std::vector<durable_extent> out;
+  for (const auto& s : segments_)
+    for (auto& e : s->durable_extents()) out.push_back(std::move(e));
+  return out;
 }
 
 }  // namespace brook::log

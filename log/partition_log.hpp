@@ -204,6 +204,9 @@ class partition_log {
 
   // Flushes and writes the checkpoint; the log must not be used afterwards. Returns whether all succeeded.
   common::result<void> close();
+  // Every segment file with the length known to be fsynced (segment::durable_extents), for crash tests.
+  // Call only while nothing else uses the log (as close()).
+  std::vector<durable_extent> durable_extents() const;
 
  private:
   partition_log(std::filesystem::path dir, log_config config, clock_fn clock, std::shared_ptr<log_dir_health> health);

@@ -343,6 +343,11 @@ result<bool> segment::load(int32_t index_interval_bytes) {
   if (!time_index_.empty() && base_offset_ + time_index_.back().relative_offset >= next_offset_) return false;
   index_flushed_ = index_.size();
   time_index_flushed_ = time_index_.size();
+  // What was on disk at open counts as durable (the files survived whatever came before).
+  entry_durable_ = true;
+  durable_log_bytes_ = file_size;
+  durable_index_entries_ = index_.size();
+  durable_time_index_entries_ = time_index_.size();
   return true;
 }
 
@@ -368,6 +373,9 @@ result<segment_recovery_result> segment::recover(int32_t index_interval_bytes) {
   if (auto st = os::open_file(time_index_path(), os::open_mode::create_truncate, emptied); !st)
     return storage_error(st);
   emptied.close();
+  durable_index_entries_ = durable_time_index_entries_ = 0;  // rewritten; durable once synced
+  durable_log_bytes_ = 0;
+  entry_durable_ = true;  // the .log was found on disk
   dirty_ = true;
   if (auto st = flush(); !st) return storage_error(st);
   return out;
@@ -563,8 +571,10 @@ os::io_status segment::flush(bool fsync) {
   // Index entries are derived data: on a full disk (or short of descriptors) they stay pending (retried at the next flush, rebuilt by
   // recovery if never written) rather than failing a flush whose log data is intact.
   if (auto st = write_pending_index_entries(); !st && !st.no_space() && !st.resource_exhausted()) return st;
+  const uint64_t synced_size = size_;
   if (fsync)
     if (auto st = os::sync_data(*log_); !st) return st;
+  durable_log_bytes_ = synced_size;  // without fsync: as far as this process is concerned
   dirty_ = false;
   // The active segment's index files are synced when it rolls or closes, not on every flush: acks=all
   // flushes often, and the indexes are derived data. Until then a crash can leave their tail short or
@@ -588,6 +598,34 @@ os::io_status segment::sync_pending_indexes(bool fsync) {
     if (auto st = os::sync_data(f); !st) return st;
   }
   index_sync_pending_ = false;
+  durable_index_entries_ = index_flushed_;
+  durable_time_index_entries_ = time_index_flushed_;
+  return {};
+}
+
+std::vector<durable_extent> segment::durable_extents() const {
+  return {{log_path(), durable_log_bytes_, entry_durable_},
+          {index_path(), durable_index_entries_ * format::index_entry_size, entry_durable_},
+          {time_index_path(), durable_time_index_entries_ * format::time_index_entry_size, entry_durable_}};
+}
+
+result<void> cut_to_durable(const std::vector<durable_extent>& extents) {
+  for (const auto& e : extents) {
+    std::error_code ec;
+    if (!e.entry_durable) {
+      std::filesystem::remove(e.path, ec);
+      if (ec)
+        return error{kafka_error::kafka_storage_error, "cannot remove " + e.path.string() + ": " + ec.message()};
+      continue;
+    }
+    const auto size = std::filesystem::file_size(e.path, ec);
+    if (ec) continue;  // gone (deleted since) or never created
+    if (size <= e.bytes) continue;
+    std::filesystem::resize_file(e.path, e.bytes, ec);
+    if (ec)
+      return error{kafka_error::kafka_storage_error,
+                   "cannot cut " + e.path.string() + " to " + std::to_string(e.bytes) + " bytes: " + ec.message()};
+  }
   return {};
 }
 

@@ -7,6 +7,11 @@
 // memory. So a partition costs one descriptor per segment, not three (README, "Limits"). The .log descriptor is shared (std::shared_ptr) with file regions handed out by reads, so a
 // region stays readable (sendfile) even after retention deletes the segment.
 //
+// Durability: the segment also tracks how much of each of its three files is known to be on stable
+// storage (the length at its last successful fdatasync, or as found when the segment was opened), so
+// that a test can cut the files back to that length and see what a power loss would leave
+// (durable_extents()).
+//
 // Invariants: [0, size_bytes()) of the .log file is a sequence of whole, CRC-valid batches with increasing
 // offsets, the last ending at next_offset() - 1. The in-memory index entries are the truth; the index
 // files hold the first *_flushed of them (written by flush()) and are rebuilt by recover() when unsure.
@@ -61,6 +66,17 @@ struct timestamp_and_offset {
   int64_t timestamp = -1;
   int64_t offset = -1;
 };
+
+// One file of a log and how many of its leading bytes were fsynced (survive a power loss).
+struct durable_extent {
+  std::filesystem::path path;
+  uint64_t bytes = 0;
+  bool entry_durable = true;  // false: created since its directory was last fsynced (a power loss drops it)
+};
+
+// Cuts each file back to its durable length, or removes it when its directory entry is not durable, as a
+// power loss would leave it (files missing or already shorter are left alone). For crash tests; the logs holding the files must be closed or abandoned.
+common::result<void> cut_to_durable(const std::vector<durable_extent>& extents);
 
 class segment {
  public:
@@ -145,6 +161,11 @@ class segment {
   }
   // Called when a newer segment takes over appends: from then on its flushes sync the index files too.
   void mark_inactive();
+  // The durable length of the .log and of both index files (see "Durability" above).
+  std::vector<durable_extent> durable_extents() const;
+  uint64_t durable_bytes() const { return durable_log_bytes_; }
+  // The directory holding the files has been fsynced since they were created.
+  void mark_entry_durable() { entry_durable_ = true; }
   const std::vector<index_entry>& index() const { return index_; }
   const std::vector<time_index_entry>& time_index() const { return time_index_; }
   const std::shared_ptr<const common::os::file_handle>& log_file() const { return log_; }
@@ -179,7 +200,12 @@ class segment {
   bool dirty_ = false;
   bool inactive_ = false;
   bool index_sync_pending_ = false;  // index entries written to the files since their last fdatasync
+  uint64_t durable_log_bytes_ = 0;         // the .log's length at its last fdatasync (or at open)
+  size_t durable_index_entries_ = 0;       // index entries on the file at its last fdatasync (or at open)
+  size_t durable_time_index_entries_ = 0;  // the same for the time index
+  bool entry_durable_ = false;             // the files' directory entries are synced (found at open, or marked)
 };
+
 
 // Reads a batch header from raw bytes (at least batch_layout::header_size); no CRC check.
 batch_info batch_info_from_header(std::span<const uint8_t> header, uint64_t position);

@@ -15,7 +15,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-json1.81-dev librocksdb-dev libfmt-dev libspdlog-dev libcli11-dev
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libssl-dev libre2-dev)
-TEST_PACKAGES=(catch2 kcat python3-confluent-kafka python3-kafka librdkafka-dev procps
+TEST_PACKAGES=(catch2 googletest kcat python3-confluent-kafka python3-kafka librdkafka-dev procps
   python3-venv clang libclang-rt-14-dev llvm ccache openjdk-17-jre-headless openjdk-17-jdk-headless maven)
 # A current librdkafka (the PyPI wheel bundles it) next to Debian's 2.0.2, in a cached venv.
 CONFLUENT_KAFKA_VERSION=2.16.2
@@ -73,7 +73,7 @@ sanitizer_tests() {
   CC=clang CXX=clang++ cmake -S . -B "$ASAN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Sanitize \
     -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DPython3_EXECUTABLE=/usr/bin/python3 $(compiler_launcher) -DBROOK_BUILD_TESTS=ON -DBROOK_FUZZ=ON || return 1
-  local unit_tests=(brook_common_tests brook_log_tests brook_broker_tests brook_client_tests)
+  local unit_tests=(brook_common_tests brook_log_tests brook_broker_tests brook_client_tests brook_embedded_tests)
   local fuzzers=()
   for f in fuzz/*_fuzz.cpp; do fuzzers+=("$(basename "$f" .cpp)"); done
   # (errexit is off in here: the caller tests this function's status)

@@ -588,6 +588,17 @@ std::vector<std::string> group_coordinator::load(const std::vector<log::group_bl
   return bad;
 }
 
+void group_coordinator::clear() {
+  std::vector<std::string> ids;
+  for (const auto& [id, g] : groups_) ids.push_back(id);
+  for (const auto& [id, g] : consumer_groups_) ids.push_back(id);
+  for (const auto& id : ids) {
+    mark_dead(id);
+    erase(id);
+  }
+  offsets_.clear();
+}
+
 void group_coordinator::abort_all(kafka_error error) {
   for (auto& [id, g] : groups_) g->abort_all(error);
 }

@@ -133,6 +133,9 @@ class group_coordinator {
   }
 
   void abort_all(kafka_error error);
+  // Forgets every group of both kinds and every committed offset (a broker reset); classic members
+  // parked in JoinGroup/SyncGroup are answered with COORDINATOR_NOT_AVAILABLE, as erase() answers them.
+  void clear();
 
   // `wall_offset_ms`: wall clock minus monotonic clock, to store state times as wall-clock time.
   static std::string encode(const group& g, int64_t wall_offset_ms = 0);

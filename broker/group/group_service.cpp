@@ -131,6 +131,11 @@ void group_service::flush_now() {
       spdlog::error("writing metadata of group '{}' failed: {}", id, ok.err().message);
 }
 
+void group_service::reset() {
+  coordinator_.clear();
+  changed();
+}
+
 void group_service::changed() {
   if (stopped_) return;
   if (timer_) timer_->cancel();  // run_timer re-arms for the new earliest deadline

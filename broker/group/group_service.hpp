@@ -65,6 +65,10 @@ class group_service {
     return lanes_.run(group_id, work);
   }
 
+  // Forgets every group and committed offset in memory (group_coordinator::clear); the caller clears the
+  // store after flushed(), so that a write pass under way cannot bring a group back.
+  void reset();
+
   // Call after anything that may have changed deadlines or group metadata.
   void changed();
 

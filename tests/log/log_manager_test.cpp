@@ -249,3 +249,28 @@ TEST_CASE("partitions the filter refuses are removed at open, not opened", "[sta
   CHECK_FALSE(fs::exists(dir.path / "orphan-0"));
   CHECK(fs::exists(dir.path / "kept-0"));
 }
+
+TEST_CASE("detach takes partitions out at once and remove_detached deletes them later") {
+  scratch_dir dir;
+  fake_clock clock;
+  auto m = open_manager(dir.path, clock);
+  for (int32_t p = 0; p < 3; ++p) {
+    auto log = m->create({"orders", p}, log_config{});
+    REQUIRE(log.ok());
+    append_one(**log, clock.now);
+  }
+  REQUIRE(m->create({"kept", 0}, log_config{}).ok());
+  auto doomed = m->detach({{"orders", 0}, {"orders", 1}, {"orders", 2}, {"never", 0}});
+  REQUIRE(doomed.ok());
+  REQUIRE(doomed->size() == 3);  // the unknown partition is skipped
+  CHECK(m->partitions() == std::vector<topic_partition>{{"kept", 0}});
+  for (const auto& d : *doomed) CHECK(fs::is_directory(d));
+  CHECK_FALSE(fs::exists(dir.path / "orders-0"));
+  // A partition of the same name starts empty while the old data still waits for deletion.
+  auto fresh = m->create({"orders", 0}, log_config{});
+  REQUIRE(fresh.ok());
+  CHECK((*fresh)->log_end_offset() == 0);
+  REQUIRE(m->remove_detached(*doomed).ok());
+  for (const auto& d : *doomed) CHECK_FALSE(fs::exists(d));
+  CHECK(fs::is_directory(dir.path / "orders-0"));
+}

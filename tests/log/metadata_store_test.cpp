@@ -425,3 +425,52 @@ TEST_CASE("metadata_store: open on a path that cannot be a directory is an error
   REQUIRE_FALSE(store);
   CHECK(store.code() == kafka_error::kafka_storage_error);
 }
+
+TEST_CASE("metadata_store: clear_all deletes topics, groups, offsets, states and producer ids, keeps the cluster id") {
+  temp_dir dir;
+  std::string cluster;
+  {
+    auto store = open_store(dir.path);
+    auto id = store->get_or_create_cluster_id();
+    REQUIRE(id);
+    cluster = *id;
+    REQUIRE(store->create_topic(make_topic("orders", 2, {{"retention.ms", "1000"}})));
+    REQUIRE(store->commit_offsets("g", {{"orders", 0, make_offset(5)}}));
+    REQUIRE(store->put_group_metadata("g", "bytes"));
+    REQUIRE(store->put_producer_state("orders", 0, "producers"));
+    REQUIRE(store->put_partition_state("orders", 1, partition_state{3, 4}));
+    auto first = store->allocate_producer_ids(1000);
+    REQUIRE(first);
+    CHECK(*first == 0);
+
+    REQUIRE(store->clear_all());
+    auto topics = store->list_topics();
+    REQUIRE(topics);
+    CHECK(topics->empty());
+    auto groups = store->list_groups_with_offsets();
+    REQUIRE(groups);
+    CHECK(groups->empty());
+    auto metadata = store->list_group_metadata();
+    REQUIRE(metadata);
+    CHECK(metadata->empty());
+    auto producers = store->list_producer_states();
+    REQUIRE(producers);
+    CHECK(producers->empty());
+    auto states = store->list_partition_states();
+    REQUIRE(states);
+    CHECK(states->empty());
+    auto again = store->allocate_producer_ids(1000);
+    REQUIRE(again);
+    CHECK(*again == 0);
+    // The name is free again.
+    REQUIRE(store->create_topic(make_topic("orders", 1)));
+  }
+  auto store = open_store(dir.path);
+  auto id = store->get_or_create_cluster_id();
+  REQUIRE(id);
+  CHECK(*id == cluster);
+  auto topics = store->list_topics();
+  REQUIRE(topics);
+  REQUIRE(topics->size() == 1);
+  CHECK((*topics)[0].partitions == 1);
+}

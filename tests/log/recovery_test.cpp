@@ -288,3 +288,61 @@ TEST_CASE("a damaged checkpoint means recovering everything, losing nothing") {
   CHECK(log->log_end_offset() == 60);
   CHECK(log->log_start_offset() == 0);  // the start offset lived only in the checkpoint
 }
+
+TEST_CASE("durable extents: cutting files to their fsynced length keeps what was flushed and loses the rest") {
+  recovery_fixture f;
+  std::vector<durable_extent> extents;
+  int64_t flushed_end = 0;
+  {
+    auto log = f.open(false);
+    // Enough batches to roll several segments (segment_bytes 2000) and index some of them.
+    for (int i = 0; i < 12; ++i) {
+      auto batch = make_batch(3, 1000 + i * 10, "durable-" + std::to_string(i));
+      REQUIRE(log->append(batch).ok());
+    }
+    REQUIRE(log->flush().ok());
+    flushed_end = log->log_end_offset();
+    for (int i = 0; i < 8; ++i) {
+      auto batch = make_batch(3, 2000 + i * 10, "lost-" + std::to_string(i));
+      REQUIRE(log->append(batch).ok());
+    }
+    REQUIRE(log->log_end_offset() > flushed_end);
+    extents = log->durable_extents();
+    // The log is dropped without close(): nothing more is synced.
+  }
+  REQUIRE(!extents.empty());
+  bool some_file_longer = false;
+  for (const auto& e : extents)
+    if (fs::exists(e.path) && fs::file_size(e.path) > e.bytes) some_file_longer = true;
+  CHECK(some_file_longer);
+  REQUIRE(cut_to_durable(extents).ok());
+  for (const auto& e : extents)
+    if (fs::exists(e.path)) CHECK(fs::file_size(e.path) <= e.bytes);
+
+  auto log = f.open(false);
+  CHECK(log->log_end_offset() == flushed_end);
+  auto records = read_all(*log);
+  REQUIRE(records.size() == static_cast<size_t>(flushed_end));
+  CHECK(records.front().value.starts_with("durable-0-"));
+  CHECK(records.back().value.starts_with("durable-11-"));
+  // And the recovered log takes appends again.
+  auto batch = make_batch(1, 5000, "after");
+  auto appended = log->append(batch);
+  REQUIRE(appended.ok());
+  CHECK(appended->first_offset == flushed_end);
+}
+
+TEST_CASE("durable extents of a log closed cleanly cover every file whole") {
+  recovery_fixture f;
+  std::vector<durable_extent> extents;
+  {
+    auto log = f.open(false);
+    for (int i = 0; i < 10; ++i) {
+      auto batch = make_batch(2, 1000 + i, "kept-" + std::to_string(i));
+      REQUIRE(log->append(batch).ok());
+    }
+    REQUIRE(log->close().ok());
+    extents = log->durable_extents();
+  }
+  for (const auto& e : extents) CHECK(fs::file_size(e.path) == e.bytes);
+}

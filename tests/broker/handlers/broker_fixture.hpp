@@ -3,8 +3,9 @@
 // Tests drive an API end to end (framing, header, decode, handler, encode) without a separate process.
 // The client is the shared wire_client (tests/support/wire_client.hpp).
 //
-// broker_fixture owns the broker and its data directory (removed on destruction); restart() stops the
-// broker cleanly and opens the same directory again on a new free port.
+// broker_fixture owns an embedded broker (brook/embedded/broker.hpp) and with it the data directory
+// (removed on destruction); restart() stops the broker cleanly and opens the same directory again on the
+// same port.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "brook/embedded/broker.hpp"
 #include "broker/broker.hpp"
 #include "common/protocol/header.hpp"
 #include "common/protocol/wire.hpp"
@@ -35,13 +37,13 @@ class broker_fixture {
   broker_fixture(const broker_fixture&) = delete;
   broker_fixture& operator=(const broker_fixture&) = delete;
 
-  broker::broker& server() { return *broker_; }
-  uint16_t port() const { return port_; }
-  const std::filesystem::path& data_dir() const { return dir_; }
-  std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port_); }
+  broker::broker& server() { return *broker_->native(); }
+  uint16_t port() const { return broker_->port(); }
+  const std::filesystem::path& data_dir() const { return broker_->data_dir(); }
+  std::string bootstrap() const { return broker_->bootstrap_servers(); }
 
   // A new connection to the broker.
-  kafka_client connect(std::string client_id = "brook-handler-test") const { return kafka_client(port_, client_id); }
+  kafka_client connect(std::string client_id = "brook-handler-test") const { return kafka_client(port(), client_id); }
   // call() on the fixture's own connection (opened on first use, reopened after a restart).
   template <class Response, class Request>
   Response call(int16_t api_key, int16_t version, const Request& request) {
@@ -56,11 +58,8 @@ class broker_fixture {
   void start();
 
  private:
-  std::vector<std::string> overrides_;
-  std::filesystem::path dir_;
-  std::unique_ptr<broker::broker> broker_;
+  std::unique_ptr<embedded::broker> broker_;
   std::optional<kafka_client> client_;
-  uint16_t port_ = 0;
 };
 
 }  // namespace brook::test
