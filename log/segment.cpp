@@ -587,12 +587,9 @@ os::io_status segment::flush(bool fsync) {
 
 os::io_status segment::sync_pending_indexes(bool fsync) {
   if (!index_sync_pending_) return {};
-  if (!fsync) {
-    index_sync_pending_ = false;
-    return {};
-  }
   // fdatasync acts on the file, not the descriptor: a fresh descriptor syncs what earlier ones wrote.
   for (const auto& path : {index_path(), time_index_path()}) {
+    if (!fsync) break;
     os::file_handle f;
     if (auto st = os::open_file(path, os::open_mode::read_write, f); !st) return st;
     if (auto st = os::sync_data(f); !st) return st;
