@@ -25,7 +25,15 @@ namespace brook::broker {
 namespace asio = boost::asio;
 using common::kafka_error;
 
-broker::broker(server_config config) : config_(std::move(config)), topics_(config_) {}
+broker::broker(server_config config) : config_(std::move(config)), topics_(config_) {
+  faults_.on_resume([this] {
+    asio::post(io_, [this] {
+      auto parked = std::move(paused_requests_);
+      paused_requests_.clear();
+      for (const auto& t : parked) t->cancel();
+    });
+  });
+}
 
 broker::~broker() {
   stop();
@@ -72,6 +80,7 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
   auto logs = log::log_manager::open(data, configs, {}, registered, cancel ? cancel : &b->stopping_,
                                      b->config_.brook_log_fsync());
   if (!logs) return logs.err();
+  (*logs)->set_fault_hook(&b->faults_);
   b->partitions_ = std::make_unique<partition_manager>(b->blocking_pool_, std::move(*logs));
   // Reconcile the directories on disk with the topic records.
   for (const auto& [name, info] : b->topics_.all()) {
@@ -249,6 +258,12 @@ asio::awaitable<common::result<int64_t>> broker::allocate_producer_id() {
 void broker::add_connection(const std::shared_ptr<connection>& c) { connections_.insert(c); }
 void broker::remove_connection(const std::shared_ptr<connection>& c) { connections_.erase(c); }
 
+size_t broker::close_connections() {
+  auto snapshot = connections_;  // closing removes entries
+  for (const auto& c : snapshot) c->abort("closed by fault injection");
+  return snapshot.size();
+}
+
 void broker::stop() {
   if (stopping_.exchange(true)) return;
   asio::post(io_, [this] {
@@ -258,6 +273,7 @@ void broker::stop() {
     for (auto& c : snapshot) c->stop();
     if (maintenance_timer_) maintenance_timer_->cancel();
     for (auto& t : background_timers_) t->cancel();  // accept back-off, restart pauses
+    for (auto& t : paused_requests_) t->cancel();     // paused by fault injection: answered now
     if (groups_) groups_->stop();  // parked JoinGroup/SyncGroup requests are answered
   });
 }
@@ -280,6 +296,7 @@ void broker::wait() {
 asio::awaitable<common::result<void>> broker::reset_async() {
   if (stopping_) co_return common::error{kafka_error::request_timed_out, "The broker is shutting down."};
   const auto started = std::chrono::steady_clock::now();
+  faults_.clear_all();  // fault rules, a pause and the request log go first: nothing below meets a fault
   const size_t group_count = groups_->coordinator().groups().size() + groups_->coordinator().consumer_groups().size();
   // Groups first, in memory: parked JoinGroup/SyncGroup requests are answered and nothing is left for the
   // group writer; a write pass already under way lands before the store is cleared below.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "broker/config/server_config.hpp"
+#include "broker/fault/fault_injector.hpp"
 #include "broker/frame_pool.hpp"
 #include "broker/fetch_session.hpp"
 #include "broker/group/group_service.hpp"
@@ -59,7 +60,8 @@ class broker {
   const std::vector<bound_listener>& listeners() const { return listeners_; }
 
   // Deletes every topic (with its data), every group of both kinds and every committed offset, every
-  // producer state and the producer id reservation, and drops the fetch sessions, leaving the broker
+  // producer state and the producer id reservation, clears the fault injector (rules, pause, request
+  // log), and drops the fetch sessions, leaving the broker
   // serving as if its data directory were new (the cluster id stays). Parked fetches and JoinGroup/SyncGroup
   // requests are answered at once. The topics are gone from the store and their directories renamed
   // aside before it returns, so a topic created right after starts empty; the files are deleted in the
@@ -98,6 +100,14 @@ class broker {
   void add_connection(const std::shared_ptr<connection>& c);
   void remove_connection(const std::shared_ptr<connection>& c);
 
+  // Fault injection for tests (broker/fault/fault_injector.hpp). Any thread.
+  fault_injector& faults() { return faults_; }
+  // Network thread: closes every client connection at once, unanswered requests included; returns how many.
+  size_t close_connections();
+  // Network thread: a request parked while the broker is paused; `timer` is cancelled at resume.
+  void park_while_paused(const std::shared_ptr<boost::asio::steady_timer>& timer) { paused_requests_.insert(timer); }
+  void unpark(const std::shared_ptr<boost::asio::steady_timer>& timer) { paused_requests_.erase(timer); }
+
  private:
   explicit broker(server_config config);
   boost::asio::awaitable<void> run_log_maintenance();
@@ -108,6 +118,7 @@ class broker {
   static constexpr std::chrono::milliseconds supervised_restart_delay{1000};
 
   server_config config_;
+  fault_injector faults_;  // before the partitions, whose logs call it
   std::unique_ptr<log::metadata_store> store_;
   topic_registry topics_;
   boost::asio::thread_pool blocking_pool_{2};
@@ -122,6 +133,7 @@ class broker {
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<bound_listener> listeners_;
   std::set<std::shared_ptr<connection>> connections_;
+  std::set<std::shared_ptr<boost::asio::steady_timer>> paused_requests_;  // cancelled at resume
   frame_pool frames_;  // network thread
   std::shared_ptr<boost::asio::steady_timer> maintenance_timer_;
   std::set<std::shared_ptr<boost::asio::steady_timer>> background_timers_;  // cancelled by stop()

@@ -188,7 +188,12 @@ awaitable<void> connection::read_requests() {
     req->charged = frame->size();
     req->frame = std::move(*frame);
     queued_bytes_ += req->charged;
-    if (!parse_header(*req)) {
+    const bool parsed = parse_header(*req);
+    if (parsed)
+      owner_.faults().log_request(req->header.api_key, req->header.api_version,
+                                  req->header.client_id ? std::string_view(*req->header.client_id) : std::string_view(),
+                                  req->header.correlation_id);
+    if (!parsed) {
       // Answer what came before, then close.
       req->done = req->close_here = true;
       queue_.push_back(std::move(req));
@@ -243,9 +248,57 @@ bool connection::parse_header(request& req) {
   return true;
 }
 
+awaitable<void> connection::wait_while_paused() {
+  while (owner_.faults().paused() && !closed_ && !owner_.stopping()) {
+    auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), asio::steady_timer::time_point::max());
+    if (!state_.waits.add(timer)) break;  // the connection is closing
+    owner_.park_while_paused(timer);
+    co_await timer->async_wait(use_tuple);  // cancelled at resume, close or stop
+    owner_.unpark(timer);
+    state_.waits.remove(timer);
+  }
+}
+
+fault::request_faults connection::injected_faults(request& req) {
+  // Only an error rule needs the request decoded: its response mirrors the request's entries, and it
+  // may be limited to requests naming a topic or group.
+  std::unique_ptr<fault::decoded_request> decoded;
+  if (owner_.faults().wants_error_check(req.header.api_key)) {
+    try {
+      auto r = proto::reader::borrowing(std::span<uint8_t>(req.frame).subspan(req.body_at));
+      decoded = fault::decode_request(req.header.api_key, req.header.api_version, r);
+    } catch (const proto::decode_error&) {
+      // Not decodable: no error rule applies; the handler meets the same bytes and closes.
+    }
+  }
+  auto topic_of_id = [this](const common::uuid& id) -> std::optional<std::string> {
+    const auto* t = owner_.topics().find(id);
+    return t ? std::optional<std::string>(t->record.name) : std::nullopt;
+  };
+  auto faults = owner_.faults().take(req.header.api_key, decoded ? &decoded->names() : nullptr, topic_of_id);
+  if (faults.error) req.body = decoded->error_response(*faults.error);
+  return faults;
+}
+
+awaitable<void> connection::delay_response(std::chrono::milliseconds delay) {
+  auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), delay);
+  if (!state_.waits.add(timer)) co_return;  // the connection is closing
+  co_await timer->async_wait(use_tuple);
+  state_.waits.remove(timer);
+}
+
 awaitable<void> connection::serve(std::shared_ptr<request> req) {
   auto self = shared_from_this();
-  if (req->unsupported_version) {
+  fault::request_faults injected;
+  if (owner_.faults().paused()) co_await wait_while_paused();
+  if (owner_.faults().has_rules() && !req->unsupported_version) injected = injected_faults(*req);
+  if (injected.drop) {
+    spdlog::debug("closing connection from {}: a fault rule drops {} requests", peer_, req->api->name);
+    close("dropped by fault injection");
+    req->close_here = true;
+  } else if (injected.error) {
+    // Answered by the fault rule (req->body), the handler is not run.
+  } else if (req->unsupported_version) {
     // A client newer than us: answer in v0 with UNSUPPORTED_VERSION and our range (KIP-511).
     req->body = proto::encoded_message{handlers::unsupported_api_versions_response(), {}};
   } else {
@@ -273,6 +326,7 @@ awaitable<void> connection::serve(std::shared_ptr<request> req) {
       req->close_here = true;
     }
   }
+  if (injected.delay.count() > 0 && !req->close_here) co_await delay_response(injected.delay);
   // The frame is no longer needed; what stays queued is the response's own bytes.
   queued_bytes_ -= req->charged;
   owner_.frames().give(std::move(req->frame));

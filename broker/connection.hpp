@@ -39,6 +39,7 @@
 #include <optional>
 #include <string>
 
+#include "broker/fault/fault_injector.hpp"
 #include "broker/frame_pool.hpp"
 #include "broker/request_context.hpp"
 #include "common/protocol/header.hpp"
@@ -64,6 +65,8 @@ class connection : public std::enable_shared_from_this<connection> {
   void start();
   // Closes the connection once the requests in flight (if any) have been answered.
   void stop();
+  // Closes the connection now; requests in flight are not answered (fault injection).
+  void abort(const std::string& why) { close(why); }
 
  private:
   // One request from the moment its frame is read until its response is sent.
@@ -83,6 +86,12 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<void> read_requests();
   boost::asio::awaitable<void> write_responses();
   boost::asio::awaitable<void> serve(std::shared_ptr<request> req);
+  // Fault injection (broker/fault/fault_injector.hpp): waits while the broker is paused, then answers
+  // what the rules say for this request (an error response in req.body, a drop, a delay).
+  boost::asio::awaitable<void> wait_while_paused();
+  fault::request_faults injected_faults(request& req);
+  // Holds a response back for `delay` (cut short when the connection closes or the broker stops).
+  boost::asio::awaitable<void> delay_response(std::chrono::milliseconds delay);
   boost::asio::awaitable<void> watch_idle();
   // While the reader is parked, watches the socket for the peer closing (EOF or an error).
   boost::asio::awaitable<void> watch_peer();

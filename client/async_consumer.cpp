@@ -84,6 +84,12 @@ result<void> async_consumer::seek(const topic_partition& tp, int64_t offset) {
   return engine_->seek(tp, offset, std::nullopt);
 }
 
+result<void> async_consumer::seek(const topic_partition& tp, const offset_and_metadata& position) {
+  return engine_->seek(tp, position.offset, position.leader_epoch);
+}
+
+void async_consumer::wakeup() { engine_->wakeup(); }
+
 result<void> async_consumer::seek_to_beginning(const std::vector<topic_partition>& partitions) {
   return engine_->seek_to(partitions, consuming::offset_reset_strategy::earliest);
 }

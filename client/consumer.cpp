@@ -207,6 +207,8 @@ int32_t consumer::generation() const {
   return run_on(*io_, [&]() -> boost::asio::awaitable<int32_t> { co_return engine_->generation(); }());
 }
 
+void consumer::wakeup() { engine_->wakeup(); }
+
 result<void> consumer::close(std::chrono::milliseconds timeout) {
   if (closed_) return {};
   const auto deadline = clock::now() + timeout;

@@ -73,8 +73,6 @@ result<void> producer::send(record r, delivery_callback callback) {
     if (auto fatal = e.idempotence.fatal_error()) return *fatal;
 
   // The topic's partitions: from the cached picture, else wait (up to max.block.ms) for Metadata.
-  const auto start = std::chrono::steady_clock::now();
-  const auto deadline = start + std::chrono::milliseconds(e.config.max_block_ms);
   auto snapshot = e.sender.current_snapshot();
   auto known = [&](const producing::cluster_snapshot& s) {
     const auto count = s.partition_count(r.topic);
@@ -86,6 +84,7 @@ result<void> producer::send(record r, delivery_callback callback) {
                    "Topic " + r.topic + " is not in the producer's metadata yet; send() from a delivery callback "
                    "cannot wait for it"};
     e.sender.add_topic(r.topic);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(e.config.max_block_ms);
     std::optional<error> last;
     while (true) {
       using fetched = std::optional<result<std::shared_ptr<const producing::cluster_snapshot>>>;
@@ -118,8 +117,10 @@ result<void> producer::send(record r, delivery_callback callback) {
                                last ? ": " + last->message : std::string())};
     }
   }
-  e.sender.add_topic(r.topic);  // keeps the topic in the metadata refreshes (metadata.max.idle.ms)
-  const int64_t timestamp = r.timestamp ? *r.timestamp : e.clock.now_ms();
+  // One reading of the clock per record: the record's timestamp when it has none, and the topic's last use.
+  const int64_t now_ms = e.clock.now_ms();
+  e.sender.add_topic(r.topic, now_ms);  // keeps the topic in the metadata refreshes (metadata.max.idle.ms)
+  const int64_t timestamp = r.timestamp ? *r.timestamp : now_ms;
   auto appended = e.accumulator.append(r, timestamp, std::move(callback), *snapshot);
   if (!appended) return appended.err();
   if (appended->batch_is_full || appended->new_batch_created) e.sender.wakeup();

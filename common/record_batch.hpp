@@ -85,6 +85,10 @@ class record_iterator {
   // batch holds fewer or more records than its header says.
   result<std::optional<record_view>> next();
   int32_t remaining() const { return remaining_; }
+  // The decompressed bytes that the views of a compressed batch's records point into (empty for an
+  // uncompressed batch, whose views point into the batch). Moving them out keeps those views valid (the
+  // buffer itself does not move), so a caller may keep the records' views beyond this iterator.
+  std::vector<uint8_t> take_decompressed() { return std::move(decompressed_); }
 
  private:
   friend class record_batch_view;

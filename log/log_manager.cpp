@@ -126,6 +126,12 @@ result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log
   return m;
 }
 
+void log_manager::set_fault_hook(disk_fault_hook* hook) {
+  std::lock_guard lock(mutex_);
+  fault_hook_ = hook;
+  for (auto& [tp, log] : logs_) log->set_fault_hook(hook);
+}
+
 std::vector<topic_partition> log_manager::partitions() const {
   std::lock_guard lock(mutex_);
   std::vector<topic_partition> out;
@@ -155,6 +161,7 @@ result<std::shared_ptr<partition_log>> log_manager::create(const topic_partition
     return storage_error(st.message());
   }
   std::shared_ptr<partition_log> shared(std::move(*log));
+  shared->set_fault_hook(fault_hook_);
   logs_.emplace(tp, shared);
   return shared;
 }

@@ -93,6 +93,9 @@ class log_manager {
   common::result<void> close();
 
   const std::filesystem::path& dir() const { return dir_; }
+  // Gives every partition log, present and future, the fault hook (log/disk_fault_hook.hpp); null for
+  // none. The hook must outlive the manager. Any thread.
+  void set_fault_hook(disk_fault_hook* hook);
   bool failed() const { return health_->failed(); }
   const std::shared_ptr<log_dir_health>& health() const { return health_; }
   // Whether open() found the clean-shutdown marker.
@@ -113,6 +116,7 @@ class log_manager {
   uint64_t delete_counter_ = 0;
   mutable std::mutex mutex_;
   std::map<topic_partition, std::shared_ptr<partition_log>> logs_;
+  disk_fault_hook* fault_hook_ = nullptr;  // guarded by mutex_
 };
 
 }  // namespace brook::log

@@ -128,6 +128,14 @@ partition_log::partition_log(std::filesystem::path dir, log_config config, clock
     : dir_(std::move(dir)), config_(config), clock_(std::move(clock)), health_(std::move(health)) {
   if (!clock_) clock_ = system_clock();
   if (!health_) health_ = std::make_shared<log_dir_health>();
+  const auto name = dir_.filename().string();
+  const auto dash = name.rfind('-');
+  topic_ = dash == std::string::npos ? name : name.substr(0, dash);
+}
+
+int partition_log::injected_fault(disk_op op) const {
+  disk_fault_hook* hook = fault_hook_.load(std::memory_order_acquire);
+  return hook ? hook->before_disk_op(op, topic_) : 0;
 }
 
 partition_log::~partition_log() = default;
@@ -388,7 +396,11 @@ result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t 
   }
 
   bool restored = true;
-  auto st = active().append(batches, infos, config_.index_interval_bytes, restored);
+  os::io_status st;
+  if (int injected = injected_fault(disk_op::append); injected != 0)
+    st = os::io_status::failure(injected, dir_.string() + ": append (injected fault)");  // nothing written
+  else
+    st = active().append(batches, infos, config_.index_interval_bytes, restored);
   if (!st) {
     if (!restored) {
       auto r = fail(st, ", and cutting the partial write failed");
@@ -712,6 +724,8 @@ result<void> partition_log::flush() {
   if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
   for (auto& s : segments_) {
     if (!s->has_unflushed_data()) continue;
+    if (int injected = injected_fault(disk_op::fsync); injected != 0)
+      return fail(os::io_status::failure(injected, dir_.string() + ": fdatasync (injected fault)"));
     if (auto st = s->flush(config_.fsync); !st) return fail(st);
   }
   if (dir_dirty_) {

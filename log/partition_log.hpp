@@ -34,6 +34,7 @@
 #include "common/error.hpp"
 #include "common/record_batch.hpp"
 #include "log/compaction.hpp"
+#include "log/disk_fault_hook.hpp"
 #include "log/segment.hpp"
 
 namespace brook::log {
@@ -169,6 +170,9 @@ class partition_log {
   const log_config& config() const { return config_; }
   void set_config(const log_config& config);
   const open_report& recovery_report() const { return open_report_; }
+  // Fault injection (log/disk_fault_hook.hpp): asked before each segment append and each fsync of data;
+  // null (the default) for none. The hook must outlive the log. Any thread.
+  void set_fault_hook(disk_fault_hook* hook) { fault_hook_.store(hook, std::memory_order_release); }
 
   // Moves log_start_offset up to `offset` (Kafka's DeleteRecords; -1 means log_end_offset) and deletes
   // the segments entirely below it. Returns the new log start offset. Errors: offset_out_of_range above
@@ -219,6 +223,8 @@ class partition_log {
   // fsync of the partition directory, unless config_.fsync is off.
   common::os::io_status sync_directory() const;
   common::result<void> write_checkpoint(bool sync);
+  // The errno an injected fault makes `op` fail with, or 0 (no hook, or the hook lets it pass).
+  int injected_fault(disk_op op) const;
   common::result<void> delete_oldest_segments(size_t count);
   void note_cleaned(const compaction_result& cleaned);
   common::result<void> complete_swaps(const std::vector<int64_t>& swaps, std::vector<int64_t>& bases, int64_t now);
@@ -246,6 +252,8 @@ class partition_log {
   std::optional<int64_t> earliest_delete_horizon_;
   bool closed_ = false;
   open_report open_report_;
+  std::string topic_;  // from the directory name "<topic>-<partition>", for the fault hook
+  std::atomic<disk_fault_hook*> fault_hook_{nullptr};
 };
 
 }  // namespace brook::log

@@ -44,6 +44,9 @@ install_missing() {
 compiler_launcher() {
   if command -v ccache >/dev/null; then echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache; fi
 }
+# ccache caches files built with a precompiled header (CMakeLists.txt, BROOK_PCH) only when told that
+# the header's macros and timestamps may be trusted.
+export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
 
 build() {
   # Debian's python3 is the one that sees the Debian client packages the tests use.

@@ -5,6 +5,7 @@
 #include <re2/re2.h>
 
 #include "broker/api_table.hpp"
+#include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
 namespace brook::broker::handlers {
@@ -30,6 +31,7 @@ bool valid_software_field(const std::string& s) {
 
 awaitable<proto::api_versions::response> api_versions(request_context& ctx, proto::api_versions::request& req) {
   auto resp = table_response();
+  ctx.owner.faults().apply_version_caps(resp.api_keys);  // test fault rules; none in production
   if (ctx.version() >= 3 &&
       (!valid_software_field(req.client_software_name) || !valid_software_field(req.client_software_version)))
     resp.error_code = common::wire_code(kafka_error::invalid_request);

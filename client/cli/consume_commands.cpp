@@ -54,11 +54,13 @@ start_position parse_offset(const std::string& text) {
   return {start_position::absolute, number(text)};
 }
 
-std::string headers_text(const std::vector<header>& headers) {
+std::string headers_text(const std::vector<consumer_header>& headers) {
   std::string out;
   for (const auto& h : headers) {
     if (!out.empty()) out += ',';
-    out += h.key + '=' + h.value.value_or("");
+    out += h.key;
+    out += '=';
+    out += h.value.value_or("");
   }
   return out;
 }
@@ -212,7 +214,7 @@ int consume(context& ctx, const consume_options& o) {
     topic_partition_offsets done;
     for (const auto& r : *records) {
       std::cout << (o.json ? json_line(r) + '\n' : render(o.format, r));
-      done[{r.topic, r.partition}] = offset_and_metadata{r.offset + 1, r.leader_epoch, ""};
+      done[topic_partition{std::string(r.topic), r.partition}] = offset_and_metadata{r.offset + 1, r.leader_epoch, ""};
       if (o.count > 0 && ++printed >= o.count) break;
     }
     std::cout.flush();

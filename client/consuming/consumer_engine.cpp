@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -21,8 +22,23 @@ consumer_engine::consumer_engine(asio::any_io_executor ex, consumer_config confi
 
 awaitable<void> consumer_engine::pause_for(std::chrono::milliseconds d) {
   asio::steady_timer t(ex_, d);
+  interruptible_waits_.insert(&t);
   boost::system::error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  interruptible_waits_.erase(&t);
+}
+
+void consumer_engine::wakeup() {
+  wakeup_requested_ = true;
+  asio::post(ex_, [this, alive = alive_] {
+    if (!*alive) return;
+    for (auto* t : interruptible_waits_) t->cancel();
+  });
+}
+
+std::optional<common::error> consumer_engine::take_wakeup() {
+  if (!wakeup_requested_.exchange(false)) return std::nullopt;
+  return common::error{kafka_error::wakeup, "The consumer was woken up (wakeup() was called)"};
 }
 
 consumer_engine::~consumer_engine() {
@@ -92,6 +108,7 @@ awaitable<result<std::vector<consumer_record>>> consumer_engine::poll(std::chron
     co_return common::error{kafka_error::invalid_request,
                             "Consumer is not subscribed to any topics or assigned any partitions"};
   do {
+    if (auto w = take_wakeup()) co_return *w;
     if (pending_error_) co_return std::exchange(pending_error_, std::nullopt).value();
     if (subs_.type() == subscription_type::pattern && clock::now() >= next_pattern_refresh_) {
       auto meta = co_await cluster_->refresh_metadata(std::nullopt, false);
@@ -110,6 +127,7 @@ awaitable<result<std::vector<consumer_record>>> consumer_engine::poll(std::chron
     if (auto r = co_await update_positions(deadline); !r) co_return r.err();
     if (has_buffered()) break;
     if (auto r = co_await fetch_round(deadline); !r) co_return r.err();
+    if (auto w = take_wakeup()) co_return *w;
     if (pending_error_) co_return std::exchange(pending_error_, std::nullopt).value();
     if (has_buffered()) break;
   } while (clock::now() < deadline);
@@ -119,13 +137,17 @@ awaitable<result<std::vector<consumer_record>>> consumer_engine::poll(std::chron
 
 awaitable<result<void>> consumer_engine::commit_sync(std::optional<topic_partition_offsets> offsets,
                                                      clock::time_point deadline) {
+  if (auto w = take_wakeup()) co_return *w;
   topic_partition_offsets to_commit;
   if (offsets) {
     to_commit = std::move(*offsets);
   } else {
     for (const auto& [tp, c] : subs_.all_consumed()) to_commit[tp] = offset_and_metadata{c.offset, c.leader_epoch, c.metadata};
   }
-  co_return co_await commit(std::move(to_commit), deadline);
+  wakeable_commit_ = true;  // its retries end on wakeup(); auto commits and close's do not
+  auto r = co_await commit(std::move(to_commit), deadline);
+  wakeable_commit_ = false;
+  co_return r;
 }
 
 void consumer_engine::commit_async(std::optional<topic_partition_offsets> offsets, commit_callback callback) {
@@ -158,6 +180,7 @@ awaitable<result<int64_t>> consumer_engine::position(topic_partition tp, clock::
     co_return common::error{kafka_error::invalid_request,
                             "You can only check the position for partitions assigned to this consumer."};
   for (;;) {
+    if (auto w = take_wakeup()) co_return *w;
     std::optional<fetch_offset> known = subs_.position(tp);
     if (known) co_return known->offset;
     result<void> updated = co_await update_positions(deadline);
@@ -174,7 +197,9 @@ result<void> consumer_engine::seek(const topic_partition& tp, int64_t offset, st
   if (offset < 0) return common::error{kafka_error::invalid_request, "seek offset must not be a negative number"};
   if (!subs_.is_assigned(tp))
     return common::error{kafka_error::invalid_request, "No current assignment for partition " + to_string(tp)};
-  subs_.seek(tp, {offset, leader_epoch, std::nullopt});
+  // As Java: a position with the epoch of the record before it is checked against the leader first.
+  if (leader_epoch) subs_.seek_unvalidated(tp, position_under_current_leader(tp, offset, leader_epoch));
+  else subs_.seek(tp, position_under_current_leader(tp, offset, std::nullopt));
   std::erase_if(buffer_, [&](const completed_fetch& cf) { return cf.tp == tp; });
   return {};
 }

@@ -1,8 +1,9 @@
 // The consumer's engine: everything behind brook::client::consumer, as coroutines on one
 // single-threaded executor (the consumer's private I/O thread).
 //   - fetching (fetcher.cpp): Fetch per leader through a fetch session each, concurrently; batches
-//     decoded with common/record_batch.hpp, control batches and aborted transactions (read_committed)
-//     skipped; OFFSET_OUT_OF_RANGE handled by auto.offset.reset; ListOffsets for resets, seeks to the
+//     decoded with common/record_batch.hpp where they lie in the response frame (records point into it, or
+//     into a compressed batch's decompressed bytes, and share their ownership: nothing is copied per
+//     record), control batches and aborted transactions (read_committed) skipped; OFFSET_OUT_OF_RANGE handled by auto.offset.reset; ListOffsets for resets, seeks to the
 //     beginning or end, and offsets_for_times;
 //   - the group (group_coordinator.cpp): the coordinator, classic membership (JoinGroup with every
 //     configured assignor's subscription, the leader assigning, SyncGroup, heartbeats on a timer,
@@ -16,6 +17,7 @@
 // they were fetched from.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -80,6 +82,14 @@ class consumer_engine {
   asio::awaitable<void> prepare_close(clock::time_point deadline);
   asio::awaitable<result<void>> close(clock::time_point deadline);
 
+  // Any thread: the blocked poll (or the next poll, commit_sync or position) returns the error
+  // `wakeup`, as Java's KafkaConsumer.wakeup(). A poll waiting on a timer or on Fetch answers returns
+  // at once, a commit_sync between retries; a call waiting on a group or commit answer returns once
+  // that answer (or its timeout) is in.
+  void wakeup();
+  // The pending wakeup as an error, clearing it (engine thread).
+  std::optional<common::error> take_wakeup();
+
   // True once after a poll that returned early so that listener callbacks could run before the
   // rebalance goes on (an eager rebalance revokes everything before JoinGroup, as Java's does).
   bool take_yield() { return std::exchange(yielded_for_callbacks_, false); }
@@ -90,7 +100,12 @@ class consumer_engine {
  private:
   // A timer wait in a coroutine of its own. (GCC 12 also destroys some temporaries of a co_await
   // expression twice: arguments built in place are named first throughout this engine.)
+  // wakeup() cuts it short.
   asio::awaitable<void> pause_for(std::chrono::milliseconds d);
+  // Waits of a poll that wakeup() cancels.
+  std::set<asio::steady_timer*> interruptible_waits_;
+  std::atomic<bool> wakeup_requested_{false};
+  bool wakeable_commit_ = false;  // a commit_sync runs: wakeup() ends its retries
 
   // ---- fetching (fetcher.cpp) --------------------------------------------------------------
   struct completed_fetch {
@@ -105,8 +120,17 @@ class consumer_engine {
   asio::awaitable<void> fetch_from(int32_t node, std::map<topic_partition, fetch_position> wanted,
                                    int32_t max_wait_ms, std::shared_ptr<fetch_round_state> round);
   result<void> take_partition_data(const topic_partition& tp, int64_t fetch_offset,
-                                   const common::protocol::fetch::partition_data& data);
+                                   const common::protocol::fetch::partition_data& data,
+                                   const std::shared_ptr<uint8_t[]>& frame);
   asio::awaitable<result<void>> update_positions(clock::time_point deadline);
+  // KIP-320: positions whose leader changed since they were set are checked with OffsetForLeaderEpoch
+  // against the leader; a truncated log moves them back (or, with auto.offset.reset=none, is
+  // returned as offset_out_of_range naming the divergent offsets, as Java's LogTruncationException).
+  asio::awaitable<result<void>> validate_positions(clock::time_point deadline);
+  void validate_positions_on_metadata_change();
+  // A position at `offset` (epoch of the record before it: `epoch`) under the leader metadata shows.
+  fetch_offset position_under_current_leader(const topic_partition& tp, int64_t offset, std::optional<int32_t> epoch) const;
+  static common::error truncation_error(const std::vector<log_truncation>& truncations);
   asio::awaitable<result<void>> reset_offsets(clock::time_point deadline);
   std::vector<consumer_record> drain(size_t max);
   bool has_buffered() const;
@@ -153,6 +177,8 @@ class consumer_engine {
   std::deque<completed_fetch> buffer_;
   bool metadata_refresh_needed_ = false;
   std::set<int32_t> fetching_from_;  // brokers with a Fetch in flight
+  // The metadata positions were last checked against for leader changes.
+  std::shared_ptr<const core::metadata_snapshot> validated_against_;
 
   // group
   std::vector<std::unique_ptr<assignors::assignor>> assignors_;

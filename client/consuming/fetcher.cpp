@@ -31,11 +31,19 @@ struct consumer_engine::fetch_round_state {
 
 namespace {
 
-template <class View>
-std::optional<std::string> to_optional_string(const std::optional<View>& v) {
+std::optional<std::string_view> to_optional_view(const std::optional<common::bytes_view>& v) {
   if (!v) return std::nullopt;
-  return std::string(reinterpret_cast<const char*>(v->data()), v->size());
+  return std::string_view(reinterpret_cast<const char*>(v->data()), v->size());
 }
+
+// What the records of one partition's fetched data point into, shared by those records (consumer_record's
+// `storage`): the topic's name, the response frame that holds uncompressed batches, and the decompressed
+// bytes of compressed batches. Freed with the last of those records.
+struct fetched_bytes {
+  std::string topic;
+  std::shared_ptr<uint8_t[]> frame;
+  std::vector<std::vector<uint8_t>> decompressed;
+};
 
 bool needs_metadata_refresh(kafka_error e) {
   switch (e) {
@@ -85,6 +93,7 @@ bool consumer_engine::has_buffered() const {
 awaitable<result<void>> consumer_engine::fetch_round(clock::time_point deadline) {
   auto meta = co_await metadata_for_assignment();
   if (!meta) co_return meta.err();
+  validate_positions_on_metadata_change();  // a new leader: its partitions await validation, unfetched
   std::set<topic_partition> buffered;
   for (const auto& cf : buffer_) buffered.insert(cf.tp);
   std::map<int32_t, std::map<topic_partition, fetch_position>> by_leader;
@@ -95,6 +104,7 @@ awaitable<result<void>> consumer_engine::fetch_round(clock::time_point deadline)
       metadata_refresh_needed_ = true;
       continue;
     }
+    if (fetching_from_.count(*leader)) continue;  // its last Fetch (left by a wakeup) is still out
     const auto* topic = (*meta)->topic(tp.topic);
     auto pos = *subs_.position(tp);
     fetch_position fp;
@@ -108,11 +118,10 @@ awaitable<result<void>> consumer_engine::fetch_round(clock::time_point deadline)
   // Brokers that lead nothing we fetch any more still hold a session with partitions: an empty
   // incremental fetch tells them to drop those (the next full fetch would do the same).
   if (by_leader.empty()) {
-    if (metadata_refresh_needed_) {
-      co_await pause_for(std::max(std::chrono::milliseconds(0),
-                                  std::min(config_.cluster.retry_backoff,
-                                           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()))));
-    }
+    // Nothing to fetch now (leaders unknown, positions awaiting validation, all paused): not a busy loop.
+    co_await pause_for(std::max(std::chrono::milliseconds(0),
+                                std::min(config_.cluster.retry_backoff,
+                                         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()))));
     co_return result<void>{};
   }
   auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
@@ -122,7 +131,11 @@ awaitable<result<void>> consumer_engine::fetch_round(clock::time_point deadline)
   for (auto& [node, wanted] : by_leader)
     asio::co_spawn(ex_, fetch_from(node, std::move(wanted), max_wait, round), asio::detached);
   boost::system::error_code ec;
-  co_await round->done.async_wait(asio::redirect_error(use_awaitable, ec));
+  if (!wakeup_requested_) {
+    interruptible_waits_.insert(&round->done);
+    co_await round->done.async_wait(asio::redirect_error(use_awaitable, ec));
+    interruptible_waits_.erase(&round->done);
+  }
   co_return result<void>{};
 }
 
@@ -130,8 +143,16 @@ awaitable<void> consumer_engine::fetch_from(int32_t node, std::map<topic_partiti
                                             int32_t max_wait_ms, std::shared_ptr<fetch_round_state> round) {
   struct finish_guard {
     std::shared_ptr<fetch_round_state> r;
-    ~finish_guard() { r->finished(); }
-  } guard{round};
+    std::shared_ptr<bool> alive;
+    std::set<int32_t>* fetching;
+    int32_t node;
+    ~finish_guard() {
+      r->finished();
+      if (*alive) fetching->erase(node);
+    }
+  } guard{round, alive_, &fetching_from_, node};
+  fetching_from_.insert(node);
+  auto alive = alive_;
   auto conn = co_await cluster_->connection_to(node);
   auto& session = sessions_.try_emplace(node, node).first->second;
   if (!conn) {
@@ -149,28 +170,31 @@ awaitable<void> consumer_engine::fetch_from(int32_t node, std::map<topic_partiti
   auto request = fetch_session::to_request(data, *version, max_wait_ms, config_.fetch_min_bytes,
                                            config_.fetch_max_bytes, static_cast<int8_t>(config_.isolation),
                                            config_.client_rack);
-  auto response = co_await (*conn)->call_at(request, *version);
+  // The response's record sets borrow from its frame: records are decoded from there, and point into it.
+  auto response = co_await (*conn)->call_borrowing(request, *version);
+  if (!*alive) co_return;
   if (!response) {
     session.handle_error();
     metadata_refresh_needed_ = true;
     co_return;
   }
-  if (!session.handle_response(data, *response, *version)) co_return;
-  for (const auto& topic : response->responses) {
+  if (!session.handle_response(data, response->body, *version)) co_return;
+  for (const auto& topic : response->body.responses) {
     std::optional<std::string> name = *version >= 13 ? session.topic_name(topic.topic_id) : topic.topic;
     if (!name) continue;
     for (const auto& p : topic.partitions) {
       topic_partition tp{*name, p.partition_index};
       auto sent = data.session.find(tp);
       if (sent == data.session.end()) continue;
-      if (auto r = take_partition_data(tp, sent->second.fetch_offset, p); !r && !pending_error_)
+      if (auto r = take_partition_data(tp, sent->second.fetch_offset, p, response->frame.bytes); !r && !pending_error_)
         pending_error_ = r.err();
     }
   }
 }
 
 result<void> consumer_engine::take_partition_data(const topic_partition& tp, int64_t fetch_offset,
-                                                  const proto::fetch::partition_data& data) {
+                                                  const proto::fetch::partition_data& data,
+                                                  const std::shared_ptr<uint8_t[]>& frame) {
   auto pos = subs_.position(tp);
   if (!subs_.is_assigned(tp) || !pos || pos->offset != fetch_offset) return {};  // moved on meanwhile
   const auto error = static_cast<kafka_error>(data.error_code);
@@ -188,6 +212,14 @@ result<void> consumer_engine::take_partition_data(const topic_partition& tp, int
   }
   if (error != kafka_error::none)
     return common::error{error, "Fetch of " + to_string(tp) + " failed: " + std::string(common::error_name(error))};
+  // The broker found our last record's epoch diverging from its log (Fetch v12+): a truncation.
+  if (data.diverging_epoch.epoch >= 0 || data.diverging_epoch.end_offset >= 0) {
+    auto truncated =
+        subs_.handle_diverging_epoch(tp, *pos, data.diverging_epoch.epoch, data.diverging_epoch.end_offset);
+    if (!truncated) return {};
+    subs_.set_next_allowed_retry({tp}, clock::now() + config_.cluster.connection.request_timeout);
+    return truncation_error({*truncated});
+  }
 
   subs_.update_high_watermark(tp, data.high_watermark);
   if (data.last_stable_offset >= 0) subs_.update_last_stable_offset(tp, data.last_stable_offset);
@@ -204,6 +236,8 @@ result<void> consumer_engine::take_partition_data(const topic_partition& tp, int
   size_t next_aborted = 0;
   std::set<int64_t> aborting;
 
+  // Made with the first record; every record shares it.
+  std::shared_ptr<fetched_bytes> storage;
   completed_fetch cf;
   cf.tp = tp;
   cf.fetch_offset = fetch_offset;
@@ -237,24 +271,38 @@ result<void> consumer_engine::take_partition_data(const topic_partition& tp, int
     } else if (!(batch->is_transactional() && aborting.count(batch->producer_id()))) {
       auto records = batch->records(common::uncompressed_limit(batch->record_count(), INT32_MAX));
       if (!records) return common::error{records.err().code, "Fetch of " + to_string(tp) + ": " + records.err().message};
+      const bool log_append_time = batch->ts_type() == common::timestamp_type::log_append_time;
+      bool kept = false;  // whether a record of this batch was kept
       for (;;) {
         auto next = records->next();
         if (!next) return common::error{kafka_error::corrupt_message, "Fetch of " + to_string(tp) + ": " + next.err().message};
         if (!*next) break;
         const auto& r = **next;
         if (r.offset < fetch_offset) continue;
-        consumer_record out;
-        out.topic = tp.topic;
+        if (!storage) {
+          storage = std::make_shared<fetched_bytes>();
+          storage->topic = tp.topic;
+          storage->frame = frame;
+        }
+        kept = true;
+        consumer_record& out = cf.records.emplace_back();
+        out.topic = storage->topic;
         out.partition = tp.partition;
         out.offset = r.offset;
         out.timestamp = r.timestamp;
-        out.log_append_time = batch->ts_type() == common::timestamp_type::log_append_time;
-        out.key = to_optional_string(r.key);
-        out.value = to_optional_string(r.value);
-        for (const auto& h : r.headers) out.headers.push_back({std::string(h.key), to_optional_string(h.value)});
+        out.log_append_time = log_append_time;
+        out.key = to_optional_view(r.key);
+        out.value = to_optional_view(r.value);
+        if (!r.headers.empty()) {
+          out.headers.reserve(r.headers.size());
+          for (const auto& h : r.headers) out.headers.push_back({h.key, to_optional_view(h.value)});
+        }
         if (epoch >= 0) out.leader_epoch = epoch;
-        cf.records.push_back(std::move(out));
+        out.storage = storage;
       }
+      // The records of a compressed batch point into its decompressed bytes: they move to the storage.
+      if (kept && batch->compression() != common::compression_codec::none)
+        storage->decompressed.push_back(records->take_decompressed());
     }
     cf.next_offset = batch->next_offset();
     if (epoch >= 0) cf.next_epoch = epoch;
@@ -282,7 +330,9 @@ std::vector<consumer_record> consumer_engine::drain(size_t max) {
     std::optional<fetch_offset> next;
     while (!it->records.empty() && out.size() < max) {
       auto& r = it->records.front();
-      next = fetch_offset{r.offset + 1, r.leader_epoch, pos->current_leader_epoch};
+      next = *pos;
+      next->offset = r.offset + 1;
+      next->offset_epoch = r.leader_epoch;
       it->fetch_offset = next->offset;
       out.push_back(std::move(r));
       it->records.pop_front();
@@ -290,7 +340,7 @@ std::vector<consumer_record> consumer_engine::drain(size_t max) {
     if (next) subs_.set_position(it->tp, *next);
     if (it->records.empty()) {
       if (it->next_offset > it->fetch_offset)
-        subs_.set_position(it->tp, {it->next_offset, it->next_epoch, pos->current_leader_epoch});
+        subs_.set_position(it->tp, {it->next_offset, it->next_epoch, pos->current_leader_epoch, pos->current_leader});
       it = buffer_.erase(it);
     } else {
       ++it;
@@ -308,12 +358,13 @@ awaitable<result<void>> consumer_engine::update_positions(clock::time_point dead
     for (const auto& [tp, c] : *committed) {
       if (!c || subs_.has_valid_position(tp)) continue;
       subs_.set_committed(tp, {c->offset, c->leader_epoch, c->metadata});
-      subs_.seek(tp, {c->offset, c->leader_epoch, std::nullopt});
+      subs_.seek_unvalidated(tp, position_under_current_leader(tp, c->offset, c->leader_epoch));
     }
     initializing = subs_.initializing_partitions();
   }
   if (auto r = subs_.reset_to_default(initializing); !r) co_return r;
-  co_return co_await reset_offsets(deadline);
+  if (auto r = co_await reset_offsets(deadline); !r) co_return r;
+  co_return co_await validate_positions(deadline);
 }
 
 awaitable<result<void>> consumer_engine::reset_offsets(clock::time_point deadline) {
@@ -329,7 +380,8 @@ awaitable<result<void>> consumer_engine::reset_offsets(clock::time_point deadlin
   auto found = co_await list_offsets(asks, deadline);
   if (!found) co_return found.err();
   for (const auto& [tp, o] : *found)
-    if (o) subs_.maybe_seek_after_reset(tp, strategies[tp], {o->offset, o->leader_epoch, std::nullopt});
+    // Without the offset's epoch, as Java's: a reset position is not validated.
+    if (o) subs_.maybe_seek_after_reset(tp, strategies[tp], position_under_current_leader(tp, o->offset, std::nullopt));
   co_return result<void>{};
 }
 

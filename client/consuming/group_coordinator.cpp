@@ -541,7 +541,9 @@ awaitable<result<void>> consumer_engine::commit(topic_partition_offsets offsets,
     if (attempt > 0) {
       if (clock::now() + cluster_->retry_backoff(attempt) >= deadline)
         co_return common::error{kafka_error::request_timed_out, "OffsetCommit timed out"};
-      co_await sleep_for(ex_, cluster_->retry_backoff(attempt));
+      co_await pause_for(cluster_->retry_backoff(attempt));
+      if (wakeable_commit_)
+        if (auto w = take_wakeup()) co_return *w;
     }
     auto coord = co_await coordinator();
     if (!coord) {

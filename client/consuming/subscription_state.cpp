@@ -120,12 +120,123 @@ void subscription_state::seek(const topic_partition& tp, fetch_offset position) 
   s->position = position;
   s->state = fetch_state::fetching;
   s->reset.reset();
+  s->next_validation = {};
+}
+
+void subscription_state::seek_unvalidated(const topic_partition& tp, fetch_offset position) {
+  auto* s = find(tp);
+  if (!s) return;
+  s->reset.reset();
+  validate_position(*s, position);
+}
+
+void subscription_state::validate_position(partition_state& s, fetch_offset position) {
+  s.position = position;
+  s.next_validation = {};
+  s.state = position.offset_epoch && position.current_leader_epoch ? fetch_state::await_validation
+                                                                    : fetch_state::fetching;
 }
 
 std::optional<fetch_offset> subscription_state::position(const topic_partition& tp) const {
   const auto* s = find(tp);
   if (!s || s->state != fetch_state::fetching) return std::nullopt;
   return s->position;
+}
+
+std::optional<fetch_offset> subscription_state::current_position(const topic_partition& tp) const {
+  const auto* s = find(tp);
+  if (!s || (s->state != fetch_state::fetching && s->state != fetch_state::await_validation)) return std::nullopt;
+  return s->position;
+}
+
+bool subscription_state::maybe_validate_position_for_current_leader(const topic_partition& tp,
+                                                                    std::optional<int32_t> leader,
+                                                                    std::optional<int32_t> leader_epoch,
+                                                                    bool validation_supported) {
+  auto* s = find(tp);
+  if (!s || !s->position || (s->state != fetch_state::fetching && s->state != fetch_state::await_validation))
+    return false;
+  if (!leader) return s->state == fetch_state::await_validation;
+  fetch_offset next = *s->position;
+  next.current_leader = leader;
+  next.current_leader_epoch = leader_epoch;
+  if (!validation_supported) {
+    s->position = next;
+    s->state = fetch_state::fetching;
+    s->next_validation = {};
+    return false;
+  }
+  if (s->position->current_leader != leader || s->position->current_leader_epoch != leader_epoch)
+    validate_position(*s, next);
+  return s->state == fetch_state::await_validation;
+}
+
+bool subscription_state::awaits_validation(const topic_partition& tp) const {
+  const auto* s = find(tp);
+  return s && s->state == fetch_state::await_validation;
+}
+
+std::vector<topic_partition> subscription_state::partitions_needing_validation(
+    std::chrono::steady_clock::time_point now) const {
+  std::vector<topic_partition> out;
+  for (const auto& [tp, s] : partitions_)
+    if (s.state == fetch_state::await_validation && s.position && s.next_validation <= now) out.push_back(tp);
+  return out;
+}
+
+void subscription_state::set_next_allowed_retry(const std::vector<topic_partition>& partitions,
+                                                std::chrono::steady_clock::time_point when) {
+  for (const auto& tp : partitions)
+    if (auto* s = find(tp)) s->next_validation = when;
+}
+
+void subscription_state::complete_validation(const topic_partition& tp) {
+  auto* s = find(tp);
+  if (s && s->state == fetch_state::await_validation) s->state = fetch_state::fetching;
+}
+
+std::optional<log_truncation> subscription_state::maybe_complete_validation(const topic_partition& tp,
+                                                                            const fetch_offset& requested,
+                                                                            int32_t end_epoch, int64_t end_offset) {
+  auto* s = find(tp);
+  if (!s || s->state != fetch_state::await_validation || s->position != requested) return std::nullopt;
+  return apply_end_offset(tp, *s, end_epoch, end_offset);
+}
+
+std::optional<log_truncation> subscription_state::handle_diverging_epoch(const topic_partition& tp,
+                                                                         const fetch_offset& requested,
+                                                                         int32_t end_epoch, int64_t end_offset) {
+  auto* s = find(tp);
+  if (!s || s->state != fetch_state::fetching || s->position != requested) return std::nullopt;
+  auto truncation = apply_end_offset(tp, *s, end_epoch, end_offset);
+  // Without a reset policy the position stays where it is, unfetched, until the user seeks.
+  if (truncation) s->state = fetch_state::await_validation;
+  return truncation;
+}
+
+std::optional<log_truncation> subscription_state::apply_end_offset(const topic_partition& tp, partition_state& s,
+                                                                   int32_t end_epoch, int64_t end_offset) {
+  const bool has_reset_policy = default_reset_ != offset_reset_strategy::none;
+  const fetch_offset current = *s.position;
+  if (end_offset < 0 || end_epoch < 0) {
+    if (has_reset_policy) {
+      request_offset_reset(tp);
+      return std::nullopt;
+    }
+    return log_truncation{tp, current.offset, std::nullopt, std::nullopt};
+  }
+  if (end_offset < current.offset) {
+    if (has_reset_policy) {
+      fetch_offset diverged = current;
+      diverged.offset = end_offset;
+      diverged.offset_epoch = end_epoch;
+      seek(tp, diverged);
+      return std::nullopt;
+    }
+    return log_truncation{tp, current.offset, end_offset, end_epoch};
+  }
+  s.state = fetch_state::fetching;
+  return std::nullopt;
 }
 
 bool subscription_state::has_valid_position(const topic_partition& tp) const { return position(tp).has_value(); }
@@ -180,7 +291,7 @@ common::result<void> subscription_state::reset_to_default(const std::vector<topi
   std::string without;
   for (const auto& tp : partitions) {
     auto* s = find(tp);
-    if (!s || s->state == fetch_state::fetching) continue;
+    if (!s || s->state == fetch_state::fetching || s->state == fetch_state::await_validation) continue;
     if (default_reset_ == offset_reset_strategy::none) {
       without += (without.empty() ? "" : ", ") + to_string(tp);
       continue;

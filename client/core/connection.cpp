@@ -1,5 +1,7 @@
 #include "client/core/connection.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -31,11 +33,54 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
 // Waits for a handler-based completion that something else in this connection will invoke.
 template <class Init>
-awaitable<result<bytes>> wait_for(Init&& init) {
-  co_return co_await asio::async_initiate<decltype(use_awaitable), void(result<bytes>)>(std::forward<Init>(init),
-                                                                                       use_awaitable);
+awaitable<result<response_frame>> wait_for(Init&& init) {
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(result<response_frame>)>(
+      std::forward<Init>(init), use_awaitable);
 }
 }  // namespace
+
+std::shared_ptr<uint8_t[]> frame_pool::get(size_t size) {
+  if (size < min_bytes) return std::make_shared_for_overwrite<uint8_t[]>(size);
+  buffer b{nullptr, 0};
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = free_.begin(); it != free_.end(); ++it) {
+      if (it->capacity < size) continue;
+      b = *it;
+      free_.erase(it);
+      break;
+    }
+  }
+  if (!b.data) {
+    // Rounded up, so that the buffer fits the next frames of about this size when it comes back.
+    const size_t capacity = (size + min_bytes - 1) / min_bytes * min_bytes;
+    b = buffer{new uint8_t[capacity], capacity};  // uninitialised
+  }
+  // The deleter hands the buffer back to this pool while it lives.
+  return std::shared_ptr<uint8_t[]>(b.data, [pool = weak_from_this(), b](uint8_t*) {
+    if (auto p = pool.lock()) p->put(b);
+    else delete[] b.data;
+  });
+}
+
+void frame_pool::put(buffer b) {
+  {
+    std::lock_guard lock(mutex_);
+    if (free_.size() < max_buffers) {
+      free_.push_back(b);
+      return;
+    }
+    // Full: the smallest goes, so that the pool keeps the buffers that fit the most frames.
+    auto smallest = std::min_element(free_.begin(), free_.end(),
+                                     [](const buffer& x, const buffer& y) { return x.capacity < y.capacity; });
+    if (smallest->capacity < b.capacity) std::swap(*smallest, b);
+  }
+  delete[] b.data;
+}
+
+frame_pool::~frame_pool() {
+  for (const auto& b : free_) delete[] b.data;
+}
 
 connection::connection(asio::any_io_executor ex, std::string host, uint16_t port, int32_t node_id,
                        connection_options opts)
@@ -107,12 +152,13 @@ awaitable<result<void>> connection::negotiate() {
     req.client_software_version = BROOK_VERSION;
     proto::writer w;
     req.encode(w, version);
-    auto body = co_await send_raw(proto::api_versions::api_key, version, w.take());
-    if (!body) co_return body.err();
+    auto frame = co_await send_raw(proto::api_versions::api_key, version, w.take());
+    if (!frame) co_return frame.err();
+    const std::span<const uint8_t> body = frame->body();
     proto::api_versions::response resp;
     bool decoded = true;
     try {
-      proto::reader r(*body);
+      proto::reader r(body);
       resp.decode(r, version);
     } catch (const proto::decode_error&) {
       decoded = false;
@@ -122,7 +168,7 @@ awaitable<result<void>> connection::negotiate() {
       // a body of the version asked. As the Java client: the asked version first, then v0.
       if (!decoded) {
         try {
-          proto::reader r(*body);
+          proto::reader r(body);
           resp = proto::api_versions::response{};
           resp.decode(r, 0);
         } catch (const proto::decode_error& e) {
@@ -207,7 +253,7 @@ void connection::start_loops() {
   asio::co_spawn(ex_, timeout_loop(self), asio::detached);
 }
 
-awaitable<result<bytes>> connection::send_raw(int16_t api_key, int16_t version, bytes body, bool expect_response) {
+awaitable<result<response_frame>> connection::send_raw(int16_t api_key, int16_t version, bytes body, bool expect_response) {
   proto::writer w = begin_frame(api_key, version, body.size());
   w.raw(body);
   co_return co_await send_frame(api_key, version, w, expect_response);
@@ -216,15 +262,21 @@ awaitable<result<bytes>> connection::send_raw(int16_t api_key, int16_t version, 
 proto::writer connection::begin_frame(int16_t api_key, int16_t version, size_t body_size_hint) {
   const int32_t correlation_id = next_correlation_id_;
   next_correlation_id_ = next_correlation_id_ == INT32_MAX ? 0 : next_correlation_id_ + 1;
+  const size_t wanted = body_size_hint + 64 + opts_.client_id.size();  // size, header (client id), body
   bytes buffer;
-  buffer.reserve(body_size_hint + 64 + opts_.client_id.size());  // size, header (client id), body
+  // A large frame reuses the buffer of one already written (see spare_frames_).
+  if (wanted >= spare_frame_min_bytes && !spare_frames_.empty() && spare_frames_.back().capacity() >= wanted) {
+    buffer = std::move(spare_frames_.back());
+    spare_frames_.pop_back();
+  }
+  buffer.reserve(wanted);
   proto::writer w(std::move(buffer));
   w.int32(0);  // size, patched by send_frame
   proto::encode_request_header(w, proto::request_header{api_key, version, correlation_id, opts_.client_id});
   return w;
 }
 
-awaitable<result<bytes>> connection::send_frame(int16_t api_key, int16_t version, proto::writer& w,
+awaitable<result<response_frame>> connection::send_frame(int16_t api_key, int16_t version, proto::writer& w,
                                                 bool expect_response) {
   if (!open_) {
     co_return common::error{kafka_error::network_exception,
@@ -281,8 +333,11 @@ awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
                           fmt::format("lost the connection to {}:{}: {}", host_, port_, ec.message()));
       co_return;
     }
-    for (auto& o : batch)
-      if (o.written) complete(std::move(*o.written), bytes{});
+    for (auto& o : batch) {
+      if (o.written) complete(std::move(*o.written), response_frame{});
+      if (o.frame.capacity() >= spare_frame_min_bytes && spare_frames_.size() < max_spare_frames)
+        spare_frames_.push_back(std::move(o.frame));
+    }
   }
 }
 
@@ -304,8 +359,12 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
                fmt::format("{}:{} sent a response frame of {} bytes", host_, port_, size));
       co_return;
     }
-    bytes frame(static_cast<size_t>(size));
-    auto [rec, got] = co_await asio::async_read(socket_, asio::buffer(frame), as_tuple_awaitable);
+    // Read into uninitialised memory, and parsed where it lies: the body is handed on with the header in front.
+    response_frame frame;
+    frame.size = static_cast<size_t>(size);
+    frame.bytes = frames_->get(frame.size);
+    auto [rec, got] = co_await asio::async_read(socket_, asio::buffer(frame.bytes.get(), frame.size),
+                                                as_tuple_awaitable);
     if (rec) {
       if (open_)
         fail_all(kafka_error::network_exception,
@@ -317,9 +376,8 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
       co_return;
     }
     pending& front = in_flight_.front();
-    size_t body_at = 0;
     try {
-      proto::reader r(frame);
+      proto::reader r(std::span<const uint8_t>(frame.bytes.get(), frame.size));
       const int32_t correlation_id = proto::decode_response_header(r, front.api_key, front.api_version);
       if (correlation_id != front.correlation_id) {
         fail_all(kafka_error::corrupt_message,
@@ -327,7 +385,7 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
                              front.correlation_id));
         co_return;
       }
-      body_at = r.position();
+      frame.body_at = r.position();
     } catch (const proto::decode_error& e) {
       fail_all(kafka_error::corrupt_message, fmt::format("{}:{} sent a bad response header: {}", host_, port_, e.what()));
       co_return;
@@ -335,7 +393,6 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
     auto done = std::move(front.done);
     in_flight_.pop_front();
     rearm_timeout();
-    frame.erase(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(body_at));
     complete(std::move(done), std::move(frame));
   }
 }
@@ -360,7 +417,8 @@ void connection::rearm_timeout() {
   timeout_timer_.expires_at(in_flight_.empty() ? clock::time_point::max() : in_flight_.front().deadline);
 }
 
-void connection::complete(asio::any_completion_handler<void(result<bytes>)> done, result<bytes> r) {
+void connection::complete(asio::any_completion_handler<void(result<response_frame>)> done,
+                          result<response_frame> r) {
   // Posted, never called inline: the waiting coroutine must not run inside this connection's loops.
   asio::post(ex_, [done = std::move(done), r = std::move(r)]() mutable { std::move(done)(std::move(r)); });
 }

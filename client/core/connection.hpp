@@ -15,7 +15,9 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -58,6 +60,53 @@ struct versioned {
   int16_t version = 0;
 };
 
+// A response frame as read from the socket: the bytes after its size prefix, in one allocation that the read
+// fills (never zero-filled first), the response header in front of the body. The body is parsed where it
+// lies. Shared, so that a decoded response may borrow from it (a Fetch response's record sets) and whoever
+// holds what it borrowed keeps it alive. Empty (no bytes) for a request without a response.
+struct response_frame {
+  std::shared_ptr<uint8_t[]> bytes;
+  size_t size = 0;     // bytes of the frame after its size prefix
+  size_t body_at = 0;  // where the body starts, after the response header
+  std::span<uint8_t> body() const { return {bytes.get() + body_at, size - body_at}; }
+};
+
+// Buffers of large response frames, reused: a frame's bytes come back here when their last owner lets go of
+// them (a consumed record that points into a Fetch response may be the last, on the user's thread), and the
+// next large frame is read into them. A fresh large buffer costs a page fault per 4 KiB read into it (the
+// allocator maps large blocks afresh and unmaps them when freed), a large part of consuming. Thread-safe.
+// Owner: the connection; a buffer's deleter holds only a weak reference, so a buffer let go of after the pool
+// is gone is deleted. Invariant: holds at most max_buffers free buffers, each of min_bytes or more.
+class frame_pool : public std::enable_shared_from_this<frame_pool> {
+ public:
+  static constexpr size_t min_bytes = 128 * 1024;
+  frame_pool() = default;
+  ~frame_pool();
+  frame_pool(const frame_pool&) = delete;
+  frame_pool& operator=(const frame_pool&) = delete;
+  static constexpr size_t max_buffers = 2;
+  // `size` bytes, uninitialised: a free buffer of the pool's when one is large enough (and size is min_bytes or
+  // more), else a new allocation.
+  std::shared_ptr<uint8_t[]> get(size_t size);
+
+ private:
+  struct buffer {
+    uint8_t* data;
+    size_t capacity;
+  };
+  void put(buffer b);
+
+  std::mutex mutex_;
+  std::vector<buffer> free_;
+};
+
+// A response whose record sets borrow from its frame (call_borrowing): `frame` keeps those bytes alive.
+template <class Response>
+struct borrowed_response {
+  Response body;
+  response_frame frame;
+};
+
 class connection : public std::enable_shared_from_this<connection> {
  public:
   // Resolves and connects (within setup_timeout), then exchanges ApiVersions. Errors:
@@ -88,10 +137,11 @@ class connection : public std::enable_shared_from_this<connection> {
     return pick_version(api_of<Request>::key, min, max);
   }
 
-  // Writes one request and awaits the body of its response (after the response header). With
-  // expect_response false (Produce with acks=0) it completes, with an empty body, once written.
+  // Writes one request and awaits its response frame (body() is the part after the response header). With
+  // expect_response false (Produce with acks=0) it completes, with an empty frame, once written.
   // Errors: network_exception (not open, or lost before the answer), request_timed_out.
-  asio::awaitable<result<bytes>> send_raw(int16_t api_key, int16_t version, bytes body, bool expect_response = true);
+  asio::awaitable<result<response_frame>> send_raw(int16_t api_key, int16_t version, bytes body,
+                                                   bool expect_response = true);
 
   // Encodes `request` at `version`, sends it and decodes the answer. A response that does not decode
   // closes the connection (the stream can no longer be trusted) and fails with corrupt_message.
@@ -104,11 +154,29 @@ class connection : public std::enable_shared_from_this<connection> {
     // The frame is built in one buffer: size, request header, then the body, encoded in place.
     common::protocol::writer w = begin_frame(api_of<Request>::key, version, size_hint);
     request.encode(w, version);
-    auto body = co_await send_frame(api_of<Request>::key, version, w);
-    if (!body) co_return body.err();
+    auto frame = co_await send_frame(api_of<Request>::key, version, w);
+    if (!frame) co_return frame.err();
     response_type response;
-    if (auto failed = decode_body(*body, version, api_of<Request>::key, response)) co_return *failed;
+    auto reading = common::protocol::reader(frame->body());  // record sets copied out: the frame goes here
+    if (auto failed = decode_body(reading, version, api_of<Request>::key, response)) co_return *failed;
     co_return response;
+  }
+
+  // As call_at, but the response's record sets borrow from its frame instead of being copied out of it
+  // (Fetch): they stay valid as long as the returned frame, or a copy of its shared bytes, lives.
+  template <class Request>
+  asio::awaitable<result<borrowed_response<typename api_of<Request>::response>>> call_borrowing(
+      const Request& request, int16_t version) {
+    using response_type = typename api_of<Request>::response;
+    common::protocol::writer w = begin_frame(api_of<Request>::key, version, 0);
+    request.encode(w, version);
+    auto frame = co_await send_frame(api_of<Request>::key, version, w);
+    if (!frame) co_return frame.err();
+    borrowed_response<response_type> out;
+    auto reading = common::protocol::reader::borrowing(frame->body());
+    if (auto failed = decode_body(reading, version, api_of<Request>::key, out.body)) co_return *failed;
+    out.frame = std::move(*frame);
+    co_return out;
   }
 
   // The same at the version pick_version chooses within [min, max]; unsupported_version when there is none.
@@ -132,19 +200,19 @@ class connection : public std::enable_shared_from_this<connection> {
     int16_t api_key = 0;
     int16_t api_version = 0;
     std::chrono::steady_clock::time_point deadline;
-    asio::any_completion_handler<void(result<bytes>)> done;
+    asio::any_completion_handler<void(result<response_frame>)> done;
   };
   struct outgoing {
     bytes frame;
     // Set for a request without a response: completed once the frame is written.
-    std::optional<asio::any_completion_handler<void(result<bytes>)>> written;
+    std::optional<asio::any_completion_handler<void(result<response_frame>)>> written;
   };
 
   // A writer holding a request frame's size (patched by send_frame) and header, with a new correlation id.
   common::protocol::writer begin_frame(int16_t api_key, int16_t version, size_t body_size_hint);
   // Sends a frame begun with begin_frame (the body written after the header), as send_raw does; takes the
   // writer's bytes before its first suspension (the caller's writer is left empty).
-  asio::awaitable<result<bytes>> send_frame(int16_t api_key, int16_t version, common::protocol::writer& frame,
+  asio::awaitable<result<response_frame>> send_frame(int16_t api_key, int16_t version, common::protocol::writer& frame,
                                             bool expect_response = true);
 
   asio::awaitable<result<void>> connect();
@@ -155,12 +223,12 @@ class connection : public std::enable_shared_from_this<connection> {
   void start_loops();
   void rearm_timeout();
   void fail_all(kafka_error first_code, const std::string& why);
-  void complete(asio::any_completion_handler<void(result<bytes>)> done, result<bytes> r);
+  void complete(asio::any_completion_handler<void(result<response_frame>)> done, result<response_frame> r);
 
   template <class Response>
-  std::optional<common::error> decode_body(const bytes& body, int16_t version, int16_t api_key, Response& out) {
+  std::optional<common::error> decode_body(common::protocol::reader& r, int16_t version, int16_t api_key,
+                                           Response& out) {
     try {
-      common::protocol::reader r(body);
       out.decode(r, version);
       return std::nullopt;
     } catch (const common::protocol::decode_error& e) {
@@ -183,7 +251,14 @@ class connection : public std::enable_shared_from_this<connection> {
   int32_t next_correlation_id_ = 0;
   std::deque<pending> in_flight_;
   std::deque<outgoing> write_queue_;
+  // Buffers of large request frames already written, reused by begin_frame: a fresh large buffer costs a
+  // page fault per 4 KiB written (the allocator maps large blocks afresh and unmaps them when freed), a large
+  // part of sending big Produce requests. At most max_spare_frames, each of spare_frame_min_bytes or more.
+  static constexpr size_t spare_frame_min_bytes = 128 * 1024;
+  static constexpr size_t max_spare_frames = 2;
+  std::vector<bytes> spare_frames_;
   std::unordered_map<int16_t, version_range> broker_versions_;
+  std::shared_ptr<frame_pool> frames_ = std::make_shared<frame_pool>();
 };
 
 }  // namespace brook::client::core

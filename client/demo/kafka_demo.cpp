@@ -122,7 +122,7 @@ int run_consumer(const demo_options& o) {
       std::cout << fmt::format("[Message #{}] Topic: {}, Partition: {}, Offset: {}, Key: {}, Value: {}", seen, r.topic,
                                r.partition, r.offset, r.key.value_or(""), r.value.value_or(""))
                 << std::endl;
-      printed[{r.topic, r.partition}] = brook::client::offset_and_metadata{r.offset + 1, r.leader_epoch, ""};
+      printed[brook::client::topic_partition{std::string(r.topic), r.partition}] = brook::client::offset_and_metadata{r.offset + 1, r.leader_epoch, ""};
       if (o.count > 0 && seen >= o.count) break;
     }
     if (!printed.empty()) {

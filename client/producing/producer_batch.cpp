@@ -149,9 +149,24 @@ void compression_ratio_estimator::set(const std::string& topic, common::compress
   estimates_.push_back({{topic, static_cast<int>(codec)}, ratio});
 }
 
+std::vector<uint8_t> batch_buffer_pool::take() {
+  std::lock_guard lock(mutex_);
+  if (free_.empty()) return {};
+  auto buffer = std::move(free_.back());
+  free_.pop_back();
+  return buffer;
+}
+
+void batch_buffer_pool::give(std::vector<uint8_t>&& buffer) {
+  if (buffer.capacity() != buffer_size_) return;
+  buffer.clear();
+  std::lock_guard lock(mutex_);
+  if (free_.size() < max_buffers_) free_.push_back(std::move(buffer));
+}
+
 producer_batch::producer_batch(topic_partition tp, common::compression_codec codec,
                                std::optional<int32_t> compression_level, int32_t write_limit, int64_t now_ms,
-                               float compression_ratio_estimate)
+                               float compression_ratio_estimate, std::shared_ptr<batch_buffer_pool> pool)
     : tp_(std::move(tp)),
       codec_(codec),
       compression_level_(compression_level),
@@ -159,7 +174,15 @@ producer_batch::producer_batch(topic_partition tp, common::compression_codec cod
       compression_ratio_estimate_(compression_ratio_estimate),
       created_ms_(now_ms),
       last_attempt_ms_(now_ms),
-      drained_ms_(now_ms) {}
+      drained_ms_(now_ms),
+      pool_(std::move(pool)) {}
+
+producer_batch::~producer_batch() {
+  if (!pool_) return;
+  // Nothing reads the bytes any more (a Produce request copies them into its frame when it is encoded).
+  pool_->give(std::move(uncompressed_));
+  pool_->give(std::move(section_));
+}
 
 int32_t producer_batch::estimated_size_bytes() const {
   if (closed_) return static_cast<int32_t>(section_.size());  // the header's room included
@@ -191,6 +214,7 @@ std::optional<int32_t> producer_batch::try_append(int64_t timestamp, const std::
     // Room for a full batch at once, as Java's BufferPool hands out batch.size bytes (the accumulator has
     // reserved that much of buffer.memory for this batch already): no regrowth and recopying per record.
     const int32_t first = record_size_in_bytes(0, 0, key, value, headers);
+    if (pool_ && static_cast<size_t>(write_limit_) == pool_->buffer_size()) uncompressed_ = pool_->take();
     uncompressed_.reserve(static_cast<size_t>(std::max(write_limit_, static_cast<int32_t>(header_size) + first)));
     uncompressed_.resize(header_size);  // the header's room, filled in when the batch is sent
     records_.reserve(static_cast<size_t>(std::min(write_limit_ / std::max(first, 1) + 1, 1 << 16)));
@@ -225,6 +249,7 @@ common::result<float> producer_batch::close() {
       records == 0 ? 1.0f : static_cast<float>(packed->size()) / static_cast<float>(records);
   compression_ratio_ = ratio;
   // The uncompressed copy is kept only for the ratio above.
+  if (pool_) pool_->give(std::move(uncompressed_));
   std::vector<uint8_t>().swap(uncompressed_);
   return ratio;
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,6 +47,28 @@ class compression_ratio_estimator {
   std::vector<std::pair<std::pair<std::string, int>, float>> estimates_;
 };
 
+// Batch buffers of batch.size bytes, handed back when a batch is destroyed and out again to new batches, as
+// Java's BufferPool keeps freed batch.size buffers: a fresh buffer that large costs a page fault per 4 KiB
+// written (the allocator maps large blocks afresh and unmaps them when freed), a large part of producing
+// big batches. Thread-safe (a batch may be destroyed on any thread). Invariant: holds at most max_buffers
+// buffers, each empty with a capacity of exactly buffer_size; idle, they are memory beyond buffer.memory's
+// account (at most max_buffers * batch.size).
+class batch_buffer_pool {
+ public:
+  batch_buffer_pool(size_t buffer_size, size_t max_buffers) : buffer_size_(buffer_size), max_buffers_(max_buffers) {}
+  size_t buffer_size() const { return buffer_size_; }
+  // An empty buffer of buffer_size capacity when one is free; else an empty vector without capacity.
+  std::vector<uint8_t> take();
+  // Keeps `buffer` (emptied) if its capacity is buffer_size and the pool has room; else frees it.
+  void give(std::vector<uint8_t>&& buffer);
+
+ private:
+  const size_t buffer_size_;
+  const size_t max_buffers_;
+  std::mutex mutex_;
+  std::vector<std::vector<uint8_t>> free_;
+};
+
 struct producer_state {
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
@@ -58,8 +81,14 @@ struct producer_state {
 class producer_batch {
  public:
   // write_limit: bytes the batch may grow to (batch.size, or more for a single larger record).
+  // pool: where the batch takes its buffer from (when write_limit is the pool's size) and gives it back to
+  // when destroyed; nullptr: a buffer of its own.
   producer_batch(topic_partition tp, common::compression_codec codec, std::optional<int32_t> compression_level,
-                 int32_t write_limit, int64_t now_ms, float compression_ratio_estimate);
+                 int32_t write_limit, int64_t now_ms, float compression_ratio_estimate,
+                 std::shared_ptr<batch_buffer_pool> pool = nullptr);
+  ~producer_batch();
+  producer_batch(const producer_batch&) = delete;
+  producer_batch& operator=(const producer_batch&) = delete;
 
   // Appends if there is room (Java's MemoryRecordsBuilder.hasRoomFor: a first record always fits); returns the
   // growth of the size estimate, or nullopt when the batch is full. The callback is taken (moved from) only
@@ -185,6 +214,7 @@ class producer_batch {
   std::vector<uint8_t> uncompressed_;
   std::vector<uint8_t> section_;
   std::vector<pending_record> records_;
+  std::shared_ptr<batch_buffer_pool> pool_;
   bool closed_ = false;
   float compression_ratio_ = 1.0f;
   std::atomic<bool> done_{false};

@@ -92,7 +92,13 @@ record_accumulator::record_accumulator(const producer_config& config, const cloc
       clock_(clock),
       idempotence_(idempotence),
       random_(std::move(random)),
-      retry_backoff_(config.retry_backoff_ms, config.retry_backoff_max_ms) {}
+      retry_backoff_(config.retry_backoff_ms, config.retry_backoff_max_ms),
+      // Enough for the batches a partition cycles through (max.in.flight.requests.per.connection in flight,
+      // one filling), within buffer.memory.
+      buffers_(std::make_shared<batch_buffer_pool>(
+          static_cast<size_t>(std::max<int64_t>(config.batch_size, 0)),
+          static_cast<size_t>(std::clamp<int64_t>(config.buffer_memory / std::max<int64_t>(config.batch_size, 1), 0,
+                                                  8)))) {}
 
 record_accumulator::topic_info& record_accumulator::topic_locked(const std::string& topic) {
   auto& slot = topics_[topic];
@@ -155,7 +161,7 @@ result<record_accumulator::append_result> record_accumulator::append(const recor
       memory_freed_.notify_all();
     }
   };
-  const int64_t deadline = clock_.now_ms() + config_.max_block_ms;
+  std::optional<int64_t> deadline;  // max.block.ms from the first wait for memory (read the clock only then)
   while (true) {
     if (aborted_) {
       release_reserved();
@@ -188,7 +194,8 @@ result<record_accumulator::append_result> record_accumulator::append(const recor
         const uint64_t ticket = next_ticket_++;
         waiters_.push_back(ticket);
         while (!(waiters_.front() == ticket && used_memory_ + batch_bytes <= config_.buffer_memory)) {
-          const int64_t remaining = deadline - clock_.now_ms();
+          if (!deadline) deadline = clock_.now_ms() + config_.max_block_ms;
+          const int64_t remaining = *deadline - clock_.now_ms();
           if (remaining <= 0 || closed_ || aborted_) {
             waiters_.erase(std::find(waiters_.begin(), waiters_.end(), ticket));
             memory_freed_.notify_all();
@@ -222,7 +229,7 @@ result<record_accumulator::append_result> record_accumulator::append(const recor
     }
     auto batch = std::make_shared<producer_batch>(topic_partition{r.topic, partition}, config_.compression_type,
                                                   level, static_cast<int32_t>(batch_bytes), clock_.now_ms(),
-                                                  estimate);
+                                                  estimate, buffers_);
     auto appended = batch->try_append(timestamp, r.key, r.value, r.headers, std::move(callback));
     batch->reserved_bytes = reserved;
     reserved = 0;

@@ -185,6 +185,7 @@ class record_accumulator {
   builtin_partitioner::random_source random_;
   exponential_backoff retry_backoff_;
   compression_ratio_estimator ratio_;
+  std::shared_ptr<batch_buffer_pool> buffers_;  // batch.size buffers of destroyed batches, for new ones
 
   mutable std::mutex mutex_;
   std::condition_variable memory_freed_;

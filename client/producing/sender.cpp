@@ -51,10 +51,11 @@ void sender::wakeup() {
   asio::post(cluster_.executor(), [this] { wake_timer_.cancel(); });
 }
 
-void sender::add_topic(const std::string& topic) {
-  const int64_t now = clock_.now_ms();
+void sender::add_topic(const std::string& topic) { add_topic(topic, clock_.now_ms()); }
+
+void sender::add_topic(const std::string& topic, int64_t now_ms) {
   std::lock_guard lock(shared_mutex_);
-  topics_[topic] = now;
+  topics_[topic] = now_ms;
 }
 
 std::shared_ptr<const cluster_snapshot> sender::current_snapshot() const {
@@ -74,7 +75,7 @@ awaitable<common::result<std::shared_ptr<const cluster_snapshot>>> sender::fetch
   add_topic(topic);
   // The producer may create topics on first use, as Java's producer asks Metadata to.
   const std::vector<std::string> wanted{topic};
-  auto r = co_await cluster_.metadata_for(wanted, true);
+  auto r = co_await cluster_.refresh_metadata(wanted, true);
   if (!r) co_return r.err();
   update_snapshot();
   auto snap = current_snapshot();

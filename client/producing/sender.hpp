@@ -44,10 +44,13 @@ class sender {
   void wakeup();
   // Topics the producer sends to: their metadata is kept fresh until unused for metadata.max.idle.ms.
   void add_topic(const std::string& topic);
+  void add_topic(const std::string& topic, int64_t now_ms);  // the caller read the clock already
   // The accumulator's picture of the cluster from the latest metadata (thread-safe copy).
   std::shared_ptr<const cluster_snapshot> current_snapshot() const;
-  // Fetches metadata for a topic (on the I/O thread) and refreshes the snapshot; the producer's send()
-  // waits on this when a topic is new.
+  // Asks a broker for the topic's metadata (on the I/O thread) and refreshes the snapshot; the producer's
+  // send() waits on this when the cached picture lacks the topic or the record's partition. Always asks,
+  // as Java's waitOnMetadata requests an update: a cached picture can be complete for its topics and still
+  // be behind (the topic was recreated or gained partitions).
   boost::asio::awaitable<common::result<std::shared_ptr<const cluster_snapshot>>> fetch_topic(std::string topic);
 
   // Stops taking new records and finishes what is queued and in flight.

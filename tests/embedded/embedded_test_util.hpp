@@ -43,7 +43,7 @@ inline std::vector<std::string> consume(const std::string& servers, const std::s
   while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
     auto records = (*c)->poll(std::chrono::milliseconds(200));
     REQUIRE(records);
-    for (const auto& r : *records) out.push_back(r.value.value_or(""));
+    for (const auto& r : *records) out.emplace_back(r.value.value_or(std::string_view()));
   }
   return out;
 }

@@ -257,3 +257,60 @@ TEST_CASE("an out-of-range position is reset by auto.offset.reset, or is an erro
     }
   }
 }
+
+TEST_CASE("records point into the fetched bytes and stay valid after the consumer is gone, compressed or not") {
+  asio::io_context io;
+  scripted_cluster cluster;
+  cluster.fetch_answer = [&](const proto::fetch::request& req) {
+    if (req.topics.empty() || req.topics[0].partitions[0].fetch_offset != 0) return answer(req, 0, std::nullopt, 4);
+    // Offsets 0-1 uncompressed; 2-3 an lz4 batch, whose records live in its decompressed bytes.
+    brook::common::record_batch_builder::options o;
+    o.partition_leader_epoch = 3;
+    brook::common::record_batch_builder plain(o);
+    plain.add(std::string("k0"), std::string("value zero, longer than a short string"), 1000,
+              {{"h", std::string("hv")}, {"null", std::nullopt}});
+    plain.add(std::nullopt, std::nullopt, 1001);
+    o.base_offset = 2;
+    brook::common::record_batch_builder packed(o);
+    packed.add(std::string("k2"), std::string(300, 'z'), 1002);
+    packed.add(std::string("k3"), std::string("v3"), 1003);
+    auto section = brook::common::compress(brook::common::compression_codec::lz4, packed.encode_records());
+    REQUIRE(section.ok());
+    proto::bytes all = plain.build();
+    auto second = packed.build_with_records(brook::common::compression_codec::lz4, *section);
+    all.insert(all.end(), second.begin(), second.end());
+    return answer(req, 0, all, 4);
+  };
+  fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return cluster.handle(h, body); });
+  cluster.port = broker.port();
+  std::vector<consumer_record> got;
+  {
+    auto c = async_consumer::create(io.get_executor(), props(broker.port(), {{"auto.offset.reset", "earliest"}}));
+    REQUIRE(c.ok());
+    REQUIRE((*c)->assign({{"t", 0}}).ok());
+    run_until_done(io, [&]() -> asio::awaitable<void> {
+      got = co_await poll_for(**c, 4);
+      (void)co_await (*c)->close();
+    }());
+  }  // the consumer, its connection and every response frame's other owner are gone
+  REQUIRE(got.size() == 4);
+  // Copies share the bytes too: the originals go first.
+  std::vector<consumer_record> copies = got;
+  got.clear();
+  CHECK(copies[0].topic == "t");
+  CHECK(copies[0].key == std::optional<std::string_view>("k0"));
+  CHECK(copies[0].value == std::optional<std::string_view>("value zero, longer than a short string"));
+  REQUIRE(copies[0].headers.size() == 2);
+  CHECK(copies[0].headers[0].key == "h");
+  CHECK(copies[0].headers[0].value == std::optional<std::string_view>("hv"));
+  CHECK(copies[0].headers[1].key == "null");
+  CHECK_FALSE(copies[0].headers[1].value.has_value());
+  CHECK_FALSE(copies[1].key.has_value());
+  CHECK_FALSE(copies[1].value.has_value());
+  CHECK(copies[2].offset == 2);
+  CHECK(copies[2].key == std::optional<std::string_view>("k2"));
+  CHECK(copies[2].value == std::optional<std::string_view>(std::string(300, 'z')));
+  CHECK(copies[3].value == std::optional<std::string_view>("v3"));
+  CHECK(copies[3].timestamp == 1003);
+  for (const auto& r : copies) CHECK(r.storage != nullptr);
+}

@@ -122,3 +122,84 @@ TEST_CASE("consumed positions, lag and the committed cache") {
   s.set_committed(tp0, {10, 2, "meta"});
   CHECK(s.committed(tp0)->metadata == "meta");
 }
+
+TEST_CASE("a position awaits validation when its leader changes, and only with both epochs") {
+  subscription_state s(offset_reset_strategy::earliest);
+  REQUIRE(s.assign_from_user({tp0, tp1}).ok());
+  s.seek(tp0, {10, 3, 3, 1});
+  s.seek(tp1, {10, std::nullopt, 3, 1});  // no epoch for the last record: nothing to validate
+  // Same leader and epoch: nothing to do.
+  CHECK_FALSE(s.maybe_validate_position_for_current_leader(tp0, 1, 3));
+  // A new epoch: tp0 awaits validation and is not fetched; tp1 just takes the new leader.
+  CHECK(s.maybe_validate_position_for_current_leader(tp0, 1, 4));
+  CHECK_FALSE(s.maybe_validate_position_for_current_leader(tp1, 2, 4));
+  CHECK(s.awaits_validation(tp0));
+  CHECK_FALSE(s.has_valid_position(tp0));
+  CHECK(s.fetchable_partitions() == std::vector<topic_partition>{tp1});
+  CHECK(s.current_position(tp0) == fetch_offset{10, 3, 4, 1});
+  CHECK(s.position(tp1) == fetch_offset{10, std::nullopt, 4, 2});
+  // Not committed while unvalidated (Java's allConsumed takes valid positions only).
+  CHECK(s.all_consumed().count(tp0) == 0);
+  // Due now; once a request is out, not before the retry time.
+  const auto now = std::chrono::steady_clock::now();
+  CHECK(s.partitions_needing_validation(now) == std::vector<topic_partition>{tp0});
+  s.set_next_allowed_retry({tp0}, now + std::chrono::seconds(30));
+  CHECK(s.partitions_needing_validation(now).empty());
+  // A leader that cannot validate: fetching goes on under it.
+  CHECK_FALSE(s.maybe_validate_position_for_current_leader(tp0, 2, 5, false));
+  CHECK(s.position(tp0) == fetch_offset{10, 3, 5, 2});
+}
+
+TEST_CASE("a validation answer keeps the position, moves it to the divergent offset, or reports the truncation") {
+  for (auto policy : {offset_reset_strategy::latest, offset_reset_strategy::none}) {
+    INFO("reset " << static_cast<int>(policy));
+    subscription_state s(policy);
+    REQUIRE(s.assign_from_user({tp0}).ok());
+    const fetch_offset at{10, 3, 4, 1};
+    s.seek_unvalidated(tp0, at);
+    REQUIRE(s.awaits_validation(tp0));
+    // An answer for another position (a seek since the request) is ignored.
+    CHECK_FALSE(s.maybe_complete_validation(tp0, {11, 3, 4, 1}, 3, 5));
+    CHECK(s.awaits_validation(tp0));
+    // The epoch ended at or after the position: nothing was lost.
+    CHECK_FALSE(s.maybe_complete_validation(tp0, at, 3, 10));
+    CHECK(s.position(tp0) == at);
+    // It ended before: truncated.
+    s.seek_unvalidated(tp0, at);
+    auto truncated = s.maybe_complete_validation(tp0, at, 2, 7);
+    if (policy == offset_reset_strategy::none) {
+      REQUIRE(truncated);
+      CHECK(truncated->fetch_offset == 10);
+      CHECK(truncated->divergent_offset == std::optional<int64_t>(7));
+      CHECK(truncated->divergent_epoch == std::optional<int32_t>(2));
+      CHECK(s.awaits_validation(tp0));  // not fetched until the application seeks
+    } else {
+      CHECK_FALSE(truncated);
+      CHECK(s.position(tp0) == fetch_offset{7, 2, 4, 1});
+    }
+    // The leader does not know the epoch at all: reset by the policy, or reported without an offset.
+    s.seek_unvalidated(tp0, at);
+    truncated = s.maybe_complete_validation(tp0, at, -1, -1);
+    if (policy == offset_reset_strategy::none) {
+      REQUIRE(truncated);
+      CHECK_FALSE(truncated->divergent_offset);
+    } else {
+      CHECK_FALSE(truncated);
+      CHECK(s.reset_strategy(tp0) == std::optional<offset_reset_strategy>(offset_reset_strategy::latest));
+    }
+  }
+}
+
+TEST_CASE("a seek without the epochs and a reset position skip validation, a diverging epoch truncates") {
+  subscription_state s(offset_reset_strategy::earliest);
+  REQUIRE(s.assign_from_user({tp0}).ok());
+  s.seek_unvalidated(tp0, {5, std::nullopt, 4, 1});
+  CHECK(s.has_valid_position(tp0));
+  s.seek_unvalidated(tp0, {5, 3, std::nullopt, std::nullopt});
+  CHECK(s.has_valid_position(tp0));
+  // Fetched at 8 after a record of epoch 3; the broker says epoch 3 ends at 6 in its log.
+  s.seek(tp0, {8, 3, 4, 1});
+  CHECK_FALSE(s.handle_diverging_epoch(tp0, {9, 3, 4, 1}, 3, 6));  // not the position fetched from
+  CHECK_FALSE(s.handle_diverging_epoch(tp0, {8, 3, 4, 1}, 3, 6));
+  CHECK(s.position(tp0) == fetch_offset{6, 3, 4, 1});
+}

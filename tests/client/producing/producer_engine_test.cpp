@@ -68,6 +68,11 @@ class scripted_cluster {
     std::lock_guard lock(mutex_);
     return metadata_calls_;
   }
+  // Metadata shows topic "t" with this many partitions from now on.
+  void set_partition_count(int32_t n) {
+    std::lock_guard lock(mutex_);
+    partition_count_ = n;
+  }
   // Closes every connection the broker accepted (the client sees them lost).
   void drop_connections() {
     std::promise<void> done;
@@ -95,13 +100,15 @@ class scripted_cluster {
       resp.controller_id = 1;
       proto::metadata::response_topic t;
       t.name = "t";
-      proto::metadata::response_partition p;
-      p.partition_index = 0;
-      p.leader_id = 1;
-      p.leader_epoch = 3;
-      p.replica_nodes = {1};
-      p.isr_nodes = {1};
-      t.partitions.push_back(p);
+      for (int32_t i = 0; i < partition_count_; ++i) {
+        proto::metadata::response_partition p;
+        p.partition_index = i;
+        p.leader_id = 1;
+        p.leader_epoch = 3;
+        p.replica_nodes = {1};
+        p.isr_nodes = {1};
+        t.partitions.push_back(p);
+      }
       resp.topics.push_back(t);
       resp.encode(w, h.api_version);
       return fake_broker::reply{w.take(), std::nullopt};
@@ -119,8 +126,10 @@ class scripted_cluster {
       req.decode(body, h.api_version);
       seen_produce seen;
       seen.acks = req.acks;
+      int32_t partition = 0;
       for (const auto& t : req.topic_data)
         for (const auto& p : t.partition_data) {
+          partition = p.index;
           auto view = brook::common::record_batch_view::parse(p.records->memory());
           REQUIRE(view.ok());
           seen.producer_id = view->producer_id();
@@ -137,7 +146,7 @@ class scripted_cluster {
       proto::produce::topic_produce_response t;
       t.name = "t";
       proto::produce::partition_produce_response p;
-      p.index = 0;
+      p.index = partition;
       p.error_code = answer.error_code;
       p.base_offset = answer.error_code == 0 ? answer.base_offset : -1;
       p.log_start_offset = answer.log_start_offset;
@@ -154,6 +163,7 @@ class scripted_cluster {
   std::vector<seen_produce> seen_;
   int init_calls_ = 0;
   int metadata_calls_ = 0;
+  int32_t partition_count_ = 1;
   int64_t next_offset_ = 0;
   asio::io_context io_;
   fake_broker broker_;
@@ -333,6 +343,22 @@ TEST_CASE("producer: records that cannot be sent are refused at send()", "[produ
   CHECK(p->send(record{.topic = "t", .partition = 7}).code() == kafka_error::request_timed_out);
   auto big = p->send(record{.topic = "t", .value = std::string(2 << 20, 'x')});
   CHECK(big.code() == kafka_error::message_too_large);
+  p->close();
+}
+
+TEST_CASE("producer: a partition the cached metadata lacks makes send() ask for metadata again",
+          "[producing][engine]") {
+  scripted_cluster cluster({});
+  auto p = make(cluster, {{"max.block.ms", "10000"}});
+  auto first = p->send_future(record{.topic = "t", .partition = 0, .value = std::string("a")}).get();
+  REQUIRE(first.error.code == kafka_error::none);
+  const int calls_before = cluster.metadata_calls();
+  // The topic gained partitions (or was recreated with more) while the producer's picture was complete.
+  cluster.set_partition_count(3);
+  auto second = p->send_future(record{.topic = "t", .partition = 2, .value = std::string("b")}).get();
+  CHECK(second.error.code == kafka_error::none);
+  CHECK(second.partition == 2);
+  CHECK(cluster.metadata_calls() > calls_before);
   p->close();
 }
 

@@ -356,10 +356,15 @@ TEST_CASE("consumer: the coroutine face reads, commits and resumes on the caller
 
 TEST_CASE("consumer: a pattern subscription follows the topics it matches", "[consumer][classic]") {
   auto& cluster = cluster_under_test::current();
-  // librdkafka 2.0.2's mock cluster sometimes answers this test's ListOffsets v5 with a null in a field the
-  // protocol does not allow to be null (the client then closes the connection and cannot reset offsets).
+  // librdkafka 2.0.2's mock cluster writes ListOffsets v4+'s partition LeaderEpoch as an int64 where the
+  // protocol has an int32 (rd_kafka_mock_handle_ListOffsets; fixed in librdkafka 2.1.0). An answer for
+  // one partition only ends in 4 stray bytes, but where one broker leads partitions of both topics, the
+  // 4 bytes 0xff that follow the first partition are read as the next field (the next topic's name
+  // length -1: a null where Kafka allows none). Our decoder is right to refuse it; the client closes
+  // that connection and retries (as Java's, which fails on such an answer), but every retry gets the
+  // same bytes, so the offset reset of this test cannot succeed there.
   if (cluster.kind() == brook::test::cluster_kind::mock)
-    BROOK_SKIP("the mock cluster's ListOffsets answers here are at times not valid Kafka protocol");
+    BROOK_SKIP("librdkafka 2.0.2's mock encodes ListOffsets v4+ LeaderEpoch as int64, misaligning answers of several partitions");
   const auto prefix = cluster.unique_name("pattern");
   cluster.create_topic(prefix + "-a", 1);
   cluster.create_topic(prefix + "-b", 2);
@@ -380,6 +385,54 @@ TEST_CASE("consumer: a pattern subscription follows the topics it matches", "[co
   CHECK((*c)->subscription() == std::set<std::string>{prefix + "-a", prefix + "-b"});
   CHECK(listener->assigned == std::set<topic_partition>{{prefix + "-a", 0}, {prefix + "-b", 0}, {prefix + "-b", 1}});
   CHECK((*c)->close().ok());
+}
+
+TEST_CASE("consumer: positions carry leader epochs across a leader move and a restart from the committed offset",
+          "[consumer]") {
+  auto& cluster = cluster_under_test::current();
+  const auto topic = cluster.unique_name("epochs");
+  const auto group = cluster.unique_name("group");
+  const topic_partition tp{topic, 0};
+  cluster.create_topic(topic, 1);
+  produce(cluster, topic, 1, 10);
+  auto check_offsets = [](const std::vector<consumer_record>& got, int64_t first, size_t count) {
+    REQUIRE(got.size() == count);
+    for (size_t i = 0; i < count; ++i) CHECK(got[i].offset == first + static_cast<int64_t>(i));
+  };
+  auto c1 = consumer::create(consumer_properties(cluster, group, "classic"));
+  REQUIRE(c1.ok());
+  REQUIRE((*c1)->assign({tp}).ok());
+  check_offsets(poll_until(**c1, 10, 30s), 0, 10);
+  if (cluster.supports_faults()) {
+    // The mock moves the leader at once (its partitions share one log): the consumer's fetch is
+    // refused by the old leader, metadata shows the new one, and reading goes on from the position.
+    auto meta = cluster.metadata({topic});
+    REQUIRE(meta.topics.size() == 1);
+    const int32_t old_leader = meta.topics[0].partitions.at(0).leader_id;
+    const int32_t new_leader = old_leader % cluster.broker_count() + 1;
+    cluster.set_leader(topic, 0, new_leader);
+  }
+  produce(cluster, topic, 1, 10);
+  check_offsets(poll_until(**c1, 10, 30s), 10, 10);
+  REQUIRE((*c1)->commit_sync().ok());
+  auto committed = (*c1)->committed({tp});
+  REQUIRE(committed.ok());
+  REQUIRE(committed->at(tp));
+  CHECK(committed->at(tp)->offset == 20);
+  // Brook and Kafka stamp batches with the leader's epoch, and the commit carries it; the next
+  // member's restored position is then validated against the leader with OffsetForLeaderEpoch
+  // before it fetches. (librdkafka 2.0.2's mock has no leader epochs nor OffsetForLeaderEpoch.)
+  if (cluster.kind() != brook::test::cluster_kind::mock) CHECK(committed->at(tp)->leader_epoch.has_value());
+  CHECK((*c1)->close().ok());
+  produce(cluster, topic, 1, 5);
+  auto c2 = consumer::create(consumer_properties(cluster, group, "classic"));
+  REQUIRE(c2.ok());
+  REQUIRE((*c2)->assign({tp}).ok());
+  check_offsets(poll_until(**c2, 5, 30s), 20, 5);
+  auto extra = (*c2)->poll(500ms);  // nothing read twice
+  REQUIRE(extra.ok());
+  CHECK(extra->empty());
+  CHECK((*c2)->close().ok());
 }
 
 TEST_CASE("consumer: the listener can commit in on_partitions_revoked when the member closes", "[consumer][classic]") {

@@ -55,10 +55,16 @@ class async_consumer {
                     std::chrono::milliseconds timeout = std::chrono::milliseconds(60000));
 
   common::result<void> seek(const topic_partition& tp, int64_t offset);
+  // With a leader epoch: validated against the leader first (see consumer::seek).
+  common::result<void> seek(const topic_partition& tp, const offset_and_metadata& position);
   common::result<void> seek_to_beginning(const std::vector<topic_partition>& partitions);
   common::result<void> seek_to_end(const std::vector<topic_partition>& partitions);
   common::result<void> pause(const std::vector<topic_partition>& partitions);
   common::result<void> resume(const std::vector<topic_partition>& partitions);
+
+  // Any thread: the poll awaited now, or else the next poll, commit or position, completes with the
+  // error `wakeup`, once (see consumer::wakeup).
+  void wakeup();
 
   // Commits (with enable.auto.commit), revokes the assignment, leaves the group, closes connections.
   boost::asio::awaitable<common::result<void>> close(std::chrono::milliseconds timeout = std::chrono::milliseconds(30000));

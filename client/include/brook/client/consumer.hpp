@@ -9,7 +9,7 @@
 // run on the thread calling poll() (or commit_sync/close): an eager rebalance's revocation and
 // close()'s run before the member leaves or rejoins, so the listener may commit there, as in Java;
 // a cooperative revocation runs before the member rejoins to hand the partitions over. Errors are
-// values; nothing throws.
+// values; nothing throws. wakeup() may be called from any thread to end a blocked poll().
 #pragma once
 
 #include <chrono>
@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "brook/client/types.hpp"
@@ -34,16 +35,29 @@ namespace core {
 class io_thread;
 }
 
+// A header of a consumed record: views into the record's bytes, as the record's own key and value.
+struct consumer_header {
+  std::string_view key;
+  std::optional<std::string_view> value;  // nullopt: a null header value
+};
+
+// A record as poll() hands it out. The topic, key, value and headers are views into the bytes the record
+// was fetched in (the Fetch response, or the decompressed batch), which `storage` keeps alive: they are
+// valid as long as this record or a copy of it lives, wherever it is moved or copied. Nothing is copied
+// per record (as librdkafka hands out pointers into its fetch buffer); the price is that a record kept
+// pins the whole response it came in (up to max.partition.fetch.bytes of its partition), so copy out
+// what you keep for long (`std::string(*r.value)`).
 struct consumer_record {
-  std::string topic;
+  std::string_view topic;
   int32_t partition = -1;
   int64_t offset = -1;
   int64_t timestamp = -1;
   bool log_append_time = false;  // the timestamp is the broker's LogAppendTime, not CreateTime
-  std::optional<std::string> key;
-  std::optional<std::string> value;
-  std::vector<header> headers;
+  std::optional<std::string_view> key;    // nullopt: a null key
+  std::optional<std::string_view> value;  // nullopt: a null value (a tombstone)
+  std::vector<consumer_header> headers;
   std::optional<int32_t> leader_epoch;
+  std::shared_ptr<const void> storage;  // owns the bytes the views above point into
 };
 
 struct offset_and_timestamp {
@@ -100,6 +114,10 @@ class consumer {
   void commit_async(const topic_partition_offsets& offsets, commit_callback callback = nullptr);
 
   common::result<void> seek(const topic_partition& tp, int64_t offset);
+  // With a leader epoch (of the record before the offset) the position is first checked against the
+  // partition's leader with OffsetForLeaderEpoch, as committed offsets restored with theirs are and
+  // every position whose partition changes leader: a truncated log moves it back to the first
+  // divergent offset, or with auto.offset.reset=none makes poll() return offset_out_of_range naming it.
   common::result<void> seek(const topic_partition& tp, const offset_and_metadata& position);
   common::result<void> seek_to_beginning(const std::vector<topic_partition>& partitions);
   common::result<void> seek_to_end(const std::vector<topic_partition>& partitions);
@@ -125,6 +143,11 @@ class consumer {
   // The group's member id and generation (or member epoch); empty and -1 outside a group.
   std::string member_id() const;
   int32_t generation() const;
+
+  // Any thread (the one exception to one-thread-at-a-time): the poll() blocked now, or else the next
+  // poll(), commit_sync() or position(), returns the error `wakeup` (Java's WakeupException), once. A
+  // poll() waiting for records returns at once; one waiting on a group answer once that answer is in.
+  void wakeup();
 
   // Commits (with enable.auto.commit), revokes the assignment through the listener, leaves the group
   // and closes the connections. Idempotent.

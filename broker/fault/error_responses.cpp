@@ -1,0 +1,548 @@
+#include "broker/fault/error_responses.hpp"
+
+#include "broker/handlers/handlers.hpp"
+
+namespace brook::broker::fault {
+
+namespace proto = common::protocol;
+
+namespace {
+
+// One function per API: `names_of` collects what the request names, `error_of` builds the response with
+// `code` wherever the response carries an error, as Kafka's getErrorResponse does for that request.
+// Entries mirror the request's (topics, partitions, groups, resources); offsets and ids are -1.
+
+// --- Produce ---
+void names_of(const proto::produce::request& r, request_names& n) {
+  for (const auto& t : r.topic_data) n.topics.push_back(t.name);
+}
+std::optional<proto::produce::response> error_of(const proto::produce::request& r, int16_t, int16_t code) {
+  if (r.acks == 0) return std::nullopt;  // acks=0 is never answered
+  proto::produce::response resp;
+  for (const auto& t : r.topic_data) {
+    auto& rt = resp.responses.emplace_back();
+    rt.name = t.name;
+    for (const auto& p : t.partition_data) {
+      auto& rp = rt.partition_responses.emplace_back();
+      rp.index = p.index;
+      rp.error_code = code;
+      rp.base_offset = -1;
+    }
+  }
+  return resp;
+}
+
+// --- Fetch ---
+void names_of(const proto::fetch::request& r, request_names& n) {
+  for (const auto& t : r.topics) {
+    if (!t.topic.empty()) n.topics.push_back(t.topic);
+    if (!t.topic_id.is_zero()) n.topic_ids.push_back(t.topic_id);
+  }
+}
+std::optional<proto::fetch::response> error_of(const proto::fetch::request& r, int16_t, int16_t code) {
+  proto::fetch::response resp;
+  resp.error_code = code;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.responses.emplace_back();
+    rt.topic = t.topic;
+    rt.topic_id = t.topic_id;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition;
+      rp.error_code = code;
+      rp.high_watermark = -1;
+    }
+  }
+  return resp;
+}
+
+// --- ListOffsets ---
+void names_of(const proto::list_offsets::request& r, request_names& n) {
+  for (const auto& t : r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::list_offsets::response> error_of(const proto::list_offsets::request& r, int16_t, int16_t code) {
+  proto::list_offsets::response resp;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition_index;
+      rp.error_code = code;
+    }
+  }
+  return resp;
+}
+
+// --- Metadata ---
+void names_of(const proto::metadata::request& r, request_names& n) {
+  if (!r.topics) return;
+  for (const auto& t : *r.topics) {
+    if (t.name) n.topics.push_back(*t.name);
+    else if (!t.topic_id.is_zero()) n.topic_ids.push_back(t.topic_id);
+  }
+}
+std::optional<proto::metadata::response> error_of(const proto::metadata::request& r, int16_t, int16_t code) {
+  proto::metadata::response resp;  // no brokers, as Kafka's error response
+  if (!r.topics) return resp;
+  for (const auto& t : *r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.error_code = code;
+    rt.name = t.name ? *t.name : std::string();
+    rt.topic_id = t.topic_id;
+  }
+  return resp;
+}
+
+// --- DescribeConfigs, AlterConfigs, IncrementalAlterConfigs ---
+void names_of(const proto::describe_configs::request& r, request_names& n) {
+  for (const auto& res : r.resources)
+    if (res.resource_type == 2) n.topics.push_back(res.resource_name);  // 2: TOPIC
+}
+std::optional<proto::describe_configs::response> error_of(const proto::describe_configs::request& r, int16_t,
+                                                          int16_t code) {
+  proto::describe_configs::response resp;
+  for (const auto& res : r.resources) {
+    auto& rr = resp.results.emplace_back();
+    rr.error_code = code;
+    rr.error_message = std::nullopt;
+    rr.resource_type = res.resource_type;
+    rr.resource_name = res.resource_name;
+  }
+  return resp;
+}
+void names_of(const proto::alter_configs::request& r, request_names& n) {
+  for (const auto& res : r.resources)
+    if (res.resource_type == 2) n.topics.push_back(res.resource_name);
+}
+std::optional<proto::alter_configs::response> error_of(const proto::alter_configs::request& r, int16_t,
+                                                       int16_t code) {
+  proto::alter_configs::response resp;
+  for (const auto& res : r.resources) {
+    auto& rr = resp.responses.emplace_back();
+    rr.error_code = code;
+    rr.error_message = std::nullopt;
+    rr.resource_type = res.resource_type;
+    rr.resource_name = res.resource_name;
+  }
+  return resp;
+}
+void names_of(const proto::incremental_alter_configs::request& r, request_names& n) {
+  for (const auto& res : r.resources)
+    if (res.resource_type == 2) n.topics.push_back(res.resource_name);
+}
+std::optional<proto::incremental_alter_configs::response> error_of(
+    const proto::incremental_alter_configs::request& r, int16_t, int16_t code) {
+  proto::incremental_alter_configs::response resp;
+  for (const auto& res : r.resources) {
+    auto& rr = resp.responses.emplace_back();
+    rr.error_code = code;
+    rr.error_message = std::nullopt;
+    rr.resource_type = res.resource_type;
+    rr.resource_name = res.resource_name;
+  }
+  return resp;
+}
+
+// --- ApiVersions ---
+void names_of(const proto::api_versions::request&, request_names&) {}
+std::optional<proto::api_versions::response> error_of(const proto::api_versions::request&, int16_t, int16_t code) {
+  proto::api_versions::response resp;
+  resp.error_code = code;
+  return resp;
+}
+
+// --- CreateTopics, DeleteTopics, CreatePartitions, DeleteRecords ---
+void names_of(const proto::create_topics::request& r, request_names& n) {
+  for (const auto& t : r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::create_topics::response> error_of(const proto::create_topics::request& r, int16_t,
+                                                       int16_t code) {
+  proto::create_topics::response resp;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    rt.error_code = code;
+    rt.error_message = std::nullopt;
+    rt.num_partitions = -1;
+    rt.replication_factor = -1;
+  }
+  return resp;
+}
+void names_of(const proto::delete_topics::request& r, request_names& n) {
+  for (const auto& name : r.topic_names) n.topics.push_back(name);
+  for (const auto& t : r.topics) {
+    if (t.name) n.topics.push_back(*t.name);
+    else if (!t.topic_id.is_zero()) n.topic_ids.push_back(t.topic_id);
+  }
+}
+std::optional<proto::delete_topics::response> error_of(const proto::delete_topics::request& r, int16_t version,
+                                                       int16_t code) {
+  proto::delete_topics::response resp;
+  if (version < 6) {
+    for (const auto& name : r.topic_names) {
+      auto& rt = resp.responses.emplace_back();
+      rt.name = name;
+      rt.error_code = code;
+    }
+  } else {
+    for (const auto& t : r.topics) {
+      auto& rt = resp.responses.emplace_back();
+      rt.name = t.name;
+      rt.topic_id = t.topic_id;
+      rt.error_code = code;
+    }
+  }
+  return resp;
+}
+void names_of(const proto::create_partitions::request& r, request_names& n) {
+  for (const auto& t : r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::create_partitions::response> error_of(const proto::create_partitions::request& r, int16_t,
+                                                           int16_t code) {
+  proto::create_partitions::response resp;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.results.emplace_back();
+    rt.name = t.name;
+    rt.error_code = code;
+  }
+  return resp;
+}
+void names_of(const proto::delete_records::request& r, request_names& n) {
+  for (const auto& t : r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::delete_records::response> error_of(const proto::delete_records::request& r, int16_t,
+                                                        int16_t code) {
+  proto::delete_records::response resp;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition_index;
+      rp.low_watermark = -1;
+      rp.error_code = code;
+    }
+  }
+  return resp;
+}
+
+// --- InitProducerId ---
+void names_of(const proto::init_producer_id::request&, request_names&) {}
+std::optional<proto::init_producer_id::response> error_of(const proto::init_producer_id::request&, int16_t,
+                                                          int16_t code) {
+  proto::init_producer_id::response resp;
+  resp.error_code = code;
+  resp.producer_id = -1;
+  resp.producer_epoch = -1;
+  return resp;
+}
+
+// --- OffsetForLeaderEpoch ---
+void names_of(const proto::offset_for_leader_epoch::request& r, request_names& n) {
+  for (const auto& t : r.topics) n.topics.push_back(t.topic);
+}
+std::optional<proto::offset_for_leader_epoch::response> error_of(const proto::offset_for_leader_epoch::request& r,
+                                                                 int16_t, int16_t code) {
+  proto::offset_for_leader_epoch::response resp;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.topic = t.topic;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.error_code = code;
+      rp.partition = p.partition;
+      rp.leader_epoch = -1;
+      rp.end_offset = -1;
+    }
+  }
+  return resp;
+}
+
+// --- DescribeCluster ---
+void names_of(const proto::describe_cluster::request&, request_names&) {}
+std::optional<proto::describe_cluster::response> error_of(const proto::describe_cluster::request& r, int16_t,
+                                                          int16_t code) {
+  proto::describe_cluster::response resp;
+  resp.error_code = code;
+  resp.endpoint_type = r.endpoint_type;
+  return resp;
+}
+
+// --- FindCoordinator ---
+void names_of(const proto::find_coordinator::request& r, request_names& n) {
+  if (r.key_type != 0) return;  // 0: GROUP (1 is a transactional id)
+  if (!r.key.empty()) n.groups.push_back(r.key);
+  for (const auto& k : r.coordinator_keys) n.groups.push_back(k);
+}
+std::optional<proto::find_coordinator::response> error_of(const proto::find_coordinator::request& r, int16_t version,
+                                                          int16_t code) {
+  proto::find_coordinator::response resp;
+  if (version < 4) {
+    resp.error_code = code;
+    resp.error_message = std::nullopt;
+    resp.node_id = -1;
+    resp.port = -1;
+    return resp;
+  }
+  for (const auto& k : r.coordinator_keys) {
+    auto& c = resp.coordinators.emplace_back();
+    c.key = k;
+    c.node_id = -1;
+    c.port = -1;
+    c.error_code = code;
+    c.error_message = std::nullopt;
+  }
+  return resp;
+}
+
+// --- Classic groups: JoinGroup, SyncGroup, Heartbeat, LeaveGroup ---
+void names_of(const proto::join_group::request& r, request_names& n) { n.groups.push_back(r.group_id); }
+std::optional<proto::join_group::response> error_of(const proto::join_group::request&, int16_t version,
+                                                    int16_t code) {
+  proto::join_group::response resp;
+  resp.error_code = code;
+  resp.generation_id = -1;
+  if (version >= 7) resp.protocol_name = std::nullopt;
+  else resp.protocol_name = std::string();
+  return resp;
+}
+void names_of(const proto::sync_group::request& r, request_names& n) { n.groups.push_back(r.group_id); }
+std::optional<proto::sync_group::response> error_of(const proto::sync_group::request&, int16_t, int16_t code) {
+  proto::sync_group::response resp;
+  resp.error_code = code;
+  return resp;
+}
+void names_of(const proto::heartbeat::request& r, request_names& n) { n.groups.push_back(r.group_id); }
+std::optional<proto::heartbeat::response> error_of(const proto::heartbeat::request&, int16_t, int16_t code) {
+  proto::heartbeat::response resp;
+  resp.error_code = code;
+  return resp;
+}
+void names_of(const proto::leave_group::request& r, request_names& n) { n.groups.push_back(r.group_id); }
+std::optional<proto::leave_group::response> error_of(const proto::leave_group::request& r, int16_t, int16_t code) {
+  proto::leave_group::response resp;
+  resp.error_code = code;
+  for (const auto& m : r.members) {
+    auto& rm = resp.members.emplace_back();
+    rm.member_id = m.member_id;
+    rm.group_instance_id = m.group_instance_id;
+    rm.error_code = code;
+  }
+  return resp;
+}
+
+// --- Offsets: OffsetCommit, OffsetFetch, OffsetDelete ---
+void names_of(const proto::offset_commit::request& r, request_names& n) {
+  n.groups.push_back(r.group_id);
+  for (const auto& t : r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::offset_commit::response> error_of(const proto::offset_commit::request& r, int16_t,
+                                                       int16_t code) {
+  proto::offset_commit::response resp;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition_index;
+      rp.error_code = code;
+    }
+  }
+  return resp;
+}
+void names_of(const proto::offset_fetch::request& r, request_names& n) {
+  if (!r.group_id.empty()) n.groups.push_back(r.group_id);
+  if (r.topics)
+    for (const auto& t : *r.topics) n.topics.push_back(t.name);
+  for (const auto& g : r.groups) {
+    n.groups.push_back(g.group_id);
+    if (g.topics)
+      for (const auto& t : *g.topics) n.topics.push_back(t.name);
+  }
+}
+std::optional<proto::offset_fetch::response> error_of(const proto::offset_fetch::request& r, int16_t version,
+                                                      int16_t code) {
+  proto::offset_fetch::response resp;
+  if (version < 8) {
+    resp.error_code = code;  // v2+; the partitions carry it in every version
+    if (r.topics)
+      for (const auto& t : *r.topics) {
+        auto& rt = resp.topics.emplace_back();
+        rt.name = t.name;
+        for (int32_t p : t.partition_indexes) {
+          auto& rp = rt.partitions.emplace_back();
+          rp.partition_index = p;
+          rp.committed_offset = -1;
+          rp.metadata = std::string();
+          rp.error_code = code;
+        }
+      }
+    return resp;
+  }
+  for (const auto& g : r.groups) {
+    auto& rg = resp.groups.emplace_back();
+    rg.group_id = g.group_id;
+    rg.error_code = code;
+    if (g.topics)
+      for (const auto& t : *g.topics) {
+        auto& rt = rg.topics.emplace_back();
+        rt.name = t.name;
+        for (int32_t p : t.partition_indexes) {
+          auto& rp = rt.partitions.emplace_back();
+          rp.partition_index = p;
+          rp.committed_offset = -1;
+          rp.metadata = std::string();
+          rp.error_code = code;
+        }
+      }
+  }
+  return resp;
+}
+void names_of(const proto::offset_delete::request& r, request_names& n) {
+  n.groups.push_back(r.group_id);
+  for (const auto& t : r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::offset_delete::response> error_of(const proto::offset_delete::request& r, int16_t,
+                                                       int16_t code) {
+  proto::offset_delete::response resp;
+  resp.error_code = code;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition_index;
+      rp.error_code = code;
+    }
+  }
+  return resp;
+}
+
+// --- Group administration: DescribeGroups, ListGroups, DeleteGroups ---
+void names_of(const proto::describe_groups::request& r, request_names& n) {
+  for (const auto& g : r.groups) n.groups.push_back(g);
+}
+std::optional<proto::describe_groups::response> error_of(const proto::describe_groups::request& r, int16_t,
+                                                         int16_t code) {
+  proto::describe_groups::response resp;
+  for (const auto& g : r.groups) {
+    auto& rg = resp.groups.emplace_back();
+    rg.error_code = code;
+    rg.group_id = g;
+  }
+  return resp;
+}
+void names_of(const proto::list_groups::request&, request_names&) {}
+std::optional<proto::list_groups::response> error_of(const proto::list_groups::request&, int16_t, int16_t code) {
+  proto::list_groups::response resp;
+  resp.error_code = code;
+  return resp;
+}
+void names_of(const proto::delete_groups::request& r, request_names& n) {
+  for (const auto& g : r.groups_names) n.groups.push_back(g);
+}
+std::optional<proto::delete_groups::response> error_of(const proto::delete_groups::request& r, int16_t,
+                                                       int16_t code) {
+  proto::delete_groups::response resp;
+  for (const auto& g : r.groups_names) {
+    auto& rg = resp.results.emplace_back();
+    rg.group_id = g;
+    rg.error_code = code;
+  }
+  return resp;
+}
+
+// --- KIP-848 groups: ConsumerGroupHeartbeat, ConsumerGroupDescribe ---
+void names_of(const proto::consumer_group_heartbeat::request& r, request_names& n) {
+  n.groups.push_back(r.group_id);
+  if (r.subscribed_topic_names)
+    for (const auto& t : *r.subscribed_topic_names) n.topics.push_back(t);
+}
+std::optional<proto::consumer_group_heartbeat::response> error_of(const proto::consumer_group_heartbeat::request&,
+                                                                  int16_t, int16_t code) {
+  proto::consumer_group_heartbeat::response resp;
+  resp.error_code = code;
+  return resp;
+}
+void names_of(const proto::consumer_group_describe::request& r, request_names& n) {
+  for (const auto& g : r.group_ids) n.groups.push_back(g);
+}
+std::optional<proto::consumer_group_describe::response> error_of(const proto::consumer_group_describe::request& r,
+                                                                  int16_t, int16_t code) {
+  proto::consumer_group_describe::response resp;
+  for (const auto& g : r.group_ids) {
+    auto& rg = resp.groups.emplace_back();
+    rg.error_code = code;
+    rg.group_id = g;
+  }
+  return resp;
+}
+
+template <class Request>
+class decoded final : public decoded_request {
+ public:
+  decoded(int16_t version, proto::reader& body) : version_(version) {
+    request_.decode(body, version);
+    names_of(request_, names_);
+  }
+  std::optional<proto::encoded_message> error_response(int16_t code) const override {
+    auto resp = error_of(request_, version_, code);
+    if (!resp) return std::nullopt;
+    proto::writer w;
+    resp->encode(w, version_);
+    return w.finish();
+  }
+
+ private:
+  int16_t version_;
+  Request request_;
+};
+
+template <class Request>
+std::unique_ptr<decoded_request> make(int16_t version, proto::reader& body) {
+  return std::make_unique<decoded<Request>>(version, body);
+}
+
+}  // namespace
+
+std::unique_ptr<decoded_request> decode_request(int16_t api_key, int16_t version, proto::reader& body) {
+#define BROOK_FAULT_API(ns) \
+  case proto::ns::api_key:  \
+    return make<proto::ns::request>(version, body);
+  switch (api_key) {
+    BROOK_FAULT_API(produce)
+    BROOK_FAULT_API(fetch)
+    BROOK_FAULT_API(list_offsets)
+    BROOK_FAULT_API(metadata)
+    BROOK_FAULT_API(describe_configs)
+    BROOK_FAULT_API(alter_configs)
+    BROOK_FAULT_API(api_versions)
+    BROOK_FAULT_API(create_topics)
+    BROOK_FAULT_API(delete_records)
+    BROOK_FAULT_API(init_producer_id)
+    BROOK_FAULT_API(offset_for_leader_epoch)
+    BROOK_FAULT_API(delete_topics)
+    BROOK_FAULT_API(create_partitions)
+    BROOK_FAULT_API(incremental_alter_configs)
+    BROOK_FAULT_API(describe_cluster)
+    BROOK_FAULT_API(find_coordinator)
+    BROOK_FAULT_API(join_group)
+    BROOK_FAULT_API(sync_group)
+    BROOK_FAULT_API(heartbeat)
+    BROOK_FAULT_API(leave_group)
+    BROOK_FAULT_API(offset_commit)
+    BROOK_FAULT_API(offset_fetch)
+    BROOK_FAULT_API(describe_groups)
+    BROOK_FAULT_API(list_groups)
+    BROOK_FAULT_API(delete_groups)
+    BROOK_FAULT_API(offset_delete)
+    BROOK_FAULT_API(consumer_group_heartbeat)
+    BROOK_FAULT_API(consumer_group_describe)
+    default:
+      return nullptr;
+  }
+#undef BROOK_FAULT_API
+}
+
+}  // namespace brook::broker::fault
