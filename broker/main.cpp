@@ -30,6 +30,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/config/server_config.hpp"
+#include "broker/control/control_server.hpp"
 #include "common/os/file_io.hpp"
 
 namespace {
@@ -212,6 +213,7 @@ int main(int argc, char** argv) {
     spdlog::error("refusing to start: {}", started.err().message);
     return finish(1);
   }
+  std::unique_ptr<broker::control_server> control;  // --ephemeral only
   if (command->ephemeral) {
     // start() returned: the listener is bound and listening, so connections are accepted from here on.
     const auto& listeners = (*b)->listeners();
@@ -223,11 +225,22 @@ int main(int argc, char** argv) {
     }
     const auto& endpoint = listeners.front().endpoint;
     announce("bootstrap.servers=" + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()));
+    auto started_control = broker::control_server::start(**b, 0);
+    if (!started_control) {
+      spdlog::error("refusing to start: control API: {}", started_control.err().message);
+      (*b)->stop();
+      (*b)->wait();
+      return finish(1);
+    }
+    control = std::move(*started_control);
+    spdlog::info("control API on http://127.0.0.1:{}", control->port());
+    announce("control=http://127.0.0.1:" + std::to_string(control->port()));
   }
   {
     std::unique_lock lock(mutex);
     signalled.wait(lock, [&] { return stop_requested.load(); });
   }
+  control.reset();  // stops the control API before the broker it drives
   (*b)->stop();
   (*b)->wait();
   b->reset();  // destroys the broker (closing its stores) before the temporary directory goes
