@@ -53,7 +53,7 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
   if (ec)
     return common::error{kafka_error::kafka_storage_error,
                          fmt::format("cannot create log.dirs {}: {}", data.string(), ec.message())};
-  auto store = log::metadata_store::open(data / "__brook_metadata");
+  auto store = log::metadata_store::open(data / "__brook_metadata", b->config_.brook_log_fsync());
   if (!store) return store.err();
   b->store_ = std::move(*store);
   auto cluster = b->store_->get_or_create_cluster_id();
@@ -77,7 +77,8 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
     const topic_info* t = self->topics_.find(tp.topic);
     return t && tp.partition < t->record.partitions;
   };
-  auto logs = log::log_manager::open(data, configs, {}, registered, cancel ? cancel : &b->stopping_);
+  auto logs = log::log_manager::open(data, configs, {}, registered, cancel ? cancel : &b->stopping_,
+                                     b->config_.brook_log_fsync());
   if (!logs) return logs.err();
   (*logs)->set_fault_hook(&b->faults_);
   b->partitions_ = std::make_unique<partition_manager>(b->blocking_pool_, std::move(*logs));

@@ -218,7 +218,7 @@ struct cleaner {
       (void)out.remove_files();
       return std::unique_ptr<segment>{};
     }
-    if (auto st = out.flush(); !st) return failed(storage_error(out.log_path().string() + ": " + st.message()));
+    if (auto st = out.flush(plan.fsync); !st) return failed(storage_error(out.log_path().string() + ": " + st.message()));
     return std::move(*seg);
   }
 };

@@ -50,6 +50,7 @@ struct compaction_plan {
   int32_t index_interval_bytes = 4096;
   // Bounds what one batch may decompress to (common::uncompressed_limit), as on produce.
   int32_t max_message_bytes = 1048588;
+  bool fsync = true;  // log_config::fsync: whether the cleaned files are fdatasync'ed
   bool empty() const { return groups.empty(); }
 };
 

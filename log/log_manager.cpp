@@ -44,10 +44,16 @@ log_manager::log_manager(std::filesystem::path dir, config_provider configs, clo
 
 log_manager::~log_manager() = default;
 
+os::io_status log_manager::sync_directory() const {
+  if (!fsync_) return {};
+  return os::sync_directory(dir_);
+}
+
 result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log_dir, config_provider configs,
                                                        clock_fn clock, partition_filter keep,
-                                                       const std::atomic<bool>* cancel) {
+                                                       const std::atomic<bool>* cancel, bool fsync) {
   std::unique_ptr<log_manager> m(new log_manager(std::move(log_dir), std::move(configs), std::move(clock)));
+  m->fsync_ = fsync;
   std::error_code ec;
   std::filesystem::create_directories(m->dir_, ec);
   if (ec) return storage_error("cannot create log dir " + m->dir_.string() + ": " + ec.message());
@@ -58,7 +64,7 @@ result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log
   m->clean_at_open_ = std::filesystem::exists(marker, ec);
   if (m->clean_at_open_) {
     if (auto st = os::remove_path(marker); !st) return storage_error(st.message());
-    if (auto st = os::sync_directory(m->dir_); !st) return storage_error(st.message());
+    if (auto st = m->sync_directory(); !st) return storage_error(st.message());
   } else {
     // A directory holding no partition yet is new (or empty), not the remains of a crash.
     bool holds_partitions = false;
@@ -106,14 +112,16 @@ result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log
       ++orphans;
       continue;
     }
-    auto log = partition_log::open(path, m->configs_(tp), m->clock_, m->health_, m->clean_at_open_);
+    auto config = m->configs_(tp);
+    config.fsync = m->fsync_;
+    auto log = partition_log::open(path, config, m->clock_, m->health_, m->clean_at_open_);
     if (!log) return log.err();
     m->logs_.emplace(tp, std::shared_ptr<partition_log>(std::move(*log)));
   }
   if (orphans > 0) {
     spdlog::warn("log dir {}: removed {} partition director{} that no topic claims", m->dir_.string(), orphans,
                  orphans == 1 ? "y" : "ies");
-    if (auto st = os::sync_directory(m->dir_); !st) return storage_error(st.message());
+    if (auto st = m->sync_directory(); !st) return storage_error(st.message());
   }
   return m;
 }
@@ -143,9 +151,11 @@ result<std::shared_ptr<partition_log>> log_manager::create(const topic_partition
   if (auto it = logs_.find(tp); it != logs_.end()) return it->second;
   if (!topic_partition::parse_dir_name(tp.dir_name()) || tp.partition < 0)
     return error{kafka_error::invalid_topic_exception, "not a valid partition name: " + tp.dir_name()};
-  auto log = partition_log::open(dir_ / tp.dir_name(), config, clock_, health_, false);
+  log_config dir_config = config;
+  dir_config.fsync = fsync_;
+  auto log = partition_log::open(dir_ / tp.dir_name(), dir_config, clock_, health_, false);
   if (!log) return log.err();
-  if (auto st = os::sync_directory(dir_); !st) {
+  if (auto st = sync_directory(); !st) {
     // Out of descriptors: this creation fails (the caller removes what it made); the dir is fine.
     if (!st.resource_exhausted()) health_->mark_failed(st.message());
     return storage_error(st.message());
@@ -187,7 +197,7 @@ result<std::vector<std::filesystem::path>> log_manager::detach(const std::vector
     out.push_back(std::move(doomed));
   }
   if (!out.empty())
-    if (auto st = os::sync_directory(dir_); !st) return storage_error(st.message());
+    if (auto st = sync_directory(); !st) return storage_error(st.message());
   return out;
 }
 
@@ -197,7 +207,7 @@ result<void> log_manager::remove_detached(const std::vector<std::filesystem::pat
     std::filesystem::remove_all(doomed, ec);
     if (ec) return storage_error("cannot delete " + doomed.string() + ": " + ec.message());
   }
-  if (!dirs.empty()) (void)os::sync_directory(dir_);
+  if (!dirs.empty()) (void)sync_directory();
   return {};
 }
 
@@ -246,8 +256,9 @@ result<void> log_manager::close() {
   os::file_handle marker;
   if (auto st = os::open_file(dir_ / format::clean_shutdown_marker, os::open_mode::create_truncate, marker); !st)
     return storage_error(st.message());
-  if (auto st = os::sync_all(marker); !st) return storage_error(st.message());
-  if (auto st = os::sync_directory(dir_); !st) return storage_error(st.message());
+  if (fsync_)
+    if (auto st = os::sync_all(marker); !st) return storage_error(st.message());
+  if (auto st = sync_directory(); !st) return storage_error(st.message());
   return {};
 }
 

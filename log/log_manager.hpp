@@ -10,6 +10,9 @@
 //
 // Clean shutdown: close() writes the marker file only if every flush succeeded and the dir has not failed;
 // open() removes it before anything else, so a crash at any later point makes the next open recover.
+//
+// fsync (brook.log.fsync): a manager opened with fsync = false never syncs the dir or any partition log
+// (log_config::fsync of every log it opens or creates), for data that is thrown away with the process.
 #pragma once
 
 #include <atomic>
@@ -53,10 +56,12 @@ class log_manager {
   // kafka_storage_error (dir locked by another process, IO errors, a partition that cannot be opened).
   // With `keep`, a partition directory it refuses (no registered topic claims it) is deleted instead of
   // opened, as a half-deleted one is; `cancel` (shutdown) stops the opening between partitions.
+  // `fsync` false: nothing is synced (see above).
   using partition_filter = std::function<bool(const topic_partition&)>;
   static common::result<std::unique_ptr<log_manager>> open(std::filesystem::path log_dir, config_provider configs,
                                                            clock_fn clock = {}, partition_filter keep = {},
-                                                           const std::atomic<bool>* cancel = nullptr);
+                                                           const std::atomic<bool>* cancel = nullptr,
+                                                           bool fsync = true);
   // Releases the lock without flushing: the next open recovers, as after a crash. Call close() first.
   ~log_manager();
   log_manager(const log_manager&) = delete;
@@ -98,10 +103,12 @@ class log_manager {
 
  private:
   log_manager(std::filesystem::path dir, config_provider configs, clock_fn clock);
+  common::os::io_status sync_directory() const;  // of dir_, unless fsync_ is off
 
   std::filesystem::path dir_;
   config_provider configs_;
   clock_fn clock_;
+  bool fsync_ = true;
   std::shared_ptr<log_dir_health> health_ = std::make_shared<log_dir_health>();
   common::os::file_handle lock_;
   bool clean_at_open_ = false;

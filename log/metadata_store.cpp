@@ -350,6 +350,7 @@ common::result<partition_state> decode_partition_state(std::string_view bytes) {
 
 struct metadata_store::impl {
   std::filesystem::path dir;
+  bool fsync = true;  // WriteOptions.sync of every write
   rocksdb::DB* db = nullptr;
   // Every column family handle opened (ours plus any a newer layout added); closed in ~impl.
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -364,9 +365,9 @@ struct metadata_store::impl {
     delete db;
   }
 
-  static rocksdb::WriteOptions sync_write() {
+  rocksdb::WriteOptions sync_write() const {
     rocksdb::WriteOptions wo;
-    wo.sync = true;
+    wo.sync = fsync;
     return wo;
   }
 
@@ -536,7 +537,7 @@ rocksdb::ColumnFamilyOptions small_column_family_options() {
 
 }  // namespace
 
-common::result<std::unique_ptr<metadata_store>> metadata_store::open(const std::filesystem::path& dir) {
+common::result<std::unique_ptr<metadata_store>> metadata_store::open(const std::filesystem::path& dir, bool fsync) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
@@ -572,6 +573,7 @@ common::result<std::unique_ptr<metadata_store>> metadata_store::open(const std::
 
   auto store = std::make_unique<impl>();
   store->dir = dir;
+  store->fsync = fsync;
   auto s = rocksdb::DB::Open(options, dir.string(), descriptors, &store->handles, &store->db);
   if (!s.ok()) {
     store->db = nullptr;

@@ -31,7 +31,8 @@
 //
 // Durability: every write uses WriteOptions.sync = true (the WAL is fsynced before the call
 // returns), so anything a client has been told is committed (offset commits, topic creation and
-// deletion, config changes, group metadata) survives a crash. Multi-key changes (commit_offsets,
+// deletion, config changes, group metadata) survives a crash. A store opened with fsync = false (for
+// throwaway data) writes without the sync: a process crash loses nothing, a machine crash may. Multi-key changes (commit_offsets,
 // delete_topic, delete_group, create_topic, set_topic_configs) are one WriteBatch: all or nothing.
 //
 // Threads: every method is safe to call from any thread at the same time; reads that combine
@@ -123,8 +124,8 @@ class metadata_store {
  public:
   // Opens (creating if missing) the database in dir and all of its column families. Corruption,
   // a directory locked by another open store, or IO failures return kafka_storage_error carrying
-  // RocksDB's message.
-  static common::result<std::unique_ptr<metadata_store>> open(const std::filesystem::path& dir);
+  // RocksDB's message. `fsync` = false skips the WAL sync of every write (see Durability above).
+  static common::result<std::unique_ptr<metadata_store>> open(const std::filesystem::path& dir, bool fsync = true);
 
   ~metadata_store();
   metadata_store(const metadata_store&) = delete;

@@ -254,7 +254,7 @@ result<void> partition_log::load(bool clean_shutdown) {
   if (auto cleaned_to = read_cleaner_checkpoint(dir_ / format::cleaner_checkpoint_name))
     first_dirty_offset_ = std::clamp(*cleaned_to, log_start_offset_, leo);
   if (dir_dirty_) {
-    if (auto st = os::sync_directory(dir_); !st) return fail(st);
+    if (auto st = sync_directory(); !st) return fail(st);
     dir_dirty_ = false;
     for (auto& seg : segments_) seg->mark_entry_durable();
   }
@@ -277,7 +277,16 @@ std::vector<int64_t> partition_log::segment_base_offsets() const {
   return out;
 }
 
-void partition_log::set_config(const log_config& config) { config_ = config; }
+void partition_log::set_config(const log_config& config) {
+  const bool fsync = config_.fsync;  // the log dir's, not a topic config
+  config_ = config;
+  config_.fsync = fsync;
+}
+
+os::io_status partition_log::sync_directory() const {
+  if (!config_.fsync) return {};
+  return os::sync_directory(dir_);
+}
 
 result<void> partition_log::fail(const os::io_status& st, std::string_view context) {
   // Running out of descriptors or memory fails this call only: the data on disk is intact.
@@ -308,13 +317,13 @@ result<void> partition_log::write_checkpoint(bool sync) {
   os::file_handle f;
   if (auto st = os::open_file(tmp, os::open_mode::create_truncate, f); !st) return storage_error(st.message());
   if (auto st = os::write_at(f, buf, 0); !st) return storage_error(st.message());
-  if (sync) {
+  if (sync && config_.fsync) {
     if (auto st = os::sync_data(f); !st) return fail(st);
   }
   f.close();
   if (auto st = os::rename_path(tmp, path); !st) return storage_error(st.message());
   if (sync) {
-    if (auto st = os::sync_directory(dir_); !st) return fail(st);
+    if (auto st = sync_directory(); !st) return fail(st);
     for (auto& seg : segments_) seg->mark_entry_durable();
     synced_checkpoint_ = std::make_pair(recovery_point_, log_start_offset_);
   } else {
@@ -571,6 +580,7 @@ compaction_plan partition_log::prepare_compaction(int64_t now) const {
   plan.delete_retention_ms = config_.delete_retention_ms;
   plan.index_interval_bytes = config_.index_interval_bytes;
   plan.max_message_bytes = config_.max_message_bytes;
+  plan.fsync = config_.fsync;
   if (!config_.cleanup_compact || closed_ || health_->failed() || segments_.size() < 2) return plan;
   // The first segment not to clean: the active one, or the first still within min.compaction.lag.ms.
   size_t limit = segments_.size() - 1;
@@ -657,13 +667,13 @@ result<int32_t> partition_log::commit_compaction(compaction_result cleaned) {
   // Commit point: every group's .swap files in place and the directory synced.
   for (auto& m : matches)
     if (auto st = m.group->cleaned->rename_files(format::swap_suffix); !st) return fail(st).err();
-  if (auto st = os::sync_directory(dir_); !st) return fail(st).err();
+  if (auto st = sync_directory(); !st) return fail(st).err();
   for (auto& m : matches)
     for (size_t k = 0; k < m.group->replaced.size(); ++k)
       if (auto st = segments_[m.first + k]->remove_files(); !st) return fail(st).err();
   for (auto& m : matches)
     if (auto st = m.group->cleaned->rename_files(""); !st) return fail(st).err();
-  if (auto st = os::sync_directory(dir_); !st) return fail(st).err();
+  if (auto st = sync_directory(); !st) return fail(st).err();
 
   int32_t replaced = 0;
   std::sort(matches.begin(), matches.end(), [](const match& a, const match& b) { return a.first > b.first; });
@@ -716,10 +726,10 @@ result<void> partition_log::flush() {
     if (!s->has_unflushed_data()) continue;
     if (int injected = injected_fault(disk_op::fsync); injected != 0)
       return fail(os::io_status::failure(injected, dir_.string() + ": fdatasync (injected fault)"));
-    if (auto st = s->flush(); !st) return fail(st);
+    if (auto st = s->flush(config_.fsync); !st) return fail(st);
   }
   if (dir_dirty_) {
-    if (auto st = os::sync_directory(dir_); !st) return fail(st);
+    if (auto st = sync_directory(); !st) return fail(st);
     dir_dirty_ = false;
     for (auto& seg : segments_) seg->mark_entry_durable();
   }
@@ -749,7 +759,7 @@ result<void> partition_log::close() {
   if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
   if (auto r = flush(); !r) return r;
   for (auto& seg : segments_)
-    if (auto st = seg->sync_pending_indexes(); !st) return fail(st);
+    if (auto st = seg->sync_pending_indexes(config_.fsync); !st) return fail(st);
   if (synced_checkpoint_ == std::make_pair(recovery_point_, log_start_offset_)) return {};
   return write_checkpoint(true);
 }

@@ -63,6 +63,10 @@ struct log_config {
   int64_t min_compaction_lag_ms = 0;         // min.compaction.lag.ms: younger segments are not cleaned
   int64_t max_compaction_lag_ms = std::numeric_limits<int64_t>::max();  // max.compaction.lag.ms
   double min_cleanable_dirty_ratio = 0.5;    // min.cleanable.dirty.ratio
+  // Not a topic config: the log dir's brook.log.fsync (set by the log_manager). false: nothing is
+  // fdatasync'ed or fsync'ed (throwaway data); flush() still writes what is pending and moves the
+  // recovery point.
+  bool fsync = true;
 };
 
 // The health of one log dir, shared by its log_manager and all its partition logs (any thread).
@@ -216,6 +220,8 @@ class partition_log {
   common::result<void> fail(const std::string& what);
   // As above, except that a resource error (io_status::resource_exhausted) fails only this call.
   common::result<void> fail(const common::os::io_status& st, std::string_view context = {});
+  // fsync of the partition directory, unless config_.fsync is off.
+  common::os::io_status sync_directory() const;
   common::result<void> write_checkpoint(bool sync);
   // The errno an injected fault makes `op` fail with, or 0 (no hook, or the hook lets it pass).
   int injected_fault(disk_op op) const;

@@ -566,28 +566,30 @@ os::io_status segment::write_pending_index_entries() {
   return {};
 }
 
-os::io_status segment::flush() {
+os::io_status segment::flush(bool fsync) {
   if (!has_unflushed_data()) return {};
   // Index entries are derived data: on a full disk (or short of descriptors) they stay pending (retried at the next flush, rebuilt by
   // recovery if never written) rather than failing a flush whose log data is intact.
   if (auto st = write_pending_index_entries(); !st && !st.no_space() && !st.resource_exhausted()) return st;
   const uint64_t synced_size = size_;
-  if (auto st = os::sync_data(*log_); !st) return st;
-  durable_log_bytes_ = synced_size;
+  if (fsync)
+    if (auto st = os::sync_data(*log_); !st) return st;
+  durable_log_bytes_ = synced_size;  // without fsync: as far as this process is concerned
   dirty_ = false;
   // The active segment's index files are synced when it rolls or closes, not on every flush: acks=all
   // flushes often, and the indexes are derived data. Until then a crash can leave their tail short or
   // zero-filled, which lookups survive (an entry found is still a lower bound to scan forward from;
   // a zero entry points at the segment's start) and recovery re-indexes past the recovery point.
   if (inactive_)
-    if (auto st = sync_pending_indexes(); !st) return st;
+    if (auto st = sync_pending_indexes(fsync); !st) return st;
   return {};
 }
 
-os::io_status segment::sync_pending_indexes() {
+os::io_status segment::sync_pending_indexes(bool fsync) {
   if (!index_sync_pending_) return {};
   // fdatasync acts on the file, not the descriptor: a fresh descriptor syncs what earlier ones wrote.
   for (const auto& path : {index_path(), time_index_path()}) {
+    if (!fsync) break;
     os::file_handle f;
     if (auto st = os::open_file(path, os::open_mode::read_write, f); !st) return st;
     if (auto st = os::sync_data(f); !st) return st;

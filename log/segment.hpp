@@ -130,8 +130,9 @@ class segment {
 
   // Writes pending index entries and fdatasyncs the .log; the index files too once the segment is
   // inactive (rolled). The active segment's index files are synced by sync_pending_indexes() at close.
-  common::os::io_status flush();
-  common::os::io_status sync_pending_indexes();
+  // With `fsync` false (a log dir of throwaway data) the same is written but nothing is synced.
+  common::os::io_status flush(bool fsync = true);
+  common::os::io_status sync_pending_indexes(bool fsync = true);
   bool has_unflushed_data() const {
     return dirty_ || index_flushed_ < index_.size() || time_index_flushed_ < time_index_.size() ||
            (inactive_ && index_sync_pending_);

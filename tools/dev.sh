@@ -4,7 +4,10 @@
 #   tools/dev.sh test    install what is missing (including kcat, the Python clients, and Java 17 and Maven
 #                        for the real Kafka broker of the client tests), build, run every test;
 #                        then a clang AddressSanitizer/UndefinedBehaviorSanitizer build (build-asan/) that
-#                        runs the unit tests and runs each fuzz target for a bounded time over its seeds
+#                        runs the unit tests and runs each fuzz target for a bounded time over its seeds.
+#                        The test fixtures in testing/ run their suites too (ctest "fixtures: *", through
+#                        testing/run_tests.sh): pytest in a cached venv, Maven (~/.m2), and the go
+#                        toolchain on PATH when there is one (Debian 12's Go is too old for franz-go).
 # Environment for `test`: FUZZ_SECONDS (per fuzz target, default 20), FUZZ_SEED (default 1; 0: random),
 # SKIP_SANITIZERS=1 (normal build only).
 set -euo pipefail

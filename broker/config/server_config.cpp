@@ -62,6 +62,10 @@ std::vector<config_definition> make_definitions() {
       def("auto.create.topics.enable", t::boolean, "true",
           "Create a topic on first use by a metadata, produce or fetch request."),
       def("auto.leader.rebalance.enable", t::boolean, "true", "Accepted for compatibility; a single node leads every partition."),
+      def("brook.log.fsync", t::boolean, "true",
+          "Brook's own: false skips every fsync of the partition logs, the log dir and the metadata store "
+          "(acks=all is answered once written, not once on disk). The data then survives a crash of the "
+          "broker but not of the machine; for data that is thrown away (brook-server --ephemeral)."),
       def("brook.max.partitions", t::int_, "100000",
           "Most partitions the broker holds in all (Kafka has no such limit); creation past it, or past what "
           "the open-file limit leaves room for, is refused with POLICY_VIOLATION.",
@@ -360,6 +364,10 @@ common::result<command_line> parse_command_line(std::span<const std::string> arg
       out.help = true;
     } else if (arg == "--version") {
       out.version = true;
+    } else if (arg == "--ephemeral") {
+      out.ephemeral = true;
+    } else if (arg == "--exit-on-stdin-eof") {
+      out.exit_on_stdin_eof = true;
     } else if (arg == "--override") {
       if (i + 1 >= args.size()) return {kafka_error::invalid_config, "--override needs a key=value argument"};
       const std::string& pair = args[++i];
@@ -383,12 +391,28 @@ common::result<command_line> parse_command_line(std::span<const std::string> arg
 
 std::string command_line_usage(std::string_view program) {
   return fmt::format(
-      "Usage: {} [server.properties] [--override property=value]*\n"
+      "Usage: {0} [server.properties] [--override property=value]*\n"
+      "       {0} --ephemeral [--override property=value]* [--exit-on-stdin-eof]\n"
       "  server.properties     Kafka-style broker configuration (defaults apply when omitted)\n"
-      "  --override key=value  set one property, winning over the file; may repeat\n"
+      "  --override key=value  set one property, winning over the file and --ephemeral; may repeat\n"
+      "  --ephemeral           a throwaway broker for tests: listens on 127.0.0.1 on a free port, keeps its\n"
+      "                        data in a new temporary directory (under /dev/shm when there is one) that is\n"
+      "                        removed at exit; as the data is thrown away, fsync is skipped\n"
+      "                        (brook.log.fsync=false); group.initial.rebalance.delay.ms=0. Logs go to\n"
+      "                        stderr; stdout gets 'bootstrap.servers=127.0.0.1:PORT' once it accepts\n"
+      "                        connections, then 'control=http://127.0.0.1:PORT' (the control API)\n"
+      "  --exit-on-stdin-eof   stop cleanly once stdin is closed (so a test's broker ends with the test)\n"
       "  -h, --help            show this help\n"
-      "  --version             show the version\n",
+      "  --version             show the version\n"
+      "SIGTERM and SIGINT stop the broker cleanly (exit 0).\n",
       program);
+}
+
+property_list ephemeral_properties(const std::string& log_dir) {
+  return {{"listeners", "PLAINTEXT://127.0.0.1:0"},
+          {"log.dirs", log_dir},
+          {"brook.log.fsync", "false"},
+          {"group.initial.rebalance.delay.ms", "0"}};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -447,13 +471,14 @@ common::result<server_config> server_config::from_properties(const property_list
   return config;
 }
 
-common::result<server_config> server_config::load(const command_line& command) {
+common::result<server_config> server_config::load(const command_line& command, const property_list& defaults) {
   property_list properties;
   if (command.properties_path) {
     auto file = load_properties_file(*command.properties_path);
     if (!file) return file.err();
     properties = std::move(*file);
   }
+  properties.insert(properties.end(), defaults.begin(), defaults.end());
   properties.insert(properties.end(), command.overrides.begin(), command.overrides.end());
   return from_properties(properties);
 }

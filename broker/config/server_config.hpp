@@ -1,5 +1,6 @@
 // The broker's configuration: Kafka's server.properties keys with Kafka's defaults, read from
-// `brook-server [server.properties] [--override key=value ...]` (the shape of kafka-server-start.sh).
+// `brook-server [server.properties] [--override key=value ...]` (the shape of kafka-server-start.sh),
+// or `brook-server --ephemeral ...` for a throwaway broker in tests.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,8 @@ struct command_line {
   property_list overrides;                     // each `--override key=value`, in order
   bool help = false;                           // -h / --help
   bool version = false;                        // --version
+  bool ephemeral = false;                      // --ephemeral: ephemeral_properties() under the overrides
+  bool exit_on_stdin_eof = false;              // --exit-on-stdin-eof: stop once stdin is closed
 };
 
 // Parses the arguments after the program name. Errors (invalid_config): `--override` without a
@@ -46,6 +49,11 @@ common::result<command_line> parse_command_line(std::span<const std::string> arg
 
 // The usage text for -h/--help and for command line errors.
 std::string command_line_usage(std::string_view program);
+
+// What --ephemeral sets, between the properties file and the overrides (so --override wins): a
+// listener on 127.0.0.1 on a free port, `log_dir` as the data, no fsync (brook.log.fsync=false: the
+// data is thrown away at exit) and no initial rebalance delay.
+property_list ephemeral_properties(const std::string& log_dir);
 
 // Immutable after construction; the broker owns one and hands out const references. Invariant:
 // every key of definitions() has a setting whose value passed the key's validator and the
@@ -62,8 +70,9 @@ class server_config {
   // becomes a line in warnings() for the caller to log. Invalid values refuse the whole config with
   // kafka_error::invalid_config and a message naming the key and the value.
   static common::result<server_config> from_properties(const property_list& properties);
-  // Reads the properties file named on the command line (if any), then applies the overrides.
-  static common::result<server_config> load(const command_line& command);
+  // Reads the properties file named on the command line (if any), then applies `defaults` (e.g.
+  // ephemeral_properties()), then the overrides.
+  static common::result<server_config> load(const command_line& command, const property_list& defaults = {});
   // Every key at its default.
   static server_config defaults();
 
@@ -93,6 +102,7 @@ class server_config {
   int32_t num_partitions() const { return static_cast<int32_t>(get_int("num.partitions")); }
   bool auto_create_topics_enable() const { return get_bool("auto.create.topics.enable"); }
   int64_t brook_max_partitions() const { return get_int("brook.max.partitions"); }
+  bool brook_log_fsync() const { return get_bool("brook.log.fsync"); }
   int64_t log_cleaner_backoff_ms() const { return get_int("log.cleaner.backoff.ms"); }
   int16_t default_replication_factor() const { return static_cast<int16_t>(get_int("default.replication.factor")); }
   bool delete_topic_enable() const { return get_bool("delete.topic.enable"); }

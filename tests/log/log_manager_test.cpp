@@ -90,6 +90,42 @@ TEST_CASE("the log manager creates, lists, reopens and removes partitions") {
   }
 }
 
+TEST_CASE("a log dir opened without fsync syncs nothing, and still writes and reopens everything") {
+  scratch_dir dir;
+  fake_clock clock;
+  // The fault hook sees every sync_data, sync_all and sync_directory: count the syncs, fail none.
+  auto run = [&](bool fsync) {
+    int syncs = 0;
+    os::set_fault_injector([&syncs](os::io_op op, size_t&) {
+      if (op == os::io_op::sync) ++syncs;
+      return 0;
+    });
+    auto m = log_manager::open(dir.path / (fsync ? "synced" : "unsynced"),
+                               [](const topic_partition&) { return log_config{}; }, clock.fn(), {}, nullptr, fsync);
+    REQUIRE(m.ok());
+    auto log = (*m)->create({"orders", 0}, log_config{});
+    REQUIRE(log.ok());
+    CHECK((*log)->config().fsync == fsync);
+    append_one(**log, clock.now);
+    REQUIRE((*log)->flush().ok());
+    CHECK((*log)->is_durable(1));  // the recovery point moves all the same
+    (*log)->set_config(log_config{});  // a topic config change keeps the dir's setting
+    CHECK((*log)->config().fsync == fsync);
+    append_one(**log, clock.now);
+    REQUIRE((*m)->close().ok());
+    os::set_fault_injector({});
+    return syncs;
+  };
+  CHECK(run(true) > 0);
+  CHECK(run(false) == 0);
+
+  auto reopened = log_manager::open(dir.path / "unsynced", [](const topic_partition&) { return log_config{}; },
+                                    clock.fn(), {}, nullptr, false);
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->opened_after_clean_shutdown());
+  CHECK((*reopened)->get({"orders", 0})->log_end_offset() == 4);
+}
+
 TEST_CASE("a log dir is opened by one manager at a time") {
   scratch_dir dir;
   fake_clock clock;

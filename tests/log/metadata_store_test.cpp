@@ -68,6 +68,21 @@ TEST_CASE("metadata_store: cluster id is created once and survives reopening") {
   CHECK(*reopened == id);
 }
 
+TEST_CASE("metadata_store: a store opened without fsync keeps its writes across a clean reopen") {
+  temp_dir dir;
+  auto orders = make_topic("orders", 3);
+  {
+    auto store = metadata_store::open(dir.path, false);
+    REQUIRE(store);
+    REQUIRE((*store)->create_topic(orders));
+  }
+  auto store = open_store(dir.path);
+  auto got = store->get_topic("orders");
+  REQUIRE(got);
+  REQUIRE(got->has_value());
+  CHECK(**got == orders);
+}
+
 TEST_CASE("metadata_store: topic round trips, lookups by name and id, config replacement") {
   temp_dir dir;
   auto store = open_store(dir.path);

@@ -134,6 +134,32 @@ TEST_CASE("server config: later duplicates and overrides win", "[config][server]
   CHECK(c->listeners()[0].host == "localhost");
 }
 
+TEST_CASE("server config: --ephemeral sits between the file and the overrides", "[config][server]") {
+  temp_file file("log.dirs=/from/file\nnum.partitions=4\ngroup.initial.rebalance.delay.ms=3000\n");
+  std::vector<std::string> args{file.path.string(), "--ephemeral", "--exit-on-stdin-eof", "--override",
+                                "brook.log.fsync=true"};
+  auto command = parse_command_line(args);
+  REQUIRE(command.ok());
+  CHECK(command->ephemeral);
+  CHECK(command->exit_on_stdin_eof);
+  auto c = server_config::load(*command, ephemeral_properties("/tmp/brook-test"));
+  REQUIRE(c.ok());
+  CHECK(c->log_dirs() == std::vector<std::string>{"/tmp/brook-test"});  // over the file
+  CHECK(c->group_initial_rebalance_delay_ms() == 0);
+  CHECK(c->num_partitions() == 4);                                     // the file's, untouched
+  CHECK(c->brook_log_fsync());                                         // the override wins
+  REQUIRE(c->listeners().size() == 1);
+  CHECK(c->listeners()[0].host == "127.0.0.1");
+  CHECK(c->listeners()[0].port == 0);
+
+  auto plain = server_config::load(command_line{}, ephemeral_properties("/tmp/brook-test"));
+  REQUIRE(plain.ok());
+  CHECK_FALSE(plain->brook_log_fsync());
+  CHECK(server_config::defaults().brook_log_fsync());
+  CHECK_FALSE(parse_command_line(std::vector<std::string>{})->ephemeral);
+  CHECK(command_line_usage("brook-server").find("--exit-on-stdin-eof") != std::string::npos);
+}
+
 TEST_CASE("server config: command line shapes", "[config][server]") {
   auto none = parse_command_line(std::vector<std::string>{});
   REQUIRE(none.ok());
