@@ -3,6 +3,7 @@
 // (retries, KIP-360 epoch bumps, duplicates, fatal and final errors, delivery timeouts).
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -58,6 +59,13 @@ class scripted_cluster {
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(broker_.port()); }
   std::vector<seen_produce> produces() {
     std::lock_guard lock(mutex_);
+    return seen_;
+  }
+  // The Produce requests seen once there are at least n (or `within` has passed): with acks=0 the client
+  // is done when the request is written, before the broker has read it.
+  std::vector<seen_produce> produces_once(size_t n, std::chrono::milliseconds within = std::chrono::seconds(10)) {
+    std::unique_lock lock(mutex_);
+    produced_.wait_for(lock, within, [&] { return seen_.size() >= n; });
     return seen_;
   }
   int init_producer_id_calls() {
@@ -139,6 +147,7 @@ class scripted_cluster {
         }
       const size_t n = seen_.size();
       seen_.push_back(seen);
+      produced_.notify_all();
       const produce_answer answer = n < answers_.size() ? answers_[n] : produce_answer{0, next_offset_, 0};
       if (answer.silent || req.acks == 0) return std::nullopt;
       if (answer.error_code == 0) next_offset_ = answer.base_offset + seen.record_count;
@@ -161,6 +170,7 @@ class scripted_cluster {
   std::mutex mutex_;
   std::vector<produce_answer> answers_;
   std::vector<seen_produce> seen_;
+  std::condition_variable produced_;
   int init_calls_ = 0;
   int metadata_calls_ = 0;
   int32_t partition_count_ = 1;
@@ -272,7 +282,7 @@ TEST_CASE("producer: acks=0 does not wait for an answer", "[producing][engine]")
   REQUIRE(report.ok());
   CHECK(report.offset == -1);
   p->close();
-  auto seen = cluster.produces();
+  auto seen = cluster.produces_once(1);
   REQUIRE(seen.size() == 1);
   CHECK(seen[0].acks == 0);
 }
