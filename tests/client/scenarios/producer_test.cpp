@@ -165,6 +165,13 @@ TEST_CASE("producer: records without a key stick to a partition for a batch, the
   const auto topic = cluster.unique_name("producer-sticky");
   cluster.create_topic(topic, 3);
   auto p = make_producer(cluster, {{"batch.size", "2000"}, {"linger.ms", "20"}});
+  // A record to each partition first: the producer then knows every partition's leader, so the unkeyed
+  // records below (all sent within a linger) choose among all three from the first one on.
+  for (int32_t partition = 0; partition < 3; ++partition) {
+    auto warm = p->send_future(record{.topic = topic, .partition = partition, .value = std::string("warm")}).get();
+    INFO(warm.error.message);
+    REQUIRE(warm.ok());
+  }
   std::vector<std::future<delivery_report>> reports;
   for (int i = 0; i < 60; ++i) reports.push_back(p->send_future(record{.topic = topic, .value = std::string(200, 'v')}));
   std::vector<int32_t> partitions;
