@@ -144,8 +144,16 @@ case "${1:-}" in
     current_python=$(current_clients_python)  # an assignment, so that a failed install stops here
     build -DBROOK_BUILD_TESTS=ON -DBROOK_CURRENT_CLIENTS_PYTHON="$current_python"
     status=0
+    rm -f "$BUILD_DIR/Testing/Temporary/LastTestsFailed.log"
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" || status=$?
     if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then sanitizer_tests || status=1; fi
+    # Repeated last, so that the end of a long log names what failed.
+    failed_log="$BUILD_DIR/Testing/Temporary/LastTestsFailed.log"
+    if [ -s "$failed_log" ]; then
+      echo
+      echo "ctest failures (test number:name):"
+      sed 's/^/	/' "$failed_log"
+    fi
     exit "$status"
     ;;
   *)
