@@ -70,6 +70,17 @@ sys.exit(m.version('confluent-kafka') != '$CONFLUENT_KAFKA_VERSION')" 2>/dev/nul
   echo "$venv/bin/python"
 }
 
+# Downloads, one after another, what the tests fetch from Maven Central, PyPI and the Go module proxy
+# (each into its own cache, kept between runs): tests that run in parallel then only read the caches,
+# and no test's time limit includes a download.
+fetch_test_dependencies() {
+  echo "Fetching test dependencies (cached between runs)"
+  if command -v java >/dev/null && command -v mvn >/dev/null; then
+    /usr/bin/python3 tests/client/kafka/kafka_broker.py fetch >/dev/null
+  fi
+  testing/run_tests.sh fetch
+}
+
 # The unit tests and fuzz targets under ASan (LeakSanitizer on) and UBSan, with clang and libFuzzer.
 # Any sanitizer report, failed test or fuzz finding makes this fail.
 # -fsanitize=function is left out: clang 14 cannot emit it for coroutines ("Cannot represent a
@@ -143,6 +154,7 @@ case "${1:-}" in
     install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     current_python=$(current_clients_python)  # an assignment, so that a failed install stops here
     build -DBROOK_BUILD_TESTS=ON -DBROOK_CURRENT_CLIENTS_PYTHON="$current_python"
+    fetch_test_dependencies
     status=0
     rm -f "$BUILD_DIR/Testing/Temporary/LastTestsFailed.log"
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" || status=$?
