@@ -152,28 +152,31 @@ async function group (cluster, topic, groupId) {
   return seen
 }
 
-describe('kafkajs', () => {
-  test('the pinned version', () => {
-    assert.equal(require('kafkajs/package.json').version, '2.2.4')
-  })
+// This client's tests, one after the other (suite.mjs runs the clients side by side).
+export function tests () {
+  describe('kafkajs', { concurrency: 1 }, () => {
+    test('the pinned version', () => {
+      assert.equal(require('kafkajs/package.json').version, '2.2.4')
+    })
 
-  test('admin: create, describe, configs, partitions, offsets, delete', async () => {
-    const results = await both(topicAdmin, unique(CLIENT, 'admin'))
-    assert.equal(results.kafka.create.ok, true)
-    assert.equal(results.kafka['create again'].ok, false)
-    assertSame(results, 'topic administration')
-  })
+    test('admin: create, describe, configs, partitions, offsets, delete', async () => {
+      const results = await both(topicAdmin, unique(CLIENT, 'admin'))
+      assert.equal(results.kafka.create.ok, true)
+      assert.equal(results.kafka['create again'].ok, false)
+      assertSame(results, 'topic administration')
+    })
 
-  test('producer: acks, gzip, batches, idempotence', async () => {
-    const results = await both(producing, unique(CLIENT, 'produce'))
-    assert.equal(results.kafka.offsets.find(o => o.partition === 1).high, '5')
-    assertSame(results, 'produce answers and offsets')
-  })
+    test('producer: acks, gzip, batches, idempotence', async () => {
+      const results = await both(producing, unique(CLIENT, 'produce'))
+      assert.equal(results.kafka.offsets.find(o => o.partition === 1).high, '5')
+      assertSame(results, 'produce answers and offsets')
+    })
 
-  test('consumer group: join, consume, commit, describe, offsets, delete', async () => {
-    const name = unique(CLIENT, 'group')
-    const results = await both(group, name, name)
-    assert.equal(results.kafka.read.length, 6)
-    assertSame(results, 'consumer group')
+    test('consumer group: join, consume, commit, describe, offsets, delete', async () => {
+      const name = unique(CLIENT, 'group')
+      const results = await both(group, name, name)
+      assert.equal(results.kafka.read.length, 6)
+      assertSame(results, 'consumer group')
+    })
   })
-})
+}
