@@ -43,8 +43,9 @@ async function group (cluster, topic, groupId, protocol) {
   const client = kafka(cluster)
   await withAdmin(cluster, async admin => {
     assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: 4, replicationFactor: 1 }] }), true)
-    // Kafka's brokers learn of a new topic a moment after CreateTopics answers.
-    await waitUntil(async () => (await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null))?.[0]?.partitions.length === 4, 10000, 'the topic in the metadata')
+    // Kafka's broker learns of a new topic a moment after the controller answers, and leads its partitions a
+    // moment after its metadata lists them: every partition answers ListOffsets once it does.
+    await waitUntil(async () => (await admin.fetchTopicOffsets(topic).catch(() => null))?.length === 4, 30000, 'the topic\'s partitions to answer')
   })
   const seen = {}
   const producer = client.producer({ kafkaJS: { acks: -1 } })

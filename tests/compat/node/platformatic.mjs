@@ -23,7 +23,7 @@ const {
 } = await import('@platformatic/kafka')
 
 const CLIENT = 'platformatic'
-const base = cluster => ({ clientId: `node-${CLIENT}`, bootstrapBrokers: [cluster.bootstrap], retries: 5, retryDelay: 100 })
+const base = cluster => ({ clientId: `node-${CLIENT}`, bootstrapBrokers: [cluster.bootstrap], retries: 20, retryDelay: 250 })
 
 async function withAdmin (cluster, body) {
   const admin = new Admin(base(cluster))
@@ -48,8 +48,15 @@ async function outcome (promise) {
 
 async function createTopic (admin, topic, partitions) {
   await admin.createTopics({ topics: [topic], partitions, replicas: 1 })
-  // Kafka's brokers learn of a new topic a moment after CreateTopics answers.
-  await waitUntil(async () => (await admin.metadata({ topics: [topic] }).catch(() => null))?.topics.get(topic)?.partitionsCount === partitions, 10000, `${topic} in the metadata`)
+  await known(admin, topic, partitions)
+}
+
+// Waits until every partition of the topic answers ListOffsets: Kafka's broker learns of a new topic a
+// moment after the controller answers, and leads its partitions a moment after its metadata lists them (a
+// produce request refused meanwhile is sent again whole by this client, duplicating what was written).
+async function known (admin, topic, partitions) {
+  const request = { topics: [{ name: topic, partitions: [...Array(partitions).keys()].map(partitionIndex => ({ partitionIndex, timestamp: -1n })) }] }
+  await waitUntil(async () => (await admin.listOffsets(request).catch(() => null))?.[0]?.partitions.length === partitions, 30000, `${topic}'s partitions to answer`)
 }
 
 // The client compresses zstd with node:zlib's zstd functions, which Node 20 lacks (22.15 has them).
@@ -97,10 +104,11 @@ async function groupScenario (cluster, topic, groupId, protocol) {
   const consumer = new Consumer({ ...base(cluster), groupId, deserializers: stringDeserializers, maxWaitTime: 200, ...groupOptions })
   try {
     const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false, maxWaitTime: 200 })
-    const read = []
-    stream.on('data', m => read.push(m))
-    await waitUntil(() => read.length >= 4, 30000, 'every record through the group')
-    seen.read = read.map(m => ({ partition: m.partition, offset: m.offset, key: m.key, value: m.value, timestamp: m.timestamp })).sort((a, b) => a.partition - b.partition || Number(a.offset - b.offset))
+    // Keyed by partition and offset: a record may come twice when the assignment settles in steps.
+    const read = new Map()
+    stream.on('data', m => read.set(`${m.partition}/${m.offset}`, m))
+    await waitUntil(() => read.size >= 4, 30000, 'every record through the group')
+    seen.read = [...read.values()].map(m => ({ partition: m.partition, offset: m.offset, key: m.key, value: m.value, timestamp: m.timestamp })).sort((a, b) => a.partition - b.partition || Number(a.offset - b.offset))
     await consumer.commit({ offsets: [{ topic, partition: 0, offset: 1n, leaderEpoch: -1 }, { topic, partition: 1, offset: 2n, leaderEpoch: -1 }] })
     const committed = await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [0, 1] }] })
     seen.committed = Object.fromEntries([...committed].map(([t, offsets]) => [t, offsets]))
@@ -129,14 +137,16 @@ async function adminScenario (cluster, topic) {
     const created = await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 })
     seen.created = created.map(t => ({ name: t.name, partitions: t.partitions, replicas: t.replicas, retention: t.configuration['retention.ms'] }))
     seen['create again'] = await outcome(admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 }))
-    await waitUntil(async () => (await admin.metadata({ topics: [topic] }).catch(() => null))?.topics.get(topic), 10000, 'the topic in the metadata')
+    await known(admin, topic, 2)
     seen.listed = (await admin.listTopics()).filter(t => t.startsWith(topic))
     seen['add partitions'] = await outcome(admin.createPartitions({ topics: [{ name: topic, count: 3 }] }))
     const configs = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: ['cleanup.policy', 'retention.ms', 'segment.bytes'] }] })
     seen.configs = configs.map(r => r.configs.map(c => ({ name: c.name, value: c.value, source: c.configSource, readOnly: c.readOnly, type: c.configType })).sort((a, b) => a.name.localeCompare(b.name)))
     seen['alter configs'] = await outcome(admin.incrementalAlterConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configs: [{ name: 'retention.ms', value: '60000', configOperation: 0 }] }] }))
-    const after = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: ['retention.ms'] }] })
-    seen['configs after alter'] = after.map(r => r.configs.map(c => ({ name: c.name, value: c.value, source: c.configSource })))
+    // Kafka's broker applies the change a moment after the controller answers.
+    const retention = async () => (await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: ['retention.ms'] }] }))
+      .map(r => r.configs.map(c => ({ name: c.name, value: c.value, source: c.configSource })))
+    seen['configs after alter'] = await waitUntil(async () => { const r = await retention(); return r[0]?.[0]?.value === '60000' && r }, 30000, 'the altered retention.ms')
     seen.delete = await outcome(admin.deleteTopics({ topics: [topic] }))
     seen['delete again'] = await outcome(admin.deleteTopics({ topics: [topic] }))
     return seen

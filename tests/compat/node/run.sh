@@ -8,7 +8,7 @@
 # (CKJS_LINKING=dynamic) against Debian's zlib, OpenSSL, zstd and lz4, since its static build would
 # download those libraries' sources. The scenario files are copied to WORK_DIR next to a node_modules
 # link, as ES modules resolve packages from where the importing file lies.
-# Exit 77 (CTest's skip) without node or npm, except in CI.
+# Exit 77 (CTest's skip) without node or npm or the Kafka broker, except in CI, where that fails.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +16,13 @@ usage="usage: $0 BROOK_SERVER KAFKA_BOOTSTRAP_FILE WORK_DIR"
 export BROOK_SERVER=$(realpath "${1:?$usage}")
 export BROOK_KAFKA_BOOTSTRAP_FILE=$(realpath -m "${2:?$usage}")
 work=$(realpath -m "${3:?$usage}")
+
+if [ ! -f "$BROOK_KAFKA_BOOTSTRAP_FILE" ]; then
+  reason="no Kafka broker ($(cat "$BROOK_KAFKA_BOOTSTRAP_FILE.unavailable" 2>/dev/null || echo "its fixture did not run"))"
+  if [ "${CI:-}" = true ]; then echo "FAIL: $reason" >&2; exit 1; fi
+  echo "SKIP: $reason"
+  exit 77
+fi
 
 for tool in node npm; do
   if ! command -v "$tool" >/dev/null; then

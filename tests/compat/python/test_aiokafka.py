@@ -26,14 +26,17 @@ async def create_topic(cluster, topic, partitions):
     try:
         answer = (await admin.create_topics([NewTopic(topic, partitions, 1)])).to_object()
         assert [t["error_code"] for t in answer["topic_errors"]] == [0], answer
-
-        # Kafka's brokers learn of a new topic a moment after CreateTopics answers.
-        async def known():
-            described = await admin.describe_topics([topic])
-            return described and described[0]["error_code"] == 0 and len(described[0]["partitions"]) == partitions
-        await wait_until_async(known, 10, f"topic {topic} in the metadata")
+        await known(admin, topic, partitions)
     finally:
         await admin.close()
+
+
+async def known(admin, topic, partitions):
+    """Waits until the broker's metadata has the topic: Kafka's learn of it a moment after CreateTopics answers."""
+    async def described():
+        d = await admin.describe_topics([topic])
+        return d and d[0]["error_code"] == 0 and len(d[0]["partitions"]) == partitions
+    await wait_until_async(described, 30, f"topic {topic} in the metadata")
 
 
 CODECS = [None, "gzip", "snappy", "lz4", "zstd"]
@@ -172,6 +175,7 @@ async def admin_scenario(cluster, topic):
         created = (await admin.create_topics([NewTopic(topic, 2, 1, topic_configs={"retention.ms": "7200000"}),
                                               NewTopic(topic + "-bad", -5, 1)])).to_object()
         seen["create"] = sorted((t["topic"], t["error_code"]) for t in created["topic_errors"])
+        await known(admin, topic, 2)
         await create_topic(cluster, topic + "-second", 1)
         seen["topics"] = sorted(t for t in await admin.list_topics() if t.startswith(topic))
         resource = ConfigResource(ConfigResourceType.TOPIC, topic, {"retention.ms": None, "cleanup.policy": None})
@@ -179,9 +183,14 @@ async def admin_scenario(cluster, topic):
         altered = await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
                                                             {"retention.ms": "60000", "segment.ms": "3600000"})])
         seen["alter"] = [(r["resource_name"], r["error_code"]) for a in altered for r in a.to_object()["resources"]]
-        seen["configs after alter"] = config_view(await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, topic, {"retention.ms": None, "segment.ms": None,
-                                                             "cleanup.policy": None})]))
+
+        # Kafka's broker applies the change a moment after the controller answers.
+        async def altered():
+            view = config_view(await admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, topic, {"retention.ms": None, "segment.ms": None,
+                                                                 "cleanup.policy": None})]))
+            return view[topic]["configs"].get("retention.ms", {}).get("config_value") == "60000" and view
+        seen["configs after alter"] = await wait_until_async(altered, 30, "the altered retention.ms")
         partitions = (await admin.create_partitions({topic: NewPartitions(4)})).to_object()
         seen["create partitions"] = [(r["topic"], r["error_code"]) for r in partitions["topic_errors"]]
         cluster_view = await admin.describe_cluster()

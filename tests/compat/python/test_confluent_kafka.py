@@ -30,7 +30,7 @@ def create_topic(cluster, topic, partitions):
     def known():
         t = a.list_topics(topic, timeout=TIMEOUT).topics.get(topic)
         return t is not None and t.error is None and len(t.partitions) == partitions
-    wait_until(known, 10, f"topic {topic} in the metadata")
+    wait_until(known, 30, f"topic {topic} in the metadata")
 
 
 def produce(cluster, topic, partitions, per_partition):

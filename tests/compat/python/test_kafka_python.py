@@ -33,8 +33,17 @@ def create_topic(cluster, topic, partitions):
     try:
         answer = with_admin.create_topics([NewTopic(topic, partitions, 1)], raise_errors=False)
         assert answer["topics"][0]["error_code"] == 0, answer
-        # Kafka's brokers learn of a new topic a moment after CreateTopics answers.
+        # Kafka's broker learns of a new topic a moment after the controller answers, and leads its
+        # partitions a moment after its metadata lists them: every partition answers ListOffsets once it does.
         with_admin.wait_for_topics([topic])
+        latest = {TopicPartition(topic, p): OffsetSpec.LATEST for p in range(partitions)}
+
+        def answering():
+            try:
+                return len(with_admin.list_partition_offsets(latest)) == partitions
+            except Errors.KafkaError:
+                return False
+        wait_until(answering, 30, f"{topic}'s partitions to answer")
     finally:
         with_admin.close()
 
@@ -61,7 +70,10 @@ def topic_lifecycle(cluster, topic):
         seen["add partitions"] = partition_codes(a.create_partitions({topic: NewPartitions(5)}, raise_errors=False))
         seen["shrink partitions"] = partition_codes(a.create_partitions({topic: NewPartitions(2)},
                                                                         raise_errors=False))
-        seen["partitions after"] = [p["partition_index"] for p in a.describe_topics([topic])[0]["partitions"]]
+        # Kafka's broker learns of new partitions a moment after the controller answers.
+        seen["partitions after"] = wait_until(
+            lambda: len(a.describe_topics([topic])[0]["partitions"]) == 5 and
+            sorted(p["partition_index"] for p in a.describe_topics([topic])[0]["partitions"]), 30, "five partitions")
         seen["modified configs"] = config_lines(
             a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])["topic"][topic])
         for step in ("delete", "delete again"):
@@ -162,9 +174,14 @@ def consumer_group(cluster, topic, group):
     producer.close(5)
 
     def member(n):
-        return KafkaConsumer(topic, bootstrap_servers=cluster.bootstrap, group_id=group, client_id=f"py-{CLIENT}-{n}",
-                             enable_auto_commit=False, auto_offset_reset="earliest",
-                             heartbeat_interval_ms=300, session_timeout_ms=10000)
+        c = KafkaConsumer(bootstrap_servers=cluster.bootstrap, group_id=group, client_id=f"py-{CLIENT}-{n}",
+                          enable_auto_commit=False, auto_offset_reset="earliest",
+                          heartbeat_interval_ms=300, session_timeout_ms=10000)
+        # The topic's partitions first: a leader that assigns before its metadata has them assigns nothing,
+        # and rejoins only when that metadata next changes.
+        wait_until(lambda: len(c.partitions_for_topic(topic) or ()) == 4, 30, "the topic's partitions")
+        c.subscribe([topic])
+        return c
     members = [member(0), member(1)]
     a = admin(cluster)
     seen = {}
