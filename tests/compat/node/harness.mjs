@@ -80,11 +80,9 @@ export async function clusters () {
 // Stops Brook (closing its stdin) and checks that it exited cleanly.
 export async function stopBrook () {
   if (!brook) return
-  const t = Date.now()
   brook.child.stdin.end()
   const code = await Promise.race([brook.exited, sleep(20000, 'timeout', { ref: false })])
   if (code === 'timeout') brook.child.kill('SIGKILL')
-  console.log(`brook stopped in ${Date.now() - t} ms`)
   assert.equal(code, 0, 'brook-server exit code')
 }
 
