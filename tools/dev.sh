@@ -79,6 +79,9 @@ fetch_test_dependencies() {
     /usr/bin/python3 tests/client/kafka/kafka_broker.py fetch >/dev/null
   fi
   testing/run_tests.sh fetch
+  # The side-by-side suites' clients (the Node.js ones build a native binding: minutes, once).
+  tests/compat/python/run.sh fetch
+  tests/compat/node/run.sh fetch
 }
 
 # The unit tests and fuzz targets under ASan (LeakSanitizer on) and UBSan, with clang and libFuzzer.

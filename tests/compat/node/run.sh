@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Node.js side-by-side compatibility suite (every scenario in one node process):
 #   tests/compat/node/run.sh BROOK_SERVER KAFKA_BOOTSTRAP_FILE WORK_DIR
+# or only installs the clients (tools/dev.sh test does this before ctest):
+#   tests/compat/node/run.sh fetch
 # The clients are those package-lock.json pins, installed once by `npm ci --prefer-offline` into a
 # directory keyed by the lock file and node's ABI (~/.cache/brook/node-compat-<key>/; npm's own cache,
 # ~/.npm, keeps the tarballs). @confluentinc/kafka-javascript's install script first tries to download a
@@ -12,30 +14,22 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-usage="usage: $0 BROOK_SERVER KAFKA_BOOTSTRAP_FILE WORK_DIR"
-export BROOK_SERVER=$(realpath "${1:?$usage}")
-export BROOK_KAFKA_BOOTSTRAP_FILE=$(realpath -m "${2:?$usage}")
-work=$(realpath -m "${3:?$usage}")
+usage="usage: $0 BROOK_SERVER KAFKA_BOOTSTRAP_FILE WORK_DIR | $0 fetch"
+mode=${1:?$usage}
 
-if [ ! -f "$BROOK_KAFKA_BOOTSTRAP_FILE" ]; then
-  reason="no Kafka broker ($(cat "$BROOK_KAFKA_BOOTSTRAP_FILE.unavailable" 2>/dev/null || echo "its fixture did not run"))"
-  if [ "${CI:-}" = true ]; then echo "FAIL: $reason" >&2; exit 1; fi
-  echo "SKIP: $reason"
+unavailable() {
+  if [ "${CI:-}" = true ]; then echo "FAIL: $*" >&2; exit 1; fi
+  echo "SKIP: $*"
   exit 77
-fi
+}
 
-for tool in node npm; do
-  if ! command -v "$tool" >/dev/null; then
-    if [ "${CI:-}" = true ]; then echo "FAIL: $tool not found" >&2; exit 1; fi
-    echo "SKIP: $tool not found"
-    exit 77
-  fi
-done
-
-abi=$(node -p 'process.versions.modules + "-" + process.arch')
-key=$(cat "$HERE/package-lock.json" - <<<"$abi" | sha256sum | cut -c1-12)
-modules="${XDG_CACHE_HOME:-$HOME/.cache}/brook/node-compat-$key"
-if [ ! -f "$modules/.complete" ]; then
+# Sets $modules to the installed clients' directory, installing them first if needed.
+install_clients() {
+  local abi key started nodedir=()
+  abi=$(node -p 'process.versions.modules + "-" + process.arch')
+  key=$(cat "$HERE/package-lock.json" - <<<"$abi" | sha256sum | cut -c1-12)
+  modules="${XDG_CACHE_HOME:-$HOME/.cache}/brook/node-compat-$key"
+  [ -f "$modules/.complete" ] && return 0
   mkdir -p "$(dirname "$modules")"
   # One install at a time; the directory is complete or absent.
   exec 9>"$modules.lock"
@@ -46,8 +40,7 @@ if [ ! -f "$modules/.complete" ]; then
     cp "$HERE/package.json" "$HERE/package-lock.json" "$modules.tmp/"
     echo "installing the Node.js clients into $modules (once for this package-lock.json)"
     started=$SECONDS
-    nodedir=()
-    # The binding's headers: Debian's/NodeSource's node ships them, so node-gyp needs no download.
+    # The binding's headers: the installed node ships them, so node-gyp needs no download.
     [ -f /usr/include/node/node_version.h ] && nodedir=(--nodedir=/usr)
     (cd "$modules.tmp" && CKJS_LINKING=dynamic nice npm ci --prefer-offline --no-audit --no-fund \
        --loglevel=error "${nodedir[@]}" >install.log 2>&1) || {
@@ -59,7 +52,24 @@ if [ ! -f "$modules/.complete" ]; then
     echo "installed in $((SECONDS - started))s"
   fi
   exec 9>&-
+}
+
+if [ "$mode" = fetch ]; then
+  if command -v node >/dev/null && command -v npm >/dev/null; then install_clients; fi
+  exit 0
 fi
+
+export BROOK_SERVER=$(realpath "${1:?$usage}")
+export BROOK_KAFKA_BOOTSTRAP_FILE=$(realpath -m "${2:?$usage}")
+work=$(realpath -m "${3:?$usage}")
+
+if [ ! -f "$BROOK_KAFKA_BOOTSTRAP_FILE" ]; then
+  unavailable "no Kafka broker ($(cat "$BROOK_KAFKA_BOOTSTRAP_FILE.unavailable" 2>/dev/null || echo "its fixture did not run"))"
+fi
+for tool in node npm; do
+  command -v "$tool" >/dev/null || unavailable "$tool not found"
+done
+install_clients
 
 rm -rf "$work"
 mkdir -p "$work"
