@@ -206,7 +206,7 @@ awaitable<result<results_by<std::string, group_description>>> engine::describe_g
             answer.emplace(std::move(d));
             break;
           }
-          failure = item_error(code, std::nullopt, group_what(group));
+          failure = item_error(code, g.error_message, group_what(group));  // v6+: GROUP_ID_NOT_FOUND's message
         }
       }
       co_await after_error(failure.code, &group);
@@ -238,12 +238,13 @@ awaitable<result<results_by<std::string, void>>> engine::delete_groups(std::vect
       } else if (resp->body.results.empty()) {
         failure = common::error{kafka_error::unknown_server_error, "DeleteGroups answered no group"};
       } else {
-        const auto code = static_cast<kafka_error>(resp->body.results.front().error_code);
+        const auto& r = resp->body.results.front();
+        const auto code = static_cast<kafka_error>(r.error_code);
         if (code == kafka_error::none) {
           answer.emplace();
           break;
         }
-        failure = item_error(code, std::nullopt, group_what(group));
+        failure = item_error(code, r.error_message, group_what(group));  // v3+: the broker's cause, if any
       }
       co_await after_error(failure.code, &group);
       if (!core::is_retriable(failure.code) || !co_await pause(b)) answer.emplace(item_loop_gave_up(failure));
