@@ -261,7 +261,8 @@ awaitable<result<results_by<topic_partition, offset_and_metadata>>> engine::list
     auto conn = co_await coordinator_connection(group, b);
     if (!conn) co_return conn.err();
     common::error failure{kafka_error::none, ""};
-    const auto v = (*conn)->version_for<proto::offset_fetch::request>(partitions ? 1 : 2);
+    // Topics by name, as Java's admin client asks: at most v9 (v10+ names them by id).
+    const auto v = (*conn)->version_for<proto::offset_fetch::request>(partitions ? 1 : 2, 9);
     if (!v) co_return common::error{kafka_error::unsupported_version, "the coordinator serves no usable OffsetFetch version"};
     // The partitions asked for, by topic, in the request's order.
     std::map<std::string, std::vector<int32_t>> asked;
@@ -377,7 +378,8 @@ awaitable<result<results_by<topic_partition, void>>> engine::alter_consumer_grou
       p.committed_metadata = om.metadata;
       req.topics.back().partitions.push_back(std::move(p));
     }
-    auto resp = co_await (*conn)->call(req);
+    // Topics by name, as Java's admin client commits them: at most v9 (v10+ names them by id).
+    auto resp = co_await (*conn)->call(req, proto::offset_commit::min_version, 9);
     kafka_error worst = kafka_error::none;
     if (!resp) {
       items.call_failed(resp.err());
