@@ -335,7 +335,10 @@ std::optional<proto::leave_group::response> error_of(const proto::leave_group::r
 // --- Offsets: OffsetCommit, OffsetFetch, OffsetDelete ---
 void names_of(const proto::offset_commit::request& r, request_names& n) {
   n.groups.push_back(r.group_id);
-  for (const auto& t : r.topics) n.topics.push_back(t.name);
+  for (const auto& t : r.topics) {
+    if (!t.name.empty()) n.topics.push_back(t.name);
+    else if (!t.topic_id.is_zero()) n.topic_ids.push_back(t.topic_id);  // v10+
+  }
 }
 std::optional<proto::offset_commit::response> error_of(const proto::offset_commit::request& r, int16_t,
                                                        int16_t code) {
@@ -343,6 +346,7 @@ std::optional<proto::offset_commit::response> error_of(const proto::offset_commi
   for (const auto& t : r.topics) {
     auto& rt = resp.topics.emplace_back();
     rt.name = t.name;
+    rt.topic_id = t.topic_id;
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
@@ -358,7 +362,10 @@ void names_of(const proto::offset_fetch::request& r, request_names& n) {
   for (const auto& g : r.groups) {
     n.groups.push_back(g.group_id);
     if (g.topics)
-      for (const auto& t : *g.topics) n.topics.push_back(t.name);
+      for (const auto& t : *g.topics) {
+        if (!t.name.empty()) n.topics.push_back(t.name);
+        else if (!t.topic_id.is_zero()) n.topic_ids.push_back(t.topic_id);  // v10+
+      }
   }
 }
 std::optional<proto::offset_fetch::response> error_of(const proto::offset_fetch::request& r, int16_t version,
@@ -388,6 +395,7 @@ std::optional<proto::offset_fetch::response> error_of(const proto::offset_fetch:
       for (const auto& t : *g.topics) {
         auto& rt = rg.topics.emplace_back();
         rt.name = t.name;
+        rt.topic_id = t.topic_id;
         for (int32_t p : t.partition_indexes) {
           auto& rp = rt.partitions.emplace_back();
           rp.partition_index = p;

@@ -1,6 +1,7 @@
-// ConsumerGroupDescribe v0 (KIP-848): state, epochs, assignor and members (with their current and
+// ConsumerGroupDescribe v0-1 (KIP-848): state, epochs, assignor and members (with their current and
 // target assignments) of consumer-protocol groups. A classic group or an unknown id gets
-// GROUP_ID_NOT_FOUND with Kafka's message.
+// GROUP_ID_NOT_FOUND with Kafka's message. v1+ (KIP-1099) gives each member's type: always 1 (a
+// consumer-protocol member), since Brook's consumer-protocol groups have no classic members.
 #include <fmt/format.h>
 
 #include "broker/broker.hpp"
@@ -66,6 +67,7 @@ awaitable<cgd::response> consumer_group_describe(request_context& ctx, cgd::requ
       d.subscribed_topic_regex = m.subscribed_topic_regex;
       d.assignment = describe(m.assigned, topics);
       d.target_assignment = describe(g->target_of(member_id), topics);
+      d.member_type = 1;
     }
   }
   co_return resp;

@@ -1,7 +1,8 @@
-// DeleteGroups v0-2: removes Empty groups (classic or consumer-protocol) with their committed offsets
+// DeleteGroups v0-3: removes Empty groups (classic or consumer-protocol) with their committed offsets
 // (NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND for unknown groups). The store deletes
 // metadata and offsets in one batch before the answer, on the group's write lane: after every write
-// of that group issued before it. A failed delete answers NOT_COORDINATOR.
+// of that group issued before it. A failed delete answers NOT_COORDINATOR, with the store's error as
+// the v3+ error message; as in Kafka, the other answers carry no message.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
@@ -29,7 +30,10 @@ awaitable<dg::response> delete_groups(request_context& ctx, dg::request& req) {
     auto deleted = co_await groups.write(group_id, work);
     groups.coordinator().erase(id);
     groups.changed();
-    if (!deleted) out.error_code = common::wire_code(group::store_failure_error("DeleteGroups", group_id, deleted.err()));
+    if (!deleted) {
+      out.error_code = common::wire_code(group::store_failure_error("DeleteGroups", group_id, deleted.err()));
+      out.error_message = deleted.err().message;
+    }
   }
   co_return resp;
 }

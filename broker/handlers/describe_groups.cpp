@@ -1,6 +1,10 @@
-// DescribeGroups v0-5: state, protocol and members of each group. As in Kafka, member metadata and
-// assignments are shown only while the group is Stable, and an unknown group is reported as Dead.
-// So is a consumer-protocol group: Kafka's DescribeGroups up to v5 describes classic groups only.
+// DescribeGroups v0-6: state, protocol and members of each classic group. As in Kafka, member
+// metadata and assignments are shown only while the group is Stable. A group that is not there (an
+// unknown id, the empty id included, or a consumer-protocol group: DescribeGroups describes classic
+// groups only) is reported as Dead up to v5; v6+ (KIP-1043) answers GROUP_ID_NOT_FOUND with Kafka's
+// message instead. Authorized operations are filled in only for groups described without an error.
+#include <fmt/format.h>
+
 #include "broker/broker.hpp"
 #include "broker/handlers/cluster_view.hpp"
 #include "broker/handlers/group_common.hpp"
@@ -20,16 +24,17 @@ awaitable<dg::response> describe_groups(request_context& ctx, dg::request& req) 
   for (const auto& id : req.groups) {
     auto& out = resp.groups.emplace_back();
     out.group_id = id;
-    if (req.include_authorized_operations) out.authorized_operations = group_operations;
-    if (id.empty()) {
-      out.error_code = common::wire_code(kafka_error::invalid_group_id);
-      continue;
-    }
     group::group* g = coordinator.find(id);
-    if (!g) {
-      out.group_state = "Dead";
+    if (!g) out.group_state = "Dead";
+    if (!g && ctx.version() >= 6) {
+      const group::consumer_group* cg = coordinator.find_consumer(id);
+      out.error_code = common::wire_code(kafka_error::group_id_not_found);
+      out.error_message = cg && !cg->dead() ? fmt::format("Group {} is not a classic group.", id)
+                                            : fmt::format("Group {} not found.", id);
       continue;
     }
+    if (req.include_authorized_operations) out.authorized_operations = group_operations;
+    if (!g) continue;
     out.group_state = std::string(group::state_name(g->state()));
     out.protocol_type = g->protocol_type().value_or("");
     const bool stable = g->state() == group::group_state::stable;

@@ -1,10 +1,11 @@
-// OffsetCommit v2-9 (Kafka 4.0 removed v0-1). Group members commit with their generation and
+// OffsetCommit v2-10 (Kafka 4.0 removed v0-1). Group members commit with their generation and
 // member id; a consumer that assigns partitions itself commits with generation -1 and no member id,
 // which only an Empty group accepts. Members of consumer-protocol groups (KIP-848) commit with v9+
-// and their member epoch in the generation field (STALE_MEMBER_EPOCH when it is not current). Offsets
-// are written to the metadata store (fsynced, on the group's write lane, so commits of one group land
-// in order) before the response, then enter the coordinator's cache. A failed write answers
-// NOT_COORDINATOR, as every group API does.
+// and their member epoch in the generation field (STALE_MEMBER_EPOCH when it is not current). v10+
+// names topics by id: an id no topic has answers UNKNOWN_TOPIC_ID for its partitions, as Kafka does;
+// offsets are kept by topic name either way. Offsets are written to the metadata store (fsynced, on
+// the group's write lane, so commits of one group land in order) before the response, then enter the
+// coordinator's cache. A failed write answers NOT_COORDINATOR, as every group API does.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
@@ -23,15 +24,23 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
   std::vector<log::partition_offset> to_write;
   // Partitions with their own error are answered as they are; the rest wait for the group check.
   std::vector<std::pair<oc::offset_commit_response_partition*, const oc::offset_commit_request_partition*>> valid;
+  const bool by_id = ctx.version() >= 10;
+  // The topic name of each request topic (v10+: resolved from its id; empty when unknown).
+  std::vector<std::string> names;
+  names.reserve(req.topics.size());
   for (const auto& topic : req.topics) {
     auto& out = resp.topics.emplace_back();
-    out.name = topic.name;
+    const topic_info* info = by_id ? b.topics().find(topic.topic_id) : b.topics().find(topic.name);
+    names.push_back(by_id ? (info ? info->record.name : std::string()) : topic.name);
+    out.name = names.back();
+    out.topic_id = topic.topic_id;
     out.partitions.reserve(topic.partitions.size());
-    const topic_info* info = b.topics().find(topic.name);
     for (const auto& part : topic.partitions) {
       auto& r = out.partitions.emplace_back();
       r.partition_index = part.partition_index;
-      if (!info || part.partition_index < 0 || part.partition_index >= info->record.partitions)
+      if (by_id && !info)
+        r.error_code = common::wire_code(kafka_error::unknown_topic_id);
+      else if (!info || part.partition_index < 0 || part.partition_index >= info->record.partitions)
         r.error_code = common::wire_code(kafka_error::unknown_topic_or_partition);
       else if (part.committed_metadata &&
                part.committed_metadata->size() > static_cast<size_t>(b.config().offset_metadata_max_bytes()))
@@ -56,7 +65,7 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
       if (slot->error_code != 0) continue;
       const auto& part = req.topics[t].partitions[p];
       log::partition_offset po;
-      po.topic = req.topics[t].name;
+      po.topic = names[t];
       po.partition = part.partition_index;
       po.offset.offset = part.committed_offset;
       po.offset.leader_epoch = part.committed_leader_epoch;

@@ -1,7 +1,9 @@
-// OffsetFetch v1-9 (Kafka 4.0 removed v0): a group's committed offsets; null topics (v2+) means
+// OffsetFetch v1-10 (Kafka 4.0 removed v0): a group's committed offsets; null topics (v2+) means
 // every partition the group has committed; v8+ asks for several groups at once. Brook has no
 // pending transactional offsets, so require_stable never has to answer UNSTABLE_OFFSET_COMMIT. v9+
-// carries the member id and epoch of a consumer-protocol member, checked as Kafka checks them.
+// carries the member id and epoch of a consumer-protocol member, checked as Kafka checks them. v10+
+// names topics by id: as in Kafka, an id no topic has is answered after the known topics, each of
+// its partitions with UNKNOWN_TOPIC_ID.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
@@ -92,16 +94,31 @@ awaitable<of::response> offset_fetch(request_context& ctx, of::request& req) {
         continue;
       }
     }
+    const bool by_id = ctx.version() >= 10;
     std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> wanted;
+    std::vector<of::offset_fetch_response_topics> unknown_ids;
     if (g.topics) {
       wanted.emplace();
-      for (const auto& t : *g.topics) wanted->emplace_back(t.name, t.partition_indexes);
+      for (const auto& t : *g.topics) {
+        if (!by_id) {
+          wanted->emplace_back(t.name, t.partition_indexes);
+        } else if (const topic_info* info = b.topics().find(t.topic_id)) {
+          wanted->emplace_back(info->record.name, t.partition_indexes);
+        } else {
+          auto& u = unknown_ids.emplace_back();
+          u.topic_id = t.topic_id;
+          for (int32_t p : t.partition_indexes)
+            u.partitions.push_back({p, -1, -1, std::string(), common::wire_code(kafka_error::unknown_topic_id)});
+        }
+      }
     }
     for (auto& [topic, parts] : lookup(b, g.group_id, wanted)) {
       auto& t = out.topics.emplace_back();
       t.name = topic;
+      if (const topic_info* info = by_id ? b.topics().find(topic) : nullptr) t.topic_id = info->record.id;
       for (auto& f : parts) t.partitions.push_back({f.partition, f.offset, f.leader_epoch, f.metadata, 0});
     }
+    for (auto& u : unknown_ids) out.topics.push_back(std::move(u));
   }
   co_return resp;
 }

@@ -206,7 +206,7 @@ awaitable<result<results_by<std::string, group_description>>> engine::describe_g
             answer.emplace(std::move(d));
             break;
           }
-          failure = item_error(code, std::nullopt, group_what(group));
+          failure = item_error(code, g.error_message, group_what(group));  // v6+: GROUP_ID_NOT_FOUND's message
         }
       }
       co_await after_error(failure.code, &group);
@@ -238,12 +238,13 @@ awaitable<result<results_by<std::string, void>>> engine::delete_groups(std::vect
       } else if (resp->body.results.empty()) {
         failure = common::error{kafka_error::unknown_server_error, "DeleteGroups answered no group"};
       } else {
-        const auto code = static_cast<kafka_error>(resp->body.results.front().error_code);
+        const auto& r = resp->body.results.front();
+        const auto code = static_cast<kafka_error>(r.error_code);
         if (code == kafka_error::none) {
           answer.emplace();
           break;
         }
-        failure = item_error(code, std::nullopt, group_what(group));
+        failure = item_error(code, r.error_message, group_what(group));  // v3+: the broker's cause, if any
       }
       co_await after_error(failure.code, &group);
       if (!core::is_retriable(failure.code) || !co_await pause(b)) answer.emplace(item_loop_gave_up(failure));
@@ -260,7 +261,8 @@ awaitable<result<results_by<topic_partition, offset_and_metadata>>> engine::list
     auto conn = co_await coordinator_connection(group, b);
     if (!conn) co_return conn.err();
     common::error failure{kafka_error::none, ""};
-    const auto v = (*conn)->version_for<proto::offset_fetch::request>(partitions ? 1 : 2);
+    // Topics by name, as Java's admin client asks: at most v9 (v10+ names them by id).
+    const auto v = (*conn)->version_for<proto::offset_fetch::request>(partitions ? 1 : 2, 9);
     if (!v) co_return common::error{kafka_error::unsupported_version, "the coordinator serves no usable OffsetFetch version"};
     // The partitions asked for, by topic, in the request's order.
     std::map<std::string, std::vector<int32_t>> asked;
@@ -376,7 +378,8 @@ awaitable<result<results_by<topic_partition, void>>> engine::alter_consumer_grou
       p.committed_metadata = om.metadata;
       req.topics.back().partitions.push_back(std::move(p));
     }
-    auto resp = co_await (*conn)->call(req);
+    // Topics by name, as Java's admin client commits them: at most v9 (v10+ names them by id).
+    auto resp = co_await (*conn)->call(req, proto::offset_commit::min_version, 9);
     kafka_error worst = kafka_error::none;
     if (!resp) {
       items.call_failed(resp.err());

@@ -34,6 +34,27 @@ awaitable<void> sleep_for(asio::any_io_executor ex, std::chrono::milliseconds d)
   co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
 }
 
+// The ids of these topics in the cached metadata, for OffsetCommit / OffsetFetch v10+ (topics named
+// by id, as Java's consumer sends them when it knows every id); nullopt when one is not known, and
+// the request then names them at v9.
+std::optional<std::map<std::string, common::uuid>> topic_ids_of(const core::metadata_snapshot& meta,
+                                                                const std::set<std::string>& topics) {
+  std::map<std::string, common::uuid> out;
+  for (const auto& t : topics) {
+    const core::topic_info* info = meta.topic(t);
+    if (!info || info->id.is_zero()) return std::nullopt;
+    out.emplace(t, info->id);
+  }
+  return out;
+}
+
+// Names the topics of a v10+ answer, which carries only their ids (`ids`: the request's).
+std::string name_for(const std::map<std::string, common::uuid>& ids, const common::uuid& id) {
+  for (const auto& [name, known] : ids)
+    if (known == id) return name;
+  return {};
+}
+
 std::vector<topic_partition> minus(const std::set<topic_partition>& a, const std::set<topic_partition>& b) {
   std::vector<topic_partition> out;
   std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
@@ -537,6 +558,7 @@ awaitable<result<void>> consumer_engine::commit(topic_partition_offsets offsets,
     co_return common::error{kafka_error::invalid_group_id,
                             "To use the group management or offset commit APIs, you must provide a valid group.id"};
   if (offsets.empty()) co_return result<void>{};
+  bool refresh_ids = false;  // an id was unknown to the broker: the topic may have been created again
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0) {
       if (clock::now() + cluster_->retry_backoff(attempt) >= deadline)
@@ -545,11 +567,20 @@ awaitable<result<void>> consumer_engine::commit(topic_partition_offsets offsets,
       if (wakeable_commit_)
         if (auto w = take_wakeup()) co_return *w;
     }
+    std::set<std::string> topics;
+    for (const auto& [tp, o] : offsets) topics.insert(tp.topic);
+    if (refresh_ids) {
+      refresh_ids = false;
+      const std::vector<std::string> asked(topics.begin(), topics.end());  // named: see pause_for()
+      auto refreshed = co_await cluster_->refresh_metadata(asked, false);
+      if (!refreshed) spdlog::debug("metadata refresh before OffsetCommit failed: {}", refreshed.err().message);
+    }
     auto coord = co_await coordinator();
     if (!coord) {
       if (!core::is_retriable(coord.err().code)) co_return coord.err();
       continue;
     }
+    const auto ids = topic_ids_of(*cluster_->metadata(), topics);
     proto::offset_commit::request req;
     req.group_id = *config_.group_id;
     const bool member = in_group() && joined_;
@@ -557,7 +588,11 @@ awaitable<result<void>> consumer_engine::commit(topic_partition_offsets offsets,
     req.member_id = member ? member_id_ : "";
     req.group_instance_id = member ? config_.group_instance_id : std::nullopt;
     for (const auto& [tp, o] : offsets) {
-      if (req.topics.empty() || req.topics.back().name != tp.topic) req.topics.push_back({tp.topic, {}});
+      if (req.topics.empty() || req.topics.back().name != tp.topic) {
+        auto& t = req.topics.emplace_back();
+        t.name = tp.topic;
+        if (ids) t.topic_id = ids->at(tp.topic);
+      }
       proto::offset_commit::offset_commit_request_partition p;
       p.partition_index = tp.partition;
       p.committed_offset = o.offset;
@@ -565,18 +600,22 @@ awaitable<result<void>> consumer_engine::commit(topic_partition_offsets offsets,
       p.committed_metadata = o.metadata;
       req.topics.back().partitions.push_back(p);
     }
-    auto resp = co_await cluster_->call(*coord, req);
+    auto resp = co_await cluster_->call(*coord, req, proto::offset_commit::min_version,
+                                        ids ? proto::offset_commit::max_version : int16_t{9});
     if (!resp) {
       if (!core::is_retriable(resp.err().code)) co_return resp.err();
       coordinator_lost();
       continue;
     }
+    auto topic_name = [&](const proto::offset_commit::offset_commit_response_topic& t) {
+      return resp->version >= 10 && ids ? name_for(*ids, t.topic_id) : t.name;
+    };
     std::optional<common::error> fatal;
     bool retry = false;
     for (const auto& t : resp->body.topics)
       for (const auto& p : t.partitions) {
         const auto e = static_cast<kafka_error>(p.error_code);
-        topic_partition tp{t.name, p.partition_index};
+        topic_partition tp{topic_name(t), p.partition_index};
         if (e == kafka_error::none) {
           auto it = offsets.find(tp);
           if (it != offsets.end()) subs_.set_committed(tp, {it->second.offset, it->second.leader_epoch, it->second.metadata});
@@ -587,6 +626,8 @@ awaitable<result<void>> consumer_engine::commit(topic_partition_offsets offsets,
           retry = true;
         } else if (e == kafka_error::coordinator_load_in_progress || e == kafka_error::unknown_topic_or_partition) {
           retry = true;
+        } else if (e == kafka_error::unknown_topic_id) {
+          retry = refresh_ids = true;
         } else if (e == kafka_error::illegal_generation || e == kafka_error::unknown_member_id ||
                    e == kafka_error::fenced_instance_id || e == kafka_error::stale_member_epoch ||
                    e == kafka_error::fenced_member_epoch) {
@@ -605,7 +646,7 @@ awaitable<result<void>> consumer_engine::commit(topic_partition_offsets offsets,
     // Only the partitions still failing are sent again.
     for (const auto& t : resp->body.topics)
       for (const auto& p : t.partitions)
-        if (p.error_code == 0) offsets.erase(topic_partition{t.name, p.partition_index});
+        if (p.error_code == 0) offsets.erase(topic_partition{topic_name(t), p.partition_index});
   }
 }
 
@@ -616,11 +657,22 @@ awaitable<result<std::map<topic_partition, std::optional<offset_and_metadata>>>>
     co_return common::error{kafka_error::invalid_group_id,
                             "To use the group management or offset commit APIs, you must provide a valid group.id"};
   if (partitions.empty()) co_return out;
+  std::map<std::string, std::vector<int32_t>> by_topic;
+  for (const auto& tp : partitions) by_topic[tp.topic].push_back(tp.partition);
+  std::set<std::string> topics;
+  for (const auto& [t, ps] : by_topic) topics.insert(t);
+  bool refresh_ids = false;  // an id was unknown to the broker: the topic may have been created again
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0) {
       if (clock::now() + cluster_->retry_backoff(attempt) >= deadline)
         co_return common::error{kafka_error::request_timed_out, "OffsetFetch timed out"};
       co_await sleep_for(ex_, cluster_->retry_backoff(attempt));
+    }
+    if (refresh_ids) {
+      refresh_ids = false;
+      const std::vector<std::string> asked(topics.begin(), topics.end());  // named: see pause_for()
+      auto refreshed = co_await cluster_->refresh_metadata(asked, false);
+      if (!refreshed) spdlog::debug("metadata refresh before OffsetFetch failed: {}", refreshed.err().message);
     }
     auto coord = co_await coordinator();
     if (!coord) {
@@ -632,12 +684,11 @@ awaitable<result<std::map<topic_partition, std::optional<offset_and_metadata>>>>
       coordinator_lost();
       continue;
     }
-    auto version = (*conn)->version_for<proto::offset_fetch::request>(1);
+    const auto ids = topic_ids_of(*cluster_->metadata(), topics);
+    auto version = (*conn)->version_for<proto::offset_fetch::request>(1, ids ? proto::offset_fetch::max_version : 9);
     if (!version) co_return common::error{kafka_error::unsupported_version, "the coordinator serves no OffsetFetch v1+"};
     proto::offset_fetch::request req;
     req.require_stable = true;
-    std::map<std::string, std::vector<int32_t>> by_topic;
-    for (const auto& tp : partitions) by_topic[tp.topic].push_back(tp.partition);
     if (*version >= 8) {
       proto::offset_fetch::offset_fetch_request_group g;
       g.group_id = *config_.group_id;
@@ -646,7 +697,12 @@ awaitable<result<std::map<topic_partition, std::optional<offset_and_metadata>>>>
         g.member_epoch = generation_;
       }
       g.topics.emplace();
-      for (const auto& [t, ps] : by_topic) g.topics->push_back({t, ps});
+      for (const auto& [t, ps] : by_topic) {
+        auto& rt = g.topics->emplace_back();
+        rt.name = t;
+        if (ids) rt.topic_id = ids->at(t);
+        rt.partition_indexes = ps;
+      }
       req.groups.push_back(std::move(g));
     } else {
       req.group_id = *config_.group_id;
@@ -670,6 +726,10 @@ awaitable<result<std::map<topic_partition, std::optional<offset_and_metadata>>>>
         retry = true;
         return std::nullopt;
       }
+      if (e == kafka_error::unknown_topic_id) {
+        retry = refresh_ids = true;
+        return std::nullopt;
+      }
       if (e != kafka_error::none)
         return common::error{e, "OffsetFetch of " + to_string(tp) + " failed: " + name_of(e)};
       if (offset < 0) out[tp] = std::nullopt;
@@ -681,11 +741,13 @@ awaitable<result<std::map<topic_partition, std::optional<offset_and_metadata>>>>
       for (const auto& g : resp->groups) {
         top = static_cast<kafka_error>(g.error_code);
         if (top != kafka_error::none) break;
-        for (const auto& t : g.topics)
+        for (const auto& t : g.topics) {
+          const std::string name = *version >= 10 && ids ? name_for(*ids, t.topic_id) : t.name;
           for (const auto& p : t.partitions)
-            if (auto e = take(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata,
+            if (auto e = take(name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata,
                               p.error_code))
               co_return *e;
+        }
       }
     } else {
       top = static_cast<kafka_error>(resp->error_code);

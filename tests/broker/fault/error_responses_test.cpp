@@ -274,6 +274,20 @@ TEST_CASE("offsets and group administration: every partition and every group", "
     CHECK(resp.topics.at(0).partitions.at(0).error_code == code);
   }
   {
+    // v10 names topics by id: the rule's topic is matched through the id, the answer names it by id.
+    proto::offset_commit::request req;
+    req.group_id = "g";
+    auto& t = req.topics.emplace_back();
+    t.topic_id = common::uuid::random();
+    t.partitions.emplace_back().partition_index = 5;
+    auto d = decoded(proto::offset_commit::api_key, 10, req);
+    CHECK(d->names().topics.empty());
+    CHECK(d->names().topic_ids == std::vector<common::uuid>{t.topic_id});
+    auto resp = answer<proto::offset_commit::response>(proto::offset_commit::api_key, 10, req);
+    CHECK(resp.topics.at(0).topic_id == t.topic_id);
+    CHECK(resp.topics.at(0).partitions.at(0).error_code == code);
+  }
+  {
     proto::offset_fetch::request req;
     req.group_id = "g";
     auto& t = req.topics->emplace_back();
@@ -297,6 +311,19 @@ TEST_CASE("offsets and group administration: every partition and every group", "
     CHECK(resp.groups[0].group_id == "g");
     CHECK(resp.groups[0].error_code == code);
     CHECK(resp.groups[0].topics.at(0).partitions.at(0).error_code == code);
+  }
+  {
+    proto::offset_fetch::request req;
+    auto& g = req.groups.emplace_back();
+    g.group_id = "g";
+    auto& t = g.topics->emplace_back();
+    t.topic_id = common::uuid::random();
+    t.partition_indexes = {0};
+    auto d = decoded(proto::offset_fetch::api_key, 10, req);
+    CHECK(d->names().topic_ids == std::vector<common::uuid>{t.topic_id});
+    auto resp = answer<proto::offset_fetch::response>(proto::offset_fetch::api_key, 10, req);
+    CHECK(resp.groups.at(0).topics.at(0).topic_id == t.topic_id);
+    CHECK(resp.groups.at(0).topics.at(0).partitions.at(0).error_code == code);
   }
   {
     proto::offset_delete::request req;

@@ -1,7 +1,8 @@
 // DeleteGroups, in process: a deleted group stays deleted across a restart, even when commits to it
-// were under way when it was deleted (writes of one group land in order).
+// were under way when it was deleted (writes of one group land in order); v3's error messages.
 #include <catch2/catch.hpp>
 
+#include "common/error.hpp"
 #include "common/protocol/messages/delete_groups.hpp"
 #include "common/protocol/messages/list_groups.hpp"
 #include "group_test_util.hpp"
@@ -48,4 +49,26 @@ TEST_CASE("groups deleted while their commits are in flight do not come back aft
   auto listed = b.call<lg::response>(lg::api_key, 4, lg::request{});
   for (const auto& g : listed.groups)
     CHECK(std::find(deleted.begin(), deleted.end(), g.group_id) == deleted.end());
+}
+
+TEST_CASE("DeleteGroups v3: deleted, unknown and non-empty groups carry no error message, as in Kafka",
+          "[handlers][delete_groups]") {
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t");
+  REQUIRE(b.call<oc::response>(oc::api_key, 9, test::commit_request("empty", "", -1, "t", 1))
+              .topics[0].partitions[0].error_code == 0);
+  auto joined = b.call<proto::join_group::response>(proto::join_group::api_key, 3, test::join_request("busy", ""));
+  REQUIRE(joined.error_code == 0);
+  dgs::request del;
+  del.groups_names = {"empty", "nobody", "busy"};
+  auto resp = b.call<dgs::response>(dgs::api_key, 3, del);
+  REQUIRE(resp.results.size() == 3);
+  CHECK(resp.results[0].group_id == "empty");
+  CHECK(resp.results[0].error_code == 0);
+  CHECK(resp.results[1].group_id == "nobody");
+  CHECK(resp.results[1].error_code == common::wire_code(common::kafka_error::group_id_not_found));
+  CHECK(resp.results[2].group_id == "busy");
+  CHECK(resp.results[2].error_code == common::wire_code(common::kafka_error::non_empty_group));
+  for (const auto& r : resp.results) CHECK_FALSE(r.error_message.has_value());
+  CHECK(test::committed_offset(b.client(), "empty", "t") == -1);
 }

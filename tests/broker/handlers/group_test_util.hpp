@@ -11,6 +11,7 @@
 #include "common/protocol/messages/offset_commit.hpp"
 #include "common/protocol/messages/offset_fetch.hpp"
 #include "common/protocol/messages/sync_group.hpp"
+#include "common/uuid.hpp"
 
 namespace brook::test {
 
@@ -24,6 +25,21 @@ inline void create_topic(kafka_client& c, const std::string& name, int32_t parti
   auto resp = c.call<ct::response>(ct::api_key, 5, req);
   REQUIRE(resp.topics.size() == 1);
   REQUIRE(resp.topics[0].error_code == 0);
+}
+
+// Creates a topic and returns the id the broker gave it (CreateTopics v7 answers it).
+inline common::uuid create_topic_with_id(kafka_client& c, const std::string& name, int32_t partitions = 1) {
+  namespace ct = proto::create_topics;
+  ct::request req;
+  auto& t = req.topics.emplace_back();
+  t.name = name;
+  t.num_partitions = partitions;
+  t.replication_factor = 1;
+  auto resp = c.call<ct::response>(ct::api_key, 7, req);
+  REQUIRE(resp.topics.size() == 1);
+  REQUIRE(resp.topics[0].error_code == 0);
+  REQUIRE_FALSE(resp.topics[0].topic_id.is_zero());
+  return resp.topics[0].topic_id;
 }
 
 inline proto::offset_commit::request commit_request(const std::string& group, const std::string& member_id,

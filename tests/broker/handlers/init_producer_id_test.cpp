@@ -1,11 +1,13 @@
 // InitProducerId without a transactional id: as in Kafka, every request gets a newly allocated
 // producer id with epoch 0, whatever id and epoch it carries; a half-set pair is INVALID_REQUEST;
-// ids are never handed out twice, also across restarts.
+// ids are never handed out twice, also across restarts. v6's two-phase commit flags (KIP-939).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/protocol/messages/init_producer_id.hpp"
@@ -114,4 +116,59 @@ TEST_CASE("InitProducerId: ids stay distinct past a block of reserved ids", "[ha
   for (int i = 0; i < 1100; ++i) ids.insert(init(b, 4, 0, 0).producer_id);  // the broker reserves 1000 at a time
   CHECK(ids.size() == 1100);
   CHECK(*ids.begin() >= 0);
+}
+
+TEST_CASE("InitProducerId v6: an idempotent producer gets an id whatever its two-phase commit flags",
+          "[handlers][init_producer_id]") {
+  brook::test::broker_fixture b;
+  for (bool enable2pc : {false, true}) {
+    ipi::request req;
+    req.transactional_id = std::nullopt;
+    req.transaction_timeout_ms = 60000;
+    req.enable2_pc = enable2pc;
+    req.keep_prepared_txn = enable2pc;
+    auto resp = b.call<ipi::response>(ipi::api_key, 6, req);
+    CHECK(resp.error_code == 0);
+    CHECK(resp.producer_id >= 0);
+    CHECK(resp.producer_epoch == 0);
+    CHECK(resp.ongoing_txn_producer_id == -1);
+    CHECK(resp.ongoing_txn_producer_epoch == -1);
+  }
+}
+
+TEST_CASE("InitProducerId v6 with a transactional id: answered as Kafka without two-phase commit enabled",
+          "[handlers][init_producer_id]") {
+  brook::test::broker_fixture b;
+  struct expectation {
+    std::string transactional_id;
+    bool enable2pc;
+    bool keep_prepared;
+    int64_t producer_id;
+    int16_t producer_epoch;
+    kafka_error error;
+  };
+  const std::vector<expectation> cases{
+      {"", false, false, -1, -1, kafka_error::invalid_request},
+      {"tx", false, false, 7, -1, kafka_error::invalid_request},  // a half-set pair, checked first
+      {"tx", true, false, -1, -1, kafka_error::transactional_id_authorization_failed},
+      {"tx", true, true, -1, -1, kafka_error::transactional_id_authorization_failed},
+      {"tx", false, true, -1, -1, kafka_error::unsupported_version},
+      {"tx", false, false, -1, -1, kafka_error::transactional_id_authorization_failed},  // no transactions yet
+  };
+  for (const auto& c : cases) {
+    INFO("transactional id '" << c.transactional_id << "' enable2pc " << c.enable2pc << " keep " << c.keep_prepared);
+    ipi::request req;
+    req.transactional_id = c.transactional_id;
+    req.transaction_timeout_ms = 60000;
+    req.producer_id = c.producer_id;
+    req.producer_epoch = c.producer_epoch;
+    req.enable2_pc = c.enable2pc;
+    req.keep_prepared_txn = c.keep_prepared;
+    auto resp = b.call<ipi::response>(ipi::api_key, 6, req);
+    CHECK(resp.error_code == wire_code(c.error));
+    CHECK(resp.producer_id == -1);
+    CHECK(resp.producer_epoch == -1);
+    CHECK(resp.ongoing_txn_producer_id == -1);
+    CHECK(resp.ongoing_txn_producer_epoch == -1);
+  }
 }

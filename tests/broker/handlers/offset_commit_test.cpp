@@ -1,7 +1,9 @@
-// OffsetCommit, in process: Kafka's commit rules for committers outside any generation.
+// OffsetCommit, in process: Kafka's commit rules for committers outside any generation, and topics
+// named by id (v10+).
 #include <catch2/catch.hpp>
 
 #include "common/error.hpp"
+#include "common/protocol/messages/delete_topics.hpp"
 #include "common/protocol/messages/offset_fetch.hpp"
 #include "group_test_util.hpp"
 
@@ -54,4 +56,72 @@ TEST_CASE("concurrent commits of one partition leave the cache and the store agr
   const int64_t cached = fetch(b.client());
   b.restart();
   CHECK(fetch(b.client()) == cached);  // what the store holds is what the cache answered
+}
+
+TEST_CASE("OffsetCommit v10 names topics by id: the offsets are stored under the topic's name",
+          "[handlers][offset_commit]") {
+  test::broker_fixture b;
+  const common::uuid id = test::create_topic_with_id(b.client(), "t", 2);
+  oc::request req = test::commit_request("g", "", -1, "", 42);
+  req.topics[0].topic_id = id;
+  auto& p1 = req.topics[0].partitions.emplace_back();
+  p1.partition_index = 1;
+  p1.committed_offset = 43;
+  auto resp = b.call<oc::response>(oc::api_key, 10, req);
+  REQUIRE(resp.topics.size() == 1);
+  CHECK(resp.topics[0].topic_id == id);
+  CHECK(resp.topics[0].name.empty());  // not on the wire from v10
+  REQUIRE(resp.topics[0].partitions.size() == 2);
+  CHECK(resp.topics[0].partitions[0].error_code == 0);
+  CHECK(resp.topics[0].partitions[1].error_code == 0);
+  // A consumer reading by name (OffsetFetch v7) sees them, also after a restart.
+  CHECK(test::committed_offset(b.client(), "g", "t") == 42);
+  b.restart();
+  CHECK(test::committed_offset(b.client(), "g", "t") == 42);
+}
+
+TEST_CASE("OffsetCommit v10: an id no topic has is UNKNOWN_TOPIC_ID for each of its partitions, the rest commit",
+          "[handlers][offset_commit]") {
+  test::broker_fixture b;
+  const common::uuid id = test::create_topic_with_id(b.client(), "t");
+  const common::uuid unknown = common::uuid::random();
+  oc::request req = test::commit_request("g", "", -1, "", 7);
+  req.topics[0].topic_id = unknown;
+  req.topics[0].partitions.push_back(req.topics[0].partitions[0]);
+  req.topics[0].partitions[1].partition_index = 3;
+  auto& known = req.topics.emplace_back();
+  known.topic_id = id;
+  known.partitions.push_back(req.topics[0].partitions[0]);
+  known.partitions.push_back(req.topics[0].partitions[1]);  // partition 3 of a one-partition topic
+  auto resp = b.call<oc::response>(oc::api_key, 10, req);
+  REQUIRE(resp.topics.size() == 2);
+  CHECK(resp.topics[0].topic_id == unknown);
+  REQUIRE(resp.topics[0].partitions.size() == 2);
+  CHECK(resp.topics[0].partitions[0].partition_index == 0);
+  CHECK(resp.topics[0].partitions[0].error_code == wire_code(kafka_error::unknown_topic_id));
+  CHECK(resp.topics[0].partitions[1].partition_index == 3);
+  CHECK(resp.topics[0].partitions[1].error_code == wire_code(kafka_error::unknown_topic_id));
+  CHECK(resp.topics[1].topic_id == id);
+  REQUIRE(resp.topics[1].partitions.size() == 2);
+  CHECK(resp.topics[1].partitions[0].error_code == 0);
+  CHECK(resp.topics[1].partitions[1].error_code == wire_code(kafka_error::unknown_topic_or_partition));
+  CHECK(test::committed_offset(b.client(), "g", "t") == 7);
+}
+
+TEST_CASE("OffsetCommit v10 to a deleted topic's id is UNKNOWN_TOPIC_ID, also once the name is taken again",
+          "[handlers][offset_commit]") {
+  test::broker_fixture b;
+  const common::uuid old_id = test::create_topic_with_id(b.client(), "t");
+  proto::delete_topics::request del;
+  del.topic_names = {"t"};
+  auto deleted = b.call<proto::delete_topics::response>(proto::delete_topics::api_key, 5, del);
+  REQUIRE(deleted.responses.size() == 1);
+  REQUIRE(deleted.responses[0].error_code == 0);
+  const common::uuid new_id = test::create_topic_with_id(b.client(), "t");
+  REQUIRE(new_id != old_id);
+  oc::request req = test::commit_request("g", "", -1, "", 5);
+  req.topics[0].topic_id = old_id;
+  auto resp = b.call<oc::response>(oc::api_key, 10, req);
+  CHECK(resp.topics[0].partitions[0].error_code == wire_code(kafka_error::unknown_topic_id));
+  CHECK(test::committed_offset(b.client(), "g", "t") == -1);
 }

@@ -110,7 +110,7 @@ struct coordinator_script {
           proto::offset_fetch::offset_fetch_response_group g;
           g.group_id = req.groups.at(0).group_id;
           for (const auto& t : *req.groups.at(0).topics) {
-            g.topics.push_back({t.name, {}});
+            g.topics.push_back({t.name, t.topic_id, {}});  // v10+ names it by id
             for (int32_t p : t.partition_indexes)
               g.topics.back().partitions.push_back({p, p == 0 ? 7 : -1, -1, std::string("meta"), 0});
           }
