@@ -8,10 +8,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -93,6 +96,19 @@ class ToolsTest {
     return text.lines().map(l -> l.strip().replaceAll("[ \\t]+", " ")).filter(l -> !l.isEmpty()).toList();
   }
 
+  /** kafka-log-dirs prints each directory's partitions in hash order: sorted, they compare. */
+  static String sortPartitions(String json) {
+    Matcher m = Pattern.compile("\"partitions\":\\[(.*?)\\]").matcher(json);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      List<String> items = new ArrayList<>(List.of(m.group(1).split("(?<=\\}),(?=\\{)")));
+      Collections.sort(items);
+      m.appendReplacement(out, Matcher.quoteReplacement("\"partitions\":[" + String.join(",", items) + "]"));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
   static List<String> sorted(List<String> lines) {
     return lines.stream().sorted().toList();
   }
@@ -168,10 +184,11 @@ class ToolsTest {
       s.run(CONFIGS, "--entity-type", "brokers", "--entity-default", "--describe");
       // A per-broker dynamic config of the shared Kafka, set and removed again within this scenario: one
       // that changes nothing another suite could observe (the log cleaner's idle back-off).
-      s.run(CONFIGS, "--entity-type", "brokers", "--entity-name", "1", "--alter", "--add-config", "log.cleaner.backoff.ms=16000");
-      s.run(CONFIGS, "--entity-type", "brokers", "--entity-name", "1", "--describe");
-      s.run(CONFIGS, "--entity-type", "brokers", "--entity-name", "1", "--alter", "--delete-config", "log.cleaner.backoff.ms");
-      s.run(CONFIGS, "--entity-type", "brokers", "--entity-name", "1", "--describe");
+      // Kafka applies a dynamic broker config asynchronously: the describe is repeated until it shows the change.
+      Tools.Run set = s.run(CONFIGS, "--entity-type", "brokers", "--entity-name", "1", "--alter", "--add-config", "log.cleaner.backoff.ms=16000");
+      describeBrokerUntil(s, set.exitCode() != 0 ? null : "log.cleaner.backoff.ms=16000 ");
+      Tools.Run unset = s.run(CONFIGS, "--entity-type", "brokers", "--entity-name", "1", "--alter", "--delete-config", "log.cleaner.backoff.ms");
+      describeBrokerUntil(s, unset.exitCode() != 0 ? null : "");
       // The full broker listing differs in which settings exist; these are the ones clients depend on.
       Tools.Run all = Tools.run(CONFIGS, "", List.of("--bootstrap-server", side.bootstrap(), "--entity-type", "brokers",
           "--entity-name", "1", "--describe", "--all"));
@@ -182,6 +199,22 @@ class ToolsTest {
           "exit", all.exitCode()));
       return s.runs;
     });
+  }
+
+  /** Describes broker 1's dynamic configs until the output holds `expected` ("" for none of them; null: at once). */
+  static void describeBrokerUntil(Session s, String expected) throws Exception {
+    List<String> args = List.of("--bootstrap-server", s.side.bootstrap(), "--entity-type", "brokers", "--entity-name", "1", "--describe");
+    if (expected != null) {
+      Results.await("broker 1's dynamic configs to show " + (expected.isEmpty() ? "nothing" : expected), () -> {
+        try {
+          String out = Tools.run(CONFIGS, "", args).out();
+          return expected.isEmpty() ? !out.contains("log.cleaner.backoff.ms") : out.contains(expected);
+        } catch (Exception e) {
+          return false;
+        }
+      });
+    }
+    s.run(CONFIGS, "--entity-type", "brokers", "--entity-name", "1", "--describe");
   }
 
   @Test
@@ -298,7 +331,7 @@ class ToolsTest {
       s.run(GET_OFFSETS, "--topic", topic, "--time", "-2");
 
       // The log directory's path differs; its partitions, sizes and lags compare.
-      s.run(LOG_DIRS, "", text -> text.replaceAll("\"logDir\":\"[^\"]*\"", "\"logDir\":\"<dir>\""),
+      s.run(LOG_DIRS, "", text -> sortPartitions(text.replaceAll("\"logDir\":\"[^\"]*\"", "\"logDir\":\"<dir>\"")),
           "--describe", "--topic-list", topic);
       return s.runs;
     });
