@@ -79,6 +79,7 @@ fetch_test_dependencies() {
     /usr/bin/python3 tests/client/kafka/kafka_broker.py fetch >/dev/null
   fi
   testing/run_tests.sh fetch
+  if command -v mvn >/dev/null; then /usr/bin/python3 tests/compat/java/run_java_compat.py fetch; fi
 }
 
 # The unit tests and fuzz targets under ASan (LeakSanitizer on) and UBSan, with clang and libFuzzer.

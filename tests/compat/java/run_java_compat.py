@@ -2,6 +2,8 @@
 """The Java ecosystem side by side on Brook and on Apache Kafka 4.4: one JUnit run (pom.xml here).
 
   run_java_compat.py BROOK_SERVER KAFKA_BOOTSTRAP_FILE WORK_DIR
+  run_java_compat.py fetch        only downloads what the suite needs (tools/dev.sh test does this
+                                  before ctest, so that no test's time includes a download)
 
 starts one `brook-server --ephemeral` (with the settings the Kafka fixture's server.properties has, so
 that configuration sources compare), reads the shared Kafka's address from KAFKA_BOOTSTRAP_FILE (which
@@ -22,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -169,7 +172,25 @@ def maven(work, environment):
     return code
 
 
+def fetch():
+    """Resolves every dependency and plugin of the suite into ~/.m2 (running no test), then marks it."""
+    if not shutil.which("mvn"):
+        log("SKIP: Maven is not installed (tools/dev.sh test installs it)")
+        return SKIP
+    with tempfile.TemporaryDirectory(prefix="brook-java-compat-") as scratch:
+        # Surefire resolves its JUnit provider only when it runs: run it once, selecting no test.
+        result = subprocess.run(["mvn", "-B", "-ntp", "-q", "-f", POM, f"-Dbrook.build.dir={scratch}",
+                                 "-Dtest=NoTestIsNamedSo", "-Dsurefire.failIfNoSpecifiedTests=false", "test"])
+    if result.returncode == 0:
+        marker = offline_marker()
+        os.makedirs(os.path.dirname(marker), exist_ok=True)
+        open(marker, "w").close()
+    return result.returncode
+
+
 def main():
+    if sys.argv[1:] == ["fetch"]:
+        return fetch()
     if len(sys.argv) != 4:
         raise SystemExit(__doc__)
     server, bootstrap_file, work = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
