@@ -61,6 +61,8 @@ class AdminTest {
         o.put("createdTopicIdSet", !Results.get(created.topicId(compacted)).equals(Uuid.ZERO_UUID));
         o.put("createdConfigs", configEntries(Results.get(created.config(compacted)), false));
         o.put("createdAssignedPartitions", Results.get(created.numPartitions(assigned)));
+        Topics.awaitPartitions(admin, compacted, 3);
+        Topics.awaitPartitions(admin, assigned, 2);
 
         o.put("validateOnly", Results.outcome(() -> Results.get(admin.createTopics(
             List.of(new NewTopic(validated, 2, (short) 1)), new CreateTopicsOptions().validateOnly(true)).all())));
@@ -90,8 +92,9 @@ class AdminTest {
         o.put("describeUnknownId", Results.outcome(() ->
             Results.get(admin.describeTopics(TopicCollection.ofTopicIds(List.of(Uuid.randomUuid()))).allTopicIds())));
 
-        o.put("createPartitions", Results.outcome(() ->
-            Results.get(admin.createPartitions(Map.of(assigned, NewPartitions.increaseTo(4))).all())));
+        String grown = Results.outcome(() -> Results.get(admin.createPartitions(Map.of(assigned, NewPartitions.increaseTo(4))).all()));
+        o.put("createPartitions", grown);
+        if (grown.equals("ok")) Topics.awaitPartitions(admin, assigned, 4);
         o.put("afterCreatePartitions", describeTopics(Results.get(admin.describeTopics(List.of(assigned)).allTopicNames())));
         o.put("createPartitionsFewer", Results.outcome(() ->
             Results.get(admin.createPartitions(Map.of(assigned, NewPartitions.increaseTo(2))).all())));
@@ -181,22 +184,28 @@ class AdminTest {
     SideBySide.Observed observed = SideBySide.compare("admin topic configs", side -> {
       Map<String, Object> o = SideBySide.observation();
       try (Admin admin = side.admin()) {
-        Results.get(admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of("retention.ms", "3600000")))).all());
+        Topics.create(admin, List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of("retention.ms", "3600000"))));
+        Topics.awaitConfig(admin, topic, "retention.ms", "3600000");
         o.put("described", describe(admin, resource, true));
-        o.put("set", alter(admin, resource, false,
+        String set = alter(admin, resource, false,
             new AlterConfigOp(new ConfigEntry("retention.ms", "7200000"), AlterConfigOp.OpType.SET),
             new AlterConfigOp(new ConfigEntry("max.message.bytes", "200000"), AlterConfigOp.OpType.SET),
             new AlterConfigOp(new ConfigEntry("cleanup.policy", "compact"), AlterConfigOp.OpType.APPEND),
-            new AlterConfigOp(new ConfigEntry("segment.ms", ""), AlterConfigOp.OpType.DELETE)));
+            new AlterConfigOp(new ConfigEntry("segment.ms", ""), AlterConfigOp.OpType.DELETE));
+        o.put("set", set);
+        if (set.equals("ok")) Topics.awaitConfig(admin, topic, "cleanup.policy", "delete,compact");
         o.put("afterSet", changed(admin, resource));
-        o.put("subtract", alter(admin, resource, false,
-            new AlterConfigOp(new ConfigEntry("cleanup.policy", "delete"), AlterConfigOp.OpType.SUBTRACT)));
+        String subtract = alter(admin, resource, false,
+            new AlterConfigOp(new ConfigEntry("cleanup.policy", "delete"), AlterConfigOp.OpType.SUBTRACT));
+        o.put("subtract", subtract);
+        if (subtract.equals("ok")) Topics.awaitConfig(admin, topic, "cleanup.policy", "compact");
         o.put("afterSubtract", changed(admin, resource));
         o.put("validateOnly", alter(admin, resource, true,
             new AlterConfigOp(new ConfigEntry("retention.ms", "1000"), AlterConfigOp.OpType.SET)));
         o.put("afterValidateOnly", changed(admin, resource));
-        o.put("delete", alter(admin, resource, false,
-            new AlterConfigOp(new ConfigEntry("retention.ms", ""), AlterConfigOp.OpType.DELETE)));
+        String deleted = alter(admin, resource, false, new AlterConfigOp(new ConfigEntry("retention.ms", ""), AlterConfigOp.OpType.DELETE));
+        o.put("delete", deleted);
+        if (deleted.equals("ok")) Topics.awaitConfig(admin, topic, "retention.ms", null);
         o.put("afterDelete", changed(admin, resource));
         o.put("unknownConfig", alter(admin, resource, false,
             new AlterConfigOp(new ConfigEntry("java.no.such.config", "1"), AlterConfigOp.OpType.SET)));
@@ -275,7 +284,7 @@ class AdminTest {
       TopicPartition p0 = new TopicPartition(topic, 0);
       TopicPartition p1 = new TopicPartition(topic, 1);
       try (Admin admin = side.admin()) {
-        Results.get(admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all());
+        Topics.create(admin, List.of(new NewTopic(topic, 2, (short) 1)));
         try (var producer = side.producer(Map.of(ProducerConfig.LINGER_MS_CONFIG, 0))) {
           for (int i = 0; i < 10; i++) {
             producer.send(new ProducerRecord<>(topic, 0, BASE_TIMESTAMP + 100 * i, "k" + i, "v" + i)).get();
@@ -338,7 +347,7 @@ class AdminTest {
         o.put("clusterIdIsAUuid", clusterId != null && Uuid.fromString(clusterId) != null);
         o.put("authorizedOperations", Results.get(cluster.authorizedOperations()));
 
-        Results.get(admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all());
+        Topics.create(admin, List.of(new NewTopic(topic, 2, (short) 1)));
         try (var producer = side.producer(Map.of(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 0))) {
           for (int i = 0; i < 5; i++) producer.send(new ProducerRecord<>(topic, 0, BASE_TIMESTAMP + i, "k" + i, "value " + i)).get();
         }

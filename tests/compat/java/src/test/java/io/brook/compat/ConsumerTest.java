@@ -42,7 +42,7 @@ class ConsumerTest {
       List<TopicPartition> tps = new ArrayList<>();
       for (int p = 0; p < PARTITIONS; p++) tps.add(new TopicPartition(topic, p));
       try (Admin admin = side.admin()) {
-        Results.get(admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all());
+        Topics.create(admin, List.of(new NewTopic(topic, PARTITIONS, (short) 1)));
         try (var producer = side.producer(Map.of())) {
           for (int i = 0; i < RECORDS; i++) {
             producer.send(new ProducerRecord<>(topic, null, BASE_TIMESTAMP + 10L * i, "key-" + i, "value-" + i));

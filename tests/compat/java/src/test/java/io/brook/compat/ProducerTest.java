@@ -38,7 +38,7 @@ class ProducerTest {
     SideBySide.Observed observed = SideBySide.compare("idempotent producer, " + codec, side -> {
       Map<String, Object> o = SideBySide.observation();
       try (Admin admin = side.admin()) {
-        Results.get(admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all());
+        Topics.create(admin, List.of(new NewTopic(topic, PARTITIONS, (short) 1)));
       }
       List<Map<String, Object>> sent = new ArrayList<>();
       try (var producer = side.producer(Map.of(

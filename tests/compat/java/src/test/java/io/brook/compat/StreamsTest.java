@@ -66,8 +66,8 @@ class StreamsTest {
       Map<String, Object> o = SideBySide.observation();
       Path stateDir = Files.createTempDirectory("java-compat-streams-" + side.name());
       try (Admin admin = side.admin()) {
-        Results.get(admin.createTopics(List.of(new NewTopic(input, 2, (short) 1), new NewTopic(filtered, 2, (short) 1),
-            new NewTopic(counts, 2, (short) 1))).all());
+        Topics.create(admin, List.of(new NewTopic(input, 2, (short) 1), new NewTopic(filtered, 2, (short) 1),
+            new NewTopic(counts, 2, (short) 1)));
         try (var producer = side.producer(Map.of())) {
           for (int i = 0; i < RECORDS; i++) {
             producer.send(new ProducerRecord<>(input, null, BASE_TIMESTAMP + i, "user-" + (i % USERS), ACTIONS[i % ACTIONS.length]));

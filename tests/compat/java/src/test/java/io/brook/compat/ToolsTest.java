@@ -114,8 +114,21 @@ class ToolsTest {
   }
 
   static void createTopic(Side side, String topic, int partitions) throws Exception {
-    try (Admin admin = side.admin()) {
-      Results.get(admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all());
+    Topics.create(side, topic, partitions);
+  }
+
+  /** After a tool changed a topic: waits until the change shows (see Topics), when the tool succeeded. */
+  static void awaitPartitions(Session s, Tools.Run run, String topic, int partitions) throws Exception {
+    if (run.exitCode() != 0) return;
+    try (Admin admin = s.side.admin()) {
+      Topics.awaitPartitions(admin, topic, partitions);
+    }
+  }
+
+  static void awaitConfig(Session s, Tools.Run run, String topic, String name, String value) throws Exception {
+    if (run.exitCode() != 0) return;
+    try (Admin admin = s.side.admin()) {
+      Topics.awaitConfig(admin, topic, name, value);
     }
   }
 
@@ -131,19 +144,20 @@ class ToolsTest {
     String topic = Side.name("tools-topics");
     SideBySide.compare("kafka-topics", side -> {
       Session s = new Session(side);
-      s.run(TOPICS, "--create", "--topic", topic, "--partitions", "2", "--replication-factor", "1",
-          "--config", "retention.ms=3600000", "--config", "cleanup.policy=compact");
+      awaitPartitions(s, s.run(TOPICS, "--create", "--topic", topic, "--partitions", "2", "--replication-factor", "1",
+          "--config", "retention.ms=3600000", "--config", "cleanup.policy=compact"), topic, 2);
       s.run(TOPICS, "--create", "--topic", topic, "--partitions", "2", "--replication-factor", "1");
       s.run(TOPICS, "--create", "--if-not-exists", "--topic", topic, "--partitions", "2");
       s.run(TOPICS, "--create", "--topic", topic + "-rf3", "--partitions", "1", "--replication-factor", "3");
       s.run(TOPICS, "--create", "--topic", topic + "-bad", "--partitions", "1", "--config", "retention.ms=soon");
-      s.run(TOPICS, "--create", "--topic", topic + "-assigned", "--replica-assignment", "1,1,1");
+      awaitPartitions(s, s.run(TOPICS, "--create", "--topic", topic + "-assigned", "--replica-assignment", "1,1,1"),
+          topic + "-assigned", 3);
       Tools.Run listed = Tools.run(TOPICS, "", List.of("--bootstrap-server", side.bootstrap(), "--list"));
       s.runs.add(Map.of("list", lines(listed.out()).stream().filter(l -> l.startsWith("java-tools-topics-") && l.contains(Side.RUN)).toList(),
           "exit", listed.exitCode()));
       s.run(TOPICS, "--describe", "--topic", topic);
       s.run(TOPICS, "--describe", "--topic", topic + "-assigned");
-      s.run(TOPICS, "--alter", "--topic", topic, "--partitions", "3");
+      awaitPartitions(s, s.run(TOPICS, "--alter", "--topic", topic, "--partitions", "3"), topic, 3);
       s.run(TOPICS, "--alter", "--topic", topic, "--partitions", "2");
       s.run(TOPICS, "--describe", "--topic", topic);
       s.run(TOPICS, "--describe", "--topic", topic, "--under-replicated-partitions");
@@ -172,11 +186,16 @@ class ToolsTest {
       Session s = new Session(side);
       createTopic(side, topic, 1);
       s.run(CONFIGS, "--entity-type", "topics", "--entity-name", topic, "--describe");
-      s.run(CONFIGS, "--entity-type", "topics", "--entity-name", topic, "--alter", "--add-config", "retention.ms=1000,max.message.bytes=20000");
-      s.run(CONFIGS, "--entity-type", "topics", "--entity-name", topic, "--alter", "--add-config", "cleanup.policy=[compact,delete]");
+      Tools.Run added = s.run(CONFIGS, "--entity-type", "topics", "--entity-name", topic, "--alter", "--add-config",
+          "retention.ms=1000,max.message.bytes=20000");
+      awaitConfig(s, added, topic, "retention.ms", "1000");
+      awaitConfig(s, added, topic, "max.message.bytes", "20000");
+      awaitConfig(s, s.run(CONFIGS, "--entity-type", "topics", "--entity-name", topic, "--alter", "--add-config",
+          "cleanup.policy=[compact,delete]"), topic, "cleanup.policy", "compact,delete");
       s.run(CONFIGS, "--entity-type", "topics", "--entity-name", topic, "--describe");
       s.run(CONFIGS, "--entity-type", "topics", "--entity-name", topic, "--describe", "--all");
-      s.run(CONFIGS, "--entity-type", "topics", "--entity-name", topic, "--alter", "--delete-config", "retention.ms");
+      awaitConfig(s, s.run(CONFIGS, "--entity-type", "topics", "--entity-name", topic, "--alter", "--delete-config", "retention.ms"),
+          topic, "retention.ms", null);
       s.run(CONFIGS, "--entity-type", "topics", "--entity-name", topic, "--alter", "--add-config", "java.no.such.config=1");
       s.run(CONFIGS, "--entity-type", "topics", "--entity-name", topic, "--describe");
       s.run(CONFIGS, "--entity-type", "topics", "--entity-name", Side.name("tools-configs-none"), "--describe");
