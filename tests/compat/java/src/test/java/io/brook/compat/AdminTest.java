@@ -8,7 +8,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -399,9 +398,5 @@ class AdminTest {
       }
       return o;
     });
-  }
-
-  static Set<String> names(Collection<String> names) {
-    return Set.copyOf(names);
   }
 }

@@ -16,7 +16,6 @@ import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -368,13 +367,9 @@ class ToolsTest {
     SideBySide.Observed observed = SideBySide.compare("kafka-producer-perf-test, kafka-consumer-perf-test", side -> {
       Session s = new Session(side);
       createTopic(side, topic, 2);
-      List<String> producerArgs = List.of("--topic", topic, "--num-records", "3000", "--record-size", "200", "--throughput", "-1",
-          "--producer-props", "acks=all", "linger.ms=5", "compression.type=lz4");
-      Tools.Run produced = Tools.run(PRODUCER_PERF, "", new ArrayList<>(List.of("--bootstrap-server", side.bootstrap())) {
-        {
-          addAll(producerArgs);
-        }
-      });
+      Tools.Run produced = Tools.run(PRODUCER_PERF, "", List.of("--bootstrap-server", side.bootstrap(), "--topic", topic,
+          "--num-records", "3000", "--record-size", "200", "--throughput", "-1",
+          "--producer-props", "acks=all", "linger.ms=5", "compression.type=lz4"));
       // Progress lines come every 5 s, as many as the run lasts: the final summary compares.
       List<String> summary = lines(producerStats.apply(produced.out())).stream().filter(l -> l.endsWith("records sent")).toList();
       s.runs.add(Map.of("producerPerf", summary.isEmpty() ? List.of() : List.of(summary.get(summary.size() - 1)),
