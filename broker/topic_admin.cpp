@@ -72,7 +72,8 @@ awaitable<common::result<log::topic_record>> create_topic(broker& b, const new_t
   if (replication > 1)
     co_return common::error{kafka_error::invalid_replication_factor,
                             fmt::format("Unable to replicate the partition {} time(s): The target replication factor "
-                                        "of {} cannot be reached because only 1 broker(s) are registered.",
+                                        "of {} cannot be reached because only 1 broker(s) are registered or some "
+                                        "brokers have all their log directories cordoned.",
                                         replication, replication)};
   if (auto ok = validate_topic_overrides(b.config(), t.configs); !ok) co_return ok.err();
   if (auto ok = check_partitions_per_request(partitions); !ok) co_return ok.err();
@@ -141,11 +142,11 @@ awaitable<common::result<void>> set_partition_count(broker& b, const std::string
   const int32_t current = info->record.partitions;
   if (count < current)
     co_return common::error{kafka_error::invalid_partitions,
-                            fmt::format("Topic currently has {} partitions, which is higher than the requested {}.",
-                                        current, count)};
+                            fmt::format("The topic {} currently has {} partition(s); {} would not be an increase.",
+                                        name, current, count)};
   if (count == current)
     co_return common::error{kafka_error::invalid_partitions,
-                            fmt::format("Topic already has {} partitions.", current)};
+                            fmt::format("Topic already has {} partition(s).", current)};
   if (auto ok = check_partitions_per_request(count - current); !ok) co_return ok.err();
   if (auto ok = check_partitions_in_total(b, count - current); !ok) co_return ok.err();
   if (validate_only) co_return common::result<void>{};

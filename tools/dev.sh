@@ -82,6 +82,7 @@ fetch_test_dependencies() {
   # The side-by-side suites' clients (the Node.js ones build a native binding: minutes, once).
   tests/compat/python/run.sh fetch
   tests/compat/node/run.sh fetch
+  if command -v mvn >/dev/null; then /usr/bin/python3 tests/compat/java/run_java_compat.py fetch; fi
 }
 
 # The unit tests and fuzz targets under ASan (LeakSanitizer on) and UBSan, with clang and libFuzzer.

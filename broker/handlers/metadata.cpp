@@ -1,7 +1,11 @@
 // Metadata v0-12: this broker as the only broker, controller and leader of every partition; all
-// topics or the named ones (by id from v10), auto-creating unknown names when the request allows it
-// (v4+, always before) and auto.create.topics.enable is on, and only while the request's unknown names
-// need at most max_partitions_per_request partitions in all (none is created otherwise).
+// topics, the named ones, or (v12+) the ones asked for by id: as in Kafka, a request holding any
+// non-zero topic id is answered by id alone (the Java client sends "" as the name of those entries),
+// an unknown id with UNKNOWN_TOPIC_ID and a null name; v10-11 may not ask by id (INVALID_REQUEST).
+// Unknown names are auto-created when the request allows it (v4+, always before) and
+// auto.create.topics.enable is on, and only while the request's unknown names need at most
+// max_partitions_per_request partitions in all (none is created otherwise).
+#include <algorithm>
 #include <boost/asio/ip/host_name.hpp>
 
 #include "broker/broker.hpp"
@@ -65,6 +69,21 @@ awaitable<md::response> metadata(request_context& ctx, md::request& req) {
     for (const auto& [name, info] : b.topics().all()) resp.topics.push_back(describe_topic(b, info, include_ops));
     co_return resp;
   }
+  const bool by_id = std::any_of(req.topics->begin(), req.topics->end(),
+                                 [](const md::request_topic& t) { return !t.topic_id.is_zero(); });
+  if (by_id) {
+    for (const auto& wanted : *req.topics) {
+      if (wanted.topic_id.is_zero()) continue;  // Kafka ignores the names of a request by id
+      if (ctx.version() < 12) {
+        resp.topics.push_back(topic_error(kafka_error::invalid_request, wanted.name, wanted.topic_id));
+        continue;
+      }
+      const topic_info* info = b.topics().find(wanted.topic_id);
+      resp.topics.push_back(info ? describe_topic(b, *info, include_ops)
+                                 : topic_error(kafka_error::unknown_topic_id, std::nullopt, wanted.topic_id));
+    }
+    co_return resp;
+  }
   bool may_create = b.config().auto_create_topics_enable() && (ctx.version() < 4 || req.allow_auto_topic_creation);
   if (may_create) {
     // Kafka sends the unknown names to its controller as one CreateTopics, which refuses the lot when
@@ -76,10 +95,8 @@ awaitable<md::response> metadata(request_context& ctx, md::request& req) {
     if (!check_partitions_per_request(wanted_partitions)) may_create = false;
   }
   for (const auto& wanted : *req.topics) {
-    if (!wanted.name) {  // by id (v10+)
-      const topic_info* info = b.topics().find(wanted.topic_id);
-      resp.topics.push_back(info ? describe_topic(b, *info, include_ops)
-                                 : topic_error(kafka_error::unknown_topic_id, std::nullopt, wanted.topic_id));
+    if (!wanted.name) {  // neither a name nor an id
+      resp.topics.push_back(topic_error(kafka_error::unknown_topic_id, std::nullopt));
       continue;
     }
     const std::string& name = *wanted.name;

@@ -59,3 +59,17 @@ TEST_CASE("CreateTopics past brook.max.partitions is refused with POLICY_VIOLATI
   CHECK(b.server().topics().find("b") == nullptr);
   CHECK(partition_dirs(b.data_dir()) == 8);
 }
+
+TEST_CASE("CreateTopics with a replication factor above 1 is refused with Kafka 4.4's message") {
+  brook::test::broker_fixture b;
+  ct::request req;
+  auto t = topic("replicated", 1);
+  t.replication_factor = 3;
+  req.topics = {t};
+  auto resp = b.call<ct::response>(ct::api_key, 7, req);
+  REQUIRE(resp.topics.size() == 1);
+  CHECK(resp.topics[0].error_code == 38);  // INVALID_REPLICATION_FACTOR
+  CHECK(resp.topics[0].error_message ==
+        "Unable to replicate the partition 3 time(s): The target replication factor of 3 cannot be reached because "
+        "only 1 broker(s) are registered or some brokers have all their log directories cordoned.");
+}

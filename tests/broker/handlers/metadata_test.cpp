@@ -25,3 +25,69 @@ TEST_CASE("a Metadata v12 request with 3 bytes after its body is answered and th
   CHECK(again.brokers.size() == 1);
   CHECK_FALSE(c.closed_by_peer(std::chrono::milliseconds(100)));
 }
+
+namespace {
+brook::common::uuid create_topic_for_ids(brook::test::broker_fixture& b, const std::string& name) {
+  proto::metadata::request create;
+  create.topics.emplace();
+  create.topics->emplace_back().name = name;
+  create.allow_auto_topic_creation = true;
+  auto created = b.call<proto::metadata::response>(proto::metadata::api_key, 12, create);
+  REQUIRE(created.topics.size() == 1);
+  REQUIRE(created.topics[0].error_code == 0);
+  return created.topics[0].topic_id;
+}
+}  // namespace
+
+// The Java admin client asks by id with "" as each entry's name (the field's default), not null:
+// Kafka answers any request holding a non-zero id by id alone.
+TEST_CASE("Metadata v12 entries with a topic id are answered by id whatever their name") {
+  brook::test::broker_fixture b;
+  const auto id = create_topic_for_ids(b, "by-id");
+  const auto unknown = brook::common::uuid::random();
+
+  proto::metadata::request req;
+  req.topics.emplace();
+  for (const auto& wanted : {id, unknown}) {
+    auto& t = req.topics->emplace_back();
+    t.topic_id = wanted;
+    t.name = "";
+  }
+  req.topics->emplace_back().name = "ignored-in-a-request-by-id";
+  auto resp = b.call<proto::metadata::response>(proto::metadata::api_key, 12, req);
+  REQUIRE(resp.topics.size() == 2);
+  CHECK(resp.topics[0].error_code == 0);
+  CHECK(resp.topics[0].name == "by-id");
+  CHECK(resp.topics[0].topic_id == id);
+  CHECK(resp.topics[0].partitions.size() == 1);
+  CHECK(resp.topics[1].error_code == 100);  // UNKNOWN_TOPIC_ID
+  CHECK_FALSE(resp.topics[1].name.has_value());
+  CHECK(resp.topics[1].topic_id == unknown);
+  CHECK(b.server().topics().find("ignored-in-a-request-by-id") == nullptr);
+
+  // A null name asks by id just the same.
+  proto::metadata::request null_name;
+  null_name.topics.emplace();
+  auto& t = null_name.topics->emplace_back();
+  t.topic_id = id;
+  t.name.reset();
+  auto by_null = b.call<proto::metadata::response>(proto::metadata::api_key, 12, null_name);
+  REQUIRE(by_null.topics.size() == 1);
+  CHECK(by_null.topics[0].name == "by-id");
+}
+
+TEST_CASE("Metadata v10 and v11 may not ask by topic id") {
+  brook::test::broker_fixture b;
+  const auto id = create_topic_for_ids(b, "by-id-old");
+  for (int16_t version : {10, 11}) {
+    proto::metadata::request req;
+    req.topics.emplace();
+    auto& t = req.topics->emplace_back();
+    t.topic_id = id;
+    t.name = "by-id-old";
+    auto resp = b.call<proto::metadata::response>(proto::metadata::api_key, version, req);
+    REQUIRE(resp.topics.size() == 1);
+    CHECK(resp.topics[0].error_code == 42);  // INVALID_REQUEST
+    CHECK(resp.topics[0].partitions.empty());
+  }
+}
