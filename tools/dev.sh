@@ -157,8 +157,16 @@ case "${1:-}" in
   test)
     install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     current_python=$(current_clients_python)  # an assignment, so that a failed install stops here
+    # The downloads wait on the network while the compiler works: both at once, the log kept apart.
+    mkdir -p "$BUILD_DIR"
+    fetch_test_dependencies >"$BUILD_DIR/fetch-test-dependencies.log" 2>&1 &
+    fetch_pid=$!
     build -DBROOK_BUILD_TESTS=ON -DBROOK_CURRENT_CLIENTS_PYTHON="$current_python"
-    fetch_test_dependencies
+    if ! wait "$fetch_pid"; then
+      cat "$BUILD_DIR/fetch-test-dependencies.log"
+      echo "fetching the test dependencies failed (log above)" >&2
+      exit 1
+    fi
     status=0
     rm -f "$BUILD_DIR/Testing/Temporary/LastTestsFailed.log"
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" || status=$?
