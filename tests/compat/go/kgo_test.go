@@ -15,6 +15,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // kgoClient is a kgo client of tg, closed when the test ends.
@@ -514,4 +515,57 @@ func TestKgoGroupClassic(t *testing.T) {
 
 func TestKgoGroupConsumerProtocol(t *testing.T) {
 	sideBySide(t, func(t *testing.T, tg *target, f *facts) { groupScenario(t, tg, f, "kgo-group-848", true) })
+}
+
+// Offset commits checked against group membership: with the classic protocol a member's generation,
+// with the consumer protocol (KIP-848) its member epoch; raw OffsetCommit requests carrying the
+// member's own, a newer and an older generation or epoch, and an unknown member.
+func TestKgoCommitFencing(t *testing.T) {
+	sideBySide(t, func(t *testing.T, tg *target, f *facts) {
+		ctx := scenarioContext(t)
+		adm := admin(t, tg)
+		for _, kip848 := range []bool{false, true} {
+			what := "classic"
+			var extra []kgo.Opt
+			if kip848 {
+				what = "consumer"
+				extra = append(extra, kgo.ServerSideBalancer(), kgo.Balancers(kgo.RangeBalancer()))
+			}
+			topic, group := name("kgo-fencing-"+what), name("kgo-fencing-"+what)
+			createTopic(t, ctx, adm, topic, 2, nil)
+			details, err := adm.ListTopics(ctx, topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			topicID := details[topic].ID
+			m := startMember(t, ctx, tg, what, group, topic, extra...)
+			waitOwned(t, ctx, 2, []*member{m}, 2)
+			memberID, generation := m.cl.GroupMetadata()
+			commit := func(label, member string, gen int32) {
+				req := kmsg.NewPtrOffsetCommitRequest()
+				req.Group, req.MemberID, req.Generation = group, member, gen
+				rt := kmsg.NewOffsetCommitRequestTopic()
+				rt.Topic, rt.TopicID = topic, topicID // by name up to v9, by id from v10
+				rp := kmsg.NewOffsetCommitRequestTopicPartition()
+				rp.Partition, rp.Offset, rp.LeaderEpoch = 0, 0, -1
+				rt.Partitions = append(rt.Partitions, rp)
+				req.Topics = append(req.Topics, rt)
+				resp, err := req.RequestWith(ctx, m.cl)
+				if err != nil {
+					f.add("%s, %s: request failed: %s", what, label, errName(err))
+					return
+				}
+				for _, t := range resp.Topics {
+					for _, p := range t.Partitions {
+						f.add("%s, %s: p%d %s", what, label, p.Partition, codeName(p.ErrorCode))
+					}
+				}
+			}
+			commit("the member's own generation", memberID, generation)
+			commit("a newer generation", memberID, generation+1)
+			commit("an older generation", memberID, generation-1)
+			commit("an unknown member", "no-such-member", generation)
+			m.leave(t, ctx)
+		}
+	})
 }

@@ -18,8 +18,9 @@ import (
 	"github.com/IBM/sarama"
 )
 
-// saramaVersion: the Kafka version sarama is told the brokers run (it picks request versions by it).
-var saramaVersion = sarama.V4_0_0_0
+// saramaVersion: the Kafka version sarama is told the brokers run (it picks request versions by it):
+// the newest it knows.
+var saramaVersion = sarama.V4_3_1_0
 
 func saramaConfig(clientID string) *sarama.Config {
 	cfg := sarama.NewConfig()
