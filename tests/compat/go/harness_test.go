@@ -31,7 +31,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // target is one broker under test.
@@ -75,6 +77,13 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	targets = append(targets, &target{name: "brook", bootstrap: brook.bootstrap})
+	for _, tg := range targets {
+		if err := waitForGroupCoordinator(tg); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", tg.name, err)
+			_ = brook.stop()
+			return 1
+		}
+	}
 	code := m.Run()
 	if err := brook.stop(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -99,6 +108,34 @@ func kafkaBootstrap() (string, string) {
 		return "", strings.TrimSpace(string(reason))
 	}
 	return "", fmt.Sprintf("%s does not exist (was the Kafka fixture started?)", file)
+}
+
+// waitForGroupCoordinator waits until tg coordinates groups: a fresh Kafka broker answers
+// COORDINATOR_NOT_AVAILABLE until it has created and loaded its offsets topic, and some clients
+// (kafka-go's Reader) give up on that instead of retrying.
+func waitForGroupCoordinator(tg *target) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(tg.bootstrap))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	group := "go-warm-up-" + runID
+	return waitFor(ctx, func() error {
+		if err := adm.FindGroupCoordinators(ctx, group).Error(); err != nil {
+			return fmt.Errorf("no group coordinator: %w", err)
+		}
+		offsets, err := adm.FetchOffsets(ctx, group)
+		if err == nil {
+			err = offsets.Error()
+		}
+		if err != nil {
+			return fmt.Errorf("offsets not served: %w", err)
+		}
+		return nil
+	})
 }
 
 // --- Brook -------------------------------------------------------------------------------------
