@@ -1,5 +1,6 @@
-// DescribeCluster v0-1 (KIP-700, KIP-919): this broker as the whole cluster. Asking a broker for
-// controllers (endpoint_type 2, v1) gets MISMATCHED_ENDPOINT_TYPE, as from Kafka.
+// DescribeCluster v0-1 (KIP-700, KIP-919): this broker as the whole cluster. As from Kafka, asking a
+// broker for controllers (endpoint_type 2, v1) gets MISMATCHED_ENDPOINT_TYPE and an unknown endpoint type
+// UNSUPPORTED_ENDPOINT_TYPE; the answer's endpoint_type is always the broker's own (1), errors included.
 #include "broker/broker.hpp"
 #include "broker/handlers/cluster_view.hpp"
 #include "broker/handlers/handlers.hpp"
@@ -10,11 +11,15 @@ using common::kafka_error;
 namespace dc = proto::describe_cluster;
 
 awaitable<dc::response> describe_cluster(request_context& ctx, dc::request& req) {
-  dc::response resp;
-  resp.endpoint_type = req.endpoint_type;
+  dc::response resp;  // endpoint_type: its default, 1 (brokers)
   if (ctx.version() >= 1 && req.endpoint_type != 1) {
-    resp.error_code = common::wire_code(kafka_error::mismatched_endpoint_type);
-    resp.error_message = "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER";
+    if (req.endpoint_type == 2) {
+      resp.error_code = common::wire_code(kafka_error::mismatched_endpoint_type);
+      resp.error_message = "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER";
+    } else {
+      resp.error_code = common::wire_code(kafka_error::unsupported_endpoint_type);
+      resp.error_message = "Unsupported endpoint type " + std::to_string(req.endpoint_type);
+    }
     co_return resp;
   }
   auto me = self_endpoint(ctx);

@@ -2,7 +2,9 @@
 // waits up to max_wait_ms for min_bytes, woken by appends to the partitions asked for, never by
 // polling. max_bytes and partition_max_bytes are honoured, except that the first batch found is
 // always returned whole (KIP-74). Fetch sessions (KIP-227, v7+): full and incremental requests,
-// forgotten partitions, epochs checked. Topic ids from v13. read_committed reads up to the last
+// forgotten partitions, epochs checked. As in Kafka, a full request (epoch 0, or -1: the final one)
+// closes the session it names, if that still exists, and is never refused for it; only an
+// incremental one needs its session (FETCH_SESSION_ID_NOT_FOUND otherwise). Topic ids from v13. read_committed reads up to the last
 // stable offset, which equals the high watermark until transactions exist. The request holds its
 // session across its suspensions and re-checks after each that the session is still the live one at
 // its epoch; a closing connection or shutdown ends the wait at once (broker/long_poll.hpp).
@@ -113,22 +115,18 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
   bool incremental = false;
   auto& sessions = b.fetch_sessions();
   if (v >= 7) {
-    if (req.session_id == 0) {
+    if (req.session_epoch == 0 || req.session_epoch == -1) {
+      // A client that gave up its session (kgo after an answer without one) says -1 with the old id
+      // until it starts a new one: refusing that would leave it no way to fetch.
+      if (req.session_id != 0) sessions.remove(req.session_id);
       if (req.session_epoch == 0) session = sessions.create(now);
-      else if (req.session_epoch != -1) co_return session_error(kafka_error::invalid_fetch_session_epoch);
     } else {
-      std::shared_ptr<fetch_session> existing = sessions.find(req.session_id, now);
+      std::shared_ptr<fetch_session> existing = req.session_id != 0 ? sessions.find(req.session_id, now) : nullptr;
       if (!existing) co_return session_error(kafka_error::fetch_session_id_not_found);
-      if (req.session_epoch == -1 || req.session_epoch == 0) {
-        sessions.remove(req.session_id);
-        if (req.session_epoch == 0) session = sessions.create(now);
-      } else if (req.session_epoch != existing->epoch()) {
-        co_return session_error(kafka_error::invalid_fetch_session_epoch);
-      } else {
-        session = existing;
-        incremental = true;
-        session->advance_epoch();
-      }
+      if (req.session_epoch != existing->epoch()) co_return session_error(kafka_error::invalid_fetch_session_epoch);
+      session = existing;
+      incremental = true;
+      session->advance_epoch();
     }
   }
   const int32_t session_epoch = session ? session->epoch() : 0;  // what it must still carry when we answer

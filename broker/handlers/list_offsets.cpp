@@ -1,8 +1,9 @@
 // ListOffsets v1-10 (v0 is gone from Kafka 4.0): earliest (-2), latest (-1; for read_committed the
 // last stable offset, which equals the high watermark until transactions exist), the max timestamp
-// (-3, v7+), by timestamp (the first offset whose timestamp is at least the one asked), and the two
-// tiered-storage specs as Kafka answers them without remote storage: earliest local (-4, v8+) is
-// the log start offset without a timestamp, latest tiered (-5, v9+) is offset -1 (nothing tiered).
+// (-3, v7+), the local log start (-4, v8+: the log start, as there is no tiered storage), the latest
+// tiered offset (-5, v9+: none, so offset -1) and by timestamp (the first offset whose timestamp is at
+// least the one asked). As in Kafka, another negative timestamp, or one older than its version, gets
+// UNSUPPORTED_VERSION.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
@@ -10,6 +11,22 @@ namespace brook::broker::handlers {
 
 using common::kafka_error;
 namespace lo = proto::list_offsets;
+
+namespace {
+
+// Whether a special (negative) timestamp may be asked at this version.
+bool timestamp_supported(int64_t timestamp, int16_t version) {
+  switch (timestamp) {
+    case -1:
+    case -2: return true;
+    case -3: return version >= 7;
+    case -4: return version >= 8;
+    case -5: return version >= 9;
+    default: return timestamp >= 0;  // -6 (earliest pending upload) needs v11
+  }
+}
+
+}  // namespace
 
 awaitable<lo::response> list_offsets(request_context& ctx, lo::request& req) {
   broker& b = ctx.owner;
@@ -29,19 +46,18 @@ awaitable<lo::response> list_offsets(request_context& ctx, lo::request& req) {
         r.error_code = common::wire_code(kafka_error::unknown_leader_epoch);
         continue;
       }
-      if ((part.timestamp == -3 && ctx.version() < 7) || (part.timestamp == -4 && ctx.version() < 8) ||
-          (part.timestamp == -5 && ctx.version() < 9)) {
+      if (!timestamp_supported(part.timestamp, ctx.version())) {
         r.error_code = common::wire_code(kafka_error::unsupported_version);
         continue;
       }
-      if (part.timestamp == -5) {
+      if (part.timestamp == -5) {  // nothing is tiered: Kafka's answer without remote storage
         r.timestamp = -1;
         r.offset = -1;
         r.leader_epoch = -1;
         continue;
       }
-      const int64_t lookup = part.timestamp == -4 ? -2 : part.timestamp;
-      auto found = co_await b.partitions().lookup_offset(tp, lookup);
+      const int64_t timestamp = part.timestamp == -4 ? -2 : part.timestamp;  // the local log is the whole log
+      auto found = co_await b.partitions().lookup_offset(tp, timestamp);
       if (!found) {
         r.error_code = common::wire_code(found.code());
         continue;

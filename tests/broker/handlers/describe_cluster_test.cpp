@@ -34,3 +34,28 @@ TEST_CASE("DescribeCluster answers the authorized operations of Kafka's CLUSTER 
     CHECK(resp.cluster_authorized_operations == cluster_operations);
   }
 }
+
+TEST_CASE("DescribeCluster answers for brokers only, with endpoint type 1 whatever was asked, as Kafka does") {
+  brook::test::broker_fixture b;
+  struct asked {
+    int8_t endpoint_type;
+    int16_t error;
+  };
+  for (auto [type, error] : {asked{1, 0}, asked{2, 114 /* MISMATCHED_ENDPOINT_TYPE */},
+                             asked{0, 115 /* UNSUPPORTED_ENDPOINT_TYPE */}, asked{3, 115}}) {
+    CAPTURE(type);
+    proto::describe_cluster::request req;
+    req.endpoint_type = type;
+    auto resp = b.call<proto::describe_cluster::response>(proto::describe_cluster::api_key, 1, req);
+    CHECK(resp.error_code == error);
+    CHECK(resp.endpoint_type == 1);
+    if (error == 0) {
+      CHECK(resp.brokers.size() == 1);
+      CHECK(resp.controller_id == resp.brokers[0].broker_id);
+    } else {
+      CHECK(resp.brokers.empty());
+      CHECK(resp.controller_id == -1);
+      CHECK(resp.error_message.value_or("") != "");
+    }
+  }
+}

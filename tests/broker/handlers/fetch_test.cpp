@@ -72,3 +72,44 @@ TEST_CASE("a fetch session freed by a reconnecting consumer during a long poll i
   CHECK(next.error_code == 0);
   CHECK(next.session_id == fresh.session_id);
 }
+
+// kgo gives up its session after an answer without one and then fetches with the final epoch (-1)
+// and its old session id for good: refusing that with FETCH_SESSION_ID_NOT_FOUND kept such a consumer
+// from ever fetching again. Kafka closes the named session if it still exists and answers regardless.
+TEST_CASE("a full fetch naming a session that no longer exists is answered, as Kafka does; an incremental one is not") {
+  brook::test::broker_fixture b;
+  proto::create_topics::request create;
+  auto& topic = create.topics.emplace_back();
+  topic.name = "t";
+  topic.num_partitions = 1;
+  topic.replication_factor = 1;
+  REQUIRE(b.call<proto::create_topics::response>(proto::create_topics::api_key, 5, create).topics.at(0).error_code == 0);
+  constexpr int16_t not_found = 70, invalid_epoch = 71;  // FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH
+
+  auto opened = b.call<fe::response>(fe::api_key, version, fetch_of(0, 0, 0, true));
+  REQUIRE(opened.error_code == 0);
+  const int32_t first = opened.session_id;
+  REQUIRE(first > 0);
+
+  auto closed = b.call<fe::response>(fe::api_key, version, fetch_of(first, -1, 0, true));  // closes it
+  CHECK(closed.error_code == 0);
+  CHECK(closed.session_id == 0);
+  auto again = b.call<fe::response>(fe::api_key, version, fetch_of(first, -1, 0, true));  // gone: sessionless
+  CHECK(again.error_code == 0);
+  CHECK(again.session_id == 0);
+  REQUIRE(again.responses.size() == 1);
+  CHECK(again.responses[0].partitions.at(0).error_code == 0);
+
+  auto reopened = b.call<fe::response>(fe::api_key, version, fetch_of(first, 0, 0, true));  // gone: a new one
+  CHECK(reopened.error_code == 0);
+  const int32_t second = reopened.session_id;
+  CHECK(second > 0);
+  CHECK(second != first);
+
+  CHECK(b.call<fe::response>(fe::api_key, version, fetch_of(first, 1, 0, false)).error_code == not_found);
+  CHECK(b.call<fe::response>(fe::api_key, version, fetch_of(0, 1, 0, false)).error_code == not_found);
+  CHECK(b.call<fe::response>(fe::api_key, version, fetch_of(second, 5, 0, false)).error_code == invalid_epoch);
+  auto incremental = b.call<fe::response>(fe::api_key, version, fetch_of(second, 1, 0, false));
+  CHECK(incremental.error_code == 0);
+  CHECK(incremental.session_id == second);
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs franz-go's own kgo integration tests against a Brook ephemeral server:
+#   tests/compat/go/run_kgo_suite.sh BROOK_SERVER [go test flags, e.g. -run TestGroupETL -v]
+# The tests are the _test.go files of github.com/twmb/franz-go/pkg/kgo as the Go module proxy serves
+# them in the module zip of the version this directory's go.mod pins (the module cache holds them);
+# they read their broker from KGO_SEEDS and their settings from KGO_TEST_* variables. README.md lists
+# the tests skipped here and why. Exit 77 (CTest's skip) without a recent enough Go, except in CI.
+#
+# Environment: KGO_TEST_RECORDS (records TestGroupETL produces and chains through three groups;
+# default here 20000, franz-go's own default is 500000), KGO_LOG_LEVEL (default here none).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+server=$(realpath "${1:?usage: $0 BROOK_SERVER [go test flags]}")
+shift
+
+unavailable() {
+  if [ "${CI:-}" = true ]; then
+    echo "FAIL: $* (CI=true: the suite must run)"
+    exit 1
+  fi
+  echo "SKIP: $*"
+  exit 77
+}
+command -v go >/dev/null || unavailable "go not found on PATH"
+required=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$HERE/go.mod")
+have=$(go env GOVERSION | sed 's/^go//')
+if [ "$(printf '%s\n%s\n' "$required" "$have" | sort -V | head -n1)" != "$required" ]; then
+  unavailable "go $have is older than the go $required go.mod needs"
+fi
+
+# Tests skipped on Brook, each for the reason README.md gives.
+skip=(
+  TestTxnEtl                           # transactions: Brook has no transactional APIs yet
+  TestConsumeRegex                     # expects the internal topic __consumer_offsets in metadata
+  Test848RegexBrokerResolves           # the same
+  TestConsumeMaxDecompressBatchBytes   # Brook bounds a batch's decompressed size (README.md)
+)
+skip_regex="^($(IFS='|'; echo "${skip[*]}"))\$"
+
+# Brook: --exit-on-stdin-eof with its stdin a pipe only this script holds, so it stops when the script
+# ends, however it ends. Its first line on stdout is its address.
+log=$(mktemp "${TMPDIR:-/tmp}/brook-kgo-suite-XXXXXX.log")
+trap 'rm -f "$log"' EXIT
+coproc BROOK { exec "$server" --ephemeral --exit-on-stdin-eof 2>"$log"; }
+if ! IFS= read -r -t 30 -u "${BROOK[0]}" first || [[ $first != bootstrap.servers=* ]]; then
+  echo "brook-server did not announce itself within 30 s:"
+  tail -n 50 "$log"
+  exit 1
+fi
+
+export KGO_SEEDS=${first#bootstrap.servers=}
+export KGO_TEST_RF=1  # one broker
+export KGO_TEST_RECORDS=${KGO_TEST_RECORDS:-20000}
+export KGO_LOG_LEVEL=${KGO_LOG_LEVEL:-none}
+export GOTOOLCHAIN=local
+echo "brook-server at $KGO_SEEDS; skipping $skip_regex"
+cd "$HERE"
+status=0
+# -parallel: the tests wait on the broker and on timers, not the CPU (the default, GOMAXPROCS, runs them
+# two at a time on this machine).
+go test -mod=readonly -count=1 -parallel 16 -timeout 300s -skip "$skip_regex" "$@" github.com/twmb/franz-go/pkg/kgo || status=$?
+
+# Closing its stdin stops the broker; a non-zero exit of it fails the run.
+exec {BROOK[1]}>&-
+wait "$BROOK_PID" || { echo "brook-server exited with $?:"; tail -n 50 "$log"; status=1; }
+exit $status
