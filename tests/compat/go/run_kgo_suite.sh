@@ -43,6 +43,7 @@ skip_regex="^($(IFS='|'; echo "${skip[*]}"))\$"
 log=$(mktemp "${TMPDIR:-/tmp}/brook-kgo-suite-XXXXXX.log")
 trap 'rm -f "$log"' EXIT
 coproc BROOK { exec "$server" --ephemeral --exit-on-stdin-eof 2>"$log"; }
+brook_pid=$BROOK_PID brook_stdin=${BROOK[1]}  # bash unsets both once it has reaped the coprocess
 if ! IFS= read -r -t 30 -u "${BROOK[0]}" first || [[ $first != bootstrap.servers=* ]]; then
   echo "brook-server did not announce itself within 30 s:"
   tail -n 50 "$log"
@@ -62,6 +63,6 @@ status=0
 go test -mod=readonly -count=1 -parallel 16 -timeout 300s -skip "$skip_regex" "$@" github.com/twmb/franz-go/pkg/kgo || status=$?
 
 # Closing its stdin stops the broker; a non-zero exit of it fails the run.
-exec {BROOK[1]}>&-
-wait "$BROOK_PID" || { echo "brook-server exited with $?:"; tail -n 50 "$log"; status=1; }
+exec {brook_stdin}>&-
+wait "$brook_pid" || { echo "brook-server exited with $?:"; tail -n 50 "$log"; status=1; }
 exit $status
