@@ -1,7 +1,9 @@
-// Metadata v0-12: this broker as the only broker, controller and leader of every partition; all
+// Metadata v0-13: this broker as the only broker, controller and leader of every partition; all
 // topics or the named ones (by id from v10), auto-creating unknown names when the request allows it
 // (v4+, always before) and auto.create.topics.enable is on, and only while the request's unknown names
-// need at most max_partitions_per_request partitions in all (none is created otherwise).
+// need at most max_partitions_per_request partitions in all (none is created otherwise). The top-level
+// error_code (v13) stays 0 here, as on Kafka, which sets it only in the answer to a request that failed
+// as a whole.
 #include <boost/asio/ip/host_name.hpp>
 
 #include "broker/broker.hpp"
