@@ -24,7 +24,7 @@ const std::array entries{
     api_entry{proto::produce::api_key, "Produce", proto::produce::min_version, proto::produce::max_version,
               &handlers::produce},
     BROOK_API(fetch, "Fetch", fetch),
-    BROOK_API_FROM(list_offsets, "ListOffsets", list_offsets, 1),
+    BROOK_API(list_offsets, "ListOffsets", list_offsets),
     BROOK_API(metadata, "Metadata", metadata),
     BROOK_API(describe_configs, "DescribeConfigs", describe_configs),
     BROOK_API(alter_configs, "AlterConfigs", alter_configs),

@@ -208,7 +208,8 @@ class Generator:
                 out.append(f"{ind}  {{")
                 out.append(f"{ind}    auto& {f.name}_list = {target};")
                 out.append(f"{ind}    {f.name}_list.clear();")
-            out.append(f"{ind}    {f.name}_list.reserve(static_cast<size_t>({n}));")
+            # Kafka's readers presize for at most 1000 elements; the rest grows as elements decode.
+            out.append(f"{ind}    {f.name}_list.reserve(static_cast<size_t>(std::min({n}, array_reserve_limit)));")
             out.append(f"{ind}    for (int32_t i = 0; i < {n}; ++i) {{")
             out.append(f"{ind}      auto& e = {f.name}_list.emplace_back();")
             self.decode_scalar(t, "e", out, ind + "      ")
@@ -264,6 +265,7 @@ class Generator:
             f"{a.path.name}. Do not edit.",
             "#pragma once",
             "",
+            "#include <algorithm>",
             "#include <climits>",
             "#include <cstdint>",
             "#include <optional>",
@@ -364,7 +366,7 @@ class Generator:
                 out.append("  }")
             if not a.flexible.empty:
                 out.append("  if (flex) {")
-                out.append("    const uint32_t tagged_count = r.uvarint();")
+                out.append("    const uint32_t tagged_count = r.tagged_field_count();")
                 out.append("    for (uint32_t t = 0; t < tagged_count; ++t) {")
                 out.append("      const uint32_t tag = r.uvarint();")
                 out.append("      const uint32_t size = r.uvarint();")

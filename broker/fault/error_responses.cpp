@@ -14,7 +14,10 @@ namespace {
 
 // --- Produce ---
 void names_of(const proto::produce::request& r, request_names& n) {
-  for (const auto& t : r.topic_data) n.topics.push_back(t.name);
+  for (const auto& t : r.topic_data) {
+    if (!t.name.empty()) n.topics.push_back(t.name);
+    if (!t.topic_id.is_zero()) n.topic_ids.push_back(t.topic_id);  // v13+
+  }
 }
 std::optional<proto::produce::response> error_of(const proto::produce::request& r, int16_t, int16_t code) {
   if (r.acks == 0) return std::nullopt;  // acks=0 is never answered
@@ -22,6 +25,7 @@ std::optional<proto::produce::response> error_of(const proto::produce::request& 
   for (const auto& t : r.topic_data) {
     auto& rt = resp.responses.emplace_back();
     rt.name = t.name;
+    rt.topic_id = t.topic_id;
     for (const auto& p : t.partition_data) {
       auto& rp = rt.partition_responses.emplace_back();
       rp.index = p.index;
@@ -84,6 +88,7 @@ void names_of(const proto::metadata::request& r, request_names& n) {
 }
 std::optional<proto::metadata::response> error_of(const proto::metadata::request& r, int16_t, int16_t code) {
   proto::metadata::response resp;  // no brokers, as Kafka's error response
+  resp.error_code = code;           // v13+
   if (!r.topics) return resp;
   for (const auto& t : *r.topics) {
     auto& rt = resp.topics.emplace_back();

@@ -1,4 +1,6 @@
-// Fetch v4-17 (v0-3 carried the old message formats Kafka 4.0 dropped). Long polling: an answer
+// Fetch v4-18 (v0-3 carried the old message formats Kafka 4.0 dropped). v18 adds the high watermark a
+// follower knows (KIP-1166), which only Kafka's KRaft controllers act on; its brokers ignore it, as
+// this one does (it has no followers): v18 is served as v17. Long polling: an answer
 // waits up to max_wait_ms for min_bytes, woken by appends to the partitions asked for, never by
 // polling. max_bytes and partition_max_bytes are honoured, except that the first batch found is
 // always returned whole (KIP-74). Fetch sessions (KIP-227, v7+): full and incremental requests,

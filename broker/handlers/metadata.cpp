@@ -1,10 +1,12 @@
-// Metadata v0-12: this broker as the only broker, controller and leader of every partition; all
+// Metadata v0-13: this broker as the only broker, controller and leader of every partition; all
 // topics, the named ones, or (v12+) the ones asked for by id: as in Kafka, a request holding any
 // non-zero topic id is answered by id alone (the Java client sends "" as the name of those entries),
 // an unknown id with UNKNOWN_TOPIC_ID and a null name; v10-11 may not ask by id (INVALID_REQUEST).
 // Unknown names are auto-created when the request allows it (v4+, always before) and
 // auto.create.topics.enable is on, and only while the request's unknown names need at most
-// max_partitions_per_request partitions in all (none is created otherwise).
+// max_partitions_per_request partitions in all (none is created otherwise). The top-level
+// error_code (v13) stays 0 here, as on Kafka, which sets it only in the answer to a request that
+// failed as a whole.
 #include <algorithm>
 #include <boost/asio/ip/host_name.hpp>
 

@@ -1,10 +1,13 @@
-// Produce v3-11 (v0-2 are advertised, as Kafka 4.0 does so that librdkafka keeps compression on, but
-// answered with UNSUPPORTED_VERSION: KAFKA-18659). acks 0 (no response), 1 (after the write) and -1
-// (after the fsync that covers it, or REQUEST_TIMED_OUT once timeout_ms has passed without it, the
-// batches staying in the log, as Kafka answers when replicas do not catch up in time); CreateTime
-// timestamps checked against message.timestamp.before/after.max.ms; LogAppendTime topics get the
-// broker's time, returned in log_append_time_ms. Compacted topics refuse records without keys. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in
-// Kafka, topics are auto-created by the Metadata request a producer sends when it sees that error.
+// Produce v3-13 (v0-2 are advertised, as Kafka 4.x does so that librdkafka keeps compression on, but
+// answered with UNSUPPORTED_VERSION: KAFKA-18659). v12 is served as v11 (it only tells the broker that
+// the producer may run transactions v2, which Brook does not have). v13 names topics by id: an unknown
+// (or zero) id gets UNKNOWN_TOPIC_ID, and the answer names topics by id too. acks 0 (no response), 1
+// (after the write) and -1 (after the fsync that covers it, or REQUEST_TIMED_OUT once timeout_ms has
+// passed without it, the batches staying in the log, as Kafka answers when replicas do not catch up in
+// time); CreateTime timestamps checked against message.timestamp.before/after.max.ms; LogAppendTime
+// topics get the broker's time, returned in log_append_time_ms. Compacted topics refuse records without
+// keys. Unknown topics get UNKNOWN_TOPIC_OR_PARTITION: as in Kafka, topics are auto-created by the
+// Metadata request a producer sends when it sees that error.
 // Every batch is validated as Kafka's LogValidator does (common/record_validation.hpp), on its
 // partition's strand, never here on the network thread; a refused batch gets Kafka's error and lists
 // the offending records in record_errors (batch_index: the record's index in its batch), while the
@@ -66,11 +69,22 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
   std::vector<std::pair<size_t, size_t>> answers;  // (topic, partition) index in resp of each append
   for (auto& topic : req.topic_data) {
     pr::topic_produce_response& out = resp.responses.emplace_back();
-    out.name = topic.name;
-    const topic_info* info = b.topics().find(topic.name);
+    const topic_info* info = nullptr;
+    if (ctx.version() >= 13) {
+      out.topic_id = topic.topic_id;
+      if (!topic.topic_id.is_zero()) info = b.topics().find(topic.topic_id);
+      if (info) out.name = info->record.name;
+    } else {
+      out.name = topic.name;
+      info = b.topics().find(topic.name);
+    }
     for (auto& part : topic.partition_data) {
       if (whole_request_error) {
         out.partition_responses.push_back(partition_error(part.index, *whole_request_error));
+        continue;
+      }
+      if (!info && ctx.version() >= 13) {
+        out.partition_responses.push_back(partition_error(part.index, kafka_error::unknown_topic_id));
         continue;
       }
       if (!info || part.index < 0 || part.index >= info->record.partitions) {
@@ -81,7 +95,7 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
         out.partition_responses.push_back(partition_error(part.index, kafka_error::invalid_record, "No records"));
         continue;
       }
-      const log::topic_partition tp{topic.name, part.index};
+      const log::topic_partition tp{out.name, part.index};
       answers.emplace_back(resp.responses.size() - 1, out.partition_responses.size());
       out.partition_responses.push_back(partition_error(part.index, kafka_error::none));
       appends.push_back({tp, part.records->mutable_memory(), std::nullopt, validation_for(tp, info->config, ctx.version()), {}});

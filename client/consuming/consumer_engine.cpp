@@ -262,7 +262,7 @@ awaitable<result<void>> consumer_engine::close(clock::time_point deadline) {
     if (!closing || clock::now() >= deadline) continue;
     auto conn = co_await cluster_->connection_to(node);
     if (!conn) continue;
-    auto version = (*conn)->version_for<common::protocol::fetch::request>(7, closing->use_topic_ids ? 17 : 12);
+    auto version = (*conn)->version_for<common::protocol::fetch::request>(7, closing->use_topic_ids ? common::protocol::fetch::max_version : 12);
     if (!version) continue;
     const auto request = fetch_session::to_request(*closing, *version, 0, 0, config_.fetch_max_bytes,
                                                    static_cast<int8_t>(config_.isolation), config_.client_rack);

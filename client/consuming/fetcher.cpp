@@ -161,7 +161,7 @@ awaitable<void> consumer_engine::fetch_from(int32_t node, std::map<topic_partiti
     co_return;
   }
   auto data = session.build(wanted);
-  auto version = (*conn)->version_for<proto::fetch::request>(4, data.use_topic_ids ? 17 : 12);
+  auto version = (*conn)->version_for<proto::fetch::request>(4, data.use_topic_ids ? proto::fetch::max_version : 12);
   if (!version) {
     pending_error_ = common::error{kafka_error::unsupported_version, "the broker serves no Fetch version from 4"};
     session.handle_error();

@@ -268,6 +268,13 @@ awaitable<result<std::shared_ptr<const metadata_snapshot>>> cluster::do_refresh(
       last = resp.err();
       continue;  // another broker may answer
     }
+    if (resp->error_code != 0) {
+      // v13+: the request failed as a whole; the answer lists no brokers (as the Java client, which
+      // counts it a failed update).
+      const auto code = static_cast<kafka_error>(resp->error_code);
+      last = common::error{code, fmt::format("Metadata: {}", common::error_name(code))};
+      continue;
+    }
     apply(*resp, *v, !topics.has_value(), topics.value_or(std::vector<std::string>{}));
     co_return metadata_;
   }

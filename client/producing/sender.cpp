@@ -312,9 +312,20 @@ awaitable<void> sender::send_produce(int32_t node, std::vector<batch_ptr> batche
   // connection encodes it into a buffer of the right size at once.
   size_t size_hint = 64;
   for (const auto& b : batches) size_hint += static_cast<size_t>(b->estimated_size_bytes()) + 16 + b->tp().topic.size();
+  // v13 names topics by id, which Metadata (v10+) taught us; without every topic's id, at most v12.
+  const auto metadata = cluster_.metadata();
+  bool all_ids_known = true;
+  std::map<common::uuid, std::string> name_of_id;
   for (const auto& [topic, list] : by_topic) {
     proto::produce::topic_produce_data t;
     t.name = topic;
+    const core::topic_info* info = metadata->topic(topic);
+    if (info && !info->id.is_zero()) {
+      t.topic_id = info->id;
+      name_of_id[info->id] = topic;
+    } else {
+      all_ids_known = false;
+    }
     for (const auto& b : list) {
       proto::produce::partition_produce_data p;
       p.index = b->tp().partition;
@@ -334,7 +345,7 @@ awaitable<void> sender::send_produce(int32_t node, std::vector<batch_ptr> batche
     finish_all(kafka_error::network_exception, conn.err().message);
   } else {
     // v3 is the first to carry v2 record batches.
-    const auto version = (*conn)->version_for<proto::produce::request>(3);
+    const auto version = (*conn)->version_for<proto::produce::request>(3, all_ids_known ? proto::produce::max_version : 12);
     if (!version) {
       finish_all(kafka_error::unsupported_version, "the broker serves no Produce version from 3");
     } else if (config_.acks == 0) {
@@ -351,8 +362,14 @@ awaitable<void> sender::send_produce(int32_t node, std::vector<batch_ptr> batche
       } else {
         std::set<producer_batch*> answered;
         for (const auto& t : resp->responses) {
+          const std::string* name = &t.name;
+          if (*version >= 13) {
+            auto id = name_of_id.find(t.topic_id);
+            if (id == name_of_id.end()) continue;  // not a topic we asked about
+            name = &id->second;
+          }
           for (const auto& p : t.partition_responses) {
-            for (const auto& b : by_topic[t.name]) {
+            for (const auto& b : by_topic[*name]) {
               if (b->tp().partition != p.index) continue;
               std::vector<std::pair<int32_t, error>> record_errors;
               for (const auto& re : p.record_errors)

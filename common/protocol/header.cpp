@@ -29,7 +29,7 @@ request_header decode_request_header(reader& r) {
   h.correlation_id = r.int32();
   h.client_id = r.nullable_string(false);
   if (request_header_version(h.api_key, h.api_version) >= 2) {
-    const uint32_t tagged = r.uvarint();
+    const uint32_t tagged = r.tagged_field_count();
     for (uint32_t i = 0; i < tagged; ++i) {
       r.uvarint();  // tag: none are defined for the request header yet
       r.skip(r.uvarint());
@@ -54,7 +54,7 @@ void encode_response_header(writer& w, const request_header& h) {
 int32_t decode_response_header(reader& r, int16_t api_key, int16_t api_version) {
   const int32_t correlation_id = r.int32();
   if (response_header_version(api_key, api_version) >= 1) {
-    const uint32_t tagged = r.uvarint();
+    const uint32_t tagged = r.tagged_field_count();
     for (uint32_t i = 0; i < tagged; ++i) {
       r.uvarint();  // tag: none are defined for the response header yet
       r.skip(r.uvarint());

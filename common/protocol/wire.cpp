@@ -54,12 +54,20 @@ common::uuid reader::uuid() {
   return id;
 }
 
+namespace {
+// A compact length or count as Kafka reads it: the uvarint minus one, in 32-bit signed arithmetic
+// (0 is -1, null; values from 2^31 + 1 up come out negative, and are null too).
+int32_t compact_length(uint32_t u) { return static_cast<int32_t>(u - 1u); }
+}  // namespace
+
 // Length of a string/bytes field: -1 for null. Classic strings use int16, classic bytes int32,
-// compact forms a uvarint of length+1 (0 is null).
+// compact forms a uvarint of length+1 (0 is null). Any negative length is null, as in Kafka's readers.
 int64_t reader::length(bool flexible, bool nullable, bool wide) {
-  int64_t n = flexible ? static_cast<int64_t>(uvarint()) - 1 : (wide ? int32() : int16());
-  if (n < -1) throw decode_error(fmt::format("negative length {}", n));
-  if (n == -1 && !nullable) throw decode_error("null where the field is not nullable");
+  int64_t n = flexible ? compact_length(uvarint()) : (wide ? int32() : int16());
+  if (n < 0) {
+    if (!nullable) throw decode_error(fmt::format("null (length {}) where the field is not nullable", n));
+    return -1;
+  }
   if (n > static_cast<int64_t>(remaining()))
     throw decode_error(fmt::format("length {} exceeds the {} bytes left", n, remaining()));
   return n;
@@ -101,11 +109,23 @@ std::optional<bytes> reader::nullable_byte_array(bool flexible) {
 }
 
 int32_t reader::array_length(bool flexible) {
-  int64_t n = flexible ? static_cast<int64_t>(uvarint()) - 1 : int32();
-  if (n < -1) throw decode_error(fmt::format("negative array length {}", n));
-  if (n > static_cast<int64_t>(remaining()))
+  const int32_t n = flexible ? compact_length(uvarint()) : int32();
+  if (n < 0) return -1;
+  if (static_cast<size_t>(n) > remaining())
     throw decode_error(fmt::format("array of {} elements cannot fit in the {} bytes left", n, remaining()));
-  return static_cast<int32_t>(n);
+  if (n > max_array_elements)
+    throw decode_error(fmt::format("array of {} elements is over the limit of {}", n, max_array_elements));
+  return n;
+}
+
+uint32_t reader::tagged_field_count() {
+  const uint32_t n = uvarint();
+  if (n > static_cast<uint32_t>(INT32_MAX)) throw decode_error(fmt::format("negative tagged field count {}", static_cast<int32_t>(n)));
+  if (n > remaining())
+    throw decode_error(fmt::format("{} tagged fields cannot fit in the {} bytes left", n, remaining()));
+  if (n > static_cast<uint32_t>(max_tagged_fields))
+    throw decode_error(fmt::format("{} tagged fields are over the limit of {}", n, max_tagged_fields));
+  return n;
 }
 
 record_set reader::take_records(int64_t n) {

@@ -40,6 +40,14 @@ using bytes = std::vector<uint8_t>;
 // The longest string either string form may carry (Kafka checks 0x7fff for both).
 inline constexpr size_t max_string_bytes = 0x7fff;
 
+// Kafka's generated readers (4.4) bound what a message may declare before allocating for it: an array
+// of more elements than bytes left, or of more than max_array_elements, and a tagged-field section of
+// more fields than bytes left, or of more than max_tagged_fields, are refused; an array's storage is
+// reserved for at most array_reserve_limit elements up front (the rest grows as elements decode).
+inline constexpr int32_t max_array_elements = 1'000'000;
+inline constexpr int32_t max_tagged_fields = 10'000;
+inline constexpr int32_t array_reserve_limit = 1000;
+
 // An error message cut to fit a string field (at a UTF-8 character boundary): the generated
 // encoders pass every *error_message field through this, so a long message never fails a response.
 std::string_view fit_message(std::string_view s);
@@ -98,7 +106,9 @@ struct encoded_message {
 };
 
 // Reads primitives from a borrowed span; never reads past its end (throws decode_error instead),
-// and never allocates more than the remaining input could describe.
+// and never allocates more than the remaining input could describe. Lengths are read as Kafka's
+// readers read them, as signed 32-bit values (a compact length is its uvarint minus one, wrapping):
+// any negative length is null, which only a nullable field accepts.
 class reader {
  public:
   explicit reader(std::span<const uint8_t> data) : data_(data) {}
@@ -132,9 +142,13 @@ class reader {
   std::optional<std::string> nullable_string(bool flexible);
   bytes byte_array(bool flexible);
   std::optional<bytes> nullable_byte_array(bool flexible);
-  // The element count of an array; -1 for a null array. Rejects counts that the remaining input
-  // cannot hold (every element takes at least one byte), so hostile counts never allocate.
+  // The element count of an array; -1 for a null array (any negative count). Rejects counts that
+  // the remaining input cannot hold (every element takes at least one byte) and counts over
+  // max_array_elements, so hostile counts never allocate.
   int32_t array_length(bool flexible);
+  // The number of tagged fields that follow (flexible versions); refuses a count over the bytes
+  // left or over max_tagged_fields, as Kafka does.
+  uint32_t tagged_field_count();
   record_set records(bool flexible);
   std::optional<record_set> nullable_records(bool flexible);
 

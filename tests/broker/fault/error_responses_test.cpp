@@ -93,7 +93,23 @@ TEST_CASE("Produce, Fetch, ListOffsets, DeleteRecords, OffsetForLeaderEpoch: eve
     req.acks = 0;
     CHECK_FALSE(decoded(proto::produce::api_key, 9, req)->error_response(code));
   }
-  for (int16_t v : {int16_t(4), int16_t(12), int16_t(13), int16_t(17)}) {
+  {
+    // v13 names topics by id: the id is what the fault matches and what the answer carries.
+    proto::produce::request req;
+    req.acks = 1;
+    auto& t = req.topic_data.emplace_back();
+    t.topic_id = common::uuid::random();
+    t.partition_data.emplace_back().index = 1;
+    auto d = decoded(proto::produce::api_key, 13, req);
+    CHECK(d->names().topics.empty());
+    CHECK(d->names().topic_ids == std::vector<common::uuid>{t.topic_id});
+    auto resp = answer<proto::produce::response>(proto::produce::api_key, 13, req);
+    REQUIRE(resp.responses.size() == 1);
+    CHECK(resp.responses[0].topic_id == t.topic_id);
+    REQUIRE(resp.responses[0].partition_responses.size() == 1);
+    CHECK(resp.responses[0].partition_responses[0].error_code == code);
+  }
+  for (int16_t v : {int16_t(4), int16_t(12), int16_t(13), int16_t(17), int16_t(18)}) {
     INFO("Fetch v" << v);
     proto::fetch::request req;
     auto& t = req.topics.emplace_back();
@@ -151,6 +167,12 @@ TEST_CASE("Metadata and topic administration: every topic or resource", "[fault]
     REQUIRE(resp.topics.size() == 1);
     CHECK(resp.topics[0].name == "t");
     CHECK(resp.topics[0].error_code == code);
+    // v13 carries the error at the top level too, as Kafka's MetadataRequest.getErrorResponse.
+    auto v13 = answer<proto::metadata::response>(proto::metadata::api_key, 13, req);
+    CHECK(v13.error_code == code);
+    CHECK(v13.brokers.empty());
+    REQUIRE(v13.topics.size() == 1);
+    CHECK(v13.topics[0].error_code == code);
   }
   {
     proto::create_topics::request req;

@@ -3,6 +3,12 @@
 #include "broker_fixture.hpp"
 #include "common/protocol/messages/create_topics.hpp"
 #include "common/protocol/messages/fetch.hpp"
+#include <chrono>
+#include "common/error.hpp"
+#include "common/protocol/messages/metadata.hpp"
+#include "common/protocol/messages/produce.hpp"
+#include "tests/common/hostile_batches.hpp"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"  // designated batch specs
 
 namespace proto = brook::common::protocol;
 namespace fe = proto::fetch;
@@ -112,4 +118,71 @@ TEST_CASE("a full fetch naming a session that no longer exists is answered, as K
   auto incremental = b.call<fe::response>(fe::api_key, version, fetch_of(second, 1, 0, false));
   CHECK(incremental.error_code == 0);
   CHECK(incremental.session_id == second);
+}
+
+// v18 adds the high watermark a follower knows (KIP-1166). Kafka's KRaft controllers answer a parked
+// fetch at once when it is behind theirs; its brokers, like this one, ignore it.
+TEST_CASE("Fetch v18 is served as v17: by topic id, with a follower's high watermark ignored") {
+  brook::test::broker_fixture b;
+  proto::create_topics::request create;
+  auto& topic = create.topics.emplace_back();
+  topic.name = "t";
+  topic.num_partitions = 1;
+  topic.replication_factor = 1;
+  REQUIRE(b.call<proto::create_topics::response>(proto::create_topics::api_key, 5, create).topics.at(0).error_code == 0);
+  proto::metadata::request md;
+  md.topics.emplace().emplace_back().name = "t";
+  const auto id = b.call<proto::metadata::response>(proto::metadata::api_key, 12, md).topics.at(0).topic_id;
+  REQUIRE_FALSE(id.is_zero());
+
+  proto::produce::request produce;
+  produce.acks = 1;
+  produce.timeout_ms = 10000;
+  auto& pt = produce.topic_data.emplace_back();
+  pt.topic_id = id;
+  auto& pp = pt.partition_data.emplace_back();
+  pp.index = 0;
+  auto batch = brook::test::hostile::batch({.record_count = 3}, brook::test::hostile::records(3));
+  pp.records = proto::record_set(proto::bytes(batch.begin(), batch.end()));
+  REQUIRE(b.call<proto::produce::response>(proto::produce::api_key, 13, produce)
+              .responses.at(0).partition_responses.at(0).error_code == 0);
+
+  auto fetch_at = [&](int64_t offset, int32_t max_wait_ms, brook::common::uuid topic_id) {
+    fe::request req;
+    req.max_wait_ms = max_wait_ms;
+    req.min_bytes = 1;
+    req.session_epoch = -1;  // no session
+    auto& t = req.topics.emplace_back();
+    t.topic_id = topic_id;
+    auto& p = t.partitions.emplace_back();
+    p.partition = 0;
+    p.fetch_offset = offset;
+    p.partition_max_bytes = 1 << 20;
+    p.high_watermark = 0;  // what a follower that knows nothing yet would say
+    return b.call<fe::response>(fe::api_key, 18, req);
+  };
+  auto read = fetch_at(0, 0, id);
+  CHECK(read.error_code == 0);
+  REQUIRE(read.responses.size() == 1);
+  CHECK(read.responses[0].topic_id == id);
+  REQUIRE(read.responses[0].partitions.size() == 1);
+  const auto& part = read.responses[0].partitions[0];
+  CHECK(part.error_code == 0);
+  CHECK(part.high_watermark == 3);
+  REQUIRE(part.records);
+  CHECK(part.records->size() == batch.size());
+
+  // At the end of the log the request waits for data as any consumer's would: the follower's lower
+  // high watermark does not answer it early.
+  const auto started = std::chrono::steady_clock::now();
+  auto parked = fetch_at(3, 300, id);
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(250));
+  REQUIRE(parked.responses.size() == 1);
+  CHECK(parked.responses[0].partitions.at(0).error_code == 0);
+  CHECK(parked.responses[0].partitions.at(0).high_watermark == 3);
+
+  auto unknown = fetch_at(0, 0, brook::common::uuid::random());
+  REQUIRE(unknown.responses.size() == 1);
+  CHECK(unknown.responses[0].partitions.at(0).error_code ==
+        brook::common::wire_code(brook::common::kafka_error::unknown_topic_id));
 }

@@ -1,54 +1,72 @@
+// ListOffsets, in process: what a Kafka 4.4 broker without tiered storage answers for each special
+// timestamp at each version (earliest, earliest local, latest, max timestamp, latest tiered, earliest
+// pending upload), lookups by time, the versions each special timestamp needs, and partitions named twice.
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "broker_fixture.hpp"
+#include "common/error.hpp"
 #include "common/protocol/messages/create_topics.hpp"
 #include "common/protocol/messages/delete_records.hpp"
 #include "common/protocol/messages/list_offsets.hpp"
 #include "common/protocol/messages/produce.hpp"
 #include "tests/common/hostile_batches.hpp"
 
-namespace proto = brook::common::protocol;
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"  // designated batch specs
+
+using namespace brook;
+namespace proto = common::protocol;
 namespace lo = proto::list_offsets;
+namespace h = test::hostile;
+using common::kafka_error;
+using common::wire_code;
 
 namespace {
 
-constexpr int16_t unsupported_version = 35;
+void create_topic(test::broker_fixture& b, const std::string& name) {
+  proto::create_topics::request req;
+  auto& t = req.topics.emplace_back();
+  t.name = name;
+  t.num_partitions = 1;
+  t.replication_factor = 1;
+  auto resp = b.call<proto::create_topics::response>(proto::create_topics::api_key, 5, req);
+  REQUIRE(resp.topics.at(0).error_code == 0);
+}
 
-// A topic "t" of one partition holding three records (offsets 0-2).
-void topic_with_three_records(brook::test::broker_fixture& b) {
-  proto::create_topics::request create;
-  auto& topic = create.topics.emplace_back();
-  topic.name = "t";
-  topic.num_partitions = 1;
-  topic.replication_factor = 1;
-  REQUIRE(b.call<proto::create_topics::response>(proto::create_topics::api_key, 5, create).topics.at(0).error_code == 0);
+// Timestamps of records in these tests: recent, so that retention (which DeleteRecords also applies)
+// keeps their segment.
+int64_t a_minute_ago() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+             .count() -
+         60000;
+}
 
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
-  auto section = brook::test::hostile::records(3);
-  brook::test::hostile::batch_spec spec;
-  spec.record_count = 3;
-  spec.timestamp = now;
-  auto batch = brook::test::hostile::batch(spec, brook::common::bytes_view(section.data(), section.size()));
-  proto::produce::request produce;
-  produce.acks = 1;
-  produce.timeout_ms = 10000;
-  auto& t = produce.topic_data.emplace_back();
+// Appends one single-record batch with this timestamp to t-0.
+void append_at(test::broker_fixture& b, int64_t timestamp) {
+  proto::produce::request req;
+  req.acks = 1;
+  req.timeout_ms = 10000;
+  auto& t = req.topic_data.emplace_back();
   t.name = "t";
   auto& p = t.partition_data.emplace_back();
   p.index = 0;
+  auto batch = h::batch({.record_count = 1, .timestamp = timestamp}, h::records(1));
   p.records = proto::record_set(proto::bytes(batch.begin(), batch.end()));
-  auto resp = b.call<proto::produce::response>(proto::produce::api_key, 9, produce);
+  auto resp = b.call<proto::produce::response>(proto::produce::api_key, 11, req);
   REQUIRE(resp.responses.at(0).partition_responses.at(0).error_code == 0);
 }
 
-lo::list_offsets_partition_response list(brook::test::broker_fixture& b, int16_t version, int64_t timestamp) {
+// The answer for t-0 (or `topic`) at `timestamp`, asked at `version`.
+lo::list_offsets_partition_response ask(test::broker_fixture& b, int16_t version, int64_t timestamp,
+                                        const std::string& topic = "t") {
   lo::request req;
   req.replica_id = -1;
+  req.timeout_ms = 1000;
   auto& t = req.topics.emplace_back();
-  t.name = "t";
+  t.name = topic;
   auto& p = t.partitions.emplace_back();
   p.partition_index = 0;
   p.timestamp = timestamp;
@@ -58,64 +76,117 @@ lo::list_offsets_partition_response list(brook::test::broker_fixture& b, int16_t
   return resp.topics[0].partitions[0];
 }
 
+struct expected {
+  int64_t offset;
+  int64_t timestamp;
+  int32_t leader_epoch;
+};
+
+void check(const lo::list_offsets_partition_response& r, expected e) {
+  CHECK(r.error_code == 0);
+  CHECK(r.offset == e.offset);
+  CHECK(r.timestamp == e.timestamp);
+  CHECK(r.leader_epoch == e.leader_epoch);
+}
+
 }  // namespace
 
-TEST_CASE("ListOffsets: the local log start (-4) is the log start, the latest tiered offset (-5) is none, as in Kafka without remote storage") {
-  brook::test::broker_fixture b;
-  topic_with_three_records(b);
+TEST_CASE("every special timestamp at v11 answers as Kafka without tiered storage", "[handlers][list_offsets]") {
+  test::broker_fixture b;
+  create_topic(b, "t");
+  SECTION("an empty partition") {
+    check(ask(b, 11, -2), {0, -1, 0});    // earliest
+    check(ask(b, 11, -4), {0, -1, 0});    // earliest local: the whole log is local
+    check(ask(b, 11, -1), {0, -1, 0});    // latest
+    check(ask(b, 11, -3), {-1, -1, -1});  // max timestamp: no records
+    check(ask(b, 11, -5), {-1, -1, -1});  // latest tiered: nothing tiered
+    check(ask(b, 11, -6), {-1, -1, -1});  // earliest pending upload: nothing to upload
+    check(ask(b, 11, 0), {-1, -1, -1});   // by time: no record at or after it
+  }
+  SECTION("three records, then the first deleted") {
+    const int64_t base = a_minute_ago();
+    append_at(b, base);
+    append_at(b, base + 4000);
+    append_at(b, base + 2000);
+    check(ask(b, 11, -2), {0, -1, 0});
+    check(ask(b, 11, -4), {0, -1, 0});
+    check(ask(b, 11, -1), {3, -1, 0});
+    check(ask(b, 11, -3), {1, base + 4000, 0});
+    check(ask(b, 11, -5), {-1, -1, -1});
+    check(ask(b, 11, -6), {-1, -1, -1});
+    check(ask(b, 11, base + 1500), {1, base + 4000, 0});  // the first record at or after it
+    check(ask(b, 11, base), {0, base, 0});
+    check(ask(b, 11, base + 5000), {-1, -1, -1});
 
-  auto earliest = list(b, 8, -2);
-  REQUIRE(earliest.error_code == 0);
-  auto local = list(b, 8, -4);
-  CHECK(local.error_code == 0);
-  CHECK(local.offset == earliest.offset);
-  CHECK(local.offset == 0);
-  CHECK(local.timestamp == -1);
-  CHECK(local.leader_epoch == earliest.leader_epoch);
-
-  auto tiered = list(b, 9, -5);
-  CHECK(tiered.error_code == 0);
-  CHECK(tiered.offset == -1);
-  CHECK(tiered.timestamp == -1);
-  CHECK(tiered.leader_epoch == -1);
-
-  CHECK(list(b, 10, -1).offset == 3);
+    proto::delete_records::request del;
+    auto& t = del.topics.emplace_back();
+    t.name = "t";
+    auto& p = t.partitions.emplace_back();
+    p.partition_index = 0;
+    p.offset = 1;
+    del.timeout_ms = 10000;
+    auto deleted = b.call<proto::delete_records::response>(proto::delete_records::api_key, 2, del);
+    REQUIRE(deleted.topics.at(0).partitions.at(0).error_code == 0);
+    check(ask(b, 11, -2), {1, -1, 0});
+    check(ask(b, 11, -4), {1, -1, 0});  // the local log starts where the log starts
+    check(ask(b, 11, -1), {3, -1, 0});
+  }
 }
 
-TEST_CASE("ListOffsets refuses a special timestamp older than its version, and unknown ones, with UNSUPPORTED_VERSION") {
-  brook::test::broker_fixture b;
-  topic_with_three_records(b);
-  struct asked {
-    int16_t version;
+TEST_CASE("a special timestamp newer than the request's version is UNSUPPORTED_VERSION", "[handlers][list_offsets]") {
+  test::broker_fixture b;
+  create_topic(b, "t");
+  append_at(b, a_minute_ago());
+  struct when {
     int64_t timestamp;
+    int16_t first_version;
   };
-  for (auto [version, timestamp] : {asked{6, -3}, asked{7, -4}, asked{8, -5}, asked{10, -6}, asked{10, -7}, asked{10, -100}}) {
-    CAPTURE(version, timestamp);
-    auto r = list(b, version, timestamp);
-    CHECK(r.error_code == unsupported_version);
-    CHECK(r.offset == -1);
+  for (when w : {when{-1, 1}, when{-2, 1}, when{-3, 7}, when{-4, 8}, when{-5, 9}, when{-6, 11}}) {
+    INFO("timestamp " << w.timestamp);
+    if (w.first_version > lo::min_version)
+      CHECK(ask(b, static_cast<int16_t>(w.first_version - 1), w.timestamp).error_code ==
+            wire_code(kafka_error::unsupported_version));
+    for (int16_t v = w.first_version; v <= lo::max_version; ++v) CHECK(ask(b, v, w.timestamp).error_code == 0);
   }
-  for (auto [version, timestamp] : {asked{1, -1}, asked{1, -2}, asked{7, -3}, asked{8, -4}, asked{9, -5}}) {
-    CAPTURE(version, timestamp);
-    CHECK(list(b, version, timestamp).error_code == 0);
+  // Timestamps Kafka gives no meaning are refused at every version, ahead of the topic's existence.
+  for (int64_t undefined : {int64_t{-7}, int64_t{-100}}) {
+    INFO("timestamp " << undefined);
+    CHECK(ask(b, 11, undefined).error_code == wire_code(kafka_error::unsupported_version));
+    CHECK(ask(b, 11, undefined, "missing").error_code == wire_code(kafka_error::unsupported_version));
   }
+  // Lookups by time need no particular version.
+  CHECK(ask(b, 1, 0).offset == 0);
+  auto missing = ask(b, 11, -1, "missing");
+  CHECK(missing.error_code == wire_code(kafka_error::unknown_topic_or_partition));
+  CHECK(missing.offset == -1);
 }
 
-TEST_CASE("ListOffsets: after DeleteRecords the local log start (-4) follows the log start") {
-  brook::test::broker_fixture b;
-  topic_with_three_records(b);
-  proto::delete_records::request del;
-  del.timeout_ms = 10000;
-  auto& dt = del.topics.emplace_back();
-  dt.name = "t";
-  auto& dp = dt.partitions.emplace_back();
-  dp.partition_index = 0;
-  dp.offset = 3;
-  auto deleted = b.call<proto::delete_records::response>(proto::delete_records::api_key, 2, del);
-  REQUIRE(deleted.topics.at(0).partitions.at(0).error_code == 0);
-  auto after = list(b, 10, -4);
-  CHECK(after.error_code == 0);
-  CHECK(after.offset == 3);
-  CHECK(after.timestamp == -1);
-  CHECK(after.leader_epoch == 0);
+TEST_CASE("a partition named twice is INVALID_REQUEST, answered once", "[handlers][list_offsets]") {
+  test::broker_fixture b;
+  create_topic(b, "t");
+  lo::request req;
+  req.replica_id = -1;
+  for (int i = 0; i < 2; ++i) {
+    auto& t = req.topics.emplace_back();
+    t.name = "t";
+    auto& p = t.partitions.emplace_back();
+    p.partition_index = 0;
+    p.timestamp = -1;
+  }
+  auto& other = req.topics.emplace_back();
+  other.name = "missing";
+  other.partitions.emplace_back().partition_index = 0;
+  auto resp = b.call<lo::response>(lo::api_key, 11, req);
+  int answers_for_t = 0;
+  for (const auto& t : resp.topics)
+    for (const auto& p : t.partitions) {
+      if (t.name == "t") {
+        ++answers_for_t;
+        CHECK(p.error_code == wire_code(kafka_error::invalid_request));
+        CHECK(p.offset == -1);
+      } else {
+        CHECK(p.error_code == wire_code(kafka_error::unknown_topic_or_partition));
+      }
+    }
+  CHECK(answers_for_t == 1);
 }

@@ -3,6 +3,8 @@
 #include "broker_fixture.hpp"
 #include "common/protocol/messages/api_versions.hpp"
 #include "common/protocol/messages/metadata.hpp"
+#include "common/error.hpp"
+#include "common/protocol/messages/create_topics.hpp"
 
 namespace proto = brook::common::protocol;
 
@@ -90,4 +92,43 @@ TEST_CASE("Metadata v10 and v11 may not ask by topic id") {
     CHECK(resp.topics[0].error_code == 42);  // INVALID_REQUEST
     CHECK(resp.topics[0].partitions.empty());
   }
+}
+
+// v13 adds a top-level error code, which Kafka sets only when the request failed as a whole: an answer
+// is 0 there, whatever its topics' own errors.
+TEST_CASE("a Metadata v13 answer has top-level error 0 next to per-topic errors") {
+  brook::test::broker_fixture b({"auto.create.topics.enable=false"});
+  proto::create_topics::request create;
+  auto& topic = create.topics.emplace_back();
+  topic.name = "t";
+  topic.num_partitions = 2;
+  topic.replication_factor = 1;
+  REQUIRE(b.call<proto::create_topics::response>(proto::create_topics::api_key, 5, create).topics.at(0).error_code == 0);
+
+  proto::metadata::request req;
+  req.topics.emplace().emplace_back().name = "t";
+  req.topics->emplace_back().name = "missing";
+  const auto unknown_id = brook::common::uuid::random();
+  req.topics->emplace_back().topic_id = unknown_id;
+  req.topics->back().name = std::nullopt;
+  auto resp = b.call<proto::metadata::response>(proto::metadata::api_key, 13, req);
+  CHECK(resp.error_code == 0);
+  REQUIRE(resp.brokers.size() == 1);
+  CHECK(resp.cluster_id == b.server().cluster_id());
+  REQUIRE(resp.topics.size() == 3);
+  CHECK(resp.topics[0].error_code == 0);
+  CHECK(resp.topics[0].name == "t");
+  CHECK_FALSE(resp.topics[0].topic_id.is_zero());
+  CHECK(resp.topics[0].partitions.size() == 2);
+  CHECK(resp.topics[1].error_code == brook::common::wire_code(brook::common::kafka_error::unknown_topic_or_partition));
+  CHECK(resp.topics[2].error_code == brook::common::wire_code(brook::common::kafka_error::unknown_topic_id));
+  CHECK(resp.topics[2].topic_id == unknown_id);
+
+  // Every topic (a null list): the same top level.
+  proto::metadata::request every;
+  every.topics.reset();
+  auto all = b.call<proto::metadata::response>(proto::metadata::api_key, 13, every);
+  CHECK(all.error_code == 0);
+  REQUIRE(all.topics.size() == 1);
+  CHECK(all.topics[0].name == "t");
 }

@@ -1,6 +1,6 @@
 // Produce, in process: batches that Kafka's LogValidator refuses get its error codes and record_errors
 // and leave the log untouched, while the request's good partitions are appended; bombs are refused at
-// their bound.
+// their bound. v13 names topics by id; v12 is v11.
 #include <catch2/catch.hpp>
 
 #include <limits>
@@ -11,6 +11,7 @@
 #include "common/error.hpp"
 #include "common/protocol/messages/create_topics.hpp"
 #include "common/protocol/messages/list_offsets.hpp"
+#include "common/protocol/messages/metadata.hpp"
 #include "common/protocol/messages/produce.hpp"
 #include "tests/common/hostile_batches.hpp"
 
@@ -177,4 +178,98 @@ TEST_CASE("per-record refusals list every offending record", "[handlers][produce
   REQUIRE(p.record_errors.size() == 1);
   CHECK(p.record_errors[0].batch_index == 1);
   CHECK(log_end_offset(b, "t", 0) == 0);
+}
+
+namespace {
+common::uuid topic_id_of(test::broker_fixture& b, const std::string& name) {
+  proto::metadata::request req;
+  req.topics.emplace().emplace_back().name = name;
+  auto resp = b.call<proto::metadata::response>(proto::metadata::api_key, 12, req);
+  REQUIRE(resp.topics.size() == 1);
+  REQUIRE(resp.topics[0].error_code == 0);
+  REQUIRE_FALSE(resp.topics[0].topic_id.is_zero());
+  return resp.topics[0].topic_id;
+}
+
+pr::partition_produce_data partition_with(int32_t index, int32_t records) {
+  pr::partition_produce_data p;
+  p.index = index;
+  auto batch = h::batch({.record_count = records}, h::records(records));
+  p.records = proto::record_set(proto::bytes(batch.begin(), batch.end()));
+  return p;
+}
+}  // namespace
+
+TEST_CASE("v13 names topics by id: known ids are appended and answered by id, unknown ones get UNKNOWN_TOPIC_ID",
+          "[handlers][produce]") {
+  test::broker_fixture b;
+  create_topic(b, "t", 2);
+  const common::uuid id = topic_id_of(b, "t");
+  const common::uuid unknown = common::uuid::random();
+  pr::request req;
+  req.acks = -1;
+  req.timeout_ms = 10000;
+  auto& known = req.topic_data.emplace_back();
+  known.topic_id = id;
+  known.partition_data.push_back(partition_with(0, 3));
+  known.partition_data.push_back(partition_with(1, 2));
+  known.partition_data.push_back(partition_with(5, 1));  // no such partition
+  auto& missing = req.topic_data.emplace_back();
+  missing.topic_id = unknown;
+  missing.partition_data.push_back(partition_with(0, 1));
+  missing.partition_data.push_back(partition_with(1, 1));
+  auto& zero = req.topic_data.emplace_back();  // a client that did not know the id
+  zero.partition_data.push_back(partition_with(0, 1));
+
+  auto resp = b.call<pr::response>(pr::api_key, 13, req);
+  REQUIRE(resp.responses.size() == 3);
+  CHECK(resp.responses[0].topic_id == id);
+  CHECK(resp.responses[0].name.empty());  // not on the wire from v13
+  REQUIRE(resp.responses[0].partition_responses.size() == 3);
+  CHECK(resp.responses[0].partition_responses[0].error_code == 0);
+  CHECK(resp.responses[0].partition_responses[0].base_offset == 0);
+  CHECK(resp.responses[0].partition_responses[1].error_code == 0);
+  CHECK(resp.responses[0].partition_responses[1].base_offset == 0);
+  CHECK(resp.responses[0].partition_responses[2].error_code == wire_code(kafka_error::unknown_topic_or_partition));
+  for (size_t t : {size_t{1}, size_t{2}}) {
+    INFO("topic entry " << t);
+    CHECK(resp.responses[t].topic_id == req.topic_data[t].topic_id);
+    REQUIRE(resp.responses[t].partition_responses.size() == req.topic_data[t].partition_data.size());
+    for (const auto& p : resp.responses[t].partition_responses) {
+      CHECK(p.error_code == wire_code(kafka_error::unknown_topic_id));
+      CHECK(p.base_offset == -1);
+    }
+  }
+  CHECK(log_end_offset(b, "t", 0) == 3);
+  CHECK(log_end_offset(b, "t", 1) == 2);
+
+  // The same topic by name at v12 goes on where v13 left it.
+  auto more = produce(b, "t", {h::batch({.record_count = 1}, h::records(1))});
+  CHECK(part(more, 0).base_offset == 3);
+}
+
+TEST_CASE("v12 is served as v11: topics by name, transactional producers refused", "[handlers][produce]") {
+  test::broker_fixture b;
+  create_topic(b, "t", 1);
+  for (int16_t v : {int16_t{11}, int16_t{12}}) {
+    INFO("v" << v);
+    pr::request req;
+    req.acks = 1;
+    req.timeout_ms = 10000;
+    auto& t = req.topic_data.emplace_back();
+    t.name = "t";
+    t.partition_data.push_back(partition_with(0, 2));
+    auto resp = b.call<pr::response>(pr::api_key, v, req);
+    REQUIRE(resp.responses.size() == 1);
+    CHECK(resp.responses[0].name == "t");
+    REQUIRE(resp.responses[0].partition_responses.size() == 1);
+    CHECK(resp.responses[0].partition_responses[0].error_code == 0);
+    CHECK(resp.responses[0].partition_responses[0].base_offset == (v == 11 ? 0 : 2));
+
+    req.transactional_id = "tx";  // no transactions yet, whether v1 or v2 would be used
+    auto refused = b.call<pr::response>(pr::api_key, v, req);
+    CHECK(refused.responses.at(0).partition_responses.at(0).error_code ==
+          wire_code(kafka_error::transactional_id_authorization_failed));
+  }
+  CHECK(log_end_offset(b, "t", 0) == 4);
 }

@@ -67,12 +67,24 @@ def java_major(java):
     return int(m.group(2) or 0) if major == 1 else major
 
 
-def server_jars():
-    """The directory holding every jar the server needs at run time, filled once per pom.xml content."""
+def jar_cache_dir():
+    """Where server_jars() keeps this pom.xml's jars (filled or not)."""
     with open(POM, "rb") as f:
         key = hashlib.sha256(f.read()).hexdigest()[:16]
+    return os.path.join(cache_root(), f"kafka-{key}", "lib")
+
+
+def cached_server_jars():
+    """The jar directory if server_jars() has filled it already, else None (never downloads)."""
+    lib = jar_cache_dir()
+    return lib if os.path.isfile(os.path.join(lib, ".complete")) else None
+
+
+def server_jars():
+    """The directory holding every jar the server needs at run time, filled once per pom.xml content."""
+    lib = jar_cache_dir()
+    key = os.path.basename(os.path.dirname(lib))[len("kafka-"):]
     root = cache_root()
-    lib = os.path.join(root, f"kafka-{key}", "lib")
     if os.path.isfile(os.path.join(lib, ".complete")):
         return lib
     os.makedirs(root, exist_ok=True)

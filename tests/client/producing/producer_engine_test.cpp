@@ -30,6 +30,9 @@ using brook::test::fake_broker;
 
 // One Produce request as the broker saw it (one partition of topic "t").
 struct seen_produce {
+  int16_t version = -1;
+  std::string topic;                 // v0-12
+  brook::common::uuid topic_id{};    // v13+
   int16_t acks = 0;
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
@@ -81,6 +84,11 @@ class scripted_cluster {
     std::lock_guard lock(mutex_);
     partition_count_ = n;
   }
+  // Metadata gives topic "t" this id from now on (zero: none, as a broker before Kafka 2.8).
+  void set_topic_id(brook::common::uuid id) {
+    std::lock_guard lock(mutex_);
+    topic_id_ = id;
+  }
   // Closes every connection the broker accepted (the client sees them lost).
   void drop_connections() {
     std::promise<void> done;
@@ -108,6 +116,7 @@ class scripted_cluster {
       resp.controller_id = 1;
       proto::metadata::response_topic t;
       t.name = "t";
+      t.topic_id = topic_id_;
       for (int32_t i = 0; i < partition_count_; ++i) {
         proto::metadata::response_partition p;
         p.partition_index = i;
@@ -133,9 +142,12 @@ class scripted_cluster {
       proto::produce::request req;
       req.decode(body, h.api_version);
       seen_produce seen;
+      seen.version = h.api_version;
       seen.acks = req.acks;
       int32_t partition = 0;
-      for (const auto& t : req.topic_data)
+      for (const auto& t : req.topic_data) {
+        seen.topic = t.name;
+        seen.topic_id = t.topic_id;
         for (const auto& p : t.partition_data) {
           partition = p.index;
           auto view = brook::common::record_batch_view::parse(p.records->memory());
@@ -145,6 +157,7 @@ class scripted_cluster {
           seen.base_sequence = view->base_sequence();
           seen.record_count = view->record_count();
         }
+      }
       const size_t n = seen_.size();
       seen_.push_back(seen);
       produced_.notify_all();
@@ -153,7 +166,8 @@ class scripted_cluster {
       if (answer.error_code == 0) next_offset_ = answer.base_offset + seen.record_count;
       proto::produce::response resp;
       proto::produce::topic_produce_response t;
-      t.name = "t";
+      t.name = seen.topic;  // the answer names the topic as the request did (v13+: by id)
+      t.topic_id = seen.topic_id;
       proto::produce::partition_produce_response p;
       p.index = partition;
       p.error_code = answer.error_code;
@@ -174,6 +188,7 @@ class scripted_cluster {
   int init_calls_ = 0;
   int metadata_calls_ = 0;
   int32_t partition_count_ = 1;
+  brook::common::uuid topic_id_{};
   int64_t next_offset_ = 0;
   asio::io_context io_;
   fake_broker broker_;
@@ -217,6 +232,41 @@ TEST_CASE("producer: an idempotent batch is retried with the same id, epoch and 
   }
   CHECK(seen[3].base_sequence == 1);
   CHECK(cluster.init_producer_id_calls() == 1);
+}
+
+TEST_CASE("producer: Produce v13 names the topic by the id Metadata gave, and reads the answer by it",
+          "[producing][engine]") {
+  scripted_cluster cluster({{0, 40}, {6, 0}, {0, 41}});  // ok, then NOT_LEADER_OR_FOLLOWER and ok
+  const brook::common::uuid id{{9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6}};
+  cluster.set_topic_id(id);
+  auto p = make(cluster);
+  auto first = p->send_sync(value("a"));
+  INFO(first.error.message);
+  REQUIRE(first.ok());
+  CHECK(first.offset == 40);
+  auto second = p->send_sync(value("b"));
+  REQUIRE(second.ok());
+  CHECK(second.offset == 41);
+  p->close();
+  auto seen = cluster.produces();
+  REQUIRE(seen.size() == 3);
+  for (const auto& s : seen) {
+    CHECK(s.version == proto::produce::max_version);
+    CHECK(s.version >= 13);
+    CHECK(s.topic_id == id);
+    CHECK(s.topic.empty());  // not on the wire from v13
+  }
+}
+
+TEST_CASE("producer: without the topic's id Produce stays at v12 and names the topic", "[producing][engine]") {
+  scripted_cluster cluster({});  // Metadata gives no topic id
+  auto p = make(cluster);
+  REQUIRE(p->send_sync(value("a")).ok());
+  p->close();
+  auto seen = cluster.produces();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].version == 12);
+  CHECK(seen[0].topic == "t");
 }
 
 TEST_CASE("producer: OUT_OF_ORDER_SEQUENCE_NUMBER bumps the epoch and restarts the sequence", "[producing][engine]") {

@@ -50,8 +50,10 @@ void produce(cluster_under_test& cluster, const std::string& topic, int32_t part
     proto::produce::request req;
     req.acks = -1;
     req.timeout_ms = 10000;
-    req.topic_data.push_back({topic, {}});
-    req.topic_data[0].partition_data.push_back({p, proto::record_set(batch.build())});
+    auto& td = req.topic_data.emplace_back();
+    td.name = topic;
+    td.topic_id = meta.topics[0].topic_id;  // v13+ names the topic by id
+    td.partition_data.push_back({p, proto::record_set(batch.build())});
     brook::test::wire_client client(address[leader].first, address[leader].second, "brook-consumer-test");
     // A topic just created may not be led yet where Metadata already says it is (Kafka's KRaft broker
     // applies the change a moment later): NOT_LEADER_OR_FOLLOWER and the like are retried a while.

@@ -1,5 +1,5 @@
-// Request frames captured from real clients (kcat/librdkafka, confluent-kafka-python, kafka-python)
-// must decode with the generated codecs, consuming every byte, and re-encode to the very same bytes.
+// Request frames captured from real clients (kcat/librdkafka, confluent-kafka-python, kafka-python, the
+// Java client) must decode with the generated codecs, consuming every byte, and re-encode to the very same bytes.
 // The frames live in tests/common/protocol/frames/, one per file: a `#` comment line naming the
 // client and what it was doing, then the frame (size prefix, request header, body) as hex text.
 // Frames of APIs the broker did not serve yet were captured by advertising the schema's version
@@ -134,6 +134,11 @@ const Request& as(const any_request& body) {
 }
 
 void check_rdkafka(const proto::request_header& h) { CHECK(h.client_id == "rdkafka"); }
+
+// The id Brook gave java-topic when the Java client's frames were captured.
+brook::common::uuid java_topic_id() {
+  return brook::common::uuid{{0xef, 0x57, 0xce, 0x47, 0x21, 0x4c, 0x4b, 0x86, 0xb2, 0x68, 0x3e, 0x9d, 0x7d, 0x3f, 0xa8, 0xbb}};
+}
 
 // A librdkafka/kafka-python consumer protocol's metadata: v0 or v1 subscription naming one topic.
 void check_subscription(const proto::join_group::request& j, const std::string& group, const std::string& topic) {
@@ -442,6 +447,71 @@ const std::map<std::string, check_fn>& spot_checks() {
          REQUIRE(r.topics[0].partitions.size() == 1);
          CHECK(r.topics[0].partitions[0].fetch_offset == 0);
          CHECK(r.topics[0].partitions[0].partition_max_bytes == 1048576);
+       }},
+      // kafka-clients 4.4.0 (the Java client), through a recording proxy in front of Brook
+      {"java_metadata_v13",
+       [](const request_header& h, const any_request& b) {
+         CHECK(h.client_id == "java-producer");
+         const auto& r = as<metadata::request>(b);
+         REQUIRE(r.topics.has_value());
+         REQUIRE(r.topics->size() == 1);
+         CHECK((*r.topics)[0].topic_id.is_zero());
+         CHECK((*r.topics)[0].name == "java-topic");
+         CHECK(r.allow_auto_topic_creation);
+         CHECK_FALSE(r.include_topic_authorized_operations);
+       }},
+      {"java_produce_v13",
+       [](const request_header& h, const any_request& b) {
+         CHECK(h.client_id == "java-producer");
+         const auto& r = as<produce::request>(b);
+         CHECK_FALSE(r.transactional_id.has_value());
+         CHECK(r.acks == -1);
+         CHECK(r.timeout_ms == 30000);
+         REQUIRE(r.topic_data.size() == 1);
+         CHECK(r.topic_data[0].name.empty());  // v13: by id only
+         CHECK(r.topic_data[0].topic_id == java_topic_id());
+         REQUIRE(r.topic_data[0].partition_data.size() == 1);
+         const auto& p = r.topic_data[0].partition_data[0];
+         CHECK(p.index == 0);
+         REQUIRE(p.records.has_value());
+         REQUIRE(p.records->size() == 75);
+         CHECK(p.records->data[16] == 2);  // record batch magic
+         const std::string batch(p.records->data.begin(), p.records->data.end());
+         CHECK(batch.find("\x04" "k1" "\x0a" "hello") != std::string::npos);
+       }},
+      {"java_list_offsets_v11",
+       [](const request_header& h, const any_request& b) {
+         CHECK(h.client_id == "java-consumer");
+         const auto& r = as<list_offsets::request>(b);
+         CHECK(r.replica_id == -1);
+         CHECK(r.isolation_level == 0);
+         CHECK(r.timeout_ms == 30000);
+         REQUIRE(r.topics.size() == 1);
+         CHECK(r.topics[0].name == "java-topic");
+         REQUIRE(r.topics[0].partitions.size() == 1);
+         CHECK(r.topics[0].partitions[0].partition_index == 0);
+         CHECK(r.topics[0].partitions[0].current_leader_epoch == 0);
+         CHECK(r.topics[0].partitions[0].timestamp == -2);
+       }},
+      {"java_fetch_v18",
+       [](const request_header& h, const any_request& b) {
+         CHECK(h.client_id == "java-consumer");
+         const auto& r = as<fetch::request>(b);
+         CHECK(r.replica_state.replica_id == -1);
+         CHECK(r.max_wait_ms == 500);
+         CHECK(r.min_bytes == 1);
+         CHECK(r.max_bytes == 52428800);
+         CHECK(r.session_id == 0);
+         CHECK(r.session_epoch == 0);  // a new session
+         REQUIRE(r.topics.size() == 1);
+         CHECK(r.topics[0].topic_id == java_topic_id());
+         REQUIRE(r.topics[0].partitions.size() == 1);
+         const auto& p = r.topics[0].partitions[0];
+         CHECK(p.fetch_offset == 0);
+         CHECK(p.partition_max_bytes == 1048576);
+         CHECK(p.high_watermark == INT64_MAX);  // a consumer does not say (the field is for followers)
+         CHECK(r.forgotten_topics_data.empty());
+         CHECK(r.rack_id.empty());
        }},
       {"kafka_python_find_coordinator_v0",
        [](const request_header& h, const any_request& b) {

@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
 """Cross-checks Brook's protocol schema (common/protocol/schema/*.api) against Kafka's message definitions.
 
-Usage: check_schema_against_reference.py SCHEMA_DIR
+Usage: check_schema_against_reference.py [--fetch] SCHEMA_DIR
 
-The reference definitions (Kafka's *Request.json / *Response.json) are looked up in
-$BROOK_KAFKA_REFERENCE, else in <repo>/../shared/kafka-reference; either folder may hold them directly
-or in a `message/` subfolder. Without them the check is skipped (exit 77).
+The reference is Kafka's own definitions (*Request.json, *Response.json and the "type": "data" ones)
+of the Kafka release the client tests run against (tests/client/kafka/pom.xml's kafka.version). They
+ship inside that release's kafka-clients jar (common/message/*.json), which the check reads directly,
+looking in order at:
+  1. $BROOK_KAFKA_REFERENCE: a kafka-clients jar, or a folder of the JSON files (directly, or in a
+     `message/` or `common/message/` subfolder);
+  2. kafka-clients-<version>.jar in Maven's local repository (~/.m2/repository/org/apache/kafka/...);
+  3. the jar cache that tests/client/kafka/kafka_broker.py fills with the Kafka broker's jars;
+  4. with --fetch (as ctest runs it): `kafka_broker.py fetch`, which fills that cache from Maven
+     Central (once per pom.xml) and prints its directory.
+Without a reference the check is skipped (exit 77), except when CI=true: there it fails.
 
 For every .api file the check compares the API key, valid and flexible versions, and then, field by
 field and in wire order (nested structs included): name, type, versions, nullable versions, tag,
@@ -19,7 +27,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
@@ -29,10 +39,21 @@ from protocol_schema import PRIMITIVES, SchemaError, Versions, parse_api  # noqa
 
 SKIP = 77
 
-# Deliberate differences from Kafka's validVersions, api name -> Brook's range.
-VERSION_EXCEPTIONS = {
-    # Fetch v0-3 only return the old message formats (v0/v1), which Brook does not store or serve.
-    "fetch": "4-17",
+# Where the schema declares versions below Kafka's lowest (Kafka 4.0 dropped the oldest versions of
+# many APIs): api name -> (Brook's lowest version, why). Brook's highest version must still be Kafka's.
+# Fields that only those older versions carry (their versions end below Kafka's lowest) are accepted
+# although Kafka's definitions no longer list them. Nowhere else may Brook's lowest version differ.
+LOWER_MINIMUMS: dict[str, tuple[int, str]] = {
+    "produce": (0, "v0-2 are advertised, as Kafka 4.x does for librdkafka's sake (KAFKA-18659), and "
+                   "answered with UNSUPPORTED_VERSION"),
+    "create_topics": (0, "served: clients that still send v0-1 keep working"),
+    "delete_topics": (0, "served: clients that still send v0 keep working"),
+    "describe_configs": (0, "served: clients that still send v0 keep working"),
+    "describe_log_dirs": (0, "declared for old clients; not served yet"),
+    "offset_commit": (0, "declared for old clients; the broker serves v2+, as Kafka 4.x"),
+    "offset_fetch": (0, "declared for old clients; the broker serves v1+, as Kafka 4.x"),
+    "offset_for_leader_epoch": (0, "declared for old clients; the broker serves v2+, as Kafka 4.x"),
+    "write_txn_markers": (0, "declared for old clients; not served yet"),
 }
 
 # Deliberate field renames: (api name, Kafka field path) -> Brook field name. Paths are Kafka names
@@ -73,17 +94,86 @@ def strip_comments(text: str) -> str:
     return "".join(out)
 
 
-def load_reference(path: Path) -> dict:
-    return json.loads(strip_comments(path.read_text()))
+POM = REPO / "tests" / "client" / "kafka" / "pom.xml"
+KAFKA_BROKER_SCRIPT = REPO / "tests" / "client" / "kafka" / "kafka_broker.py"
 
 
-def find_reference_dir() -> Path | None:
+class Reference:
+    """Kafka's message definitions, by file name (ProduceRequest.json), from a folder or a jar."""
+
+    def __init__(self, where: str, texts: dict[str, str]) -> None:
+        self.where = where
+        self.texts = texts
+
+    @staticmethod
+    def from_dir(path: Path) -> "Reference | None":
+        for candidate in (path / "common" / "message", path / "message", path):
+            if candidate.is_dir() and any(candidate.glob("*Request.json")):
+                return Reference(str(candidate), {p.name: p.read_text() for p in candidate.glob("*.json")})
+        return None
+
+    @staticmethod
+    def from_jar(path: Path) -> "Reference | None":
+        prefix = "common/message/"
+        with zipfile.ZipFile(path) as jar:
+            texts = {name[len(prefix):]: jar.read(name).decode("utf-8") for name in jar.namelist()
+                     if name.startswith(prefix) and name.endswith(".json") and "/" not in name[len(prefix):]}
+        if not any(name.endswith("Request.json") for name in texts):
+            return None
+        return Reference(str(path), texts)
+
+    def names(self) -> list[str]:
+        return sorted(self.texts)
+
+    def load(self, name: str) -> dict | None:
+        text = self.texts.get(name)
+        return None if text is None else json.loads(strip_comments(text))
+
+
+def kafka_version() -> str:
+    """The Kafka release the client tests run against: pom.xml's kafka.version."""
+    m = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", POM.read_text())
+    if not m:
+        raise SystemExit(f"no <kafka.version> in {POM}")
+    return m.group(1).strip()
+
+
+def jar_in(directory: Path, version: str) -> Path | None:
+    jar = directory / f"kafka-clients-{version}.jar"
+    return jar if jar.is_file() else None
+
+
+def find_reference(fetch: bool) -> tuple[Reference | None, str]:
+    """The reference, or None and why there is none."""
     env = os.environ.get("BROOK_KAFKA_REFERENCE")
-    base = Path(env) if env else REPO.parent / "shared" / "kafka-reference"
-    for candidate in (base / "message", base):
-        if candidate.is_dir() and any(candidate.glob("*Request.json")):
-            return candidate
-    return None
+    if env:
+        path = Path(env)
+        ref = Reference.from_jar(path) if path.is_file() else Reference.from_dir(path)
+        return ref, f"BROOK_KAFKA_REFERENCE={env} holds no Kafka message definitions"
+    version = kafka_version()
+    m2 = Path(os.environ.get("MAVEN_REPOSITORY", Path.home() / ".m2" / "repository"))
+    jar = jar_in(m2 / "org" / "apache" / "kafka" / "kafka-clients" / version, version)
+    if jar is None:
+        sys.path.insert(0, str(KAFKA_BROKER_SCRIPT.parent))
+        import kafka_broker  # noqa: E402  (the client tests' Kafka broker: its jar cache)
+        cached = kafka_broker.cached_server_jars()
+        if cached:
+            jar = jar_in(Path(cached), version)
+    if jar is None and fetch:
+        print(f"fetching the Kafka {version} broker's jars (kafka_broker.py fetch)", flush=True)
+        result = subprocess.run([sys.executable, str(KAFKA_BROKER_SCRIPT), "fetch"], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        lines = result.stdout.strip().splitlines()
+        if result.returncode != 0 or not lines:
+            return None, f"kafka_broker.py fetch failed ({result.returncode}): {result.stdout[-2000:]}"
+        jar = jar_in(Path(lines[-1]), version)
+        if jar is None:
+            return None, f"kafka_broker.py fetch gave {lines[-1]}, which holds no kafka-clients-{version}.jar"
+    if jar is None:
+        return None, (f"kafka-clients-{version}.jar not found (in {m2} or the Kafka broker's jar cache; "
+                      "--fetch downloads it)")
+    ref = Reference.from_jar(jar)
+    return ref, f"{jar} holds no message definitions"
 
 
 def kafka_versions(text: str | None) -> Versions:
@@ -126,9 +216,36 @@ def normalize_default(value, type_: str) -> str:
 class Checker:
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.notes: list[str] = []
+        # Kafka's lowest version of the API being compared, when LOWER_MINIMUMS lets Brook go lower:
+        # fields that end below it are Brook's own (Kafka dropped them with those versions).
+        self.older_than_kafka: int | None = None
 
     def error(self, where: str, message: str) -> None:
         self.errors.append(f"{where}: {message}")
+
+    def extra_field(self, where: str, o) -> None:
+        if self.older_than_kafka is not None and o.versions.hi is not None and o.versions.hi < self.older_than_kafka:
+            return  # carried only by versions Kafka no longer has (see LOWER_MINIMUMS)
+        self.error(f"{where}.{o.name}", "field not in Kafka's definition")
+
+    def check_versions(self, where: str, api, valid_text: str) -> None:
+        """Brook's versions are Kafka's, or reach lower where LOWER_MINIMUMS says so."""
+        valid = Versions.parse(valid_text)
+        self.older_than_kafka = None
+        allowed = [valid]
+        if api.name in LOWER_MINIMUMS:
+            lowest = LOWER_MINIMUMS[api.name][0]
+            if lowest < valid.lo:
+                allowed.append(Versions(lowest, valid.hi))
+                if api.versions.lo is not None and api.versions.lo < valid.lo:
+                    self.older_than_kafka = valid.lo
+            else:
+                self.notes.append(f"{where}: note: LOWER_MINIMUMS lists v{lowest}, but Kafka's lowest is "
+                                  f"v{valid.lo}; the entry is no longer needed")
+        if api.versions not in allowed:
+            self.error(where, f"versions: {api.versions} vs expected {' or '.join(map(str, allowed))}"
+                              f" (Kafka {valid_text})")
 
     def compare_fields(self, where: str, api_name: str, kafka_path: str, ours: list, theirs: list,
                        our_structs: dict, their_structs: dict) -> None:
@@ -140,7 +257,7 @@ class Checker:
         i = j = 0
         while i < len(ours) or j < len(theirs):
             if j >= len(theirs):
-                self.error(f"{where}.{ours[i].name}", "field not in Kafka's definition")
+                self.extra_field(where, ours[i])
                 i += 1
                 continue
             t = theirs[j]
@@ -157,7 +274,7 @@ class Checker:
                     j += 1
                     continue
                 if expected(t) in later_ours and o.name not in later_theirs:
-                    self.error(f"{where}.{o.name}", "field not in Kafka's definition")
+                    self.extra_field(where, o)
                     i += 1
                     continue
                 self.error(f"{where}.{o.name}", f"name: expected {expected(t)!r} (Kafka {t['name']})")
@@ -244,7 +361,7 @@ class Checker:
         for clash in sorted(field_names & (set(layouts) | {"request", "response", "message"})):
             self.error(where, f"{clash!r} names both a field and a struct type")
 
-    def check_file(self, api_path: Path, ref_dir: Path) -> None:
+    def check_file(self, api_path: Path, ref: Reference) -> None:
         where = api_path.name
         try:
             api = parse_api(api_path)
@@ -255,77 +372,78 @@ class Checker:
         if api.name != api_path.stem:
             self.error(where, f"api name {api.name!r} differs from the file name")
         if api.is_data:
-            self.check_data(where, api, ref_dir)
+            self.check_data(where, api, ref)
             return
         camel = None
-        for candidate in ref_dir.glob("*Request.json"):
-            if snake_case(candidate.name[: -len("Request.json")]) == api.name:
-                camel = candidate.name[: -len("Request.json")]
+        for name in ref.names():
+            if name.endswith("Request.json") and snake_case(name[: -len("Request.json")]) == api.name:
+                camel = name[: -len("Request.json")]
         if camel is None:
             self.error(where, f"no Kafka definition matches api {api.name!r}")
             return
         our_structs = api.structs
         for kind, ours in (("request", api.request), ("response", api.response)):
-            ref_path = ref_dir / f"{camel}{kind.capitalize()}.json"
-            if not ref_path.exists():
-                self.error(where, f"{ref_path.name} missing from the reference")
+            ref_name = f"{camel}{kind.capitalize()}.json"
+            definition = ref.load(ref_name)
+            if definition is None:
+                self.error(where, f"{ref_name} missing from the reference")
                 continue
-            ref = load_reference(ref_path)
-            if ref.get("apiKey") != api.key:
-                self.error(f"{where}:{kind}", f"key: {api.key} vs Kafka {ref.get('apiKey')}")
-            valid = Versions.parse(VERSION_EXCEPTIONS.get(api.name, ref["validVersions"]))
-            if api.versions != valid:
-                self.error(f"{where}:{kind}", f"versions: {api.versions} vs expected {valid}"
-                           f" (Kafka {ref['validVersions']})")
-            flexible = kafka_versions(ref.get("flexibleVersions", "none"))
+            if definition.get("apiKey") != api.key:
+                self.error(f"{where}:{kind}", f"key: {api.key} vs Kafka {definition.get('apiKey')}")
+            self.check_versions(f"{where}:{kind}", api, definition["validVersions"])
+            flexible = kafka_versions(definition.get("flexibleVersions", "none"))
             if api.flexible != flexible:
                 self.error(f"{where}:{kind}", f"flexible: {api.flexible} vs Kafka {flexible}")
-            their_structs = {s["name"]: s.get("fields", []) for s in ref.get("commonStructs", [])}
-            self.compare_fields(f"{where}:{kind}", api.name, kind, ours, ref.get("fields", []),
+            their_structs = {s["name"]: s.get("fields", []) for s in definition.get("commonStructs", [])}
+            self.compare_fields(f"{where}:{kind}", api.name, kind, ours, definition.get("fields", []),
                                 our_structs, their_structs)
 
-    def check_data(self, where: str, api, ref_dir: Path) -> None:
-        ref_path = None
-        for candidate in ref_dir.glob("*.json"):
-            if snake_case(candidate.stem) == api.name:
-                ref_path = candidate
-        if ref_path is None:
+    def check_data(self, where: str, api, ref: Reference) -> None:
+        ref_name = None
+        for name in ref.names():
+            if snake_case(name[: -len(".json")]) == api.name:
+                ref_name = name
+        if ref_name is None:
             self.error(where, f"no Kafka definition matches data {api.name!r}")
             return
-        ref = load_reference(ref_path)
-        if ref.get("type") != "data":
-            self.error(where, f"{ref_path.name} is of type {ref.get('type')!r}, not data")
+        definition = ref.load(ref_name)
+        if definition.get("type") != "data":
+            self.error(where, f"{ref_name} is of type {definition.get('type')!r}, not data")
             return
-        valid = Versions.parse(VERSION_EXCEPTIONS.get(api.name, ref["validVersions"]))
-        if api.versions != valid:
-            self.error(f"{where}:message", f"versions: {api.versions} vs expected {valid}"
-                       f" (Kafka {ref['validVersions']})")
-        flexible = kafka_versions(ref.get("flexibleVersions", "none"))
+        self.check_versions(f"{where}:message", api, definition["validVersions"])
+        flexible = kafka_versions(definition.get("flexibleVersions", "none"))
         if api.flexible != flexible:
             self.error(f"{where}:message", f"flexible: {api.flexible} vs Kafka {flexible}")
-        their_structs = {s["name"]: s.get("fields", []) for s in ref.get("commonStructs", [])}
-        self.compare_fields(f"{where}:message", api.name, "message", api.message, ref.get("fields", []),
+        their_structs = {s["name"]: s.get("fields", []) for s in definition.get("commonStructs", [])}
+        self.compare_fields(f"{where}:message", api.name, "message", api.message, definition.get("fields", []),
                             api.structs, their_structs)
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print(f"usage: {argv[0]} SCHEMA_DIR", file=sys.stderr)
+    args = argv[1:]
+    fetch = "--fetch" in args
+    args = [a for a in args if a != "--fetch"]
+    if len(args) != 1:
+        print(f"usage: {argv[0]} [--fetch] SCHEMA_DIR", file=sys.stderr)
         return 2
-    ref_dir = find_reference_dir()
-    if ref_dir is None:
-        print("skipped: Kafka's message definitions not found (set BROOK_KAFKA_REFERENCE)")
+    ref, why_not = find_reference(fetch)
+    if ref is None:
+        if os.environ.get("CI", "").lower() == "true":
+            print(f"FAILED: Kafka's message definitions are required in CI: {why_not}")
+            return 1
+        print(f"skipped: Kafka's message definitions not found: {why_not}")
         return SKIP
-    files = sorted(Path(argv[1]).glob("*.api"))
+    print(f"reference: {ref.where}")
+    files = sorted(Path(args[0]).glob("*.api"))
     if not files:
-        print(f"no .api files in {argv[1]}", file=sys.stderr)
+        print(f"no .api files in {args[0]}", file=sys.stderr)
         return 1
     passed = failed = 0
     for path in files:
         checker = Checker()
-        checker.check_file(path, ref_dir)
-        for e in checker.errors:
-            print(e)
+        checker.check_file(path, ref)
+        for line in checker.notes + checker.errors:
+            print(line)
         if checker.errors:
             failed += 1
         else:
