@@ -50,6 +50,8 @@ const std::array entries{
     BROOK_API(offset_delete, "OffsetDelete", offset_delete),
     BROOK_API(consumer_group_heartbeat, "ConsumerGroupHeartbeat", consumer_group_heartbeat),
     BROOK_API(consumer_group_describe, "ConsumerGroupDescribe", consumer_group_describe),
+    BROOK_API(describe_log_dirs, "DescribeLogDirs", describe_log_dirs),
+    BROOK_API(describe_producers, "DescribeProducers", describe_producers),
 };
 #undef BROOK_API
 #undef BROOK_API_FROM

@@ -479,6 +479,37 @@ std::optional<proto::consumer_group_describe::response> error_of(const proto::co
   return resp;
 }
 
+// --- DescribeLogDirs ---
+void names_of(const proto::describe_log_dirs::request& r, request_names& n) {
+  if (r.topics)
+    for (const auto& t : *r.topics) n.topics.push_back(t.topic);
+}
+std::optional<proto::describe_log_dirs::response> error_of(const proto::describe_log_dirs::request&, int16_t,
+                                                           int16_t code) {
+  proto::describe_log_dirs::response resp;  // the top-level code only (v3+), as Kafka's: no log dirs
+  resp.error_code = code;
+  return resp;
+}
+
+// --- DescribeProducers ---
+void names_of(const proto::describe_producers::request& r, request_names& n) {
+  for (const auto& t : r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::describe_producers::response> error_of(const proto::describe_producers::request& r, int16_t,
+                                                            int16_t code) {
+  proto::describe_producers::response resp;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    for (int32_t p : t.partition_indexes) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p;
+      rp.error_code = code;
+    }
+  }
+  return resp;
+}
+
 template <class Request>
 class decoded final : public decoded_request {
  public:
@@ -539,6 +570,8 @@ std::unique_ptr<decoded_request> decode_request(int16_t api_key, int16_t version
     BROOK_FAULT_API(offset_delete)
     BROOK_FAULT_API(consumer_group_heartbeat)
     BROOK_FAULT_API(consumer_group_describe)
+    BROOK_FAULT_API(describe_log_dirs)
+    BROOK_FAULT_API(describe_producers)
     default:
       return nullptr;
   }

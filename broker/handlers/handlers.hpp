@@ -15,6 +15,8 @@
 #include "common/protocol/messages/describe_cluster.hpp"
 #include "common/protocol/messages/describe_configs.hpp"
 #include "common/protocol/messages/delete_records.hpp"
+#include "common/protocol/messages/describe_log_dirs.hpp"
+#include "common/protocol/messages/describe_producers.hpp"
 #include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/incremental_alter_configs.hpp"
 #include "common/protocol/messages/init_producer_id.hpp"
@@ -52,6 +54,7 @@ awaitable<proto::alter_configs::response> alter_configs(request_context&, proto:
 awaitable<proto::incremental_alter_configs::response> incremental_alter_configs(
     request_context&, proto::incremental_alter_configs::request&);
 awaitable<proto::describe_cluster::response> describe_cluster(request_context&, proto::describe_cluster::request&);
+awaitable<proto::describe_log_dirs::response> describe_log_dirs(request_context&, proto::describe_log_dirs::request&);
 
 // Produce decodes its own request: with acks=0 it sends no response.
 awaitable<std::optional<proto::encoded_message>> produce(request_context&, proto::reader& body);
@@ -61,6 +64,7 @@ awaitable<proto::offset_for_leader_epoch::response> offset_for_leader_epoch(requ
                                                                             proto::offset_for_leader_epoch::request&);
 awaitable<proto::delete_records::response> delete_records(request_context&, proto::delete_records::request&);
 awaitable<proto::init_producer_id::response> init_producer_id(request_context&, proto::init_producer_id::request&);
+awaitable<proto::describe_producers::response> describe_producers(request_context&, proto::describe_producers::request&);
 
 // Consumer groups (classic protocol) and committed offsets; the state lives in broker/group/.
 awaitable<proto::find_coordinator::response> find_coordinator(request_context&, proto::find_coordinator::request&);
