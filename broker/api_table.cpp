@@ -52,6 +52,7 @@ const std::array entries{
     BROOK_API(consumer_group_describe, "ConsumerGroupDescribe", consumer_group_describe),
     BROOK_API(describe_log_dirs, "DescribeLogDirs", describe_log_dirs),
     BROOK_API(describe_producers, "DescribeProducers", describe_producers),
+    BROOK_API(describe_topic_partitions, "DescribeTopicPartitions", describe_topic_partitions),
 };
 #undef BROOK_API
 #undef BROOK_API_FROM

@@ -479,6 +479,21 @@ std::optional<proto::consumer_group_describe::response> error_of(const proto::co
   return resp;
 }
 
+// --- DescribeTopicPartitions ---
+void names_of(const proto::describe_topic_partitions::request& r, request_names& n) {
+  for (const auto& t : r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::describe_topic_partitions::response> error_of(const proto::describe_topic_partitions::request& r,
+                                                                    int16_t, int16_t code) {
+  proto::describe_topic_partitions::response resp;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    rt.error_code = code;
+  }
+  return resp;
+}
+
 // --- DescribeLogDirs ---
 void names_of(const proto::describe_log_dirs::request& r, request_names& n) {
   if (r.topics)
@@ -570,6 +585,7 @@ std::unique_ptr<decoded_request> decode_request(int16_t api_key, int16_t version
     BROOK_FAULT_API(offset_delete)
     BROOK_FAULT_API(consumer_group_heartbeat)
     BROOK_FAULT_API(consumer_group_describe)
+    BROOK_FAULT_API(describe_topic_partitions)
     BROOK_FAULT_API(describe_log_dirs)
     BROOK_FAULT_API(describe_producers)
     default:

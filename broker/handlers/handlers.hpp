@@ -17,6 +17,7 @@
 #include "common/protocol/messages/delete_records.hpp"
 #include "common/protocol/messages/describe_log_dirs.hpp"
 #include "common/protocol/messages/describe_producers.hpp"
+#include "common/protocol/messages/describe_topic_partitions.hpp"
 #include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/incremental_alter_configs.hpp"
 #include "common/protocol/messages/init_producer_id.hpp"
@@ -54,6 +55,8 @@ awaitable<proto::alter_configs::response> alter_configs(request_context&, proto:
 awaitable<proto::incremental_alter_configs::response> incremental_alter_configs(
     request_context&, proto::incremental_alter_configs::request&);
 awaitable<proto::describe_cluster::response> describe_cluster(request_context&, proto::describe_cluster::request&);
+awaitable<proto::describe_topic_partitions::response> describe_topic_partitions(
+    request_context&, proto::describe_topic_partitions::request&);
 awaitable<proto::describe_log_dirs::response> describe_log_dirs(request_context&, proto::describe_log_dirs::request&);
 
 // Produce decodes its own request: with acks=0 it sends no response.
