@@ -6,6 +6,7 @@
 #include "broker/request_context.hpp"
 #include "common/error.hpp"
 #include "common/protocol/messages/alter_configs.hpp"
+#include "common/protocol/messages/alter_partition_reassignments.hpp"
 #include "common/protocol/messages/consumer_group_describe.hpp"
 #include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "common/protocol/messages/api_versions.hpp"
@@ -18,10 +19,12 @@
 #include "common/protocol/messages/describe_log_dirs.hpp"
 #include "common/protocol/messages/describe_producers.hpp"
 #include "common/protocol/messages/describe_topic_partitions.hpp"
+#include "common/protocol/messages/elect_leaders.hpp"
 #include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/incremental_alter_configs.hpp"
 #include "common/protocol/messages/init_producer_id.hpp"
 #include "common/protocol/messages/list_offsets.hpp"
+#include "common/protocol/messages/list_partition_reassignments.hpp"
 #include "common/protocol/messages/offset_for_leader_epoch.hpp"
 #include "common/protocol/messages/produce.hpp"
 #include "common/protocol/messages/metadata.hpp"
@@ -58,6 +61,12 @@ awaitable<proto::describe_cluster::response> describe_cluster(request_context&, 
 awaitable<proto::describe_topic_partitions::response> describe_topic_partitions(
     request_context&, proto::describe_topic_partitions::request&);
 awaitable<proto::describe_log_dirs::response> describe_log_dirs(request_context&, proto::describe_log_dirs::request&);
+// Leaders and replica placement, as a single node answers them (ElectLeaders and the reassignments).
+awaitable<proto::elect_leaders::response> elect_leaders(request_context&, proto::elect_leaders::request&);
+awaitable<proto::list_partition_reassignments::response> list_partition_reassignments(
+    request_context&, proto::list_partition_reassignments::request&);
+awaitable<proto::alter_partition_reassignments::response> alter_partition_reassignments(
+    request_context&, proto::alter_partition_reassignments::request&);
 
 // Produce decodes its own request: with acks=0 it sends no response.
 awaitable<std::optional<proto::encoded_message>> produce(request_context&, proto::reader& body);
