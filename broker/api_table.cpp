@@ -50,6 +50,12 @@ const std::array entries{
     BROOK_API(offset_delete, "OffsetDelete", offset_delete),
     BROOK_API(consumer_group_heartbeat, "ConsumerGroupHeartbeat", consumer_group_heartbeat),
     BROOK_API(consumer_group_describe, "ConsumerGroupDescribe", consumer_group_describe),
+    BROOK_API(describe_log_dirs, "DescribeLogDirs", describe_log_dirs),
+    BROOK_API(elect_leaders, "ElectLeaders", elect_leaders),
+    BROOK_API(alter_partition_reassignments, "AlterPartitionReassignments", alter_partition_reassignments),
+    BROOK_API(list_partition_reassignments, "ListPartitionReassignments", list_partition_reassignments),
+    BROOK_API(describe_producers, "DescribeProducers", describe_producers),
+    BROOK_API(describe_topic_partitions, "DescribeTopicPartitions", describe_topic_partitions),
 };
 #undef BROOK_API
 #undef BROOK_API_FROM

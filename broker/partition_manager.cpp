@@ -357,6 +357,38 @@ awaitable<common::result<int64_t>> partition_manager::delete_records(const log::
   co_return result;
 }
 
+std::vector<log::topic_partition> partition_manager::attached() const {
+  std::vector<log::topic_partition> out;
+  out.reserve(partitions_.size());
+  for (const auto& [tp, p] : partitions_) out.push_back(tp);
+  return out;
+}
+
+awaitable<std::vector<std::pair<log::topic_partition, uint64_t>>> partition_manager::log_sizes(
+    std::vector<log::topic_partition> tps) {
+  std::vector<std::pair<log::topic_partition, uint64_t>> out;
+  for (auto& tp : tps) {
+    partition* p = find(tp);
+    if (!p) continue;
+    auto log = p->log;
+    auto work = [log]() { return log->size_bytes(); };
+    auto strand_ex = *p->on;
+    uint64_t size = co_await run_on(strand_ex, work);
+    out.emplace_back(std::move(tp), size);
+  }
+  co_return out;
+}
+
+awaitable<std::optional<std::map<int64_t, log::producer_entry>>> partition_manager::producers(
+    const log::topic_partition& tp) {
+  partition* p = find(tp);
+  if (!p) co_return std::nullopt;
+  auto table = p->producers;
+  auto work = [table]() { return table ? table->entries() : std::map<int64_t, log::producer_entry>{}; };
+  auto strand_ex = *p->on;
+  co_return co_await run_on(strand_ex, work);
+}
+
 std::optional<int64_t> partition_manager::high_watermark(const log::topic_partition& tp) const {
   auto it = partitions_.find(tp);
   if (it == partitions_.end()) return std::nullopt;

@@ -125,6 +125,19 @@ class partition_manager {
   // with `compaction`, cleans compacted logs that are due (every log.cleaner.backoff.ms).
   boost::asio::awaitable<void> enforce_retention(bool retention = true, bool compaction = true);
 
+  // The log directory (the one the broker runs on) and whether it has failed.
+  const std::filesystem::path& log_dir() const { return logs_->dir(); }
+  bool log_dir_failed() const { return logs_->failed(); }
+  // Every attached partition, sorted.
+  std::vector<log::topic_partition> attached() const;
+  // The size in bytes of each partition's log segments (DescribeLogDirs), read on the partitions'
+  // strands; partitions that are not attached (or go meanwhile) are left out.
+  boost::asio::awaitable<std::vector<std::pair<log::topic_partition, uint64_t>>> log_sizes(
+      std::vector<log::topic_partition> tps);
+  // A copy of the idempotent producers a partition remembers (DescribeProducers), taken on its
+  // strand; nullopt for a partition that is not attached.
+  boost::asio::awaitable<std::optional<std::map<int64_t, log::producer_entry>>> producers(const log::topic_partition& tp);
+
   // Cached offsets (network thread); nullopt for an unknown partition.
   std::optional<int64_t> high_watermark(const log::topic_partition& tp) const;
   std::optional<int64_t> log_start_offset(const log::topic_partition& tp) const;

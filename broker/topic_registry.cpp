@@ -64,16 +64,19 @@ void topic_registry::erase(std::string_view name) {
 }
 
 std::optional<std::string> invalid_topic_name_reason(std::string_view name) {
-  if (name.empty()) return "Topic name is illegal, it can't be empty";
-  if (name == "." || name == "..") return "Topic name cannot be \".\" or \"..\"";
+  // Kafka 4.4's wording (Topic.validate).
+  if (name.empty()) return "Topic name is invalid: the empty string is not allowed";
+  if (name == ".") return "Topic name is invalid: '.' is not allowed";
+  if (name == "..") return "Topic name is invalid: '..' is not allowed";
   if (name.size() > 249)
-    return fmt::format("Topic name is illegal, it can't be longer than 249 characters, topic name: {}", name);
+    return fmt::format("Topic name is invalid: the length of '{}' is longer than the max allowed length 249", name);
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
               c == '_' || c == '-';
     if (!ok)
       return fmt::format(
-          "Topic name \"{}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'",
+          "Topic name is invalid: '{}' contains one or more characters other than ASCII alphanumerics, '.', '_' "
+          "and '-'",
           name);
   }
   return std::nullopt;

@@ -51,7 +51,7 @@ class topic_registry {
 };
 
 // Kafka's rules for a topic name: 1 to 249 characters from [a-zA-Z0-9._-], and not "." or "..".
-// Returns the reason a name is refused, or nothing.
+// Returns the reason a name is refused, in Kafka 4.4's words, or nothing.
 std::optional<std::string> invalid_topic_name_reason(std::string_view name);
 
 topic_overrides to_overrides(const std::map<std::string, std::string>& stored);

@@ -49,7 +49,7 @@ namespace brook::common {
   X(fenced_member_epoch, 110) X(unreleased_instance_id, 111) X(unsupported_assignor, 112)          \
   X(stale_member_epoch, 113) X(mismatched_endpoint_type, 114) X(unsupported_endpoint_type, 115)      \
   X(unknown_subscription_id, 117) X(telemetry_too_large, 118)                                      \
-  X(transaction_abortable, 120) X(invalid_regular_expression, 130)                                 \
+  X(transaction_abortable, 120) X(rebootstrap_required, 129) X(invalid_regular_expression, 130)    \
   /* Below -1: a client's own conditions, never on the wire (Java's exceptions without a code). */ \
   X(wakeup, -100)
 

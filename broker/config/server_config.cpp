@@ -183,6 +183,8 @@ std::vector<config_definition> make_definitions() {
       def("max.connections", t::int_, int_max, "Most connections the broker accepts.", at_least(0)),
       def("max.connections.per.ip", t::int_, int_max, "Most connections the broker accepts from one address.",
           at_least(0)),
+      def("max.request.partition.size.limit", t::int_, "2000",
+          "Most partitions one DescribeTopicPartitions response describes.", at_least(1)),
       def("max.incremental.fetch.session.cache.slots", t::int_, "1000", "Most incremental fetch sessions kept.",
           at_least(0)),
       def("message.max.bytes", t::int_, "1048588", "Default largest record batch a topic accepts.", at_least(0)),

@@ -116,6 +116,9 @@ class server_config {
   int32_t num_io_threads() const { return static_cast<int32_t>(get_int("num.io.threads")); }
   int32_t queued_max_requests() const { return static_cast<int32_t>(get_int("queued.max.requests")); }
   int32_t fetch_max_bytes() const { return static_cast<int32_t>(get_int("fetch.max.bytes")); }
+  int32_t max_request_partition_size_limit() const {
+    return static_cast<int32_t>(get_int("max.request.partition.size.limit"));
+  }
 
   int32_t log_segment_bytes() const { return static_cast<int32_t>(get_int("log.segment.bytes")); }
   int64_t log_roll_ms() const;         // log.roll.ms, else log.roll.hours

@@ -492,6 +492,112 @@ std::optional<proto::consumer_group_describe::response> error_of(const proto::co
   return resp;
 }
 
+// --- DescribeTopicPartitions ---
+void names_of(const proto::describe_topic_partitions::request& r, request_names& n) {
+  for (const auto& t : r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::describe_topic_partitions::response> error_of(const proto::describe_topic_partitions::request& r,
+                                                                    int16_t, int16_t code) {
+  proto::describe_topic_partitions::response resp;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    rt.error_code = code;
+  }
+  return resp;
+}
+
+// --- DescribeLogDirs ---
+void names_of(const proto::describe_log_dirs::request& r, request_names& n) {
+  if (r.topics)
+    for (const auto& t : *r.topics) n.topics.push_back(t.topic);
+}
+std::optional<proto::describe_log_dirs::response> error_of(const proto::describe_log_dirs::request&, int16_t,
+                                                           int16_t code) {
+  proto::describe_log_dirs::response resp;  // the top-level code only (v3+), as Kafka's: no log dirs
+  resp.error_code = code;
+  return resp;
+}
+
+// --- DescribeProducers ---
+void names_of(const proto::describe_producers::request& r, request_names& n) {
+  for (const auto& t : r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::describe_producers::response> error_of(const proto::describe_producers::request& r, int16_t,
+                                                            int16_t code) {
+  proto::describe_producers::response resp;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    for (int32_t p : t.partition_indexes) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p;
+      rp.error_code = code;
+    }
+  }
+  return resp;
+}
+
+// --- ElectLeaders, ListPartitionReassignments, AlterPartitionReassignments ---
+void names_of(const proto::elect_leaders::request& r, request_names& n) {
+  if (r.topic_partitions)
+    for (const auto& t : *r.topic_partitions) n.topics.push_back(t.topic);
+}
+std::optional<proto::elect_leaders::response> error_of(const proto::elect_leaders::request& r, int16_t,
+                                                       int16_t code) {
+  proto::elect_leaders::response resp;
+  resp.error_code = code;  // v1+
+  if (!r.topic_partitions) return resp;
+  for (const auto& t : *r.topic_partitions) {
+    auto& rt = resp.replica_election_results.emplace_back();
+    rt.topic = t.topic;
+    for (int32_t p : t.partitions) {
+      auto& rp = rt.partition_result.emplace_back();
+      rp.partition_id = p;
+      rp.error_code = code;
+      rp.error_message = std::nullopt;
+    }
+  }
+  return resp;
+}
+void names_of(const proto::list_partition_reassignments::request& r, request_names& n) {
+  if (r.topics)
+    for (const auto& t : *r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::list_partition_reassignments::response> error_of(
+    const proto::list_partition_reassignments::request& r, int16_t, int16_t code) {
+  proto::list_partition_reassignments::response resp;
+  resp.error_code = code;
+  resp.error_message = std::nullopt;
+  if (!r.topics) return resp;
+  for (const auto& t : *r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    for (int32_t p : t.partition_indexes) rt.partitions.emplace_back().partition_index = p;
+  }
+  return resp;
+}
+void names_of(const proto::alter_partition_reassignments::request& r, request_names& n) {
+  for (const auto& t : r.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::alter_partition_reassignments::response> error_of(
+    const proto::alter_partition_reassignments::request& r, int16_t, int16_t code) {
+  proto::alter_partition_reassignments::response resp;
+  resp.error_code = code;
+  resp.error_message = std::nullopt;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.responses.emplace_back();
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition_index;
+      rp.error_code = code;
+      rp.error_message = std::nullopt;
+    }
+  }
+  return resp;
+}
+
 template <class Request>
 class decoded final : public decoded_request {
  public:
@@ -552,6 +658,12 @@ std::unique_ptr<decoded_request> decode_request(int16_t api_key, int16_t version
     BROOK_FAULT_API(offset_delete)
     BROOK_FAULT_API(consumer_group_heartbeat)
     BROOK_FAULT_API(consumer_group_describe)
+    BROOK_FAULT_API(describe_topic_partitions)
+    BROOK_FAULT_API(describe_log_dirs)
+    BROOK_FAULT_API(describe_producers)
+    BROOK_FAULT_API(elect_leaders)
+    BROOK_FAULT_API(list_partition_reassignments)
+    BROOK_FAULT_API(alter_partition_reassignments)
     default:
       return nullptr;
   }

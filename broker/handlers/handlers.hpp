@@ -6,6 +6,7 @@
 #include "broker/request_context.hpp"
 #include "common/error.hpp"
 #include "common/protocol/messages/alter_configs.hpp"
+#include "common/protocol/messages/alter_partition_reassignments.hpp"
 #include "common/protocol/messages/consumer_group_describe.hpp"
 #include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "common/protocol/messages/api_versions.hpp"
@@ -15,10 +16,15 @@
 #include "common/protocol/messages/describe_cluster.hpp"
 #include "common/protocol/messages/describe_configs.hpp"
 #include "common/protocol/messages/delete_records.hpp"
+#include "common/protocol/messages/describe_log_dirs.hpp"
+#include "common/protocol/messages/describe_producers.hpp"
+#include "common/protocol/messages/describe_topic_partitions.hpp"
+#include "common/protocol/messages/elect_leaders.hpp"
 #include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/incremental_alter_configs.hpp"
 #include "common/protocol/messages/init_producer_id.hpp"
 #include "common/protocol/messages/list_offsets.hpp"
+#include "common/protocol/messages/list_partition_reassignments.hpp"
 #include "common/protocol/messages/offset_for_leader_epoch.hpp"
 #include "common/protocol/messages/produce.hpp"
 #include "common/protocol/messages/metadata.hpp"
@@ -52,6 +58,15 @@ awaitable<proto::alter_configs::response> alter_configs(request_context&, proto:
 awaitable<proto::incremental_alter_configs::response> incremental_alter_configs(
     request_context&, proto::incremental_alter_configs::request&);
 awaitable<proto::describe_cluster::response> describe_cluster(request_context&, proto::describe_cluster::request&);
+awaitable<proto::describe_topic_partitions::response> describe_topic_partitions(
+    request_context&, proto::describe_topic_partitions::request&);
+awaitable<proto::describe_log_dirs::response> describe_log_dirs(request_context&, proto::describe_log_dirs::request&);
+// Leaders and replica placement, as a single node answers them (ElectLeaders and the reassignments).
+awaitable<proto::elect_leaders::response> elect_leaders(request_context&, proto::elect_leaders::request&);
+awaitable<proto::list_partition_reassignments::response> list_partition_reassignments(
+    request_context&, proto::list_partition_reassignments::request&);
+awaitable<proto::alter_partition_reassignments::response> alter_partition_reassignments(
+    request_context&, proto::alter_partition_reassignments::request&);
 
 // Produce decodes its own request: with acks=0 it sends no response.
 awaitable<std::optional<proto::encoded_message>> produce(request_context&, proto::reader& body);
@@ -61,6 +76,7 @@ awaitable<proto::offset_for_leader_epoch::response> offset_for_leader_epoch(requ
                                                                             proto::offset_for_leader_epoch::request&);
 awaitable<proto::delete_records::response> delete_records(request_context&, proto::delete_records::request&);
 awaitable<proto::init_producer_id::response> init_producer_id(request_context&, proto::init_producer_id::request&);
+awaitable<proto::describe_producers::response> describe_producers(request_context&, proto::describe_producers::request&);
 
 // Consumer groups (classic protocol) and committed offsets; the state lives in broker/group/.
 awaitable<proto::find_coordinator::response> find_coordinator(request_context&, proto::find_coordinator::request&);

@@ -91,6 +91,14 @@ void suppress_broken_pipe_signal_on_this_thread();
 // EWOULDBLOCK when another process holds it.
 io_status lock_file(const std::filesystem::path& path, file_handle& out);
 
+// The size of the filesystem holding `path` and the bytes an unprivileged process may still write to
+// it (statvfs: f_blocks and f_bavail, in f_frsize units).
+struct filesystem_space {
+  uint64_t total_bytes = 0;
+  uint64_t usable_bytes = 0;
+};
+io_status space_of(const std::filesystem::path& path, filesystem_space& out);
+
 // rename(2): atomic replacement of `to` on POSIX filesystems.
 io_status rename_path(const std::filesystem::path& from, const std::filesystem::path& to);
 io_status remove_path(const std::filesystem::path& path);  // a missing path is not an error

@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -114,6 +115,14 @@ io_status file_size(const file_handle& f, uint64_t& size) {
   struct stat st;
   if (::fstat(f.native(), &st) != 0) return fail("fstat");
   size = static_cast<uint64_t>(st.st_size);
+  return {};
+}
+
+io_status space_of(const std::filesystem::path& path, filesystem_space& out) {
+  struct statvfs st;
+  if (::statvfs(path.c_str(), &st) != 0) return fail("statvfs " + path.string());
+  out.total_bytes = static_cast<uint64_t>(st.f_blocks) * st.f_frsize;
+  out.usable_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   return {};
 }
 

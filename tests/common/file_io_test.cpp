@@ -109,3 +109,17 @@ TEST_CASE("the fault injector fails writes after a partial write, and syncs") {
   CHECK(size == 3);
   CHECK(os::write_at(f, data, 0));
 }
+
+TEST_CASE("space_of reports the filesystem's size and the room left on it, as df does") {
+  scratch_dir dir;
+  os::filesystem_space space;
+  REQUIRE(os::space_of(dir.path, space));
+  CHECK(space.total_bytes > 0);
+  CHECK(space.usable_bytes <= space.total_bytes);
+  const auto info = fs::space(dir.path);  // the same statvfs through the standard library
+  CHECK(space.total_bytes == info.capacity);
+  os::filesystem_space missing;
+  auto status = os::space_of(dir.path / "no-such-dir", missing);
+  CHECK_FALSE(status.ok());
+  CHECK(status.sys_errno == ENOENT);
+}

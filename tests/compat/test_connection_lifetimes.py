@@ -177,7 +177,7 @@ def test_create_topics_with_a_32767_character_name_is_answered_intact(srv):
         assert r.nullable_string() == name
         assert r.int16() == 17  # INVALID_TOPIC_EXCEPTION: longer than 249 characters
         message = r.nullable_string()
-        assert message is not None and message.startswith("Topic name is illegal"), repr(message)[:80]
+        assert message is not None and message.startswith("Topic name is invalid"), repr(message)[:80]
         assert len(message.encode()) <= 32767
         r.done()
         call(s, api_versions_v3(8), 8)  # the connection is still in service

@@ -380,3 +380,62 @@ TEST_CASE("offsets and group administration: every partition and every group", "
     CHECK(resp.groups.at(0).error_code == code);
   }
 }
+
+TEST_CASE("DescribeTopicPartitions, DescribeLogDirs, DescribeProducers, ElectLeaders, reassignments: as Kafka's",
+          "[fault][error_responses]") {
+  {
+    proto::describe_topic_partitions::request req;
+    req.topics.push_back({"t"});
+    CHECK(decoded(proto::describe_topic_partitions::api_key, 0, req)->names().topics == std::vector<std::string>{"t"});
+    auto resp = answer<proto::describe_topic_partitions::response>(proto::describe_topic_partitions::api_key, 0, req);
+    REQUIRE(resp.topics.size() == 1);
+    CHECK(resp.topics[0].name == "t");
+    CHECK(resp.topics[0].error_code == code);
+  }
+  {
+    proto::describe_log_dirs::request req;
+    req.topics = std::vector<proto::describe_log_dirs::describable_log_dir_topic>{{"t", {0}}};
+    CHECK(decoded(proto::describe_log_dirs::api_key, 4, req)->names().topics == std::vector<std::string>{"t"});
+    auto resp = answer<proto::describe_log_dirs::response>(proto::describe_log_dirs::api_key, 4, req);
+    CHECK(resp.error_code == code);  // no log dirs, as Kafka's error response
+    CHECK(resp.results.empty());
+  }
+  {
+    proto::describe_producers::request req;
+    req.topics.push_back({"t", {1, 2}});
+    auto resp = answer<proto::describe_producers::response>(proto::describe_producers::api_key, 0, req);
+    REQUIRE(resp.topics.size() == 1);
+    REQUIRE(resp.topics[0].partitions.size() == 2);
+    CHECK(resp.topics[0].partitions[1].partition_index == 2);
+    CHECK(resp.topics[0].partitions[1].error_code == code);
+  }
+  for (int16_t v : {int16_t(0), int16_t(2)}) {
+    INFO("ElectLeaders v" << v);
+    proto::elect_leaders::request req;
+    req.topic_partitions = std::vector<proto::elect_leaders::election_topic>{{"t", {3}}};
+    CHECK(decoded(proto::elect_leaders::api_key, v, req)->names().topics == std::vector<std::string>{"t"});
+    auto resp = answer<proto::elect_leaders::response>(proto::elect_leaders::api_key, v, req);
+    if (v >= 1) CHECK(resp.error_code == code);
+    REQUIRE(resp.replica_election_results.size() == 1);
+    CHECK(resp.replica_election_results[0].partition_result.at(0).partition_id == 3);
+    CHECK(resp.replica_election_results[0].partition_result.at(0).error_code == code);
+  }
+  {
+    proto::list_partition_reassignments::request req;
+    req.topics = std::vector<proto::list_partition_reassignments::list_reassignments_topic>{{"t", {0}}};
+    auto resp = answer<proto::list_partition_reassignments::response>(proto::list_partition_reassignments::api_key, 0, req);
+    CHECK(resp.error_code == code);
+    REQUIRE(resp.topics.size() == 1);
+    CHECK(resp.topics[0].partitions.at(0).partition_index == 0);
+  }
+  {
+    proto::alter_partition_reassignments::request req;
+    req.topics.push_back({"t", {{5, std::vector<int32_t>{1}}}});
+    auto resp =
+        answer<proto::alter_partition_reassignments::response>(proto::alter_partition_reassignments::api_key, 1, req);
+    CHECK(resp.error_code == code);
+    REQUIRE(resp.responses.size() == 1);
+    CHECK(resp.responses[0].partitions.at(0).partition_index == 5);
+    CHECK(resp.responses[0].partitions.at(0).error_code == code);
+  }
+}
