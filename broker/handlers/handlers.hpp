@@ -5,6 +5,7 @@
 
 #include "broker/request_context.hpp"
 #include "common/error.hpp"
+#include "common/protocol/messages/alter_client_quotas.hpp"
 #include "common/protocol/messages/alter_configs.hpp"
 #include "common/protocol/messages/consumer_group_describe.hpp"
 #include "common/protocol/messages/consumer_group_heartbeat.hpp"
@@ -12,12 +13,14 @@
 #include "common/protocol/messages/create_partitions.hpp"
 #include "common/protocol/messages/create_topics.hpp"
 #include "common/protocol/messages/delete_topics.hpp"
+#include "common/protocol/messages/describe_client_quotas.hpp"
 #include "common/protocol/messages/describe_cluster.hpp"
 #include "common/protocol/messages/describe_configs.hpp"
 #include "common/protocol/messages/delete_records.hpp"
 #include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/incremental_alter_configs.hpp"
 #include "common/protocol/messages/init_producer_id.hpp"
+#include "common/protocol/messages/list_config_resources.hpp"
 #include "common/protocol/messages/list_offsets.hpp"
 #include "common/protocol/messages/offset_for_leader_epoch.hpp"
 #include "common/protocol/messages/produce.hpp"
@@ -52,6 +55,13 @@ awaitable<proto::alter_configs::response> alter_configs(request_context&, proto:
 awaitable<proto::incremental_alter_configs::response> incremental_alter_configs(
     request_context&, proto::incremental_alter_configs::request&);
 awaitable<proto::describe_cluster::response> describe_cluster(request_context&, proto::describe_cluster::request&);
+awaitable<proto::list_config_resources::response> list_config_resources(request_context&,
+                                                                        proto::list_config_resources::request&);
+// Client quotas (stored and reported; not enforced).
+awaitable<proto::describe_client_quotas::response> describe_client_quotas(request_context&,
+                                                                          proto::describe_client_quotas::request&);
+awaitable<proto::alter_client_quotas::response> alter_client_quotas(request_context&,
+                                                                    proto::alter_client_quotas::request&);
 
 // Produce decodes its own request: with acks=0 it sends no response.
 awaitable<std::optional<proto::encoded_message>> produce(request_context&, proto::reader& body);
