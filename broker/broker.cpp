@@ -59,6 +59,8 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
   auto cluster = b->store_->get_or_create_cluster_id();
   if (!cluster) return cluster.err();
   b->cluster_id_ = *cluster;
+  auto dynamic = b->load_dynamic_configs();
+  if (!dynamic) return dynamic.err();
   auto topics = b->store_->list_topics();
   if (!topics) return topics.err();
   for (const auto& problem : b->topics_.load(std::move(*topics)))
@@ -87,10 +89,69 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
     if (auto ok = b->partitions_->ensure_topic(name, info.record.partitions, info.config); !ok) return ok.err();
     b->partitions_->attach_topic(name, info.record.partitions, b->store_.get());
   }
+  auto quotas = b->store_->list_client_quotas();
+  if (!quotas) return quotas.err();
+  b->quotas_.load(*quotas);
   b->groups_ = std::make_unique<group::group_service>(b->io_, b->blocking_pool_, *b->store_, b->config_);
+  for (const auto& [id, overrides] : b->group_configs_) {
+    if (auto timing = resolve_group_config(b->config_, overrides))
+      b->groups_->coordinator().set_consumer_timing(
+          id, group::group_coordinator::consumer_timing{timing->session_timeout_ms, timing->heartbeat_interval_ms});
+    else
+      spdlog::warn("stored configs of group '{}' are no longer valid, using the broker's: {}", id, timing.err().message);
+  }
   if (auto loaded = b->groups_->load(); !loaded) return loaded.err();
   spdlog::info("data in {} (cluster id {}, {} topics)", data.string(), b->cluster_id_, b->topics_.all().size());
   return b;
+}
+
+common::result<void> broker::load_dynamic_configs() {
+  auto records = store_->list_config_resources();
+  if (!records) return records.err();
+  dynamic_configs per_broker, defaults;
+  group_configs_.clear();
+  const std::string self = std::to_string(config_.node_id());
+  for (const auto& r : *records) {
+    dynamic_configs configs;
+    for (const auto& c : r.configs) configs[c.name] = c.value;
+    if (r.resource_type == 4 && r.resource_name.empty()) defaults = std::move(configs);
+    else if (r.resource_type == 4 && r.resource_name == self) per_broker = std::move(configs);
+    else if (r.resource_type == 32) group_configs_[r.resource_name] = std::move(configs);
+  }
+  if (per_broker.empty() && defaults.empty()) return {};
+  auto next = config_.with_dynamic(per_broker, defaults);
+  if (!next) {
+    // Keep what still validates, key by key (the static settings may have changed since).
+    dynamic_configs kept_defaults, kept_per_broker;
+    for (auto [layer, kept] : {std::pair{&defaults, &kept_defaults}, std::pair{&per_broker, &kept_per_broker}}) {
+      for (const auto& [name, text] : *layer) {
+        (*kept)[name] = text;
+        if (!config_.with_dynamic(kept_per_broker, kept_defaults)) {
+          spdlog::warn("stored dynamic broker config {}={} is no longer valid and is ignored", name, text);
+          kept->erase(name);
+        }
+      }
+    }
+    next = config_.with_dynamic(kept_per_broker, kept_defaults);
+    if (!next) return next.err();
+  }
+  config_ = std::move(*next);
+  return {};
+}
+
+asio::awaitable<void> broker::reconfigure(const server_config& next) {
+  config_ = next;
+  for (const auto& name : topics_.resolve_again()) {
+    const topic_info* info = topics_.find(name);
+    if (!info) continue;
+    const effective_topic_config topic_config = info->config;
+    co_await partitions_->apply_config(name, topic_config);
+  }
+  groups_->coordinator().set_max_record_bytes(config_.message_max_bytes());
+  if (maintenance_timer_) {
+    maintenance_rescheduled_ = true;
+    maintenance_timer_->cancel();
+  }
 }
 
 common::result<void> broker::start() {
@@ -220,24 +281,32 @@ asio::awaitable<void> broker::run_log_maintenance() {
   // Two schedules in one loop (so that retention and compaction never run on a log side by side):
   // retention and flush.ms checks every min(log.retention.check.interval.ms, log.flush.scheduler.interval.ms),
   // and, as Kafka's cleaner threads, a compaction pass every log.cleaner.backoff.ms (when log.cleaner.enable).
+  // log.cleaner.backoff.ms is dynamic: reconfigure() wakes the loop, which restarts the cleaner's wait
+  // with the new interval.
   using clock = std::chrono::steady_clock;
   const auto retention_interval = std::chrono::milliseconds(
       std::max<int64_t>(1, std::min(config_.log_retention_check_interval_ms(), config_.log_flush_scheduler_interval_ms())));
   const bool cleaner = config_.log_cleaner_enable();
-  const auto cleaner_interval = std::chrono::milliseconds(std::max<int64_t>(1, config_.log_cleaner_backoff_ms()));
+  auto cleaner_interval = [this] { return std::chrono::milliseconds(std::max<int64_t>(1, config_.log_cleaner_backoff_ms())); };
   auto next_retention = clock::now() + retention_interval;
-  auto next_cleaning = clock::now() + cleaner_interval;
+  auto next_cleaning = clock::now() + cleaner_interval();
   while (!stopping_) {
     timer->expires_at(cleaner ? std::min(next_retention, next_cleaning) : next_retention);
     auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec || stopping_) break;
+    if (stopping_) break;
+    if (ec && maintenance_rescheduled_) {
+      maintenance_rescheduled_ = false;
+      next_cleaning = clock::now() + cleaner_interval();
+      continue;
+    }
+    if (ec) break;
     const auto now = clock::now();
     const bool retention_due = now >= next_retention;
     const bool cleaning_due = cleaner && now >= next_cleaning;
     if (!retention_due && !cleaning_due) continue;
     co_await partitions_->enforce_retention(retention_due, cleaning_due);
     if (retention_due) next_retention = clock::now() + retention_interval;
-    if (cleaning_due) next_cleaning = clock::now() + cleaner_interval;
+    if (cleaning_due) next_cleaning = clock::now() + cleaner_interval();
   }
 }
 
@@ -317,6 +386,15 @@ asio::awaitable<common::result<void>> broker::reset_async() {
   for (const auto& [name, info] : topics_.all()) names.push_back(name);
   for (const auto& name : names) forget_topic(*this, name);
   fetch_sessions_.clear();
+  quotas_.clear();
+  group_configs_.clear();
+  if (!config_.dynamic_per_broker().empty() || !config_.dynamic_defaults().empty()) {
+    auto plain = config_.with_dynamic({}, {});
+    if (plain) {
+      const server_config without_dynamic = std::move(*plain);
+      co_await reconfigure(without_dynamic);
+    }
+  }
   next_producer_id_ = producer_id_block_end_ = 0;
   if (!detached) {
     spdlog::error("reset failed: {}", detached.err().message);

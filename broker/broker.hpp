@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "broker/config/client_quotas.hpp"
+#include "broker/config/group_config.hpp"
 #include "broker/config/server_config.hpp"
 #include "broker/fault/fault_injector.hpp"
 #include "broker/frame_pool.hpp"
@@ -60,7 +62,7 @@ class broker {
   const std::vector<bound_listener>& listeners() const { return listeners_; }
 
   // Deletes every topic (with its data), every group of both kinds and every committed offset, every
-  // producer state and the producer id reservation, clears the fault injector (rules, pause, request
+  // producer state, client quota and dynamic config and the producer id reservation, clears the fault injector (rules, pause, request
   // log), and drops the fetch sessions, leaving the broker
   // serving as if its data directory were new (the cluster id stays). Parked fetches and JoinGroup/SyncGroup
   // requests are answered at once. The topics are gone from the store and their directories renamed
@@ -78,12 +80,21 @@ class broker {
   std::vector<log::durable_extent> halt();
 
   // --- for handlers (network thread) ---
+  // The configuration in force: the static settings with the dynamic broker configs over them.
   const server_config& config() const { return config_; }
+  // Puts `next` (config() with other dynamic layers, already stored) in force: every topic's
+  // configuration is resolved again and handed to its logs, the group coordinator takes
+  // message.max.bytes, the log maintenance loop its intervals.
+  // `next` is the caller's named local (see blocking.hpp on GCC 12 and temporaries in co_await).
+  boost::asio::awaitable<void> reconfigure(const server_config& next);
+  // GROUP configs, as stored: group id -> overrides (never empty). The group coordinator applies them.
+  std::map<std::string, group_overrides>& group_configs() { return group_configs_; }
   log::metadata_store& store() { return *store_; }
   topic_registry& topics() { return topics_; }
   partition_manager& partitions() { return *partitions_; }
   fetch_session_cache& fetch_sessions() { return fetch_sessions_; }
   group::group_service& groups() { return *groups_; }
+  client_quotas& quotas() { return quotas_; }
   const std::string& cluster_id() const { return cluster_id_; }
   int32_t node_id() const { return config_.node_id(); }
   boost::asio::thread_pool& blocking_pool() { return blocking_pool_; }
@@ -111,6 +122,8 @@ class broker {
  private:
   explicit broker(server_config config);
   boost::asio::awaitable<void> run_log_maintenance();
+  // At open: the stored dynamic broker configs and group configs (invalid ones are logged and left out).
+  common::result<void> load_dynamic_configs();
   boost::asio::awaitable<void> accept_loop(size_t index);
   // Runs a background coroutine; one that fails with an exception is logged and, unless the broker
   // is stopping, restarted after supervised_restart_delay (never left dead in silence).
@@ -126,6 +139,9 @@ class broker {
   std::string cluster_id_;
   fetch_session_cache fetch_sessions_;
   std::unique_ptr<group::group_service> groups_;  // consumer groups and committed offsets
+  client_quotas quotas_;                          // AlterClientQuotas' values, as stored
+  std::map<std::string, group_overrides> group_configs_;
+  bool maintenance_rescheduled_ = false;  // reconfigure() woke the maintenance loop
   int64_t next_producer_id_ = 0;  // [next_producer_id_, producer_id_block_end_) is reserved, unused
   int64_t producer_id_block_end_ = 0;
 

@@ -56,6 +56,19 @@ void topic_registry::put(log::topic_record record) {
   topics_[name] = topic_info{std::move(record), resolved.ok() ? *resolved : effective_topic_config{}};
 }
 
+std::vector<std::string> topic_registry::resolve_again() {
+  std::vector<std::string> changed;
+  for (auto& [name, info] : topics_) {
+    auto resolved = resolve_topic_config(config_, to_overrides(info.record.configs));
+    if (!resolved) continue;  // overrides the broker no longer accepts keep their last resolution
+    if (!(*resolved == info.config)) {
+      info.config = std::move(*resolved);
+      changed.push_back(name);
+    }
+  }
+  return changed;
+}
+
 void topic_registry::erase(std::string_view name) {
   auto it = topics_.find(name);
   if (it == topics_.end()) return;

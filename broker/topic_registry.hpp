@@ -27,6 +27,8 @@ struct topic_info {
 
 class topic_registry {
  public:
+  // `config` is the broker's, which it replaces in place when dynamic configs change (then
+  // resolve_again()).
   explicit topic_registry(const server_config& config) : config_(config) {}
 
   // Replaces the whole view (at start, from the store). Topics whose stored overrides no longer
@@ -42,6 +44,9 @@ class topic_registry {
 
   // Applies a change already made durable in the store.
   void put(log::topic_record record);
+  // Resolves every topic's effective configuration again (the broker's defaults changed); returns the
+  // topics whose configuration changed.
+  std::vector<std::string> resolve_again();
   void erase(std::string_view name);
 
  private:

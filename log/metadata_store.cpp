@@ -37,11 +37,13 @@ enum cf_index : size_t {
   cf_group_metadata,
   cf_producer_state,
   cf_partition_state,
+  cf_client_quotas,
+  cf_config_resources,
   cf_count,
 };
 constexpr std::array<const char*, cf_count> cf_names = {
-    "default",        "topics",         "topic_configs",   "group_offsets",
-    "group_metadata", "producer_state", "partition_state",
+    "default",         "topics",        "topic_configs",    "group_offsets",   "group_metadata",
+    "producer_state",  "partition_state", "client_quotas",  "config_resources",
 };
 
 // Keys in the default column family.
@@ -325,6 +327,57 @@ std::optional<std::string> decode_cluster_id(std::string_view value) {
   return id;
 }
 
+// A persisted record: i16 version | the generated record encoded at that version.
+template <class Record>
+std::string encode_record(const Record& record, int16_t version) {
+  common::protocol::writer w;
+  w.int16(version);
+  record.encode(w, version);
+  auto bytes = w.take();
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+template <class Record, int16_t Min, int16_t Max>
+result<Record> decode_record(std::string_view value, std::string_view what) {
+  common::protocol::reader r(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(value.data()), value.size()));
+  try {
+    const int16_t version = r.int16();
+    if (version < Min || version > Max)
+      return error{kafka_error::kafka_storage_error,
+                   fmt::format("metadata store: {} has version {}, this broker reads versions {} to {}", what,
+                               version, Min, Max)};
+    Record record;
+    record.decode(r, version);
+    if (r.remaining() != 0) return corrupt_value(what);
+    return record;
+  } catch (const common::protocol::decode_error&) {
+    return corrupt_value(what);
+  }
+}
+
+// client_quotas key: per entity component, esc(type) 0x00 then 0x00 (default) or 0x01 esc(name) 0x00.
+std::string client_quota_key(const client_quota_record& record) {
+  std::string key;
+  for (const auto& e : record.entity) {
+    append_escaped(key, e.entity_type);
+    key.push_back(key_separator);
+    if (e.entity_name) {
+      key.push_back('\x01');
+      append_escaped(key, *e.entity_name);
+    } else {
+      key.push_back('\x00');
+    }
+    key.push_back(key_separator);
+  }
+  return key;
+}
+
+std::string config_resource_key(int8_t type, std::string_view name) {
+  std::string key(1, static_cast<char>(type));
+  append_escaped(key, name);
+  return key;
+}
+
 rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
@@ -335,6 +388,24 @@ std::string encode_partition_state(const partition_state& state) {
   w.i64(state.log_start_offset);
   w.i64(state.recovery_point);
   return w.take();
+}
+
+std::string encode_client_quota_record(const client_quota_record& record) {
+  return encode_record(record, common::protocol::client_quota_record::max_version);
+}
+
+common::result<client_quota_record> decode_client_quota_record(std::string_view bytes) {
+  namespace rec = common::protocol::client_quota_record;
+  return decode_record<client_quota_record, rec::min_version, rec::max_version>(bytes, "client quota record");
+}
+
+std::string encode_config_resource_record(const config_resource_record& record) {
+  return encode_record(record, common::protocol::config_resource_record::max_version);
+}
+
+common::result<config_resource_record> decode_config_resource_record(std::string_view bytes) {
+  namespace rec = common::protocol::config_resource_record;
+  return decode_record<config_resource_record, rec::min_version, rec::max_version>(bytes, "config resource record");
 }
 
 common::result<partition_state> decode_partition_state(std::string_view bytes) {
@@ -637,7 +708,7 @@ common::result<void> metadata_store::clear_all() {
   std::unique_lock lock(impl_->mu);
   rocksdb::WriteBatch batch;
   for (cf_index c : {cf_topics, cf_topic_configs, cf_group_offsets, cf_group_metadata, cf_producer_state,
-                     cf_partition_state}) {
+                     cf_partition_state, cf_client_quotas, cf_config_resources}) {
     auto r = impl_->scan(c, {}, {}, "scan for reset", [&](std::string_view key, std::string_view) -> result<void> {
       batch.Delete(impl_->cf[c], slice(key));
       return {};
@@ -913,6 +984,57 @@ common::result<std::vector<partition_state_entry>> metadata_store::list_partitio
     if (!state) return state.err();
     out.push_back(partition_state_entry{std::move(blob.topic), blob.partition, *state});
   }
+  return out;
+}
+
+}  // namespace brook::log
+
+namespace brook::log {
+
+// ---- Client quotas and dynamic configs ------------------------------------------------------------
+
+common::result<void> metadata_store::put_client_quotas(const std::vector<client_quota_record>& records) {
+  std::shared_lock lock(impl_->mu);
+  rocksdb::WriteBatch batch;
+  for (const auto& record : records) {
+    const std::string key = client_quota_key(record);
+    if (record.values.empty())
+      batch.Delete(impl_->cf[cf_client_quotas], slice(key));
+    else
+      batch.Put(impl_->cf[cf_client_quotas], slice(key), encode_client_quota_record(record));
+  }
+  return impl_->write(batch, "write client quotas");
+}
+
+common::result<std::vector<client_quota_record>> metadata_store::list_client_quotas() {
+  std::vector<client_quota_record> out;
+  auto r = impl_->scan(cf_client_quotas, {}, {}, "scan client quotas",
+                       [&](std::string_view, std::string_view value) -> result<void> {
+                         auto record = decode_client_quota_record(value);
+                         if (!record) return record.err();
+                         out.push_back(std::move(*record));
+                         return {};
+                       });
+  if (!r) return r.err();
+  return out;
+}
+
+common::result<void> metadata_store::put_config_resource(const config_resource_record& record) {
+  const std::string key = config_resource_key(record.resource_type, record.resource_name);
+  if (record.configs.empty()) return impl_->del(cf_config_resources, key, "delete dynamic configs");
+  return impl_->put(cf_config_resources, key, encode_config_resource_record(record), "write dynamic configs");
+}
+
+common::result<std::vector<config_resource_record>> metadata_store::list_config_resources() {
+  std::vector<config_resource_record> out;
+  auto r = impl_->scan(cf_config_resources, {}, {}, "scan dynamic configs",
+                       [&](std::string_view, std::string_view value) -> result<void> {
+                         auto record = decode_config_resource_record(value);
+                         if (!record) return record.err();
+                         out.push_back(std::move(*record));
+                         return {};
+                       });
+  if (!r) return r.err();
   return out;
 }
 

@@ -25,6 +25,12 @@
 //     producer_state  esc(topic) 0x00 be32                  -> opaque (the log's)
 //     partition_state esc(topic) 0x00 be32                  -> opaque (the log's); the typed helper
 //                                                              writes v1 | i64 log_start | i64 recovery_point
+//     client_quotas   n x (esc(type) 0x00 u8 named         -> record: client_quota_record
+//                     [esc(name)] 0x00), types in record order
+//     config_resources i8 resource type | esc(name)          -> record: config_resource_record
+//   A "record" value is a big-endian i16 version followed by the generated persisted record
+//   (common/protocol/records/) encoded at that version; a version newer than the declaration's reads
+//   back as kafka_storage_error.
 //   Values the store encodes start with a format-version byte (currently 1); integers are fixed-width
 //   big-endian, strings are u32 big-endian length + bytes. Opaque values are stored verbatim: their
 //   owner versions them. A value whose version byte is unknown reads back as kafka_storage_error.
@@ -33,7 +39,8 @@
 // returns), so anything a client has been told is committed (offset commits, topic creation and
 // deletion, config changes, group metadata) survives a crash. A store opened with fsync = false (for
 // throwaway data) writes without the sync: a process crash loses nothing, a machine crash may. Multi-key changes (commit_offsets,
-// delete_topic, delete_group, create_topic, set_topic_configs) are one WriteBatch: all or nothing.
+// delete_topic, delete_group, create_topic, set_topic_configs, put_client_quotas) are one WriteBatch: all
+// or nothing.
 //
 // Threads: every method is safe to call from any thread at the same time; reads that combine
 // several keys see one snapshot. Read-then-write operations (create_topic, delete_topic,
@@ -53,6 +60,8 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/protocol/messages/client_quota_record.hpp"
+#include "common/protocol/messages/config_resource_record.hpp"
 #include "common/uuid.hpp"
 
 namespace brook::log {
@@ -116,6 +125,18 @@ struct partition_state_entry {
   bool operator==(const partition_state_entry&) const = default;
 };
 
+// Client quotas of one entity (user, client-id, ip; null names are defaults), and the dynamic configs
+// of one config resource (broker, broker defaults, group): generated persisted records.
+using client_quota_record = common::protocol::client_quota_record::message;
+using config_resource_record = common::protocol::config_resource_record::message;
+
+// A persisted record as the store writes it (i16 version | the record at that version), and back.
+// Decoding fails with kafka_storage_error on a version newer than the declaration's or bad bytes.
+std::string encode_client_quota_record(const client_quota_record& record);
+common::result<client_quota_record> decode_client_quota_record(std::string_view bytes);
+std::string encode_config_resource_record(const config_resource_record& record);
+common::result<config_resource_record> decode_config_resource_record(std::string_view bytes);
+
 // The typed partition_state encoding (v1 | i64 log_start_offset | i64 recovery_point).
 std::string encode_partition_state(const partition_state& state);
 common::result<partition_state> decode_partition_state(std::string_view bytes);
@@ -142,8 +163,9 @@ class metadata_store {
   common::result<int64_t> allocate_producer_ids(int64_t count);
 
   // Deletes every topic (with its configs, partition and producer states), every group's metadata and
-  // committed offsets, and the producer id reservation (the next id handed out is 0 again), in one synced
-  // batch; keeps the cluster id. For resetting a broker between tests.
+  // committed offsets, every client quota and dynamic config, and the producer id reservation (the next
+  // id handed out is 0 again), in one synced batch; keeps the cluster id. For resetting a broker between
+  // tests.
   common::result<void> clear_all();
 
   // Topics. create_topic fails with topic_already_exists if the name is taken; put_topic
@@ -200,6 +222,15 @@ class metadata_store {
   common::result<std::optional<partition_state>> get_partition_state(std::string_view topic,
                                                                      int32_t partition);
   common::result<std::vector<partition_state_entry>> list_partition_states();
+
+  // Client quotas, one record per entity. put_client_quotas writes every record in one batch,
+  // replacing the entity's stored values; a record without values deletes the entity.
+  common::result<void> put_client_quotas(const std::vector<client_quota_record>& records);
+  common::result<std::vector<client_quota_record>> list_client_quotas();  // sorted by entity key
+
+  // Dynamic configs, one record per (resource type, name); a record without configs deletes it.
+  common::result<void> put_config_resource(const config_resource_record& record);
+  common::result<std::vector<config_resource_record>> list_config_resources();  // by (type, name)
 
  private:
   struct impl;

@@ -40,6 +40,8 @@ enum class config_source : int8_t {
   static_broker_config = 4,
   default_config = 5,
   dynamic_broker_logger_config = 6,
+  client_metrics_config = 7,
+  group_config = 8,
 };
 
 // A parsed value: null (monostate), BOOLEAN, INT/SHORT/LONG (int64_t), DOUBLE,

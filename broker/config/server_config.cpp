@@ -1,6 +1,7 @@
 #include "broker/config/server_config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 #include <fmt/format.h>
@@ -13,6 +14,33 @@ using common::kafka_error;
 constexpr const char* long_max = "9223372036854775807";
 constexpr const char* int_max = "2147483647";
 
+// The broker keys AlterConfigs may change at run time, sorted: the intersection of Kafka 4.4's
+// dynamic broker configs (DynamicBrokerConfig.AllDynamicConfigs) with what Brook honours. The log.*
+// keys are topic defaults (each topic's effective config is resolved again when they change);
+// message.max.bytes also bounds group metadata records; log.cleaner.backoff.ms paces the cleaner.
+constexpr std::array<std::string_view, 18> dynamic_keys{
+    "log.cleaner.backoff.ms",
+    "log.cleaner.delete.retention.ms",
+    "log.cleaner.max.compaction.lag.ms",
+    "log.cleaner.min.cleanable.ratio",
+    "log.cleaner.min.compaction.lag.ms",
+    "log.cleanup.policy",
+    "log.flush.interval.messages",
+    "log.flush.interval.ms",
+    "log.index.interval.bytes",
+    "log.message.timestamp.after.max.ms",
+    "log.message.timestamp.before.max.ms",
+    "log.message.timestamp.type",
+    "log.preallocate",
+    "log.retention.bytes",
+    "log.retention.ms",
+    "log.roll.ms",
+    "log.segment.bytes",
+    "message.max.bytes",
+};
+
+bool dynamic_key(std::string_view name) { return std::binary_search(dynamic_keys.begin(), dynamic_keys.end(), name); }
+
 config_definition def(std::string name, config_type type, std::optional<std::string> default_value,
                       std::string documentation, config_validator validator = {}) {
   config_definition d;
@@ -21,7 +49,7 @@ config_definition def(std::string name, config_type type, std::optional<std::str
   d.default_value = std::move(default_value);
   d.documentation = std::move(documentation);
   d.validator = std::move(validator);
-  d.read_only = true;  // no dynamic broker configs yet: every broker key is fixed at start-up
+  d.read_only = !dynamic_key(d.name);
   d.sensitive = type == config_type::password;
   return d;
 }
@@ -469,6 +497,59 @@ common::result<server_config> server_config::from_properties(const property_list
     s.source = config_source::static_broker_config;
     s.original = text;
   }
+  config.static_settings_ = config.settings_;
+  if (auto checked = config.check_and_derive(); !checked) return checked.err();
+  return config;
+}
+
+bool server_config::is_dynamic(std::string_view name) { return dynamic_key(name); }
+
+std::vector<std::string> server_config::dynamic_names() { return {dynamic_keys.begin(), dynamic_keys.end()}; }
+
+common::result<void> server_config::validate_dynamic(const dynamic_configs& configs) {
+  std::vector<std::string> fixed;
+  for (const auto& [name, text] : configs)
+    if (find_definition(name) && !dynamic_key(name)) fixed.push_back(name);
+  if (!fixed.empty()) {
+    std::string list;
+    for (const auto& n : fixed) list += (list.empty() ? "" : ", ") + n;
+    return {kafka_error::invalid_request, fmt::format("Cannot update these configs dynamically: [{}]", list)};
+  }
+  for (const auto& [name, text] : configs) {
+    const config_definition* d = find_definition(name);
+    if (!d) continue;
+    auto parsed = parse_config_value(*d, text);
+    if (!parsed) return {kafka_error::invalid_request, parsed.err().message};
+    // DynamicLogConfig's requirements (Scala's require: "requirement failed: ...").
+    if (name == "log.retention.ms" && std::get<int64_t>(*parsed) == 0)
+      return {kafka_error::invalid_request,
+              "requirement failed: log.retention.ms must be unlimited (-1) or, greater than or equal to 1"};
+    if (name == "log.roll.ms" && std::get<int64_t>(*parsed) < 1)
+      return {kafka_error::invalid_request, "requirement failed: log.roll.ms must be greater than or equal to 1"};
+  }
+  return {};
+}
+
+common::result<server_config> server_config::with_dynamic(const dynamic_configs& per_broker,
+                                                          const dynamic_configs& defaults) const {
+  for (const auto* layer : {&defaults, &per_broker})
+    if (auto ok = validate_dynamic(*layer); !ok) return ok.err();
+  server_config config = *this;
+  config.settings_ = static_settings_;
+  config.dynamic_per_broker_ = per_broker;
+  config.dynamic_defaults_ = defaults;
+  auto apply = [&](const dynamic_configs& layer, config_source source) {
+    for (const auto& [name, text] : layer) {
+      const config_definition* d = find_definition(name);
+      if (!d) continue;
+      auto& s = config.settings_[name];
+      s.value = std::move(parse_config_value(*d, text)).value();  // validate_dynamic parsed it
+      s.source = source;
+      s.original = text;
+    }
+  };
+  apply(defaults, config_source::dynamic_default_broker_config);
+  apply(per_broker, config_source::dynamic_broker_config);
   if (auto checked = config.check_and_derive(); !checked) return checked.err();
   return config;
 }
@@ -685,14 +766,23 @@ std::vector<std::string> server_config::synonym_group(std::string_view name) {
   return {std::string(name)};
 }
 
-std::vector<config_synonym> server_config::synonyms_of(std::string_view name) const {
+std::vector<config_synonym> server_config::synonyms_of(std::string_view name, bool per_broker) const {
   std::vector<config_synonym> all;
   const auto group = synonym_group(name);
+  auto add_layer = [&](const dynamic_configs& layer, config_source source) {
+    for (const auto& s : group) {
+      auto it = layer.find(s);
+      const config_definition* d = find_definition(s);
+      if (it != layer.end() && d) all.push_back({s, d->sensitive ? std::nullopt : std::optional(it->second), source});
+    }
+  };
+  if (per_broker) add_layer(dynamic_per_broker_, config_source::dynamic_broker_config);
+  add_layer(dynamic_defaults_, config_source::dynamic_default_broker_config);
   for (const auto& s : group) {
-    const setting* set = find(s);
+    auto it = static_settings_.find(s);
     const config_definition* d = find_definition(s);
-    if (set && d && set->source == config_source::static_broker_config) {
-      all.push_back({s, d->sensitive ? std::nullopt : set->original, config_source::static_broker_config});
+    if (it != static_settings_.end() && d && it->second.source == config_source::static_broker_config) {
+      all.push_back({s, d->sensitive ? std::nullopt : it->second.original, config_source::static_broker_config});
     }
   }
   for (const auto& s : group) {
@@ -719,6 +809,33 @@ std::vector<config_entry> server_config::describe() const {
     e.synonyms = synonyms_of(d.name);
     e.source = e.synonyms.empty() ? config_source::default_config : e.synonyms.front().source;
     e.is_default = e.source == config_source::default_config;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<config_entry> server_config::describe_dynamic_defaults() const {
+  std::vector<config_entry> out;
+  for (const auto& [name, text] : dynamic_defaults_) {
+    config_entry e;
+    e.name = name;
+    e.source = config_source::dynamic_default_broker_config;
+    e.is_default = false;
+    const config_definition* d = find_definition(name);
+    if (!d) {  // Kafka cannot type a custom key, so treats it as sensitive
+      e.value = std::nullopt;
+      e.sensitive = true;
+      e.read_only = true;
+      e.type = config_type::unknown;
+      e.synonyms.push_back({name, std::nullopt, config_source::dynamic_default_broker_config});
+    } else {
+      e.sensitive = d->sensitive;
+      e.value = d->sensitive ? std::nullopt : std::optional(text);
+      e.read_only = d->read_only;
+      e.type = d->type;
+      e.documentation = d->documentation;
+      e.synonyms = synonyms_of(name, false);
+    }
     out.push_back(std::move(e));
   }
   return out;

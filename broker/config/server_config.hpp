@@ -55,11 +55,17 @@ std::string command_line_usage(std::string_view program);
 // data is thrown away at exit) and no initial rebalance delay.
 property_list ephemeral_properties(const std::string& log_dir);
 
-// Immutable after construction; the broker owns one and hands out const references. Invariant:
-// every key of definitions() has a setting whose value passed the key's validator and the
-// cross-key checks (listeners parse, log dirs non-empty, retention precedence, node.id agreement);
-// a setting's source is static_broker_config when a file or --override supplied it, otherwise
-// default_config (Brook has no dynamic broker configs yet).
+// Dynamic broker configs (KIP-226) as stored and as AlterConfigs gives them: name -> text. Keys
+// that are not broker configs are kept (Kafka allows custom keys) but change nothing.
+using dynamic_configs = std::map<std::string, std::string, std::less<>>;
+
+// A value, not shared: the broker owns one and replaces it whole when dynamic configs change
+// (with_dynamic). Invariant: every key of definitions() has a setting whose value passed the key's
+// validator and the cross-key checks (listeners parse, log dirs non-empty, retention precedence,
+// node.id agreement). A setting's value comes from, highest first: this broker's dynamic configs
+// (resource "<node id>", source dynamic_broker_config), the cluster-wide dynamic defaults (resource
+// "", dynamic_default_broker_config), a file or --override (static_broker_config), Kafka's default
+// (default_config). Only is_dynamic() keys ever take a dynamic value.
 class server_config {
  public:
   // The table of every broker key Brook knows, sorted by name.
@@ -77,6 +83,23 @@ class server_config {
   static server_config defaults();
 
   const std::vector<std::string>& warnings() const { return warnings_; }
+
+  // --- dynamic broker configs ---
+  // The keys AlterConfigs may change at run time: those Kafka 4.4 marks dynamic that Brook honours
+  // (topic defaults the logs and produce path use, message.max.bytes, log.cleaner.backoff.ms).
+  static bool is_dynamic(std::string_view name);
+  static std::vector<std::string> dynamic_names();
+  // Kafka's checks of one resource's complete dynamic configs (DynamicBrokerConfig.validateConfigs and
+  // its reconfigurables), all INVALID_REQUEST: "Cannot update these configs dynamically: [a, b]" for
+  // broker keys that are not dynamic, "Invalid value X for configuration Y: reason" for values that do
+  // not parse or fail their validator, and Kafka's "requirement failed: ..." for log.retention.ms = 0
+  // and log.roll.ms < 1. Keys that are not broker configs pass.
+  static common::result<void> validate_dynamic(const dynamic_configs& configs);
+  // This config with its dynamic layers replaced (per_broker over defaults over the static settings),
+  // or why the result is invalid (validate_dynamic's errors, then the cross-key checks').
+  common::result<server_config> with_dynamic(const dynamic_configs& per_broker, const dynamic_configs& defaults) const;
+  const dynamic_configs& dynamic_per_broker() const { return dynamic_per_broker_; }
+  const dynamic_configs& dynamic_defaults() const { return dynamic_defaults_; }
 
   // --- generic access by Kafka name ---
   // The parsed value (null for null defaults and for names that are not broker configs).
@@ -164,13 +187,19 @@ class server_config {
   int32_t producer_id_expiration_ms() const { return static_cast<int32_t>(get_int("producer.id.expiration.ms")); }
 
   // --- DescribeConfigs ---
-  // Every broker config, sorted by name, as Kafka reports a broker resource: read_only (Brook has no
-  // dynamic broker configs), sensitive values null, synonyms included.
+  // Every broker config, sorted by name, as Kafka reports the resource "<node id>": effective values,
+  // read_only unless is_dynamic(), sensitive values null, synonyms included.
   std::vector<config_entry> describe() const;
-  // Kafka's synonym chain of a broker config: the statically set names of its synonym group, then
-  // those with non-null defaults, with entries before `name` itself dropped (so log.retention.ms
-  // left unset reports no synonyms even though log.retention.hours has a default; Kafka does this).
-  std::vector<config_synonym> synonyms_of(std::string_view name) const;
+  // The resource "" (the cluster-wide defaults), as Kafka reports it: only the keys set there, each
+  // value as stored, synonyms without this broker's own dynamic settings; keys that are not broker
+  // configs are reported as Kafka reports unknown keys (type unknown, sensitive, read-only).
+  std::vector<config_entry> describe_dynamic_defaults() const;
+  // Kafka's synonym chain of a broker config: the names of its synonym group set on this broker
+  // dynamically, then as dynamic defaults, then statically, then those with non-null defaults, with
+  // entries before `name` itself dropped (so log.retention.ms left unset reports no synonyms even
+  // though log.retention.hours has a default; Kafka does this). `per_broker` false leaves out this
+  // broker's own dynamic settings (describing the defaults resource).
+  std::vector<config_synonym> synonyms_of(std::string_view name, bool per_broker = true) const;
   // The names that feed one broker setting, highest precedence first (log.retention.ms ->
   // {log.retention.ms, log.retention.minutes, log.retention.hours}); {name} for most.
   static std::vector<std::string> synonym_group(std::string_view name);
@@ -186,6 +215,9 @@ class server_config {
   common::result<void> check_and_derive();
 
   std::map<std::string, setting, std::less<>> settings_;
+  std::map<std::string, setting, std::less<>> static_settings_;  // settings_ without the dynamic layers
+  dynamic_configs dynamic_per_broker_;
+  dynamic_configs dynamic_defaults_;
   std::vector<std::string> warnings_;
   int32_t node_id_ = 1;
   std::vector<listener_endpoint> listeners_;

@@ -72,6 +72,7 @@ struct effective_topic_config {
   int64_t segment_jitter_ms = 0;
   int64_t segment_ms = 0;
   bool unclean_leader_election_enable = false;
+  bool operator==(const effective_topic_config&) const = default;
 };
 
 // Checks a topic's overrides against the broker's configuration. Errors, all

@@ -274,6 +274,38 @@ std::optional<proto::describe_cluster::response> error_of(const proto::describe_
   return resp;
 }
 
+// --- ListConfigResources ---
+void names_of(const proto::list_config_resources::request&, request_names&) {}
+std::optional<proto::list_config_resources::response> error_of(const proto::list_config_resources::request&, int16_t,
+                                                               int16_t code) {
+  proto::list_config_resources::response resp;
+  resp.error_code = code;
+  return resp;
+}
+
+// --- DescribeClientQuotas, AlterClientQuotas ---
+void names_of(const proto::describe_client_quotas::request&, request_names&) {}
+std::optional<proto::describe_client_quotas::response> error_of(const proto::describe_client_quotas::request&,
+                                                                int16_t, int16_t code) {
+  proto::describe_client_quotas::response resp;
+  resp.error_code = code;
+  resp.error_message = std::nullopt;
+  resp.entries = std::nullopt;
+  return resp;
+}
+void names_of(const proto::alter_client_quotas::request&, request_names&) {}
+std::optional<proto::alter_client_quotas::response> error_of(const proto::alter_client_quotas::request& r, int16_t,
+                                                             int16_t code) {
+  proto::alter_client_quotas::response resp;
+  for (const auto& e : r.entries) {
+    auto& out = resp.entries.emplace_back();
+    out.error_code = code;
+    out.error_message = std::nullopt;
+    out.entity = e.entity;
+  }
+  return resp;
+}
+
 // --- FindCoordinator ---
 void names_of(const proto::find_coordinator::request& r, request_names& n) {
   if (r.key_type != 0) return;  // 0: GROUP (1 is a transactional id)
@@ -644,7 +676,10 @@ std::unique_ptr<decoded_request> decode_request(int16_t api_key, int16_t version
     BROOK_FAULT_API(delete_topics)
     BROOK_FAULT_API(create_partitions)
     BROOK_FAULT_API(incremental_alter_configs)
+    BROOK_FAULT_API(describe_client_quotas)
+    BROOK_FAULT_API(alter_client_quotas)
     BROOK_FAULT_API(describe_cluster)
+    BROOK_FAULT_API(list_config_resources)
     BROOK_FAULT_API(find_coordinator)
     BROOK_FAULT_API(join_group)
     BROOK_FAULT_API(sync_group)

@@ -151,6 +151,13 @@ class consumer_group {
   consumer_group_snapshot snapshot() const;
 
   const std::string& id() const { return id_; }
+  // The group's session timeout and heartbeat interval changed (its GROUP configs): each member's
+  // next heartbeat is answered with the new interval and restarts its session with the new timeout.
+  void set_timing(int32_t session_timeout_ms, int32_t heartbeat_interval_ms) {
+    limits_.session_timeout_ms = session_timeout_ms;
+    limits_.heartbeat_interval_ms = heartbeat_interval_ms;
+  }
+  const consumer_limits& limits() const { return limits_; }
   consumer_group_state state() const;
   int32_t group_epoch() const { return group_epoch_; }
   int32_t assignment_epoch() const { return assignment_epoch_; }

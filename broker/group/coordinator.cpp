@@ -597,6 +597,7 @@ void group_coordinator::clear() {
     erase(id);
   }
   offsets_.clear();
+  consumer_timings_.clear();
 }
 
 void group_coordinator::abort_all(kafka_error error) {
@@ -615,10 +616,30 @@ const consumer_group* group_coordinator::find_consumer(const std::string& id) co
   return it == consumer_groups_.end() ? nullptr : it->second.get();
 }
 
+void group_coordinator::set_max_record_bytes(int64_t bytes) {
+  config_.limits.max_record_bytes = bytes;
+  for (auto& [id, g] : groups_) g->set_max_record_bytes(bytes);
+}
+
+void group_coordinator::set_consumer_timing(const std::string& group_id, std::optional<consumer_timing> timing) {
+  if (timing) consumer_timings_[group_id] = *timing;
+  else consumer_timings_.erase(group_id);
+  if (auto it = consumer_groups_.find(group_id); it != consumer_groups_.end()) {
+    const consumer_timing t = timing.value_or(consumer_timing{config_.consumer.session_timeout_ms,
+                                                              config_.consumer.heartbeat_interval_ms});
+    it->second->set_timing(t.session_timeout_ms, t.heartbeat_interval_ms);
+  }
+}
+
 consumer_group& group_coordinator::create_consumer(const std::string& id, int64_t now) {
   auto& slot = consumer_groups_[id];
   if (!slot) {
-    slot = std::make_unique<consumer_group>(id, config_.consumer, now);
+    consumer_limits limits = config_.consumer;
+    if (auto t = consumer_timings_.find(id); t != consumer_timings_.end()) {
+      limits.session_timeout_ms = t->second.session_timeout_ms;
+      limits.heartbeat_interval_ms = t->second.heartbeat_interval_ms;
+    }
+    slot = std::make_unique<consumer_group>(id, limits, now);
     if (topics_known_) slot->set_topics(topics_, now);
   }
   return *slot;

@@ -74,6 +74,18 @@ class group_coordinator {
   explicit group_coordinator(coordinator_config config, int64_t now);
 
   const coordinator_config& config() const { return config_; }
+  // message.max.bytes changed at run time: bounds every group's next metadata record.
+  void set_max_record_bytes(int64_t bytes);
+
+  // A group's own consumer-protocol timing (its GROUP configs: consumer.session.timeout.ms and
+  // consumer.heartbeat.interval.ms), or nullopt for the broker's. Applies to the consumer group of
+  // that id now and to one created later; kept while the group comes and goes, as Kafka keeps group
+  // configs after a group is deleted.
+  struct consumer_timing {
+    int32_t session_timeout_ms = 0;
+    int32_t heartbeat_interval_ms = 0;
+  };
+  void set_consumer_timing(const std::string& group_id, std::optional<consumer_timing> timing);
   // Ids handed to new members are "<instance or client id>-<this>"; tests replace the random source.
   std::function<std::string()> new_uuid;
 
@@ -133,8 +145,8 @@ class group_coordinator {
   }
 
   void abort_all(kafka_error error);
-  // Forgets every group of both kinds and every committed offset (a broker reset); classic members
-  // parked in JoinGroup/SyncGroup are answered with COORDINATOR_NOT_AVAILABLE, as erase() answers them.
+  // Forgets every group of both kinds, every committed offset and every group's timing (a broker reset);
+  // classic members parked in JoinGroup/SyncGroup are answered with COORDINATOR_NOT_AVAILABLE, as erase() answers them.
   void clear();
 
   // `wall_offset_ms`: wall clock minus monotonic clock, to store state times as wall-clock time.
@@ -169,6 +181,7 @@ class group_coordinator {
   coordinator_config config_;
   std::map<std::string, std::unique_ptr<group>> groups_;
   std::map<std::string, std::unique_ptr<consumer_group>> consumer_groups_;
+  std::map<std::string, consumer_timing> consumer_timings_;  // group id -> its GROUP configs' timing
   std::map<std::string, offset_map> offsets_;
   topic_catalog topics_;
   bool topics_known_ = false;

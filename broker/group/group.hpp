@@ -139,6 +139,8 @@ class group {
                std::string leader, std::vector<member> members, int64_t state_since_ms, int64_t now);
 
   const std::string& id() const { return id_; }
+  // message.max.bytes changed at run time: the bound of this group's next metadata record.
+  void set_max_record_bytes(int64_t bytes) { limits_.max_record_bytes = bytes; }
   group_state state() const { return state_; }
   int32_t generation() const { return generation_; }
   const std::optional<std::string>& protocol_type() const { return protocol_type_; }

@@ -1,12 +1,12 @@
-// AlterConfigs v0-2 (the legacy, replace-everything form): a topic's overrides become exactly the
-// given non-null configs. Broker configs are static in Brook (set them in server.properties), so a
-// broker resource gets INVALID_REQUEST saying so.
+// AlterConfigs v0-2 (the legacy, replace-everything form): the configs set on a topic (its overrides),
+// a broker resource ("<node id>" or "" for the cluster-wide defaults; dynamic keys only) or a group
+// become exactly the given ones. A repeated key or a null value is refused (INVALID_REQUEST), as Kafka
+// refuses them.
 #include <fmt/format.h>
 
 #include "broker/broker.hpp"
 #include "broker/handlers/config_resources.hpp"
 #include "broker/handlers/handlers.hpp"
-#include "broker/topic_admin.hpp"
 
 namespace brook::broker::handlers {
 
@@ -21,11 +21,19 @@ awaitable<ac::response> alter_configs(request_context& ctx, ac::request& req) {
     if (auto bad = check_alterable_resource(b, res.resource_type, res.resource_name)) {
       outcome = *bad;
     } else {
-      topic_overrides configs;
-      for (const auto& c : res.configs)
-        if (c.value && !configs.emplace(c.name, *c.value).second)
-          outcome = common::error{kafka_error::invalid_request, fmt::format("Duplicate config name: {}", c.name)};
-      if (outcome) outcome = co_await set_topic_configs(b, res.resource_name, configs, req.validate_only);
+      dynamic_configs configs;
+      for (const auto& c : res.configs) {
+        if (configs.count(c.name)) {
+          outcome = common::error{kafka_error::invalid_request, "Error due to duplicate config keys"};
+          break;
+        }
+        configs.emplace(c.name, c.value.value_or(""));
+      }
+      for (const auto& c : res.configs) {
+        if (outcome && !c.value)
+          outcome = common::error{kafka_error::invalid_request, fmt::format("Null value not supported for : {}", c.name)};
+      }
+      if (outcome) outcome = co_await set_resource_configs(b, res.resource_type, res.resource_name, configs, req.validate_only);
     }
     resp.responses.push_back(
         alter_outcome<ac::alter_configs_resource_response>(res.resource_type, res.resource_name, outcome));

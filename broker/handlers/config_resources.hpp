@@ -1,10 +1,19 @@
-// The config resources DescribeConfigs, AlterConfigs and IncrementalAlterConfigs name, and the
-// checks they share.
+// The config resources DescribeConfigs, AlterConfigs, IncrementalAlterConfigs and ListConfigResources
+// name, and what they share: the checks of a resource name, a resource's current configs, what
+// DescribeConfigs reports of it, and replacing its configs (validated, stored, then in force).
+//   topic  (2):  the topic's overrides (broker/topic_admin.hpp)
+//   broker (4):  "<node id>" this broker's dynamic configs, "" the cluster-wide dynamic defaults
+//   group  (32): a group's overrides of the consumer-protocol timing (KIP-848)
+// Network thread only.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "broker/config/config_def.hpp"
+#include "broker/config/server_config.hpp"
 #include "common/error.hpp"
 
 namespace brook::broker {
@@ -17,14 +26,29 @@ namespace brook::broker::handlers {
 inline constexpr int8_t resource_topic = 2;
 inline constexpr int8_t resource_broker = 4;
 inline constexpr int8_t resource_broker_logger = 8;
+inline constexpr int8_t resource_client_metrics = 16;
+inline constexpr int8_t resource_group = 32;
 
-// Why a resource cannot be served (unknown type, unknown topic, another broker's id), or nothing.
-// An empty broker name means the cluster-wide default, which on one node is this broker.
+// Why DescribeConfigs cannot describe a resource (unknown type, unknown topic, a broker name that is
+// not an integer or not this broker's id, an empty group name), with Kafka's messages, or nothing.
 std::optional<common::error> check_config_resource(broker& b, int8_t type, const std::string& name);
-
-// As check_config_resource, for AlterConfigs and IncrementalAlterConfigs: broker configs are
-// static in Brook (set them in server.properties), so only topics can be altered.
+// As check_config_resource, with Kafka's messages for AlterConfigs and IncrementalAlterConfigs.
 std::optional<common::error> check_alterable_resource(broker& b, int8_t type, const std::string& name);
+
+// The resource's configs as set on it (topic overrides, a broker resource's dynamic configs, a
+// group's overrides): name -> text. The resource passed the checks above.
+dynamic_configs current_configs(broker& b, int8_t type, const std::string& name);
+// What DescribeConfigs reports of the resource, sorted by name.
+std::vector<config_entry> describe_resource(broker& b, int8_t type, const std::string& name);
+// The type of one of the resource's keys (config_type::unknown for keys it does not know).
+config_type config_type_of(int8_t type, const std::string& key);
+
+// Replaces the configs set on the resource with `configs`, validated as Kafka validates them for the
+// resource type; unless validate_only, stores them and puts them in force (a broker resource's
+// changes apply to every topic's logs without a restart; a group's to its members' next
+// heartbeats). `configs` is the caller's named local (GCC 12 and temporaries in co_await).
+boost::asio::awaitable<common::result<void>> set_resource_configs(broker& b, int8_t type, const std::string& name,
+                                                                  const dynamic_configs& configs, bool validate_only);
 
 // An alter-configs resource answer (either API's type) for this outcome.
 template <class Response>

@@ -1,6 +1,9 @@
-// DescribeCluster v0-1 (KIP-700, KIP-919): this broker as the whole cluster. As from Kafka, asking a
-// broker for controllers (endpoint_type 2, v1) gets MISMATCHED_ENDPOINT_TYPE and an unknown endpoint type
-// UNSUPPORTED_ENDPOINT_TYPE; the answer's endpoint_type is always the broker's own (1), errors included.
+// DescribeCluster v0-2 (KIP-700, KIP-919, KIP-1073): this broker as the whole cluster, never fenced
+// (so include_fenced_brokers changes nothing). As from Kafka, asking a broker for controllers
+// (endpoint_type 2, v1+) gets MISMATCHED_ENDPOINT_TYPE and an unknown endpoint type
+// UNSUPPORTED_ENDPOINT_TYPE; the answer's endpoint_type is always the broker's own (1), errors
+// included. The cluster's authorized operations, when asked, are every operation of Kafka's CLUSTER
+// resource, as Kafka answers without an authorizer.
 #include "broker/broker.hpp"
 #include "broker/handlers/cluster_view.hpp"
 #include "broker/handlers/handlers.hpp"
@@ -25,7 +28,12 @@ awaitable<dc::response> describe_cluster(request_context& ctx, dc::request& req)
   auto me = self_endpoint(ctx);
   resp.cluster_id = ctx.owner.cluster_id();
   resp.controller_id = ctx.owner.node_id();
-  resp.brokers.push_back({me.node_id, me.host, me.port, std::nullopt});
+  dc::describe_cluster_broker self;
+  self.broker_id = me.node_id;
+  self.host = me.host;
+  self.port = me.port;
+  self.is_fenced = false;
+  resp.brokers.push_back(std::move(self));
   if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = cluster_operations;
   co_return resp;
 }

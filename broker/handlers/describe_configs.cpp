@@ -1,6 +1,8 @@
-// DescribeConfigs v0-4: topic (type 2) and broker (type 4) resources; every config with its value,
-// source (v1+; v0 has is_default), read-only and sensitive flags, synonyms when asked (v1+), and type
-// and documentation (v3+). Broker loggers (type 8) are not supported yet: INVALID_REQUEST.
+// DescribeConfigs v1-4 (Kafka 4.0 removed v0): topic (type 2), broker (4: "<node id>" every broker
+// config in force, "" only the cluster-wide dynamic defaults) and group (32) resources; every config
+// with its value, source, read-only and sensitive flags, synonyms when asked, and type and
+// documentation (v3+). A null or empty key list means every key. Broker loggers (8) and client
+// metrics (16) are not supported: INVALID_REQUEST.
 #include <algorithm>
 
 #include "broker/broker.hpp"
@@ -9,7 +11,6 @@
 
 namespace brook::broker::handlers {
 
-using common::kafka_error;
 namespace dc = proto::describe_configs;
 
 awaitable<dc::response> describe_configs(request_context& ctx, dc::request& req) {
@@ -19,28 +20,22 @@ awaitable<dc::response> describe_configs(request_context& ctx, dc::request& req)
     dc::describe_configs_result out;
     out.resource_type = res.resource_type;
     out.resource_name = res.resource_name;
-    out.error_message = std::nullopt;
-    std::vector<config_entry> entries;
     if (auto bad = check_config_resource(b, res.resource_type, res.resource_name)) {
       out.error_code = common::wire_code(bad->code);
       out.error_message = bad->message;
       resp.results.push_back(std::move(out));
       continue;
     }
-    if (res.resource_type == resource_topic)
-      entries = describe_topic_config(b.config(), to_overrides(b.topics().find(res.resource_name)->record.configs));
-    else
-      entries = b.config().describe();
-    for (auto& e : entries) {
-      if (res.configuration_keys &&
-          std::find(res.configuration_keys->begin(), res.configuration_keys->end(), e.name) ==
-              res.configuration_keys->end())
+    out.error_message = "";  // Kafka answers an empty message, not null, for a described resource
+    const bool all_keys = !res.configuration_keys || res.configuration_keys->empty();
+    for (auto& e : describe_resource(b, res.resource_type, res.resource_name)) {
+      if (!all_keys && std::find(res.configuration_keys->begin(), res.configuration_keys->end(), e.name) ==
+                           res.configuration_keys->end())
         continue;
       dc::describe_configs_resource_result c;
       c.name = e.name;
       c.value = e.value;
       c.read_only = e.read_only;
-      c.is_default = e.is_default;
       c.config_source = static_cast<int8_t>(e.source);
       c.is_sensitive = e.sensitive;
       if (req.include_synonyms)

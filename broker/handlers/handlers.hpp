@@ -5,6 +5,7 @@
 
 #include "broker/request_context.hpp"
 #include "common/error.hpp"
+#include "common/protocol/messages/alter_client_quotas.hpp"
 #include "common/protocol/messages/alter_configs.hpp"
 #include "common/protocol/messages/alter_partition_reassignments.hpp"
 #include "common/protocol/messages/consumer_group_describe.hpp"
@@ -13,6 +14,7 @@
 #include "common/protocol/messages/create_partitions.hpp"
 #include "common/protocol/messages/create_topics.hpp"
 #include "common/protocol/messages/delete_topics.hpp"
+#include "common/protocol/messages/describe_client_quotas.hpp"
 #include "common/protocol/messages/describe_cluster.hpp"
 #include "common/protocol/messages/describe_configs.hpp"
 #include "common/protocol/messages/delete_records.hpp"
@@ -23,6 +25,7 @@
 #include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/incremental_alter_configs.hpp"
 #include "common/protocol/messages/init_producer_id.hpp"
+#include "common/protocol/messages/list_config_resources.hpp"
 #include "common/protocol/messages/list_offsets.hpp"
 #include "common/protocol/messages/list_partition_reassignments.hpp"
 #include "common/protocol/messages/offset_for_leader_epoch.hpp"
@@ -67,6 +70,13 @@ awaitable<proto::list_partition_reassignments::response> list_partition_reassign
     request_context&, proto::list_partition_reassignments::request&);
 awaitable<proto::alter_partition_reassignments::response> alter_partition_reassignments(
     request_context&, proto::alter_partition_reassignments::request&);
+awaitable<proto::list_config_resources::response> list_config_resources(request_context&,
+                                                                        proto::list_config_resources::request&);
+// Client quotas (stored and reported; not enforced).
+awaitable<proto::describe_client_quotas::response> describe_client_quotas(request_context&,
+                                                                          proto::describe_client_quotas::request&);
+awaitable<proto::alter_client_quotas::response> alter_client_quotas(request_context&,
+                                                                    proto::alter_client_quotas::request&);
 
 // Produce decodes its own request: with acks=0 it sends no response.
 awaitable<std::optional<proto::encoded_message>> produce(request_context&, proto::reader& body);

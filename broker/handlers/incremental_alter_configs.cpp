@@ -1,13 +1,15 @@
-// IncrementalAlterConfigs v0-1 (KIP-339): SET, DELETE, APPEND and SUBTRACT on a topic's overrides;
-// APPEND and SUBTRACT only for list-typed configs, starting from the topic's current value. Broker
-// configs are static in Brook: INVALID_REQUEST.
+// IncrementalAlterConfigs v0-1 (KIP-339): SET, DELETE, APPEND and SUBTRACT on the configs set on a
+// topic, a broker resource ("<node id>" or "" for the cluster-wide defaults) or a group. APPEND and
+// SUBTRACT only for list-typed configs, starting from the value in force. Repeated keys and a SET
+// without a value are refused (INVALID_REQUEST) before anything else, as Kafka's broker does.
 #include <algorithm>
+#include <set>
+
 #include <fmt/format.h>
 
 #include "broker/broker.hpp"
 #include "broker/handlers/config_resources.hpp"
 #include "broker/handlers/handlers.hpp"
-#include "broker/topic_admin.hpp"
 
 namespace brook::broker::handlers {
 
@@ -38,33 +40,49 @@ std::string join_list(const std::vector<std::string>& items) {
   return out;
 }
 
-// The topic's overrides after applying the operations, or why they cannot be applied.
-common::result<topic_overrides> apply(const broker& b, const topic_info& topic, const iac::alter_configs_resource& res) {
-  topic_overrides result = to_overrides(topic.record.configs);
+// The resource's configs after applying the operations, or why they cannot be applied.
+common::result<dynamic_configs> apply(broker& b, const iac::alter_configs_resource& res) {
   std::set<std::string> seen;
-  const auto current = describe_topic_config(b.config(), result);
-  for (const auto& c : res.configs) {
+  for (const auto& c : res.configs)
     if (!seen.insert(c.name).second)
-      return common::error{kafka_error::invalid_request, fmt::format("Error due to duplicate config keys: {}", c.name)};
-    const auto* def = find_topic_config(c.name);
-    if (!def) return common::error{kafka_error::invalid_config, fmt::format("Unknown topic config name: {}", c.name)};
+      return common::error{kafka_error::invalid_request, "Error due to duplicate config keys"};
+  for (const auto& c : res.configs)
+    if (c.config_operation == op_set && !c.value)
+      return common::error{kafka_error::invalid_request, fmt::format("Null value not supported for : {}", c.name)};
+
+  dynamic_configs result = current_configs(b, res.resource_type, res.resource_name);
+  std::vector<config_entry> in_force;  // described once, for APPEND and SUBTRACT
+  for (const auto& c : res.configs) {
+    if (res.resource_type == resource_topic && !find_topic_config(c.name))
+      return common::error{kafka_error::invalid_config, fmt::format("Unknown topic config name: {}", c.name)};
     switch (c.config_operation) {
       case op_set:
-        if (c.value) result[c.name] = *c.value;
-        else result.erase(c.name);
+        result[c.name] = *c.value;
         break;
       case op_delete:
         result.erase(c.name);
         break;
       case op_append:
       case op_subtract: {
-        if (def->definition.type != config_type::list)
+        const char* verb = c.config_operation == op_append ? "append" : "subtract";
+        if (config_type_of(res.resource_type, c.name) != config_type::list) {
+          if (res.resource_type == resource_group)
+            return common::error{kafka_error::invalid_config,
+                                 fmt::format("Can't {} to key {} because its type is not LIST.",
+                                             c.config_operation == op_append ? "APPEND" : "SUBTRACT", c.name)};
           return common::error{kafka_error::invalid_config,
-                               fmt::format("Config value {} is not allowed for config key: {}",
-                                           c.config_operation == op_append ? "append" : "subtract", c.name)};
-        auto it = std::find_if(current.begin(), current.end(), [&](const config_entry& e) { return e.name == c.name; });
-        auto items = split_list(result.count(c.name) ? result.find(c.name)->second
-                                                     : (it != current.end() ? it->value.value_or("") : ""));
+                               fmt::format("Config value {} is not allowed for config key: {}", verb, c.name)};
+        }
+        std::string base;
+        if (auto it = result.find(c.name); it != result.end()) {
+          base = it->second;
+        } else {
+          if (in_force.empty()) in_force = describe_resource(b, res.resource_type, res.resource_name);
+          auto e = std::find_if(in_force.begin(), in_force.end(), [&](const config_entry& x) { return x.name == c.name; });
+          if (e != in_force.end()) base = e->value.value_or("");
+          else if (res.resource_type == resource_broker) base = format_config_value(b.config().value(c.name)).value_or("");
+        }
+        auto items = split_list(base);
         for (const auto& v : split_list(c.value.value_or(""))) {
           auto pos = std::find(items.begin(), items.end(), v);
           if (c.config_operation == op_append && pos == items.end()) items.push_back(v);
@@ -90,11 +108,13 @@ awaitable<iac::response> incremental_alter_configs(request_context& ctx, iac::re
     if (auto bad = check_alterable_resource(b, res.resource_type, res.resource_name)) {
       outcome = *bad;
     } else {
-      auto updated = apply(b, *b.topics().find(res.resource_name), res);
-      if (!updated)
+      auto updated = apply(b, res);
+      if (!updated) {
         outcome = updated.err();
-      else
-        outcome = co_await set_topic_configs(b, res.resource_name, *updated, req.validate_only);
+      } else {
+        const dynamic_configs configs = std::move(*updated);
+        outcome = co_await set_resource_configs(b, res.resource_type, res.resource_name, configs, req.validate_only);
+      }
     }
     resp.responses.push_back(
         alter_outcome<iac::alter_configs_resource_response>(res.resource_type, res.resource_name, outcome));

@@ -419,8 +419,7 @@ awaitable<result<results_by<config_resource, std::vector<config_entry>>>> engine
           e.value = c.value;
           e.read_only = c.read_only;
           e.sensitive = c.is_sensitive;
-          e.source = resp->version == 0 ? (c.is_default ? config_source::default_config : config_source::unknown)
-                                        : source_of(c.config_source);
+          e.source = source_of(c.config_source);  // v1+ (Kafka 4.0 removed v0 and its is_default)
           for (const auto& s : c.synonyms) e.synonyms.push_back(config_synonym{s.name, s.value, source_of(s.source)});
           entries.push_back(std::move(e));
         }

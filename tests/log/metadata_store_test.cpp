@@ -510,3 +510,103 @@ TEST_CASE("metadata_store: clear_all deletes topics, groups, offsets, states and
   REQUIRE(topics->size() == 1);
   CHECK((*topics)[0].partitions == 1);
 }
+
+namespace {
+client_quota_record quota(std::vector<std::pair<std::string, std::optional<std::string>>> entity,
+                          std::vector<std::pair<std::string, double>> values) {
+  client_quota_record r;
+  for (auto& [type, name] : entity) r.entity.push_back({type, name});
+  for (auto& [key, value] : values) r.values.push_back({key, value});
+  return r;
+}
+
+config_resource_record configs(int8_t type, std::string name, std::vector<std::pair<std::string, std::string>> kv) {
+  config_resource_record r;
+  r.resource_type = type;
+  r.resource_name = std::move(name);
+  for (auto& [k, v] : kv) r.configs.push_back({k, v});
+  return r;
+}
+}  // namespace
+
+TEST_CASE("metadata_store: persisted records are an int16 version then the record, and refuse newer versions") {
+  auto q = quota({{"user", "alice"}, {"client-id", std::nullopt}}, {{"producer_byte_rate", 1024}, {"request_percentage", 12.5}});
+  auto bytes = encode_client_quota_record(q);
+  REQUIRE(bytes.size() > 2);
+  CHECK(bytes[0] == 0);
+  CHECK(bytes[1] == 0);  // version 0
+  auto back = decode_client_quota_record(bytes);
+  REQUIRE(back);
+  CHECK(*back == q);
+
+  auto c = configs(4, "", {{"log.retention.ms", "1000"}});
+  auto cbytes = encode_config_resource_record(c);
+  auto cback = decode_config_resource_record(cbytes);
+  REQUIRE(cback);
+  CHECK(*cback == c);
+
+  std::string newer = cbytes;
+  newer[1] = 9;  // a version this broker does not know
+  auto refused = decode_config_resource_record(newer);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.code() == kafka_error::kafka_storage_error);
+  CHECK_FALSE(decode_client_quota_record(bytes.substr(0, bytes.size() - 1)));  // truncated
+  CHECK_FALSE(decode_client_quota_record(bytes + "x"));                        // trailing bytes
+}
+
+TEST_CASE("metadata_store: client quotas round trip per entity, a default is not a name, no values deletes") {
+  temp_dir dir;
+  auto alice = quota({{"user", "alice"}}, {{"producer_byte_rate", 1024}});
+  auto user_default = quota({{"user", std::nullopt}}, {{"consumer_byte_rate", 2048}});
+  auto empty_name = quota({{"user", ""}}, {{"consumer_byte_rate", 1}});
+  auto pair = quota({{"user", "alice"}, {"client-id", "c1"}}, {{"request_percentage", 50.5}});
+  auto ip = quota({{"ip", std::nullopt}}, {{"connection_creation_rate", 10}});
+  {
+    auto store = open_store(dir.path);
+    REQUIRE(store->put_client_quotas({alice, user_default, empty_name, pair, ip}));
+    auto all = store->list_client_quotas();
+    REQUIRE(all);
+    CHECK(all->size() == 5);
+    // Replacing one entity's values and deleting another in one batch.
+    auto alice2 = quota({{"user", "alice"}}, {{"consumer_byte_rate", 7}});
+    REQUIRE(store->put_client_quotas({alice2, quota({{"user", ""}}, {})}));
+  }
+  auto store = open_store(dir.path);
+  auto all = store->list_client_quotas();
+  REQUIRE(all);
+  REQUIRE(all->size() == 4);
+  auto has = [&](const client_quota_record& r) { return std::find(all->begin(), all->end(), r) != all->end(); };
+  CHECK(has(quota({{"user", "alice"}}, {{"consumer_byte_rate", 7}})));
+  CHECK(has(user_default));
+  CHECK(has(pair));
+  CHECK(has(ip));
+  CHECK_FALSE(has(empty_name));
+}
+
+TEST_CASE("metadata_store: dynamic config resources round trip, are replaced whole and cleared by clear_all") {
+  temp_dir dir;
+  {
+    auto store = open_store(dir.path);
+    REQUIRE(store->put_config_resource(configs(4, "", {{"log.retention.ms", "1000"}})));
+    REQUIRE(store->put_config_resource(configs(4, "1", {{"message.max.bytes", "2000"}})));
+    REQUIRE(store->put_config_resource(configs(32, "g", {{"consumer.session.timeout.ms", "50000"}})));
+    REQUIRE(store->put_config_resource(configs(32, "g2", {{"consumer.heartbeat.interval.ms", "6000"}})));
+    REQUIRE(store->put_config_resource(configs(32, "g2", {})));  // deleted
+    REQUIRE(store->put_config_resource(configs(4, "1", {{"log.roll.ms", "5000"}})));
+  }
+  auto store = open_store(dir.path);
+  auto all = store->list_config_resources();
+  REQUIRE(all);
+  REQUIRE(all->size() == 3);
+  CHECK((*all)[0] == configs(4, "", {{"log.retention.ms", "1000"}}));
+  CHECK((*all)[1] == configs(4, "1", {{"log.roll.ms", "5000"}}));
+  CHECK((*all)[2] == configs(32, "g", {{"consumer.session.timeout.ms", "50000"}}));
+  REQUIRE(store->put_client_quotas({quota({{"ip", "1.2.3.4"}}, {{"connection_creation_rate", 3}})}));
+  REQUIRE(store->clear_all());
+  auto after = store->list_config_resources();
+  REQUIRE(after);
+  CHECK(after->empty());
+  auto quotas = store->list_client_quotas();
+  REQUIRE(quotas);
+  CHECK(quotas->empty());
+}

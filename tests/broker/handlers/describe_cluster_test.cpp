@@ -59,3 +59,21 @@ TEST_CASE("DescribeCluster answers for brokers only, with endpoint type 1 whatev
     }
   }
 }
+
+TEST_CASE("DescribeCluster v2 reports this broker as not fenced, with or without include_fenced_brokers") {
+  brook::test::broker_fixture b;
+  for (bool include_fenced : {false, true}) {
+    proto::describe_cluster::request req;
+    req.include_fenced_brokers = include_fenced;
+    auto resp = b.call<proto::describe_cluster::response>(proto::describe_cluster::api_key, 2, req);
+    CHECK(resp.error_code == 0);
+    REQUIRE(resp.brokers.size() == 1);
+    CHECK(resp.brokers[0].broker_id == 1);
+    CHECK_FALSE(resp.brokers[0].is_fenced);
+    CHECK(resp.cluster_authorized_operations == INT32_MIN);  // not asked for
+  }
+  proto::describe_cluster::request controllers;
+  controllers.endpoint_type = 2;
+  auto refused = b.call<proto::describe_cluster::response>(proto::describe_cluster::api_key, 2, controllers);
+  CHECK(refused.error_code == 114);  // MISMATCHED_ENDPOINT_TYPE
+}

@@ -1,0 +1,234 @@
+// IncrementalAlterConfigs on broker resources (dynamic broker configs, per broker and cluster-wide)
+// and on group resources (KIP-848 group configs): Kafka's checks and messages, storage across
+// restarts, and changes in force without a restart.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "broker_fixture.hpp"
+#include "common/error.hpp"
+#include "common/protocol/messages/consumer_group_heartbeat.hpp"
+#include "config_test_util.hpp"
+#include "common/protocol/messages/produce.hpp"
+#include "group_test_util.hpp"
+#include "tests/common/hostile_batches.hpp"
+
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"  // designated batch specs
+
+using namespace brook;
+namespace proto = common::protocol;
+using common::kafka_error;
+using common::wire_code;
+
+using namespace brook::test::configs;
+
+namespace {
+int16_t produce_one_batch(test::broker_fixture& b, const std::string& name) {
+  namespace pr = proto::produce;
+  namespace h = test::hostile;
+  pr::request req;
+  req.acks = 1;
+  req.timeout_ms = 10000;
+  auto& t = req.topic_data.emplace_back();
+  t.name = name;
+  auto& p = t.partition_data.emplace_back();
+  auto batch = h::batch({.record_count = 2}, h::records(2));
+  p.records = proto::record_set(proto::bytes(batch.begin(), batch.end()));
+  auto resp = b.call<pr::response>(pr::api_key, 9, req);
+  return resp.responses.at(0).partition_responses.at(0).error_code;
+}
+}  // namespace
+
+TEST_CASE("dynamic broker configs: per broker and cluster-wide, with Kafka's sources and synonyms, across a restart") {
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t");
+  require_ok(alter(b, broker_type, "1", {{"log.retention.ms", op_set, "1000"}}));
+  auto one = describe(b, broker_type, "1", std::vector<std::string>{"log.retention.ms", "log.retention.hours"});
+  REQUIRE(one.configs.size() == 2);
+  CHECK(entry(one, "log.retention.ms").value == "1000");
+  CHECK(entry(one, "log.retention.ms").config_source == 2);  // DYNAMIC_BROKER_CONFIG
+  CHECK_FALSE(entry(one, "log.retention.ms").read_only);
+  CHECK(entry(one, "log.retention.hours").read_only);
+  CHECK(synonyms(entry(one, "log.retention.ms")) ==
+        synonym_list{{"log.retention.ms", "1000", 2}, {"log.retention.hours", "168", 5}});
+
+  require_ok(alter(b, broker_type, "", {{"log.retention.ms", op_set, " 2000 "}}));
+  one = describe(b, broker_type, "1", std::vector<std::string>{"log.retention.ms"});
+  CHECK(synonyms(entry(one, "log.retention.ms")) ==
+        synonym_list{{"log.retention.ms", "1000", 2}, {"log.retention.ms", " 2000 ", 3}, {"log.retention.hours", "168", 5}});
+  // The defaults resource lists only what is set there, as given, without this broker's own settings.
+  auto defaults = describe(b, broker_type, "");
+  CHECK(defaults.error_code == 0);
+  REQUIRE(defaults.configs.size() == 1);
+  CHECK(defaults.configs[0].value == " 2000 ");
+  CHECK(defaults.configs[0].config_source == 3);  // DYNAMIC_DEFAULT_BROKER_CONFIG
+  CHECK(synonyms(defaults.configs[0]) == synonym_list{{"log.retention.ms", " 2000 ", 3}, {"log.retention.hours", "168", 5}});
+  // A topic inherits the broker's value and reports where it comes from.
+  auto t = describe(b, topic, "t", std::vector<std::string>{"retention.ms"});
+  CHECK(entry(t, "retention.ms").value == "1000");
+  CHECK(entry(t, "retention.ms").config_source == 2);
+  CHECK(b.server().topics().find("t")->config.retention_ms == 1000);
+
+  b.restart();
+  CHECK(entry(describe(b, topic, "t"), "retention.ms").value == "1000");
+  require_ok(alter(b, broker_type, "1", {{"log.retention.ms", op_delete, std::nullopt}}));
+  CHECK(entry(describe(b, topic, "t"), "retention.ms").value == "2000");
+  CHECK(entry(describe(b, topic, "t"), "retention.ms").config_source == 3);
+  require_ok(alter(b, broker_type, "", {{"log.retention.ms", op_delete, std::nullopt}}));
+  CHECK(entry(describe(b, topic, "t"), "retention.ms").value == "604800000");
+  CHECK(describe(b, broker_type, "").configs.empty());
+}
+
+TEST_CASE("dynamic message.max.bytes applies to produce at once, without a restart") {
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t");
+  CHECK(produce_one_batch(b, "t") == 0);
+  require_ok(alter(b, broker_type, "", {{"message.max.bytes", op_set, "20"}}));
+  CHECK(produce_one_batch(b, "t") == wire_code(kafka_error::message_too_large));
+  require_ok(alter(b, broker_type, "", {{"message.max.bytes", op_delete, std::nullopt}}));
+  CHECK(produce_one_batch(b, "t") == 0);
+}
+
+TEST_CASE("dynamic broker configs: Kafka's refusals and messages") {
+  test::broker_fixture b;
+  struct bad_case {
+    std::string name;
+    std::vector<op> ops;
+    int16_t code;
+    std::string message;
+  };
+  std::vector<bad_case> cases{
+      {"1", {{"log.retention.hours", op_set, "5"}}, 42, "Cannot update these configs dynamically: [log.retention.hours]"},
+      {"", {{"node.id", op_set, "5"}, {"log.retention.hours", op_set, "5"}}, 42,
+       "Cannot update these configs dynamically: [log.retention.hours, node.id]"},
+      {"1", {{"log.retention.ms", op_set, "abc"}}, 42,
+       "Invalid value abc for configuration log.retention.ms: Not a number of type LONG"},
+      {"1", {{"log.retention.ms", op_set, "0"}}, 42,
+       "requirement failed: log.retention.ms must be unlimited (-1) or, greater than or equal to 1"},
+      {"", {{"log.roll.ms", op_set, "0"}}, 42, "requirement failed: log.roll.ms must be greater than or equal to 1"},
+      {"", {{"log.cleaner.min.cleanable.ratio", op_set, "2"}}, 42,
+       "Invalid value 2.0 for configuration log.cleaner.min.cleanable.ratio: Value must be no more than 1"},
+      {"2", {{"log.retention.ms", op_set, "5"}}, 42, "Unexpected broker id, expected 1, but received 2"},
+      {"abc", {{"log.retention.ms", op_set, "5"}}, 42, "Node id must be an integer, but it is: abc"},
+      {"1", {{"log.roll.ms", op_set, "5000"}, {"log.roll.ms", op_set, "6000"}}, 42, "Error due to duplicate config keys"},
+      {"1", {{"log.roll.ms", op_set, std::nullopt}}, 42, "Null value not supported for : log.roll.ms"},
+      {"1", {{"log.retention.ms", op_append, "5"}}, 40, "Config value append is not allowed for config key: log.retention.ms"},
+  };
+  for (auto& c : cases) {
+    INFO(c.message);
+    auto r = alter(b, broker_type, c.name, c.ops);
+    CHECK(r.error_code == c.code);
+    CHECK(r.error_message == c.message);
+  }
+  CHECK(describe(b, broker_type, "").configs.empty());
+  CHECK(b.server().config().dynamic_per_broker().empty());
+}
+
+TEST_CASE("dynamic broker configs: APPEND starts from the value in force, validate_only and custom keys") {
+  test::broker_fixture b;
+  require_ok(alter(b, broker_type, "1", {{"log.cleanup.policy", op_append, "compact"}}));
+  auto policy = entry(describe(b, broker_type, "1"), "log.cleanup.policy");
+  CHECK(policy.value == "delete,compact");
+  CHECK(policy.config_source == 2);
+  require_ok(alter(b, broker_type, "1", {{"log.roll.ms", op_set, "5000"}}, true));
+  CHECK(entry(describe(b, broker_type, "1"), "log.roll.ms").config_source == 5);
+  // Deleting a key that is not set, even a read-only one, is no error.
+  require_ok(alter(b, broker_type, "1", {{"log.retention.hours", op_delete, std::nullopt}}));
+  // Keys that are not broker configs are kept and reported as Kafka reports them, changing nothing.
+  require_ok(alter(b, broker_type, "", {{"foo.bar", op_set, "5"}}));
+  auto custom = describe(b, broker_type, "", std::vector<std::string>{"foo.bar"});
+  REQUIRE(custom.configs.size() == 1);
+  CHECK_FALSE(custom.configs[0].value.has_value());
+  CHECK(custom.configs[0].is_sensitive);
+  CHECK(custom.configs[0].read_only);
+  CHECK(custom.configs[0].config_type == 0);
+}
+
+TEST_CASE("group configs: bounded by the broker's settings, described with their sources, kept across a restart") {
+  test::broker_fixture b;
+  struct bad_case {
+    op o;
+    std::string message;
+  };
+  std::vector<bad_case> cases{
+      {{"consumer.session.timeout.ms", op_set, "1000"}, "consumer.session.timeout.ms must be in the range 45000 to 60000 inclusive."},
+      {{"consumer.heartbeat.interval.ms", op_set, "20000"},
+       "consumer.heartbeat.interval.ms must be in the range 5000 to 15000 inclusive."},
+      {{"consumer.heartbeat.interval.ms", op_set, "abc"},
+       "Invalid value abc for configuration consumer.heartbeat.interval.ms: Not a number of type INT"},
+      {{"foo.bar", op_set, "1"}, "Unknown group config name: foo.bar"},
+      {{"group.consumer.session.timeout.ms", op_set, "50000"}, "Unknown group config name: group.consumer.session.timeout.ms"},
+      {{"consumer.session.timeout.ms", op_append, "46000"},
+       "Can't APPEND to key consumer.session.timeout.ms because its type is not LIST."},
+  };
+  for (auto& c : cases) {
+    INFO(c.message);
+    auto r = alter(b, group, "g", {c.o});
+    CHECK(r.error_code == 40);  // INVALID_CONFIG
+    CHECK(r.error_message == c.message);
+  }
+  auto empty = alter(b, group, "", {{"consumer.session.timeout.ms", op_set, "50000"}});
+  CHECK(empty.error_code == 42);
+  CHECK(empty.error_message == "Default group resources are not allowed.");
+  CHECK(describe(b, group, "").error_message == "Group name must not be empty");
+
+  require_ok(alter(b, group, "g", {{"consumer.session.timeout.ms", op_set, "50000"}}));
+  auto g = describe(b, group, "g");
+  CHECK(g.error_code == 0);
+  CHECK(entry(g, "consumer.session.timeout.ms").value == "50000");
+  CHECK(entry(g, "consumer.session.timeout.ms").config_source == 8);  // GROUP_CONFIG
+  CHECK(synonyms(entry(g, "consumer.session.timeout.ms")) ==
+        synonym_list{{"consumer.session.timeout.ms", "50000", 8}, {"group.consumer.session.timeout.ms", "45000", 5}});
+  CHECK(entry(g, "consumer.heartbeat.interval.ms").value == "5000");
+  CHECK(entry(g, "consumer.heartbeat.interval.ms").config_source == 5);
+  b.restart();
+  CHECK(entry(describe(b, group, "g"), "consumer.session.timeout.ms").value == "50000");
+  // A group that does not exist (and has no configs) is described with the broker's values.
+  CHECK(entry(describe(b, group, "other"), "consumer.session.timeout.ms").value == "45000");
+}
+
+TEST_CASE("group configs: a consumer group's members get its heartbeat interval at their next heartbeat") {
+  namespace cgh = proto::consumer_group_heartbeat;
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t");
+  cgh::request join;
+  join.group_id = "g";
+  join.member_id = "m1-aaaaaaaaaaaaaaaaaaaa";
+  join.member_epoch = 0;
+  join.rebalance_timeout_ms = 30000;
+  join.subscribed_topic_names = std::vector<std::string>{"t"};
+  join.topic_partitions.emplace();
+  auto joined = b.call<cgh::response>(cgh::api_key, 1, join);
+  REQUIRE(joined.error_code == 0);
+  CHECK(joined.heartbeat_interval_ms == 5000);
+
+  require_ok(alter(b, group, "g", {{"consumer.heartbeat.interval.ms", op_set, "7000"},
+                                   {"consumer.session.timeout.ms", op_set, "50000"}}));
+  cgh::request beat;
+  beat.group_id = "g";
+  beat.member_id = joined.member_id.value_or(join.member_id);
+  beat.member_epoch = joined.member_epoch;
+  auto next = b.call<cgh::response>(cgh::api_key, 1, beat);
+  REQUIRE(next.error_code == 0);
+  CHECK(next.heartbeat_interval_ms == 7000);
+  const auto* cg = b.server().groups().coordinator().find_consumer("g");
+  REQUIRE(cg);
+  CHECK(cg->limits().session_timeout_ms == 50000);
+
+  require_ok(alter(b, group, "g", {{"consumer.heartbeat.interval.ms", op_delete, std::nullopt},
+                                   {"consumer.session.timeout.ms", op_delete, std::nullopt}}));
+  beat.member_epoch = next.member_epoch;
+  CHECK(b.call<cgh::response>(cgh::api_key, 1, beat).heartbeat_interval_ms == 5000);
+}
+
+TEST_CASE("A broker reset forgets dynamic broker configs and group configs") {
+  test::broker_fixture b;
+  require_ok(alter(b, broker_type, "", {{"message.max.bytes", op_set, "2000"}}));
+  require_ok(alter(b, group, "g", {{"consumer.session.timeout.ms", op_set, "50000"}}));
+  REQUIRE(b.server().reset());
+  CHECK(describe(b, broker_type, "").configs.empty());
+  CHECK(entry(describe(b, broker_type, "1"), "message.max.bytes").value == "1048588");
+  CHECK(entry(describe(b, group, "g"), "consumer.session.timeout.ms").config_source == 5);
+  b.restart();
+  CHECK(describe(b, broker_type, "").configs.empty());
+}
