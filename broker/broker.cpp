@@ -140,6 +140,7 @@ common::result<void> broker::load_dynamic_configs() {
 }
 
 asio::awaitable<void> broker::reconfigure(const server_config& next) {
+  const bool backoff_changed = next.log_cleaner_backoff_ms() != config_.log_cleaner_backoff_ms();
   config_ = next;
   for (const auto& name : topics_.resolve_again()) {
     const topic_info* info = topics_.find(name);
@@ -148,7 +149,7 @@ asio::awaitable<void> broker::reconfigure(const server_config& next) {
     co_await partitions_->apply_config(name, topic_config);
   }
   groups_->coordinator().set_max_record_bytes(config_.message_max_bytes());
-  if (maintenance_timer_) {
+  if (maintenance_timer_ && backoff_changed) {
     maintenance_rescheduled_ = true;
     maintenance_timer_->cancel();
   }
