@@ -67,6 +67,7 @@ class record_source {
 // Why a record does not decode; the walk stops at the first one.
 struct malformed {
   std::string message;
+  bool whole_batch = false;  // the batch as a whole is refused, no record named (an over-long record)
 };
 
 // Reads one record's fields within its declared length. Every read counts against `left`.
@@ -132,12 +133,17 @@ struct record_fields {
 };
 
 // Decodes one record (length prefix included) from `src`, checking only its structure.
-std::optional<malformed> read_record(record_source& src, record_fields& out) {
+// `max_length` bounds the record's size (Kafka's maximum record body size of compressed batches).
+std::optional<malformed> read_record(record_source& src, record_fields& out, int64_t max_length) {
   // The length prefix itself: at most 5 bytes, and the record must fit in what is left.
   record_reader prefix(src, 5);
   int64_t length = 0;
   if (auto bad = prefix.zigzag(length, 5, "record length")) return bad;
   if (length <= 0) return malformed{fmt::format("Invalid record size: {}", length)};
+  if (length > max_length)
+    return malformed{fmt::format("Invalid record size: {} exceeds the configured maximum record size of {}.", length,
+                                 max_length),
+                     true};
   if (auto left = src.known_remaining(); left && static_cast<uint64_t>(length) > *left)
     return malformed{fmt::format("Invalid record size: expected {} bytes in record payload, but instead the buffer has "
                                  "only {} remaining bytes.",
@@ -257,6 +263,9 @@ std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const b
     return r;
   };
 
+  const int64_t max_length = batch.compression() == compression_codec::none
+                                 ? std::numeric_limits<int64_t>::max()
+                                 : int64_t{config.max_decompressed_record_bytes};
   const bool batch_log_append_time = batch.ts_type() == timestamp_type::log_append_time;
   const int64_t lower = saturating_add(now_ms, -config.timestamp_before_max_ms);
   const int64_t upper = saturating_add(now_ms, config.timestamp_after_max_ms);
@@ -265,7 +274,10 @@ std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const b
   for (int32_t index = 0; index < count; ++index) {
     if (source->at_end()) return structural(index, "Incorrect declared batch size, premature EOF reached");
     record_fields rec;
-    if (auto bad = read_record(*source, rec)) return structural(index, std::move(bad->message));
+    if (auto bad = read_record(*source, rec, max_length)) {
+      if (bad->whole_batch) return whole_batch(kafka_error::invalid_record, std::move(bad->message));
+      return structural(index, std::move(bad->message));
+    }
     const int64_t offset = static_cast<int64_t>(static_cast<uint64_t>(batch.base_offset()) +
                                                 static_cast<uint64_t>(static_cast<int64_t>(rec.offset_delta)));
     if (rec.offset_delta != index) {

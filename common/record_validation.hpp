@@ -36,6 +36,9 @@ struct batch_validation_config {
   bool topic_log_append_time = false;
   int64_t timestamp_before_max_ms = std::numeric_limits<int64_t>::max();
   int64_t timestamp_after_max_ms = std::numeric_limits<int64_t>::max();
+  // max.decompressed.message.bytes: the largest record (length prefix excluded) a compressed batch may
+  // decompress to; a larger one fails the whole batch with INVALID_RECORD, as Kafka's streaming reader does.
+  int32_t max_decompressed_record_bytes = std::numeric_limits<int32_t>::max();
   // Produce v7 and later only: older requests may not carry zstd batches (UNSUPPORTED_COMPRESSION_TYPE).
   bool zstd_allowed = true;
 };

@@ -480,7 +480,6 @@ result<std::optional<timestamp_and_offset>> partition_log::offset_for_timestamp(
 result<std::optional<timestamp_and_offset>> partition_log::max_timestamp() const {
   const segment* best = nullptr;
   for (const auto& s : segments_) {
-    if (s->empty() || s->next_offset() <= log_start_offset_) continue;
     if (!best || s->max_timestamp() > best->max_timestamp()) best = s.get();
   }
   if (!best) return std::optional<timestamp_and_offset>{};
@@ -525,8 +524,9 @@ result<int32_t> partition_log::enforce_retention() {
     const segment& s = *segments_[i];
     bool is_active = i + 1 == segments_.size();
     if (is_active && s.empty()) break;
-    int64_t upper = is_active ? s.next_offset() : segments_[i + 1]->base_offset();
-    bool below_start = upper <= log_start_offset_;
+    // As Kafka's deleteLogStartOffsetBreachedSegments: a segment is below the log start when the next
+    // one starts at or before it; the active segment never is (it stays until it rolls).
+    bool below_start = !is_active && segments_[i + 1]->base_offset() <= log_start_offset_;
     bool expired = config_.cleanup_delete && config_.retention_ms >= 0 && now - s.max_timestamp() > config_.retention_ms;
     bool over = config_.cleanup_delete && over_size >= 0 && over_size - static_cast<int64_t>(s.size_bytes()) >= 0;
     if (!(below_start || expired || over)) break;

@@ -154,7 +154,11 @@ class partition_log {
   // The first record with timestamp >= ts at or after log_start_offset (Kafka's ListOffsets by time);
   // nullopt if there is none.
   common::result<std::optional<timestamp_and_offset>> offset_for_timestamp(int64_t ts) const;
-  // The record with the largest timestamp (the first of them); nullopt for an empty log.
+  // The record with the largest timestamp, as Kafka's UnifiedLog finds it for ListOffsets -3: the
+  // first segment with the largest max timestamp (empty ones included, at -1), then the first record
+  // of the batch that set it whose timestamp equals it. The log start offset plays no part, as in
+  // Kafka: after DeleteRecords the record may lie below it while its segment remains. nullopt when
+  // that segment holds no such record (an empty log).
   common::result<std::optional<timestamp_and_offset>> max_timestamp() const;
 
   int64_t log_start_offset() const { return log_start_offset_; }

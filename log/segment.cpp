@@ -534,7 +534,8 @@ result<std::optional<timestamp_and_offset>> segment::max_timestamp_record() cons
     if (!*r) break;
     if ((*r)->timestamp == max_timestamp_) return out_t(timestamp_and_offset{(*r)->timestamp, (*r)->offset});
   }
-  return out_t(timestamp_and_offset{max_timestamp_, (*b)->last_offset});
+  return out_t{};  // Kafka's RecordBatch.offsetOfMaxTimestamp: no record carries it
+
 }
 
 os::io_status segment::write_pending_index_entries() {

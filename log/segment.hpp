@@ -125,7 +125,8 @@ class segment {
 
   // The first record with timestamp >= ts and offset >= min_offset, if any in this segment.
   common::result<std::optional<timestamp_and_offset>> find_offset_by_timestamp(int64_t ts, int64_t min_offset) const;
-  // The first record carrying this segment's max timestamp, if the segment holds any batch.
+  // The first record carrying this segment's max timestamp, in the batch that set it; nullopt for an
+  // empty segment or when no record of that batch carries it.
   common::result<std::optional<timestamp_and_offset>> max_timestamp_record() const;
 
   // Writes pending index entries and fdatasyncs the .log; the index files too once the segment is

@@ -73,6 +73,8 @@ std::vector<topic_config_definition> make_topic_definitions() {
                 one_of({"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"})),
       topic_def("compression.zstd.level", t::int_, "3", "compression.zstd.level",
                 "Level used when the broker compresses this topic with zstd.", in_range(-131072, 22)),
+      topic_def("errors.deadletterqueue.group.enable", t::boolean, "false", std::nullopt,
+                "Lets share groups write undeliverable records to this topic; Brook has no share groups."),
       topic_def("delete.retention.ms", t::long_, "86400000", "log.cleaner.delete.retention.ms",
                 "How long tombstones stay in a compacted topic.", at_least(0)),
       topic_def("file.delete.delay.ms", t::long_, "60000", "log.segment.delete.delay.ms",
@@ -93,18 +95,14 @@ std::vector<topic_config_definition> make_topic_definitions() {
                 "Local retention in milliseconds with tiered storage; -2 follows retention.ms.", at_least(-2)),
       topic_def("max.compaction.lag.ms", t::long_, long_max, "log.cleaner.max.compaction.lag.ms",
                 "Longest time a record may stay uncompacted.", at_least(1)),
+      topic_def("max.decompressed.message.bytes", t::int_, "2147483639", "max.decompressed.message.bytes",
+                "Largest size a single record of a compressed batch may decompress to.", in_range(1, 2147483639)),
       topic_def("max.message.bytes", t::int_, "1048588", "message.max.bytes",
                 "Largest record batch the topic accepts.", at_least(0)),
-      topic_def("message.downconversion.enable", t::boolean, "true", "log.message.downconversion.enable",
-                "Convert records to older formats for old consumers."),
-      topic_def("message.format.version", t::string, "3.0-IV1", "log.message.format.version",
-                "Accepted for compatibility; records are written as v2."),
-      topic_def("message.timestamp.after.max.ms", t::long_, long_max, "log.message.timestamp.after.max.ms",
+      topic_def("message.timestamp.after.max.ms", t::long_, "3600000", "log.message.timestamp.after.max.ms",
                 "Largest amount a record's CreateTime may be ahead of the broker's clock.", at_least(0)),
       topic_def("message.timestamp.before.max.ms", t::long_, long_max, "log.message.timestamp.before.max.ms",
                 "Largest amount a record's CreateTime may be behind the broker's clock.", at_least(0)),
-      topic_def("message.timestamp.difference.max.ms", t::long_, long_max, "log.message.timestamp.difference.max.ms",
-                "Deprecated: largest difference between a record's CreateTime and the broker's clock.", at_least(0)),
       topic_def("message.timestamp.type", t::string, "CreateTime", "log.message.timestamp.type",
                 "Timestamp of records: CreateTime (the producer's) or LogAppendTime (the broker's).",
                 one_of({"CreateTime", "LogAppendTime"})),
@@ -115,6 +113,11 @@ std::vector<topic_config_definition> make_topic_definitions() {
       topic_def("min.insync.replicas", t::int_, "1", "min.insync.replicas",
                 "Least number of in-sync replicas for acks=all produce.", at_least(1)),
       topic_def("preallocate", t::boolean, "false", "log.preallocate", "Preallocate segment files."),
+      topic_def("remote.copy.lag.bytes", t::long_, "-1", "log.remote.copy.lag.bytes",
+                "Newer local bytes after which a segment may be copied to tiered storage; Brook has no tiered storage.",
+                at_least(-1)),
+      topic_def("remote.copy.lag.ms", t::long_, "0", "log.remote.copy.lag.ms",
+                "Age after which a segment may be copied to tiered storage; Brook has no tiered storage.", at_least(-1)),
       topic_def("remote.log.copy.disable", t::boolean, "false", std::nullopt,
                 "Stop copying segments to tiered storage; Brook has no tiered storage."),
       topic_def("remote.log.delete.on.disable", t::boolean, "false", std::nullopt,
@@ -232,16 +235,12 @@ common::result<effective_topic_config> resolve_topic_config(const server_config&
   c.local_retention_bytes = i64("local.retention.bytes");
   c.local_retention_ms = i64("local.retention.ms");
   c.max_compaction_lag_ms = i64("max.compaction.lag.ms");
+  c.max_decompressed_message_bytes = i32("max.decompressed.message.bytes");
   c.max_message_bytes = i32("max.message.bytes");
-  c.message_downconversion_enable = boolean("message.downconversion.enable");
   c.message_timestamp_type =
       text("message.timestamp.type") == "LogAppendTime" ? timestamp_type::log_append_time : timestamp_type::create_time;
-  const int64_t no_limit = std::numeric_limits<int64_t>::max();
-  int64_t difference = i64("message.timestamp.difference.max.ms");
-  int64_t before = i64("message.timestamp.before.max.ms");
-  int64_t after = i64("message.timestamp.after.max.ms");
-  c.message_timestamp_before_max_ms = before != no_limit ? before : difference;
-  c.message_timestamp_after_max_ms = after != no_limit ? after : difference;
+  c.message_timestamp_before_max_ms = i64("message.timestamp.before.max.ms");
+  c.message_timestamp_after_max_ms = i64("message.timestamp.after.max.ms");
   c.min_cleanable_dirty_ratio = std::get<double>(v.find("min.cleanable.dirty.ratio")->second);
   c.min_compaction_lag_ms = i64("min.compaction.lag.ms");
   c.min_insync_replicas = i32("min.insync.replicas");

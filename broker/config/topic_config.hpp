@@ -52,12 +52,11 @@ struct effective_topic_config {
   int64_t local_retention_bytes = -2;
   int64_t local_retention_ms = -2;
   int64_t max_compaction_lag_ms = 0;
+  int32_t max_decompressed_message_bytes = 0;  // largest record a compressed batch may decompress to
   int32_t max_message_bytes = 0;
-  bool message_downconversion_enable = true;
   timestamp_type message_timestamp_type = timestamp_type::create_time;
-  // How far a record's CreateTime may be behind / ahead of the broker's clock. As in Kafka, when
-  // one is left at its default (no limit) the deprecated message.timestamp.difference.max.ms
-  // applies in its place.
+  // How far a record's CreateTime may be behind / ahead of the broker's clock (Kafka's defaults:
+  // no limit behind, one hour ahead).
   int64_t message_timestamp_before_max_ms = 0;
   int64_t message_timestamp_after_max_ms = 0;
   double min_cleanable_dirty_ratio = 0.5;

@@ -366,9 +366,14 @@ void consumer_group::fence_member(const std::string& member_id, int64_t now) {
   target_.erase(member_id);
   track_regexes();
   bump_group_epoch();
-  // The target is not recomputed here: the next heartbeat (or join) does it, so an emptied group
-  // keeps the assignment epoch it had while its group epoch moves on, as in Kafka.
-  if (members_.empty()) subscribed_metadata_.clear();
+  // The target is not recomputed here while members remain: their next heartbeat does it. When the
+  // last member goes, the (empty) target takes the new group epoch at once, as Kafka 4.4 writes a
+  // target assignment metadata record with it when every member is fenced.
+  if (members_.empty()) {
+    subscribed_metadata_.clear();
+    target_.clear();
+    assignment_epoch_ = group_epoch_;
+  }
   note_state(before, now);
 }
 

@@ -47,6 +47,7 @@ common::batch_validation_config validation_for(const log::topic_partition& tp, c
   v.topic_log_append_time = config.message_timestamp_type == timestamp_type::log_append_time;
   v.timestamp_before_max_ms = config.message_timestamp_before_max_ms;
   v.timestamp_after_max_ms = config.message_timestamp_after_max_ms;
+  v.max_decompressed_record_bytes = config.max_decompressed_message_bytes;
   return v;
 }
 }  // namespace

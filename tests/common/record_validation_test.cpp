@@ -1,6 +1,7 @@
 #include "common/record_validation.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <snappy.h>
 #include <zstd.h>
 
@@ -377,6 +378,30 @@ TEST_CASE("topic rules report every offending record", "[validation]") {
   CHECK(old->code == kafka_error::invalid_timestamp);
   CHECK(old->record_errors.size() == 1);
   CHECK_FALSE(check(h::batch({.timestamp = now - 500}, h::records(1)), t));
+}
+
+TEST_CASE("max.decompressed.message.bytes bounds each record of a compressed batch", "[validation]") {
+  const auto section = h::concat({h::record(0), h::record(1, std::string("k"), std::string(100, 'x'))});
+  const int32_t big = static_cast<int32_t>(h::record(1, std::string("k"), std::string(100, 'x')).size()) - 2;  // minus the 2-byte length
+  auto c = topic_config();
+  c.max_decompressed_record_bytes = big - 1;
+  for (auto codec : {compression_codec::gzip, compression_codec::snappy, compression_codec::lz4, compression_codec::zstd}) {
+    INFO(codec_name(codec));
+    auto packed = compress(codec, section);
+    REQUIRE(packed);
+    auto batch = h::batch({.record_count = 2, .attributes = static_cast<uint16_t>(codec)}, *packed);
+    auto r = check(batch, c);
+    REQUIRE(r);
+    CHECK(r->code == kafka_error::invalid_record);
+    CHECK(r->record_errors.empty());
+    CHECK(r->message == fmt::format("Invalid record size: {} exceeds the configured maximum record size of {}.", big,
+                                    big - 1));
+    auto fits = c;
+    fits.max_decompressed_record_bytes = big;
+    CHECK_FALSE(check(batch, fits));
+  }
+  // Kafka's bound applies where records are decompressed: an uncompressed batch is not held to it.
+  CHECK_FALSE(check(h::batch({.record_count = 2}, section), c));
 }
 
 // Writes the fuzz targets' seed corpus (fuzz/corpus/<target>/): a few valid batches of every codec for

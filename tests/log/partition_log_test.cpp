@@ -410,6 +410,32 @@ TEST_CASE("delete_records_before moves the log start offset and frees whole segm
   CHECK(log->read(60, 10)->region.length == 0);
 }
 
+TEST_CASE("max_timestamp ignores the log start offset as Kafka does after DeleteRecords") {
+  fixture f;
+  f.config.segment_bytes = 1 << 20;
+  auto log = f.open();
+  const int64_t t = f.clock.now;
+  append_ok(*log, make_batch(2, t));       // offsets 0-1
+  append_ok(*log, make_batch(2, t + 50));  // offsets 2-3 (t+50, t+51): the largest timestamp, at 3
+  append_ok(*log, make_batch(2, t + 10));  // offsets 4-5
+  REQUIRE(*log->delete_records_before(5) == 5);
+  auto mx = log->max_timestamp();
+  REQUIRE(mx.ok());
+  REQUIRE(mx->has_value());
+  CHECK((*mx)->timestamp == t + 51);
+  CHECK((*mx)->offset == 3);
+  // Lookups by timestamp still start at the log start offset.
+  CHECK_FALSE(log->offset_for_timestamp(t + 50)->has_value());
+  // After a restart the segment's max comes from its time index: the same answer.
+  REQUIRE(log->close().ok());
+  log = f.open(true);
+  CHECK((*log->max_timestamp())->offset == 3);
+  // Everything deleted: the active segment stays (Kafka deletes a segment below the log start only
+  // once a later one begins at or before it), and still answers.
+  REQUIRE(*log->delete_records_before(-1) == 6);
+  CHECK((*log->max_timestamp())->offset == 3);
+}
+
 TEST_CASE("flush policy and durability") {
   fixture f;
   SECTION("explicit flush") {

@@ -44,7 +44,8 @@ TEST_CASE("topic config: defaults come from the broker's defaults", "[config][to
   CHECK(c.flush_ms == INT64_MAX);
   CHECK(c.message_timestamp_type == timestamp_type::create_time);
   CHECK(c.message_timestamp_before_max_ms == INT64_MAX);
-  CHECK(c.message_timestamp_after_max_ms == INT64_MAX);
+  CHECK(c.message_timestamp_after_max_ms == 3600000);
+  CHECK(c.max_decompressed_message_bytes == 2147483639);
   CHECK(c.delete_retention_ms == 86400000);
   CHECK(c.min_compaction_lag_ms == 0);
   CHECK(c.max_compaction_lag_ms == INT64_MAX);
@@ -92,16 +93,64 @@ TEST_CASE("topic config: overrides win over the broker", "[config][topic]") {
   CHECK(c.cleanup_delete);
   CHECK(c.cleanup_policy == std::vector<std::string>{"compact", "delete"});
   CHECK(c.message_timestamp_before_max_ms == 100);
-  CHECK(c.message_timestamp_after_max_ms == INT64_MAX);
+  CHECK(c.message_timestamp_after_max_ms == 3600000);
   CHECK(c.compression_type == "zstd");
   CHECK(c.max_message_bytes == 10);
   CHECK(c.flush_messages == 1);
 }
 
-TEST_CASE("topic config: the deprecated timestamp difference fills unset before/after", "[config][topic]") {
-  auto c = resolve(broker(), {{"message.timestamp.difference.max.ms", "5000"}, {"message.timestamp.after.max.ms", "7"}});
-  CHECK(c.message_timestamp_before_max_ms == 5000);
-  CHECK(c.message_timestamp_after_max_ms == 7);
+TEST_CASE("topic config: the broker's timestamp and decompression limits are inherited", "[config][topic]") {
+  auto c = resolve(broker({{"log.message.timestamp.after.max.ms", "5000"}, {"max.decompressed.message.bytes", "100"}}),
+                   {{"message.timestamp.before.max.ms", "7"}});
+  CHECK(c.message_timestamp_before_max_ms == 7);
+  CHECK(c.message_timestamp_after_max_ms == 5000);
+  CHECK(c.max_decompressed_message_bytes == 100);
+  CHECK(resolve(broker(), {{"max.decompressed.message.bytes", "1"}}).max_decompressed_message_bytes == 1);
+}
+
+TEST_CASE("topic config: the keys Kafka 4 removed are unknown", "[config][topic]") {
+  for (const char* name : {"message.downconversion.enable", "message.format.version", "message.timestamp.difference.max.ms"}) {
+    auto r = validate_topic_overrides(broker(), {{name, "1"}});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.code() == kafka_error::invalid_config);
+    CHECK(r.err().message == std::string("Unknown topic config name: ") + name);
+    CHECK(find_topic_config(name) == nullptr);
+  }
+}
+
+TEST_CASE("topic config: Kafka 4.4's newer keys are described with their broker synonyms", "[config][topic]") {
+  auto b = broker({{"log.remote.copy.lag.ms", "60000"}});
+  auto entries = describe_topic_config(b, {{"errors.deadletterqueue.group.enable", "true"}});
+  const auto& dlq = entry(entries, "errors.deadletterqueue.group.enable");
+  CHECK(dlq.value == "true");
+  CHECK(dlq.type == config_type::boolean);
+  CHECK(dlq.source == config_source::dynamic_topic_config);
+  REQUIRE(dlq.synonyms.size() == 1);
+  CHECK_FALSE(dlq.documentation.empty());
+  const auto& lag_ms = entry(entries, "remote.copy.lag.ms");
+  CHECK(lag_ms.value == "60000");
+  CHECK(lag_ms.type == config_type::long_);
+  CHECK(lag_ms.source == config_source::static_broker_config);
+  REQUIRE(lag_ms.synonyms.size() == 2);
+  CHECK(lag_ms.synonyms[0].name == "log.remote.copy.lag.ms");
+  CHECK(lag_ms.synonyms[1].value == "0");
+  const auto& lag_bytes = entry(entries, "remote.copy.lag.bytes");
+  CHECK(lag_bytes.value == "-1");
+  CHECK(lag_bytes.source == config_source::default_config);
+  const auto& decompressed = entry(entries, "max.decompressed.message.bytes");
+  CHECK(decompressed.value == "2147483639");
+  CHECK(decompressed.type == config_type::int_);
+  REQUIRE(decompressed.synonyms.size() == 1);
+  CHECK(decompressed.synonyms[0].name == "max.decompressed.message.bytes");
+  CHECK(decompressed.synonyms[0].source == config_source::default_config);
+  const auto& after = entry(entries, "message.timestamp.after.max.ms");
+  CHECK(after.value == "3600000");
+  CHECK(after.synonyms.at(0).name == "log.message.timestamp.after.max.ms");
+  auto bad = validate_topic_overrides(b, {{"max.decompressed.message.bytes", "0"}});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.err().message == "Invalid value 0 for configuration max.decompressed.message.bytes: Value must be at least 1");
+  CHECK_FALSE(validate_topic_overrides(b, {{"remote.copy.lag.ms", "-2"}}).ok());
+  CHECK(validate_topic_overrides(b, {{"remote.copy.lag.bytes", "-1"}}).ok());
 }
 
 TEST_CASE("topic config: invalid overrides are refused with Kafka's messages", "[config][topic]") {

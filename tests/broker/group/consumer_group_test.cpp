@@ -607,20 +607,47 @@ TEST_CASE("a static member that left temporarily must be back within its session
   CHECK(f.group().state() == consumer_group_state::empty);
 }
 
-TEST_CASE("an emptied group keeps its assignment epoch until a member joins again") {
+TEST_CASE("an emptied group's target takes the group epoch at once as Kafka 4.4's fencing does") {
   fixture f;
   f.join("a");
+  REQUIRE(f.group().group_epoch() == 1);
   REQUIRE(f.group().assignment_epoch() == 1);
+  f.now += 1000;
   f.beat("a", -1);
   CHECK(f.group().state() == consumer_group_state::empty);
   CHECK(f.group().group_epoch() == 2);
-  CHECK(f.group().assignment_epoch() == 1);  // as ConsumerGroupDescribe shows it in Kafka
+  CHECK(f.group().assignment_epoch() == 2);
+  f.now += 1000;
   auto again = f.join("b");
   CHECK(again.member_epoch == 3);
   REQUIRE(again.assignment);
   CHECK(*again.assignment == parts({0, 1, 2, 3, 4, 5}));
+  CHECK(f.group().group_epoch() == 3);
   CHECK(f.group().assignment_epoch() == 3);
   CHECK(f.group().state() == consumer_group_state::stable);
+
+  // A member fenced by its session timeout empties the group the same way.
+  f.now += 46000;
+  f.coord.advance(f.now);
+  CHECK(f.group().find_member("b") == nullptr);
+  CHECK(f.group().group_epoch() == 4);
+  CHECK(f.group().assignment_epoch() == 4);
+  CHECK(f.group().state() == consumer_group_state::empty);
+}
+
+TEST_CASE("with members left the target waits for their next heartbeat") {
+  fixture f;
+  f.join("a");
+  f.join("b");
+  REQUIRE(f.group().group_epoch() == 2);
+  f.now += 1000;
+  f.beat("b", -1);
+  CHECK(f.group().group_epoch() == 3);
+  CHECK(f.group().assignment_epoch() == 2);
+  f.now += 1000;
+  auto r = f.beat("a", f.group().find_member("a")->member_epoch);
+  CHECK(r.error == kafka_error::none);
+  CHECK(f.group().assignment_epoch() == 3);
 }
 
 TEST_CASE("a restored regex subscription keeps its topics until it is resolved again") {
