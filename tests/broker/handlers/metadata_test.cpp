@@ -108,21 +108,27 @@ TEST_CASE("a Metadata v13 answer has top-level error 0 next to per-topic errors"
   proto::metadata::request req;
   req.topics.emplace().emplace_back().name = "t";
   req.topics->emplace_back().name = "missing";
-  const auto unknown_id = brook::common::uuid::random();
-  req.topics->emplace_back().topic_id = unknown_id;
-  req.topics->back().name = std::nullopt;
   auto resp = b.call<proto::metadata::response>(proto::metadata::api_key, 13, req);
   CHECK(resp.error_code == 0);
   REQUIRE(resp.brokers.size() == 1);
   CHECK(resp.cluster_id == b.server().cluster_id());
-  REQUIRE(resp.topics.size() == 3);
+  REQUIRE(resp.topics.size() == 2);
   CHECK(resp.topics[0].error_code == 0);
   CHECK(resp.topics[0].name == "t");
   CHECK_FALSE(resp.topics[0].topic_id.is_zero());
   CHECK(resp.topics[0].partitions.size() == 2);
   CHECK(resp.topics[1].error_code == brook::common::wire_code(brook::common::kafka_error::unknown_topic_or_partition));
-  CHECK(resp.topics[2].error_code == brook::common::wire_code(brook::common::kafka_error::unknown_topic_id));
-  CHECK(resp.topics[2].topic_id == unknown_id);
+
+  // By id (a request holding an id is answered by id alone): an unknown one, the same top level.
+  proto::metadata::request by_id;
+  const auto unknown_id = brook::common::uuid::random();
+  by_id.topics.emplace().emplace_back().topic_id = unknown_id;
+  by_id.topics->back().name = std::nullopt;
+  auto unknown = b.call<proto::metadata::response>(proto::metadata::api_key, 13, by_id);
+  CHECK(unknown.error_code == 0);
+  REQUIRE(unknown.topics.size() == 1);
+  CHECK(unknown.topics[0].error_code == brook::common::wire_code(brook::common::kafka_error::unknown_topic_id));
+  CHECK(unknown.topics[0].topic_id == unknown_id);
 
   // Every topic (a null list): the same top level.
   proto::metadata::request every;
