@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Java ecosystem side by side on Brook and on Apache Kafka 4.4: one JUnit run (pom.xml here).
 
-  run_java_compat.py BROOK_SERVER KAFKA_BOOTSTRAP_FILE WORK_DIR
+  run_java_compat.py BROOK_SERVER KAFKA_BOOTSTRAP_FILE WORK_DIR [MAVEN_ARGS...]
   run_java_compat.py fetch        only downloads what the suite needs (tools/dev.sh test does this
                                   before ctest, so that no test's time includes a download)
 
@@ -137,13 +137,17 @@ def offline_marker():
     return os.path.join(cache_root(), f"java-compat-{key}.resolved")
 
 
+# Arguments after the three positional ones, passed to Maven as they are.
+EXTRA_MAVEN_ARGS: list[str] = []
+
 RESOLUTION_FAILURE = re.compile(r"offline mode|Could not resolve|could not be resolved|Cannot access .* in offline")
 
 
 def maven(work, environment):
     """Runs the suite; offline when an earlier run resolved this pom.xml, online (once) otherwise."""
     marker = offline_marker()
-    base = ["mvn", "-B", "-ntp", "-f", POM, f"-Dbrook.build.dir={work}", "-Dstyle.color=never", "test"]
+    base = ["mvn", "-B", "-ntp", "-f", POM, f"-Dbrook.build.dir={work}", "-Dstyle.color=never", *EXTRA_MAVEN_ARGS,
+            "test"]
     # Maven's own JVM does little: a quick start matters more than peak speed.
     environment = dict(environment)
     environment.setdefault("MAVEN_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
@@ -191,9 +195,10 @@ def fetch():
 def main():
     if sys.argv[1:] == ["fetch"]:
         return fetch()
-    if len(sys.argv) != 4:
+    if len(sys.argv) < 4:
         raise SystemExit(__doc__)
     server, bootstrap_file, work = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
+    EXTRA_MAVEN_ARGS.extend(sys.argv[4:])  # e.g. -Dtest=... to select or leave out tests
     started = time.monotonic()
     if not shutil.which("java") or not shutil.which("mvn"):
         skip("Java or Maven is not installed (tools/dev.sh test installs them)")
