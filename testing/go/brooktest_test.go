@@ -131,15 +131,26 @@ func TestNotCoordinatorOnOffsetCommitIsRetried(t *testing.T) {
 	req := kmsg.NewPtrOffsetCommitRequest()
 	req.Group = group
 	req.Generation = -1
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	// OffsetCommit v10 names topics by id (the version franz-go picks with a Kafka 4.4 broker), v9 and
+	// older by name: both are set, each version sends its own.
+	mreq := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr(topic)
+	mreq.Topics = append(mreq.Topics, mt)
+	mresp, err := mreq.RequestWith(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rt := kmsg.NewOffsetCommitRequestTopic()
 	rt.Topic = topic
+	rt.TopicID = mresp.Topics[0].TopicID
 	rp := kmsg.NewOffsetCommitRequestTopicPartition()
 	rp.Partition = 0
 	rp.Offset = 7
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
 	// franz-go sends group requests to the coordinator and retries on NOT_COORDINATOR.
 	resp, err := req.RequestWith(ctx, c)
 	if err != nil {

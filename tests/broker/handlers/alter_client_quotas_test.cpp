@@ -139,7 +139,7 @@ TEST_CASE("AlterClientQuotas refuses what Kafka's controller refuses, with its m
   CHECK(outcome(b, entry({{"ip", "::1"}}, {{"connection_creation_rate", 3, false}})).first == 0);
 }
 
-TEST_CASE("AlterClientQuotas answers each entity once; a repeated entity is refused but its first entry applies") {
+TEST_CASE("AlterClientQuotas answers each entity once: a repeated entity is refused but its first entry applies") {
   brook::test::broker_fixture b;
   auto resp = alter(b, {entry({{"user", "d"}}, {{"producer_byte_rate", 2, false}}),
                         entry({{"user", "e"}}, {{"bad", 2, false}}),

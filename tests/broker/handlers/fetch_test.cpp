@@ -82,7 +82,7 @@ TEST_CASE("a fetch session freed by a reconnecting consumer during a long poll i
 // kgo gives up its session after an answer without one and then fetches with the final epoch (-1)
 // and its old session id for good: refusing that with FETCH_SESSION_ID_NOT_FOUND kept such a consumer
 // from ever fetching again. Kafka closes the named session if it still exists and answers regardless.
-TEST_CASE("a full fetch naming a session that no longer exists is answered, as Kafka does; an incremental one is not") {
+TEST_CASE("a full fetch naming a session that no longer exists is answered, as Kafka does, an incremental one is not") {
   brook::test::broker_fixture b;
   proto::create_topics::request create;
   auto& topic = create.topics.emplace_back();
