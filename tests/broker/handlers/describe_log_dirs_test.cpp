@@ -23,21 +23,8 @@ using common::wire_code;
 
 namespace {
 
-// Appends one batch of `count` records to a partition; returns the batch's size in bytes.
-size_t produce(test::broker_fixture& b, const std::string& topic, int32_t partition, int32_t count) {
-  std::vector<uint8_t> section;
-  for (int32_t i = 0; i < count; ++i) {
-    const std::string value = "value-" + std::to_string(i);
-    common::append_record(section, 0, 0, i,
-                          std::nullopt, common::bytes_view(reinterpret_cast<const uint8_t*>(value.data()), value.size()),
-                          {});
-  }
-  common::batch_header_fields h;
-  h.last_offset_delta = count - 1;
-  h.record_count = count;
-  h.base_timestamp = h.max_timestamp = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch()).count();
-  auto batch = common::encode_batch(h, section);
+// Sends one batch to a partition with acks=all; returns the partition's error code.
+int16_t send(test::broker_fixture& b, const std::string& topic, int32_t partition, const std::vector<uint8_t>& batch) {
   proto::produce::request req;
   req.acks = -1;
   req.timeout_ms = 10000;
@@ -47,7 +34,29 @@ size_t produce(test::broker_fixture& b, const std::string& topic, int32_t partit
   p.index = partition;
   p.records = proto::record_set(proto::bytes(batch.begin(), batch.end()));
   auto resp = b.call<proto::produce::response>(proto::produce::api_key, 9, req);
-  REQUIRE(resp.responses.at(0).partition_responses.at(0).error_code == 0);
+  return resp.responses.at(0).partition_responses.at(0).error_code;
+}
+
+// A batch of `count` records.
+std::vector<uint8_t> batch_of(int32_t count) {
+  std::vector<uint8_t> section;
+  for (int32_t i = 0; i < count; ++i) {
+    const std::string value = "value-" + std::to_string(i);
+    common::append_record(section, 0, 0, i, std::nullopt,
+                          common::bytes_view(reinterpret_cast<const uint8_t*>(value.data()), value.size()), {});
+  }
+  common::batch_header_fields h;
+  h.last_offset_delta = count - 1;
+  h.record_count = count;
+  h.base_timestamp = h.max_timestamp =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return common::encode_batch(h, section);
+}
+
+// Appends one batch of `count` records to a partition; returns the batch's size in bytes.
+size_t produce(test::broker_fixture& b, const std::string& topic, int32_t partition, int32_t count) {
+  auto batch = batch_of(count);
+  REQUIRE(send(b, topic, partition, batch) == 0);
   return batch.size();
 }
 
@@ -130,22 +139,8 @@ TEST_CASE("DescribeLogDirs reports a failed log directory with KAFKA_STORAGE_ERR
   disk.sys_errno = EIO;
   disk.topic = "t";
   REQUIRE(b.server().faults().add(disk));
-  proto::produce::request req;  // acks=all: the fsync fails and with it the log directory
-  {
-    std::vector<uint8_t> section;
-    common::append_record(section, 0, 0, 0, std::nullopt, common::bytes_view(), {});
-    common::batch_header_fields h;
-    h.record_count = 1;
-    auto batch = common::encode_batch(h, section);
-    req.acks = -1;
-    req.timeout_ms = 10000;
-    auto& t = req.topic_data.emplace_back();
-    t.name = "t";
-    auto& p = t.partition_data.emplace_back();
-    p.records = proto::record_set(proto::bytes(batch.begin(), batch.end()));
-  }
-  auto produced = b.call<proto::produce::response>(proto::produce::api_key, 9, req);
-  REQUIRE(produced.responses.at(0).partition_responses.at(0).error_code == wire_code(kafka_error::kafka_storage_error));
+  // acks=all: the fsync fails, and with it the log directory.
+  REQUIRE(send(b, "t", 0, batch_of(1)) == wire_code(kafka_error::kafka_storage_error));
 
   auto resp = describe(b, 5, std::nullopt);
   CHECK(resp.error_code == 0);
