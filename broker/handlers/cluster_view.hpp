@@ -20,6 +20,8 @@ inline constexpr int32_t topic_operations = operation_bits({3, 4, 5, 6, 7, 8, 10
 // The operations Kafka's CLUSTER resource supports: CREATE, ALTER, DESCRIBE, CLUSTER_ACTION,
 // DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE (no READ, WRITE or DELETE).
 inline constexpr int32_t cluster_operations = operation_bits({5, 7, 8, 9, 10, 11, 12});
+// The GROUP resource's: READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (group configs, KIP-848).
+inline constexpr int32_t group_operations = operation_bits({3, 6, 8, 10, 11});
 
 // This broker as a client should reach it: the advertised listener, else the address the client
 // connected to.

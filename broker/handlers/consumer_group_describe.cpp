@@ -16,9 +16,6 @@ namespace cgd = proto::consumer_group_describe;
 
 namespace {
 
-// READ, DELETE, DESCRIBE
-inline constexpr int32_t group_operations = operation_bits({3, 6, 8});
-
 cgd::member_assignment describe(const group::topic_partitions& tp, const group::topic_catalog& topics) {
   cgd::member_assignment out;
   for (const auto& [id, parts] : tp) {

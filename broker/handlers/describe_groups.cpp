@@ -13,14 +13,11 @@
 namespace brook::broker::handlers {
 
 using common::kafka_error;
-namespace dg = proto::describe_groups;
+namespace dgs = proto::describe_groups;
 
-// READ, DELETE, DESCRIBE
-inline constexpr int32_t group_operations = operation_bits({3, 6, 8});
-
-awaitable<dg::response> describe_groups(request_context& ctx, dg::request& req) {
+awaitable<dgs::response> describe_groups(request_context& ctx, dgs::request& req) {
   auto& coordinator = ctx.owner.groups().coordinator();
-  dg::response resp;
+  dgs::response resp;
   for (const auto& id : req.groups) {
     auto& out = resp.groups.emplace_back();
     out.group_id = id;

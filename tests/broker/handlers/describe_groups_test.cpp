@@ -68,7 +68,8 @@ TEST_CASE("DescribeGroups v6 describes a classic group with no error message", "
   CHECK(g.protocol_type == "consumer");
   REQUIRE(g.members.size() == 1);
   CHECK(g.members[0].member_id == joined.member_id);
-  CHECK(g.authorized_operations != INT32_MIN);
+  // Without ACLs, every operation of the GROUP resource: READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
+  CHECK(g.authorized_operations == ((1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11)));
 }
 
 TEST_CASE("DescribeGroups v6 of a consumer-protocol group: GROUP_ID_NOT_FOUND, not a classic group",
