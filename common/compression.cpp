@@ -14,7 +14,7 @@ namespace brook::common {
 
 namespace {
 
-error corrupt(std::string what) { return error{kafka_error::corrupt_message, std::move(what)}; }
+error corrupt_input(std::string what) { return error{kafka_error::corrupt_message, std::move(what)}; }
 
 error too_large(uint64_t limit) {
   return error{kafka_error::message_too_large,
@@ -38,7 +38,7 @@ class gzip_stream final : public decompression_stream {
     if (started_) inflateEnd(&zs_);
   }
   result<void> start() {
-    if (inflateInit2(&zs_, 15 + 32) != Z_OK) return corrupt("gzip: inflateInit failed");  // 15+32: gzip or zlib
+    if (inflateInit2(&zs_, 15 + 32) != Z_OK) return corrupt_input("gzip: inflateInit failed");  // 15+32: gzip or zlib
     started_ = true;
     return {};
   }
@@ -55,8 +55,8 @@ class gzip_stream final : public decompression_stream {
         done_ = true;
         break;
       }
-      if (rc == Z_BUF_ERROR && zs_.avail_in == 0) return fail(corrupt("gzip: truncated stream"));
-      if (rc != Z_OK) return fail(corrupt("gzip: bad compressed data"));
+      if (rc == Z_BUF_ERROR && zs_.avail_in == 0) return fail(corrupt_input("gzip: truncated stream"));
+      if (rc != Z_OK) return fail(corrupt_input("gzip: bad compressed data"));
     }
     size_t n = asked - zs_.avail_out;
     produced_ += n;
@@ -82,7 +82,7 @@ class lz4_stream final : public decompression_stream {
     if (ctx_) LZ4F_freeDecompressionContext(ctx_);
   }
   result<void> start() {
-    if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx_, LZ4F_VERSION))) return corrupt("lz4: no context");
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx_, LZ4F_VERSION))) return corrupt_input("lz4: no context");
     return {};
   }
   result<size_t> read(std::span<uint8_t> out) override {
@@ -93,11 +93,11 @@ class lz4_stream final : public decompression_stream {
     while (filled < room && !done_) {
       size_t dst = room - filled, src = in_.size() - consumed_;
       size_t hint = LZ4F_decompress(ctx_, out.data() + filled, &dst, in_.data() + consumed_, &src, nullptr);
-      if (LZ4F_isError(hint)) return fail(corrupt(std::string("lz4: ") + LZ4F_getErrorName(hint)));
+      if (LZ4F_isError(hint)) return fail(corrupt_input(std::string("lz4: ") + LZ4F_getErrorName(hint)));
       filled += dst;
       consumed_ += src;
       if (hint == 0) done_ = true;  // frame complete
-      else if (dst == 0 && src == 0) return fail(corrupt("lz4: truncated frame"));  // no input left, no output
+      else if (dst == 0 && src == 0) return fail(corrupt_input("lz4: truncated frame"));  // no input left, no output
     }
     produced_ += filled;
     if (produced_ > limit_) return fail(too_large(limit_));
@@ -122,7 +122,7 @@ class zstd_stream final : public decompression_stream {
   ~zstd_stream() override { ZSTD_freeDCtx(ctx_); }
   result<void> start() {
     ctx_ = ZSTD_createDCtx();
-    if (!ctx_) return corrupt("zstd: no context");
+    if (!ctx_) return corrupt_input("zstd: no context");
     // zstd's own default (128 MiB windows, what level 22 writes), stated so that it cannot silently grow;
     // the window fills only as output is produced, and output stops at the limit.
     ZSTD_DCtx_setParameter(ctx_, ZSTD_d_windowLogMax, 27);
@@ -134,14 +134,14 @@ class zstd_stream final : public decompression_stream {
     ZSTD_outBuffer dst{out.data(), allowed(out.size(), produced_, limit_), 0};
     while (dst.pos < dst.size) {
       size_t rc = ZSTD_decompressStream(ctx_, &dst, &src_);
-      if (ZSTD_isError(rc)) return fail(corrupt(std::string("zstd: ") + ZSTD_getErrorName(rc)));
+      if (ZSTD_isError(rc)) return fail(corrupt_input(std::string("zstd: ") + ZSTD_getErrorName(rc)));
       if (rc == 0 && src_.pos == src_.size) {  // last frame complete
         done_ = true;
         break;
       }
       if (src_.pos == src_.size && dst.pos < dst.size) {
         // All input consumed and room left: the decoder can make no more progress.
-        return fail(corrupt("zstd: truncated frame"));
+        return fail(corrupt_input("zstd: truncated frame"));
       }
     }
     produced_ += dst.pos;
@@ -195,11 +195,11 @@ class snappy_stream final : public decompression_stream {
     if (pos_ == in_.size() && (xerial_ || raw_done_)) return false;
     bytes_view block;
     if (xerial_) {
-      if (in_.size() - pos_ < 4) return corrupt("snappy: truncated chunk length");
+      if (in_.size() - pos_ < 4) return corrupt_input("snappy: truncated chunk length");
       const uint8_t* p = in_.data() + pos_;
       uint32_t len = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
       pos_ += 4;
-      if (len > in_.size() - pos_) return corrupt("snappy: truncated chunk");
+      if (len > in_.size() - pos_) return corrupt_input("snappy: truncated chunk");
       block = in_.subspan(pos_, len);
       pos_ += len;
     } else {
@@ -210,10 +210,10 @@ class snappy_stream final : public decompression_stream {
     }
     size_t len = 0;
     auto src = reinterpret_cast<const char*>(block.data());
-    if (!snappy::GetUncompressedLength(src, block.size(), &len)) return corrupt("snappy: bad block header");
+    if (!snappy::GetUncompressedLength(src, block.size(), &len)) return corrupt_input("snappy: bad block header");
     if (len > limit_ - produced_) return too_large(limit_);
     // Cheap structural check before the buffer is allocated and filled.
-    if (!snappy::IsValidCompressedBuffer(src, block.size())) return corrupt("snappy: bad compressed data");
+    if (!snappy::IsValidCompressedBuffer(src, block.size())) return corrupt_input("snappy: bad compressed data");
     if (len > block_.capacity()) {  // exactly the block's size: never more than the limit allows
       std::vector<uint8_t> fresh;
       fresh.reserve(len);
@@ -222,7 +222,7 @@ class snappy_stream final : public decompression_stream {
     block_.resize(len);
     peak_buffer_ = std::max(peak_buffer_, block_.capacity());
     if (!snappy::RawUncompress(src, block.size(), reinterpret_cast<char*>(block_.data())))
-      return corrupt("snappy: bad compressed data");
+      return corrupt_input("snappy: bad compressed data");
     block_pos_ = 0;
     produced_ += len;
     return true;

@@ -8,6 +8,7 @@
 #include "common/compression.hpp"
 #include "common/record_batch.hpp"
 #include "log/format.hpp"
+#include "log/storage_error.hpp"
 
 namespace brook::log {
 
@@ -22,8 +23,6 @@ namespace {
 
 constexpr size_t read_chunk_bytes = 1 << 20;
 constexpr size_t write_chunk_bytes = 1 << 20;
-
-error storage_error(const std::string& what) { return error{kafka_error::kafka_storage_error, what}; }
 
 // Calls on_batch for each batch of the segment, in order. The view is valid during the call only.
 result<void> for_each_batch(const compaction_input& in, const std::function<result<void>(const record_batch_view&)>& on_batch) {

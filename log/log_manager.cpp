@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "log/format.hpp"
+#include "log/storage_error.hpp"
 
 namespace brook::log {
 
@@ -11,10 +12,6 @@ namespace os = common::os;
 using common::error;
 using common::kafka_error;
 using common::result;
-
-namespace {
-error storage_error(std::string message) { return error{kafka_error::kafka_storage_error, std::move(message)}; }
-}  // namespace
 
 std::string topic_partition::dir_name() const { return topic + "-" + std::to_string(partition); }
 

@@ -8,6 +8,7 @@
 
 #include "common/crc32c.hpp"
 #include "log/format.hpp"
+#include "log/storage_error.hpp"
 
 namespace brook::log {
 
@@ -17,8 +18,6 @@ using common::kafka_error;
 using common::result;
 
 namespace {
-
-error storage_error(std::string message) { return error{kafka_error::kafka_storage_error, std::move(message)}; }
 
 // Segment positions are uint32; Kafka caps segment.bytes at Int.MaxValue for the same reason.
 int64_t effective_segment_bytes(const log_config& c) {

@@ -51,7 +51,7 @@ export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_fi
 build() {
   # Debian's python3 is the one that sees the Debian client packages the tests use.
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=/usr/bin/python3 \
-    $(compiler_launcher) "$@"
+    -DBROOK_UNITY_BUILD=ON $(compiler_launcher) "$@"
   cmake --build "$BUILD_DIR" -j"$(nproc)"
 }
 
@@ -94,7 +94,8 @@ sanitizer_tests() {
   local flags="-O1 -gline-tables-only -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize=function -fno-sanitize-recover=undefined"
   CC=clang CXX=clang++ cmake -S . -B "$ASAN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Sanitize \
     -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
-    -DPython3_EXECUTABLE=/usr/bin/python3 $(compiler_launcher) -DBROOK_BUILD_TESTS=ON -DBROOK_FUZZ=ON || return 1
+    -DPython3_EXECUTABLE=/usr/bin/python3 -DBROOK_UNITY_BUILD=ON $(compiler_launcher) -DBROOK_BUILD_TESTS=ON \
+    -DBROOK_FUZZ=ON || return 1
   local unit_tests=(brook_common_tests brook_log_tests brook_broker_tests brook_client_tests brook_embedded_tests)
   local fuzzers=()
   for f in fuzz/*_fuzz.cpp; do fuzzers+=("$(basename "$f" .cpp)"); done

@@ -156,6 +156,14 @@ config_validator one_of(std::vector<std::string> allowed) {
   };
 }
 
+config_validator gzip_level() {
+  return [](const config_value& v) -> std::optional<std::string> {
+    auto n = std::get<int64_t>(v);
+    if (n == -1 || (n >= 1 && n <= 9)) return std::nullopt;
+    return std::string("Value must be between 1 and 9, or -1 for the codec's default level");
+  };
+}
+
 common::result<config_value> parse_config_value(const config_definition& def, std::string_view text) {
   std::string_view t = trim(text);
   auto refuse = [&](std::string_view reason) -> common::result<config_value> {

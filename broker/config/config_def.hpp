@@ -52,11 +52,16 @@ using config_value = std::variant<std::monostate, bool, int64_t, double, std::st
 using config_validator = std::function<std::optional<std::string>(const config_value&)>;
 
 // Kafka's stock validators, with Kafka's reasons.
+// Long.MAX_VALUE, the default of the "never" limits.
+inline constexpr const char* long_max_text = "9223372036854775807";
+
 config_validator at_least(int64_t min);
 config_validator in_range(int64_t min, int64_t max);
 config_validator in_range_double(double min, double max);
 // STRING: the value is one of `allowed` (case-sensitive). LIST: every element is.
 config_validator one_of(std::vector<std::string> allowed);
+// compression.gzip.level: 1-9, or -1 for the codec's default.
+config_validator gzip_level();
 
 // One configuration key: its Kafka name, type, default (in Kafka's string form; nullopt when the
 // default is null), a one-line description, and its validator (may be empty).

@@ -13,7 +13,7 @@ namespace {
 constexpr std::string_view session_key = "consumer.session.timeout.ms";
 constexpr std::string_view heartbeat_key = "consumer.heartbeat.interval.ms";
 
-std::vector<config_definition> make_definitions() {
+std::vector<config_definition> make_group_definitions() {
   auto def = [](std::string name, std::string doc) {
     config_definition d;
     d.name = std::move(name);
@@ -30,7 +30,7 @@ std::vector<config_definition> make_definitions() {
 }  // namespace
 
 const std::vector<config_definition>& group_config_definitions() {
-  static const std::vector<config_definition> table = make_definitions();
+  static const std::vector<config_definition> table = make_group_definitions();
   return table;
 }
 

@@ -11,7 +11,6 @@ namespace {
 
 using common::kafka_error;
 
-constexpr const char* long_max = "9223372036854775807";
 constexpr const char* int_max = "2147483647";
 
 // The broker keys AlterConfigs may change at run time, sorted: the intersection of Kafka 4.4's
@@ -54,14 +53,6 @@ config_definition def(std::string name, config_type type, std::optional<std::str
   return d;
 }
 
-config_validator gzip_level() {
-  return [](const config_value& v) -> std::optional<std::string> {
-    auto n = std::get<int64_t>(v);
-    if (n == -1 || (n >= 1 && n <= 9)) return std::nullopt;
-    return std::string("Value must be between 1 and 9, or -1 for the codec's default level");
-  };
-}
-
 config_validator only_one_replica() {
   return [](const config_value& v) -> std::optional<std::string> {
     if (std::get<int64_t>(v) == 1) return std::nullopt;
@@ -81,7 +72,7 @@ config_validator consumer_assignors() {
   };
 }
 
-std::vector<config_definition> make_definitions() {
+std::vector<config_definition> make_server_definitions() {
   using t = config_type;
   const std::vector<std::string> compression_types{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"};
   std::vector<config_definition> d{
@@ -152,7 +143,7 @@ std::vector<config_definition> make_definitions() {
       def("log.cleaner.delete.retention.ms", t::long_, "86400000",
           "Default time tombstones are kept in compacted topics.", at_least(0)),
       def("log.cleaner.enable", t::boolean, "true", "Run the log cleaner for compacted topics."),
-      def("log.cleaner.max.compaction.lag.ms", t::long_, long_max,
+      def("log.cleaner.max.compaction.lag.ms", t::long_, long_max_text,
           "Default longest time a record may stay uncompacted.", at_least(1)),
       def("log.cleaner.min.cleanable.ratio", t::double_, "0.5",
           "Default share of dirty log that makes a compacted topic eligible for cleaning.", in_range_double(0, 1)),
@@ -163,13 +154,13 @@ std::vector<config_definition> make_definitions() {
           one_of({"compact", "delete"})),
       def("log.dir", t::string, "/tmp/kafka-logs", "Directory of the log data, used when log.dirs is not set."),
       def("log.dirs", t::string, std::nullopt, "Comma-separated directories of the log data."),
-      def("log.flush.interval.messages", t::long_, long_max,
+      def("log.flush.interval.messages", t::long_, long_max_text,
           "Default number of messages appended to a partition before it is flushed to disk.", at_least(1)),
       def("log.flush.interval.ms", t::long_, std::nullopt,
           "Default longest time a message waits in memory before a flush; log.flush.scheduler.interval.ms when unset."),
       def("log.flush.offset.checkpoint.interval.ms", t::int_, "60000",
           "How often the recovery point of each log is saved.", at_least(0)),
-      def("log.flush.scheduler.interval.ms", t::long_, long_max, "How often logs are checked for a due flush."),
+      def("log.flush.scheduler.interval.ms", t::long_, long_max_text, "How often logs are checked for a due flush."),
       def("log.flush.start.offset.checkpoint.interval.ms", t::int_, "60000",
           "How often the start offset of each log is saved.", at_least(0)),
       def("log.index.interval.bytes", t::int_, "4096", "Default bytes of log between two offset index entries.",
@@ -182,7 +173,7 @@ std::vector<config_definition> make_definitions() {
           "Default local retention in milliseconds of tiered topics; -2 follows the retention time.", at_least(-2)),
       def("log.message.timestamp.after.max.ms", t::long_, "3600000",
           "Default largest amount a record's timestamp may be ahead of the broker's clock.", at_least(0)),
-      def("log.message.timestamp.before.max.ms", t::long_, long_max,
+      def("log.message.timestamp.before.max.ms", t::long_, long_max_text,
           "Default largest amount a record's timestamp may be behind the broker's clock.", at_least(0)),
       def("log.message.timestamp.type", t::string, "CreateTime",
           "Default timestamp of records: CreateTime (the producer's) or LogAppendTime (the broker's).",
@@ -286,7 +277,7 @@ std::vector<config_definition> make_definitions() {
   return d;
 }
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_spaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -294,11 +285,11 @@ std::string_view trim(std::string_view s) {
 
 std::vector<std::string_view> split_commas(std::string_view s) {
   std::vector<std::string_view> out;
-  s = trim(s);
+  s = trim_spaces(s);
   if (s.empty()) return out;
   while (true) {
     size_t comma = s.find(',');
-    out.push_back(trim(s.substr(0, comma)));
+    out.push_back(trim_spaces(s.substr(0, comma)));
     if (comma == std::string_view::npos) break;
     s.remove_prefix(comma + 1);
   }
@@ -325,12 +316,12 @@ common::result<std::vector<listener_endpoint>> parse_listeners(std::string_view 
   std::map<std::string, std::string> protocols;
   for (auto pair : split_commas(security_protocol_map)) {
     size_t colon = pair.find(':');
-    if (colon == std::string_view::npos || trim(pair.substr(0, colon)).empty() || trim(pair.substr(colon + 1)).empty()) {
+    if (colon == std::string_view::npos || trim_spaces(pair.substr(0, colon)).empty() || trim_spaces(pair.substr(colon + 1)).empty()) {
       return {kafka_error::invalid_config,
               invalid_value_message("listener.security.protocol.map", security_protocol_map,
                                     fmt::format("'{}' is not NAME:PROTOCOL", pair))};
     }
-    protocols[upper(trim(pair.substr(0, colon)))] = upper(trim(pair.substr(colon + 1)));
+    protocols[upper(trim_spaces(pair.substr(0, colon)))] = upper(trim_spaces(pair.substr(colon + 1)));
   }
 
   std::vector<listener_endpoint> out;
@@ -451,7 +442,7 @@ property_list ephemeral_properties(const std::string& log_dir) {
 // server_config
 
 const std::vector<config_definition>& server_config::definitions() {
-  static const std::vector<config_definition> table = make_definitions();
+  static const std::vector<config_definition> table = make_server_definitions();
   return table;
 }
 

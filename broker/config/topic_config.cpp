@@ -10,7 +10,6 @@ namespace {
 
 using common::kafka_error;
 
-constexpr const char* long_max = "9223372036854775807";
 
 topic_config_definition topic_def(std::string name, config_type type, std::string default_value,
                                   std::optional<std::string> broker_synonym, std::string documentation,
@@ -50,14 +49,6 @@ config_validator throttled_replicas() {
   };
 }
 
-config_validator gzip_level() {
-  return [](const config_value& v) -> std::optional<std::string> {
-    auto n = std::get<int64_t>(v);
-    if (n == -1 || (n >= 1 && n <= 9)) return std::nullopt;
-    return std::string("Value must be between 1 and 9, or -1 for the codec's default level");
-  };
-}
-
 std::vector<topic_config_definition> make_topic_definitions() {
   using t = config_type;
   std::vector<topic_config_definition> d{
@@ -79,9 +70,9 @@ std::vector<topic_config_definition> make_topic_definitions() {
                 "How long tombstones stay in a compacted topic.", at_least(0)),
       topic_def("file.delete.delay.ms", t::long_, "60000", "log.segment.delete.delay.ms",
                 "Wait before the files of a deleted segment are removed.", at_least(0)),
-      topic_def("flush.messages", t::long_, long_max, "log.flush.interval.messages",
+      topic_def("flush.messages", t::long_, long_max_text, "log.flush.interval.messages",
                 "Messages appended to a partition before it is flushed to disk.", at_least(1)),
-      topic_def("flush.ms", t::long_, long_max, "log.flush.interval.ms",
+      topic_def("flush.ms", t::long_, long_max_text, "log.flush.interval.ms",
                 "Longest time a message waits before a flush to disk.", at_least(0)),
       topic_def("follower.replication.throttled.replicas", t::list, "", std::nullopt,
                 "Replicas whose follower replication is throttled; no effect on a single node.", throttled_replicas()),
@@ -93,7 +84,7 @@ std::vector<topic_config_definition> make_topic_definitions() {
                 "Local retention in bytes with tiered storage; -2 follows retention.bytes.", at_least(-2)),
       topic_def("local.retention.ms", t::long_, "-2", "log.local.retention.ms",
                 "Local retention in milliseconds with tiered storage; -2 follows retention.ms.", at_least(-2)),
-      topic_def("max.compaction.lag.ms", t::long_, long_max, "log.cleaner.max.compaction.lag.ms",
+      topic_def("max.compaction.lag.ms", t::long_, long_max_text, "log.cleaner.max.compaction.lag.ms",
                 "Longest time a record may stay uncompacted.", at_least(1)),
       topic_def("max.decompressed.message.bytes", t::int_, "2147483639", "max.decompressed.message.bytes",
                 "Largest size a single record of a compressed batch may decompress to.", in_range(1, 2147483639)),
@@ -101,7 +92,7 @@ std::vector<topic_config_definition> make_topic_definitions() {
                 "Largest record batch the topic accepts.", at_least(0)),
       topic_def("message.timestamp.after.max.ms", t::long_, "3600000", "log.message.timestamp.after.max.ms",
                 "Largest amount a record's CreateTime may be ahead of the broker's clock.", at_least(0)),
-      topic_def("message.timestamp.before.max.ms", t::long_, long_max, "log.message.timestamp.before.max.ms",
+      topic_def("message.timestamp.before.max.ms", t::long_, long_max_text, "log.message.timestamp.before.max.ms",
                 "Largest amount a record's CreateTime may be behind the broker's clock.", at_least(0)),
       topic_def("message.timestamp.type", t::string, "CreateTime", "log.message.timestamp.type",
                 "Timestamp of records: CreateTime (the producer's) or LogAppendTime (the broker's).",

@@ -92,7 +92,7 @@ std::string string_field(const json::object& o, std::string_view key) {
 
 // --- names ---
 
-std::string upper(std::string_view s) {
+std::string upper_case(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
@@ -114,7 +114,7 @@ const api_entry& api_field(const json::object& o) {
 
 std::optional<int16_t> error_code_of(std::string_view name) {
 #define BROOK_X(n, code) \
-  if (name == upper(#n)) return int16_t{code};
+  if (name == upper_case(#n)) return int16_t{code};
   BROOK_KAFKA_ERRORS(BROOK_X)
 #undef BROOK_X
   return std::nullopt;
@@ -131,7 +131,7 @@ int16_t error_field(const json::object& o) {
   return static_cast<int16_t>(int_field(o, "error", -1, 32767));
 }
 
-std::string error_name_of(int16_t code) { return upper(common::error_name(static_cast<kafka_error>(code))); }
+std::string error_name_of(int16_t code) { return upper_case(common::error_name(static_cast<kafka_error>(code))); }
 
 std::string_view api_name_of(int16_t key) {
   const api_entry* e = find_api(key);

@@ -11,10 +11,10 @@
 namespace brook::broker::handlers {
 
 using common::kafka_error;
-namespace dc = proto::describe_cluster;
+namespace dcl = proto::describe_cluster;
 
-awaitable<dc::response> describe_cluster(request_context& ctx, dc::request& req) {
-  dc::response resp;  // endpoint_type: its default, 1 (brokers)
+awaitable<dcl::response> describe_cluster(request_context& ctx, dcl::request& req) {
+  dcl::response resp;  // endpoint_type: its default, 1 (brokers)
   if (ctx.version() >= 1 && req.endpoint_type != 1) {
     if (req.endpoint_type == 2) {
       resp.error_code = common::wire_code(kafka_error::mismatched_endpoint_type);
@@ -28,7 +28,7 @@ awaitable<dc::response> describe_cluster(request_context& ctx, dc::request& req)
   auto me = self_endpoint(ctx);
   resp.cluster_id = ctx.owner.cluster_id();
   resp.controller_id = ctx.owner.node_id();
-  dc::describe_cluster_broker self;
+  dcl::describe_cluster_broker self;
   self.broker_id = me.node_id;
   self.host = me.host;
   self.port = me.port;

@@ -13,7 +13,7 @@ using common::kafka_error;
 namespace dp = proto::describe_producers;
 
 namespace {
-dp::partition_response partition_error(int32_t index, kafka_error code, std::optional<std::string> message) {
+dp::partition_response producers_partition_error(int32_t index, kafka_error code, std::optional<std::string> message) {
   dp::partition_response out;
   out.partition_index = index;
   out.error_code = common::wire_code(code);
@@ -46,19 +46,19 @@ awaitable<dp::response> describe_producers(request_context& ctx, dp::request& re
       topic_error.emplace(kafka_error::unknown_topic_or_partition, "This server does not host this topic-partition.");
     for (int32_t index : t.partition_indexes) {
       if (topic_error) {
-        topic.partitions.push_back(partition_error(index, topic_error->first, topic_error->second));
+        topic.partitions.push_back(producers_partition_error(index, topic_error->first, topic_error->second));
         continue;
       }
       // The topic may have gone while an earlier partition was read.
       const topic_info* info = b.topics().find(t.name);
       if (!info || index < 0 || index >= info->record.partitions) {
-        topic.partitions.push_back(partition_error(index, kafka_error::unknown_topic_or_partition, std::nullopt));
+        topic.partitions.push_back(producers_partition_error(index, kafka_error::unknown_topic_or_partition, std::nullopt));
         continue;
       }
       const log::topic_partition tp{t.name, index};
       auto producers = co_await b.partitions().producers(tp);
       if (!producers) {  // known to the topic but not open here
-        topic.partitions.push_back(partition_error(index, kafka_error::not_leader_or_follower, std::nullopt));
+        topic.partitions.push_back(producers_partition_error(index, kafka_error::not_leader_or_follower, std::nullopt));
         continue;
       }
       dp::partition_response out;

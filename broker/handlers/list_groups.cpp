@@ -10,7 +10,7 @@
 
 namespace brook::broker::handlers {
 
-namespace lg = proto::list_groups;
+namespace lgs = proto::list_groups;
 
 namespace {
 std::string lower(std::string s) {
@@ -23,8 +23,8 @@ bool matches(const std::vector<std::string>& filter, const std::string& value) {
 }
 }  // namespace
 
-awaitable<lg::response> list_groups(request_context& ctx, lg::request& req) {
-  lg::response resp;
+awaitable<lgs::response> list_groups(request_context& ctx, lgs::request& req) {
+  lgs::response resp;
   for (const auto& [id, g] : ctx.owner.groups().coordinator().groups()) {
     if (g->state() == group::group_state::dead) continue;
     std::string state(group::state_name(g->state()));

@@ -62,6 +62,8 @@ result<admin_options> read_admin_options(const core::properties& props) {
   return o;
 }
 
+std::string partition_what(const topic_partition& tp) { return fmt::format("partition {}-{}", tp.topic, tp.partition); }
+
 common::error item_error(kafka_error code, const std::optional<std::string>& server_message, std::string_view what) {
   const bool has_message = server_message && !server_message->empty();
   switch (code) {
@@ -519,7 +521,6 @@ awaitable<result<results_by<std::string, void>>> engine::create_partitions(std::
 
 namespace {
 
-std::string partition_what(const topic_partition& tp) { return fmt::format("partition {}-{}", tp.topic, tp.partition); }
 
 // Sorts `pending` by leader; partitions whose topic or partition does not exist are failed, those
 // without a leader now are left for a retry.

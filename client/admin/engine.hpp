@@ -41,8 +41,12 @@ struct admin_options {
 // Reads Kafka's admin client keys (AdminClientConfig). Errors: invalid_config naming the key.
 result<admin_options> read_admin_options(const core::properties& props);
 
+// "partition <topic>-<index>", for error messages.
+std::string partition_what(const topic_partition& tp);
+
 // The message for an item's error: Kafka's meaning in words with the item named ("topic 'x' does not
 // exist"), else the broker's message, else the error's name. `what` names the item: "topic 'x'".
+
 common::error item_error(kafka_error code, const std::optional<std::string>& server_message, std::string_view what);
 
 class engine : public std::enable_shared_from_this<engine> {

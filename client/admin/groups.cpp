@@ -16,9 +16,8 @@ namespace brook::client::admin {
 namespace {
 
 std::string group_what(std::string_view group) { return fmt::format("group '{}'", group); }
-std::string partition_what(const topic_partition& tp) { return fmt::format("partition {}-{}", tp.topic, tp.partition); }
 
-std::string lower(std::string s) {
+std::string lower_case(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
 }
@@ -26,7 +25,7 @@ std::string lower(std::string s) {
 bool matches(const std::set<std::string>& filter, const std::optional<std::string>& value) {
   if (filter.empty() || !value) return true;
   for (const auto& f : filter)
-    if (lower(f) == lower(*value)) return true;
+    if (lower_case(f) == lower_case(*value)) return true;
   return false;
 }
 

@@ -34,14 +34,14 @@ struct cluster::node_state {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_spaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
 
 template <class T, class Init>
-auto wait_for(Init&& init) {
+auto wait_for_completion(Init&& init) {
   return asio::async_initiate<decltype(use_awaitable), void(T)>(std::forward<Init>(init), use_awaitable);
 }
 
@@ -56,7 +56,7 @@ result<std::vector<host_port>> parse_bootstrap_servers(std::string_view list) {
   std::vector<host_port> out;
   while (!list.empty()) {
     const auto comma = list.find(',');
-    const auto entry = trim(list.substr(0, comma));
+    const auto entry = trim_spaces(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     if (entry.empty()) continue;
     std::string_view host, port;
@@ -163,7 +163,7 @@ awaitable<result<std::shared_ptr<connection>>> cluster::connection_to(int32_t no
     co_return common::error{n.last_error.code,
                             fmt::format("{} (not retried before reconnect.backoff.ms has passed)", n.last_error.message)};
   }
-  co_return co_await wait_for<result<std::shared_ptr<connection>>>([&](auto handler) {
+  co_return co_await wait_for_completion<result<std::shared_ptr<connection>>>([&](auto handler) {
     n.waiters.push_back(std::move(handler));
     if (!n.connecting) {
       n.connecting = true;
@@ -229,7 +229,7 @@ awaitable<result<std::shared_ptr<const metadata_snapshot>>> cluster::refresh_met
   const auto emplaced = refreshing_.try_emplace(key);
   const auto it = emplaced.first;
   if (!emplaced.second) {
-    co_return co_await wait_for<result<std::shared_ptr<const metadata_snapshot>>>(
+    co_return co_await wait_for_completion<result<std::shared_ptr<const metadata_snapshot>>>(
         [&](auto handler) { it->second.push_back(std::move(handler)); });
   }
   auto r = co_await do_refresh(std::move(topics), allow_auto_create);

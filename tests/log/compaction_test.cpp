@@ -74,14 +74,14 @@ std::vector<uint8_t> keyed(const std::vector<kv>& records, int64_t ts, batch_opt
   return b.build_with_records(o.codec, *packed);
 }
 
-struct fixture {
+struct compaction_fixture {
   scratch_dir dir;
   fake_clock clock;
   std::shared_ptr<log_dir_health> health = std::make_shared<log_dir_health>();
   log_config config;
   std::unique_ptr<partition_log> log;
 
-  fixture() {
+  compaction_fixture() {
     config.segment_bytes = 1 << 20;
     config.segment_ms = -1;  // while appending, every batch gets its own segment (a segment "ages" at once)
     config.index_interval_bytes = 64;
@@ -175,7 +175,7 @@ struct fixture {
 }  // namespace
 
 TEST_CASE("compaction keeps the latest record per key with its offset, the active segment is untouched") {
-  fixture f;
+  compaction_fixture f;
   int64_t t = f.clock.now;
   f.append(keyed({{"k1", "a"}}, t));                            // 0
   f.append(keyed({{"k2", "b"}}, t));                            // 1
@@ -218,7 +218,7 @@ TEST_CASE("compaction keeps the latest record per key with its offset, the activ
 }
 
 TEST_CASE("a rewritten batch keeps its base offset, last offset, producer fields and codec") {
-  fixture f;
+  compaction_fixture f;
   int64_t t = f.clock.now;
   batch_options o;
   o.codec = compression_codec::gzip;
@@ -253,7 +253,7 @@ TEST_CASE("compressed batches of every codec are compacted and stay readable") {
   for (auto codec : {compression_codec::gzip, compression_codec::snappy, compression_codec::lz4,
                      compression_codec::zstd}) {
     INFO(brook::common::codec_name(codec));
-    fixture f;
+    compaction_fixture f;
     int64_t t = f.clock.now;
     batch_options o;
     o.codec = codec;
@@ -289,7 +289,7 @@ TEST_CASE("compressed batches of every codec are compacted and stay readable") {
 }
 
 TEST_CASE("tombstones stay for delete.retention.ms after their first cleaning, then go") {
-  fixture f;
+  compaction_fixture f;
   int64_t t0 = f.clock.now;
   f.append_one({"k1", "a"});     // 0
   f.append_one({"k2", "b"});     // 1
@@ -337,7 +337,7 @@ TEST_CASE("tombstones stay for delete.retention.ms after their first cleaning, t
 }
 
 TEST_CASE("min.compaction.lag.ms keeps young segments out of the cleaning") {
-  fixture f;
+  compaction_fixture f;
   f.config.min_compaction_lag_ms = 60'000;
   f.log->set_config(f.config);
   int64_t now = f.clock.now;
@@ -369,7 +369,7 @@ TEST_CASE("min.compaction.lag.ms keeps young segments out of the cleaning") {
 }
 
 TEST_CASE("the dirty ratio decides when cleaning is due, max.compaction.lag.ms forces it") {
-  fixture f;
+  compaction_fixture f;
   for (int i = 0; i < 4; ++i) f.append_one({"k" + std::to_string(i), "v"});
   CHECK(f.log->prepare_compaction(f.clock.now).empty() == false);
   f.compact();
@@ -395,7 +395,7 @@ TEST_CASE("the dirty ratio decides when cleaning is due, max.compaction.lag.ms f
 }
 
 TEST_CASE("appends between prepare and commit are kept, a group deleted meanwhile is skipped") {
-  fixture f;
+  compaction_fixture f;
   f.config.segment_bytes = 100;  // one batch of one record fits, two do not: a group per segment
   f.log->set_config(f.config);
   f.append_one({"a", "1"});  // 0
@@ -438,7 +438,7 @@ TEST_CASE("appends between prepare and commit are kept, a group deleted meanwhil
 }
 
 TEST_CASE("a crash during compaction recovers to a consistent log without losing acknowledged records") {
-  fixture f;
+  compaction_fixture f;
   int64_t t = f.clock.now;
   f.append_one({"a", "1"});  // 0
   f.append_one({"b", "1"});  // 1
@@ -510,7 +510,7 @@ TEST_CASE("a crash during compaction recovers to a consistent log without losing
 }
 
 TEST_CASE("a producer's last batch is kept empty, null keys are dropped, control batches are kept") {
-  fixture f;
+  compaction_fixture f;
   int64_t t = f.clock.now;
   batch_options idem;
   idem.producer_id = 7;
@@ -551,7 +551,7 @@ TEST_CASE("a producer's last batch is kept empty, null keys are dropped, control
 }
 
 TEST_CASE("compact,delete: retention deletes old segments and compaction cleans the rest") {
-  fixture f;
+  compaction_fixture f;
   f.config.cleanup_delete = true;
   f.config.retention_ms = 100'000;
   f.log->set_config(f.config);
@@ -581,7 +581,7 @@ TEST_CASE("compact,delete: retention deletes old segments and compaction cleans 
 }
 
 TEST_CASE("a segment that cleaning would not change is not rewritten") {
-  fixture f;
+  compaction_fixture f;
   f.config.segment_bytes = 100;  // a group per segment
   f.log->set_config(f.config);
   f.append_one({"a", "1"});  // 0

@@ -1,30 +1,19 @@
 // Dynamic broker configs in server_config (with_dynamic, validate_dynamic, synonyms) and group configs.
 #include <catch2/catch.hpp>
 
+#include "tests/broker/config/config_test_support.hpp"
+
 #include "broker/config/group_config.hpp"
 #include "broker/config/server_config.hpp"
 #include "broker/config/topic_config.hpp"
 
 using namespace brook::broker;
 using brook::common::kafka_error;
-
-namespace {
-server_config broker(property_list props = {}) {
-  auto r = server_config::from_properties(props);
-  if (!r) FAIL(r.err().message);
-  return std::move(r).value();
-}
-
-const config_entry& entry(const std::vector<config_entry>& entries, std::string_view name) {
-  for (const auto& e : entries)
-    if (e.name == name) return e;
-  FAIL("no entry " << name);
-  return entries.front();
-}
-}  // namespace
+using brook::test::entry_named;
+using brook::test::server_config_of;
 
 TEST_CASE("dynamic configs: this broker's over the defaults over the static settings, with Kafka's precedence") {
-  auto base = broker({{"log.retention.hours", "10"}, {"message.max.bytes", "5000"}});
+  auto base = server_config_of({{"log.retention.hours", "10"}, {"message.max.bytes", "5000"}});
   auto d = base.with_dynamic({{"message.max.bytes", "7000"}}, {{"message.max.bytes", "6000"}, {"log.retention.ms", "1234"}});
   REQUIRE(d);
   CHECK(d->message_max_bytes() == 7000);
@@ -73,25 +62,25 @@ TEST_CASE("dynamic configs: only Kafka's dynamic keys that Brook honours, valida
   REQUIRE_FALSE(bad);
   CHECK(bad.err().message ==
         "Invalid value foo for configuration log.message.timestamp.type: String must be one of: CreateTime, LogAppendTime");
-  auto described = broker().describe();
-  CHECK_FALSE(entry(described, "log.segment.bytes").read_only);
-  CHECK(entry(described, "num.partitions").read_only);
+  auto described = server_config_of().describe();
+  CHECK_FALSE(entry_named(described, "log.segment.bytes").read_only);
+  CHECK(entry_named(described, "num.partitions").read_only);
 }
 
 TEST_CASE("dynamic configs: the defaults resource lists only what is set there, custom keys as Kafka shows them") {
-  auto d = broker().with_dynamic({{"log.roll.ms", "5"}}, {{"log.roll.ms", " 9 "}, {"x.y", "1"}});
+  auto d = server_config_of().with_dynamic({{"log.roll.ms", "5"}}, {{"log.roll.ms", " 9 "}, {"x.y", "1"}});
   REQUIRE(d);
   auto defaults = d->describe_dynamic_defaults();
   REQUIRE(defaults.size() == 2);
-  CHECK(entry(defaults, "log.roll.ms").value == " 9 ");
-  CHECK(entry(defaults, "log.roll.ms").synonyms.size() == 2);  // the default itself, log.roll.hours' default
-  CHECK(entry(defaults, "x.y").sensitive);
-  CHECK(entry(defaults, "x.y").type == config_type::unknown);
+  CHECK(entry_named(defaults, "log.roll.ms").value == " 9 ");
+  CHECK(entry_named(defaults, "log.roll.ms").synonyms.size() == 2);  // the default itself, log.roll.hours' default
+  CHECK(entry_named(defaults, "x.y").sensitive);
+  CHECK(entry_named(defaults, "x.y").type == config_type::unknown);
   CHECK(d->log_roll_ms() == 5);
 }
 
 TEST_CASE("group configs: bounded by the broker's group.consumer bounds, described over the broker's values") {
-  auto b = broker({{"group.consumer.min.session.timeout.ms", "10000"}, {"group.consumer.session.timeout.ms", "20000"}});
+  auto b = server_config_of({{"group.consumer.min.session.timeout.ms", "10000"}, {"group.consumer.session.timeout.ms", "20000"}});
   auto ok = resolve_group_config(b, {{"consumer.session.timeout.ms", "15000"}});
   REQUIRE(ok);
   CHECK(ok->session_timeout_ms == 15000);
@@ -100,12 +89,12 @@ TEST_CASE("group configs: bounded by the broker's group.consumer bounds, describ
   REQUIRE_FALSE(low);
   CHECK(low.code() == kafka_error::invalid_config);
   CHECK(low.err().message == "consumer.session.timeout.ms must be in the range 10000 to 60000 inclusive.");
-  auto narrow = broker({{"group.consumer.min.session.timeout.ms", "5000"}, {"group.consumer.max.heartbeat.interval.ms", "20000"}});
+  auto narrow = server_config_of({{"group.consumer.min.session.timeout.ms", "5000"}, {"group.consumer.max.heartbeat.interval.ms", "20000"}});
   auto crossed = resolve_group_config(narrow, {{"consumer.session.timeout.ms", "6000"}, {"consumer.heartbeat.interval.ms", "6000"}});
   REQUIRE_FALSE(crossed);
   CHECK(crossed.err().message == "consumer.session.timeout.ms must be greater than consumer.heartbeat.interval.ms");
   auto described = describe_group_config(b, {{"consumer.heartbeat.interval.ms", "6000"}});
-  CHECK(entry(described, "consumer.heartbeat.interval.ms").source == config_source::group_config);
-  CHECK(entry(described, "consumer.session.timeout.ms").value == "20000");
-  CHECK(entry(described, "consumer.session.timeout.ms").source == config_source::static_broker_config);
+  CHECK(entry_named(described, "consumer.heartbeat.interval.ms").source == config_source::group_config);
+  CHECK(entry_named(described, "consumer.session.timeout.ms").value == "20000");
+  CHECK(entry_named(described, "consumer.session.timeout.ms").source == config_source::static_broker_config);
 }

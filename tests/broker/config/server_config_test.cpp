@@ -6,29 +6,20 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/broker/config/config_test_support.hpp"
+
 using namespace brook::broker;
 using brook::common::kafka_error;
+using brook::test::entry_named;
+using brook::test::server_config_of;
 
 namespace {
-
-server_config from(property_list props) {
-  auto r = server_config::from_properties(props);
-  if (!r) FAIL(r.err().message);
-  return std::move(r).value();
-}
 
 std::string refusal(property_list props) {
   auto r = server_config::from_properties(props);
   REQUIRE_FALSE(r.ok());
   CHECK(r.code() == kafka_error::invalid_config);
   return r.err().message;
-}
-
-const config_entry& entry(const std::vector<config_entry>& entries, std::string_view name) {
-  for (const auto& e : entries)
-    if (e.name == name) return e;
-  FAIL("no entry " << name);
-  return entries.front();
 }
 
 // A scratch file removed when the test ends.
@@ -81,7 +72,7 @@ TEST_CASE("server config: Kafka's defaults", "[config][server]") {
 }
 
 TEST_CASE("server config: static values remember their source and text", "[config][server]") {
-  auto c = from({{"num.partitions", " 3 "}, {"log.dirs", "/a, /b"}, {"auto.create.topics.enable", "FALSE"}});
+  auto c = server_config_of({{"num.partitions", " 3 "}, {"log.dirs", "/a, /b"}, {"auto.create.topics.enable", "FALSE"}});
   CHECK(c.num_partitions() == 3);
   CHECK(c.source("num.partitions") == config_source::static_broker_config);
   CHECK(c.original("num.partitions") == " 3 ");
@@ -91,35 +82,35 @@ TEST_CASE("server config: static values remember their source and text", "[confi
 }
 
 TEST_CASE("server config: log.dirs wins over log.dir", "[config][server]") {
-  CHECK(from({{"log.dir", "/one"}}).log_dirs() == std::vector<std::string>{"/one"});
-  CHECK(from({{"log.dir", "/one"}, {"log.dirs", "/two"}}).log_dirs() == std::vector<std::string>{"/two"});
+  CHECK(server_config_of({{"log.dir", "/one"}}).log_dirs() == std::vector<std::string>{"/one"});
+  CHECK(server_config_of({{"log.dir", "/one"}, {"log.dirs", "/two"}}).log_dirs() == std::vector<std::string>{"/two"});
   CHECK(refusal({{"log.dirs", " , "}}).find("log.dirs or log.dir") != std::string::npos);
 }
 
 TEST_CASE("server config: retention precedence is ms > minutes > hours", "[config][server]") {
-  CHECK(from({{"log.retention.hours", "1"}}).log_retention_ms() == 3600000);
-  CHECK(from({{"log.retention.hours", "1"}, {"log.retention.minutes", "2"}}).log_retention_ms() == 120000);
-  CHECK(from({{"log.retention.hours", "1"}, {"log.retention.minutes", "2"}, {"log.retention.ms", "500"}})
+  CHECK(server_config_of({{"log.retention.hours", "1"}}).log_retention_ms() == 3600000);
+  CHECK(server_config_of({{"log.retention.hours", "1"}, {"log.retention.minutes", "2"}}).log_retention_ms() == 120000);
+  CHECK(server_config_of({{"log.retention.hours", "1"}, {"log.retention.minutes", "2"}, {"log.retention.ms", "500"}})
             .log_retention_ms() == 500);
-  CHECK(from({{"log.retention.ms", "-1"}}).log_retention_ms() == -1);
-  CHECK(from({{"log.retention.hours", "-5"}}).log_retention_ms() == -1);  // any negative: no limit
+  CHECK(server_config_of({{"log.retention.ms", "-1"}}).log_retention_ms() == -1);
+  CHECK(server_config_of({{"log.retention.hours", "-5"}}).log_retention_ms() == -1);  // any negative: no limit
   CHECK(refusal({{"log.retention.ms", "0"}}).find("log.retention.ms") != std::string::npos);
   CHECK(refusal({{"log.retention.minutes", "0"}}).find("log.retention.minutes") != std::string::npos);
   // An explicit, valid ms setting hides a zero in a less precise key.
-  CHECK(from({{"log.retention.hours", "0"}, {"log.retention.ms", "10"}}).log_retention_ms() == 10);
+  CHECK(server_config_of({{"log.retention.hours", "0"}, {"log.retention.ms", "10"}}).log_retention_ms() == 10);
 }
 
 TEST_CASE("server config: roll and flush fallbacks", "[config][server]") {
-  CHECK(from({{"log.roll.hours", "2"}}).log_roll_ms() == 7200000);
-  CHECK(from({{"log.roll.hours", "2"}, {"log.roll.ms", "1000"}}).log_roll_ms() == 1000);
-  CHECK(from({{"log.roll.jitter.hours", "1"}}).log_roll_jitter_ms() == 3600000);
-  CHECK(from({{"log.flush.scheduler.interval.ms", "2000"}}).log_flush_interval_ms() == 2000);
-  CHECK(from({{"log.flush.scheduler.interval.ms", "2000"}, {"log.flush.interval.ms", "50"}}).log_flush_interval_ms() ==
+  CHECK(server_config_of({{"log.roll.hours", "2"}}).log_roll_ms() == 7200000);
+  CHECK(server_config_of({{"log.roll.hours", "2"}, {"log.roll.ms", "1000"}}).log_roll_ms() == 1000);
+  CHECK(server_config_of({{"log.roll.jitter.hours", "1"}}).log_roll_jitter_ms() == 3600000);
+  CHECK(server_config_of({{"log.flush.scheduler.interval.ms", "2000"}}).log_flush_interval_ms() == 2000);
+  CHECK(server_config_of({{"log.flush.scheduler.interval.ms", "2000"}, {"log.flush.interval.ms", "50"}}).log_flush_interval_ms() ==
         50);
 }
 
 TEST_CASE("server config: later duplicates and overrides win", "[config][server]") {
-  CHECK(from({{"num.partitions", "2"}, {"num.partitions", "5"}}).num_partitions() == 5);
+  CHECK(server_config_of({{"num.partitions", "2"}, {"num.partitions", "5"}}).num_partitions() == 5);
 
   temp_file file("# test\nnum.partitions=4\nlisteners=PLAINTEXT://localhost:9092\n");
   std::vector<std::string> args{file.path.string(), "--override", "num.partitions=7", "--override",
@@ -182,7 +173,7 @@ TEST_CASE("server config: command line shapes", "[config][server]") {
 }
 
 TEST_CASE("server config: unknown keys warn and are ignored", "[config][server]") {
-  auto c = from({{"zookeeper.connect", "localhost:2181"}, {"num.partitions", "2"}});
+  auto c = server_config_of({{"zookeeper.connect", "localhost:2181"}, {"num.partitions", "2"}});
   REQUIRE(c.warnings().size() == 1);
   CHECK(c.warnings()[0].find("zookeeper.connect") != std::string::npos);
   CHECK(c.num_partitions() == 2);
@@ -203,13 +194,13 @@ TEST_CASE("server config: invalid values are refused naming key and value", "[co
 }
 
 TEST_CASE("server config: listeners", "[config][server]") {
-  auto c = from({{"listeners", "PLAINTEXT://127.0.0.1:0"}});
+  auto c = server_config_of({{"listeners", "PLAINTEXT://127.0.0.1:0"}});
   CHECK(c.listeners()[0] == listener_endpoint{"PLAINTEXT", "PLAINTEXT", "127.0.0.1", 0});
 
-  auto ipv6 = from({{"listeners", "PLAINTEXT://[::1]:9092"}});
+  auto ipv6 = server_config_of({{"listeners", "PLAINTEXT://[::1]:9092"}});
   CHECK(ipv6.listeners()[0].host == "::1");
 
-  auto two = from({{"listeners", "PLAINTEXT://:9092, CONTROLLER://:9093"},
+  auto two = server_config_of({{"listeners", "PLAINTEXT://:9092, CONTROLLER://:9093"},
                    {"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"},
                    {"controller.listener.names", "CONTROLLER"}});
   CHECK(two.listeners().size() == 2);
@@ -217,7 +208,7 @@ TEST_CASE("server config: listeners", "[config][server]") {
   CHECK(two.client_listeners()[0].name == "PLAINTEXT");
   CHECK(two.advertised_listeners() == two.client_listeners());
 
-  auto advertised = from({{"listeners", "PLAINTEXT://0.0.0.0:9092"}, {"advertised.listeners", "PLAINTEXT://broker:9092"}});
+  auto advertised = server_config_of({{"listeners", "PLAINTEXT://0.0.0.0:9092"}, {"advertised.listeners", "PLAINTEXT://broker:9092"}});
   CHECK(advertised.advertised_listeners()[0].host == "broker");
 
   auto malformed = refusal({{"listeners", "localhost:9092"}});
@@ -237,21 +228,21 @@ TEST_CASE("server config: listeners", "[config][server]") {
 }
 
 TEST_CASE("server config: node.id and broker.id", "[config][server]") {
-  CHECK(from({}).node_id() == 1);
-  CHECK(from({{"broker.id", "4"}}).node_id() == 4);
-  CHECK(from({{"node.id", "6"}}).node_id() == 6);
-  CHECK(from({{"node.id", "6"}, {"broker.id", "6"}}).node_id() == 6);
+  CHECK(server_config_of({}).node_id() == 1);
+  CHECK(server_config_of({{"broker.id", "4"}}).node_id() == 4);
+  CHECK(server_config_of({{"node.id", "6"}}).node_id() == 6);
+  CHECK(server_config_of({{"node.id", "6"}, {"broker.id", "6"}}).node_id() == 6);
   CHECK(refusal({{"node.id", "6"}, {"broker.id", "7"}}).find("broker.id (7) and node.id (6)") != std::string::npos);
   CHECK(refusal({{"node.id", "-1"}}).find("node.id") != std::string::npos);
 }
 
 TEST_CASE("server config: describe reports values, sources and synonyms as Kafka does", "[config][server]") {
-  auto c = from({{"log.retention.hours", "24"}, {"num.partitions", "3"}, {"ssl.keystore.password", "secret"}});
+  auto c = server_config_of({{"log.retention.hours", "24"}, {"num.partitions", "3"}, {"ssl.keystore.password", "secret"}});
   auto entries = c.describe();
   CHECK(entries.size() == server_config::definitions().size());
   CHECK(std::is_sorted(entries.begin(), entries.end(), [](auto& a, auto& b) { return a.name < b.name; }));
 
-  const auto& partitions = entry(entries, "num.partitions");
+  const auto& partitions = entry_named(entries, "num.partitions");
   CHECK(partitions.value == "3");
   CHECK(partitions.source == config_source::static_broker_config);
   CHECK_FALSE(partitions.is_default);
@@ -264,21 +255,21 @@ TEST_CASE("server config: describe reports values, sources and synonyms as Kafka
   CHECK(partitions.synonyms[1].value == "1");
   CHECK(partitions.synonyms[1].source == config_source::default_config);
 
-  const auto& hours = entry(entries, "log.retention.hours");
+  const auto& hours = entry_named(entries, "log.retention.hours");
   CHECK(hours.value == "24");
   CHECK(hours.source == config_source::static_broker_config);
   REQUIRE(hours.synonyms.size() == 2);
   CHECK(hours.synonyms[1].value == "168");
 
   // log.retention.ms is unset: its value is null and, as in Kafka, the synonyms ahead of it are dropped.
-  const auto& ms = entry(entries, "log.retention.ms");
+  const auto& ms = entry_named(entries, "log.retention.ms");
   CHECK(ms.value == std::nullopt);
   CHECK(ms.source == config_source::default_config);
   CHECK(ms.is_default);
   CHECK(ms.synonyms.empty());
   CHECK(ms.type == config_type::long_);
 
-  const auto& password = entry(entries, "ssl.keystore.password");
+  const auto& password = entry_named(entries, "ssl.keystore.password");
   CHECK(password.sensitive);
   CHECK(password.value == std::nullopt);
   CHECK(password.type == config_type::password);
@@ -286,17 +277,17 @@ TEST_CASE("server config: describe reports values, sources and synonyms as Kafka
   CHECK(password.synonyms[0].value == std::nullopt);
   CHECK(password.source == config_source::static_broker_config);
 
-  const auto& policy = entry(entries, "log.cleanup.policy");
+  const auto& policy = entry_named(entries, "log.cleanup.policy");
   CHECK(policy.type == config_type::list);
   CHECK(policy.value == "delete");
   CHECK(policy.source == config_source::default_config);
   CHECK_FALSE(policy.documentation.empty());
 
-  CHECK(entry(entries, "log.cleaner.min.cleanable.ratio").value == "0.5");
+  CHECK(entry_named(entries, "log.cleaner.min.cleanable.ratio").value == "0.5");
 }
 
 TEST_CASE("server config: a retention set in ms reports the hours default as its synonym", "[config][server]") {
-  auto c = from({{"log.retention.ms", "1000"}});
+  auto c = server_config_of({{"log.retention.ms", "1000"}});
   auto synonyms = c.synonyms_of("log.retention.ms");
   REQUIRE(synonyms.size() == 2);
   CHECK(synonyms[0].name == "log.retention.ms");

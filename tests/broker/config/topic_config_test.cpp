@@ -2,16 +2,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/broker/config/config_test_support.hpp"
+
 using namespace brook::broker;
 using brook::common::kafka_error;
+using brook::test::entry_named;
+using brook::test::server_config_of;
 
 namespace {
-
-server_config broker(property_list props = {}) {
-  auto r = server_config::from_properties(props);
-  if (!r) FAIL(r.err().message);
-  return std::move(r).value();
-}
 
 effective_topic_config resolve(const server_config& b, topic_overrides overrides = {}) {
   auto r = resolve_topic_config(b, overrides);
@@ -19,17 +17,10 @@ effective_topic_config resolve(const server_config& b, topic_overrides overrides
   return std::move(r).value();
 }
 
-const config_entry& entry(const std::vector<config_entry>& entries, std::string_view name) {
-  for (const auto& e : entries)
-    if (e.name == name) return e;
-  FAIL("no entry " << name);
-  return entries.front();
-}
-
 }  // namespace
 
 TEST_CASE("topic config: defaults come from the broker's defaults", "[config][topic]") {
-  auto c = resolve(broker());
+  auto c = resolve(server_config_of());
   CHECK(c.retention_ms == 604800000);
   CHECK(c.retention_bytes == -1);
   CHECK(c.segment_bytes == 1073741824);
@@ -57,7 +48,7 @@ TEST_CASE("topic config: defaults come from the broker's defaults", "[config][to
 }
 
 TEST_CASE("topic config: broker settings apply with their precedence", "[config][topic]") {
-  auto b = broker({{"log.retention.minutes", "10"},
+  auto b = server_config_of({{"log.retention.minutes", "10"},
                    {"log.retention.hours", "1"},
                    {"log.segment.bytes", "1000"},
                    {"message.max.bytes", "2000"},
@@ -79,7 +70,7 @@ TEST_CASE("topic config: broker settings apply with their precedence", "[config]
 }
 
 TEST_CASE("topic config: overrides win over the broker", "[config][topic]") {
-  auto b = broker({{"log.retention.hours", "1"}, {"log.segment.bytes", "1000"}});
+  auto b = server_config_of({{"log.retention.hours", "1"}, {"log.segment.bytes", "1000"}});
   auto c = resolve(b, {{"retention.ms", "-1"},
                        {"segment.bytes", "14"},
                        {"cleanup.policy", "compact,delete"},
@@ -100,17 +91,17 @@ TEST_CASE("topic config: overrides win over the broker", "[config][topic]") {
 }
 
 TEST_CASE("topic config: the broker's timestamp and decompression limits are inherited", "[config][topic]") {
-  auto c = resolve(broker({{"log.message.timestamp.after.max.ms", "5000"}, {"max.decompressed.message.bytes", "100"}}),
+  auto c = resolve(server_config_of({{"log.message.timestamp.after.max.ms", "5000"}, {"max.decompressed.message.bytes", "100"}}),
                    {{"message.timestamp.before.max.ms", "7"}});
   CHECK(c.message_timestamp_before_max_ms == 7);
   CHECK(c.message_timestamp_after_max_ms == 5000);
   CHECK(c.max_decompressed_message_bytes == 100);
-  CHECK(resolve(broker(), {{"max.decompressed.message.bytes", "1"}}).max_decompressed_message_bytes == 1);
+  CHECK(resolve(server_config_of(), {{"max.decompressed.message.bytes", "1"}}).max_decompressed_message_bytes == 1);
 }
 
 TEST_CASE("topic config: the keys Kafka 4 removed are unknown", "[config][topic]") {
   for (const char* name : {"message.downconversion.enable", "message.format.version", "message.timestamp.difference.max.ms"}) {
-    auto r = validate_topic_overrides(broker(), {{name, "1"}});
+    auto r = validate_topic_overrides(server_config_of(), {{name, "1"}});
     REQUIRE_FALSE(r.ok());
     CHECK(r.code() == kafka_error::invalid_config);
     CHECK(r.err().message == std::string("Unknown topic config name: ") + name);
@@ -119,31 +110,31 @@ TEST_CASE("topic config: the keys Kafka 4 removed are unknown", "[config][topic]
 }
 
 TEST_CASE("topic config: Kafka 4.4's newer keys are described with their broker synonyms", "[config][topic]") {
-  auto b = broker({{"log.remote.copy.lag.ms", "60000"}});
+  auto b = server_config_of({{"log.remote.copy.lag.ms", "60000"}});
   auto entries = describe_topic_config(b, {{"errors.deadletterqueue.group.enable", "true"}});
-  const auto& dlq = entry(entries, "errors.deadletterqueue.group.enable");
+  const auto& dlq = entry_named(entries, "errors.deadletterqueue.group.enable");
   CHECK(dlq.value == "true");
   CHECK(dlq.type == config_type::boolean);
   CHECK(dlq.source == config_source::dynamic_topic_config);
   REQUIRE(dlq.synonyms.size() == 1);
   CHECK_FALSE(dlq.documentation.empty());
-  const auto& lag_ms = entry(entries, "remote.copy.lag.ms");
+  const auto& lag_ms = entry_named(entries, "remote.copy.lag.ms");
   CHECK(lag_ms.value == "60000");
   CHECK(lag_ms.type == config_type::long_);
   CHECK(lag_ms.source == config_source::static_broker_config);
   REQUIRE(lag_ms.synonyms.size() == 2);
   CHECK(lag_ms.synonyms[0].name == "log.remote.copy.lag.ms");
   CHECK(lag_ms.synonyms[1].value == "0");
-  const auto& lag_bytes = entry(entries, "remote.copy.lag.bytes");
+  const auto& lag_bytes = entry_named(entries, "remote.copy.lag.bytes");
   CHECK(lag_bytes.value == "-1");
   CHECK(lag_bytes.source == config_source::default_config);
-  const auto& decompressed = entry(entries, "max.decompressed.message.bytes");
+  const auto& decompressed = entry_named(entries, "max.decompressed.message.bytes");
   CHECK(decompressed.value == "2147483639");
   CHECK(decompressed.type == config_type::int_);
   REQUIRE(decompressed.synonyms.size() == 1);
   CHECK(decompressed.synonyms[0].name == "max.decompressed.message.bytes");
   CHECK(decompressed.synonyms[0].source == config_source::default_config);
-  const auto& after = entry(entries, "message.timestamp.after.max.ms");
+  const auto& after = entry_named(entries, "message.timestamp.after.max.ms");
   CHECK(after.value == "3600000");
   CHECK(after.synonyms.at(0).name == "log.message.timestamp.after.max.ms");
   auto bad = validate_topic_overrides(b, {{"max.decompressed.message.bytes", "0"}});
@@ -154,7 +145,7 @@ TEST_CASE("topic config: Kafka 4.4's newer keys are described with their broker 
 }
 
 TEST_CASE("topic config: invalid overrides are refused with Kafka's messages", "[config][topic]") {
-  auto b = broker();
+  auto b = server_config_of();
   auto check = [&](topic_overrides o, std::string expected) {
     auto r = validate_topic_overrides(b, o);
     REQUIRE_FALSE(r.ok());
@@ -192,12 +183,12 @@ TEST_CASE("topic config: invalid overrides are refused with Kafka's messages", "
 }
 
 TEST_CASE("topic config: describe with defaults only", "[config][topic]") {
-  auto entries = describe_topic_config(broker(), {});
+  auto entries = describe_topic_config(server_config_of(), {});
   CHECK(entries.size() == topic_config_definitions().size());
 
   // Kafka reports retention.ms from log.retention.hours' default with no synonyms: the synonym
   // chain starts at log.retention.ms, which is unset.
-  const auto& retention = entry(entries, "retention.ms");
+  const auto& retention = entry_named(entries, "retention.ms");
   CHECK(retention.value == "604800000");
   CHECK(retention.source == config_source::default_config);
   CHECK(retention.is_default);
@@ -206,7 +197,7 @@ TEST_CASE("topic config: describe with defaults only", "[config][topic]") {
   CHECK(retention.type == config_type::long_);
   CHECK(retention.synonyms.empty());
 
-  const auto& segment = entry(entries, "segment.bytes");
+  const auto& segment = entry_named(entries, "segment.bytes");
   CHECK(segment.value == "1073741824");
   CHECK(segment.source == config_source::default_config);
   CHECK(segment.type == config_type::int_);
@@ -215,21 +206,21 @@ TEST_CASE("topic config: describe with defaults only", "[config][topic]") {
   CHECK(segment.synonyms[0].value == "1073741824");
   CHECK(segment.synonyms[0].source == config_source::default_config);
 
-  CHECK(entry(entries, "flush.ms").synonyms.empty());
-  CHECK(entry(entries, "flush.messages").synonyms.size() == 1);
-  CHECK(entry(entries, "cleanup.policy").type == config_type::list);
-  CHECK(entry(entries, "min.cleanable.dirty.ratio").value == "0.5");
-  CHECK(entry(entries, "min.cleanable.dirty.ratio").type == config_type::double_);
-  CHECK(entry(entries, "preallocate").type == config_type::boolean);
-  CHECK(entry(entries, "remote.storage.enable").synonyms.empty());
-  CHECK(entry(entries, "leader.replication.throttled.replicas").value == "");
+  CHECK(entry_named(entries, "flush.ms").synonyms.empty());
+  CHECK(entry_named(entries, "flush.messages").synonyms.size() == 1);
+  CHECK(entry_named(entries, "cleanup.policy").type == config_type::list);
+  CHECK(entry_named(entries, "min.cleanable.dirty.ratio").value == "0.5");
+  CHECK(entry_named(entries, "min.cleanable.dirty.ratio").type == config_type::double_);
+  CHECK(entry_named(entries, "preallocate").type == config_type::boolean);
+  CHECK(entry_named(entries, "remote.storage.enable").synonyms.empty());
+  CHECK(entry_named(entries, "leader.replication.throttled.replicas").value == "");
 }
 
 TEST_CASE("topic config: describe orders override, static broker config, default", "[config][topic]") {
-  auto b = broker({{"log.segment.bytes", "5000"}, {"log.retention.ms", "1000"}});
+  auto b = server_config_of({{"log.segment.bytes", "5000"}, {"log.retention.ms", "1000"}});
   auto entries = describe_topic_config(b, {{"segment.bytes", " 2000 "}});
 
-  const auto& segment = entry(entries, "segment.bytes");
+  const auto& segment = entry_named(entries, "segment.bytes");
   CHECK(segment.value == "2000");
   CHECK(segment.source == config_source::dynamic_topic_config);
   CHECK_FALSE(segment.is_default);
@@ -244,7 +235,7 @@ TEST_CASE("topic config: describe orders override, static broker config, default
   CHECK(segment.synonyms[2].value == "1073741824");
   CHECK(segment.synonyms[2].source == config_source::default_config);
 
-  const auto& retention = entry(entries, "retention.ms");
+  const auto& retention = entry_named(entries, "retention.ms");
   CHECK(retention.value == "1000");
   CHECK(retention.source == config_source::static_broker_config);
   REQUIRE(retention.synonyms.size() == 2);
@@ -252,7 +243,7 @@ TEST_CASE("topic config: describe orders override, static broker config, default
   CHECK(retention.synonyms[1].name == "log.retention.hours");
   CHECK(retention.synonyms[1].source == config_source::default_config);
 
-  const auto& bytes = entry(entries, "max.message.bytes");
+  const auto& bytes = entry_named(entries, "max.message.bytes");
   CHECK(bytes.source == config_source::default_config);
   REQUIRE(bytes.synonyms.size() == 1);
   CHECK(bytes.synonyms[0].name == "message.max.bytes");

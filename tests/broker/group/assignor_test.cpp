@@ -8,7 +8,7 @@ using brook::common::uuid;
 
 namespace {
 
-uuid topic_id(uint8_t n) {
+uuid numbered_topic_id(uint8_t n) {
   uuid id;
   id.bytes[15] = n;
   return id;
@@ -22,10 +22,10 @@ size_t count(const topic_partitions& tp) {
 
 assignment_spec spec_of(std::vector<std::string> members, std::map<uint8_t, int32_t> topics) {
   assignment_spec spec;
-  for (auto& [t, n] : topics) spec.partition_counts[topic_id(t)] = n;
+  for (auto& [t, n] : topics) spec.partition_counts[numbered_topic_id(t)] = n;
   for (auto& m : members) {
     auto& am = spec.members[m];
-    for (auto& [t, n] : topics) am.subscribed_topics.insert(topic_id(t));
+    for (auto& [t, n] : topics) am.subscribed_topics.insert(numbered_topic_id(t));
   }
   return spec;
 }
@@ -63,26 +63,26 @@ TEST_CASE("uniform is sticky: a new member takes only what balance requires") {
   CHECK(count(second["a"]) == 3);
   CHECK(count(second["b"]) == 3);
   // a keeps its lowest partitions and gives up the rest.
-  CHECK(second["a"][topic_id(1)] == std::set<int32_t>{0, 1, 2});
+  CHECK(second["a"][numbered_topic_id(1)] == std::set<int32_t>{0, 1, 2});
 
   // A balanced current assignment stays exactly as it is.
   auto spec3 = spec_of({"a", "b"}, {{1, 6}});
-  spec3.members["a"].current[topic_id(1)] = {1, 3, 5};
-  spec3.members["b"].current[topic_id(1)] = {0, 2, 4};
+  spec3.members["a"].current[numbered_topic_id(1)] = {1, 3, 5};
+  spec3.members["b"].current[numbered_topic_id(1)] = {0, 2, 4};
   auto third = assign_uniform(spec3);
-  CHECK(third["a"][topic_id(1)] == std::set<int32_t>{1, 3, 5});
-  CHECK(third["b"][topic_id(1)] == std::set<int32_t>{0, 2, 4});
+  CHECK(third["a"][numbered_topic_id(1)] == std::set<int32_t>{1, 3, 5});
+  CHECK(third["b"][numbered_topic_id(1)] == std::set<int32_t>{0, 2, 4});
 }
 
 TEST_CASE("uniform respects heterogeneous subscriptions") {
   assignment_spec spec;
-  spec.partition_counts[topic_id(1)] = 4;
-  spec.partition_counts[topic_id(2)] = 2;
-  spec.members["a"].subscribed_topics = {topic_id(1)};
-  spec.members["b"].subscribed_topics = {topic_id(1), topic_id(2)};
+  spec.partition_counts[numbered_topic_id(1)] = 4;
+  spec.partition_counts[numbered_topic_id(2)] = 2;
+  spec.members["a"].subscribed_topics = {numbered_topic_id(1)};
+  spec.members["b"].subscribed_topics = {numbered_topic_id(1), numbered_topic_id(2)};
   auto r = assign_uniform(spec);
   require_complete(spec, r);
-  CHECK(r["a"].count(topic_id(2)) == 0);
+  CHECK(r["a"].count(numbered_topic_id(2)) == 0);
   CHECK(count(r["a"]) == 3);
   CHECK(count(r["b"]) == 3);
 }
@@ -90,7 +90,7 @@ TEST_CASE("uniform respects heterogeneous subscriptions") {
 TEST_CASE("uniform drops partitions of topics a member no longer subscribes to") {
   auto spec = spec_of({"a", "b"}, {{1, 2}});
   spec.members["a"].subscribed_topics.clear();
-  spec.members["a"].current[topic_id(1)] = {0, 1};
+  spec.members["a"].current[numbered_topic_id(1)] = {0, 1};
   auto r = assign_uniform(spec);
   CHECK(r["a"].empty());
   CHECK(count(r["b"]) == 2);
@@ -100,10 +100,10 @@ TEST_CASE("range gives co-partitioned contiguous ranges") {
   auto spec = spec_of({"a", "b"}, {{1, 5}, {2, 5}});
   auto r = assign_range(spec);
   require_complete(spec, r);
-  CHECK(r["a"][topic_id(1)] == std::set<int32_t>{0, 1, 2});
-  CHECK(r["a"][topic_id(2)] == std::set<int32_t>{0, 1, 2});
-  CHECK(r["b"][topic_id(1)] == std::set<int32_t>{3, 4});
-  CHECK(r["b"][topic_id(2)] == std::set<int32_t>{3, 4});
+  CHECK(r["a"][numbered_topic_id(1)] == std::set<int32_t>{0, 1, 2});
+  CHECK(r["a"][numbered_topic_id(2)] == std::set<int32_t>{0, 1, 2});
+  CHECK(r["b"][numbered_topic_id(1)] == std::set<int32_t>{3, 4});
+  CHECK(r["b"][numbered_topic_id(2)] == std::set<int32_t>{3, 4});
 }
 
 TEST_CASE("assignors by name") {
@@ -116,32 +116,32 @@ TEST_CASE("assignors by name") {
 TEST_CASE("range is sticky: members keep their lowest partitions up to their share") {
   // a and b held 0-2 and 3-5; c joins. Each keeps two, c takes what is left (Kafka's RangeAssignor).
   auto spec = spec_of({"a", "b", "c"}, {{1, 6}});
-  spec.members["a"].current[topic_id(1)] = {0, 1, 2};
-  spec.members["b"].current[topic_id(1)] = {3, 4, 5};
+  spec.members["a"].current[numbered_topic_id(1)] = {0, 1, 2};
+  spec.members["b"].current[numbered_topic_id(1)] = {3, 4, 5};
   auto r = assign_range(spec);
   require_complete(spec, r);
-  CHECK(r["a"][topic_id(1)] == std::set<int32_t>{0, 1});
-  CHECK(r["b"][topic_id(1)] == std::set<int32_t>{3, 4});
-  CHECK(r["c"][topic_id(1)] == std::set<int32_t>{2, 5});
+  CHECK(r["a"][numbered_topic_id(1)] == std::set<int32_t>{0, 1});
+  CHECK(r["b"][numbered_topic_id(1)] == std::set<int32_t>{3, 4});
+  CHECK(r["c"][numbered_topic_id(1)] == std::set<int32_t>{2, 5});
 
   // With an uneven count the members already above the quota keep the extra partition first.
   auto uneven = spec_of({"a", "b", "c"}, {{1, 7}});
-  uneven.members["b"].current[topic_id(1)] = {0, 1, 2, 3};
-  uneven.members["c"].current[topic_id(1)] = {4, 5, 6};
+  uneven.members["b"].current[numbered_topic_id(1)] = {0, 1, 2, 3};
+  uneven.members["c"].current[numbered_topic_id(1)] = {4, 5, 6};
   auto u = assign_range(uneven);
   require_complete(uneven, u);
-  CHECK(u["b"][topic_id(1)] == std::set<int32_t>{0, 1, 2});
-  CHECK(u["c"][topic_id(1)] == std::set<int32_t>{4, 5});
-  CHECK(u["a"][topic_id(1)] == std::set<int32_t>{3, 6});
+  CHECK(u["b"][numbered_topic_id(1)] == std::set<int32_t>{0, 1, 2});
+  CHECK(u["c"][numbered_topic_id(1)] == std::set<int32_t>{4, 5});
+  CHECK(u["a"][numbered_topic_id(1)] == std::set<int32_t>{3, 6});
 
   // A member leaving: the others keep everything and split its partitions.
   auto leave = spec_of({"a", "c"}, {{1, 6}});
-  leave.members["a"].current[topic_id(1)] = {0, 1};
-  leave.members["c"].current[topic_id(1)] = {2, 5};
+  leave.members["a"].current[numbered_topic_id(1)] = {0, 1};
+  leave.members["c"].current[numbered_topic_id(1)] = {2, 5};
   auto l = assign_range(leave);
   require_complete(leave, l);
-  CHECK(l["a"][topic_id(1)] == std::set<int32_t>{0, 1, 3});
-  CHECK(l["c"][topic_id(1)] == std::set<int32_t>{2, 4, 5});
+  CHECK(l["a"][numbered_topic_id(1)] == std::set<int32_t>{0, 1, 3});
+  CHECK(l["c"][numbered_topic_id(1)] == std::set<int32_t>{2, 4, 5});
 }
 
 namespace {
@@ -193,7 +193,7 @@ TEST_CASE("assignors stay complete, balanced and sticky as members come and go")
             const int32_t k = static_cast<int32_t>(members.size());
             int32_t with_extra = 0;
             for (const auto& m : members) {
-              auto it = r[m].find(topic_id(t));
+              auto it = r[m].find(numbered_topic_id(t));
               const int32_t got = it == r[m].end() ? 0 : static_cast<int32_t>(it->second.size());
               CHECK((got == n / k || got == n / k + 1));
               if (got == n / k + 1) ++with_extra;
@@ -229,13 +229,13 @@ TEST_CASE("uniform with heterogeneous subscriptions leaves no move that would ba
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     lcg rng{seed};
     assignment_spec spec;
-    for (uint8_t t = 1; t <= 3; ++t) spec.partition_counts[topic_id(t)] = 1 + static_cast<int32_t>(rng.next(8));
+    for (uint8_t t = 1; t <= 3; ++t) spec.partition_counts[numbered_topic_id(t)] = 1 + static_cast<int32_t>(rng.next(8));
     const int n = 2 + static_cast<int>(rng.next(4));
     for (int i = 0; i < n; ++i) {
       auto& m = spec.members["m" + std::to_string(i)];
       for (uint8_t t = 1; t <= 3; ++t)
-        if (rng.next(2)) m.subscribed_topics.insert(topic_id(t));
-      if (m.subscribed_topics.empty()) m.subscribed_topics.insert(topic_id(1 + rng.next(3)));
+        if (rng.next(2)) m.subscribed_topics.insert(numbered_topic_id(t));
+      if (m.subscribed_topics.empty()) m.subscribed_topics.insert(numbered_topic_id(1 + rng.next(3)));
     }
     auto r = assign_uniform(spec);
     // Complete over the topics someone subscribes to, and only to subscribers.

@@ -23,12 +23,12 @@ topic_partitions parts(std::set<int32_t> p, uuid t = T1) {
   return tp;
 }
 
-struct fixture {
+struct consumer_group_fixture {
   int64_t now = 1'000'000;
   group_coordinator coord;
   int next_id = 0;
 
-  explicit fixture(int32_t max_size = 100) : coord(make_config(max_size), 1'000'000) {
+  explicit consumer_group_fixture(int32_t max_size = 100) : coord(make_config(max_size), 1'000'000) {
     coord.new_member_id = [this] { return "gen" + std::to_string(++next_id); };
     coord.set_topics({{"t1", {T1, 6}}}, now);
   }
@@ -75,7 +75,7 @@ struct fixture {
 }  // namespace
 
 TEST_CASE("a first member joins and gets every partition") {
-  fixture f;
+  consumer_group_fixture f;
   auto r = f.join("a");
   REQUIRE(r.error == kafka_error::none);
   CHECK(r.member_id == "a");
@@ -96,7 +96,7 @@ TEST_CASE("a first member joins and gets every partition") {
 }
 
 TEST_CASE("v0 joins get a coordinator-generated member id, v1 needs the client's") {
-  fixture f;
+  consumer_group_fixture f;
   auto r = f.join("", {"t1"}, std::nullopt, 0);
   CHECK(r.error == kafka_error::none);
   CHECK(r.member_id == "gen1");
@@ -106,7 +106,7 @@ TEST_CASE("v0 joins get a coordinator-generated member id, v1 needs the client's
 }
 
 TEST_CASE("join validation follows Kafka's request checks") {
-  fixture f;
+  consumer_group_fixture f;
   consumer_heartbeat_request r;
   r.member_id = "a";
   r.member_epoch = 0;
@@ -130,7 +130,7 @@ TEST_CASE("join validation follows Kafka's request checks") {
 }
 
 TEST_CASE("a second member: the first revokes, then the second receives") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   f.now += 1000;
   auto b = f.join("b");
@@ -171,7 +171,7 @@ TEST_CASE("a second member: the first revokes, then the second receives") {
 }
 
 TEST_CASE("member epoch checks") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   CHECK(f.beat("a", 5).error == kafka_error::fenced_member_epoch);
   f.join("b");
@@ -183,7 +183,7 @@ TEST_CASE("member epoch checks") {
 }
 
 TEST_CASE("leaving gives the partitions back") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   f.join("b");
   f.beat("a", 1, parts({0, 1, 2}));
@@ -203,7 +203,7 @@ TEST_CASE("leaving gives the partitions back") {
 }
 
 TEST_CASE("session expiry fences a member") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   f.join("b");
   REQUIRE(f.coord.next_deadline());
@@ -219,7 +219,7 @@ TEST_CASE("session expiry fences a member") {
 }
 
 TEST_CASE("a member that does not revoke within its rebalance timeout is fenced") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   f.join("b");
   f.beat("a", 1);  // told to revoke: rebalance timeout 30 s from now
@@ -237,7 +237,7 @@ TEST_CASE("a member that does not revoke within its rebalance timeout is fenced"
 }
 
 TEST_CASE("static members leave temporarily and come back with a new member id") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a1", {"t1"}, std::string("inst-a"));
   f.join("b", {"t1"});
   f.beat("a1", 1, parts({0, 1, 2}), std::string("inst-a"));
@@ -263,13 +263,13 @@ TEST_CASE("static members leave temporarily and come back with a new member id")
 }
 
 TEST_CASE("group max size") {
-  fixture f(1);
+  consumer_group_fixture f(1);
   f.join("a");
   CHECK(f.join("b").error == kafka_error::group_max_size_reached);
 }
 
 TEST_CASE("a topic gaining partitions re-targets the group") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   f.coord.set_topics({{"t1", {T1, 8}}, {"other", {topic_id(9), 3}}}, f.now);
   CHECK(f.group().state() == consumer_group_state::assigning);
@@ -288,7 +288,7 @@ TEST_CASE("a topic gaining partitions re-targets the group") {
 }
 
 TEST_CASE("range assignor picked by the members") {
-  fixture f;
+  consumer_group_fixture f;
   f.coord.set_topics({{"t1", {T1, 4}}, {"t2", {topic_id(2), 4}}}, f.now);
   f.join("a", {"t1", "t2"}, std::nullopt, 1, std::string("range"));
   f.join("b", {"t1", "t2"}, std::nullopt, 1, std::string("range"));
@@ -298,7 +298,7 @@ TEST_CASE("range assignor picked by the members") {
 }
 
 TEST_CASE("regex subscriptions resolve against the topics") {
-  fixture f;
+  consumer_group_fixture f;
   f.coord.set_topics({{"orders-1", {topic_id(1), 1}}, {"orders-2", {topic_id(2), 1}}, {"misc", {topic_id(3), 1}}}, f.now);
   consumer_heartbeat_request r;
   r.member_id = "a";
@@ -328,7 +328,7 @@ TEST_CASE("regex subscriptions resolve against the topics") {
 }
 
 TEST_CASE("a catastrophic-backtracking regex resolves in linear time (RE2), off the state machine") {
-  fixture f;
+  consumer_group_fixture f;
   topic_catalog topics;
   for (int i = 0; i < 200; ++i) topics.emplace(std::string(240, 'a') + std::to_string(i) + "b", topic_metadata{topic_id(100 + i), 1});
   topics.emplace(std::string(200, 'a'), topic_metadata{topic_id(99), 1});
@@ -357,7 +357,7 @@ TEST_CASE("a catastrophic-backtracking regex resolves in linear time (RE2), off 
 }
 
 TEST_CASE("a regex that does not compile is refused with INVALID_REGULAR_EXPRESSION") {
-  fixture f;
+  consumer_group_fixture f;
   consumer_heartbeat_request r;
   r.member_id = "a";
   r.member_epoch = 0;
@@ -371,7 +371,7 @@ TEST_CASE("a regex that does not compile is refused with INVALID_REGULAR_EXPRESS
 }
 
 TEST_CASE("classic and consumer groups do not mix") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   join_request j;
   j.client_id = "c";
@@ -388,7 +388,7 @@ TEST_CASE("classic and consumer groups do not mix") {
 }
 
 TEST_CASE("offset commits and fetches check the member epoch") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   CHECK(f.coord.validate_commit("g", "a", std::nullopt, 1, f.now, 9) == kafka_error::none);
   CHECK(f.coord.validate_commit("g", "a", std::nullopt, 0, f.now, 9) == kafka_error::stale_member_epoch);
@@ -402,14 +402,14 @@ TEST_CASE("offset commits and fetches check the member epoch") {
 }
 
 TEST_CASE("consumer groups survive a restart through their encoding") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a", {"t1"}, std::string("inst"));
   f.join("b");
   f.beat("a", 1, std::nullopt, std::string("inst"));  // a now owes a revocation
   auto dirty = f.coord.take_dirty();
   REQUIRE(dirty.size() == 1);
 
-  fixture g;
+  consumer_group_fixture g;
   int64_t later = f.now + 100000;
   auto bad = g.coord.load({{dirty[0].first, dirty[0].second}}, {}, later);
   CHECK(bad.empty());
@@ -432,7 +432,7 @@ TEST_CASE("consumer groups survive a restart through their encoding") {
 }
 
 TEST_CASE("a consumer group takes over an empty classic group but not a live one") {
-  fixture f;
+  consumer_group_fixture f;
   // A classic group with a member.
   join_request j;
   j.client_id = "c";
@@ -473,7 +473,7 @@ TEST_CASE("a consumer group takes over an empty classic group but not a live one
 TEST_CASE("a heartbeat or leave for a group that does not exist gets GROUP_ID_NOT_FOUND") {
   // Kafka's GroupMetadataManager.getOrMaybeCreateConsumerGroup (heartbeat, epoch > 0) and
   // consumerGroup() (leave): the member then rejoins from scratch or gives up.
-  fixture f;
+  consumer_group_fixture f;
   auto hb = f.beat("a", 3, topic_partitions{});
   CHECK(hb.error == kafka_error::group_id_not_found);
   CHECK(hb.error_message == "Consumer group g not found.");
@@ -489,7 +489,7 @@ TEST_CASE("a heartbeat or leave for a group that does not exist gets GROUP_ID_NO
 }
 
 TEST_CASE("reconciliation: three members, revocations withheld and released one by one") {
-  fixture f;
+  consumer_group_fixture f;
   f.coord.set_topics({{"t1", {T1, 6}}}, f.now);
   REQUIRE(f.join("a").member_epoch == 1);
   auto b = f.join("b");  // epoch 2: a must give up 3-5 to b
@@ -552,7 +552,7 @@ TEST_CASE("reconciliation: three members, revocations withheld and released one 
 }
 
 TEST_CASE("the answer carries the assignment on a full request even when unchanged") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   consumer_heartbeat_request r;
   r.member_id = "a";
@@ -569,7 +569,7 @@ TEST_CASE("the answer carries the assignment on a full request even when unchang
 }
 
 TEST_CASE("the rebalance timeout runs from the revocation request and restarts with a new one") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   f.join("b");
   f.now += 10000;
@@ -594,7 +594,7 @@ TEST_CASE("the rebalance timeout runs from the revocation request and restarts w
 }
 
 TEST_CASE("a static member that left temporarily must be back within its session") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a1", {"t1"}, std::string("inst-a"));
   f.now += 40000;
   f.beat("a1", 1, parts({0, 1, 2, 3, 4, 5}), std::string("inst-a"));  // session until now + 45 s
@@ -608,7 +608,7 @@ TEST_CASE("a static member that left temporarily must be back within its session
 }
 
 TEST_CASE("an emptied group's target takes the group epoch at once as Kafka 4.4's fencing does") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   REQUIRE(f.group().group_epoch() == 1);
   REQUIRE(f.group().assignment_epoch() == 1);
@@ -636,7 +636,7 @@ TEST_CASE("an emptied group's target takes the group epoch at once as Kafka 4.4'
 }
 
 TEST_CASE("with members left the target waits for their next heartbeat") {
-  fixture f;
+  consumer_group_fixture f;
   f.join("a");
   f.join("b");
   REQUIRE(f.group().group_epoch() == 2);
@@ -651,7 +651,7 @@ TEST_CASE("with members left the target waits for their next heartbeat") {
 }
 
 TEST_CASE("a restored regex subscription keeps its topics until it is resolved again") {
-  fixture f;
+  consumer_group_fixture f;
   f.coord.set_topics({{"orders-1", {topic_id(1), 2}}, {"misc", {topic_id(3), 1}}}, f.now);
   consumer_heartbeat_request r;
   r.member_id = "a";
@@ -667,8 +667,8 @@ TEST_CASE("a restored regex subscription keeps its topics until it is resolved a
   auto dirty = f.coord.take_dirty();
   REQUIRE(dirty.size() == 1);
 
-  fixture g;
-  g.coord = group_coordinator(fixture::make_config(100), g.now);  // as at start-up: no topics known yet
+  consumer_group_fixture g;
+  g.coord = group_coordinator(consumer_group_fixture::make_config(100), g.now);  // as at start-up: no topics known yet
   REQUIRE(g.coord.load({{dirty[0].first, dirty[0].second}}, {}, g.now).empty());
   const int32_t epoch = g.group().group_epoch();
   // The broker hands in the topics before the regex is resolved again: nothing moves.

@@ -25,33 +25,33 @@ ac::alter_configs_resource_response replace(test::broker_fixture& b, int8_t type
 
 TEST_CASE("AlterConfigs replaces a broker resource's dynamic configs whole") {
   test::broker_fixture b;
-  REQUIRE(replace(b, broker_type, "1", {{"log.roll.ms", "7000"}, {"log.cleanup.policy", "compact"}}).error_code == 0);
-  auto one = describe(b, broker_type, "1");
+  REQUIRE(replace(b, broker_resource, "1", {{"log.roll.ms", "7000"}, {"log.cleanup.policy", "compact"}}).error_code == 0);
+  auto one = describe(b, broker_resource, "1");
   CHECK(entry(one, "log.roll.ms").value == "7000");
   CHECK(entry(one, "log.roll.ms").config_source == 2);
   CHECK(synonyms(entry(one, "log.roll.ms")) == synonym_list{{"log.roll.ms", "7000", 2}, {"log.roll.hours", "168", 5}});
-  REQUIRE(replace(b, broker_type, "1", {{"log.roll.ms", "8000"}}).error_code == 0);
-  one = describe(b, broker_type, "1");
+  REQUIRE(replace(b, broker_resource, "1", {{"log.roll.ms", "8000"}}).error_code == 0);
+  one = describe(b, broker_resource, "1");
   CHECK(entry(one, "log.roll.ms").value == "8000");
   CHECK(entry(one, "log.cleanup.policy").value == "delete");  // no longer set: back to the default
   CHECK(entry(one, "log.cleanup.policy").config_source == 5);
 
-  auto null_value = replace(b, broker_type, "1", {{"log.roll.ms", std::nullopt}});
+  auto null_value = replace(b, broker_resource, "1", {{"log.roll.ms", std::nullopt}});
   CHECK(null_value.error_code == 42);
   CHECK(null_value.error_message == "Null value not supported for : log.roll.ms");
-  auto fixed = replace(b, broker_type, "1", {{"log.retention.hours", "3"}});
+  auto fixed = replace(b, broker_resource, "1", {{"log.retention.hours", "3"}});
   CHECK(fixed.error_code == 42);
   CHECK(fixed.error_message == "Cannot update these configs dynamically: [log.retention.hours]");
-  REQUIRE(replace(b, broker_type, "1", {}).error_code == 0);
-  CHECK(entry(describe(b, broker_type, "1"), "log.roll.ms").config_source == 5);
+  REQUIRE(replace(b, broker_resource, "1", {}).error_code == 0);
+  CHECK(entry(describe(b, broker_resource, "1"), "log.roll.ms").config_source == 5);
 }
 
 TEST_CASE("AlterConfigs sets a group's configs") {
   test::broker_fixture b;
-  REQUIRE(replace(b, group, "g", {{"consumer.session.timeout.ms", "46000"}}).error_code == 0);
-  CHECK(entry(describe(b, group, "g"), "consumer.session.timeout.ms").value == "46000");
-  auto bad = replace(b, group, "g", {{"consumer.session.timeout.ms", "1"}});
+  REQUIRE(replace(b, group_resource, "g", {{"consumer.session.timeout.ms", "46000"}}).error_code == 0);
+  CHECK(entry(describe(b, group_resource, "g"), "consumer.session.timeout.ms").value == "46000");
+  auto bad = replace(b, group_resource, "g", {{"consumer.session.timeout.ms", "1"}});
   CHECK(bad.error_code == 40);
-  REQUIRE(replace(b, group, "g", {}).error_code == 0);
-  CHECK(entry(describe(b, group, "g"), "consumer.session.timeout.ms").config_source == 5);
+  REQUIRE(replace(b, group_resource, "g", {}).error_code == 0);
+  CHECK(entry(describe(b, group_resource, "g"), "consumer.session.timeout.ms").config_source == 5);
 }

@@ -18,7 +18,7 @@ namespace brook::test::configs {
 namespace iac = proto::incremental_alter_configs;
 namespace dc = proto::describe_configs;
 
-constexpr int8_t topic = 2, broker_type = 4, group = 32;
+constexpr int8_t topic_resource = 2, broker_resource = 4, group_resource = 32;
 constexpr int8_t op_set = 0, op_delete = 1, op_append = 2;
 
 struct op {

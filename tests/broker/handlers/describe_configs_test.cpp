@@ -10,13 +10,13 @@ using namespace brook::test::configs;
 
 TEST_CASE("DescribeConfigs on broker resources: names that are not this broker are refused with Kafka's messages") {
   test::broker_fixture b;
-  auto other = describe(b, broker_type, "2");
+  auto other = describe(b, broker_resource, "2");
   CHECK(other.error_code == 42);
   CHECK(other.error_message == "Unexpected broker id, expected 1 or empty string, but received 2");
-  auto bad = describe(b, broker_type, "abc");
+  auto bad = describe(b, broker_resource, "abc");
   CHECK(bad.error_code == 42);
   CHECK(bad.error_message == "Broker id must be an integer, but it is: abc");
-  auto ok = describe(b, broker_type, "1", std::vector<std::string>{});  // an empty key list: every key
+  auto ok = describe(b, broker_resource, "1", std::vector<std::string>{});  // an empty key list: every key
   CHECK(ok.error_code == 0);
   CHECK(ok.error_message == "");
   CHECK(ok.configs.size() > 50);
@@ -25,11 +25,11 @@ TEST_CASE("DescribeConfigs on broker resources: names that are not this broker a
 TEST_CASE("DescribeConfigs lists the named keys of a topic, every key for an empty list, and refuses v0") {
   test::broker_fixture b;
   test::create_topic(b.client(), "t");
-  auto two = describe(b, topic, "t", std::vector<std::string>{"retention.ms", "segment.ms"});
+  auto two = describe(b, topic_resource, "t", std::vector<std::string>{"retention.ms", "segment.ms"});
   CHECK(two.configs.size() == 2);
-  CHECK(describe(b, topic, "t", std::vector<std::string>{"retention"}).configs.empty());
-  CHECK(describe(b, topic, "t", std::vector<std::string>{}).configs.size() == describe(b, topic, "t").configs.size());
-  auto missing = describe(b, topic, "nope");
+  CHECK(describe(b, topic_resource, "t", std::vector<std::string>{"retention"}).configs.empty());
+  CHECK(describe(b, topic_resource, "t", std::vector<std::string>{}).configs.size() == describe(b, topic_resource, "t").configs.size());
+  auto missing = describe(b, topic_resource, "nope");
   CHECK(missing.error_code == 3);
   CHECK(describe(b, 8, "1").error_code == 42);   // broker loggers: not supported
   CHECK(describe(b, 16, "x").error_code == 42);  // client metrics: not supported

@@ -42,8 +42,8 @@ int16_t produce_one_batch(test::broker_fixture& b, const std::string& name) {
 TEST_CASE("dynamic broker configs: per broker and cluster-wide, with Kafka's sources and synonyms, across a restart") {
   test::broker_fixture b;
   test::create_topic(b.client(), "t");
-  require_ok(alter(b, broker_type, "1", {{"log.retention.ms", op_set, "1000"}}));
-  auto one = describe(b, broker_type, "1", std::vector<std::string>{"log.retention.ms", "log.retention.hours"});
+  require_ok(alter(b, broker_resource, "1", {{"log.retention.ms", op_set, "1000"}}));
+  auto one = describe(b, broker_resource, "1", std::vector<std::string>{"log.retention.ms", "log.retention.hours"});
   REQUIRE(one.configs.size() == 2);
   CHECK(entry(one, "log.retention.ms").value == "1000");
   CHECK(entry(one, "log.retention.ms").config_source == 2);  // DYNAMIC_BROKER_CONFIG
@@ -52,40 +52,40 @@ TEST_CASE("dynamic broker configs: per broker and cluster-wide, with Kafka's sou
   CHECK(synonyms(entry(one, "log.retention.ms")) ==
         synonym_list{{"log.retention.ms", "1000", 2}, {"log.retention.hours", "168", 5}});
 
-  require_ok(alter(b, broker_type, "", {{"log.retention.ms", op_set, " 2000 "}}));
-  one = describe(b, broker_type, "1", std::vector<std::string>{"log.retention.ms"});
+  require_ok(alter(b, broker_resource, "", {{"log.retention.ms", op_set, " 2000 "}}));
+  one = describe(b, broker_resource, "1", std::vector<std::string>{"log.retention.ms"});
   CHECK(synonyms(entry(one, "log.retention.ms")) ==
         synonym_list{{"log.retention.ms", "1000", 2}, {"log.retention.ms", " 2000 ", 3}, {"log.retention.hours", "168", 5}});
   // The defaults resource lists only what is set there, as given, without this broker's own settings.
-  auto defaults = describe(b, broker_type, "");
+  auto defaults = describe(b, broker_resource, "");
   CHECK(defaults.error_code == 0);
   REQUIRE(defaults.configs.size() == 1);
   CHECK(defaults.configs[0].value == " 2000 ");
   CHECK(defaults.configs[0].config_source == 3);  // DYNAMIC_DEFAULT_BROKER_CONFIG
   CHECK(synonyms(defaults.configs[0]) == synonym_list{{"log.retention.ms", " 2000 ", 3}, {"log.retention.hours", "168", 5}});
   // A topic inherits the broker's value and reports where it comes from.
-  auto t = describe(b, topic, "t", std::vector<std::string>{"retention.ms"});
+  auto t = describe(b, topic_resource, "t", std::vector<std::string>{"retention.ms"});
   CHECK(entry(t, "retention.ms").value == "1000");
   CHECK(entry(t, "retention.ms").config_source == 2);
   CHECK(b.server().topics().find("t")->config.retention_ms == 1000);
 
   b.restart();
-  CHECK(entry(describe(b, topic, "t"), "retention.ms").value == "1000");
-  require_ok(alter(b, broker_type, "1", {{"log.retention.ms", op_delete, std::nullopt}}));
-  CHECK(entry(describe(b, topic, "t"), "retention.ms").value == "2000");
-  CHECK(entry(describe(b, topic, "t"), "retention.ms").config_source == 3);
-  require_ok(alter(b, broker_type, "", {{"log.retention.ms", op_delete, std::nullopt}}));
-  CHECK(entry(describe(b, topic, "t"), "retention.ms").value == "604800000");
-  CHECK(describe(b, broker_type, "").configs.empty());
+  CHECK(entry(describe(b, topic_resource, "t"), "retention.ms").value == "1000");
+  require_ok(alter(b, broker_resource, "1", {{"log.retention.ms", op_delete, std::nullopt}}));
+  CHECK(entry(describe(b, topic_resource, "t"), "retention.ms").value == "2000");
+  CHECK(entry(describe(b, topic_resource, "t"), "retention.ms").config_source == 3);
+  require_ok(alter(b, broker_resource, "", {{"log.retention.ms", op_delete, std::nullopt}}));
+  CHECK(entry(describe(b, topic_resource, "t"), "retention.ms").value == "604800000");
+  CHECK(describe(b, broker_resource, "").configs.empty());
 }
 
 TEST_CASE("dynamic message.max.bytes applies to produce at once, without a restart") {
   test::broker_fixture b;
   test::create_topic(b.client(), "t");
   CHECK(produce_one_batch(b, "t") == 0);
-  require_ok(alter(b, broker_type, "", {{"message.max.bytes", op_set, "20"}}));
+  require_ok(alter(b, broker_resource, "", {{"message.max.bytes", op_set, "20"}}));
   CHECK(produce_one_batch(b, "t") == wire_code(kafka_error::message_too_large));
-  require_ok(alter(b, broker_type, "", {{"message.max.bytes", op_delete, std::nullopt}}));
+  require_ok(alter(b, broker_resource, "", {{"message.max.bytes", op_delete, std::nullopt}}));
   CHECK(produce_one_batch(b, "t") == 0);
 }
 
@@ -116,27 +116,27 @@ TEST_CASE("dynamic broker configs: Kafka's refusals and messages") {
   };
   for (auto& c : cases) {
     INFO(c.message);
-    auto r = alter(b, broker_type, c.name, c.ops);
+    auto r = alter(b, broker_resource, c.name, c.ops);
     CHECK(r.error_code == c.code);
     CHECK(r.error_message == c.message);
   }
-  CHECK(describe(b, broker_type, "").configs.empty());
+  CHECK(describe(b, broker_resource, "").configs.empty());
   CHECK(b.server().config().dynamic_per_broker().empty());
 }
 
 TEST_CASE("dynamic broker configs: APPEND starts from the value in force, validate_only and custom keys") {
   test::broker_fixture b;
-  require_ok(alter(b, broker_type, "1", {{"log.cleanup.policy", op_append, "compact"}}));
-  auto policy = entry(describe(b, broker_type, "1"), "log.cleanup.policy");
+  require_ok(alter(b, broker_resource, "1", {{"log.cleanup.policy", op_append, "compact"}}));
+  auto policy = entry(describe(b, broker_resource, "1"), "log.cleanup.policy");
   CHECK(policy.value == "delete,compact");
   CHECK(policy.config_source == 2);
-  require_ok(alter(b, broker_type, "1", {{"log.roll.ms", op_set, "5000"}}, true));
-  CHECK(entry(describe(b, broker_type, "1"), "log.roll.ms").config_source == 5);
+  require_ok(alter(b, broker_resource, "1", {{"log.roll.ms", op_set, "5000"}}, true));
+  CHECK(entry(describe(b, broker_resource, "1"), "log.roll.ms").config_source == 5);
   // Deleting a key that is not set, even a read-only one, is no error.
-  require_ok(alter(b, broker_type, "1", {{"log.retention.hours", op_delete, std::nullopt}}));
+  require_ok(alter(b, broker_resource, "1", {{"log.retention.hours", op_delete, std::nullopt}}));
   // Keys that are not broker configs are kept and reported as Kafka reports them, changing nothing.
-  require_ok(alter(b, broker_type, "", {{"foo.bar", op_set, "5"}}));
-  auto custom = describe(b, broker_type, "", std::vector<std::string>{"foo.bar"});
+  require_ok(alter(b, broker_resource, "", {{"foo.bar", op_set, "5"}}));
+  auto custom = describe(b, broker_resource, "", std::vector<std::string>{"foo.bar"});
   REQUIRE(custom.configs.size() == 1);
   CHECK_FALSE(custom.configs[0].value.has_value());
   CHECK(custom.configs[0].is_sensitive);
@@ -163,17 +163,17 @@ TEST_CASE("group configs: bounded by the broker's settings, described with their
   };
   for (auto& c : cases) {
     INFO(c.message);
-    auto r = alter(b, group, "g", {c.o});
+    auto r = alter(b, group_resource, "g", {c.o});
     CHECK(r.error_code == 40);  // INVALID_CONFIG
     CHECK(r.error_message == c.message);
   }
-  auto empty = alter(b, group, "", {{"consumer.session.timeout.ms", op_set, "50000"}});
+  auto empty = alter(b, group_resource, "", {{"consumer.session.timeout.ms", op_set, "50000"}});
   CHECK(empty.error_code == 42);
   CHECK(empty.error_message == "Default group resources are not allowed.");
-  CHECK(describe(b, group, "").error_message == "Group name must not be empty");
+  CHECK(describe(b, group_resource, "").error_message == "Group name must not be empty");
 
-  require_ok(alter(b, group, "g", {{"consumer.session.timeout.ms", op_set, "50000"}}));
-  auto g = describe(b, group, "g");
+  require_ok(alter(b, group_resource, "g", {{"consumer.session.timeout.ms", op_set, "50000"}}));
+  auto g = describe(b, group_resource, "g");
   CHECK(g.error_code == 0);
   CHECK(entry(g, "consumer.session.timeout.ms").value == "50000");
   CHECK(entry(g, "consumer.session.timeout.ms").config_source == 8);  // GROUP_CONFIG
@@ -182,9 +182,9 @@ TEST_CASE("group configs: bounded by the broker's settings, described with their
   CHECK(entry(g, "consumer.heartbeat.interval.ms").value == "5000");
   CHECK(entry(g, "consumer.heartbeat.interval.ms").config_source == 5);
   b.restart();
-  CHECK(entry(describe(b, group, "g"), "consumer.session.timeout.ms").value == "50000");
+  CHECK(entry(describe(b, group_resource, "g"), "consumer.session.timeout.ms").value == "50000");
   // A group that does not exist (and has no configs) is described with the broker's values.
-  CHECK(entry(describe(b, group, "other"), "consumer.session.timeout.ms").value == "45000");
+  CHECK(entry(describe(b, group_resource, "other"), "consumer.session.timeout.ms").value == "45000");
 }
 
 TEST_CASE("group configs: a consumer group's members get its heartbeat interval at their next heartbeat") {
@@ -202,7 +202,7 @@ TEST_CASE("group configs: a consumer group's members get its heartbeat interval 
   REQUIRE(joined.error_code == 0);
   CHECK(joined.heartbeat_interval_ms == 5000);
 
-  require_ok(alter(b, group, "g", {{"consumer.heartbeat.interval.ms", op_set, "7000"},
+  require_ok(alter(b, group_resource, "g", {{"consumer.heartbeat.interval.ms", op_set, "7000"},
                                    {"consumer.session.timeout.ms", op_set, "50000"}}));
   cgh::request beat;
   beat.group_id = "g";
@@ -215,7 +215,7 @@ TEST_CASE("group configs: a consumer group's members get its heartbeat interval 
   REQUIRE(cg);
   CHECK(cg->limits().session_timeout_ms == 50000);
 
-  require_ok(alter(b, group, "g", {{"consumer.heartbeat.interval.ms", op_delete, std::nullopt},
+  require_ok(alter(b, group_resource, "g", {{"consumer.heartbeat.interval.ms", op_delete, std::nullopt},
                                    {"consumer.session.timeout.ms", op_delete, std::nullopt}}));
   beat.member_epoch = next.member_epoch;
   CHECK(b.call<cgh::response>(cgh::api_key, 1, beat).heartbeat_interval_ms == 5000);
@@ -223,12 +223,12 @@ TEST_CASE("group configs: a consumer group's members get its heartbeat interval 
 
 TEST_CASE("A broker reset forgets dynamic broker configs and group configs") {
   test::broker_fixture b;
-  require_ok(alter(b, broker_type, "", {{"message.max.bytes", op_set, "2000"}}));
-  require_ok(alter(b, group, "g", {{"consumer.session.timeout.ms", op_set, "50000"}}));
+  require_ok(alter(b, broker_resource, "", {{"message.max.bytes", op_set, "2000"}}));
+  require_ok(alter(b, group_resource, "g", {{"consumer.session.timeout.ms", op_set, "50000"}}));
   REQUIRE(b.server().reset());
-  CHECK(describe(b, broker_type, "").configs.empty());
-  CHECK(entry(describe(b, broker_type, "1"), "message.max.bytes").value == "1048588");
-  CHECK(entry(describe(b, group, "g"), "consumer.session.timeout.ms").config_source == 5);
+  CHECK(describe(b, broker_resource, "").configs.empty());
+  CHECK(entry(describe(b, broker_resource, "1"), "message.max.bytes").value == "1048588");
+  CHECK(entry(describe(b, group_resource, "g"), "consumer.session.timeout.ms").config_source == 5);
   b.restart();
-  CHECK(describe(b, broker_type, "").configs.empty());
+  CHECK(describe(b, broker_resource, "").configs.empty());
 }

@@ -27,13 +27,13 @@ TEST_CASE("ListConfigResources lists groups with configs, this broker and the to
   test::broker_fixture b;
   test::create_topic(b.client(), "t1");
   test::create_topic(b.client(), "t2");
-  require_ok(alter(b, group, "g1", {{"consumer.session.timeout.ms", op_set, "50000"}}));
+  require_ok(alter(b, group_resource, "g1", {{"consumer.session.timeout.ms", op_set, "50000"}}));
   CHECK(list(b, {}) == listing{{"g1", 32}, {"1", 4}, {"t1", 2}, {"t2", 2}});
   CHECK(list(b, {32, 2}) == listing{{"g1", 32}, {"t1", 2}, {"t2", 2}});
   CHECK(list(b, {4}) == listing{{"1", 4}});
   CHECK(list(b, {16}).empty());  // client metrics: none
   CHECK(list(b, {}, 0).empty());  // v0 lists client metrics only
   CHECK(list(b, {99}, 1, 35).empty());  // an unknown type: UNSUPPORTED_VERSION
-  require_ok(alter(b, group, "g1", {{"consumer.session.timeout.ms", op_delete, std::nullopt}}));
+  require_ok(alter(b, group_resource, "g1", {{"consumer.session.timeout.ms", op_delete, std::nullopt}}));
   CHECK(list(b, {32}).empty());
 }

@@ -34,21 +34,21 @@ using brook::test::encoded;
 using brook::test::fake_broker;
 using brook::test::run_until_done;
 
-uuid id_of(uint8_t n) {
+uuid topic_id_of(uint8_t n) {
   uuid id;
   id.bytes[0] = n;
   return id;
 }
 
 // Topic "t" has id 1 until `recreated`, then id 2; the coordinator stores commits by topic name.
-struct script {
+struct commit_script {
   uint16_t port = 0;
   bool recreated = false;
   std::map<std::pair<std::string, int32_t>, int64_t> committed;
   std::vector<std::pair<int16_t, oc::request>> commits;  // version, request
   std::vector<std::pair<int16_t, of::request>> fetches;
 
-  uuid current_id() const { return recreated ? id_of(2) : id_of(1); }
+  uuid current_id() const { return recreated ? topic_id_of(2) : topic_id_of(1); }
   // The topic a request names: by id from v10 (empty when the id is not the current one).
   std::string topic_of(int16_t version, const std::string& name, const uuid& id) const {
     if (version < 10) return name;
@@ -146,7 +146,7 @@ struct script {
 
 TEST_CASE("commits name topics by id at v10, and a topic created again is committed under its new id") {
   asio::io_context io;
-  script s;
+  commit_script s;
   fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return s.handle(h, body); });
   s.port = broker.port();
   auto c = async_consumer::create(io.get_executor(), {{"bootstrap.servers", "127.0.0.1:" + std::to_string(broker.port())},
@@ -181,14 +181,14 @@ TEST_CASE("commits name topics by id at v10, and a topic created again is commit
   // The commit of "t": v10 with the id the client knew, refused; then v10 with the new id.
   REQUIRE(s.commits.size() == 3);
   CHECK(s.commits[0].first == 10);
-  CHECK(s.commits[0].second.topics.at(0).topic_id == id_of(1));
+  CHECK(s.commits[0].second.topics.at(0).topic_id == topic_id_of(1));
   CHECK(s.commits[1].first == 10);
-  CHECK(s.commits[1].second.topics.at(0).topic_id == id_of(2));
+  CHECK(s.commits[1].second.topics.at(0).topic_id == topic_id_of(2));
   // "u" has no id the client knows: named, at v9.
   CHECK(s.commits[2].first == 9);
   CHECK(s.commits[2].second.topics.at(0).name == "u");
   // Committed offsets are read by id as well.
   REQUIRE_FALSE(s.fetches.empty());
   CHECK(s.fetches.back().first == 10);
-  CHECK(s.fetches.back().second.groups.at(0).topics->at(0).topic_id == id_of(2));
+  CHECK(s.fetches.back().second.groups.at(0).topics->at(0).topic_id == topic_id_of(2));
 }

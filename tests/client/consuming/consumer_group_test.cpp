@@ -26,13 +26,13 @@ using brook::test::fake_broker;
 using brook::test::encoded;
 using brook::test::run_until_done;
 
-brook::common::uuid topic_id() {
+brook::common::uuid group_topic_id() {
   brook::common::uuid id;
   id.bytes[0] = 5;
   return id;
 }
 
-struct script {
+struct heartbeat_script {
   uint16_t port = 0;
   std::vector<cgh::request> heartbeats;
   // The target assignment the coordinator hands out, by heartbeat number (from 0); nullopt: unchanged.
@@ -49,7 +49,7 @@ struct script {
         r.brokers.push_back({1, "127.0.0.1", port, std::nullopt});
         proto::metadata::response_topic t;
         t.name = "t";
-        t.topic_id = topic_id();
+        t.topic_id = group_topic_id();
         for (int32_t p = 0; p < 2; ++p) t.partitions.push_back({0, p, 1, 0, {1}, {1}, {}});
         r.topics.push_back(t);
         return reply(r);
@@ -77,7 +77,7 @@ struct script {
         r.heartbeat_interval_ms = 50;
         if (auto partitions = target(n)) {
           cgh::member_assignment a;
-          a.topic_partitions.push_back({topic_id(), *partitions});
+          a.topic_partitions.push_back({group_topic_id(), *partitions});
           r.assignment = a;
         }
         return reply(r);
@@ -121,14 +121,14 @@ struct script {
   }
 };
 
-struct recorder : brook::client::rebalance_listener {
+struct rebalance_recorder : brook::client::rebalance_listener {
   std::vector<std::vector<topic_partition>> assigned, revoked, lost;
   void on_partitions_assigned(const std::vector<topic_partition>& p) override { assigned.push_back(p); }
   void on_partitions_revoked(const std::vector<topic_partition>& p) override { revoked.push_back(p); }
   void on_partitions_lost(const std::vector<topic_partition>& p) override { lost.push_back(p); }
 };
 
-brook::client::properties props(uint16_t port, std::map<std::string, std::string> extra = {}) {
+brook::client::properties group_props(uint16_t port, std::map<std::string, std::string> extra = {}) {
   extra.emplace("bootstrap.servers", "127.0.0.1:" + std::to_string(port));
   extra.emplace("group.id", "g");
   extra.emplace("group.protocol", "consumer");
@@ -153,7 +153,7 @@ std::vector<int32_t> owned_partitions(const cgh::request& r) {
 
 TEST_CASE("consumer protocol: join at epoch 0, take the assignment, revoke before letting go, leave with -1") {
   asio::io_context io;
-  script s;
+  heartbeat_script s;
   s.target = [](size_t n) -> std::optional<std::vector<int32_t>> {
     if (n == 0) return std::vector<int32_t>{0, 1};
     if (n == 8) return std::vector<int32_t>{0};  // partition 1 moves to another member
@@ -161,9 +161,9 @@ TEST_CASE("consumer protocol: join at epoch 0, take the assignment, revoke befor
   };
   fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return s.handle(h, body); });
   s.port = broker.port();
-  auto c = async_consumer::create(io.get_executor(), props(broker.port()));
+  auto c = async_consumer::create(io.get_executor(), group_props(broker.port()));
   REQUIRE(c.ok());
-  auto listener = std::make_shared<recorder>();
+  auto listener = std::make_shared<rebalance_recorder>();
   REQUIRE((*c)->subscribe({"t"}, listener).ok());
   std::set<topic_partition> first, later;
   run_until_done(io, [&]() -> asio::awaitable<void> {
@@ -195,7 +195,7 @@ TEST_CASE("consumer protocol: join at epoch 0, take the assignment, revoke befor
 
 TEST_CASE("consumer protocol: a fenced member loses its partitions and rejoins at epoch 0, static members leave with -2") {
   asio::io_context io;
-  script s;
+  heartbeat_script s;
   s.target = [](size_t n) -> std::optional<std::vector<int32_t>> {
     if (n == 0 || n == 3) return std::vector<int32_t>{0, 1};
     return std::nullopt;
@@ -203,9 +203,9 @@ TEST_CASE("consumer protocol: a fenced member loses its partitions and rejoins a
   s.error = [](size_t n) { return n == 2 ? brook::common::wire_code(brook::common::kafka_error::fenced_member_epoch) : int16_t{0}; };
   fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return s.handle(h, body); });
   s.port = broker.port();
-  auto c = async_consumer::create(io.get_executor(), props(broker.port(), {{"group.instance.id", "static-1"}}));
+  auto c = async_consumer::create(io.get_executor(), group_props(broker.port(), {{"group.instance.id", "static-1"}}));
   REQUIRE(c.ok());
-  auto listener = std::make_shared<recorder>();
+  auto listener = std::make_shared<rebalance_recorder>();
   REQUIRE((*c)->subscribe({"t"}, listener).ok());
   std::set<topic_partition> end;
   run_until_done(io, [&]() -> asio::awaitable<void> {

@@ -23,14 +23,14 @@ using brook::test::fake_broker;
 using brook::test::encoded;
 using brook::test::run_until_done;
 
-brook::common::uuid topic_id() {
+brook::common::uuid fetch_topic_id() {
   brook::common::uuid id;
   id.bytes[15] = 42;
   return id;
 }
 
 // One broker (node 1) leading topic "t", partition 0; Fetch answers come from `fetch_answer`.
-struct scripted_cluster {
+struct fetch_cluster {
   std::function<proto::fetch::response(const proto::fetch::request&)> fetch_answer;
   std::vector<proto::fetch::request> fetches;
   std::vector<int64_t> list_offsets_asked;
@@ -47,7 +47,7 @@ struct scripted_cluster {
         r.controller_id = 1;
         proto::metadata::response_topic t;
         t.name = "t";
-        t.topic_id = topic_id();
+        t.topic_id = fetch_topic_id();
         proto::metadata::response_partition p;
         p.partition_index = 0;
         p.leader_id = 1;
@@ -93,7 +93,7 @@ proto::fetch::response answer(const proto::fetch::request& req, int16_t error, s
   r.session_id = 77;
   proto::fetch::fetchable_topic_response t;
   t.topic = "t";
-  t.topic_id = topic_id();
+  t.topic_id = fetch_topic_id();
   proto::fetch::partition_data p;
   p.partition_index = 0;
   p.error_code = error;
@@ -126,13 +126,13 @@ proto::bytes batch(int64_t base, std::vector<std::string> values, int64_t produc
   return b.build();
 }
 
-brook::client::properties props(uint16_t port, std::map<std::string, std::string> extra = {}) {
+brook::client::properties fetcher_props(uint16_t port, std::map<std::string, std::string> extra = {}) {
   extra.emplace("bootstrap.servers", "127.0.0.1:" + std::to_string(port));
   extra.emplace("fetch.max.wait.ms", "10");
   return brook::client::properties(extra.begin(), extra.end());
 }
 
-asio::awaitable<std::vector<consumer_record>> poll_for(async_consumer& c, size_t want) {
+asio::awaitable<std::vector<consumer_record>> poll_records(async_consumer& c, size_t want) {
   std::vector<consumer_record> got;
   for (int i = 0; i < 20 && got.size() < want; ++i) {
     auto r = co_await c.poll(std::chrono::milliseconds(100));
@@ -146,7 +146,7 @@ asio::awaitable<std::vector<consumer_record>> poll_for(async_consumer& c, size_t
 
 TEST_CASE("read_committed skips aborted transactions and control batches, later fetches are incremental") {
   asio::io_context io;
-  scripted_cluster cluster;
+  fetch_cluster cluster;
   cluster.fetch_answer = [&](const proto::fetch::request& req) {
     if (req.topics.empty() || req.topics[0].partitions[0].fetch_offset != 0) return answer(req, 0, std::nullopt, 8);
     proto::bytes all;
@@ -157,14 +157,14 @@ TEST_CASE("read_committed skips aborted transactions and control batches, later 
   };
   fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return cluster.handle(h, body); });
   cluster.port = broker.port();
-  auto c = async_consumer::create(io.get_executor(), props(broker.port(), {{"isolation.level", "read_committed"},
+  auto c = async_consumer::create(io.get_executor(), fetcher_props(broker.port(), {{"isolation.level", "read_committed"},
                                                                            {"auto.offset.reset", "earliest"}}));
   REQUIRE(c.ok());
   REQUIRE((*c)->assign({{"t", 0}}).ok());
   std::vector<consumer_record> got;
   std::optional<int64_t> position;
   run_until_done(io, [&]() -> asio::awaitable<void> {
-    got = co_await poll_for(**c, 4);
+    got = co_await poll_records(**c, 4);
     // A named argument: GCC 12 destroys a braced temporary in a co_await expression twice.
     const brook::client::topic_partition tp{"t", 0};
     auto p = co_await (*c)->position(tp);
@@ -193,7 +193,7 @@ TEST_CASE("read_committed skips aborted transactions and control batches, later 
 
 TEST_CASE("read_uncommitted returns transactional records but never control records") {
   asio::io_context io;
-  scripted_cluster cluster;
+  fetch_cluster cluster;
   cluster.fetch_answer = [&](const proto::fetch::request& req) {
     if (req.topics.empty() || req.topics[0].partitions[0].fetch_offset != 0) return answer(req, 0, std::nullopt, 5);
     proto::bytes all;
@@ -203,12 +203,12 @@ TEST_CASE("read_uncommitted returns transactional records but never control reco
   };
   fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return cluster.handle(h, body); });
   cluster.port = broker.port();
-  auto c = async_consumer::create(io.get_executor(), props(broker.port(), {{"auto.offset.reset", "earliest"}}));
+  auto c = async_consumer::create(io.get_executor(), fetcher_props(broker.port(), {{"auto.offset.reset", "earliest"}}));
   REQUIRE(c.ok());
   REQUIRE((*c)->assign({{"t", 0}}).ok());
   std::vector<consumer_record> got;
   run_until_done(io, [&]() -> asio::awaitable<void> {
-    got = co_await poll_for(**c, 3);
+    got = co_await poll_records(**c, 3);
     (void)co_await (*c)->close();
   }());
   REQUIRE(got.size() == 3);
@@ -221,7 +221,7 @@ TEST_CASE("an out-of-range position is reset by auto.offset.reset, or is an erro
   for (std::string policy : {"latest", "none"}) {
     INFO("auto.offset.reset=" << policy);
     asio::io_context io;
-    scripted_cluster cluster;
+    fetch_cluster cluster;
     cluster.earliest = 0;
     cluster.latest = 3;
     cluster.fetch_answer = [&](const proto::fetch::request& req) {
@@ -233,7 +233,7 @@ TEST_CASE("an out-of-range position is reset by auto.offset.reset, or is an erro
     };
     fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return cluster.handle(h, body); });
     cluster.port = broker.port();
-    auto c = async_consumer::create(io.get_executor(), props(broker.port(), {{"auto.offset.reset", policy}}));
+    auto c = async_consumer::create(io.get_executor(), fetcher_props(broker.port(), {{"auto.offset.reset", policy}}));
     REQUIRE(c.ok());
     REQUIRE((*c)->assign({{"t", 0}}).ok());
     REQUIRE((*c)->seek({"t", 0}, 100).ok());
@@ -260,7 +260,7 @@ TEST_CASE("an out-of-range position is reset by auto.offset.reset, or is an erro
 
 TEST_CASE("records point into the fetched bytes and stay valid after the consumer is gone, compressed or not") {
   asio::io_context io;
-  scripted_cluster cluster;
+  fetch_cluster cluster;
   cluster.fetch_answer = [&](const proto::fetch::request& req) {
     if (req.topics.empty() || req.topics[0].partitions[0].fetch_offset != 0) return answer(req, 0, std::nullopt, 4);
     // Offsets 0-1 uncompressed; 2-3 an lz4 batch, whose records live in its decompressed bytes.
@@ -285,11 +285,11 @@ TEST_CASE("records point into the fetched bytes and stay valid after the consume
   cluster.port = broker.port();
   std::vector<consumer_record> got;
   {
-    auto c = async_consumer::create(io.get_executor(), props(broker.port(), {{"auto.offset.reset", "earliest"}}));
+    auto c = async_consumer::create(io.get_executor(), fetcher_props(broker.port(), {{"auto.offset.reset", "earliest"}}));
     REQUIRE(c.ok());
     REQUIRE((*c)->assign({{"t", 0}}).ok());
     run_until_done(io, [&]() -> asio::awaitable<void> {
-      got = co_await poll_for(**c, 4);
+      got = co_await poll_records(**c, 4);
       (void)co_await (*c)->close();
     }());
   }  // the consumer, its connection and every response frame's other owner are gone

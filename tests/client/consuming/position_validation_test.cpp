@@ -33,7 +33,7 @@ using brook::test::encoded;
 using brook::test::fake_broker;
 using brook::test::run_until_done;
 
-brook::common::uuid topic_id() {
+brook::common::uuid validation_topic_id() {
   brook::common::uuid id;
   id.bytes[15] = 7;
   return id;
@@ -82,7 +82,7 @@ struct scripted_leader {
         r.controller_id = 1;
         proto::metadata::response_topic t;
         t.name = "t";
-        t.topic_id = topic_id();
+        t.topic_id = validation_topic_id();
         proto::metadata::response_partition p;
         p.partition_index = 0;
         p.leader_id = 1;
@@ -133,7 +133,7 @@ struct scripted_leader {
         for (const auto& t : req.topics) {
           proto::fetch::fetchable_topic_response tr;
           tr.topic = "t";
-          tr.topic_id = topic_id();
+          tr.topic_id = validation_topic_id();
           for (const auto& p : t.partitions) {
             fetched.push_back(p);
             proto::fetch::partition_data d;
@@ -160,7 +160,7 @@ struct scripted_leader {
   }
 };
 
-brook::client::properties props(uint16_t port, std::map<std::string, std::string> extra = {}) {
+brook::client::properties validation_props(uint16_t port, std::map<std::string, std::string> extra = {}) {
   extra.emplace("bootstrap.servers", "127.0.0.1:" + std::to_string(port));
   extra.emplace("fetch.max.wait.ms", "10");
   extra.emplace("retry.backoff.ms", "10");
@@ -168,7 +168,7 @@ brook::client::properties props(uint16_t port, std::map<std::string, std::string
 }
 
 // Polls until `want` records came, or an error (returned), or 40 polls.
-asio::awaitable<brook::common::result<std::vector<consumer_record>>> poll_for(async_consumer& c, size_t want) {
+asio::awaitable<brook::common::result<std::vector<consumer_record>>> poll_until(async_consumer& c, size_t want) {
   std::vector<consumer_record> got;
   for (int i = 0; i < 40 && got.size() < want; ++i) {
     auto r = co_await c.poll(std::chrono::milliseconds(100));
@@ -206,16 +206,16 @@ TEST_CASE("a leader change with a truncated log moves the position back to the f
   };
   fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return leader.handle(h, body); });
   leader.port = broker.port();
-  auto c = async_consumer::create(io.get_executor(), props(broker.port(), {{"auto.offset.reset", "earliest"}}));
+  auto c = async_consumer::create(io.get_executor(), validation_props(broker.port(), {{"auto.offset.reset", "earliest"}}));
   REQUIRE(c.ok());
   REQUIRE((*c)->assign({{"t", 0}}).ok());
   std::vector<consumer_record> before, after;
   run_until_done(io, [&]() -> asio::awaitable<void> {
-    auto first = co_await poll_for(**c, 5);
+    auto first = co_await poll_until(**c, 5);
     REQUIRE(first.ok());
     before = *first;
     truncate_and_rewrite(leader);
-    auto second = co_await poll_for(**c, 3);
+    auto second = co_await poll_until(**c, 3);
     REQUIRE(second.ok());
     after = *second;
     (void)co_await (*c)->close();
@@ -253,7 +253,7 @@ TEST_CASE("with auto.offset.reset none a truncated log is an error naming the di
   };
   fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return leader.handle(h, body); });
   leader.port = broker.port();
-  auto c = async_consumer::create(io.get_executor(), props(broker.port(), {{"auto.offset.reset", "none"}}));
+  auto c = async_consumer::create(io.get_executor(), validation_props(broker.port(), {{"auto.offset.reset", "none"}}));
   REQUIRE(c.ok());
   REQUIRE((*c)->assign({{"t", 0}}).ok());
   REQUIRE((*c)->seek({"t", 0}, 0).ok());
@@ -261,10 +261,10 @@ TEST_CASE("with auto.offset.reset none a truncated log is an error naming the di
   std::vector<consumer_record> after_error, after_seek;
   size_t fetches_at_error = 0;
   run_until_done(io, [&]() -> asio::awaitable<void> {
-    auto first = co_await poll_for(**c, 5);
+    auto first = co_await poll_until(**c, 5);
     REQUIRE(first.ok());
     truncate_and_rewrite(leader);
-    auto second = co_await poll_for(**c, 1);
+    auto second = co_await poll_until(**c, 1);
     REQUIRE_FALSE(second.ok());
     failure = second.err();
     fetches_at_error = leader.fetched.size();
@@ -274,7 +274,7 @@ TEST_CASE("with auto.offset.reset none a truncated log is an error naming the di
     after_error = *third;
     // The application decides: here, from the divergent offset.
     REQUIRE((*c)->seek({"t", 0}, 3).ok());
-    auto fourth = co_await poll_for(**c, 3);
+    auto fourth = co_await poll_until(**c, 3);
     REQUIRE(fourth.ok());
     after_seek = *fourth;
     (void)co_await (*c)->close();
@@ -305,16 +305,16 @@ TEST_CASE("a validation answered UNKNOWN_LEADER_EPOCH is retried, and an intact 
   };
   fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return leader.handle(h, body); });
   leader.port = broker.port();
-  auto c = async_consumer::create(io.get_executor(), props(broker.port(), {{"auto.offset.reset", "earliest"}}));
+  auto c = async_consumer::create(io.get_executor(), validation_props(broker.port(), {{"auto.offset.reset", "earliest"}}));
   REQUIRE(c.ok());
   REQUIRE((*c)->assign({{"t", 0}}).ok());
   std::vector<consumer_record> after;
   run_until_done(io, [&]() -> asio::awaitable<void> {
-    auto first = co_await poll_for(**c, 2);
+    auto first = co_await poll_until(**c, 2);
     REQUIRE(first.ok());
     leader.leader_epoch = 4;
     leader.log.push_back({4, "b2"});
-    auto second = co_await poll_for(**c, 1);
+    auto second = co_await poll_until(**c, 1);
     REQUIRE(second.ok());
     after = *second;
     (void)co_await (*c)->close();
@@ -338,7 +338,7 @@ TEST_CASE("a seek with a leader epoch is validated before fetching") {
   };
   fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return leader.handle(h, body); });
   leader.port = broker.port();
-  auto c = async_consumer::create(io.get_executor(), props(broker.port(), {{"auto.offset.reset", "latest"}}));
+  auto c = async_consumer::create(io.get_executor(), validation_props(broker.port(), {{"auto.offset.reset", "latest"}}));
   REQUIRE(c.ok());
   REQUIRE((*c)->assign({{"t", 0}}).ok());
   std::vector<consumer_record> got;
@@ -348,7 +348,7 @@ TEST_CASE("a seek with a leader epoch is validated before fetching") {
     const topic_partition tp{"t", 0};
     const offset_and_metadata position{4, 3, ""};
     REQUIRE((*c)->seek(tp, position).ok());
-    auto r = co_await poll_for(**c, 2);
+    auto r = co_await poll_until(**c, 2);
     REQUIRE(r.ok());
     got = *r;
     (void)co_await (*c)->close();
@@ -370,18 +370,18 @@ TEST_CASE("a Fetch answer's diverging epoch moves the position back to the diver
   };
   fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return leader.handle(h, body); });
   leader.port = broker.port();
-  auto c = async_consumer::create(io.get_executor(), props(broker.port(), {{"auto.offset.reset", "earliest"}}));
+  auto c = async_consumer::create(io.get_executor(), validation_props(broker.port(), {{"auto.offset.reset", "earliest"}}));
   REQUIRE(c.ok());
   REQUIRE((*c)->assign({{"t", 0}}).ok());
   std::vector<consumer_record> after;
   run_until_done(io, [&]() -> asio::awaitable<void> {
-    auto first = co_await poll_for(**c, 5);
+    auto first = co_await poll_until(**c, 5);
     REQUIRE(first.ok());
     // Same leader epoch in metadata; the broker itself says epoch 3 ends at 3 in its log.
     leader.log.resize(3);
     for (const auto* v : {"b3", "b4"}) leader.log.push_back({3, v});
     leader.diverging = proto::fetch::epoch_end_offset{3, 3};
-    auto second = co_await poll_for(**c, 2);
+    auto second = co_await poll_until(**c, 2);
     REQUIRE(second.ok());
     after = *second;
     (void)co_await (*c)->close();
@@ -417,7 +417,7 @@ TEST_CASE("wakeup from another thread ends a blocked poll with the error wakeup,
   auto work = asio::make_work_guard(io);
   std::thread broker_thread([&] { io.run(); });
 
-  auto c = brook::client::consumer::create(props(broker.port(), {{"auto.offset.reset", "earliest"}}));
+  auto c = brook::client::consumer::create(validation_props(broker.port(), {{"auto.offset.reset", "earliest"}}));
   REQUIRE(c.ok());
   REQUIRE((*c)->assign({{"t", 0}}).ok());
   // Woken before any poll: the next call returns wakeup, the one after it does not.

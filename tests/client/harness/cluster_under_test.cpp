@@ -499,6 +499,14 @@ proto::metadata::response cluster_under_test::metadata(const std::vector<std::st
   return client.call<md::response>(md::api_key, version, req);
 }
 
+int32_t cluster_under_test::leader_of(const std::string& topic, int32_t partition) {
+  for (const auto& t : metadata({topic}).topics)
+    for (const auto& p : t.partitions)
+      if (t.name == topic && p.partition_index == partition) return p.leader_id;
+  FAIL("no partition " << partition << " of " << topic << " in Metadata");
+  return -1;
+}
+
 std::vector<broker_address> cluster_under_test::brokers() {
   std::vector<broker_address> out;
   for (const auto& b : metadata().brokers) out.push_back({b.node_id, b.host, static_cast<uint16_t>(b.port)});

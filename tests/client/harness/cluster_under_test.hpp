@@ -93,6 +93,8 @@ class cluster_under_test {
   int16_t version_for(int16_t api_key);
   // Metadata for `topics` (empty: brokers only) at version_for(Metadata), never auto-creating a topic.
   common::protocol::metadata::response metadata(const std::vector<std::string>& topics = {});
+  // The leader of `topic`'s `partition` in Metadata (fails the test when there is no such partition).
+  int32_t leader_of(const std::string& topic, int32_t partition);
   // The brokers Metadata advertises, by node id.
   std::vector<broker_address> brokers();
 

@@ -9,7 +9,7 @@
 using namespace brook::client::producing;
 
 namespace {
-std::span<const uint8_t> bytes(const std::string& s) {
+std::span<const uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 // Draws from a fixed list, repeating the last value.
@@ -35,7 +35,7 @@ TEST_CASE("murmur2 matches Kafka's Utils.murmur2 test vectors", "[producing][par
   };
   for (const auto& [input, expected] : cases) {
     INFO(input);
-    CHECK(murmur2(bytes(input)) == expected);
+    CHECK(murmur2(bytes_of(input)) == expected);
   }
 }
 
@@ -50,13 +50,13 @@ TEST_CASE("toPositive clears the sign bit rather than negating", "[producing][pa
 TEST_CASE("a key's partition is toPositive(murmur2(key)) % partitions", "[producing][partitioner]") {
   for (const std::string key : {"21", "foobar", "abc", "a-little-bit-long-string"}) {
     for (int32_t n : {1, 3, 7, 100}) {
-      CHECK(partition_for_key(bytes(key), n) == (murmur2(bytes(key)) & 0x7fffffff) % n);
+      CHECK(partition_for_key(bytes_of(key), n) == (murmur2(bytes_of(key)) & 0x7fffffff) % n);
     }
   }
   // Worked value: murmur2("foobar") = -790332482 -> toPositive 1357151166 -> % 3 = 0.
-  CHECK(partition_for_key(bytes("foobar"), 3) == 1357151166 % 3);
+  CHECK(partition_for_key(bytes_of("foobar"), 3) == 1357151166 % 3);
   // An empty key hashes too (it is not a null key).
-  CHECK(partition_for_key(bytes(""), 10) >= 0);
+  CHECK(partition_for_key(bytes_of(""), 10) >= 0);
 }
 
 TEST_CASE("the sticky partition holds until batch.size bytes went to it", "[producing][partitioner]") {

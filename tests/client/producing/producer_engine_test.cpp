@@ -49,13 +49,13 @@ struct produce_answer {
 };
 
 // A one-broker cluster with topic "t" (one partition) on its own thread.
-class scripted_cluster {
+class produce_cluster {
  public:
-  explicit scripted_cluster(std::vector<produce_answer> answers)
+  explicit produce_cluster(std::vector<produce_answer> answers)
       : answers_(std::move(answers)),
         broker_(io_, [this](const proto::request_header& h, proto::reader& body) { return handle(h, body); }),
         thread_([this] { io_.run(); }) {}
-  ~scripted_cluster() {
+  ~produce_cluster() {
     io_.stop();
     thread_.join();
   }
@@ -195,7 +195,7 @@ class scripted_cluster {
   std::thread thread_;
 };
 
-std::unique_ptr<producer> make(scripted_cluster& cluster, brook::client::properties extra = {}) {
+std::unique_ptr<producer> make(produce_cluster& cluster, brook::client::properties extra = {}) {
   brook::client::properties props{{"bootstrap.servers", cluster.bootstrap()},
                                   {"linger.ms", "0"},
                                   {"retry.backoff.ms", "10"},
@@ -211,7 +211,7 @@ record value(std::string v) { return record{.topic = std::string("t"), .value = 
 }  // namespace
 
 TEST_CASE("producer: an idempotent batch is retried with the same id, epoch and sequence", "[producing][engine]") {
-  scripted_cluster cluster({{6, 0}, {7, 0}, {0, 100}});  // NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT, then ok
+  produce_cluster cluster({{6, 0}, {7, 0}, {0, 100}});  // NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT, then ok
   auto p = make(cluster);
   auto report = p->send_sync(value("a"));
   INFO(report.error.message);
@@ -236,7 +236,7 @@ TEST_CASE("producer: an idempotent batch is retried with the same id, epoch and 
 
 TEST_CASE("producer: Produce v13 names the topic by the id Metadata gave, and reads the answer by it",
           "[producing][engine]") {
-  scripted_cluster cluster({{0, 40}, {6, 0}, {0, 41}});  // ok, then NOT_LEADER_OR_FOLLOWER and ok
+  produce_cluster cluster({{0, 40}, {6, 0}, {0, 41}});  // ok, then NOT_LEADER_OR_FOLLOWER and ok
   const brook::common::uuid id{{9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6}};
   cluster.set_topic_id(id);
   auto p = make(cluster);
@@ -259,7 +259,7 @@ TEST_CASE("producer: Produce v13 names the topic by the id Metadata gave, and re
 }
 
 TEST_CASE("producer: without the topic's id Produce stays at v12 and names the topic", "[producing][engine]") {
-  scripted_cluster cluster({});  // Metadata gives no topic id
+  produce_cluster cluster({});  // Metadata gives no topic id
   auto p = make(cluster);
   REQUIRE(p->send_sync(value("a")).ok());
   p->close();
@@ -270,7 +270,7 @@ TEST_CASE("producer: without the topic's id Produce stays at v12 and names the t
 }
 
 TEST_CASE("producer: OUT_OF_ORDER_SEQUENCE_NUMBER bumps the epoch and restarts the sequence", "[producing][engine]") {
-  scripted_cluster cluster({{0, 0}, {45, 0}, {0, 1}});
+  produce_cluster cluster({{0, 0}, {45, 0}, {0, 1}});
   auto p = make(cluster);
   REQUIRE(p->send_sync(value("a")).ok());
   auto report = p->send_sync(value("b"));  // sequence 1 is refused as out of order
@@ -287,7 +287,7 @@ TEST_CASE("producer: OUT_OF_ORDER_SEQUENCE_NUMBER bumps the epoch and restarts t
 }
 
 TEST_CASE("producer: DUPLICATE_SEQUENCE_NUMBER is success without an offset", "[producing][engine]") {
-  scripted_cluster cluster({{46, 0}});
+  produce_cluster cluster({{46, 0}});
   auto p = make(cluster);
   auto report = p->send_sync(value("a"));
   REQUIRE(report.ok());
@@ -296,7 +296,7 @@ TEST_CASE("producer: DUPLICATE_SEQUENCE_NUMBER is success without an offset", "[
 }
 
 TEST_CASE("producer: a non-retriable error fails the records", "[producing][engine]") {
-  scripted_cluster cluster({{87, 0}});  // INVALID_RECORD
+  produce_cluster cluster({{87, 0}});  // INVALID_RECORD
   auto p = make(cluster);
   auto report = p->send_sync(value("a"));
   CHECK(report.error.code == kafka_error::invalid_record);
@@ -313,7 +313,7 @@ TEST_CASE("producer: a non-retriable error fails the records", "[producing][engi
 }
 
 TEST_CASE("producer: retries stop at retries", "[producing][engine]") {
-  scripted_cluster cluster({{6, 0}, {6, 0}, {6, 0}, {6, 0}});
+  produce_cluster cluster({{6, 0}, {6, 0}, {6, 0}, {6, 0}});
   auto p = make(cluster, {{"retries", "2"}, {"enable.idempotence", "false"}});
   auto report = p->send_sync(value("a"));
   CHECK(report.error.code == kafka_error::not_leader_or_follower);
@@ -325,7 +325,7 @@ TEST_CASE("producer: retries stop at retries", "[producing][engine]") {
 }
 
 TEST_CASE("producer: acks=0 does not wait for an answer", "[producing][engine]") {
-  scripted_cluster cluster({});
+  produce_cluster cluster({});
   auto p = make(cluster, {{"acks", "0"}});
   CHECK_FALSE(p->idempotent());
   auto report = p->send_sync(value("a"));
@@ -338,7 +338,7 @@ TEST_CASE("producer: acks=0 does not wait for an answer", "[producing][engine]")
 }
 
 TEST_CASE("producer: acks=1 is sent as such", "[producing][engine]") {
-  scripted_cluster cluster({});
+  produce_cluster cluster({});
   auto p = make(cluster, {{"acks", "1"}});
   REQUIRE(p->send_sync(value("a")).ok());
   p->close();
@@ -347,7 +347,7 @@ TEST_CASE("producer: acks=1 is sent as such", "[producing][engine]") {
 }
 
 TEST_CASE("producer: records expire after delivery.timeout.ms", "[producing][engine]") {
-  scripted_cluster cluster({{0, 0, 0, true}, {0, 0, 0, true}, {0, 0, 0, true}, {0, 0, 0, true}, {0, 0, 0, true},
+  produce_cluster cluster({{0, 0, 0, true}, {0, 0, 0, true}, {0, 0, 0, true}, {0, 0, 0, true}, {0, 0, 0, true},
                             {0, 0, 0, true}, {0, 0, 0, true}, {0, 0, 0, true}});
   auto p = make(cluster, {{"request.timeout.ms", "200"}, {"delivery.timeout.ms", "500"}});
   const auto start = std::chrono::steady_clock::now();
@@ -360,7 +360,7 @@ TEST_CASE("producer: records expire after delivery.timeout.ms", "[producing][eng
 }
 
 TEST_CASE("producer: flush waits for every record, close refuses later sends", "[producing][engine]") {
-  scripted_cluster cluster({});
+  produce_cluster cluster({});
   auto p = make(cluster, {{"linger.ms", "10000"}});
   std::atomic<int> delivered{0};
   for (int i = 0; i < 10; ++i)
@@ -374,7 +374,7 @@ TEST_CASE("producer: flush waits for every record, close refuses later sends", "
 
 TEST_CASE("producer: a lost connection means new metadata and a retry with the same sequence",
           "[producing][engine]") {
-  scripted_cluster cluster({{0, 0, 0, true}});  // the first Produce gets no answer
+  produce_cluster cluster({{0, 0, 0, true}});  // the first Produce gets no answer
   auto p = make(cluster);
   auto pending = p->send_future(value("a"));
   for (int i = 0; i < 200 && cluster.produces().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -394,7 +394,7 @@ TEST_CASE("producer: a lost connection means new metadata and a retry with the s
 }
 
 TEST_CASE("producer: records that cannot be sent are refused at send()", "[producing][engine]") {
-  scripted_cluster cluster({});
+  produce_cluster cluster({});
   auto p = make(cluster, {{"max.block.ms", "500"}});
   CHECK(p->send(record{}).code() == kafka_error::invalid_topic_exception);
   CHECK(p->send(record{.topic = "t", .timestamp = -5}).code() == kafka_error::invalid_timestamp);
@@ -408,7 +408,7 @@ TEST_CASE("producer: records that cannot be sent are refused at send()", "[produ
 
 TEST_CASE("producer: a partition the cached metadata lacks makes send() ask for metadata again",
           "[producing][engine]") {
-  scripted_cluster cluster({});
+  produce_cluster cluster({});
   auto p = make(cluster, {{"max.block.ms", "10000"}});
   auto first = p->send_future(record{.topic = "t", .partition = 0, .value = std::string("a")}).get();
   REQUIRE(first.error.code == kafka_error::none);
@@ -429,7 +429,7 @@ TEST_CASE("producer: configuration errors come back from create", "[producing][e
 }
 
 TEST_CASE("producer: a batch refused as too large is split and sent again", "[producing][engine]") {
-  scripted_cluster cluster({{10, 0}});  // MESSAGE_TOO_LARGE for the first Produce
+  produce_cluster cluster({{10, 0}});  // MESSAGE_TOO_LARGE for the first Produce
   // One request at a time, so the order of the requests is the order of the sequences.
   auto p = make(cluster, {{"compression.type", "gzip"},
                           {"batch.size", "1000"},

@@ -31,15 +31,6 @@ const md::response_topic& only_topic(const md::response& r, const std::string& n
   return r.topics[0];
 }
 
-int32_t leader_of(cluster_under_test& cluster, const std::string& topic, int32_t partition) {
-  const auto& t = only_topic(cluster.metadata({topic}), topic);
-  for (const auto& p : t.partitions) {
-    if (p.partition_index == partition) return p.leader_id;
-  }
-  FAIL("no partition " << partition << " in the Metadata of " << topic);
-  return -1;
-}
-
 bool answers_api_versions(brook::test::wire_client& c) {
   auto raw = c.call_raw(av::api_key, 0, proto::bytes{}, 5s);
   if (!raw) return false;
@@ -152,12 +143,12 @@ TEST_CASE("set_leader moves a partition's leader, as Metadata shows") {
   if (!cluster.supports_faults()) BROOK_SKIP(std::string("the ") + std::string(cluster.name()) + " cluster cannot move leaders");
   const std::string topic = cluster.unique_name("harness-move");
   cluster.create_topic(topic, 2);
-  const int32_t before = leader_of(cluster, topic, 1);
+  const int32_t before = cluster.leader_of(topic, 1);
   const int32_t after = before % cluster.broker_count() + 1;
   cluster.set_leader(topic, 1, after);
-  CHECK(leader_of(cluster, topic, 1) == after);
+  CHECK(cluster.leader_of(topic, 1) == after);
   cluster.set_leader(topic, 1, before);
-  CHECK(leader_of(cluster, topic, 1) == before);
+  CHECK(cluster.leader_of(topic, 1) == before);
 }
 
 TEST_CASE("a broker that is down refuses connections until it is up again") {
