@@ -16,7 +16,7 @@ brook::common::result<server_config> parse(property_list props) { return server_
 TEST_CASE("group.consumer defaults are Kafka's") {
   auto c = parse({});
   REQUIRE(c.ok());
-  auto cfg = group::coordinator_config_from(*c);
+  auto cfg = brook::broker::group::coordinator_config_from(*c);
   CHECK(cfg.consumer.session_timeout_ms == 45000);
   CHECK(cfg.consumer.heartbeat_interval_ms == 5000);
   CHECK(cfg.consumer.max_size == 2147483647);
@@ -30,7 +30,7 @@ TEST_CASE("group.consumer keys are bounded and cross-checked") {
                       {"group.consumer.heartbeat.interval.ms", "200"},
                       {"group.consumer.assignors", "org.apache.kafka.coordinator.group.assignor.RangeAssignor,uniform"}});
   REQUIRE(small.ok());
-  auto cfg = group::coordinator_config_from(*small);
+  auto cfg = brook::broker::group::coordinator_config_from(*small);
   CHECK(cfg.consumer.session_timeout_ms == 2000);
   CHECK(cfg.consumer.heartbeat_interval_ms == 200);
   CHECK(cfg.consumer.assignors == std::vector<std::string>{"range", "uniform"});
@@ -46,7 +46,7 @@ TEST_CASE("group.consumer keys are bounded and cross-checked") {
   REQUIRE_FALSE(hb.ok());
   auto one = parse({{"group.consumer.assignors", "range"}});
   REQUIRE(one.ok());
-  CHECK(group::coordinator_config_from(*one).consumer.assignors == std::vector<std::string>{"range"});
+  CHECK(brook::broker::group::coordinator_config_from(*one).consumer.assignors == std::vector<std::string>{"range"});
   // Unknown assignors are refused at start-up.
   auto bad = parse({{"group.consumer.assignors", "sticky"}});
   REQUIRE_FALSE(bad.ok());
