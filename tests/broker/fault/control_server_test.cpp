@@ -59,9 +59,9 @@ std::string error_of(const reply& r) {
 
 struct control_fixture {
   test::broker_fixture b;
-  std::unique_ptr<broker::control_server> server;
+  std::unique_ptr<brook::broker::control_server> server;
   control_fixture() {
-    auto started = broker::control_server::start(b.server(), 0);
+    auto started = brook::broker::control_server::start(b.server(), 0);
     REQUIRE(started);
     server = std::move(*started);
     REQUIRE(server->port() != 0);
@@ -234,7 +234,7 @@ TEST_CASE("control: /connections/close closes every client connection now", "[fa
 
 TEST_CASE("control: stop() ends the server while a client keeps its connection open", "[fault][control]") {
   test::broker_fixture b;
-  auto started = broker::control_server::start(b.server(), 0);
+  auto started = brook::broker::control_server::start(b.server(), 0);
   REQUIRE(started);
   auto server = std::move(*started);
   asio::io_context io;
