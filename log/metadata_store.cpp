@@ -671,7 +671,19 @@ common::result<std::unique_ptr<metadata_store>> metadata_store::open(const std::
 
 // ---- Cluster --------------------------------------------------------------------------------
 
-common::result<std::string> metadata_store::get_or_create_cluster_id() {
+namespace {
+// Puts each record with configs into the batch (the initial configs of a new or cleared store).
+void put_config_resources(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf,
+                          const std::vector<config_resource_record>& records) {
+  for (const auto& record : records)
+    if (!record.configs.empty())
+      batch.Put(cf, slice(config_resource_key(record.resource_type, record.resource_name)),
+                encode_config_resource_record(record));
+}
+}  // namespace
+
+common::result<std::string> metadata_store::get_or_create_cluster_id(
+    const std::vector<config_resource_record>& initial_configs) {
   std::unique_lock lock(impl_->mu);
   auto value = impl_->get(cf_default, cluster_id_key, "read cluster id");
   if (!value) return value.err();
@@ -681,7 +693,10 @@ common::result<std::string> metadata_store::get_or_create_cluster_id() {
     return std::move(*id);
   }
   auto id = common::uuid::random().to_string();
-  auto r = impl_->put(cf_default, cluster_id_key, encode_cluster_id(id), "write cluster id");
+  rocksdb::WriteBatch batch;
+  batch.Put(impl_->cf[cf_default], slice(cluster_id_key), encode_cluster_id(id));
+  put_config_resources(batch, impl_->cf[cf_config_resources], initial_configs);
+  auto r = impl_->write(batch, "write cluster id");
   if (!r) return r.err();
   return id;
 }
@@ -704,7 +719,7 @@ common::result<int64_t> metadata_store::allocate_producer_ids(int64_t count) {
   return next;
 }
 
-common::result<void> metadata_store::clear_all() {
+common::result<void> metadata_store::clear_all(const std::vector<config_resource_record>& initial_configs) {
   std::unique_lock lock(impl_->mu);
   rocksdb::WriteBatch batch;
   for (cf_index c : {cf_topics, cf_topic_configs, cf_group_offsets, cf_group_metadata, cf_producer_state,
@@ -716,6 +731,7 @@ common::result<void> metadata_store::clear_all() {
     if (!r) return r;
   }
   batch.Delete(impl_->cf[cf_default], slice(next_producer_id_key));
+  put_config_resources(batch, impl_->cf[cf_config_resources], initial_configs);  // after their deletes
   return impl_->write(batch, "reset");
 }
 

@@ -155,8 +155,10 @@ class metadata_store {
   const std::filesystem::path& directory() const;
 
   // The cluster id: a random uuid (in Kafka's base64 text form) written on first call and
-  // returned unchanged ever after, across restarts.
-  common::result<std::string> get_or_create_cluster_id();
+  // returned unchanged ever after, across restarts. The first call, on a new store, also writes
+  // `initial_configs` (the dynamic configs a new cluster starts with; records without configs are
+  // skipped) in the same batch; later calls ignore them.
+  common::result<std::string> get_or_create_cluster_id(const std::vector<config_resource_record>& initial_configs = {});
 
   // Reserves `count` producer ids and returns the first; ids are never handed out twice, across
   // restarts (the broker reserves blocks so that this sync write is rare).
@@ -164,9 +166,10 @@ class metadata_store {
 
   // Deletes every topic (with its configs, partition and producer states), every group's metadata and
   // committed offsets, every client quota and dynamic config, and the producer id reservation (the next
-  // id handed out is 0 again), in one synced batch; keeps the cluster id. For resetting a broker between
-  // tests.
-  common::result<void> clear_all();
+  // id handed out is 0 again), and writes `initial_configs` as a new store's first call of
+  // get_or_create_cluster_id does, in one synced batch; keeps the cluster id. For resetting a broker
+  // between tests.
+  common::result<void> clear_all(const std::vector<config_resource_record>& initial_configs = {});
 
   // Topics. create_topic fails with topic_already_exists if the name is taken; put_topic
   // overwrites (record and overrides) unconditionally. delete_topic removes the topic, its config

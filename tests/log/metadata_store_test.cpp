@@ -610,3 +610,28 @@ TEST_CASE("metadata_store: dynamic config resources round trip, are replaced who
   REQUIRE(quotas);
   CHECK(quotas->empty());
 }
+
+TEST_CASE("metadata_store: a new store's cluster id comes with its initial configs, as does a clear_all") {
+  temp_dir dir;
+  const std::vector<config_resource_record> initial{configs(4, "", {{"min.insync.replicas", "1"}}), configs(32, "none", {})};
+  {
+    auto store = open_store(dir.path);
+    REQUIRE(store->get_or_create_cluster_id(initial));
+    auto all = store->list_config_resources();
+    REQUIRE(all);
+    CHECK(*all == std::vector<config_resource_record>{initial[0]});  // the record without configs is skipped
+    // Changed and asked again: an existing cluster id writes nothing.
+    REQUIRE(store->put_config_resource(configs(4, "", {{"min.insync.replicas", "2"}})));
+    REQUIRE(store->get_or_create_cluster_id(initial));
+  }
+  auto store = open_store(dir.path);
+  REQUIRE(store->get_or_create_cluster_id(initial));
+  auto kept = store->list_config_resources();
+  REQUIRE(kept);
+  CHECK(*kept == std::vector<config_resource_record>{configs(4, "", {{"min.insync.replicas", "2"}})});
+  REQUIRE(store->put_config_resource(configs(4, "1", {{"log.roll.ms", "5000"}})));
+  REQUIRE(store->clear_all(initial));
+  auto cleared = store->list_config_resources();
+  REQUIRE(cleared);
+  CHECK(*cleared == std::vector<config_resource_record>{initial[0]});
+}
