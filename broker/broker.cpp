@@ -25,6 +25,18 @@ namespace brook::broker {
 namespace asio = boost::asio;
 using common::kafka_error;
 
+namespace {
+// The dynamic configs a new data directory starts with (server_config::initial_dynamic_defaults), as
+// the store keeps them: the cluster-wide defaults resource, broker type, named "".
+std::vector<log::config_resource_record> initial_config_resources(const server_config& config) {
+  log::config_resource_record defaults;
+  defaults.resource_type = 4;
+  defaults.resource_name = "";
+  for (const auto& [name, value] : config.initial_dynamic_defaults()) defaults.configs.push_back({name, value});
+  return {defaults};
+}
+}  // namespace
+
 broker::broker(server_config config) : config_(std::move(config)), topics_(config_) {
   faults_.on_resume([this] {
     asio::post(io_, [this] {
@@ -56,7 +68,7 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
   auto store = log::metadata_store::open(data / "__brook_metadata", b->config_.brook_log_fsync());
   if (!store) return store.err();
   b->store_ = std::move(*store);
-  auto cluster = b->store_->get_or_create_cluster_id();
+  auto cluster = b->store_->get_or_create_cluster_id(initial_config_resources(b->config_));
   if (!cluster) return cluster.err();
   b->cluster_id_ = *cluster;
   auto dynamic = b->load_dynamic_configs();
@@ -376,8 +388,9 @@ asio::awaitable<common::result<void>> broker::reset_async() {
   // directory renamed aside (one directory sync).
   log::metadata_store* store = store_.get();
   partition_manager* parts = partitions_.get();
-  auto clear = [store, parts]() -> common::result<std::vector<std::filesystem::path>> {
-    if (auto cleared = store->clear_all(); !cleared) return cleared.err();
+  auto initial = initial_config_resources(config_);
+  auto clear = [store, parts, initial]() -> common::result<std::vector<std::filesystem::path>> {
+    if (auto cleared = store->clear_all(initial); !cleared) return cleared.err();
     return parts->detach_all_logs();
   };
   auto detached = co_await run_blocking(blocking_pool_, clear);
@@ -389,12 +402,11 @@ asio::awaitable<common::result<void>> broker::reset_async() {
   fetch_sessions_.clear();
   quotas_.clear();
   group_configs_.clear();
-  if (!config_.dynamic_per_broker().empty() || !config_.dynamic_defaults().empty()) {
-    auto plain = config_.with_dynamic({}, {});
-    if (plain) {
-      const server_config without_dynamic = std::move(*plain);
-      co_await reconfigure(without_dynamic);
-    }
+  // As the store has them now: a new data directory's cluster-wide defaults, nothing per broker.
+  auto fresh = config_.with_dynamic({}, config_.initial_dynamic_defaults());
+  if (fresh) {
+    const server_config as_new = std::move(*fresh);
+    co_await reconfigure(as_new);
   }
   next_producer_id_ = producer_id_block_end_ = 0;
   if (!detached) {

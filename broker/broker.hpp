@@ -64,7 +64,8 @@ class broker {
   // Deletes every topic (with its data), every group of both kinds and every committed offset, every
   // producer state, client quota and dynamic config and the producer id reservation, clears the fault injector (rules, pause, request
   // log), and drops the fetch sessions, leaving the broker
-  // serving as if its data directory were new (the cluster id stays). Parked fetches and JoinGroup/SyncGroup
+  // serving as if its data directory were new (the cluster id stays; the cluster-wide dynamic defaults
+  // are a new directory's, server_config::initial_dynamic_defaults). Parked fetches and JoinGroup/SyncGroup
   // requests are answered at once. The topics are gone from the store and their directories renamed
   // aside before it returns, so a topic created right after starts empty; the files are deleted in the
   // background (as Kafka's topic deletion is asynchronous). Requests in flight meanwhile may land before

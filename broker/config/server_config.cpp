@@ -15,9 +15,11 @@ constexpr const char* int_max = "2147483647";
 
 // The broker keys AlterConfigs may change at run time, sorted: the intersection of Kafka 4.4's
 // dynamic broker configs (DynamicBrokerConfig.AllDynamicConfigs) with what Brook honours. The log.*
-// keys are topic defaults (each topic's effective config is resolved again when they change);
-// message.max.bytes also bounds group metadata records; log.cleaner.backoff.ms paces the cleaner.
-constexpr std::array<std::string_view, 18> dynamic_keys{
+// keys, compression.type, min.insync.replicas and unclean.leader.election.enable are topic defaults
+// (each topic's effective config is resolved again when they change); message.max.bytes also bounds
+// group metadata records; log.cleaner.backoff.ms paces the cleaner.
+constexpr std::array<std::string_view, 21> dynamic_keys{
+    "compression.type",
     "log.cleaner.backoff.ms",
     "log.cleaner.delete.retention.ms",
     "log.cleaner.max.compaction.lag.ms",
@@ -36,6 +38,8 @@ constexpr std::array<std::string_view, 18> dynamic_keys{
     "log.roll.ms",
     "log.segment.bytes",
     "message.max.bytes",
+    "min.insync.replicas",
+    "unclean.leader.election.enable",
 };
 
 bool dynamic_key(std::string_view name) { return std::binary_search(dynamic_keys.begin(), dynamic_keys.end(), name); }
@@ -90,7 +94,8 @@ std::vector<config_definition> make_server_definitions() {
           "the open-file limit leaves room for, is refused with POLICY_VIOLATION.",
           at_least(1)),
       def("background.threads", t::int_, "10", "Threads for background work.", at_least(1)),
-      def("broker.id", t::int_, "1", "Synonym of node.id kept from older Kafka versions.", at_least(0)),
+      // Kafka's default -1 (no id); either key set stands for the other too (see from_properties).
+      def("broker.id", t::int_, "-1", "Synonym of node.id kept from older Kafka versions."),
       def("broker.rack", t::string, std::nullopt, "Rack of this broker, reported in metadata."),
       def("compression.gzip.level", t::int_, "-1", "Level used when the broker compresses with gzip.", gzip_level()),
       def("compression.lz4.level", t::int_, "9", "Level used when the broker compresses with lz4.", in_range(1, 17)),
@@ -212,7 +217,7 @@ std::vector<config_definition> make_server_definitions() {
       def("metadata.log.dir", t::string, std::nullopt, "Accepted for compatibility; Brook keeps its metadata in log.dirs."),
       def("min.insync.replicas", t::int_, "1", "Default least number of in-sync replicas for acks=all produce.",
           at_least(1)),
-      def("node.id", t::int_, "1", "Id of this broker in metadata.", at_least(0)),
+      def("node.id", t::int_, std::nullopt, "Id of this broker in metadata.", at_least(0)),
       def("num.io.threads", t::int_, "8", "Threads that handle requests.", at_least(1)),
       def("num.network.threads", t::int_, "3", "Threads that read and write the network.", at_least(1)),
       def("num.partitions", t::int_, "1", "Partitions of automatically created topics and CreateTopics defaults.",
@@ -490,6 +495,7 @@ common::result<server_config> server_config::from_properties(const property_list
     s.source = config_source::static_broker_config;
     s.original = text;
   }
+  if (auto ids = config.set_node_id_and_broker_id(); !ids) return ids.err();
   config.static_settings_ = config.settings_;
   if (auto checked = config.check_and_derive(); !checked) return checked.err();
   return config;
@@ -520,6 +526,24 @@ common::result<void> server_config::validate_dynamic(const dynamic_configs& conf
     if (name == "log.roll.ms" && std::get<int64_t>(*parsed) < 1)
       return {kafka_error::invalid_request, "requirement failed: log.roll.ms must be greater than or equal to 1"};
   }
+  return {};
+}
+
+dynamic_configs server_config::initial_dynamic_defaults() const {
+  // Integer.toString of the parsed static value, as Kafka writes it (" 2 " in the file is stored as "2").
+  const auto& s = static_settings_.at("min.insync.replicas");
+  return {{"min.insync.replicas", std::to_string(std::get<int64_t>(s.value))}};
+}
+
+common::result<void> server_config::check_min_insync_replicas_change(bool cluster_default,
+                                                                     const std::set<std::string>& named,
+                                                                     const dynamic_configs& after) {
+  constexpr std::string_view key = "min.insync.replicas";
+  if (!named.count(std::string(key))) return {};
+  if (!cluster_default)
+    return {kafka_error::invalid_config, "Broker-level min.insync.replicas cannot be altered while ELR is enabled."};
+  if (!after.count(key))
+    return {kafka_error::invalid_config, "Cluster-level min.insync.replicas cannot be removed while ELR is enabled."};
   return {};
 }
 
@@ -557,6 +581,33 @@ common::result<server_config> server_config::load(const command_line& command, c
   properties.insert(properties.end(), defaults.begin(), defaults.end());
   properties.insert(properties.end(), command.overrides.begin(), command.overrides.end());
   return from_properties(properties);
+}
+
+common::result<void> server_config::set_node_id_and_broker_id() {
+  setting& node = settings_["node.id"];
+  setting& broker = settings_["broker.id"];
+  const bool node_set = node.source == config_source::static_broker_config;
+  const bool broker_set = broker.source == config_source::static_broker_config;
+  if (node_set && broker_set && std::get<int64_t>(node.value) != std::get<int64_t>(broker.value)) {
+    return {kafka_error::invalid_config,
+            fmt::format("The values for broker.id ({}) and node.id ({}) must be the same if both are specified",
+                        std::get<int64_t>(broker.value), std::get<int64_t>(node.value))};
+  }
+  // Kafka copies whichever of the two is set to the other, as if both had been (KafkaConfig's
+  // populateSynonyms): DescribeConfigs then reports both as STATIC_BROKER_CONFIG.
+  if (!node_set && !broker_set) {
+    node.value = broker.value = int64_t{1};
+    node.source = broker.source = config_source::static_broker_config;
+    node.original = broker.original = "1";
+  } else if (!node_set) {
+    node = broker;
+  } else if (!broker_set) {
+    broker = node;
+  }
+  if (std::get<int64_t>(node.value) < 0) {  // only a broker.id can get here: node.id's validator refuses it
+    return {kafka_error::invalid_config, invalid_value_message("broker.id", node.original.value_or(""), "Value must be at least 0")};
+  }
+  return {};
 }
 
 common::result<void> server_config::check_and_derive() {
@@ -601,17 +652,7 @@ common::result<void> server_config::check_and_derive() {
        })
     if (!check) return check.err();
 
-  // node.id, with broker.id as its older synonym.
-  const setting* node = find("node.id");
-  const setting* broker = find("broker.id");
-  bool node_set = node->source == config_source::static_broker_config;
-  bool broker_set = broker->source == config_source::static_broker_config;
-  if (node_set && broker_set && get_int("node.id") != get_int("broker.id")) {
-    return {kafka_error::invalid_config,
-            fmt::format("The values for broker.id ({}) and node.id ({}) must be the same if both are specified",
-                        get_int("broker.id"), get_int("node.id"))};
-  }
-  node_id_ = static_cast<int32_t>(node_set ? get_int("node.id") : broker_set ? get_int("broker.id") : get_int("node.id"));
+  node_id_ = static_cast<int32_t>(get_int("node.id"));  // set_node_id_and_broker_id() set both
 
   // Listeners.
   std::string protocol_map = get_string("listener.security.protocol.map");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -98,6 +99,23 @@ class server_config {
   // This config with its dynamic layers replaced (per_broker over defaults over the static settings),
   // or why the result is invalid (validate_dynamic's errors, then the cross-key checks').
   common::result<server_config> with_dynamic(const dynamic_configs& per_broker, const dynamic_configs& defaults) const;
+  // The cluster-wide dynamic defaults a new data directory starts with: min.insync.replicas at its
+  // static value (or Kafka's default, 1). A new Kafka 4.4 cluster starts so: its storage formatter
+  // finalizes eligible.leader.replicas.version 1 (KIP-966) in the bootstrap metadata, and on such a
+  // bootstrap the controller's first activation writes this record into the empty metadata log
+  // (ActivationRecordsGenerator), so every broker and topic then reports min.insync.replicas as a
+  // DYNAMIC_DEFAULT_BROKER_CONFIG. Data directories created before Brook did this go without it.
+  dynamic_configs initial_dynamic_defaults() const;
+  // Kafka's rules for min.insync.replicas while eligible leader replicas are on, as they are on a new
+  // Kafka 4.4 cluster (ConfigurationControlManager): a broker's own min.insync.replicas can be neither
+  // set nor deleted ("Broker-level min.insync.replicas cannot be altered while ELR is enabled.") and the
+  // cluster-wide one cannot be removed ("Cluster-level min.insync.replicas cannot be removed while ELR
+  // is enabled."), both INVALID_CONFIG. `cluster_default` tells the resource ("" or this broker's id);
+  // `named` holds every key the request changes (an IncrementalAlterConfigs operation's key, or for
+  // AlterConfigs each key given and each key it drops) and `after` the resource's configs as they would
+  // be. Kafka checks this after the values (validate_dynamic), validate_only or not.
+  static common::result<void> check_min_insync_replicas_change(bool cluster_default, const std::set<std::string>& named,
+                                                               const dynamic_configs& after);
   const dynamic_configs& dynamic_per_broker() const { return dynamic_per_broker_; }
   const dynamic_configs& dynamic_defaults() const { return dynamic_defaults_; }
 
@@ -114,7 +132,9 @@ class server_config {
   std::vector<std::string> get_list(std::string_view name) const;  // {} when null
 
   // --- typed values, with Kafka's precedence and fallbacks applied ---
-  int32_t node_id() const { return node_id_; }  // node.id, else broker.id; Brook's default is 1
+  // node.id, else broker.id (Kafka requires one of them); Brook runs as node 1 when neither is set,
+  // as if `node.id=1` had been given (and reports them so).
+  int32_t node_id() const { return node_id_; }
   const std::vector<listener_endpoint>& listeners() const { return listeners_; }
   // Listeners that serve clients: listeners() minus those named in controller.listener.names.
   std::vector<listener_endpoint> client_listeners() const;
@@ -213,6 +233,8 @@ class server_config {
   server_config() = default;
   const setting* find(std::string_view name) const;
   common::result<void> check_and_derive();
+  // node.id and broker.id agree, and either one stands for the other (Kafka's populateSynonyms).
+  common::result<void> set_node_id_and_broker_id();
 
   std::map<std::string, setting, std::less<>> settings_;
   std::map<std::string, setting, std::less<>> static_settings_;  // settings_ without the dynamic layers

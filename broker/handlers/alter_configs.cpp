@@ -1,7 +1,10 @@
 // AlterConfigs v0-2 (the legacy, replace-everything form): the configs set on a topic (its overrides),
 // a broker resource ("<node id>" or "" for the cluster-wide defaults; dynamic keys only) or a group
 // become exactly the given ones. A repeated key or a null value is refused (INVALID_REQUEST), as Kafka
-// refuses them.
+// refuses them; a broker resource's min.insync.replicas, given or dropped, is held to Kafka's
+// eligible-leader-replicas rules (server_config::check_min_insync_replicas_change).
+#include <set>
+
 #include <fmt/format.h>
 
 #include "broker/broker.hpp"
@@ -33,7 +36,14 @@ awaitable<ac::response> alter_configs(request_context& ctx, ac::request& req) {
         if (outcome && !c.value)
           outcome = common::error{kafka_error::invalid_request, fmt::format("Null value not supported for : {}", c.name)};
       }
-      if (outcome) outcome = co_await set_resource_configs(b, res.resource_type, res.resource_name, configs, req.validate_only);
+      if (outcome) {
+        // The keys given, and those set now that the new configs leave out (Kafka's implicit deletions).
+        std::set<std::string> named;
+        for (const auto& [key, value] : configs) named.insert(key);
+        for (const auto& [key, value] : current_configs(b, res.resource_type, res.resource_name)) named.insert(key);
+        outcome = co_await set_resource_configs(b, res.resource_type, res.resource_name, configs, named,
+                                                req.validate_only);
+      }
     }
     resp.responses.push_back(
         alter_outcome<ac::alter_configs_resource_response>(res.resource_type, res.resource_name, outcome));

@@ -121,7 +121,9 @@ config_type config_type_of(int8_t type, const std::string& key) {
 }
 
 boost::asio::awaitable<common::result<void>> set_resource_configs(broker& b, int8_t type, const std::string& name,
-                                                                  const dynamic_configs& configs, bool validate_only) {
+                                                                  const dynamic_configs& configs,
+                                                                  const std::set<std::string>& named,
+                                                                  bool validate_only) {
   if (type == resource_topic) {
     const topic_overrides overrides(configs.begin(), configs.end());
     co_return co_await set_topic_configs(b, name, overrides, validate_only);
@@ -131,6 +133,7 @@ boost::asio::awaitable<common::result<void>> set_resource_configs(broker& b, int
     auto next = defaults ? b.config().with_dynamic(b.config().dynamic_per_broker(), configs)
                          : b.config().with_dynamic(configs, b.config().dynamic_defaults());
     if (!next) co_return common::error{kafka_error::invalid_request, next.err().message};
+    if (auto elr = server_config::check_min_insync_replicas_change(defaults, named, configs); !elr) co_return elr.err();
     if (validate_only) co_return common::result<void>{};
     // Stored under this broker's id (or "" for the defaults), as Kafka keys them.
     auto record = to_record(type, defaults ? std::string() : std::to_string(b.node_id()), configs);

@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,9 +47,13 @@ config_type config_type_of(int8_t type, const std::string& key);
 // Replaces the configs set on the resource with `configs`, validated as Kafka validates them for the
 // resource type; unless validate_only, stores them and puts them in force (a broker resource's
 // changes apply to every topic's logs without a restart; a group's to its members' next
-// heartbeats). `configs` is the caller's named local (GCC 12 and temporaries in co_await).
+// heartbeats). `named` holds the keys the request changes (each operation's key; for AlterConfigs the
+// keys given and those it drops), for Kafka's rules on min.insync.replicas of broker resources.
+// `configs` and `named` are the caller's named locals (GCC 12 and temporaries in co_await).
 boost::asio::awaitable<common::result<void>> set_resource_configs(broker& b, int8_t type, const std::string& name,
-                                                                  const dynamic_configs& configs, bool validate_only);
+                                                                  const dynamic_configs& configs,
+                                                                  const std::set<std::string>& named,
+                                                                  bool validate_only);
 
 // An alter-configs resource answer (either API's type) for this outcome.
 template <class Response>

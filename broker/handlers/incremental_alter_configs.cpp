@@ -1,7 +1,9 @@
 // IncrementalAlterConfigs v0-1 (KIP-339): SET, DELETE, APPEND and SUBTRACT on the configs set on a
 // topic, a broker resource ("<node id>" or "" for the cluster-wide defaults) or a group. APPEND and
 // SUBTRACT only for list-typed configs, starting from the value in force. Repeated keys and a SET
-// without a value are refused (INVALID_REQUEST) before anything else, as Kafka's broker does.
+// without a value are refused (INVALID_REQUEST) before anything else, as Kafka's broker does; on broker
+// resources any operation on min.insync.replicas is then held to Kafka's eligible-leader-replicas rules
+// (server_config::check_min_insync_replicas_change).
 #include <algorithm>
 #include <set>
 
@@ -113,7 +115,10 @@ awaitable<iac::response> incremental_alter_configs(request_context& ctx, iac::re
         outcome = updated.err();
       } else {
         const dynamic_configs configs = std::move(*updated);
-        outcome = co_await set_resource_configs(b, res.resource_type, res.resource_name, configs, req.validate_only);
+        std::set<std::string> named;
+        for (const auto& c : res.configs) named.insert(c.name);
+        outcome = co_await set_resource_configs(b, res.resource_type, res.resource_name, configs, named,
+                                                req.validate_only);
       }
     }
     resp.responses.push_back(

@@ -198,7 +198,8 @@ def test_describe_topic_configs(srv):
     e = check_entry(entries, "max.message.bytes", "1048588", ConfigSource.DEFAULT_CONFIG)
     assert synonym_list(e) == [("message.max.bytes", "1048588", ConfigSource.DEFAULT_CONFIG)], \
         f"synonyms {synonym_list(e)}"
-    check_entry(entries, "min.insync.replicas", "1", ConfigSource.DEFAULT_CONFIG)
+    # A new data directory holds Kafka 4.4's cluster-wide dynamic default of min.insync.replicas.
+    check_entry(entries, "min.insync.replicas", "1", ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
     check_entry(entries, "compression.type", "producer", ConfigSource.DEFAULT_CONFIG)
     # Untouched, but the broker's server.properties sets its synonym: that static value.
     e = check_entry(entries, "segment.bytes", "1073741824", ConfigSource.STATIC_BROKER_CONFIG)

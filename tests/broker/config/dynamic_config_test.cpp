@@ -7,6 +7,8 @@
 #include "broker/config/server_config.hpp"
 #include "broker/config/topic_config.hpp"
 
+#include <set>
+
 using namespace brook::broker;
 using brook::common::kafka_error;
 using brook::test::entry_named;
@@ -65,6 +67,62 @@ TEST_CASE("dynamic configs: only Kafka's dynamic keys that Brook honours, valida
   auto described = server_config_of().describe();
   CHECK_FALSE(entry_named(described, "log.segment.bytes").read_only);
   CHECK(entry_named(described, "num.partitions").read_only);
+}
+
+TEST_CASE("dynamic configs: compression.type, min.insync.replicas and unclean.leader.election.enable, as Kafka 4.4 has them") {
+  for (const char* name : {"compression.type", "min.insync.replicas", "unclean.leader.election.enable"}) {
+    INFO(name);
+    CHECK(server_config::is_dynamic(name));
+    CHECK_FALSE(entry_named(server_config_of().describe(), name).read_only);
+  }
+  auto d = server_config_of({{"min.insync.replicas", "2"}})
+               .with_dynamic({{"compression.type", "lz4"}}, {{"min.insync.replicas", "3"}, {"unclean.leader.election.enable", "true"}});
+  REQUIRE(d);
+  CHECK(d->compression_type() == "lz4");
+  CHECK(d->min_insync_replicas() == 3);
+  CHECK(d->unclean_leader_election_enable());
+  auto topic = resolve_topic_config(*d, {});
+  REQUIRE(topic);
+  CHECK(topic->compression_type == "lz4");
+  CHECK(topic->min_insync_replicas == 3);
+  CHECK(topic->unclean_leader_election_enable);
+  auto bad = server_config::validate_dynamic({{"compression.type", "none"}});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.code() == kafka_error::invalid_request);
+  CHECK(bad.err().message ==
+        "Invalid value none for configuration compression.type: String must be one of: uncompressed, zstd, lz4, snappy, "
+        "gzip, producer");
+}
+
+TEST_CASE("dynamic configs: a new data directory's cluster-wide min.insync.replicas is the static value") {
+  CHECK(server_config_of().initial_dynamic_defaults() == dynamic_configs{{"min.insync.replicas", "1"}});
+  CHECK(server_config_of({{"min.insync.replicas", " 02 "}}).initial_dynamic_defaults() ==
+        dynamic_configs{{"min.insync.replicas", "2"}});
+  // The static value, not a dynamic one in force.
+  auto d = server_config_of().with_dynamic({}, {{"min.insync.replicas", "4"}});
+  REQUIRE(d);
+  CHECK(d->initial_dynamic_defaults() == dynamic_configs{{"min.insync.replicas", "1"}});
+}
+
+TEST_CASE("dynamic configs: min.insync.replicas with eligible leader replicas on, as Kafka refuses its changes") {
+  const dynamic_configs set{{"min.insync.replicas", "2"}};
+  const std::set<std::string> named{"min.insync.replicas"};
+  // Per broker: neither set nor deleted.
+  for (const dynamic_configs& after : {set, dynamic_configs{}}) {
+    auto own = server_config::check_min_insync_replicas_change(false, named, after);
+    REQUIRE_FALSE(own);
+    CHECK(own.code() == kafka_error::invalid_config);
+    CHECK(own.err().message == "Broker-level min.insync.replicas cannot be altered while ELR is enabled.");
+  }
+  // Cluster-wide: set, but not removed.
+  CHECK(server_config::check_min_insync_replicas_change(true, named, set));
+  auto removed = server_config::check_min_insync_replicas_change(true, named, {});
+  REQUIRE_FALSE(removed);
+  CHECK(removed.code() == kafka_error::invalid_config);
+  CHECK(removed.err().message == "Cluster-level min.insync.replicas cannot be removed while ELR is enabled.");
+  // Requests that do not name it pass, whatever the resource holds.
+  CHECK(server_config::check_min_insync_replicas_change(false, {"compression.type"}, {}));
+  CHECK(server_config::check_min_insync_replicas_change(true, {"compression.type"}, {}));
 }
 
 TEST_CASE("dynamic configs: the defaults resource lists only what is set there, custom keys as Kafka shows them") {

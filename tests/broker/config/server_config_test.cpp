@@ -234,6 +234,23 @@ TEST_CASE("server config: node.id and broker.id", "[config][server]") {
   CHECK(server_config_of({{"node.id", "6"}, {"broker.id", "6"}}).node_id() == 6);
   CHECK(refusal({{"node.id", "6"}, {"broker.id", "7"}}).find("broker.id (7) and node.id (6)") != std::string::npos);
   CHECK(refusal({{"node.id", "-1"}}).find("node.id") != std::string::npos);
+  CHECK(refusal({{"broker.id", "-1"}}) == "Invalid value -1 for configuration broker.id: Value must be at least 0");
+  // Either one stands for the other, as if both were set (Kafka's populateSynonyms); neither: node 1.
+  for (const property_list& given : {property_list{{"node.id", "6"}}, property_list{{"broker.id", "6"}}}) {
+    auto c = server_config_of(given);
+    for (const char* key : {"node.id", "broker.id"}) {
+      INFO(given.front().first << " given, " << key);
+      CHECK(c.get_int(key) == 6);
+      CHECK(c.source(key) == config_source::static_broker_config);
+      CHECK(c.original(key) == "6");
+    }
+  }
+  auto neither = server_config_of({});
+  CHECK(neither.source("node.id") == config_source::static_broker_config);
+  CHECK(neither.get_int("broker.id") == 1);
+  // Kafka's definitions: node.id has no default, broker.id's is -1.
+  CHECK(server_config::find_definition("node.id")->default_value == std::nullopt);
+  CHECK(server_config::find_definition("broker.id")->default_value == "-1");
 }
 
 TEST_CASE("server config: describe reports values, sources and synonyms as Kafka does", "[config][server]") {

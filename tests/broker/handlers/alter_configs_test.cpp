@@ -55,3 +55,23 @@ TEST_CASE("AlterConfigs sets a group's configs") {
   REQUIRE(replace(b, group_resource, "g", {}).error_code == 0);
   CHECK(entry(describe(b, group_resource, "g"), "consumer.session.timeout.ms").config_source == 5);
 }
+
+TEST_CASE("AlterConfigs keeps Kafka's rules on min.insync.replicas: the cluster-wide one stays, none per broker") {
+  test::broker_fixture b;
+  // Replacing the defaults without min.insync.replicas would drop the one a new directory starts with.
+  auto dropped = replace(b, broker_resource, "", {{"log.roll.ms", "7000"}});
+  CHECK(dropped.error_code == 40);
+  CHECK(dropped.error_message == "Cluster-level min.insync.replicas cannot be removed while ELR is enabled.");
+  CHECK(replace(b, broker_resource, "", {}).error_code == 40);
+  REQUIRE(replace(b, broker_resource, "", {{"min.insync.replicas", "2"}, {"log.roll.ms", "7000"}}).error_code == 0);
+  CHECK(entry(describe(b, broker_resource, "1"), "min.insync.replicas").value == "2");
+  CHECK(entry(describe(b, broker_resource, "1"), "log.roll.ms").config_source == 3);
+  auto own = replace(b, broker_resource, "1", {{"min.insync.replicas", "2"}});
+  CHECK(own.error_code == 40);
+  CHECK(own.error_message == "Broker-level min.insync.replicas cannot be altered while ELR is enabled.");
+  // Other keys per broker are fine, and the value checks come first.
+  REQUIRE(replace(b, broker_resource, "1", {{"unclean.leader.election.enable", "true"}}).error_code == 0);
+  auto bad = replace(b, broker_resource, "1", {{"min.insync.replicas", "0"}});
+  CHECK(bad.error_code == 42);
+  CHECK(bad.error_message == "Invalid value 0 for configuration min.insync.replicas: Value must be at least 1");
+}

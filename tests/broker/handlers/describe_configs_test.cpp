@@ -35,3 +35,36 @@ TEST_CASE("DescribeConfigs lists the named keys of a topic, every key for an emp
   CHECK(describe(b, 16, "x").error_code == 42);  // client metrics: not supported
   CHECK(dc::min_version == 1);                    // Kafka 4.0 removed v0
 }
+
+TEST_CASE("DescribeConfigs reports node.id and broker.id as Kafka does: either one set stands for both") {
+  auto ids = [](test::broker_fixture& b) {
+    auto one = describe(b, broker_resource, std::to_string(b.server().node_id()),
+                        std::vector<std::string>{"node.id", "broker.id"});
+    REQUIRE(one.configs.size() == 2);
+    return std::pair{entry(one, "node.id"), entry(one, "broker.id")};
+  };
+  SECTION("node.id set, as in Kafka's server.properties") {
+    test::broker_fixture b({"node.id=1"});
+    auto [node, broker] = ids(b);
+    CHECK(node.value == "1");
+    CHECK(node.config_source == 4);  // STATIC_BROKER_CONFIG
+    CHECK(node.read_only);
+    CHECK(synonyms(node) == synonym_list{{"node.id", "1", 4}});  // node.id has no default
+    CHECK(broker.value == "1");
+    CHECK(broker.config_source == 4);
+    CHECK(broker.read_only);
+    CHECK(synonyms(broker) == synonym_list{{"broker.id", "1", 4}, {"broker.id", "-1", 5}});
+  }
+  SECTION("broker.id set") {
+    test::broker_fixture b({"broker.id=3"});
+    auto [node, broker] = ids(b);
+    CHECK(synonyms(node) == synonym_list{{"node.id", "3", 4}});
+    CHECK(synonyms(broker) == synonym_list{{"broker.id", "3", 4}, {"broker.id", "-1", 5}});
+  }
+  SECTION("neither: node 1, as if node.id=1 were set") {
+    test::broker_fixture b;
+    auto [node, broker] = ids(b);
+    CHECK(synonyms(node) == synonym_list{{"node.id", "1", 4}});
+    CHECK(synonyms(broker) == synonym_list{{"broker.id", "1", 4}, {"broker.id", "-1", 5}});
+  }
+}

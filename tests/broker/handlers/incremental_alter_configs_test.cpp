@@ -7,6 +7,7 @@
 
 #include "broker_fixture.hpp"
 #include "common/error.hpp"
+#include "log/metadata_store.hpp"
 #include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "config_test_util.hpp"
 #include "common/protocol/messages/produce.hpp"
@@ -21,6 +22,8 @@ using common::kafka_error;
 using common::wire_code;
 
 using namespace brook::test::configs;
+using brook::broker::dynamic_configs;
+using brook::broker::effective_topic_config;
 
 namespace {
 int16_t produce_one_batch(test::broker_fixture& b, const std::string& name) {
@@ -56,13 +59,15 @@ TEST_CASE("dynamic broker configs: per broker and cluster-wide, with Kafka's sou
   one = describe(b, broker_resource, "1", std::vector<std::string>{"log.retention.ms"});
   CHECK(synonyms(entry(one, "log.retention.ms")) ==
         synonym_list{{"log.retention.ms", "1000", 2}, {"log.retention.ms", " 2000 ", 3}, {"log.retention.hours", "168", 5}});
-  // The defaults resource lists only what is set there, as given, without this broker's own settings.
+  // The defaults resource lists only what is set there (a new directory's min.insync.replicas, and
+  // this), as given, without this broker's own settings.
   auto defaults = describe(b, broker_resource, "");
   CHECK(defaults.error_code == 0);
-  REQUIRE(defaults.configs.size() == 1);
-  CHECK(defaults.configs[0].value == " 2000 ");
-  CHECK(defaults.configs[0].config_source == 3);  // DYNAMIC_DEFAULT_BROKER_CONFIG
-  CHECK(synonyms(defaults.configs[0]) == synonym_list{{"log.retention.ms", " 2000 ", 3}, {"log.retention.hours", "168", 5}});
+  REQUIRE(defaults.configs.size() == 2);
+  const auto& retention = entry(defaults, "log.retention.ms");
+  CHECK(retention.value == " 2000 ");
+  CHECK(retention.config_source == 3);  // DYNAMIC_DEFAULT_BROKER_CONFIG
+  CHECK(synonyms(retention) == synonym_list{{"log.retention.ms", " 2000 ", 3}, {"log.retention.hours", "168", 5}});
   // A topic inherits the broker's value and reports where it comes from.
   auto t = describe(b, topic_resource, "t", std::vector<std::string>{"retention.ms"});
   CHECK(entry(t, "retention.ms").value == "1000");
@@ -76,7 +81,7 @@ TEST_CASE("dynamic broker configs: per broker and cluster-wide, with Kafka's sou
   CHECK(entry(describe(b, topic_resource, "t"), "retention.ms").config_source == 3);
   require_ok(alter(b, broker_resource, "", {{"log.retention.ms", op_delete, std::nullopt}}));
   CHECK(entry(describe(b, topic_resource, "t"), "retention.ms").value == "604800000");
-  CHECK(describe(b, broker_resource, "").configs.empty());
+  CHECK(b.server().config().dynamic_defaults() == dynamic_configs{{"min.insync.replicas", "1"}});
 }
 
 TEST_CASE("dynamic message.max.bytes applies to produce at once, without a restart") {
@@ -120,7 +125,7 @@ TEST_CASE("dynamic broker configs: Kafka's refusals and messages") {
     CHECK(r.error_code == c.code);
     CHECK(r.error_message == c.message);
   }
-  CHECK(describe(b, broker_resource, "").configs.empty());
+  CHECK(b.server().config().dynamic_defaults() == dynamic_configs{{"min.insync.replicas", "1"}});
   CHECK(b.server().config().dynamic_per_broker().empty());
 }
 
@@ -221,14 +226,139 @@ TEST_CASE("group configs: a consumer group's members get its heartbeat interval 
   CHECK(b.call<cgh::response>(cgh::api_key, 1, beat).heartbeat_interval_ms == 5000);
 }
 
-TEST_CASE("A broker reset forgets dynamic broker configs and group configs") {
+TEST_CASE("A broker reset forgets dynamic broker configs and group configs, back to a new directory's") {
   test::broker_fixture b;
-  require_ok(alter(b, broker_resource, "", {{"message.max.bytes", op_set, "2000"}}));
+  require_ok(alter(b, broker_resource, "", {{"message.max.bytes", op_set, "2000"}, {"min.insync.replicas", op_set, "3"}}));
   require_ok(alter(b, group_resource, "g", {{"consumer.session.timeout.ms", op_set, "50000"}}));
   REQUIRE(b.server().reset());
-  CHECK(describe(b, broker_resource, "").configs.empty());
+  const dynamic_configs fresh{{"min.insync.replicas", "1"}};
+  CHECK(b.server().config().dynamic_defaults() == fresh);
+  CHECK(describe(b, broker_resource, "").configs.size() == 1);
   CHECK(entry(describe(b, broker_resource, "1"), "message.max.bytes").value == "1048588");
+  CHECK(entry(describe(b, broker_resource, "1"), "min.insync.replicas").value == "1");
   CHECK(entry(describe(b, group_resource, "g"), "consumer.session.timeout.ms").config_source == 5);
   b.restart();
-  CHECK(describe(b, broker_resource, "").configs.empty());
+  CHECK(b.server().config().dynamic_defaults() == fresh);
+}
+
+TEST_CASE("A new data directory starts with Kafka's cluster-wide min.insync.replicas, an existing one goes without") {
+  SECTION("at its default") {
+    test::broker_fixture b;
+    test::create_topic(b.client(), "t");
+    auto defaults = describe(b, broker_resource, "");
+    REQUIRE(defaults.configs.size() == 1);
+    const auto& cluster = defaults.configs[0];
+    CHECK(cluster.name == "min.insync.replicas");
+    CHECK(cluster.value == "1");
+    CHECK(cluster.config_source == 3);  // DYNAMIC_DEFAULT_BROKER_CONFIG
+    CHECK_FALSE(cluster.read_only);
+    CHECK(synonyms(cluster) == synonym_list{{"min.insync.replicas", "1", 3}, {"min.insync.replicas", "1", 5}});
+    const auto broker_configs = describe(b, broker_resource, "1");
+    const auto& own = entry(broker_configs, "min.insync.replicas");
+    CHECK(own.config_source == 3);
+    CHECK(synonyms(own) == synonym_list{{"min.insync.replicas", "1", 3}, {"min.insync.replicas", "1", 5}});
+    const auto topic_configs = describe(b, topic_resource, "t");
+    const auto& topic = entry(topic_configs, "min.insync.replicas");
+    CHECK(topic.value == "1");
+    CHECK(topic.config_source == 3);
+    CHECK(synonyms(topic) == synonym_list{{"min.insync.replicas", "1", 3}, {"min.insync.replicas", "1", 5}});
+
+    // A data directory from before (no such record, as one written by an older Brook) keeps working,
+    // with Kafka's default, and is not given the record at its next start.
+    b.stop();
+    {
+      auto store = brook::log::metadata_store::open(b.data_dir() / "__brook_metadata", false);
+      REQUIRE(store);
+      brook::log::config_resource_record none;
+      none.resource_type = broker_resource;
+      REQUIRE((*store)->put_config_resource(none));
+    }
+    b.start();
+    CHECK(describe(b, broker_resource, "").configs.empty());
+    CHECK(entry(describe(b, topic_resource, "t"), "min.insync.replicas").config_source == 5);
+    b.restart();
+    CHECK(describe(b, broker_resource, "").configs.empty());
+    // Setting it there is allowed, as on a Kafka cluster whose ELR is on.
+    require_ok(alter(b, broker_resource, "", {{"min.insync.replicas", op_set, "1"}}));
+    CHECK(entry(describe(b, topic_resource, "t"), "min.insync.replicas").config_source == 3);
+  }
+  SECTION("at the static value, as an integer") {
+    test::broker_fixture b({"min.insync.replicas= 2"});
+    auto defaults = describe(b, broker_resource, "");
+    REQUIRE(defaults.configs.size() == 1);
+    CHECK(defaults.configs[0].value == "2");
+    CHECK(synonyms(defaults.configs[0]) ==
+          synonym_list{{"min.insync.replicas", "2", 3}, {"min.insync.replicas", " 2", 4}, {"min.insync.replicas", "1", 5}});
+  }
+}
+
+TEST_CASE("compression.type, min.insync.replicas and unclean.leader.election.enable are dynamic, as in Kafka") {
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t");
+  for (const char* name : {"compression.type", "min.insync.replicas", "unclean.leader.election.enable"})
+    CHECK_FALSE(entry(describe(b, broker_resource, "1"), name).read_only);
+
+  require_ok(alter(b, broker_resource, "1", {{"compression.type", op_set, "gzip"}}));
+  require_ok(alter(b, broker_resource, "", {{"compression.type", op_set, "zstd"},
+                                            {"unclean.leader.election.enable", op_set, "TRUE"},
+                                            {"min.insync.replicas", op_set, " 3 "}}));
+  const effective_topic_config& in_force = b.server().topics().find("t")->config;
+  CHECK(in_force.compression_type == "gzip");
+  CHECK(in_force.unclean_leader_election_enable);
+  CHECK(in_force.min_insync_replicas == 3);
+  auto topic = describe(b, topic_resource, "t");
+  CHECK(entry(topic, "compression.type").value == "gzip");
+  CHECK(synonyms(entry(topic, "compression.type")) == synonym_list{{"compression.type", "gzip", 2},
+                                                                     {"compression.type", "zstd", 3},
+                                                                     {"compression.type", "producer", 5}});
+  CHECK(entry(topic, "unclean.leader.election.enable").value == "true");
+  CHECK(entry(topic, "unclean.leader.election.enable").config_source == 3);
+  CHECK(entry(topic, "min.insync.replicas").value == "3");
+  b.restart();
+  CHECK(b.server().topics().find("t")->config.compression_type == "gzip");
+  CHECK(b.server().topics().find("t")->config.min_insync_replicas == 3);
+  require_ok(alter(b, broker_resource, "1", {{"compression.type", op_delete, std::nullopt}}));
+  CHECK(b.server().topics().find("t")->config.compression_type == "zstd");
+
+  // Kafka's checks, the values' first (INVALID_REQUEST), then those of eligible leader replicas
+  // (INVALID_CONFIG), validate_only or not.
+  struct bad_case {
+    std::string name;
+    std::vector<op> ops;
+    bool validate_only;
+    int16_t code;
+    std::string message;
+  };
+  const std::string broker_level = "Broker-level min.insync.replicas cannot be altered while ELR is enabled.";
+  const std::string cluster_level = "Cluster-level min.insync.replicas cannot be removed while ELR is enabled.";
+  std::vector<bad_case> cases{
+      {"1", {{"min.insync.replicas", op_set, "2"}}, false, 40, broker_level},
+      {"1", {{"min.insync.replicas", op_set, "2"}}, true, 40, broker_level},
+      {"1", {{"min.insync.replicas", op_delete, std::nullopt}}, false, 40, broker_level},
+      {"1", {{"compression.type", op_set, "lz4"}, {"min.insync.replicas", op_set, "2"}}, false, 40, broker_level},
+      {"", {{"min.insync.replicas", op_delete, std::nullopt}}, false, 40, cluster_level},
+      {"", {{"min.insync.replicas", op_delete, std::nullopt}}, true, 40, cluster_level},
+      {"1", {{"min.insync.replicas", op_set, "0"}}, false, 42,
+       "Invalid value 0 for configuration min.insync.replicas: Value must be at least 1"},
+      {"", {{"min.insync.replicas", op_set, "x"}}, false, 42,
+       "Invalid value x for configuration min.insync.replicas: Not a number of type INT"},
+      {"", {{"min.insync.replicas", op_set, "2"}, {"compression.type", op_set, "GZIP"}}, false, 42,
+       "Invalid value GZIP for configuration compression.type: String must be one of: uncompressed, zstd, lz4, "
+       "snappy, gzip, producer"},
+      {"1", {{"min.insync.replicas", op_set, "2"}, {"log.retention.hours", op_set, "2"}}, false, 42,
+       "Cannot update these configs dynamically: [log.retention.hours]"},
+      {"1", {{"unclean.leader.election.enable", op_set, "maybe"}}, false, 42,
+       "Invalid value maybe for configuration unclean.leader.election.enable: Expected value to be either true or false"},
+      {"1", {{"compression.type", op_append, "gzip"}}, false, 40,
+       "Config value append is not allowed for config key: compression.type"},
+  };
+  for (auto& c : cases) {
+    INFO(c.name << " " << c.ops.front().name << " validate_only=" << c.validate_only);
+    auto r = alter(b, broker_resource, c.name, c.ops, c.validate_only);
+    CHECK(r.error_code == c.code);
+    CHECK(r.error_message == c.message);
+  }
+  CHECK(b.server().config().dynamic_per_broker().empty());
+  CHECK(b.server().config().dynamic_defaults().at("min.insync.replicas") == " 3 ");
+  CHECK(b.server().topics().find("t")->config.compression_type == "zstd");
 }
