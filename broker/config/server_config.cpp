@@ -868,7 +868,9 @@ std::vector<config_entry> server_config::describe_dynamic_defaults() const {
       e.read_only = d->read_only;
       e.type = d->type;
       e.documentation = d->documentation;
-      e.synonyms = synonyms_of(name, false);
+      // Kafka 4.4 reports only the synonyms of this resource itself, the dynamic defaults.
+      for (auto& synonym : synonyms_of(name, false))
+        if (synonym.source == config_source::dynamic_default_broker_config) e.synonyms.push_back(std::move(synonym));
     }
     out.push_back(std::move(e));
   }

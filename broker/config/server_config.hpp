@@ -210,9 +210,9 @@ class server_config {
   // Every broker config, sorted by name, as Kafka reports the resource "<node id>": effective values,
   // read_only unless is_dynamic(), sensitive values null, synonyms included.
   std::vector<config_entry> describe() const;
-  // The resource "" (the cluster-wide defaults), as Kafka reports it: only the keys set there, each
-  // value as stored, synonyms without this broker's own dynamic settings; keys that are not broker
-  // configs are reported as Kafka reports unknown keys (type unknown, sensitive, read-only).
+  // The resource "" (the cluster-wide defaults), as Kafka 4.4 reports it: only the keys set there, each
+  // value as stored, with the synonyms set there too (no static settings or defaults); keys that are not
+  // broker configs are reported as Kafka reports unknown keys (type unknown, sensitive, read-only).
   std::vector<config_entry> describe_dynamic_defaults() const;
   // Kafka's synonym chain of a broker config: the names of its synonym group set on this broker
   // dynamically, then as dynamic defaults, then statically, then those with non-null defaults, with

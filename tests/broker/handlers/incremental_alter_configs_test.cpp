@@ -60,14 +60,14 @@ TEST_CASE("dynamic broker configs: per broker and cluster-wide, with Kafka's sou
   CHECK(synonyms(entry(one, "log.retention.ms")) ==
         synonym_list{{"log.retention.ms", "1000", 2}, {"log.retention.ms", " 2000 ", 3}, {"log.retention.hours", "168", 5}});
   // The defaults resource lists only what is set there (a new directory's min.insync.replicas, and
-  // this), as given, without this broker's own settings.
+  // this), as given, with only the synonyms set there.
   auto defaults = describe(b, broker_resource, "");
   CHECK(defaults.error_code == 0);
   REQUIRE(defaults.configs.size() == 2);
   const auto& retention = entry(defaults, "log.retention.ms");
   CHECK(retention.value == " 2000 ");
   CHECK(retention.config_source == 3);  // DYNAMIC_DEFAULT_BROKER_CONFIG
-  CHECK(synonyms(retention) == synonym_list{{"log.retention.ms", " 2000 ", 3}, {"log.retention.hours", "168", 5}});
+  CHECK(synonyms(retention) == synonym_list{{"log.retention.ms", " 2000 ", 3}});
   // A topic inherits the broker's value and reports where it comes from.
   auto t = describe(b, topic_resource, "t", std::vector<std::string>{"retention.ms"});
   CHECK(entry(t, "retention.ms").value == "1000");
@@ -252,7 +252,7 @@ TEST_CASE("A new data directory starts with Kafka's cluster-wide min.insync.repl
     CHECK(cluster.value == "1");
     CHECK(cluster.config_source == 3);  // DYNAMIC_DEFAULT_BROKER_CONFIG
     CHECK_FALSE(cluster.read_only);
-    CHECK(synonyms(cluster) == synonym_list{{"min.insync.replicas", "1", 3}, {"min.insync.replicas", "1", 5}});
+    CHECK(synonyms(cluster) == synonym_list{{"min.insync.replicas", "1", 3}});
     const auto broker_configs = describe(b, broker_resource, "1");
     const auto& own = entry(broker_configs, "min.insync.replicas");
     CHECK(own.config_source == 3);
@@ -287,7 +287,9 @@ TEST_CASE("A new data directory starts with Kafka's cluster-wide min.insync.repl
     auto defaults = describe(b, broker_resource, "");
     REQUIRE(defaults.configs.size() == 1);
     CHECK(defaults.configs[0].value == "2");
-    CHECK(synonyms(defaults.configs[0]) ==
+    CHECK(synonyms(defaults.configs[0]) == synonym_list{{"min.insync.replicas", "2", 3}});
+    CHECK(synonyms(entry(describe(b, broker_resource, "1", std::vector<std::string>{"min.insync.replicas"}),
+                         "min.insync.replicas")) ==
           synonym_list{{"min.insync.replicas", "2", 3}, {"min.insync.replicas", " 2", 4}, {"min.insync.replicas", "1", 5}});
   }
 }
