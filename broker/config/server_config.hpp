@@ -80,7 +80,7 @@ class server_config {
   // Reads the properties file named on the command line (if any), then applies `defaults` (e.g.
   // ephemeral_properties()), then the overrides.
   static common::result<server_config> load(const command_line& command, const property_list& defaults = {});
-  // Every key at its default.
+  // Every key at its default (node.id and broker.id 1: see node_id()).
   static server_config defaults();
 
   const std::vector<std::string>& warnings() const { return warnings_; }
