@@ -26,23 +26,40 @@ constexpr std::array<metadata_version_level, 9> steps{{
     {33, "4.4-IV2", 18, 11},  // Kafka 4.4's newest production level
 }};
 
+int16_t served_min(int16_t api_key) {
+  const api_entry* e = find_api(api_key);
+  return e ? e->min_version : -1;
+}
+
 int16_t served_max(int16_t api_key) {
   const api_entry* e = find_api(api_key);
   return e ? e->max_version : -1;
 }
 
-std::array<feature, 4> build_table() {
+std::array<feature, 7> build_table() {
   const int16_t metadata_version =
       metadata_version_for(served_max(proto::fetch::api_key), served_max(proto::list_offsets::api_key));
+  const int16_t oldest_metadata_version =
+      oldest_metadata_version_for(served_min(proto::fetch::api_key), served_min(proto::list_offsets::api_key));
+  // Each feature with the range of levels Brook serves, as Kafka lists a feature: level 0 is the
+  // feature off, and a feature finalized at 0 goes unlisted.
   return {{
-      // One level: the one whose protocol versions Brook serves.
-      {"metadata.version", metadata_version, metadata_version, metadata_version},
-      // Level 1 is KRaft's dynamic controller quorum (KIP-853); Brook has no quorum to change.
+      // The levels whose protocol versions Brook serves, and the newest of them.
+      {"metadata.version", oldest_metadata_version, metadata_version, metadata_version},
+      // Level 1 is KRaft's dynamic controller quorum (KIP-853); Brook has no quorum.
       {"kraft.version", 0, 0, 0},
-      // Level 1 is the consumer group protocol (KIP-848), which Brook always serves.
-      {"group.version", 1, 1, 1},
+      // Level 0 is the classic group protocol, level 1 the consumer group protocol (KIP-848); Brook
+      // serves both.
+      {"group.version", 0, 1, 1},
       // Levels 1 and 2 need transactions (KIP-890), which Brook does not have yet.
       {"transaction.version", 0, 0, 0},
+      // Level 1 is eligible leader replicas (KIP-966), rules for electing among replicas; Brook keeps
+      // one replica of each partition.
+      {"eligible.leader.replicas.version", 0, 0, 0},
+      // Levels 1 and 2 are share groups (KIP-932), which Brook does not serve.
+      {"share.version", 0, 0, 0},
+      // Level 1 is the streams group protocol (KIP-1071), which Brook does not serve.
+      {"streams.version", 0, 0, 0},
   }};
 }
 
@@ -59,8 +76,15 @@ int16_t metadata_version_for(int16_t fetch_max_version, int16_t list_offsets_max
   return level;
 }
 
+int16_t oldest_metadata_version_for(int16_t fetch_min_version, int16_t list_offsets_min_version) {
+  for (const auto& step : steps)
+    if (step.fetch_version >= fetch_min_version && step.list_offsets_version >= list_offsets_min_version)
+      return step.level;
+  return 0;
+}
+
 std::span<const feature> features() {
-  static const std::array<feature, 4> table = build_table();
+  static const std::array<feature, 7> table = build_table();
   return table;
 }
 

@@ -2,7 +2,9 @@
 // answers from, and with it the Java AdminClient's describeFeatures and `kafka-features describe`.
 // Clients decide from the finalized levels: transaction.version >= 2 turns on transactions v2
 // (KIP-890) in the Java producer and franz-go; group.version >= 1 means the consumer group protocol
-// (KIP-848) is served.
+// (KIP-848) is served. Every feature Kafka 4.4 has is listed, with the range of levels Brook serves;
+// those of features Brook does not have (transactions, share and streams groups, eligible leader
+// replicas, a KRaft quorum) stay at 0, where Kafka 4.4 finalizes them higher.
 //
 // Stateless; the levels follow from what the broker serves and never change while it runs.
 #pragma once
@@ -45,5 +47,8 @@ std::span<const metadata_version_level> metadata_version_steps();
 // The highest level whose Fetch and ListOffsets versions are at most the given ones; 0 when even the
 // oldest level needs more.
 int16_t metadata_version_for(int16_t fetch_max_version, int16_t list_offsets_max_version);
+// The lowest level whose Fetch and ListOffsets versions are at least the given ones (the oldest
+// versions served); 0 when no level is.
+int16_t oldest_metadata_version_for(int16_t fetch_min_version, int16_t list_offsets_min_version);
 
 }  // namespace brook::broker

@@ -25,8 +25,9 @@ av::response table_response(int16_t version) {
   std::sort(resp.api_keys.begin(), resp.api_keys.end(),
             [](const auto& a, const auto& b) { return a.api_key < b.api_key; });  // key order, as Kafka lists them
   for (const auto& f : features()) {
-    if (version < 4 && f.min_level == 0) continue;  // KAFKA-17011: older clients refuse a 0 minimum
-    resp.supported_features.push_back({std::string(f.name), f.min_level, f.max_level});
+    // KAFKA-17011: older clients refuse a 0 minimum; the finalized level is listed all the same.
+    if (version >= 4 || f.min_level != 0)
+      resp.supported_features.push_back({std::string(f.name), f.min_level, f.max_level});
     if (f.finalized_level != 0)
       resp.finalized_features.push_back({std::string(f.name), f.finalized_level, f.finalized_level});
   }

@@ -2,6 +2,9 @@
 // v5 cluster and node check (KIP-1242), and the v0 answer to a version newer than any the broker serves.
 #include <catch2/catch.hpp>
 
+#include <set>
+#include <string_view>
+
 #include "broker/api_table.hpp"
 #include "broker/features.hpp"
 #include "broker_fixture.hpp"
@@ -72,31 +75,50 @@ TEST_CASE("ApiVersions lists the broker's features: supported ranges and finaliz
   CHECK(v2.finalized_features_epoch == -1);
 }
 
-TEST_CASE("the features: consumer groups on, transactions off, metadata.version from the served versions",
-          "[handlers][api_versions]") {
+TEST_CASE("the features: Kafka 4.4's, with the levels Brook serves", "[handlers][api_versions]") {
   auto find = [](std::string_view name) -> const broker::feature* {
     for (const auto& f : broker::features())
       if (f.name == name) return &f;
     return nullptr;
   };
+  // Every feature of Kafka 4.4, each once.
+  std::set<std::string_view> names;
+  for (const auto& f : broker::features()) {
+    CHECK(names.insert(f.name).second);
+    CHECK(f.min_level <= f.finalized_level);
+    CHECK(f.finalized_level <= f.max_level);
+  }
+  CHECK(names == std::set<std::string_view>{"metadata.version", "kraft.version", "group.version", "transaction.version",
+                                            "eligible.leader.replicas.version", "share.version", "streams.version"});
   const auto* group = find("group.version");
   REQUIRE(group);
+  CHECK(group->min_level == 0);        // the classic protocol: JoinGroup and the rest are served
   CHECK(group->finalized_level == 1);  // KIP-848: ConsumerGroupHeartbeat is served
+  CHECK(group->max_level == 1);
+  CHECK(broker::find_api(11) != nullptr);
   CHECK(broker::find_api(68) != nullptr);
-  const auto* txn = find("transaction.version");
-  REQUIRE(txn);
-  CHECK(txn->finalized_level == 0);  // no transactions: clients must not use transactions v2
-  CHECK(txn->max_level == 0);
-  const auto* kraft = find("kraft.version");
-  REQUIRE(kraft);
-  CHECK(kraft->finalized_level == 0);
+  // Features Brook does not have stay at level 0: no transactions (clients must not use transactions
+  // v2), share groups, streams groups, eligible leader replicas or KRaft quorum.
+  for (std::string_view name : {"transaction.version", "share.version", "streams.version",
+                                "eligible.leader.replicas.version", "kraft.version"}) {
+    INFO(name);
+    const auto* f = find(name);
+    REQUIRE(f);
+    CHECK(f->min_level == 0);
+    CHECK(f->max_level == 0);
+    CHECK(f->finalized_level == 0);
+  }
+  CHECK(broker::find_api(76) == nullptr);  // ShareGroupHeartbeat
+  CHECK(broker::find_api(88) == nullptr);  // StreamsGroupHeartbeat
   const auto* metadata = find("metadata.version");
   REQUIRE(metadata);
   CHECK(metadata->finalized_level ==
         broker::metadata_version_for(broker::find_api(1)->max_version, broker::find_api(2)->max_version));
   CHECK(metadata->finalized_level >= 26);  // 4.1-IV0: Fetch v17, ListOffsets v10
-  CHECK(metadata->min_level == metadata->finalized_level);
   CHECK(metadata->max_level == metadata->finalized_level);
+  CHECK(metadata->min_level ==
+        broker::oldest_metadata_version_for(broker::find_api(1)->min_version, broker::find_api(2)->min_version));
+  CHECK(metadata->min_level == 7);  // 3.3-IV3, Kafka 4.4's oldest level: Fetch v13 and ListOffsets v7 are served
   // Kafka 4.4's levels by the versions they need.
   CHECK(broker::metadata_version_for(18, 11) == 33);  // 4.4-IV2, Kafka 4.4's newest production level
   CHECK(broker::metadata_version_for(18, 10) == 28);  // 4.2-IV0
@@ -105,6 +127,10 @@ TEST_CASE("the features: consumer groups on, transactions off, metadata.version 
   CHECK(broker::metadata_version_for(16, 9) == 20);   // 3.8-IV0
   CHECK(broker::metadata_version_for(13, 7) == 8);    // 3.4-IV0
   CHECK(broker::metadata_version_for(12, 7) == 0);    // older than any level Kafka 4.4 knows
+  CHECK(broker::oldest_metadata_version_for(4, 1) == 7);
+  CHECK(broker::oldest_metadata_version_for(14, 7) == 9);   // 3.5-IV0
+  CHECK(broker::oldest_metadata_version_for(17, 10) == 25);  // 4.0-IV3
+  CHECK(broker::oldest_metadata_version_for(19, 1) == 0);   // newer than any level Kafka 4.4 knows
 }
 
 TEST_CASE("ApiVersions v5 checks the cluster and node the client means to reach", "[handlers][api_versions]") {
