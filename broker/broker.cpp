@@ -108,7 +108,8 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
   for (const auto& [id, overrides] : b->group_configs_) {
     if (auto timing = resolve_group_config(b->config_, overrides))
       b->groups_->coordinator().set_consumer_timing(
-          id, group::group_coordinator::consumer_timing{timing->session_timeout_ms, timing->heartbeat_interval_ms});
+          id, group::group_coordinator::consumer_timing{timing->session_timeout_ms, timing->heartbeat_interval_ms,
+                                                         timing->assignment_interval_ms});
     else
       spdlog::warn("stored configs of group '{}' are no longer valid, using the broker's: {}", id, timing.err().message);
   }

@@ -12,19 +12,21 @@ namespace {
 
 constexpr std::string_view session_key = "consumer.session.timeout.ms";
 constexpr std::string_view heartbeat_key = "consumer.heartbeat.interval.ms";
+constexpr std::string_view assignment_key = "consumer.assignment.interval.ms";
 
 std::vector<config_definition> make_group_definitions() {
-  auto def = [](std::string name, std::string doc) {
+  auto def = [](std::string name, std::string doc, int64_t min) {
     config_definition d;
     d.name = std::move(name);
     d.type = config_type::int_;
     d.documentation = std::move(doc);
-    d.validator = at_least(1);
+    d.validator = at_least(min);
     d.read_only = false;
     return d;
   };
-  return {def(std::string(heartbeat_key), "The heartbeat interval given to the members of this consumer group."),
-          def(std::string(session_key), "The timeout to detect client failures of this consumer group.")};
+  return {def(std::string(assignment_key), "The interval between assignment updates for a consumer group.", 0),
+          def(std::string(heartbeat_key), "The heartbeat interval given to the members of this consumer group.", 1),
+          def(std::string(session_key), "The timeout to detect client failures of this consumer group.", 1)};
 }
 
 }  // namespace
@@ -46,6 +48,7 @@ common::result<effective_group_config> resolve_group_config(const server_config&
   effective_group_config c;
   c.session_timeout_ms = broker.group_consumer_session_timeout_ms();
   c.heartbeat_interval_ms = broker.group_consumer_heartbeat_interval_ms();
+  c.assignment_interval_ms = broker.group_consumer_assignment_interval_ms();
   for (const auto& [name, text] : overrides)
     if (!find_group_config(name)) return common::error{kafka_error::invalid_config, "Unknown group config name: " + name};
   for (const auto& [name, text] : overrides) {
@@ -57,6 +60,10 @@ common::result<effective_group_config> resolve_group_config(const server_config&
       min = broker.get_int("group.consumer.min.session.timeout.ms");
       max = broker.get_int("group.consumer.max.session.timeout.ms");
       c.session_timeout_ms = value;
+    } else if (name == assignment_key) {
+      min = broker.get_int("group.consumer.min.assignment.interval.ms");
+      max = broker.get_int("group.consumer.max.assignment.interval.ms");
+      c.assignment_interval_ms = value;
     } else {
       min = broker.get_int("group.consumer.min.heartbeat.interval.ms");
       max = broker.get_int("group.consumer.max.heartbeat.interval.ms");

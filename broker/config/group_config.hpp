@@ -1,7 +1,8 @@
 // Group configs (KIP-848's GROUP config resource, ConfigResource type 32): per-group overrides of the
 // broker's consumer-protocol group settings. Brook accepts the keys its consumer-group coordinator
-// applies: consumer.session.timeout.ms and consumer.heartbeat.interval.ms (Kafka 4.4 also takes
-// share.*, streams.* and dead-letter-queue keys, which belong to group types Brook does not have).
+// applies: consumer.session.timeout.ms, consumer.heartbeat.interval.ms and
+// consumer.assignment.interval.ms (Kafka 4.4 also takes consumer.assignor.offload.enable, and share.*,
+// streams.* and dead-letter-queue keys, which belong to group types Brook does not have).
 // The values are bounded by the broker's group.consumer.{min,max}.* settings.
 #pragma once
 
@@ -29,6 +30,7 @@ std::string group_config_broker_synonym(std::string_view name);
 struct effective_group_config {
   int32_t session_timeout_ms = 45000;
   int32_t heartbeat_interval_ms = 5000;
+  int32_t assignment_interval_ms = 1000;
   bool operator==(const effective_group_config&) const = default;
 };
 

@@ -192,6 +192,9 @@ class server_config {
   int32_t group_consumer_session_timeout_ms() const { return static_cast<int32_t>(get_int("group.consumer.session.timeout.ms")); }
   int32_t group_consumer_heartbeat_interval_ms() const { return static_cast<int32_t>(get_int("group.consumer.heartbeat.interval.ms")); }
   int32_t group_consumer_max_size() const { return static_cast<int32_t>(get_int("group.consumer.max.size")); }
+  int32_t group_consumer_assignment_interval_ms() const {
+    return static_cast<int32_t>(get_int("group.consumer.assignment.interval.ms"));
+  }
   // group.consumer.assignors as assignor names ("uniform", "range"), in order.
   std::vector<std::string> group_consumer_assignors() const;
   // "uniform" / "range" for a configured assignor name or Kafka class name; nullopt otherwise.

@@ -91,6 +91,8 @@ consumer_group::consumer_group(std::string id, const consumer_limits& limits, in
 void consumer_group::restore(consumer_group_snapshot s, int64_t now) {
   group_epoch_ = s.group_epoch;
   assignment_epoch_ = s.assignment_epoch;
+  assignment_time_ms_ = s.assignment_time_ms;
+  metadata_refresh_ = true;  // as Kafka checks a loaded group's metadata on its first heartbeat
   state_since_ms_ = s.state_since_ms;
   target_ = std::move(s.target);
   subscribed_metadata_ = std::move(s.subscribed_metadata);
@@ -110,16 +112,19 @@ void consumer_group::restore(consumer_group_snapshot s, int64_t now) {
   // Until the first resolution against every topic, a restored regex keeps matching what it matched
   // when the group was stored (the subscribed topics it matches), so a restart does not take the
   // members' regex topics away for a moment. This runs while the broker loads, before it serves.
-  for (auto& [pattern, entry] : regexes_)
+  for (auto& [pattern, entry] : regexes_) {
+    entry.resolved = true;  // Kafka stores its resolved regexes with the group
     if (entry.compiled)
       for (const auto& [name, md] : subscribed_metadata_)
         if (re2::RE2::FullMatch(name, *entry.compiled)) entry.matched.insert(name);
+  }
 }
 
 consumer_group_snapshot consumer_group::snapshot() const {
   consumer_group_snapshot s;
   s.group_epoch = group_epoch_;
   s.assignment_epoch = assignment_epoch_;
+  s.assignment_time_ms = assignment_time_ms_;
   s.state_since_ms = state_since_ms_;
   for (const auto& [id, m] : members_) s.members.push_back(m);
   s.target = target_;
@@ -222,10 +227,15 @@ void consumer_group::apply_regex(const std::string& pattern, uint64_t topics_ver
                                  int64_t now) {
   auto it = regexes_.find(pattern);
   if (it == regexes_.end() || topics_version != topics_version_) return;  // a newer job follows
+  // Kafka's handleRegularExpressionsResult: new topics for the regex (a first resolution compares
+  // with none) or changed metadata of the subscribed topics bump the group epoch.
+  bool bump = it->second.matched != matched;
   it->second.matched = std::move(matched);
   it->second.resolved_version = topics_version;
+  it->second.resolved = true;
   const auto before = state();
-  if (!members_.empty() && refresh_subscribed_metadata()) bump_group_epoch();
+  if (refresh_subscribed_metadata()) bump = true;
+  if (bump && !members_.empty()) bump_group_epoch();
   note_state(before, now);
 }
 
@@ -253,16 +263,21 @@ void consumer_group::bump_group_epoch() {
   dirty = true;
 }
 
-void consumer_group::set_topics(const topic_catalog& topics, int64_t now) {
-  const auto before = state();
-  if (topics != topics_) ++topics_version_;
+void consumer_group::set_topics(const topic_catalog& topics, int64_t) {
+  if (topics == topics_) return;
+  ++topics_version_;
   topics_ = topics;
-  if (!members_.empty() && refresh_subscribed_metadata()) bump_group_epoch();
-  note_state(before, now);
+  // As Kafka's coordinator on a new metadata image: the next heartbeat compares the subscribed
+  // topics' metadata with the group's, and bumps the group epoch if it changed.
+  metadata_refresh_ = true;
 }
 
-void consumer_group::maybe_compute_target() {
+void consumer_group::maybe_compute_target(int64_t now) {
   if (group_epoch_ <= assignment_epoch_) return;
+  // Kafka's canComputeNextTargetAssignment: no earlier computation, no interval, or the interval passed.
+  if (assignment_time_ms_ && limits_.assignment_interval_ms > 0 &&
+      now < *assignment_time_ms_ + limits_.assignment_interval_ms)
+    return;
   assignment_spec spec;
   for (const auto& [id, m] : members_) {
     auto& am = spec.members[id];
@@ -278,6 +293,7 @@ void consumer_group::maybe_compute_target() {
     ++it;
   }
   assignment_epoch_ = group_epoch_;
+  assignment_time_ms_ = now;
   dirty = true;
 }
 
@@ -289,32 +305,43 @@ bool consumer_group::owned_by_other(const std::string& member_id, const common::
   return false;
 }
 
-void consumer_group::reconcile(consumer_member& m, const std::optional<topic_partitions>& owned) const {
-  int32_t epoch = m.member_epoch;
+void consumer_group::reconcile(consumer_member& m, const std::optional<topic_partitions>& owned,
+                               bool subscription_changed) const {
+  // Kafka's CurrentAssignmentBuilder.build.
   switch (m.state) {
     case member_state::stable:
-      if (m.member_epoch == assignment_epoch_) return;
-      break;
+      if (m.member_epoch != assignment_epoch_) move_towards_target(m, owned, m.member_epoch);
+      else if (subscription_changed) drop_unsubscribed(m, owned);
+      return;
     case member_state::unrevoked_partitions:
-      // It may move on only once it no longer reports any partition it was asked to revoke. It
-      // then moves to the next epoch (never past the target's), also when it must revoke more.
-      if (owns_any(owned, m.pending_revocation)) return;
-      epoch = std::min(m.member_epoch + 1, assignment_epoch_);
-      break;
+      // It may move on only once it no longer reports any partition it was asked to revoke.
+      if (owns_any(owned, m.pending_revocation)) {
+        if (subscription_changed) drop_unsubscribed(m, owned);
+        return;
+      }
+      move_towards_target(m, owned, m.member_epoch);
+      return;
     case member_state::unreleased_partitions:
-      break;
+      move_towards_target(m, owned, m.member_epoch);
+      return;
   }
+}
+
+void consumer_group::move_towards_target(consumer_member& m, const std::optional<topic_partitions>& owned,
+                                         int32_t epoch) const {
   // Kafka's CurrentAssignmentBuilder.computeNextAssignment.
   const topic_partitions& target = target_of(m.id);
+  const std::set<common::uuid> subscribed = subscribed_ids(m);
   std::set<common::uuid> topics;
   for (const auto& [t, parts] : target) topics.insert(t);
   for (const auto& [t, parts] : m.assigned) topics.insert(t);
   bool unreleased = false;
   topic_partitions kept, revoking, adding;
+  const std::set<int32_t> none;
   for (const auto& topic : topics) {
-    auto tit = target.find(topic);
+    // The target may still hold topics the member has stopped subscribing to: those are not its.
+    auto tit = subscribed.count(topic) ? target.find(topic) : target.end();
     auto ait = m.assigned.find(topic);
-    const std::set<int32_t> none;
     const auto& want = tit == target.end() ? none : tit->second;
     const auto& have = ait == m.assigned.end() ? none : ait->second;
     for (int32_t p : have) (want.count(p) ? kept : revoking)[topic].insert(p);
@@ -346,6 +373,30 @@ void consumer_group::reconcile(consumer_member& m, const std::optional<topic_par
   m.pending_revocation.clear();
 }
 
+void consumer_group::drop_unsubscribed(consumer_member& m, const std::optional<topic_partitions>& owned) const {
+  // Kafka's CurrentAssignmentBuilder.updateCurrentAssignment: the target may lag behind the new
+  // subscription; the topics the member left are revoked now, at its epoch.
+  const std::set<common::uuid> subscribed = subscribed_ids(m);
+  topic_partitions assigned = m.assigned;
+  topic_partitions revoking = m.pending_revocation;
+  // Subscribed to nothing with nothing pending: all of it goes (the member is updated even when it
+  // held nothing).
+  bool changed = subscribed.empty() && m.pending_revocation.empty();
+  for (const auto& [topic, parts] : m.assigned) {
+    if (subscribed.count(topic)) continue;
+    assigned.erase(topic);
+    revoking[topic].insert(parts.begin(), parts.end());
+    changed = true;
+  }
+  if (!changed) return;
+  m.previous_member_epoch = m.member_epoch;
+  m.assigned = std::move(assigned);
+  if (!revoking.empty() && owns_any(owned, revoking)) {
+    m.state = member_state::unrevoked_partitions;
+    m.pending_revocation = std::move(revoking);
+  }
+}
+
 void consumer_group::note_state(consumer_group_state before, int64_t now) {
   const auto after = state();
   if (after != before && (after == consumer_group_state::empty || before == consumer_group_state::empty)) {
@@ -365,14 +416,17 @@ void consumer_group::fence_member(const std::string& member_id, int64_t now) {
   members_.erase(it);
   target_.erase(member_id);
   track_regexes();
+  // Kafka's consumerGroupFenceMembers: the group epoch is bumped, whatever else changed, with the
+  // metadata of the topics the remaining members subscribe to.
+  subscribed_metadata_ = compute_subscribed_metadata();
   bump_group_epoch();
   // The target is not recomputed here while members remain: their next heartbeat does it. When the
-  // last member goes, the (empty) target takes the new group epoch at once, as Kafka 4.4 writes a
-  // target assignment metadata record with it when every member is fenced.
+  // last member goes, the (empty) target takes the new group epoch at once, with no assignment time,
+  // as Kafka 4.4 writes a target assignment metadata record (epoch, time 0) when every member is fenced.
   if (members_.empty()) {
-    subscribed_metadata_.clear();
     target_.clear();
     assignment_epoch_ = group_epoch_;
+    assignment_time_ms_.reset();
   }
   note_state(before, now);
 }
@@ -510,8 +564,26 @@ consumer_heartbeat_result consumer_group::heartbeat(const consumer_heartbeat_req
   if (req.server_assignor) updated.server_assignor = req.server_assignor;
   updated.client_id = req.client_id;
   updated.client_host = req.client_host;
-  const bool subscription_changed = is_new || updated.subscribed_topic_names != previous.subscribed_topic_names ||
-                                    updated.subscribed_topic_regex != previous.subscribed_topic_regex;
+  // What bumps the group epoch (Kafka's consumerGroupHeartbeat): new subscribed topic names (a new
+  // member's from none), a regex changed to one already resolved or to none (a new one bumps once
+  // resolved: apply_regex), or another preferred server assignor.
+  const bool names_changed = updated.subscribed_topic_names != previous.subscribed_topic_names;
+  const std::string old_regex = previous.subscribed_topic_regex.value_or("");
+  const std::string new_regex = updated.subscribed_topic_regex.value_or("");
+  const bool regex_changed = old_regex != new_regex;
+  bool regex_resolved = false;
+  if (regex_changed) {
+    if (new_regex.empty()) {
+      regex_resolved = true;
+    } else {
+      auto known = regexes_.find(new_regex);
+      bool in_use = false;
+      for (const auto& [id, other] : members_)
+        if (id != updated.id && other.subscribed_topic_regex.value_or("") == new_regex) in_use = true;
+      regex_resolved = in_use && known != regexes_.end() && known->second.resolved;
+    }
+  }
+  const std::string assignor_before = preferred_assignor();
 
   if (replaced) {
     auto t = target_.find(*replaced);
@@ -527,12 +599,18 @@ consumer_heartbeat_result consumer_group::heartbeat(const consumer_heartbeat_req
   members_[member_id] = updated;
   track_regexes(req.compiled_regex);
 
-  if (refresh_subscribed_metadata() || subscription_changed) bump_group_epoch();
-  maybe_compute_target();
+  bool bump = names_changed || regex_resolved || preferred_assignor() != assignor_before;
+  // The subscribed topics' metadata is compared when the epoch is bumped anyway or a topic changed.
+  if (bump || metadata_refresh_) {
+    if (refresh_subscribed_metadata()) bump = true;
+    metadata_refresh_ = false;
+  }
+  if (bump) bump_group_epoch();
+  maybe_compute_target(now);
 
   // ---- reconcile ----
   consumer_member& m = members_.at(member_id);
-  reconcile(m, req.owned);
+  reconcile(m, req.owned, names_changed || regex_changed);
   m.session_deadline_ms = now + limits_.session_timeout_ms;
   if (m.state != member_state::unrevoked_partitions)
     m.rebalance_deadline_ms.reset();

@@ -5,15 +5,26 @@
 // takes `now` and next_deadline() says when advance() must run next (session and rebalance timeouts),
 // so tests drive a group with a fake clock. Topic metadata is handed in (set_topics), never looked up.
 //
-// Invariants (Kafka's ConsumerGroup / CurrentAssignmentBuilder):
-// - assignment_epoch_ <= group_epoch_; the group epoch is bumped when a member joins or leaves, a
-//   subscription (topic names or regex) changes, or the subscribed topics' metadata changes; the
-//   target assignment (target_) is recomputed by the next heartbeat once group_epoch_ >
-//   assignment_epoch_ (an emptied group keeps its old assignment epoch until someone joins);
+// Invariants (Kafka 4.4's GroupMetadataManager, ConsumerGroup and CurrentAssignmentBuilder):
+// - a new group starts at group epoch 1 with an empty target assignment at epoch 1, so that a member
+//   can be given an epoch below the group's while the first assignment is pending;
+// - assignment_epoch_ <= group_epoch_. A heartbeat bumps the group epoch (once) when the member's
+//   subscribed topic names change (a new member's from none), its regex changes to one already
+//   resolved or to none, the preferred server assignor changes, or the subscribed topics' metadata
+//   (ids and partition counts, Kafka's metadata hash) changed, which it checks only then or when a
+//   topic change asked for a check (metadata_refresh_; set_topics never bumps by itself). A new regex
+//   bumps once resolved, if its topics or the metadata changed. A member leaving or fenced always
+//   bumps it; when the group empties, the target takes the new epoch at once (with no assignment
+//   time, so that the next member's assignment is computed at once);
+// - the target assignment (target_) is recomputed by a heartbeat once group_epoch_ >
+//   assignment_epoch_, but no sooner than limits_.assignment_interval_ms after the previous
+//   computation (Kafka's assignment batching, KIP-1263; 0 computes at once); until then members
+//   reconcile towards the last target, at its epoch;
 // - a member moves to the target's epoch only once it no longer owns partitions it must revoke
-//   (state unrevoked_partitions until then, kept at its epoch and told only what it keeps; once it
-//   has revoked, it moves one epoch on even if the newest target makes it revoke more); a partition
-//   still owned (assigned or pending revocation) by one member is never in another member's
+//   (state unrevoked_partitions until then, kept at its epoch and told only what it keeps, also when
+//   a newer target makes it revoke more); partitions of topics the member no longer subscribes to are
+//   never assigned to it, and a subscription change revokes them at once even before a new target; a
+//   partition still owned (assigned or pending revocation) by one member is never in another member's
 //   `assigned`: the receiver waits in unreleased_partitions and gets it on a later heartbeat;
 // - static_ maps each instance id to the member holding it; a static member that left temporarily
 //   (epoch -2) keeps its assignment until its session ends or a new instance replaces it;
@@ -64,6 +75,8 @@ struct consumer_limits {
   int32_t heartbeat_interval_ms = 5000;
   int32_t max_size = 2147483647;
   std::vector<std::string> assignors{"uniform", "range"};  // the first is the default
+  // The least time between two computations of the target assignment (0: none).
+  int32_t assignment_interval_ms = 1000;
 };
 
 enum class consumer_group_state { empty, assigning, reconciling, stable, dead };
@@ -134,8 +147,11 @@ std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern, std::s
 
 // Everything persisted of a consumer group (the coordinator encodes it).
 struct consumer_group_snapshot {
-  int32_t group_epoch = 0;
-  int32_t assignment_epoch = 0;
+  int32_t group_epoch = 1;
+  int32_t assignment_epoch = 1;
+  // When the target was last computed (the owner stores it as wall-clock time); null: not since the
+  // group was created or last emptied.
+  std::optional<int64_t> assignment_time_ms;
   int64_t state_since_ms = 0;
   std::vector<consumer_member> members;
   std::map<std::string, topic_partitions> target;
@@ -151,16 +167,19 @@ class consumer_group {
   consumer_group_snapshot snapshot() const;
 
   const std::string& id() const { return id_; }
-  // The group's session timeout and heartbeat interval changed (its GROUP configs): each member's
-  // next heartbeat is answered with the new interval and restarts its session with the new timeout.
-  void set_timing(int32_t session_timeout_ms, int32_t heartbeat_interval_ms) {
+  // The group's session timeout, heartbeat interval and assignment interval changed (its GROUP
+  // configs): each member's next heartbeat is answered with the new interval and restarts its session
+  // with the new timeout; the next target waits for the new assignment interval.
+  void set_timing(int32_t session_timeout_ms, int32_t heartbeat_interval_ms, int32_t assignment_interval_ms) {
     limits_.session_timeout_ms = session_timeout_ms;
     limits_.heartbeat_interval_ms = heartbeat_interval_ms;
+    limits_.assignment_interval_ms = assignment_interval_ms;
   }
   const consumer_limits& limits() const { return limits_; }
   consumer_group_state state() const;
   int32_t group_epoch() const { return group_epoch_; }
   int32_t assignment_epoch() const { return assignment_epoch_; }
+  std::optional<int64_t> assignment_time_ms() const { return assignment_time_ms_; }
   const std::map<std::string, consumer_member>& members() const { return members_; }
   const consumer_member* find_member(const std::string& id) const;
   const topic_partitions& target_of(const std::string& member_id) const;
@@ -178,8 +197,8 @@ class consumer_group {
   // must already be set (the coordinator generates it for v0 requests).
   consumer_heartbeat_result heartbeat(const consumer_heartbeat_request& req, int64_t now);
 
-  // The topics that exist now. A change in a subscribed topic bumps the group epoch; regexes are
-  // resolved again.
+  // The topics that exist now. A change asks the next heartbeat to check the subscribed topics'
+  // metadata (which bumps the group epoch if it changed); regexes are resolved again.
   void set_topics(const topic_catalog& topics, int64_t now);
 
   // Regex subscriptions not yet resolved against the current topics (see the header comment).
@@ -207,12 +226,19 @@ class consumer_group {
  private:
   void fence_member(const std::string& member_id, int64_t now);
   void bump_group_epoch();
-  void maybe_compute_target();
+  // Computes the target for the group epoch if it is newer than the target's and the assignment
+  // interval allows it.
+  void maybe_compute_target(int64_t now);
   topic_catalog compute_subscribed_metadata() const;
   bool refresh_subscribed_metadata();
   std::set<common::uuid> subscribed_ids(const consumer_member& m) const;
-  // CurrentAssignmentBuilder: moves `m` towards its target given what it reports to own.
-  void reconcile(consumer_member& m, const std::optional<topic_partitions>& owned) const;
+  // CurrentAssignmentBuilder: moves `m` towards its target given what it reports to own;
+  // `subscription_changed` also revokes, at once, the partitions of topics it no longer subscribes to.
+  void reconcile(consumer_member& m, const std::optional<topic_partitions>& owned, bool subscription_changed) const;
+  // computeNextAssignment: towards the target; `epoch` is the member's while it must revoke.
+  void move_towards_target(consumer_member& m, const std::optional<topic_partitions>& owned, int32_t epoch) const;
+  // updateCurrentAssignment: only what the member no longer subscribes to is revoked.
+  void drop_unsubscribed(consumer_member& m, const std::optional<topic_partitions>& owned) const;
   bool owned_by_other(const std::string& member_id, const common::uuid& topic, int32_t p) const;
   void note_state(consumer_group_state before, int64_t now);
   // Keeps regexes_ to the patterns the members use (compiling new ones once).
@@ -220,8 +246,12 @@ class consumer_group {
 
   std::string id_;
   consumer_limits limits_;
-  int32_t group_epoch_ = 0;
-  int32_t assignment_epoch_ = 0;
+  int32_t group_epoch_ = 1;
+  int32_t assignment_epoch_ = 1;
+  std::optional<int64_t> assignment_time_ms_;
+  // A topic changed (or the group was just created or loaded): the next heartbeat checks the
+  // subscribed topics' metadata. Not persisted.
+  bool metadata_refresh_ = true;
   int64_t state_since_ms_ = 0;
   std::map<std::string, consumer_member> members_;
   std::map<std::string, std::string> static_;  // instance id -> member id
@@ -232,7 +262,8 @@ class consumer_group {
   struct regex_subscription {
     std::shared_ptr<const re2::RE2> compiled;  // null: does not compile
     std::set<std::string> matched;             // topic names, as of resolved_version
-    uint64_t resolved_version = 0;             // 0: never resolved
+    uint64_t resolved_version = 0;             // 0: never resolved since created or restored
+    bool resolved = false;                     // resolved once (or restored), even if not since
   };
   std::map<std::string, regex_subscription> regexes_;  // pattern -> its resolution
   bool dead_ = false;

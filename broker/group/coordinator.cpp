@@ -123,10 +123,12 @@ topic_partitions get_partitions(decoder& d) {
 
 std::optional<consumer_group_snapshot> decode_consumer(std::string_view bytes) {
   decoder d{bytes};
-  if (d.u8() != 2) return std::nullopt;
+  const uint8_t version = d.u8();
+  if (version != 2 && version != 3) return std::nullopt;
   consumer_group_snapshot s;
   s.group_epoch = static_cast<int32_t>(d.u32());
   s.assignment_epoch = static_cast<int32_t>(d.u32());
+  if (version >= 3 && d.u8()) s.assignment_time_ms = d.i64();
   s.state_since_ms = d.i64();
   uint32_t n = d.u32();
   for (uint32_t i = 0; i < n && d.ok; ++i) {
@@ -460,9 +462,11 @@ std::string group_coordinator::encode(const consumer_group& g, int64_t wall_offs
   auto s = g.snapshot();
   s.state_since_ms += wall_offset_ms;
   std::string out;
-  out.push_back(2);
+  out.push_back(3);
   put_i32(out, s.group_epoch);
   put_i32(out, s.assignment_epoch);
+  out.push_back(s.assignment_time_ms ? 1 : 0);
+  if (s.assignment_time_ms) put_i64(out, *s.assignment_time_ms + wall_offset_ms);
   put_i64(out, s.state_since_ms);
   put_u32(out, static_cast<uint32_t>(s.members.size()));
   for (const auto& m : s.members) {
@@ -525,13 +529,14 @@ std::vector<std::string> group_coordinator::load(const std::vector<log::group_bl
   std::vector<std::string> bad;
   const int64_t wall_offset = wall_now - now;  // stored state times are wall-clock time
   for (const auto& blob : metadata) {
-    if (!blob.bytes.empty() && blob.bytes[0] == 2) {
+    if (!blob.bytes.empty() && (blob.bytes[0] == 2 || blob.bytes[0] == 3)) {
       auto snapshot = decode_consumer(blob.bytes);
       if (!snapshot) {
         bad.push_back(blob.group);
         continue;
       }
       snapshot->state_since_ms -= wall_offset;
+      if (snapshot->assignment_time_ms) *snapshot->assignment_time_ms -= wall_offset;
       auto& cg = create_consumer(blob.group, now);
       cg.restore(std::move(*snapshot), now);
       cg.dirty = false;
@@ -626,8 +631,9 @@ void group_coordinator::set_consumer_timing(const std::string& group_id, std::op
   else consumer_timings_.erase(group_id);
   if (auto it = consumer_groups_.find(group_id); it != consumer_groups_.end()) {
     const consumer_timing t = timing.value_or(consumer_timing{config_.consumer.session_timeout_ms,
-                                                              config_.consumer.heartbeat_interval_ms});
-    it->second->set_timing(t.session_timeout_ms, t.heartbeat_interval_ms);
+                                                              config_.consumer.heartbeat_interval_ms,
+                                                              config_.consumer.assignment_interval_ms});
+    it->second->set_timing(t.session_timeout_ms, t.heartbeat_interval_ms, t.assignment_interval_ms);
   }
 }
 
@@ -638,6 +644,7 @@ consumer_group& group_coordinator::create_consumer(const std::string& id, int64_
     if (auto t = consumer_timings_.find(id); t != consumer_timings_.end()) {
       limits.session_timeout_ms = t->second.session_timeout_ms;
       limits.heartbeat_interval_ms = t->second.heartbeat_interval_ms;
+      limits.assignment_interval_ms = t->second.assignment_interval_ms;
     }
     slot = std::make_unique<consumer_group>(id, limits, now);
     if (topics_known_) slot->set_topics(topics_, now);

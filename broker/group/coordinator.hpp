@@ -18,8 +18,9 @@
 //           u32 k | k x (string name, string metadata) | string assignment
 //   (string = u32 length + bytes)
 //
-// Consumer-protocol group value, version 2, big-endian (same string encoding):
-//   u8 2 | i32 group_epoch | i32 assignment_epoch | i64 state_since_ms | u32 n | n x cmember |
+// Consumer-protocol group value, version 3, big-endian (same string encoding):
+//   u8 3 | i32 group_epoch | i32 assignment_epoch | u8 has_time [| i64 assignment_time_ms] |
+//   i64 state_since_ms | u32 n | n x cmember |
 //   u32 t | t x (string member_id, partitions) [target assignment] |
 //   u32 s | s x (string topic, uuid id, i32 partitions) [subscribed topics when the epoch was set]
 //   cmember: string id | opt instance_id | opt rack_id | string client_id | string client_host |
@@ -27,8 +28,8 @@
 //            u32 k | k x string topic | opt regex | opt server_assignor |
 //            partitions assigned | partitions pending_revocation
 //   partitions: u32 n | n x (16-byte uuid | u32 m | m x i32);  opt: u8 present [| string]
-// Session and rebalance deadlines are not stored: they restart from load time. state_since_ms is
-// wall-clock milliseconds. A classic member's protocol list holds only the group's selected protocol
+// Version 2 (still read) lacks the assignment time. Session and rebalance deadlines are not stored:
+// they restart from load time. state_since_ms and assignment_time_ms are wall-clock milliseconds. A classic member's protocol list holds only the group's selected protocol
 // (what Kafka's GroupMetadataValue keeps as the member's subscription); older records holding every
 // protocol still load. The whole value is bounded by group_limits::max_record_bytes.
 #pragma once
@@ -77,13 +78,14 @@ class group_coordinator {
   // message.max.bytes changed at run time: bounds every group's next metadata record.
   void set_max_record_bytes(int64_t bytes);
 
-  // A group's own consumer-protocol timing (its GROUP configs: consumer.session.timeout.ms and
-  // consumer.heartbeat.interval.ms), or nullopt for the broker's. Applies to the consumer group of
-  // that id now and to one created later; kept while the group comes and goes, as Kafka keeps group
-  // configs after a group is deleted.
+  // A group's own consumer-protocol timing (its GROUP configs: consumer.session.timeout.ms,
+  // consumer.heartbeat.interval.ms and consumer.assignment.interval.ms), or nullopt for the broker's.
+  // Applies to the consumer group of that id now and to one created later; kept while the group comes
+  // and goes, as Kafka keeps group configs after a group is deleted.
   struct consumer_timing {
     int32_t session_timeout_ms = 0;
     int32_t heartbeat_interval_ms = 0;
+    int32_t assignment_interval_ms = 0;
   };
   void set_consumer_timing(const std::string& group_id, std::optional<consumer_timing> timing);
   // Ids handed to new members are "<instance or client id>-<this>"; tests replace the random source.

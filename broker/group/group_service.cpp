@@ -46,6 +46,7 @@ coordinator_config coordinator_config_from(const server_config& config) {
   c.consumer.session_timeout_ms = config.group_consumer_session_timeout_ms();
   c.consumer.heartbeat_interval_ms = config.group_consumer_heartbeat_interval_ms();
   c.consumer.max_size = config.group_consumer_max_size();
+  c.consumer.assignment_interval_ms = config.group_consumer_assignment_interval_ms();
   c.consumer.assignors = config.group_consumer_assignors();
   c.offsets_retention_ms = int64_t{config.offsets_retention_minutes()} * 60 * 1000;
   c.offsets_retention_check_interval_ms = config.offsets_retention_check_interval_ms();

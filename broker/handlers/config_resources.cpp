@@ -160,7 +160,8 @@ boost::asio::awaitable<common::result<void>> set_resource_configs(broker& b, int
       b.group_configs().erase(name);
     } else {
       b.group_configs()[name] = configs;
-      applied = group::group_coordinator::consumer_timing{timing->session_timeout_ms, timing->heartbeat_interval_ms};
+      applied = group::group_coordinator::consumer_timing{timing->session_timeout_ms, timing->heartbeat_interval_ms,
+                                                                  timing->assignment_interval_ms};
     }
     b.groups().coordinator().set_consumer_timing(name, applied);
     co_return common::result<void>{};

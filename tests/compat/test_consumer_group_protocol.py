@@ -362,4 +362,7 @@ if __name__ == "__main__":
         "group.consumer.min.heartbeat.interval.ms": "100",
         "group.consumer.session.timeout.ms": "15000",
         "group.consumer.min.session.timeout.ms": "1000",
+        # Each step's target assignment at once: these tests follow one change at a time (Kafka's
+        # batching of changes within the interval has unit tests of its own).
+        "group.consumer.assignment.interval.ms": "0",
     })

@@ -153,7 +153,16 @@ TEST_CASE("group configs: bounded by the broker's group.consumer bounds, describ
   auto crossed = resolve_group_config(narrow, {{"consumer.session.timeout.ms", "6000"}, {"consumer.heartbeat.interval.ms", "6000"}});
   REQUIRE_FALSE(crossed);
   CHECK(crossed.err().message == "consumer.session.timeout.ms must be greater than consumer.heartbeat.interval.ms");
+  auto interval = resolve_group_config(b, {{"consumer.assignment.interval.ms", "0"}});
+  REQUIRE(interval);
+  CHECK(interval->assignment_interval_ms == 0);
+  CHECK(resolve_group_config(b, {})->assignment_interval_ms == 1000);
+  auto slow = resolve_group_config(b, {{"consumer.assignment.interval.ms", "15001"}});
+  REQUIRE_FALSE(slow);
+  CHECK(slow.err().message == "consumer.assignment.interval.ms must be in the range 0 to 15000 inclusive.");
   auto described = describe_group_config(b, {{"consumer.heartbeat.interval.ms", "6000"}});
+  CHECK(entry_named(described, "consumer.assignment.interval.ms").value == "1000");
+  CHECK(entry_named(described, "consumer.assignment.interval.ms").source == config_source::default_config);
   CHECK(entry_named(described, "consumer.heartbeat.interval.ms").source == config_source::group_config);
   CHECK(entry_named(described, "consumer.session.timeout.ms").value == "20000");
   CHECK(entry_named(described, "consumer.session.timeout.ms").source == config_source::static_broker_config);

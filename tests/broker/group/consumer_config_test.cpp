@@ -21,6 +21,25 @@ TEST_CASE("group.consumer defaults are Kafka's") {
   CHECK(cfg.consumer.heartbeat_interval_ms == 5000);
   CHECK(cfg.consumer.max_size == 2147483647);
   CHECK(cfg.consumer.assignors == std::vector<std::string>{"uniform", "range"});
+  CHECK(cfg.consumer.assignment_interval_ms == 1000);  // KIP-1263's batching
+}
+
+TEST_CASE("group.consumer.assignment.interval.ms is bounded by its min and max") {
+  auto none = parse({{"group.consumer.assignment.interval.ms", "0"}});
+  REQUIRE(none.ok());
+  CHECK(group::coordinator_config_from(*none).consumer.assignment_interval_ms == 0);
+  auto high = parse({{"group.consumer.assignment.interval.ms", "15001"}});
+  REQUIRE_FALSE(high.ok());
+  CHECK(high.code() == kafka_error::invalid_config);
+  CHECK(high.err().message ==
+        "group.consumer.assignment.interval.ms must be less than or equal to group.consumer.max.assignment.interval.ms");
+  auto low = parse({{"group.consumer.min.assignment.interval.ms", "2000"}});
+  REQUIRE_FALSE(low.ok());
+  CHECK(low.err().message ==
+        "group.consumer.assignment.interval.ms must be greater than or equal to group.consumer.min.assignment.interval.ms");
+  auto crossed = parse({{"group.consumer.min.assignment.interval.ms", "2000"},
+                        {"group.consumer.max.assignment.interval.ms", "1000"}});
+  REQUIRE_FALSE(crossed.ok());
 }
 
 TEST_CASE("group.consumer keys are bounded and cross-checked") {

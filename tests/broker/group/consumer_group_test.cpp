@@ -28,14 +28,18 @@ struct consumer_group_fixture {
   group_coordinator coord;
   int next_id = 0;
 
-  explicit consumer_group_fixture(int32_t max_size = 100) : coord(make_config(max_size), 1'000'000) {
+  // Most cases compute every target at once (group.consumer.assignment.interval.ms=0); those about
+  // the interval pass Kafka's default, 1000.
+  explicit consumer_group_fixture(int32_t max_size = 100, int32_t assignment_interval_ms = 0)
+      : coord(make_config(max_size, assignment_interval_ms), 1'000'000) {
     coord.new_member_id = [this] { return "gen" + std::to_string(++next_id); };
     coord.set_topics({{"t1", {T1, 6}}}, now);
   }
-  static coordinator_config make_config(int32_t max_size) {
+  static coordinator_config make_config(int32_t max_size, int32_t assignment_interval_ms = 0) {
     coordinator_config c;
     c.consumer.session_timeout_ms = 45000;
     c.consumer.heartbeat_interval_ms = 5000;
+    c.consumer.assignment_interval_ms = assignment_interval_ms;
     c.consumer.max_size = max_size;
     c.offsets_retention_ms = 60'000;
     c.offsets_retention_check_interval_ms = 600'000'000;
@@ -79,20 +83,23 @@ TEST_CASE("a first member joins and gets every partition") {
   auto r = f.join("a");
   REQUIRE(r.error == kafka_error::none);
   CHECK(r.member_id == "a");
-  CHECK(r.member_epoch == 1);
+  // Kafka 4.4 creates a group at epoch 1 with an empty target at epoch 1; the member's subscription
+  // bumps it to 2, the epoch of the first computed target.
+  CHECK(r.member_epoch == 2);
   CHECK(r.heartbeat_interval_ms == 5000);
   REQUIRE(r.assignment);
   CHECK(*r.assignment == parts({0, 1, 2, 3, 4, 5}));
   CHECK(f.group().state() == consumer_group_state::stable);
-  CHECK(f.group().group_epoch() == 1);
-  CHECK(f.group().assignment_epoch() == 1);
+  CHECK(f.group().group_epoch() == 2);
+  CHECK(f.group().assignment_epoch() == 2);
 
   // Steady state: same epoch, no assignment in the answer.
   f.now += 5000;
-  auto again = f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));
+  auto again = f.beat("a", 2, parts({0, 1, 2, 3, 4, 5}));
   CHECK(again.error == kafka_error::none);
-  CHECK(again.member_epoch == 1);
+  CHECK(again.member_epoch == 2);
   CHECK_FALSE(again.assignment);
+  CHECK(f.group().group_epoch() == 2);
 }
 
 TEST_CASE("v0 joins get a coordinator-generated member id, v1 needs the client's") {
@@ -135,36 +142,36 @@ TEST_CASE("a second member: the first revokes, then the second receives") {
   f.now += 1000;
   auto b = f.join("b");
   REQUIRE(b.error == kafka_error::none);
-  CHECK(b.member_epoch == 2);
+  CHECK(b.member_epoch == 3);
   REQUIRE(b.assignment);
   CHECK(b.assignment->empty());  // a still owns them: unreleased
   CHECK(f.group().find_member("b")->state == member_state::unreleased_partitions);
   CHECK(f.group().target_of("b") == parts({3, 4, 5}));
   CHECK(f.group().state() == consumer_group_state::reconciling);
 
-  // a is told to give up 3-5 and stays at epoch 1 until it does.
-  auto a = f.beat("a", 1);
-  CHECK(a.member_epoch == 1);
+  // a is told to give up 3-5 and stays at epoch 2 until it does.
+  auto a = f.beat("a", 2);
+  CHECK(a.member_epoch == 2);
   REQUIRE(a.assignment);
   CHECK(*a.assignment == parts({0, 1, 2}));
   CHECK(f.group().find_member("a")->state == member_state::unrevoked_partitions);
 
   // b still waits.
-  auto b2 = f.beat("b", 2);
-  CHECK(b2.member_epoch == 2);
+  auto b2 = f.beat("b", 3);
+  CHECK(b2.member_epoch == 3);
   CHECK_FALSE(b2.assignment);
 
   // a still reports 3-5: nothing moves.
-  auto a2 = f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));
-  CHECK(a2.member_epoch == 1);
+  auto a2 = f.beat("a", 2, parts({0, 1, 2, 3, 4, 5}));
+  CHECK(a2.member_epoch == 2);
   CHECK_FALSE(a2.assignment);
 
-  // a acknowledges: it moves to epoch 2; then b gets 3-5.
-  auto a3 = f.beat("a", 1, parts({0, 1, 2}));
-  CHECK(a3.member_epoch == 2);
+  // a acknowledges: it moves to epoch 3; then b gets 3-5.
+  auto a3 = f.beat("a", 2, parts({0, 1, 2}));
+  CHECK(a3.member_epoch == 3);
   CHECK_FALSE(a3.assignment);
-  auto b3 = f.beat("b", 2, topic_partitions{});
-  CHECK(b3.member_epoch == 2);
+  auto b3 = f.beat("b", 3, topic_partitions{});
+  CHECK(b3.member_epoch == 3);
   REQUIRE(b3.assignment);
   CHECK(*b3.assignment == parts({3, 4, 5}));
   CHECK(f.group().state() == consumer_group_state::stable);
@@ -175,10 +182,10 @@ TEST_CASE("member epoch checks") {
   f.join("a");
   CHECK(f.beat("a", 5).error == kafka_error::fenced_member_epoch);
   f.join("b");
-  f.beat("a", 1, parts({0, 1, 2}));  // a moves to epoch 2
+  f.beat("a", 2, parts({0, 1, 2}));  // a moves to epoch 3
   // The previous epoch with a subset of the assignment is accepted (a lost response).
-  CHECK(f.beat("a", 1, parts({0, 1})).error == kafka_error::none);
-  CHECK(f.beat("a", 1, parts({0, 5})).error == kafka_error::fenced_member_epoch);
+  CHECK(f.beat("a", 2, parts({0, 1})).error == kafka_error::none);
+  CHECK(f.beat("a", 2, parts({0, 5})).error == kafka_error::fenced_member_epoch);
   CHECK(f.beat("x", 1).error == kafka_error::unknown_member_id);
 }
 
@@ -186,15 +193,15 @@ TEST_CASE("leaving gives the partitions back") {
   consumer_group_fixture f;
   f.join("a");
   f.join("b");
-  f.beat("a", 1, parts({0, 1, 2}));
-  f.beat("b", 2, topic_partitions{});
+  f.beat("a", 2, parts({0, 1, 2}));
+  f.beat("b", 3, topic_partitions{});
   auto leave = f.beat("b", -1);
   CHECK(leave.error == kafka_error::none);
   CHECK(leave.member_epoch == -1);
   CHECK(f.group().find_member("b") == nullptr);
   CHECK(f.group().state() == consumer_group_state::assigning);
-  auto a = f.beat("a", 2, parts({0, 1, 2}));
-  CHECK(a.member_epoch == 3);
+  auto a = f.beat("a", 3, parts({0, 1, 2}));
+  CHECK(a.member_epoch == 4);
   REQUIRE(a.assignment);
   CHECK(*a.assignment == parts({0, 1, 2, 3, 4, 5}));
   // The last member leaving empties the group.
@@ -208,12 +215,12 @@ TEST_CASE("session expiry fences a member") {
   f.join("b");
   REQUIRE(f.coord.next_deadline());
   f.now += 40000;
-  f.beat("a", 1, parts({0, 1, 2}));
+  f.beat("a", 2, parts({0, 1, 2}));
   f.now += 5001;  // b's session (45 s) ran out; a heartbeated 5 s ago
   f.coord.advance(f.now);
   CHECK(f.group().find_member("b") == nullptr);
   CHECK(f.group().find_member("a") != nullptr);
-  auto a = f.beat("a", 2, parts({0, 1, 2}));
+  auto a = f.beat("a", 3, parts({0, 1, 2}));
   REQUIRE(a.assignment);
   CHECK(*a.assignment == parts({0, 1, 2, 3, 4, 5}));
 }
@@ -222,16 +229,16 @@ TEST_CASE("a member that does not revoke within its rebalance timeout is fenced"
   consumer_group_fixture f;
   f.join("a");
   f.join("b");
-  f.beat("a", 1);  // told to revoke: rebalance timeout 30 s from now
+  f.beat("a", 2);  // told to revoke: rebalance timeout 30 s from now
   REQUIRE(f.group().find_member("a")->state == member_state::unrevoked_partitions);
   for (int i = 0; i < 6; ++i) {
     f.now += 5000;
-    f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));  // keeps heartbeating, never revokes
-    f.beat("b", 2, topic_partitions{});
+    f.beat("a", 2, parts({0, 1, 2, 3, 4, 5}));  // keeps heartbeating, never revokes
+    f.beat("b", 3, topic_partitions{});
     f.coord.advance(f.now);
   }
   CHECK(f.group().find_member("a") == nullptr);
-  auto b = f.beat("b", 2, topic_partitions{});
+  auto b = f.beat("b", 3, topic_partitions{});
   REQUIRE(b.assignment);
   CHECK(*b.assignment == parts({0, 1, 2, 3, 4, 5}));
 }
@@ -240,14 +247,15 @@ TEST_CASE("static members leave temporarily and come back with a new member id")
   consumer_group_fixture f;
   f.join("a1", {"t1"}, std::string("inst-a"));
   f.join("b", {"t1"});
-  f.beat("a1", 1, parts({0, 1, 2}), std::string("inst-a"));
-  f.beat("b", 2, topic_partitions{});
+  f.beat("a1", 2, parts({0, 1, 2}), std::string("inst-a"));
+  f.beat("b", 3, topic_partitions{});
   const int32_t epoch_before = f.group().group_epoch();
+  REQUIRE(epoch_before == 3);
 
   // Another instance with the same id while a1 is alive.
   CHECK(f.join("a2", {"t1"}, std::string("inst-a")).error == kafka_error::unreleased_instance_id);
   // A heartbeat under the instance id from the wrong member id.
-  CHECK(f.beat("zz", 2, std::nullopt, std::string("inst-a")).error == kafka_error::fenced_instance_id);
+  CHECK(f.beat("zz", 3, std::nullopt, std::string("inst-a")).error == kafka_error::fenced_instance_id);
 
   auto leave = f.beat("a1", -2, std::nullopt, std::string("inst-a"));
   CHECK(leave.error == kafka_error::none);
@@ -268,23 +276,34 @@ TEST_CASE("group max size") {
   CHECK(f.join("b").error == kafka_error::group_max_size_reached);
 }
 
-TEST_CASE("a topic gaining partitions re-targets the group") {
+TEST_CASE("a topic gaining partitions re-targets the group at its next heartbeat") {
   consumer_group_fixture f;
   f.join("a");
+  REQUIRE(f.group().group_epoch() == 2);
+  // As Kafka's coordinator on a new metadata image: nothing moves until a member heartbeats, and two
+  // changes before then bump the group epoch once.
+  f.coord.set_topics({{"t1", {T1, 7}}, {"other", {topic_id(9), 3}}}, f.now);
   f.coord.set_topics({{"t1", {T1, 8}}, {"other", {topic_id(9), 3}}}, f.now);
-  CHECK(f.group().state() == consumer_group_state::assigning);
-  auto a = f.beat("a", 1);
-  CHECK(a.member_epoch == 2);
+  CHECK(f.group().group_epoch() == 2);
+  CHECK(f.group().state() == consumer_group_state::stable);
+  auto a = f.beat("a", 2);
+  CHECK(a.member_epoch == 3);
+  CHECK(f.group().group_epoch() == 3);
   REQUIRE(a.assignment);
   CHECK(*a.assignment == parts({0, 1, 2, 3, 4, 5, 6, 7}));
   // A topic the group does not subscribe to changes nothing.
   f.coord.set_topics({{"t1", {T1, 8}}, {"other", {topic_id(9), 5}}}, f.now);
+  CHECK(f.beat("a", 3).member_epoch == 3);
+  CHECK(f.group().group_epoch() == 3);
   CHECK(f.group().state() == consumer_group_state::stable);
   // Deleting the subscribed topic empties the assignment.
   f.coord.set_topics({{"other", {topic_id(9), 5}}}, f.now);
-  auto gone = f.beat("a", 2, parts({0, 1, 2, 3, 4, 5, 6, 7}));
+  auto gone = f.beat("a", 3, parts({0, 1, 2, 3, 4, 5, 6, 7}));
+  CHECK(f.group().group_epoch() == 4);
+  CHECK(gone.member_epoch == 3);  // it revokes them first
   REQUIRE(gone.assignment);
   CHECK(gone.assignment->empty());
+  CHECK(f.beat("a", 3, topic_partitions{}).member_epoch == 4);
 }
 
 TEST_CASE("range assignor picked by the members") {
@@ -307,13 +326,18 @@ TEST_CASE("regex subscriptions resolve against the topics") {
   r.subscribed_topic_regex = "orders-.*";
   r.owned = topic_partitions{};
   auto res = f.coord.consumer_heartbeat("g", r, 1, f.now);
-  // The regex is resolved off the network thread: until then it matches nothing.
+  // The regex is resolved off the network thread: until then it matches nothing, and the new
+  // group keeps its epoch 1 (Kafka bumps it only once the regex is resolved).
   REQUIRE(res.assignment);
   CHECK(res.assignment->empty());
+  CHECK(res.member_epoch == 1);
+  CHECK(f.group().group_epoch() == 1);
   REQUIRE(f.coord.regex_jobs_pending());
   f.coord.resolve_regexes_inline(f.now);
   CHECK_FALSE(f.coord.regex_jobs_pending());
+  CHECK(f.group().group_epoch() == 2);
   res = f.beat("a", res.member_epoch, topic_partitions{});
+  CHECK(res.member_epoch == 2);
   REQUIRE(res.assignment);
   CHECK(*res.assignment == topic_partitions{{topic_id(1), {0}}, {topic_id(2), {0}}});
   // A new topic the regex matches is resolved again and joins the assignment.
@@ -390,11 +414,11 @@ TEST_CASE("classic and consumer groups do not mix") {
 TEST_CASE("offset commits and fetches check the member epoch") {
   consumer_group_fixture f;
   f.join("a");
-  CHECK(f.coord.validate_commit("g", "a", std::nullopt, 1, f.now, 9) == kafka_error::none);
-  CHECK(f.coord.validate_commit("g", "a", std::nullopt, 0, f.now, 9) == kafka_error::stale_member_epoch);
-  CHECK(f.coord.validate_commit("g", "zz", std::nullopt, 1, f.now, 9) == kafka_error::unknown_member_id);
+  CHECK(f.coord.validate_commit("g", "a", std::nullopt, 2, f.now, 9) == kafka_error::none);
+  CHECK(f.coord.validate_commit("g", "a", std::nullopt, 1, f.now, 9) == kafka_error::stale_member_epoch);
+  CHECK(f.coord.validate_commit("g", "zz", std::nullopt, 2, f.now, 9) == kafka_error::unknown_member_id);
   CHECK(f.coord.validate_commit("g", "", std::nullopt, -1, f.now, 9) == kafka_error::unknown_member_id);
-  CHECK(f.coord.validate_commit("g", "a", std::nullopt, 1, f.now, 8) == kafka_error::unsupported_version);
+  CHECK(f.coord.validate_commit("g", "a", std::nullopt, 2, f.now, 8) == kafka_error::unsupported_version);
   CHECK(f.coord.validate_fetch("g", std::nullopt, -1) == kafka_error::none);
   CHECK(f.coord.validate_fetch("g", std::string("a"), 0) == kafka_error::stale_member_epoch);
   f.coord.apply_commit("g", {{"t1", 0, {}}}, f.now);
@@ -405,7 +429,7 @@ TEST_CASE("consumer groups survive a restart through their encoding") {
   consumer_group_fixture f;
   f.join("a", {"t1"}, std::string("inst"));
   f.join("b");
-  f.beat("a", 1, std::nullopt, std::string("inst"));  // a now owes a revocation
+  f.beat("a", 2, std::nullopt, std::string("inst"));  // a now owes a revocation
   auto dirty = f.coord.take_dirty();
   REQUIRE(dirty.size() == 1);
 
@@ -425,10 +449,12 @@ TEST_CASE("consumer groups survive a restart through their encoding") {
   // Sessions restart from load time.
   CHECK(restored.find_member("b")->session_deadline_ms == later + 45000);
   // a continues with its epoch and finishes the revocation.
+  CHECK(restored.assignment_time_ms() == f.group().assignment_time_ms());
   g.now = later;
-  auto a = g.beat("a", 1, parts({0, 1, 2}), std::string("inst"));
+  auto a = g.beat("a", 2, parts({0, 1, 2}), std::string("inst"));
   CHECK(a.error == kafka_error::none);
-  CHECK(a.member_epoch == 2);
+  CHECK(a.member_epoch == 3);
+  CHECK(g.group().group_epoch() == 3);  // the loaded group's metadata is checked, unchanged
 }
 
 TEST_CASE("a consumer group takes over an empty classic group but not a live one") {
@@ -491,17 +517,17 @@ TEST_CASE("a heartbeat or leave for a group that does not exist gets GROUP_ID_NO
 TEST_CASE("reconciliation: three members, revocations withheld and released one by one") {
   consumer_group_fixture f;
   f.coord.set_topics({{"t1", {T1, 6}}}, f.now);
-  REQUIRE(f.join("a").member_epoch == 1);
-  auto b = f.join("b");  // epoch 2: a must give up 3-5 to b
-  REQUIRE(b.member_epoch == 2);
-  auto a = f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));
-  REQUIRE(a.member_epoch == 1);
+  REQUIRE(f.join("a").member_epoch == 2);
+  auto b = f.join("b");  // epoch 3: a must give up 3-5 to b
+  REQUIRE(b.member_epoch == 3);
+  auto a = f.beat("a", 2, parts({0, 1, 2, 3, 4, 5}));
+  REQUIRE(a.member_epoch == 2);
   REQUIRE(*a.assignment == parts({0, 1, 2}));
   CHECK(f.group().find_member("a")->pending_revocation == parts({3, 4, 5}));
 
-  // c joins before a acknowledges: epoch 3, target a={0,1}, b={3,4}, c={2,5}.
+  // c joins before a acknowledges: epoch 4, target a={0,1}, b={3,4}, c={2,5}.
   auto c = f.join("c");
-  CHECK(c.member_epoch == 3);
+  CHECK(c.member_epoch == 4);
   REQUIRE(c.assignment);
   CHECK(c.assignment->empty());  // 2 is still a's, 5 is pending revocation by a
   CHECK(f.group().find_member("c")->state == member_state::unreleased_partitions);
@@ -509,27 +535,28 @@ TEST_CASE("reconciliation: three members, revocations withheld and released one 
   CHECK(f.group().target_of("c") == parts({2, 5}));
 
   // a, still owning 3-5, stays where it is and is told nothing new.
-  auto a2 = f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));
-  CHECK(a2.member_epoch == 1);
+  auto a2 = f.beat("a", 2, parts({0, 1, 2, 3, 4, 5}));
+  CHECK(a2.member_epoch == 2);
   CHECK_FALSE(a2.assignment);
 
-  // a acknowledges 3-5 but the newest target takes 2 as well: it moves one epoch on (Kafka's
-  // CurrentAssignmentBuilder: memberEpoch + 1) and is asked to revoke 2, keeping {0, 1}.
-  auto a3 = f.beat("a", 1, parts({0, 1, 2}));
+  // a acknowledges 3-5 but the newest target takes 2 as well: it stays at its epoch (Kafka 4.4's
+  // CurrentAssignmentBuilder computes the next assignment from the member's epoch) and is asked to
+  // revoke 2, keeping {0, 1}.
+  auto a3 = f.beat("a", 2, parts({0, 1, 2}));
   CHECK(a3.member_epoch == 2);
   REQUIRE(a3.assignment);
   CHECK(*a3.assignment == parts({0, 1}));
   CHECK(f.group().find_member("a")->state == member_state::unrevoked_partitions);
   CHECK(f.group().find_member("a")->pending_revocation == parts({2}));
 
-  // 3 and 4 are free now (nobody owns them), 5 too: b gets 3-4 at epoch 3; c gets 5, not yet 2.
-  auto b2 = f.beat("b", 2, topic_partitions{});
-  CHECK(b2.member_epoch == 3);
+  // 3 and 4 are free now (nobody owns them), 5 too: b gets 3-4 at epoch 4; c gets 5, not yet 2.
+  auto b2 = f.beat("b", 3, topic_partitions{});
+  CHECK(b2.member_epoch == 4);
   REQUIRE(b2.assignment);
   CHECK(*b2.assignment == parts({3, 4}));
   CHECK(f.group().find_member("b")->state == member_state::stable);
-  auto c2 = f.beat("c", 3, topic_partitions{});
-  CHECK(c2.member_epoch == 3);
+  auto c2 = f.beat("c", 4, topic_partitions{});
+  CHECK(c2.member_epoch == 4);
   REQUIRE(c2.assignment);
   CHECK(*c2.assignment == parts({5}));
   CHECK(f.group().find_member("c")->state == member_state::unreleased_partitions);
@@ -537,15 +564,15 @@ TEST_CASE("reconciliation: three members, revocations withheld and released one 
 
   // a releases 2 and reaches the target epoch; then c receives it.
   auto a4 = f.beat("a", 2, parts({0, 1}));
-  CHECK(a4.member_epoch == 3);
+  CHECK(a4.member_epoch == 4);
   CHECK_FALSE(a4.assignment);  // {0, 1} is what it was already told
   CHECK(f.group().find_member("a")->state == member_state::stable);
   // The same heartbeat again (its answer lost): the previous epoch with a subset is accepted.
   auto again = f.beat("a", 2, parts({0, 1}));
   CHECK(again.error == kafka_error::none);
-  CHECK(again.member_epoch == 3);
+  CHECK(again.member_epoch == 4);
   CHECK(f.beat("a", 2, parts({0, 1, 2})).error == kafka_error::fenced_member_epoch);
-  auto c3 = f.beat("c", 3, parts({5}));
+  auto c3 = f.beat("c", 4, parts({5}));
   REQUIRE(c3.assignment);
   CHECK(*c3.assignment == parts({2, 5}));
   CHECK(f.group().state() == consumer_group_state::stable);
@@ -556,7 +583,7 @@ TEST_CASE("the answer carries the assignment on a full request even when unchang
   f.join("a");
   consumer_heartbeat_request r;
   r.member_id = "a";
-  r.member_epoch = 1;
+  r.member_epoch = 2;
   r.rebalance_timeout_ms = 30000;
   r.subscribed_topic_names = std::vector<std::string>{"t1"};
   r.owned = parts({0, 1, 2, 3, 4, 5});
@@ -573,19 +600,20 @@ TEST_CASE("the rebalance timeout runs from the revocation request and restarts w
   f.join("a");
   f.join("b");
   f.now += 10000;
-  f.beat("a", 1);  // asked to revoke 3-5 now: fenced at now + 30 s unless it does
+  f.beat("a", 2);  // asked to revoke 3-5 now: fenced at now + 30 s unless it does
   REQUIRE(f.group().find_member("a")->rebalance_deadline_ms == f.now + 30000);
   const int64_t asked = f.now;
   // Heartbeats that do not revoke leave the deadline where it is.
   f.now += 20000;
-  f.beat("a", 1, parts({0, 1, 2, 3, 4, 5}));
-  f.beat("b", 2, topic_partitions{});
+  f.beat("a", 2, parts({0, 1, 2, 3, 4, 5}));
+  f.beat("b", 3, topic_partitions{});
   CHECK(f.group().find_member("a")->rebalance_deadline_ms == asked + 30000);
-  // A third member: a revokes 3-5, moves to epoch 2 and must revoke 2 as well: a new deadline.
+  // A third member: a revokes 3-5, stays at epoch 2 and must revoke 2 as well: a new deadline.
   f.join("c");
   f.now += 1000;
-  f.beat("a", 1, parts({0, 1, 2}));
+  f.beat("a", 2, parts({0, 1, 2}));
   REQUIRE(f.group().find_member("a")->state == member_state::unrevoked_partitions);
+  CHECK(f.group().find_member("a")->member_epoch == 2);
   CHECK(f.group().find_member("a")->rebalance_deadline_ms == f.now + 30000);
   // Done revoking: no deadline.
   f.beat("a", 2, parts({0, 1}));
@@ -597,7 +625,7 @@ TEST_CASE("a static member that left temporarily must be back within its session
   consumer_group_fixture f;
   f.join("a1", {"t1"}, std::string("inst-a"));
   f.now += 40000;
-  f.beat("a1", 1, parts({0, 1, 2, 3, 4, 5}), std::string("inst-a"));  // session until now + 45 s
+  f.beat("a1", 2, parts({0, 1, 2, 3, 4, 5}), std::string("inst-a"));  // session until now + 45 s
   f.now += 30000;
   REQUIRE(f.beat("a1", -2, std::nullopt, std::string("inst-a")).member_epoch == -2);
   // The leave does not restart the session: it ends 45 s after the last heartbeat.
@@ -610,28 +638,29 @@ TEST_CASE("a static member that left temporarily must be back within its session
 TEST_CASE("an emptied group's target takes the group epoch at once as Kafka 4.4's fencing does") {
   consumer_group_fixture f;
   f.join("a");
-  REQUIRE(f.group().group_epoch() == 1);
-  REQUIRE(f.group().assignment_epoch() == 1);
+  REQUIRE(f.group().group_epoch() == 2);
+  REQUIRE(f.group().assignment_epoch() == 2);
   f.now += 1000;
   f.beat("a", -1);
   CHECK(f.group().state() == consumer_group_state::empty);
-  CHECK(f.group().group_epoch() == 2);
-  CHECK(f.group().assignment_epoch() == 2);
-  f.now += 1000;
-  auto again = f.join("b");
-  CHECK(again.member_epoch == 3);
-  REQUIRE(again.assignment);
-  CHECK(*again.assignment == parts({0, 1, 2, 3, 4, 5}));
   CHECK(f.group().group_epoch() == 3);
   CHECK(f.group().assignment_epoch() == 3);
+  CHECK_FALSE(f.group().assignment_time_ms());
+  f.now += 1000;
+  auto again = f.join("b");
+  CHECK(again.member_epoch == 4);
+  REQUIRE(again.assignment);
+  CHECK(*again.assignment == parts({0, 1, 2, 3, 4, 5}));
+  CHECK(f.group().group_epoch() == 4);
+  CHECK(f.group().assignment_epoch() == 4);
   CHECK(f.group().state() == consumer_group_state::stable);
 
   // A member fenced by its session timeout empties the group the same way.
   f.now += 46000;
   f.coord.advance(f.now);
   CHECK(f.group().find_member("b") == nullptr);
-  CHECK(f.group().group_epoch() == 4);
-  CHECK(f.group().assignment_epoch() == 4);
+  CHECK(f.group().group_epoch() == 5);
+  CHECK(f.group().assignment_epoch() == 5);
   CHECK(f.group().state() == consumer_group_state::empty);
 }
 
@@ -639,15 +668,15 @@ TEST_CASE("with members left the target waits for their next heartbeat") {
   consumer_group_fixture f;
   f.join("a");
   f.join("b");
-  REQUIRE(f.group().group_epoch() == 2);
+  REQUIRE(f.group().group_epoch() == 3);
   f.now += 1000;
   f.beat("b", -1);
-  CHECK(f.group().group_epoch() == 3);
-  CHECK(f.group().assignment_epoch() == 2);
+  CHECK(f.group().group_epoch() == 4);
+  CHECK(f.group().assignment_epoch() == 3);
   f.now += 1000;
   auto r = f.beat("a", f.group().find_member("a")->member_epoch);
   CHECK(r.error == kafka_error::none);
-  CHECK(f.group().assignment_epoch() == 3);
+  CHECK(f.group().assignment_epoch() == 4);
 }
 
 TEST_CASE("a restored regex subscription keeps its topics until it is resolved again") {
@@ -677,4 +706,174 @@ TEST_CASE("a restored regex subscription keeps its topics until it is resolved a
   CHECK(g.group().subscribed_topics() == std::set<std::string>{"orders-1"});
   g.coord.resolve_regexes_inline(g.now);
   CHECK(g.group().group_epoch() == epoch);
+}
+
+TEST_CASE("targets are computed at most once per assignment interval, as Kafka 4.4 batches them") {
+  consumer_group_fixture f(100, 1000);
+  auto a = f.join("a");  // the group's first target is computed at once
+  CHECK(a.member_epoch == 2);
+  REQUIRE(a.assignment);
+  CHECK(*a.assignment == parts({0, 1, 2, 3, 4, 5}));
+  REQUIRE(f.group().assignment_time_ms() == f.now);
+  const int64_t first = f.now;
+
+  // Two members join within the interval: each bumps the group epoch, neither gets a new target;
+  // they reconcile towards the last one (where they have nothing), at its epoch.
+  f.now += 200;
+  auto b = f.join("b");
+  CHECK(f.group().group_epoch() == 3);
+  CHECK(f.group().assignment_epoch() == 2);
+  CHECK(f.group().state() == consumer_group_state::assigning);
+  CHECK(b.member_epoch == 2);
+  REQUIRE(b.assignment);
+  CHECK(b.assignment->empty());
+  f.now += 300;
+  auto c = f.join("c");
+  CHECK(f.group().group_epoch() == 4);
+  CHECK(c.member_epoch == 2);
+  f.now += 300;
+  auto a2 = f.beat("a", 2);
+  CHECK(a2.member_epoch == 2);
+  CHECK_FALSE(a2.assignment);
+  CHECK(f.group().assignment_epoch() == 2);
+
+  // The first heartbeat once the interval has passed computes the newest epoch's target (3 is
+  // never computed).
+  f.now = first + 1000;
+  auto b2 = f.beat("b", 2, topic_partitions{});
+  CHECK(f.group().assignment_epoch() == 4);
+  CHECK(f.group().assignment_time_ms() == f.now);
+  CHECK(f.group().target_of("a").at(T1).size() == 2);
+  CHECK(f.group().target_of("b").at(T1).size() == 2);
+  CHECK(f.group().target_of("c").at(T1).size() == 2);
+  CHECK(b2.member_epoch == 4);  // its partitions are still a's: it waits for them at epoch 4
+  CHECK(f.group().find_member("b")->state == member_state::unreleased_partitions);
+  auto a3 = f.beat("a", 2, parts({0, 1, 2, 3, 4, 5}));
+  CHECK(a3.member_epoch == 2);  // a revokes first
+  REQUIRE(a3.assignment);
+  CHECK(*a3.assignment == f.group().target_of("a"));
+
+  // A member leaving bumps the epoch at once; the next target waits for the interval again.
+  f.now += 10;
+  f.beat("c", -1);
+  CHECK(f.group().group_epoch() == 5);
+  f.beat("b", 4, topic_partitions{});
+  CHECK(f.group().assignment_epoch() == 4);
+  f.now += 990;
+  f.beat("b", 4, topic_partitions{});
+  CHECK(f.group().assignment_epoch() == 5);
+}
+
+TEST_CASE("an assignment interval of 0 computes every target at once") {
+  consumer_group_fixture f(100, 0);
+  f.join("a");
+  auto b = f.join("b");
+  CHECK(f.group().assignment_epoch() == 3);
+  CHECK(b.member_epoch == 3);
+}
+
+TEST_CASE("a member leaving a topic revokes its partitions at once, before the next target") {
+  consumer_group_fixture f(100, 1000);
+  const uuid T2 = topic_id(2);
+  f.coord.set_topics({{"t1", {T1, 2}}, {"t2", {T2, 2}}}, f.now);
+  auto a = f.join("a", {"t1", "t2"});
+  REQUIRE(a.member_epoch == 2);
+  REQUIRE(*a.assignment == topic_partitions{{T1, {0, 1}}, {T2, {0, 1}}});
+
+  f.now += 100;
+  consumer_heartbeat_request r;
+  r.member_id = "a";
+  r.member_epoch = 2;
+  r.subscribed_topic_names = std::vector<std::string>{"t1"};
+  r.owned = topic_partitions{{T1, {0, 1}}, {T2, {0, 1}}};
+  auto narrowed = f.coord.consumer_heartbeat("g", r, 1, f.now);
+  CHECK(f.group().group_epoch() == 3);
+  CHECK(f.group().assignment_epoch() == 2);  // within the interval: no new target yet
+  CHECK(narrowed.member_epoch == 2);
+  REQUIRE(narrowed.assignment);
+  CHECK(*narrowed.assignment == parts({0, 1}));
+  CHECK(f.group().find_member("a")->state == member_state::unrevoked_partitions);
+  CHECK(f.group().find_member("a")->pending_revocation == topic_partitions{{T2, {0, 1}}});
+
+  // Revoked, and the interval passed: epoch 3's target, t1 alone.
+  f.now += 1000;
+  auto done = f.beat("a", 2, parts({0, 1}));
+  CHECK(done.member_epoch == 3);
+  CHECK(f.group().find_member("a")->state == member_state::stable);
+  CHECK(f.group().find_member("a")->assigned == parts({0, 1}));
+}
+
+TEST_CASE("another preferred server assignor bumps the group epoch") {
+  consumer_group_fixture f;
+  f.join("a");
+  REQUIRE(f.group().group_epoch() == 2);
+  REQUIRE(f.group().preferred_assignor() == "uniform");
+  consumer_heartbeat_request r;
+  r.member_id = "a";
+  r.member_epoch = 2;
+  r.server_assignor = "range";
+  auto res = f.coord.consumer_heartbeat("g", r, 1, f.now);
+  CHECK(res.error == kafka_error::none);
+  CHECK(f.group().preferred_assignor() == "range");
+  CHECK(f.group().group_epoch() == 3);
+  CHECK(res.member_epoch == 3);
+  // The same assignor again changes nothing.
+  r.member_epoch = 3;
+  f.coord.consumer_heartbeat("g", r, 1, f.now);
+  CHECK(f.group().group_epoch() == 3);
+}
+
+TEST_CASE("a regex bumps the group epoch once resolved; a member joining with a resolved one at once") {
+  consumer_group_fixture f;
+  f.coord.set_topics({{"orders-1", {topic_id(1), 2}}, {"misc", {topic_id(3), 1}}}, f.now);
+  auto regex_join = [&](const std::string& member, const std::string& pattern) {
+    consumer_heartbeat_request r;
+    r.member_id = member;
+    r.member_epoch = 0;
+    r.rebalance_timeout_ms = 1000;
+    r.subscribed_topic_regex = pattern;
+    r.owned = topic_partitions{};
+    return f.coord.consumer_heartbeat("g", r, 1, f.now);
+  };
+  CHECK(regex_join("a", "orders-.*").member_epoch == 1);
+  CHECK(f.group().group_epoch() == 1);
+  f.coord.resolve_regexes_inline(f.now);
+  CHECK(f.group().group_epoch() == 2);
+  CHECK(f.beat("a", 1, topic_partitions{}).member_epoch == 2);
+
+  // The same regex, already resolved: the join bumps the epoch itself.
+  auto b = regex_join("b", "orders-.*");
+  CHECK(f.group().group_epoch() == 3);
+  CHECK(b.member_epoch == 3);
+  // A regex nothing matches: neither the join nor its resolution bumps anything.
+  auto c = regex_join("c", "nothing-.*");
+  CHECK(f.group().group_epoch() == 3);
+  CHECK(c.member_epoch == 3);
+  f.coord.resolve_regexes_inline(f.now);
+  CHECK(f.group().group_epoch() == 3);
+  // Dropping a regex is a change of subscription: at once.
+  consumer_heartbeat_request r;
+  r.member_id = "c";
+  r.member_epoch = 3;
+  r.subscribed_topic_regex = "";
+  r.subscribed_topic_names = std::vector<std::string>{"misc"};
+  f.coord.consumer_heartbeat("g", r, 1, f.now);
+  CHECK(f.group().group_epoch() == 4);
+}
+
+TEST_CASE("a member leaving takes its topics out of the group's metadata with one bump") {
+  consumer_group_fixture f;
+  const uuid T2 = topic_id(2);
+  f.coord.set_topics({{"t1", {T1, 2}}, {"t2", {T2, 2}}}, f.now);
+  f.join("a", {"t1"});
+  f.join("b", {"t2"});
+  REQUIRE(f.group().group_epoch() == 3);
+  CHECK(f.group().subscribed_topics() == std::set<std::string>{"t1", "t2"});
+  f.beat("b", -1);
+  CHECK(f.group().group_epoch() == 4);
+  CHECK(f.group().subscribed_topics() == std::set<std::string>{"t1"});
+  // The next heartbeat computes epoch 4's target and bumps nothing more.
+  CHECK(f.beat("a", 2, parts({0, 1})).member_epoch == 4);
+  CHECK(f.group().group_epoch() == 4);
+  CHECK(f.group().assignment_epoch() == 4);
 }

@@ -219,11 +219,18 @@ TEST_CASE("group configs: a consumer group's members get its heartbeat interval 
   const auto* cg = b.server().groups().coordinator().find_consumer("g");
   REQUIRE(cg);
   CHECK(cg->limits().session_timeout_ms == 50000);
+  CHECK(cg->limits().assignment_interval_ms == 1000);
+  require_ok(alter(b, group_resource, "g", {{"consumer.heartbeat.interval.ms", op_set, "7000"},
+                                   {"consumer.session.timeout.ms", op_set, "50000"},
+                                   {"consumer.assignment.interval.ms", op_set, "0"}}));
+  CHECK(cg->limits().assignment_interval_ms == 0);
 
   require_ok(alter(b, group_resource, "g", {{"consumer.heartbeat.interval.ms", op_delete, std::nullopt},
-                                   {"consumer.session.timeout.ms", op_delete, std::nullopt}}));
+                                   {"consumer.session.timeout.ms", op_delete, std::nullopt},
+                                   {"consumer.assignment.interval.ms", op_delete, std::nullopt}}));
   beat.member_epoch = next.member_epoch;
   CHECK(b.call<cgh::response>(cgh::api_key, 1, beat).heartbeat_interval_ms == 5000);
+  CHECK(cg->limits().assignment_interval_ms == 1000);
 }
 
 TEST_CASE("A broker reset forgets dynamic broker configs and group configs, back to a new directory's") {
