@@ -1,7 +1,10 @@
 // ConsumerGroupDescribe v0-1 (KIP-848): state, epochs, assignor and members (with their current and
-// target assignments) of consumer-protocol groups. A classic group or an unknown id gets
+// target assignments) of consumer-protocol groups. As in Kafka, a member's current assignment includes
+// the partitions it has yet to revoke, and topics that no longer exist are left out. A classic group or an unknown id gets
 // GROUP_ID_NOT_FOUND with Kafka's message. v1+ (KIP-1099) gives each member's type: always 1 (a
 // consumer-protocol member), since Brook's consumer-protocol groups have no classic members.
+#include <map>
+
 #include <fmt/format.h>
 
 #include "broker/broker.hpp"
@@ -16,13 +19,16 @@ namespace cgd = proto::consumer_group_describe;
 
 namespace {
 
-cgd::member_assignment describe(const group::topic_partitions& tp, const group::topic_catalog& topics) {
+cgd::member_assignment describe_assignment(const group::topic_partitions& tp, const group::topic_catalog& topics) {
+  std::map<common::uuid, std::string> names;
+  for (const auto& [name, md] : topics) names.emplace(md.id, name);
   cgd::member_assignment out;
   for (const auto& [id, parts] : tp) {
+    auto name = names.find(id);
+    if (name == names.end()) continue;
     auto& t = out.topic_partitions.emplace_back();
     t.topic_id = id;
-    for (const auto& [name, md] : topics)
-      if (md.id == id) t.topic_name = name;
+    t.topic_name = name->second;
     t.partitions.assign(parts.begin(), parts.end());
   }
   return out;
@@ -62,8 +68,10 @@ awaitable<cgd::response> consumer_group_describe(request_context& ctx, cgd::requ
       d.client_host = m.client_host;
       d.subscribed_topic_names = m.subscribed_topic_names;
       d.subscribed_topic_regex = m.subscribed_topic_regex;
-      d.assignment = describe(m.assigned, topics);
-      d.target_assignment = describe(g->target_of(member_id), topics);
+      group::topic_partitions current = m.assigned;
+      for (const auto& [topic, parts] : m.pending_revocation) current[topic].insert(parts.begin(), parts.end());
+      d.assignment = describe_assignment(current, topics);
+      d.target_assignment = describe_assignment(g->target_of(member_id), topics);
       d.member_type = 1;
     }
   }

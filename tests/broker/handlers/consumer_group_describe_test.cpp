@@ -44,3 +44,51 @@ TEST_CASE("ConsumerGroupDescribe v1 types its members as consumer-protocol membe
     CHECK(resp.groups[1].error_message == "Group nobody not found.");
   }
 }
+
+TEST_CASE("ConsumerGroupDescribe counts partitions a member has yet to revoke in its assignment, as Kafka does",
+          "[handlers][consumer_group_describe]") {
+  test::broker_fixture b({"group.consumer.assignment.interval.ms=0"});
+  const common::uuid id = test::create_topic_with_id(b.client(), "t", 4);
+  auto join = [&](const std::string& member) {
+    cgh::request hb;
+    hb.group_id = "cg";
+    hb.member_id = member;
+    hb.member_epoch = 0;
+    hb.rebalance_timeout_ms = 30000;
+    hb.subscribed_topic_names = std::vector<std::string>{"t"};
+    hb.topic_partitions.emplace();
+    auto r = b.call<cgh::response>(cgh::api_key, 1, hb);
+    REQUIRE(r.error_code == 0);
+    return r;
+  };
+  auto first = join("m1");
+  CHECK(first.member_epoch == 2);  // a new group is at epoch 1; the first assignment is epoch 2
+  join("m2");
+  // m1 is asked to give up two partitions and has not yet.
+  cgh::request hb;
+  hb.group_id = "cg";
+  hb.member_id = "m1";
+  hb.member_epoch = 2;
+  auto asked = b.call<cgh::response>(cgh::api_key, 1, hb);
+  REQUIRE(asked.error_code == 0);
+  REQUIRE(asked.assignment);
+  REQUIRE(asked.assignment->topic_partitions.size() == 1);
+  CHECK(asked.assignment->topic_partitions[0].partitions.size() == 2);
+
+  cgd::request req;
+  req.group_ids = {"cg"};
+  auto resp = b.call<cgd::response>(cgd::api_key, 1, req);
+  REQUIRE(resp.groups.size() == 1);
+  const auto& g = resp.groups[0];
+  CHECK(g.group_state == "Reconciling");
+  CHECK(g.group_epoch == 3);
+  CHECK(g.assignment_epoch == 3);
+  REQUIRE(g.members.size() == 2);
+  const auto& m1 = g.members[0].member_id == "m1" ? g.members[0] : g.members[1];
+  CHECK(m1.member_epoch == 2);
+  REQUIRE(m1.assignment.topic_partitions.size() == 1);
+  CHECK(m1.assignment.topic_partitions[0].topic_id == id);
+  CHECK(m1.assignment.topic_partitions[0].partitions.size() == 4);  // two kept, two to revoke
+  REQUIRE(m1.target_assignment.topic_partitions.size() == 1);
+  CHECK(m1.target_assignment.topic_partitions[0].partitions.size() == 2);
+}
