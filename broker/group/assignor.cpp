@@ -88,52 +88,34 @@ assignment_result assign_uniform(const assignment_spec& spec) {
 
 assignment_result assign_range(const assignment_spec& spec) {
   assignment_result out;
-  for (const auto& [id, m] : spec.members) out[id];
+  // Kafka 4.4's order: members with an instance id first (by instance id), then the others by id.
+  std::vector<std::string> order;
+  for (const auto& [id, m] : spec.members) {
+    out[id];
+    order.push_back(id);
+  }
+  std::stable_sort(order.begin(), order.end(), [&spec](const std::string& x, const std::string& y) {
+    const auto& a = spec.members.at(x).instance_id;
+    const auto& b = spec.members.at(y).instance_id;
+    if (a && b) return *a < *b;
+    return a.has_value() && !b.has_value();  // otherwise the member ids' order stands
+  });
   for (const auto& [topic, n] : spec.partition_counts) {
-    std::vector<std::string> subs;  // sorted: the members map is ordered by id
-    for (const auto& [id, m] : spec.members)
-      if (m.subscribed_topics.count(topic)) subs.push_back(id);
+    std::vector<const std::string*> subs;
+    for (const auto& id : order)
+      if (spec.members.at(id).subscribed_topics.count(topic)) subs.push_back(&id);
     if (subs.empty() || n <= 0) continue;
     const int32_t quota = n / static_cast<int32_t>(subs.size());
-    int32_t extra = n % static_cast<int32_t>(subs.size());  // members that may hold quota + 1
-    // 1. Stickiness: each member keeps its lowest partitions of the topic up to the quota, and one
-    // more while extra slots remain. Keeping the lowest numbers keeps co-partitioned topics aligned.
-    std::vector<bool> taken(static_cast<size_t>(n), false);
-    std::vector<std::pair<std::string, int32_t>> unfilled;  // member, partitions still owed
-    for (const auto& id : subs) {
-      std::vector<int32_t> had;  // ascending
-      const auto& current = spec.members.at(id).current;
-      if (auto c = current.find(topic); c != current.end())
-        for (int32_t p : c->second)
-          if (p >= 0 && p < n) had.push_back(p);
-      const int32_t keep = std::min<int32_t>(static_cast<int32_t>(had.size()), quota);
-      for (int32_t i = 0; i < keep; ++i) {
-        out[id][topic].insert(had[static_cast<size_t>(i)]);
-        taken[static_cast<size_t>(had[static_cast<size_t>(i)])] = true;
-      }
-      const int32_t owed = quota - static_cast<int32_t>(had.size());
-      if (owed < 0 && extra > 0) {
-        --extra;
-        out[id][topic].insert(had[static_cast<size_t>(quota)]);
-        taken[static_cast<size_t>(had[static_cast<size_t>(quota)])] = true;
-      } else {
-        unfilled.emplace_back(id, owed);
-      }
-    }
-    // 2. The rest, in ascending ranges, to the members below their share (the first ones in id
-    // order also take the remaining extra partitions).
+    int32_t extra = n % static_cast<int32_t>(subs.size());  // the first members take one more
     int32_t next = 0;
-    for (auto [id, owed] : unfilled) {
+    for (const std::string* id : subs) {
+      int32_t share = quota;
       if (extra > 0) {
-        ++owed;
+        ++share;
         --extra;
       }
-      for (; owed > 0; --owed) {
-        while (next < n && taken[static_cast<size_t>(next)]) ++next;
-        if (next >= n) break;
-        out[id][topic].insert(next);
-        taken[static_cast<size_t>(next)] = true;
-      }
+      const int32_t end = std::min(next + share, n);
+      for (; next < end; ++next) out[*id][topic].insert(next);
     }
   }
   return out;

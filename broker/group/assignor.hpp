@@ -21,6 +21,7 @@ namespace brook::broker::group {
 using topic_partitions = std::map<common::uuid, std::set<int32_t>>;
 
 struct assignment_member {
+  std::optional<std::string> instance_id;
   std::optional<std::string> rack_id;
   std::set<common::uuid> subscribed_topics;  // only topics that exist
   topic_partitions current;                  // the target it had before (for stickiness)
@@ -37,11 +38,10 @@ using assignment_result = std::map<std::string, topic_partitions>;  // every mem
 // partition differ by at most one partition, keeping partitions where they already are whenever
 // that stays balanced.
 assignment_result assign_uniform(const assignment_spec& spec);
-// Kafka's RangeAssignor: per topic, each member subscribed to it gets n / members partitions and the
-// first n % members of them one more. It is sticky: a member keeps its lowest partitions of the topic
-// up to its share, and the rest are handed out in ascending ranges to members below their share
-// (sorted by member id), so members subscribed to the same co-partitioned topics get the same
-// partition numbers in each.
+// Kafka 4.4's RangeAssignor: per topic, the members subscribed to it, static members first (by
+// instance id) and then the others by member id, get contiguous ranges of n / members partitions, the
+// first n % members one more, so members subscribed to the same co-partitioned topics get the same
+// partition numbers in each. It does not look at the current assignment.
 assignment_result assign_range(const assignment_spec& spec);
 
 // The built-in assignors by name ("uniform", "range"); nullopt for any other name.

@@ -281,6 +281,7 @@ void consumer_group::maybe_compute_target(int64_t now) {
   assignment_spec spec;
   for (const auto& [id, m] : members_) {
     auto& am = spec.members[id];
+    am.instance_id = m.instance_id;
     am.rack_id = m.rack_id;
     am.subscribed_topics = subscribed_ids(m);
     am.current = target_of(id);

@@ -113,35 +113,46 @@ TEST_CASE("assignors by name") {
   CHECK_FALSE(run_assignor("sticky", assignment_spec{}).has_value());
 }
 
-TEST_CASE("range is sticky: members keep their lowest partitions up to their share") {
-  // a and b held 0-2 and 3-5; c joins. Each keeps two, c takes what is left (Kafka's RangeAssignor).
+TEST_CASE("range hands out ranges afresh, static members first, as Kafka 4.4's RangeAssignor") {
+  // a and b held 0-2 and 3-5; c joins: the ranges follow the members' order, not what they held.
   auto spec = spec_of({"a", "b", "c"}, {{1, 6}});
   spec.members["a"].current[numbered_topic_id(1)] = {0, 1, 2};
   spec.members["b"].current[numbered_topic_id(1)] = {3, 4, 5};
   auto r = assign_range(spec);
   require_complete(spec, r);
   CHECK(r["a"][numbered_topic_id(1)] == std::set<int32_t>{0, 1});
-  CHECK(r["b"][numbered_topic_id(1)] == std::set<int32_t>{3, 4});
-  CHECK(r["c"][numbered_topic_id(1)] == std::set<int32_t>{2, 5});
+  CHECK(r["b"][numbered_topic_id(1)] == std::set<int32_t>{2, 3});
+  CHECK(r["c"][numbered_topic_id(1)] == std::set<int32_t>{4, 5});
 
-  // With an uneven count the members already above the quota keep the extra partition first.
+  // With an uneven count the first members take one more.
   auto uneven = spec_of({"a", "b", "c"}, {{1, 7}});
   uneven.members["b"].current[numbered_topic_id(1)] = {0, 1, 2, 3};
-  uneven.members["c"].current[numbered_topic_id(1)] = {4, 5, 6};
   auto u = assign_range(uneven);
   require_complete(uneven, u);
-  CHECK(u["b"][numbered_topic_id(1)] == std::set<int32_t>{0, 1, 2});
-  CHECK(u["c"][numbered_topic_id(1)] == std::set<int32_t>{4, 5});
-  CHECK(u["a"][numbered_topic_id(1)] == std::set<int32_t>{3, 6});
+  CHECK(u["a"][numbered_topic_id(1)] == std::set<int32_t>{0, 1, 2});
+  CHECK(u["b"][numbered_topic_id(1)] == std::set<int32_t>{3, 4});
+  CHECK(u["c"][numbered_topic_id(1)] == std::set<int32_t>{5, 6});
 
-  // A member leaving: the others keep everything and split its partitions.
-  auto leave = spec_of({"a", "c"}, {{1, 6}});
-  leave.members["a"].current[numbered_topic_id(1)] = {0, 1};
-  leave.members["c"].current[numbered_topic_id(1)] = {2, 5};
-  auto l = assign_range(leave);
-  require_complete(leave, l);
-  CHECK(l["a"][numbered_topic_id(1)] == std::set<int32_t>{0, 1, 3});
-  CHECK(l["c"][numbered_topic_id(1)] == std::set<int32_t>{2, 4, 5});
+  // Static members come first, ordered by instance id, whatever their member ids.
+  auto statics = spec_of({"a", "b", "c"}, {{1, 6}});
+  statics.members["c"].instance_id = "i-1";
+  statics.members["b"].instance_id = "i-2";
+  auto s2 = assign_range(statics);
+  require_complete(statics, s2);
+  CHECK(s2["c"][numbered_topic_id(1)] == std::set<int32_t>{0, 1});
+  CHECK(s2["b"][numbered_topic_id(1)] == std::set<int32_t>{2, 3});
+  CHECK(s2["a"][numbered_topic_id(1)] == std::set<int32_t>{4, 5});
+}
+
+TEST_CASE("range: each topic split among its own subscribers") {
+  auto spec = spec_of({"a", "b", "c"}, {{1, 4}, {2, 3}});
+  spec.members["a"].subscribed_topics = {numbered_topic_id(1)};
+  spec.members["b"].subscribed_topics = {numbered_topic_id(1), numbered_topic_id(2)};
+  spec.members["c"].subscribed_topics = {numbered_topic_id(2)};
+  auto r = assign_range(spec);
+  CHECK(r["a"] == topic_partitions{{numbered_topic_id(1), {0, 1}}});
+  CHECK(r["b"] == topic_partitions{{numbered_topic_id(1), {2, 3}}, {numbered_topic_id(2), {0, 1}}});
+  CHECK(r["c"] == topic_partitions{{numbered_topic_id(2), {2}}});
 }
 
 namespace {
@@ -157,7 +168,7 @@ struct lcg {
 
 }  // namespace
 
-TEST_CASE("assignors stay complete, balanced and sticky as members come and go") {
+TEST_CASE("assignors stay complete and balanced as members come and go; uniform sticky, range in ranges") {
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     lcg rng{seed};
     std::map<uint8_t, int32_t> topics{{1, 1 + static_cast<int32_t>(rng.next(12))},
@@ -201,22 +212,26 @@ TEST_CASE("assignors stay complete, balanced and sticky as members come and go")
             CHECK(with_extra == n % k);
           }
         }
-        // Stickiness: no member gives up a partition unless it holds more than its new share.
-        for (const auto& m : members) {
-          const auto& had = spec.members[m].current;
-          size_t kept = 0, held = count(had);
-          for (const auto& [t, parts] : had)
-            for (int32_t p : parts)
-              if (r[m].count(t) && r[m][t].count(p)) ++kept;
-          if (std::string(name) == "uniform") {
-            CHECK(kept == std::min(held, count(r[m])));
-          } else {
-            for (const auto& [t, parts] : had) {
-              size_t kept_t = 0;
+        if (std::string(name) == "uniform") {
+          // Stickiness: no member gives up a partition unless it holds more than its new share.
+          for (const auto& m : members) {
+            const auto& had = spec.members[m].current;
+            size_t kept = 0, held = count(had);
+            for (const auto& [t, parts] : had)
               for (int32_t p : parts)
-                if (r[m].count(t) && r[m][t].count(p)) ++kept_t;
-              CHECK(kept_t == std::min(parts.size(), r[m][t].size()));
+                if (r[m].count(t) && r[m][t].count(p)) ++kept;
+            CHECK(kept == std::min(held, count(r[m])));
+          }
+        } else {
+          // Kafka 4.4's range: contiguous ranges in member order, whatever was held before.
+          for (const auto& [t, n] : topics) {
+            int32_t next = 0;
+            for (const auto& m : members) {  // ordered by member id
+              auto it = r[m].find(numbered_topic_id(t));
+              if (it == r[m].end()) continue;
+              for (int32_t p : it->second) CHECK(p == next++);
             }
+            CHECK(next == n);
           }
         }
         previous = r;
