@@ -27,7 +27,7 @@ TEST_CASE("group.consumer defaults are Kafka's") {
 TEST_CASE("group.consumer.assignment.interval.ms is bounded by its min and max") {
   auto none = parse({{"group.consumer.assignment.interval.ms", "0"}});
   REQUIRE(none.ok());
-  CHECK(group::coordinator_config_from(*none).consumer.assignment_interval_ms == 0);
+  CHECK(brook::broker::group::coordinator_config_from(*none).consumer.assignment_interval_ms == 0);
   auto high = parse({{"group.consumer.assignment.interval.ms", "15001"}});
   REQUIRE_FALSE(high.ok());
   CHECK(high.code() == kafka_error::invalid_config);
