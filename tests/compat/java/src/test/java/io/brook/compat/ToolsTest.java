@@ -324,9 +324,11 @@ class ToolsTest {
     SideBySide.compare("kafka-get-offsets, kafka-delete-records, kafka-log-dirs", side -> {
       Session s = new Session(side);
       createTopic(side, topic, 2);
+      // One record a batch (each send awaited), so that kafka-log-dirs' sizes do not depend on how the
+      // producer happened to batch on either side.
       try (var producer = side.producer(Map.of())) {
-        for (int i = 0; i < 10; i++) producer.send(new ProducerRecord<>(topic, i % 2, ProducerTest.BASE_TIMESTAMP + 100L * i, "k" + i, "v" + i));
-        producer.flush();
+        for (int i = 0; i < 10; i++)
+          producer.send(new ProducerRecord<>(topic, i % 2, ProducerTest.BASE_TIMESTAMP + 100L * i, "k" + i, "v" + i)).get();
       }
       s.run(GET_OFFSETS, "--topic", topic);
       s.run(GET_OFFSETS, "--topic", topic, "--time", "-2");
