@@ -168,7 +168,7 @@ struct lcg {
 
 }  // namespace
 
-TEST_CASE("assignors stay complete and balanced as members come and go; uniform sticky, range in ranges") {
+TEST_CASE("assignors stay complete and balanced as members come and go (uniform sticky, range in ranges)") {
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     lcg rng{seed};
     std::map<uint8_t, int32_t> topics{{1, 1 + static_cast<int32_t>(rng.next(12))},

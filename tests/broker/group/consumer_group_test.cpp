@@ -823,7 +823,7 @@ TEST_CASE("another preferred server assignor bumps the group epoch") {
   CHECK(f.group().group_epoch() == 3);
 }
 
-TEST_CASE("a regex bumps the group epoch once resolved; a member joining with a resolved one at once") {
+TEST_CASE("a regex bumps the group epoch once resolved, and a member joining with a resolved one at once") {
   consumer_group_fixture f;
   f.coord.set_topics({{"orders-1", {topic_id(1), 2}}, {"misc", {topic_id(3), 1}}}, f.now);
   auto regex_join = [&](const std::string& member, const std::string& pattern) {
