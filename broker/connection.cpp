@@ -189,10 +189,6 @@ awaitable<void> connection::read_requests() {
     req->frame = std::move(*frame);
     queued_bytes_ += req->charged;
     const bool parsed = parse_header(*req);
-    if (parsed)
-      owner_.faults().log_request(req->header.api_key, req->header.api_version,
-                                  req->header.client_id ? std::string_view(*req->header.client_id) : std::string_view(),
-                                  req->header.correlation_id);
     if (!parsed) {
       // Answer what came before, then close.
       req->done = req->close_here = true;
@@ -230,6 +226,11 @@ bool connection::parse_header(request& req) {
     return false;
   }
   req.body_at = r.position();
+  // Every request whose header decodes is noted, an unknown API's or version's too: a test can then
+  // see what a client sent that Brook does not serve (e.g. client telemetry it was not offered).
+  owner_.faults().log_request(req.header.api_key, req.header.api_version,
+                              req.header.client_id ? std::string_view(*req.header.client_id) : std::string_view(),
+                              req.header.correlation_id);
   req.api = find_api(req.header.api_key);
   if (!req.api) {
     spdlog::warn("closing connection from {}: unknown API key {} (correlation id {})", peer_, req.header.api_key,

@@ -53,9 +53,10 @@ std::array<feature, 7> build_table() {
       {"group.version", 0, 1, 1},
       // Levels 1 and 2 need transactions (KIP-890), which Brook does not have yet.
       {"transaction.version", 0, 0, 0},
-      // Level 1 is eligible leader replicas (KIP-966), rules for electing among replicas; Brook keeps
-      // one replica of each partition.
-      {"eligible.leader.replicas.version", 0, 0, 0},
+      // Level 1 is eligible leader replicas (KIP-966), on in a new Kafka 4.4 cluster. With one replica
+      // per partition the election rules change nothing, but its config rules apply: Brook follows
+      // them (min.insync.replicas stored cluster-wide, not per broker; see broker/config/).
+      {"eligible.leader.replicas.version", 0, 1, 1},
       // Levels 1 and 2 are share groups (KIP-932), which Brook does not serve.
       {"share.version", 0, 0, 0},
       // Level 1 is the streams group protocol (KIP-1071), which Brook does not serve.

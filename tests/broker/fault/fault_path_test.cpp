@@ -9,6 +9,7 @@
 #include <functional>
 #include <thread>
 
+#include "broker/api_table.hpp"
 #include "broker/handlers/broker_fixture.hpp"
 #include "broker/handlers/group_test_util.hpp"
 #include "common/error.hpp"
@@ -291,6 +292,24 @@ TEST_CASE("the request log records API, version, client id and correlation id", 
   CHECK(log[1].api_key == proto::api_versions::api_key);
   CHECK(log[1].api_version == 3);
   CHECK(log[1].correlation_id == log[0].correlation_id + 1);
+}
+
+TEST_CASE("the request log records a request for an API Brook does not serve, then the connection closes",
+          "[fault][path]") {
+  test::broker_fixture b;
+  b.server().faults().clear_requests();
+  auto c = b.connect("telemetry-client");
+  // GetTelemetrySubscriptions (KIP-714), which ApiVersions does not offer: a client that sends it anyway
+  // shows up in the log, so that a test can check that clients stay quiet.
+  constexpr int16_t get_telemetry_subscriptions = 71;
+  REQUIRE(broker::find_api(get_telemetry_subscriptions) == nullptr);
+  c.send_raw(get_telemetry_subscriptions, 0, std::vector<uint8_t>(17, 0));
+  CHECK(c.closed_by_peer(std::chrono::seconds(10)));
+  auto log = b.server().faults().requests();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].api_key == get_telemetry_subscriptions);
+  CHECK(log[0].api_version == 0);
+  CHECK(log[0].client_id == "telemetry-client");
 }
 
 TEST_CASE("a delayed response does not hold up the broker's stop", "[fault][path]") {

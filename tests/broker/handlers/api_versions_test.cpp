@@ -97,10 +97,15 @@ TEST_CASE("the features: Kafka 4.4's, with the levels Brook serves", "[handlers]
   CHECK(group->max_level == 1);
   CHECK(broker::find_api(11) != nullptr);
   CHECK(broker::find_api(68) != nullptr);
+  // Eligible leader replicas are on, as in a new Kafka 4.4 cluster (their config rules apply).
+  const auto* elr = find("eligible.leader.replicas.version");
+  REQUIRE(elr);
+  CHECK(elr->min_level == 0);
+  CHECK(elr->max_level == 1);
+  CHECK(elr->finalized_level == 1);
   // Features Brook does not have stay at level 0: no transactions (clients must not use transactions
-  // v2), share groups, streams groups, eligible leader replicas or KRaft quorum.
-  for (std::string_view name : {"transaction.version", "share.version", "streams.version",
-                                "eligible.leader.replicas.version", "kraft.version"}) {
+  // v2), share groups, streams groups or KRaft quorum.
+  for (std::string_view name : {"transaction.version", "share.version", "streams.version", "kraft.version"}) {
     INFO(name);
     const auto* f = find(name);
     REQUIRE(f);

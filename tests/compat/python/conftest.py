@@ -31,9 +31,10 @@ START_TIMEOUT = 20.0
 
 
 class Cluster:
-    def __init__(self, name, bootstrap):
+    def __init__(self, name, bootstrap, control=None):
         self.name = name
         self.bootstrap = bootstrap
+        self.control = control  # Brook's control API (http://127.0.0.1:PORT); None for Kafka
 
     def __repr__(self):
         return f"{self.name}({self.bootstrap})"
@@ -85,6 +86,16 @@ class Brook:
             tail = b"".join(self.stderr[-20:]).decode("utf-8", "replace")
             raise RuntimeError(f"brook-server did not print its address within {START_TIMEOUT}s:\n{tail}")
         self.bootstrap = text.split("=", 1)[1]
+        # The control API's address follows on the next line.
+        line.clear()
+        reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(START_TIMEOUT)
+        text = line[0].decode().strip() if line else ""
+        if not text.startswith("control="):
+            self.stop()
+            raise RuntimeError(f"brook-server did not print its control API's address: {text!r}")
+        self.control = text.split("=", 1)[1]
 
     def stop(self):
         if self.process.poll() is None:
@@ -120,7 +131,7 @@ def clusters():
     if not binary:
         pytest.fail("BROOK_SERVER is not set (path to brook-server)")
     brook = Brook(binary)
-    yield [Cluster("brook", brook.bootstrap), Cluster("kafka", kafka)]
+    yield [Cluster("brook", brook.bootstrap, brook.control), Cluster("kafka", kafka)]
     code = brook.stop()
     assert code == 0, f"brook-server exited with {code}"
 

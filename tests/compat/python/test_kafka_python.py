@@ -280,10 +280,9 @@ def test_describe_log_dirs(clusters):
 
 # Features Brook deliberately leaves at level 0 (README.md, "Deliberate differences"): it has no
 # transactions yet (clients choose the transaction protocol from transaction.version), no share or
-# streams groups, no eligible leader replicas and no KRaft quorum, which Kafka 4.4 finalizes above 0.
+# streams groups and no KRaft quorum, which Kafka 4.4 finalizes above 0.
 # Their lowest supported level is compared; their highest and their finalized level are not.
-FEATURES_BROOK_LACKS = {"transaction.version", "share.version", "streams.version",
-                        "eligible.leader.replicas.version", "kraft.version"}
+FEATURES_BROOK_LACKS = {"transaction.version", "share.version", "streams.version", "kraft.version"}
 
 
 def features(cluster):

@@ -45,7 +45,7 @@ class AdminTest {
   static final long BASE_TIMESTAMP = ProducerTest.BASE_TIMESTAMP;
   /** Features Brook deliberately leaves at level 0 (README.md, "Deliberate differences"). */
   static final Set<String> FEATURES_BROOK_LACKS = Set.of("transaction.version", "share.version", "streams.version",
-      "eligible.leader.replicas.version", "kraft.version");
+      "kraft.version");
 
   @Test
   void topics() {
@@ -392,7 +392,7 @@ class AdminTest {
           FeatureMetadata features = Results.get(admin.describeFeatures().featureMetadata());
           // Deliberate difference (README.md): Brook leaves the features it does not have at level 0
           // (no transactions yet, which clients choose the transaction protocol from; no share or streams
-          // groups, eligible leader replicas or KRaft quorum), where Kafka 4.4 finalizes them higher. Of
+          // groups or KRaft quorum), where Kafka 4.4 finalizes them higher. Of
           // those only the lowest supported level is compared.
           Map<String, Object> finalized = new TreeMap<>();
           features.finalizedFeatures().forEach((name, range) -> {
