@@ -154,6 +154,7 @@ common::result<void> broker::load_dynamic_configs() {
 
 asio::awaitable<void> broker::reconfigure(const server_config& next) {
   const bool backoff_changed = next.log_cleaner_backoff_ms() != config_.log_cleaner_backoff_ms();
+  const int32_t previous_assignment_interval_ms = config_.group_consumer_assignment_interval_ms();
   config_ = next;
   for (const auto& name : topics_.resolve_again()) {
     const topic_info* info = topics_.find(name);
@@ -162,6 +163,16 @@ asio::awaitable<void> broker::reconfigure(const server_config& next) {
     co_await partitions_->apply_config(name, topic_config);
   }
   groups_->coordinator().set_max_record_bytes(config_.message_max_bytes());
+  if (next.group_consumer_assignment_interval_ms() != previous_assignment_interval_ms) {
+    auto& coordinator = groups_->coordinator();
+    coordinator.set_default_assignment_interval(config_.group_consumer_assignment_interval_ms());
+    // Groups with configs of their own take the broker's value for the keys they do not set.
+    for (const auto& [id, overrides] : group_configs_)
+      if (auto timing = resolve_group_config(config_, overrides))
+        coordinator.set_consumer_timing(id, group::group_coordinator::consumer_timing{
+                                                timing->session_timeout_ms, timing->heartbeat_interval_ms,
+                                                timing->assignment_interval_ms});
+  }
   if (maintenance_timer_ && backoff_changed) {
     maintenance_rescheduled_ = true;
     maintenance_timer_->cancel();

@@ -17,9 +17,11 @@ constexpr const char* int_max = "2147483647";
 // dynamic broker configs (DynamicBrokerConfig.AllDynamicConfigs) with what Brook honours. The log.*
 // keys, compression.type, min.insync.replicas and unclean.leader.election.enable are topic defaults
 // (each topic's effective config is resolved again when they change); message.max.bytes also bounds
-// group metadata records; log.cleaner.backoff.ms paces the cleaner.
-constexpr std::array<std::string_view, 21> dynamic_keys{
+// group metadata records; log.cleaner.backoff.ms paces the cleaner; group.consumer.assignment.interval.ms
+// paces consumer groups' target assignments (those without their own group config for it).
+constexpr std::array<std::string_view, 22> dynamic_keys{
     "compression.type",
+    "group.consumer.assignment.interval.ms",
     "log.cleaner.backoff.ms",
     "log.cleaner.delete.retention.ms",
     "log.cleaner.max.compaction.lag.ms",

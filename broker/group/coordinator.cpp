@@ -637,6 +637,13 @@ void group_coordinator::set_consumer_timing(const std::string& group_id, std::op
   }
 }
 
+void group_coordinator::set_default_assignment_interval(int32_t ms) {
+  config_.consumer.assignment_interval_ms = ms;
+  for (auto& [id, g] : consumer_groups_)
+    if (!consumer_timings_.contains(id))
+      g->set_timing(config_.consumer.session_timeout_ms, config_.consumer.heartbeat_interval_ms, ms);
+}
+
 consumer_group& group_coordinator::create_consumer(const std::string& id, int64_t now) {
   auto& slot = consumer_groups_[id];
   if (!slot) {

@@ -88,6 +88,9 @@ class group_coordinator {
     int32_t assignment_interval_ms = 0;
   };
   void set_consumer_timing(const std::string& group_id, std::optional<consumer_timing> timing);
+  // The broker's group.consumer.assignment.interval.ms changed (a dynamic config): groups without
+  // timing of their own (set_consumer_timing) follow it at once.
+  void set_default_assignment_interval(int32_t ms);
   // Ids handed to new members are "<instance or client id>-<this>"; tests replace the random source.
   std::function<std::string()> new_uuid;
 

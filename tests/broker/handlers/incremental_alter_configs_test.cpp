@@ -233,6 +233,50 @@ TEST_CASE("group configs: a consumer group's members get its heartbeat interval 
   CHECK(cg->limits().assignment_interval_ms == 1000);
 }
 
+TEST_CASE("group.consumer.assignment.interval.ms is dynamic: live groups follow it unless they set their own") {
+  namespace cgh = proto::consumer_group_heartbeat;
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t");
+  for (std::string group : {"plain", "own-interval", "own-timeout"}) {
+    cgh::request join;
+    join.group_id = group;
+    join.member_id = "m1-aaaaaaaaaaaaaaaaaaaa";
+    join.member_epoch = 0;
+    join.rebalance_timeout_ms = 30000;
+    join.subscribed_topic_names = std::vector<std::string>{"t"};
+    join.topic_partitions.emplace();
+    REQUIRE(b.call<cgh::response>(cgh::api_key, 1, join).error_code == 0);
+  }
+  require_ok(alter(b, group_resource, "own-interval", {{"consumer.assignment.interval.ms", op_set, "200"}}));
+  require_ok(alter(b, group_resource, "own-timeout", {{"consumer.session.timeout.ms", op_set, "50000"}}));
+  auto& coordinator = b.server().groups().coordinator();
+  auto interval_of = [&](const std::string& group) {
+    const auto* cg = coordinator.find_consumer(group);
+    REQUIRE(cg);
+    return cg->limits().assignment_interval_ms;
+  };
+  CHECK(interval_of("plain") == 1000);
+  CHECK(interval_of("own-interval") == 200);
+  CHECK(interval_of("own-timeout") == 1000);
+
+  require_ok(alter(b, broker_resource, "", {{"group.consumer.assignment.interval.ms", op_set, "3000"}}));
+  CHECK(interval_of("plain") == 3000);
+  CHECK(interval_of("own-interval") == 200);
+  CHECK(interval_of("own-timeout") == 3000);
+  CHECK(coordinator.find_consumer("own-timeout")->limits().session_timeout_ms == 50000);
+  // This broker's value wins over the cluster-wide default; deleting it falls back to the default.
+  require_ok(alter(b, broker_resource, "1", {{"group.consumer.assignment.interval.ms", op_set, "0"}}));
+  CHECK(interval_of("plain") == 0);
+  require_ok(alter(b, broker_resource, "1", {{"group.consumer.assignment.interval.ms", op_delete, std::nullopt}}));
+  CHECK(interval_of("plain") == 3000);
+  // A value past group.consumer.max.assignment.interval.ms is refused, with Kafka's message.
+  auto refused = alter(b, broker_resource, "", {{"group.consumer.assignment.interval.ms", op_set, "20000"}});
+  CHECK(refused.error_code == static_cast<int16_t>(kafka_error::invalid_request));
+  CHECK(refused.error_message == "group.consumer.assignment.interval.ms must be less than or equal to "
+                                    "group.consumer.max.assignment.interval.ms");
+  CHECK(interval_of("plain") == 3000);
+}
+
 TEST_CASE("A broker reset forgets dynamic broker configs and group configs, back to a new directory's") {
   test::broker_fixture b;
   require_ok(alter(b, broker_resource, "", {{"message.max.bytes", op_set, "2000"}, {"min.insync.replicas", op_set, "3"}}));
