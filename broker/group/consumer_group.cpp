@@ -33,7 +33,37 @@ bool same_persisted(const consumer_member& a, const consumer_member& b) {
          a.previous_member_epoch == b.previous_member_epoch && a.state == b.state &&
          a.rebalance_timeout_ms == b.rebalance_timeout_ms && a.subscribed_topic_names == b.subscribed_topic_names &&
          a.subscribed_topic_regex == b.subscribed_topic_regex && a.server_assignor == b.server_assignor &&
-         a.assigned == b.assigned && a.pending_revocation == b.pending_revocation;
+         a.assigned == b.assigned && a.pending_revocation == b.pending_revocation &&
+         a.assignment_epochs == b.assignment_epochs;
+}
+
+// The assignment epochs of what `m` holds now: a partition it already held keeps its epoch, one it
+// did not gets `added_epoch` (Kafka's CurrentAssignmentBuilder gives new partitions the target's epoch).
+void update_assignment_epochs(consumer_member& m, int32_t added_epoch) {
+  partition_epochs next;
+  auto take = [&](const topic_partitions& held) {
+    for (const auto& [topic, parts] : held) {
+      auto before = m.assignment_epochs.find(topic);
+      auto& out = next[topic];
+      for (int32_t p : parts) {
+        int32_t epoch = added_epoch;
+        if (before != m.assignment_epochs.end())
+          if (auto it = before->second.find(p); it != before->second.end()) epoch = it->second;
+        out[p] = epoch;
+      }
+    }
+  };
+  take(m.assigned);
+  take(m.pending_revocation);
+  m.assignment_epochs = std::move(next);
+}
+
+std::optional<int32_t> assignment_epoch_of(const consumer_member& m, const common::uuid& topic, int32_t partition) {
+  auto t = m.assignment_epochs.find(topic);
+  if (t == m.assignment_epochs.end()) return std::nullopt;
+  auto p = t->second.find(partition);
+  if (p == t->second.end()) return std::nullopt;
+  return p->second;
 }
 
 }  // namespace
@@ -365,6 +395,7 @@ void consumer_group::move_towards_target(consumer_member& m, const std::optional
     move_to(epoch);
     m.assigned = std::move(kept);
     m.pending_revocation = std::move(revoking);
+    update_assignment_epochs(m, m.member_epoch);  // nothing is added here
     return;
   }
   for (auto& [topic, parts] : adding) kept[topic].insert(parts.begin(), parts.end());
@@ -372,6 +403,7 @@ void consumer_group::move_towards_target(consumer_member& m, const std::optional
   move_to(assignment_epoch_);
   m.assigned = std::move(kept);
   m.pending_revocation.clear();
+  update_assignment_epochs(m, assignment_epoch_);
 }
 
 void consumer_group::drop_unsubscribed(consumer_member& m, const std::optional<topic_partitions>& owned) const {
@@ -396,6 +428,7 @@ void consumer_group::drop_unsubscribed(consumer_member& m, const std::optional<t
     m.state = member_state::unrevoked_partitions;
     m.pending_revocation = std::move(revoking);
   }
+  update_assignment_epochs(m, m.member_epoch);  // nothing is added here
 }
 
 void consumer_group::note_state(consumer_group_state before, int64_t now) {
@@ -464,6 +497,11 @@ consumer_heartbeat_result consumer_group::heartbeat(const consumer_heartbeat_req
       if (m.member_epoch != -2) {
         m.member_epoch = -2;
         m.pending_revocation.clear();
+        // Kafka resets the kept partitions' assignment epochs to 0: the instance that comes back
+        // may commit them at any epoch.
+        update_assignment_epochs(m, 0);
+        for (auto& [topic, parts] : m.assignment_epochs)
+          for (auto& [p, epoch] : parts) epoch = 0;
         m.state = member_state::stable;
         m.rebalance_deadline_ms.reset();
         dirty = true;
@@ -633,13 +671,19 @@ consumer_heartbeat_result consumer_group::heartbeat(const consumer_heartbeat_req
 }
 
 kafka_error consumer_group::validate_commit(const std::string& member_id, int32_t member_epoch,
-                                            int16_t api_version) const {
+                                            int16_t api_version, std::span<const committed_partition> partitions) const {
   // Epoch -1 with no members: the admin client or a consumer assigning partitions itself.
   if (member_epoch < 0 && members_.empty()) return kafka_error::none;
   const consumer_member* m = find_member(member_id);
   if (!m) return kafka_error::unknown_member_id;
   if (api_version < 9) return kafka_error::unsupported_version;
-  if (member_epoch != m->member_epoch) return kafka_error::stale_member_epoch;
+  if (member_epoch == m->member_epoch) return kafka_error::none;
+  if (member_epoch > m->member_epoch) return kafka_error::stale_member_epoch;
+  // An older epoch (the member has not heard of its new one yet): partition by partition.
+  for (const auto& c : partitions) {
+    const auto epoch = assignment_epoch_of(*m, c.topic, c.partition);
+    if (!epoch || member_epoch < *epoch) return kafka_error::stale_member_epoch;
+  }
   return kafka_error::none;
 }
 

@@ -45,6 +45,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,14 @@ struct consumer_limits {
   int32_t assignment_interval_ms = 1000;
 };
 
+using partition_epochs = std::map<common::uuid, std::map<int32_t, int32_t>>;  // topic id -> partition -> epoch
+
+// One partition an OffsetCommit names (its topic by id).
+struct committed_partition {
+  common::uuid topic;
+  int32_t partition = 0;
+};
+
 enum class consumer_group_state { empty, assigning, reconciling, stable, dead };
 std::string_view state_name(consumer_group_state s);  // "Empty", "Assigning", ...
 
@@ -100,6 +109,10 @@ struct consumer_member {
   std::optional<std::string> server_assignor;
   topic_partitions assigned;            // what the member may consume now
   topic_partitions pending_revocation;  // what it must give up before moving on
+  // Every partition of `assigned` and `pending_revocation` with the member epoch at which this member
+  // got it (Kafka's assignment epochs, KIP-1251): an OffsetCommit with an older member epoch is still
+  // accepted for partitions the member has held since that epoch (0 after a static member's leave).
+  partition_epochs assignment_epochs;
   // Runtime only (not persisted): restarted from `now` on restore.
   int64_t session_deadline_ms = 0;
   std::optional<int64_t> rebalance_deadline_ms;
@@ -210,7 +223,12 @@ class consumer_group {
   std::shared_ptr<const re2::RE2> compiled_regex(const std::string& pattern) const;
 
   // OffsetCommit (v9+: the generation field is the member epoch) and OffsetFetch (v9+) checks.
-  kafka_error validate_commit(const std::string& member_id, int32_t member_epoch, int16_t api_version) const;
+  // Kafka 4.4's check of an OffsetCommit (ConsumerGroup.validateOffsetCommit, KIP-1251): the current
+  // member epoch commits anything; a newer one is STALE_MEMBER_EPOCH; an older one only partitions the
+  // member has held (assigned or pending revocation) since that epoch or before, else the whole commit
+  // is STALE_MEMBER_EPOCH.
+  kafka_error validate_commit(const std::string& member_id, int32_t member_epoch, int16_t api_version,
+                              std::span<const committed_partition> partitions = {}) const;
   kafka_error validate_fetch(const std::optional<std::string>& member_id, int32_t member_epoch) const;
 
   std::optional<int64_t> next_deadline() const;

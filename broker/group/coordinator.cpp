@@ -99,6 +99,28 @@ void put_partitions(std::string& out, const topic_partitions& tp) {
   }
 }
 
+// The consumer-protocol group value's versions (coordinator.hpp): written, and the oldest still read.
+constexpr uint8_t consumer_value_version = 4;
+constexpr uint8_t oldest_consumer_value_version = 2;
+
+// A member's assignment epochs (v4): for each partition of `assigned` then `pending_revocation`, in
+// their order, its epoch; the partitions themselves are not repeated.
+void put_assignment_epochs(std::string& out, const consumer_member& m) {
+  auto put = [&](const topic_partitions& held) {
+    for (const auto& [topic, parts] : held) {
+      auto t = m.assignment_epochs.find(topic);
+      for (int32_t p : parts) {
+        int32_t epoch = m.member_epoch;  // (every held partition has one; see consumer_member)
+        if (t != m.assignment_epochs.end())
+          if (auto e = t->second.find(p); e != t->second.end()) epoch = e->second;
+        put_i32(out, epoch);
+      }
+    }
+  };
+  put(m.assigned);
+  put(m.pending_revocation);
+}
+
 std::optional<std::string> get_opt(decoder& d) {
   if (!d.u8()) return std::nullopt;
   return d.str();
@@ -124,7 +146,7 @@ topic_partitions get_partitions(decoder& d) {
 std::optional<consumer_group_snapshot> decode_consumer(std::string_view bytes) {
   decoder d{bytes};
   const uint8_t version = d.u8();
-  if (version != 2 && version != 3) return std::nullopt;
+  if (version < oldest_consumer_value_version || version > consumer_value_version) return std::nullopt;
   consumer_group_snapshot s;
   s.group_epoch = static_cast<int32_t>(d.u32());
   s.assignment_epoch = static_cast<int32_t>(d.u32());
@@ -150,6 +172,15 @@ std::optional<consumer_group_snapshot> decode_consumer(std::string_view bytes) {
     m.server_assignor = get_opt(d);
     m.assigned = get_partitions(d);
     m.pending_revocation = get_partitions(d);
+    // Before v4 no assignment epochs were kept: the member epoch stands for each (commits with an
+    // older epoch are refused, as they were then).
+    auto get_epochs = [&](const topic_partitions& held) {
+      for (const auto& [topic, parts] : held)
+        for (int32_t p : parts)
+          m.assignment_epochs[topic][p] = version >= 4 ? static_cast<int32_t>(d.u32()) : m.member_epoch;
+    };
+    get_epochs(m.assigned);
+    get_epochs(m.pending_revocation);
     s.members.push_back(std::move(m));
   }
   uint32_t t = d.u32();
@@ -255,11 +286,12 @@ std::vector<kafka_error> group_coordinator::leave(const std::string& group_id, c
 
 kafka_error group_coordinator::validate_commit(const std::string& group_id, const std::string& member_id,
                                                const std::optional<std::string>& instance_id, int32_t generation,
-                                               int64_t now, int16_t api_version) {
+                                               int64_t now, int16_t api_version,
+                                               std::span<const committed_partition> partitions) {
   if (group_id.empty()) return kafka_error::invalid_group_id;
   if (const consumer_group* cg = find_consumer(group_id)) {
     if (cg->dead()) return kafka_error::coordinator_not_available;
-    return cg->validate_commit(member_id, generation, api_version);
+    return cg->validate_commit(member_id, generation, api_version, partitions);
   }
   group* g = find(group_id);
   if (!g) {
@@ -462,7 +494,7 @@ std::string group_coordinator::encode(const consumer_group& g, int64_t wall_offs
   auto s = g.snapshot();
   s.state_since_ms += wall_offset_ms;
   std::string out;
-  out.push_back(3);
+  out.push_back(static_cast<char>(consumer_value_version));
   put_i32(out, s.group_epoch);
   put_i32(out, s.assignment_epoch);
   out.push_back(s.assignment_time_ms ? 1 : 0);
@@ -485,6 +517,7 @@ std::string group_coordinator::encode(const consumer_group& g, int64_t wall_offs
     put_opt(out, m.server_assignor);
     put_partitions(out, m.assigned);
     put_partitions(out, m.pending_revocation);
+    put_assignment_epochs(out, m);
   }
   put_u32(out, static_cast<uint32_t>(s.target.size()));
   for (const auto& [id, tp] : s.target) {
@@ -529,7 +562,8 @@ std::vector<std::string> group_coordinator::load(const std::vector<log::group_bl
   std::vector<std::string> bad;
   const int64_t wall_offset = wall_now - now;  // stored state times are wall-clock time
   for (const auto& blob : metadata) {
-    if (!blob.bytes.empty() && (blob.bytes[0] == 2 || blob.bytes[0] == 3)) {
+    const auto version = blob.bytes.empty() ? 0 : static_cast<uint8_t>(blob.bytes[0]);
+    if (version >= oldest_consumer_value_version && version <= consumer_value_version) {
       auto snapshot = decode_consumer(blob.bytes);
       if (!snapshot) {
         bad.push_back(blob.group);

@@ -18,17 +18,19 @@
 //           u32 k | k x (string name, string metadata) | string assignment
 //   (string = u32 length + bytes)
 //
-// Consumer-protocol group value, version 3, big-endian (same string encoding):
-//   u8 3 | i32 group_epoch | i32 assignment_epoch | u8 has_time [| i64 assignment_time_ms] |
+// Consumer-protocol group value, version 4, big-endian (same string encoding):
+//   u8 4 | i32 group_epoch | i32 assignment_epoch | u8 has_time [| i64 assignment_time_ms] |
 //   i64 state_since_ms | u32 n | n x cmember |
 //   u32 t | t x (string member_id, partitions) [target assignment] |
 //   u32 s | s x (string topic, uuid id, i32 partitions) [subscribed topics when the epoch was set]
 //   cmember: string id | opt instance_id | opt rack_id | string client_id | string client_host |
 //            i32 member_epoch | i32 previous_member_epoch | u8 state | i32 rebalance_timeout |
 //            u32 k | k x string topic | opt regex | opt server_assignor |
-//            partitions assigned | partitions pending_revocation
+//            partitions assigned | partitions pending_revocation |
+//            i32 x (each partition of assigned, then of pending_revocation, in order) [assignment epochs]
 //   partitions: u32 n | n x (16-byte uuid | u32 m | m x i32);  opt: u8 present [| string]
-// Version 2 (still read) lacks the assignment time. Session and rebalance deadlines are not stored:
+// Versions 2 and 3 (still read) lack the assignment epochs (the member epoch stands for them), and
+// version 2 the assignment time. Session and rebalance deadlines are not stored:
 // they restart from load time. state_since_ms and assignment_time_ms are wall-clock milliseconds. A classic member's protocol list holds only the group's selected protocol
 // (what Kafka's GroupMetadataValue keeps as the member's subscription); older records holding every
 // protocol still load. The whole value is bounded by group_limits::max_record_bytes.
@@ -108,7 +110,7 @@ class group_coordinator {
   // For a consumer-protocol group `generation` is the member epoch (OffsetCommit v9+).
   kafka_error validate_commit(const std::string& group_id, const std::string& member_id,
                               const std::optional<std::string>& instance_id, int32_t generation, int64_t now,
-                              int16_t api_version = 9);
+                              int16_t api_version = 9, std::span<const committed_partition> partitions = {});
   // OffsetFetch v9+ from a consumer-protocol member: its id and epoch must be current.
   kafka_error validate_fetch(const std::string& group_id, const std::optional<std::string>& member_id,
                              int32_t member_epoch) const;

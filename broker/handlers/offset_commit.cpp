@@ -1,7 +1,8 @@
 // OffsetCommit v2-10 (Kafka 4.0 removed v0-1). Group members commit with their generation and
 // member id; a consumer that assigns partitions itself commits with generation -1 and no member id,
 // which only an Empty group accepts. Members of consumer-protocol groups (KIP-848) commit with v9+
-// and their member epoch in the generation field (STALE_MEMBER_EPOCH when it is not current). v10+
+// and their member epoch in the generation field: an older epoch commits only partitions the member
+// has held since then (KIP-1251, as Kafka 4.4), a newer one or any other is STALE_MEMBER_EPOCH. v10+
 // names topics by id: an id no topic has answers UNKNOWN_TOPIC_ID for its partitions, as Kafka does;
 // offsets are kept by topic name either way. Offsets are written to the metadata store (fsynced, on
 // the group's write lane, so commits of one group land in order) before the response, then enter the
@@ -51,8 +52,18 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
   }
   if (valid.empty()) co_return resp;
 
-  const kafka_error check = groups.coordinator().validate_commit(req.group_id, req.member_id, req.group_instance_id,
-                                                                 req.generation_id_or_member_epoch, now, ctx.version());
+  // The partitions by topic id, for a consumer-protocol member committing with an older epoch (KIP-1251).
+  std::vector<group::committed_partition> committing;
+  committing.reserve(valid.size());
+  for (size_t t = 0; t < req.topics.size(); ++t) {
+    const topic_info* info = names[t].empty() ? nullptr : b.topics().find(names[t]);
+    for (size_t p = 0; p < req.topics[t].partitions.size(); ++p)
+      if (info && resp.topics[t].partitions[p].error_code == 0)
+        committing.push_back({info->record.id, req.topics[t].partitions[p].partition_index});
+  }
+  const kafka_error check =
+      groups.coordinator().validate_commit(req.group_id, req.member_id, req.group_instance_id,
+                                           req.generation_id_or_member_epoch, now, ctx.version(), committing);
   groups.changed();
   if (check != kafka_error::none) {
     for (auto& [r, part] : valid) r->error_code = common::wire_code(check);

@@ -1,8 +1,8 @@
 """KIP-848 consumer groups (group.protocol=consumer) against a real broker.
 
 No Debian-packaged client speaks the consumer group protocol yet, so this script carries its own
-small encoder and decoder for the frames it needs (ApiVersions v0, ConsumerGroupHeartbeat v1,
-ConsumerGroupDescribe v0, ListGroups v5, OffsetCommit v9), written from Kafka's protocol guide: flexible versions use
+small encoder and decoder for the frames it needs (ApiVersions v0, ConsumerGroupDescribe v0, ListGroups v5
+here; ConsumerGroupHeartbeat v1 and OffsetCommit v9 in kip848_wire.py), written from Kafka's protocol guide: flexible versions use
 compact strings and arrays (unsigned varint length + 1, 0 for null), tagged-field sections, and a
 nullable struct is an int8 marker (-1 null, 1 present) before its fields.
 
@@ -10,13 +10,13 @@ The tests run in order on one broker and share one group. Every wait polls with 
 until the protocol reaches the expected state, within a deadline.
 """
 
-import struct
 import time
 import uuid
 
 import brook_harness as h
 import kafka_wire as w
-from kafka_wire import TAGS, Reader, compact_array, compact_string
+import kip848_wire
+from kafka_wire import TAGS, compact_array, compact_string
 import produce_consume_util as u
 
 TOPIC = "kip848-orders"
@@ -27,25 +27,8 @@ DEADLINE = 20.0
 
 # --- connection ---------------------------------------------------------------------------------
 
-class Connection:
-    """One socket to the broker; requests are answered in order."""
-
-    def __init__(self, port):
-        self.sock = w.connect(port, timeout=10)
-        self.correlation = 0
-
-    def close(self):
-        self.sock.close()
-
-    def request(self, api_key, version, body, flexible):
-        self.correlation += 1
-        header = (w.header_v2 if flexible else w.header_v1)(api_key, version, self.correlation, "kip848-test")
-        self.sock.sendall(w.frame(header + body))
-        r = Reader(w.read_response(self.sock))
-        assert r.int32() == self.correlation
-        if flexible:
-            r.skip_tagged_fields()  # response header v1
-        return r
+def Connection(port):
+    return kip848_wire.Connection(port, client_id="kip848-test")
 
 
 # --- the APIs ----------------------------------------------------------------------------------
@@ -62,27 +45,9 @@ def api_versions(conn):
 
 def heartbeat(conn, member_id, epoch, topics=None, owned=None, instance_id=None, rebalance_timeout_ms=-1,
               assignor=None, regex=None, group=GROUP):
-    """ConsumerGroupHeartbeat v1. `owned` is {topic_id: [partitions]} or None (unchanged)."""
-    def topic_partitions(item):
-        topic_id, parts = item
-        return topic_id + compact_array(sorted(parts), lambda p: struct.pack(">i", p)) + TAGS
-    body = (compact_string(group) + compact_string(member_id) + struct.pack(">i", epoch) + compact_string(instance_id)
-            + compact_string(None) + struct.pack(">i", rebalance_timeout_ms)
-            + compact_array(topics, compact_string) + compact_string(regex) + compact_string(assignor)
-            + compact_array(None if owned is None else sorted(owned.items()), topic_partitions) + TAGS)
-    r = conn.request(68, 1, body, flexible=True)
-    resp = {"throttle": r.int32(), "error": r.int16(), "message": r.compact_string(), "member_id": r.compact_string(),
-            "epoch": r.int32(), "interval": r.int32(), "assignment": None}
-    if r.int8() >= 0:
-        def tp(rd):
-            topic_id = rd.uuid()
-            parts = rd.compact_array(lambda x: x.int32())
-            rd.skip_tagged_fields()
-            return topic_id, parts
-        resp["assignment"] = {t: set(p) for t, p in r.compact_array(tp)}
-        r.skip_tagged_fields()
-    r.skip_tagged_fields()
-    return resp
+    """ConsumerGroupHeartbeat v1 (kip848_wire.heartbeat) to GROUP unless told otherwise."""
+    return kip848_wire.heartbeat(conn, group, member_id, epoch, topics=topics, owned=owned, instance_id=instance_id,
+                                 rebalance_timeout_ms=rebalance_timeout_ms, assignor=assignor, regex=regex)
 
 
 def describe(conn, *groups):
@@ -138,28 +103,8 @@ def list_groups(conn, types):
 
 
 def offset_commit(conn, member_id, epoch, partitions, offset=1):
-    """OffsetCommit v9: the generation field carries the member epoch. Returns {partition: error}."""
-    def part(p):
-        return struct.pack(">iqi", p, offset, -1) + compact_string(None) + TAGS
-    topic = compact_string(TOPIC) + compact_array(sorted(partitions), part) + TAGS
-    body = (compact_string(GROUP) + struct.pack(">i", epoch) + compact_string(member_id) + compact_string(None)
-            + compact_array([topic], lambda t: t) + TAGS)
-    r = conn.request(8, 9, body, flexible=True)
-    r.int32()
-    errors = {}
-
-    def topic_result(rd):
-        rd.compact_string()
-
-        def p(x):
-            partition = x.int32()
-            errors[partition] = x.int16()
-            x.skip_tagged_fields()
-        rd.compact_array(p)
-        rd.skip_tagged_fields()
-    r.compact_array(topic_result)
-    r.skip_tagged_fields()
-    return errors
+    """OffsetCommit v9 of TOPIC in GROUP (kip848_wire.offset_commit). Returns {partition: error}."""
+    return kip848_wire.offset_commit(conn, GROUP, TOPIC, member_id, epoch, partitions, offset)
 
 
 # --- a member as a KIP-848 client runs it -------------------------------------------------------
@@ -294,8 +239,13 @@ def test_offset_commit_checks_the_member_epoch(srv):
     a = state["a"]
     parts = next(iter(a.owned.values()))
     assert set(offset_commit(state["conn"], a.member_id, a.epoch, parts).values()) == {0}
-    stale = offset_commit(state["conn"], a.member_id, a.epoch - 1, parts)
+    # An older epoch commits the partitions a has held since then (KIP-1251), not others.
+    held_since = offset_commit(state["conn"], a.member_id, a.epoch - 1, parts)
+    assert set(held_since.values()) == {0}, held_since
+    stale = offset_commit(state["conn"], a.member_id, a.epoch - 1, set(range(6)))
     assert set(stale.values()) == {113}, stale  # STALE_MEMBER_EPOCH
+    newer = offset_commit(state["conn"], a.member_id, a.epoch + 1, parts)
+    assert set(newer.values()) == {113}, newer
     unknown = offset_commit(state["conn"], "not-a-member", a.epoch, parts)
     assert set(unknown.values()) == {25}, unknown  # UNKNOWN_MEMBER_ID
 

@@ -415,7 +415,8 @@ TEST_CASE("offset commits and fetches check the member epoch") {
   consumer_group_fixture f;
   f.join("a");
   CHECK(f.coord.validate_commit("g", "a", std::nullopt, 2, f.now, 9) == kafka_error::none);
-  CHECK(f.coord.validate_commit("g", "a", std::nullopt, 1, f.now, 9) == kafka_error::stale_member_epoch);
+  const std::vector<committed_partition> first{{T1, 0}};
+  CHECK(f.coord.validate_commit("g", "a", std::nullopt, 1, f.now, 9, first) == kafka_error::stale_member_epoch);
   CHECK(f.coord.validate_commit("g", "zz", std::nullopt, 2, f.now, 9) == kafka_error::unknown_member_id);
   CHECK(f.coord.validate_commit("g", "", std::nullopt, -1, f.now, 9) == kafka_error::unknown_member_id);
   CHECK(f.coord.validate_commit("g", "a", std::nullopt, 2, f.now, 8) == kafka_error::unsupported_version);
@@ -423,6 +424,91 @@ TEST_CASE("offset commits and fetches check the member epoch") {
   CHECK(f.coord.validate_fetch("g", std::string("a"), 0) == kafka_error::stale_member_epoch);
   f.coord.apply_commit("g", {{"t1", 0, {}}}, f.now);
   CHECK(f.coord.find("g") == nullptr);  // no classic shadow group
+}
+
+TEST_CASE("an offset commit with an older member epoch is checked partition by partition, as Kafka 4.4") {
+  // KIP-1251: each partition a member holds carries the member epoch at which it got it; a commit
+  // at an epoch the member has since left behind is accepted for partitions held since then.
+  consumer_group_fixture f;
+  f.join("a");                                                          // a: epoch 2, every partition
+  f.join("b");                                                          // group epoch 3: a 0-2, b 3-5
+  REQUIRE(f.beat("a", 2, parts({0, 1, 2, 3, 4, 5})).member_epoch == 2);  // a revokes 3-5 first
+  REQUIRE(f.beat("a", 2, parts({0, 1, 2})).member_epoch == 3);
+  REQUIRE(f.beat("b", 3, parts({})).assignment == parts({3, 4, 5}));
+  const auto* a = f.group().find_member("a");
+  REQUIRE(a);
+  CHECK(a->assignment_epochs == partition_epochs{{T1, {{0, 2}, {1, 2}, {2, 2}}}});
+  CHECK(f.group().find_member("b")->assignment_epochs == partition_epochs{{T1, {{3, 3}, {4, 3}, {5, 3}}}});
+
+  auto commit = [&](const std::string& member, int32_t epoch, std::vector<int32_t> partitions) {
+    std::vector<committed_partition> committing;
+    for (int32_t p : partitions) committing.push_back({T1, p});
+    return f.coord.validate_commit("g", member, std::nullopt, epoch, f.now, 9, committing);
+  };
+  CHECK(commit("a", 3, {0, 3}) == kafka_error::none);          // the current epoch commits anything
+  CHECK(commit("a", 2, {0, 1, 2}) == kafka_error::none);       // held since epoch 2
+  CHECK(commit("a", 2, {0, 3}) == kafka_error::stale_member_epoch);  // 3 is b's now: the whole commit fails
+  CHECK(commit("a", 1, {0}) == kafka_error::stale_member_epoch);     // older than the partition's epoch
+  CHECK(commit("a", 4, {0}) == kafka_error::stale_member_epoch);     // newer than the member's
+  CHECK(commit("b", 2, {3}) == kafka_error::stale_member_epoch);     // b got 3 at epoch 3
+  CHECK(commit("b", 3, {3}) == kafka_error::none);
+  CHECK(commit("b", 4, {3}) == kafka_error::stale_member_epoch);
+}
+
+TEST_CASE("a static member's partitions keep no assignment epoch once it leaves, so its return commits them") {
+  consumer_group_fixture f;
+  f.join("a", {"t1"}, std::string("inst"));
+  f.join("b");
+  f.beat("a", 2, parts({0, 1, 2, 3, 4, 5}), std::string("inst"));
+  REQUIRE(f.beat("a", 2, parts({0, 1, 2}), std::string("inst")).member_epoch == 3);
+  REQUIRE(f.beat("a", -2, std::nullopt, std::string("inst")).error == kafka_error::none);  // leaves for now
+  CHECK(f.group().find_member("a")->assignment_epochs == partition_epochs{{T1, {{0, 0}, {1, 0}, {2, 0}}}});
+  auto back = f.join("a2", {"t1"}, std::string("inst"));
+  REQUIRE(back.error == kafka_error::none);
+  REQUIRE(back.member_epoch == 3);
+  std::vector<committed_partition> committing{{T1, 0}, {T1, 2}};
+  CHECK(f.coord.validate_commit("g", "a2", std::nullopt, 1, f.now, 9, committing) == kafka_error::none);
+}
+
+TEST_CASE("a group stored before assignment epochs loads with the member epoch standing for them") {
+  consumer_group_fixture f;
+  f.join("a");  // epoch 2, every partition of t1
+  auto dirty = f.coord.take_dirty();
+  REQUIRE(dirty.size() == 1);
+  std::string v4 = dirty[0].second;
+  REQUIRE(static_cast<uint8_t>(v4[0]) == 4);
+  // The same value in version 3: without a's six assignment epochs, which precede the target
+  // assignment (u32 1, string "a", one topic of six partitions: 57 bytes) and the subscribed topics'
+  // metadata (u32 1, string "t1", uuid, i32: 30 bytes).
+  const size_t tail = 57 + 30, epochs = 6 * 4;
+  REQUIRE(v4.size() > tail + epochs);
+  std::string v3 = v4.substr(0, v4.size() - tail - epochs) + v4.substr(v4.size() - tail);
+  v3[0] = 3;
+  consumer_group_fixture g;
+  REQUIRE(g.coord.load({{dirty[0].first, v3}}, {}, f.now).empty());
+  const auto* a = g.group().find_member("a");
+  REQUIRE(a);
+  CHECK(a->assigned == parts({0, 1, 2, 3, 4, 5}));
+  CHECK(a->assignment_epochs == partition_epochs{{T1, {{0, 2}, {1, 2}, {2, 2}, {3, 2}, {4, 2}, {5, 2}}}});
+  CHECK(g.coord.encode(g.group()) == v4);
+}
+
+TEST_CASE("a group whose member left and gave its partitions back survives a restart") {
+  consumer_group_fixture f;
+  f.join("a");
+  f.join("b");
+  f.beat("a", 2, parts({0, 1, 2, 3, 4, 5}));
+  f.beat("a", 2, parts({0, 1, 2}));
+  f.beat("b", 3, parts({}));
+  f.beat("b", 3, parts({3, 4, 5}));
+  REQUIRE(f.beat("b", -1).error == kafka_error::none);
+  auto back = f.beat("a", 3, parts({0, 1, 2}));
+  REQUIRE(back.assignment == parts({0, 1, 2, 3, 4, 5}));
+  auto dirty = f.coord.take_dirty();
+  REQUIRE(dirty.size() == 1);
+  consumer_group_fixture g;
+  CHECK(g.coord.load({{dirty[0].first, dirty[0].second}}, {}, f.now).empty());
+  CHECK(g.group().find_member("a")->assignment_epochs == f.group().find_member("a")->assignment_epochs);
 }
 
 TEST_CASE("consumer groups survive a restart through their encoding") {
@@ -443,6 +529,8 @@ TEST_CASE("consumer groups survive a restart through their encoding") {
   REQUIRE(restored.find_member("a"));
   CHECK(restored.find_member("a")->assigned == parts({0, 1, 2}));
   CHECK(restored.find_member("a")->pending_revocation == parts({3, 4, 5}));
+  CHECK(restored.find_member("a")->assignment_epochs == f.group().find_member("a")->assignment_epochs);
+  CHECK_FALSE(restored.find_member("a")->assignment_epochs.empty());
   CHECK(restored.find_member("a")->instance_id == std::optional<std::string>("inst"));
   CHECK(restored.target_of("b") == parts({3, 4, 5}));
   CHECK(g.coord.encode(restored) == dirty[0].second);
