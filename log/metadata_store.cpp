@@ -616,6 +616,9 @@ common::result<std::unique_ptr<metadata_store>> metadata_store::open(const std::
                  fmt::format("metadata store: cannot create {}: {}", dir.string(), ec.message())};
 
   rocksdb::DBOptions options = small_store_options();
+  // Preallocation (the WAL at 1.1 x the write buffer) only makes synced appends cheaper; a store whose
+  // writes are not synced (throwaway data, usually on tmpfs, where it is memory) does without it.
+  if (!fsync) options.allow_fallocate = false;
   const rocksdb::ColumnFamilyOptions cf_options = small_column_family_options();
 
   // RocksDB refuses to open a database without naming every column family in it, so open the ones
