@@ -24,29 +24,36 @@ namespace brook::log {
 namespace {
 
 // The store's layout version, recorded once under format_version_key; a directory written by a
-// newer layout is refused rather than misread.
-constexpr uint8_t store_format_version = 1;
+// newer layout is refused rather than misread. Version 1 kept each keyspace in a column family of its
+// own (named as keyspace_names); version 2 keeps them all in RocksDB's default column family, each key
+// led by its keyspace's byte, because every column family costs a rewrite and re-read of RocksDB's
+// OPTIONS file when a store is created (most of a fresh store's opening time). A version 1 store is
+// converted when opened.
+constexpr uint8_t store_format_version = 2;
+constexpr uint8_t column_family_format_version = 1;
 // The leading byte of every value the store encodes itself.
 constexpr uint8_t value_format_v1 = 1;
 
-enum cf_index : size_t {
-  cf_default,
-  cf_topics,
-  cf_topic_configs,
-  cf_group_offsets,
-  cf_group_metadata,
-  cf_producer_state,
-  cf_partition_state,
-  cf_client_quotas,
-  cf_config_resources,
-  cf_count,
+// The keyspaces; a key's first byte is its keyspace's value.
+enum keyspace : uint8_t {
+  ks_default,
+  ks_topics,
+  ks_topic_configs,
+  ks_group_offsets,
+  ks_group_metadata,
+  ks_producer_state,
+  ks_partition_state,
+  ks_client_quotas,
+  ks_config_resources,
+  keyspace_count,
 };
-constexpr std::array<const char*, cf_count> cf_names = {
+// Their names: in messages, and the column families of a version 1 store.
+constexpr std::array<const char*, keyspace_count> keyspace_names = {
     "default",         "topics",        "topic_configs",    "group_offsets",   "group_metadata",
     "producer_state",  "partition_state", "client_quotas",  "config_resources",
 };
 
-// Keys in the default column family.
+// Keys in the default keyspace.
 constexpr std::string_view cluster_id_key = "cluster_id";
 constexpr std::string_view format_version_key = "format_version";
 // The first producer id not yet handed out: v1 | i64, big-endian.
@@ -423,9 +430,10 @@ struct metadata_store::impl {
   std::filesystem::path dir;
   bool fsync = true;  // WriteOptions.sync of every write
   rocksdb::DB* db = nullptr;
-  // Every column family handle opened (ours plus any a newer layout added); closed in ~impl.
+  // Every column family handle opened (the default one; a version 1 store's until converted; any a
+  // newer layout added); closed in ~impl.
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  std::array<rocksdb::ColumnFamilyHandle*, cf_count> cf{};
+  rocksdb::ColumnFamilyHandle* cf = nullptr;  // the default column family: every keyspace
   // Shared by single-purpose writes; exclusive for read-then-write sequences (see header).
   std::shared_mutex mu;
 
@@ -448,41 +456,67 @@ struct metadata_store::impl {
     return {};
   }
 
-  result<void> put(cf_index c, std::string_view key, std::string_view value, std::string_view what) {
-    auto s = db->Put(sync_write(), cf[c], slice(key), slice(value));
+  // The stored key of `key` in keyspace c.
+  static std::string keyed(keyspace c, std::string_view key) {
+    std::string out;
+    out.reserve(1 + key.size());
+    out.push_back(static_cast<char>(c));
+    out.append(key);
+    return out;
+  }
+
+  void batch_put(rocksdb::WriteBatch& batch, keyspace c, std::string_view key, std::string_view value) {
+    batch.Put(cf, slice(keyed(c, key)), slice(value));
+  }
+  void batch_del(rocksdb::WriteBatch& batch, keyspace c, std::string_view key) {
+    batch.Delete(cf, slice(keyed(c, key)));
+  }
+
+  // Puts each record with configs into the batch (the initial configs of a new or cleared store).
+  void put_config_resources(rocksdb::WriteBatch& batch, const std::vector<config_resource_record>& records) {
+    for (const auto& record : records)
+      if (!record.configs.empty())
+        batch_put(batch, ks_config_resources, config_resource_key(record.resource_type, record.resource_name),
+                  encode_config_resource_record(record));
+  }
+
+  result<void> put(keyspace c, std::string_view key, std::string_view value, std::string_view what) {
+    auto s = db->Put(sync_write(), cf, slice(keyed(c, key)), slice(value));
     if (!s.ok()) return storage_error(s, what);
     return {};
   }
 
-  result<void> del(cf_index c, std::string_view key, std::string_view what) {
-    auto s = db->Delete(sync_write(), cf[c], slice(key));
+  result<void> del(keyspace c, std::string_view key, std::string_view what) {
+    auto s = db->Delete(sync_write(), cf, slice(keyed(c, key)));
     if (!s.ok()) return storage_error(s, what);
     return {};
   }
 
-  result<std::optional<std::string>> get(cf_index c, std::string_view key, std::string_view what,
+  result<std::optional<std::string>> get(keyspace c, std::string_view key, std::string_view what,
                                          const rocksdb::Snapshot* snap = nullptr) {
     rocksdb::ReadOptions ro;
     ro.snapshot = snap;
     std::string value;
-    auto s = db->Get(ro, cf[c], slice(key), &value);
+    auto s = db->Get(ro, cf, slice(keyed(c, key)), &value);
     if (s.IsNotFound()) return std::optional<std::string>{};
     if (!s.ok()) return storage_error(s, what);
     return std::optional<std::string>{std::move(value)};
   }
 
-  // Calls fn(key, value) for every key in [lower, upper) (either bound empty = open) and stops early
-  // if fn returns a failed result.
+  // Calls fn(key, value) for every key of keyspace c in [lower, upper) (either bound empty = open;
+  // keys without the keyspace byte) and stops early if fn returns a failed result.
   template <class Fn>
-  result<void> scan(cf_index c, std::string_view lower, std::string_view upper, std::string_view what,
+  result<void> scan(keyspace c, std::string_view lower, std::string_view upper, std::string_view what,
                     Fn&& fn, const rocksdb::Snapshot* snap = nullptr) {
     rocksdb::ReadOptions ro;
     ro.snapshot = snap;
-    rocksdb::Slice upper_slice = slice(upper);
-    if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf[c]));
-    for (lower.empty() ? it->SeekToFirst() : it->Seek(slice(lower)); it->Valid(); it->Next()) {
-      result<void> r = fn(view(it->key()), view(it->value()));
+    const std::string from = keyed(c, lower);
+    const std::string to = upper.empty() ? std::string(1, static_cast<char>(c + 1)) : keyed(c, upper);
+    rocksdb::Slice upper_slice = slice(to);
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+    for (it->Seek(slice(from)); it->Valid(); it->Next()) {
+      result<void> r = fn(view(it->key()).substr(1), view(it->value()));
       if (!r) return r;
     }
     if (!it->status().ok()) return storage_error(it->status(), what);
@@ -491,7 +525,7 @@ struct metadata_store::impl {
 
   // The topic's config overrides (empty if none are stored).
   result<std::map<std::string, std::string>> configs_of(std::string_view name, const rocksdb::Snapshot* snap) {
-    auto value = get(cf_topic_configs, name, "read topic configs", snap);
+    auto value = get(ks_topic_configs, name, "read topic configs", snap);
     if (!value) return value.err();
     if (!*value) return std::map<std::string, std::string>{};
     auto configs = decode_configs(**value);
@@ -510,25 +544,25 @@ struct metadata_store::impl {
   }
 
   void add_topic_writes(rocksdb::WriteBatch& batch, const topic_record& topic) {
-    batch.Put(cf[cf_topics], slice(topic.name), encode_topic(topic));
-    batch.Put(cf[cf_topic_configs], slice(topic.name), encode_configs(topic.configs));
+    batch_put(batch, ks_topics, topic.name, encode_topic(topic));
+    batch_put(batch, ks_topic_configs, topic.name, encode_configs(topic.configs));
   }
 
   // Adds a delete for every key in the column family starting with name_prefix(name).
-  result<void> add_prefix_deletes(rocksdb::WriteBatch& batch, cf_index c, std::string_view name,
+  result<void> add_prefix_deletes(rocksdb::WriteBatch& batch, keyspace c, std::string_view name,
                                   std::string_view what) {
     return scan(c, name_prefix(name), name_prefix_end(name), what,
                 [&](std::string_view key, std::string_view) -> result<void> {
-                  batch.Delete(cf[c], slice(key));
+                  batch_del(batch, c, key);
                   return {};
                 });
   }
 
-  result<std::vector<partition_blob>> list_partition_blobs(cf_index c, std::string_view what) {
+  result<std::vector<partition_blob>> list_partition_blobs(keyspace c, std::string_view what) {
     std::vector<partition_blob> out;
     auto r = scan(c, {}, {}, what, [&](std::string_view key, std::string_view value) -> result<void> {
       auto parsed = parse_partition_key(key);
-      if (!parsed) return corrupt_value(fmt::format("key in {}", cf_names[c]));
+      if (!parsed) return corrupt_value(fmt::format("key in {}", keyspace_names[c]));
       out.push_back(partition_blob{std::move(parsed->first), parsed->second, std::string(value)});
       return {};
     });
@@ -536,12 +570,58 @@ struct metadata_store::impl {
     return out;
   }
 
+  // A version 1 store (a column family per keyspace): its keys move into the default column family
+  // behind their keyspace's byte, in one synced batch that also records version 2, and the old column
+  // families are dropped. A conversion cut short is finished at the next open (the batch is all or
+  // nothing; the drops are repeated). A store without them is left alone.
+  result<void> convert_column_families() {
+    std::vector<std::pair<keyspace, rocksdb::ColumnFamilyHandle*>> old;
+    for (auto* h : handles)
+      for (uint8_t k = ks_default + 1; k < keyspace_count; ++k)
+        if (h->GetName() == keyspace_names[k]) old.emplace_back(static_cast<keyspace>(k), h);
+    if (old.empty()) return {};
+    auto converted = get(ks_default, format_version_key, "read format version");
+    if (!converted) return converted.err();
+    if (!*converted) {
+      rocksdb::WriteBatch batch;
+      // Version 1 kept the default keyspace's keys as they are in the default column family.
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        const std::string_view key = view(it->key());
+        if (!key.empty() && static_cast<uint8_t>(key[0]) < keyspace_count) continue;  // not a version 1 key
+        if (key == format_version_key) {
+          if (it->value().size() != 1 || static_cast<uint8_t>(it->value()[0]) != column_family_format_version)
+            return corrupt_value("format version record");
+        } else {
+          batch_put(batch, ks_default, key, view(it->value()));
+        }
+        batch.Delete(cf, it->key());
+      }
+      if (!it->status().ok()) return storage_error(it->status(), "read the store to convert it");
+      for (const auto& [k, h] : old) {
+        std::unique_ptr<rocksdb::Iterator> kit(db->NewIterator(rocksdb::ReadOptions(), h));
+        for (kit->SeekToFirst(); kit->Valid(); kit->Next()) batch_put(batch, k, view(kit->key()), view(kit->value()));
+        if (!kit->status().ok()) return storage_error(kit->status(), "read the store to convert it");
+      }
+      batch_put(batch, ks_default, format_version_key, std::string(1, static_cast<char>(store_format_version)));
+      rocksdb::WriteOptions wo;
+      wo.sync = true;  // the old copies go next: this one must be on disk first
+      if (auto w = db->Write(wo, &batch); !w.ok()) return storage_error(w, "convert the store");
+    }
+    for (const auto& [k, h] : old) {
+      if (auto d = db->DropColumnFamily(h); !d.ok()) return storage_error(d, "drop a converted column family");
+      handles.erase(std::find(handles.begin(), handles.end(), h));
+      db->DestroyColumnFamilyHandle(h);
+    }
+    return {};
+  }
+
   result<void> check_format_version() {
-    auto value = get(cf_default, format_version_key, "read format version");
+    auto value = get(ks_default, format_version_key, "read format version");
     if (!value) return value.err();
     if (!*value) {
       std::string v(1, static_cast<char>(store_format_version));
-      return put(cf_default, format_version_key, v, "write format version");
+      return put(ks_default, format_version_key, v, "write format version");
     }
     if ((*value)->size() != 1) return corrupt_value("format version record");
     auto version = static_cast<uint8_t>((**value)[0]);
@@ -621,29 +701,14 @@ common::result<std::unique_ptr<metadata_store>> metadata_store::open(const std::
   if (!fsync) options.allow_fallocate = false;
   const rocksdb::ColumnFamilyOptions cf_options = small_column_family_options();
 
-  // RocksDB refuses to open a database without naming every column family in it, so open the ones
-  // already present (a newer layout may have added some) plus ours.
+  // RocksDB refuses to open a database without naming every column family in it: the default one
+  // (every keyspace), a version 1 store's until converted below, and any a newer layout added.
   std::vector<std::string> existing;
   rocksdb::DB::ListColumnFamilies(options, dir.string(), &existing);  // fails on a fresh directory
-  std::vector<std::string> names;
-  std::vector<std::string> missing;
-  for (auto& name : cf_names) {
-    if (std::find(existing.begin(), existing.end(), name) != existing.end())
-      names.emplace_back(name);
-    else
-      missing.emplace_back(name);
-  }
-  for (auto& name : existing)
-    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-  // A fresh store is opened with the default column family alone and ours are added in one call below:
-  // RocksDB rewrites and re-reads its OPTIONS file for every column family created one by one
-  // (create_missing_column_families), once for all of them with CreateColumnFamilies.
-  if (existing.empty()) {
-    names.assign(1, rocksdb::kDefaultColumnFamilyName);
-    missing.assign(cf_names.begin() + 1, cf_names.end());
-  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (auto& name : names) descriptors.emplace_back(name, cf_options);
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (auto& name : existing)
+    if (name != rocksdb::kDefaultColumnFamilyName) descriptors.emplace_back(name, cf_options);
 
   auto store = std::make_unique<impl>();
   store->dir = dir;
@@ -653,20 +718,8 @@ common::result<std::unique_ptr<metadata_store>> metadata_store::open(const std::
     store->db = nullptr;
     return storage_error(s, fmt::format("cannot open {}", dir.string()));
   }
-  if (!missing.empty()) {
-    std::vector<rocksdb::ColumnFamilyHandle*> created;
-    s = store->db->CreateColumnFamilies(cf_options, missing, &created);
-    store->handles.insert(store->handles.end(), created.begin(), created.end());
-    if (!s.ok()) return storage_error(s, fmt::format("cannot create the column families in {}", dir.string()));
-  }
-  for (size_t i = 0; i < cf_count; ++i) {
-    for (auto* h : store->handles)
-      if (h->GetName() == cf_names[i]) store->cf[i] = h;
-    if (!store->cf[i])
-      return error{kafka_error::kafka_storage_error,
-                   fmt::format("metadata store: column family {} missing in {}", cf_names[i], dir.string())};
-  }
-
+  store->cf = store->handles.front();
+  if (auto converted = store->convert_column_families(); !converted) return converted.err();
   auto version = store->check_format_version();
   if (!version) return version.err();
   return std::unique_ptr<metadata_store>(new metadata_store(std::move(store)));
@@ -674,21 +727,11 @@ common::result<std::unique_ptr<metadata_store>> metadata_store::open(const std::
 
 // ---- Cluster --------------------------------------------------------------------------------
 
-namespace {
-// Puts each record with configs into the batch (the initial configs of a new or cleared store).
-void put_config_resources(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf,
-                          const std::vector<config_resource_record>& records) {
-  for (const auto& record : records)
-    if (!record.configs.empty())
-      batch.Put(cf, slice(config_resource_key(record.resource_type, record.resource_name)),
-                encode_config_resource_record(record));
-}
-}  // namespace
 
 common::result<std::string> metadata_store::get_or_create_cluster_id(
     const std::vector<config_resource_record>& initial_configs) {
   std::unique_lock lock(impl_->mu);
-  auto value = impl_->get(cf_default, cluster_id_key, "read cluster id");
+  auto value = impl_->get(ks_default, cluster_id_key, "read cluster id");
   if (!value) return value.err();
   if (*value) {
     auto id = decode_cluster_id(**value);
@@ -697,8 +740,8 @@ common::result<std::string> metadata_store::get_or_create_cluster_id(
   }
   auto id = common::uuid::random().to_string();
   rocksdb::WriteBatch batch;
-  batch.Put(impl_->cf[cf_default], slice(cluster_id_key), encode_cluster_id(id));
-  put_config_resources(batch, impl_->cf[cf_config_resources], initial_configs);
+  impl_->batch_put(batch, ks_default, cluster_id_key, encode_cluster_id(id));
+  impl_->put_config_resources(batch, initial_configs);
   auto r = impl_->write(batch, "write cluster id");
   if (!r) return r.err();
   return id;
@@ -706,7 +749,7 @@ common::result<std::string> metadata_store::get_or_create_cluster_id(
 
 common::result<int64_t> metadata_store::allocate_producer_ids(int64_t count) {
   std::unique_lock lock(impl_->mu);
-  auto value = impl_->get(cf_default, next_producer_id_key, "read next producer id");
+  auto value = impl_->get(ks_default, next_producer_id_key, "read next producer id");
   if (!value) return value.err();
   int64_t next = 0;
   if (*value) {
@@ -717,7 +760,7 @@ common::result<int64_t> metadata_store::allocate_producer_ids(int64_t count) {
   std::string updated(1, static_cast<char>(1));
   const int64_t after = next + count;
   for (int i = 7; i >= 0; --i) updated.push_back(static_cast<char>((after >> (8 * i)) & 0xff));
-  auto r = impl_->put(cf_default, next_producer_id_key, updated, "write next producer id");
+  auto r = impl_->put(ks_default, next_producer_id_key, updated, "write next producer id");
   if (!r) return r.err();
   return next;
 }
@@ -725,16 +768,16 @@ common::result<int64_t> metadata_store::allocate_producer_ids(int64_t count) {
 common::result<void> metadata_store::clear_all(const std::vector<config_resource_record>& initial_configs) {
   std::unique_lock lock(impl_->mu);
   rocksdb::WriteBatch batch;
-  for (cf_index c : {cf_topics, cf_topic_configs, cf_group_offsets, cf_group_metadata, cf_producer_state,
-                     cf_partition_state, cf_client_quotas, cf_config_resources}) {
+  for (keyspace c : {ks_topics, ks_topic_configs, ks_group_offsets, ks_group_metadata, ks_producer_state,
+                     ks_partition_state, ks_client_quotas, ks_config_resources}) {
     auto r = impl_->scan(c, {}, {}, "scan for reset", [&](std::string_view key, std::string_view) -> result<void> {
-      batch.Delete(impl_->cf[c], slice(key));
+      impl_->batch_del(batch, c, key);
       return {};
     });
     if (!r) return r;
   }
-  batch.Delete(impl_->cf[cf_default], slice(next_producer_id_key));
-  put_config_resources(batch, impl_->cf[cf_config_resources], initial_configs);  // after their deletes
+  impl_->batch_del(batch, ks_default, next_producer_id_key);
+  impl_->put_config_resources(batch, initial_configs);  // after their deletes
   return impl_->write(batch, "reset");
 }
 
@@ -742,7 +785,7 @@ common::result<void> metadata_store::clear_all(const std::vector<config_resource
 
 common::result<void> metadata_store::create_topic(const topic_record& topic) {
   std::unique_lock lock(impl_->mu);
-  auto existing = impl_->get(cf_topics, topic.name, "read topic");
+  auto existing = impl_->get(ks_topics, topic.name, "read topic");
   if (!existing) return existing.err();
   if (*existing)
     return error{kafka_error::topic_already_exists, fmt::format("Topic '{}' already exists.", topic.name)};
@@ -760,24 +803,24 @@ common::result<void> metadata_store::put_topic(const topic_record& topic) {
 
 common::result<void> metadata_store::delete_topic(std::string_view name) {
   std::unique_lock lock(impl_->mu);
-  auto existing = impl_->get(cf_topics, name, "read topic");
+  auto existing = impl_->get(ks_topics, name, "read topic");
   if (!existing) return existing.err();
   if (!*existing)
     return error{kafka_error::unknown_topic_or_partition,
                  fmt::format("This server does not host this topic: '{}'", name)};
 
   rocksdb::WriteBatch batch;
-  batch.Delete(impl_->cf[cf_topics], slice(name));
-  batch.Delete(impl_->cf[cf_topic_configs], slice(name));
-  if (auto r = impl_->add_prefix_deletes(batch, cf_partition_state, name, "scan partition states"); !r) return r;
-  if (auto r = impl_->add_prefix_deletes(batch, cf_producer_state, name, "scan producer states"); !r) return r;
+  impl_->batch_del(batch, ks_topics, name);
+  impl_->batch_del(batch, ks_topic_configs, name);
+  if (auto r = impl_->add_prefix_deletes(batch, ks_partition_state, name, "scan partition states"); !r) return r;
+  if (auto r = impl_->add_prefix_deletes(batch, ks_producer_state, name, "scan producer states"); !r) return r;
   // Offsets are keyed by group first, so finding one topic's offsets means reading them all; topic
   // deletion is rare enough for that to be fine.
-  auto r = impl_->scan(cf_group_offsets, {}, {}, "scan group offsets",
+  auto r = impl_->scan(ks_group_offsets, {}, {}, "scan group offsets",
                        [&](std::string_view key, std::string_view) -> result<void> {
                          auto parts = parse_offset_key(key);
                          if (!parts) return corrupt_value("group offset key");
-                         if (parts->topic == name) batch.Delete(impl_->cf[cf_group_offsets], slice(key));
+                         if (parts->topic == name) impl_->batch_del(batch, ks_group_offsets, key);
                          return {};
                        });
   if (!r) return r;
@@ -786,7 +829,7 @@ common::result<void> metadata_store::delete_topic(std::string_view name) {
 
 common::result<std::optional<topic_record>> metadata_store::get_topic(std::string_view name) {
   rocksdb::ManagedSnapshot snap(impl_->db);
-  auto value = impl_->get(cf_topics, name, "read topic", snap.snapshot());
+  auto value = impl_->get(ks_topics, name, "read topic", snap.snapshot());
   if (!value) return value.err();
   if (!*value) return std::optional<topic_record>{};
   auto topic = impl_->with_configs(name, **value, snap.snapshot());
@@ -799,7 +842,7 @@ common::result<std::optional<topic_record>> metadata_store::get_topic_by_id(cons
   rocksdb::ManagedSnapshot snap(impl_->db);
   std::optional<topic_record> found;
   auto r = impl_->scan(
-      cf_topics, {}, {}, "scan topics",
+      ks_topics, {}, {}, "scan topics",
       [&](std::string_view key, std::string_view value) -> result<void> {
         if (found) return {};
         auto topic = decode_topic(key, value);
@@ -819,7 +862,7 @@ common::result<std::vector<topic_record>> metadata_store::list_topics() {
   rocksdb::ManagedSnapshot snap(impl_->db);
   std::vector<topic_record> out;
   auto r = impl_->scan(
-      cf_topics, {}, {}, "scan topics",
+      ks_topics, {}, {}, "scan topics",
       [&](std::string_view key, std::string_view value) -> result<void> {
         auto topic = impl_->with_configs(key, value, snap.snapshot());
         if (!topic) return topic.err();
@@ -834,12 +877,12 @@ common::result<std::vector<topic_record>> metadata_store::list_topics() {
 common::result<void> metadata_store::set_topic_configs(std::string_view name,
                                                        const std::map<std::string, std::string>& configs) {
   std::unique_lock lock(impl_->mu);
-  auto existing = impl_->get(cf_topics, name, "read topic");
+  auto existing = impl_->get(ks_topics, name, "read topic");
   if (!existing) return existing.err();
   if (!*existing)
     return error{kafka_error::unknown_topic_or_partition,
                  fmt::format("This server does not host this topic: '{}'", name)};
-  return impl_->put(cf_topic_configs, name, encode_configs(configs), "write topic configs");
+  return impl_->put(ks_topic_configs, name, encode_configs(configs), "write topic configs");
 }
 
 // ---- Committed offsets ----------------------------------------------------------------------
@@ -849,13 +892,13 @@ common::result<void> metadata_store::commit_offsets(std::string_view group,
   std::shared_lock lock(impl_->mu);
   rocksdb::WriteBatch batch;
   for (const auto& o : offsets)
-    batch.Put(impl_->cf[cf_group_offsets], offset_key(group, o.topic, o.partition), encode_offset(o.offset));
+    impl_->batch_put(batch, ks_group_offsets, offset_key(group, o.topic, o.partition), encode_offset(o.offset));
   return impl_->write(batch, "commit offsets");
 }
 
 common::result<std::vector<partition_offset>> metadata_store::fetch_offsets(std::string_view group) {
   std::vector<partition_offset> out;
-  auto r = impl_->scan(cf_group_offsets, name_prefix(group), name_prefix_end(group), "scan group offsets",
+  auto r = impl_->scan(ks_group_offsets, name_prefix(group), name_prefix_end(group), "scan group offsets",
                        [&](std::string_view key, std::string_view value) -> result<void> {
                          auto parts = parse_offset_key(key);
                          auto offset = decode_offset(value);
@@ -872,7 +915,7 @@ common::result<std::vector<partition_offset>> metadata_store::fetch_offsets(std:
 common::result<std::optional<committed_offset>> metadata_store::fetch_offset(std::string_view group,
                                                                              std::string_view topic,
                                                                              int32_t partition) {
-  auto value = impl_->get(cf_group_offsets, offset_key(group, topic, partition), "read committed offset");
+  auto value = impl_->get(ks_group_offsets, offset_key(group, topic, partition), "read committed offset");
   if (!value) return value.err();
   if (!*value) return std::optional<committed_offset>{};
   auto offset = decode_offset(**value);
@@ -885,27 +928,30 @@ common::result<void> metadata_store::delete_offsets(std::string_view group, std:
                                                     const std::vector<int32_t>& partitions) {
   std::shared_lock lock(impl_->mu);
   rocksdb::WriteBatch batch;
-  for (int32_t p : partitions) batch.Delete(impl_->cf[cf_group_offsets], offset_key(group, topic, p));
+  for (int32_t p : partitions) impl_->batch_del(batch, ks_group_offsets, offset_key(group, topic, p));
   return impl_->write(batch, "delete offsets");
 }
 
 common::result<void> metadata_store::delete_group(std::string_view group) {
   std::unique_lock lock(impl_->mu);
   rocksdb::WriteBatch batch;
-  if (auto r = impl_->add_prefix_deletes(batch, cf_group_offsets, group, "scan group offsets"); !r) return r;
-  batch.Delete(impl_->cf[cf_group_metadata], slice(group));
+  if (auto r = impl_->add_prefix_deletes(batch, ks_group_offsets, group, "scan group offsets"); !r) return r;
+  impl_->batch_del(batch, ks_group_metadata, group);
   return impl_->write(batch, "delete group");
 }
 
 common::result<std::vector<std::string>> metadata_store::list_groups_with_offsets() {
   std::vector<std::string> out;
   rocksdb::ReadOptions ro;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf[cf_group_offsets]));
+  const std::string end(1, static_cast<char>(ks_group_offsets + 1));
+  rocksdb::Slice end_slice = slice(end);
+  ro.iterate_upper_bound = &end_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf));
   // Visit one key per group, then skip past the rest of that group's keys.
-  for (it->SeekToFirst(); it->Valid();) {
-    auto parts = parse_offset_key(view(it->key()));
+  for (it->Seek(slice(metadata_store::impl::keyed(ks_group_offsets, {}))); it->Valid();) {
+    auto parts = parse_offset_key(view(it->key()).substr(1));
     if (!parts) return corrupt_value("group offset key");
-    it->Seek(name_prefix_end(parts->group));
+    it->Seek(slice(metadata_store::impl::keyed(ks_group_offsets, name_prefix_end(parts->group))));
     out.push_back(std::move(parts->group));
   }
   if (!it->status().ok()) return storage_error(it->status(), "scan group offsets");
@@ -916,16 +962,16 @@ common::result<std::vector<std::string>> metadata_store::list_groups_with_offset
 
 common::result<void> metadata_store::put_group_metadata(std::string_view group, std::string_view bytes) {
   std::shared_lock lock(impl_->mu);
-  return impl_->put(cf_group_metadata, group, bytes, "write group metadata");
+  return impl_->put(ks_group_metadata, group, bytes, "write group metadata");
 }
 
 common::result<std::optional<std::string>> metadata_store::get_group_metadata(std::string_view group) {
-  return impl_->get(cf_group_metadata, group, "read group metadata");
+  return impl_->get(ks_group_metadata, group, "read group metadata");
 }
 
 common::result<std::vector<group_blob>> metadata_store::list_group_metadata() {
   std::vector<group_blob> out;
-  auto r = impl_->scan(cf_group_metadata, {}, {}, "scan group metadata",
+  auto r = impl_->scan(ks_group_metadata, {}, {}, "scan group metadata",
                        [&](std::string_view key, std::string_view value) -> result<void> {
                          out.push_back(group_blob{std::string(key), std::string(value)});
                          return {};
@@ -939,21 +985,21 @@ common::result<std::vector<group_blob>> metadata_store::list_group_metadata() {
 common::result<void> metadata_store::put_producer_state(std::string_view topic, int32_t partition,
                                                         std::string_view bytes) {
   std::shared_lock lock(impl_->mu);
-  return impl_->put(cf_producer_state, partition_key(topic, partition), bytes, "write producer state");
+  return impl_->put(ks_producer_state, partition_key(topic, partition), bytes, "write producer state");
 }
 
 common::result<std::optional<std::string>> metadata_store::get_producer_state(std::string_view topic,
                                                                               int32_t partition) {
-  return impl_->get(cf_producer_state, partition_key(topic, partition), "read producer state");
+  return impl_->get(ks_producer_state, partition_key(topic, partition), "read producer state");
 }
 
 common::result<std::vector<partition_blob>> metadata_store::list_producer_states() {
-  return impl_->list_partition_blobs(cf_producer_state, "scan producer states");
+  return impl_->list_partition_blobs(ks_producer_state, "scan producer states");
 }
 
 common::result<void> metadata_store::delete_producer_state(std::string_view topic, int32_t partition) {
   std::shared_lock lock(impl_->mu);
-  return impl_->del(cf_producer_state, partition_key(topic, partition), "delete producer state");
+  return impl_->del(ks_producer_state, partition_key(topic, partition), "delete producer state");
 }
 
 // ---- Partition state ------------------------------------------------------------------------
@@ -961,21 +1007,21 @@ common::result<void> metadata_store::delete_producer_state(std::string_view topi
 common::result<void> metadata_store::put_partition_state_bytes(std::string_view topic, int32_t partition,
                                                                std::string_view bytes) {
   std::shared_lock lock(impl_->mu);
-  return impl_->put(cf_partition_state, partition_key(topic, partition), bytes, "write partition state");
+  return impl_->put(ks_partition_state, partition_key(topic, partition), bytes, "write partition state");
 }
 
 common::result<std::optional<std::string>> metadata_store::get_partition_state_bytes(std::string_view topic,
                                                                                      int32_t partition) {
-  return impl_->get(cf_partition_state, partition_key(topic, partition), "read partition state");
+  return impl_->get(ks_partition_state, partition_key(topic, partition), "read partition state");
 }
 
 common::result<std::vector<partition_blob>> metadata_store::list_partition_state_bytes() {
-  return impl_->list_partition_blobs(cf_partition_state, "scan partition states");
+  return impl_->list_partition_blobs(ks_partition_state, "scan partition states");
 }
 
 common::result<void> metadata_store::delete_partition_state(std::string_view topic, int32_t partition) {
   std::shared_lock lock(impl_->mu);
-  return impl_->del(cf_partition_state, partition_key(topic, partition), "delete partition state");
+  return impl_->del(ks_partition_state, partition_key(topic, partition), "delete partition state");
 }
 
 common::result<void> metadata_store::put_partition_state(std::string_view topic, int32_t partition,
@@ -1018,16 +1064,16 @@ common::result<void> metadata_store::put_client_quotas(const std::vector<client_
   for (const auto& record : records) {
     const std::string key = client_quota_key(record);
     if (record.values.empty())
-      batch.Delete(impl_->cf[cf_client_quotas], slice(key));
+      impl_->batch_del(batch, ks_client_quotas, key);
     else
-      batch.Put(impl_->cf[cf_client_quotas], slice(key), encode_client_quota_record(record));
+      impl_->batch_put(batch, ks_client_quotas, key, encode_client_quota_record(record));
   }
   return impl_->write(batch, "write client quotas");
 }
 
 common::result<std::vector<client_quota_record>> metadata_store::list_client_quotas() {
   std::vector<client_quota_record> out;
-  auto r = impl_->scan(cf_client_quotas, {}, {}, "scan client quotas",
+  auto r = impl_->scan(ks_client_quotas, {}, {}, "scan client quotas",
                        [&](std::string_view, std::string_view value) -> result<void> {
                          auto record = decode_client_quota_record(value);
                          if (!record) return record.err();
@@ -1040,13 +1086,13 @@ common::result<std::vector<client_quota_record>> metadata_store::list_client_quo
 
 common::result<void> metadata_store::put_config_resource(const config_resource_record& record) {
   const std::string key = config_resource_key(record.resource_type, record.resource_name);
-  if (record.configs.empty()) return impl_->del(cf_config_resources, key, "delete dynamic configs");
-  return impl_->put(cf_config_resources, key, encode_config_resource_record(record), "write dynamic configs");
+  if (record.configs.empty()) return impl_->del(ks_config_resources, key, "delete dynamic configs");
+  return impl_->put(ks_config_resources, key, encode_config_resource_record(record), "write dynamic configs");
 }
 
 common::result<std::vector<config_resource_record>> metadata_store::list_config_resources() {
   std::vector<config_resource_record> out;
-  auto r = impl_->scan(cf_config_resources, {}, {}, "scan dynamic configs",
+  auto r = impl_->scan(ks_config_resources, {}, {}, "scan dynamic configs",
                        [&](std::string_view, std::string_view value) -> result<void> {
                          auto record = decode_config_resource_record(value);
                          if (!record) return record.err();

@@ -8,13 +8,18 @@
 // process or another, from opening the same directory: open() then returns kafka_storage_error.
 //
 // On-disk format (the constants live at the top of metadata_store.cpp):
-//   Column families and keys. esc(s) is s with 0x01 -> 0x01 0x02 and 0x00 -> 0x01 0x01, so an
+//   Version 2 (store_format_version): every key lives in RocksDB's default column family, led by one
+//   byte naming its keyspace (0 default, 1 topics, 2 topic_configs, 3 group_offsets, 4 group_metadata,
+//   5 producer_state, 6 partition_state, 7 client_quotas, 8 config_resources); below, each keyspace's
+//   keys without that byte. (Version 1 kept each keyspace in a column family of that name, with the
+//   same keys and values; such a store is converted when opened.)
+//   Keyspaces and keys. esc(s) is s with 0x01 -> 0x01 0x02 and 0x00 -> 0x01 0x01, so an
 //   escaped name never contains 0x00 and "esc(name) 0x00" is a prefix of exactly that name's keys
 //   (group "a" never matches group "ab"; topic "t" never matches "t1"). For legal Kafka topic names
 //   and ordinary group ids esc(s) == s. Partitions are 4-byte big-endian so they sort numerically.
 //     default         "cluster_id"                          -> v1 | string (uuid text)
 //                     "next_producer_id"                    -> v1 | i64 (first id not handed out)
-//                     "format_version"                      -> v1 (the store's layout version)
+//                     "format_version"                      -> u8 (the store's layout version, 2)
 //     topics          topic name                            -> v1 | id[16] | i32 partitions |
 //                                                              i16 replication factor | i64 created_ms
 //     topic_configs   topic name                            -> v1 | u32 n | n x (string key, string value)

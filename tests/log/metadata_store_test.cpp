@@ -635,3 +635,158 @@ TEST_CASE("metadata_store: a new store's cluster id comes with its initial confi
   REQUIRE(cleared);
   CHECK(*cleared == std::vector<config_resource_record>{initial[0]});
 }
+
+namespace {
+
+// The column families of a version 1 store, one per keyspace, in the order of the keyspace bytes of
+// version 2 (log/metadata_store.hpp).
+const std::vector<std::string> version_1_column_families = {
+    "default",        "topics",          "topic_configs", "group_offsets",   "group_metadata",
+    "producer_state", "partition_state", "client_quotas", "config_resources"};
+
+struct raw_store {
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // in version_1_column_families order
+  explicit raw_store(const std::filesystem::path& dir) {
+    rocksdb::DBOptions options;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& name : version_1_column_families) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    REQUIRE(rocksdb::DB::Open(options, dir.string(), families, &handles, &db).ok());
+  }
+  ~raw_store() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    db->Close();
+    delete db;
+  }
+};
+
+// Rewrites a version 2 store as the version 1 layout: each key in its keyspace's column family without
+// the keyspace byte, the default keyspace's keys as they are, and format version 1.
+void rewrite_as_version_1(const std::filesystem::path& dir) {
+  raw_store raw(dir);
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator(rocksdb::ReadOptions(), raw.handles[0]));
+  size_t keys = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string key = it->key().ToString();
+    REQUIRE(!key.empty());
+    const auto space = static_cast<uint8_t>(key[0]);
+    REQUIRE(space < version_1_column_families.size());
+    const std::string rest = key.substr(1);
+    std::string value = it->value().ToString();
+    if (space == 0 && rest == "format_version") {
+      CHECK(value == "\x02");
+      value = "\x01";
+    }
+    batch.Put(raw.handles[space], rest, value);
+    batch.Delete(raw.handles[0], key);
+    ++keys;
+  }
+  REQUIRE(keys > 5);
+  REQUIRE(raw.db->Write(rocksdb::WriteOptions(), &batch).ok());
+}
+
+std::vector<std::string> column_families_of(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names).ok());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Fills a store with a record of every kind; check_filled reads them back.
+std::string fill(metadata_store& store, const topic_record& topic) {
+  auto id = store.get_or_create_cluster_id({configs(4, "", {{"min.insync.replicas", "1"}})});
+  REQUIRE(id);
+  REQUIRE(store.create_topic(topic));
+  REQUIRE(store.commit_offsets("g", {{"orders", 2, make_offset(99, 123)}}));
+  REQUIRE(store.put_group_metadata("g", "gm"));
+  REQUIRE(store.put_producer_state("orders", 2, "ps"));
+  REQUIRE(store.put_partition_state("orders", 2, {1, 2}));
+  REQUIRE(store.put_client_quotas({quota({{"user", "alice"}}, {{"consumer_byte_rate", 7}})}));
+  REQUIRE(store.allocate_producer_ids(1000));
+  return *id;
+}
+
+void check_filled(metadata_store& store, const topic_record& topic, const std::string& cluster_id) {
+  auto id = store.get_or_create_cluster_id();
+  REQUIRE(id);
+  CHECK(*id == cluster_id);
+  auto got = store.get_topic_by_id(topic.id);
+  REQUIRE(got);
+  REQUIRE(got->has_value());
+  CHECK(**got == topic);
+  auto offset = store.fetch_offset("g", "orders", 2);
+  REQUIRE(offset);
+  REQUIRE(offset->has_value());
+  CHECK(**offset == make_offset(99, 123));
+  CHECK(*store.get_group_metadata("g") == "gm");
+  CHECK(*store.get_producer_state("orders", 2) == "ps");
+  CHECK(*store.get_partition_state("orders", 2) == partition_state{1, 2});
+  auto quotas = store.list_client_quotas();
+  REQUIRE(quotas);
+  CHECK(*quotas == std::vector<client_quota_record>{quota({{"user", "alice"}}, {{"consumer_byte_rate", 7}})});
+  auto resources = store.list_config_resources();
+  REQUIRE(resources);
+  CHECK(*resources == std::vector<config_resource_record>{configs(4, "", {{"min.insync.replicas", "1"}})});
+  auto groups = store.list_groups_with_offsets();
+  REQUIRE(groups);
+  CHECK(*groups == std::vector<std::string>{"g"});
+  auto ids = store.allocate_producer_ids(1);
+  REQUIRE(ids);
+  CHECK(*ids == 1000);
+}
+
+}  // namespace
+
+TEST_CASE("metadata_store: a new store keeps every keyspace in one column family") {
+  temp_dir dir;
+  { open_store(dir.path); }
+  CHECK(column_families_of(dir.path) == std::vector<std::string>{"default"});
+}
+
+TEST_CASE("metadata_store: a version 1 store (a column family per keyspace) is converted when opened") {
+  temp_dir dir;
+  auto topic = make_topic("orders", 4, {{"retention.ms", "5"}});
+  std::string cluster_id;
+  {
+    auto store = open_store(dir.path);
+    cluster_id = fill(*store, topic);
+  }
+  rewrite_as_version_1(dir.path);
+  REQUIRE(column_families_of(dir.path).size() == version_1_column_families.size());
+  {
+    auto store = open_store(dir.path);
+    check_filled(*store, topic, cluster_id);
+  }
+  CHECK(column_families_of(dir.path) == std::vector<std::string>{"default"});
+  auto store = open_store(dir.path);  // and it opens again as version 2
+  auto got = store->get_topic("orders");
+  REQUIRE(got);
+  CHECK(got->has_value());
+}
+
+TEST_CASE("metadata_store: a conversion cut short after its batch is finished at the next open") {
+  temp_dir dir;
+  auto topic = make_topic("orders", 4, {{"retention.ms", "5"}});
+  std::string cluster_id;
+  {
+    auto store = open_store(dir.path);
+    cluster_id = fill(*store, topic);
+  }
+  {
+    // The converted keys are in place but the old column families were not dropped yet: they still
+    // hold what they held (here, a stale topic record), which must not come back.
+    raw_store raw(dir.path);
+    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.handles[1], "stale", "x").ok());
+  }
+  REQUIRE(column_families_of(dir.path).size() == version_1_column_families.size());
+  {
+    auto store = open_store(dir.path);
+    check_filled(*store, topic, cluster_id);
+    auto stale = store->get_topic("stale");
+    REQUIRE(stale);
+    CHECK_FALSE(stale->has_value());
+  }
+  CHECK(column_families_of(dir.path) == std::vector<std::string>{"default"});
+}
