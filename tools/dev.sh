@@ -89,9 +89,10 @@ fetch_test_dependencies() {
 # The unit tests and fuzz targets under ASan (LeakSanitizer on) and UBSan, with clang and libFuzzer.
 # Any sanitizer report, failed test or fuzz finding makes this fail.
 # -fsanitize=function is left out: clang 14 cannot emit it for coroutines ("Cannot represent a
-# difference across sections").
+# difference across sections"). -O0: clang compiles this code 2.4x faster than at -O1 (a test batch:
+# 29 s against 70 s), which outweighs the slower runs of the unit tests.
 sanitizer_tests() {
-  local flags="-O1 -gline-tables-only -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize=function -fno-sanitize-recover=undefined"
+  local flags="-O0 -gline-tables-only -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize=function -fno-sanitize-recover=undefined"
   CC=clang CXX=clang++ cmake -S . -B "$ASAN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Sanitize \
     -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DPython3_EXECUTABLE=/usr/bin/python3 -DBROOK_UNITY_BUILD=ON $(compiler_launcher) -DBROOK_BUILD_TESTS=ON \
