@@ -737,6 +737,17 @@ void check_filled(metadata_store& store, const topic_record& topic, const std::s
   CHECK(*ids == 1000);
 }
 
+// A store filled by fill() in a new directory; its cluster id.
+struct filled_store {
+  temp_dir dir;
+  topic_record topic = make_topic("orders", 4, {{"retention.ms", "5"}});
+  std::string cluster_id;
+  filled_store() {
+    auto store = open_store(dir.path);
+    cluster_id = fill(*store, topic);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("metadata_store: a new store keeps every keyspace in one column family") {
@@ -746,47 +757,35 @@ TEST_CASE("metadata_store: a new store keeps every keyspace in one column family
 }
 
 TEST_CASE("metadata_store: a version 1 store (a column family per keyspace) is converted when opened") {
-  temp_dir dir;
-  auto topic = make_topic("orders", 4, {{"retention.ms", "5"}});
-  std::string cluster_id;
+  filled_store f;
+  rewrite_as_version_1(f.dir.path);
+  REQUIRE(column_families_of(f.dir.path).size() == version_1_column_families.size());
   {
-    auto store = open_store(dir.path);
-    cluster_id = fill(*store, topic);
+    auto store = open_store(f.dir.path);
+    check_filled(*store, f.topic, f.cluster_id);
   }
-  rewrite_as_version_1(dir.path);
-  REQUIRE(column_families_of(dir.path).size() == version_1_column_families.size());
-  {
-    auto store = open_store(dir.path);
-    check_filled(*store, topic, cluster_id);
-  }
-  CHECK(column_families_of(dir.path) == std::vector<std::string>{"default"});
-  auto store = open_store(dir.path);  // and it opens again as version 2
+  CHECK(column_families_of(f.dir.path) == std::vector<std::string>{"default"});
+  auto store = open_store(f.dir.path);  // and it opens again as version 2
   auto got = store->get_topic("orders");
   REQUIRE(got);
   CHECK(got->has_value());
 }
 
 TEST_CASE("metadata_store: a conversion cut short after its batch is finished at the next open") {
-  temp_dir dir;
-  auto topic = make_topic("orders", 4, {{"retention.ms", "5"}});
-  std::string cluster_id;
-  {
-    auto store = open_store(dir.path);
-    cluster_id = fill(*store, topic);
-  }
+  filled_store f;
   {
     // The converted keys are in place but the old column families were not dropped yet: they still
     // hold what they held (here, a stale topic record), which must not come back.
-    raw_store raw(dir.path);
+    raw_store raw(f.dir.path);
     REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.handles[1], "stale", "x").ok());
   }
-  REQUIRE(column_families_of(dir.path).size() == version_1_column_families.size());
+  REQUIRE(column_families_of(f.dir.path).size() == version_1_column_families.size());
   {
-    auto store = open_store(dir.path);
-    check_filled(*store, topic, cluster_id);
+    auto store = open_store(f.dir.path);
+    check_filled(*store, f.topic, f.cluster_id);
     auto stale = store->get_topic("stale");
     REQUIRE(stale);
     CHECK_FALSE(stale->has_value());
   }
-  CHECK(column_families_of(dir.path) == std::vector<std::string>{"default"});
+  CHECK(column_families_of(f.dir.path) == std::vector<std::string>{"default"});
 }

@@ -76,26 +76,26 @@ class Brook:
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.stderr = []
         threading.Thread(target=lambda: self.stderr.extend(self.process.stderr), daemon=True).start()
-        line = []
-        reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT)
-        text = line[0].decode().strip() if line else ""
+        text = self._read_line()
         if not text.startswith("bootstrap.servers="):
             self.stop()
             tail = b"".join(self.stderr[-20:]).decode("utf-8", "replace")
             raise RuntimeError(f"brook-server did not print its address within {START_TIMEOUT}s:\n{tail}")
         self.bootstrap = text.split("=", 1)[1]
         # The control API's address follows on the next line.
-        line.clear()
-        reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT)
-        text = line[0].decode().strip() if line else ""
+        text = self._read_line()
         if not text.startswith("control="):
             self.stop()
             raise RuntimeError(f"brook-server did not print its control API's address: {text!r}")
         self.control = text.split("=", 1)[1]
+
+    def _read_line(self):
+        """The next line of its stdout, stripped; empty if none comes within START_TIMEOUT."""
+        line = []
+        reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(START_TIMEOUT)
+        return line[0].decode().strip() if line else ""
 
     def stop(self):
         if self.process.poll() is None:
