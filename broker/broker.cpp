@@ -303,7 +303,7 @@ asio::awaitable<void> broker::accept_loop(size_t index) {
 asio::awaitable<void> broker::run_log_maintenance() {
   auto timer = std::make_shared<asio::steady_timer>(io_);
   maintenance_timer_ = timer;
-  // Two schedules in one loop (so that retention and compaction never run on a log side by side):
+  // Schedules in one loop (so that retention, compaction and producer expiry never run on a log side by side):
   // retention and flush.ms checks every min(log.retention.check.interval.ms, log.flush.scheduler.interval.ms),
   // and, as Kafka's cleaner threads, a compaction pass every log.cleaner.backoff.ms (when log.cleaner.enable).
   // log.cleaner.backoff.ms is dynamic: reconfigure() wakes the loop, which restarts the cleaner's wait
@@ -313,10 +313,13 @@ asio::awaitable<void> broker::run_log_maintenance() {
       std::max<int64_t>(1, std::min(config_.log_retention_check_interval_ms(), config_.log_flush_scheduler_interval_ms())));
   const bool cleaner = config_.log_cleaner_enable();
   auto cleaner_interval = [this] { return std::chrono::milliseconds(std::max<int64_t>(1, config_.log_cleaner_backoff_ms())); };
+  // And producer id expiration every producer.id.expiration.check.interval.ms.
+  const auto expiry_interval = std::chrono::milliseconds(config_.producer_id_expiration_check_interval_ms());
   auto next_retention = clock::now() + retention_interval;
   auto next_cleaning = clock::now() + cleaner_interval();
+  auto next_expiry = clock::now() + expiry_interval;
   while (!stopping_) {
-    timer->expires_at(cleaner ? std::min(next_retention, next_cleaning) : next_retention);
+    timer->expires_at(std::min(cleaner ? std::min(next_retention, next_cleaning) : next_retention, next_expiry));
     auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
     if (stopping_) break;
     if (ec && maintenance_rescheduled_) {
@@ -328,6 +331,14 @@ asio::awaitable<void> broker::run_log_maintenance() {
     const auto now = clock::now();
     const bool retention_due = now >= next_retention;
     const bool cleaning_due = cleaner && now >= next_cleaning;
+    if (now >= next_expiry) {
+      // Against the batches' own timestamps, as Kafka compares them.
+      const int64_t wall_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+      co_await partitions_->expire_producers(wall_now - config_.producer_id_expiration_ms());
+      next_expiry = clock::now() + expiry_interval;
+    }
     if (!retention_due && !cleaning_due) continue;
     co_await partitions_->enforce_retention(retention_due, cleaning_due);
     if (retention_due) next_retention = clock::now() + retention_interval;

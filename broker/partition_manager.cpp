@@ -466,6 +466,21 @@ awaitable<void> partition_manager::enforce_retention(bool retention, bool compac
   }
 }
 
+awaitable<void> partition_manager::expire_producers(int64_t before_ms) {
+  std::vector<log::topic_partition> all;
+  for (auto& [tp, p] : partitions_) all.push_back(tp);
+  for (const auto& tp : all) {
+    partition* p = find(tp);
+    if (!p) continue;  // deleted meanwhile
+    auto producers = p->producers;
+    auto work = [producers, before_ms] {
+      producers->expire(before_ms);
+      return true;
+    };
+    co_await run_on(*p->on, work);
+  }
+}
+
 common::result<void> partition_manager::save_producer_states(log::metadata_store& store) {
   for (auto& [tp, p] : partitions_) {
     // An empty log with no producers and no snapshot has nothing to save: a broker with many idle

@@ -124,6 +124,9 @@ class partition_manager {
   // flushes logs whose flush.ms has passed (the broker does this every log.retention.check.interval.ms);
   // with `compaction`, cleans compacted logs that are due (every log.cleaner.backoff.ms).
   boost::asio::awaitable<void> enforce_retention(bool retention = true, bool compaction = true);
+  // Forgets, in every partition, the idempotent producers whose last batch's timestamp is before
+  // `before_ms` (wall-clock ms), as Kafka's producer id expiration does.
+  boost::asio::awaitable<void> expire_producers(int64_t before_ms);
 
   // The log directory (the one the broker runs on) and whether it has failed.
   const std::filesystem::path& log_dir() const { return logs_->dir(); }

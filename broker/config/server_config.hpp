@@ -208,6 +208,9 @@ class server_config {
   int32_t transaction_max_timeout_ms() const { return static_cast<int32_t>(get_int("transaction.max.timeout.ms")); }
   int32_t transactional_id_expiration_ms() const { return static_cast<int32_t>(get_int("transactional.id.expiration.ms")); }
   int32_t producer_id_expiration_ms() const { return static_cast<int32_t>(get_int("producer.id.expiration.ms")); }
+  int32_t producer_id_expiration_check_interval_ms() const {
+    return static_cast<int32_t>(get_int("producer.id.expiration.check.interval.ms"));
+  }
 
   // --- DescribeConfigs ---
   // Every broker config, sorted by name, as Kafka reports the resource "<node id>": effective values,

@@ -38,16 +38,6 @@ fault_rule rule(fault_kind kind, int16_t api, std::optional<int32_t> count = 1) 
   return r;
 }
 
-// Waits (polling, with a deadline) until `done` holds; false when the deadline passed.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto deadline = clock_type::now() + limit;
-  while (!done()) {
-    if (clock_type::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
-
 size_t logged(broker::broker& b, int16_t api_key) {
   size_t n = 0;
   for (const auto& r : b.faults().requests()) n += r.api_key == api_key;
@@ -220,7 +210,7 @@ TEST_CASE("a paused broker accepts and reads but answers only after resume", "[f
   c.send_raw(proto::api_versions::api_key, 3, encoded({"brook-test", "1.0"}, 3));
   auto late = b.connect("late");  // a new connection is accepted while paused
   late.send_raw(proto::api_versions::api_key, 3, encoded({"brook-test", "1.0"}, 3));
-  REQUIRE(eventually([&] { return logged(b.server(), proto::api_versions::api_key) == 2; }));
+  REQUIRE(test::eventually([&] { return logged(b.server(), proto::api_versions::api_key) == 2; }));
   CHECK_FALSE(c.receive_body(proto::api_versions::api_key, 3, std::chrono::milliseconds(300)));
   faults.resume();
   CHECK(c.receive_body(proto::api_versions::api_key, 3, std::chrono::seconds(10)));
@@ -232,7 +222,7 @@ TEST_CASE("a paused request is answered when the broker stops", "[fault][path]")
   auto c = b.connect();
   b.server().faults().pause();
   c.send_raw(proto::api_versions::api_key, 3, encoded({"brook-test", "1.0"}, 3));
-  REQUIRE(eventually([&] { return logged(b.server(), proto::api_versions::api_key) == 1; }));
+  REQUIRE(test::eventually([&] { return logged(b.server(), proto::api_versions::api_key) == 1; }));
   const auto stopping = clock_type::now();
   b.stop();  // answers in-flight requests (or closes), however paused: it does not wait for a resume
   CHECK(clock_type::now() - stopping < std::chrono::seconds(30));
@@ -319,7 +309,7 @@ TEST_CASE("a delayed response does not hold up the broker's stop", "[fault][path
   REQUIRE(b.server().faults().add(r));
   auto c = b.connect();
   c.send_raw(proto::api_versions::api_key, 3, encoded({"brook-test", "1.0"}, 3));
-  REQUIRE(eventually([&] { return logged(b.server(), proto::api_versions::api_key) == 1; }));
+  REQUIRE(test::eventually([&] { return logged(b.server(), proto::api_versions::api_key) == 1; }));
   const auto stopping = clock_type::now();
   b.stop();  // cancels the delay's timer with the connection's other waits
   CHECK(clock_type::now() - stopping < std::chrono::seconds(30));

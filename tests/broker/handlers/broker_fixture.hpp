@@ -8,11 +8,14 @@
 // same port.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "brook/embedded/broker.hpp"
@@ -61,5 +64,15 @@ class broker_fixture {
   std::unique_ptr<embedded::broker> broker_;
   std::optional<kafka_client> client_;
 };
+
+// Waits (polling, with a deadline) until `done` holds; false when the deadline passed.
+inline bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
 
 }  // namespace brook::test

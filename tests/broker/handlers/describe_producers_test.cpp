@@ -145,3 +145,22 @@ TEST_CASE("DescribeProducers answers missing partitions and topics, and invalid 
         "Topic name is invalid: 'bad name' contains one or more characters other than ASCII alphanumerics, '.', '_' "
         "and '-'");
 }
+
+TEST_CASE("producers idle for producer.id.expiration.ms are forgotten at the next expiration check, as Kafka's",
+          "[handlers][describe_producers]") {
+  test::broker_fixture b({"producer.id.expiration.ms=60000", "producer.id.expiration.check.interval.ms=20"});
+  test::create_topic(b.client(), "t", 1);
+  const auto idle = init_producer(b);
+  const auto recent = init_producer(b);
+  // Kafka compares the timestamp of a producer's last batch with the clock: a batch stamped two minutes
+  // ago is past a one-minute expiration at once.
+  produce(b, "t", 0, idle.id, idle.epoch, 0, 1, now_ms() - 120000);
+  produce(b, "t", 0, recent.id, recent.epoch, 0, 1, now_ms());
+  auto producers_of_t = [&] {
+    std::vector<int64_t> ids;
+    const auto resp = describe(b, {{"t", {0}}});
+    for (const auto& s : resp.topics.at(0).partitions.at(0).active_producers) ids.push_back(s.producer_id);
+    return ids;
+  };
+  REQUIRE(test::eventually([&] { return producers_of_t() == std::vector<int64_t>{recent.id}; }));
+}
