@@ -99,9 +99,11 @@ std::shared_ptr<log::producer_state_table> restore_producers(log::partition_log&
     auto saved = store->get_producer_state(tp.topic, tp.partition);
     if (saved && *saved) {
       snapshot_found = true;
-      auto decoded = log::producer_state_table::decode(**saved);
+      auto decoded = log::producer_state_table::from_record(**saved);
       if (decoded) *table = std::move(*decoded);
       else spdlog::warn("{}: {}; rebuilding from the log", tp.dir_name(), decoded.err().message);
+    } else if (!saved) {
+      spdlog::warn("{}: {}; rebuilding from the log", tp.dir_name(), saved.err().message);
     }
   }
   int64_t next = std::max(table->covered_offset(), log.log_start_offset());
@@ -490,7 +492,7 @@ common::result<void> partition_manager::save_producer_states(log::metadata_store
       continue;
     p.producer_snapshot_stored = true;
     p.producers->set_covered_offset(p.log->log_end_offset());
-    if (auto saved = store.put_producer_state(tp.topic, tp.partition, p.producers->encode()); !saved) return saved;
+    if (auto saved = store.put_producer_state(tp.topic, tp.partition, p.producers->to_record()); !saved) return saved;
   }
   return {};
 }

@@ -25,11 +25,14 @@
 //                                           from; completed at open (see "Compaction swap" below)
 //   <log_dir>/<topic>-<partition>.<n>-delete/   a partition being deleted; removed at open
 //
-// partition.checkpoint: magic "BRKP" | u16 version (1) | i64 recovery_point | i64 log_start_offset |
-//   u32 CRC-32C of the preceding bytes. All big-endian. A missing or damaged file means "recover everything".
+// partition.checkpoint: magic "BRKP" | u16 version | partition_checkpoint_record at that version | u32 CRC-32C
+//   of the preceding bytes, all big-endian (the record is declared in common/protocol/records/; version 1:
+//   i64 recovery_point | i64 log_start_offset). A missing or damaged file, or one of a version this broker
+//   does not read, means "recover everything".
 //
-// cleaner.checkpoint: magic "BRKC" | u16 version (1) | i64 first dirty offset | u32 CRC-32C of the preceding
-//   bytes. All big-endian. Missing or damaged: the whole log counts as dirty (it is cleaned again).
+// cleaner.checkpoint: magic "BRKC" | u16 version | cleaner_checkpoint_record at that version | u32 CRC-32C of
+//   the preceding bytes (version 1: i64 first dirty offset). Missing or damaged: the whole log counts as dirty
+//   (it is cleaned again).
 //
 // Compaction swap (log/compaction.hpp). The cleaner replaces a group of consecutive closed segments
 // [B, E) with one cleaned segment named after the group's first base offset B, holding the surviving batches
@@ -84,12 +87,12 @@ inline constexpr std::string_view clean_shutdown_marker = ".brook_clean_shutdown
 inline constexpr std::string_view partition_checkpoint_name = "partition.checkpoint";
 
 inline constexpr char checkpoint_magic[4] = {'B', 'R', 'K', 'P'};
-inline constexpr uint16_t checkpoint_version = 1;
-inline constexpr size_t checkpoint_size = 4 + 2 + 8 + 8 + 4;
+inline constexpr int16_t checkpoint_version = 1;  // the version written
+// Longer files are not checkpoints of any version this broker reads.
+inline constexpr size_t checkpoint_max_size = 4096;
 
 inline constexpr std::string_view cleaner_checkpoint_name = "cleaner.checkpoint";
 inline constexpr char cleaner_checkpoint_magic[4] = {'B', 'R', 'K', 'C'};
-inline constexpr uint16_t cleaner_checkpoint_version = 1;
-inline constexpr size_t cleaner_checkpoint_size = 4 + 2 + 8 + 4;
+inline constexpr int16_t cleaner_checkpoint_version = 1;  // the version written
 
 }  // namespace brook::log::format

@@ -1,5 +1,7 @@
 #include "log/metadata_store.hpp"
 
+#include "log/store_format_v2.hpp"
+
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
@@ -27,12 +29,12 @@ namespace {
 // newer layout is refused rather than misread. Version 1 kept each keyspace in a column family of its
 // own (named as keyspace_names); version 2 keeps them all in RocksDB's default column family, each key
 // led by its keyspace's byte, because every column family costs a rewrite and re-read of RocksDB's
-// OPTIONS file when a store is created (most of a fresh store's opening time). A version 1 store is
-// converted when opened.
-constexpr uint8_t store_format_version = 2;
+// OPTIONS file when a store is created (most of a fresh store's opening time). Version 3 keeps
+// version 2's keys, with every value a persisted record (common/protocol/records/) instead of the
+// hand-encoded values of version 2 (store_format_v2.hpp). Older stores are converted when opened.
+constexpr uint8_t store_format_version = 3;
+constexpr uint8_t hand_encoded_format_version = 2;
 constexpr uint8_t column_family_format_version = 1;
-// The leading byte of every value the store encodes itself.
-constexpr uint8_t value_format_v1 = 1;
 
 // The keyspaces; a key's first byte is its keyspace's value.
 enum keyspace : uint8_t {
@@ -187,152 +189,7 @@ std::optional<offset_key_parts> parse_offset_key(std::string_view key) {
 
 // ---- Values -------------------------------------------------------------------------------------
 
-class value_writer {
- public:
-  explicit value_writer(uint8_t version) { out_.push_back(static_cast<char>(version)); }
-  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void i16(int16_t v) { be(static_cast<uint16_t>(v)); }
-  void u32(uint32_t v) { be(v); }
-  void i32(int32_t v) { be(static_cast<uint32_t>(v)); }
-  void i64(int64_t v) { be(static_cast<uint64_t>(v)); }
-  void raw(std::string_view s) { out_.append(s); }
-  void str(std::string_view s) {
-    be(static_cast<uint32_t>(s.size()));
-    out_.append(s);
-  }
-  std::string take() { return std::move(out_); }
-
- private:
-  template <class U>
-  void be(U v) {
-    for (int shift = 8 * (sizeof(U) - 1); shift >= 0; shift -= 8)
-      out_.push_back(static_cast<char>((v >> shift) & 0xff));
-  }
-  std::string out_;
-};
-
-// Reads a value; any short read or unknown version leaves ok() false instead of throwing.
-class value_reader {
- public:
-  explicit value_reader(std::string_view in) : in_(in) {
-    ok_ = u8() == value_format_v1;
-  }
-  uint8_t u8() { return static_cast<uint8_t>(be<uint8_t>()); }
-  int16_t i16() { return static_cast<int16_t>(be<uint16_t>()); }
-  uint32_t u32() { return be<uint32_t>(); }
-  int32_t i32() { return static_cast<int32_t>(be<uint32_t>()); }
-  int64_t i64() { return static_cast<int64_t>(be<uint64_t>()); }
-  std::string_view raw(size_t n) {
-    if (!ok_ || in_.size() < n) {
-      ok_ = false;
-      return {};
-    }
-    auto s = in_.substr(0, n);
-    in_.remove_prefix(n);
-    return s;
-  }
-  std::string str() { return std::string(raw(be<uint32_t>())); }
-  bool ok() const { return ok_; }
-  // True if everything decoded and nothing is left over.
-  bool done() const { return ok_ && in_.empty(); }
-
- private:
-  template <class U>
-  U be() {
-    auto bytes = raw(sizeof(U));
-    if (!ok_) return 0;
-    U v = 0;
-    for (char c : bytes) v = static_cast<U>((v << 8) | static_cast<uint8_t>(c));
-    return v;
-  }
-  std::string_view in_;
-  bool ok_ = true;
-};
-
-std::string encode_topic(const topic_record& t) {
-  value_writer w(value_format_v1);
-  w.raw(std::string_view(reinterpret_cast<const char*>(t.id.bytes.data()), t.id.bytes.size()));
-  w.i32(t.partitions);
-  w.i16(t.replication_factor);
-  w.i64(t.created_ms);
-  return w.take();
-}
-
-std::optional<topic_record> decode_topic(std::string_view name, std::string_view value) {
-  value_reader r(value);
-  topic_record t;
-  t.name = std::string(name);
-  auto id = r.raw(t.id.bytes.size());
-  if (id.size() == t.id.bytes.size()) std::copy(id.begin(), id.end(), reinterpret_cast<char*>(t.id.bytes.data()));
-  t.partitions = r.i32();
-  t.replication_factor = r.i16();
-  t.created_ms = r.i64();
-  if (!r.done()) return std::nullopt;
-  return t;
-}
-
-std::string encode_configs(const std::map<std::string, std::string>& configs) {
-  value_writer w(value_format_v1);
-  w.u32(static_cast<uint32_t>(configs.size()));
-  for (const auto& [k, v] : configs) {
-    w.str(k);
-    w.str(v);
-  }
-  return w.take();
-}
-
-std::optional<std::map<std::string, std::string>> decode_configs(std::string_view value) {
-  value_reader r(value);
-  std::map<std::string, std::string> configs;
-  uint32_t n = r.u32();
-  for (uint32_t i = 0; i < n && r.ok(); ++i) {
-    auto k = r.str();
-    configs.insert_or_assign(std::move(k), r.str());
-  }
-  if (!r.done() || configs.size() != n) return std::nullopt;
-  return configs;
-}
-
-std::string encode_offset(const committed_offset& o) {
-  value_writer w(value_format_v1);
-  w.i64(o.offset);
-  w.i32(o.leader_epoch);
-  w.str(o.metadata);
-  w.i64(o.commit_ms);
-  w.u8(o.expire_ms ? 1 : 0);
-  if (o.expire_ms) w.i64(*o.expire_ms);
-  return w.take();
-}
-
-std::optional<committed_offset> decode_offset(std::string_view value) {
-  value_reader r(value);
-  committed_offset o;
-  o.offset = r.i64();
-  o.leader_epoch = r.i32();
-  o.metadata = r.str();
-  o.commit_ms = r.i64();
-  auto has_expire = r.u8();
-  if (has_expire == 1) {
-    o.expire_ms = r.i64();
-  } else if (has_expire != 0) {
-    return std::nullopt;
-  }
-  if (!r.done()) return std::nullopt;
-  return o;
-}
-
-std::string encode_cluster_id(std::string_view id) {
-  value_writer w(value_format_v1);
-  w.str(id);
-  return w.take();
-}
-
-std::optional<std::string> decode_cluster_id(std::string_view value) {
-  value_reader r(value);
-  auto id = r.str();
-  if (!r.done()) return std::nullopt;
-  return id;
-}
+namespace records = common::protocol;
 
 // A persisted record: i16 version | the generated record encoded at that version.
 template <class Record>
@@ -360,6 +217,111 @@ result<Record> decode_record(std::string_view value, std::string_view what) {
   } catch (const common::protocol::decode_error&) {
     return corrupt_value(what);
   }
+}
+
+// One record kind, written at its declaration's newest version and read at any version it declares.
+template <class Record, int16_t Min, int16_t Max>
+struct record_codec {
+  static std::string encode(const Record& record) { return encode_record(record, Max); }
+  static result<Record> decode(std::string_view value, std::string_view what) {
+    return decode_record<Record, Min, Max>(value, what);
+  }
+};
+template <class Record>
+struct codec_of;
+#define BROOK_STORE_RECORD(NAME)                                                                               \
+  template <>                                                                                                  \
+  struct codec_of<records::NAME::message>                                                                      \
+      : record_codec<records::NAME::message, records::NAME::min_version, records::NAME::max_version> {};
+BROOK_STORE_RECORD(cluster_record)
+BROOK_STORE_RECORD(topic_metadata_record)
+BROOK_STORE_RECORD(topic_config_record)
+BROOK_STORE_RECORD(committed_offset_record)
+BROOK_STORE_RECORD(partition_state_record)
+BROOK_STORE_RECORD(group_metadata_record)
+BROOK_STORE_RECORD(producer_state_record)
+BROOK_STORE_RECORD(client_quota_record)
+BROOK_STORE_RECORD(config_resource_record)
+#undef BROOK_STORE_RECORD
+
+template <class Record>
+std::string encode_value(const Record& record) {
+  return codec_of<Record>::encode(record);
+}
+template <class Record>
+result<Record> decode_value(std::string_view value, std::string_view what) {
+  return codec_of<Record>::decode(value, what);
+}
+
+std::string encode_topic(const topic_record& t) {
+  records::topic_metadata_record::message m;
+  m.topic_id = t.id;
+  m.partitions = t.partitions;
+  m.replication_factor = t.replication_factor;
+  m.created_ms = t.created_ms;
+  return encode_value(m);
+}
+
+result<topic_record> decode_topic(std::string_view name, std::string_view value) {
+  auto m = decode_value<records::topic_metadata_record::message>(value, fmt::format("record of topic '{}'", name));
+  if (!m) return m.err();
+  topic_record t;
+  t.name = std::string(name);
+  t.id = m->topic_id;
+  t.partitions = m->partitions;
+  t.replication_factor = m->replication_factor;
+  t.created_ms = m->created_ms;
+  return t;
+}
+
+std::string encode_configs(const std::map<std::string, std::string>& configs) {
+  records::topic_config_record::message m;
+  for (const auto& [k, v] : configs) m.configs.push_back({k, v});
+  return encode_value(m);
+}
+
+result<std::map<std::string, std::string>> decode_configs(std::string_view name, std::string_view value) {
+  auto m = decode_value<records::topic_config_record::message>(value,
+                                                               fmt::format("config overrides of topic '{}'", name));
+  if (!m) return m.err();
+  std::map<std::string, std::string> configs;
+  for (auto& c : m->configs) configs.insert_or_assign(std::move(c.name), std::move(c.value));
+  return configs;
+}
+
+std::string encode_offset(const committed_offset& o) {
+  records::committed_offset_record::message m;
+  m.offset = o.offset;
+  m.leader_epoch = o.leader_epoch;
+  m.metadata = o.metadata;
+  m.commit_timestamp = o.commit_ms;
+  m.expire_timestamp = o.expire_ms.value_or(-1);
+  return encode_value(m);
+}
+
+result<committed_offset> decode_offset(std::string_view value, std::string_view what) {
+  auto m = decode_value<records::committed_offset_record::message>(value, what);
+  if (!m) return m.err();
+  committed_offset o;
+  o.offset = m->offset;
+  o.leader_epoch = m->leader_epoch;
+  o.metadata = std::move(m->metadata);
+  o.commit_ms = m->commit_timestamp;
+  if (m->expire_timestamp >= 0) o.expire_ms = m->expire_timestamp;
+  return o;
+}
+
+std::string encode_partition_state_value(const partition_state& state) {
+  records::partition_state_record::message m;
+  m.log_start_offset = state.log_start_offset;
+  m.recovery_point = state.recovery_point;
+  return encode_value(m);
+}
+
+result<partition_state> decode_partition_state_value(std::string_view value, std::string_view what) {
+  auto m = decode_value<records::partition_state_record::message>(value, what);
+  if (!m) return m.err();
+  return partition_state{m->log_start_offset, m->recovery_point};
 }
 
 // client_quotas key: per entity component, esc(type) 0x00 then 0x00 (default) or 0x01 esc(name) 0x00.
@@ -390,38 +352,18 @@ std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(
 
 }  // namespace
 
-std::string encode_partition_state(const partition_state& state) {
-  value_writer w(value_format_v1);
-  w.i64(state.log_start_offset);
-  w.i64(state.recovery_point);
-  return w.take();
-}
-
-std::string encode_client_quota_record(const client_quota_record& record) {
-  return encode_record(record, common::protocol::client_quota_record::max_version);
-}
+std::string encode_client_quota_record(const client_quota_record& record) { return encode_value(record); }
 
 common::result<client_quota_record> decode_client_quota_record(std::string_view bytes) {
-  namespace rec = common::protocol::client_quota_record;
-  return decode_record<client_quota_record, rec::min_version, rec::max_version>(bytes, "client quota record");
+  return decode_value<client_quota_record>(bytes, "client quota record");
 }
 
-std::string encode_config_resource_record(const config_resource_record& record) {
-  return encode_record(record, common::protocol::config_resource_record::max_version);
-}
+std::string encode_config_resource_record(const config_resource_record& record) { return encode_value(record); }
+
+std::string encode_group_metadata_record(const group_metadata_record& record) { return encode_value(record); }
 
 common::result<config_resource_record> decode_config_resource_record(std::string_view bytes) {
-  namespace rec = common::protocol::config_resource_record;
-  return decode_record<config_resource_record, rec::min_version, rec::max_version>(bytes, "config resource record");
-}
-
-common::result<partition_state> decode_partition_state(std::string_view bytes) {
-  value_reader r(bytes);
-  partition_state state;
-  state.log_start_offset = r.i64();
-  state.recovery_point = r.i64();
-  if (!r.done()) return corrupt_value("partition state");
-  return state;
+  return decode_value<config_resource_record>(bytes, "config resource record");
 }
 
 // ---- The store ----------------------------------------------------------------------------------
@@ -528,15 +470,13 @@ struct metadata_store::impl {
     auto value = get(ks_topic_configs, name, "read topic configs", snap);
     if (!value) return value.err();
     if (!*value) return std::map<std::string, std::string>{};
-    auto configs = decode_configs(**value);
-    if (!configs) return corrupt_value(fmt::format("config overrides of topic '{}'", name));
-    return std::move(*configs);
+    return decode_configs(name, **value);
   }
 
   result<topic_record> with_configs(std::string_view name, std::string_view value,
                                     const rocksdb::Snapshot* snap) {
     auto topic = decode_topic(name, value);
-    if (!topic) return corrupt_value(fmt::format("record of topic '{}'", name));
+    if (!topic) return topic.err();
     auto configs = configs_of(name, snap);
     if (!configs) return configs.err();
     topic->configs = std::move(*configs);
@@ -558,20 +498,22 @@ struct metadata_store::impl {
                 });
   }
 
-  result<std::vector<partition_blob>> list_partition_blobs(keyspace c, std::string_view what) {
-    std::vector<partition_blob> out;
-    auto r = scan(c, {}, {}, what, [&](std::string_view key, std::string_view value) -> result<void> {
+  // Every value of a keyspace keyed by (topic, partition), decoded as Record: fn(topic, partition, record).
+  template <class Record, class Fn>
+  result<void> scan_partitions(keyspace c, std::string_view what, Fn&& fn) {
+    return scan(c, {}, {}, what, [&](std::string_view key, std::string_view value) -> result<void> {
       auto parsed = parse_partition_key(key);
       if (!parsed) return corrupt_value(fmt::format("key in {}", keyspace_names[c]));
-      out.push_back(partition_blob{std::move(parsed->first), parsed->second, std::string(value)});
+      auto record = decode_value<Record>(value, fmt::format("{} of {}-{}", what, parsed->first, parsed->second));
+      if (!record) return record.err();
+      fn(std::move(parsed->first), parsed->second, std::move(*record));
       return {};
     });
-    if (!r) return r.err();
-    return out;
   }
 
   // A version 1 store (a column family per keyspace): its keys move into the default column family
-  // behind their keyspace's byte, in one synced batch that also records version 2, and the old column
+  // behind their keyspace's byte, in one synced batch that also records version 2 (converted to 3 by
+  // check_format_version next), and the old column
   // families are dropped. A conversion cut short is finished at the next open (the batch is all or
   // nothing; the drops are repeated). A store without them is left alone.
   result<void> convert_column_families() {
@@ -603,7 +545,7 @@ struct metadata_store::impl {
         for (kit->SeekToFirst(); kit->Valid(); kit->Next()) batch_put(batch, k, view(kit->key()), view(kit->value()));
         if (!kit->status().ok()) return storage_error(kit->status(), "read the store to convert it");
       }
-      batch_put(batch, ks_default, format_version_key, std::string(1, static_cast<char>(store_format_version)));
+      batch_put(batch, ks_default, format_version_key, std::string(1, static_cast<char>(hand_encoded_format_version)));
       rocksdb::WriteOptions wo;
       wo.sync = true;  // the old copies go next: this one must be on disk first
       if (auto w = db->Write(wo, &batch); !w.ok()) return storage_error(w, "convert the store");
@@ -616,6 +558,59 @@ struct metadata_store::impl {
     return {};
   }
 
+  // A version 2 store: every hand-encoded value is rewritten as its record, in one synced batch that
+  // also records version 3. A value that does not read as version 2's fails the open, naming it:
+  // nothing is dropped.
+  result<void> convert_hand_encoded_values() {
+    namespace v2 = store_format_v2;
+    rocksdb::WriteBatch batch;
+    size_t converted = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string_view key = view(it->key()), value = view(it->value());
+      if (key.empty() || static_cast<uint8_t>(key[0]) >= keyspace_count) continue;
+      const auto c = static_cast<keyspace>(key[0]);
+      const std::string_view name = key.substr(1);
+      const std::string_view keyspace_name = keyspace_names[c];
+      std::optional<std::string> record;
+      auto take = [&record, name, keyspace_name](auto decoded) -> result<void> {
+        if (!decoded)
+          return error{decoded.err().code,
+                       fmt::format("{} (key {:?} in {}); this store cannot be converted to format {}",
+                                   decoded.err().message, name, keyspace_name, store_format_version)};
+        record = encode_value(*decoded);
+        return {};
+      };
+      result<void> r;
+      switch (c) {
+        case ks_default:
+          if (name == cluster_id_key) r = take(v2::read_cluster_id(value));
+          else if (name == next_producer_id_key) r = take(v2::read_next_producer_id(value));
+          break;
+        case ks_topics: r = take(v2::read_topic(value)); break;
+        case ks_topic_configs: r = take(v2::read_topic_configs(value)); break;
+        case ks_group_offsets: r = take(v2::read_offset(value)); break;
+        case ks_group_metadata: r = take(v2::read_group_metadata(value)); break;
+        case ks_producer_state: r = take(v2::read_producer_state(value)); break;
+        case ks_partition_state: r = take(v2::read_partition_state(value)); break;
+        default: break;  // client quotas and dynamic configs were records already
+      }
+      if (!r) return r;
+      if (record) {
+        batch.Put(cf, it->key(), slice(*record));
+        ++converted;
+      }
+    }
+    if (!it->status().ok()) return storage_error(it->status(), "read the store to convert it");
+    batch_put(batch, ks_default, format_version_key, std::string(1, static_cast<char>(store_format_version)));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (auto w = db->Write(wo, &batch); !w.ok()) return storage_error(w, "convert the store");
+    spdlog::info("metadata store: {} converted from format {} to {} ({} values)", dir.string(),
+                 hand_encoded_format_version, store_format_version, converted);
+    return {};
+  }
+
   result<void> check_format_version() {
     auto value = get(ks_default, format_version_key, "read format version");
     if (!value) return value.err();
@@ -625,10 +620,11 @@ struct metadata_store::impl {
     }
     if ((*value)->size() != 1) return corrupt_value("format version record");
     auto version = static_cast<uint8_t>((**value)[0]);
+    if (version == hand_encoded_format_version) return convert_hand_encoded_values();
     if (version != store_format_version)
       return error{kafka_error::kafka_storage_error,
-                   fmt::format("metadata store: {} has format version {}, this broker reads version {}",
-                               dir.string(), version, store_format_version)};
+                   fmt::format("metadata store: {} has format version {}, this broker reads versions {} to {}",
+                               dir.string(), version, hand_encoded_format_version, store_format_version)};
     return {};
   }
 };
@@ -734,17 +730,18 @@ common::result<std::string> metadata_store::get_or_create_cluster_id(
   auto value = impl_->get(ks_default, cluster_id_key, "read cluster id");
   if (!value) return value.err();
   if (*value) {
-    auto id = decode_cluster_id(**value);
-    if (!id) return corrupt_value("cluster id");
-    return std::move(*id);
+    auto record = decode_value<records::cluster_record::message>(**value, "cluster id");
+    if (!record) return record.err();
+    return std::move(record->cluster_id);
   }
-  auto id = common::uuid::random().to_string();
+  records::cluster_record::message record;
+  record.cluster_id = common::uuid::random().to_string();
   rocksdb::WriteBatch batch;
-  impl_->batch_put(batch, ks_default, cluster_id_key, encode_cluster_id(id));
+  impl_->batch_put(batch, ks_default, cluster_id_key, encode_value(record));
   impl_->put_config_resources(batch, initial_configs);
   auto r = impl_->write(batch, "write cluster id");
   if (!r) return r.err();
-  return id;
+  return std::move(record.cluster_id);
 }
 
 common::result<int64_t> metadata_store::allocate_producer_ids(int64_t count) {
@@ -753,14 +750,14 @@ common::result<int64_t> metadata_store::allocate_producer_ids(int64_t count) {
   if (!value) return value.err();
   int64_t next = 0;
   if (*value) {
-    const std::string& v = **value;
-    if (v.size() != 9 || static_cast<uint8_t>(v[0]) != 1) return corrupt_value("next producer id");
-    for (int i = 1; i < 9; ++i) next = (next << 8) | static_cast<uint8_t>(v[i]);
+    auto record = decode_value<records::cluster_record::message>(**value, "next producer id");
+    if (!record) return record.err();
+    if (record->next_producer_id < 0) return corrupt_value("next producer id");
+    next = record->next_producer_id;
   }
-  std::string updated(1, static_cast<char>(1));
-  const int64_t after = next + count;
-  for (int i = 7; i >= 0; --i) updated.push_back(static_cast<char>((after >> (8 * i)) & 0xff));
-  auto r = impl_->put(ks_default, next_producer_id_key, updated, "write next producer id");
+  records::cluster_record::message updated;
+  updated.next_producer_id = next + count;
+  auto r = impl_->put(ks_default, next_producer_id_key, encode_value(updated), "write next producer id");
   if (!r) return r.err();
   return next;
 }
@@ -846,7 +843,7 @@ common::result<std::optional<topic_record>> metadata_store::get_topic_by_id(cons
       [&](std::string_view key, std::string_view value) -> result<void> {
         if (found) return {};
         auto topic = decode_topic(key, value);
-        if (!topic) return corrupt_value(fmt::format("record of topic '{}'", key));
+        if (!topic) return topic.err();
         if (topic->id != id) return {};
         auto full = impl_->with_configs(key, value, snap.snapshot());
         if (!full) return full.err();
@@ -901,9 +898,9 @@ common::result<std::vector<partition_offset>> metadata_store::fetch_offsets(std:
   auto r = impl_->scan(ks_group_offsets, name_prefix(group), name_prefix_end(group), "scan group offsets",
                        [&](std::string_view key, std::string_view value) -> result<void> {
                          auto parts = parse_offset_key(key);
-                         auto offset = decode_offset(value);
-                         if (!parts || !offset)
-                           return corrupt_value(fmt::format("committed offset of group '{}'", group));
+                         if (!parts) return corrupt_value(fmt::format("committed offset key of group '{}'", group));
+                         auto offset = decode_offset(value, fmt::format("committed offset of group '{}'", group));
+                         if (!offset) return offset.err();
                          out.push_back(partition_offset{std::move(parts->topic), parts->partition,
                                                         std::move(*offset)});
                          return {};
@@ -918,10 +915,10 @@ common::result<std::optional<committed_offset>> metadata_store::fetch_offset(std
   auto value = impl_->get(ks_group_offsets, offset_key(group, topic, partition), "read committed offset");
   if (!value) return value.err();
   if (!*value) return std::optional<committed_offset>{};
-  auto offset = decode_offset(**value);
-  if (!offset)
-    return corrupt_value(fmt::format("committed offset of group '{}' for {}-{}", group, topic, partition));
-  return offset;
+  auto offset =
+      decode_offset(**value, fmt::format("committed offset of group '{}' for {}-{}", group, topic, partition));
+  if (!offset) return offset.err();
+  return std::optional<committed_offset>{std::move(*offset)};
 }
 
 common::result<void> metadata_store::delete_offsets(std::string_view group, std::string_view topic,
@@ -960,20 +957,28 @@ common::result<std::vector<std::string>> metadata_store::list_groups_with_offset
 
 // ---- Group metadata -------------------------------------------------------------------------
 
-common::result<void> metadata_store::put_group_metadata(std::string_view group, std::string_view bytes) {
+common::result<void> metadata_store::put_group_metadata(std::string_view group, const group_metadata_record& record) {
   std::shared_lock lock(impl_->mu);
-  return impl_->put(ks_group_metadata, group, bytes, "write group metadata");
+  return impl_->put(ks_group_metadata, group, encode_value(record), "write group metadata");
 }
 
-common::result<std::optional<std::string>> metadata_store::get_group_metadata(std::string_view group) {
-  return impl_->get(ks_group_metadata, group, "read group metadata");
+common::result<std::optional<group_metadata_record>> metadata_store::get_group_metadata(std::string_view group) {
+  auto value = impl_->get(ks_group_metadata, group, "read group metadata");
+  if (!value) return value.err();
+  if (!*value) return std::optional<group_metadata_record>{};
+  auto record = decode_value<group_metadata_record>(**value, fmt::format("metadata of group '{}'", group));
+  if (!record) return record.err();
+  return std::optional<group_metadata_record>{std::move(*record)};
 }
 
-common::result<std::vector<group_blob>> metadata_store::list_group_metadata() {
-  std::vector<group_blob> out;
+common::result<std::vector<group_entry>> metadata_store::list_group_metadata() {
+  std::vector<group_entry> out;
   auto r = impl_->scan(ks_group_metadata, {}, {}, "scan group metadata",
                        [&](std::string_view key, std::string_view value) -> result<void> {
-                         out.push_back(group_blob{std::string(key), std::string(value)});
+                         auto record =
+                             decode_value<group_metadata_record>(value, fmt::format("metadata of group '{}'", key));
+                         if (!record) return record.err();
+                         out.push_back(group_entry{std::string(key), std::move(*record)});
                          return {};
                        });
   if (!r) return r.err();
@@ -983,18 +988,30 @@ common::result<std::vector<group_blob>> metadata_store::list_group_metadata() {
 // ---- Producer state -------------------------------------------------------------------------
 
 common::result<void> metadata_store::put_producer_state(std::string_view topic, int32_t partition,
-                                                        std::string_view bytes) {
+                                                        const producer_state_record& record) {
   std::shared_lock lock(impl_->mu);
-  return impl_->put(ks_producer_state, partition_key(topic, partition), bytes, "write producer state");
+  return impl_->put(ks_producer_state, partition_key(topic, partition), encode_value(record), "write producer state");
 }
 
-common::result<std::optional<std::string>> metadata_store::get_producer_state(std::string_view topic,
-                                                                              int32_t partition) {
-  return impl_->get(ks_producer_state, partition_key(topic, partition), "read producer state");
+common::result<std::optional<producer_state_record>> metadata_store::get_producer_state(std::string_view topic,
+                                                                                        int32_t partition) {
+  auto value = impl_->get(ks_producer_state, partition_key(topic, partition), "read producer state");
+  if (!value) return value.err();
+  if (!*value) return std::optional<producer_state_record>{};
+  auto record =
+      decode_value<producer_state_record>(**value, fmt::format("producer state of {}-{}", topic, partition));
+  if (!record) return record.err();
+  return std::optional<producer_state_record>{std::move(*record)};
 }
 
-common::result<std::vector<partition_blob>> metadata_store::list_producer_states() {
-  return impl_->list_partition_blobs(ks_producer_state, "scan producer states");
+common::result<std::vector<producer_state_entry>> metadata_store::list_producer_states() {
+  std::vector<producer_state_entry> out;
+  auto r = impl_->scan_partitions<producer_state_record>(
+      ks_producer_state, "producer state", [&](std::string topic, int32_t partition, producer_state_record record) {
+        out.push_back(producer_state_entry{std::move(topic), partition, std::move(record)});
+      });
+  if (!r) return r.err();
+  return out;
 }
 
 common::result<void> metadata_store::delete_producer_state(std::string_view topic, int32_t partition) {
@@ -1004,19 +1021,32 @@ common::result<void> metadata_store::delete_producer_state(std::string_view topi
 
 // ---- Partition state ------------------------------------------------------------------------
 
-common::result<void> metadata_store::put_partition_state_bytes(std::string_view topic, int32_t partition,
-                                                               std::string_view bytes) {
+common::result<void> metadata_store::put_partition_state(std::string_view topic, int32_t partition,
+                                                         const partition_state& state) {
   std::shared_lock lock(impl_->mu);
-  return impl_->put(ks_partition_state, partition_key(topic, partition), bytes, "write partition state");
+  return impl_->put(ks_partition_state, partition_key(topic, partition), encode_partition_state_value(state),
+                    "write partition state");
 }
 
-common::result<std::optional<std::string>> metadata_store::get_partition_state_bytes(std::string_view topic,
-                                                                                     int32_t partition) {
-  return impl_->get(ks_partition_state, partition_key(topic, partition), "read partition state");
+common::result<std::optional<partition_state>> metadata_store::get_partition_state(std::string_view topic,
+                                                                                  int32_t partition) {
+  auto value = impl_->get(ks_partition_state, partition_key(topic, partition), "read partition state");
+  if (!value) return value.err();
+  if (!*value) return std::optional<partition_state>{};
+  auto state = decode_partition_state_value(**value, fmt::format("partition state of {}-{}", topic, partition));
+  if (!state) return state.err();
+  return std::optional<partition_state>{*state};
 }
 
-common::result<std::vector<partition_blob>> metadata_store::list_partition_state_bytes() {
-  return impl_->list_partition_blobs(ks_partition_state, "scan partition states");
+common::result<std::vector<partition_state_entry>> metadata_store::list_partition_states() {
+  std::vector<partition_state_entry> out;
+  auto r = impl_->scan_partitions<records::partition_state_record::message>(
+      ks_partition_state, "partition state",
+      [&](std::string topic, int32_t partition, records::partition_state_record::message m) {
+        out.push_back(partition_state_entry{std::move(topic), partition, {m.log_start_offset, m.recovery_point}});
+      });
+  if (!r) return r.err();
+  return out;
 }
 
 common::result<void> metadata_store::delete_partition_state(std::string_view topic, int32_t partition) {
@@ -1024,39 +1054,7 @@ common::result<void> metadata_store::delete_partition_state(std::string_view top
   return impl_->del(ks_partition_state, partition_key(topic, partition), "delete partition state");
 }
 
-common::result<void> metadata_store::put_partition_state(std::string_view topic, int32_t partition,
-                                                         const partition_state& state) {
-  return put_partition_state_bytes(topic, partition, encode_partition_state(state));
-}
-
-common::result<std::optional<partition_state>> metadata_store::get_partition_state(std::string_view topic,
-                                                                                   int32_t partition) {
-  auto bytes = get_partition_state_bytes(topic, partition);
-  if (!bytes) return bytes.err();
-  if (!*bytes) return std::optional<partition_state>{};
-  auto state = decode_partition_state(**bytes);
-  if (!state) return state.err();
-  return std::optional<partition_state>{*state};
-}
-
-common::result<std::vector<partition_state_entry>> metadata_store::list_partition_states() {
-  auto blobs = list_partition_state_bytes();
-  if (!blobs) return blobs.err();
-  std::vector<partition_state_entry> out;
-  out.reserve(blobs->size());
-  for (auto& blob : *blobs) {
-    auto state = decode_partition_state(blob.bytes);
-    if (!state) return state.err();
-    out.push_back(partition_state_entry{std::move(blob.topic), blob.partition, *state});
-  }
-  return out;
-}
-
-}  // namespace brook::log
-
-namespace brook::log {
-
-// ---- Client quotas and dynamic configs ------------------------------------------------------------
+// ---- Client quotas and dynamic configs ------------------------------------------------------
 
 common::result<void> metadata_store::put_client_quotas(const std::vector<client_quota_record>& records) {
   std::shared_lock lock(impl_->mu);

@@ -8,37 +8,33 @@
 // process or another, from opening the same directory: open() then returns kafka_storage_error.
 //
 // On-disk format (the constants live at the top of metadata_store.cpp):
-//   Version 2 (store_format_version): every key lives in RocksDB's default column family, led by one
+//   Version 3 (store_format_version): every key lives in RocksDB's default column family, led by one
 //   byte naming its keyspace (0 default, 1 topics, 2 topic_configs, 3 group_offsets, 4 group_metadata,
 //   5 producer_state, 6 partition_state, 7 client_quotas, 8 config_resources); below, each keyspace's
-//   keys without that byte. (Version 1 kept each keyspace in a column family of that name, with the
-//   same keys and values; such a store is converted when opened.)
+//   keys without that byte. Every value but format_version is a "record": a big-endian i16 version
+//   followed by a persisted record declared in common/protocol/records/ (generated codec) encoded at
+//   that version; a version newer than the declaration's reads back as kafka_storage_error.
 //   Keyspaces and keys. esc(s) is s with 0x01 -> 0x01 0x02 and 0x00 -> 0x01 0x01, so an
 //   escaped name never contains 0x00 and "esc(name) 0x00" is a prefix of exactly that name's keys
 //   (group "a" never matches group "ab"; topic "t" never matches "t1"). For legal Kafka topic names
 //   and ordinary group ids esc(s) == s. Partitions are 4-byte big-endian so they sort numerically.
-//     default         "cluster_id"                          -> v1 | string (uuid text)
-//                     "next_producer_id"                    -> v1 | i64 (first id not handed out)
-//                     "format_version"                      -> u8 (the store's layout version, 2)
-//     topics          topic name                            -> v1 | id[16] | i32 partitions |
-//                                                              i16 replication factor | i64 created_ms
-//     topic_configs   topic name                            -> v1 | u32 n | n x (string key, string value)
-//     group_offsets   esc(group) 0x00 esc(topic) 0x00 be32  -> v1 | i64 offset | i32 leader_epoch |
-//                                                              string metadata | i64 commit_ms |
-//                                                              u8 has_expire [| i64 expire_ms]
-//     group_metadata  group id                              -> opaque (the group coordinator's)
-//     producer_state  esc(topic) 0x00 be32                  -> opaque (the log's)
-//     partition_state esc(topic) 0x00 be32                  -> opaque (the log's); the typed helper
-//                                                              writes v1 | i64 log_start | i64 recovery_point
-//     client_quotas   n x (esc(type) 0x00 u8 named         -> record: client_quota_record
+//     default         "cluster_id"                          -> cluster_record (cluster_id)
+//                     "next_producer_id"                    -> cluster_record (next_producer_id: the
+//                                                              first id not handed out)
+//                     "format_version"                      -> u8 (the store's layout version, 3)
+//     topics          topic name                            -> topic_metadata_record
+//     topic_configs   topic name                            -> topic_config_record
+//     group_offsets   esc(group) 0x00 esc(topic) 0x00 be32  -> committed_offset_record
+//     group_metadata  group id                              -> group_metadata_record
+//     producer_state  esc(topic) 0x00 be32                  -> producer_state_record
+//     partition_state esc(topic) 0x00 be32                  -> partition_state_record
+//     client_quotas   n x (esc(type) 0x00 u8 named         -> client_quota_record
 //                     [esc(name)] 0x00), types in record order
-//     config_resources i8 resource type | esc(name)          -> record: config_resource_record
-//   A "record" value is a big-endian i16 version followed by the generated persisted record
-//   (common/protocol/records/) encoded at that version; a version newer than the declaration's reads
-//   back as kafka_storage_error.
-//   Values the store encodes start with a format-version byte (currently 1); integers are fixed-width
-//   big-endian, strings are u32 big-endian length + bytes. Opaque values are stored verbatim: their
-//   owner versions them. A value whose version byte is unknown reads back as kafka_storage_error.
+//     config_resources i8 resource type | esc(name)          -> config_resource_record
+//   Earlier versions are converted when opened, each in one synced batch that also records the new
+//   version (a conversion cut short is done again at the next open). Version 1 kept each keyspace in
+//   a column family of that name; version 2 had version 3's keys with hand-encoded values (their
+//   layouts are in store_format_v2.hpp, whose readers convert them).
 //
 // Durability: every write uses WriteOptions.sync = true (the WAL is fsynced before the call
 // returns), so anything a client has been told is committed (offset commits, topic creation and
@@ -67,6 +63,8 @@
 #include "common/error.hpp"
 #include "common/protocol/messages/client_quota_record.hpp"
 #include "common/protocol/messages/config_resource_record.hpp"
+#include "common/protocol/messages/group_metadata_record.hpp"
+#include "common/protocol/messages/producer_state_record.hpp"
 #include "common/uuid.hpp"
 
 namespace brook::log {
@@ -101,19 +99,22 @@ struct partition_offset {
   bool operator==(const partition_offset&) const = default;
 };
 
-// An opaque value keyed by (topic, partition): producer state or partition state.
-struct partition_blob {
-  std::string topic;
-  int32_t partition = 0;
-  std::string bytes;
-  bool operator==(const partition_blob&) const = default;
+// A group's persisted state (classic or consumer protocol), and one partition's idempotent-producer
+// state: generated persisted records, encoded and decoded by their owners' conversions.
+using group_metadata_record = common::protocol::group_metadata_record::message;
+using producer_state_record = common::protocol::producer_state_record::message;
+
+struct group_entry {
+  std::string group;
+  group_metadata_record record;
+  bool operator==(const group_entry&) const = default;
 };
 
-// A group's opaque metadata as the group coordinator encoded it.
-struct group_blob {
-  std::string group;
-  std::string bytes;
-  bool operator==(const group_blob&) const = default;
+struct producer_state_entry {
+  std::string topic;
+  int32_t partition = 0;
+  producer_state_record record;
+  bool operator==(const producer_state_entry&) const = default;
 };
 
 // The per-partition log state the log persists outside its segments.
@@ -141,10 +142,7 @@ std::string encode_client_quota_record(const client_quota_record& record);
 common::result<client_quota_record> decode_client_quota_record(std::string_view bytes);
 std::string encode_config_resource_record(const config_resource_record& record);
 common::result<config_resource_record> decode_config_resource_record(std::string_view bytes);
-
-// The typed partition_state encoding (v1 | i64 log_start_offset | i64 recovery_point).
-std::string encode_partition_state(const partition_state& state);
-common::result<partition_state> decode_partition_state(std::string_view bytes);
+std::string encode_group_metadata_record(const group_metadata_record& record);
 
 class metadata_store {
  public:
@@ -204,32 +202,26 @@ class metadata_store {
   common::result<void> delete_group(std::string_view group);
   common::result<std::vector<std::string>> list_groups_with_offsets();
 
-  // Group metadata: opaque bytes per group, encoded by the group coordinator.
-  common::result<void> put_group_metadata(std::string_view group, std::string_view bytes);
-  common::result<std::optional<std::string>> get_group_metadata(std::string_view group);
-  common::result<std::vector<group_blob>> list_group_metadata();  // sorted by group
+  // Group metadata, one record per group (the group coordinator's).
+  common::result<void> put_group_metadata(std::string_view group, const group_metadata_record& record);
+  common::result<std::optional<group_metadata_record>> get_group_metadata(std::string_view group);
+  common::result<std::vector<group_entry>> list_group_metadata();  // sorted by group
 
-  // Producer state: opaque bytes per (topic, partition), encoded by the log.
+  // Producer state, one record per (topic, partition) (the log's).
   common::result<void> put_producer_state(std::string_view topic, int32_t partition,
-                                          std::string_view bytes);
-  common::result<std::optional<std::string>> get_producer_state(std::string_view topic,
-                                                                int32_t partition);
-  common::result<std::vector<partition_blob>> list_producer_states();  // by (topic, partition)
+                                          const producer_state_record& record);
+  common::result<std::optional<producer_state_record>> get_producer_state(std::string_view topic,
+                                                                          int32_t partition);
+  common::result<std::vector<producer_state_entry>> list_producer_states();  // by (topic, partition)
   common::result<void> delete_producer_state(std::string_view topic, int32_t partition);
 
-  // Partition state: opaque bytes per (topic, partition), encoded by the log ...
-  common::result<void> put_partition_state_bytes(std::string_view topic, int32_t partition,
-                                                 std::string_view bytes);
-  common::result<std::optional<std::string>> get_partition_state_bytes(std::string_view topic,
-                                                                       int32_t partition);
-  common::result<std::vector<partition_blob>> list_partition_state_bytes();
-  common::result<void> delete_partition_state(std::string_view topic, int32_t partition);
-  // ... or through the typed helper (encode_partition_state / decode_partition_state).
+  // Partition state, one record per (topic, partition).
   common::result<void> put_partition_state(std::string_view topic, int32_t partition,
                                            const partition_state& state);
   common::result<std::optional<partition_state>> get_partition_state(std::string_view topic,
                                                                      int32_t partition);
-  common::result<std::vector<partition_state_entry>> list_partition_states();
+  common::result<std::vector<partition_state_entry>> list_partition_states();  // by (topic, partition)
+  common::result<void> delete_partition_state(std::string_view topic, int32_t partition);
 
   // Client quotas, one record per entity. put_client_quotas writes every record in one batch,
   // replacing the entity's stored values; a record without values deletes the entity.

@@ -1,5 +1,9 @@
 #include "log/partition_log.hpp"
 
+#include "common/protocol/messages/cleaner_checkpoint_record.hpp"
+#include "common/protocol/messages/partition_checkpoint_record.hpp"
+#include "common/protocol/wire.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -35,49 +39,65 @@ std::optional<int64_t> parse_base_offset(const std::string& stem) {
   return v;
 }
 
-void put_be64(uint8_t* p, uint64_t v) {
-  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
-}
-uint64_t get_be64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
+// A checkpoint file (log/format.hpp): magic | u16 version | the record at that version | u32 CRC-32C of
+// everything before it, all big-endian.
+template <class Record>
+std::vector<uint8_t> encode_checkpoint_file(const char (&magic)[4], const Record& record, int16_t version) {
+  common::protocol::writer w;
+  for (char c : magic) w.int8(static_cast<int8_t>(c));
+  w.int16(version);
+  record.encode(w, version);
+  auto bytes = w.take();
+  w = common::protocol::writer{};
+  w.uint32(common::crc32c(std::span<const uint8_t>(bytes.data(), bytes.size())));
+  auto crc = w.take();
+  bytes.insert(bytes.end(), crc.begin(), crc.end());
+  return bytes;
 }
 
-struct checkpoint {
-  int64_t recovery_point = 0;
-  int64_t log_start_offset = 0;
-};
-
-std::optional<checkpoint> read_checkpoint(const std::filesystem::path& path) {
+// The file's record, or nothing when it is missing, damaged (magic, CRC, length) or of a version this
+// broker does not read: its owner then falls back to recovering everything.
+template <class Record, int16_t Min, int16_t Max>
+std::optional<Record> read_checkpoint_file(const std::filesystem::path& path, const char (&magic)[4]) {
   os::file_handle f;
   if (!os::open_file(path, os::open_mode::read_only, f)) return std::nullopt;
-  uint8_t buf[format::checkpoint_size + 1];
+  uint8_t buf[format::checkpoint_max_size + 1];
   size_t got = 0;
-  if (!os::read_at(f, buf, 0, got) || got != format::checkpoint_size) return std::nullopt;
-  if (std::memcmp(buf, format::checkpoint_magic, 4) != 0) return std::nullopt;
-  if (((buf[4] << 8) | buf[5]) != format::checkpoint_version) return std::nullopt;
-  uint32_t stored = (uint32_t{buf[22]} << 24) | (uint32_t{buf[23]} << 16) | (uint32_t{buf[24]} << 8) | buf[25];
-  if (common::crc32c(std::span<const uint8_t>(buf, 22)) != stored) return std::nullopt;
-  checkpoint c{static_cast<int64_t>(get_be64(buf + 6)), static_cast<int64_t>(get_be64(buf + 14))};
-  if (c.recovery_point < 0 || c.log_start_offset < 0) return std::nullopt;
+  if (!os::read_at(f, buf, 0, got) || got < 4 + 2 + 4 || got > format::checkpoint_max_size) return std::nullopt;
+  if (std::memcmp(buf, magic, 4) != 0) return std::nullopt;
+  common::protocol::reader crc_reader(std::span<const uint8_t>(buf + got - 4, 4));
+  if (common::crc32c(std::span<const uint8_t>(buf, got - 4)) != crc_reader.uint32()) return std::nullopt;
+  common::protocol::reader r(std::span<const uint8_t>(buf + 4, got - 4 - 4));
+  try {
+    const int16_t version = r.int16();
+    if (version < Min || version > Max) return std::nullopt;
+    Record record;
+    record.decode(r, version);
+    if (r.remaining() != 0) return std::nullopt;
+    return record;
+  } catch (const common::protocol::decode_error&) {
+    return std::nullopt;
+  }
+}
+
+using partition_checkpoint = common::protocol::partition_checkpoint_record::message;
+using cleaner_checkpoint = common::protocol::cleaner_checkpoint_record::message;
+
+std::optional<partition_checkpoint> read_checkpoint(const std::filesystem::path& path) {
+  namespace rec = common::protocol::partition_checkpoint_record;
+  auto c = read_checkpoint_file<partition_checkpoint, rec::min_version, rec::max_version>(path,
+                                                                                          format::checkpoint_magic);
+  if (!c || c->recovery_point < 0 || c->log_start_offset < 0) return std::nullopt;
   return c;
 }
 
 // The cleaner checkpoint (log/format.hpp): the offset below which the log has been cleaned.
 std::optional<int64_t> read_cleaner_checkpoint(const std::filesystem::path& path) {
-  os::file_handle f;
-  if (!os::open_file(path, os::open_mode::read_only, f)) return std::nullopt;
-  uint8_t buf[format::cleaner_checkpoint_size + 1];
-  size_t got = 0;
-  if (!os::read_at(f, buf, 0, got) || got != format::cleaner_checkpoint_size) return std::nullopt;
-  if (std::memcmp(buf, format::cleaner_checkpoint_magic, 4) != 0) return std::nullopt;
-  if (((buf[4] << 8) | buf[5]) != format::cleaner_checkpoint_version) return std::nullopt;
-  uint32_t stored = (uint32_t{buf[14]} << 24) | (uint32_t{buf[15]} << 16) | (uint32_t{buf[16]} << 8) | buf[17];
-  if (common::crc32c(std::span<const uint8_t>(buf, 14)) != stored) return std::nullopt;
-  auto offset = static_cast<int64_t>(get_be64(buf + 6));
-  if (offset < 0) return std::nullopt;
-  return offset;
+  namespace rec = common::protocol::cleaner_checkpoint_record;
+  auto c = read_checkpoint_file<cleaner_checkpoint, rec::min_version, rec::max_version>(
+      path, format::cleaner_checkpoint_magic);
+  if (!c || c->first_dirty_offset < 0) return std::nullopt;
+  return c->first_dirty_offset;
 }
 
 }  // namespace
@@ -299,17 +319,10 @@ result<void> partition_log::fail(const std::string& what) {
 }
 
 result<void> partition_log::write_checkpoint(bool sync) {
-  uint8_t buf[format::checkpoint_size];
-  std::memcpy(buf, format::checkpoint_magic, 4);
-  buf[4] = static_cast<uint8_t>(format::checkpoint_version >> 8);
-  buf[5] = static_cast<uint8_t>(format::checkpoint_version);
-  put_be64(buf + 6, static_cast<uint64_t>(recovery_point_));
-  put_be64(buf + 14, static_cast<uint64_t>(log_start_offset_));
-  uint32_t crc = common::crc32c(std::span<const uint8_t>(buf, 22));
-  buf[22] = static_cast<uint8_t>(crc >> 24);
-  buf[23] = static_cast<uint8_t>(crc >> 16);
-  buf[24] = static_cast<uint8_t>(crc >> 8);
-  buf[25] = static_cast<uint8_t>(crc);
+  partition_checkpoint record;
+  record.recovery_point = recovery_point_;
+  record.log_start_offset = log_start_offset_;
+  const auto buf = encode_checkpoint_file(format::checkpoint_magic, record, format::checkpoint_version);
   auto path = dir_ / format::partition_checkpoint_name;
   auto tmp = path;
   tmp += format::temp_suffix;
@@ -701,13 +714,9 @@ void partition_log::note_cleaned(const compaction_result& cleaned) {
   earliest_delete_horizon_ = cleaned.earliest_delete_horizon;
   // Only saves work after a restart (a stale or missing file means re-cleaning more), so it is not synced;
   // everything below the offset it names is in cleaned segments that were synced before the swap.
-  uint8_t buf[format::cleaner_checkpoint_size];
-  std::memcpy(buf, format::cleaner_checkpoint_magic, 4);
-  buf[4] = static_cast<uint8_t>(format::cleaner_checkpoint_version >> 8);
-  buf[5] = static_cast<uint8_t>(format::cleaner_checkpoint_version);
-  put_be64(buf + 6, static_cast<uint64_t>(first_dirty_offset_));
-  uint32_t crc = common::crc32c(std::span<const uint8_t>(buf, 14));
-  for (int i = 0; i < 4; ++i) buf[14 + i] = static_cast<uint8_t>(crc >> (24 - 8 * i));
+  cleaner_checkpoint record;
+  record.first_dirty_offset = first_dirty_offset_;
+  const auto buf = encode_checkpoint_file(format::cleaner_checkpoint_magic, record, format::cleaner_checkpoint_version);
   auto path = dir_ / format::cleaner_checkpoint_name;
   auto tmp = path;
   tmp += format::temp_suffix;

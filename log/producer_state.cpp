@@ -7,35 +7,11 @@ namespace brook::log {
 using common::kafka_error;
 
 namespace {
-constexpr uint8_t snapshot_version = 1;
 
 bool in_sequence(int32_t last, int32_t next) {
   return last == INT32_MAX ? next == 0 : next == last + 1;  // sequences wrap to 0
 }
 
-template <class T>
-void put(std::string& out, T v) {
-  using U = std::make_unsigned_t<T>;
-  auto u = static_cast<U>(v);
-  for (int i = sizeof(T) - 1; i >= 0; --i) out.push_back(static_cast<char>((u >> (8 * i)) & 0xff));
-}
-
-struct cursor {
-  std::string_view in;
-  size_t pos = 0;
-  bool ok = true;
-  template <class T>
-  T get() {
-    if (pos + sizeof(T) > in.size()) {
-      ok = false;
-      return T{};
-    }
-    std::make_unsigned_t<T> u = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) u = static_cast<decltype(u)>((u << 8) | static_cast<uint8_t>(in[pos + i]));
-    pos += sizeof(T);
-    return static_cast<T>(u);
-  }
-};
 }  // namespace
 
 common::result<producer_state_table::verdict> producer_state_table::check(int64_t producer_id, int16_t epoch,
@@ -98,53 +74,35 @@ void producer_state_table::expire(int64_t before_timestamp) {
     it = it->second.last_timestamp < before_timestamp ? producers_.erase(it) : std::next(it);
 }
 
-std::string producer_state_table::encode() const {
-  std::string out;
-  out.push_back(static_cast<char>(snapshot_version));
-  put<int64_t>(out, covered_offset_);
-  put<uint32_t>(out, static_cast<uint32_t>(producers_.size()));
+producer_state_table::record_type producer_state_table::to_record() const {
+  record_type r;
+  r.covered_offset = covered_offset_;
+  r.producers.reserve(producers_.size());
   for (const auto& [id, e] : producers_) {
-    put<int64_t>(out, id);
-    put<int16_t>(out, e.epoch);
-    put<int64_t>(out, e.last_timestamp);
-    out.push_back(static_cast<char>(e.batches.size()));
-    for (const auto& b : e.batches) {
-      put<int32_t>(out, b.first_seq);
-      put<int32_t>(out, b.last_seq);
-      put<int64_t>(out, b.first_offset);
-      put<int64_t>(out, b.last_offset);
-    }
+    auto& p = r.producers.emplace_back();
+    p.producer_id = id;
+    p.producer_epoch = e.epoch;
+    p.last_timestamp = e.last_timestamp;
+    for (const auto& b : e.batches) p.batches.push_back({b.first_seq, b.last_seq, b.first_offset, b.last_offset});
   }
-  return out;
+  return r;
 }
 
-common::result<producer_state_table> producer_state_table::decode(std::string_view bytes) {
-  auto corrupt = [](std::string_view why) {
-    return common::error{kafka_error::kafka_storage_error, fmt::format("producer state snapshot is damaged: {}", why)};
-  };
-  cursor c{bytes};
-  if (c.get<uint8_t>() != snapshot_version || !c.ok) return corrupt("unknown version");
+common::result<producer_state_table> producer_state_table::from_record(const record_type& record) {
   producer_state_table t;
-  t.covered_offset_ = c.get<int64_t>();
-  const uint32_t n = c.get<uint32_t>();
-  for (uint32_t i = 0; i < n && c.ok; ++i) {
-    const int64_t id = c.get<int64_t>();
+  t.covered_offset_ = record.covered_offset;
+  for (const auto& p : record.producers) {
+    if (p.batches.size() > max_cached_batches)
+      return common::error{kafka_error::kafka_storage_error,
+                           fmt::format("producer state is damaged: producer {} has {} batches, at most {} are kept",
+                                       p.producer_id, p.batches.size(), max_cached_batches)};
     producer_entry e;
-    e.epoch = c.get<int16_t>();
-    e.last_timestamp = c.get<int64_t>();
-    const uint8_t k = c.get<uint8_t>();
-    if (k > max_cached_batches) return corrupt("too many batches");
-    for (uint8_t j = 0; j < k && c.ok; ++j) {
-      producer_batch b;
-      b.first_seq = c.get<int32_t>();
-      b.last_seq = c.get<int32_t>();
-      b.first_offset = c.get<int64_t>();
-      b.last_offset = c.get<int64_t>();
-      e.batches.push_back(b);
-    }
-    t.producers_[id] = std::move(e);
+    e.epoch = p.producer_epoch;
+    e.last_timestamp = p.last_timestamp;
+    for (const auto& b : p.batches)
+      e.batches.push_back({b.first_sequence, b.last_sequence, b.first_offset, b.last_offset});
+    t.producers_[p.producer_id] = std::move(e);
   }
-  if (!c.ok || c.pos != bytes.size()) return corrupt("truncated or trailing bytes");
   return t;
 }
 

@@ -7,10 +7,8 @@
 // Invariants: at most max_cached_batches batches per producer, in append order; the table reflects
 // every batch of the log below `covered_offset`.
 //
-// Snapshot format (stored by the broker in the metadata store's producer_state column family):
-//   u8 version (1) | i64 covered_offset | u32 n | n x (i64 producer_id | i16 epoch |
-//   i64 last_timestamp | u8 k | k x (i32 first_seq | i32 last_seq | i64 first_offset |
-//   i64 last_offset)), all big-endian.
+// Persisted as a producer_state_record (common/protocol/records/), which the broker keeps in the
+// metadata store per partition.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +19,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "common/protocol/messages/producer_state_record.hpp"
 #include "common/record_batch.hpp"
 
 namespace brook::log {
@@ -71,8 +70,10 @@ class producer_state_table {
   void set_covered_offset(int64_t offset) { covered_offset_ = offset; }
   const std::map<int64_t, producer_entry>& entries() const { return producers_; }
 
-  std::string encode() const;
-  static common::result<producer_state_table> decode(std::string_view bytes);
+  using record_type = common::protocol::producer_state_record::message;
+  record_type to_record() const;
+  // kafka_storage_error if the record breaks the table's invariants (more batches than are kept).
+  static common::result<producer_state_table> from_record(const record_type& record);
 
  private:
   std::map<int64_t, producer_entry> producers_;

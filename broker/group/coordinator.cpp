@@ -39,164 +39,76 @@ std::string classic_member_id(std::string_view prefix, std::string_view uuid) {
 
 namespace {
 
-// ---- the metadata value encoding (see the header) ----
-void put_u32(std::string& out, uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<char>((v >> s) & 0xFF));
-}
-void put_i64(std::string& out, int64_t v) {
-  for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> s) & 0xFF));
-}
-void put_str(std::string& out, std::string_view s) {
-  put_u32(out, static_cast<uint32_t>(s.size()));
-  out.append(s);
-}
-
-struct decoder {
-  std::string_view in;
-  size_t pos = 0;
-  bool ok = true;
-  bool need(size_t n) {
-    if (!ok || pos + n > in.size()) ok = false;
-    return ok;
-  }
-  uint8_t u8() { return need(1) ? static_cast<uint8_t>(in[pos++]) : 0; }
-  uint32_t u32() {
-    if (!need(4)) return 0;
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in[pos++]);
-    return v;
-  }
-  int64_t i64() {
-    if (!need(8)) return 0;
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[pos++]);
-    return static_cast<int64_t>(v);
-  }
-  std::string str() {
-    uint32_t n = u32();
-    if (!need(n)) return {};
-    std::string s(in.substr(pos, n));
-    pos += n;
-    return s;
-  }
-};
-
 // Kafka's Uuid.randomUuid().toString(): 16 random bytes in URL-safe base64 without padding.
 std::string random_member_id() { return common::uuid::random().to_string(); }
 
-void put_i32(std::string& out, int32_t v) { put_u32(out, static_cast<uint32_t>(v)); }
-void put_opt(std::string& out, const std::optional<std::string>& s) {
-  out.push_back(s ? 1 : 0);
-  if (s) put_str(out, *s);
-}
-void put_uuid(std::string& out, const common::uuid& id) { out.append(id.bytes.begin(), id.bytes.end()); }
-void put_partitions(std::string& out, const topic_partitions& tp) {
-  put_u32(out, static_cast<uint32_t>(tp.size()));
+// ---- the persisted form: group_metadata_record (common/protocol/records/) ----
+namespace gmr = common::protocol::group_metadata_record;
+
+// A member's held partitions with the epoch at which each was assigned (every held partition has
+// one; see consumer_member), or a target's partitions (no epochs).
+std::vector<gmr::topic_partitions> partitions_to_record(const topic_partitions& tp,
+                                                        const consumer_member* epochs_of = nullptr) {
+  std::vector<gmr::topic_partitions> out;
+  out.reserve(tp.size());
   for (const auto& [topic, parts] : tp) {
-    put_uuid(out, topic);
-    put_u32(out, static_cast<uint32_t>(parts.size()));
-    for (int32_t p : parts) put_i32(out, p);
-  }
-}
-
-// The consumer-protocol group value's versions (coordinator.hpp): written, and the oldest still read.
-constexpr uint8_t consumer_value_version = 4;
-constexpr uint8_t oldest_consumer_value_version = 2;
-
-// A member's assignment epochs (v4): for each partition of `assigned` then `pending_revocation`, in
-// their order, its epoch; the partitions themselves are not repeated.
-void put_assignment_epochs(std::string& out, const consumer_member& m) {
-  auto put = [&](const topic_partitions& held) {
-    for (const auto& [topic, parts] : held) {
-      auto t = m.assignment_epochs.find(topic);
-      for (int32_t p : parts) {
-        int32_t epoch = m.member_epoch;  // (every held partition has one; see consumer_member)
-        if (t != m.assignment_epochs.end())
-          if (auto e = t->second.find(p); e != t->second.end()) epoch = e->second;
-        put_i32(out, epoch);
-      }
+    auto& r = out.emplace_back();
+    r.topic_id = topic;
+    r.partitions.assign(parts.begin(), parts.end());
+    if (!epochs_of) continue;
+    auto t = epochs_of->assignment_epochs.find(topic);
+    for (int32_t p : parts) {
+      int32_t epoch = epochs_of->member_epoch;
+      if (t != epochs_of->assignment_epochs.end())
+        if (auto e = t->second.find(p); e != t->second.end()) epoch = e->second;
+      r.assignment_epochs.push_back(epoch);
     }
-  };
-  put(m.assigned);
-  put(m.pending_revocation);
-}
-
-std::optional<std::string> get_opt(decoder& d) {
-  if (!d.u8()) return std::nullopt;
-  return d.str();
-}
-common::uuid get_uuid(decoder& d) {
-  common::uuid id;
-  if (!d.need(16)) return id;
-  for (auto& b : id.bytes) b = static_cast<uint8_t>(d.in[d.pos++]);
-  return id;
-}
-topic_partitions get_partitions(decoder& d) {
-  topic_partitions tp;
-  uint32_t n = d.u32();
-  for (uint32_t i = 0; i < n && d.ok; ++i) {
-    common::uuid topic = get_uuid(d);
-    uint32_t m = d.u32();
-    auto& parts = tp[topic];
-    for (uint32_t j = 0; j < m && d.ok; ++j) parts.insert(static_cast<int32_t>(d.u32()));
   }
-  return tp;
+  return out;
 }
 
-std::optional<consumer_group_snapshot> decode_consumer(std::string_view bytes) {
-  decoder d{bytes};
-  const uint8_t version = d.u8();
-  if (version < oldest_consumer_value_version || version > consumer_value_version) return std::nullopt;
+// The partitions of a record, and for a member's, their epochs; false if the epochs do not match.
+bool partitions_from_record(const std::vector<gmr::topic_partitions>& in, topic_partitions& out,
+                            consumer_member* epochs_of = nullptr) {
+  for (const auto& r : in) {
+    if (epochs_of && r.assignment_epochs.size() != r.partitions.size()) return false;
+    auto& parts = out[r.topic_id];
+    for (size_t i = 0; i < r.partitions.size(); ++i) {
+      parts.insert(r.partitions[i]);
+      if (epochs_of) epochs_of->assignment_epochs[r.topic_id][r.partitions[i]] = r.assignment_epochs[i];
+    }
+  }
+  return true;
+}
+
+std::optional<consumer_group_snapshot> consumer_from_record(const gmr::consumer_group& r) {
   consumer_group_snapshot s;
-  s.group_epoch = static_cast<int32_t>(d.u32());
-  s.assignment_epoch = static_cast<int32_t>(d.u32());
-  if (version >= 3 && d.u8()) s.assignment_time_ms = d.i64();
-  s.state_since_ms = d.i64();
-  uint32_t n = d.u32();
-  for (uint32_t i = 0; i < n && d.ok; ++i) {
+  s.group_epoch = r.group_epoch;
+  s.assignment_epoch = r.assignment_epoch;
+  if (r.assignment_time_ms >= 0) s.assignment_time_ms = r.assignment_time_ms;
+  s.state_since_ms = r.state_since_ms;
+  for (const auto& rm : r.members) {
     consumer_member m;
-    m.id = d.str();
-    m.instance_id = get_opt(d);
-    m.rack_id = get_opt(d);
-    m.client_id = d.str();
-    m.client_host = d.str();
-    m.member_epoch = static_cast<int32_t>(d.u32());
-    m.previous_member_epoch = static_cast<int32_t>(d.u32());
-    uint8_t st = d.u8();
-    if (st > 2) d.ok = false;
-    m.state = static_cast<member_state>(st);
-    m.rebalance_timeout_ms = static_cast<int32_t>(d.u32());
-    uint32_t k = d.u32();
-    for (uint32_t j = 0; j < k && d.ok; ++j) m.subscribed_topic_names.push_back(d.str());
-    m.subscribed_topic_regex = get_opt(d);
-    m.server_assignor = get_opt(d);
-    m.assigned = get_partitions(d);
-    m.pending_revocation = get_partitions(d);
-    // Before v4 no assignment epochs were kept: the member epoch stands for each (commits with an
-    // older epoch are refused, as they were then).
-    auto get_epochs = [&](const topic_partitions& held) {
-      for (const auto& [topic, parts] : held)
-        for (int32_t p : parts)
-          m.assignment_epochs[topic][p] = version >= 4 ? static_cast<int32_t>(d.u32()) : m.member_epoch;
-    };
-    get_epochs(m.assigned);
-    get_epochs(m.pending_revocation);
+    m.id = rm.member_id;
+    m.instance_id = rm.instance_id;
+    m.rack_id = rm.rack_id;
+    m.client_id = rm.client_id;
+    m.client_host = rm.client_host;
+    m.member_epoch = rm.member_epoch;
+    m.previous_member_epoch = rm.previous_member_epoch;
+    if (rm.state < 0 || rm.state > 2) return std::nullopt;
+    m.state = static_cast<member_state>(rm.state);
+    m.rebalance_timeout_ms = rm.rebalance_timeout_ms;
+    m.subscribed_topic_names = rm.subscribed_topic_names;
+    m.subscribed_topic_regex = rm.subscribed_topic_regex;
+    m.server_assignor = rm.server_assignor;
+    if (!partitions_from_record(rm.assigned, m.assigned, &m) ||
+        !partitions_from_record(rm.pending_revocation, m.pending_revocation, &m))
+      return std::nullopt;
     s.members.push_back(std::move(m));
   }
-  uint32_t t = d.u32();
-  for (uint32_t i = 0; i < t && d.ok; ++i) {
-    std::string id = d.str();
-    s.target[id] = get_partitions(d);
-  }
-  uint32_t k = d.u32();
-  for (uint32_t i = 0; i < k && d.ok; ++i) {
-    std::string name = d.str();
-    topic_metadata md;
-    md.id = get_uuid(d);
-    md.partitions = static_cast<int32_t>(d.u32());
-    s.subscribed_metadata[name] = md;
-  }
-  if (!d.ok || d.pos != bytes.size()) return std::nullopt;
+  for (const auto& t : r.target) partitions_from_record(t.partitions, s.target[t.member_id]);
+  for (const auto& st : r.subscribed_metadata) s.subscribed_metadata[st.name] = topic_metadata{st.topic_id, st.partitions};
   return s;
 }
 
@@ -445,177 +357,136 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now, int64_t wal
   return out;
 }
 
-std::string group_coordinator::encode(const group& g, int64_t wall_offset_ms) {
-  std::string out;
-  out.push_back(1);
-  put_str(out, g.protocol_type().value_or(""));
-  put_u32(out, static_cast<uint32_t>(g.generation()));
-  out.push_back(g.protocol_name() ? 1 : 0);
-  if (g.protocol_name()) put_str(out, *g.protocol_name());
-  put_str(out, g.leader());
-  put_i64(out, g.state_since_ms() + wall_offset_ms);
-  put_u32(out, static_cast<uint32_t>(g.members().size()));
+log::group_metadata_record group_coordinator::to_record(const group& g, int64_t wall_offset_ms) {
+  gmr::classic_group r;
+  r.protocol_type = g.protocol_type().value_or("");
+  r.generation = g.generation();
+  r.protocol_name = g.protocol_name();
+  r.leader = g.leader();
+  r.state_since_ms = g.state_since_ms() + wall_offset_ms;
+  r.members.reserve(g.members().size());
   for (const auto& [id, m] : g.members()) {
-    put_str(out, id);
-    out.push_back(m.instance_id ? 1 : 0);
-    if (m.instance_id) put_str(out, *m.instance_id);
-    put_str(out, m.client_id);
-    put_str(out, m.client_host);
-    put_u32(out, static_cast<uint32_t>(m.session_timeout_ms));
-    put_u32(out, static_cast<uint32_t>(m.rebalance_timeout_ms));
-    put_str(out, m.protocol_type);
+    auto& rm = r.members.emplace_back();
+    rm.member_id = id;
+    rm.group_instance_id = m.instance_id;
+    rm.client_id = m.client_id;
+    rm.client_host = m.client_host;
+    rm.session_timeout_ms = m.session_timeout_ms;
+    rm.rebalance_timeout_ms = m.rebalance_timeout_ms;
+    rm.protocol_type = m.protocol_type;
     // Only the selected protocol's metadata is kept (Kafka's member subscription); before a
     // protocol is selected, none.
-    const std::string* selected = g.protocol_name() ? m.metadata_for(*g.protocol_name()) : nullptr;
-    put_u32(out, selected ? 1 : 0);
-    if (selected) {
-      put_str(out, *g.protocol_name());
-      put_str(out, *selected);
-    }
-    put_str(out, m.assignment);
-  }
-  return out;
-}
-
-size_t group_coordinator::encoded_size(const group& g) {
-  auto str = [](size_t n) { return 4 + n; };
-  size_t n = 1 + str(g.protocol_type().value_or("").size()) + 4 + 1 + (g.protocol_name() ? str(g.protocol_name()->size()) : 0) +
-             str(g.leader().size()) + 8 + 4;
-  for (const auto& [id, m] : g.members()) {
-    n += str(id.size()) + 1 + (m.instance_id ? str(m.instance_id->size()) : 0) + str(m.client_id.size()) +
-         str(m.client_host.size()) + 4 + 4 + str(m.protocol_type.size()) + 4 + str(m.assignment.size());
     if (const std::string* selected = g.protocol_name() ? m.metadata_for(*g.protocol_name()) : nullptr)
-      n += str(g.protocol_name()->size()) + str(selected->size());
+      rm.protocols.push_back({*g.protocol_name(), std::vector<uint8_t>(selected->begin(), selected->end())});
+    rm.assignment.assign(m.assignment.begin(), m.assignment.end());
   }
-  return n;
-}
-
-std::string group_coordinator::encode(const consumer_group& g, int64_t wall_offset_ms) {
-  auto s = g.snapshot();
-  s.state_since_ms += wall_offset_ms;
-  std::string out;
-  out.push_back(static_cast<char>(consumer_value_version));
-  put_i32(out, s.group_epoch);
-  put_i32(out, s.assignment_epoch);
-  out.push_back(s.assignment_time_ms ? 1 : 0);
-  if (s.assignment_time_ms) put_i64(out, *s.assignment_time_ms + wall_offset_ms);
-  put_i64(out, s.state_since_ms);
-  put_u32(out, static_cast<uint32_t>(s.members.size()));
-  for (const auto& m : s.members) {
-    put_str(out, m.id);
-    put_opt(out, m.instance_id);
-    put_opt(out, m.rack_id);
-    put_str(out, m.client_id);
-    put_str(out, m.client_host);
-    put_i32(out, m.member_epoch);
-    put_i32(out, m.previous_member_epoch);
-    out.push_back(static_cast<char>(m.state));
-    put_i32(out, m.rebalance_timeout_ms);
-    put_u32(out, static_cast<uint32_t>(m.subscribed_topic_names.size()));
-    for (const auto& t : m.subscribed_topic_names) put_str(out, t);
-    put_opt(out, m.subscribed_topic_regex);
-    put_opt(out, m.server_assignor);
-    put_partitions(out, m.assigned);
-    put_partitions(out, m.pending_revocation);
-    put_assignment_epochs(out, m);
-  }
-  put_u32(out, static_cast<uint32_t>(s.target.size()));
-  for (const auto& [id, tp] : s.target) {
-    put_str(out, id);
-    put_partitions(out, tp);
-  }
-  put_u32(out, static_cast<uint32_t>(s.subscribed_metadata.size()));
-  for (const auto& [name, md] : s.subscribed_metadata) {
-    put_str(out, name);
-    put_uuid(out, md.id);
-    put_i32(out, md.partitions);
-  }
+  log::group_metadata_record out;
+  out.classic = std::move(r);
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> group_coordinator::take_dirty(int64_t now, int64_t wall_now) {
-  std::vector<std::pair<std::string, std::string>> out;
+size_t group_coordinator::encoded_size(const group& g) { return log::encode_group_metadata_record(to_record(g)).size(); }
+
+log::group_metadata_record group_coordinator::to_record(const consumer_group& g, int64_t wall_offset_ms) {
+  const auto s = g.snapshot();
+  gmr::consumer_group r;
+  r.group_epoch = s.group_epoch;
+  r.assignment_epoch = s.assignment_epoch;
+  r.assignment_time_ms = s.assignment_time_ms ? *s.assignment_time_ms + wall_offset_ms : -1;
+  r.state_since_ms = s.state_since_ms + wall_offset_ms;
+  r.members.reserve(s.members.size());
+  for (const auto& m : s.members) {
+    auto& rm = r.members.emplace_back();
+    rm.member_id = m.id;
+    rm.instance_id = m.instance_id;
+    rm.rack_id = m.rack_id;
+    rm.client_id = m.client_id;
+    rm.client_host = m.client_host;
+    rm.member_epoch = m.member_epoch;
+    rm.previous_member_epoch = m.previous_member_epoch;
+    rm.state = static_cast<int8_t>(m.state);
+    rm.rebalance_timeout_ms = m.rebalance_timeout_ms;
+    rm.subscribed_topic_names = m.subscribed_topic_names;
+    rm.subscribed_topic_regex = m.subscribed_topic_regex;
+    rm.server_assignor = m.server_assignor;
+    rm.assigned = partitions_to_record(m.assigned, &m);
+    rm.pending_revocation = partitions_to_record(m.pending_revocation, &m);
+  }
+  for (const auto& [id, tp] : s.target) r.target.push_back({id, partitions_to_record(tp)});
+  for (const auto& [name, md] : s.subscribed_metadata) r.subscribed_metadata.push_back({name, md.id, md.partitions});
+  log::group_metadata_record out;
+  out.consumer = std::move(r);
+  return out;
+}
+
+std::vector<std::pair<std::string, log::group_metadata_record>> group_coordinator::take_dirty(int64_t now,
+                                                                                               int64_t wall_now) {
+  std::vector<std::pair<std::string, log::group_metadata_record>> out;
   const int64_t wall_offset = wall_now - now;
   for (auto& [id, g] : groups_) {
     if (!g->dirty) continue;
     g->dirty = false;
-    if (g->state() != group_state::dead) out.emplace_back(id, encode(*g, wall_offset));
+    if (g->state() != group_state::dead) out.emplace_back(id, to_record(*g, wall_offset));
   }
   for (auto& [id, g] : consumer_groups_) {
     if (!g->dirty) continue;
     g->dirty = false;
-    if (!g->dead()) out.emplace_back(id, encode(*g, wall_offset));
+    if (!g->dead()) out.emplace_back(id, to_record(*g, wall_offset));
   }
   return out;
 }
 
-void group_coordinator::mark_dirty(const std::vector<std::pair<std::string, std::string>>& unwritten) {
-  for (const auto& [id, bytes] : unwritten) {
+void group_coordinator::mark_dirty(const std::vector<std::pair<std::string, log::group_metadata_record>>& unwritten) {
+  for (const auto& [id, record] : unwritten) {
     if (auto it = groups_.find(id); it != groups_.end()) it->second->dirty = true;
     if (auto it = consumer_groups_.find(id); it != consumer_groups_.end()) it->second->dirty = true;
   }
 }
 
-std::vector<std::string> group_coordinator::load(const std::vector<log::group_blob>& metadata,
+std::vector<std::string> group_coordinator::load(const std::vector<log::group_entry>& metadata,
                                                  const std::map<std::string, std::vector<log::partition_offset>>& offsets,
                                                  int64_t now, int64_t wall_now) {
   std::vector<std::string> bad;
   const int64_t wall_offset = wall_now - now;  // stored state times are wall-clock time
-  for (const auto& blob : metadata) {
-    const auto version = blob.bytes.empty() ? 0 : static_cast<uint8_t>(blob.bytes[0]);
-    if (version >= oldest_consumer_value_version && version <= consumer_value_version) {
-      auto snapshot = decode_consumer(blob.bytes);
+  for (const auto& entry : metadata) {
+    const auto& record = entry.record;
+    if (record.consumer && !record.classic) {
+      auto snapshot = consumer_from_record(*record.consumer);
       if (!snapshot) {
-        bad.push_back(blob.group);
+        bad.push_back(entry.group);
         continue;
       }
       snapshot->state_since_ms -= wall_offset;
       if (snapshot->assignment_time_ms) *snapshot->assignment_time_ms -= wall_offset;
-      auto& cg = create_consumer(blob.group, now);
+      auto& cg = create_consumer(entry.group, now);
       cg.restore(std::move(*snapshot), now);
       cg.dirty = false;
       if (topics_known_) cg.set_topics(topics_, now);
       continue;
     }
-    decoder d{blob.bytes};
-    if (d.u8() != 1) {
-      bad.push_back(blob.group);
+    if (!record.classic || record.consumer) {
+      bad.push_back(entry.group);
       continue;
     }
-    std::string protocol_type = d.str();
-    int32_t generation = static_cast<int32_t>(d.u32());
-    std::optional<std::string> protocol;
-    if (d.u8()) protocol = d.str();
-    std::string leader = d.str();
-    int64_t since = d.i64() - wall_offset;
-    uint32_t n = d.u32();
+    const auto& r = *record.classic;
     std::vector<member> members;
-    for (uint32_t i = 0; i < n && d.ok; ++i) {
+    for (const auto& rm : r.members) {
       member m;
-      m.id = d.str();
-      if (d.u8()) m.instance_id = d.str();
-      m.client_id = d.str();
-      m.client_host = d.str();
-      m.session_timeout_ms = static_cast<int32_t>(d.u32());
-      m.rebalance_timeout_ms = static_cast<int32_t>(d.u32());
-      m.protocol_type = d.str();
-      uint32_t k = d.u32();
-      for (uint32_t j = 0; j < k && d.ok; ++j) {
-        protocol_entry p;
-        p.name = d.str();
-        p.metadata = d.str();
-        m.protocols.push_back(std::move(p));
-      }
-      m.assignment = d.str();
+      m.id = rm.member_id;
+      m.instance_id = rm.group_instance_id;
+      m.client_id = rm.client_id;
+      m.client_host = rm.client_host;
+      m.session_timeout_ms = rm.session_timeout_ms;
+      m.rebalance_timeout_ms = rm.rebalance_timeout_ms;
+      m.protocol_type = rm.protocol_type;
+      for (const auto& p : rm.protocols)
+        m.protocols.push_back(protocol_entry{p.name, std::string(p.metadata.begin(), p.metadata.end())});
+      m.assignment.assign(rm.assignment.begin(), rm.assignment.end());
       members.push_back(std::move(m));
     }
-    if (!d.ok) {
-      bad.push_back(blob.group);
-      continue;
-    }
-    auto& g = get_or_create(blob.group, now);
-    g.restore(std::move(protocol_type), generation, std::move(protocol), std::move(leader), std::move(members), since,
-              now);
+    auto& g = get_or_create(entry.group, now);
+    g.restore(r.protocol_type, r.generation, r.protocol_name, r.leader, std::move(members),
+              r.state_since_ms - wall_offset, now);
     g.dirty = false;
   }
   for (const auto& [id, list] : offsets) {

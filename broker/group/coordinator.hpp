@@ -10,30 +10,13 @@
 // `dirty` flag is set are written out by the service. A group that exists only through committed
 // offsets is an Empty group without a protocol type, as in Kafka.
 //
-// Group metadata value format (opaque to the store), version 1, big-endian:
-//   u8 1 | string protocol_type | i32 generation | u8 has_protocol [| string protocol] |
-//   string leader | i64 state_since_ms | u32 n | n x member
-//   member: string id | u8 has_instance [| string instance_id] | string client_id |
-//           string client_host | i32 session_timeout | i32 rebalance_timeout | string protocol_type |
-//           u32 k | k x (string name, string metadata) | string assignment
-//   (string = u32 length + bytes)
-//
-// Consumer-protocol group value, version 4, big-endian (same string encoding):
-//   u8 4 | i32 group_epoch | i32 assignment_epoch | u8 has_time [| i64 assignment_time_ms] |
-//   i64 state_since_ms | u32 n | n x cmember |
-//   u32 t | t x (string member_id, partitions) [target assignment] |
-//   u32 s | s x (string topic, uuid id, i32 partitions) [subscribed topics when the epoch was set]
-//   cmember: string id | opt instance_id | opt rack_id | string client_id | string client_host |
-//            i32 member_epoch | i32 previous_member_epoch | u8 state | i32 rebalance_timeout |
-//            u32 k | k x string topic | opt regex | opt server_assignor |
-//            partitions assigned | partitions pending_revocation |
-//            i32 x (each partition of assigned, then of pending_revocation, in order) [assignment epochs]
-//   partitions: u32 n | n x (16-byte uuid | u32 m | m x i32);  opt: u8 present [| string]
-// Versions 2 and 3 (still read) lack the assignment epochs (the member epoch stands for them), and
-// version 2 the assignment time. Session and rebalance deadlines are not stored:
-// they restart from load time. state_since_ms and assignment_time_ms are wall-clock milliseconds. A classic member's protocol list holds only the group's selected protocol
-// (what Kafka's GroupMetadataValue keeps as the member's subscription); older records holding every
-// protocol still load. The whole value is bounded by group_limits::max_record_bytes.
+// Persisted form: one group_metadata_record per group (common/protocol/records/), its `classic` or
+// its `consumer` part set; to_record() builds it, load() reads it back. Session and rebalance
+// deadlines are not stored: they restart from load time. state_since_ms and assignment_time_ms are
+// stored as wall-clock milliseconds. A classic member's protocol list holds only the group's selected
+// protocol (what Kafka's GroupMetadataValue keeps as the member's subscription); records holding
+// every protocol still load. A classic group's stored record is bounded by
+// group_limits::max_record_bytes.
 #pragma once
 
 #include <functional>
@@ -135,18 +118,19 @@ class group_coordinator {
   std::vector<expired_offsets> advance(int64_t now) { return advance(now, now); }
 
   // Groups whose persisted form changed since the last call (clears their dirty flags), with their
-  // encoded metadata.
+  // records.
   // (`now`, `wall_now`: the two clocks read together, to store state times as wall-clock time.)
-  std::vector<std::pair<std::string, std::string>> take_dirty(int64_t now, int64_t wall_now);
-  std::vector<std::pair<std::string, std::string>> take_dirty() { return take_dirty(0, 0); }
+  std::vector<std::pair<std::string, log::group_metadata_record>> take_dirty(int64_t now, int64_t wall_now);
+  std::vector<std::pair<std::string, log::group_metadata_record>> take_dirty() { return take_dirty(0, 0); }
   // A write of take_dirty()'s output failed: these groups must be written again by the next pass.
-  void mark_dirty(const std::vector<std::pair<std::string, std::string>>& unwritten);
+  void mark_dirty(const std::vector<std::pair<std::string, log::group_metadata_record>>& unwritten);
 
-  // Start-up: groups from their stored metadata and offsets. Returns the ids that did not decode.
-  std::vector<std::string> load(const std::vector<log::group_blob>& metadata,
+  // Start-up: groups from their stored records and offsets. Returns the ids whose record breaks the
+  // groups' invariants (not loaded).
+  std::vector<std::string> load(const std::vector<log::group_entry>& metadata,
                                 const std::map<std::string, std::vector<log::partition_offset>>& offsets, int64_t now,
                                 int64_t wall_now);
-  std::vector<std::string> load(const std::vector<log::group_blob>& metadata,
+  std::vector<std::string> load(const std::vector<log::group_entry>& metadata,
                                 const std::map<std::string, std::vector<log::partition_offset>>& offsets, int64_t now) {
     return load(metadata, offsets, now, now);
   }
@@ -156,11 +140,12 @@ class group_coordinator {
   // classic members parked in JoinGroup/SyncGroup are answered with COORDINATOR_NOT_AVAILABLE, as erase() answers them.
   void clear();
 
-  // `wall_offset_ms`: wall clock minus monotonic clock, to store state times as wall-clock time.
-  static std::string encode(const group& g, int64_t wall_offset_ms = 0);
-  // encode(g).size(), without building it.
+  // The persisted form of a group. `wall_offset_ms`: wall clock minus monotonic clock, to store state
+  // times as wall-clock time.
+  static log::group_metadata_record to_record(const group& g, int64_t wall_offset_ms = 0);
+  static log::group_metadata_record to_record(const consumer_group& g, int64_t wall_offset_ms = 0);
+  // The bytes the metadata store keeps for g (its record as stored).
   static size_t encoded_size(const group& g);
-  static std::string encode(const consumer_group& g, int64_t wall_offset_ms = 0);
 
   // ---- consumer-protocol groups (KIP-848) ----
   // v0 member ids the coordinator generates (Kafka's Uuid text); tests replace it.

@@ -127,8 +127,8 @@ void group_service::stop() {
 }
 
 void group_service::flush_now() {
-  for (const auto& [id, bytes] : coordinator_.take_dirty(now(), wall_now()))
-    if (auto ok = store_.put_group_metadata(id, bytes); !ok)
+  for (const auto& [id, record] : coordinator_.take_dirty(now(), wall_now()))
+    if (auto ok = store_.put_group_metadata(id, record); !ok)
       spdlog::error("writing metadata of group '{}' failed: {}", id, ok.err().message);
 }
 
@@ -219,7 +219,7 @@ asio::awaitable<void> group_service::run_writer() {
     if (!writer_in_flight_.empty()) {
       // Every group's write is queued on its lane at once (before any later write of that group,
       // e.g. a DeleteGroups), then the pass waits for all of them.
-      std::map<size_t, std::vector<std::pair<std::string, std::string>>> by_lane;
+      std::map<size_t, std::vector<std::pair<std::string, log::group_metadata_record>>> by_lane;
       for (const auto& entry : writer_in_flight_) by_lane[lanes_.index_of(entry.first)].push_back(entry);
       auto* store = &store_;
       auto park = [this, store, &by_lane](std::function<void(common::result<void>)> done) {
@@ -232,8 +232,8 @@ asio::awaitable<void> group_service::run_writer() {
         for (auto& [index, batch] : by_lane) {
           asio::post(lanes_.at(index), [this, store, t, batch = std::move(batch)] {
             common::result<void> r;
-            for (const auto& [id, bytes] : batch)
-              if (auto ok = store->put_group_metadata(id, bytes); !ok) {
+            for (const auto& [id, record] : batch)
+              if (auto ok = store->put_group_metadata(id, record); !ok) {
                 r = ok;
                 break;
               }

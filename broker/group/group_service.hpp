@@ -99,7 +99,7 @@ class group_service {
   bool writer_running_ = false;
   std::vector<flush_waiter> flush_waiters_;     // answered by the writer's next pass
   std::vector<flush_waiter> writer_waiters_;    // the pass under way (answered on a crash too)
-  std::vector<std::pair<std::string, std::string>> writer_in_flight_;  // groups the pass is writing
+  std::vector<std::pair<std::string, log::group_metadata_record>> writer_in_flight_;  // groups the pass is writing
   bool regex_resolver_running_ = false;
   bool stopped_ = false;
 };

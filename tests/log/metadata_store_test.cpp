@@ -33,6 +33,22 @@ struct temp_dir {
   }
 };
 
+// Distinct group and producer state records, told apart by `tag`.
+group_metadata_record gm(std::string tag) {
+  group_metadata_record r;
+  r.classic.emplace();
+  r.classic->protocol_type = std::move(tag);
+  r.classic->generation = 3;
+  r.classic->protocol_name = std::nullopt;
+  return r;
+}
+producer_state_record ps(int64_t tag) {
+  producer_state_record r;
+  r.covered_offset = tag;
+  r.producers.push_back({7, 1, 1000, {{0, 4, 10, 14}}});
+  return r;
+}
+
 std::unique_ptr<metadata_store> open_store(const std::filesystem::path& dir) {
   auto store = metadata_store::open(dir);
   if (!store) FAIL("open failed: " << store.err().message);
@@ -194,9 +210,9 @@ TEST_CASE("metadata_store: partitions sort numerically within a topic") {
 TEST_CASE("metadata_store: group metadata and delete_group") {
   temp_dir dir;
   auto store = open_store(dir.path);
-  std::string binary = "\x00\x01\xff payload"s;
+  auto binary = gm("\x00\x01\xff payload"s);
   REQUIRE(store->put_group_metadata("g1", binary));
-  REQUIRE(store->put_group_metadata("g2", "two"));
+  REQUIRE(store->put_group_metadata("g2", gm("two")));
   REQUIRE(store->commit_offsets("g1", {{"t", 0, make_offset(1)}}));
   REQUIRE(store->commit_offsets("g2", {{"t", 0, make_offset(2)}}));
 
@@ -205,7 +221,7 @@ TEST_CASE("metadata_store: group metadata and delete_group") {
   CHECK(*meta == binary);
   auto listed = store->list_group_metadata();
   REQUIRE(listed);
-  CHECK(*listed == std::vector<group_blob>{{"g1", binary}, {"g2", "two"}});
+  CHECK(*listed == std::vector<group_entry>{{"g1", binary}, {"g2", gm("two")}});
   auto groups = store->list_groups_with_offsets();
   REQUIRE(groups);
   CHECK(*groups == std::vector<std::string>{"g1", "g2"});
@@ -228,18 +244,18 @@ TEST_CASE("metadata_store: group metadata and delete_group") {
 TEST_CASE("metadata_store: producer and partition state round trips") {
   temp_dir dir;
   auto store = open_store(dir.path);
-  REQUIRE(store->put_producer_state("t", 0, "\x01producers"s));
-  REQUIRE(store->put_producer_state("t", 1, "p1"));
-  auto ps = store->get_producer_state("t", 0);
-  REQUIRE(ps);
-  CHECK(*ps == "\x01producers"s);
+  REQUIRE(store->put_producer_state("t", 0, ps(1)));
+  REQUIRE(store->put_producer_state("t", 1, ps(2)));
+  auto p0 = store->get_producer_state("t", 0);
+  REQUIRE(p0);
+  CHECK(*p0 == ps(1));
   auto all_ps = store->list_producer_states();
   REQUIRE(all_ps);
-  CHECK(*all_ps == std::vector<partition_blob>{{"t", 0, "\x01producers"s}, {"t", 1, "p1"}});
+  CHECK(*all_ps == std::vector<producer_state_entry>{{"t", 0, ps(1)}, {"t", 1, ps(2)}});
   REQUIRE(store->delete_producer_state("t", 0));
-  ps = store->get_producer_state("t", 0);
-  REQUIRE(ps);
-  CHECK_FALSE(ps->has_value());
+  p0 = store->get_producer_state("t", 0);
+  REQUIRE(p0);
+  CHECK_FALSE(p0->has_value());
 
   REQUIRE(store->put_partition_state("t", 0, partition_state{5, 100}));
   REQUIRE(store->put_partition_state("t", 3, partition_state{0, 42}));
@@ -250,30 +266,10 @@ TEST_CASE("metadata_store: producer and partition state round trips") {
   auto states = store->list_partition_states();
   REQUIRE(states);
   CHECK(*states == std::vector<partition_state_entry>{{"t", 0, {5, 100}}, {"t", 3, {0, 42}}});
-  auto raw = store->get_partition_state_bytes("t", 3);
-  REQUIRE(raw);
-  CHECK(**raw == encode_partition_state({0, 42}));
   REQUIRE(store->delete_partition_state("t", 3));
   st = store->get_partition_state("t", 3);
   REQUIRE(st);
   CHECK_FALSE(st->has_value());
-
-  // Raw bytes the typed helper cannot read are reported, not misread.
-  REQUIRE(store->put_partition_state_bytes("t", 9, "garbage"));
-  CHECK(store->get_partition_state("t", 9).code() == kafka_error::kafka_storage_error);
-}
-
-TEST_CASE("metadata_store: partition_state encoding is versioned and strict") {
-  auto bytes = encode_partition_state({-1, 1LL << 40});
-  REQUIRE(bytes.size() == 17);
-  CHECK(bytes[0] == '\x01');
-  auto decoded = decode_partition_state(bytes);
-  REQUIRE(decoded);
-  CHECK(*decoded == partition_state{-1, 1LL << 40});
-  CHECK_FALSE(decode_partition_state(bytes.substr(0, 16)));
-  CHECK_FALSE(decode_partition_state(bytes + "x"));
-  bytes[0] = '\x02';
-  CHECK_FALSE(decode_partition_state(bytes));
 }
 
 TEST_CASE("metadata_store: everything reads back after reopening") {
@@ -283,8 +279,8 @@ TEST_CASE("metadata_store: everything reads back after reopening") {
     auto store = open_store(dir.path);
     REQUIRE(store->create_topic(topic));
     REQUIRE(store->commit_offsets("g", {{"orders", 2, make_offset(99, 123)}}));
-    REQUIRE(store->put_group_metadata("g", "gm"));
-    REQUIRE(store->put_producer_state("orders", 2, "ps"));
+    REQUIRE(store->put_group_metadata("g", gm("gm")));
+    REQUIRE(store->put_producer_state("orders", 2, ps(3)));
     REQUIRE(store->put_partition_state("orders", 2, {1, 2}));
   }
   auto store = open_store(dir.path);
@@ -296,12 +292,12 @@ TEST_CASE("metadata_store: everything reads back after reopening") {
   REQUIRE(offset);
   REQUIRE(offset->has_value());
   CHECK(**offset == make_offset(99, 123));
-  auto gm = store->get_group_metadata("g");
-  REQUIRE(gm);
-  CHECK(*gm == "gm");
-  auto ps = store->get_producer_state("orders", 2);
-  REQUIRE(ps);
-  CHECK(*ps == "ps");
+  auto group = store->get_group_metadata("g");
+  REQUIRE(group);
+  CHECK(*group == gm("gm"));
+  auto producers = store->get_producer_state("orders", 2);
+  REQUIRE(producers);
+  CHECK(*producers == ps(3));
   auto st = store->get_partition_state("orders", 2);
   REQUIRE(st);
   CHECK(*st == partition_state{1, 2});
@@ -351,7 +347,7 @@ TEST_CASE("metadata_store: delete_topic removes everything about the topic and n
   for (int32_t p : {0, 1}) {
     for (const auto& name : {"t", "t1"}) {
       REQUIRE(store->put_partition_state(name, p, {p, p + 10}));
-      REQUIRE(store->put_producer_state(name, p, "ps"));
+      REQUIRE(store->put_producer_state(name, p, ps(3)));
     }
   }
   REQUIRE(store->commit_offsets("a", {{"t", 0, make_offset(1)}, {"t", 1, make_offset(2)}, {"t1", 0, make_offset(3)}}));
@@ -378,7 +374,7 @@ TEST_CASE("metadata_store: delete_topic removes everything about the topic and n
   CHECK(*states == std::vector<partition_state_entry>{{"t1", 0, {0, 10}}, {"t1", 1, {1, 11}}});
   auto producers = store->list_producer_states();
   REQUIRE(producers);
-  CHECK(*producers == std::vector<partition_blob>{{"t1", 0, "ps"}, {"t1", 1, "ps"}});
+  CHECK(*producers == std::vector<producer_state_entry>{{"t1", 0, ps(3)}, {"t1", 1, ps(3)}});
   auto a = store->fetch_offsets("a");
   REQUIRE(a);
   CHECK(*a == std::vector<partition_offset>{{"t1", 0, make_offset(3)}});
@@ -472,8 +468,8 @@ TEST_CASE("metadata_store: clear_all deletes topics, groups, offsets, states and
     cluster = *id;
     REQUIRE(store->create_topic(make_topic("orders", 2, {{"retention.ms", "1000"}})));
     REQUIRE(store->commit_offsets("g", {{"orders", 0, make_offset(5)}}));
-    REQUIRE(store->put_group_metadata("g", "bytes"));
-    REQUIRE(store->put_producer_state("orders", 0, "producers"));
+    REQUIRE(store->put_group_metadata("g", gm("bytes")));
+    REQUIRE(store->put_producer_state("orders", 0, ps(4)));
     REQUIRE(store->put_partition_state("orders", 1, partition_state{3, 4}));
     auto first = store->allocate_producer_ids(1000);
     REQUIRE(first);
@@ -647,11 +643,14 @@ const std::vector<std::string> version_1_column_families = {
 struct raw_store {
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // in version_1_column_families order
-  explicit raw_store(const std::filesystem::path& dir) {
+  // version_1_families: open (creating them if missing) the column families of version 1; otherwise
+  // only the default one.
+  explicit raw_store(const std::filesystem::path& dir, bool version_1_families = true) {
     rocksdb::DBOptions options;
     options.create_missing_column_families = true;
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const auto& name : version_1_column_families) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    for (const auto& name : version_1_column_families)
+      if (version_1_families || name == "default") families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     REQUIRE(rocksdb::DB::Open(options, dir.string(), families, &handles, &db).ok());
   }
   ~raw_store() {
@@ -700,8 +699,8 @@ std::string fill(metadata_store& store, const topic_record& topic) {
   REQUIRE(id);
   REQUIRE(store.create_topic(topic));
   REQUIRE(store.commit_offsets("g", {{"orders", 2, make_offset(99, 123)}}));
-  REQUIRE(store.put_group_metadata("g", "gm"));
-  REQUIRE(store.put_producer_state("orders", 2, "ps"));
+  REQUIRE(store.put_group_metadata("g", gm("gm")));
+  REQUIRE(store.put_producer_state("orders", 2, ps(3)));
   REQUIRE(store.put_partition_state("orders", 2, {1, 2}));
   REQUIRE(store.put_client_quotas({quota({{"user", "alice"}}, {{"consumer_byte_rate", 7}})}));
   REQUIRE(store.allocate_producer_ids(1000));
@@ -720,8 +719,8 @@ void check_filled(metadata_store& store, const topic_record& topic, const std::s
   REQUIRE(offset);
   REQUIRE(offset->has_value());
   CHECK(**offset == make_offset(99, 123));
-  CHECK(*store.get_group_metadata("g") == "gm");
-  CHECK(*store.get_producer_state("orders", 2) == "ps");
+  CHECK(*store.get_group_metadata("g") == gm("gm"));
+  CHECK(*store.get_producer_state("orders", 2) == ps(3));
   CHECK(*store.get_partition_state("orders", 2) == partition_state{1, 2});
   auto quotas = store.list_client_quotas();
   REQUIRE(quotas);
@@ -756,19 +755,160 @@ TEST_CASE("metadata_store: a new store keeps every keyspace in one column family
   CHECK(column_families_of(dir.path) == std::vector<std::string>{"default"});
 }
 
-TEST_CASE("metadata_store: a version 1 store (a column family per keyspace) is converted when opened") {
-  filled_store f;
-  rewrite_as_version_1(f.dir.path);
-  REQUIRE(column_families_of(f.dir.path).size() == version_1_column_families.size());
-  {
-    auto store = open_store(f.dir.path);
-    check_filled(*store, f.topic, f.cluster_id);
+namespace {
+
+// The metadata store of tests/data/store_v2_data_dir.tar.gz (format 2, hand-encoded values; its
+// script lists what it holds), unpacked into a temporary directory.
+struct store_v2_fixture {
+  temp_dir dir;
+  std::filesystem::path store_dir = dir.path / "data" / "__brook_metadata";
+  store_v2_fixture() {
+    const std::string cmd =
+        "tar xzf '" BROOK_TEST_DATA "/store_v2_data_dir.tar.gz' -C '" + dir.path.string() + "' data/__brook_metadata";
+    REQUIRE(std::system(cmd.c_str()) == 0);
   }
-  CHECK(column_families_of(f.dir.path) == std::vector<std::string>{"default"});
-  auto store = open_store(f.dir.path);  // and it opens again as version 2
-  auto got = store->get_topic("orders");
-  REQUIRE(got);
-  CHECK(got->has_value());
+};
+
+// Everything the fixture's store holds, as records read through the current format.
+void check_store_v2_contents(metadata_store& store) {
+  auto cluster = store.get_or_create_cluster_id();
+  REQUIRE(cluster);
+  CHECK(cluster->size() == 22);
+  auto topics = store.list_topics();
+  REQUIRE(topics);
+  REQUIRE(topics->size() == 2);
+  CHECK((*topics)[0].name == "compacted");
+  CHECK((*topics)[0].partitions == 1);
+  CHECK((*topics)[0].configs == std::map<std::string, std::string>{{"cleanup.policy", "compact"}});
+  CHECK((*topics)[1].name == "orders");
+  CHECK((*topics)[1].partitions == 3);
+  CHECK((*topics)[1].replication_factor == 1);
+  CHECK((*topics)[1].created_ms > 1700000000000);
+  CHECK((*topics)[1].configs ==
+        std::map<std::string, std::string>{{"cleanup.policy", "delete"}, {"retention.ms", "86400000"}});
+
+  auto classic_offsets = store.fetch_offsets("classic-group");
+  REQUIRE(classic_offsets);
+  REQUIRE(classic_offsets->size() == 3);
+  for (int32_t p = 0; p < 3; ++p) {
+    CHECK((*classic_offsets)[p].topic == "orders");
+    CHECK((*classic_offsets)[p].partition == p);
+    CHECK((*classic_offsets)[p].offset.offset == 4 + p);
+    CHECK((*classic_offsets)[p].offset.metadata == "m"s + std::to_string(p) + '\0');
+    CHECK_FALSE((*classic_offsets)[p].offset.expire_ms);
+  }
+  auto consumer_offsets = store.fetch_offsets("consumer-group");
+  REQUIRE(consumer_offsets);
+  REQUIRE(consumer_offsets->size() == 3);
+  CHECK((*consumer_offsets)[2].offset.offset == 9);
+
+  auto groups = store.list_group_metadata();
+  REQUIRE(groups);
+  REQUIRE(groups->size() == 2);
+  const auto& classic = (*groups)[0];
+  CHECK(classic.group == "classic-group");
+  REQUIRE(classic.record.classic);
+  CHECK_FALSE(classic.record.consumer);
+  CHECK(classic.record.classic->protocol_type == "consumer");
+  CHECK(classic.record.classic->protocol_name == std::optional<std::string>("range"));
+  REQUIRE(classic.record.classic->members.size() == 1);
+  CHECK(classic.record.classic->leader == classic.record.classic->members[0].member_id);
+  REQUIRE(classic.record.classic->members[0].protocols.size() == 1);
+  CHECK(classic.record.classic->members[0].protocols[0].name == "range");
+  CHECK_FALSE(classic.record.classic->members[0].assignment.empty());
+  const auto& consumer = (*groups)[1];
+  CHECK(consumer.group == "consumer-group");
+  REQUIRE(consumer.record.consumer);
+  CHECK_FALSE(consumer.record.classic);
+  REQUIRE(consumer.record.consumer->members.size() == 1);
+  const auto& member = consumer.record.consumer->members[0];
+  CHECK(member.subscribed_topic_names == std::vector<std::string>{"orders"});
+  REQUIRE(member.assigned.size() == 1);
+  CHECK(member.assigned[0].partitions == std::vector<int32_t>{0, 1, 2});
+  CHECK(member.assigned[0].assignment_epochs.size() == 3);
+  CHECK(member.assigned[0].topic_id == (*topics)[1].id);
+  REQUIRE(consumer.record.consumer->subscribed_metadata.size() == 1);
+  CHECK(consumer.record.consumer->subscribed_metadata[0].name == "orders");
+
+  auto producers = store.list_producer_states();
+  REQUIRE(producers);
+  int64_t producer_id = -1;
+  size_t orders_partitions = 0;
+  for (const auto& p : *producers) {
+    REQUIRE(p.record.producers.size() == 1);
+    producer_id = p.record.producers[0].producer_id;
+    if (p.topic != "orders") continue;
+    ++orders_partitions;
+    CHECK(p.record.covered_offset == 10);
+    REQUIRE_FALSE(p.record.producers[0].batches.empty());
+    CHECK(p.record.producers[0].batches.back().last_sequence == 9);
+    CHECK(p.record.producers[0].batches.back().last_offset == 9);
+  }
+  CHECK(orders_partitions == 3);
+  auto next = store.allocate_producer_ids(1);
+  REQUIRE(next);
+  CHECK(*next > producer_id);
+
+  auto quotas = store.list_client_quotas();
+  REQUIRE(quotas);
+  REQUIRE(quotas->size() == 1);
+  CHECK((*quotas)[0].entity[0].entity_name == std::optional<std::string>("quota-client"));
+  auto resources = store.list_config_resources();
+  REQUIRE(resources);
+  bool retention = false;
+  for (const auto& r : *resources)
+    for (const auto& c : r.configs) retention |= r.resource_name.empty() && c.name == "log.retention.ms" && c.value == "3600000";
+  CHECK(retention);
+}
+
+}  // namespace
+
+TEST_CASE("metadata_store: a version 2 store (hand-encoded values) is converted to records when opened") {
+  store_v2_fixture f;
+  {
+    auto store = open_store(f.store_dir);
+    check_store_v2_contents(*store);
+  }
+  {
+    // Version 3 from now on: it opens again as it is.
+    raw_store raw(f.store_dir, false);
+    std::string version;
+    REQUIRE(raw.db->Get(rocksdb::ReadOptions(), raw.handles[0], std::string(1, '\x00') + "format_version", &version).ok());
+    CHECK(version == "\x03");
+  }
+  auto store = open_store(f.store_dir);
+  check_store_v2_contents(*store);
+}
+
+TEST_CASE("metadata_store: a version 2 value that cannot be read fails the open, naming it, and changes nothing") {
+  store_v2_fixture f;
+  {
+    raw_store raw(f.store_dir, false);
+    REQUIRE(raw.db->Put(rocksdb::WriteOptions(), raw.handles[0], std::string(1, '\x01') + "broken-topic", "\x01\x02").ok());
+  }
+  auto refused = metadata_store::open(f.store_dir);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.code() == kafka_error::kafka_storage_error);
+  CHECK_THAT(refused.err().message, Catch::Contains("broken-topic") && Catch::Contains("topics"));
+  {
+    raw_store raw(f.store_dir, false);
+    REQUIRE(raw.db->Delete(rocksdb::WriteOptions(), raw.handles[0], std::string(1, '\x01') + "broken-topic").ok());
+  }
+  auto store = open_store(f.store_dir);  // nothing was converted by the failed open
+  check_store_v2_contents(*store);
+}
+
+TEST_CASE("metadata_store: a version 1 store (a column family per keyspace) is converted when opened") {
+  store_v2_fixture f;
+  rewrite_as_version_1(f.store_dir);
+  REQUIRE(column_families_of(f.store_dir).size() == version_1_column_families.size());
+  {
+    auto store = open_store(f.store_dir);
+    check_store_v2_contents(*store);
+  }
+  CHECK(column_families_of(f.store_dir) == std::vector<std::string>{"default"});
+  auto store = open_store(f.store_dir);  // and it opens again
+  check_store_v2_contents(*store);
 }
 
 TEST_CASE("metadata_store: a conversion cut short after its batch is finished at the next open") {

@@ -470,27 +470,27 @@ TEST_CASE("a static member's partitions keep no assignment epoch once it leaves,
   CHECK(f.coord.validate_commit("g", "a2", std::nullopt, 1, f.now, 9, committing) == kafka_error::none);
 }
 
-TEST_CASE("a group stored before assignment epochs loads with the member epoch standing for them") {
+TEST_CASE("a stored group keeps each held partition's assignment epoch; a record without them is refused") {
   consumer_group_fixture f;
   f.join("a");  // epoch 2, every partition of t1
   auto dirty = f.coord.take_dirty();
   REQUIRE(dirty.size() == 1);
-  std::string v4 = dirty[0].second;
-  REQUIRE(static_cast<uint8_t>(v4[0]) == 4);
-  // The same value in version 3: without a's six assignment epochs, which precede the target
-  // assignment (u32 1, string "a", one topic of six partitions: 57 bytes) and the subscribed topics'
-  // metadata (u32 1, string "t1", uuid, i32: 30 bytes).
-  const size_t tail = 57 + 30, epochs = 6 * 4;
-  REQUIRE(v4.size() > tail + epochs);
-  std::string v3 = v4.substr(0, v4.size() - tail - epochs) + v4.substr(v4.size() - tail);
-  v3[0] = 3;
+  auto record = dirty[0].second;
+  REQUIRE(record.consumer);
+  REQUIRE(record.consumer->members.size() == 1);
+  REQUIRE(record.consumer->members[0].assigned.size() == 1);
+  CHECK(record.consumer->members[0].assigned[0].partitions == std::vector<int32_t>{0, 1, 2, 3, 4, 5});
+  CHECK(record.consumer->members[0].assigned[0].assignment_epochs == std::vector<int32_t>(6, 2));
   consumer_group_fixture g;
-  REQUIRE(g.coord.load({{dirty[0].first, v3}}, {}, f.now).empty());
-  const auto* a = g.group().find_member("a");
-  REQUIRE(a);
-  CHECK(a->assigned == parts({0, 1, 2, 3, 4, 5}));
-  CHECK(a->assignment_epochs == partition_epochs{{T1, {{0, 2}, {1, 2}, {2, 2}, {3, 2}, {4, 2}, {5, 2}}}});
-  CHECK(g.coord.encode(g.group()) == v4);
+  REQUIRE(g.coord.load({{dirty[0].first, record}}, {}, f.now).empty());
+  CHECK(g.group().find_member("a")->assignment_epochs ==
+        partition_epochs{{T1, {{0, 2}, {1, 2}, {2, 2}, {3, 2}, {4, 2}, {5, 2}}}});
+  CHECK(group_coordinator::to_record(g.group()) == record);
+
+  record.consumer->members[0].assigned[0].assignment_epochs.pop_back();
+  consumer_group_fixture h;
+  CHECK(h.coord.load({{dirty[0].first, record}}, {}, f.now) == std::vector<std::string>{dirty[0].first});
+  CHECK_FALSE(h.coord.find_consumer(dirty[0].first));
 }
 
 TEST_CASE("a group whose member left and gave its partitions back survives a restart") {
@@ -533,7 +533,7 @@ TEST_CASE("consumer groups survive a restart through their encoding") {
   CHECK_FALSE(restored.find_member("a")->assignment_epochs.empty());
   CHECK(restored.find_member("a")->instance_id == std::optional<std::string>("inst"));
   CHECK(restored.target_of("b") == parts({3, 4, 5}));
-  CHECK(g.coord.encode(restored) == dirty[0].second);
+  CHECK(group_coordinator::to_record(restored) == dirty[0].second);
   // Sessions restart from load time.
   CHECK(restored.find_member("b")->session_deadline_ms == later + 45000);
   // a continues with its epoch and finishes the revocation.

@@ -2,7 +2,7 @@
 """Writes the data directory in store_v2_data_dir.tar.gz: a broker of metadata store format 2 (the
 format before persisted values became declared records), with one of every kind of persisted value,
 as a user's broker would hold them. The tarball is checked in and opened by
-tests/broker/stored_format_test.cpp, so that a data directory written by that format keeps opening.
+tests/broker/stored_format_test.cpp and tests/log/metadata_store_test.cpp, so that a data directory written by that format keeps opening.
 This script documents how it was made; it needs a brook-server of that format (commit e929fce) and
 confluent-kafka and Java:
 
