@@ -47,12 +47,13 @@ enum keyspace : uint8_t {
   ks_partition_state,
   ks_client_quotas,
   ks_config_resources,
+  ks_transaction_state,
   keyspace_count,
 };
 // Their names: in messages, and the column families of a version 1 store.
 constexpr std::array<const char*, keyspace_count> keyspace_names = {
     "default",         "topics",        "topic_configs",    "group_offsets",   "group_metadata",
-    "producer_state",  "partition_state", "client_quotas",  "config_resources",
+    "producer_state",  "partition_state", "client_quotas",  "config_resources", "transaction_state",
 };
 
 // Keys in the default keyspace.
@@ -242,6 +243,7 @@ BROOK_STORE_RECORD(group_metadata_record)
 BROOK_STORE_RECORD(producer_state_record)
 BROOK_STORE_RECORD(client_quota_record)
 BROOK_STORE_RECORD(config_resource_record)
+BROOK_STORE_RECORD(transaction_state_record)
 #undef BROOK_STORE_RECORD
 
 template <class Record>
@@ -766,7 +768,7 @@ common::result<void> metadata_store::clear_all(const std::vector<config_resource
   std::unique_lock lock(impl_->mu);
   rocksdb::WriteBatch batch;
   for (keyspace c : {ks_topics, ks_topic_configs, ks_group_offsets, ks_group_metadata, ks_producer_state,
-                     ks_partition_state, ks_client_quotas, ks_config_resources}) {
+                     ks_partition_state, ks_client_quotas, ks_config_resources, ks_transaction_state}) {
     auto r = impl_->scan(c, {}, {}, "scan for reset", [&](std::string_view key, std::string_view) -> result<void> {
       impl_->batch_del(batch, c, key);
       return {};
@@ -1052,6 +1054,33 @@ common::result<std::vector<partition_state_entry>> metadata_store::list_partitio
 common::result<void> metadata_store::delete_partition_state(std::string_view topic, int32_t partition) {
   std::shared_lock lock(impl_->mu);
   return impl_->del(ks_partition_state, partition_key(topic, partition), "delete partition state");
+}
+
+// ---- Transaction state ----------------------------------------------------------------------
+
+common::result<void> metadata_store::put_transaction_state(std::string_view transactional_id,
+                                                           const transaction_state_record& record) {
+  std::shared_lock lock(impl_->mu);
+  return impl_->put(ks_transaction_state, transactional_id, encode_value(record), "write transaction state");
+}
+
+common::result<void> metadata_store::delete_transaction_state(std::string_view transactional_id) {
+  std::shared_lock lock(impl_->mu);
+  return impl_->del(ks_transaction_state, transactional_id, "delete transaction state");
+}
+
+common::result<std::vector<transaction_state_entry>> metadata_store::list_transaction_states() {
+  std::vector<transaction_state_entry> out;
+  auto r = impl_->scan(ks_transaction_state, {}, {}, "scan transaction states",
+                       [&](std::string_view key, std::string_view value) -> result<void> {
+                         auto record = decode_value<transaction_state_record>(
+                             value, fmt::format("state of transactional id '{}'", key));
+                         if (!record) return record.err();
+                         out.push_back(transaction_state_entry{std::string(key), std::move(*record)});
+                         return {};
+                       });
+  if (!r) return r.err();
+  return out;
 }
 
 // ---- Client quotas and dynamic configs ------------------------------------------------------

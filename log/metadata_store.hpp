@@ -10,7 +10,8 @@
 // On-disk format (the constants live at the top of metadata_store.cpp):
 //   Version 3 (store_format_version): every key lives in RocksDB's default column family, led by one
 //   byte naming its keyspace (0 default, 1 topics, 2 topic_configs, 3 group_offsets, 4 group_metadata,
-//   5 producer_state, 6 partition_state, 7 client_quotas, 8 config_resources); below, each keyspace's
+//   5 producer_state, 6 partition_state, 7 client_quotas, 8 config_resources, 9 transaction_state);
+//   below, each keyspace's
 //   keys without that byte. Every value but format_version is a "record": a big-endian i16 version
 //   followed by a persisted record declared in common/protocol/records/ (generated codec) encoded at
 //   that version; a version newer than the declaration's reads back as kafka_storage_error.
@@ -31,6 +32,7 @@
 //     client_quotas   n x (esc(type) 0x00 u8 named         -> client_quota_record
 //                     [esc(name)] 0x00), types in record order
 //     config_resources i8 resource type | esc(name)          -> config_resource_record
+//     transaction_state transactional id                    -> transaction_state_record
 //   Earlier versions are converted when opened, each in one synced batch that also records the new
 //   version (a conversion cut short is done again at the next open). Version 1 kept each keyspace in
 //   a column family of that name; version 2 had version 3's keys with hand-encoded values (their
@@ -65,6 +67,7 @@
 #include "common/protocol/messages/config_resource_record.hpp"
 #include "common/protocol/messages/group_metadata_record.hpp"
 #include "common/protocol/messages/producer_state_record.hpp"
+#include "common/protocol/messages/transaction_state_record.hpp"
 #include "common/uuid.hpp"
 
 namespace brook::log {
@@ -108,6 +111,15 @@ struct group_entry {
   std::string group;
   group_metadata_record record;
   bool operator==(const group_entry&) const = default;
+};
+
+// The transaction coordinator's state of one transactional id.
+using transaction_state_record = common::protocol::transaction_state_record::message;
+
+struct transaction_state_entry {
+  std::string transactional_id;
+  transaction_state_record record;
+  bool operator==(const transaction_state_entry&) const = default;
 };
 
 struct producer_state_entry {
@@ -168,7 +180,8 @@ class metadata_store {
   common::result<int64_t> allocate_producer_ids(int64_t count);
 
   // Deletes every topic (with its configs, partition and producer states), every group's metadata and
-  // committed offsets, every client quota and dynamic config, and the producer id reservation (the next
+  // committed offsets, every transaction state, every client quota and dynamic config, and the producer
+  // id reservation (the next
   // id handed out is 0 again), and writes `initial_configs` as a new store's first call of
   // get_or_create_cluster_id does, in one synced batch; keeps the cluster id. For resetting a broker
   // between tests.
@@ -222,6 +235,12 @@ class metadata_store {
                                                                      int32_t partition);
   common::result<std::vector<partition_state_entry>> list_partition_states();  // by (topic, partition)
   common::result<void> delete_partition_state(std::string_view topic, int32_t partition);
+
+  // Transaction state, one record per transactional id (the transaction coordinator's).
+  common::result<void> put_transaction_state(std::string_view transactional_id,
+                                             const transaction_state_record& record);
+  common::result<void> delete_transaction_state(std::string_view transactional_id);
+  common::result<std::vector<transaction_state_entry>> list_transaction_states();  // sorted by id
 
   // Client quotas, one record per entity. put_client_quotas writes every record in one batch,
   // replacing the entity's stored values; a record without values deletes the entity.

@@ -929,3 +929,35 @@ TEST_CASE("metadata_store: a conversion cut short after its batch is finished at
   }
   CHECK(column_families_of(f.dir.path) == std::vector<std::string>{"default"});
 }
+
+TEST_CASE("metadata_store: transaction states round trip per transactional id, survive reopening, go with clear_all") {
+  temp_dir dir;
+  transaction_state_record ongoing;
+  ongoing.producer_id = 42;
+  ongoing.producer_epoch = 3;
+  ongoing.transaction_timeout_ms = 60000;
+  ongoing.transaction_status = 1;
+  ongoing.transaction_partitions = std::vector<brook::common::protocol::transaction_state_record::partitions_data>{
+      {"orders", {0, 2}}};
+  ongoing.transaction_last_update_timestamp_ms = 1000;
+  ongoing.transaction_start_timestamp_ms = 900;
+  ongoing.client_transaction_version = 2;
+  transaction_state_record empty = ongoing;
+  empty.transaction_status = 0;
+  empty.transaction_partitions = std::nullopt;
+  {
+    auto store = open_store(dir.path);
+    REQUIRE(store->put_transaction_state("txn-b", ongoing));
+    REQUIRE(store->put_transaction_state("txn-a", empty));
+    REQUIRE(store->put_transaction_state("txn-c", empty));
+    REQUIRE(store->delete_transaction_state("txn-c"));
+  }
+  auto store = open_store(dir.path);
+  auto listed = store->list_transaction_states();
+  REQUIRE(listed);
+  CHECK(*listed == std::vector<transaction_state_entry>{{"txn-a", empty}, {"txn-b", ongoing}});
+  REQUIRE(store->clear_all());
+  listed = store->list_transaction_states();
+  REQUIRE(listed);
+  CHECK(listed->empty());
+}
