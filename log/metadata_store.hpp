@@ -181,10 +181,9 @@ class metadata_store {
 
   // Deletes every topic (with its configs, partition and producer states), every group's metadata and
   // committed offsets, every transaction state, every client quota and dynamic config, and the producer
-  // id reservation (the next
-  // id handed out is 0 again), and writes `initial_configs` as a new store's first call of
-  // get_or_create_cluster_id does, in one synced batch; keeps the cluster id. For resetting a broker
-  // between tests.
+  // id reservation (the next id handed out is 0 again), and writes `initial_configs` as a new store's
+  // first call of get_or_create_cluster_id does, in one synced batch; keeps the cluster id. For
+  // resetting a broker between tests.
   common::result<void> clear_all(const std::vector<config_resource_record>& initial_configs = {});
 
   // Topics. create_topic fails with topic_already_exists if the name is taken; put_topic
