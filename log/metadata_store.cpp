@@ -48,12 +48,14 @@ enum keyspace : uint8_t {
   ks_client_quotas,
   ks_config_resources,
   ks_transaction_state,
+  ks_txn_offsets,
   keyspace_count,
 };
 // Their names: in messages, and the column families of a version 1 store.
 constexpr std::array<const char*, keyspace_count> keyspace_names = {
     "default",         "topics",        "topic_configs",    "group_offsets",   "group_metadata",
     "producer_state",  "partition_state", "client_quotas",  "config_resources", "transaction_state",
+    "txn_offsets",
 };
 
 // Keys in the default keyspace.
@@ -244,6 +246,7 @@ BROOK_STORE_RECORD(producer_state_record)
 BROOK_STORE_RECORD(client_quota_record)
 BROOK_STORE_RECORD(config_resource_record)
 BROOK_STORE_RECORD(transaction_state_record)
+BROOK_STORE_RECORD(txn_offset_record)
 #undef BROOK_STORE_RECORD
 
 template <class Record>
@@ -298,6 +301,7 @@ std::string encode_offset(const committed_offset& o) {
   m.metadata = o.metadata;
   m.commit_timestamp = o.commit_ms;
   m.expire_timestamp = o.expire_ms.value_or(-1);
+  m.sequence = o.sequence;
   return encode_value(m);
 }
 
@@ -310,7 +314,48 @@ result<committed_offset> decode_offset(std::string_view value, std::string_view 
   o.metadata = std::move(m->metadata);
   o.commit_ms = m->commit_timestamp;
   if (m->expire_timestamp >= 0) o.expire_ms = m->expire_timestamp;
+  o.sequence = m->sequence;
   return o;
+}
+
+// A pending transactional offset's key: its partition's offset key, then the producer id.
+std::string txn_offset_key(std::string_view group, std::string_view topic, int32_t partition, int64_t producer_id) {
+  std::string key = offset_key(group, topic, partition);
+  auto u = static_cast<uint64_t>(producer_id);
+  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>((u >> shift) & 0xff));
+  return key;
+}
+
+std::optional<txn_offset> parse_txn_offset(std::string_view key, std::string_view value) {
+  if (key.size() < 8) return std::nullopt;
+  auto parts = parse_offset_key(key.substr(0, key.size() - 8));
+  if (!parts) return std::nullopt;
+  uint64_t u = 0;
+  for (size_t i = key.size() - 8; i < key.size(); ++i) u = (u << 8) | static_cast<uint8_t>(key[i]);
+  auto m = decode_value<records::txn_offset_record::message>(
+      value, fmt::format("pending transactional offset of group '{}'", parts->group));
+  if (!m) return std::nullopt;
+  txn_offset t;
+  t.group = std::move(parts->group);
+  t.topic = std::move(parts->topic);
+  t.partition = parts->partition;
+  t.producer_id = static_cast<int64_t>(u);
+  t.offset.offset = m->offset;
+  t.offset.leader_epoch = m->leader_epoch;
+  t.offset.metadata = std::move(m->metadata);
+  t.offset.commit_ms = m->commit_timestamp;
+  t.offset.sequence = m->sequence;
+  return t;
+}
+
+std::string encode_txn_offset(const committed_offset& o) {
+  records::txn_offset_record::message m;
+  m.offset = o.offset;
+  m.leader_epoch = o.leader_epoch;
+  m.metadata = o.metadata;
+  m.commit_timestamp = o.commit_ms;
+  m.sequence = o.sequence;
+  return encode_value(m);
 }
 
 std::string encode_partition_state_value(const partition_state& state) {
@@ -768,7 +813,8 @@ common::result<void> metadata_store::clear_all(const std::vector<config_resource
   std::unique_lock lock(impl_->mu);
   rocksdb::WriteBatch batch;
   for (keyspace c : {ks_topics, ks_topic_configs, ks_group_offsets, ks_group_metadata, ks_producer_state,
-                     ks_partition_state, ks_client_quotas, ks_config_resources, ks_transaction_state}) {
+                     ks_partition_state, ks_client_quotas, ks_config_resources, ks_transaction_state,
+                     ks_txn_offsets}) {
     auto r = impl_->scan(c, {}, {}, "scan for reset", [&](std::string_view key, std::string_view) -> result<void> {
       impl_->batch_del(batch, c, key);
       return {};
@@ -822,6 +868,14 @@ common::result<void> metadata_store::delete_topic(std::string_view name) {
                          if (parts->topic == name) impl_->batch_del(batch, ks_group_offsets, key);
                          return {};
                        });
+  if (!r) return r;
+  r = impl_->scan(ks_txn_offsets, {}, {}, "scan pending transactional offsets",
+                  [&](std::string_view key, std::string_view) -> result<void> {
+                    auto parts = key.size() > 8 ? parse_offset_key(key.substr(0, key.size() - 8)) : std::nullopt;
+                    if (!parts) return corrupt_value("pending transactional offset key");
+                    if (parts->topic == name) impl_->batch_del(batch, ks_txn_offsets, key);
+                    return {};
+                  });
   if (!r) return r;
   return impl_->write(batch, "delete topic");
 }
@@ -927,7 +981,20 @@ common::result<void> metadata_store::delete_offsets(std::string_view group, std:
                                                     const std::vector<int32_t>& partitions) {
   std::shared_lock lock(impl_->mu);
   rocksdb::WriteBatch batch;
-  for (int32_t p : partitions) impl_->batch_del(batch, ks_group_offsets, offset_key(group, topic, p));
+  for (int32_t p : partitions) {
+    const std::string key = offset_key(group, topic, p);
+    impl_->batch_del(batch, ks_group_offsets, key);
+    // The partition's pending transactional offsets: every key that extends this one.
+    std::string end = key;
+    end.push_back('\xff');
+    end.append(8, '\xff');
+    auto r = impl_->scan(ks_txn_offsets, key, end, "scan pending transactional offsets",
+                         [&](std::string_view k, std::string_view) -> result<void> {
+                           if (k.size() == key.size() + 8) impl_->batch_del(batch, ks_txn_offsets, k);
+                           return {};
+                         });
+    if (!r) return r;
+  }
   return impl_->write(batch, "delete offsets");
 }
 
@@ -935,6 +1002,8 @@ common::result<void> metadata_store::delete_group(std::string_view group) {
   std::unique_lock lock(impl_->mu);
   rocksdb::WriteBatch batch;
   if (auto r = impl_->add_prefix_deletes(batch, ks_group_offsets, group, "scan group offsets"); !r) return r;
+  if (auto r = impl_->add_prefix_deletes(batch, ks_txn_offsets, group, "scan pending transactional offsets"); !r)
+    return r;
   impl_->batch_del(batch, ks_group_metadata, group);
   return impl_->write(batch, "delete group");
 }
@@ -954,6 +1023,57 @@ common::result<std::vector<std::string>> metadata_store::list_groups_with_offset
     out.push_back(std::move(parts->group));
   }
   if (!it->status().ok()) return storage_error(it->status(), "scan group offsets");
+  return out;
+}
+
+// ---- Pending transactional offsets ------------------------------------------------------------
+
+common::result<void> metadata_store::stage_txn_offsets(const std::vector<txn_offset>& offsets) {
+  std::shared_lock lock(impl_->mu);
+  rocksdb::WriteBatch batch;
+  for (const auto& t : offsets)
+    impl_->batch_put(batch, ks_txn_offsets, txn_offset_key(t.group, t.topic, t.partition, t.producer_id),
+                     encode_txn_offset(t.offset));
+  return impl_->write(batch, "stage transactional offsets");
+}
+
+common::result<void> metadata_store::complete_txn_offsets(std::string_view group, int64_t producer_id, bool commit) {
+  // Exclusive: the committed offsets read here must not change before the batch lands.
+  std::unique_lock lock(impl_->mu);
+  rocksdb::WriteBatch batch;
+  auto r = impl_->scan(
+      ks_txn_offsets, name_prefix(group), name_prefix_end(group), "scan pending transactional offsets",
+      [&](std::string_view key, std::string_view value) -> result<void> {
+        auto t = parse_txn_offset(key, value);
+        if (!t) return corrupt_value(fmt::format("pending transactional offset of group '{}'", group));
+        if (t->producer_id != producer_id) return {};
+        impl_->batch_del(batch, ks_txn_offsets, key);
+        if (!commit) return {};
+        const std::string committed_key = offset_key(group, t->topic, t->partition);
+        auto existing = impl_->get(ks_group_offsets, committed_key, "read committed offset");
+        if (!existing) return existing.err();
+        if (*existing) {
+          auto o = decode_offset(**existing, fmt::format("committed offset of group '{}'", group));
+          if (!o) return o.err();
+          if (o->sequence > t->offset.sequence) return {};  // committed later: it stays
+        }
+        impl_->batch_put(batch, ks_group_offsets, committed_key, encode_offset(t->offset));
+        return {};
+      });
+  if (!r) return r;
+  return impl_->write(batch, commit ? "commit transactional offsets" : "abort transactional offsets");
+}
+
+common::result<std::vector<txn_offset>> metadata_store::list_txn_offsets() {
+  std::vector<txn_offset> out;
+  auto r = impl_->scan(ks_txn_offsets, {}, {}, "scan pending transactional offsets",
+                       [&](std::string_view key, std::string_view value) -> result<void> {
+                         auto t = parse_txn_offset(key, value);
+                         if (!t) return corrupt_value("pending transactional offset");
+                         out.push_back(std::move(*t));
+                         return {};
+                       });
+  if (!r) return r.err();
   return out;
 }
 

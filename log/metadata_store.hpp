@@ -10,7 +10,8 @@
 // On-disk format (the constants live at the top of metadata_store.cpp):
 //   Version 3 (store_format_version): every key lives in RocksDB's default column family, led by one
 //   byte naming its keyspace (0 default, 1 topics, 2 topic_configs, 3 group_offsets, 4 group_metadata,
-//   5 producer_state, 6 partition_state, 7 client_quotas, 8 config_resources, 9 transaction_state);
+//   5 producer_state, 6 partition_state, 7 client_quotas, 8 config_resources, 9 transaction_state,
+//   10 txn_offsets);
 //   below, each keyspace's
 //   keys without that byte. Every value but format_version is a "record": a big-endian i16 version
 //   followed by a persisted record declared in common/protocol/records/ (generated codec) encoded at
@@ -33,6 +34,8 @@
 //                     [esc(name)] 0x00), types in record order
 //     config_resources i8 resource type | esc(name)          -> config_resource_record
 //     transaction_state transactional id                    -> transaction_state_record
+//     txn_offsets     esc(group) 0x00 esc(topic) 0x00 be32  -> txn_offset_record (a pending
+//                     be64 producer id                         transactional offset)
 //   Earlier versions are converted when opened, each in one synced batch that also records the new
 //   version (a conversion cut short is done again at the next open). Version 1 kept each keyspace in
 //   a column family of that name; version 2 had version 3's keys with hand-encoded values (their
@@ -68,6 +71,7 @@
 #include "common/protocol/messages/group_metadata_record.hpp"
 #include "common/protocol/messages/producer_state_record.hpp"
 #include "common/protocol/messages/transaction_state_record.hpp"
+#include "common/protocol/messages/txn_offset_record.hpp"
 #include "common/uuid.hpp"
 
 namespace brook::log {
@@ -91,6 +95,10 @@ struct committed_offset {
   std::string metadata;
   int64_t commit_ms = 0;
   std::optional<int64_t> expire_ms;
+  // The group coordinator's write order (Kafka's record offset in __consumer_offsets); -1 for
+  // offsets written before the order was kept. Decides between a plain commit and a transactional
+  // offset whose transaction commits later: the one written last wins.
+  int64_t sequence = -1;
   bool operator==(const committed_offset&) const = default;
 };
 
@@ -100,6 +108,18 @@ struct partition_offset {
   int32_t partition = 0;
   committed_offset offset;
   bool operator==(const partition_offset&) const = default;
+};
+
+// A pending transactional offset (TxnOffsetCommit): staged by a producer's open transaction, it
+// becomes the group's committed offset when that transaction commits (if it was staged after the
+// committed one: offset.sequence) and is dropped when it aborts.
+struct txn_offset {
+  std::string group;
+  std::string topic;
+  int32_t partition = 0;
+  int64_t producer_id = -1;
+  committed_offset offset;  // expire_ms is never set
+  bool operator==(const txn_offset&) const = default;
 };
 
 // A group's persisted state (classic or consumer protocol), and one partition's idempotent-producer
@@ -202,7 +222,9 @@ class metadata_store {
 
   // Committed offsets. fetch_offsets lists a group's offsets sorted by (topic, partition);
   // list_groups_with_offsets lists (sorted) every group with at least one committed offset.
-  // delete_group removes the group's offsets and its metadata together.
+  // delete_group removes the group's offsets (committed and pending transactional ones) and its
+  // metadata together; delete_offsets removes the partitions' pending transactional offsets too, as
+  // Kafka's offset tombstone does.
   common::result<void> commit_offsets(std::string_view group,
                                       const std::vector<partition_offset>& offsets);
   common::result<std::vector<partition_offset>> fetch_offsets(std::string_view group);
@@ -213,6 +235,16 @@ class metadata_store {
                                       const std::vector<int32_t>& partitions);
   common::result<void> delete_group(std::string_view group);
   common::result<std::vector<std::string>> list_groups_with_offsets();
+
+  // Pending transactional offsets. stage_txn_offsets writes them (replacing the producer's earlier
+  // ones for the same partitions) in one batch. complete_txn_offsets applies a transaction marker to
+  // one group in one batch: the producer's pending offsets of the group are removed and, on commit,
+  // each becomes the committed offset of its partition unless the committed one has a higher
+  // sequence (it was written later), as Kafka's replayEndTransactionMarker keeps the later record.
+  // list_txn_offsets: every pending offset, sorted by (group, topic, partition, producer id).
+  common::result<void> stage_txn_offsets(const std::vector<txn_offset>& offsets);
+  common::result<void> complete_txn_offsets(std::string_view group, int64_t producer_id, bool commit);
+  common::result<std::vector<txn_offset>> list_txn_offsets();
 
   // Group metadata, one record per group (the group coordinator's).
   common::result<void> put_group_metadata(std::string_view group, const group_metadata_record& record);

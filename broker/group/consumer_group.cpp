@@ -687,6 +687,15 @@ kafka_error consumer_group::validate_commit(const std::string& member_id, int32_
   return kafka_error::none;
 }
 
+kafka_error consumer_group::validate_txn_commit(const std::string& member_id,
+                                                const std::optional<std::string>& instance_id, int32_t member_epoch,
+                                                std::span<const committed_partition> partitions) const {
+  if (member_epoch < 0 && members_.empty()) return kafka_error::none;
+  if (member_epoch == -1 && member_id.empty() && !instance_id) return kafka_error::none;
+  // The OffsetCommit check without its version requirement (v9+), which TxnOffsetCommit does not have.
+  return validate_commit(member_id, member_epoch, 9, partitions);
+}
+
 kafka_error consumer_group::validate_fetch(const std::optional<std::string>& member_id, int32_t member_epoch) const {
   if (!member_id && member_epoch < 0) return kafka_error::none;
   const consumer_member* m = member_id ? find_member(*member_id) : nullptr;

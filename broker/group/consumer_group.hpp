@@ -230,6 +230,12 @@ class consumer_group {
   kafka_error validate_commit(const std::string& member_id, int32_t member_epoch, int16_t api_version,
                               std::span<const committed_partition> partitions = {}) const;
   kafka_error validate_fetch(const std::optional<std::string>& member_id, int32_t member_epoch) const;
+  // TxnOffsetCommit's check (ConsumerGroup.validateOffsetCommit with isTransactional): as
+  // OffsetCommit's, plus a commit with epoch -1 and neither member id nor instance id is accepted
+  // while the group has members (a transactional producer outside the group), and no version is
+  // required of the member.
+  kafka_error validate_txn_commit(const std::string& member_id, const std::optional<std::string>& instance_id,
+                                  int32_t member_epoch, std::span<const committed_partition> partitions = {}) const;
 
   std::optional<int64_t> next_deadline() const;
   // Fences members whose session or rebalance timeout passed.

@@ -216,6 +216,79 @@ kafka_error group_coordinator::validate_commit(const std::string& group_id, cons
   return g->validate_commit(member_id, instance_id, generation, now);
 }
 
+kafka_error group_coordinator::validate_txn_commit(const std::string& group_id, const std::string& member_id,
+                                                   const std::optional<std::string>& instance_id, int32_t generation,
+                                                   int16_t api_version, int64_t now,
+                                                   std::span<const committed_partition> partitions) {
+  if (group_id.empty()) return kafka_error::invalid_group_id;
+  // TxnOffsetCommitRequest.supportsGroupIdNotFoundError / supportsStaleMemberEpochError: v6+.
+  const bool v6 = api_version >= 6;
+  if (const consumer_group* cg = find_consumer(group_id)) {
+    if (cg->dead()) return kafka_error::coordinator_not_available;
+    const kafka_error e = cg->validate_txn_commit(member_id, instance_id, generation, partitions);
+    return e == kafka_error::stale_member_epoch && !v6 ? kafka_error::illegal_generation : e;
+  }
+  group* g = find(group_id);
+  if (!g) {
+    if (generation >= 0) return v6 ? kafka_error::group_id_not_found : kafka_error::illegal_generation;
+    get_or_create(group_id, now);
+    return kafka_error::none;
+  }
+  return g->validate_txn_commit(member_id, instance_id, generation);
+}
+
+void group_coordinator::apply_txn_stage(const std::vector<log::txn_offset>& offsets, int64_t now) {
+  for (const auto& t : offsets) {
+    if (!find_consumer(t.group)) get_or_create(t.group, now);
+    pending_[t.group][t.producer_id][{t.topic, t.partition}] = t.offset;
+  }
+}
+
+void group_coordinator::apply_txn_completion(const std::string& group_id, int64_t producer_id, bool commit) {
+  auto g = pending_.find(group_id);
+  if (g == pending_.end()) return;
+  auto p = g->second.find(producer_id);
+  if (p == g->second.end()) return;
+  if (commit) {
+    auto& committed = offsets_[group_id];
+    for (const auto& [key, offset] : p->second) {
+      auto it = committed.find(key);
+      // Kafka keeps the offset written last (replayEndTransactionMarker compares record offsets).
+      if (it == committed.end() || offset.sequence > it->second.sequence) committed[key] = offset;
+    }
+  }
+  g->second.erase(p);
+  if (g->second.empty()) pending_.erase(g);
+}
+
+std::vector<std::string> group_coordinator::txn_groups(int64_t producer_id) const {
+  std::vector<std::string> out;
+  for (const auto& [id, producers] : pending_)
+    if (producers.count(producer_id)) out.push_back(id);
+  return out;
+}
+
+bool group_coordinator::has_pending_txn_offset(const std::string& group_id, const std::string& topic,
+                                               int32_t partition) const {
+  auto g = pending_.find(group_id);
+  if (g == pending_.end()) return false;
+  for (const auto& [pid, map] : g->second)
+    if (map.count({topic, partition})) return true;
+  return false;
+}
+
+bool group_coordinator::has_pending_txn_offsets(const std::string& group_id) const { return pending_.count(group_id) > 0; }
+
+const std::map<int64_t, offset_map>* group_coordinator::pending_txn_offsets(const std::string& group_id) const {
+  auto it = pending_.find(group_id);
+  return it == pending_.end() ? nullptr : &it->second;
+}
+
+void group_coordinator::load_txn_offsets(const std::vector<log::txn_offset>& pending, int64_t now) {
+  apply_txn_stage(pending, now);
+  for (const auto& t : pending) next_sequence_ = std::max(next_sequence_, t.offset.sequence + 1);
+}
+
 kafka_error group_coordinator::validate_fetch(const std::string& group_id, const std::optional<std::string>& member_id,
                                               int32_t member_epoch) const {
   const consumer_group* cg = find_consumer(group_id);
@@ -236,6 +309,14 @@ const offset_map* group_coordinator::offsets(const std::string& group_id) const 
 
 void group_coordinator::remove_offsets(const std::string& group_id, const std::string& topic,
                                        const std::vector<int32_t>& partitions) {
+  // Kafka's offset tombstone also clears the partition's pending transactional offsets.
+  if (auto g = pending_.find(group_id); g != pending_.end()) {
+    for (auto p = g->second.begin(); p != g->second.end();) {
+      for (int32_t part : partitions) p->second.erase({topic, part});
+      p = p->second.empty() ? g->second.erase(p) : std::next(p);
+    }
+    if (g->second.empty()) pending_.erase(g);
+  }
   auto it = offsets_.find(group_id);
   if (it == offsets_.end()) return;
   for (int32_t p : partitions) it->second.erase({topic, p});
@@ -244,6 +325,14 @@ void group_coordinator::remove_offsets(const std::string& group_id, const std::s
 void group_coordinator::forget_topic(const std::string& topic) {
   for (auto& [id, map] : offsets_)
     for (auto it = map.begin(); it != map.end();) it = it->first.first == topic ? map.erase(it) : std::next(it);
+  for (auto g = pending_.begin(); g != pending_.end();) {
+    for (auto p = g->second.begin(); p != g->second.end();) {
+      auto& map = p->second;
+      for (auto it = map.begin(); it != map.end();) it = it->first.first == topic ? map.erase(it) : std::next(it);
+      p = map.empty() ? g->second.erase(p) : std::next(p);
+    }
+    g = g->second.empty() ? pending_.erase(g) : std::next(g);
+  }
 }
 
 kafka_error group_coordinator::can_delete(const std::string& group_id) const {
@@ -268,6 +357,7 @@ void group_coordinator::erase(const std::string& group_id) {
   groups_.erase(group_id);
   consumer_groups_.erase(group_id);
   offsets_.erase(group_id);
+  pending_.erase(group_id);
 }
 
 std::optional<int64_t> group_coordinator::next_deadline() const {
@@ -289,14 +379,17 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now, int64_t wal
   // Removes from `map` the offsets that have expired: all of an empty group's, else only those of
   // topics the group no longer subscribes to. An offset expires at its explicit expiry time, else
   // `retention` after `base_ms` (commit time, or when a classic group became empty).
-  auto expire = [&out, wall_now, retention](const std::string& id, offset_map& map, bool empty,
-                                       const std::set<std::string>* subscribed, auto base_ms) {
+  // An offset whose partition has pending transactional offsets does not expire yet, and a group
+  // with pending ones stays (Kafka's cleanupExpiredOffsets).
+  auto expire = [this, &out, wall_now, retention](const std::string& id, offset_map& map, bool empty,
+                                             const std::set<std::string>* subscribed, auto base_ms) {
     expired_offsets e;
     e.group = id;
     for (auto it = map.begin(); it != map.end();) {
       const auto& o = it->second;
       int64_t expires = o.expire_ms ? *o.expire_ms : base_ms(o) + retention;
-      bool eligible = empty || !subscribed->count(it->first.first);
+      bool eligible = (empty || !subscribed->count(it->first.first)) &&
+                      !has_pending_txn_offset(id, it->first.first, it->first.second);
       if (eligible && wall_now >= expires) {
         e.partitions[it->first.first].push_back(it->first.second);
         it = map.erase(it);
@@ -304,7 +397,7 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now, int64_t wal
         ++it;
       }
     }
-    if (empty && map.empty() && !e.partitions.empty()) e.remove_group = true;
+    if (empty && map.empty() && !e.partitions.empty() && !has_pending_txn_offsets(id)) e.remove_group = true;
     if (!e.partitions.empty()) out.push_back(std::move(e));
   };
   auto commit_time = [](const log::committed_offset& o) { return o.commit_ms; };
@@ -339,12 +432,12 @@ std::vector<expired_offsets> group_coordinator::advance(int64_t now, int64_t wal
   for (const auto& [id, g] : groups_) {
     auto it = offsets_.find(id);
     if (g->state() == group_state::empty && g->pending_members().empty() && (it == offsets_.end() || it->second.empty()) &&
-        std::none_of(out.begin(), out.end(), [&group = id](const expired_offsets& e) { return e.group == group; }))
+        !has_pending_txn_offsets(id) && std::none_of(out.begin(), out.end(), [&group = id](const expired_offsets& e) { return e.group == group; }))
       out.push_back({id, {}, true});
   }
   for (const auto& [id, g] : consumer_groups_) {
     auto it = offsets_.find(id);
-    if (g->is_empty() && !g->dead() && (it == offsets_.end() || it->second.empty()) &&
+    if (g->is_empty() && !g->dead() && (it == offsets_.end() || it->second.empty()) && !has_pending_txn_offsets(id) &&
         std::none_of(out.begin(), out.end(), [&group = id](const expired_offsets& e) { return e.group == group; }))
       out.push_back({id, {}, true});
   }
@@ -493,7 +586,10 @@ std::vector<std::string> group_coordinator::load(const std::vector<log::group_en
     if (list.empty()) continue;
     if (!find_consumer(id)) get_or_create(id, now);
     auto& map = offsets_[id];
-    for (const auto& po : list) map[{po.topic, po.partition}] = po.offset;
+    for (const auto& po : list) {
+      map[{po.topic, po.partition}] = po.offset;
+      next_sequence_ = std::max(next_sequence_, po.offset.sequence + 1);
+    }
   }
   return bad;
 }
@@ -507,6 +603,7 @@ void group_coordinator::clear() {
     erase(id);
   }
   offsets_.clear();
+  pending_.clear();
   consumer_timings_.clear();
 }
 

@@ -17,6 +17,17 @@
 // protocol (what Kafka's GroupMetadataValue keeps as the member's subscription); records holding
 // every protocol still load. A classic group's stored record is bounded by
 // group_limits::max_record_bytes.
+//
+// Transactional offsets (TxnOffsetCommit, KIP-98 / KIP-447), as Kafka's OffsetMetadataManager keeps
+// them: a producer's staged offsets are pending per (group, producer id) until its transaction's
+// marker; OffsetFetch does not show them (require_stable answers UNSTABLE_OFFSET_COMMIT for their
+// partitions instead). A commit marker makes each the committed offset of its partition unless that
+// one was written later (every offset write takes a place in one write order, `sequence`, as Kafka
+// compares record offsets in __consumer_offsets): a plain OffsetCommit after the staging wins, one
+// before it loses. An abort marker drops them. They are persisted (the store's txn_offsets keyspace)
+// when staged, so an open transaction's offsets survive a restart. Expiry keeps an offset whose
+// partition has pending ones and a group with pending ones; deleting a group or a partition's offsets
+// (DeleteGroups, OffsetDelete, a deleted topic) drops its pending ones, as Kafka's tombstones do.
 #pragma once
 
 #include <functional>
@@ -104,6 +115,36 @@ class group_coordinator {
   // Forgets every group's offsets for a deleted topic.
   void forget_topic(const std::string& topic);
 
+  // ---- transactional offsets ----
+  // TxnOffsetCommit: may this committer stage offsets for the group now? Kafka 4.4's
+  // validateTransactionalOffsetCommit: an unknown group with generation < 0 is created (an Empty
+  // classic group, as a plain commit creates one); with a generation it is GROUP_ID_NOT_FOUND from v6,
+  // ILLEGAL_GENERATION before. Classic groups: group::validate_txn_commit; consumer-protocol groups:
+  // consumer_group::validate_txn_commit (`generation` is the member epoch; `partitions` matter for an
+  // older epoch, KIP-1251), whose STALE_MEMBER_EPOCH is ILLEGAL_GENERATION before v6.
+  kafka_error validate_txn_commit(const std::string& group_id, const std::string& member_id,
+                                  const std::optional<std::string>& instance_id, int32_t generation,
+                                  int16_t api_version, int64_t now, std::span<const committed_partition> partitions = {});
+  // The next place in the write order; every committed or staged offset takes one when its write is
+  // issued (offsets of one group are written in issue order).
+  int64_t next_sequence() { return next_sequence_++; }
+  // Records pending offsets the store has durably staged (metadata_store::stage_txn_offsets); a
+  // producer's new offset for a partition replaces its earlier one.
+  void apply_txn_stage(const std::vector<log::txn_offset>& offsets, int64_t now);
+  // Records a transaction marker the store has applied to `group_id`
+  // (metadata_store::complete_txn_offsets): the producer's pending offsets of the group leave; on
+  // commit each becomes the committed offset unless the committed one has a higher sequence.
+  void apply_txn_completion(const std::string& group_id, int64_t producer_id, bool commit);
+  // The groups holding pending offsets of the producer (where its marker applies), sorted.
+  std::vector<std::string> txn_groups(int64_t producer_id) const;
+  // Whether some open transaction has staged an offset for the partition / anything for the group.
+  bool has_pending_txn_offset(const std::string& group_id, const std::string& topic, int32_t partition) const;
+  bool has_pending_txn_offsets(const std::string& group_id) const;
+  // A group's pending offsets by producer id, or nullptr.
+  const std::map<int64_t, offset_map>* pending_txn_offsets(const std::string& group_id) const;
+  // Start-up: the stored pending offsets (after load()).
+  void load_txn_offsets(const std::vector<log::txn_offset>& pending, int64_t now);
+
   // DeleteGroups' check: none (deletable), group_id_not_found or non_empty_group.
   kafka_error can_delete(const std::string& group_id) const;
   void mark_dead(const std::string& group_id);
@@ -175,6 +216,8 @@ class group_coordinator {
   std::map<std::string, std::unique_ptr<consumer_group>> consumer_groups_;
   std::map<std::string, consumer_timing> consumer_timings_;  // group id -> its GROUP configs' timing
   std::map<std::string, offset_map> offsets_;
+  std::map<std::string, std::map<int64_t, offset_map>> pending_;  // group -> producer id -> staged offsets
+  int64_t next_sequence_ = 0;
   topic_catalog topics_;
   bool topics_known_ = false;
   int64_t next_retention_check_ms_;

@@ -658,6 +658,22 @@ kafka_error group::validate_commit(const std::string& member_id, const std::opti
   return kafka_error::coordinator_not_available;
 }
 
+kafka_error group::validate_txn_commit(const std::string& member_id, const std::optional<std::string>& instance_id,
+                                       int32_t generation) const {
+  if (state_ == group_state::dead) return kafka_error::coordinator_not_available;
+  if (generation < 0 && state_ == group_state::empty) return kafka_error::none;
+  if (generation >= 0 || !member_id.empty() || instance_id) {
+    if (instance_id) {
+      auto it = static_members_.find(*instance_id);
+      if (it == static_members_.end()) return kafka_error::unknown_member_id;
+      if (it->second != member_id) return kafka_error::fenced_instance_id;
+    }
+    if (!members_.count(member_id)) return kafka_error::unknown_member_id;
+    if (generation != generation_) return kafka_error::illegal_generation;
+  }
+  return kafka_error::none;
+}
+
 // ---- timers ----
 
 std::optional<int64_t> group::next_deadline() const {

@@ -166,6 +166,13 @@ class group {
   // member's commit also counts as a heartbeat.
   kafka_error validate_commit(const std::string& member_id, const std::optional<std::string>& instance_id,
                               int32_t generation, int64_t now);
+  // TxnOffsetCommit v3+ checks (KIP-447; Kafka's ClassicGroup.validateOffsetCommit with
+  // isTransactional): as OffsetCommit's, except that a commit without member id, instance id and
+  // generation is accepted whatever the state, the group's state is not enforced (no
+  // REBALANCE_IN_PROGRESS) and the commit is no heartbeat. An empty member id of a committer that
+  // names itself is UNKNOWN_MEMBER_ID, as Kafka's validateMember answers it.
+  kafka_error validate_txn_commit(const std::string& member_id, const std::optional<std::string>& instance_id,
+                                  int32_t generation) const;
 
   // Topics the members subscribe to, parsed from their consumer-protocol metadata; nullopt when the
   // group is not a consumer group or a subscription does not parse.

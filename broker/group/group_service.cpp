@@ -88,10 +88,51 @@ common::result<void> group_service::load() {
   }
   for (const auto& bad : coordinator_.load(*metadata, offsets, now(), wall_now()))
     spdlog::warn("stored metadata of group '{}' does not decode; the group starts empty", bad);
+  auto pending = store_.list_txn_offsets();
+  if (!pending) return pending.err();
+  coordinator_.load_txn_offsets(*pending, now());
   if (!coordinator_.groups().empty() || !coordinator_.consumer_groups().empty())
     spdlog::info("loaded {} classic and {} consumer-protocol groups", coordinator_.groups().size(),
                  coordinator_.consumer_groups().size());
   return {};
+}
+
+void group_service::set_txn_producer_check(txn_producer_check check) { txn_producer_check_ = std::move(check); }
+
+asio::awaitable<kafka_error> group_service::check_txn_producer(const txn_commit_producer& producer) {
+  if (!txn_producer_check_) co_return kafka_error::none;
+  co_return co_await txn_producer_check_(producer);
+}
+
+asio::awaitable<common::result<void>> group_service::stage_txn_offsets(const std::string& group_id,
+                                                                       std::vector<log::txn_offset> offsets) {
+  auto* store = &store_;
+  auto work = [store, offsets] { return store->stage_txn_offsets(offsets); };
+  auto written = co_await write(group_id, work);
+  if (!written) co_return written;
+  coordinator_.apply_txn_stage(offsets, now());
+  changed();
+  co_return common::result<void>{};
+}
+
+asio::awaitable<common::result<void>> group_service::complete_transaction(int64_t producer_id, bool commit) {
+  common::result<void> outcome;
+  for (const std::string& group_id : coordinator_.txn_groups(producer_id)) {
+    auto* store = &store_;
+    auto work = [store, group_id, producer_id, commit] {
+      return store->complete_txn_offsets(group_id, producer_id, commit);
+    };
+    auto written = co_await write(group_id, work);
+    if (!written) {
+      spdlog::warn("transaction marker of producer {} for group '{}' not written: {}", producer_id, group_id,
+                   written.err().message);
+      if (outcome) outcome = written;
+      continue;
+    }
+    coordinator_.apply_txn_completion(group_id, producer_id, commit);
+  }
+  changed();
+  co_return outcome;
 }
 
 void group_service::start() {

@@ -39,6 +39,21 @@ namespace brook::broker::group {
 // clients look the coordinator up again and retry. Logs the failure.
 kafka_error store_failure_error(std::string_view operation, const std::string& group_id, const common::error& e);
 
+// The producer a TxnOffsetCommit names, for the transaction coordinator to check before its offsets
+// are staged.
+struct txn_commit_producer {
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  std::string group_id;
+  int16_t api_version = 0;  // of the TxnOffsetCommit request
+};
+// The check: NONE lets the offsets be staged; any other error answers every partition of the
+// request with it (Kafka verifies the producer against the transaction coordinator through
+// AddPartitionsToTxn verify-only for the group's offsets partition, KIP-890, and answers what that
+// verification answered: INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE, PRODUCER_FENCED, ...).
+using txn_producer_check = std::function<boost::asio::awaitable<kafka_error>(const txn_commit_producer&)>;
+
 class group_service {
  public:
   group_service(boost::asio::io_context& io, boost::asio::thread_pool& pool, log::metadata_store& store,
@@ -76,6 +91,25 @@ class group_service {
   // the write failed, NOT_COORDINATOR if the service stopped.
   boost::asio::awaitable<common::result<void>> flushed();
 
+  // ---- transactions ----
+  // The transaction coordinator's check of a TxnOffsetCommit's producer; until one is set
+  // (set_txn_producer_check), every producer is accepted.
+  void set_txn_producer_check(txn_producer_check check);
+  boost::asio::awaitable<kafka_error> check_txn_producer(const txn_commit_producer& producer);
+  // Stages the pending offsets of one group (every entry's group is `group_id`): written to the
+  // store on the group's lane, then recorded by the coordinator. The store's error if the write failed.
+  boost::asio::awaitable<common::result<void>> stage_txn_offsets(const std::string& group_id,
+                                                                 std::vector<log::txn_offset> offsets);
+  // A transaction marker (what the transaction coordinator calls when the producer's transaction
+  // ends, for this broker's group offsets): on commit (`commit` true) every pending offset the
+  // producer staged, in every group, becomes that group's committed offset unless a later commit
+  // replaced it; on abort they are dropped. Written to the store group by group (each on its group's
+  // lane, so it lands in order with the group's other writes) before the coordinator records it. A
+  // failure leaves the groups not yet completed pending and returns the store's error: calling again
+  // finishes them (a completed group has nothing left of the producer, so a repeat is harmless).
+  // Returns at once if the producer has no pending offsets.
+  boost::asio::awaitable<common::result<void>> complete_transaction(int64_t producer_id, bool commit);
+
   boost::asio::awaitable<join_result> join(const std::string& group_id, join_request req);
   boost::asio::awaitable<sync_result> sync(const std::string& group_id, sync_request req);
 
@@ -102,6 +136,7 @@ class group_service {
   std::vector<std::pair<std::string, log::group_metadata_record>> writer_in_flight_;  // groups the pass is writing
   bool regex_resolver_running_ = false;
   bool stopped_ = false;
+  txn_producer_check txn_producer_check_;
 };
 
 coordinator_config coordinator_config_from(const server_config& config);

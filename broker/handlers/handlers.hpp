@@ -42,6 +42,7 @@
 #include "common/protocol/messages/offset_delete.hpp"
 #include "common/protocol/messages/offset_fetch.hpp"
 #include "common/protocol/messages/sync_group.hpp"
+#include "common/protocol/messages/txn_offset_commit.hpp"
 
 namespace brook::broker::handlers {
 
@@ -100,6 +101,9 @@ awaitable<proto::describe_groups::response> describe_groups(request_context&, pr
 awaitable<proto::list_groups::response> list_groups(request_context&, proto::list_groups::request&);
 awaitable<proto::delete_groups::response> delete_groups(request_context&, proto::delete_groups::request&);
 awaitable<proto::offset_delete::response> offset_delete(request_context&, proto::offset_delete::request&);
+// Transactional offset commits (KIP-98 / KIP-447): served once the transaction coordinator is wired;
+// not in api_table.cpp yet, so not advertised (see txn_offset_commit.cpp).
+awaitable<proto::txn_offset_commit::response> txn_offset_commit(request_context&, proto::txn_offset_commit::request&);
 // Consumer-protocol groups (KIP-848).
 awaitable<proto::consumer_group_heartbeat::response> consumer_group_heartbeat(request_context&,
                                                                               proto::consumer_group_heartbeat::request&);

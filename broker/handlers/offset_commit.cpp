@@ -6,7 +6,9 @@
 // names topics by id: an id no topic has answers UNKNOWN_TOPIC_ID for its partitions, as Kafka does;
 // offsets are kept by topic name either way. Offsets are written to the metadata store (fsynced, on
 // the group's write lane, so commits of one group land in order) before the response, then enter the
-// coordinator's cache. A failed write answers NOT_COORDINATOR, as every group API does.
+// coordinator's cache. A failed write answers NOT_COORDINATOR, as every group API does. Pending
+// transactional offsets of the same partitions stay pending; when their transaction commits, this
+// commit (written after them) is kept, as Kafka keeps the later record.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
@@ -83,6 +85,7 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
       po.offset.metadata = part.committed_metadata.value_or("");
       po.offset.commit_ms = commit_ms;
       if (ctx.version() <= 4 && req.retention_time_ms > 0) po.offset.expire_ms = commit_ms + req.retention_time_ms;
+      po.offset.sequence = groups.coordinator().next_sequence();  // written after any offset staged so far
       to_write.push_back(std::move(po));
       slots.push_back(slot);
     }

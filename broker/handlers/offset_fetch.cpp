@@ -1,6 +1,8 @@
 // OffsetFetch v1-10 (Kafka 4.0 removed v0): a group's committed offsets; null topics (v2+) means
-// every partition the group has committed; v8+ asks for several groups at once. Brook has no
-// pending transactional offsets, so require_stable never has to answer UNSTABLE_OFFSET_COMMIT. v9+
+// every partition the group has committed; v8+ asks for several groups at once. Offsets staged by
+// open transactions (TxnOffsetCommit) are not shown; with require_stable (v7+) a partition that has
+// some answers UNSTABLE_OFFSET_COMMIT (offset -1) instead of its committed offset, as Kafka's
+// fetchOffsets does (a partition-level error in every version). v9+
 // carries the member id and epoch of a consumer-protocol member, checked as Kafka checks them. v10+
 // names topics by id: as in Kafka, an id no topic has is answered after the known topics, each of
 // its partitions with UNKNOWN_TOPIC_ID.
@@ -19,18 +21,30 @@ struct fetched_partition {
   int64_t offset = -1;
   int32_t leader_epoch = -1;
   std::optional<std::string> metadata;
+  int16_t error = 0;
 };
 using fetched = std::vector<std::pair<std::string, std::vector<fetched_partition>>>;
 
 // The offsets of `group_id` for `wanted` (topic -> partitions), or all of them when null.
+// With `require_stable`, partitions with pending transactional offsets answer UNSTABLE_OFFSET_COMMIT.
 fetched lookup(broker& b, const std::string& group_id,
-               const std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>& wanted) {
-  const group::offset_map* offsets = b.groups().coordinator().offsets(group_id);
+               const std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>& wanted,
+               bool require_stable) {
+  const auto& coordinator = b.groups().coordinator();
+  const group::offset_map* offsets = coordinator.offsets(group_id);
   fetched out;
   auto fill = [](fetched_partition& f, const log::committed_offset& o) {
     f.offset = o.offset;
     f.leader_epoch = o.leader_epoch;
     f.metadata = o.metadata;
+  };
+  auto unstable = [&](fetched_partition& f, const std::string& topic) {
+    if (!require_stable || !coordinator.has_pending_txn_offset(group_id, topic, f.partition)) return false;
+    f.offset = -1;
+    f.leader_epoch = -1;
+    f.metadata = std::string();
+    f.error = common::wire_code(kafka_error::unstable_offset_commit);
+    return true;
   };
   if (!wanted) {
     if (!offsets) return out;
@@ -39,7 +53,7 @@ fetched lookup(broker& b, const std::string& group_id,
       if (out.empty() || out.back().first != key.first) out.emplace_back(key.first, std::vector<fetched_partition>{});
       auto& f = out.back().second.emplace_back();
       f.partition = key.second;
-      fill(f, o);
+      if (!unstable(f, key.first)) fill(f, o);
     }
     return out;
   }
@@ -49,7 +63,7 @@ fetched lookup(broker& b, const std::string& group_id,
       auto& f = t.second.emplace_back();
       f.partition = p;
       f.metadata = std::string();
-      if (!offsets || !b.topics().find(topic)) continue;
+      if (!b.topics().find(topic) || unstable(f, topic) || !offsets) continue;
       auto it = offsets->find({topic, p});
       if (it != offsets->end()) fill(f, it->second);
     }
@@ -72,10 +86,10 @@ awaitable<of::response> offset_fetch(request_context& ctx, of::request& req) {
       resp.error_code = common::wire_code(kafka_error::invalid_group_id);
       co_return resp;
     }
-    for (auto& [topic, parts] : lookup(b, req.group_id, wanted)) {
+    for (auto& [topic, parts] : lookup(b, req.group_id, wanted, req.require_stable)) {
       auto& t = resp.topics.emplace_back();
       t.name = topic;
-      for (auto& f : parts) t.partitions.push_back({f.partition, f.offset, f.leader_epoch, f.metadata, 0});
+      for (auto& f : parts) t.partitions.push_back({f.partition, f.offset, f.leader_epoch, f.metadata, f.error});
     }
     co_return resp;
   }
@@ -112,11 +126,11 @@ awaitable<of::response> offset_fetch(request_context& ctx, of::request& req) {
         }
       }
     }
-    for (auto& [topic, parts] : lookup(b, g.group_id, wanted)) {
+    for (auto& [topic, parts] : lookup(b, g.group_id, wanted, req.require_stable)) {
       auto& t = out.topics.emplace_back();
       t.name = topic;
       if (const topic_info* info = by_id ? b.topics().find(topic) : nullptr) t.topic_id = info->record.id;
-      for (auto& f : parts) t.partitions.push_back({f.partition, f.offset, f.leader_epoch, f.metadata, 0});
+      for (auto& f : parts) t.partitions.push_back({f.partition, f.offset, f.leader_epoch, f.metadata, f.error});
     }
     for (auto& u : unknown_ids) out.topics.push_back(std::move(u));
   }

@@ -20,7 +20,7 @@ using common::wire_code;
 
 namespace {
 
-dg::response describe(test::broker_fixture& b, int16_t version, std::vector<std::string> groups) {
+dg::response describe_groups_of(test::broker_fixture& b, int16_t version, std::vector<std::string> groups) {
   dg::request req;
   req.groups = std::move(groups);
   req.include_authorized_operations = true;
@@ -33,7 +33,7 @@ TEST_CASE("DescribeGroups of an unknown group: Dead up to v5, GROUP_ID_NOT_FOUND
           "[handlers][describe_groups]") {
   test::broker_fixture b;
   for (int16_t version : {int16_t(3), int16_t(5)}) {
-    auto resp = describe(b, version, {"nobody", ""});
+    auto resp = describe_groups_of(b, version, {"nobody", ""});
     REQUIRE(resp.groups.size() == 2);
     for (const auto& g : resp.groups) {
       CHECK(g.error_code == 0);
@@ -42,7 +42,7 @@ TEST_CASE("DescribeGroups of an unknown group: Dead up to v5, GROUP_ID_NOT_FOUND
       CHECK(g.authorized_operations != INT32_MIN);
     }
   }
-  auto resp = describe(b, 6, {"nobody", ""});
+  auto resp = describe_groups_of(b, 6, {"nobody", ""});
   REQUIRE(resp.groups.size() == 2);
   CHECK(resp.groups[0].group_id == "nobody");
   CHECK(resp.groups[0].error_code == wire_code(kafka_error::group_id_not_found));
@@ -59,7 +59,7 @@ TEST_CASE("DescribeGroups v6 describes a classic group with no error message", "
   test::broker_fixture b;
   auto joined = b.call<jg::response>(jg::api_key, 3, test::join_request("g", ""));
   REQUIRE(joined.error_code == 0);
-  auto resp = describe(b, 6, {"g"});
+  auto resp = describe_groups_of(b, 6, {"g"});
   REQUIRE(resp.groups.size() == 1);
   const auto& g = resp.groups[0];
   CHECK(g.error_code == 0);
@@ -85,10 +85,10 @@ TEST_CASE("DescribeGroups v6 of a consumer-protocol group: GROUP_ID_NOT_FOUND, n
   hb.topic_partitions.emplace();
   auto joined = b.call<cgh::response>(cgh::api_key, 1, hb);
   REQUIRE(joined.error_code == 0);
-  auto v5 = describe(b, 5, {"cg"});
+  auto v5 = describe_groups_of(b, 5, {"cg"});
   CHECK(v5.groups.at(0).error_code == 0);
   CHECK(v5.groups.at(0).group_state == "Dead");
-  auto v6 = describe(b, 6, {"cg"});
+  auto v6 = describe_groups_of(b, 6, {"cg"});
   CHECK(v6.groups.at(0).error_code == wire_code(kafka_error::group_id_not_found));
   CHECK(v6.groups.at(0).error_message == "Group cg is not a classic group.");
 }

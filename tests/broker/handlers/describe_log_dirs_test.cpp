@@ -60,7 +60,7 @@ size_t produce(test::broker_fixture& b, const std::string& topic, int32_t partit
   return batch.size();
 }
 
-dld::response describe(test::broker_fixture& b, int16_t version, std::optional<std::vector<dld::describable_log_dir_topic>> topics) {
+dld::response describe_dirs(test::broker_fixture& b, int16_t version, std::optional<std::vector<dld::describable_log_dir_topic>> topics) {
   dld::request req;
   req.topics = std::move(topics);
   return b.call<dld::response>(dld::api_key, version, req);
@@ -90,7 +90,7 @@ TEST_CASE("DescribeLogDirs lists the log directory with the size of every partit
 
   for (int16_t v = dld::min_version; v <= dld::max_version; ++v) {
     INFO("v" << v);
-    auto resp = describe(b, v, std::nullopt);
+    auto resp = describe_dirs(b, v, std::nullopt);
     CHECK(resp.error_code == 0);
     REQUIRE(resp.results.size() == 1);
     const auto& dir = resp.results[0];
@@ -119,12 +119,12 @@ TEST_CASE("DescribeLogDirs with topics describes only the named partitions that 
   test::create_topic(b.client(), "a", 2);
   test::create_topic(b.client(), "b", 1);
   const size_t written = produce(b, "a", 1, 2);
-  auto resp = describe(b, 5, std::vector<dld::describable_log_dir_topic>{{"a", {1, 7}}, {"b", {}}, {"missing", {0}}});
+  auto resp = describe_dirs(b, 5, std::vector<dld::describable_log_dir_topic>{{"a", {1, 7}}, {"b", {}}, {"missing", {0}}});
   REQUIRE(resp.results.size() == 1);
   // "b" names no partition and "missing" does not exist: neither is listed.
   CHECK(sizes_of(resp.results[0]) ==
         std::map<std::string, std::map<int32_t, int64_t>>{{"a", {{1, static_cast<int64_t>(written)}}}});
-  resp = describe(b, 5, std::vector<dld::describable_log_dir_topic>{});
+  resp = describe_dirs(b, 5, std::vector<dld::describable_log_dir_topic>{});
   REQUIRE(resp.results.size() == 1);
   CHECK(resp.results[0].topics.empty());
   CHECK(resp.results[0].total_bytes > 0);
@@ -142,7 +142,7 @@ TEST_CASE("DescribeLogDirs reports a failed log directory with KAFKA_STORAGE_ERR
   // acks=all: the fsync fails, and with it the log directory.
   REQUIRE(send(b, "t", 0, batch_of(1)) == wire_code(kafka_error::kafka_storage_error));
 
-  auto resp = describe(b, 5, std::nullopt);
+  auto resp = describe_dirs(b, 5, std::nullopt);
   CHECK(resp.error_code == 0);
   REQUIRE(resp.results.size() == 1);
   CHECK(resp.results[0].error_code == wire_code(kafka_error::kafka_storage_error));
