@@ -961,3 +961,51 @@ TEST_CASE("metadata_store: transaction states round trip per transactional id, s
   REQUIRE(listed);
   CHECK(listed->empty());
 }
+
+TEST_CASE("metadata_store: pending transactional offsets are staged, completed by marker, and deleted with their group") {
+  temp_dir dir;
+  auto pending = [](std::string group, std::string topic, int32_t partition, int64_t pid, int64_t offset,
+                    int64_t sequence) {
+    txn_offset t{std::move(group), std::move(topic), partition, pid, make_offset(offset)};
+    t.offset.sequence = sequence;
+    return t;
+  };
+  {
+    auto store = open_store(dir.path);
+    partition_offset plain{"t", 1, make_offset(50)};
+    plain.offset.sequence = 5;  // written after producer 7's staging of t-1 (sequence 3)
+    REQUIRE(store->commit_offsets("g", {plain}));
+    REQUIRE(store->stage_txn_offsets({pending("g", "t", 0, 7, 10, 2), pending("g", "t", 1, 7, 11, 3),
+                                      pending("g", "t", 0, 8, 20, 4), pending("h", "t", 0, 7, 30, 6),
+                                      pending("h", "u", 0, 9, 40, 7)}));
+  }
+  auto store = open_store(dir.path);
+  auto listed = store->list_txn_offsets();
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 5);
+  CHECK((*listed)[0] == pending("g", "t", 0, 7, 10, 2));
+  CHECK((*listed)[1] == pending("g", "t", 0, 8, 20, 4));
+
+  REQUIRE(store->complete_txn_offsets("g", 7, true));
+  auto t0 = store->fetch_offset("g", "t", 0);
+  REQUIRE(t0);
+  REQUIRE(*t0);
+  CHECK((*t0)->offset == 10);
+  CHECK((*t0)->sequence == 2);
+  auto t1 = store->fetch_offset("g", "t", 1);
+  REQUIRE(t1);
+  CHECK((*t1)->offset == 50);  // the plain commit was written later: it stays
+  REQUIRE(store->complete_txn_offsets("g", 8, false));
+  CHECK((*store->fetch_offset("g", "t", 0))->offset == 10);
+  CHECK(store->list_txn_offsets()->size() == 2);  // h's
+
+  REQUIRE(store->delete_topic("u").err().code == brook::common::kafka_error::unknown_topic_or_partition);
+  REQUIRE(store->create_topic(make_topic("u", 1)));
+  REQUIRE(store->delete_topic("u"));
+  CHECK(store->list_txn_offsets()->size() == 1);
+  REQUIRE(store->delete_offsets("h", "t", {0}));
+  CHECK(store->list_txn_offsets()->empty());
+  REQUIRE(store->stage_txn_offsets({pending("h", "t", 0, 7, 31, 8)}));
+  REQUIRE(store->delete_group("h"));
+  CHECK(store->list_txn_offsets()->empty());
+}
