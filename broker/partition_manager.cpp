@@ -90,37 +90,27 @@ common::result<void> partition_manager::remove_partitions_from(const std::string
 }
 
 namespace {
-// The producer state of a log: its snapshot, brought up to date with the batches written after it.
-std::shared_ptr<log::producer_state_table> restore_producers(log::partition_log& log, const log::topic_partition& tp,
-                                                            log::metadata_store* store, bool& snapshot_found) {
-  auto table = std::make_shared<log::producer_state_table>();
+// The producer state of a log: its snapshot, brought up to date with the batches written after it (the log
+// owns the table; the partition shares it).
+std::shared_ptr<log::producer_state_table> restore_producers(const std::shared_ptr<log::partition_log>& log,
+                                                            const log::topic_partition& tp, log::metadata_store* store,
+                                                            bool& snapshot_found) {
+  std::optional<log::producer_state_table> snapshot;
   snapshot_found = false;
   if (store) {
     auto saved = store->get_producer_state(tp.topic, tp.partition);
     if (saved && *saved) {
       snapshot_found = true;
       auto decoded = log::producer_state_table::from_record(**saved);
-      if (decoded) *table = std::move(*decoded);
+      if (decoded) snapshot = std::move(*decoded);
       else spdlog::warn("{}: {}; rebuilding from the log", tp.dir_name(), decoded.err().message);
     } else if (!saved) {
       spdlog::warn("{}: {}; rebuilding from the log", tp.dir_name(), saved.err().message);
     }
   }
-  int64_t next = std::max(table->covered_offset(), log.log_start_offset());
-  if (table->covered_offset() > log.log_end_offset()) {  // the snapshot is ahead of a truncated log
-    *table = log::producer_state_table{};
-    next = log.log_start_offset();
-  }
-  while (next < log.log_end_offset()) {
-    auto read = log.read(next, 1 << 20);
-    if (!read || read->region.length == 0) break;
-    auto bytes = read->region.load();
-    if (!bytes) break;
-    table->replay(*bytes);
-    next = read->region.next_offset;
-  }
-  table->set_covered_offset(log.log_end_offset());
-  return table;
+  if (auto loaded = log->load_producer_state(std::move(snapshot)); !loaded)
+    spdlog::warn("{}: producer state rebuilt only partly: {}", tp.dir_name(), loaded.err().message);
+  return std::shared_ptr<log::producer_state_table>(log, &log->producer_state());
 }
 }  // namespace
 
@@ -133,7 +123,7 @@ void partition_manager::attach_topic(const std::string& topic, int32_t count, lo
     partition entry;
     entry.log = log;
     entry.on = std::make_shared<strand>(asio::make_strand(pool_));
-    entry.producers = restore_producers(*log, tp, store, entry.producer_snapshot_stored);
+    entry.producers = restore_producers(log, tp, store, entry.producer_snapshot_stored);
     entry.log_start_offset = log->log_start_offset();
     entry.high_watermark = log->log_end_offset();
     partitions_.emplace(tp, std::move(entry));
@@ -207,7 +197,8 @@ auto append_work(std::shared_ptr<log::partition_log> log, std::shared_ptr<log::p
       batch = *parsed;
     if (batch) {
       const int32_t last_seq = log::last_sequence(batch->base_sequence(), batch->last_offset_delta());
-      auto verdict = producers->check(batch->producer_id(), batch->producer_epoch(), batch->base_sequence(), last_seq);
+      auto verdict = producers->check(batch->producer_id(), batch->producer_epoch(), batch->base_sequence(), last_seq,
+                                      batch->is_transactional());
       if (!verdict) return verdict.err();
       if (verdict->duplicate_of) {  // a retry: answer with the offsets it got the first time
         log::append_result dup;
@@ -217,15 +208,9 @@ auto append_work(std::shared_ptr<log::partition_log> log, std::shared_ptr<log::p
         return dup;
       }
     }
-    // The validation above checked the CRC of these very bytes; the log need not compute it again.
-    auto appended = log->append(batches, /*leader_epoch=*/0, /*crc_verified=*/static_cast<bool>(validation));
-    if (!appended) return appended;
-    if (batch)
-      producers->record(batch->producer_id(), batch->producer_epoch(),
-                        {batch->base_sequence(), log::last_sequence(batch->base_sequence(), batch->last_offset_delta()),
-                         appended->first_offset, appended->last_offset},
-                        appended->max_timestamp);
-    return appended;
+    // The validation above checked the CRC of these very bytes; the log need not compute it again. The log
+    // records the batch in its producer state (the table `producers` shares).
+    return log->append(batches, /*leader_epoch=*/0, /*crc_verified=*/static_cast<bool>(validation));
   };
 }
 }  // namespace

@@ -161,7 +161,8 @@ class partition_manager {
   struct partition {
     std::shared_ptr<log::partition_log> log;
     std::shared_ptr<strand> on;
-    std::shared_ptr<log::producer_state_table> producers;  // touched only on the strand
+    // The log's producer state (log::partition_log::producer_state()), touched only on the strand.
+    std::shared_ptr<log::producer_state_table> producers;
     bool producer_snapshot_stored = false;  // the store held (or was given) a snapshot for this partition
     // Appends posted to the strand and not yet started: a durable append with none behind it flushes
     // at once; otherwise its flush queues behind them, so that one fsync covers them all.

@@ -456,4 +456,64 @@ std::vector<uint8_t> record_batch_builder::build_with_records(compression_codec 
   return out;
 }
 
+
+std::vector<uint8_t> encode_end_txn_marker(const marker_batch_fields& fields, const end_txn_marker& marker) {
+  std::vector<uint8_t> key, value;
+  append_be<int16_t>(key, control_record::key_version);
+  append_be<int16_t>(key, static_cast<int16_t>(marker.type));
+  append_be<int16_t>(value, control_record::value_version);
+  append_be<int32_t>(value, marker.coordinator_epoch);
+  std::vector<uint8_t> section;
+  append_record(section, 0, 0, 0, bytes_view(key), bytes_view(value), {});
+  batch_header_fields h;
+  h.base_offset = fields.base_offset;
+  h.partition_leader_epoch = fields.partition_leader_epoch;
+  h.attributes = static_cast<int16_t>(layout::control_bit | layout::transactional_bit);
+  h.last_offset_delta = 0;
+  h.base_timestamp = fields.timestamp;
+  h.max_timestamp = fields.timestamp;
+  h.producer_id = fields.producer_id;
+  h.producer_epoch = fields.producer_epoch;
+  h.base_sequence = -1;
+  h.record_count = 1;
+  return encode_batch(h, section);
+}
+
+result<control_record_type> parse_control_record_type(bytes_view key) {
+  if (key.size() < control_record::key_size)
+    return error{kafka_error::corrupt_message, "control record key of " + std::to_string(key.size()) + " bytes"};
+  const auto version = static_cast<int16_t>(load_be<uint16_t>(key.data()));
+  if (version < 0) return error{kafka_error::corrupt_message, "control record key of version " + std::to_string(version)};
+  const auto type = static_cast<int16_t>(load_be<uint16_t>(key.data() + 2));
+  switch (type) {
+    case 0: return control_record_type::commit;
+    case 1: return control_record_type::abort;
+    default: return control_record_type::unknown;
+  }
+}
+
+result<std::optional<end_txn_marker>> decode_end_txn_marker(const record_batch_view& batch) {
+  if (!batch.is_control()) return error{kafka_error::invalid_record, "not a control batch"};
+  if (batch.record_count() == 0) return std::optional<end_txn_marker>{};
+  auto records = batch.records(batch.size_bytes() + 1024);
+  if (!records) return records.err();
+  auto rec = records->next();
+  if (!rec) return rec.err();
+  if (!*rec) return std::optional<end_txn_marker>{};
+  const record_view& r = **rec;
+  if (!r.key) return error{kafka_error::corrupt_message, "control record without a key"};
+  auto type = parse_control_record_type(*r.key);
+  if (!type) return type.err();
+  if (*type == control_record_type::unknown) return std::optional<end_txn_marker>{};
+  if (!r.value || r.value->size() < control_record::value_size)
+    return error{kafka_error::corrupt_message, "transaction marker value shorter than 6 bytes"};
+  const auto version = static_cast<int16_t>(load_be<uint16_t>(r.value->data()));
+  if (version < 0)
+    return error{kafka_error::corrupt_message, "transaction marker value of version " + std::to_string(version)};
+  end_txn_marker m;
+  m.type = *type;
+  m.coordinator_epoch = static_cast<int32_t>(load_be<uint32_t>(r.value->data() + 2));
+  return std::optional<end_txn_marker>{m};
+}
+
 }  // namespace brook::common

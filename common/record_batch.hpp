@@ -239,6 +239,46 @@ class record_batch_builder {
   std::vector<record> records_;
 };
 
+// Transaction markers (Kafka's EndTransactionMarker, KIP-98): a control batch (control + transactional
+// attribute bits) of the transaction's producer id and epoch, base sequence -1, holding one record at offset
+// delta 0 whose key is the control record key, version int16 (0) | type int16 (COMMIT 0, ABORT 1), and whose
+// value is version int16 (0) | coordinator epoch int32. Kafka 4.4 writes version 0 of both and reads newer
+// versions of either as version 0 (a negative version is corrupt).
+namespace control_record {
+inline constexpr int16_t key_version = 0;
+inline constexpr int16_t value_version = 0;
+inline constexpr size_t key_size = 4;
+inline constexpr size_t value_size = 6;
+}  // namespace control_record
+
+enum class control_record_type : int16_t { commit = 0, abort = 1, unknown = -1 };
+
+struct end_txn_marker {
+  control_record_type type = control_record_type::commit;
+  int32_t coordinator_epoch = -1;
+  bool operator==(const end_txn_marker&) const = default;
+};
+
+struct marker_batch_fields {
+  int64_t base_offset = 0;
+  int32_t partition_leader_epoch = -1;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int64_t timestamp = -1;  // the record's timestamp (CreateTime), also the batch's base and max timestamp
+};
+
+// The complete, uncompressed control batch carrying `marker` (type commit or abort).
+std::vector<uint8_t> encode_end_txn_marker(const marker_batch_fields& fields, const end_txn_marker& marker);
+
+// The type of a control record from its key; unknown for types other than COMMIT and ABORT. Errors:
+// corrupt_message (a key shorter than 4 bytes or of a negative version).
+result<control_record_type> parse_control_record_type(bytes_view key);
+
+// The marker of a control batch: nullopt for a control batch without records (a cleaned one), or one whose
+// record is another control type. Errors: invalid_record (not a control batch), corrupt_message (the key or
+// value does not decode as a marker).
+result<std::optional<end_txn_marker>> decode_end_txn_marker(const record_batch_view& batch);
+
 // Zig-zag varints as Kafka and Protobuf encode them.
 void append_varint(std::vector<uint8_t>& out, int32_t v);
 void append_varlong(std::vector<uint8_t>& out, int64_t v);

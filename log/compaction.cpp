@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/compression.hpp"
 #include "common/record_batch.hpp"
@@ -59,21 +60,90 @@ result<void> for_each_batch(const compaction_input& in, const std::function<resu
 
 std::string key_string(bytes_view key) { return std::string(reinterpret_cast<const char*>(key.data()), key.size()); }
 
+// The transactions of a range being cleaned, as Kafka's CleanedTransactionMetadata tracks them: which
+// batches belong to aborted transactions, and which markers still guard records.
+struct cleaned_txn_tracker {
+  struct open_abort {
+    aborted_txn txn;
+    bool batches_seen = false;
+  };
+  std::vector<aborted_txn> pending;  // not reached yet, by first offset
+  size_t next = 0;
+  std::unordered_map<int64_t, open_abort> aborted;  // producer id -> its aborted transaction being read
+  std::unordered_set<int64_t> committed;            // producers whose (not aborted) transaction is being read
+
+  cleaned_txn_tracker(const std::vector<aborted_txn>& all, int64_t from) {
+    for (const auto& t : all)
+      if (t.last_offset >= from) pending.push_back(t);
+    std::stable_sort(pending.begin(), pending.end(),
+                     [](const aborted_txn& a, const aborted_txn& b) { return a.first_offset < b.first_offset; });
+  }
+
+  void reach(int64_t offset) {
+    for (; next < pending.size() && pending[next].first_offset <= offset; ++next)
+      aborted.try_emplace(pending[next].producer_id, open_abort{pending[next]});
+  }
+
+  // Whether a data batch belongs to an aborted transaction (its records all go).
+  bool on_data(const record_batch_view& b) {
+    reach(b.last_offset());
+    if (!b.is_transactional()) return false;
+    if (auto it = aborted.find(b.producer_id()); it != aborted.end()) {
+      it->second.batches_seen = true;
+      return true;
+    }
+    committed.insert(b.producer_id());
+    return false;
+  }
+
+  // Whether a control batch no longer guards anything. An ABORT marker whose transaction still had batches
+  // here stays, and its index entry goes to *keep_entry.
+  result<bool> on_control(const record_batch_view& b, std::optional<aborted_txn>& keep_entry) {
+    reach(b.last_offset());
+    if (b.record_count() == 0) return true;  // emptied by an earlier cleaning
+    auto marker = common::decode_end_txn_marker(b);
+    if (!marker) return marker.err();
+    if (!*marker) return false;  // another control type: kept
+    if ((*marker)->type == common::control_record_type::abort) {
+      auto it = aborted.find(b.producer_id());
+      if (it == aborted.end()) return true;
+      const open_abort done = it->second;
+      aborted.erase(it);
+      if (!done.batches_seen) return true;
+      keep_entry = done.txn;
+      return false;
+    }
+    return committed.erase(b.producer_id()) == 0;
+  }
+};
+
 struct cleaner {
   const compaction_plan& plan;
   std::unordered_map<std::string, int64_t> latest;  // key -> offset of its last record in the dirty part
   std::unordered_map<int64_t, int64_t> last_batch_of_producer;  // producer id -> base offset of its last batch
+  // producer id -> base offset of its last batch, markers included
+  std::unordered_map<int64_t, int64_t> last_any_batch_of_producer;
   compaction_stats stats;
   std::optional<int64_t> earliest_delete_horizon;
+  cleaned_txn_tracker* txns = nullptr;           // the group being written
+  std::vector<aborted_txn> kept_aborted_entries;  // its cleaned .txnindex
 
-  // Pass one: the key map and each producer's last batch.
+  // Pass one: the key map (records of aborted transactions left out) and each producer's last batch.
   result<void> map_keys() {
+    if (plan.groups.empty()) return {};
+    cleaned_txn_tracker map_txns(plan.aborted_txns, plan.groups.front().front().base_offset);
     for (const auto& group : plan.groups) {
       for (const auto& seg : group) {
         bool dirty = seg.end_offset > plan.first_dirty_offset;
         auto r = for_each_batch(seg, [&](const record_batch_view& b) -> result<void> {
-          if (b.is_control()) return {};
+          if (b.producer_id() >= 0) last_any_batch_of_producer[b.producer_id()] = b.base_offset();
+          if (b.is_control()) {
+            std::optional<aborted_txn> ignored;
+            auto r = map_txns.on_control(b, ignored);
+            return r ? result<void>{} : result<void>{r.err()};
+          }
           if (b.producer_id() >= 0) last_batch_of_producer[b.producer_id()] = b.base_offset();
+          if (map_txns.on_data(b)) return {};
           if (!dirty || b.last_offset() < plan.first_dirty_offset) return {};
           auto records = b.records(common::uncompressed_limit(b.record_count(), plan.max_message_bytes));
           if (!records) return records.err();
@@ -101,7 +171,8 @@ struct cleaner {
     using out_t = std::optional<std::vector<uint8_t>>;
     ++stats.batches_read;
     auto original = [&] { return out_t(std::vector<uint8_t>(b.bytes().begin(), b.bytes().end())); };
-    if (b.is_control()) return original();
+    if (b.is_control()) return clean_control(b);
+    const bool aborted = txns && txns->on_data(b);
     auto records = b.records(common::uncompressed_limit(b.record_count(), plan.max_message_bytes));
     if (!records) return records.err();
     std::vector<common::record_view> kept;
@@ -115,7 +186,7 @@ struct cleaner {
       if (!*rec) break;
       ++total;
       const auto& r = **rec;
-      if (!r.key || superseded(r)) continue;
+      if (aborted || !r.key || superseded(r)) continue;
       if (!r.value) {
         if (horizon && plan.now_ms >= *horizon) {
           ++stats.tombstones_removed;
@@ -132,6 +203,52 @@ struct cleaner {
     if (tombstones_kept > 0)
       earliest_delete_horizon = std::min(earliest_delete_horizon.value_or(*horizon), *horizon);
     if (static_cast<int32_t>(kept.size()) == total && !set_horizon) return original();
+    return rewrite(b, kept, horizon, last_batch_of_producer);
+  }
+
+  // A marker (control batch): kept while it guards records, then marked with a delete horizon, then dropped
+  // (kept empty when it is its producer's last batch: it carries the producer's epoch).
+  result<std::optional<std::vector<uint8_t>>> clean_control(const record_batch_view& b) {
+    using out_t = std::optional<std::vector<uint8_t>>;
+    std::optional<aborted_txn> keep_entry;
+    bool can_discard = false;
+    if (txns) {
+      auto r = txns->on_control(b, keep_entry);
+      if (!r) return r.err();
+      can_discard = *r;
+    }
+    if (keep_entry) kept_aborted_entries.push_back(*keep_entry);
+    auto original = [&] { return out_t(std::vector<uint8_t>(b.bytes().begin(), b.bytes().end())); };
+    if (!can_discard || b.record_count() == 0) return original();
+    if (b.has_delete_horizon()) {
+      if (plan.now_ms >= b.base_timestamp()) {
+        ++stats.records_removed;
+        return rewrite(b, {}, std::nullopt, last_any_batch_of_producer);
+      }
+      earliest_delete_horizon = std::min(earliest_delete_horizon.value_or(b.base_timestamp()), b.base_timestamp());
+      return original();
+    }
+    auto records = b.records(common::uncompressed_limit(b.record_count(), plan.max_message_bytes));
+    if (!records) return records.err();
+    std::vector<common::record_view> kept;
+    while (true) {
+      auto rec = records->next();
+      if (!rec) return rec.err();
+      if (!*rec) break;
+      kept.push_back(**rec);
+    }
+    const int64_t horizon = plan.now_ms + plan.delete_retention_ms;
+    earliest_delete_horizon = std::min(earliest_delete_horizon.value_or(horizon), horizon);
+    return rewrite(b, kept, horizon, last_any_batch_of_producer);
+  }
+
+  // `b` re-encoded with only `kept`; with none, an empty batch if it is its producer's last in
+  // `last_of_producer`, else nothing.
+  result<std::optional<std::vector<uint8_t>>> rewrite(const record_batch_view& b,
+                                                      const std::vector<common::record_view>& kept,
+                                                      std::optional<int64_t> horizon,
+                                                      const std::unordered_map<int64_t, int64_t>& last_of_producer) {
+    using out_t = std::optional<std::vector<uint8_t>>;
     ++stats.batches_rewritten;
     namespace layout = common::batch_layout;
     common::batch_header_fields h;
@@ -145,8 +262,8 @@ struct cleaner {
     auto attributes = static_cast<uint16_t>(b.attributes());
     if (kept.empty()) {
       // Only a producer's last batch is worth keeping empty: it carries the sequence numbers.
-      auto last = last_batch_of_producer.find(b.producer_id());
-      if (b.producer_id() < 0 || last == last_batch_of_producer.end() || last->second != b.base_offset())
+      auto last = last_of_producer.find(b.producer_id());
+      if (b.producer_id() < 0 || last == last_of_producer.end() || last->second != b.base_offset())
         return out_t{};
       h.attributes = static_cast<int16_t>(attributes & ~(layout::compression_mask | layout::delete_horizon_bit));
       h.base_timestamp = h.max_timestamp = b.max_timestamp();
@@ -174,6 +291,9 @@ struct cleaner {
   // one segment that cleaning leaves byte for byte as it is (no point in swapping it).
   result<std::unique_ptr<segment>> write_group(const std::vector<compaction_input>& group) {
     int64_t changed_before = stats.batches_rewritten + stats.records_removed;
+    cleaned_txn_tracker group_txns(plan.aborted_txns, group.front().base_offset);
+    txns = &group_txns;
+    kept_aborted_entries.clear();
     auto seg = segment::create(plan.dir, group.front().base_offset, plan.now_ms, 0, nullptr, format::cleaned_suffix);
     if (!seg) return seg.err();
     auto& out = **seg;
@@ -213,6 +333,9 @@ struct cleaner {
       if (!r) return failed(r.err());
     }
     if (auto r = write_pending(); !r) return failed(r.err());
+    txns = nullptr;
+    for (const auto& t : kept_aborted_entries)
+      if (auto r = out.append_aborted_txn(t); !r) return failed(r.err());
     if (group.size() == 1 && dropped_batches == 0 && stats.batches_rewritten + stats.records_removed == changed_before) {
       (void)out.remove_files();
       return std::unique_ptr<segment>{};
@@ -234,7 +357,7 @@ result<compaction_result> run_compaction(const compaction_plan& plan) {
   out.dir = plan.dir;
   out.end_offset = plan.end_offset;
   if (plan.empty()) return out;
-  cleaner c{plan, {}, {}, {}, {}};
+  cleaner c{plan, {}, {}, {}, {}, {}, nullptr, {}};
   if (auto r = c.map_keys(); !r) return r.err();
   for (const auto& group : plan.groups) {
     auto seg = c.write_group(group);

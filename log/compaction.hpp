@@ -15,7 +15,10 @@
 //  - tombstones (null value) until delete.retention.ms after the cleaning that first kept them (the batch's
 //    delete horizon), then they go too;
 //  - no record with a null key (Kafka refuses them on produce to compacted topics; its cleaner drops them);
-//  - control batches untouched (transactions are not implemented; markers are kept as written).
+//  - no record of an aborted transaction; transaction markers while they guard records of their
+//    transaction in the cleaned range, then until delete.retention.ms after the cleaning that found them
+//    unneeded (log/format.hpp, "Cleaned batches"; Kafka's CleanedTransactionMetadata). Only offsets below
+//    the last stable offset are cleaned.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +54,8 @@ struct compaction_plan {
   // Bounds what one batch may decompress to (common::uncompressed_limit), as on produce.
   int32_t max_message_bytes = 1048588;
   bool fsync = true;  // log_config::fsync: whether the cleaned files are fdatasync'ed
+  // The aborted transactions overlapping [first group's base, end_offset), from the .txnindex files.
+  std::vector<aborted_txn> aborted_txns;
   bool empty() const { return groups.empty(); }
 };
 
@@ -75,7 +80,8 @@ struct compaction_result {
   std::filesystem::path dir;
   std::vector<compacted_group> groups;
   int64_t end_offset = 0;
-  // The earliest delete horizon of a batch that still holds tombstones, for scheduling their removal.
+  // The earliest delete horizon of a batch that still holds tombstones or is a marker awaiting removal, for
+  // scheduling their removal.
   std::optional<int64_t> earliest_delete_horizon;
   compaction_stats stats;
 

@@ -14,13 +14,21 @@
 //       <base offset>.timeindex             time index: entries of 12 bytes, big-endian i64 timestamp,
 //                                           u32 relative offset; the largest timestamp so far and the last
 //                                           offset of the batch where it was first reached; increasing
+//       <base offset>.txnindex              aborted-transaction index (Kafka's TransactionIndex): entries of
+//                                           34 bytes, big-endian i16 version (0) | i64 producer id | i64 first
+//                                           offset | i64 last offset (the ABORT marker's) | i64 last stable
+//                                           offset after the marker; one per transaction aborted by a marker
+//                                           in this segment, in marker order. Created at the first abort;
+//                                           recovery keeps the sane leading entries below the segment's end
+//                                           and the producer state replay (partition_log::load_producer_state)
+//                                           appends those of markers it finds missing
 //       partition.checkpoint                recovery point and log start offset (layout below), replaced
 //                                           by write-to-temp + rename
 //       cleaner.checkpoint                  compacted topics: the offset below which the log has been cleaned
 //                                           (layout below), replaced by write-to-temp + rename
-//       <base>.log.cleaned, .index.cleaned, .timeindex.cleaned
+//       <base>.log.cleaned, .index.cleaned, .timeindex.cleaned, .txnindex.cleaned
 //                                           a segment the log cleaner is building (compaction); deleted at open
-//       <base>.log.swap, .index.swap, .timeindex.swap
+//       <base>.log.swap, .index.swap, .timeindex.swap, .txnindex.swap
 //                                           a cleaned segment committed to replace the segments it was built
 //                                           from; completed at open (see "Compaction swap" below)
 //   <log_dir>/<topic>-<partition>.<n>-delete/   a partition being deleted; removed at open
@@ -53,7 +61,13 @@
 // tombstones gets the DELETE_HORIZON attribute bit and baseTimestamp = (time of the first cleaning +
 // delete.retention.ms); once that time has passed a later cleaning drops those tombstones. A batch whose
 // records all go is kept empty (recordCount 0) if it is its producer's last batch in the cleaned range, so
-// idempotent-producer state survives. Control batches are kept as they are.
+// idempotent-producer state survives. Transactions (Kafka's CleanedTransactionMetadata): only offsets below the
+// last stable offset are cleaned; the batches of an aborted transaction (as the .txnindex files of the
+// cleaned range say) lose all their records; an ABORT marker stays, and its .txnindex entry is copied to the
+// cleaned segment, while batches of its transaction were still found in the cleaned range; a COMMIT marker
+// stays while records of its transaction were found. A marker that no longer guards anything is marked with
+// the DELETE_HORIZON bit and baseTimestamp = time of that cleaning + delete.retention.ms, and a cleaning after
+// that horizon drops it (kept empty if it is its producer's last batch).
 //
 // Index files hold entries only for data that was flushed with them; anything past the recovery point is
 // re-indexed by recovery, so the files never have to be trusted past it.
@@ -81,6 +95,9 @@ inline constexpr size_t offset_name_digits = 20;
 
 inline constexpr size_t index_entry_size = 8;
 inline constexpr size_t time_index_entry_size = 12;
+inline constexpr std::string_view txn_index_suffix = ".txnindex";
+inline constexpr size_t aborted_txn_entry_size = 34;
+inline constexpr int16_t aborted_txn_version = 0;
 
 inline constexpr std::string_view lock_file_name = ".lock";
 inline constexpr std::string_view clean_shutdown_marker = ".brook_clean_shutdown";

@@ -193,7 +193,7 @@ result<void> partition_log::load(bool clean_shutdown) {
       }
     } else if (ext == format::log_suffix) {
       if (auto base = parse_base_offset(stem)) bases.push_back(*base);
-    } else if (ext == format::index_suffix || ext == format::time_index_suffix) {
+    } else if (ext == format::index_suffix || ext == format::time_index_suffix || ext == format::txn_index_suffix) {
       index_files.push_back(entry.path());
     }
   }
@@ -269,6 +269,8 @@ result<void> partition_log::load(bool clean_shutdown) {
   log_start_offset_ = std::clamp(cp ? cp->log_start_offset : 0, segments_.front()->base_offset(), leo);
   // Every segment is now either trusted (clean or below the old recovery point) or recovered and synced.
   recovery_point_ = leo;
+  // Every .txnindex entry of a marker below the old recovery point was synced with it (segment::flush).
+  txn_rebuild_from_ = clean_shutdown ? leo : std::min(recovery_point, leo);
   last_flush_ms_ = now;
   if (auto cleaned_to = read_cleaner_checkpoint(dir_ / format::cleaner_checkpoint_name))
     first_dirty_offset_ = std::clamp(*cleaned_to, log_start_offset_, leo);
@@ -421,11 +423,77 @@ result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t 
     if (st.no_space()) return storage_error(dir_.string() + ": disk full, nothing appended: " + st.message());
     return fail(st).err();
   }
+  if (auto r = track_producers(batches); !r) return r.err();
   unflushed_messages_ += out.record_count;
   if (unflushed_messages_ >= config_.flush_messages || now - last_flush_ms_ >= config_.flush_ms) {
     if (auto r = flush(); !r) return r.err();
   }
   return out;
+}
+
+result<void> partition_log::track_producers(std::span<const uint8_t> written) {
+  for (const auto& txn : producers_.replay(written)) {
+    if (auto r = active().append_aborted_txn(txn); !r) {
+      if (r.code() == kafka_error::kafka_storage_error) return fail(r.err().message);
+      return r;
+    }
+  }
+  return {};
+}
+
+result<append_result> partition_log::append_marker(int64_t producer_id, int16_t producer_epoch, bool commit,
+                                                   int32_t coordinator_epoch, int32_t leader_epoch,
+                                                   int16_t transaction_version) {
+  if (closed_) return storage_error(dir_.string() + ": log is closed");
+  if (health_->failed()) return storage_error("log dir has failed: " + health_->reason());
+  if (producer_id < 0) return error{kafka_error::invalid_request, "a transaction marker needs a producer id"};
+  if (auto r = producers_.check_marker(producer_id, producer_epoch, coordinator_epoch, transaction_version); !r)
+    return r.err();
+  common::marker_batch_fields fields;
+  fields.producer_id = producer_id;
+  fields.producer_epoch = producer_epoch;
+  fields.timestamp = clock_();
+  auto batch = common::encode_end_txn_marker(
+      fields, {commit ? common::control_record_type::commit : common::control_record_type::abort, coordinator_epoch});
+  return append(batch, leader_epoch, /*crc_verified=*/true);
+}
+
+int64_t partition_log::last_stable_offset() const {
+  const int64_t hw = high_watermark();
+  auto first_unstable = producers_.first_unstable_offset();
+  if (!first_unstable || *first_unstable >= hw) return hw;
+  return std::max(*first_unstable, log_start_offset_);
+}
+
+result<void> partition_log::load_producer_state(std::optional<producer_state_table> snapshot) {
+  const int64_t leo = log_end_offset();
+  const bool usable = snapshot && snapshot->covered_offset() <= txn_rebuild_from_ && snapshot->covered_offset() <= leo;
+  if (snapshot && !usable)
+    spdlog::info("{}: producer state saved at offset {} is past offset {} (recovered or log end {}); rebuilding it "
+                 "from the log start",
+                 dir_.string(), snapshot->covered_offset(), txn_rebuild_from_, leo);
+  producers_ = usable ? std::move(*snapshot) : producer_state_table{};
+  int64_t next = std::max(producers_.covered_offset(), log_start_offset_);
+  while (next < leo) {
+    auto got = read(next, 1 << 20);
+    if (!got) return got.err();
+    if (got->region.length == 0) break;
+    auto bytes = got->region.load();
+    if (!bytes) return bytes.err();
+    for (const auto& txn : producers_.replay(*bytes)) {
+      auto* seg = const_cast<segment*>(segment_for(txn.last_offset));
+      if (!seg) continue;
+      const auto& have = seg->txn_index().entries();
+      if (!have.empty() && have.back().last_offset >= txn.last_offset) continue;  // already indexed
+      if (auto r = seg->append_aborted_txn(txn); !r) return r;
+      spdlog::info("{}: restored the aborted transaction of producer {} at offsets {} to {} in the transaction index",
+                   dir_.string(), txn.producer_id, txn.first_offset, txn.last_offset);
+    }
+    next = std::max(next + 1, got->region.next_offset);
+  }
+  producers_.set_covered_offset(leo);
+  txn_rebuild_from_ = leo;
+  return {};
 }
 
 result<void> partition_log::roll(int64_t now) {
@@ -450,15 +518,20 @@ const segment* partition_log::segment_for(int64_t offset) const {
   return it == segments_.begin() ? nullptr : std::prev(it)->get();
 }
 
-result<read_result> partition_log::read(int64_t offset, uint64_t max_bytes) const {
+result<read_result> partition_log::read(int64_t offset, uint64_t max_bytes, isolation_level isolation) const {
   read_result out;
   out.log_start_offset = log_start_offset_;
   out.log_end_offset = log_end_offset();
+  out.last_stable_offset = last_stable_offset();
   if (offset < log_start_offset_ || offset > out.log_end_offset)
     return error{kafka_error::offset_out_of_range,
                  "offset " + std::to_string(offset) + " outside [" + std::to_string(log_start_offset_) + ", " +
                      std::to_string(out.log_end_offset) + "]"};
-  if (offset == out.log_end_offset) return out;
+  const bool committed = isolation == isolation_level::read_committed;
+  if (committed) out.aborted_transactions.emplace();
+  // read_committed reads below the last stable offset only (the first offset of a batch, or the log end).
+  const int64_t limit = committed ? out.last_stable_offset : out.log_end_offset;
+  if (offset >= limit) return out;
   auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
                              [](int64_t o, const std::unique_ptr<segment>& s) { return o < s->base_offset(); });
   if (it != segments_.begin()) --it;
@@ -467,7 +540,14 @@ result<read_result> partition_log::read(int64_t offset, uint64_t max_bytes) cons
     auto batch = seg.find_batch(offset);
     if (!batch) return batch.err();
     if (!*batch) continue;  // offset falls in a gap after this segment's data
-    auto bounds = seg.region_end((*batch)->position, max_bytes);
+    if ((*batch)->base_offset >= limit) return out;  // a gap up to the last stable offset
+    uint64_t bytes = max_bytes;
+    if (limit < seg.next_offset()) {  // the last stable offset lies in this segment: stop at its batch
+      auto stop = seg.find_batch(limit);
+      if (!stop) return stop.err();
+      if (*stop) bytes = std::min<uint64_t>(bytes, (*stop)->position - (*batch)->position);
+    }
+    auto bounds = seg.region_end((*batch)->position, bytes);
     if (!bounds) return bounds.err();
     out.region.file = seg.log_file();
     out.region.path = seg.log_path();
@@ -475,6 +555,16 @@ result<read_result> partition_log::read(int64_t offset, uint64_t max_bytes) cons
     out.region.length = bounds->end - (*batch)->position;
     out.region.first_offset = (*batch)->base_offset;
     out.region.next_offset = bounds->next_offset;
+    if (committed) {
+      // Kafka's collectAbortedTransactions: this segment's index, then the later ones', until an entry's
+      // last stable offset shows that no later transaction can overlap [offset, upper bound).
+      const int64_t upper = out.region.next_offset;
+      for (auto s = it; s != segments_.end(); ++s) {
+        auto found = (*s)->txn_index().collect(offset, upper);
+        for (const auto& t : found.txns) out.aborted_transactions->push_back({t.producer_id, t.first_offset});
+        if (found.complete) break;
+      }
+    }
     return out;
   }
   return out;
@@ -604,6 +694,10 @@ compaction_plan partition_log::prepare_compaction(int64_t now) const {
       }
     }
   }
+  // Nothing at or past the last stable offset is cleaned (Kafka's firstUncleanableDirtyOffset): whether
+  // those transactions commit or abort is not known yet.
+  const int64_t lso = last_stable_offset();
+  while (limit > 0 && segments_[limit]->base_offset() > lso) --limit;
   if (limit == 0) return plan;
   int64_t end = segments_[limit]->base_offset();
   int64_t first_dirty = std::clamp(first_dirty_offset(), segments_.front()->base_offset(), end);
@@ -644,6 +738,14 @@ compaction_plan partition_log::prepare_compaction(int64_t now) const {
   }
   plan.first_dirty_offset = first_dirty;
   plan.end_offset = end;
+  // The aborted transactions overlapping the cleaned range, from its segments' .txnindex files and the
+  // later ones' (a transaction may be aborted by a marker past the range).
+  const int64_t start = segments_.front()->base_offset();
+  for (const auto& s : segments_) {
+    auto found = s->txn_index().collect(start, end);
+    plan.aborted_txns.insert(plan.aborted_txns.end(), found.txns.begin(), found.txns.end());
+    if (found.complete) break;
+  }
   return plan;
 }
 

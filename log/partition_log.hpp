@@ -35,6 +35,7 @@
 #include "common/record_batch.hpp"
 #include "log/compaction.hpp"
 #include "log/disk_fault_hook.hpp"
+#include "log/producer_state.hpp"
 #include "log/segment.hpp"
 
 namespace brook::log {
@@ -110,10 +111,24 @@ struct file_region {
   common::result<void> load_into(std::span<uint8_t> out) const;
 };
 
+// Kafka's isolation.level of a fetch.
+enum class isolation_level : int8_t { read_uncommitted = 0, read_committed = 1 };
+
+// An aborted transaction as a read_committed fetch reports it (FetchResponse AbortedTransaction).
+struct aborted_transaction {
+  int64_t producer_id = -1;
+  int64_t first_offset = -1;
+  bool operator==(const aborted_transaction&) const = default;
+};
+
 struct read_result {
-  file_region region;          // empty at log_end_offset
+  file_region region;          // empty at log_end_offset (read_committed: at the last stable offset)
   int64_t log_start_offset = 0;
   int64_t log_end_offset = 0;  // the high watermark on one node
+  int64_t last_stable_offset = 0;
+  // read_committed only: the aborted transactions overlapping the offsets read, from the .txnindex files
+  // (Kafka's FetchDataInfo.abortedTransactions), in the order of their markers.
+  std::optional<std::vector<aborted_transaction>> aborted_transactions;
 };
 
 // What recovery did at open, for the log and for tests.
@@ -149,7 +164,40 @@ class partition_log {
   // The batches from the one containing `offset`, whole batches, at most max_bytes unless the first batch
   // alone is larger (it is then returned whole). Empty at log_end_offset. Errors: offset_out_of_range
   // outside [log_start_offset, log_end_offset]; kafka_storage_error.
-  common::result<read_result> read(int64_t offset, uint64_t max_bytes) const;
+  // read_committed (Kafka's FetchIsolation.TXN_COMMITTED): only batches below the last stable offset (empty
+  // from there on), with the aborted transactions that overlap the offsets read: those whose marker is at or
+  // after `offset` and whose first offset is below the offset after the region (Kafka's
+  // collectAbortedTransactions, searching the .txnindex of the segment read and the later ones until an
+  // entry's last stable offset reaches that bound).
+  common::result<read_result> read(int64_t offset, uint64_t max_bytes,
+                                   isolation_level isolation = isolation_level::read_uncommitted) const;
+
+  // Writes a COMMIT (commit) or ABORT transaction marker of `producer_id` at the log end (Kafka's
+  // appendAsLeader with origin COORDINATOR of an EndTransactionMarker): checked against the producer state
+  // (invalid_producer_epoch, transaction_coordinator_fenced: producer_state_table::check_marker), written as
+  // a control batch timestamped now, then the producer's open transaction closes; an abort of a
+  // non-empty transaction adds its entry (with the last stable offset after it) to the active segment's
+  // .txnindex. The last stable offset moves to the next open transaction or the log end. Other errors as
+  // append().
+  common::result<append_result> append_marker(int64_t producer_id, int16_t producer_epoch, bool commit,
+                                              int32_t coordinator_epoch, int32_t leader_epoch = -1,
+                                              int16_t transaction_version = 0);
+
+  // The first offset of the earliest open transaction, else the high watermark (Kafka's lastStableOffset);
+  // what ListOffsets(latest) answers under read_committed. Never below log_start_offset.
+  int64_t last_stable_offset() const;
+
+  // The producer state of this partition (log/producer_state.hpp). append() records every batch carrying a
+  // producer id and every marker in it; the caller checks batches against it before appending.
+  producer_state_table& producer_state() { return producers_; }
+  const producer_state_table& producer_state() const { return producers_; }
+  // Brings the producer state up to the log end after open (Kafka's loadProducerState): from `snapshot`
+  // when it was saved at or before the recovery point found at open (everything, after a clean shutdown),
+  // else from nothing at the log start, replaying the batches in between. Markers replayed that aborted a
+  // transaction get their .txnindex entry back when their segment's index lacks it (a crash lost it).
+  // Until it is called after open, the state holds only what was appended since. Errors: as read(), and
+  // kafka_storage_error writing an index.
+  common::result<void> load_producer_state(std::optional<producer_state_table> snapshot);
 
   // The first record with timestamp >= ts at or after log_start_offset (Kafka's ListOffsets by time);
   // nullopt if there is none.
@@ -231,6 +279,9 @@ class partition_log {
   int injected_fault(disk_op op) const;
   common::result<void> delete_oldest_segments(size_t count);
   void note_cleaned(const compaction_result& cleaned);
+  // Records the producer state of batches just written to the active segment, adding the .txnindex entries
+  // of the transactions their markers abort.
+  common::result<void> track_producers(std::span<const uint8_t> written);
   common::result<void> complete_swaps(const std::vector<int64_t>& swaps, std::vector<int64_t>& bases, int64_t now);
   segment& active() { return *segments_.back(); }
   const segment& active() const { return *segments_.back(); }
@@ -257,6 +308,10 @@ class partition_log {
   bool closed_ = false;
   open_report open_report_;
   std::string topic_;  // from the directory name "<topic>-<partition>", for the fault hook
+  producer_state_table producers_;
+  // The recovery point found at open (the log end after a clean shutdown): .txnindex entries of markers
+  // from there on may be missing, so a producer state snapshot from beyond it cannot be replayed from.
+  int64_t txn_rebuild_from_ = 0;
   std::atomic<disk_fault_hook*> fault_hook_{nullptr};
 };
 

@@ -182,7 +182,12 @@ std::string segment::file_stem(int64_t base_offset) {
 }
 
 segment::segment(std::filesystem::path dir, int64_t base_offset, int64_t now_ms, std::string_view suffix)
-    : dir_(std::move(dir)), suffix_(suffix), base_offset_(base_offset), created_ms_(now_ms), next_offset_(base_offset) {}
+    : dir_(std::move(dir)),
+      suffix_(suffix),
+      base_offset_(base_offset),
+      created_ms_(now_ms),
+      txn_index_(dir_ / (file_stem(base_offset) + std::string(format::txn_index_suffix) + suffix_), base_offset),
+      next_offset_(base_offset) {}
 
 std::filesystem::path segment::log_path() const {
   return dir_ / (file_stem(base_offset_) + std::string(format::log_suffix) + suffix_);
@@ -192,6 +197,9 @@ std::filesystem::path segment::index_path() const {
 }
 std::filesystem::path segment::time_index_path() const {
   return dir_ / (file_stem(base_offset_) + std::string(format::time_index_suffix) + suffix_);
+}
+std::filesystem::path segment::txn_index_path() const {
+  return dir_ / (file_stem(base_offset_) + std::string(format::txn_index_suffix) + suffix_);
 }
 
 result<void> segment::open_files(os::open_mode log_mode, os::io_status* failure) {
@@ -219,6 +227,7 @@ result<std::unique_ptr<segment>> segment::create(const std::filesystem::path& di
     if (transient) *transient = failure.no_space() || failure.resource_exhausted();
     return r.err();
   }
+  if (auto st = os::remove_path(s->txn_index_path()); !st) return storage_error(st);  // a leftover
   if (preallocate_bytes > 0) {
     // Reservation is an optimisation: a disk too full for it still takes appends until it is really full.
     if (auto st = os::preallocate(*s->log_, 0, preallocate_bytes); !st && !st.no_space()) return storage_error(st);
@@ -348,6 +357,8 @@ result<bool> segment::load(int32_t index_interval_bytes) {
   durable_log_bytes_ = file_size;
   durable_index_entries_ = index_.size();
   durable_time_index_entries_ = time_index_.size();
+  auto txns = txn_index_.load(next_offset_);
+  if (!txns) return txns.err();
   return true;
 }
 
@@ -373,6 +384,8 @@ result<segment_recovery_result> segment::recover(int32_t index_interval_bytes) {
   if (auto st = os::open_file(time_index_path(), os::open_mode::create_truncate, emptied); !st)
     return storage_error(st);
   emptied.close();
+  // Entries of markers that survived stay; the producer state replay adds the missing ones.
+  if (auto txns = txn_index_.load(next_offset_); !txns) return txns.err();
   durable_index_entries_ = durable_time_index_entries_ = 0;  // rewritten; durable once synced
   durable_log_bytes_ = 0;
   entry_durable_ = true;  // the .log was found on disk
@@ -577,6 +590,9 @@ os::io_status segment::flush(bool fsync) {
     if (auto st = os::sync_data(*log_); !st) return st;
   durable_log_bytes_ = synced_size;  // without fsync: as far as this process is concerned
   dirty_ = false;
+  // The aborted-transaction index is not derived from this segment alone (a transaction may start in an
+  // earlier one), so it is synced with the data it describes.
+  if (auto st = txn_index_.sync(fsync); !st) return st;
   // The active segment's index files are synced when it rolls or closes, not on every flush: acks=all
   // flushes often, and the indexes are derived data. Until then a crash can leave their tail short or
   // zero-filled, which lookups survive (an entry found is still a lower bound to scan forward from;
@@ -602,9 +618,14 @@ os::io_status segment::sync_pending_indexes(bool fsync) {
 }
 
 std::vector<durable_extent> segment::durable_extents() const {
-  return {{log_path(), durable_log_bytes_, entry_durable_},
-          {index_path(), durable_index_entries_ * format::index_entry_size, entry_durable_},
-          {time_index_path(), durable_time_index_entries_ * format::time_index_entry_size, entry_durable_}};
+  std::vector<durable_extent> out{
+      {log_path(), durable_log_bytes_, entry_durable_},
+      {index_path(), durable_index_entries_ * format::index_entry_size, entry_durable_},
+      {time_index_path(), durable_time_index_entries_ * format::time_index_entry_size, entry_durable_}};
+  std::error_code ec;
+  if (std::filesystem::exists(txn_index_path(), ec))  // created at the first abort only
+    out.push_back({txn_index_path(), txn_index_.durable_entries() * format::aborted_txn_entry_size, entry_durable_});
+  return out;
 }
 
 result<void> cut_to_durable(const std::vector<durable_extent>& extents) {
@@ -632,14 +653,18 @@ void segment::mark_inactive() { inactive_ = true; }
 os::io_status segment::remove_files() {
   if (auto st = os::remove_path(log_path()); !st) return st;
   if (auto st = os::remove_path(index_path()); !st) return st;
+  if (auto st = os::remove_path(txn_index_path()); !st) return st;
   return os::remove_path(time_index_path());
 }
 
 os::io_status segment::rename_files(std::string_view suffix) {
-  auto old_log = log_path(), old_index = index_path(), old_time = time_index_path();
+  auto old_log = log_path(), old_index = index_path(), old_time = time_index_path(), old_txn = txn_index_path();
   std::string old_suffix = std::exchange(suffix_, std::string(suffix));
   os::io_status st = os::rename_path(old_index, index_path());
   if (st) st = os::rename_path(old_time, time_index_path());
+  std::error_code ec;
+  if (st && std::filesystem::exists(old_txn, ec)) st = os::rename_path(old_txn, txn_index_path());
+  if (st) txn_index_.set_path(txn_index_path());
   if (st) st = os::rename_path(old_log, log_path());
   if (!st) suffix_ = std::move(old_suffix);  // the caller decides; the files may be half renamed
   return st;

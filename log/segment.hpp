@@ -1,5 +1,5 @@
 // One segment of a partition log: the .log file of record batches starting at base_offset, its sparse
-// offset index and its time index (formats in log/format.hpp).
+// offset index, its time index and its aborted-transaction index (formats in log/format.hpp).
 //
 // Ownership: a partition_log owns its segments and calls them from its single strand; a segment is not
 // thread-safe. Descriptors: a segment keeps only its .log file open; the index files are opened for the
@@ -31,6 +31,7 @@
 
 #include "common/error.hpp"
 #include "common/os/file_io.hpp"
+#include "log/transaction_index.hpp"
 
 namespace brook::log {
 
@@ -135,7 +136,7 @@ class segment {
   common::os::io_status flush(bool fsync = true);
   common::os::io_status sync_pending_indexes(bool fsync = true);
   bool has_unflushed_data() const {
-    return dirty_ || index_flushed_ < index_.size() || time_index_flushed_ < time_index_.size() ||
+    return dirty_ || txn_index_.sync_pending() || index_flushed_ < index_.size() || time_index_flushed_ < time_index_.size() ||
            (inactive_ && index_sync_pending_);
   }
 
@@ -173,6 +174,13 @@ class segment {
   std::filesystem::path log_path() const;
   std::filesystem::path index_path() const;
   std::filesystem::path time_index_path() const;
+  std::filesystem::path txn_index_path() const;
+
+  // The aborted-transaction index (log/transaction_index.hpp): loaded by load() and recover() (its entries
+  // past the data dropped), written by append_aborted_txn, synced by flush(), removed and renamed with the
+  // other files.
+  const transaction_index& txn_index() const { return txn_index_; }
+  common::result<void> append_aborted_txn(const aborted_txn& txn) { return txn_index_.append(txn); }
 
  private:
   segment(std::filesystem::path dir, int64_t base_offset, int64_t now_ms, std::string_view suffix);
@@ -187,6 +195,7 @@ class segment {
   int64_t base_offset_;
   int64_t created_ms_;
   std::shared_ptr<const common::os::file_handle> log_;
+  transaction_index txn_index_;
 
   uint64_t size_ = 0;
   int64_t next_offset_;

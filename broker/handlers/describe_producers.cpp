@@ -27,8 +27,8 @@ dp::producer_state describe(int64_t producer_id, const log::producer_entry& entr
   out.producer_epoch = entry.epoch;
   out.last_sequence = entry.batches.empty() ? -1 : entry.batches.back().last_seq;
   out.last_timestamp = entry.last_timestamp;
-  out.coordinator_epoch = -1;
-  out.current_txn_start_offset = -1;
+  out.coordinator_epoch = entry.coordinator_epoch;
+  out.current_txn_start_offset = entry.current_txn_first_offset.value_or(-1);
   return out;
 }
 }  // namespace

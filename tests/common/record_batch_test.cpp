@@ -379,3 +379,104 @@ TEST_CASE("encode_batch and append_record re-encode records with chosen deltas")
   REQUIRE(end.ok());
   CHECK(!*end);
 }
+
+namespace {
+// A control batch whose one record has the given key and value bytes.
+std::vector<uint8_t> control_batch_with(std::vector<uint8_t> key, std::vector<uint8_t> value) {
+  std::vector<uint8_t> section;
+  append_record(section, 0, 0, 0, bytes_view(key), bytes_view(value), {});
+  batch_header_fields h;
+  h.attributes = static_cast<int16_t>(batch_layout::control_bit | batch_layout::transactional_bit);
+  h.producer_id = 9;
+  h.producer_epoch = 1;
+  h.record_count = 1;
+  return encode_batch(h, section);
+}
+}  // namespace
+
+TEST_CASE("end transaction marker: Kafka's control batch layout") {
+  marker_batch_fields f;
+  f.base_offset = 40;
+  f.partition_leader_epoch = 3;
+  f.producer_id = 1234;
+  f.producer_epoch = 7;
+  f.timestamp = 1'700'000'000'123;
+  auto bytes = encode_end_txn_marker(f, {control_record_type::abort, 21});
+  auto view = record_batch_view::parse(bytes);
+  REQUIRE(view.ok());
+  REQUIRE(view->validate().ok());
+  CHECK(view->is_control());
+  CHECK(view->is_transactional());
+  CHECK(view->attributes() == 0x30);
+  CHECK(view->compression() == compression_codec::none);
+  CHECK(view->base_offset() == 40);
+  CHECK(view->partition_leader_epoch() == 3);
+  CHECK(view->producer_id() == 1234);
+  CHECK(view->producer_epoch() == 7);
+  CHECK(view->base_sequence() == -1);
+  CHECK(view->record_count() == 1);
+  CHECK(view->last_offset_delta() == 0);
+  CHECK(view->base_timestamp() == f.timestamp);
+  CHECK(view->max_timestamp() == f.timestamp);
+  auto it = view->records(1 << 20);
+  REQUIRE(it.ok());
+  auto rec = it->next();
+  REQUIRE(rec.ok());
+  REQUIRE(*rec);
+  // Key: version 0, type ABORT (1); value: version 0, coordinator epoch 21.
+  REQUIRE((*rec)->key);
+  CHECK(std::vector<uint8_t>((*rec)->key->begin(), (*rec)->key->end()) == std::vector<uint8_t>{0, 0, 0, 1});
+  REQUIRE((*rec)->value);
+  CHECK(std::vector<uint8_t>((*rec)->value->begin(), (*rec)->value->end()) == std::vector<uint8_t>{0, 0, 0, 0, 0, 21});
+  CHECK((*rec)->timestamp == f.timestamp);
+  CHECK((*rec)->offset == 40);
+
+  auto decoded = decode_end_txn_marker(*view);
+  REQUIRE(decoded.ok());
+  REQUIRE(*decoded);
+  CHECK(**decoded == end_txn_marker{control_record_type::abort, 21});
+
+  auto commit = encode_end_txn_marker(f, {control_record_type::commit, -1});
+  auto commit_view = record_batch_view::parse(commit);
+  REQUIRE(commit_view.ok());
+  auto c = decode_end_txn_marker(*commit_view);
+  REQUIRE(c.ok());
+  CHECK(**c == end_txn_marker{control_record_type::commit, -1});
+}
+
+TEST_CASE("end transaction marker: decoding newer, unknown, empty and broken control records") {
+  // Newer key and value versions are read as version 0, as Kafka 4.4 does; a longer value is fine.
+  auto newer = control_batch_with({0, 1, 0, 0}, {0, 3, 0, 0, 1, 0, 9, 9});
+  auto m = decode_end_txn_marker(record_batch_view(newer));
+  REQUIRE(m.ok());
+  REQUIRE(*m);
+  CHECK(**m == end_txn_marker{control_record_type::commit, 256});
+  // Another control type (LEADER_CHANGE = 2): not a marker.
+  auto other = control_batch_with({0, 0, 0, 2}, {0, 0});
+  auto o = decode_end_txn_marker(record_batch_view(other));
+  REQUIRE(o.ok());
+  CHECK_FALSE(*o);
+  CHECK(parse_control_record_type(std::vector<uint8_t>{0, 0, 0, 2}).value() == control_record_type::unknown);
+  // Negative versions and short keys or values are corrupt.
+  CHECK(decode_end_txn_marker(record_batch_view(control_batch_with({0xff, 0xff, 0, 0}, {0, 0, 0, 0, 0, 1}))).code() ==
+        kafka_error::corrupt_message);
+  CHECK(decode_end_txn_marker(record_batch_view(control_batch_with({0, 0, 0, 1}, {0xff, 0xfe, 0, 0, 0, 1}))).code() ==
+        kafka_error::corrupt_message);
+  CHECK(decode_end_txn_marker(record_batch_view(control_batch_with({0, 0, 0}, {0, 0, 0, 0, 0, 1}))).code() ==
+        kafka_error::corrupt_message);
+  CHECK(decode_end_txn_marker(record_batch_view(control_batch_with({0, 0, 0, 1}, {0, 0, 0, 0, 1}))).code() ==
+        kafka_error::corrupt_message);
+  // An emptied control batch (the cleaner's) carries no marker.
+  batch_header_fields h;
+  h.attributes = static_cast<int16_t>(batch_layout::control_bit | batch_layout::transactional_bit);
+  h.producer_id = 9;
+  auto empty = encode_batch(h, {});
+  auto e = decode_end_txn_marker(record_batch_view(empty));
+  REQUIRE(e.ok());
+  CHECK_FALSE(*e);
+  // A data batch is not a control batch.
+  record_batch_builder b;
+  b.add(std::string("k"), std::string("v"), 1);
+  auto data = b.build();
+  CHECK(decode_end_txn_marker(record_batch_view(data)).code() == kafka_error::invalid_record);
+}

@@ -1,6 +1,8 @@
 #include "log/compaction.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
 #include <map>
@@ -599,4 +601,51 @@ TEST_CASE("a segment that cleaning would not change is not rewritten") {
   CHECK(f.log->first_dirty_offset() == 2);
   CHECK(f.log->prepare_compaction(f.clock.now).empty());
   CHECK(f.log->segment_base_offsets() == files_before);
+}
+
+TEST_CASE("compaction removes aborted transactions' records, keeps the markers that guard records and their index") {
+  compaction_fixture f;
+  // Every batch lands in a segment of its own (segment.ms -1 and a later timestamp each time).
+  auto put = [&](int64_t pid, int32_t seq, int n, const std::string& tag) {
+    f.clock.now += 10;
+    f.append(make_producer_batch(pid, 0, seq, n, f.clock.now, true, tag));
+  };
+  auto marker = [&](int64_t pid, bool commit) {
+    f.clock.now += 10;
+    REQUIRE(f.log->append_marker(pid, 0, commit, 0).ok());
+  };
+  put(1, 0, 2, "aborted");    // 0-1
+  put(2, 0, 1, "committed");  // 2
+  marker(1, false);           // 3: abort [0, 3]
+  marker(2, true);            // 4: commit
+  put(3, 0, 1, "open");       // 5: still open
+  f.clock.now += 10;
+  f.append_one({"z", "plain"});  // 6
+  CHECK(f.log->last_stable_offset() == 5);
+  INFO("segments " << fmt::format("{}", fmt::join(f.log->segment_base_offsets(), ",")));
+
+  auto plan = f.log->prepare_compaction(f.clock.now);
+  REQUIRE_FALSE(plan.empty());
+  CHECK(plan.end_offset == 5);  // nothing at or past the last stable offset
+  CHECK(plan.aborted_txns == std::vector<aborted_txn>{{1, 0, 3, 2}});
+  REQUIRE(f.log->commit_compaction(f.run(plan)).ok());
+
+  std::vector<std::string> values;
+  for (const auto& r : f.records())
+    if (r.value && r.offset != 3 && r.offset != 4) values.push_back(*r.value);
+  for (const auto& v : values) CHECK(v.find("aborted") == std::string::npos);
+  CHECK(std::count_if(values.begin(), values.end(), [](auto& v) { return v.starts_with("committed"); }) == 1);
+  // Both markers stay: the abort still has (emptied) batches of its transaction behind it, the commit its
+  // records. The abort's index entry is in the cleaned segment.
+  int markers = 0;
+  for (const auto& b : f.batches()) {
+    auto view = record_batch_view::parse(b);
+    if (view->is_control()) ++markers;
+    if (view->base_offset() == 0) CHECK(view->record_count() == 0);  // producer 1's last batch, kept empty
+  }
+  CHECK(markers == 2);
+  auto committed = f.log->read(0, 1 << 20, isolation_level::read_committed);
+  REQUIRE(committed.ok());
+  CHECK(*committed->aborted_transactions == std::vector<aborted_transaction>{{1, 0}});
+  CHECK(f.files_with_suffix(format::txn_index_suffix) >= 1);
 }

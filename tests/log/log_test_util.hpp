@@ -72,4 +72,21 @@ inline std::vector<decoded_record> decode_all(const std::vector<uint8_t>& bytes)
   return out;
 }
 
+// One batch of `n` records from producer `pid` at `epoch`, sequences from `seq`, transactional or not.
+inline std::vector<uint8_t> make_producer_batch(int64_t pid, int16_t epoch, int32_t seq, int n, int64_t ts,
+                                                bool transactional, const std::string& tag = "t") {
+  common::record_batch_builder::options o;
+  o.producer_id = pid;
+  o.producer_epoch = epoch;
+  o.base_sequence = seq;
+  o.transactional = transactional;
+  common::record_batch_builder b(o);
+  for (int i = 0; i < n; ++i) {
+    std::string key = "k";
+    key += std::to_string(i);
+    b.add(key, tag + "-" + std::to_string(i), ts + i);
+  }
+  return b.build();
+}
+
 }  // namespace brook::log::testing

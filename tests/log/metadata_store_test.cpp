@@ -45,7 +45,7 @@ group_metadata_record gm(std::string tag) {
 producer_state_record ps(int64_t tag) {
   producer_state_record r;
   r.covered_offset = tag;
-  r.producers.push_back({7, 1, 1000, {{0, 4, 10, 14}}});
+  r.producers.push_back({7, 1, 1000, 12, 3, {{0, 4, 10, 14}}});
   return r;
 }
 

@@ -541,3 +541,130 @@ TEST_CASE("a full disk while writing index entries at flush does not fail the di
   CHECK_FALSE(log->recovery_report().recovered);  // the pending entries were written by the later flush
   CHECK(read_everything(*log).size() == 42);
 }
+
+TEST_CASE("transactions: the last stable offset, markers and the transaction index") {
+  fixture f;
+  f.config.segment_bytes = 1 << 20;
+  auto log = f.open();
+  CHECK(log->last_stable_offset() == 0);
+  append_ok(*log, make_batch(2, f.clock.now));                                   // 0-1: plain
+  auto a = append_ok(*log, make_producer_batch(10, 0, 0, 2, f.clock.now, true));  // 2-3: producer 10
+  CHECK(a.first_offset == 2);
+  CHECK(log->last_stable_offset() == 2);
+  CHECK(log->high_watermark() == 4);
+  append_ok(*log, make_producer_batch(20, 0, 0, 1, f.clock.now, true));           // 4: producer 20
+  append_ok(*log, make_producer_batch(10, 0, 2, 1, f.clock.now, true));           // 5: producer 10 again
+  CHECK(log->producer_state().ongoing_transactions() == std::map<int64_t, int64_t>{{2, 10}, {4, 20}});
+
+  // A marker from an older epoch is refused, and nothing is written.
+  auto stale = log->append_marker(10, -1, true, 0);
+  CHECK(stale.code() == kafka_error::invalid_producer_epoch);
+  CHECK(log->log_end_offset() == 6);
+
+  // Abort producer 10's transaction [2, 6]: producer 20's (from 4) is still open.
+  f.clock.now += 5;
+  auto m = log->append_marker(10, 0, /*commit=*/false, /*coordinator_epoch=*/3);
+  REQUIRE(m.ok());
+  CHECK(m->first_offset == 6);
+  CHECK(m->last_offset == 6);
+  CHECK(log->last_stable_offset() == 4);
+  auto marker = log->read(6, 1 << 20);
+  REQUIRE(marker.ok());
+  auto marker_bytes = marker->region.load();
+  REQUIRE(marker_bytes.ok());
+  auto view = brook::common::record_batch_view::parse(*marker_bytes);
+  REQUIRE(view.ok());
+  CHECK(view->is_control());
+  CHECK(view->producer_id() == 10);
+  CHECK(view->max_timestamp() == f.clock.now);
+  auto decoded = brook::common::decode_end_txn_marker(*view);
+  REQUIRE(decoded.ok());
+  CHECK(**decoded == brook::common::end_txn_marker{brook::common::control_record_type::abort, 3});
+  // An older coordinator may not end producer 10's next transaction.
+  append_ok(*log, make_producer_batch(10, 0, 3, 1, f.clock.now, true));  // 7
+  CHECK(log->append_marker(10, 0, true, 2).code() == kafka_error::transaction_coordinator_fenced);
+
+  // Commit producer 20's: the LSO moves to producer 10's second transaction.
+  REQUIRE(log->append_marker(20, 0, true, 3).ok());  // 8
+  CHECK(log->last_stable_offset() == 7);
+  REQUIRE(log->append_marker(10, 0, false, 3).ok());  // 9: abort [7, 9]
+  CHECK(log->last_stable_offset() == 10);
+  CHECK(log->last_stable_offset() == log->high_watermark());
+
+  const auto txn_file = f.dir.path / "t-0" / "00000000000000000000.txnindex";
+  REQUIRE(fs::exists(txn_file));
+  CHECK(fs::file_size(txn_file) == 2 * format::aborted_txn_entry_size);
+
+  // read_committed stops at the last stable offset and reports the aborted transactions in range.
+  append_ok(*log, make_producer_batch(30, 0, 0, 1, f.clock.now, true));  // 10: open
+  append_ok(*log, make_batch(1, f.clock.now));                           // 11
+  CHECK(log->last_stable_offset() == 10);
+  auto committed = log->read(0, 1 << 20, isolation_level::read_committed);
+  REQUIRE(committed.ok());
+  CHECK(committed->region.next_offset == 10);
+  CHECK(committed->last_stable_offset == 10);
+  REQUIRE(committed->aborted_transactions);
+  CHECK(*committed->aborted_transactions == std::vector<aborted_transaction>{{10, 2}, {10, 7}});
+  auto records = decode_all(*committed->region.load());
+  CHECK(records.back().offset == 9);
+  // From offset 8 on only the second abort overlaps; at the LSO the read is empty.
+  auto later = log->read(8, 1 << 20, isolation_level::read_committed);
+  REQUIRE(later.ok());
+  CHECK(*later->aborted_transactions == std::vector<aborted_transaction>{{10, 7}});
+  auto at_lso = log->read(10, 1 << 20, isolation_level::read_committed);
+  REQUIRE(at_lso.ok());
+  CHECK(at_lso->region.length == 0);
+  CHECK(at_lso->aborted_transactions->empty());
+  // read_uncommitted sees everything and no aborted list.
+  auto uncommitted = log->read(0, 1 << 20);
+  REQUIRE(uncommitted.ok());
+  CHECK(uncommitted->region.next_offset == 12);
+  CHECK_FALSE(uncommitted->aborted_transactions);
+  // A small max_bytes still returns one batch and the aborts overlapping just that batch.
+  auto small = log->read(2, 1, isolation_level::read_committed);
+  REQUIRE(small.ok());
+  CHECK(small->region.next_offset == 4);
+  CHECK(*small->aborted_transactions == std::vector<aborted_transaction>{{10, 2}});
+}
+
+TEST_CASE("transactions: the transaction index follows segments, and the producer state reloads") {
+  fixture f;
+  f.config.segment_bytes = 400;
+  std::vector<std::pair<int64_t, int64_t>> aborts;
+  {
+    auto log = f.open();
+    for (int i = 0; i < 6; ++i) {
+      auto first = append_ok(*log, make_producer_batch(5, 0, 2 * i, 2, f.clock.now, true)).first_offset;
+      append_ok(*log, make_batch(1, f.clock.now));
+      auto m = log->append_marker(5, 0, i % 2 == 1, 0);
+      REQUIRE(m.ok());
+      if (i % 2 == 0) aborts.emplace_back(first, m->first_offset);
+    }
+    append_ok(*log, make_producer_batch(6, 0, 0, 1, f.clock.now, true));  // left open
+    REQUIRE(log->segment_count() > 2);
+    REQUIRE(log->close().ok());
+  }
+  auto log = f.open(true);
+  // Without a snapshot the state is rebuilt from the log start.
+  REQUIRE(log->load_producer_state(std::nullopt).ok());
+  CHECK(log->producer_state().ongoing_transactions().size() == 1);
+  CHECK(log->last_stable_offset() == log->log_end_offset() - 1);
+  int64_t offset = 0;
+  std::vector<aborted_transaction> reported;
+  while (offset < log->last_stable_offset()) {
+    auto r = log->read(offset, 1 << 20, isolation_level::read_committed);
+    REQUIRE(r.ok());
+    for (auto& t : *r->aborted_transactions)
+      if (std::find(reported.begin(), reported.end(), t) == reported.end()) reported.push_back(t);
+    offset = r->region.next_offset;
+  }
+  REQUIRE(reported.size() == aborts.size());
+  for (size_t i = 0; i < aborts.size(); ++i) CHECK(reported[i] == aborted_transaction{5, aborts[i].first});
+
+  // Retention deletes a segment's .txnindex with it.
+  const auto first_txn = f.dir.path / "t-0" / "00000000000000000000.txnindex";
+  REQUIRE(fs::exists(first_txn));
+  auto bases = log->segment_base_offsets();
+  REQUIRE(log->delete_records_before(bases[1]).ok());
+  CHECK_FALSE(fs::exists(first_txn));
+}

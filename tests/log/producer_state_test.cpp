@@ -105,3 +105,121 @@ TEST_CASE("producer state: replay rebuilds from batches in the log") {
   CHECK(t.check(42, 1, 6, 6).ok());
   CHECK(t.check(42, 1, 7, 7).code() == kafka_error::out_of_order_sequence_number);
 }
+
+namespace {
+std::vector<uint8_t> marker_at(int64_t offset, int64_t pid, int16_t epoch, bool commit, int32_t coordinator_epoch) {
+  brook::common::marker_batch_fields f;
+  f.base_offset = offset;
+  f.producer_id = pid;
+  f.producer_epoch = epoch;
+  f.timestamp = 5000 + offset;
+  return brook::common::encode_end_txn_marker(
+      f, {commit ? brook::common::control_record_type::commit : brook::common::control_record_type::abort,
+          coordinator_epoch});
+}
+std::vector<uint8_t> txn_batch_at(int64_t offset, int64_t pid, int16_t epoch, int32_t seq, int n) {
+  brook::common::record_batch_builder::options o;
+  o.base_offset = offset;
+  o.producer_id = pid;
+  o.producer_epoch = epoch;
+  o.base_sequence = seq;
+  o.transactional = true;
+  brook::common::record_batch_builder b(o);
+  for (int i = 0; i < n; ++i) b.add(std::string("k"), std::string("v"), 1000 + offset);
+  return b.build();
+}
+}  // namespace
+
+TEST_CASE("producer state: transactions open at their first batch and close at their marker") {
+  using brook::log::completed_txn;
+  producer_state_table t;
+  t.record(1, 0, {0, 1, 10, 11}, 100, /*transactional=*/true);
+  t.record(2, 0, {0, 0, 12, 12}, 101, true);
+  t.record(1, 0, {2, 2, 13, 13}, 102, true);  // same transaction: still open from 10
+  CHECK(t.ongoing_transactions() == std::map<int64_t, int64_t>{{10, 1}, {12, 2}});
+  CHECK(t.entries().at(1).current_txn_first_offset == 10);
+  CHECK(t.first_unstable_offset() == 10);
+  // A non-transactional batch while the transaction is open is refused (Kafka's InvalidTxnStateException).
+  CHECK(t.check(1, 0, 3, 3, false).code() == kafka_error::invalid_txn_state);
+  CHECK(t.check(1, 0, 3, 3, true).ok());
+
+  REQUIRE(t.check_marker(1, 0, 5).ok());
+  completed_txn expected{1, 10, 14, true};
+  CHECK(t.last_stable_offset_after(expected) == 12);  // producer 2's transaction is still open
+  auto done = t.record_marker(1, 0, 5, 14, /*commit=*/false, 200);
+  REQUIRE(done);
+  CHECK(*done == expected);
+  CHECK(t.ongoing_transactions() == std::map<int64_t, int64_t>{{12, 2}});
+  CHECK(t.first_unstable_offset() == 12);
+  CHECK(t.entries().at(1).coordinator_epoch == 5);
+  CHECK_FALSE(t.entries().at(1).current_txn_first_offset);
+  CHECK(t.covered_offset() == 15);
+
+  completed_txn second{2, 12, 15, false};
+  CHECK(t.last_stable_offset_after(second) == 16);  // nothing else open: just past the marker
+  CHECK(t.record_marker(2, 0, 5, 15, true, 201) == second);
+  CHECK_FALSE(t.first_unstable_offset());
+  // A marker with nothing open (an empty transaction) completes nothing.
+  CHECK_FALSE(t.record_marker(2, 0, 5, 16, true, 202));
+}
+
+TEST_CASE("producer state: marker checks follow Kafka's epoch and coordinator epoch rules") {
+  producer_state_table t;
+  t.record(1, 3, {0, 0, 0, 0}, 1, true);
+  CHECK(t.check_marker(1, 2, 0).code() == kafka_error::invalid_producer_epoch);
+  CHECK(t.check_marker(1, 3, 0).ok());  // transaction version 0/1: the same epoch is fine
+  CHECK(t.check_marker(1, 3, 0, brook::log::transaction_version_2).code() == kafka_error::invalid_producer_epoch);
+  CHECK(t.check_marker(1, 4, 0, brook::log::transaction_version_2).ok());  // TV2: the bumped epoch
+  CHECK(t.check_marker(77, 0, 0).ok());  // unknown producer
+  // The marker takes its epoch; its cached batches go with the old epoch.
+  CHECK(t.record_marker(1, 4, 6, 1, false, 2));
+  CHECK(t.entries().at(1).epoch == 4);
+  CHECK(t.entries().at(1).batches.empty());
+  // TV2 retry of that marker (same epoch, nothing open): written again; an older coordinator is fenced.
+  CHECK(t.check_marker(1, 4, 6, brook::log::transaction_version_2).ok());
+  CHECK(t.check_marker(1, 4, 5).code() == kafka_error::transaction_coordinator_fenced);
+  t.record(1, 4, {0, 0, 2, 2}, 3, true);
+  CHECK(t.check_marker(1, 4, 6, brook::log::transaction_version_2).code() == kafka_error::invalid_producer_epoch);
+}
+
+TEST_CASE("producer state: replay handles transactional and control batches and returns the aborts") {
+  std::vector<uint8_t> log;
+  auto put = [&](std::vector<uint8_t> b) { log.insert(log.end(), b.begin(), b.end()); };
+  put(txn_batch_at(0, 1, 0, 0, 2));  // producer 1: 0-1
+  put(txn_batch_at(2, 2, 0, 0, 1));  // producer 2: 2
+  put(marker_at(3, 1, 0, false, 7));  // abort producer 1's [0, 3]; producer 2 still open from 2
+  put(txn_batch_at(4, 1, 0, 2, 1));  // producer 1's next transaction: 4
+  put(marker_at(5, 2, 0, true, 7));   // commit producer 2's
+  put(marker_at(6, 1, 0, false, 7));  // abort producer 1's [4, 6]: nothing else open
+  put(txn_batch_at(7, 3, 0, 0, 1));  // producer 3: open
+  producer_state_table t;
+  auto aborted = t.replay(log);
+  CHECK(aborted == std::vector<brook::log::aborted_txn>{{1, 0, 3, 2}, {1, 4, 6, 7}});
+  CHECK(t.ongoing_transactions() == std::map<int64_t, int64_t>{{7, 3}});
+  CHECK(t.covered_offset() == 8);
+  CHECK(t.entries().at(1).coordinator_epoch == 7);
+}
+
+TEST_CASE("producer state: open transactions survive the record round trip and expiry") {
+  producer_state_table t;
+  t.record(1, 0, {0, 0, 4, 4}, 10, true);
+  t.record(2, 0, {0, 0, 5, 5}, 10, false);
+  t.record_marker(3, 1, 9, 6, true, 10);
+  auto record = t.to_record();
+  auto back = producer_state_table::from_record(record);
+  REQUIRE(back.ok());
+  CHECK(back->entries() == t.entries());
+  CHECK(back->ongoing_transactions() == std::map<int64_t, int64_t>{{4, 1}});
+  CHECK(back->entries().at(3).coordinator_epoch == 9);
+  // Version 0 carries no transaction: a record of it (defaults) opens none.
+  record.producers[0].current_txn_first_offset = -1;
+  CHECK(producer_state_table::from_record(record)->ongoing_transactions().empty());
+  // Two transactions starting at one offset break the invariant.
+  record = t.to_record();
+  record.producers[1].current_txn_first_offset = 4;
+  CHECK(producer_state_table::from_record(record).code() == kafka_error::kafka_storage_error);
+
+  t.expire(1000);  // producer 1 has a transaction open: it stays
+  CHECK(t.entries().count(1) == 1);
+  CHECK(t.entries().count(2) == 0);
+}

@@ -4,10 +4,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
 #include <random>
 
 #include "common/os/file_io.hpp"
 #include "log/format.hpp"
+#include "log/producer_state.hpp"
+#include "log/transaction_index.hpp"
 #include "log/partition_log.hpp"
 #include "tests/log/log_test_util.hpp"
 
@@ -345,4 +350,102 @@ TEST_CASE("durable extents of a log closed cleanly cover every file whole") {
     extents = log->durable_extents();
   }
   for (const auto& e : extents) CHECK(fs::file_size(e.path) == e.bytes);
+}
+
+namespace {
+
+// What the transactions of a log are, found independently of the log's own state: replaying every batch
+// readable through a fresh table.
+struct txn_truth {
+  std::map<int64_t, int64_t> ongoing;
+  std::vector<aborted_txn> aborted;
+};
+
+txn_truth replay_everything(const partition_log& log) {
+  producer_state_table t;
+  txn_truth out;
+  int64_t offset = log.log_start_offset();
+  while (offset < log.log_end_offset()) {
+    auto r = log.read(offset, 1 << 20);
+    REQUIRE(r.ok());
+    auto bytes = r->region.load();
+    REQUIRE(bytes.ok());
+    for (auto& a : t.replay(*bytes)) out.aborted.push_back(a);
+    offset = r->region.next_offset;
+  }
+  out.ongoing = t.ongoing_transactions();
+  return out;
+}
+
+std::vector<aborted_txn> indexed_aborts(const partition_log& log) {
+  // Every segment's .txnindex, read back from the files.
+  std::vector<aborted_txn> out;
+  for (int64_t base : log.segment_base_offsets()) {
+    transaction_index idx(log.dir() / (fmt::format("{:020d}", base) + std::string(format::txn_index_suffix)), base);
+    REQUIRE(idx.load(std::numeric_limits<int64_t>::max()).ok());
+    for (const auto& e : idx.entries()) out.push_back(e);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("recovery: a segment of transactional and control batches cut at every byte") {
+  // Writes: plain batches, then in the last segment transactions of three producers with commits and
+  // aborts; the producer state snapshot is taken before that segment (as a periodic save would).
+  const bool with_snapshot = GENERATE(false, true);
+  recovery_fixture probe;
+  std::optional<producer_state_table> snapshot;
+  uint64_t tail_start = 0;
+  uint64_t tail_size = 0;
+  int64_t last_base = 0;
+  auto write = [&](recovery_fixture& f) {
+    auto log = f.open(false);
+    fill(*log, 10, f.clock.now);
+    auto put = [&](std::vector<uint8_t> b) { REQUIRE(log->append(b).ok()); };
+    put(make_producer_batch(1, 0, 0, 2, f.clock.now, true));
+    REQUIRE(log->flush().ok());
+    REQUIRE(log->maybe_flush().ok());  // the checkpoint: recovery point at the snapshot's offset
+    snapshot = log->producer_state();
+    last_base = log->segment_base_offsets().back();
+    tail_start = fs::file_size(f.file(last_base, format::log_suffix));
+    put(make_producer_batch(2, 0, 0, 1, f.clock.now, true));
+    put(make_producer_batch(1, 0, 2, 1, f.clock.now, true));
+    REQUIRE(log->append_marker(1, 0, false, 0).ok());  // abort 1 while 2 is open
+    put(make_producer_batch(3, 0, 0, 2, f.clock.now, true));
+    REQUIRE(log->append_marker(2, 0, true, 0).ok());
+    put(make_producer_batch(1, 0, 3, 1, f.clock.now, true));
+    REQUIRE(log->append_marker(3, 0, false, 0).ok());
+    REQUIRE(log->append_marker(1, 0, false, 0).ok());
+    put(make_producer_batch(2, 0, 1, 1, f.clock.now, true));  // left open
+    REQUIRE(log->segment_base_offsets().back() == last_base);
+    tail_size = fs::file_size(f.file(last_base, format::log_suffix)) - tail_start;
+    // Everything but the .log cut below is left as written (nothing flushed since the snapshot): the
+    // .txnindex may hold entries of markers that the cut removes.
+  };
+  {
+    write(probe);
+  }
+  REQUIRE(tail_size > 0);
+  for (uint64_t cut = 0; cut <= tail_size; ++cut) {
+    INFO("cut at byte " << cut << " of " << tail_size << ", snapshot " << with_snapshot);
+    recovery_fixture f;
+    write(f);
+    cut_file(f.file(last_base, format::log_suffix), tail_start + cut);
+    auto log = f.open(false);
+    REQUIRE(log->load_producer_state(with_snapshot ? snapshot : std::nullopt).ok());
+    auto truth = replay_everything(*log);
+    CHECK(log->producer_state().ongoing_transactions() == truth.ongoing);
+    const int64_t expected_lso = truth.ongoing.empty() ? log->log_end_offset() : truth.ongoing.begin()->first;
+    CHECK(log->last_stable_offset() == expected_lso);
+    CHECK(indexed_aborts(*log) == truth.aborted);
+    // And the log goes on: a new abort lands after what survived.
+    if (!truth.ongoing.empty()) {
+      const int64_t pid = truth.ongoing.begin()->second;
+      REQUIRE(log->append_marker(pid, 0, false, 0).ok());
+      auto again = replay_everything(*log);
+      CHECK(indexed_aborts(*log) == again.aborted);
+      CHECK(log->producer_state().ongoing_transactions() == again.ongoing);
+    }
+  }
 }
