@@ -59,6 +59,12 @@ const std::array entries{
     BROOK_API(list_partition_reassignments, "ListPartitionReassignments", list_partition_reassignments),
     BROOK_API(describe_producers, "DescribeProducers", describe_producers),
     BROOK_API(describe_topic_partitions, "DescribeTopicPartitions", describe_topic_partitions),
+    BROOK_API(add_partitions_to_txn, "AddPartitionsToTxn", add_partitions_to_txn),
+    BROOK_API(add_offsets_to_txn, "AddOffsetsToTxn", add_offsets_to_txn),
+    BROOK_API(end_txn, "EndTxn", end_txn),
+    BROOK_API(txn_offset_commit, "TxnOffsetCommit", txn_offset_commit),
+    BROOK_API(describe_transactions, "DescribeTransactions", describe_transactions),
+    BROOK_API(list_transactions, "ListTransactions", list_transactions),
 };
 #undef BROOK_API
 #undef BROOK_API_FROM

@@ -1,5 +1,7 @@
 #include "broker/broker.hpp"
 
+#include "common/protocol/messages/txn_offset_commit.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -114,6 +116,26 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
       spdlog::warn("stored configs of group '{}' are no longer valid, using the broker's: {}", id, timing.err().message);
   }
   if (auto loaded = b->groups_->load(); !loaded) return loaded.err();
+  broker* raw = b.get();
+  b->transactions_ = std::make_unique<transaction::transaction_service>(
+      b->io_, b->blocking_pool_, *b->store_, transaction::transaction_config_from(b->config_),
+      static_cast<int32_t>(b->config_.get_int("offsets.topic.num.partitions")),
+      [raw] { return raw->allocate_producer_id(); },
+      [raw](const transaction::marker_request& markers) { return raw->write_transaction_markers(markers); });
+  if (auto loaded = b->transactions_->load(); !loaded) return loaded.err();
+  // TxnOffsetCommit's producer check (KIP-890): the group's offsets partition must be in the producer's
+  // transaction (AddOffsetsToTxn put it there), as Kafka verifies it with its transaction coordinator.
+  b->groups_->set_txn_producer_check([raw](const group::txn_commit_producer& p) -> asio::awaitable<kafka_error> {
+    auto& txns = raw->transactions();
+    const auto partition = txns.group_offsets_partition(p.group_id);
+    const auto verdicts = txns.coordinator().verify_partitions(p.transactional_id, p.producer_id, p.producer_epoch,
+                                                                {partition});
+    kafka_error e = kafka_error::none;
+    if (auto it = verdicts.find(partition); it != verdicts.end()) e = it->second;
+    // Clients before TxnOffsetCommit v5 (transaction version 2) do not know TRANSACTION_ABORTABLE.
+    if (e == kafka_error::transaction_abortable && p.api_version < 5) e = kafka_error::invalid_txn_state;
+    co_return transaction::error_for_version(e, common::protocol::txn_offset_commit::api_key, p.api_version);
+  });
   spdlog::info("data in {} (cluster id {}, {} topics)", data.string(), b->cluster_id_, b->topics_.all().size());
   return b;
 }
@@ -222,6 +244,7 @@ common::result<void> broker::start() {
     spawn_supervised(fmt::format("accept loop of {}", listeners_[i].name), [this, i] { return accept_loop(i); });
   spawn_supervised("log maintenance", [this] { return run_log_maintenance(); });
   groups_->start();
+  transactions_->start();
   network_thread_ = std::thread([this] {
     // sendfile(2) to a peer that has gone would otherwise kill the process with SIGPIPE.
     common::os::suppress_broken_pipe_signal_on_this_thread();
@@ -360,6 +383,38 @@ asio::awaitable<common::result<int64_t>> broker::allocate_producer_id() {
   co_return next_producer_id_++;
 }
 
+asio::awaitable<common::result<void>> broker::write_transaction_markers(const transaction::marker_request& markers) {
+  // Brook is its partitions' only leader and its own transaction coordinator: coordinator epoch 0.
+  constexpr int32_t coordinator_epoch = 0;
+  int16_t transaction_version = transaction::transaction_version_0;
+  if (const auto* meta = transactions_->coordinator().find(markers.transactional_id))
+    transaction_version = meta->client_transaction_version;
+  bool group_offsets = false;
+  for (const auto& tp : markers.partitions) {
+    if (tp.topic == transaction::transaction_service::offsets_topic) {
+      group_offsets = true;
+      continue;
+    }
+    const log::topic_partition partition{tp.topic, tp.partition};
+    auto written = co_await partitions_->append_marker(partition, markers.producer_id, markers.producer_epoch,
+                                                       markers.commit, coordinator_epoch, transaction_version);
+    if (written) continue;
+    // As Kafka's marker sender: a partition whose topic is gone needs no marker, and one refused for its
+    // producer epoch or coordinator epoch never will take it (a newer producer moved on): both are done.
+    // Anything else (a storage error) is tried again.
+    const auto code = written.code();
+    if (code == kafka_error::unknown_topic_or_partition || code == kafka_error::invalid_producer_epoch ||
+        code == kafka_error::transaction_coordinator_fenced) {
+      spdlog::warn("transaction marker of producer {} for {}-{} not written: {}", markers.producer_id, tp.topic,
+                   tp.partition, written.err().message);
+      continue;
+    }
+    co_return written.err();
+  }
+  if (group_offsets) co_return co_await groups_->complete_transaction(markers.producer_id, markers.commit);
+  co_return common::result<void>{};
+}
+
 void broker::add_connection(const std::shared_ptr<connection>& c) { connections_.insert(c); }
 void broker::remove_connection(const std::shared_ptr<connection>& c) { connections_.erase(c); }
 
@@ -380,6 +435,7 @@ void broker::stop() {
     for (auto& t : background_timers_) t->cancel();  // accept back-off, restart pauses
     for (auto& t : paused_requests_) t->cancel();     // paused by fault injection: answered now
     if (groups_) groups_->stop();  // parked JoinGroup/SyncGroup requests are answered
+    if (transactions_) transactions_->stop();
   });
 }
 
@@ -407,6 +463,7 @@ asio::awaitable<common::result<void>> broker::reset_async() {
   // group writer; a write pass already under way lands before the store is cleared below.
   groups_->reset();
   (void)co_await groups_->flushed();
+  transactions_->reset();
   // The durable part in one go on the blocking pool: one synced store batch, then every partition
   // directory renamed aside (one directory sync).
   log::metadata_store* store = store_.get();

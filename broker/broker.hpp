@@ -27,6 +27,7 @@
 #include "broker/fetch_session.hpp"
 #include "broker/group/group_service.hpp"
 #include "broker/partition_manager.hpp"
+#include "broker/transaction/transaction_service.hpp"
 #include "broker/topic_registry.hpp"
 #include "common/error.hpp"
 #include "log/metadata_store.hpp"
@@ -95,6 +96,7 @@ class broker {
   partition_manager& partitions() { return *partitions_; }
   fetch_session_cache& fetch_sessions() { return fetch_sessions_; }
   group::group_service& groups() { return *groups_; }
+  transaction::transaction_service& transactions() { return *transactions_; }
   client_quotas& quotas() { return quotas_; }
   const std::string& cluster_id() const { return cluster_id_; }
   int32_t node_id() const { return config_.node_id(); }
@@ -107,6 +109,9 @@ class broker {
 
   // A producer id never handed out before (ids are reserved from the store in blocks).
   boost::asio::awaitable<common::result<int64_t>> allocate_producer_id();
+  // Writes a transaction's markers: a control batch in each of its partitions' logs, and for the
+  // groups' offsets partitions the group coordinator's commit or abort of its transactional offsets.
+  boost::asio::awaitable<common::result<void>> write_transaction_markers(const transaction::marker_request& markers);
 
   // Connections register themselves so that stop() can wake the idle ones.
   void add_connection(const std::shared_ptr<connection>& c);
@@ -140,6 +145,7 @@ class broker {
   std::string cluster_id_;
   fetch_session_cache fetch_sessions_;
   std::unique_ptr<group::group_service> groups_;  // consumer groups and committed offsets
+  std::unique_ptr<transaction::transaction_service> transactions_;  // the transaction coordinator
   client_quotas quotas_;                          // AlterClientQuotas' values, as stored
   std::map<std::string, group_overrides> group_configs_;
   bool maintenance_rescheduled_ = false;  // reconfigure() woke the maintenance loop

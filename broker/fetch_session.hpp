@@ -36,6 +36,7 @@ struct fetch_session_partition {
   // What the last response told the client, to decide whether an incremental response includes it.
   int64_t sent_high_watermark = -1;
   int64_t sent_log_start_offset = -1;
+  int64_t sent_last_stable_offset = -1;
 };
 
 class fetch_session {

@@ -126,6 +126,7 @@ void partition_manager::attach_topic(const std::string& topic, int32_t count, lo
     entry.producers = restore_producers(log, tp, store, entry.producer_snapshot_stored);
     entry.log_start_offset = log->log_start_offset();
     entry.high_watermark = log->log_end_offset();
+    entry.last_stable_offset = log->last_stable_offset();
     partitions_.emplace(tp, std::move(entry));
   }
 }
@@ -236,6 +237,7 @@ awaitable<void> partition_manager::append(std::vector<append_request>& requests,
     auto appended = [this, i, tp = rq.tp, durable, progress, log = p->log](common::result<log::append_result> r) {
       if (partition* again = find(tp); again && again->log == log && r) {
         again->high_watermark = std::max(again->high_watermark, r->last_offset + 1);
+        again->last_stable_offset = std::max(again->last_stable_offset, r->last_stable_offset);
         again->log_start_offset = r->log_start_offset;
         wake(*again);
       }
@@ -301,36 +303,71 @@ awaitable<void> partition_manager::append(std::vector<append_request>& requests,
 }
 
 awaitable<common::result<fetched>> partition_manager::read(const log::topic_partition& tp, int64_t offset,
-                                                           uint64_t max_bytes) {
+                                                           uint64_t max_bytes, log::isolation_level isolation) {
   partition* p = find(tp);
   if (!p) co_return unknown_partition(tp);
   auto log = p->log;
-  auto work = [log, offset, max_bytes]() -> common::result<fetched> {
-    auto r = log->read(offset, max_bytes);
+  auto work = [log, offset, max_bytes, isolation]() -> common::result<fetched> {
+    auto r = log->read(offset, max_bytes, isolation);
     if (!r) return r.err();
     common::protocol::record_set records;
     if (r->region.length > 0) records.file = common::protocol::file_slice{r->region.file, r->region.position, r->region.length};
-    return fetched{std::move(records), r->log_start_offset, r->log_end_offset};
+    return fetched{std::move(records), r->log_start_offset, r->log_end_offset, r->last_stable_offset,
+                   std::move(r->aborted_transactions)};
   };
   auto strand_ex = *p->on;
   co_return co_await run_on(strand_ex, work);
 }
 
 awaitable<common::result<offset_lookup>> partition_manager::lookup_offset(const log::topic_partition& tp,
-                                                                          int64_t timestamp) {
+                                                                          int64_t timestamp,
+                                                                          log::isolation_level isolation) {
   partition* p = find(tp);
   if (!p) co_return unknown_partition(tp);
   auto log = p->log;
-  auto work = [log, timestamp]() -> common::result<offset_lookup> {
+  auto work = [log, timestamp, isolation]() -> common::result<offset_lookup> {
     if (timestamp == -2) return offset_lookup{-1, log->log_start_offset()};
-    if (timestamp == -1) return offset_lookup{-1, log->log_end_offset()};
+    if (timestamp == -1)
+      return offset_lookup{-1, isolation == log::isolation_level::read_committed ? log->last_stable_offset()
+                                                                                 : log->log_end_offset()};
     auto found = timestamp == -3 ? log->max_timestamp() : log->offset_for_timestamp(timestamp);
     if (!found) return found.err();
     if (!*found) return offset_lookup{-1, -1};
+    // As Kafka: only an offset a fetch of that isolation could return.
+    if (isolation == log::isolation_level::read_committed && (*found)->offset >= log->last_stable_offset())
+      return offset_lookup{-1, -1};
     return offset_lookup{(*found)->timestamp, (*found)->offset};
   };
   auto strand_ex = *p->on;
   co_return co_await run_on(strand_ex, work);
+}
+
+awaitable<common::result<log::append_result>> partition_manager::append_marker(const log::topic_partition& tp,
+                                                                              int64_t producer_id,
+                                                                              int16_t producer_epoch, bool commit,
+                                                                              int32_t coordinator_epoch,
+                                                                              int16_t transaction_version) {
+  partition* p = find(tp);
+  if (!p) co_return unknown_partition(tp);
+  auto log = p->log;
+  auto work = [log, producer_id, producer_epoch, commit, coordinator_epoch,
+               transaction_version]() -> common::result<log::append_result> {
+    auto r = log->append_marker(producer_id, producer_epoch, commit, coordinator_epoch, /*leader_epoch=*/0,
+                                transaction_version);
+    if (!r) return r;
+    if (!log->is_durable(r->last_offset))
+      if (auto flushed = log->flush(); !flushed) return flushed.err();
+    return r;
+  };
+  auto strand_ex = *p->on;
+  auto r = co_await run_on(strand_ex, work);
+  if (partition* again = find(tp); again && again->log == log && r) {
+    again->high_watermark = std::max(again->high_watermark, r->last_offset + 1);
+    again->last_stable_offset = std::max(again->last_stable_offset, r->last_stable_offset);
+    again->log_start_offset = r->log_start_offset;
+    wake(*again);
+  }
+  co_return r;
 }
 
 awaitable<common::result<int64_t>> partition_manager::delete_records(const log::topic_partition& tp, int64_t before) {
@@ -380,6 +417,12 @@ std::optional<int64_t> partition_manager::high_watermark(const log::topic_partit
   auto it = partitions_.find(tp);
   if (it == partitions_.end()) return std::nullopt;
   return it->second.high_watermark;
+}
+
+std::optional<int64_t> partition_manager::last_stable_offset(const log::topic_partition& tp) const {
+  auto it = partitions_.find(tp);
+  if (it == partitions_.end()) return std::nullopt;
+  return std::max(it->second.last_stable_offset, it->second.log_start_offset);
 }
 
 std::optional<int64_t> partition_manager::log_start_offset(const log::topic_partition& tp) const {

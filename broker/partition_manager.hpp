@@ -42,6 +42,10 @@ struct fetched {
   common::protocol::record_set records;
   int64_t log_start_offset = 0;
   int64_t high_watermark = 0;
+  int64_t last_stable_offset = 0;
+  // read_committed: the aborted transactions overlapping the batches read (FetchResponse's
+  // aborted_transactions); nullopt under read_uncommitted.
+  std::optional<std::vector<log::aborted_transaction>> aborted_transactions;
 };
 
 struct offset_lookup {
@@ -111,12 +115,23 @@ class partition_manager {
   // the append, as on a Kafka leader with no followers.
   boost::asio::awaitable<void> append(std::vector<append_request>& requests, bool durable,
                                       std::chrono::milliseconds durable_timeout = std::chrono::milliseconds::max());
-  boost::asio::awaitable<common::result<fetched>> read(const log::topic_partition& tp, int64_t offset,
-                                                       uint64_t max_bytes);
-  // ListOffsets by time: -2 earliest, -1 latest, -3 the max timestamp, else the first offset whose
+  // read_committed stops at the last stable offset and lists the aborted transactions read.
+  boost::asio::awaitable<common::result<fetched>> read(
+      const log::topic_partition& tp, int64_t offset, uint64_t max_bytes,
+      log::isolation_level isolation = log::isolation_level::read_uncommitted);
+  // ListOffsets by time: -2 earliest, -1 latest (read_committed: the last stable offset), -3 the max
+  // timestamp, else the first offset whose
   // timestamp is at least `timestamp`.
-  boost::asio::awaitable<common::result<offset_lookup>> lookup_offset(const log::topic_partition& tp,
-                                                                      int64_t timestamp);
+  boost::asio::awaitable<common::result<offset_lookup>> lookup_offset(
+      const log::topic_partition& tp, int64_t timestamp,
+      log::isolation_level isolation = log::isolation_level::read_uncommitted);
+  // Writes a transaction marker (log::partition_log::append_marker) and returns once it is fsynced (a
+  // marker must be durable before the transaction's Complete record); fetches waiting on the
+  // partition wake up, since the last stable offset moved.
+  boost::asio::awaitable<common::result<log::append_result>> append_marker(const log::topic_partition& tp,
+                                                                           int64_t producer_id, int16_t producer_epoch,
+                                                                           bool commit, int32_t coordinator_epoch,
+                                                                           int16_t transaction_version);
   boost::asio::awaitable<common::result<int64_t>> delete_records(const log::topic_partition& tp, int64_t before);
   // Applies a topic's changed configuration to its partitions, each on its own strand.
   boost::asio::awaitable<void> apply_config(const std::string& topic, const effective_topic_config& config);
@@ -143,6 +158,7 @@ class partition_manager {
 
   // Cached offsets (network thread); nullopt for an unknown partition.
   std::optional<int64_t> high_watermark(const log::topic_partition& tp) const;
+  std::optional<int64_t> last_stable_offset(const log::topic_partition& tp) const;
   std::optional<int64_t> log_start_offset(const log::topic_partition& tp) const;
 
   // Fetch long-polling: a waiter is woken (its timer cancelled) by the next append to any of the
@@ -169,6 +185,7 @@ class partition_manager {
     std::shared_ptr<std::atomic<int>> appends_queued = std::make_shared<std::atomic<int>>(0);
     int64_t log_start_offset = 0;
     int64_t high_watermark = 0;
+    int64_t last_stable_offset = 0;  // as of the last append or marker (clamped to the log start when read)
     std::set<std::shared_ptr<boost::asio::steady_timer>> waiters;
   };
   partition* find(const log::topic_partition& tp);

@@ -375,6 +375,7 @@ result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t 
   }
   append_result out;
   out.log_start_offset = log_start_offset_;
+  out.last_stable_offset = last_stable_offset();
   if (infos.empty()) return out;
 
   // Assign offsets by rewriting only the batch headers; the records are left as the producer encoded them.
@@ -424,6 +425,7 @@ result<append_result> partition_log::append(std::span<uint8_t> batches, int32_t 
     return fail(st).err();
   }
   if (auto r = track_producers(batches); !r) return r.err();
+  out.last_stable_offset = last_stable_offset();
   unflushed_messages_ += out.record_count;
   if (unflushed_messages_ >= config_.flush_messages || now - last_flush_ms_ >= config_.flush_ms) {
     if (auto r = flush(); !r) return r.err();

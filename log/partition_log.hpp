@@ -89,6 +89,7 @@ struct append_result {
   int64_t last_offset = -1;       // last offset of the last batch
   int64_t log_append_time = -1;   // the time stamped into the batches for LogAppendTime topics, else -1
   int64_t log_start_offset = 0;
+  int64_t last_stable_offset = 0;  // after the append (last_stable_offset())
   int64_t max_timestamp = -1;
   int32_t batch_count = 0;
   int64_t record_count = 0;

@@ -6,8 +6,10 @@
 // always returned whole (KIP-74). Fetch sessions (KIP-227, v7+): full and incremental requests,
 // forgotten partitions, epochs checked. As in Kafka, a full request (epoch 0, or -1: the final one)
 // closes the session it names, if that still exists, and is never refused for it; only an
-// incremental one needs its session (FETCH_SESSION_ID_NOT_FOUND otherwise). Topic ids from v13. read_committed reads up to the last
-// stable offset, which equals the high watermark until transactions exist. The request holds its
+// incremental one needs its session (FETCH_SESSION_ID_NOT_FOUND otherwise). Topic ids from v13. Every
+// answer carries the last stable offset (the first offset of the earliest open transaction, else the
+// high watermark); read_committed reads stop there and list the aborted transactions among the batches
+// read, for the client to drop their records (Kafka's FetchIsolation.TXN_COMMITTED). The request holds its
 // session across its suspensions and re-checks after each that the session is still the live one at
 // its epoch; a closing connection or shutdown ends the wait at once (broker/long_poll.hpp).
 #include <chrono>
@@ -38,13 +40,15 @@ struct fetch_target {
 struct fetch_outcome {
   kafka_error error = kafka_error::none;
   int64_t high_watermark = -1;
+  int64_t last_stable_offset = -1;
   int64_t log_start_offset = -1;
   proto::record_set records;
+  std::optional<std::vector<log::aborted_transaction>> aborted_transactions;
 };
 
 // Reads every target once; returns the bytes gathered.
 awaitable<size_t> gather(broker& b, std::vector<fetch_target>& targets, int32_t max_bytes,
-                         std::vector<fetch_outcome>& out) {
+                         log::isolation_level isolation, std::vector<fetch_outcome>& out) {
   out.assign(targets.size(), fetch_outcome{});
   size_t total = 0;
   for (size_t i = 0; i < targets.size(); ++i) {
@@ -57,27 +61,33 @@ awaitable<size_t> gather(broker& b, std::vector<fetch_target>& targets, int32_t 
     const log::topic_partition tp{t.topic, t.partition};
     auto hwm = b.partitions().high_watermark(tp);
     auto start = b.partitions().log_start_offset(tp);
-    if (!hwm || !start) {
+    auto lso = b.partitions().last_stable_offset(tp);
+    if (!hwm || !start || !lso) {
       o.error = kafka_error::unknown_topic_or_partition;
       continue;
     }
     o.high_watermark = *hwm;
+    o.last_stable_offset = std::min(*lso, *hwm);
     o.log_start_offset = *start;
     if (t.fetch_offset < *start || t.fetch_offset > *hwm) {
       o.error = kafka_error::offset_out_of_range;
       continue;
     }
-    if (t.fetch_offset == *hwm) continue;
+    const bool committed_only = isolation == log::isolation_level::read_committed;
+    if (committed_only) o.aborted_transactions.emplace();
+    if (t.fetch_offset >= (committed_only ? o.last_stable_offset : *hwm)) continue;
     const int64_t budget = static_cast<int64_t>(max_bytes) - static_cast<int64_t>(total);
     if (budget <= 0 && total > 0) continue;  // the response is full; later partitions wait their turn
     const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(1, std::min<int64_t>(t.max_bytes, budget)));
-    auto read = co_await b.partitions().read(tp, t.fetch_offset, limit);
+    auto read = co_await b.partitions().read(tp, t.fetch_offset, limit, isolation);
     if (!read) {
       o.error = read.code();
       continue;
     }
     o.high_watermark = read->high_watermark;
+    o.last_stable_offset = read->last_stable_offset;
     o.log_start_offset = read->log_start_offset;
+    if (read->aborted_transactions) o.aborted_transactions = std::move(read->aborted_transactions);
     total += read->records.size();
     o.records = std::move(read->records);
   }
@@ -136,7 +146,7 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
   if (session) {
     for (const auto& t : named)
       if (t.error == kafka_error::none)
-        session->upsert({t.topic, t.topic_id, t.partition, t.fetch_offset, t.max_bytes, -1, -1});
+        session->upsert({t.topic, t.topic_id, t.partition, t.fetch_offset, t.max_bytes, -1, -1, -1});
     if (incremental)
       for (const auto& f : req.forgotten_topics_data) {
         std::string name = f.topic;
@@ -156,13 +166,15 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
   // connection closing or shutdown. Every co_await may let other requests run: afterwards the
   // session may have been replaced, evicted or used by another request.
   std::vector<fetch_outcome> outcomes;
+  const auto isolation = req.isolation_level == 1 ? log::isolation_level::read_committed
+                                                  : log::isolation_level::read_uncommitted;
   const auto deadline = now + std::chrono::milliseconds(std::max(0, req.max_wait_ms));
   std::vector<log::topic_partition> watched;
   for (const auto& t : targets) watched.push_back({t.topic, t.partition});
   wait_set* waits = ctx.conn ? &ctx.conn->waits : nullptr;
   bool cancelled = false;
   for (;;) {
-    const size_t bytes = co_await gather(b, targets, req.max_bytes, outcomes);
+    const size_t bytes = co_await gather(b, targets, req.max_bytes, isolation, outcomes);
     if (session && !sessions.is_current(*session, session_epoch)) {
       // Another request of this session got in first: its epoch moved on (Kafka answers the same).
       if (sessions.find(session->id(), std::chrono::steady_clock::now()) == session)
@@ -185,11 +197,13 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
     fetch_outcome& o = outcomes[i];
     fetch_session_partition* cached = session ? t.cached : nullptr;
     if (incremental && cached && o.error == kafka_error::none && o.records.empty() &&
-        cached->sent_high_watermark == o.high_watermark && cached->sent_log_start_offset == o.log_start_offset)
+        cached->sent_high_watermark == o.high_watermark && cached->sent_log_start_offset == o.log_start_offset &&
+        cached->sent_last_stable_offset == o.last_stable_offset)
       continue;  // nothing new for this partition
     if (cached) {
       cached->sent_high_watermark = o.high_watermark;
       cached->sent_log_start_offset = o.log_start_offset;
+      cached->sent_last_stable_offset = o.last_stable_offset;
     }
     if (resp.responses.empty() || resp.responses.back().topic != t.topic ||
         resp.responses.back().topic_id != t.topic_id) {
@@ -201,11 +215,14 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
     part.partition_index = t.partition;
     part.error_code = common::wire_code(o.error);
     part.high_watermark = o.high_watermark;
-    part.last_stable_offset = o.high_watermark;
+    part.last_stable_offset = o.last_stable_offset;
     part.log_start_offset = o.log_start_offset;
-    part.aborted_transactions = req.isolation_level == 1 && o.error == kafka_error::none
-                                    ? std::optional<std::vector<fe::aborted_transaction>>(std::in_place)
-                                    : std::nullopt;
+    if (o.aborted_transactions && o.error == kafka_error::none) {
+      part.aborted_transactions.emplace();
+      for (const auto& a : *o.aborted_transactions) part.aborted_transactions->push_back({a.producer_id, a.first_offset});
+    } else {
+      part.aborted_transactions = std::nullopt;
+    }
     part.records = std::move(o.records);
   }
   co_return resp;

@@ -43,6 +43,11 @@
 #include "common/protocol/messages/offset_fetch.hpp"
 #include "common/protocol/messages/sync_group.hpp"
 #include "common/protocol/messages/txn_offset_commit.hpp"
+#include "common/protocol/messages/add_offsets_to_txn.hpp"
+#include "common/protocol/messages/add_partitions_to_txn.hpp"
+#include "common/protocol/messages/describe_transactions.hpp"
+#include "common/protocol/messages/end_txn.hpp"
+#include "common/protocol/messages/list_transactions.hpp"
 
 namespace brook::broker::handlers {
 
@@ -88,6 +93,13 @@ awaitable<proto::offset_for_leader_epoch::response> offset_for_leader_epoch(requ
 awaitable<proto::delete_records::response> delete_records(request_context&, proto::delete_records::request&);
 awaitable<proto::init_producer_id::response> init_producer_id(request_context&, proto::init_producer_id::request&);
 awaitable<proto::describe_producers::response> describe_producers(request_context&, proto::describe_producers::request&);
+awaitable<proto::add_partitions_to_txn::response> add_partitions_to_txn(request_context&,
+                                                                        proto::add_partitions_to_txn::request&);
+awaitable<proto::add_offsets_to_txn::response> add_offsets_to_txn(request_context&, proto::add_offsets_to_txn::request&);
+awaitable<proto::end_txn::response> end_txn(request_context&, proto::end_txn::request&);
+awaitable<proto::describe_transactions::response> describe_transactions(request_context&,
+                                                                        proto::describe_transactions::request&);
+awaitable<proto::list_transactions::response> list_transactions(request_context&, proto::list_transactions::request&);
 
 // Consumer groups (classic protocol) and committed offsets; the state lives in broker/group/.
 awaitable<proto::find_coordinator::response> find_coordinator(request_context&, proto::find_coordinator::request&);
@@ -101,8 +113,7 @@ awaitable<proto::describe_groups::response> describe_groups(request_context&, pr
 awaitable<proto::list_groups::response> list_groups(request_context&, proto::list_groups::request&);
 awaitable<proto::delete_groups::response> delete_groups(request_context&, proto::delete_groups::request&);
 awaitable<proto::offset_delete::response> offset_delete(request_context&, proto::offset_delete::request&);
-// Transactional offset commits (KIP-98 / KIP-447): served once the transaction coordinator is wired;
-// not in api_table.cpp yet, so not advertised (see txn_offset_commit.cpp).
+// Transactional offset commits (KIP-98 / KIP-447).
 awaitable<proto::txn_offset_commit::response> txn_offset_commit(request_context&, proto::txn_offset_commit::request&);
 // Consumer-protocol groups (KIP-848).
 awaitable<proto::consumer_group_heartbeat::response> consumer_group_heartbeat(request_context&,

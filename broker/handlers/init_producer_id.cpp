@@ -5,11 +5,12 @@
 // duplicate and never written). A half-set pair (only one of id and epoch is -1) is INVALID_REQUEST,
 // checked first, as Kafka does. v6's two-phase commit flags (KIP-939) only concern transactional ids;
 // the ongoing transaction's id and epoch are always -1.
-// Transactional ids are not served yet, and they are answered as a Kafka broker without
-// transaction.two.phase.commit.enable answers them: an empty id is INVALID_REQUEST, then
-// enable2_pc is TRANSACTIONAL_ID_AUTHORIZATION_FAILED, then keep_prepared_txn is UNSUPPORTED_VERSION
-// (Kafka 4.4 refuses it in any case); every other transactional id is
-// TRANSACTIONAL_ID_AUTHORIZATION_FAILED too, which clients report as a fatal, explained error.
+// A transactional id goes to the transaction coordinator (broker/transaction/): a new id gets a
+// producer id at epoch 0, a known one its epoch bumped (fencing the previous producer, and aborting
+// its open transaction first: CONCURRENT_TRANSACTIONS until that is done, as in Kafka). An empty id is
+// INVALID_REQUEST; v6's KIP-939 flags are refused as by a Kafka broker without
+// transaction.two.phase.commit.enable. Below v4 PRODUCER_FENCED is reported as
+// INVALID_PRODUCER_EPOCH, which older clients know.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 
@@ -28,10 +29,23 @@ awaitable<ipi::response> init_producer_id(request_context& ctx, ipi::request& re
     co_return resp;
   }
   if (req.transactional_id) {
-    kafka_error e = kafka_error::transactional_id_authorization_failed;
-    if (req.transactional_id->empty()) e = kafka_error::invalid_request;
-    else if (!req.enable2_pc && req.keep_prepared_txn) e = kafka_error::unsupported_version;
-    resp.error_code = common::wire_code(e);
+    if (req.transactional_id->empty()) {
+      resp.error_code = common::wire_code(kafka_error::invalid_request);
+      co_return resp;
+    }
+    transaction::init_producer_id_request r;
+    r.transactional_id = *req.transactional_id;
+    r.transaction_timeout_ms = req.transaction_timeout_ms;
+    if (req.producer_id != -1) r.expected = std::pair{req.producer_id, req.producer_epoch};
+    r.enable_two_phase_commit = req.enable2_pc;
+    r.keep_prepared_txn = req.keep_prepared_txn;
+    auto answer = co_await b.transactions().init_producer_id(std::move(r));
+    resp.error_code =
+        common::wire_code(transaction::error_for_version(answer.error, ipi::api_key, ctx.version()));
+    if (answer.error == kafka_error::none) {
+      resp.producer_id = answer.producer_id;
+      resp.producer_epoch = answer.producer_epoch;
+    }
     co_return resp;
   }
   auto id = co_await b.allocate_producer_id();

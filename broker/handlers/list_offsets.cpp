@@ -1,6 +1,7 @@
 // ListOffsets v1-11 (v0 is gone from Kafka 4.0), answered as a Kafka broker without tiered storage
 // answers: earliest (-2) and earliest local (-4, v8+) are the log start offset; latest (-1) the high
-// watermark (for read_committed the last stable offset, which equals it until transactions exist);
+// watermark (for read_committed the last stable offset: the first offset of the earliest open
+// transaction, else the high watermark; a timestamp lookup under read_committed finds nothing at or past it);
 // latest tiered (-5, v9+) and earliest pending upload (-6, v11+) have nothing tiered, so offset -1
 // with leader epoch -1; the max timestamp (-3, v7+); and by timestamp, the first offset whose
 // timestamp is at least the one asked. A special timestamp older than the request's version, or one
@@ -71,7 +72,9 @@ awaitable<lo::response> list_offsets(request_context& ctx, lo::request& req) {
       }
       if (part.timestamp == -5 || part.timestamp == -6) continue;  // nothing tiered: -1, -1, epoch -1
       const int64_t lookup = part.timestamp == -4 ? -2 : part.timestamp;  // the local log is the whole log
-      auto found = co_await b.partitions().lookup_offset(tp, lookup);
+      const auto isolation = req.isolation_level == 1 ? log::isolation_level::read_committed
+                                                       : log::isolation_level::read_uncommitted;
+      auto found = co_await b.partitions().lookup_offset(tp, lookup, isolation);
       if (!found) {
         r.error_code = common::wire_code(found.code());
         continue;

@@ -1,6 +1,9 @@
 // Produce v3-13 (v0-2 are advertised, as Kafka 4.x does so that librdkafka keeps compression on, but
-// answered with UNSUPPORTED_VERSION: KAFKA-18659). v12 is served as v11 (it only tells the broker that
-// the producer may run transactions v2, which Brook does not have). v13 names topics by id: an unknown
+// answered with UNSUPPORTED_VERSION: KAFKA-18659). v12 is served as v11: it lets the broker add a
+// transactional producer's partitions to its transaction (transaction version 2), which this broker does
+// not finalize, so every version gets transaction version 1's checks. A transactional batch (KIP-890
+// verification) must be in its producer's open transaction, as the transaction coordinator says; if it
+// is not, the partition gets INVALID_TXN_STATE (v3-10) or TRANSACTION_ABORTABLE (v11+), as Kafka answers. v13 names topics by id: an unknown
 // (or zero) id gets UNKNOWN_TOPIC_ID, and the answer names topics by id too. acks 0 (no response), 1
 // (after the write) and -1 (after the fsync that covers it, or REQUEST_TIMED_OUT once timeout_ms has
 // passed without it, the batches staying in the log, as Kafka answers when replicas do not catch up in
@@ -50,6 +53,27 @@ common::batch_validation_config validation_for(const log::topic_partition& tp, c
   v.max_decompressed_record_bytes = config.max_decompressed_message_bytes;
   return v;
 }
+// KIP-890's check of a transactional batch: its partition must be in its producer's open transaction.
+// A batch naming no transactional id, or not transactional, has nothing to check here (the partition's
+// producer state refuses a transactional batch without an open transaction, and the reverse).
+std::optional<std::pair<kafka_error, std::string>> verify_transactional(broker& b, const pr::request& req,
+                                                                        const log::topic_partition& tp,
+                                                                        const proto::record_set& records,
+                                                                        int16_t version) {
+  if (!req.transactional_id) return std::nullopt;
+  auto batch = common::record_batch_view::parse(records.memory());
+  if (!batch || !batch->is_transactional() || batch->is_control()) return std::nullopt;
+  const transaction::topic_partition partition{tp.topic, tp.partition};
+  auto verdicts = b.transactions().coordinator().verify_partitions(*req.transactional_id, batch->producer_id(),
+                                                                   batch->producer_epoch(), {partition});
+  auto it = verdicts.find(partition);
+  if (it == verdicts.end() || it->second == kafka_error::none) return std::nullopt;
+  if (it->second == kafka_error::transaction_abortable)
+    return std::pair{version >= 11 ? kafka_error::transaction_abortable : kafka_error::invalid_txn_state,
+                     std::string("Partition was not added to the transaction")};
+  return std::pair{it->second, std::string()};
+}
+
 }  // namespace
 
 awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, proto::reader& body) {
@@ -62,7 +86,6 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
   std::optional<kafka_error> whole_request_error;
   if (ctx.version() < 3) whole_request_error = kafka_error::unsupported_version;
   else if (req.acks != 0 && req.acks != 1 && req.acks != -1) whole_request_error = kafka_error::invalid_required_acks;
-  else if (req.transactional_id) whole_request_error = kafka_error::transactional_id_authorization_failed;
 
   // Every partition's answer is placed first; the appends then run together (see
   // partition_manager::append), and their results fill the answers left open.
@@ -97,6 +120,10 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
         continue;
       }
       const log::topic_partition tp{out.name, part.index};
+      if (auto refused = verify_transactional(b, req, tp, *part.records, ctx.version())) {
+        out.partition_responses.push_back(partition_error(part.index, refused->first, refused->second));
+        continue;
+      }
       answers.emplace_back(resp.responses.size() - 1, out.partition_responses.size());
       out.partition_responses.push_back(partition_error(part.index, kafka_error::none));
       appends.push_back({tp, part.records->mutable_memory(), std::nullopt, validation_for(tp, info->config, ctx.version()), {}});

@@ -9,9 +9,7 @@
 // coordinator's) and the group check (group_coordinator::validate_txn_commit); then each partition
 // whose metadata exceeds offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE and the rest are
 // staged: written to the metadata store before the response (a failed write answers NOT_COORDINATOR).
-//
-// Not in the API table until the transaction coordinator is wired: the API is not advertised before
-// markers can complete what it stages.
+
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 

@@ -1,6 +1,8 @@
 // InitProducerId without a transactional id: as in Kafka, every request gets a newly allocated
 // producer id with epoch 0, whatever id and epoch it carries; a half-set pair is INVALID_REQUEST;
-// ids are never handed out twice, also across restarts. v6's two-phase commit flags (KIP-939).
+// ids are never handed out twice, also across restarts. v6's two-phase commit flags (KIP-939). With a
+// transactional id: epoch 0 for a new id, a bump (fencing the previous producer) for a known one,
+// KIP-360's recovery with the producer's own id and epoch, and the timeout bound.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include "common/error.hpp"
 #include "common/protocol/messages/init_producer_id.hpp"
 #include "broker_fixture.hpp"
+#include "txn_test_util.hpp"
 
 namespace proto = brook::common::protocol;
 namespace ipi = proto::init_producer_id;
@@ -153,7 +156,6 @@ TEST_CASE("InitProducerId v6 with a transactional id: answered as Kafka without 
       {"tx", true, false, -1, -1, kafka_error::transactional_id_authorization_failed},
       {"tx", true, true, -1, -1, kafka_error::transactional_id_authorization_failed},
       {"tx", false, true, -1, -1, kafka_error::unsupported_version},
-      {"tx", false, false, -1, -1, kafka_error::transactional_id_authorization_failed},  // no transactions yet
   };
   for (const auto& c : cases) {
     INFO("transactional id '" << c.transactional_id << "' enable2pc " << c.enable2pc << " keep " << c.keep_prepared);
@@ -171,4 +173,42 @@ TEST_CASE("InitProducerId v6 with a transactional id: answered as Kafka without 
     CHECK(resp.ongoing_txn_producer_id == -1);
     CHECK(resp.ongoing_txn_producer_epoch == -1);
   }
+}
+
+TEST_CASE("InitProducerId with a transactional id: epoch 0, then bumped; KIP-360 and the timeout bound",
+          "[handlers][init_producer_id]") {
+  brook::test::broker_fixture b({"transaction.max.timeout.ms=60000"});
+  auto first = brook::test::init_txn_raw(b, "tx", 30000);
+  REQUIRE(first.error_code == 0);
+  CHECK(first.producer_id >= 0);
+  CHECK(first.producer_epoch == 0);
+  auto second = brook::test::init_txn_raw(b, "tx", 30000);
+  REQUIRE(second.error_code == 0);
+  CHECK(second.producer_id == first.producer_id);
+  CHECK(second.producer_epoch == 1);
+  auto other = brook::test::init_txn_raw(b, "another", 30000);
+  CHECK(other.producer_id != first.producer_id);
+
+  // KIP-360: the current producer recovers with its own id and epoch; a fenced one cannot.
+  ipi::request recover;
+  recover.transactional_id = "tx";
+  recover.transaction_timeout_ms = 30000;
+  recover.producer_id = second.producer_id;
+  recover.producer_epoch = second.producer_epoch;
+  auto recovered = b.call<ipi::response>(ipi::api_key, 5, recover);
+  CHECK(recovered.error_code == 0);
+  CHECK(recovered.producer_epoch == 2);
+  recover.producer_epoch = 0;
+  auto fenced = b.call<ipi::response>(ipi::api_key, 5, recover);
+  CHECK(fenced.error_code == wire_code(kafka_error::producer_fenced));
+
+  // The timeout must be positive and at most transaction.max.timeout.ms.
+  CHECK(brook::test::init_txn_raw(b, "tx", 60001).error_code == wire_code(kafka_error::invalid_transaction_timeout));
+  CHECK(brook::test::init_txn_raw(b, "tx", 0).error_code == wire_code(kafka_error::invalid_transaction_timeout));
+
+  // Kept across a restart: the next epoch follows the last.
+  b.restart();
+  auto after = brook::test::init_txn_raw(b, "tx", 30000);
+  CHECK(after.producer_id == first.producer_id);
+  CHECK(after.producer_epoch == 3);
 }

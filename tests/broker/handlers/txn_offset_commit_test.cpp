@@ -1,8 +1,18 @@
-// TxnOffsetCommit, in process: the handler is not in the API table yet (the transaction coordinator
-// is not wired), so these tests call it on the broker's network thread with a request context of
-// their own, and end transactions through group_service::complete_transaction as the transaction
-// coordinator will. OffsetFetch goes over the wire.
+// TxnOffsetCommit, in process: the group side alone. These tests call the handler on the broker's
+// network thread with a request context of their own, with the producer check (the transaction
+// coordinator's, KIP-890) replaced by one of their own or none, and end transactions through
+// group_service::complete_transaction as the transaction coordinator's markers do. OffsetFetch goes over
+// the wire. The whole path (InitProducerId, AddOffsetsToTxn, TxnOffsetCommit, EndTxn) over the wire is
+// in end_txn_test.cpp.
 #include <catch2/catch.hpp>
+#include <map>
+#include "common/protocol/messages/api_versions.hpp"
+#include "common/protocol/messages/write_txn_markers.hpp"
+#include "common/protocol/messages/list_transactions.hpp"
+#include "common/protocol/messages/describe_transactions.hpp"
+#include "common/protocol/messages/end_txn.hpp"
+#include "common/protocol/messages/add_partitions_to_txn.hpp"
+#include "common/protocol/messages/add_offsets_to_txn.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -82,11 +92,15 @@ std::vector<std::pair<int64_t, int16_t>> txn_test_fetch(test::broker_fixture& b,
   return out;
 }
 
+// The group side alone: no producer check (the broker's checks the transaction coordinator).
+void txn_test_group_side_only(test::broker_fixture& b) { b.server().groups().set_txn_producer_check(nullptr); }
+
 }  // namespace
 
 TEST_CASE("staged offsets stay invisible until the commit marker; require_stable answers UNSTABLE_OFFSET_COMMIT",
           "[handlers][txn_offset_commit]") {
   test::broker_fixture b;
+  txn_test_group_side_only(b);
   test::create_topic(b.client(), "t", 2);
   auto resp = txn_test_commit(b, 3, txn_test_request("g", 42, "t", {{0, 10}, {1, 11}}));
   REQUIRE(resp.topics.size() == 1);
@@ -109,11 +123,13 @@ TEST_CASE("staged offsets stay invisible until the commit marker; require_stable
 
 TEST_CASE("pending transactional offsets survive a restart", "[handlers][txn_offset_commit]") {
   test::broker_fixture b;
+  txn_test_group_side_only(b);
   test::create_topic(b.client(), "t", 2);
   REQUIRE(test::committed_offset(b.client(), "g", "t") == -1);
   b.call<proto::offset_commit::response>(proto::offset_commit::api_key, 8, test::commit_request("g", "", -1, "t", 5));
   txn_test_commit(b, 3, txn_test_request("g", 42, "t", {{0, 10}}));
   b.restart();
+  txn_test_group_side_only(b);
   using fetched = std::vector<std::pair<int64_t, int16_t>>;
   CHECK(txn_test_fetch(b, "g", true) == fetched{{-1, wire_code(kafka_error::unstable_offset_commit)}, {-1, 0}});
   CHECK(txn_test_fetch(b, "g", false) == fetched{{5, 0}, {-1, 0}});
@@ -122,16 +138,19 @@ TEST_CASE("pending transactional offsets survive a restart", "[handlers][txn_off
   REQUIRE(txn_test_end(b, 42, true));
   CHECK(txn_test_fetch(b, "g", true) == fetched{{7, 0}, {-1, 0}});
   b.restart();
+  txn_test_group_side_only(b);
   CHECK(txn_test_fetch(b, "g", true) == fetched{{7, 0}, {-1, 0}});
 }
 
 TEST_CASE("a committed transaction's offsets are stored and outlive a restart", "[handlers][txn_offset_commit]") {
   test::broker_fixture b;
+  txn_test_group_side_only(b);
   test::create_topic(b.client(), "t", 2);
   b.call<proto::offset_commit::response>(proto::offset_commit::api_key, 8, test::commit_request("g", "", -1, "t", 5));
   txn_test_commit(b, 3, txn_test_request("g", 42, "t", {{0, 10}}));
   REQUIRE(txn_test_end(b, 42, true));
   b.restart();
+  txn_test_group_side_only(b);
   using fetched = std::vector<std::pair<int64_t, int16_t>>;
   CHECK(txn_test_fetch(b, "g", true) == fetched{{10, 0}, {-1, 0}});
 }
@@ -139,6 +158,7 @@ TEST_CASE("a committed transaction's offsets are stored and outlive a restart", 
 TEST_CASE("TxnOffsetCommit answers per partition: unknown topics, group checks, metadata size",
           "[handlers][txn_offset_commit]") {
   test::broker_fixture b;
+  txn_test_group_side_only(b);
   test::create_topic(b.client(), "t", 2);
   SECTION("unknown topic and partition, whatever the group") {
     auto req = txn_test_request("g", 1, "t", {{0, 1}, {5, 1}});
@@ -207,10 +227,22 @@ TEST_CASE("TxnOffsetCommit answers per partition: unknown topics, group checks, 
   }
 }
 
-TEST_CASE("TxnOffsetCommit is not advertised before the transaction coordinator is wired",
-          "[handlers][txn_offset_commit]") {
+TEST_CASE("the transactional APIs are advertised with the versions Brook serves", "[handlers][txn_offset_commit]") {
   test::broker_fixture b;
   namespace av = proto::api_versions;
-  auto resp = b.call<av::response>(av::api_key, 3, av::request{});
-  for (const auto& k : resp.api_keys) CHECK(k.api_key != toc::api_key);
+  av::request req;
+  req.client_software_name = "brook-test";
+  req.client_software_version = "1.0";
+  auto resp = b.call<av::response>(av::api_key, 3, req);
+  REQUIRE(resp.error_code == 0);
+  std::map<int16_t, std::pair<int16_t, int16_t>> served;
+  for (const auto& k : resp.api_keys) served[k.api_key] = {k.min_version, k.max_version};
+  CHECK(served[toc::api_key] == std::pair<int16_t, int16_t>{0, toc::max_version});
+  CHECK(served[proto::add_partitions_to_txn::api_key] ==
+        std::pair<int16_t, int16_t>{0, proto::add_partitions_to_txn::max_version});
+  CHECK(served[proto::add_offsets_to_txn::api_key] == std::pair<int16_t, int16_t>{0, proto::add_offsets_to_txn::max_version});
+  CHECK(served[proto::end_txn::api_key] == std::pair<int16_t, int16_t>{0, proto::end_txn::max_version});
+  CHECK(served.count(proto::describe_transactions::api_key));
+  CHECK(served.count(proto::list_transactions::api_key));
+  CHECK_FALSE(served.count(proto::write_txn_markers::api_key));  // broker to broker: no other brokers
 }

@@ -1,0 +1,112 @@
+// The transaction coordinator as the broker runs it: the pure transaction_coordinator plus what it
+// asks its owner to do — persist each transition's record in the metadata store before it takes
+// effect, write transaction markers, and run its timeouts — and awaitable wrappers that answer a
+// client's InitProducerId / AddPartitionsToTxn / AddOffsetsToTxn / EndTxn once its transition is
+// on disk.
+//
+// Owner: the broker; everything runs on the broker's network thread except the store writes (the
+// blocking pool) and the marker writes (the marker writer's business). The coordinator allows one
+// pending transition per transactional id, so an id's records are written in order; requests
+// arriving meanwhile are answered CONCURRENT_TRANSACTIONS by the coordinator, as in Kafka.
+// Markers are written after EndTxn is answered (as Kafka's marker channel does), retried until
+// written; the Complete* record follows. A transition whose record could not be written is
+// reverted (the client hears NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE and retries); a Complete*
+// record is retried until written. One timer runs advance() at the coordinator's next deadline
+// (timed-out transactions are aborted, idle transactional ids expire); it and every background
+// completion end with stop().
+//
+// Clocks: the coordinator's `now` is wall-clock milliseconds (it persists start and update times,
+// compared after a restart, as Kafka does); the timer waits on steady_clock for the difference.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "broker/config/server_config.hpp"
+#include "broker/transaction/transaction_coordinator.hpp"
+#include "common/error.hpp"
+#include "log/metadata_store.hpp"
+
+namespace brook::broker::transaction {
+
+class transaction_service {
+ public:
+  // Writes one transaction's markers (every partition of it) and returns once they are durable as
+  // the partitions' appends are; an error makes the service try again later.
+  using marker_writer = std::function<boost::asio::awaitable<common::result<void>>(const marker_request&)>;
+  // Hands out a new producer id (the broker's allocator, shared with idempotent producers).
+  using producer_id_source = std::function<boost::asio::awaitable<common::result<int64_t>>()>;
+
+  transaction_service(boost::asio::io_context& io, boost::asio::thread_pool& pool, log::metadata_store& store,
+                      transaction_config config, int32_t offsets_topic_partitions, producer_id_source ids,
+                      marker_writer markers);
+
+  // Reads every stored transaction state (before start, on any thread). Transactions found between
+  // PrepareCommit/PrepareAbort and Complete* are finished by start().
+  common::result<void> load();
+  void start();
+  // Stops the timer and the background completions (network thread); the coordinator's state stays
+  // as the store has it.
+  void stop();
+
+  // Forgets every transactional id (a broker reset; the caller clears the store). Completions under way
+  // end without touching the new state.
+  void reset();
+
+  transaction_coordinator& coordinator() { return coordinator_; }
+  // The partition of __consumer_offsets that holds `group_id`'s offsets in Kafka (Java's
+  // String.hashCode of the id, made non-negative, modulo offsets.topic.num.partitions): what
+  // AddOffsetsToTxn adds to a transaction, and what DescribeTransactions shows for it.
+  topic_partition group_offsets_partition(const std::string& group_id) const;
+  static constexpr std::string_view offsets_topic = "__consumer_offsets";
+  static int64_t wall_now();
+
+  boost::asio::awaitable<txn_answer> init_producer_id(init_producer_id_request request);
+  boost::asio::awaitable<txn_answer> add_partitions(std::string transactional_id, int64_t producer_id,
+                                                    int16_t producer_epoch, partition_set partitions,
+                                                    int16_t client_transaction_version);
+  boost::asio::awaitable<txn_answer> end_txn(std::string transactional_id, int64_t producer_id,
+                                             int16_t producer_epoch, bool commit, int16_t client_transaction_version);
+
+  // Tests: how many background completions (marker writes, Complete* records) are under way.
+  size_t completions_in_flight() const { return in_flight_; }
+
+ private:
+  // Persists `request` (its record, or its removal) on the blocking pool.
+  boost::asio::awaitable<common::result<void>> persist(const persist_request& request);
+  // Persists a request's transition, completes it and returns the client's answer; what follows the
+  // answer (markers, further records) continues in the background.
+  boost::asio::awaitable<txn_answer> settle(const std::string& transactional_id, txn_result result);
+  // Runs a completion's follow-ups to the end: markers, then the records after them.
+  boost::asio::awaitable<void> finish(txn_completion completion);
+  void spawn_finish(txn_completion completion);
+  // Keeps enough producer ids at hand for the coordinator's synchronous allocator.
+  boost::asio::awaitable<common::result<void>> top_up_producer_ids();
+  boost::asio::awaitable<void> run_timer();
+  boost::asio::awaitable<void> sleep_ms(int64_t ms);
+
+  boost::asio::io_context& io_;
+  boost::asio::thread_pool& pool_;
+  log::metadata_store& store_;
+  producer_id_source ids_;
+  marker_writer write_markers_;
+  int32_t offsets_topic_partitions_;
+  std::deque<int64_t> spare_producer_ids_;
+  transaction_coordinator coordinator_;
+  std::vector<txn_completion> recovered_;  // load()'s completions, run by start()
+  std::shared_ptr<boost::asio::steady_timer> timer_;
+  size_t in_flight_ = 0;
+  uint64_t generation_ = 0;  // bumped by reset(): older completions stop
+  bool stopped_ = false;
+};
+
+// The transaction settings of a broker config (transaction.max.timeout.ms and the rest).
+transaction_config transaction_config_from(const server_config& config);
+
+}  // namespace brook::broker::transaction

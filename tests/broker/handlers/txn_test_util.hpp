@@ -1,0 +1,71 @@
+// Small helpers the transaction handler tests share: InitProducerId with a transactional id,
+// AddPartitionsToTxn (v3, the client form), EndTxn, and transactional produce.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker_fixture.hpp"
+#include "common/protocol/messages/add_partitions_to_txn.hpp"
+#include "common/protocol/messages/end_txn.hpp"
+#include "common/protocol/messages/init_producer_id.hpp"
+#include "common/protocol/messages/produce.hpp"
+#include "common/record_batch.hpp"
+#include "group_test_util.hpp"
+
+namespace brook::test {
+
+struct txn_producer {
+  std::string transactional_id;
+  int64_t id = -1;
+  int16_t epoch = -1;
+};
+
+inline proto::init_producer_id::response init_txn_raw(broker_fixture& b, const std::string& transactional_id,
+                                                      int32_t timeout_ms = 60000, int16_t version = 5) {
+  proto::init_producer_id::request req;
+  req.transactional_id = transactional_id;
+  req.transaction_timeout_ms = timeout_ms;
+  req.producer_id = -1;
+  req.producer_epoch = -1;
+  return b.call<proto::init_producer_id::response>(proto::init_producer_id::api_key, version, req);
+}
+
+// Initialises `transactional_id`, retrying while the coordinator answers CONCURRENT_TRANSACTIONS
+// (it aborts an open transaction of the previous producer first), as clients do.
+inline txn_producer init_txn(broker_fixture& b, const std::string& transactional_id, int32_t timeout_ms = 60000) {
+  proto::init_producer_id::response resp;
+  REQUIRE(eventually([&] {
+    resp = init_txn_raw(b, transactional_id, timeout_ms);
+    return resp.error_code != common::wire_code(common::kafka_error::concurrent_transactions);
+  }));
+  REQUIRE(resp.error_code == 0);
+  return {transactional_id, resp.producer_id, resp.producer_epoch};
+}
+
+inline int16_t add_partitions(broker_fixture& b, const txn_producer& p, const std::string& topic,
+                              std::vector<int32_t> partitions, int16_t version = 3) {
+  namespace apt = proto::add_partitions_to_txn;
+  apt::request req;
+  req.v3_and_below_transactional_id = p.transactional_id;
+  req.v3_and_below_producer_id = p.id;
+  req.v3_and_below_producer_epoch = p.epoch;
+  req.v3_and_below_topics.push_back({topic, std::move(partitions)});
+  auto resp = b.call<apt::response>(apt::api_key, version, req);
+  REQUIRE(resp.results_by_topic_v3_and_below.size() == 1);
+  REQUIRE_FALSE(resp.results_by_topic_v3_and_below[0].results_by_partition.empty());
+  return resp.results_by_topic_v3_and_below[0].results_by_partition[0].partition_error_code;
+}
+
+inline proto::end_txn::response end_txn(broker_fixture& b, const txn_producer& p, bool commit, int16_t version = 4) {
+  proto::end_txn::request req;
+  req.transactional_id = p.transactional_id;
+  req.producer_id = p.id;
+  req.producer_epoch = p.epoch;
+  req.committed = commit;
+  return b.call<proto::end_txn::response>(proto::end_txn::api_key, version, req);
+}
+
+}  // namespace brook::test
