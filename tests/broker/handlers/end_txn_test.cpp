@@ -1,0 +1,224 @@
+// EndTxn end to end, over the wire: a transactional producer's records are invisible to read_committed
+// fetches (and ListOffsets) until its commit marker; an aborted transaction's records are listed in
+// aborted_transactions; staged offsets (AddOffsetsToTxn, TxnOffsetCommit) appear with the commit; a batch
+// to a partition outside the transaction is refused; a transaction past its timeout is aborted and its
+// producer fenced; EndTxn in the wrong state or from a fenced producer gets Kafka's errors.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+#include "common/error.hpp"
+#include "common/protocol/messages/add_offsets_to_txn.hpp"
+#include "common/protocol/messages/describe_transactions.hpp"
+#include "common/protocol/messages/fetch.hpp"
+#include "common/protocol/messages/list_offsets.hpp"
+#include "common/protocol/messages/offset_fetch.hpp"
+#include "common/protocol/messages/txn_offset_commit.hpp"
+#include "txn_test_util.hpp"
+
+using namespace brook;
+namespace proto = common::protocol;
+using common::kafka_error;
+using common::wire_code;
+
+namespace {
+
+// Produces `count` records of `p` at `sequence` to t-`partition` (transactional batch); the error code.
+int16_t produce_txn(test::broker_fixture& b, const test::txn_producer& p, int32_t partition, int32_t sequence,
+                    int32_t count, int16_t version = 9) {
+  common::record_batch_builder::options o;
+  o.producer_id = p.id;
+  o.producer_epoch = p.epoch;
+  o.base_sequence = sequence;
+  o.transactional = true;
+  common::record_batch_builder builder(o);
+  // Timestamps of now: records from long ago would make the marker (stamped now) roll a new segment
+  // (segment.ms), and a fetch reads one segment at a time.
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (int32_t i = 0; i < count; ++i) builder.add(std::nullopt, "v" + std::to_string(sequence + i), now);
+  auto batch = builder.build();
+  proto::produce::request req;
+  req.transactional_id = p.transactional_id;
+  req.acks = -1;
+  req.timeout_ms = 10000;
+  auto& t = req.topic_data.emplace_back();
+  t.name = "t";
+  auto& part = t.partition_data.emplace_back();
+  part.index = partition;
+  part.records = proto::record_set(proto::bytes(batch.begin(), batch.end()));
+  auto resp = b.call<proto::produce::response>(proto::produce::api_key, version, req);
+  return resp.responses.at(0).partition_responses.at(0).error_code;
+}
+
+struct fetched_partition {
+  int64_t high_watermark = -1;
+  int64_t last_stable_offset = -1;
+  size_t bytes = 0;
+  std::optional<std::vector<std::pair<int64_t, int64_t>>> aborted;  // (producer id, first offset)
+};
+
+fetched_partition fetch_t0(test::broker_fixture& b, int64_t offset, bool read_committed) {
+  namespace fe = proto::fetch;
+  fe::request req;
+  req.replica_id = -1;
+  req.max_wait_ms = 0;
+  req.min_bytes = 0;
+  req.max_bytes = 1 << 20;
+  req.isolation_level = read_committed ? 1 : 0;
+  req.session_epoch = -1;
+  auto& t = req.topics.emplace_back();
+  t.topic = "t";
+  auto& p = t.partitions.emplace_back();
+  p.partition = 0;
+  p.fetch_offset = offset;
+  p.partition_max_bytes = 1 << 20;
+  auto resp = b.call<fe::response>(fe::api_key, 11, req);
+  const auto& part = resp.responses.at(0).partitions.at(0);
+  REQUIRE(part.error_code == 0);
+  fetched_partition out;
+  out.high_watermark = part.high_watermark;
+  out.last_stable_offset = part.last_stable_offset;
+  out.bytes = part.records ? part.records->size() : 0;
+  if (part.aborted_transactions) {
+    out.aborted.emplace();
+    for (const auto& a : *part.aborted_transactions) out.aborted->emplace_back(a.producer_id, a.first_offset);
+  }
+  return out;
+}
+
+int64_t latest_offset(test::broker_fixture& b, bool read_committed) {
+  namespace lo = proto::list_offsets;
+  lo::request req;
+  req.replica_id = -1;
+  req.isolation_level = read_committed ? 1 : 0;
+  auto& t = req.topics.emplace_back();
+  t.name = "t";
+  t.partitions.push_back({0, -1, -1});
+  auto resp = b.call<lo::response>(lo::api_key, 7, req);
+  return resp.topics.at(0).partitions.at(0).offset;
+}
+
+std::string txn_state(test::broker_fixture& b, const std::string& id) {
+  proto::describe_transactions::request req;
+  req.transactional_ids = {id};
+  auto resp = b.call<proto::describe_transactions::response>(proto::describe_transactions::api_key, 0, req);
+  return resp.transaction_states.at(0).transaction_state;
+}
+
+}  // namespace
+
+TEST_CASE("EndTxn: read_committed sees a transaction's records only after its commit marker",
+          "[handlers][end_txn]") {
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t", 1);
+  auto p = test::init_txn(b, "tx");
+  REQUIRE(test::add_partitions(b, p, "t", {0}) == 0);
+  REQUIRE(produce_txn(b, p, 0, 0, 3) == 0);  // offsets 0-2
+
+  auto open = fetch_t0(b, 0, true);
+  CHECK(open.high_watermark == 3);
+  CHECK(open.last_stable_offset == 0);
+  CHECK(open.bytes == 0);
+  REQUIRE(open.aborted);
+  CHECK(open.aborted->empty());
+  auto uncommitted = fetch_t0(b, 0, false);
+  CHECK(uncommitted.bytes > 0);
+  CHECK(uncommitted.last_stable_offset == 0);
+  CHECK_FALSE(uncommitted.aborted);
+  CHECK(latest_offset(b, true) == 0);
+  CHECK(latest_offset(b, false) == 3);
+
+  REQUIRE(test::end_txn(b, p, true).error_code == 0);
+  REQUIRE(test::eventually([&] { return txn_state(b, "tx") == "CompleteCommit"; }));
+  auto committed = fetch_t0(b, 0, true);
+  CHECK(committed.high_watermark == 4);  // the records and the marker
+  CHECK(committed.last_stable_offset == 4);
+  CHECK(committed.bytes > uncommitted.bytes);
+  CHECK(committed.aborted == std::vector<std::pair<int64_t, int64_t>>{});
+  CHECK(latest_offset(b, true) == 4);
+
+  // A second transaction, aborted: its records are listed for read_committed clients to drop.
+  REQUIRE(test::add_partitions(b, p, "t", {0}) == 0);
+  REQUIRE(produce_txn(b, p, 0, 3, 2) == 0);  // offsets 4-5
+  REQUIRE(test::end_txn(b, p, false).error_code == 0);
+  REQUIRE(test::eventually([&] { return txn_state(b, "tx") == "CompleteAbort"; }));
+  auto aborted = fetch_t0(b, 4, true);
+  CHECK(aborted.last_stable_offset == 7);
+  CHECK(aborted.aborted == std::vector<std::pair<int64_t, int64_t>>{{p.id, 4}});
+  // Kept across a restart (the .txnindex and the producer state).
+  b.restart();
+  CHECK(fetch_t0(b, 4, true).aborted == std::vector<std::pair<int64_t, int64_t>>{{p.id, 4}});
+  CHECK(fetch_t0(b, 0, true).last_stable_offset == 7);
+}
+
+TEST_CASE("EndTxn: staged offsets of AddOffsetsToTxn and TxnOffsetCommit appear with the commit",
+          "[handlers][end_txn]") {
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t", 1);
+  auto p = test::init_txn(b, "tx");
+  proto::add_offsets_to_txn::request add;
+  add.transactional_id = "tx";
+  add.producer_id = p.id;
+  add.producer_epoch = p.epoch;
+  add.group_id = "g";
+  REQUIRE(b.call<proto::add_offsets_to_txn::response>(proto::add_offsets_to_txn::api_key, 3, add).error_code == 0);
+
+  proto::txn_offset_commit::request commit;
+  commit.transactional_id = "tx";
+  commit.group_id = "g";
+  commit.producer_id = p.id;
+  commit.producer_epoch = p.epoch;
+  auto& topic = commit.topics.emplace_back();
+  topic.name = "t";
+  auto& part = topic.partitions.emplace_back();
+  part.partition_index = 0;
+  part.committed_offset = 17;
+  part.committed_metadata = "m";
+  auto staged = b.call<proto::txn_offset_commit::response>(proto::txn_offset_commit::api_key, 3, commit);
+  REQUIRE(staged.topics.at(0).partitions.at(0).error_code == 0);
+  CHECK(test::committed_offset(b.client(), "g", "t") == -1);
+
+  // A producer whose transaction does not hold the group's offsets partition is refused.
+  auto other = test::init_txn(b, "other");
+  commit.transactional_id = "other";
+  commit.producer_id = other.id;
+  commit.producer_epoch = other.epoch;
+  auto refused = b.call<proto::txn_offset_commit::response>(proto::txn_offset_commit::api_key, 3, commit);
+  CHECK(refused.topics.at(0).partitions.at(0).error_code == wire_code(kafka_error::invalid_txn_state));
+
+  REQUIRE(test::end_txn(b, p, true).error_code == 0);
+  REQUIRE(test::eventually([&] { return test::committed_offset(b.client(), "g", "t") == 17; }));
+}
+
+TEST_CASE("Produce: a transactional batch to a partition outside the transaction is refused",
+          "[handlers][end_txn]") {
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t", 2);
+  auto p = test::init_txn(b, "tx");
+  REQUIRE(test::add_partitions(b, p, "t", {0}) == 0);
+  CHECK(produce_txn(b, p, 1, 0, 1, 9) == wire_code(kafka_error::invalid_txn_state));
+  CHECK(produce_txn(b, p, 1, 0, 1, 11) == wire_code(kafka_error::transaction_abortable));
+  CHECK(produce_txn(b, p, 0, 0, 1, 9) == 0);
+}
+
+TEST_CASE("EndTxn: wrong states and fenced producers; a transaction past its timeout is aborted",
+          "[handlers][end_txn]") {
+  test::broker_fixture b({"transaction.abort.timed.out.transaction.cleanup.interval.ms=20"});
+  test::create_topic(b.client(), "t", 1);
+  auto p = test::init_txn(b, "tx", 200);
+  // Nothing added yet: EndTxn in Empty is INVALID_TXN_STATE.
+  CHECK(test::end_txn(b, p, true).error_code == wire_code(kafka_error::invalid_txn_state));
+  REQUIRE(test::add_partitions(b, p, "t", {0}) == 0);
+  REQUIRE(produce_txn(b, p, 0, 0, 2) == 0);
+  REQUIRE(fetch_t0(b, 0, true).last_stable_offset == 0);
+
+  // The timeout passes: the coordinator fences the producer and aborts.
+  REQUIRE(test::eventually([&] { return txn_state(b, "tx") == "CompleteAbort"; }));
+  auto after = fetch_t0(b, 0, true);
+  CHECK(after.last_stable_offset == 3);
+  CHECK(after.aborted == std::vector<std::pair<int64_t, int64_t>>{{p.id, 0}});
+  CHECK(test::end_txn(b, p, true, 4).error_code == wire_code(kafka_error::producer_fenced));
+  CHECK(test::end_txn(b, p, true, 1).error_code == wire_code(kafka_error::invalid_producer_epoch));
+}
