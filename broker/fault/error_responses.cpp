@@ -570,6 +570,81 @@ std::optional<proto::describe_producers::response> error_of(const proto::describ
   return resp;
 }
 
+// --- AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions, ListTransactions ---
+void names_of(const proto::add_partitions_to_txn::request& r, request_names& n) {
+  for (const auto& t : r.v3_and_below_topics) n.topics.push_back(t.name);
+  for (const auto& txn : r.transactions)
+    for (const auto& t : txn.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::add_partitions_to_txn::response> error_of(const proto::add_partitions_to_txn::request& r,
+                                                               int16_t version, int16_t code) {
+  proto::add_partitions_to_txn::response resp;
+  if (version >= 4) {  // Kafka's: the top-level code only
+    resp.error_code = code;
+    return resp;
+  }
+  for (const auto& t : r.v3_and_below_topics) {
+    auto& rt = resp.results_by_topic_v3_and_below.emplace_back();
+    rt.name = t.name;
+    for (int32_t p : t.partitions) rt.results_by_partition.push_back({p, code});
+  }
+  return resp;
+}
+
+void names_of(const proto::add_offsets_to_txn::request& r, request_names& n) { n.groups.push_back(r.group_id); }
+std::optional<proto::add_offsets_to_txn::response> error_of(const proto::add_offsets_to_txn::request&, int16_t,
+                                                            int16_t code) {
+  proto::add_offsets_to_txn::response resp;
+  resp.error_code = code;
+  return resp;
+}
+
+void names_of(const proto::end_txn::request&, request_names&) {}
+std::optional<proto::end_txn::response> error_of(const proto::end_txn::request&, int16_t, int16_t code) {
+  proto::end_txn::response resp;
+  resp.error_code = code;
+  return resp;
+}
+
+void names_of(const proto::txn_offset_commit::request& r, request_names& n) {
+  n.groups.push_back(r.group_id);
+  for (const auto& t : r.topics) {
+    if (!t.name.empty()) n.topics.push_back(t.name);
+    else n.topic_ids.push_back(t.topic_id);
+  }
+}
+std::optional<proto::txn_offset_commit::response> error_of(const proto::txn_offset_commit::request& r, int16_t,
+                                                           int16_t code) {
+  proto::txn_offset_commit::response resp;
+  for (const auto& t : r.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.name = t.name;
+    rt.topic_id = t.topic_id;
+    for (const auto& p : t.partitions) rt.partitions.push_back({p.partition_index, code});
+  }
+  return resp;
+}
+
+void names_of(const proto::describe_transactions::request&, request_names&) {}
+std::optional<proto::describe_transactions::response> error_of(const proto::describe_transactions::request& r,
+                                                               int16_t, int16_t code) {
+  proto::describe_transactions::response resp;
+  for (const auto& id : r.transactional_ids) {
+    auto& d = resp.transaction_states.emplace_back();
+    d.error_code = code;
+    d.transactional_id = id;
+  }
+  return resp;
+}
+
+void names_of(const proto::list_transactions::request&, request_names&) {}
+std::optional<proto::list_transactions::response> error_of(const proto::list_transactions::request&, int16_t,
+                                                           int16_t code) {
+  proto::list_transactions::response resp;
+  resp.error_code = code;
+  return resp;
+}
+
 // --- ElectLeaders, ListPartitionReassignments, AlterPartitionReassignments ---
 void names_of(const proto::elect_leaders::request& r, request_names& n) {
   if (r.topic_partitions)
@@ -699,6 +774,12 @@ std::unique_ptr<decoded_request> decode_request(int16_t api_key, int16_t version
     BROOK_FAULT_API(elect_leaders)
     BROOK_FAULT_API(list_partition_reassignments)
     BROOK_FAULT_API(alter_partition_reassignments)
+    BROOK_FAULT_API(add_partitions_to_txn)
+    BROOK_FAULT_API(add_offsets_to_txn)
+    BROOK_FAULT_API(end_txn)
+    BROOK_FAULT_API(txn_offset_commit)
+    BROOK_FAULT_API(describe_transactions)
+    BROOK_FAULT_API(list_transactions)
     default:
       return nullptr;
   }

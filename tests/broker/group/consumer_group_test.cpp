@@ -470,7 +470,7 @@ TEST_CASE("a static member's partitions keep no assignment epoch once it leaves,
   CHECK(f.coord.validate_commit("g", "a2", std::nullopt, 1, f.now, 9, committing) == kafka_error::none);
 }
 
-TEST_CASE("a stored group keeps each held partition's assignment epoch; a record without them is refused") {
+TEST_CASE("a stored group keeps each held partition's assignment epoch, a record without them is refused") {
   consumer_group_fixture f;
   f.join("a");  // epoch 2, every partition of t1
   auto dirty = f.coord.take_dirty();

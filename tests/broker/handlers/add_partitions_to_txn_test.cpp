@@ -11,7 +11,7 @@ namespace apt = proto::add_partitions_to_txn;
 using brook::common::kafka_error;
 using brook::common::wire_code;
 
-TEST_CASE("AddPartitionsToTxn adds existing partitions; an unknown one refuses the whole request",
+TEST_CASE("AddPartitionsToTxn adds existing partitions, an unknown one refuses the whole request",
           "[handlers][add_partitions_to_txn]") {
   brook::test::broker_fixture b;
   brook::test::create_topic(b.client(), "t", 2);

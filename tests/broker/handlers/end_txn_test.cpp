@@ -203,7 +203,7 @@ TEST_CASE("Produce: a transactional batch to a partition outside the transaction
   CHECK(produce_txn(b, p, 0, 0, 1, 9) == 0);
 }
 
-TEST_CASE("EndTxn: wrong states and fenced producers; a transaction past its timeout is aborted",
+TEST_CASE("EndTxn: wrong states and fenced producers, a transaction past its timeout is aborted",
           "[handlers][end_txn]") {
   test::broker_fixture b({"transaction.abort.timed.out.transaction.cleanup.interval.ms=20"});
   test::create_topic(b.client(), "t", 1);

@@ -175,7 +175,7 @@ TEST_CASE("InitProducerId v6 with a transactional id: answered as Kafka without 
   }
 }
 
-TEST_CASE("InitProducerId with a transactional id: epoch 0, then bumped; KIP-360 and the timeout bound",
+TEST_CASE("InitProducerId with a transactional id: epoch 0, then bumped, KIP-360 and the timeout bound",
           "[handlers][init_producer_id]") {
   brook::test::broker_fixture b({"transaction.max.timeout.ms=60000"});
   auto first = brook::test::init_txn_raw(b, "tx", 30000);

@@ -248,9 +248,10 @@ TEST_CASE("v13 names topics by id: known ids are appended and answered by id, un
   CHECK(part(more, 0).base_offset == 3);
 }
 
-TEST_CASE("v12 is served as v11: topics by name, transactional producers refused", "[handlers][produce]") {
+TEST_CASE("v12 is served as v11: topics by name, a transactional id alone changes nothing", "[handlers][produce]") {
   test::broker_fixture b;
   create_topic(b, "t", 1);
+  int64_t next = 0;
   for (int16_t v : {int16_t{11}, int16_t{12}}) {
     INFO("v" << v);
     pr::request req;
@@ -264,12 +265,16 @@ TEST_CASE("v12 is served as v11: topics by name, transactional producers refused
     CHECK(resp.responses[0].name == "t");
     REQUIRE(resp.responses[0].partition_responses.size() == 1);
     CHECK(resp.responses[0].partition_responses[0].error_code == 0);
-    CHECK(resp.responses[0].partition_responses[0].base_offset == (v == 11 ? 0 : 2));
+    CHECK(resp.responses[0].partition_responses[0].base_offset == next);
+    next += 2;
 
-    req.transactional_id = "tx";  // no transactions yet, whether v1 or v2 would be used
-    auto refused = b.call<pr::response>(pr::api_key, v, req);
-    CHECK(refused.responses.at(0).partition_responses.at(0).error_code ==
-          wire_code(kafka_error::transactional_id_authorization_failed));
+    // As in Kafka, only transactional batches are checked against the transaction: a plain batch sent
+    // with a transactional id is appended as any other.
+    req.transactional_id = "tx";
+    auto plain = b.call<pr::response>(pr::api_key, v, req);
+    CHECK(plain.responses.at(0).partition_responses.at(0).error_code == 0);
+    CHECK(plain.responses.at(0).partition_responses.at(0).base_offset == next);
+    next += 2;
   }
-  CHECK(log_end_offset(b, "t", 0) == 4);
+  CHECK(log_end_offset(b, "t", 0) == 8);
 }

@@ -97,7 +97,7 @@ void txn_test_group_side_only(test::broker_fixture& b) { b.server().groups().set
 
 }  // namespace
 
-TEST_CASE("staged offsets stay invisible until the commit marker; require_stable answers UNSTABLE_OFFSET_COMMIT",
+TEST_CASE("staged offsets stay invisible until the commit marker, require_stable answers UNSTABLE_OFFSET_COMMIT",
           "[handlers][txn_offset_commit]") {
   test::broker_fixture b;
   txn_test_group_side_only(b);
