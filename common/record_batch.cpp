@@ -486,8 +486,8 @@ result<control_record_type> parse_control_record_type(bytes_view key) {
   if (version < 0) return error{kafka_error::corrupt_message, "control record key of version " + std::to_string(version)};
   const auto type = static_cast<int16_t>(load_be<uint16_t>(key.data() + 2));
   switch (type) {
-    case 0: return control_record_type::commit;
-    case 1: return control_record_type::abort;
+    case 0: return control_record_type::abort;
+    case 1: return control_record_type::commit;
     default: return control_record_type::unknown;
   }
 }

@@ -241,7 +241,7 @@ class record_batch_builder {
 
 // Transaction markers (Kafka's EndTransactionMarker, KIP-98): a control batch (control + transactional
 // attribute bits) of the transaction's producer id and epoch, base sequence -1, holding one record at offset
-// delta 0 whose key is the control record key, version int16 (0) | type int16 (COMMIT 0, ABORT 1), and whose
+// delta 0 whose key is the control record key, version int16 (0) | type int16 (ABORT 0, COMMIT 1), and whose
 // value is version int16 (0) | coordinator epoch int32. Kafka 4.4 writes version 0 of both and reads newer
 // versions of either as version 0 (a negative version is corrupt).
 namespace control_record {
@@ -251,7 +251,7 @@ inline constexpr size_t key_size = 4;
 inline constexpr size_t value_size = 6;
 }  // namespace control_record
 
-enum class control_record_type : int16_t { commit = 0, abort = 1, unknown = -1 };
+enum class control_record_type : int16_t { abort = 0, commit = 1, unknown = -1 };
 
 struct end_txn_marker {
   control_record_type type = control_record_type::commit;

@@ -423,9 +423,9 @@ TEST_CASE("end transaction marker: Kafka's control batch layout") {
   auto rec = it->next();
   REQUIRE(rec.ok());
   REQUIRE(*rec);
-  // Key: version 0, type ABORT (1); value: version 0, coordinator epoch 21.
+  // Key: version 0, type ABORT (0, Kafka's ControlRecordType); value: version 0, coordinator epoch 21.
   REQUIRE((*rec)->key);
-  CHECK(std::vector<uint8_t>((*rec)->key->begin(), (*rec)->key->end()) == std::vector<uint8_t>{0, 0, 0, 1});
+  CHECK(std::vector<uint8_t>((*rec)->key->begin(), (*rec)->key->end()) == std::vector<uint8_t>{0, 0, 0, 0});
   REQUIRE((*rec)->value);
   CHECK(std::vector<uint8_t>((*rec)->value->begin(), (*rec)->value->end()) == std::vector<uint8_t>{0, 0, 0, 0, 0, 21});
   CHECK((*rec)->timestamp == f.timestamp);
@@ -442,11 +442,18 @@ TEST_CASE("end transaction marker: Kafka's control batch layout") {
   auto c = decode_end_txn_marker(*commit_view);
   REQUIRE(c.ok());
   CHECK(**c == end_txn_marker{control_record_type::commit, -1});
+  // COMMIT is type 1.
+  auto commit_it = commit_view->records(1 << 20);
+  REQUIRE(commit_it.ok());
+  auto commit_rec = commit_it->next();
+  REQUIRE(commit_rec.ok());
+  REQUIRE(*commit_rec);
+  CHECK(std::vector<uint8_t>((*commit_rec)->key->begin(), (*commit_rec)->key->end()) == std::vector<uint8_t>{0, 0, 0, 1});
 }
 
 TEST_CASE("end transaction marker: decoding newer, unknown, empty and broken control records") {
   // Newer key and value versions are read as version 0, as Kafka 4.4 does; a longer value is fine.
-  auto newer = control_batch_with({0, 1, 0, 0}, {0, 3, 0, 0, 1, 0, 9, 9});
+  auto newer = control_batch_with({0, 1, 0, 1}, {0, 3, 0, 0, 1, 0, 9, 9});
   auto m = decode_end_txn_marker(record_batch_view(newer));
   REQUIRE(m.ok());
   REQUIRE(*m);

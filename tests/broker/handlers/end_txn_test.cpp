@@ -147,10 +147,21 @@ TEST_CASE("EndTxn: read_committed sees a transaction's records only after its co
   auto aborted = fetch_t0(b, 4, true);
   CHECK(aborted.last_stable_offset == 7);
   CHECK(aborted.aborted == std::vector<std::pair<int64_t, int64_t>>{{p.id, 4}});
+  // A third transaction, committed after the abort: visible in turn.
+  REQUIRE(test::add_partitions(b, p, "t", {0}) == 0);
+  REQUIRE(produce_txn(b, p, 0, 5, 2) == 0);  // offsets 7-8
+  REQUIRE(fetch_t0(b, 0, true).last_stable_offset == 7);
+  REQUIRE(test::end_txn(b, p, true).error_code == 0);
+  REQUIRE(test::eventually([&] { return txn_state(b, "tx") == "CompleteCommit"; }));
+  auto third = fetch_t0(b, 7, true);
+  CHECK(third.high_watermark == 10);
+  CHECK(third.last_stable_offset == 10);
+  CHECK(third.bytes > 0);
+  CHECK(third.aborted == std::vector<std::pair<int64_t, int64_t>>{});
   // Kept across a restart (the .txnindex and the producer state).
   b.restart();
   CHECK(fetch_t0(b, 4, true).aborted == std::vector<std::pair<int64_t, int64_t>>{{p.id, 4}});
-  CHECK(fetch_t0(b, 0, true).last_stable_offset == 7);
+  CHECK(fetch_t0(b, 0, true).last_stable_offset == 10);
 }
 
 TEST_CASE("EndTxn: staged offsets of AddOffsetsToTxn and TxnOffsetCommit appear with the commit",
