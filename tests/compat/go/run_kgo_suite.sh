@@ -31,7 +31,6 @@ fi
 
 # Tests skipped on Brook, each for the reason README.md gives.
 skip=(
-  TestTxnEtl                           # transactions: Brook has no transactional APIs yet
   TestConsumeRegex                     # expects the internal topic __consumer_offsets in metadata
   Test848RegexBrokerResolves           # the same
   TestConsumeMaxDecompressBatchBytes   # Brook bounds a batch's decompressed size (README.md)
