@@ -132,8 +132,10 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
                                                                 {partition});
     kafka_error e = kafka_error::none;
     if (auto it = verdicts.find(partition); it != verdicts.end()) e = it->second;
-    // Clients before TxnOffsetCommit v5 (transaction version 2) do not know TRANSACTION_ABORTABLE.
+    // As Kafka's AddPartitionsToTxnManager: clients before TxnOffsetCommit v5 (transaction version 2)
+    // do not know TRANSACTION_ABORTABLE, and a fenced producer hears INVALID_PRODUCER_EPOCH.
     if (e == kafka_error::transaction_abortable && p.api_version < 5) e = kafka_error::invalid_txn_state;
+    if (e == kafka_error::producer_fenced) e = kafka_error::invalid_producer_epoch;
     co_return transaction::error_for_version(e, common::protocol::txn_offset_commit::api_key, p.api_version);
   });
   spdlog::info("data in {} (cluster id {}, {} topics)", data.string(), b->cluster_id_, b->topics_.all().size());

@@ -3,7 +3,8 @@
 // transactional producer's partitions to its transaction (transaction version 2), which this broker does
 // not finalize, so every version gets transaction version 1's checks. A transactional batch (KIP-890
 // verification) must be in its producer's open transaction, as the transaction coordinator says; if it
-// is not, the partition gets INVALID_TXN_STATE (v3-10) or TRANSACTION_ABORTABLE (v11+), as Kafka answers. v13 names topics by id: an unknown
+// is not, the partition gets INVALID_TXN_STATE (v3-10) or TRANSACTION_ABORTABLE (v11+), and a fenced
+// producer INVALID_PRODUCER_EPOCH, as Kafka answers. v13 names topics by id: an unknown
 // (or zero) id gets UNKNOWN_TOPIC_ID, and the answer names topics by id too. acks 0 (no response), 1
 // (after the write) and -1 (after the fsync that covers it, or REQUEST_TIMED_OUT once timeout_ms has
 // passed without it, the batches staying in the log, as Kafka answers when replicas do not catch up in
@@ -71,6 +72,8 @@ std::optional<std::pair<kafka_error, std::string>> verify_transactional(broker& 
   if (it->second == kafka_error::transaction_abortable)
     return std::pair{version >= 11 ? kafka_error::transaction_abortable : kafka_error::invalid_txn_state,
                      std::string("Partition was not added to the transaction")};
+  // As Kafka's AddPartitionsToTxnManager: Produce answers a fenced producer INVALID_PRODUCER_EPOCH.
+  if (it->second == kafka_error::producer_fenced) return std::pair{kafka_error::invalid_producer_epoch, std::string()};
   return std::pair{it->second, std::string()};
 }
 

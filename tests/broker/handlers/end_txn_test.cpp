@@ -231,5 +231,7 @@ TEST_CASE("EndTxn: wrong states and fenced producers, a transaction past its tim
   CHECK(after.last_stable_offset == 3);
   CHECK(after.aborted == std::vector<std::pair<int64_t, int64_t>>{{p.id, 0}});
   CHECK(test::end_txn(b, p, true, 4).error_code == wire_code(kafka_error::producer_fenced));
+  // Produce answers a fenced producer INVALID_PRODUCER_EPOCH, as Kafka does.
+  CHECK(produce_txn(b, p, 0, 2, 1) == wire_code(kafka_error::invalid_producer_epoch));
   CHECK(test::end_txn(b, p, true, 1).error_code == wire_code(kafka_error::invalid_producer_epoch));
 }

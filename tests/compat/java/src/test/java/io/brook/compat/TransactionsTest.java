@@ -140,11 +140,6 @@ class TransactionsTest {
         } catch (Exception e) {
           outcome = Results.errorName(e);
         }
-        // The client names the fencing by the transaction protocol it runs: ProducerFencedException
-        // under transaction version 1 (Brook), InvalidProducerEpochException under version 2 (Kafka 4.4,
-        // whose produce requests add partitions themselves). Both are fatal to the zombie.
-        if (outcome.equals("ProducerFencedException") || outcome.equals("InvalidProducerEpochException"))
-          outcome = "fenced";
         o.put("zombieAfterFencing", outcome);
       }
       o.put("readCommitted", read(side, output, 1, "read_committed", 1));
