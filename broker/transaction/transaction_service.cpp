@@ -9,6 +9,7 @@
 
 #include "broker/background.hpp"
 #include "broker/blocking.hpp"
+#include "broker/features.hpp"
 
 namespace brook::broker::transaction {
 
@@ -30,6 +31,10 @@ transaction_config transaction_config_from(const server_config& config) {
       config.get_int("transaction.abort.timed.out.transaction.cleanup.interval.ms");
   c.remove_expired_transaction_cleanup_interval_ms =
       config.get_int("transaction.remove.expired.transaction.cleanup.interval.ms");
+  // The coordinator's own aborts (timeouts, fencing) follow the finalized transaction.version, as Kafka's.
+  c.transaction_version = transaction_version_0;
+  for (const auto& f : features())
+    if (f.name == "transaction.version") c.transaction_version = f.finalized_level;
   return c;
 }
 
