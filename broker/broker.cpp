@@ -124,14 +124,21 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
       [raw](const transaction::marker_request& markers) { return raw->write_transaction_markers(markers); });
   if (auto loaded = b->transactions_->load(); !loaded) return loaded.err();
   // TxnOffsetCommit's producer check (KIP-890): the group's offsets partition must be in the producer's
-  // transaction (AddOffsetsToTxn put it there), as Kafka verifies it with its transaction coordinator.
+  // transaction (AddOffsetsToTxn put it there), as Kafka verifies it with its transaction coordinator; from
+  // v5 (transaction version 2) the commit puts it there itself.
   b->groups_->set_txn_producer_check([raw](const group::txn_commit_producer& p) -> asio::awaitable<kafka_error> {
     auto& txns = raw->transactions();
     const auto partition = txns.group_offsets_partition(p.group_id);
-    const auto verdicts = txns.coordinator().verify_partitions(p.transactional_id, p.producer_id, p.producer_epoch,
-                                                                {partition});
     kafka_error e = kafka_error::none;
-    if (auto it = verdicts.find(partition); it != verdicts.end()) e = it->second;
+    if (p.api_version >= 5) {
+      // Transaction version 2: the commit adds the group's partition to the transaction itself.
+      transaction::partition_set partitions{partition};  // named: GCC 12 and braced temporaries in co_await
+      e = co_await txns.add_partitions_implicitly(p.transactional_id, p.producer_id, p.producer_epoch, partitions);
+    } else {
+      const auto verdicts = txns.coordinator().verify_partitions(p.transactional_id, p.producer_id, p.producer_epoch,
+                                                                  {partition});
+      if (auto it = verdicts.find(partition); it != verdicts.end()) e = it->second;
+    }
     // As Kafka's AddPartitionsToTxnManager: clients before TxnOffsetCommit v5 (transaction version 2)
     // do not know TRANSACTION_ABORTABLE, and a fenced producer hears INVALID_PRODUCER_EPOCH.
     if (e == kafka_error::transaction_abortable && p.api_version < 5) e = kafka_error::invalid_txn_state;

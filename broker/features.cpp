@@ -51,11 +51,11 @@ std::array<feature, 7> build_table() {
       // Level 0 is the classic group protocol, level 1 the consumer group protocol (KIP-848); Brook
       // serves both.
       {"group.version", 0, 1, 1},
-      // Level 2 is KIP-890's second part (an epoch bump at every commit or abort, partitions added by the
-      // produce requests themselves), which Brook does not run: at 0, clients run the transaction protocol
-      // of Kafka 3.x (AddPartitionsToTxn before producing, EndTxn up to v4), which Brook serves, with
-      // KIP-890's first part (produced batches verified against the transaction).
-      {"transaction.version", 0, 0, 0},
+      // Level 2 is KIP-890's second part: an epoch bump at every commit or abort (EndTxn v5), partitions
+      // added to the transaction by the produce requests (v12+) and TxnOffsetCommits (v5+) themselves.
+      // Finalized at 2, as in a new Kafka 4.4 cluster; clients that do not run it (librdkafka) keep the
+      // earlier protocol, which Brook serves too (AddPartitionsToTxn, verified produce batches).
+      {"transaction.version", 0, 2, 2},
       // Level 1 is eligible leader replicas (KIP-966), on in a new Kafka 4.4 cluster. With one replica
       // per partition the election rules change nothing, but its config rules apply: Brook follows
       // them (min.insync.replicas stored cluster-wide, not per broker; see broker/config/).

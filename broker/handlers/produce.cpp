@@ -1,10 +1,10 @@
 // Produce v3-13 (v0-2 are advertised, as Kafka 4.x does so that librdkafka keeps compression on, but
-// answered with UNSUPPORTED_VERSION: KAFKA-18659). v12 is served as v11: it lets the broker add a
-// transactional producer's partitions to its transaction (transaction version 2), which this broker does
-// not finalize, so every version gets transaction version 1's checks. A transactional batch (KIP-890
-// verification) must be in its producer's open transaction, as the transaction coordinator says; if it
-// is not, the partition gets INVALID_TXN_STATE (v3-10) or TRANSACTION_ABORTABLE (v11+), and a fenced
-// producer INVALID_PRODUCER_EPOCH, as Kafka answers. v13 names topics by id: an unknown
+// answered with UNSUPPORTED_VERSION: KAFKA-18659). Transactional batches (KIP-890), as Kafka's
+// AddPartitionsToTxnManager handles them: from v12 (transaction version 2) the request adds its
+// partitions to the producer's transaction itself (transaction_service::add_partitions_implicitly); before
+// v12 each must already be in the producer's open transaction, as the transaction coordinator says, or
+// the partition gets INVALID_TXN_STATE (v3-10) or TRANSACTION_ABORTABLE (v11). A fenced producer gets
+// INVALID_PRODUCER_EPOCH, an unavailable coordinator NOT_ENOUGH_REPLICAS (retriable), as in Kafka. v13 names topics by id: an unknown
 // (or zero) id gets UNKNOWN_TOPIC_ID, and the answer names topics by id too. acks 0 (no response), 1
 // (after the write) and -1 (after the fsync that covers it, or REQUEST_TIMED_OUT once timeout_ms has
 // passed without it, the batches staying in the log, as Kafka answers when replicas do not catch up in
@@ -54,6 +54,25 @@ common::batch_validation_config validation_for(const log::topic_partition& tp, c
   v.max_decompressed_record_bytes = config.max_decompressed_message_bytes;
   return v;
 }
+// The transactional batch of a partition's records (its producer id and epoch), if it is one.
+std::optional<common::record_batch_view> transactional_batch(const pr::request& req, const proto::record_set& records) {
+  if (!req.transactional_id) return std::nullopt;
+  auto batch = common::record_batch_view::parse(records.memory());
+  if (!batch || !batch->is_transactional() || batch->is_control()) return std::nullopt;
+  return *batch;
+}
+
+// What a produce request hears for the coordinator's answer about its partitions (AddPartitionsToTxnManager).
+kafka_error produce_txn_error(kafka_error e) {
+  switch (e) {
+    case kafka_error::producer_fenced: return kafka_error::invalid_producer_epoch;
+    case kafka_error::coordinator_load_in_progress:
+    case kafka_error::coordinator_not_available:
+    case kafka_error::not_coordinator: return kafka_error::not_enough_replicas;
+    default: return e;
+  }
+}
+
 // KIP-890's check of a transactional batch: its partition must be in its producer's open transaction.
 // A batch naming no transactional id, or not transactional, has nothing to check here (the partition's
 // producer state refuses a transactional batch without an open transaction, and the reverse).
@@ -62,8 +81,8 @@ std::optional<std::pair<kafka_error, std::string>> verify_transactional(broker& 
                                                                         const proto::record_set& records,
                                                                         int16_t version) {
   if (!req.transactional_id) return std::nullopt;
-  auto batch = common::record_batch_view::parse(records.memory());
-  if (!batch || !batch->is_transactional() || batch->is_control()) return std::nullopt;
+  auto batch = transactional_batch(req, records);
+  if (!batch) return std::nullopt;
   const transaction::topic_partition partition{tp.topic, tp.partition};
   auto verdicts = b.transactions().coordinator().verify_partitions(*req.transactional_id, batch->producer_id(),
                                                                    batch->producer_epoch(), {partition});
@@ -72,9 +91,7 @@ std::optional<std::pair<kafka_error, std::string>> verify_transactional(broker& 
   if (it->second == kafka_error::transaction_abortable)
     return std::pair{version >= 11 ? kafka_error::transaction_abortable : kafka_error::invalid_txn_state,
                      std::string("Partition was not added to the transaction")};
-  // As Kafka's AddPartitionsToTxnManager: Produce answers a fenced producer INVALID_PRODUCER_EPOCH.
-  if (it->second == kafka_error::producer_fenced) return std::pair{kafka_error::invalid_producer_epoch, std::string()};
-  return std::pair{it->second, std::string()};
+  return std::pair{produce_txn_error(it->second), std::string()};
 }
 
 }  // namespace
@@ -89,6 +106,29 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
   std::optional<kafka_error> whole_request_error;
   if (ctx.version() < 3) whole_request_error = kafka_error::unsupported_version;
   else if (req.acks != 0 && req.acks != 1 && req.acks != -1) whole_request_error = kafka_error::invalid_required_acks;
+
+  // Transaction version 2 (v12+): the transactional partitions join the producer's transaction first (a
+  // write to the transaction state only for those not in it yet); their appends wait for that.
+  std::optional<kafka_error> implicit_add;
+  if (!whole_request_error && ctx.version() >= 12 && req.transactional_id) {
+    transaction::partition_set partitions;
+    std::optional<common::record_batch_view> first;
+    for (const auto& topic : req.topic_data) {
+      const topic_info* info = ctx.version() >= 13 ? (topic.topic_id.is_zero() ? nullptr : b.topics().find(topic.topic_id))
+                                                   : b.topics().find(topic.name);
+      if (!info) continue;
+      for (const auto& part : topic.partition_data) {
+        if (part.index < 0 || part.index >= info->record.partitions || !part.records) continue;
+        auto batch = transactional_batch(req, *part.records);
+        if (!batch) continue;
+        if (!first) first = batch;
+        partitions.insert({info->record.name, part.index});
+      }
+    }
+    if (first)
+      implicit_add = produce_txn_error(co_await b.transactions().add_partitions_implicitly(
+          *req.transactional_id, first->producer_id(), first->producer_epoch(), partitions));
+  }
 
   // Every partition's answer is placed first; the appends then run together (see
   // partition_manager::append), and their results fill the answers left open.
@@ -123,7 +163,12 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
         continue;
       }
       const log::topic_partition tp{out.name, part.index};
-      if (auto refused = verify_transactional(b, req, tp, *part.records, ctx.version())) {
+      if (implicit_add && transactional_batch(req, *part.records)) {
+        if (*implicit_add != kafka_error::none) {
+          out.partition_responses.push_back(partition_error(part.index, *implicit_add));
+          continue;
+        }
+      } else if (auto refused = verify_transactional(b, req, tp, *part.records, ctx.version())) {
         out.partition_responses.push_back(partition_error(part.index, refused->first, refused->second));
         continue;
       }

@@ -250,6 +250,27 @@ asio::awaitable<txn_answer> transaction_service::add_partitions(std::string tran
   co_return co_await settle(transactional_id, std::move(result));
 }
 
+asio::awaitable<kafka_error> transaction_service::add_partitions_implicitly(std::string transactional_id,
+                                                                           int64_t producer_id, int16_t producer_epoch,
+                                                                           partition_set partitions) {
+  const auto verdicts = coordinator_.verify_partitions(transactional_id, producer_id, producer_epoch, partitions);
+  bool all_in = true;
+  for (const auto& tp : partitions) {
+    auto it = verdicts.find(tp);
+    all_in &= it != verdicts.end() && it->second == kafka_error::none;
+  }
+  if (all_in) co_return kafka_error::none;
+  int64_t waited = 0;
+  for (;;) {
+    auto answer = co_await add_partitions(transactional_id, producer_id, producer_epoch, partitions,
+                                          transaction_version_2);
+    if (answer.error != kafka_error::concurrent_transactions || waited >= add_partitions_retry_max_ms)
+      co_return answer.error;
+    co_await sleep_ms(add_partitions_retry_backoff_ms);  // the coordinator is finishing the previous transaction
+    waited += add_partitions_retry_backoff_ms;
+  }
+}
+
 asio::awaitable<txn_answer> transaction_service::end_txn(std::string transactional_id, int64_t producer_id,
                                                          int16_t producer_epoch, bool commit,
                                                          int16_t client_transaction_version) {

@@ -74,6 +74,17 @@ class transaction_service {
   boost::asio::awaitable<txn_answer> end_txn(std::string transactional_id, int64_t producer_id,
                                              int16_t producer_epoch, bool commit, int16_t client_transaction_version);
 
+  // KIP-890's second part (transaction version 2): a produce request (v12+) or a TxnOffsetCommit
+  // (v5+) adds its partitions to the producer's transaction itself. Answers at once, without a write,
+  // when they are all in the open transaction already; otherwise adds them (a transaction starts if
+  // none is open), retrying CONCURRENT_TRANSACTIONS for up to add_partitions_retry_max_ms as Kafka's
+  // partition leaders do. The coordinator's error, for the caller to map.
+  boost::asio::awaitable<kafka_error> add_partitions_implicitly(std::string transactional_id, int64_t producer_id,
+                                                               int16_t producer_epoch, partition_set partitions);
+  // add.partitions.to.txn.retry.backoff.ms and .max.ms (Kafka's defaults).
+  static constexpr int64_t add_partitions_retry_backoff_ms = 20;
+  static constexpr int64_t add_partitions_retry_max_ms = 100;
+
   // Tests: how many background completions (marker writes, Complete* records) are under way.
   size_t completions_in_flight() const { return in_flight_; }
 

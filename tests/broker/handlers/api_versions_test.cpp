@@ -103,9 +103,18 @@ TEST_CASE("the features: Kafka 4.4's, with the levels Brook serves", "[handlers]
   CHECK(elr->min_level == 0);
   CHECK(elr->max_level == 1);
   CHECK(elr->finalized_level == 1);
-  // Features Brook does not have stay at level 0: no transactions (clients must not use transactions
-  // v2), share groups, streams groups or KRaft quorum.
-  for (std::string_view name : {"transaction.version", "share.version", "streams.version", "kraft.version"}) {
+  // Transactions v2 (KIP-890) are on, as in a new Kafka 4.4 cluster: EndTxn v5, Produce v12 and
+  // TxnOffsetCommit v5 are served.
+  const auto* txn = find("transaction.version");
+  REQUIRE(txn);
+  CHECK(txn->min_level == 0);
+  CHECK(txn->max_level == 2);
+  CHECK(txn->finalized_level == 2);
+  CHECK(broker::find_api(26)->max_version >= 5);
+  CHECK(broker::find_api(0)->max_version >= 12);
+  CHECK(broker::find_api(28)->max_version >= 5);
+  // Features Brook does not have stay at level 0: share groups, streams groups or KRaft quorum.
+  for (std::string_view name : {"share.version", "streams.version", "kraft.version"}) {
     INFO(name);
     const auto* f = find(name);
     REQUIRE(f);

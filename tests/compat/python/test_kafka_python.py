@@ -278,11 +278,10 @@ def test_describe_log_dirs(clusters):
     assert_same(both(clusters, log_dirs, unique(CLIENT, "logdirs")), "DescribeLogDirs")
 
 
-# Features Brook deliberately leaves at level 0 (README.md, "Deliberate differences"): it runs the
-# transaction protocol of transaction.version 0 (Kafka 4.4 finalizes 2, KIP-890's second part), and has
-# no share or streams groups and no KRaft quorum, which Kafka 4.4 finalizes above 0.
+# Features Brook deliberately leaves at level 0 (README.md, "Deliberate differences"): it has no share
+# or streams groups and no KRaft quorum, which Kafka 4.4 finalizes above 0.
 # Their lowest supported level is compared; their highest and their finalized level are not.
-FEATURES_BROOK_LACKS = {"transaction.version", "share.version", "streams.version", "kraft.version"}
+FEATURES_BROOK_LACKS = {"share.version", "streams.version", "kraft.version"}
 
 
 def features(cluster):

@@ -44,8 +44,7 @@ import org.junit.jupiter.api.Test;
 class AdminTest {
   static final long BASE_TIMESTAMP = ProducerTest.BASE_TIMESTAMP;
   /** Features Brook deliberately leaves at level 0 (README.md, "Deliberate differences"). */
-  static final Set<String> FEATURES_BROOK_LACKS = Set.of("transaction.version", "share.version", "streams.version",
-      "kraft.version");
+  static final Set<String> FEATURES_BROOK_LACKS = Set.of("share.version", "streams.version", "kraft.version");
 
   @Test
   void topics() {

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The transactional producer (KIP-98): commits and aborts, offsets sent to the transaction, what
  * read_committed and read_uncommitted consumers then see (records, end offsets), and a zombie producer
- * fenced by a new one with the same transactional id. Kafka 4.4 finalizes transaction.version 2 and
- * Brook 1 (see README): the client runs each broker's protocol, and what it observes is the same.
+ * fenced by a new one with the same transactional id. Both brokers finalize transaction.version 2, so the
+ * client runs KIP-890's second part (partitions added by its produce requests, an epoch bump at every end).
  */
 class TransactionsTest {
   static final long BASE_TIMESTAMP = (System.currentTimeMillis() / 1000) * 1000;
