@@ -235,3 +235,27 @@ TEST_CASE("EndTxn: wrong states and fenced producers, a transaction past its tim
   CHECK(produce_txn(b, p, 0, 2, 1) == wire_code(kafka_error::invalid_producer_epoch));
   CHECK(test::end_txn(b, p, true, 1).error_code == wire_code(kafka_error::invalid_producer_epoch));
 }
+
+TEST_CASE("transaction version 2: Produce v12 adds its partition, EndTxn v5 bumps the epoch", "[handlers][end_txn]") {
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t", 1);
+  auto p = test::init_txn(b, "tx");
+  // No AddPartitionsToTxn: the produce request (v12) adds t-0 to the transaction itself.
+  REQUIRE(produce_txn(b, p, 0, 0, 2, 12) == 0);
+  CHECK(txn_state(b, "tx") == "Ongoing");
+  CHECK(fetch_t0(b, 0, true).last_stable_offset == 0);
+  auto ended = test::end_txn(b, p, true, 5);
+  REQUIRE(ended.error_code == 0);
+  CHECK(ended.producer_id == p.id);
+  CHECK(ended.producer_epoch == p.epoch + 1);  // the next transaction runs at the bumped epoch
+  REQUIRE(test::eventually([&] { return txn_state(b, "tx") == "CompleteCommit"; }));
+  CHECK(fetch_t0(b, 0, true).last_stable_offset == 3);
+  // The old epoch is fenced; the new one starts the next transaction at sequence 0.
+  CHECK(produce_txn(b, p, 0, 2, 1, 12) == wire_code(kafka_error::invalid_producer_epoch));
+  test::txn_producer next = p;
+  next.epoch = ended.producer_epoch;
+  REQUIRE(produce_txn(b, next, 0, 0, 1, 12) == 0);
+  REQUIRE(test::end_txn(b, next, false, 5).error_code == 0);
+  REQUIRE(test::eventually([&] { return txn_state(b, "tx") == "CompleteAbort"; }));
+  CHECK(fetch_t0(b, 3, true).aborted == std::vector<std::pair<int64_t, int64_t>>{{p.id, 3}});
+}
