@@ -103,7 +103,7 @@ void transaction_service::start() {
   timer_ = std::make_shared<asio::steady_timer>(io_);
   spawn_supervised(
       io_.get_executor(), "transaction timeouts", [this] { return run_timer(); },
-      [this] { return !stopped_; });
+      [this] { return !stopped_ && timer_ != nullptr; });
   for (auto& c : recovered_) spawn_finish(std::move(c));
   recovered_.clear();
 }
@@ -117,6 +117,7 @@ void transaction_service::reset() {
 void transaction_service::stop() {
   stopped_ = true;
   if (timer_) timer_->cancel();
+  timer_.reset();  // the timer must not outlive the io_context: run_timer's copy ends with it
 }
 
 asio::awaitable<common::result<void>> transaction_service::persist(const persist_request& request) {
@@ -218,11 +219,13 @@ asio::awaitable<void> transaction_service::sleep_ms(int64_t ms) {
 }
 
 asio::awaitable<void> transaction_service::run_timer() {
+  auto timer = timer_;  // stop() drops the member; this copy ends with the coroutine
+  if (!timer) co_return;
   while (!stopped_) {
     const int64_t wait = std::max<int64_t>(0, coordinator_.next_deadline() - wall_now());
-    timer_->expires_after(std::chrono::milliseconds(wait));
+    timer->expires_after(std::chrono::milliseconds(wait));
     boost::system::error_code ec;
-    co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (stopped_) co_return;
     // A timed-out transaction's abort may rotate its producer id.
     if (auto ids = co_await top_up_producer_ids(); !ids)
