@@ -1,5 +1,5 @@
 // Data directories written by earlier formats keep opening: the broker starts on
-// tests/data/store_v2_data_dir.tar.gz (metadata store format 2, written by make_store_v2_data_dir.py there,
+// tests/stored_formats/store_v2_data_dir.tar.gz (metadata store format 2, written by make_store_v2_data_dir.py there,
 // which lists what it holds) and serves every persisted value it holds: topics and their configs,
 // committed offsets of both group kinds, the groups' members, producer state, client quotas, dynamic
 // broker configs, partition checkpoints and the producer id sequence. A second start (after the
@@ -31,7 +31,7 @@ std::filesystem::path unpack_store_v2() {
   auto dir = std::filesystem::temp_directory_path() /
              ("brook-stored-format-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
   std::filesystem::create_directories(dir);
-  const std::string cmd = "tar xzf '" BROOK_TEST_DATA "/store_v2_data_dir.tar.gz' -C '" + dir.string() + "'";
+  const std::string cmd = "tar xzf '" BROOK_STORED_FORMATS "/store_v2_data_dir.tar.gz' -C '" + dir.string() + "'";
   REQUIRE(std::system(cmd.c_str()) == 0);
   return dir;
 }

@@ -757,14 +757,14 @@ TEST_CASE("metadata_store: a new store keeps every keyspace in one column family
 
 namespace {
 
-// The metadata store of tests/data/store_v2_data_dir.tar.gz (format 2, hand-encoded values; its
+// The metadata store of tests/stored_formats/store_v2_data_dir.tar.gz (format 2, hand-encoded values; its
 // script lists what it holds), unpacked into a temporary directory.
 struct store_v2_fixture {
   temp_dir dir;
   std::filesystem::path store_dir = dir.path / "data" / "__brook_metadata";
   store_v2_fixture() {
     const std::string cmd =
-        "tar xzf '" BROOK_TEST_DATA "/store_v2_data_dir.tar.gz' -C '" + dir.path.string() + "' data/__brook_metadata";
+        "tar xzf '" BROOK_STORED_FORMATS "/store_v2_data_dir.tar.gz' -C '" + dir.path.string() + "' data/__brook_metadata";
     REQUIRE(std::system(cmd.c_str()) == 0);
   }
 };

@@ -1,5 +1,5 @@
 // The readers of metadata store format 2's values (log/store_format_v2.hpp) on the layouts that
-// tests/data/store_v2_data_dir.tar.gz does not hold: consumer-protocol group values of versions 2
+// tests/stored_formats/store_v2_data_dir.tar.gz does not hold: consumer-protocol group values of versions 2
 // and 3 (no assignment epochs; version 2 also no assignment time), a producer state with several
 // batches, an offset with an expiry, and damaged values.
 #include "log/store_format_v2.hpp"
