@@ -21,6 +21,16 @@ inline std::string client_host(const request_context& ctx) {
 }
 inline std::string client_id(const request_context& ctx) { return ctx.header.client_id.value_or(""); }
 
+// The topic checks of one committed partition (OffsetCommit, TxnOffsetCommit): UNKNOWN_TOPIC_ID for a
+// topic id no topic has (requests naming topics by id), UNKNOWN_TOPIC_OR_PARTITION for an unknown topic
+// or partition, else none.
+inline common::kafka_error commit_partition_error(const topic_info* info, bool by_id, int32_t partition) {
+  if (by_id && !info) return common::kafka_error::unknown_topic_id;
+  if (!info || partition < 0 || partition >= info->record.partitions)
+    return common::kafka_error::unknown_topic_or_partition;
+  return common::kafka_error::none;
+}
+
 // The topics that exist now, as consumer-protocol groups see them; handlers hand it to the
 // coordinator before using those groups, so topic changes reach the groups on their next request.
 inline group::topic_catalog topic_catalog_of(broker& b) {

@@ -10,6 +10,7 @@
 // transactional offsets of the same partitions stay pending; when their transaction commits, this
 // commit (written after them) is kept, as Kafka keeps the later record.
 #include "broker/broker.hpp"
+#include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
 
 namespace brook::broker::handlers {
@@ -41,10 +42,8 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
     for (const auto& part : topic.partitions) {
       auto& r = out.partitions.emplace_back();
       r.partition_index = part.partition_index;
-      if (by_id && !info)
-        r.error_code = common::wire_code(kafka_error::unknown_topic_id);
-      else if (!info || part.partition_index < 0 || part.partition_index >= info->record.partitions)
-        r.error_code = common::wire_code(kafka_error::unknown_topic_or_partition);
+      if (const kafka_error e = commit_partition_error(info, by_id, part.partition_index); e != kafka_error::none)
+        r.error_code = common::wire_code(e);
       else if (part.committed_metadata &&
                part.committed_metadata->size() > static_cast<size_t>(b.config().offset_metadata_max_bytes()))
         r.error_code = common::wire_code(kafka_error::offset_metadata_too_large);

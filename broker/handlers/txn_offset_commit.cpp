@@ -11,6 +11,7 @@
 // staged: written to the metadata store before the response (a failed write answers NOT_COORDINATOR).
 
 #include "broker/broker.hpp"
+#include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
 
 namespace brook::broker::handlers {
@@ -37,10 +38,8 @@ awaitable<toc::response> txn_offset_commit(request_context& ctx, toc::request& r
     for (const auto& part : topic.partitions) {
       auto& r = out.partitions.emplace_back();
       r.partition_index = part.partition_index;
-      if (by_id && !info)
-        r.error_code = common::wire_code(kafka_error::unknown_topic_id);
-      else if (!info || part.partition_index < 0 || part.partition_index >= info->record.partitions)
-        r.error_code = common::wire_code(kafka_error::unknown_topic_or_partition);
+      if (const kafka_error e = commit_partition_error(info, by_id, part.partition_index); e != kafka_error::none)
+        r.error_code = common::wire_code(e);
       else
         ++valid;
     }
