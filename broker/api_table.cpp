@@ -65,6 +65,7 @@ const std::array entries{
     BROOK_API(txn_offset_commit, "TxnOffsetCommit", txn_offset_commit),
     BROOK_API(describe_transactions, "DescribeTransactions", describe_transactions),
     BROOK_API(list_transactions, "ListTransactions", list_transactions),
+    BROOK_API(write_txn_markers, "WriteTxnMarkers", write_txn_markers),
 };
 #undef BROOK_API
 #undef BROOK_API_FROM

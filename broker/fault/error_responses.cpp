@@ -645,6 +645,29 @@ std::optional<proto::list_transactions::response> error_of(const proto::list_tra
   return resp;
 }
 
+void names_of(const proto::write_txn_markers::request& r, request_names& n) {
+  for (const auto& m : r.markers)
+    for (const auto& t : m.topics) n.topics.push_back(t.name);
+}
+std::optional<proto::write_txn_markers::response> error_of(const proto::write_txn_markers::request& r, int16_t,
+                                                           int16_t code) {
+  proto::write_txn_markers::response resp;
+  for (const auto& m : r.markers) {
+    auto& out = resp.markers.emplace_back();
+    out.producer_id = m.producer_id;
+    for (const auto& t : m.topics) {
+      auto& topic = out.topics.emplace_back();
+      topic.name = t.name;
+      for (int32_t index : t.partition_indexes) {
+        auto& p = topic.partitions.emplace_back();
+        p.partition_index = index;
+        p.error_code = code;
+      }
+    }
+  }
+  return resp;
+}
+
 // --- ElectLeaders, ListPartitionReassignments, AlterPartitionReassignments ---
 void names_of(const proto::elect_leaders::request& r, request_names& n) {
   if (r.topic_partitions)
@@ -780,6 +803,7 @@ std::unique_ptr<decoded_request> decode_request(int16_t api_key, int16_t version
     BROOK_FAULT_API(txn_offset_commit)
     BROOK_FAULT_API(describe_transactions)
     BROOK_FAULT_API(list_transactions)
+    BROOK_FAULT_API(write_txn_markers)
     default:
       return nullptr;
   }

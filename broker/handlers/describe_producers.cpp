@@ -1,9 +1,9 @@
-// DescribeProducers v0: the idempotent producers each named partition remembers (its producer state,
-// log/producer_state.hpp, read on the partition's strand): id, epoch, and the last sequence and
-// timestamp it wrote; no coordinator epoch and no open transaction (-1 both: Brook has no transactions
-// yet). A topic name Kafka refuses gets INVALID_TOPIC_EXCEPTION with the reason, an unknown topic
-// UNKNOWN_TOPIC_OR_PARTITION with Kafka's message, a partition the topic does not have
-// UNKNOWN_TOPIC_OR_PARTITION alone.
+// DescribeProducers v0: the idempotent and transactional producers each named partition remembers (its
+// producer state, log/producer_state.hpp, read on the partition's strand): id, epoch, the last sequence
+// and timestamp it wrote, the coordinator epoch of its last marker (-1 before one) and the first offset
+// of its open transaction (-1 without one). A topic name Kafka refuses gets INVALID_TOPIC_EXCEPTION
+// with the reason, an unknown topic UNKNOWN_TOPIC_OR_PARTITION with Kafka's message, a partition the
+// topic does not have UNKNOWN_TOPIC_OR_PARTITION alone.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 

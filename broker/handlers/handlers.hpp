@@ -48,6 +48,7 @@
 #include "common/protocol/messages/describe_transactions.hpp"
 #include "common/protocol/messages/end_txn.hpp"
 #include "common/protocol/messages/list_transactions.hpp"
+#include "common/protocol/messages/write_txn_markers.hpp"
 
 namespace brook::broker::handlers {
 
@@ -100,6 +101,7 @@ awaitable<proto::end_txn::response> end_txn(request_context&, proto::end_txn::re
 awaitable<proto::describe_transactions::response> describe_transactions(request_context&,
                                                                         proto::describe_transactions::request&);
 awaitable<proto::list_transactions::response> list_transactions(request_context&, proto::list_transactions::request&);
+awaitable<proto::write_txn_markers::response> write_txn_markers(request_context&, proto::write_txn_markers::request&);
 
 // Consumer groups (classic protocol) and committed offsets; the state lives in broker/group/.
 awaitable<proto::find_coordinator::response> find_coordinator(request_context&, proto::find_coordinator::request&);

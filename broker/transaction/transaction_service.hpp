@@ -65,6 +65,7 @@ class transaction_service {
   // AddOffsetsToTxn adds to a transaction, and what DescribeTransactions shows for it.
   topic_partition group_offsets_partition(const std::string& group_id) const;
   static constexpr std::string_view offsets_topic = "__consumer_offsets";
+  int32_t offsets_topic_partitions() const { return offsets_topic_partitions_; }
   static int64_t wall_now();
 
   boost::asio::awaitable<txn_answer> init_producer_id(init_producer_id_request request);

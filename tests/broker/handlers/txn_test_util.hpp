@@ -3,6 +3,7 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,6 +67,36 @@ inline proto::end_txn::response end_txn(broker_fixture& b, const txn_producer& p
   req.producer_epoch = p.epoch;
   req.committed = commit;
   return b.call<proto::end_txn::response>(proto::end_txn::api_key, version, req);
+}
+
+// Produces `count` records of `p` at `sequence` to t-`partition` (one transactional batch, Produce
+// `version`); the error code.
+inline int16_t produce_txn(broker_fixture& b, const txn_producer& p, int32_t partition, int32_t sequence,
+                           int32_t count, int16_t version = 9) {
+  common::record_batch_builder::options o;
+  o.producer_id = p.id;
+  o.producer_epoch = p.epoch;
+  o.base_sequence = sequence;
+  o.transactional = true;
+  common::record_batch_builder builder(o);
+  // Timestamps of now: records from long ago would make the marker (stamped now) roll a new segment
+  // (segment.ms), and a fetch reads one segment at a time.
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (int32_t i = 0; i < count; ++i) builder.add(std::nullopt, "v" + std::to_string(sequence + i), now);
+  auto batch = builder.build();
+  proto::produce::request req;
+  req.transactional_id = p.transactional_id;
+  req.acks = -1;
+  req.timeout_ms = 10000;
+  auto& t = req.topic_data.emplace_back();
+  t.name = "t";
+  auto& part = t.partition_data.emplace_back();
+  part.index = partition;
+  part.records = proto::record_set(proto::bytes(batch.begin(), batch.end()));
+  auto resp = b.call<proto::produce::response>(proto::produce::api_key, version, req);
+  return resp.responses.at(0).partition_responses.at(0).error_code;
 }
 
 }  // namespace brook::test

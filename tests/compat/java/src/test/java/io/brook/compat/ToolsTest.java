@@ -18,7 +18,9 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +40,7 @@ class ToolsTest {
   static final String PRODUCER_PERF = "org.apache.kafka.tools.ProducerPerformance";
   static final String CONSUMER_PERF = "org.apache.kafka.tools.ConsumerPerformance";
   static final String LOG_DIRS = "org.apache.kafka.tools.LogDirsCommand";
+  static final String TRANSACTIONS = "org.apache.kafka.tools.TransactionsCommand";
 
   /** The tool runs of one side's scenario, each as its command line, exit code and normalised output. */
   static final class Session {
@@ -355,6 +358,68 @@ class ToolsTest {
       s.run(LOG_DIRS, "", text -> sortPartitions(text.replaceAll("\"logDir\":\"[^\"]*\"", "\"logDir\":\"<dir>\"")),
           "--describe", "--topic-list", topic);
       return s.runs;
+    });
+  }
+
+  /**
+   * Replaces the whitespace-separated columns `columns` of a table's rows (not its header) with
+   * `<name>`: producer ids and times differ between brokers.
+   */
+  static UnaryOperator<String> columns(Map<Integer, String> columns) {
+    return text -> text.lines().map(line -> {
+      if (line.isBlank() || line.contains("ProducerId")) return line + "\n";  // the header
+      String[] cells = line.strip().split("[ \\t]+");
+      for (var c : columns.entrySet())
+        if (c.getKey() < cells.length) cells[c.getKey()] = "<" + c.getValue() + ">";
+      return String.join(" ", cells) + "\n";
+    }).reduce("", String::concat);
+  }
+
+  /** The header and the rows that mention `id`. */
+  static UnaryOperator<String> rowsOf(String id) {
+    return text -> text.lines().filter(l -> l.contains("TransactionalId") || l.contains(id)).map(l -> l + "\n")
+        .reduce("", String::concat);
+  }
+
+  @Test
+  void kafkaTransactions() {
+    String topic = Side.name("tools-txn");
+    String transactionalId = Side.name("tools-txn-id");
+    SideBySide.compare("kafka-transactions: list, describe, describe-producers, find-hanging, abort", side -> {
+      Session s = new Session(side);
+      createTopic(side, topic, 2);
+      try (var producer = side.producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId,
+          ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60000))) {
+        producer.initTransactions();
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(topic, 0, ProducerTest.BASE_TIMESTAMP, "a", "open-0")).get();
+        producer.send(new ProducerRecord<>(topic, 1, ProducerTest.BASE_TIMESTAMP + 1, "b", "open-1")).get();
+
+        // Producer ids, times and durations differ between the brokers; the rest compares.
+        s.run(TRANSACTIONS, "", rowsOf(transactionalId).andThen(columns(Map.of(2, "producer id")))::apply, "list");
+        s.run(TRANSACTIONS, "", columns(Map.of(2, "producer id", 6, "start time", 7, "duration")), "describe",
+            "--transactional-id", transactionalId);
+        UnaryOperator<String> producers = columns(Map.of(0, "producer id"));
+        s.run(TRANSACTIONS, "", producers, "describe-producers", "--topic", topic, "--partition", "0");
+        // The coordinator knows this transaction: it is open, not hanging.
+        s.run(TRANSACTIONS, "", producers, "find-hanging", "--topic", topic, "--max-transaction-timeout", "0");
+        // What an operator does with a hanging transaction: abort it where it holds the partition.
+        s.run(TRANSACTIONS, "abort", "--topic", topic, "--partition", "0", "--start-offset", "0");
+        // The abort marker, written now, is the producer's last timestamp.
+        s.run(TRANSACTIONS, "", columns(Map.of(0, "producer id", 4, "marker time")), "describe-producers", "--topic",
+            topic, "--partition", "0");
+        s.run(TRANSACTIONS, "abort", "--topic", topic, "--partition", "0", "--start-offset", "0");
+
+        // The producer's commit still ends its transaction: partition 1's record commits, partition 0's
+        // was aborted.
+        producer.commitTransaction();
+      }
+      Map<String, Object> o = SideBySide.observation();
+      o.put("tools", s.runs);
+      o.put("readCommitted", TransactionsTest.read(side, topic, 2, "read_committed", 1));
+      s.run(TRANSACTIONS, "", columns(Map.of(2, "producer id", 6, "start time", 7, "duration")), "describe",
+          "--transactional-id", transactionalId);
+      return o;
     });
   }
 
