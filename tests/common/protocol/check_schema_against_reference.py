@@ -53,7 +53,6 @@ LOWER_MINIMUMS: dict[str, tuple[int, str]] = {
     "offset_commit": (0, "declared for old clients; the broker serves v2+, as Kafka 4.x"),
     "offset_fetch": (0, "declared for old clients; the broker serves v1+, as Kafka 4.x"),
     "offset_for_leader_epoch": (0, "declared for old clients; the broker serves v2+, as Kafka 4.x"),
-    "write_txn_markers": (0, "declared for old clients; not served yet"),
 }
 
 # Deliberate field renames: (api name, Kafka field path) -> Brook field name. Paths are Kafka names
