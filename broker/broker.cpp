@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
+#include <utility>
 #include <filesystem>
 #include <future>
 #include <optional>
@@ -465,7 +466,19 @@ void broker::wait() {
 
 asio::awaitable<common::result<void>> broker::reset_async() {
   if (stopping_) co_return common::error{kafka_error::request_timed_out, "The broker is shutting down."};
+  if (resetting_) co_return common::error{kafka_error::concurrent_transactions, "A reset is already under way."};
   const auto started = std::chrono::steady_clock::now();
+  // Requests that arrive meanwhile wait (as while paused) and are served by the broker as reset, so that
+  // nothing they write lands in the store before it is cleared.
+  resetting_ = true;
+  struct end_of_reset {
+    broker& b;
+    ~end_of_reset() {
+      b.resetting_ = false;
+      b.transactions_->release_writes();
+      for (const auto& t : std::exchange(b.paused_requests_, {})) t->cancel();
+    }
+  } ending{*this};
   faults_.clear_all();  // fault rules, a pause and the request log go first: nothing below meets a fault
   const size_t group_count = groups_->coordinator().groups().size() + groups_->coordinator().consumer_groups().size();
   // Groups first, in memory: parked JoinGroup/SyncGroup requests are answered and nothing is left for the
@@ -473,6 +486,8 @@ asio::awaitable<common::result<void>> broker::reset_async() {
   groups_->reset();
   (void)co_await groups_->flushed();
   transactions_->reset();
+  co_await transactions_->persisted();  // a transaction state write under way lands before the store is cleared;
+                                       // later ones wait for release_writes() (end_of_reset)
   // The durable part in one go on the blocking pool: one synced store batch, then every partition
   // directory renamed aside (one directory sync).
   log::metadata_store* store = store_.get();

@@ -104,6 +104,8 @@ class broker {
   boost::asio::io_context& io() { return io_; }
   frame_pool& frames() { return frames_; }
   bool stopping() const { return stopping_; }
+  // Network thread: reset_async() is under way; requests wait for it as while paused.
+  bool resetting() const { return resetting_; }
   // For blocking work that must stop early at shutdown (mass topic creation).
   const std::atomic<bool>& stopping_flag() const { return stopping_; }
 
@@ -156,7 +158,8 @@ class broker {
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<bound_listener> listeners_;
   std::set<std::shared_ptr<connection>> connections_;
-  std::set<std::shared_ptr<boost::asio::steady_timer>> paused_requests_;  // cancelled at resume
+  std::set<std::shared_ptr<boost::asio::steady_timer>> paused_requests_;  // cancelled at resume and after a reset
+  bool resetting_ = false;                                                  // network thread
   frame_pool frames_;  // network thread
   std::shared_ptr<boost::asio::steady_timer> maintenance_timer_;
   std::set<std::shared_ptr<boost::asio::steady_timer>> background_timers_;  // cancelled by stop()

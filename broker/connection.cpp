@@ -250,7 +250,7 @@ bool connection::parse_header(request& req) {
 }
 
 awaitable<void> connection::wait_while_paused() {
-  while (owner_.faults().paused() && !closed_ && !owner_.stopping()) {
+  while ((owner_.faults().paused() || owner_.resetting()) && !closed_ && !owner_.stopping()) {
     auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), asio::steady_timer::time_point::max());
     if (!state_.waits.add(timer)) break;  // the connection is closing
     owner_.park_while_paused(timer);
@@ -291,7 +291,7 @@ awaitable<void> connection::delay_response(std::chrono::milliseconds delay) {
 awaitable<void> connection::serve(std::shared_ptr<request> req) {
   auto self = shared_from_this();
   fault::request_faults injected;
-  if (owner_.faults().paused()) co_await wait_while_paused();
+  if (owner_.faults().paused() || owner_.resetting()) co_await wait_while_paused();
   if (owner_.faults().has_rules() && !req->unsupported_version) injected = injected_faults(*req);
   if (injected.drop) {
     spdlog::debug("closing connection from {}: a fault rule drops {} requests", peer_, req->api->name);

@@ -86,9 +86,9 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<void> read_requests();
   boost::asio::awaitable<void> write_responses();
   boost::asio::awaitable<void> serve(std::shared_ptr<request> req);
-  // Fault injection (broker/fault/fault_injector.hpp): waits while the broker is paused, then answers
-  // what the rules say for this request (an error response in req.body, a drop, a delay).
+  // Waits while the broker is paused (fault injection, broker/fault/fault_injector.hpp) or being reset.
   boost::asio::awaitable<void> wait_while_paused();
+  // Fault injection: what the rules say for this request (an error response in req.body, a drop, a delay).
   fault::request_faults injected_faults(request& req);
   // Holds a response back for `delay` (cut short when the connection closes or the broker stops).
   boost::asio::awaitable<void> delay_response(std::chrono::milliseconds delay);

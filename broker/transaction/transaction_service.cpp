@@ -110,12 +110,14 @@ void transaction_service::start() {
 
 void transaction_service::reset() {
   ++generation_;
+  writes_held_ = true;
   spare_producer_ids_.clear();  // the producer id sequence starts again too
   (void)coordinator_.load({}, wall_now());
 }
 
 void transaction_service::stop() {
   stopped_ = true;
+  release_writes();  // held writes end (stopped_) instead of waiting for a reset that will not finish
   if (timer_) timer_->cancel();
   timer_.reset();  // the timer must not outlive the io_context: run_timer's copy ends with it
 }
@@ -126,7 +128,45 @@ asio::awaitable<common::result<void>> transaction_service::persist(const persist
     return request.record ? store->put_transaction_state(request.transactional_id, *request.record)
                           : store->delete_transaction_state(request.transactional_id);
   };
-  co_return co_await run_blocking(pool_, work);
+  const bool held = writes_held_;
+  while (writes_held_ && !stopped_) {  // a reset is clearing the store: this write is the new state's
+    if (!writes_release_) {
+      writes_release_ = std::make_shared<asio::steady_timer>(io_);
+      writes_release_->expires_at(asio::steady_timer::time_point::max());
+    }
+    auto release = writes_release_;
+    boost::system::error_code ignored;
+    co_await release->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  if (held && stopped_)
+    co_return common::error{kafka_error::not_coordinator, "the transaction coordinator stopped during a reset"};
+  ++writes_in_flight_;
+  auto written = co_await run_blocking(pool_, work);
+  if (--writes_in_flight_ == 0 && writes_done_) {
+    writes_done_->cancel();
+    writes_done_.reset();
+  }
+  co_return written;
+}
+
+void transaction_service::release_writes() {
+  writes_held_ = false;
+  if (writes_release_) {
+    writes_release_->cancel();
+    writes_release_.reset();
+  }
+}
+
+asio::awaitable<void> transaction_service::persisted() {
+  while (writes_in_flight_ > 0) {
+    if (!writes_done_) {
+      writes_done_ = std::make_shared<asio::steady_timer>(io_);
+      writes_done_->expires_at(asio::steady_timer::time_point::max());
+    }
+    auto done = writes_done_;  // kept alive while waiting: persist() drops its own reference
+    boost::system::error_code ignored;
+    co_await done->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
 }
 
 asio::awaitable<common::result<void>> transaction_service::top_up_producer_ids() {

@@ -55,9 +55,13 @@ class transaction_service {
   // as the store has it.
   void stop();
 
-  // Forgets every transactional id (a broker reset; the caller clears the store). Completions under way
-  // end without touching the new state.
+  // Forgets every transactional id (a broker reset) and holds new state writes until
+  // writes_released(): the caller waits for persisted(), clears the store, then releases them, so the
+  // store ends up holding exactly the new state. Completions under way end without touching it.
   void reset();
+  // Returns once no transaction state write is under way (network thread).
+  boost::asio::awaitable<void> persisted();
+  void release_writes();
 
   transaction_coordinator& coordinator() { return coordinator_; }
   // The partition of __consumer_offsets that holds `group_id`'s offsets in Kafka (Java's
@@ -114,6 +118,10 @@ class transaction_service {
   std::vector<txn_completion> recovered_;  // load()'s completions, run by start()
   std::shared_ptr<boost::asio::steady_timer> timer_;
   size_t in_flight_ = 0;
+  size_t writes_in_flight_ = 0;  // persist() calls on the blocking pool
+  std::shared_ptr<boost::asio::steady_timer> writes_done_;  // persisted()'s waiters; cancelled at zero
+  bool writes_held_ = false;                                 // from reset() to release_writes()
+  std::shared_ptr<boost::asio::steady_timer> writes_release_;  // held writes wait on it; cancelled at release
   uint64_t generation_ = 0;  // bumped by reset(): older completions stop
   bool stopped_ = false;
 };

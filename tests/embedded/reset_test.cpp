@@ -3,12 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <set>
 
 #include "brook/embedded/broker.hpp"
 #include "broker/broker.hpp"
 #include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/init_producer_id.hpp"
 #include "common/protocol/messages/join_group.hpp"
+#include "common/protocol/messages/list_transactions.hpp"
 #include "tests/embedded/embedded_test_util.hpp"
 #include "tests/support/wire_client.hpp"
 
@@ -51,7 +53,55 @@ int64_t new_producer_id(brook::test::wire_client& c) {
   return resp.producer_id;
 }
 
+// The transactional ids the broker lists (ListTransactions, every state).
+std::set<std::string> transactional_ids(brook::test::wire_client& c) {
+  namespace lt = proto::list_transactions;
+  lt::request req;
+  auto resp = c.call<lt::response>(lt::api_key, 0, req);
+  REQUIRE(resp.error_code == 0);
+  std::set<std::string> ids;
+  for (const auto& t : resp.transaction_states) ids.insert(t.transactional_id);
+  return ids;
+}
+
 }  // namespace
+
+TEST_CASE("reset forgets transactional ids, and a restart brings none back that was being written") {
+  auto b = start_broker();
+  // Transactional ids initialised on several connections at once, their state writes under way while
+  // the reset runs: each write lands before the store is cleared, or is the new state's own.
+  namespace ip = proto::init_producer_id;
+  std::vector<brook::test::wire_client> clients;
+  for (int c = 0; c < 4; ++c) clients.emplace_back(b->port());
+  constexpr int per_client = 25;
+  for (int c = 0; c < 4; ++c)
+    for (int i = 0; i < per_client; ++i) {
+      ip::request req;
+      req.transactional_id = "tx-" + std::to_string(c) + "-" + std::to_string(i);
+      req.transaction_timeout_ms = 60000;
+      req.producer_id = -1;
+      req.producer_epoch = -1;
+      proto::writer w;
+      req.encode(w, 5);
+      auto body = w.take();
+      clients[c].send_raw(ip::api_key, 5, body);
+    }
+  REQUIRE(b->reset());
+  for (auto& c : clients)
+    for (int i = 0; i < per_client; ++i) REQUIRE(c.receive_body(ip::api_key, 5));
+
+  auto probe = brook::test::wire_client(b->port());
+  const auto listed = transactional_ids(probe);
+  REQUIRE(b->restart());
+  auto after = brook::test::wire_client(b->port());
+  CHECK(transactional_ids(after) == listed);
+  // And a reset with nothing under way leaves none.
+  REQUIRE(b->reset());
+  CHECK(transactional_ids(after).empty());
+  REQUIRE(b->restart());
+  auto last = brook::test::wire_client(b->port());
+  CHECK(transactional_ids(last).empty());
+}
 
 TEST_CASE("reset deletes topics, their records, groups and committed offsets, and names are free again") {
   auto b = start_broker();

@@ -89,7 +89,7 @@ std::vector<std::pair<int64_t, int64_t>> aborted_in_t0(test::broker_fixture& b) 
 // DescribeProducers of t-`partition`: (producer id, epoch, coordinator epoch, open transaction's start).
 struct described_producer {
   int64_t id;
-  int16_t epoch;
+  int32_t epoch;
   int32_t coordinator_epoch;
   int64_t txn_start;
 };

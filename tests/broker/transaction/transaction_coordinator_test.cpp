@@ -359,7 +359,7 @@ TEST_CASE("AddPartitionsToTxn while the transaction is being committed is asked 
   CHECK(f.add("tx", 1000, 1, {txn_p1}).error == kafka_error::concurrent_transactions);
   // The verification has no pending check: it answers from the state.
   for (auto [tp, err] : f.coord.verify_partitions("tx", 1000, 1, {txn_p0})) CHECK(err == kafka_error::concurrent_transactions);
-  CHECK(f.coord.init_producer_id({"tx", 60000}, f.now).answer.error == kafka_error::concurrent_transactions);
+  CHECK(f.coord.init_producer_id({"tx", 60000, std::nullopt}, f.now).answer.error == kafka_error::concurrent_transactions);
 }
 
 TEST_CASE("verify-only AddPartitionsToTxn reports each partition", "[transaction]") {
@@ -588,7 +588,7 @@ TEST_CASE("a transition that fails to persist is reverted and answered with Kafk
 
   txn_fixture f;
   SECTION("a new id's first epoch") {
-    REQUIRE(f.coord.init_producer_id({"tx", 60000}, f.now).persist);
+    REQUIRE(f.coord.init_producer_id({"tx", 60000, std::nullopt}, f.now).persist);
     auto c = f.coord.abort_pending("tx", kafka_error::not_enough_replicas);
     REQUIRE(c.ok());
     CHECK(c->origin == txn_request::init_producer_id);
@@ -652,7 +652,7 @@ TEST_CASE("a fence that failed to persist does not bump the epoch again (transac
   txn_fixture f(config);
   REQUIRE(f.init("tx").producer_epoch == 0);
   REQUIRE(f.add("tx", 1000, 0, {txn_p0}, 1).error == kafka_error::none);
-  init_producer_id_request rq{"tx", 60000};
+  init_producer_id_request rq{"tx", 60000, std::nullopt};
   auto r = f.coord.init_producer_id(rq, f.now);
   REQUIRE(r.persist);
   CHECK(r.persist->record->producer_epoch == 1);
