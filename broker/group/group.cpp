@@ -90,6 +90,15 @@ bool group::is_static_fenced(const std::optional<std::string>& instance_id, cons
   return it != static_members_.end() && it->second != member_id;
 }
 
+kafka_error group::validate_member(const std::string& member_id, const std::optional<std::string>& instance_id) const {
+  if (instance_id) {
+    auto it = static_members_.find(*instance_id);
+    if (it == static_members_.end()) return kafka_error::unknown_member_id;
+    return it->second == member_id ? kafka_error::none : kafka_error::fenced_instance_id;
+  }
+  return members_.count(member_id) ? kafka_error::none : kafka_error::unknown_member_id;
+}
+
 bool group::supports_protocols(const std::string& type, const std::vector<protocol_entry>& protocols) const {
   if (state_ == group_state::empty || members_.empty()) return !type.empty() && !protocols.empty();
   if (!protocol_type_ || *protocol_type_ != type) return false;
@@ -639,8 +648,7 @@ kafka_error group::validate_commit(const std::string& member_id, const std::opti
   // (a KIP-848 consumer using assign() sends its own).
   if (generation < 0 && state_ == group_state::empty) return kafka_error::none;
   if (generation >= 0 || !member_id.empty() || instance_id) {
-    if (is_static_fenced(instance_id, member_id)) return kafka_error::fenced_instance_id;
-    if (!member_id.empty() && !members_.count(member_id)) return kafka_error::unknown_member_id;
+    if (auto e = validate_member(member_id, instance_id); e != kafka_error::none) return e;
     if (generation != generation_) return kafka_error::illegal_generation;
   } else if (state_ != group_state::empty) {
     // A committer outside the group may not commit for a group with members.
@@ -663,12 +671,7 @@ kafka_error group::validate_txn_commit(const std::string& member_id, const std::
   if (state_ == group_state::dead) return kafka_error::coordinator_not_available;
   if (generation < 0 && state_ == group_state::empty) return kafka_error::none;
   if (generation >= 0 || !member_id.empty() || instance_id) {
-    if (instance_id) {
-      auto it = static_members_.find(*instance_id);
-      if (it == static_members_.end()) return kafka_error::unknown_member_id;
-      if (it->second != member_id) return kafka_error::fenced_instance_id;
-    }
-    if (!members_.count(member_id)) return kafka_error::unknown_member_id;
+    if (auto e = validate_member(member_id, instance_id); e != kafka_error::none) return e;
     if (generation != generation_) return kafka_error::illegal_generation;
   }
   return kafka_error::none;

@@ -195,6 +195,10 @@ class group {
  private:
   void set_state(group_state to, int64_t now);
   bool is_static_fenced(const std::optional<std::string>& instance_id, const std::string& member_id) const;
+  // A committer's member check (Kafka's ClassicGroup.validateMember): a static member by its instance
+  // id (unknown: UNKNOWN_MEMBER_ID, another member id: FENCED_INSTANCE_ID), else by its member id (an
+  // empty or unknown one: UNKNOWN_MEMBER_ID).
+  kafka_error validate_member(const std::string& member_id, const std::optional<std::string>& instance_id) const;
   bool supports_protocols(const std::string& type, const std::vector<protocol_entry>& protocols) const;
   bool accept_joining_member(const std::string& member_id) const;
   int32_t rebalance_timeout_ms() const;

@@ -44,22 +44,25 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
       r.partition_index = part.partition_index;
       if (const kafka_error e = commit_partition_error(info, by_id, part.partition_index); e != kafka_error::none)
         r.error_code = common::wire_code(e);
-      else if (part.committed_metadata &&
-               part.committed_metadata->size() > static_cast<size_t>(b.config().offset_metadata_max_bytes()))
-        r.error_code = common::wire_code(kafka_error::offset_metadata_too_large);
       else
         valid.emplace_back(&r, &part);
     }
   }
   if (valid.empty()) co_return resp;
 
+  // As Kafka's group coordinator: the group check first (its error answers every partition that got
+  // this far), then each partition's metadata size.
+  const size_t metadata_max = static_cast<size_t>(b.config().offset_metadata_max_bytes());
+  auto metadata_too_large = [metadata_max](const oc::offset_commit_request_partition& part) {
+    return part.committed_metadata && part.committed_metadata->size() > metadata_max;
+  };
   // The partitions by topic id, for a consumer-protocol member committing with an older epoch (KIP-1251).
   std::vector<group::committed_partition> committing;
   committing.reserve(valid.size());
   for (size_t t = 0; t < req.topics.size(); ++t) {
     const topic_info* info = names[t].empty() ? nullptr : b.topics().find(names[t]);
     for (size_t p = 0; p < req.topics[t].partitions.size(); ++p)
-      if (info && resp.topics[t].partitions[p].error_code == 0)
+      if (info && resp.topics[t].partitions[p].error_code == 0 && !metadata_too_large(req.topics[t].partitions[p]))
         committing.push_back({info->record.id, req.topics[t].partitions[p].partition_index});
   }
   const kafka_error check =
@@ -70,6 +73,8 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
     for (auto& [r, part] : valid) r->error_code = common::wire_code(check);
     co_return resp;
   }
+  for (auto& [r, part] : valid)
+    if (metadata_too_large(*part)) r->error_code = common::wire_code(kafka_error::offset_metadata_too_large);
   // The topic name of each valid partition: find it through the response topic holding the slot.
   for (size_t t = 0; t < req.topics.size(); ++t) {
     for (size_t p = 0; p < req.topics[t].partitions.size(); ++p) {

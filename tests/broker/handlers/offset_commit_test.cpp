@@ -125,3 +125,42 @@ TEST_CASE("OffsetCommit v10 to a deleted topic's id is UNKNOWN_TOPIC_ID, also on
   CHECK(resp.topics[0].partitions[0].error_code == wire_code(kafka_error::unknown_topic_id));
   CHECK(test::committed_offset(b.client(), "g", "t") == -1);
 }
+
+TEST_CASE("OffsetCommit checks the group before each partition's metadata, and an empty member id is no member",
+          "[handlers][offset_commit]") {
+  // Kafka's order: the group coordinator's validateOffsetCommit answers every partition, then each
+  // partition's metadata is checked against offset.metadata.max.bytes (4096 by default).
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t", 2);
+  auto joined = b.call<proto::join_group::response>(proto::join_group::api_key, 3, test::join_request("busy", ""));
+  REQUIRE(joined.error_code == 0);  // generation 1, waiting for SyncGroup
+  const std::string too_large(5000, 'm');
+  auto two_partitions = [&](const std::string& group, const std::string& member, int32_t generation) {
+    auto req = test::commit_request(group, member, generation, "t", 5);
+    auto& p1 = req.topics[0].partitions.emplace_back();
+    p1.partition_index = 1;
+    p1.committed_offset = 6;
+    p1.committed_metadata = too_large;
+    return b.call<oc::response>(oc::api_key, 9, req);
+  };
+
+  SECTION("a member id the group does not have, or none, with a generation: UNKNOWN_MEMBER_ID everywhere") {
+    for (const std::string member : {"", "stranger"}) {
+      INFO("member id '" << member << "'");
+      auto resp = two_partitions("busy", member, joined.generation_id);
+      CHECK(resp.topics[0].partitions[0].error_code == wire_code(kafka_error::unknown_member_id));
+      CHECK(resp.topics[0].partitions[1].error_code == wire_code(kafka_error::unknown_member_id));
+    }
+  }
+  SECTION("the member, mid-rebalance: REBALANCE_IN_PROGRESS, also for the partition with too much metadata") {
+    auto resp = two_partitions("busy", joined.member_id, joined.generation_id);
+    CHECK(resp.topics[0].partitions[0].error_code == wire_code(kafka_error::rebalance_in_progress));
+    CHECK(resp.topics[0].partitions[1].error_code == wire_code(kafka_error::rebalance_in_progress));
+  }
+  SECTION("a commit the group accepts: the partition with too much metadata alone is refused") {
+    auto resp = two_partitions("empty", "", -1);
+    CHECK(resp.topics[0].partitions[0].error_code == 0);
+    CHECK(resp.topics[0].partitions[1].error_code == wire_code(kafka_error::offset_metadata_too_large));
+    CHECK(test::committed_offset(b.client(), "empty", "t") == 5);
+  }
+}
