@@ -120,8 +120,9 @@ struct cleaned_txn_tracker {
 struct cleaner {
   const compaction_plan& plan;
   std::unordered_map<std::string, int64_t> latest;  // key -> offset of its last record in the dirty part
-  std::unordered_map<int64_t, int64_t> last_batch_of_producer;  // producer id -> base offset of its last batch
-  // producer id -> base offset of its last batch, markers included
+  // Active producer id (plan.active_producers) -> base offset of its last data batch, when in the range
+  std::unordered_map<int64_t, int64_t> last_batch_of_producer;
+  // Active producer id -> base offset of its last batch in the range, markers included
   std::unordered_map<int64_t, int64_t> last_any_batch_of_producer;
   compaction_stats stats;
   std::optional<int64_t> earliest_delete_horizon;
@@ -136,13 +137,16 @@ struct cleaner {
       for (const auto& seg : group) {
         bool dirty = seg.end_offset > plan.first_dirty_offset;
         auto r = for_each_batch(seg, [&](const record_batch_view& b) -> result<void> {
-          if (b.producer_id() >= 0) last_any_batch_of_producer[b.producer_id()] = b.base_offset();
+          const auto active = b.producer_id() >= 0 ? plan.active_producers.find(b.producer_id())
+                                                   : plan.active_producers.end();
+          if (active != plan.active_producers.end()) last_any_batch_of_producer[b.producer_id()] = b.base_offset();
           if (b.is_control()) {
             std::optional<aborted_txn> ignored;
             auto r = map_txns.on_control(b, ignored);
             return r ? result<void>{} : result<void>{r.err()};
           }
-          if (b.producer_id() >= 0) last_batch_of_producer[b.producer_id()] = b.base_offset();
+          if (active != plan.active_producers.end() && active->second == b.last_offset())
+            last_batch_of_producer[b.producer_id()] = b.base_offset();
           if (map_txns.on_data(b)) return {};
           if (!dirty || b.last_offset() < plan.first_dirty_offset) return {};
           auto records = b.records(common::uncompressed_limit(b.record_count(), plan.max_message_bytes));
@@ -202,12 +206,17 @@ struct cleaner {
     if (set_horizon) horizon = plan.now_ms + plan.delete_retention_ms;
     if (tombstones_kept > 0)
       earliest_delete_horizon = std::min(earliest_delete_horizon.value_or(*horizon), *horizon);
+    if (total == 0) {  // emptied by an earlier cleaning: kept while it is an active producer's last batch
+      if (keeps_empty(b, last_batch_of_producer)) return original();
+      ++stats.batches_rewritten;
+      return out_t{};
+    }
     if (static_cast<int32_t>(kept.size()) == total && !set_horizon) return original();
     return rewrite(b, kept, horizon, last_batch_of_producer);
   }
 
   // A marker (control batch): kept while it guards records, then marked with a delete horizon, then dropped
-  // (kept empty when it is its producer's last batch: it carries the producer's epoch).
+  // (kept empty when it is the last batch of a producer still active: it carries the producer's epoch).
   result<std::optional<std::vector<uint8_t>>> clean_control(const record_batch_view& b) {
     using out_t = std::optional<std::vector<uint8_t>>;
     std::optional<aborted_txn> keep_entry;
@@ -219,7 +228,12 @@ struct cleaner {
     }
     if (keep_entry) kept_aborted_entries.push_back(*keep_entry);
     auto original = [&] { return out_t(std::vector<uint8_t>(b.bytes().begin(), b.bytes().end())); };
-    if (!can_discard || b.record_count() == 0) return original();
+    if (b.record_count() == 0) {  // emptied by an earlier cleaning, as above
+      if (keeps_empty(b, last_any_batch_of_producer)) return original();
+      ++stats.batches_rewritten;
+      return out_t{};
+    }
+    if (!can_discard) return original();
     if (b.has_delete_horizon()) {
       if (plan.now_ms >= b.base_timestamp()) {
         ++stats.records_removed;
@@ -242,6 +256,12 @@ struct cleaner {
     return rewrite(b, kept, horizon, last_any_batch_of_producer);
   }
 
+  // Only an active producer's last batch is worth keeping empty: it carries its sequence numbers or epoch.
+  static bool keeps_empty(const record_batch_view& b, const std::unordered_map<int64_t, int64_t>& last_of_producer) {
+    auto last = last_of_producer.find(b.producer_id());
+    return b.producer_id() >= 0 && last != last_of_producer.end() && last->second == b.base_offset();
+  }
+
   // `b` re-encoded with only `kept`; with none, an empty batch if it is its producer's last in
   // `last_of_producer`, else nothing.
   result<std::optional<std::vector<uint8_t>>> rewrite(const record_batch_view& b,
@@ -261,10 +281,7 @@ struct cleaner {
     h.record_count = static_cast<int32_t>(kept.size());
     auto attributes = static_cast<uint16_t>(b.attributes());
     if (kept.empty()) {
-      // Only a producer's last batch is worth keeping empty: it carries the sequence numbers.
-      auto last = last_of_producer.find(b.producer_id());
-      if (b.producer_id() < 0 || last == last_of_producer.end() || last->second != b.base_offset())
-        return out_t{};
+      if (!keeps_empty(b, last_of_producer)) return out_t{};
       h.attributes = static_cast<int16_t>(attributes & ~(layout::compression_mask | layout::delete_horizon_bit));
       h.base_timestamp = h.max_timestamp = b.max_timestamp();
       return out_t(common::encode_batch(h, {}));

@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "common/error.hpp"
@@ -56,6 +57,10 @@ struct compaction_plan {
   bool fsync = true;  // log_config::fsync: whether the cleaned files are fdatasync'ed
   // The aborted transactions overlapping [first group's base, end_offset), from the .txnindex files.
   std::vector<aborted_txn> aborted_txns;
+  // The producers the partition's producer state still holds (not expired), each with the last offset of
+  // its last data batch (-1: none since its epoch changed), as Kafka's lastRecordsOfActiveProducers:
+  // only such a batch is kept when cleaning empties it, for the sequence numbers it carries.
+  std::unordered_map<int64_t, int64_t> active_producers;
   bool empty() const { return groups.empty(); }
 };
 

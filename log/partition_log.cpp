@@ -748,6 +748,8 @@ compaction_plan partition_log::prepare_compaction(int64_t now) const {
     plan.aborted_txns.insert(plan.aborted_txns.end(), found.txns.begin(), found.txns.end());
     if (found.complete) break;
   }
+  for (const auto& [id, entry] : producers_.entries())
+    plan.active_producers[id] = entry.batches.empty() ? -1 : entry.batches.back().last_offset;
   return plan;
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -648,4 +649,108 @@ TEST_CASE("compaction removes aborted transactions' records, keeps the markers t
   REQUIRE(committed.ok());
   CHECK(*committed->aborted_transactions == std::vector<aborted_transaction>{{1, 0}});
   CHECK(f.files_with_suffix(format::txn_index_suffix) >= 1);
+}
+
+TEST_CASE("transaction markers stay while their producer is active, then go delete.retention.ms after nothing is left") {
+  // Kafka's order: an active producer's emptied last batch stays (its sequence numbers), and the marker
+  // of its transaction with it; once the producer expires the batch goes, the next cleaning finds
+  // nothing behind the marker and gives it a delete horizon, and a cleaning past the horizon removes it.
+  compaction_fixture f;
+  f.config.min_cleanable_dirty_ratio = 0;
+  f.log->set_config(f.config);
+  auto put = [&](int64_t pid, int32_t seq, int n, const std::string& tag) {
+    f.clock.now += 10;
+    f.append(make_producer_batch(pid, 0, seq, n, f.clock.now, true, tag));
+  };
+  auto marker = [&](int64_t pid, bool commit) {
+    f.clock.now += 10;
+    REQUIRE(f.log->append_marker(pid, 0, commit, 0).ok());
+  };
+  auto plain = [&](const std::string& key) {
+    f.clock.now += 10;
+    f.append_one({key, "plain"});
+  };
+  // Base offsets of the control batches with their records, of the data batches emptied, and whether
+  // any control batch carries a delete horizon.
+  auto markers = [&] {
+    std::vector<int64_t> out;
+    for (const auto& b : f.batches()) {
+      auto view = record_batch_view::parse(b);
+      REQUIRE(view.ok());
+      if (view->is_control()) out.push_back(view->base_offset());
+    }
+    return out;
+  };
+  auto emptied = [&] {
+    std::vector<int64_t> out;
+    for (const auto& b : f.batches()) {
+      auto view = record_batch_view::parse(b);
+      REQUIRE(view.ok());
+      if (!view->is_control() && view->record_count() == 0) out.push_back(view->base_offset());
+    }
+    return out;
+  };
+  auto horizons = [&] {
+    std::vector<int64_t> out;
+    for (const auto& b : f.batches()) {
+      auto view = record_batch_view::parse(b);
+      REQUIRE(view.ok());
+      if (view->is_control() && view->has_delete_horizon()) out.push_back(view->base_timestamp());
+    }
+    return out;
+  };
+  auto aborted_listed = [&] {
+    auto r = f.log->read(0, 1 << 20, isolation_level::read_committed);
+    REQUIRE(r.ok());
+    REQUIRE(r->aborted_transactions);
+    return *r->aborted_transactions;
+  };
+
+  put(1, 0, 2, "aborted");    // 0-1: keys k0, k1
+  put(2, 0, 1, "committed");  // 2: key k0
+  marker(1, false);           // 3
+  marker(2, true);            // 4
+  plain("k0");                // 5: replaces producer 2's k0
+  plain("z");                 // 6: the active segment
+  f.compact();
+  // Both producers are active: their last batches stay empty, and the markers behind them.
+  CHECK(emptied() == std::vector<int64_t>{0, 2});
+  CHECK(markers() == std::vector<int64_t>{3, 4});
+  CHECK(horizons().empty());
+  CHECK(aborted_listed() == std::vector<aborted_transaction>{{1, 0}});
+
+  // The producers expire (producer.id.expiration.ms): their empty batches go. The markers saw them in
+  // that cleaning, so they stay one cleaning more.
+  f.log->producer_state().expire(std::numeric_limits<int64_t>::max());
+  plain("y");  // 7: offset 6's segment is closed, and dirty
+  f.compact();
+  CHECK(emptied().empty());
+  CHECK(markers() == std::vector<int64_t>{3, 4});
+  CHECK(horizons().empty());
+
+  // Nothing behind them now: both get a delete horizon, and the abort leaves the transaction index.
+  plain("x");  // 8
+  f.compact();
+  const int64_t horizon = f.clock.now + f.config.delete_retention_ms;
+  CHECK(markers() == std::vector<int64_t>{3, 4});
+  CHECK(horizons() == std::vector<int64_t>{horizon, horizon});
+  CHECK(aborted_listed().empty());
+
+  // Before the horizon no cleaning is due for them; at it, one is, and removes them entirely.
+  f.config.min_cleanable_dirty_ratio = 0.5;
+  f.log->set_config(f.config);
+  f.clock.now = horizon - 1;
+  CHECK(f.log->prepare_compaction(f.clock.now).empty());
+  f.clock.now = horizon;
+  auto plan = f.log->prepare_compaction(f.clock.now);
+  REQUIRE_FALSE(plan.empty());
+  REQUIRE(f.log->commit_compaction(f.run(plan)).ok());
+  CHECK(markers().empty());
+  std::vector<std::string> keys;
+  for (const auto& r : f.records()) keys.push_back(r.key.value_or("-"));
+  CHECK(keys == std::vector<std::string>{"k0", "z", "y", "x"});
+  // What remains survives a restart's rebuild of the producer state and indexes.
+  f.crash_and_reopen();
+  CHECK(markers().empty());
+  CHECK(aborted_listed().empty());
 }
