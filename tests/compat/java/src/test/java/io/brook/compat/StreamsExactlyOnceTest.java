@@ -56,7 +56,8 @@ class StreamsExactlyOnceTest {
   /**
    * The input, SEGMENT * (KILLS + 1) records: incarnation i may be killed once i + 1/2 segments are out,
    * and the input stops at i + 3/2 segments until the next incarnation processes, so that a kill always
-   * finds input still coming (it comes for at least a segment after the incarnation started processing).
+   * finds input still coming (it comes for at least a segment after the incarnation started processing;
+   * should that not be enough on a slow machine, it goes on up to i + 7/4 segments).
    */
   static final int SEGMENT = 400;
   static final int RECORDS = SEGMENT * (KILLS + 1);
@@ -132,6 +133,7 @@ class StreamsExactlyOnceTest {
           // incarnation's records and abort marker), and it has another one open with records in the log
           // (a partition's high watermark is past its last stable offset).
           int half = incarnation * SEGMENT + SEGMENT / 2;
+          int stretch = (incarnation + 1) * SEGMENT + 3 * SEGMENT / 4;
           Incarnation running = current;
           Feeder feeding = feeder;
           Map<TopicPartition, long[]> atKill = await(side + ": incarnation " + incarnation + " to have committed output and "
@@ -142,7 +144,9 @@ class StreamsExactlyOnceTest {
                 Map<TopicPartition, long[]> ends = endOffsets(admin, outputPartitions);
                 boolean committed = ends.entrySet().stream().anyMatch(e -> e.getValue()[1] > before.get(e.getKey())[0] + 1);
                 boolean open = ends.values().stream().anyMatch(e -> e[0] > e[1]);
-                return committed && open ? ends : null;
+                if (committed && open) return ends;
+                if (feeding.produced() >= feeding.allowed()) feeding.release(Math.min(stretch, feeding.allowed() + BATCH));
+                return null;
               }, () -> "input records produced: " + feeding.produced() + "; output (high watermark/last stable offset) "
                   + describe(endOffsets(admin, outputPartitions)) + ", at the last kill " + describe(before));
           long killedAfter = System.nanoTime() - startedAt;
@@ -421,6 +425,10 @@ class StreamsExactlyOnceTest {
 
     int produced() {
       return produced.get();
+    }
+
+    int allowed() {
+      return allowed.get();
     }
 
     void check() {
