@@ -358,12 +358,14 @@ void group::replace_static_member(const join_request& req, const std::string& ol
   if (pending_sync_.erase(old_id)) pending_sync_.insert(new_id);
   auto& placed = members_.emplace(new_id, std::move(m)).first->second;
   dirty = true;
-  const bool same_protocols = placed.protocols == req.protocols;
   placed.protocols = req.protocols;
   switch (state_) {
     case group_state::stable:
-      if (same_protocols && protocol_ && select_protocol() == *protocol_ && (!was_leader || req.supports_skip_assignment)) {
-        // Nothing changed for the group: the member resumes its old assignment under the new id.
+      // As in Kafka (GroupMetadataManager.updateStaticMemberThenRebalanceOrCompleteJoin), only a change of
+      // the protocol the group would select rebalances, not new metadata alone (a restarted Kafka Streams
+      // instance subscribes with the task offsets it found): a leader sees it among the members it gets.
+      if (protocol_ && select_protocol() == *protocol_ && (!was_leader || req.supports_skip_assignment)) {
+        // The group's protocol stays: the member resumes its old assignment under the new id.
         join_result r = current_join_result(placed, was_leader);
         r.skip_assignment = was_leader;
         return done(std::move(r));

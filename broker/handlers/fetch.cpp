@@ -2,7 +2,9 @@
 // follower knows (KIP-1166), which only Kafka's KRaft controllers act on; its brokers ignore it, as
 // this one does (it has no followers): v18 is served as v17. Long polling: an answer
 // waits up to max_wait_ms for min_bytes, woken by appends to the partitions asked for, never by
-// polling. max_bytes and partition_max_bytes are honoured, except that the first batch found is
+// polling; a request with no partition to read (the final one a consumer's close() ends its session
+// with, or one of a session without partitions) is answered at once, as Kafka's KafkaApis does.
+// max_bytes and partition_max_bytes are honoured, except that the first batch found is
 // always returned whole (KIP-74). Fetch sessions (KIP-227, v7+): full and incremental requests,
 // forgotten partitions, epochs checked. As in Kafka, a full request (epoch 0, or -1: the final one)
 // closes the session it names, if that still exists, and is never refused for it; only an
@@ -183,7 +185,7 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
     }
     bool any_error = false;
     for (const auto& o : outcomes) any_error |= o.error != kafka_error::none;
-    if (cancelled || any_error || static_cast<int64_t>(bytes) >= req.min_bytes ||
+    if (cancelled || any_error || targets.empty() || static_cast<int64_t>(bytes) >= req.min_bytes ||
         std::chrono::steady_clock::now() >= deadline || b.stopping())
       break;
     auto woke = co_await wait_for_appends(b.io().get_executor(), b.partitions(), waits, watched, deadline);

@@ -295,6 +295,58 @@ TEST_CASE("static members rejoin under a new id without a rebalance, the old id 
   CHECK(f.g().state() == group_state::preparing_rebalance);
 }
 
+// Kafka Streams puts its task offsets in its subscription's metadata: an instance restarted with the same
+// group.instance.id joins with other metadata. Kafka rebalances a stable group for a replaced static
+// member only when the protocol the group would select changes; Brook rebalanced on any new metadata.
+TEST_CASE("a static member rejoining with new metadata for the same protocol does not rebalance, as in Kafka") {
+  fixture f;
+  f.join("a", "", std::string("inst-a"), fixture::protocols({"range"}, "a-first"));
+  f.join("b", "", std::string("inst-b"), fixture::protocols({"range"}, "b-first"));
+  f.tick(0);
+  std::string a = f.joins["a"]->member_id, b = f.joins["b"]->member_id;
+  REQUIRE(f.joins["a"]->error == kafka_error::none);
+  REQUIRE(f.joins["a"]->leader == a);
+  f.sync("a", a, 1, {{a, "A"}, {b, "B"}}, std::string("inst-a"));
+  f.sync("b", b, 1, {}, std::string("inst-b"));
+  REQUIRE(f.g().state() == group_state::stable);
+
+  // The follower restarts with new metadata: its old assignment, no rebalance.
+  f.join("b2", "", std::string("inst-b"), fixture::protocols({"range"}, "b-second"));
+  REQUIRE(f.joins["b2"]);
+  CHECK(f.joins["b2"]->error == kafka_error::none);
+  CHECK(f.joins["b2"]->generation == 1);
+  CHECK_FALSE(f.joins["b2"]->skip_assignment);
+  CHECK(f.g().state() == group_state::stable);
+  const std::string b2 = f.joins["b2"]->member_id;
+  f.sync("b2", b2, 1, {}, std::string("inst-b"));
+  CHECK(f.syncs["b2"]->assignment == "B");
+
+  // The leader restarts with new metadata: it skips the assignment and sees every member's metadata.
+  f.join("a2", "", std::string("inst-a"), fixture::protocols({"range"}, "a-second"));
+  REQUIRE(f.joins["a2"]);
+  const auto& r = *f.joins["a2"];
+  CHECK(r.error == kafka_error::none);
+  CHECK(r.generation == 1);
+  CHECK(r.skip_assignment);
+  CHECK(r.leader == r.member_id);
+  CHECK(f.g().state() == group_state::stable);
+  std::map<std::string, std::string> metadata;
+  for (const auto& m : r.members) metadata[m.member_id] = m.metadata;
+  CHECK(metadata == std::map<std::string, std::string>{{r.member_id, "a-second:range"}, {b2, "b-second:range"}});
+  f.sync("a2", r.member_id, 1, {}, std::string("inst-a"));
+  CHECK(f.syncs["a2"]->assignment == "A");
+
+  // A restart that changes the protocol the group would select does rebalance: once both prefer
+  // roundrobin, which the group now selects over range.
+  f.join("b3", "", std::string("inst-b"), fixture::protocols({"roundrobin", "range"}));
+  REQUIRE(f.joins["b3"]);
+  CHECK(f.joins["b3"]->error == kafka_error::none);
+  CHECK(f.g().state() == group_state::stable);
+  f.join("a3", "", std::string("inst-a"), fixture::protocols({"roundrobin", "range"}));
+  CHECK_FALSE(f.joins["a3"]);  // parked in the rebalance
+  CHECK(f.g().state() == group_state::preparing_rebalance);
+}
+
 TEST_CASE("a static member that misses the rebalance keeps its place until its session expires") {
   fixture f;
   f.join("a", "", std::string("inst-a"));

@@ -186,3 +186,48 @@ TEST_CASE("Fetch v18 is served as v17: by topic id, with a follower's high water
   CHECK(unknown.responses[0].partitions.at(0).error_code ==
         brook::common::wire_code(brook::common::kafka_error::unknown_topic_id));
 }
+
+// A Java consumer's close() ends its fetch session with a final (-1 epoch) request naming no partition,
+// and waits for the answer: parked for max_wait_ms, that added half a second to every close (a Kafka
+// Streams thread closes two consumers). Kafka answers a request with nothing to read at once.
+TEST_CASE("a fetch with no partition to read is answered at once, not after max_wait_ms, as Kafka does") {
+  brook::test::broker_fixture b;
+  proto::create_topics::request create;
+  auto& topic = create.topics.emplace_back();
+  topic.name = "t";
+  topic.num_partitions = 1;
+  topic.replication_factor = 1;
+  REQUIRE(b.call<proto::create_topics::response>(proto::create_topics::api_key, 5, create).topics.at(0).error_code == 0);
+  constexpr int32_t long_wait = 5000;
+  auto quick = [&](const fe::request& req) {
+    const auto started = std::chrono::steady_clock::now();
+    auto resp = b.call<fe::response>(fe::api_key, version, req);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(long_wait / 2));
+    return resp;
+  };
+
+  // A session with the partition, at the end of the empty log: closing it names no partition.
+  auto opened = b.call<fe::response>(fe::api_key, version, fetch_of(0, 0, 0, true));
+  REQUIRE(opened.error_code == 0);
+  REQUIRE(opened.session_id > 0);
+  auto closed = quick(fetch_of(opened.session_id, -1, long_wait, false));
+  CHECK(closed.error_code == 0);
+  CHECK(closed.session_id == 0);
+  CHECK(closed.responses.empty());
+
+  // Without a session, and a new session of no partition and its incremental request.
+  CHECK(quick(fetch_of(0, -1, long_wait, false)).responses.empty());
+  auto empty = quick(fetch_of(0, 0, long_wait, false));
+  REQUIRE(empty.error_code == 0);
+  REQUIRE(empty.session_id > 0);
+  auto incremental = quick(fetch_of(empty.session_id, 1, long_wait, false));
+  CHECK(incremental.error_code == 0);
+  CHECK(incremental.session_id == empty.session_id);
+
+  // What has a partition to read still waits for data.
+  const auto started = std::chrono::steady_clock::now();
+  auto parked = b.call<fe::response>(fe::api_key, version, fetch_of(0, -1, 300, true));
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(250));
+  REQUIRE(parked.responses.size() == 1);
+  CHECK(parked.responses[0].partitions.at(0).error_code == 0);
+}
