@@ -36,12 +36,13 @@ final class Topics {
     }
   }
 
-  /** Waits until describeTopics shows `topic` with `partitions` partitions. */
+  /** Waits until describeTopics shows `topic` with `partitions` partitions, each with its leader. */
   static void awaitPartitions(Admin admin, String topic, int partitions) throws InterruptedException {
     Results.await(topic + " with " + partitions + " partitions", () -> {
       try {
         Map<String, TopicDescription> d = Results.get(admin.describeTopics(List.of(topic)).allTopicNames());
-        return d.get(topic).partitions().size() == partitions;
+        var shown = d.get(topic).partitions();
+        return shown.size() == partitions && shown.stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty());
       } catch (Exception e) {
         return false;
       }
