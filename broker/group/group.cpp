@@ -324,7 +324,7 @@ void group::update_member_and_rebalance(member& m, const join_request& req, int6
     prepare_rebalance(now);
 }
 
-void group::replace_static_member(const join_request& req, const std::string& old_id, int64_t now,
+void group::replace_static_member(const join_request& req, std::string old_id, int64_t now,
                                   join_callback& done) {
   const std::string& new_id = req.new_member_id;
   auto node = members_.extract(old_id);
@@ -364,10 +364,15 @@ void group::replace_static_member(const join_request& req, const std::string& ol
       // As in Kafka (GroupMetadataManager.updateStaticMemberThenRebalanceOrCompleteJoin), only a change of
       // the protocol the group would select rebalances, not new metadata alone (a restarted Kafka Streams
       // instance subscribes with the task offsets it found): a leader sees it among the members it gets.
-      if (protocol_ && select_protocol() == *protocol_ && (!was_leader || req.supports_skip_assignment)) {
-        // The group's protocol stays: the member resumes its old assignment under the new id.
-        join_result r = current_join_result(placed, was_leader);
-        r.skip_assignment = was_leader;
+      if (protocol_ && select_protocol() == *protocol_) {
+        // The group's protocol stays: the member resumes its old assignment under the new id. A leader
+        // that knows skipAssignment (JoinGroup v9+) is told it leads and gets the members; an older one
+        // is named no leader (the old member id leads, no members): it syncs as a follower and gets its
+        // assignment back, as Kafka answers it.
+        const bool skip = was_leader && req.supports_skip_assignment;
+        join_result r = current_join_result(placed, skip);
+        r.skip_assignment = skip;
+        if (was_leader && !skip) r.leader = old_id;
         return done(std::move(r));
       }
       placed.awaiting_join = std::move(done);

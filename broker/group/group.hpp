@@ -212,7 +212,8 @@ class group {
   void add_member_and_rebalance(const join_request& req, const std::string& member_id, int64_t now,
                                 join_callback& done);
   void update_member_and_rebalance(member& m, const join_request& req, int64_t now, join_callback& done);
-  void replace_static_member(const join_request& req, const std::string& old_id, int64_t now, join_callback& done);
+  // `old_id` by value: the caller's is the static_members_ entry this replaces.
+  void replace_static_member(const join_request& req, std::string old_id, int64_t now, join_callback& done);
   void prepare_rebalance(int64_t now);
   void maybe_complete_join(int64_t now);
   void complete_join(int64_t now);

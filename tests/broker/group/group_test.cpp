@@ -36,6 +36,7 @@ struct fixture {
     return out;
   }
 
+  bool skip_assignment_supported = true;  // JoinGroup v9+ (KIP-814)
   void join(const std::string& label, const std::string& member_id, std::optional<std::string> instance = std::nullopt,
             std::vector<protocol_entry> protos = protocols({"range"}), bool v4 = true, int32_t session = 10000,
             int32_t rebalance = 30000, const std::string& group_id = "g") {
@@ -49,7 +50,7 @@ struct fixture {
     r.protocol_type = "consumer";
     r.protocols = std::move(protos);
     r.require_known_member_id = v4;
-    r.supports_skip_assignment = true;
+    r.supports_skip_assignment = skip_assignment_supported;
     joins[label].reset();
     coord.join(group_id, r, now, [this, label](join_result res) { joins[label] = std::move(res); });
   }
@@ -345,6 +346,53 @@ TEST_CASE("a static member rejoining with new metadata for the same protocol doe
   f.join("a3", "", std::string("inst-a"), fixture::protocols({"roundrobin", "range"}));
   CHECK_FALSE(f.joins["a3"]);  // parked in the rebalance
   CHECK(f.g().state() == group_state::preparing_rebalance);
+}
+
+TEST_CASE("a static leader rejoining with JoinGroup before v9 is named no leader and syncs as a follower, as in Kafka") {
+  fixture f;
+  f.join("a", "", std::string("inst-a"));
+  f.join("b", "", std::string("inst-b"));
+  f.tick(0);
+  std::string a = f.joins["a"]->member_id, b = f.joins["b"]->member_id;
+  REQUIRE(f.joins["a"]->leader == a);
+  f.sync("a", a, 1, {{a, "A"}, {b, "B"}}, std::string("inst-a"));
+  f.sync("b", b, 1, {}, std::string("inst-b"));
+  REQUIRE(f.g().state() == group_state::stable);
+
+  f.skip_assignment_supported = false;
+  f.join("a2", "", std::string("inst-a"));
+  REQUIRE(f.joins["a2"]);
+  const auto& r = *f.joins["a2"];
+  CHECK(r.error == kafka_error::none);
+  CHECK(r.generation == 1);
+  CHECK_FALSE(r.skip_assignment);
+  CHECK(r.leader == a);  // the old id: the restarted leader does not assign
+  CHECK(r.member_id != a);
+  CHECK(r.members.empty());
+  CHECK(f.g().state() == group_state::stable);
+  f.sync("a2", r.member_id, 1, {}, std::string("inst-a"));
+  REQUIRE(f.syncs["a2"]);
+  CHECK(f.syncs["a2"]->error == kafka_error::none);
+  CHECK(f.syncs["a2"]->assignment == "A");
+}
+
+TEST_CASE("a static member replaced before its SyncGroup is no longer awaited under its old id") {
+  fixture f;
+  // Sessions (60 s) outlast the rebalance timeout (30 s) that bounds the wait for SyncGroups.
+  f.join("a", "", std::string("inst-a"), fixture::protocols({"range"}), true, 60000, 30000);
+  f.join("b", "", std::string("inst-b"), fixture::protocols({"range"}), true, 60000, 30000);
+  f.tick(0);
+  std::string a = f.joins["a"]->member_id, b = f.joins["b"]->member_id;
+  f.sync("a", a, 1, {{a, "A"}, {b, "B"}}, std::string("inst-a"));
+  REQUIRE(f.g().state() == group_state::stable);  // b has not synced yet
+  f.join("b2", "", std::string("inst-b"), fixture::protocols({"range"}), true, 60000, 30000);
+  REQUIRE(f.joins["b2"]);
+  const std::string b2 = f.joins["b2"]->member_id;
+  f.sync("b2", b2, 1, {}, std::string("inst-b"));
+  CHECK(f.syncs["b2"]->assignment == "B");
+  f.tick(30001);
+  CHECK(f.g().state() == group_state::stable);
+  CHECK(f.g().generation() == 1);
 }
 
 TEST_CASE("a static member that misses the rebalance keeps its place until its session expires") {
