@@ -112,6 +112,16 @@ struct compaction_fixture {
     return *r;
   }
   void append_one(kv r) { append(keyed({std::move(r)}, clock.now)); }
+  // 10 ms later each (a segment of its own while segment.ms is -1): `n` records of a transaction of
+  // producer `pid` (epoch 0) from sequence `seq`, keys k0, k1, ...; and that producer's marker.
+  void put_txn(int64_t pid, int32_t seq, int n, const std::string& tag) {
+    clock.now += 10;
+    append(make_producer_batch(pid, 0, seq, n, clock.now, true, tag));
+  }
+  void put_marker(int64_t pid, bool commit) {
+    clock.now += 10;
+    REQUIRE(log->append_marker(pid, 0, commit, 0).ok());
+  }
   // Appends stop (or start again) rolling a new segment for every batch.
   void stop_rolling(bool again = false) {
     config.segment_ms = again ? -1 : 604800000;
@@ -607,19 +617,11 @@ TEST_CASE("a segment that cleaning would not change is not rewritten") {
 TEST_CASE("compaction removes aborted transactions' records, keeps the markers that guard records and their index") {
   compaction_fixture f;
   // Every batch lands in a segment of its own (segment.ms -1 and a later timestamp each time).
-  auto put = [&](int64_t pid, int32_t seq, int n, const std::string& tag) {
-    f.clock.now += 10;
-    f.append(make_producer_batch(pid, 0, seq, n, f.clock.now, true, tag));
-  };
-  auto marker = [&](int64_t pid, bool commit) {
-    f.clock.now += 10;
-    REQUIRE(f.log->append_marker(pid, 0, commit, 0).ok());
-  };
-  put(1, 0, 2, "aborted");    // 0-1
-  put(2, 0, 1, "committed");  // 2
-  marker(1, false);           // 3: abort [0, 3]
-  marker(2, true);            // 4: commit
-  put(3, 0, 1, "open");       // 5: still open
+  f.put_txn(1, 0, 2, "aborted");    // 0-1
+  f.put_txn(2, 0, 1, "committed");  // 2
+  f.put_marker(1, false);           // 3: abort [0, 3]
+  f.put_marker(2, true);            // 4: commit
+  f.put_txn(3, 0, 1, "open");       // 5: still open
   f.clock.now += 10;
   f.append_one({"z", "plain"});  // 6
   CHECK(f.log->last_stable_offset() == 5);
@@ -658,14 +660,6 @@ TEST_CASE("transaction markers stay while their producer is active, then go dele
   compaction_fixture f;
   f.config.min_cleanable_dirty_ratio = 0;
   f.log->set_config(f.config);
-  auto put = [&](int64_t pid, int32_t seq, int n, const std::string& tag) {
-    f.clock.now += 10;
-    f.append(make_producer_batch(pid, 0, seq, n, f.clock.now, true, tag));
-  };
-  auto marker = [&](int64_t pid, bool commit) {
-    f.clock.now += 10;
-    REQUIRE(f.log->append_marker(pid, 0, commit, 0).ok());
-  };
   auto plain = [&](const std::string& key) {
     f.clock.now += 10;
     f.append_one({key, "plain"});
@@ -706,10 +700,10 @@ TEST_CASE("transaction markers stay while their producer is active, then go dele
     return *r->aborted_transactions;
   };
 
-  put(1, 0, 2, "aborted");    // 0-1: keys k0, k1
-  put(2, 0, 1, "committed");  // 2: key k0
-  marker(1, false);           // 3
-  marker(2, true);            // 4
+  f.put_txn(1, 0, 2, "aborted");    // 0-1: keys k0, k1
+  f.put_txn(2, 0, 1, "committed");  // 2: key k0
+  f.put_marker(1, false);           // 3
+  f.put_marker(2, true);            // 4
   plain("k0");                // 5: replaces producer 2's k0
   plain("z");                 // 6: the active segment
   f.compact();

@@ -142,24 +142,9 @@ TEST_CASE("EndTxn: staged offsets of AddOffsetsToTxn and TxnOffsetCommit appear 
   test::broker_fixture b;
   test::create_topic(b.client(), "t", 1);
   auto p = test::init_txn(b, "tx");
-  proto::add_offsets_to_txn::request add;
-  add.transactional_id = "tx";
-  add.producer_id = p.id;
-  add.producer_epoch = p.epoch;
-  add.group_id = "g";
-  REQUIRE(b.call<proto::add_offsets_to_txn::response>(proto::add_offsets_to_txn::api_key, 3, add).error_code == 0);
+  REQUIRE(test::add_offsets(b, p, "g") == 0);
 
-  proto::txn_offset_commit::request commit;
-  commit.transactional_id = "tx";
-  commit.group_id = "g";
-  commit.producer_id = p.id;
-  commit.producer_epoch = p.epoch;
-  auto& topic = commit.topics.emplace_back();
-  topic.name = "t";
-  auto& part = topic.partitions.emplace_back();
-  part.partition_index = 0;
-  part.committed_offset = 17;
-  part.committed_metadata = "m";
+  auto commit = test::txn_offset_commit_request(p, "g", "t", 17, "m");
   auto staged = b.call<proto::txn_offset_commit::response>(proto::txn_offset_commit::api_key, 3, commit);
   REQUIRE(staged.topics.at(0).partitions.at(0).error_code == 0);
   CHECK(test::committed_offset(b.client(), "g", "t") == -1);

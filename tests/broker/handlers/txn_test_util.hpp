@@ -4,15 +4,18 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "broker_fixture.hpp"
+#include "common/protocol/messages/add_offsets_to_txn.hpp"
 #include "common/protocol/messages/add_partitions_to_txn.hpp"
 #include "common/protocol/messages/end_txn.hpp"
 #include "common/protocol/messages/init_producer_id.hpp"
 #include "common/protocol/messages/produce.hpp"
+#include "common/protocol/messages/txn_offset_commit.hpp"
 #include "common/record_batch.hpp"
 #include "group_test_util.hpp"
 
@@ -97,6 +100,34 @@ inline int16_t produce_txn(broker_fixture& b, const txn_producer& p, int32_t par
   part.records = proto::record_set(proto::bytes(batch.begin(), batch.end()));
   auto resp = b.call<proto::produce::response>(proto::produce::api_key, version, req);
   return resp.responses.at(0).partition_responses.at(0).error_code;
+}
+
+// AddOffsetsToTxn v3 of `group` for `p`; the error code.
+inline int16_t add_offsets(broker_fixture& b, const txn_producer& p, const std::string& group) {
+  proto::add_offsets_to_txn::request req;
+  req.transactional_id = p.transactional_id;
+  req.producer_id = p.id;
+  req.producer_epoch = p.epoch;
+  req.group_id = group;
+  return b.call<proto::add_offsets_to_txn::response>(proto::add_offsets_to_txn::api_key, 3, req).error_code;
+}
+
+// A TxnOffsetCommit of `p` staging `offset` (with `metadata`) for `topic`-0 in `group`, outside any generation.
+inline proto::txn_offset_commit::request txn_offset_commit_request(const txn_producer& p, const std::string& group,
+                                                                   const std::string& topic, int64_t offset,
+                                                                   std::optional<std::string> metadata = std::nullopt) {
+  proto::txn_offset_commit::request req;
+  req.transactional_id = p.transactional_id;
+  req.group_id = group;
+  req.producer_id = p.id;
+  req.producer_epoch = p.epoch;
+  auto& t = req.topics.emplace_back();
+  t.name = topic;
+  auto& part = t.partitions.emplace_back();
+  part.partition_index = 0;
+  part.committed_offset = offset;
+  part.committed_metadata = std::move(metadata);
+  return req;
 }
 
 }  // namespace brook::test

@@ -192,22 +192,8 @@ TEST_CASE("WriteTxnMarkers: a commit marker on the group's offsets partition com
   test::broker_fixture b;
   test::create_topic(b.client(), "t", 1);
   auto p = test::init_txn(b, "tx");
-  proto::add_offsets_to_txn::request add;
-  add.transactional_id = "tx";
-  add.producer_id = p.id;
-  add.producer_epoch = p.epoch;
-  add.group_id = "g";
-  REQUIRE(b.call<proto::add_offsets_to_txn::response>(proto::add_offsets_to_txn::api_key, 3, add).error_code == 0);
-  proto::txn_offset_commit::request commit;
-  commit.transactional_id = "tx";
-  commit.group_id = "g";
-  commit.producer_id = p.id;
-  commit.producer_epoch = p.epoch;
-  auto& topic = commit.topics.emplace_back();
-  topic.name = "t";
-  auto& part = topic.partitions.emplace_back();
-  part.partition_index = 0;
-  part.committed_offset = 11;
+  REQUIRE(test::add_offsets(b, p, "g") == 0);
+  auto commit = test::txn_offset_commit_request(p, "g", "t", 11);
   REQUIRE(b.call<proto::txn_offset_commit::response>(proto::txn_offset_commit::api_key, 3, commit)
               .topics.at(0)
               .partitions.at(0)
