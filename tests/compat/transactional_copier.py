@@ -22,7 +22,7 @@ It prints one line per step on stdout, flushed, for the test to follow (and to k
   ready <position> <end>
   begin <position> <records>        before begin_transaction()
   produced <position> <records>     every copy handed to the producer
-  flushed <position> <records>      every copy acknowledged (written to the log, not yet committed)
+  flushed <position> <records>      every copy acknowledged (in the log, not yet committed)
   offsets <position> <records>      send_offsets_to_transaction() returned
   committing <position> <records>   just before commit_transaction()
   committed <position> <records>    commit_transaction() returned
@@ -132,6 +132,12 @@ def main(argv):
             continue
         assert batch[0].offset() == position, f"read offset {batch[0].offset()} at position {position}"
         next_position = batch[-1].offset() + 1
+        failed = []  # delivery errors of this batch's copies
+
+        def delivered(err, _msg):
+            if err is not None:
+                failed.append(err)
+
         try:
             say("begin", position, len(batch))
             producer.begin_transaction()
@@ -140,7 +146,7 @@ def main(argv):
                 while True:
                     try:
                         producer.produce(output_topic, key=m.key(), value=value,
-                                         partition=m.offset() % output_partitions)
+                                         partition=m.offset() % output_partitions, on_delivery=delivered)
                         break
                     except BufferError:
                         producer.poll(0.05)
@@ -149,6 +155,8 @@ def main(argv):
             left = producer.flush(TIMEOUT)
             if left:
                 raise KafkaException(KafkaError(KafkaError._TIMED_OUT, f"{left} copies not acknowledged"))
+            if failed:  # the transaction cannot commit (commit_transaction would say so too)
+                raise KafkaException(failed[0])
             say("flushed", position, len(batch))
             offsets = [TopicPartition(input_topic, input_partition, next_position)]
             call("send_offsets_to_transaction", lambda: producer.send_offsets_to_transaction(
