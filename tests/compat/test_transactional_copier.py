@@ -44,7 +44,8 @@ h.require_modules("confluent_kafka")
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-COPIER = os.path.join(HERE, "transactional_copier.py")
+# The command that runs a copier (its arguments follow: transactional_copier.py's usage).
+PYTHON_COPIER = [sys.executable, os.path.join(HERE, "transactional_copier.py")]
 INPUT_PARTITIONS = 2
 OUTPUT_PARTITIONS = 3
 RECORDS_PER_PARTITION = 10_000
@@ -89,8 +90,8 @@ class Copier:
     each kill point is used once. `on_step(copier, step, position)` may do the same for others.
     """
 
-    def __init__(self, srv, names, partition, kill_at=(), on_step=None):
-        self.srv, self.names, self.partition = srv, names, partition
+    def __init__(self, srv, names, partition, kill_at=(), on_step=None, command=PYTHON_COPIER):
+        self.srv, self.names, self.partition, self.command = srv, names, partition, command
         self.kill_at = list(kill_at)
         self.on_step = on_step
         self.incarnation = -1
@@ -107,7 +108,7 @@ class Copier:
     def start(self):
         self.incarnation += 1
         n = self.names
-        args = [sys.executable, COPIER, self.srv.bootstrap, n["input"], str(self.partition), n["output"],
+        args = [*self.command, self.srv.bootstrap, n["input"], str(self.partition), n["output"],
                 str(OUTPUT_PARTITIONS), n["group"], f"{n['txn']}-{self.partition}", str(self.incarnation),
                 str(MAX_BATCH), str(RUN_TIMEOUT), PAUSE]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -272,7 +273,7 @@ def wait_for_copiers(copiers, restart_killed, deadline, watch=None):
         time.sleep(0.02)
 
 
-def run_copiers(srv, tag, rng, copier_kills=0, broker_kills=0):
+def run_copiers(srv, tag, rng, copier_kills=0, broker_kills=0, command=PYTHON_COPIER):
     started = time.monotonic()
     names = {"input": f"{tag}-input", "output": f"{tag}-output", "group": f"{tag}-group", "txn": f"{tag}-copier"}
     u.create_topic(srv, names["input"], INPUT_PARTITIONS)
@@ -319,7 +320,7 @@ def run_copiers(srv, tag, rng, copier_kills=0, broker_kills=0):
 
     reader = CommittedReader(srv, names["output"])
     reader.start()
-    copiers = [Copier(srv, names, p, plans[p], maybe_kill_broker if broker_kills else None)
+    copiers = [Copier(srv, names, p, plans[p], maybe_kill_broker if broker_kills else None, command)
                for p in range(INPUT_PARTITIONS)]
     for c in copiers:
         c.start()
@@ -425,21 +426,34 @@ def run_copiers(srv, tag, rng, copier_kills=0, broker_kills=0):
     return aborted
 
 
-def test_copier_killed_repeatedly(srv):
-    aborted = run_copiers(srv, "copier-kills", random.Random(SEED), copier_kills=COPIER_KILLS)
+def copiers_killed(srv, tag, command=PYTHON_COPIER):
+    aborted = run_copiers(srv, tag, random.Random(SEED), copier_kills=COPIER_KILLS, command=command)
     # Each copier was killed once with a transaction's copies in the log.
     assert all(aborted[p] > 0 for p in range(INPUT_PARTITIONS)), \
         f"aborted copies per input partition {dict(aborted)}: expected some of each after the kills"
 
 
+def broker_killed(srv, tag, command=PYTHON_COPIER):
+    run_copiers(srv, tag, random.Random(SEED + 1), broker_kills=BROKER_KILLS, command=command)
+
+
+def test_copier_killed_repeatedly(srv):
+    copiers_killed(srv, "copier-kills")
+
+
 def test_broker_killed_repeatedly(srv):
-    run_copiers(srv, "broker-kills", random.Random(SEED + 1), broker_kills=BROKER_KILLS)
+    broker_killed(srv, "broker-kills")
 
 
-if __name__ == "__main__":
+def main(namespace):
+    """Runs the test_* functions of `namespace` on one broker (see brook_harness.main)."""
     h.server_binary()
     print(f"seed {SEED} (BROOK_COPIER_SEED)", flush=True)
     # A fixed port, so that clients find the broker again after it restarts.
     with h.brook_server(extra_overrides={"listeners": f"PLAINTEXT://127.0.0.1:{free_port()}"}) as server:
-        failed = h.run_tests(globals(), server, server=server)
+        failed = h.run_tests(namespace, server, server=server)
     sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main(globals())
