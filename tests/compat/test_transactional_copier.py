@@ -113,7 +113,8 @@ class Copier:
                 str(MAX_BATCH), str(RUN_TIMEOUT), PAUSE]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         stdin=subprocess.PIPE, preexec_fn=h._die_with_parent)
-        threading.Thread(target=self._read_stdout, args=(self.process, self.incarnation), daemon=True).start()
+        self.reader = threading.Thread(target=self._read_stdout, args=(self.process, self.incarnation), daemon=True)
+        self.reader.start()
         threading.Thread(target=self._read_stderr, args=(self.process, self.incarnation), daemon=True).start()
 
     def _read_stdout(self, process, incarnation):
@@ -262,8 +263,10 @@ def wait_for_copiers(copiers, restart_killed, deadline, watch=None):
                 c.process.wait()
                 c.start()
                 running = True
-            elif code != 0 or c.done is None:
-                raise AssertionError(f"copier exited with {code}\n{c.describe()}")
+            else:
+                c.reader.join(10)  # its last lines ("done") may still be in the pipe
+                if code != 0 or c.done is None:
+                    raise AssertionError(f"copier exited with {code}\n{c.describe()}")
         if watch is not None:
             watch()
         if not running:
