@@ -16,7 +16,9 @@
 // partition's strand, never here on the network thread; a refused batch gets Kafka's error and lists
 // the offending records in record_errors (batch_index: the record's index in its batch), while the
 // request's other partitions are appended as usual. The partitions' appends are queued together, before
-// the handler first suspends, so that pipelined requests reach each partition in request order.
+// the handler first suspends, so that pipelined requests reach each partition in request order; a v12+
+// request that first waits for its partitions to join the transaction keeps its place too, as one
+// producer's implicit adds answer in request order (transaction_service::add_partitions_implicitly).
 #include <chrono>
 
 #include "broker/api_table.hpp"

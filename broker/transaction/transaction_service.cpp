@@ -296,13 +296,37 @@ asio::awaitable<txn_answer> transaction_service::add_partitions(std::string tran
 asio::awaitable<kafka_error> transaction_service::add_partitions_implicitly(std::string transactional_id,
                                                                            int64_t producer_id, int16_t producer_epoch,
                                                                            partition_set partitions) {
-  const auto verdicts = coordinator_.verify_partitions(transactional_id, producer_id, producer_epoch, partitions);
-  bool all_in = true;
-  for (const auto& tp : partitions) {
-    auto it = verdicts.find(tp);
-    all_in &= it != verdicts.end() && it->second == kafka_error::none;
+  auto all_in = [&] {
+    const auto verdicts = coordinator_.verify_partitions(transactional_id, producer_id, producer_epoch, partitions);
+    for (const auto& tp : partitions) {
+      auto it = verdicts.find(tp);
+      if (it == verdicts.end() || it->second != kafka_error::none) return false;
+    }
+    return true;
+  };
+  if (auto line = implicit_adds_.find(transactional_id); line != implicit_adds_.end()) {
+    // An earlier call of this id is adding: wait for our turn.
+    auto waiter = std::make_shared<implicit_add_waiter>(io_);
+    line->second.push_back(waiter);
+    boost::system::error_code ec;
+    co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!waiter->granted) {
+      // Cancelled before its turn (the request is going away): leave the line.
+      if (auto it = implicit_adds_.find(transactional_id); it != implicit_adds_.end())
+        std::erase_if(it->second, [&](const auto& w) { return w.lock() == waiter; });
+      co_return kafka_error::coordinator_not_available;
+    }
+  } else {
+    if (all_in()) co_return kafka_error::none;
+    implicit_adds_.try_emplace(transactional_id);
   }
-  if (all_in) co_return kafka_error::none;
+  // This call holds the id's turn until it returns.
+  struct turn {
+    transaction_service* service;
+    const std::string& id;
+    ~turn() { service->pass_implicit_add_turn(id); }
+  } held{this, transactional_id};
+  if (all_in()) co_return kafka_error::none;
   int64_t waited = 0;
   for (;;) {
     auto answer = co_await add_partitions(transactional_id, producer_id, producer_epoch, partitions,
@@ -312,6 +336,21 @@ asio::awaitable<kafka_error> transaction_service::add_partitions_implicitly(std:
     co_await sleep_ms(add_partitions_retry_backoff_ms);  // the coordinator is finishing the previous transaction
     waited += add_partitions_retry_backoff_ms;
   }
+}
+
+void transaction_service::pass_implicit_add_turn(const std::string& transactional_id) {
+  if (stopped_) return;  // shutting down: the waiting calls end with the io_context
+  auto line = implicit_adds_.find(transactional_id);
+  if (line == implicit_adds_.end()) return;
+  while (!line->second.empty()) {
+    auto next = line->second.front().lock();
+    line->second.pop_front();
+    if (!next) continue;  // its request is gone
+    next->granted = true;
+    next->timer.cancel();  // it resumes from the io_context's queue, after the current caller suspends
+    return;
+  }
+  implicit_adds_.erase(line);
 }
 
 asio::awaitable<txn_answer> transaction_service::end_txn(std::string transactional_id, int64_t producer_id,

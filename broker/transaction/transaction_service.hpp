@@ -25,7 +25,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "broker/config/server_config.hpp"
@@ -84,6 +86,11 @@ class transaction_service {
   // when they are all in the open transaction already; otherwise adds them (a transaction starts if
   // none is open), retrying CONCURRENT_TRANSACTIONS for up to add_partitions_retry_max_ms as Kafka's
   // partition leaders do. The coordinator's error, for the caller to map.
+  // One transactional id's calls answer in the order they were made: while one is adding, the later
+  // ones wait for it, even those whose partitions are all in, so that a producer's pipelined produce
+  // requests still reach each partition in request order (Kafka reads a connection's next request
+  // only once the last is answered). The next one resumes after the caller of the last has run on to
+  // its next suspension (the produce handler queues its appends before that).
   boost::asio::awaitable<kafka_error> add_partitions_implicitly(std::string transactional_id, int64_t producer_id,
                                                                int16_t producer_epoch, partition_set partitions);
   // add.partitions.to.txn.retry.backoff.ms and .max.ms (Kafka's defaults).
@@ -106,6 +113,17 @@ class transaction_service {
   boost::asio::awaitable<common::result<void>> top_up_producer_ids();
   boost::asio::awaitable<void> run_timer();
   boost::asio::awaitable<void> sleep_ms(int64_t ms);
+
+  // The calls of add_partitions_implicitly waiting for an earlier one of the same transactional id.
+  struct implicit_add_waiter {
+    explicit implicit_add_waiter(boost::asio::io_context& io) : timer(io, boost::asio::steady_timer::time_point::max()) {}
+    boost::asio::steady_timer timer;  // cancelled when its turn comes
+    bool granted = false;
+  };
+  // An id is here while one of its calls is adding; the waiting ones are owned by their coroutines.
+  std::map<std::string, std::deque<std::weak_ptr<implicit_add_waiter>>> implicit_adds_;
+  // The call holding `transactional_id`'s turn is done: the next waiting one (if any) takes it.
+  void pass_implicit_add_turn(const std::string& transactional_id);
 
   boost::asio::io_context& io_;
   boost::asio::thread_pool& pool_;

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <tuple>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/protocol/messages/add_offsets_to_txn.hpp"
@@ -22,6 +24,7 @@ using common::kafka_error;
 using common::wire_code;
 
 using test::produce_txn;
+using test::txn_produce_request;
 
 namespace {
 
@@ -192,6 +195,37 @@ TEST_CASE("EndTxn: wrong states and fenced producers, a transaction past its tim
   // Produce answers a fenced producer INVALID_PRODUCER_EPOCH, as Kafka does.
   CHECK(produce_txn(b, p, 0, 2, 1) == wire_code(kafka_error::invalid_producer_epoch));
   CHECK(test::end_txn(b, p, true, 1).error_code == wire_code(kafka_error::invalid_producer_epoch));
+}
+
+TEST_CASE("transaction version 2: pipelined Produce v12 requests append each partition in request order",
+          "[handlers][end_txn]") {
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t", 2);
+  auto p = test::init_txn(b, "tx");
+  REQUIRE(produce_txn(b, p, 0, 0, 1, 12) == 0);  // t-0 joins the transaction
+  // As a producer with several requests in flight: the first adds t-1 to the transaction (a write of
+  // the transaction state) and carries t-0's next batch; the second, sent before the first is
+  // answered, carries only t-0's batch after that, a partition already in the transaction. It must
+  // not overtake the first: t-0 would see sequence 2 before 1 (OUT_OF_ORDER_SEQUENCE_NUMBER).
+  auto& c = b.client();
+  for (const auto& req : {txn_produce_request(p, {{1, 0, 1}, {0, 1, 1}}), txn_produce_request(p, {{0, 2, 1}})}) {
+    proto::writer w;
+    req.encode(w, 12);
+    c.send_raw(proto::produce::api_key, 12, w.take());
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto body = c.receive_body(proto::produce::api_key, 12);
+    REQUIRE(body);
+    proto::reader r(*body);
+    proto::produce::response resp;
+    resp.decode(r, 12);
+    for (const auto& part : resp.responses.at(0).partition_responses) {
+      INFO("request " << i << ", partition " << part.index);
+      CHECK(part.error_code == 0);
+    }
+  }
+  CHECK(fetch_t0(b, 0, false).high_watermark == 3);
+  REQUIRE(test::end_txn(b, p, true, 5).error_code == 0);
 }
 
 TEST_CASE("transaction version 2: Produce v12 adds its partition, EndTxn v5 bumps the epoch", "[handlers][end_txn]") {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -72,10 +73,8 @@ inline proto::end_txn::response end_txn(broker_fixture& b, const txn_producer& p
   return b.call<proto::end_txn::response>(proto::end_txn::api_key, version, req);
 }
 
-// Produces `count` records of `p` at `sequence` to t-`partition` (one transactional batch, Produce
-// `version`); the error code.
-inline int16_t produce_txn(broker_fixture& b, const txn_producer& p, int32_t partition, int32_t sequence,
-                           int32_t count, int16_t version = 9) {
+// A transactional batch of `count` records of `p` at `sequence`, valued "v<sequence>", "v<sequence + 1>"...
+inline proto::record_set txn_batch(const txn_producer& p, int32_t sequence, int32_t count) {
   common::record_batch_builder::options o;
   o.producer_id = p.id;
   o.producer_epoch = p.epoch;
@@ -89,16 +88,32 @@ inline int16_t produce_txn(broker_fixture& b, const txn_producer& p, int32_t par
                           .count();
   for (int32_t i = 0; i < count; ++i) builder.add(std::nullopt, "v" + std::to_string(sequence + i), now);
   auto batch = builder.build();
+  return proto::record_set(proto::bytes(batch.begin(), batch.end()));
+}
+
+// A produce request of `p` to topic t: per partition, (partition, first sequence, record count).
+inline proto::produce::request txn_produce_request(const txn_producer& p,
+                                                   const std::vector<std::tuple<int32_t, int32_t, int32_t>>& batches) {
   proto::produce::request req;
   req.transactional_id = p.transactional_id;
   req.acks = -1;
   req.timeout_ms = 10000;
   auto& t = req.topic_data.emplace_back();
   t.name = "t";
-  auto& part = t.partition_data.emplace_back();
-  part.index = partition;
-  part.records = proto::record_set(proto::bytes(batch.begin(), batch.end()));
-  auto resp = b.call<proto::produce::response>(proto::produce::api_key, version, req);
+  for (const auto& [partition, sequence, count] : batches) {
+    auto& part = t.partition_data.emplace_back();
+    part.index = partition;
+    part.records = txn_batch(p, sequence, count);
+  }
+  return req;
+}
+
+// Produces `count` records of `p` at `sequence` to t-`partition` (one transactional batch, Produce
+// `version`); the error code.
+inline int16_t produce_txn(broker_fixture& b, const txn_producer& p, int32_t partition, int32_t sequence,
+                           int32_t count, int16_t version = 9) {
+  auto resp = b.call<proto::produce::response>(proto::produce::api_key, version,
+                                               txn_produce_request(p, {{partition, sequence, count}}));
   return resp.responses.at(0).partition_responses.at(0).error_code;
 }
 
