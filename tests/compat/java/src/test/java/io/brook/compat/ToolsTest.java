@@ -419,6 +419,25 @@ class ToolsTest {
       o.put("readCommitted", TransactionsTest.read(side, topic, 2, "read_committed", 1));
       s.run(TRANSACTIONS, "", columns(Map.of(2, "producer id", 6, "start time", 7, "duration")), "describe",
           "--transactional-id", transactionalId);
+
+      // forceTerminateTransaction (KIP-939) initialises the id anew: the open transaction is aborted and
+      // its producer fenced.
+      try (var producer = side.producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId,
+          ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60000))) {
+        producer.initTransactions();
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(topic, 0, ProducerTest.BASE_TIMESTAMP + 2, "c", "terminated")).get();
+        s.run(TRANSACTIONS, "forceTerminateTransaction", "--transactionalId", transactionalId);
+        String outcome;
+        try {
+          producer.commitTransaction();
+          outcome = "committed";
+        } catch (Exception e) {
+          outcome = Results.errorName(e);
+        }
+        o.put("commitAfterForceTerminate", outcome);
+      }
+      o.put("readCommittedAfterForceTerminate", TransactionsTest.read(side, topic, 2, "read_committed", 1));
       return o;
     });
   }
