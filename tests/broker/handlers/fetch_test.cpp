@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "broker_fixture.hpp"
-#include "common/protocol/messages/create_topics.hpp"
+#include "group_test_util.hpp"
 #include "common/protocol/messages/fetch.hpp"
 #include <chrono>
 #include "common/error.hpp"
@@ -44,13 +44,7 @@ proto::bytes encode(const fe::request& req) {
 // (and wrote) the session a reconnecting consumer had freed meanwhile.
 TEST_CASE("a fetch session freed by a reconnecting consumer during a long poll is not used by the parked fetch") {
   brook::test::broker_fixture b;
-  proto::create_topics::request create;
-  auto& topic = create.topics.emplace_back();
-  topic.name = "t";
-  topic.num_partitions = 1;
-  topic.replication_factor = 1;
-  auto created = b.call<proto::create_topics::response>(proto::create_topics::api_key, 5, create);
-  REQUIRE(created.topics.at(0).error_code == 0);
+  brook::test::create_topic(b.client(), "t");
 
   auto consumer = b.connect();
   auto full = consumer.call<fe::response>(fe::api_key, version, fetch_of(0, 0, 0, true));
@@ -84,12 +78,7 @@ TEST_CASE("a fetch session freed by a reconnecting consumer during a long poll i
 // from ever fetching again. Kafka closes the named session if it still exists and answers regardless.
 TEST_CASE("a full fetch naming a session that no longer exists is answered, as Kafka does, an incremental one is not") {
   brook::test::broker_fixture b;
-  proto::create_topics::request create;
-  auto& topic = create.topics.emplace_back();
-  topic.name = "t";
-  topic.num_partitions = 1;
-  topic.replication_factor = 1;
-  REQUIRE(b.call<proto::create_topics::response>(proto::create_topics::api_key, 5, create).topics.at(0).error_code == 0);
+  brook::test::create_topic(b.client(), "t");
   constexpr int16_t not_found = 70, invalid_epoch = 71;  // FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH
 
   auto opened = b.call<fe::response>(fe::api_key, version, fetch_of(0, 0, 0, true));
@@ -124,12 +113,7 @@ TEST_CASE("a full fetch naming a session that no longer exists is answered, as K
 // fetch at once when it is behind theirs; its brokers, like this one, ignore it.
 TEST_CASE("Fetch v18 is served as v17: by topic id, with a follower's high watermark ignored") {
   brook::test::broker_fixture b;
-  proto::create_topics::request create;
-  auto& topic = create.topics.emplace_back();
-  topic.name = "t";
-  topic.num_partitions = 1;
-  topic.replication_factor = 1;
-  REQUIRE(b.call<proto::create_topics::response>(proto::create_topics::api_key, 5, create).topics.at(0).error_code == 0);
+  brook::test::create_topic(b.client(), "t");
   proto::metadata::request md;
   md.topics.emplace().emplace_back().name = "t";
   const auto id = b.call<proto::metadata::response>(proto::metadata::api_key, 12, md).topics.at(0).topic_id;
@@ -192,12 +176,7 @@ TEST_CASE("Fetch v18 is served as v17: by topic id, with a follower's high water
 // Streams thread closes two consumers). Kafka answers a request with nothing to read at once.
 TEST_CASE("a fetch with no partition to read is answered at once, not after max_wait_ms, as Kafka does") {
   brook::test::broker_fixture b;
-  proto::create_topics::request create;
-  auto& topic = create.topics.emplace_back();
-  topic.name = "t";
-  topic.num_partitions = 1;
-  topic.replication_factor = 1;
-  REQUIRE(b.call<proto::create_topics::response>(proto::create_topics::api_key, 5, create).topics.at(0).error_code == 0);
+  brook::test::create_topic(b.client(), "t");
   constexpr int32_t long_wait = 5000;
   auto quick = [&](const fe::request& req) {
     const auto started = std::chrono::steady_clock::now();
