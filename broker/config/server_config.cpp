@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <set>
 
 #include <fmt/format.h>
 
 namespace brook::broker {
 namespace {
+
+// Kafka's listener-prefixed keys: listener.name.<listener>.<key>.
+constexpr std::string_view listener_prefix = "listener.name.";
 
 using common::kafka_error;
 
@@ -499,6 +503,10 @@ common::result<server_config> server_config::from_properties(const property_list
   for (const auto& key : order) {
     const std::string& text = last[key];
     const config_definition* d = find_definition(key);
+    if (!d && key.starts_with(listener_prefix) && key.find('.', listener_prefix.size()) != std::string::npos) {
+      config.listener_settings_[key] = text;
+      continue;
+    }
     if (!d) {
       config.warnings_.push_back(fmt::format("The configuration '{}' was supplied but isn't a known config.", key));
       continue;
@@ -514,6 +522,16 @@ common::result<server_config> server_config::from_properties(const property_list
   config.static_settings_ = config.settings_;
   if (auto checked = config.check_and_derive(); !checked) return checked.err();
   return config;
+}
+
+std::optional<std::string> server_config::listener_setting(std::string_view listener, std::string_view key) const {
+  std::string prefixed = fmt::format("{}{}.{}", listener_prefix, listener, key);
+  std::transform(prefixed.begin(), prefixed.begin() + static_cast<std::ptrdiff_t>(listener_prefix.size() + listener.size()),
+                 prefixed.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (auto it = listener_settings_.find(prefixed); it != listener_settings_.end()) return it->second;
+  if (const setting* s = find(key); s && s->source != config_source::default_config && s->original)
+    return *s->original;
+  return std::nullopt;
 }
 
 bool server_config::is_dynamic(std::string_view name) { return dynamic_key(name); }

@@ -85,6 +85,14 @@ class server_config {
 
   const std::vector<std::string>& warnings() const { return warnings_; }
 
+  // --- per-listener settings ---
+  // Kafka's listener-prefixed keys, `listener.name.<listener>.<key>` (the listener name lower-cased, as
+  // Kafka writes it), e.g. listener.name.sasl_plaintext.plain.sasl.jaas.config: kept as given, not
+  // warned about, for the listener's security settings. listener_setting() answers the prefixed value
+  // for `listener`, else the unprefixed broker key's when it is set, else nothing.
+  std::optional<std::string> listener_setting(std::string_view listener, std::string_view key) const;
+  const std::map<std::string, std::string, std::less<>>& listener_settings() const { return listener_settings_; }
+
   // --- dynamic broker configs ---
   // The keys AlterConfigs may change at run time: those Kafka 4.4 marks dynamic that Brook honours
   // (topic defaults the logs and produce path use, message.max.bytes, log.cleaner.backoff.ms).
@@ -247,6 +255,7 @@ class server_config {
   dynamic_configs dynamic_per_broker_;
   dynamic_configs dynamic_defaults_;
   std::vector<std::string> warnings_;
+  std::map<std::string, std::string, std::less<>> listener_settings_;  // listener.name.* keys, as given
   int32_t node_id_ = 1;
   std::vector<listener_endpoint> listeners_;
   std::vector<listener_endpoint> advertised_listeners_;

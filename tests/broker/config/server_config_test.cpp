@@ -172,6 +172,26 @@ TEST_CASE("server config: command line shapes", "[config][server]") {
   CHECK(r.err().message.find("/nonexistent/server.properties") != std::string::npos);
 }
 
+TEST_CASE("server config: listener-prefixed keys are kept for their listener, over the broker-wide key",
+          "[config][server]") {
+  const std::string jaas = "org.apache.kafka.common.security.plain.PlainLoginModule required user_a=\"b\";";
+  auto c = server_config_of({{"listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas},
+                             {"listener.name.internal.ssl.keystore.location", "/etc/internal.pem"},
+                             {"ssl.keystore.location", "/etc/broker.pem"},
+                             {"listener.name.broken", "no key after the listener"}});
+  CHECK(c.warnings().size() == 1);  // only the key that names no setting
+  CHECK(c.warnings()[0].find("listener.name.broken") != std::string::npos);
+  CHECK(c.listener_settings().size() == 2);
+  // Listener names are matched as Kafka writes them in the prefix, lower-cased.
+  CHECK(c.listener_setting("SASL_PLAINTEXT", "plain.sasl.jaas.config") == jaas);
+  CHECK(c.listener_setting("sasl_plaintext", "plain.sasl.jaas.config") == jaas);
+  CHECK(c.listener_setting("INTERNAL", "ssl.keystore.location") == "/etc/internal.pem");
+  // Another listener falls back to the broker-wide key when it is set, and to nothing otherwise.
+  CHECK(c.listener_setting("EXTERNAL", "ssl.keystore.location") == "/etc/broker.pem");
+  CHECK(c.listener_setting("EXTERNAL", "plain.sasl.jaas.config") == std::nullopt);
+  CHECK(server_config_of({}).listener_setting("EXTERNAL", "ssl.keystore.location") == std::nullopt);
+}
+
 TEST_CASE("server config: unknown keys warn and are ignored", "[config][server]") {
   auto c = server_config_of({{"zookeeper.connect", "localhost:2181"}, {"num.partitions", "2"}});
   REQUIRE(c.warnings().size() == 1);
