@@ -17,6 +17,9 @@ class broker;
 // What the requests of one connection share: owned by the connection, network thread only.
 struct connection_state {
   std::string peer;
+  // The authenticated principal ("User:alice"; "User:ANONYMOUS" on a listener without SASL or client
+  // certificates), as Kafka's KafkaPrincipal prints it. Set once the connection has authenticated.
+  std::string principal = "User:ANONYMOUS";
   bool trailing_bytes_logged = false;  // bytes after a request body: logged once per connection
   wait_set waits;                      // parked requests, cancelled when the connection closes
 };
