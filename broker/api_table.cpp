@@ -29,6 +29,8 @@ const std::array entries{
     BROOK_API(describe_configs, "DescribeConfigs", describe_configs),
     BROOK_API(alter_configs, "AlterConfigs", alter_configs),
     BROOK_API(api_versions, "ApiVersions", api_versions),
+    BROOK_API(sasl_handshake, "SaslHandshake", sasl_handshake),
+    BROOK_API(sasl_authenticate, "SaslAuthenticate", sasl_authenticate),
     BROOK_API(create_topics, "CreateTopics", create_topics),
     BROOK_API(delete_records, "DeleteRecords", delete_records),
     BROOK_API(init_producer_id, "InitProducerId", init_producer_id),

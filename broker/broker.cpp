@@ -215,6 +215,12 @@ common::result<void> broker::start() {
   auto wanted = config_.client_listeners();
   const auto& advertised = config_.advertised_listeners();
   for (const auto& l : wanted) {
+    // What the listener asks of its clients (TLS, SASL) is checked before anything is bound.
+    auto security = security::build_listener_security(config_, l);
+    if (!security) return security.err();
+    listener_security_.push_back(std::move(*security));
+  }
+  for (const auto& l : wanted) {
     boost::system::error_code ec;
     asio::ip::address address = l.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
                                                 : asio::ip::make_address(l.host, ec);
@@ -326,7 +332,7 @@ asio::awaitable<void> broker::accept_loop(size_t index) {
       last_warning.reset();
       failures_since_warning = 0;
     }
-    auto c = std::make_shared<connection>(*this, std::move(socket), index);
+    auto c = std::make_shared<connection>(*this, std::move(socket), index, listener_security_[index]);
     add_connection(c);
     c->start();
   }

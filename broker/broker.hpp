@@ -27,6 +27,7 @@
 #include "broker/fetch_session.hpp"
 #include "broker/group/group_service.hpp"
 #include "broker/partition_manager.hpp"
+#include "broker/security/listener_security.hpp"
 #include "broker/transaction/transaction_service.hpp"
 #include "broker/topic_registry.hpp"
 #include "common/error.hpp"
@@ -157,6 +158,7 @@ class broker {
   boost::asio::io_context io_{1};
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<bound_listener> listeners_;
+  std::vector<std::shared_ptr<const security::listener_security>> listener_security_;  // by listener index
   std::set<std::shared_ptr<connection>> connections_;
   std::set<std::shared_ptr<boost::asio::steady_timer>> paused_requests_;  // cancelled at resume and after a reset
   bool resetting_ = false;                                                  // network thread

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <memory>
 #include <string>
 
+#include "broker/security/sasl_authenticator.hpp"
 #include "broker/wait_set.hpp"
 
 #include "common/protocol/header.hpp"
@@ -22,6 +24,12 @@ struct connection_state {
   std::string principal = "User:ANONYMOUS";
   bool trailing_bytes_logged = false;  // bytes after a request body: logged once per connection
   wait_set waits;                      // parked requests, cancelled when the connection closes
+  // SASL listeners only: the authentication's state; requests other than ApiVersions, SaslHandshake and
+  // SaslAuthenticate are served only once it says so.
+  std::unique_ptr<security::sasl_authenticator> sasl;
+  // Set by a handler: the connection closes once this request's response is sent (a failed
+  // authentication), and no further request is read.
+  bool close_after_response = false;
 };
 
 struct request_context {

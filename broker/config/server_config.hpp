@@ -22,7 +22,7 @@ namespace brook::broker {
 // One entry of `listeners` / `advertised.listeners`: NAME://host:port.
 struct listener_endpoint {
   std::string name;               // listener name, upper-cased as Kafka normalises it ("PLAINTEXT")
-  std::string security_protocol;  // from listener.security.protocol.map; Brook serves only PLAINTEXT
+  std::string security_protocol;  // from listener.security.protocol.map: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL
   std::string host;               // empty: every interface (listeners) / this machine's name (advertised)
   uint16_t port = 0;              // 0 in `listeners`: the operating system picks a free port
   bool operator==(const listener_endpoint&) const = default;

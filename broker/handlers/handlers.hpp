@@ -35,6 +35,8 @@
 #include "common/protocol/messages/describe_groups.hpp"
 #include "common/protocol/messages/find_coordinator.hpp"
 #include "common/protocol/messages/heartbeat.hpp"
+#include "common/protocol/messages/sasl_authenticate.hpp"
+#include "common/protocol/messages/sasl_handshake.hpp"
 #include "common/protocol/messages/join_group.hpp"
 #include "common/protocol/messages/leave_group.hpp"
 #include "common/protocol/messages/list_groups.hpp"
@@ -108,6 +110,11 @@ awaitable<proto::find_coordinator::response> find_coordinator(request_context&, 
 awaitable<proto::join_group::response> join_group(request_context&, proto::join_group::request&);
 awaitable<proto::sync_group::response> sync_group(request_context&, proto::sync_group::request&);
 awaitable<proto::heartbeat::response> heartbeat(request_context&, proto::heartbeat::request&);
+awaitable<proto::sasl_handshake::response> sasl_handshake(request_context&, proto::sasl_handshake::request&);
+awaitable<proto::sasl_authenticate::response> sasl_authenticate(request_context&, proto::sasl_authenticate::request&);
+// A failed authentication's answer waits connection.failed.authentication.delay.ms (cut short if the
+// connection closes), as Kafka's does, to slow down guessing.
+awaitable<void> hold_failed_authentication(request_context& ctx);
 awaitable<proto::leave_group::response> leave_group(request_context&, proto::leave_group::request&);
 awaitable<proto::offset_commit::response> offset_commit(request_context&, proto::offset_commit::request&);
 awaitable<proto::offset_fetch::response> offset_fetch(request_context&, proto::offset_fetch::request&);
