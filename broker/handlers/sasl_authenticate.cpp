@@ -34,6 +34,7 @@ awaitable<sa::response> sasl_authenticate(request_context& ctx, sa::request& req
   }
   auto answer = ctx.conn->sasl->authenticate(req.auth_bytes, ctx.version(), std::chrono::steady_clock::now());
   resp.error_code = common::wire_code(answer.error);
+  resp.error_message = std::nullopt;  // Kafka's success carries no message
   if (answer.error != common::kafka_error::none) resp.error_message = std::move(answer.message);
   resp.auth_bytes.assign(answer.token.begin(), answer.token.end());
   resp.session_lifetime_ms = answer.session_lifetime_ms;

@@ -68,15 +68,25 @@ bio_ptr memory_bio(const std::string& text) {
 std::vector<x509_ptr> pem_certificates(const std::string& text) {
   std::vector<x509_ptr> out;
   auto bio = memory_bio(text);
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(cert);
+  auto no_password = [](char*, int, int, void*) { return 0; };
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, no_password, nullptr)) out.emplace_back(cert);
   ERR_clear_error();  // the end of the text reads as an error
   return out;
 }
 
+// OpenSSL's password callback: the configured password, or none (OpenSSL's default would prompt on the
+// terminal).
+int give_password(char* buf, int size, int, void* user) {
+  const auto* password = static_cast<const std::optional<std::string>*>(user);
+  if (!*password || (*password)->size() > static_cast<size_t>(size)) return 0;
+  std::copy((*password)->begin(), (*password)->end(), buf);
+  return static_cast<int>((*password)->size());
+}
+
 pkey_ptr pem_private_key(const std::string& text, const std::optional<std::string>& password) {
   auto bio = memory_bio(text);
-  std::string pass = password.value_or("");
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, password ? pass.data() : nullptr);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, give_password,
+                                          const_cast<std::optional<std::string>*>(&password));
   return pkey_ptr(key);
 }
 
