@@ -226,7 +226,8 @@ std::optional<jws_members> decode_jws_part(std::string_view encoded, std::string
     return std::nullopt;
   }
   jws_members members;
-  if (java_blank(*json)) return members;
+  // Jackson reads no value at all from empty text, and Kafka takes that as no members.
+  if (json->find_first_not_of(" \t\r\n") == std::string::npos) return members;
   boost::json::parser parser;
   boost::system::error_code ec;
   parser.write_some(json->data(), json->size(), ec);

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -201,6 +202,43 @@ TEST_CASE("OAUTHBEARER: a token without exp, or with claims of the wrong type, i
       unsecured_jws(R"({"sub":"bob","exp":)" + exp + ".2506}"), f.options, f.now);
   REQUIRE(fractional.token);
   CHECK(fractional.token->expiration_ms == (test_now_s + 60) * 1000 + 251);
+}
+
+TEST_CASE("OAUTHBEARER: claims read as Kafka reads them through Jackson", "[sasl][oauthbearer]") {
+  oauthbearer_exchange_fixture f;
+  // List items are rendered as text, numbers as Java prints them; empty renderings (objects, lists) are dropped.
+  const auto listed = validate_unsecured_jws(
+      unsecured_jws(R"({"sub":"bob","exp":2000000000,"scope":[1.5,1e10,100,true,null,0.0001,12345678.9,1e-5,)"
+                    R"({"a":1},[2],0.001,1234567.0,-2.5E-7,123456789012,0.0]})"),
+      f.options, f.now);
+  REQUIRE(listed.token);
+  CHECK(listed.token->scope == std::set<std::string>{"1234567.0", "1.0E-4", "1.0E-5", "0.001", "1.0E10", "-2.5E-7",
+                                                     "123456789012", "100", "1.23456789E7", "0.0", "null", "1.5",
+                                                     "true"});
+  // A scope string is trimmed, not split; an object is an empty scope.
+  const auto spaced =
+      validate_unsecured_jws(unsecured_jws(R"({"sub":"x","exp":2000000000,"scope":" a b "})"), f.options, f.now);
+  REQUIRE(spaced.token);
+  CHECK(spaced.token->scope == std::set<std::string>{"a b"});
+  const auto object_scope =
+      validate_unsecured_jws(unsecured_jws(R"({"sub":"x","exp":2000000000,"scope":{"a":1}})"), f.options, f.now);
+  REQUIRE(object_scope.token);
+  CHECK(object_scope.token->scope.empty());
+  // A boolean or null principal is its text; an object's text is empty, so no principal.
+  for (const auto& [claim, principal] : std::vector<std::pair<std::string, std::string>>{{"true", "true"}, {"null", "null"}}) {
+    const auto check = validate_unsecured_jws(unsecured_jws(R"({"sub":)" + claim + R"(,"exp":2000000000})"), f.options, f.now);
+    REQUIRE(check.token);
+    CHECK(check.token->principal == principal);
+  }
+  CHECK(refusal_reason(f, unsecured_jws(R"({"sub":{"a":1},"exp":2000000000})")) == "No principal name in JWT claim: sub");
+  // An exp past the long range saturates, as Java's Math.round does.
+  const auto far = validate_unsecured_jws(unsecured_jws(R"({"sub":"x","exp":20000000000000000000000})"), f.options, f.now);
+  REQUIRE(far.token);
+  CHECK(far.token->expiration_ms == std::numeric_limits<int64_t>::max());
+  // Claims that are only whitespace are no claims; a header that is not an object has no alg.
+  CHECK(refusal_reason(f, unsecured_jws("  ")) == "No expiration time in JWT");
+  CHECK(refusal_reason(f, unsecured_jws(R"({"sub":"x","exp":2000000000})", "[1,2]")) ==
+        "JWS header must have an Algorithm value");
 }
 
 TEST_CASE("OAUTHBEARER: only alg none without a signature is an unsecured JWS", "[sasl][oauthbearer]") {
