@@ -112,6 +112,19 @@ TEST_CASE("OAUTHBEARER: a stock Java client's unsecured token and extension vali
   CHECK(*step.credential_lifetime == milliseconds(3600 * 1000 - 1000));
   CHECK(server->extensions() == std::map<std::string, std::string>{{"traceId", "abc-123"}});
   CHECK(server->rejection_reason().empty());
+
+  // With unsecuredLoginListClaim_scope=",read,write" unsecuredLoginLifetimeSeconds="60" the client adds a scope
+  // list: claims {"exp":1.765101946123E9,"iat":1.765101886123E9,"scope":["read","write"],"sub":"alice"}.
+  const std::string java_client_scoped_message =
+      "n,,\x01" "auth=Bearer eyJhbGciOiJub25lIn0.eyJleHAiOjEuNzY1MTAxOTQ2MTIzRTksImlhdCI6MS43NjUxMDE4ODYxMjNFOSwic2NvcGUi"
+      "OlsicmVhZCIsIndyaXRlIl0sInN1YiI6ImFsaWNlIn0.\x01\x01";
+  oauthbearer_exchange_fixture scoped;
+  scoped.options.required_scope = {"write"};
+  auto scoped_server = scoped.server();
+  const auto scoped_step = send(*scoped_server, java_client_scoped_message);
+  REQUIRE(scoped_step.state == sasl_step::status::authenticated);
+  CHECK(scoped_step.user == "alice");
+  CHECK(scoped_step.credential_lifetime == milliseconds(60 * 1000));
 }
 
 TEST_CASE("OAUTHBEARER: a valid token authenticates its subject until exp", "[sasl][oauthbearer]") {
