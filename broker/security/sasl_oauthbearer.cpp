@@ -15,7 +15,8 @@ namespace {
 
 using common::kafka_error;
 
-constexpr std::string_view oauthbearer_login_module = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule";
+constexpr std::string_view oauthbearer_login_module =
+    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule";
 
 // What Kafka's SaslServerAuthenticator answers for any SaslException a mechanism throws (here: a client
 // first message that breaks the grammar); the reason stays in the broker's log. On a re-authentication
@@ -110,7 +111,8 @@ std::string java_double_text(double d) {
     }
     return sign + whole + "." + fraction;
   }
-  return sign + digits.substr(0, 1) + "." + (digits.size() > 1 ? digits.substr(1) : "0") + "E" + std::to_string(exponent);
+  return sign + digits.substr(0, 1) + "." + (digits.size() > 1 ? digits.substr(1) : "0") + "E" +
+         std::to_string(exponent);
 }
 
 // Java's Base64.getUrlDecoder(): the URL-safe alphabet, optional but correct '=' padding, nothing after
@@ -298,7 +300,9 @@ common::result<oauthbearer_validator_options> oauthbearer_validator_options::fro
 }
 
 common::result<oauthbearer_client_first_message> parse_oauthbearer_client_first_message(std::string_view message) {
-  auto invalid = [](std::string_view why) { return common::error{kafka_error::sasl_authentication_failed, std::string(why)}; };
+  auto invalid = [](std::string_view why) {
+    return common::error{kafka_error::sasl_authentication_failed, std::string(why)};
+  };
   // Kafka matches n,(a=<saslname>)?,\x01(<key>=<value>\x01)*\x01 against the whole message.
   if (!message.starts_with("n,")) return invalid(oauthbearer_invalid_first_message);
   size_t pos = 2;
@@ -325,12 +329,15 @@ common::result<oauthbearer_client_first_message> parse_oauthbearer_client_first_
   pos += 2;
 
   auto is_key_char = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
-  auto is_value_char = [](char c) { return (c >= 0x21 && c <= 0x7E) || c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  auto is_value_char = [](char c) {
+    return (c >= 0x21 && c <= 0x7E) || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  };
   std::map<std::string, std::string> pairs;
   while (message.substr(pos) != "\x01") {
     const size_t key_start = pos;
     while (pos < message.size() && is_key_char(message[pos])) ++pos;
-    if (pos == key_start || pos == message.size() || message[pos] != '=') return invalid(oauthbearer_invalid_first_message);
+    if (pos == key_start || pos == message.size() || message[pos] != '=')
+      return invalid(oauthbearer_invalid_first_message);
     const std::string_view key = message.substr(key_start, pos - key_start);
     const size_t value_start = ++pos;
     while (pos < message.size() && is_value_char(message[pos])) ++pos;
@@ -348,7 +355,9 @@ common::result<oauthbearer_client_first_message> parse_oauthbearer_client_first_
 
   // auth: <scheme> SP+ <token>, the scheme a run of word characters, the token's characters those of
   // RFC 6750's b64token followed by '=' padding.
-  auto is_word_char = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; };
+  auto is_word_char = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  };
   auto is_token_char = [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
            c == '~' || c == '+' || c == '/' || c == '.';
@@ -376,7 +385,9 @@ common::result<oauthbearer_client_first_message> parse_oauthbearer_client_first_
 
 oauthbearer_token_check validate_unsecured_jws(std::string_view token, const oauthbearer_validator_options& options,
                                                std::chrono::system_clock::time_point now) {
-  auto refuse = [](std::string reason) { return oauthbearer_token_check{std::nullopt, "invalid_token", std::nullopt, std::move(reason)}; };
+  auto refuse = [](std::string reason) {
+    return oauthbearer_token_check{std::nullopt, "invalid_token", std::nullopt, std::move(reason)};
+  };
   if (token.find("..") != std::string_view::npos) return refuse("Malformed compact serialization contains '..'");
   // Java's split("\\.") drops trailing empty parts; Kafka then counts a final '.' as an empty signature.
   std::vector<std::string_view> parts;
@@ -448,8 +459,9 @@ oauthbearer_token_check validate_unsecured_jws(std::string_view token, const oau
                               "Expiration Time value ({:.6f} seconds)",
                               now_ms, skew_ms, expiration));
   if (issued_at && expiration <= *issued_at)
-    return refuse(fmt::format("The Expiration Time time ({:.6f} seconds) was not after the Issued At time ({:.6f} seconds)",
-                              expiration, *issued_at));
+    return refuse(fmt::format(
+        "The Expiration Time time ({:.6f} seconds) was not after the Issued At time ({:.6f} seconds)", expiration,
+        *issued_at));
   for (const auto& required : options.required_scope) {
     if (accepted.scope.contains(required)) continue;
     return oauthbearer_token_check{
