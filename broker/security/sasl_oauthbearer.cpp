@@ -249,7 +249,7 @@ std::string oauthbearer_error_json(std::string_view status, const std::optional<
   return json + "}";
 }
 
-int64_t epoch_ms(std::chrono::system_clock::time_point t) {
+int64_t oauthbearer_epoch_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
@@ -447,7 +447,7 @@ oauthbearer_token_check validate_unsecured_jws(std::string_view token, const oau
   }
 
   // The times, compared as Kafka compares them: claim seconds times 1000 against milliseconds, in doubles.
-  const int64_t now_ms = epoch_ms(now);
+  const int64_t now_ms = oauthbearer_epoch_ms(now);
   const int64_t skew_ms = options.allowable_clock_skew.count();
   const double expiration = exp->second.number;
   if (issued_at && 1000.0 * *issued_at > static_cast<double>(now_ms + skew_ms))
@@ -525,7 +525,7 @@ sasl_step oauthbearer_sasl_server::first_message(std::string_view message) {
   auto step = sasl_step::success(token.principal);
   // KIP-368: the session lasts until the token expires; a token accepted within the clock skew after its
   // expiry has no time left (Kafka clamps to zero, which ends the session at the next request).
-  step.credential_lifetime = std::chrono::milliseconds(std::max<int64_t>(0, token.expiration_ms - epoch_ms(now)));
+  step.credential_lifetime = std::chrono::milliseconds(std::max<int64_t>(0, token.expiration_ms - oauthbearer_epoch_ms(now)));
   return step;
 }
 
