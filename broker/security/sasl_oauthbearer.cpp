@@ -525,7 +525,8 @@ sasl_step oauthbearer_sasl_server::first_message(std::string_view message) {
   auto step = sasl_step::success(token.principal);
   // KIP-368: the session lasts until the token expires; a token accepted within the clock skew after its
   // expiry has no time left (Kafka clamps to zero, which ends the session at the next request).
-  step.credential_lifetime = std::chrono::milliseconds(std::max<int64_t>(0, token.expiration_ms - oauthbearer_epoch_ms(now)));
+  step.credential_lifetime =
+      std::chrono::milliseconds(std::max<int64_t>(0, token.expiration_ms - oauthbearer_epoch_ms(now)));
   return step;
 }
 
