@@ -645,6 +645,20 @@ std::optional<proto::list_transactions::response> error_of(const proto::list_tra
   return resp;
 }
 
+void names_of(const proto::sasl_handshake::request&, request_names&) {}
+std::optional<proto::sasl_handshake::response> error_of(const proto::sasl_handshake::request&, int16_t, int16_t code) {
+  proto::sasl_handshake::response resp;
+  resp.error_code = code;
+  return resp;
+}
+void names_of(const proto::sasl_authenticate::request&, request_names&) {}
+std::optional<proto::sasl_authenticate::response> error_of(const proto::sasl_authenticate::request&, int16_t,
+                                                           int16_t code) {
+  proto::sasl_authenticate::response resp;
+  resp.error_code = code;
+  return resp;
+}
+
 void names_of(const proto::write_txn_markers::request& r, request_names& n) {
   for (const auto& m : r.markers)
     for (const auto& t : m.topics) n.topics.push_back(t.name);
@@ -804,6 +818,8 @@ std::unique_ptr<decoded_request> decode_request(int16_t api_key, int16_t version
     BROOK_FAULT_API(describe_transactions)
     BROOK_FAULT_API(list_transactions)
     BROOK_FAULT_API(write_txn_markers)
+    BROOK_FAULT_API(sasl_handshake)
+    BROOK_FAULT_API(sasl_authenticate)
     default:
       return nullptr;
   }

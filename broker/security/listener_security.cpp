@@ -5,6 +5,7 @@
 #include <charconv>
 #include <fmt/format.h>
 
+#include "broker/security/sasl_oauthbearer.hpp"
 #include "broker/security/sasl_plain.hpp"
 
 namespace brook::broker::security {
@@ -91,6 +92,7 @@ common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings
   if (settings->mechanisms.empty())
     return bad_config(fmt::format("listener {} uses SASL but sasl.enabled.mechanisms is empty", listener));
   std::map<std::string, std::shared_ptr<const sasl_plain_users>, std::less<>> plain;
+  std::shared_ptr<const oauthbearer_validator_options> oauthbearer;
   const int64_t max_reauth_default = config.get_int("connections.max.reauth.ms");
   for (const auto& mechanism : settings->mechanisms) {
     const std::string jaas_key = fmt::format("{}.sasl.jaas.config", lower(mechanism));
@@ -104,13 +106,22 @@ common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings
       auto users = sasl_plain_users::from_jaas(jaas_name, *jaas);
       if (!users) return users.err();
       plain[mechanism] = std::make_shared<const sasl_plain_users>(std::move(*users));
+    } else if (mechanism == "OAUTHBEARER") {
+      auto jaas = config.listener_setting(listener, jaas_key);
+      if (!jaas)
+        return bad_config(fmt::format("listener {} offers SASL/OAUTHBEARER, but {} (an OAuthBearerLoginModule entry, "
+                                      "with its unsecuredValidator* options) is not set",
+                                      listener, jaas_name));
+      auto options = oauthbearer_validator_options::from_jaas(jaas_name, *jaas);
+      if (!options) return options.err();
+      oauthbearer = std::make_shared<const oauthbearer_validator_options>(std::move(*options));
     } else if (mechanism == "GSSAPI") {
       return bad_config(fmt::format("listener {}: SASL/GSSAPI (Kerberos), Kafka's default sasl.enabled.mechanisms, is "
-                                    "not served by Brook; set sasl.enabled.mechanisms to PLAIN",
+                                    "not served by Brook; set sasl.enabled.mechanisms to PLAIN or OAUTHBEARER",
                                     listener));
     } else {
       return bad_config(fmt::format("listener {}: sasl.enabled.mechanisms names {}, which Brook does not serve "
-                                    "(it serves PLAIN)",
+                                    "(it serves PLAIN and OAUTHBEARER)",
                                     listener, mechanism));
     }
     auto listener_wide = long_setting(config, listener, "connections.max.reauth.ms", max_reauth_default);
@@ -120,8 +131,9 @@ common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings
     if (!per_mechanism) return per_mechanism.err();
     settings->max_reauth_ms[mechanism] = *per_mechanism;
   }
-  settings->new_server = [plain](std::string_view mechanism) -> std::unique_ptr<sasl_server> {
+  settings->new_server = [plain, oauthbearer](std::string_view mechanism) -> std::unique_ptr<sasl_server> {
     if (auto it = plain.find(mechanism); it != plain.end()) return make_plain_server(it->second);
+    if (mechanism == "OAUTHBEARER" && oauthbearer) return make_oauthbearer_server(*oauthbearer);
     return nullptr;
   };
   return std::shared_ptr<const sasl_listener_settings>(std::move(settings));
