@@ -7,6 +7,8 @@ consumes; wrong passwords, missing or foreign certificates and clients that skip
 nothing; no password appears in the broker's output.
 """
 
+import base64
+import json
 import socket
 import ssl
 import tempfile
@@ -30,7 +32,10 @@ OVERRIDES = {
                   "TLS12://127.0.0.1:0"),
     "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,MTLS:SSL,TLS12:SSL",
     "listener.name.tls12.ssl.enabled.protocols": "TLSv1.2",
-    "sasl.enabled.mechanisms": "PLAIN",
+    "sasl.enabled.mechanisms": "PLAIN,OAUTHBEARER",
+    "listener.name.sasl_plaintext.sasl.enabled.mechanisms": "PLAIN",
+    "listener.name.sasl_ssl.oauthbearer.sasl.jaas.config":
+        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
     "listener.name.sasl_plaintext.plain.sasl.jaas.config": PLAIN_JAAS,
     "listener.name.sasl_ssl.plain.sasl.jaas.config": PLAIN_JAAS,
     "ssl.keystore.type": "PEM",
@@ -105,6 +110,32 @@ def test_ssl_produces_and_consumes(srv):
 
 def test_sasl_ssl_produces_and_consumes(srv):
     produce_and_consume(client_config(srv, "SASL_SSL"), "sec-sasl-ssl")
+
+
+def test_sasl_ssl_oauthbearer_unsecured_token_produces_and_consumes(srv):
+    conf = client_config(srv, "SASL_SSL")
+    for key in ("sasl.username", "sasl.password"):
+        del conf[key]
+    conf.update({"sasl.mechanism": "OAUTHBEARER", "enable.sasl.oauthbearer.unsecure.jwt": True,
+                 "sasl.oauthbearer.config": "principal=alice lifeSeconds=3600"})
+    produce_and_consume(conf, "sec-oauthbearer")
+
+
+def unsecured_jwt(claims):
+    def part(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+    return part({"alg": "none"}) + "." + part(claims) + "."
+
+
+def test_expired_oauthbearer_token_is_refused(srv):
+    now = time.time()
+    token = unsecured_jwt({"sub": "alice", "iat": now - 7200, "exp": now - 3600})
+    conf = client_config(srv, "SASL_SSL")
+    for key in ("sasl.username", "sasl.password"):
+        del conf[key]
+    # The client believes the token good for an hour more; the broker reads its exp claim.
+    conf.update({"sasl.mechanism": "OAUTHBEARER", "oauth_cb": lambda _config: (token, now + 3600)})
+    assert refused(conf)
 
 
 def test_mtls_with_client_certificate_produces_and_consumes(srv):
