@@ -214,7 +214,8 @@ awaitable<void> connection::read_requests() {
     }
     bool parsed = parse_header(*req);
     if (parsed && state_.sasl) {
-      if (auto why = state_.sasl->refuse(req->header.api_key, req->header.api_version, last_active_)) {
+      if (auto why = state_.sasl->refuse(req->header.api_key, req->header.api_version, last_active_,
+                                           req->unsupported_version)) {
         spdlog::info("closing connection from {} ({}): {}", peer_, state_.principal, *why);
         parsed = false;
       }

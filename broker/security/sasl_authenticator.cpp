@@ -15,13 +15,14 @@ constexpr int16_t sasl_authenticate_key = 36;
 sasl_authenticator::sasl_authenticator(std::shared_ptr<const sasl_listener_settings> settings)
     : settings_(std::move(settings)) {}
 
-std::optional<std::string> sasl_authenticator::refuse(int16_t api_key, int16_t, clock::time_point now) {
+std::optional<std::string> sasl_authenticator::refuse(int16_t api_key, int16_t, clock::time_point now,
+                                                      bool unsupported_version) {
   switch (state_) {
     case state::failed:
       return "its authentication failed";
     case state::handshake_or_versions:
       if (api_key == api_versions_key) {
-        state_ = state::handshake;
+        if (!unsupported_version) state_ = state::handshake;  // the client retries with a version we serve
         return std::nullopt;
       }
       if (api_key == sasl_handshake_key) return std::nullopt;

@@ -43,8 +43,10 @@ class sasl_authenticator {
   explicit sasl_authenticator(std::shared_ptr<const sasl_listener_settings> settings);
 
   // Whether a request of `api_key` may be served now; nullopt if yes, else why the connection closes
-  // without an answer (Kafka's wording).
-  std::optional<std::string> refuse(int16_t api_key, int16_t api_version, clock::time_point now);
+  // without an answer (Kafka's wording). An ApiVersions of a version the broker does not serve (answered
+  // UNSUPPORTED_VERSION, KIP-511) does not use up the one ApiVersions allowed before the handshake.
+  std::optional<std::string> refuse(int16_t api_key, int16_t api_version, clock::time_point now,
+                                    bool unsupported_version = false);
 
   struct handshake_answer {
     common::kafka_error error = common::kafka_error::none;

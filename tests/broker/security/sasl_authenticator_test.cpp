@@ -87,6 +87,11 @@ TEST_CASE_METHOD(authenticator_fixture, "sasl authenticator: before the handshak
   auto d = make();
   CHECK_FALSE(d.refuse(sasl_handshake, 1, now));
   CHECK_FALSE(d.authenticated());
+  // An ApiVersions newer than the broker's is answered UNSUPPORTED_VERSION; the retry is served too.
+  auto e = make();
+  CHECK_FALSE(e.refuse(api_versions, 9, now, true));
+  CHECK_FALSE(e.refuse(api_versions, 3, now));
+  CHECK(e.refuse(api_versions, 3, now).has_value());
 }
 
 TEST_CASE_METHOD(authenticator_fixture, "sasl authenticator: a two-step exchange authenticates the principal",
