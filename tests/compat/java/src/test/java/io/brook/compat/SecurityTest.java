@@ -1,7 +1,6 @@
 package io.brook.compat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -201,8 +200,13 @@ class SecurityTest {
     return c;
   }
 
-  /** A refused client: what the admin client's describeCluster and the producer's first send end with. */
-  static Map<String, Object> refusal(Side side, Map<String, Object> config) {
+  /**
+   * A refused client: what the admin client's describeCluster and the producer's first send end with.
+   * A missing client certificate is answered with a different TLS alert by each broker's TLS stack, so
+   * the alert's name is left out there: Kafka's Java TLS sends bad_certificate, OpenSSL (Brook) TLS
+   * 1.3's certificate_required (RFC 8446, 4.4.2.4), which it sends before any callback could change it.
+   */
+  static Map<String, Object> refusal(Side side, Map<String, Object> config, boolean withoutCertificate) {
     Map<String, Object> o = SideBySide.observation();
     try (Admin admin = side.admin(impatient(config))) {
       o.put("admin", failure(() -> Results.get(admin.describeCluster().nodes())));
@@ -211,6 +215,12 @@ class SecurityTest {
     try (var producer = side.producer(producerConfig)) {
       o.put("producer", failure(() -> producer.send(new ProducerRecord<>(Side.name("sec-refused"), "k", "v"))
           .get(Side.WAIT.toMillis(), TimeUnit.MILLISECONDS)));
+    }
+    if (withoutCertificate) {
+      o.replaceAll((client, chain) -> ((List<?>) chain).stream()
+          .map(line -> String.valueOf(line).replaceAll("Received fatal alert: (bad_certificate|certificate_required)",
+              "Received fatal alert: (the TLS stack's alert for a missing certificate)"))
+          .toList());
     }
     return o;
   }
@@ -232,11 +242,18 @@ class SecurityTest {
             with(tls("SSL"), SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificate("rogue-ca.pem")));
         default -> throw new IllegalArgumentException(name);
       };
-      return refusal(plaintext.on(client.listener()), client.config());
+      return refusal(plaintext.on(client.listener()), client.config(), name.equals("MTLS without a certificate"));
     });
+    // Kafka's answer as a reference point: the client's authentication failed, and it says so.
     @SuppressWarnings("unchecked")
     List<String> admin = (List<String>) ((Map<String, Object>) observed.kafka()).get("admin");
-    assertNotEquals("ok", admin.get(0), "Kafka let a refused client in");
+    String expected = name.contains("MTLS") || name.contains("trusted")
+        ? "org.apache.kafka.common.errors.SslAuthenticationException: SSL handshake failed"
+        : name.contains("OAUTHBEARER")
+        ? "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during authentication due to "
+            + "invalid credentials with SASL mechanism OAUTHBEARER"
+        : "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed: Invalid username or password";
+    assertEquals(expected, admin.get(0));
   }
 
   /**
@@ -308,7 +325,7 @@ class SecurityTest {
         for (int i = RECORDS / 2; i < RECORDS; i++) producer.send(new ProducerRecord<>(topic, "key-" + i, "after-" + i)).get();
         o.put("producer", reauthenticationMetrics(producer.metrics()));
       }
-      try (var consumer = side.consumer(alice)) {
+      try (var consumer = side.consumer(with(alice, ConsumerConfig.GROUP_ID_CONFIG, Side.name("sec-reauth-group")))) {
         TopicPartition p0 = new TopicPartition(topic, 0);
         consumer.assign(List.of(p0));
         consumer.seekToBeginning(List.of(p0));
