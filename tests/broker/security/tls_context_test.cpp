@@ -99,12 +99,11 @@ std::string refusal(const tls_settings& s) {
   return ctx.err().message;
 }
 
-// The alert a client with `client_identity` (none: no certificate) reads when the server context
-// refuses its handshake, in OpenSSL's long words; "" when the handshake completes. Both ends talk over
-// a pair of memory BIOs.
-std::string handshake_alert(boost::asio::ssl::context& server_context, const made_identity* client_identity) {
-  static thread_local std::string alert;
-  alert.clear();
+// The alert (SSL_AD_...) a client with `client_identity` (none: no certificate) reads when the server
+// context refuses its handshake; 0 when the handshake completes. Both ends talk over a pair of memory BIOs.
+int handshake_alert(boost::asio::ssl::context& server_context, const made_identity* client_identity) {
+  static thread_local int alert;
+  alert = 0;
   SSL_CTX* client_context = SSL_CTX_new(TLS_client_method());
   REQUIRE(client_context);
   if (client_identity) {
@@ -121,12 +120,12 @@ std::string handshake_alert(boost::asio::ssl::context& server_context, const mad
   SSL_set_accept_state(server);
   SSL_set_connect_state(client);
   SSL_set_info_callback(client, [](const SSL*, int where, int value) {
-    if (where & SSL_CB_READ_ALERT) alert = SSL_alert_desc_string_long(value);
+    if (where & SSL_CB_READ_ALERT) alert = value & 0xff;
   });
   bool server_done = false;
   // Under TLS 1.3 the client has finished before the server looks at its certificate: it reads on to
   // receive the server's verdict.
-  for (int round = 0; round < 10 && !server_done && alert.empty(); ++round) {
+  for (int round = 0; round < 10 && !server_done && alert == 0; ++round) {
     char byte;
     if (SSL_is_init_finished(client)) {
       SSL_read(client, &byte, 1);
@@ -139,7 +138,7 @@ std::string handshake_alert(boost::asio::ssl::context& server_context, const mad
   SSL_free(server);
   SSL_CTX_free(client_context);
   ERR_clear_error();
-  return server_done ? std::string() : alert;
+  return server_done ? 0 : alert;
 }
 
 }  // namespace
@@ -158,19 +157,19 @@ TEST_CASE("tls context: a refused client certificate gets bad_certificate, as fr
     s.client_auth = auth;
     auto ctx = make_tls_context(s);
     REQUIRE(ctx);
-    CHECK(handshake_alert(**ctx, &client).empty());
+    CHECK(handshake_alert(**ctx, &client) == 0);
     // OpenSSL would answer unknown_ca.
-    CHECK(handshake_alert(**ctx, &foreign) == "bad certificate");
+    CHECK(handshake_alert(**ctx, &foreign) == SSL_AD_BAD_CERTIFICATE);
   }
   // Without a certificate: TLS 1.3's own alert when one is required (Kafka's Java TLS: bad_certificate).
   s.client_auth = tls_client_auth::required;
   auto required = make_tls_context(s);
   REQUIRE(required);
-  CHECK(handshake_alert(**required, nullptr) == "certificate required");
+  CHECK(handshake_alert(**required, nullptr) == SSL_AD_CERTIFICATE_REQUIRED);
   s.client_auth = tls_client_auth::requested;
   auto requested = make_tls_context(s);
   REQUIRE(requested);
-  CHECK(handshake_alert(**requested, nullptr).empty());
+  CHECK(handshake_alert(**requested, nullptr) == 0);
 }
 
 TEST_CASE("tls context: PEM key stores inline and in a file", "[security][tls]") {
