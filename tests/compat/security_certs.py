@@ -78,15 +78,23 @@ PLAIN_USERS = {"alice": "alice-secret", "bob": "bob-secret"}
 KEYSTORE_PASSWORD = "store-secret"
 
 
+def sasl_jaas_configs():
+    """sasl.jaas.config of each SASL mechanism the SASL listeners serve, by mechanism (another mechanism
+    is one more entry here and its clients' settings in the suites)."""
+    users = " ".join(f'user_{name}="{password}"' for name, password in PLAIN_USERS.items())
+    return {
+        "PLAIN": f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};",
+        # Unsecured JWTs (alg "none"), as Kafka validates them without a validator callback handler.
+        "OAUTHBEARER": ("org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+                        'unsecuredLoginStringClaim_sub="broker";'),
+    }
+
+
 def security_properties(cert_dir):
     """The broker settings of SECURITY_LISTENERS (all but `listeners` and `listener.security.protocol.map`)."""
-    users = " ".join(f'user_{name}="{password}"' for name, password in PLAIN_USERS.items())
-    plain = f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};"
-    # Unsecured JWTs (alg "none"), as Kafka validates them without a validator callback handler.
-    oauthbearer = ("org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
-                   'unsecuredLoginStringClaim_sub="broker";')
+    jaas = sasl_jaas_configs()
     properties = {
-        "sasl.enabled.mechanisms": "PLAIN,OAUTHBEARER",
+        "sasl.enabled.mechanisms": ",".join(jaas),
         "ssl.keystore.type": "PEM",
         "ssl.keystore.location": os.path.join(cert_dir, "broker.pem"),
         # MTLS shows a PKCS12 keystore, the client certificate check and a principal mapping rule.
@@ -97,11 +105,12 @@ def security_properties(cert_dir):
         "listener.name.mtls.ssl.truststore.type": "PEM",
         "listener.name.mtls.ssl.truststore.location": os.path.join(cert_dir, "ca.pem"),
         "listener.name.mtls.ssl.principal.mapping.rules": "RULE:^CN=([^,]*),.*$/$1/L,DEFAULT",
+        # REAUTH serves PLAIN alone.
         "listener.name.reauth.sasl.enabled.mechanisms": "PLAIN",
-        "listener.name.reauth.plain.sasl.jaas.config": plain,
+        "listener.name.reauth.plain.sasl.jaas.config": jaas["PLAIN"],
         "listener.name.reauth.plain.connections.max.reauth.ms": str(REAUTH_MS),
     }
     for listener in ("sasl_plaintext", "sasl_ssl"):
-        properties[f"listener.name.{listener}.plain.sasl.jaas.config"] = plain
-        properties[f"listener.name.{listener}.oauthbearer.sasl.jaas.config"] = oauthbearer
+        for mechanism, config in jaas.items():
+            properties[f"listener.name.{listener}.{mechanism.lower()}.sasl.jaas.config"] = config
     return properties

@@ -227,7 +227,8 @@ class SecurityTest {
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"wrong password", "unknown user", "wrong password over SASL_SSL", "MTLS without a certificate",
-      "MTLS with a certificate of another authority", "expired OAUTHBEARER token", "broker not trusted"})
+      "MTLS with a certificate of another authority", "expired OAUTHBEARER token", "broker not trusted",
+      "mechanism the listener does not serve"})
   void refused(String name) {
     SideBySide.Observed observed = SideBySide.compare("refused: " + name, plaintext -> {
       Client client = switch (name) {
@@ -240,6 +241,7 @@ class SecurityTest {
             with(oauthbearer("SASL_PLAINTEXT", "alice"), SaslConfigs.SASL_LOGIN_CALLBACK_HANDLER_CLASS, ExpiredToken.class));
         case "broker not trusted" -> new Client("SSL",
             with(tls("SSL"), SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificate("rogue-ca.pem")));
+        case "mechanism the listener does not serve" -> new Client("REAUTH", oauthbearer("SASL_PLAINTEXT", "alice"));
         default -> throw new IllegalArgumentException(name);
       };
       return refusal(plaintext.on(client.listener()), client.config(), name.equals("MTLS without a certificate"));
@@ -253,6 +255,9 @@ class SecurityTest {
         ? "org.apache.kafka.common.errors.SslAuthenticationException: Failed to process post-handshake messages"
         : name.contains("trusted")
         ? "org.apache.kafka.common.errors.SslAuthenticationException: SSL handshake failed"
+        : name.contains("mechanism")
+        ? "org.apache.kafka.common.errors.UnsupportedSaslMechanismException: Client SASL mechanism 'OAUTHBEARER' not "
+            + "enabled in the server, enabled mechanisms are [PLAIN]"
         : name.contains("OAUTHBEARER")
         ? "org.apache.kafka.common.errors.SaslAuthenticationException: {\"status\":\"invalid_token\"}"
         : "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed: Invalid username or password";
