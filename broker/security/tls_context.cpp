@@ -345,6 +345,20 @@ std::optional<std::string> ssl_principal_mapper::name_of(std::string_view subjec
 
 // ---- the context ----
 
+namespace {
+
+// Kafka's listeners (Java's TLS) answer every client certificate they do not accept (unknown
+// authority, expired, malformed) with the bad_certificate alert, which the client reports as "Received
+// fatal alert: bad_certificate"; OpenSSL would name the reason (unknown_ca, certificate_expired...).
+// X509_V_ERR_CERT_REJECTED is the verification error OpenSSL answers with that alert. (A missing
+// certificate stays TLS 1.3's certificate_required, which OpenSSL sends before any callback runs.)
+int reject_as_bad_certificate(int ok, X509_STORE_CTX* store) {
+  if (!ok) X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+  return ok;
+}
+
+}  // namespace
+
 common::result<std::shared_ptr<boost::asio::ssl::context>> make_tls_context(const tls_settings& s) {
   auto ctx = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
@@ -360,7 +374,7 @@ common::result<std::shared_ptr<boost::asio::ssl::context>> make_tls_context(cons
     if (auto r = load_truststore(native, s); !r) return r.err();
     int mode = SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE;
     if (s.client_auth == tls_client_auth::required) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-    SSL_CTX_set_verify(native, mode, nullptr);
+    SSL_CTX_set_verify(native, mode, reject_as_bad_certificate);
   }
   // Resumed sessions of verified clients need a context id.
   static constexpr unsigned char session_context[] = "brook";
