@@ -211,6 +211,10 @@ std::optional<std::string> random_server_nonce() {
 
 std::span<const uint8_t> scram_text_bytes(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
+// One SCRAM exchange: client_first, then client_final, then complete; failed from either step, for
+// good. Owned by the connection it authenticates, used on its network thread only. Between the two
+// client messages it holds the user's credential (or a decoy for a user without one) and what the
+// AuthMessage is made of; the credential is dropped as soon as the exchange ends.
 class scram_sasl_server final : public sasl_server {
  public:
   scram_sasl_server(scram_mechanism mechanism, const scram_credentials& credentials,
