@@ -209,7 +209,9 @@ std::optional<std::string> random_server_nonce() {
   return out;
 }
 
-std::span<const uint8_t> scram_text_bytes(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+std::span<const uint8_t> scram_text_bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
 // One SCRAM exchange: client_first, then client_final, then complete; failed from either step, for
 // good. Owned by the connection it authenticates, used on its network thread only. Between the two
@@ -245,8 +247,9 @@ class scram_sasl_server final : public sasl_server {
     state_ = state::failed;
     credential_.reset();
     spdlog::debug("SASL/{} authentication failed: {}", mechanism(), reason);
-    return sasl_step::failure(fmt::format("Authentication failed during {} due to invalid credentials with SASL mechanism {}",
-                                          reauthentication_ ? "re-authentication" : "authentication", mechanism()));
+    return sasl_step::failure(
+        fmt::format("Authentication failed during {} due to invalid credentials with SASL mechanism {}",
+                    reauthentication_ ? "re-authentication" : "authentication", mechanism()));
   }
 
   sasl_step on_client_first(std::string_view text) {

@@ -620,7 +620,7 @@ scram_credential_record scram_record(std::string user, int8_t mechanism, int32_t
 }
 }  // namespace
 
-TEST_CASE("metadata_store: a SCRAM credential record round trips as version 0 and refuses damaged bytes") {
+TEST_CASE("metadata_store: a SCRAM credential record round trips as version 0 and refuses damaged bytes", "[scram]") {
   const auto r = scram_record("alice", 1, 8192, 7);
   const auto bytes = encode_scram_credential_record(r);
   REQUIRE(bytes.size() > 2);
@@ -638,7 +638,7 @@ TEST_CASE("metadata_store: a SCRAM credential record round trips as version 0 an
   CHECK_FALSE(decode_scram_credential_record(bytes + "x"));
 }
 
-TEST_CASE("metadata_store: SCRAM credentials are kept per user and mechanism, across a reopen, until clear_all") {
+TEST_CASE("metadata_store: SCRAM credentials are kept per user and mechanism, across a reopen, until clear_all", "[scram]") {
   temp_dir dir;
   const auto alice256 = scram_record("alice", 1, 4096, 1);
   const auto alice512 = scram_record("alice", 2, 16384, 2);

@@ -103,7 +103,7 @@ sec::sasl_step scram_authenticate(brook::test::broker_fixture& b, std::string_vi
 
 }  // namespace
 
-TEST_CASE("AlterUserScramCredentials stores credentials SCRAM then authenticates with, across a restart") {
+TEST_CASE("AlterUserScramCredentials stores credentials SCRAM then authenticates with, across a restart", "[scram]") {
   brook::test::broker_fixture b;
   auto resp = alter_scram(b, {}, {alter_upsertion("alice", 1, 8192, "alice-secret"),
                                   alter_upsertion("bob", 2, 4096, "bob-secret")});
@@ -140,7 +140,7 @@ TEST_CASE("AlterUserScramCredentials stores credentials SCRAM then authenticates
   CHECK(described_scram(b, "alice").size() == 1);
 }
 
-TEST_CASE("AlterUserScramCredentials answers each user with Kafka's errors, changing only the valid ones") {
+TEST_CASE("AlterUserScramCredentials answers each user with Kafka's errors, changing only the valid ones", "[scram]") {
   brook::test::broker_fixture b;
   REQUIRE(alter_outcomes(alter_scram(b, {}, {alter_upsertion("carol", 1, 4096, "c")}))["carol"].first == 0);
   auto resp = alter_scram(b, {{"nobody", 1}, {"carol", 2}},
@@ -164,7 +164,7 @@ TEST_CASE("AlterUserScramCredentials answers each user with Kafka's errors, chan
   for (const char* user : {"erin", "fred", "twice", "dave"}) CHECK(described_scram(b, user).empty());
 }
 
-TEST_CASE("a broker reset forgets every SCRAM credential") {
+TEST_CASE("a broker reset forgets every SCRAM credential", "[scram]") {
   brook::test::broker_fixture b;
   REQUIRE(alter_outcomes(alter_scram(b, {}, {alter_upsertion("alice", 1, 4096, "a")}))["alice"].first == 0);
   REQUIRE(b.server().reset());

@@ -39,7 +39,7 @@ dusc::response describe_scram(brook::test::broker_fixture& b, std::optional<std:
 
 }  // namespace
 
-TEST_CASE("DescribeUserScramCredentials lists every user's mechanisms and iterations, never salts or keys") {
+TEST_CASE("DescribeUserScramCredentials lists every user's mechanisms and iterations, never salts or keys", "[scram]") {
   brook::test::broker_fixture b;
   auto none = describe_scram(b, std::nullopt);
   CHECK(none.error_code == 0);
@@ -69,7 +69,7 @@ TEST_CASE("DescribeUserScramCredentials lists every user's mechanisms and iterat
   }
 }
 
-TEST_CASE("DescribeUserScramCredentials answers unknown and repeated users with Kafka's errors") {
+TEST_CASE("DescribeUserScramCredentials answers unknown and repeated users with Kafka's errors", "[scram]") {
   brook::test::broker_fixture b;
   add_scram_credential(b, "alice", 1, 4096);
   add_scram_credential(b, "bob", 2, 4096);

@@ -156,7 +156,7 @@ void check_scram_failed(const sasl_step& step, const std::string& message) {
 
 }  // namespace
 
-TEST_CASE("SCRAM-SHA-256 answers RFC 7677's test vector") {
+TEST_CASE("SCRAM-SHA-256 answers RFC 7677's test vector", "[scram]") {
   scram_credentials credentials;
   const auto salt = scram_unb64("W22ZaJ0SNY7soEsUEjb6gQ==");
   store_scram_users(credentials, {{"user", "pencil", scram_mechanism::sha_256, 4096, std::string(salt.begin(), salt.end())}});
@@ -183,7 +183,7 @@ TEST_CASE("SCRAM-SHA-256 answers RFC 7677's test vector") {
   CHECK(more.message == "Unexpected challenge in Sasl server state COMPLETE");
 }
 
-TEST_CASE("SCRAM-SHA-512 and SCRAM-SHA-256 authenticate a full exchange, with a fresh random server nonce each time") {
+TEST_CASE("SCRAM-SHA-512 and SCRAM-SHA-256 authenticate a full exchange, with a fresh random server nonce each time", "[scram]") {
   scram_credentials credentials;
   store_scram_users(credentials, {{"alice", "alice-secret", scram_mechanism::sha_512, 8192},
                             {"alice", "other-secret", scram_mechanism::sha_256, 4096},
@@ -236,7 +236,7 @@ TEST_CASE("SCRAM-SHA-512 and SCRAM-SHA-256 authenticate a full exchange, with a 
   }
 }
 
-TEST_CASE("SCRAM: a wrong password and an unknown user fail alike, at the proof, with Kafka's message") {
+TEST_CASE("SCRAM: a wrong password and an unknown user fail alike, at the proof, with Kafka's message", "[scram]") {
   scram_credentials credentials;
   store_scram_users(credentials, {{"alice", "alice-secret", scram_mechanism::sha_256, 4096}});
 
@@ -275,7 +275,7 @@ TEST_CASE("SCRAM: a wrong password and an unknown user fail alike, at the proof,
   CHECK(more.message == "Unexpected challenge in Sasl server state FAILED");
 }
 
-TEST_CASE("SCRAM refuses client-first messages Kafka refuses") {
+TEST_CASE("SCRAM refuses client-first messages Kafka refuses", "[scram]") {
   scram_credentials credentials;
   store_scram_users(credentials, {{"alice", "alice-secret", scram_mechanism::sha_256, 4096}});
   for (std::string message :
@@ -292,7 +292,7 @@ TEST_CASE("SCRAM refuses client-first messages Kafka refuses") {
   }
 }
 
-TEST_CASE("SCRAM refuses an authzid naming another user with Kafka's own message, known user or not") {
+TEST_CASE("SCRAM refuses an authzid naming another user with Kafka's own message, known user or not", "[scram]") {
   scram_credentials credentials;
   store_scram_users(credentials, {{"alice", "alice-secret", scram_mechanism::sha_256, 4096}});
   for (std::string message : {"n,a=admin,n=alice,r=abc", "n,a=admin,n=mallory,r=abc"}) {
@@ -302,7 +302,7 @@ TEST_CASE("SCRAM refuses an authzid naming another user with Kafka's own message
   }
 }
 
-TEST_CASE("SCRAM refuses client-final messages with a wrong nonce, channel binding, proof or format") {
+TEST_CASE("SCRAM refuses client-final messages with a wrong nonce, channel binding, proof or format", "[scram]") {
   scram_credentials credentials;
   store_scram_users(credentials, {{"alice", "alice-secret", scram_mechanism::sha_512, 4096}});
   // Each case gets its own exchange up to the server-first message, then a bad final message.
@@ -367,7 +367,7 @@ TEST_CASE("SCRAM refuses client-final messages with a wrong nonce, channel bindi
   check_scram_failed(exchange([](scram_test_client&, const std::string&) { return std::string("garbage"); }), scram_failed_512);
 }
 
-TEST_CASE("SCRAM names re-authentication in its failure message, and serves only its two mechanisms") {
+TEST_CASE("SCRAM names re-authentication in its failure message, and serves only its two mechanisms", "[scram]") {
   scram_credentials credentials;
   auto server = make_scram_server("SCRAM-SHA-256", credentials, true);
   check_scram_failed(scram_send(*server, "bad"),

@@ -36,7 +36,7 @@ const std::string scram_twice = "A user credential cannot be altered twice in th
 
 }  // namespace
 
-TEST_CASE("SCRAM alterations: upserted credentials hold derived keys only, and lookups see them once applied") {
+TEST_CASE("SCRAM alterations: upserted credentials hold derived keys only, and lookups see them once applied", "[scram]") {
   scram_credentials credentials;
   auto change = credentials.alter({}, {scram_upsert("alice", 1), scram_upsert("bob", 2, 4096)});
   CHECK(scram_outcomes(change) == scram_outcome_list{{"alice", kafka_error::none, ""}, {"bob", kafka_error::none, ""}});
@@ -80,7 +80,7 @@ TEST_CASE("SCRAM alterations: upserted credentials hold derived keys only, and l
   CHECK(credentials.snapshot()->empty());
 }
 
-TEST_CASE("SCRAM alterations are refused with Kafka's errors and messages, per user") {
+TEST_CASE("SCRAM alterations are refused with Kafka's errors and messages, per user", "[scram]") {
   scram_credentials credentials;
   credentials.apply(credentials.alter({}, {scram_upsert("carol", 1)}));
 
@@ -106,7 +106,8 @@ TEST_CASE("SCRAM alterations are refused with Kafka's errors and messages, per u
           scram_outcome_list{{d.user, kafka_error::resource_not_found, "Attempt to delete a user credential that does not exist"}});
 
   SECTION("a user named twice fails whatever the mechanisms, and takes its other entries with it") {
-    auto change = credentials.alter({{"carol", 1}, {"carol", 1}}, {scram_upsert("frank", 1), scram_upsert("frank", 2), scram_upsert("gina", 1)});
+    auto change = credentials.alter({{"carol", 1}, {"carol", 1}},
+                                    {scram_upsert("frank", 1), scram_upsert("frank", 2), scram_upsert("gina", 1)});
     CHECK(scram_outcomes(change) == scram_outcome_list{{"gina", kafka_error::none, ""},
                                            {"carol", kafka_error::duplicate_resource, scram_twice},
                                            {"frank", kafka_error::duplicate_resource, scram_twice}});
@@ -126,7 +127,8 @@ TEST_CASE("SCRAM alterations are refused with Kafka's errors and messages, per u
     CHECK(change.puts.empty());
   }
   SECTION("successful deletions come first, then upsertions, then failures") {
-    auto change = credentials.alter({{"nobody", 1}, {"carol", 1}}, {scram_upsert("zed", 1), scram_upsert("", 1), scram_upsert("amy", 2)});
+    auto change = credentials.alter({{"nobody", 1}, {"carol", 1}},
+                                    {scram_upsert("zed", 1), scram_upsert("", 1), scram_upsert("amy", 2)});
     CHECK(scram_outcomes(change) == scram_outcome_list{{"carol", kafka_error::none, ""},
                                            {"zed", kafka_error::none, ""},
                                            {"amy", kafka_error::none, ""},
@@ -136,7 +138,7 @@ TEST_CASE("SCRAM alterations are refused with Kafka's errors and messages, per u
   }
 }
 
-TEST_CASE("SCRAM credential lookups from other threads see whole snapshots while changes are applied") {
+TEST_CASE("SCRAM credential lookups from other threads see whole snapshots while changes are applied", "[scram]") {
   scram_credentials credentials;
   std::atomic<bool> done{false};
   std::atomic<int> torn{0};  // Catch's assertions are for the test's own thread
