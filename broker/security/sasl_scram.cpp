@@ -195,7 +195,8 @@ std::optional<client_final_message> parse_client_final(std::string_view text) {
   return m;
 }
 
-// Kafka's server nonce: 130 random bits written in base 36 (ScramFormatter.secureRandomString).
+// The server's nonce: 26 random base-36 digits (about 134 bits), the length of Kafka's
+// ScramFormatter.secureRandomString (130 random bits written in base 36).
 std::optional<std::string> random_server_nonce() {
   static constexpr std::string_view digits = "0123456789abcdefghijklmnopqrstuvwxyz";
   std::string out;

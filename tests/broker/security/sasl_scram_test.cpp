@@ -199,7 +199,7 @@ TEST_CASE("SCRAM-SHA-512 and SCRAM-SHA-256 authenticate a full exchange, with a 
     auto first = scram_send(*server, client.client_first());
     REQUIRE(first.state == sasl_step::status::challenge);
     auto attrs = scram_attributes(first.token);
-    // The server's nonce extends the client's with Kafka's 130 random bits in base 36.
+    // The server's nonce extends the client's with 26 random base-36 digits, as long as Kafka's.
     REQUIRE(attrs.at('r').starts_with(client.nonce));
     const std::string ours = attrs.at('r').substr(client.nonce.size());
     CHECK(ours.size() == 26);
