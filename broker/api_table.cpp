@@ -40,6 +40,8 @@ const std::array entries{
     BROOK_API(incremental_alter_configs, "IncrementalAlterConfigs", incremental_alter_configs),
     BROOK_API(describe_client_quotas, "DescribeClientQuotas", describe_client_quotas),
     BROOK_API(alter_client_quotas, "AlterClientQuotas", alter_client_quotas),
+    BROOK_API(describe_user_scram_credentials, "DescribeUserScramCredentials", describe_user_scram_credentials),
+    BROOK_API(alter_user_scram_credentials, "AlterUserScramCredentials", alter_user_scram_credentials),
     BROOK_API(describe_cluster, "DescribeCluster", describe_cluster),
     BROOK_API(list_config_resources, "ListConfigResources", list_config_resources),
     BROOK_API(find_coordinator, "FindCoordinator", find_coordinator),

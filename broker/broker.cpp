@@ -107,6 +107,9 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
   auto quotas = b->store_->list_client_quotas();
   if (!quotas) return quotas.err();
   b->quotas_.load(*quotas);
+  auto scram = b->store_->list_scram_credentials();
+  if (!scram) return scram.err();
+  b->scram_credentials_.load(*scram);
   b->groups_ = std::make_unique<group::group_service>(b->io_, b->blocking_pool_, *b->store_, b->config_);
   for (const auto& [id, overrides] : b->group_configs_) {
     if (auto timing = resolve_group_config(b->config_, overrides))
@@ -511,6 +514,7 @@ asio::awaitable<common::result<void>> broker::reset_async() {
   for (const auto& name : names) forget_topic(*this, name);
   fetch_sessions_.clear();
   quotas_.clear();
+  scram_credentials_.clear();
   group_configs_.clear();
   // As the store has them now: a new data directory's cluster-wide defaults, nothing per broker.
   auto fresh = config_.with_dynamic({}, config_.initial_dynamic_defaults());

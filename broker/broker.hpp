@@ -28,6 +28,7 @@
 #include "broker/group/group_service.hpp"
 #include "broker/partition_manager.hpp"
 #include "broker/security/listener_security.hpp"
+#include "broker/security/scram_credentials.hpp"
 #include "broker/transaction/transaction_service.hpp"
 #include "broker/topic_registry.hpp"
 #include "common/error.hpp"
@@ -64,7 +65,7 @@ class broker {
   const std::vector<bound_listener>& listeners() const { return listeners_; }
 
   // Deletes every topic (with its data), every group of both kinds and every committed offset, every
-  // producer state, client quota and dynamic config and the producer id reservation, clears the fault injector (rules, pause, request
+  // producer state, client quota, dynamic config and SCRAM credential and the producer id reservation, clears the fault injector (rules, pause, request
   // log), and drops the fetch sessions, leaving the broker
   // serving as if its data directory were new (the cluster id stays; the cluster-wide dynamic defaults
   // are a new directory's, server_config::initial_dynamic_defaults). Parked fetches and JoinGroup/SyncGroup
@@ -99,6 +100,8 @@ class broker {
   group::group_service& groups() { return *groups_; }
   transaction::transaction_service& transactions() { return *transactions_; }
   client_quotas& quotas() { return quotas_; }
+  // Users' SCRAM credentials, as stored (AlterUserScramCredentials). SCRAM servers read them from any thread.
+  security::scram_credentials& scram_credentials() { return scram_credentials_; }
   const std::string& cluster_id() const { return cluster_id_; }
   int32_t node_id() const { return config_.node_id(); }
   boost::asio::thread_pool& blocking_pool() { return blocking_pool_; }
@@ -150,6 +153,7 @@ class broker {
   std::unique_ptr<group::group_service> groups_;  // consumer groups and committed offsets
   std::unique_ptr<transaction::transaction_service> transactions_;  // the transaction coordinator
   client_quotas quotas_;                          // AlterClientQuotas' values, as stored
+  security::scram_credentials scram_credentials_;  // AlterUserScramCredentials' credentials, as stored
   std::map<std::string, group_overrides> group_configs_;
   bool maintenance_rescheduled_ = false;  // reconfigure() woke the maintenance loop
   int64_t next_producer_id_ = 0;  // [next_producer_id_, producer_id_block_end_) is reserved, unused

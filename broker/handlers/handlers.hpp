@@ -8,6 +8,7 @@
 #include "common/protocol/messages/alter_client_quotas.hpp"
 #include "common/protocol/messages/alter_configs.hpp"
 #include "common/protocol/messages/alter_partition_reassignments.hpp"
+#include "common/protocol/messages/alter_user_scram_credentials.hpp"
 #include "common/protocol/messages/consumer_group_describe.hpp"
 #include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "common/protocol/messages/api_versions.hpp"
@@ -21,6 +22,7 @@
 #include "common/protocol/messages/describe_log_dirs.hpp"
 #include "common/protocol/messages/describe_producers.hpp"
 #include "common/protocol/messages/describe_topic_partitions.hpp"
+#include "common/protocol/messages/describe_user_scram_credentials.hpp"
 #include "common/protocol/messages/elect_leaders.hpp"
 #include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/incremental_alter_configs.hpp"
@@ -86,6 +88,10 @@ awaitable<proto::describe_client_quotas::response> describe_client_quotas(reques
                                                                           proto::describe_client_quotas::request&);
 awaitable<proto::alter_client_quotas::response> alter_client_quotas(request_context&,
                                                                     proto::alter_client_quotas::request&);
+awaitable<proto::describe_user_scram_credentials::response> describe_user_scram_credentials(
+    request_context&, proto::describe_user_scram_credentials::request&);
+awaitable<proto::alter_user_scram_credentials::response> alter_user_scram_credentials(
+    request_context&, proto::alter_user_scram_credentials::request&);
 
 // Produce decodes its own request: with acks=0 it sends no response.
 awaitable<std::optional<proto::encoded_message>> produce(request_context&, proto::reader& body);
