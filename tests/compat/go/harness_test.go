@@ -11,6 +11,8 @@
 // Environment (run.sh sets it from ctest):
 //
 //	BROOK_SERVER                 brook-server to start (`--ephemeral --exit-on-stdin-eof`), one per run
+//	                             for the side-by-side scenarios, one more for the security scenarios
+//	                             (security_test.go), which run on Brook alone
 //	BROOK_KAFKA_BOOTSTRAP_FILE   file holding the real Kafka's host:port (tests/client/kafka/kafka_broker.py);
 //	                             when it is missing and FILE.unavailable exists, the scenarios run against
 //	                             Brook alone, except in CI (CI=true), where that is a failure
