@@ -353,20 +353,24 @@ func TestSecurity(t *testing.T) {
 	})
 }
 
-// produceAndConsume creates topic (two partitions) through kadm, produces 20 records and consumes them
-// in a consumer group, every client connecting with connect.
+// produceAndConsume creates topic (two partitions) through kadm, produces 20 small records and 3 of
+// 300 kB (each many TLS records long) and consumes them in a consumer group, every client connecting
+// with connect.
 func produceAndConsume(t *testing.T, s *securityBroker, connect []kgo.Opt, topic string) {
 	ctx := scenarioContext(t)
 	topic = name(topic)
 	adm := kadm.NewClient(s.client(t, connect))
 	createTopic(t, ctx, adm, topic, 2, nil)
 	producer := s.client(t, connect, kgo.DefaultProduceTopic(topic))
-	var want []string
+	want := map[string][]byte{}
 	var recs []*kgo.Record
-	for i := range 20 {
-		v := fmt.Sprintf("%s-%d", short(topic), i)
-		want = append(want, v)
-		recs = append(recs, &kgo.Record{Key: fmt.Appendf(nil, "k%d", i%3), Value: []byte(v)})
+	for i := range 23 {
+		key := fmt.Sprintf("k%d", i)
+		want[key] = fmt.Appendf(nil, "%s-%d", short(topic), i)
+		if i >= 20 {
+			want[key] = bytes.Repeat([]byte{byte('a' + i)}, 300_000+i)
+		}
+		recs = append(recs, &kgo.Record{Key: []byte(key), Value: want[key]})
 	}
 	produceSync(t, ctx, producer, recs...)
 	consumer := s.client(t, connect, kgo.ConsumeTopics(topic), kgo.ConsumerGroup(topic),
@@ -375,14 +379,14 @@ func produceAndConsume(t *testing.T, s *securityBroker, connect []kgo.Opt, topic
 	if err != nil {
 		t.Fatalf("consumed %d of %d records: %v", len(got), len(want), err)
 	}
-	var values []string
 	for _, r := range got {
-		values = append(values, string(r.Value))
+		if w, ok := want[string(r.Key)]; !ok || !bytes.Equal(r.Value, w) {
+			t.Errorf("consumed %d bytes under key %q at %d/%d, not what was produced", len(r.Value), r.Key, r.Partition, r.Offset)
+		}
+		delete(want, string(r.Key))
 	}
-	slices.Sort(values)
-	slices.Sort(want)
-	if !slices.Equal(values, want) {
-		t.Errorf("consumed %v, want %v", values, want)
+	if len(want) != 0 {
+		t.Errorf("%d records not consumed", len(want))
 	}
 	if err := consumer.CommitUncommittedOffsets(ctx); err != nil {
 		t.Errorf("committing: %v", err)
