@@ -332,7 +332,7 @@ func TestSecurity(t *testing.T) {
 			t.Run(lReauth+"/"+m.name, func(t *testing.T) {
 				t.Parallel()
 				// connections.max.reauth.ms bounds the session.
-				sessionsRenewed(t, s, lReauth, m.login(0), 3*reauthLifetime)
+				sessionsRenewed(t, s, "renewed-"+m.name, lReauth, m.login(0), 3*reauthLifetime)
 			})
 		}
 		t.Run(lSaslSSL+"/OAUTHBEARER with short-lived tokens", func(t *testing.T) {
@@ -344,7 +344,11 @@ func TestSecurity(t *testing.T) {
 					m = mm
 				}
 			}
-			sessionsRenewed(t, s, lSaslSSL, m.login(3*time.Second), 6*time.Second)
+			sessionsRenewed(t, s, "renewed-short-tokens", lSaslSSL, m.login(3*time.Second), 6*time.Second)
+		})
+		t.Run(lReauth+"/OAUTHBEARER with another principal", func(t *testing.T) {
+			t.Parallel()
+			principalSwitched(t, s)
 		})
 		t.Run(lReauth+"/SaslAuthenticate v0 and v1", func(t *testing.T) {
 			t.Parallel()
@@ -560,14 +564,15 @@ func (c *connectionCounts) OnBrokerWrite(_ kgo.BrokerMetadata, key int16, _ int,
 	}
 }
 
-// sessionsRenewed produces a record every 100 ms on listener for as long as run and consumes each
-// with the same client, whose SASL sessions last less than run: kgo re-authenticates its connections
-// before their sessions end (SaslAuthenticate v1 tells it their lifetime), loses none of them, and
-// every record is produced and consumed in order.
-func sessionsRenewed(t *testing.T, s *securityBroker, listener string, mechanism sasl.Mechanism, run time.Duration) {
+// keepWorking produces a record every 100 ms on listener for as long as run and consumes each with
+// the same client, whose SASL sessions last less than run, and fails the test unless every record is
+// produced and consumed in order; consumed (if not nil) is called after each record. It returns the
+// client's connection counts.
+func keepWorking(t *testing.T, s *securityBroker, what, listener string, mechanism sasl.Mechanism,
+	run time.Duration, consumed func()) *connectionCounts {
 	ctx, cancel := context.WithTimeout(context.Background(), run+scenarioTimeout)
 	defer cancel()
-	topic := name(fmt.Sprintf("sec-renewed-%s-%s", strings.ToLower(listener), strings.ToLower(mechanism.Name())))
+	topic := name("sec-" + what)
 	connect := s.connectOpts(listener, mechanism, nil)
 	createTopic(t, ctx, kadm.NewClient(s.client(t, connect)), topic, 1, nil)
 	counts := &connectionCounts{}
@@ -589,10 +594,22 @@ func sessionsRenewed(t *testing.T, s *securityBroker, listener string, mechanism
 			t.Fatalf("record %d, %v into the run: consumed %d records, the first %q at offset %d", n,
 				time.Since(start).Round(time.Millisecond), len(recs), recs[0].Value, recs[0].Offset)
 		}
+		if consumed != nil {
+			consumed()
+		}
 	}
-	connects, disconnects, authenticates := counts.connects.Load(), counts.disconnects.Load(), counts.authenticates.Load()
 	t.Logf("%d records in %v: %d connections, %d lost, %d SaslAuthenticate requests", n,
-		time.Since(start).Round(time.Millisecond), connects, disconnects, authenticates)
+		time.Since(start).Round(time.Millisecond), counts.connects.Load(), counts.disconnects.Load(),
+		counts.authenticates.Load())
+	return counts
+}
+
+// sessionsRenewed: over keepWorking, kgo re-authenticates its connections before their sessions end
+// (SaslAuthenticate v1 tells it their lifetime) and loses none of them.
+func sessionsRenewed(t *testing.T, s *securityBroker, what, listener string, mechanism sasl.Mechanism,
+	run time.Duration) {
+	counts := keepWorking(t, s, what, listener, mechanism, run, nil)
+	connects, disconnects, authenticates := counts.connects.Load(), counts.disconnects.Load(), counts.authenticates.Load()
 	if disconnects != 0 {
 		t.Errorf("%d connections lost; re-authenticating clients keep theirs", disconnects)
 	}
@@ -600,6 +617,26 @@ func sessionsRenewed(t *testing.T, s *securityBroker, listener string, mechanism
 		t.Errorf("%d re-authentications (%d SaslAuthenticate requests on %d connections), want at least 2",
 			reauths, authenticates, connects)
 	}
+}
+
+// principalSwitched: a client whose tokens name alice until it has produced and consumed its first
+// record (its connections are open by then), then bob. Its connections' re-authentications as bob are
+// refused, as Kafka refuses them (a session keeps its principal); kgo then opens new connections,
+// which authenticate as bob, and keeps working.
+func principalSwitched(t *testing.T, s *securityBroker) {
+	var bob atomic.Bool
+	switching := oauth.Oauth(func(context.Context) (oauth.Auth, error) {
+		subject := "alice"
+		if bob.Load() {
+			subject = "bob"
+		}
+		return oauth.Auth{Token: unsecuredJWT(subject, time.Now().Add(time.Hour))}, nil
+	})
+	counts := keepWorking(t, s, "principal-switched", lReauth, switching, 2*reauthLifetime, func() { bob.Store(true) })
+	if counts.disconnects.Load() == 0 {
+		t.Error("no connection lost, though each re-authentication names another principal")
+	}
+	s.waitForLog(t, scenarioContext(t), "Cannot change principals during re-authentication from User.alice: User.bob")
 }
 
 // sessionLimits authenticates on the REAUTH listener with SaslAuthenticate v1, which tells the client
