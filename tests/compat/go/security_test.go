@@ -108,6 +108,16 @@ var saslMechanisms = []saslMechanism{
 	},
 }
 
+// mechanism is the entry of saslMechanisms named name.
+func mechanism(name string) saslMechanism {
+	for _, m := range saslMechanisms {
+		if m.name == name {
+			return m
+		}
+	}
+	panic("no SASL mechanism " + name)
+}
+
 // unsecuredJWT is an unsecured JWS (header {"alg":"none"}, empty signature) with claims sub (left out
 // when empty), iat (now) and exp, as Kafka's unsecured login module makes them.
 func unsecuredJWT(subject string, expires time.Time) string {
@@ -275,7 +285,8 @@ func TestSecurity(t *testing.T) {
 		})
 		t.Run("SSL with a client certificate", func(t *testing.T) {
 			t.Parallel()
-			// The certificate's subject, CN=app-client,OU=Apps,O=Brook, maps to principal app-client.
+			// The certificate's subject, CN=app-client,OU=Apps,O=Brook, has a principal by the listener's
+			// rule (app-client); the Ops certificate, which none names, is refused (see the refusals).
 			produceAndConsume(t, s, s.connectOpts(lMTLS, nil, &s.certs.client), "sec-mtls")
 		})
 		t.Run("sarama/SASL_SSL/PLAIN", func(t *testing.T) {
@@ -338,13 +349,8 @@ func TestSecurity(t *testing.T) {
 		t.Run(lSaslSSL+"/OAUTHBEARER with short-lived tokens", func(t *testing.T) {
 			t.Parallel()
 			// No connections.max.reauth.ms here: the token's exp bounds the session.
-			var m saslMechanism
-			for _, mm := range saslMechanisms {
-				if mm.name == "OAUTHBEARER" {
-					m = mm
-				}
-			}
-			sessionsRenewed(t, s, "renewed-short-tokens", lSaslSSL, m.login(3*time.Second), 6*time.Second)
+			sessionsRenewed(t, s, "renewed-short-tokens", lSaslSSL, mechanism("OAUTHBEARER").login(3*time.Second),
+				6*time.Second)
 		})
 		t.Run(lReauth+"/OAUTHBEARER with another principal", func(t *testing.T) {
 			t.Parallel()
@@ -401,7 +407,7 @@ func produceAndConsume(t *testing.T, s *securityBroker, connect []kgo.Opt, topic
 func saramaProduceAndConsume(t *testing.T, s *securityBroker) {
 	ctx := scenarioContext(t)
 	topic := name("sec-sarama-sasl-ssl")
-	createTopic(t, ctx, kadm.NewClient(s.client(t, s.connectOpts(lSaslSSL, saslMechanisms[0].login(0), nil))), topic, 1, nil)
+	createTopic(t, ctx, kadm.NewClient(s.client(t, s.connectOpts(lSaslSSL, mechanism("PLAIN").login(0), nil))), topic, 1, nil)
 	cfg := saramaConfig("security")
 	cfg.Net.TLS.Enable = true
 	cfg.Net.TLS.Config = s.tlsConfig(nil)
@@ -467,7 +473,7 @@ func tlsRefused(t *testing.T, s *securityBroker, connect []kgo.Opt) {
 func skippedAuthentication(t *testing.T, s *securityBroker) {
 	ctx := scenarioContext(t)
 	topic := name("sec-skipped-authentication")
-	alice := s.client(t, s.connectOpts(lSaslPlaintext, saslMechanisms[0].login(0), nil))
+	alice := s.client(t, s.connectOpts(lSaslPlaintext, mechanism("PLAIN").login(0), nil))
 	adm := kadm.NewClient(alice)
 	createTopic(t, ctx, adm, topic, 1, nil)
 
@@ -509,7 +515,7 @@ func skippedAuthentication(t *testing.T, s *securityBroker) {
 	if end, _ := ends.Lookup(topic, 0); end.Err != nil || end.Offset != 1 {
 		t.Fatalf("%s ends at offset %d (%v), want 1", topic, end.Offset, end.Err)
 	}
-	consumer := s.client(t, s.connectOpts(lSaslPlaintext, saslMechanisms[0].login(0), nil),
+	consumer := s.client(t, s.connectOpts(lSaslPlaintext, mechanism("PLAIN").login(0), nil),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
 	recs, err := pollRecords(ctx, consumer, 1)
 	if err != nil {
