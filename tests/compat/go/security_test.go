@@ -437,7 +437,8 @@ func saramaProduceAndConsume(t *testing.T, s *securityBroker) {
 	}
 }
 
-// metadata asks for the cluster's metadata once, without retrying.
+// metadata asks cl for the cluster's metadata (the refusal scenarios' clients do not retry:
+// kgo.RequestRetries(0)).
 func metadata(ctx context.Context, cl *kgo.Client) error {
 	_, err := cl.Request(ctx, kmsg.NewPtrMetadataRequest())
 	return err
