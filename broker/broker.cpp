@@ -40,7 +40,14 @@ std::vector<log::config_resource_record> initial_config_resources(const server_c
 }
 }  // namespace
 
-broker::broker(server_config config) : config_(std::move(config)), topics_(config_) {
+broker::broker(server_config config)
+    : config_(std::move(config)),
+      topics_(config_),
+      quota_manager_(quotas_, {config_.quota_window_num(), int64_t{config_.quota_window_size_seconds()} * 1000}, [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+      }) {
   faults_.on_resume([this] {
     asio::post(io_, [this] {
       auto parked = std::move(paused_requests_);
@@ -505,6 +512,7 @@ asio::awaitable<common::result<void>> broker::reset_async() {
   for (const auto& name : names) forget_topic(*this, name);
   fetch_sessions_.clear();
   quotas_.clear();
+  quota_manager_.clear();
   group_configs_.clear();
   // As the store has them now: a new data directory's cluster-wide defaults, nothing per broker.
   auto fresh = config_.with_dynamic({}, config_.initial_dynamic_defaults());
