@@ -96,8 +96,8 @@ TEST_CASE("A produce over producer_byte_rate gets Kafka's throttle time and its 
   REQUIRE(expected > 100);
 
   auto c = b.connect(client_id);
+  const auto sent = std::chrono::steady_clock::now();  // the throttle begins after this
   auto resp = c.call<proto::produce::response>(proto::produce::api_key, version, req);
-  const auto answered = std::chrono::steady_clock::now();
   REQUIRE(resp.responses.size() == 1);
   REQUIRE(resp.responses[0].partition_responses.size() == 1);
   CHECK(resp.responses[0].partition_responses[0].error_code == 0);  // the records are appended all the same
@@ -108,9 +108,9 @@ TEST_CASE("A produce over producer_byte_rate gets Kafka's throttle time and its 
   av.client_software_name = "brook-test";
   av.client_software_version = "1";
   auto versions = c.call<proto::api_versions::response>(proto::api_versions::api_key, 3, av);
-  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - answered);
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
   CHECK(versions.error_code == 0);
-  CHECK(waited.count() >= expected - 50);  // the throttle began just before the produce was answered
+  CHECK(waited.count() >= expected);
 
   // Another client is not throttled, and this one, once the throttle is over, is answered at once.
   auto other = b.connect("unmetered-producer");
@@ -147,7 +147,7 @@ TEST_CASE("A fetch over consumer_byte_rate is answered without records and throt
   req.max_wait_ms = 0;
   req.min_bytes = 1;
   req.max_bytes = 1 << 20;
-  req.session_epoch = -1;  // no session
+  req.session_epoch = 0;  // a full request: it would open a session
   auto& t = req.topics.emplace_back();
   t.topic = "watched";
   auto& p = t.partitions.emplace_back();
@@ -159,12 +159,13 @@ TEST_CASE("A fetch over consumer_byte_rate is answered without records and throt
   CHECK(resp.error_code == 0);
   CHECK(resp.throttle_time_ms > 0);
   CHECK(resp.responses.empty());
-  CHECK(resp.session_id == 0);
+  CHECK(resp.session_id == 0);  // as on Kafka, a throttled full request opens no session
 
   // Without a quota the same fetch returns the records.
   auto free = b.connect("fast-consumer");
   auto full = free.call<proto::fetch::response>(proto::fetch::api_key, 12, req);
   CHECK(full.throttle_time_ms == 0);
+  CHECK(full.session_id != 0);
   REQUIRE(full.responses.size() == 1);
   REQUIRE(full.responses[0].partitions.size() == 1);
   REQUIRE(full.responses[0].partitions[0].records);
