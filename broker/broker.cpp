@@ -40,7 +40,14 @@ std::vector<log::config_resource_record> initial_config_resources(const server_c
 }
 }  // namespace
 
-broker::broker(server_config config) : config_(std::move(config)), topics_(config_) {
+broker::broker(server_config config)
+    : config_(std::move(config)),
+      topics_(config_),
+      quota_manager_(quotas_, {config_.quota_window_num(), int64_t{config_.quota_window_size_seconds()} * 1000}, [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+      }) {
   faults_.on_resume([this] {
     asio::post(io_, [this] {
       auto parked = std::move(paused_requests_);
@@ -219,7 +226,7 @@ common::result<void> broker::start() {
   const auto& advertised = config_.advertised_listeners();
   for (const auto& l : wanted) {
     // What the listener asks of its clients (TLS, SASL) is checked before anything is bound.
-    auto security = security::build_listener_security(config_, l);
+    auto security = security::build_listener_security(config_, l, scram_credentials_);
     if (!security) return security.err();
     listener_security_.push_back(std::move(*security));
   }
@@ -515,6 +522,7 @@ asio::awaitable<common::result<void>> broker::reset_async() {
   fetch_sessions_.clear();
   quotas_.clear();
   scram_credentials_.clear();
+  quota_manager_.clear();
   group_configs_.clear();
   // As the store has them now: a new data directory's cluster-wide defaults, nothing per broker.
   auto fresh = config_.with_dynamic({}, config_.initial_dynamic_defaults());

@@ -29,6 +29,7 @@
 #include "broker/partition_manager.hpp"
 #include "broker/security/listener_security.hpp"
 #include "broker/security/scram_credentials.hpp"
+#include "broker/quota/client_quota_manager.hpp"
 #include "broker/transaction/transaction_service.hpp"
 #include "broker/topic_registry.hpp"
 #include "common/error.hpp"
@@ -102,6 +103,8 @@ class broker {
   client_quotas& quotas() { return quotas_; }
   // Users' SCRAM credentials, as stored (AlterUserScramCredentials). SCRAM servers read them from any thread.
   security::scram_credentials& scram_credentials() { return scram_credentials_; }
+  // Enforces quotas() on Produce and Fetch (broker/quota/client_quota_manager.hpp).
+  quota::client_quota_manager& quota_manager() { return quota_manager_; }
   const std::string& cluster_id() const { return cluster_id_; }
   int32_t node_id() const { return config_.node_id(); }
   boost::asio::thread_pool& blocking_pool() { return blocking_pool_; }
@@ -154,6 +157,7 @@ class broker {
   std::unique_ptr<transaction::transaction_service> transactions_;  // the transaction coordinator
   client_quotas quotas_;                          // AlterClientQuotas' values, as stored
   security::scram_credentials scram_credentials_;  // AlterUserScramCredentials' credentials, as stored
+  quota::client_quota_manager quota_manager_;     // meters clients against quotas_
   std::map<std::string, group_overrides> group_configs_;
   bool maintenance_rescheduled_ = false;  // reconfigure() woke the maintenance loop
   int64_t next_producer_id_ = 0;  // [next_producer_id_, producer_id_block_end_) is reserved, unused

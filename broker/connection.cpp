@@ -125,11 +125,11 @@ void connection::peer_gone(const char* how) {
   writer_wake_.cancel();
 }
 
-awaitable<void> connection::park_reader() {
+awaitable<void> connection::park_reader(std::chrono::steady_clock::time_point until) {
   reader_parked_ = true;
   ++reader_parks_;
   peer_watch_wake_.cancel();
-  co_await wait_on(reader_wake_);
+  co_await wait_on(reader_wake_, until);
   reader_parked_ = false;
   peer_watch_cancel_.emit(asio::cancellation_type::terminal);
   peer_watch_wake_.cancel();
@@ -161,9 +161,14 @@ awaitable<void> connection::watch_peer() {
   }
 }
 
-awaitable<void> connection::wait_on(asio::steady_timer& timer) {
+awaitable<void> connection::wait_while_throttled() {
+  while (!closed_ && !peer_gone_ && !owner_.stopping() && std::chrono::steady_clock::now() < state_.throttled_until)
+    co_await park_reader(state_.throttled_until);
+}
+
+awaitable<void> connection::wait_on(asio::steady_timer& timer, std::chrono::steady_clock::time_point until) {
   if (closed_) co_return;
-  timer.expires_at(asio::steady_timer::time_point::max());
+  timer.expires_at(until);
   co_await timer.async_wait(use_tuple);  // cancelled or closed: the caller re-checks
 }
 
@@ -195,10 +200,14 @@ awaitable<void> connection::read_requests() {
     while (!closed_ && !peer_gone_ && (queue_.size() >= max_in_flight || queued_bytes_ >= max_queued_bytes))
       co_await park_reader();
     if (closed_ || peer_gone_ || state_.close_after_response) break;
+    co_await wait_while_throttled();
+    if (closed_ || peer_gone_ || state_.close_after_response) break;
     bool eof = false;
     auto frame = co_await read_frame(eof);
     if (eof) peer_gone("peer closed the connection");
     if (!frame || closed_) break;
+    // A throttle that began while the reader waited for this frame holds it until the throttle ends.
+    co_await wait_while_throttled();
     last_active_ = std::chrono::steady_clock::now();
     auto req = std::make_shared<request>();
     req->charged = frame->size();
@@ -336,7 +345,7 @@ awaitable<void> connection::serve(std::shared_ptr<request> req) {
     // A client newer than us: answer in v0 with UNSUPPORTED_VERSION and our range (KIP-511).
     req->body = proto::encoded_message{handlers::unsupported_api_versions_response(), {}};
   } else {
-    request_context ctx{owner_, req->header, {}, {}, listener_index_, &state_};
+    request_context ctx{owner_, req->header, {}, {}, listener_index_, &state_, req->frame.size()};
     boost::system::error_code ec;
     ctx.local = socket_.local_endpoint(ec);
     ctx.remote = socket_.remote_endpoint(ec);

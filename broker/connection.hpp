@@ -109,8 +109,11 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<void> watch_idle();
   // While the reader is parked, watches the socket for the peer closing (EOF or an error).
   boost::asio::awaitable<void> watch_peer();
-  // The reader waits on reader_wake_ while letting watch_peer() look at the socket meanwhile.
-  boost::asio::awaitable<void> park_reader();
+  // The reader waits on reader_wake_ (or until `until`) while letting watch_peer() look at the socket meanwhile.
+  boost::asio::awaitable<void> park_reader(
+      std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max());
+  // Waits while a quota throttle mutes the connection (connection_state::throttled_until).
+  boost::asio::awaitable<void> wait_while_throttled();
   // The peer has gone: cancel the requests' waits; the writer sends what is done, then closes.
   void peer_gone(const char* how);
   // Spawns one of the connection's coroutines; an exception escaping it is logged and closes us.
@@ -132,7 +135,9 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<bool> write_all(boost::asio::const_buffer first, boost::asio::const_buffer second = {});
   boost::asio::awaitable<bool> send_file_slice(const common::protocol::file_slice& slice);
   // Waits until `timer` is cancelled (a state change the waiter re-checks) or the connection closes.
-  boost::asio::awaitable<void> wait_on(boost::asio::steady_timer& timer);
+  boost::asio::awaitable<void> wait_on(
+      boost::asio::steady_timer& timer,
+      std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max());
   void close(const std::string& why);
 
   broker& owner_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,8 @@ struct connection_state {
   // certificates), as Kafka's KafkaPrincipal prints it. Set once the connection has authenticated.
   std::string principal = "User:ANONYMOUS";
   bool trailing_bytes_logged = false;  // bytes after a request body: logged once per connection
+  // A quota throttle mutes the connection until then: no further request is read or served (KIP-219).
+  std::chrono::steady_clock::time_point throttled_until{};
   wait_set waits;                      // parked requests, cancelled when the connection closes
   // SASL listeners only: the authentication's state; requests other than ApiVersions, SaslHandshake and
   // SaslAuthenticate are served only once it says so.
@@ -39,6 +42,7 @@ struct request_context {
   boost::asio::ip::tcp::endpoint remote;
   size_t listener_index = 0;
   connection_state* conn = nullptr;  // the connection the request arrived on; outlives the request
+  size_t request_size = 0;           // header and body bytes, as producer_byte_rate counts them
 
   int16_t version() const { return header.api_version; }
 };

@@ -32,7 +32,7 @@ std::shared_ptr<const sasl_listener_settings> listener_settings() {
                 "unsecuredValidatorRequiredScope=\"read\";");
     if (!options) __builtin_trap();
     auto oauth = std::make_shared<const oauthbearer_validator_options>(*options);
-    s->new_server = [users, oauth](std::string_view mechanism) -> std::unique_ptr<sasl_server> {
+    s->new_server = [users, oauth](std::string_view mechanism, bool) -> std::unique_ptr<sasl_server> {
       if (mechanism == "PLAIN") return make_plain_server(users);
       if (mechanism == "OAUTHBEARER") {
         // A fixed clock keeps a run repeatable.

@@ -83,7 +83,7 @@ awaitable<proto::alter_partition_reassignments::response> alter_partition_reassi
     request_context&, proto::alter_partition_reassignments::request&);
 awaitable<proto::list_config_resources::response> list_config_resources(request_context&,
                                                                         proto::list_config_resources::request&);
-// Client quotas (stored and reported; not enforced).
+// Client quotas (stored and reported here; Produce and Fetch enforce them, broker/quota/).
 awaitable<proto::describe_client_quotas::response> describe_client_quotas(request_context&,
                                                                           proto::describe_client_quotas::request&);
 awaitable<proto::alter_client_quotas::response> alter_client_quotas(request_context&,

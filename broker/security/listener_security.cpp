@@ -7,6 +7,7 @@
 
 #include "broker/security/sasl_oauthbearer.hpp"
 #include "broker/security/sasl_plain.hpp"
+#include "broker/security/sasl_scram.hpp"
 
 namespace brook::broker::security {
 
@@ -85,7 +86,8 @@ common::result<tls_settings> read_tls_settings(const server_config& config, cons
 }
 
 common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings(const server_config& config,
-                                                                                 const std::string& listener) {
+                                                                                 const std::string& listener,
+                                                                                 const scram_credentials& scram) {
   auto settings = std::make_shared<sasl_listener_settings>();
   auto mechanisms_text = config.listener_setting(listener, "sasl.enabled.mechanisms");
   settings->mechanisms = mechanisms_text ? split_list(*mechanisms_text) : config.get_list("sasl.enabled.mechanisms");
@@ -115,13 +117,20 @@ common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings
       auto options = oauthbearer_validator_options::from_jaas(jaas_name, *jaas);
       if (!options) return options.err();
       oauthbearer = std::make_shared<const oauthbearer_validator_options>(std::move(*options));
+    } else if (mechanism == "SCRAM-SHA-256" || mechanism == "SCRAM-SHA-512") {
+      // The users are the stored credentials (AlterUserScramCredentials); a JAAS entry, which Kafka
+      // uses for its own inter-broker login, is checked if given and otherwise not needed.
+      if (auto jaas = config.listener_setting(listener, jaas_key)) {
+        auto parsed = parse_jaas_config(jaas_name, *jaas);
+        if (!parsed) return parsed.err();
+      }
     } else if (mechanism == "GSSAPI") {
       return bad_config(fmt::format("listener {}: SASL/GSSAPI (Kerberos), Kafka's default sasl.enabled.mechanisms, is "
-                                    "not served by Brook; set sasl.enabled.mechanisms to PLAIN or OAUTHBEARER",
+                                    "not served by Brook; set sasl.enabled.mechanisms to PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER",
                                     listener));
     } else {
       return bad_config(fmt::format("listener {}: sasl.enabled.mechanisms names {}, which Brook does not serve "
-                                    "(it serves PLAIN and OAUTHBEARER)",
+                                    "(it serves PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER)",
                                     listener, mechanism));
     }
     auto listener_wide = long_setting(config, listener, "connections.max.reauth.ms", max_reauth_default);
@@ -131,10 +140,11 @@ common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings
     if (!per_mechanism) return per_mechanism.err();
     settings->max_reauth_ms[mechanism] = *per_mechanism;
   }
-  settings->new_server = [plain, oauthbearer](std::string_view mechanism) -> std::unique_ptr<sasl_server> {
+  settings->new_server = [plain, oauthbearer, &scram](std::string_view mechanism,
+                                                     bool reauthentication) -> std::unique_ptr<sasl_server> {
     if (auto it = plain.find(mechanism); it != plain.end()) return make_plain_server(it->second);
     if (mechanism == "OAUTHBEARER" && oauthbearer) return make_oauthbearer_server(*oauthbearer);
-    return nullptr;
+    return make_scram_server(mechanism, scram, reauthentication);  // nullptr unless SCRAM
   };
   return std::shared_ptr<const sasl_listener_settings>(std::move(settings));
 }
@@ -142,7 +152,8 @@ common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings
 }  // namespace
 
 common::result<std::shared_ptr<const listener_security>> build_listener_security(const server_config& config,
-                                                                                  const listener_endpoint& listener) {
+                                                                                  const listener_endpoint& listener,
+                                                                                  const scram_credentials& scram) {
   auto out = std::make_shared<listener_security>();
   out->listener = listener.name;
   out->protocol = listener.security_protocol;
@@ -160,7 +171,7 @@ common::result<std::shared_ptr<const listener_security>> build_listener_security
     out->client_auth = settings->client_auth;
   }
   if (sasl) {
-    auto settings = read_sasl_settings(config, listener.name);
+    auto settings = read_sasl_settings(config, listener.name, scram);
     if (!settings) return settings.err();
     out->sasl = std::move(*settings);
   }

@@ -11,6 +11,7 @@
 
 #include "broker/config/server_config.hpp"
 #include "broker/security/sasl_authenticator.hpp"
+#include "broker/security/scram_credentials.hpp"
 #include "broker/security/tls_context.hpp"
 #include "common/error.hpp"
 
@@ -26,8 +27,10 @@ struct listener_security {
 };
 
 // The security of `listener`; errors (invalid_config) name the key and the problem, so that a broker
-// with a listener it cannot serve does not start.
+// with a listener it cannot serve does not start. SCRAM exchanges read `scram` (the broker's stored
+// credentials), which must outlive the listener's connections.
 common::result<std::shared_ptr<const listener_security>> build_listener_security(const server_config& config,
-                                                                                  const listener_endpoint& listener);
+                                                                                  const listener_endpoint& listener,
+                                                                                  const scram_credentials& scram);
 
 }  // namespace brook::broker::security

@@ -78,7 +78,7 @@ sasl_authenticator::handshake_answer sasl_authenticator::handshake(std::string_v
     return answer;
   }
   mechanism_ = std::string(mechanism);
-  server_ = settings_->new_server(mechanism);
+  server_ = settings_->new_server(mechanism, reauthenticating_);
   return answer;
 }
 

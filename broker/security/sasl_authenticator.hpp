@@ -30,8 +30,9 @@ namespace brook::broker::security {
 // What a SASL listener offers: its mechanisms, in configuration order, and how to start each.
 struct sasl_listener_settings {
   std::vector<std::string> mechanisms;
-  // A new exchange of an enabled mechanism.
-  std::function<std::unique_ptr<sasl_server>(std::string_view mechanism)> new_server;
+  // A new exchange of an enabled mechanism; `reauthentication`: on an authenticated connection (KIP-368),
+  // which some mechanisms' failure messages say.
+  std::function<std::unique_ptr<sasl_server>(std::string_view mechanism, bool reauthentication)> new_server;
   // connections.max.reauth.ms per mechanism (0: sessions do not end unless their credential expires).
   std::map<std::string, int64_t, std::less<>> max_reauth_ms;
 };

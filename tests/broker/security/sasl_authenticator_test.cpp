@@ -51,7 +51,7 @@ struct authenticator_fixture {
     auto settings = std::make_shared<sasl_listener_settings>();
     settings->mechanisms = {"TWO-STEP", "PLAIN"};
     auto users = std::make_shared<const sasl_plain_users>(std::map<std::string, std::string>{{"alice", "secret"}});
-    settings->new_server = [this, users](std::string_view mechanism) -> std::unique_ptr<sasl_server> {
+    settings->new_server = [this, users](std::string_view mechanism, bool) -> std::unique_ptr<sasl_server> {
       if (mechanism == "PLAIN") return make_plain_server(users);
       return std::make_unique<two_step_server>(credential_lifetime);
     };
