@@ -15,7 +15,7 @@ namespace {
 
 using common::kafka_error;
 
-common::error bad_config(std::string message) { return {kafka_error::invalid_config, std::move(message)}; }
+common::error listener_config_error(std::string message) { return {kafka_error::invalid_config, std::move(message)}; }
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -52,7 +52,7 @@ common::result<int64_t> long_setting(const server_config& config, const std::str
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (ec != std::errc() || end != text->data() + text->size() || value < 0)
-    return bad_config(fmt::format("Invalid value {} for configuration listener.name.{}.{}: not a non-negative number",
+    return listener_config_error(fmt::format("Invalid value {} for configuration listener.name.{}.{}: not a non-negative number",
                                   *text, lower(listener), key));
   return value;
 }
@@ -74,11 +74,11 @@ common::result<tls_settings> read_tls_settings(const server_config& config, cons
   if (auth == "none") s.client_auth = tls_client_auth::none;
   else if (auth == "requested") s.client_auth = tls_client_auth::requested;
   else if (auth == "required") s.client_auth = tls_client_auth::required;
-  else return bad_config(fmt::format("Invalid value {} for configuration ssl.client.auth: none, requested or required", auth));
+  else return listener_config_error(fmt::format("Invalid value {} for configuration ssl.client.auth: none, requested or required", auth));
   if (auto protocols = setting(config, listener, "ssl.enabled.protocols")) s.enabled_protocols = split_list(*protocols);
   for (const auto& p : s.enabled_protocols) {
     if (p != "TLSv1.2" && p != "TLSv1.3")
-      return bad_config(fmt::format("Invalid value {} for configuration ssl.enabled.protocols: Brook serves TLSv1.2 and TLSv1.3", p));
+      return listener_config_error(fmt::format("Invalid value {} for configuration ssl.enabled.protocols: Brook serves TLSv1.2 and TLSv1.3", p));
   }
   if (auto suites = setting(config, listener, "ssl.cipher.suites")) s.cipher_suites = split_list(*suites);
   s.principal_mapping_rules = setting(config, listener, "ssl.principal.mapping.rules").value_or("DEFAULT");
@@ -92,7 +92,7 @@ common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings
   auto mechanisms_text = config.listener_setting(listener, "sasl.enabled.mechanisms");
   settings->mechanisms = mechanisms_text ? split_list(*mechanisms_text) : config.get_list("sasl.enabled.mechanisms");
   if (settings->mechanisms.empty())
-    return bad_config(fmt::format("listener {} uses SASL but sasl.enabled.mechanisms is empty", listener));
+    return listener_config_error(fmt::format("listener {} uses SASL but sasl.enabled.mechanisms is empty", listener));
   std::map<std::string, std::shared_ptr<const sasl_plain_users>, std::less<>> plain;
   std::shared_ptr<const oauthbearer_validator_options> oauthbearer;
   const int64_t max_reauth_default = config.get_int("connections.max.reauth.ms");
@@ -102,7 +102,7 @@ common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings
     if (mechanism == "PLAIN") {
       auto jaas = config.listener_setting(listener, jaas_key);
       if (!jaas)
-        return bad_config(fmt::format("listener {} offers SASL/PLAIN, but {} (its users, as PlainLoginModule "
+        return listener_config_error(fmt::format("listener {} offers SASL/PLAIN, but {} (its users, as PlainLoginModule "
                                       "user_<name>=\"<password>\" options) is not set",
                                       listener, jaas_name));
       auto users = sasl_plain_users::from_jaas(jaas_name, *jaas);
@@ -111,7 +111,7 @@ common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings
     } else if (mechanism == "OAUTHBEARER") {
       auto jaas = config.listener_setting(listener, jaas_key);
       if (!jaas)
-        return bad_config(fmt::format("listener {} offers SASL/OAUTHBEARER, but {} (an OAuthBearerLoginModule entry, "
+        return listener_config_error(fmt::format("listener {} offers SASL/OAUTHBEARER, but {} (an OAuthBearerLoginModule entry, "
                                       "with its unsecuredValidator* options) is not set",
                                       listener, jaas_name));
       auto options = oauthbearer_validator_options::from_jaas(jaas_name, *jaas);
@@ -125,11 +125,11 @@ common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings
         if (!parsed) return parsed.err();
       }
     } else if (mechanism == "GSSAPI") {
-      return bad_config(fmt::format("listener {}: SASL/GSSAPI (Kerberos), Kafka's default sasl.enabled.mechanisms, is "
+      return listener_config_error(fmt::format("listener {}: SASL/GSSAPI (Kerberos), Kafka's default sasl.enabled.mechanisms, is "
                                     "not served by Brook; set sasl.enabled.mechanisms to PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER",
                                     listener));
     } else {
-      return bad_config(fmt::format("listener {}: sasl.enabled.mechanisms names {}, which Brook does not serve "
+      return listener_config_error(fmt::format("listener {}: sasl.enabled.mechanisms names {}, which Brook does not serve "
                                     "(it serves PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER)",
                                     listener, mechanism));
     }

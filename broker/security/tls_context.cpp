@@ -19,7 +19,7 @@ namespace {
 
 using common::kafka_error;
 
-common::error bad_config(std::string message) { return {kafka_error::invalid_config, std::move(message)}; }
+common::error tls_config_error(std::string message) { return {kafka_error::invalid_config, std::move(message)}; }
 
 // The newest OpenSSL error as text (and the queue cleared), for messages about a store.
 std::string openssl_error() {
@@ -54,7 +54,7 @@ using p12_ptr = std::unique_ptr<PKCS12, p12_deleter>;
 
 common::result<std::string> read_file_text(const std::string& key, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return bad_config(fmt::format("{} {}: the file cannot be read", key, path));
+  if (!in) return tls_config_error(fmt::format("{} {}: the file cannot be read", key, path));
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
@@ -102,12 +102,12 @@ common::result<pkcs12_contents> read_pkcs12(const std::string& key, const std::s
   if (!text) return text.err();
   auto bio = memory_bio(*text);
   p12_ptr p12(d2i_PKCS12_bio(bio.get(), nullptr));
-  if (!p12) return bad_config(fmt::format("{} {}: not a PKCS12 file ({})", key, path, openssl_error()));
+  if (!p12) return tls_config_error(fmt::format("{} {}: not a PKCS12 file ({})", key, path, openssl_error()));
   EVP_PKEY* pkey = nullptr;
   X509* cert = nullptr;
   STACK_OF(X509)* ca = nullptr;
   if (PKCS12_parse(p12.get(), password ? password->c_str() : "", &pkey, &cert, &ca) != 1)
-    return bad_config(fmt::format("{} {}: cannot be opened with the password given ({})", key, path, openssl_error()));
+    return tls_config_error(fmt::format("{} {}: cannot be opened with the password given ({})", key, path, openssl_error()));
   pkcs12_contents out{pkey_ptr(pkey), x509_ptr(cert), {}};
   if (ca) {
     for (int i = 0; i < sk_X509_num(ca); ++i) out.others.emplace_back(sk_X509_value(ca, i));
@@ -129,60 +129,60 @@ common::result<void> load_keystore(SSL_CTX* ctx, const tls_settings& s) {
   if (type == "PEM") {
     if (inline_pem) {
       if (!s.keystore_certificate_chain || !s.keystore_key)
-        return bad_config(fmt::format(
+        return tls_config_error(fmt::format(
             "listener {}: ssl.keystore.certificate.chain and ssl.keystore.key must be set together", s.listener));
       if (s.keystore_location)
-        return bad_config(fmt::format(
+        return tls_config_error(fmt::format(
             "listener {}: ssl.keystore.location cannot be set with ssl.keystore.certificate.chain and ssl.keystore.key",
             s.listener));
       chain = pem_certificates(*s.keystore_certificate_chain);
-      if (chain.empty()) return bad_config("ssl.keystore.certificate.chain holds no PEM certificate");
+      if (chain.empty()) return tls_config_error("ssl.keystore.certificate.chain holds no PEM certificate");
       key = pem_private_key(*s.keystore_key, s.key_password);
-      if (!key) return bad_config(fmt::format("ssl.keystore.key: no readable private key ({})", openssl_error()));
+      if (!key) return tls_config_error(fmt::format("ssl.keystore.key: no readable private key ({})", openssl_error()));
     } else {
       if (!s.keystore_location)
-        return bad_config(fmt::format("listener {} uses TLS but has no key store: set ssl.keystore.location, or "
+        return tls_config_error(fmt::format("listener {} uses TLS but has no key store: set ssl.keystore.location, or "
                                       "ssl.keystore.certificate.chain and ssl.keystore.key",
                                       s.listener));
       auto text = read_file_text("ssl.keystore.location", *s.keystore_location);
       if (!text) return text.err();
       chain = pem_certificates(*text);
       if (chain.empty())
-        return bad_config(fmt::format("ssl.keystore.location {}: holds no PEM certificate", *s.keystore_location));
+        return tls_config_error(fmt::format("ssl.keystore.location {}: holds no PEM certificate", *s.keystore_location));
       key = pem_private_key(*text, s.key_password ? s.key_password : s.keystore_password);
       if (!key)
-        return bad_config(fmt::format("ssl.keystore.location {}: no readable private key ({})", *s.keystore_location,
+        return tls_config_error(fmt::format("ssl.keystore.location {}: no readable private key ({})", *s.keystore_location,
                                       openssl_error()));
     }
   } else if (type == "PKCS12") {
-    if (inline_pem) return bad_config("ssl.keystore.certificate.chain and ssl.keystore.key need ssl.keystore.type=PEM");
+    if (inline_pem) return tls_config_error("ssl.keystore.certificate.chain and ssl.keystore.key need ssl.keystore.type=PEM");
     if (!s.keystore_location)
-      return bad_config(fmt::format("listener {} uses TLS but ssl.keystore.location is not set", s.listener));
+      return tls_config_error(fmt::format("listener {} uses TLS but ssl.keystore.location is not set", s.listener));
     auto p12 = read_pkcs12("ssl.keystore.location", *s.keystore_location, s.keystore_password);
     if (!p12) return p12.err();
     if (!p12->key || !p12->cert)
-      return bad_config(fmt::format("ssl.keystore.location {}: holds no private key with its certificate",
+      return tls_config_error(fmt::format("ssl.keystore.location {}: holds no private key with its certificate",
                                     *s.keystore_location));
     key = std::move(p12->key);
     chain.push_back(std::move(p12->cert));
     for (auto& c : p12->others) chain.push_back(std::move(c));
   } else if (type == "JKS") {
     if (!s.keystore_location && inline_pem)
-      return bad_config("ssl.keystore.certificate.chain and ssl.keystore.key need ssl.keystore.type=PEM");
-    return bad_config(fmt::format("listener {}: ssl.keystore.type is {} (Kafka's default), which Brook cannot read; "
+      return tls_config_error("ssl.keystore.certificate.chain and ssl.keystore.key need ssl.keystore.type=PEM");
+    return tls_config_error(fmt::format("listener {}: ssl.keystore.type is {} (Kafka's default), which Brook cannot read; "
                                   "use PEM or PKCS12 (keytool -importkeystore -deststoretype PKCS12 converts a JKS store)",
                                   s.listener, s.keystore_type));
   } else {
-    return bad_config(fmt::format("Invalid value {} for configuration ssl.keystore.type: PEM, PKCS12 or JKS", s.keystore_type));
+    return tls_config_error(fmt::format("Invalid value {} for configuration ssl.keystore.type: PEM, PKCS12 or JKS", s.keystore_type));
   }
   if (SSL_CTX_use_certificate(ctx, chain.front().get()) != 1)
-    return bad_config(fmt::format("listener {}: the key store's certificate is refused ({})", s.listener, openssl_error()));
+    return tls_config_error(fmt::format("listener {}: the key store's certificate is refused ({})", s.listener, openssl_error()));
   for (size_t i = 1; i < chain.size(); ++i) {
     if (SSL_CTX_add1_chain_cert(ctx, chain[i].get()) != 1)
-      return bad_config(fmt::format("listener {}: the key store's chain is refused ({})", s.listener, openssl_error()));
+      return tls_config_error(fmt::format("listener {}: the key store's chain is refused ({})", s.listener, openssl_error()));
   }
   if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1)
-    return bad_config(fmt::format("listener {}: the key store's private key does not match its certificate ({})",
+    return tls_config_error(fmt::format("listener {}: the key store's private key does not match its certificate ({})",
                                   s.listener, openssl_error()));
   return {};
 }
@@ -191,29 +191,29 @@ common::result<void> load_truststore(SSL_CTX* ctx, const tls_settings& s) {
   const std::string type = upper(s.truststore_type);
   std::vector<x509_ptr> trusted;
   if (s.truststore_certificates) {
-    if (type != "PEM") return bad_config("ssl.truststore.certificates needs ssl.truststore.type=PEM");
+    if (type != "PEM") return tls_config_error("ssl.truststore.certificates needs ssl.truststore.type=PEM");
     trusted = pem_certificates(*s.truststore_certificates);
-    if (trusted.empty()) return bad_config("ssl.truststore.certificates holds no PEM certificate");
+    if (trusted.empty()) return tls_config_error("ssl.truststore.certificates holds no PEM certificate");
   } else if (s.truststore_location) {
     if (type == "PEM") {
       auto text = read_file_text("ssl.truststore.location", *s.truststore_location);
       if (!text) return text.err();
       trusted = pem_certificates(*text);
       if (trusted.empty())
-        return bad_config(fmt::format("ssl.truststore.location {}: holds no PEM certificate", *s.truststore_location));
+        return tls_config_error(fmt::format("ssl.truststore.location {}: holds no PEM certificate", *s.truststore_location));
     } else if (type == "PKCS12") {
       auto p12 = read_pkcs12("ssl.truststore.location", *s.truststore_location, s.truststore_password);
       if (!p12) return p12.err();
       if (p12->cert) trusted.push_back(std::move(p12->cert));
       for (auto& c : p12->others) trusted.push_back(std::move(c));
       if (trusted.empty())
-        return bad_config(fmt::format("ssl.truststore.location {}: holds no certificate", *s.truststore_location));
+        return tls_config_error(fmt::format("ssl.truststore.location {}: holds no certificate", *s.truststore_location));
     } else if (type == "JKS") {
-      return bad_config(fmt::format("listener {}: ssl.truststore.type is {} (Kafka's default), which Brook cannot "
+      return tls_config_error(fmt::format("listener {}: ssl.truststore.type is {} (Kafka's default), which Brook cannot "
                                     "read; use PEM or PKCS12",
                                     s.listener, s.truststore_type));
     } else {
-      return bad_config(
+      return tls_config_error(
           fmt::format("Invalid value {} for configuration ssl.truststore.type: PEM, PKCS12 or JKS", s.truststore_type));
     }
   } else {
@@ -247,10 +247,10 @@ common::result<void> set_ciphers(SSL_CTX* ctx, const tls_settings& s) {
     tls12 += (tls12.empty() ? "" : ":") + name;
   }
   if (!tls12.empty() && SSL_CTX_set_cipher_list(ctx, tls12.c_str()) != 1)
-    return bad_config(fmt::format("ssl.cipher.suites: none of {} is known ({})", tls12, openssl_error()));
+    return tls_config_error(fmt::format("ssl.cipher.suites: none of {} is known ({})", tls12, openssl_error()));
   if (tls12.empty()) SSL_CTX_set_cipher_list(ctx, "");  // TLS 1.3 suites only
   if (SSL_CTX_set_ciphersuites(ctx, tls13.c_str()) != 1)
-    return bad_config(fmt::format("ssl.cipher.suites: {} is refused ({})", tls13, openssl_error()));
+    return tls_config_error(fmt::format("ssl.cipher.suites: {} is refused ({})", tls13, openssl_error()));
   return {};
 }
 
@@ -365,7 +365,7 @@ common::result<std::shared_ptr<boost::asio::ssl::context>> make_tls_context(cons
   SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   const bool v12 = std::find(s.enabled_protocols.begin(), s.enabled_protocols.end(), "TLSv1.2") != s.enabled_protocols.end();
   const bool v13 = std::find(s.enabled_protocols.begin(), s.enabled_protocols.end(), "TLSv1.3") != s.enabled_protocols.end();
-  if (!v12 && !v13) return bad_config("ssl.enabled.protocols: enable TLSv1.2, TLSv1.3 or both");
+  if (!v12 && !v13) return tls_config_error("ssl.enabled.protocols: enable TLSv1.2, TLSv1.3 or both");
   SSL_CTX_set_min_proto_version(native, v12 ? TLS1_2_VERSION : TLS1_3_VERSION);
   SSL_CTX_set_max_proto_version(native, v13 ? TLS1_3_VERSION : TLS1_2_VERSION);
   if (auto r = load_keystore(native, s); !r) return r.err();

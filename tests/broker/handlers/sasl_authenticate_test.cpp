@@ -7,7 +7,7 @@
 #include "common/protocol/messages/sasl_authenticate.hpp"
 #include "common/protocol/messages/sasl_handshake.hpp"
 
-namespace {
+namespace sasl_authenticate_test {
 
 namespace proto = brook::common::protocol;
 using namespace std::chrono_literals;
@@ -51,7 +51,6 @@ bool metadata_served(brook::test::kafka_client& c) {
   return c.call_raw(proto::metadata::api_key, 12, w.take(), 5s).has_value();
 }
 
-}  // namespace
 
 TEST_CASE("SaslAuthenticate: the right password authenticates and every API is then served, in v0 to v2") {
   brook::test::broker_fixture b(plain_listener());
@@ -146,3 +145,5 @@ TEST_CASE("SaslAuthenticate: on a listener without SASL the answer is ILLEGAL_SA
                                                          proto::sasl_authenticate::request{});
   CHECK(resp.error_code == illegal_sasl_state);
 }
+
+}  // namespace sasl_authenticate_test

@@ -7,7 +7,7 @@
 #include "common/protocol/messages/sasl_authenticate.hpp"
 #include "common/protocol/messages/sasl_handshake.hpp"
 
-namespace {
+namespace sasl_handshake_test {
 
 namespace proto = brook::common::protocol;
 using namespace std::chrono_literals;
@@ -30,7 +30,6 @@ proto::sasl_handshake::response handshake(brook::test::kafka_client& c, std::str
   return c.call<proto::sasl_handshake::response>(proto::sasl_handshake::api_key, version, req);
 }
 
-}  // namespace
 
 TEST_CASE("SaslHandshake: ApiVersions lists the SASL APIs on every listener") {
   brook::test::broker_fixture b;
@@ -90,3 +89,5 @@ TEST_CASE("SaslHandshake: a request larger than sasl.server.max.receive.size bef
   req.encode(w, 1);
   CHECK_FALSE(c.call_raw(proto::sasl_handshake::api_key, 1, w.take(), 5s).has_value());
 }
+
+}  // namespace sasl_handshake_test
