@@ -99,21 +99,21 @@ common::result<std::shared_ptr<const sasl_listener_settings>> read_sasl_settings
   for (const auto& mechanism : settings->mechanisms) {
     const std::string jaas_key = fmt::format("{}.sasl.jaas.config", lower(mechanism));
     const std::string jaas_name = fmt::format("listener.name.{}.{}", lower(listener), jaas_key);
+    // The JAAS configuration a mechanism cannot do without; `what` says what it holds.
+    auto required_jaas = [&](std::string_view what) -> common::result<std::string> {
+      if (auto jaas = config.listener_setting(listener, jaas_key)) return *jaas;
+      return listener_config_error(
+          fmt::format("listener {} offers SASL/{}, but {} ({}) is not set", listener, mechanism, jaas_name, what));
+    };
     if (mechanism == "PLAIN") {
-      auto jaas = config.listener_setting(listener, jaas_key);
-      if (!jaas)
-        return listener_config_error(fmt::format("listener {} offers SASL/PLAIN, but {} (its users, as PlainLoginModule "
-                                      "user_<name>=\"<password>\" options) is not set",
-                                      listener, jaas_name));
+      auto jaas = required_jaas("its users, as PlainLoginModule user_<name>=\"<password>\" options");
+      if (!jaas) return jaas.err();
       auto users = sasl_plain_users::from_jaas(jaas_name, *jaas);
       if (!users) return users.err();
       plain[mechanism] = std::make_shared<const sasl_plain_users>(std::move(*users));
     } else if (mechanism == "OAUTHBEARER") {
-      auto jaas = config.listener_setting(listener, jaas_key);
-      if (!jaas)
-        return listener_config_error(fmt::format("listener {} offers SASL/OAUTHBEARER, but {} (an OAuthBearerLoginModule entry, "
-                                      "with its unsecuredValidator* options) is not set",
-                                      listener, jaas_name));
+      auto jaas = required_jaas("an OAuthBearerLoginModule entry, with its unsecuredValidator* options");
+      if (!jaas) return jaas.err();
       auto options = oauthbearer_validator_options::from_jaas(jaas_name, *jaas);
       if (!options) return options.err();
       oauthbearer = std::make_shared<const oauthbearer_validator_options>(std::move(*options));

@@ -185,13 +185,9 @@ std::optional<std::vector<uint8_t>> wire_client::receive_body(int16_t api_key, i
                                                                std::chrono::milliseconds timeout) {
   REQUIRE(conn_);
   REQUIRE_FALSE(outstanding_.empty());
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  uint8_t prefix[4];
-  if (!read_exact(prefix, 4, deadline)) return std::nullopt;
-  const uint32_t size = (uint32_t{prefix[0]} << 24) | (uint32_t{prefix[1]} << 16) | (uint32_t{prefix[2]} << 8) |
-                        uint32_t{prefix[3]};
-  std::vector<uint8_t> frame(size);
-  if (!read_exact(frame.data(), size, deadline)) return std::nullopt;
+  auto received = receive_frame(timeout);
+  if (!received) return std::nullopt;
+  const std::vector<uint8_t>& frame = *received;
   proto::reader r(frame);
   const int32_t correlation = r.int32();
   REQUIRE(correlation == outstanding_.front());

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "broker_fixture.hpp"
+#include "sasl_test_util.hpp"
 #include "common/protocol/messages/metadata.hpp"
 #include "common/protocol/messages/sasl_authenticate.hpp"
 #include "common/protocol/messages/sasl_handshake.hpp"
@@ -15,12 +16,7 @@ using namespace std::chrono_literals;
 constexpr int16_t illegal_sasl_state = 34, sasl_authentication_failed = 58;
 
 std::vector<std::string> plain_listener(std::vector<std::string> more = {}) {
-  std::vector<std::string> o{
-      "listeners=SASL_PLAINTEXT://127.0.0.1:0", "sasl.enabled.mechanisms=PLAIN",
-      "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule "
-      "required user_alice=\"alice-secret\" user_bob=\"bob-secret\";"};
-  o.insert(o.end(), more.begin(), more.end());
-  return o;
+  return brook::test::sasl_plain_listener(std::move(more));
 }
 
 std::vector<uint8_t> plain_token(std::string_view user, std::string_view password) {

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "broker_fixture.hpp"
+#include "sasl_test_util.hpp"
 #include "common/protocol/messages/api_versions.hpp"
 #include "common/protocol/messages/metadata.hpp"
 #include "common/protocol/messages/sasl_authenticate.hpp"
@@ -15,13 +16,8 @@ using namespace std::chrono_literals;
 constexpr int16_t unsupported_sasl_mechanism = 33, illegal_sasl_state = 34;
 
 std::vector<std::string> sasl_listener(std::vector<std::string> more = {}) {
-  std::vector<std::string> o{
-      "listeners=SASL_PLAINTEXT://127.0.0.1:0", "sasl.enabled.mechanisms=PLAIN",
-      "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule "
-      "required user_alice=\"alice-secret\";",
-      "connection.failed.authentication.delay.ms=0"};
-  o.insert(o.end(), more.begin(), more.end());
-  return o;
+  more.insert(more.begin(), "connection.failed.authentication.delay.ms=0");
+  return brook::test::sasl_plain_listener(std::move(more));
 }
 
 proto::sasl_handshake::response handshake(brook::test::kafka_client& c, std::string mechanism, int16_t version = 1) {
