@@ -14,11 +14,15 @@
 // read, for the client to drop their records (Kafka's FetchIsolation.TXN_COMMITTED). The request holds its
 // session across its suspensions and re-checks after each that the session is still the live one at
 // its epoch; a closing connection or shutdown ends the wait at once (broker/long_poll.hpp).
+// With an authorizer (as Kafka's KafkaApis): every partition read, named or cached in the session, needs
+// READ on its topic; the others are answered TOPIC_AUTHORIZATION_FAILED (and, when named, not cached).
 #include <chrono>
+#include <map>
 
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 #include "broker/long_poll.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -109,6 +113,14 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
   const int16_t v = ctx.version();
   const auto now = std::chrono::steady_clock::now();
 
+  // READ on a topic, asked once per topic.
+  std::map<std::string, bool, std::less<>> readable;
+  auto may_read = [&](const std::string& topic) {
+    auto [it, fresh] = readable.try_emplace(topic, false);
+    if (fresh) it->second = security::authorized(ctx, security::acl_operation::read, security::resource_type::topic, topic);
+    return it->second;
+  };
+
   // The partitions the request names, by name (v4-12) or topic id (v13+).
   std::vector<fetch_target> named;
   for (const auto& topic : req.topics) {
@@ -119,6 +131,7 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
       if (info) name = info->record.name;
       else error = kafka_error::unknown_topic_id;
     }
+    if (error == kafka_error::none && !may_read(name)) error = kafka_error::topic_authorization_failed;
     for (const auto& p : topic.partitions)
       named.push_back({name, topic.topic_id, p.partition, p.fetch_offset, p.partition_max_bytes, error, nullptr});
   }
@@ -157,8 +170,9 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
         for (int32_t p : f.partitions) session->forget(name, p);
       }
     for (auto* p : session->partitions())
-      targets.push_back({p->topic, p->topic_id, p->partition, p->fetch_offset, p->max_bytes, kafka_error::none, p});
-    for (const auto& t : named)  // unknown topic ids are not cached, but are answered
+      targets.push_back({p->topic, p->topic_id, p->partition, p->fetch_offset, p->max_bytes,
+                         may_read(p->topic) ? kafka_error::none : kafka_error::topic_authorization_failed, p});
+    for (const auto& t : named)  // unknown topic ids and unauthorized topics are not cached, but are answered
       if (t.error != kafka_error::none) targets.push_back(t);
   } else {
     targets = std::move(named);
