@@ -12,6 +12,7 @@
 #include "common/error.hpp"
 #include "common/protocol/messages/describe_topic_partitions.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -180,4 +181,24 @@ TEST_CASE("DescribeTopicPartitions refuses a cursor outside the named topics or 
     }
     CHECK_FALSE(resp.next_cursor);
   }
+}
+
+TEST_CASE("with an authorizer DescribeTopicPartitions shows only topics the principal may DESCRIBE") {
+  namespace t = brook::test;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "seen", acl_operation::describe)});
+  t::create_topic(b.client(), "seen");
+  t::create_topic(b.client(), "unseen");
+  auto all = describe(b, request_for({}));
+  REQUIRE(all.topics.size() == 1);
+  CHECK(all.topics[0].name == "seen");
+  CHECK(all.topics[0].topic_authorized_operations == (1 << 8));
+  auto named = describe(b, request_for({"seen", "unseen"}));
+  REQUIRE(named.topics.size() == 2);
+  CHECK(named.topics[0].error_code == 0);
+  CHECK(named.topics[1].error_code == wire_code(kafka_error::topic_authorization_failed));
+  CHECK(named.topics[1].partitions.empty());
 }
