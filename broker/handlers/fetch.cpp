@@ -15,7 +15,8 @@
 // session across its suspensions and re-checks after each that the session is still the live one at
 // its epoch; a closing connection or shutdown ends the wait at once (broker/long_poll.hpp).
 // With an authorizer (as Kafka's KafkaApis): every partition read, named or cached in the session, needs
-// READ on its topic; the others are answered TOPIC_AUTHORIZATION_FAILED (and, when named, not cached).
+// READ on its topic, checked at each request; the others are answered TOPIC_AUTHORIZATION_FAILED (and
+// stay in the session, as in Kafka, so that a later grant lets them be read).
 #include <chrono>
 #include <map>
 
@@ -131,7 +132,6 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
       if (info) name = info->record.name;
       else error = kafka_error::unknown_topic_id;
     }
-    if (error == kafka_error::none && !may_read(name)) error = kafka_error::topic_authorization_failed;
     for (const auto& p : topic.partitions)
       named.push_back({name, topic.topic_id, p.partition, p.fetch_offset, p.partition_max_bytes, error, nullptr});
   }
@@ -170,13 +170,14 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
         for (int32_t p : f.partitions) session->forget(name, p);
       }
     for (auto* p : session->partitions())
-      targets.push_back({p->topic, p->topic_id, p->partition, p->fetch_offset, p->max_bytes,
-                         may_read(p->topic) ? kafka_error::none : kafka_error::topic_authorization_failed, p});
-    for (const auto& t : named)  // unknown topic ids and unauthorized topics are not cached, but are answered
+      targets.push_back({p->topic, p->topic_id, p->partition, p->fetch_offset, p->max_bytes, kafka_error::none, p});
+    for (const auto& t : named)  // unknown topic ids are not cached, but are answered
       if (t.error != kafka_error::none) targets.push_back(t);
   } else {
     targets = std::move(named);
   }
+  for (auto& t : targets)
+    if (t.error == kafka_error::none && !may_read(t.topic)) t.error = kafka_error::topic_authorization_failed;
 
   // Long polling: gather, and if there is not enough yet, wait for an append, the deadline, the
   // connection closing or shutdown. Every co_await may let other requests run: afterwards the

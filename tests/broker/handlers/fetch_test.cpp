@@ -241,10 +241,18 @@ TEST_CASE("with an authorizer Fetch reads only topics the principal may READ") {
   CHECK(resp.responses[1].topic == "secret");
   CHECK(resp.responses[1].partitions.at(0).error_code ==
         brook::common::wire_code(brook::common::kafka_error::topic_authorization_failed));
-  // The refused partition is not kept in the session: granting READ later does not bring it back by itself.
+  // As in Kafka, the refused partition stays in the session: once READ is granted, the next incremental
+  // fetch reads it.
   REQUIRE(resp.session_id > 0);
+  auto still = b.call<fe::response>(fe::api_key, version, fetch_of(resp.session_id, 1, 0, false));
+  REQUIRE(still.responses.size() == 1);
+  CHECK(still.responses[0].topic == "secret");
+  CHECK(still.responses[0].partitions.at(0).error_code ==
+        brook::common::wire_code(brook::common::kafka_error::topic_authorization_failed));
   t::grant(b, {t::allowing(resource_type::topic, "secret", acl_operation::read)});
-  auto next = b.call<fe::response>(fe::api_key, version, fetch_of(resp.session_id, 1, 0, false));
+  auto next = b.call<fe::response>(fe::api_key, version, fetch_of(resp.session_id, 2, 0, false));
   CHECK(next.error_code == 0);
-  for (const auto& topic : next.responses) CHECK(topic.topic != "secret");
+  REQUIRE(next.responses.size() == 1);
+  CHECK(next.responses[0].topic == "secret");
+  CHECK(next.responses[0].partitions.at(0).error_code == 0);
 }
