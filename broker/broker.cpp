@@ -40,7 +40,14 @@ std::vector<log::config_resource_record> initial_config_resources(const server_c
 }
 }  // namespace
 
-broker::broker(server_config config) : config_(std::move(config)), topics_(config_) {
+broker::broker(server_config config)
+    : config_(std::move(config)),
+      topics_(config_),
+      quota_manager_(quotas_, {config_.quota_window_num(), int64_t{config_.quota_window_size_seconds()} * 1000}, [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+      }) {
   faults_.on_resume([this] {
     asio::post(io_, [this] {
       auto parked = std::move(paused_requests_);
@@ -107,6 +114,9 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
   auto quotas = b->store_->list_client_quotas();
   if (!quotas) return quotas.err();
   b->quotas_.load(*quotas);
+  auto scram = b->store_->list_scram_credentials();
+  if (!scram) return scram.err();
+  b->scram_credentials_.load(*scram);
   if (auto settings = security::authorizer_settings_from(b->config_)) {
     b->authorizer_ = std::make_unique<security::authorizer>(std::move(*settings));
     auto acls = b->store_->list_acls();
@@ -223,6 +233,12 @@ common::result<void> broker::start() {
   auto wanted = config_.client_listeners();
   const auto& advertised = config_.advertised_listeners();
   for (const auto& l : wanted) {
+    // What the listener asks of its clients (TLS, SASL) is checked before anything is bound.
+    auto security = security::build_listener_security(config_, l, scram_credentials_);
+    if (!security) return security.err();
+    listener_security_.push_back(std::move(*security));
+  }
+  for (const auto& l : wanted) {
     boost::system::error_code ec;
     asio::ip::address address = l.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
                                                 : asio::ip::make_address(l.host, ec);
@@ -334,7 +350,7 @@ asio::awaitable<void> broker::accept_loop(size_t index) {
       last_warning.reset();
       failures_since_warning = 0;
     }
-    auto c = std::make_shared<connection>(*this, std::move(socket), index);
+    auto c = std::make_shared<connection>(*this, std::move(socket), index, listener_security_[index]);
     add_connection(c);
     c->start();
   }
@@ -513,6 +529,8 @@ asio::awaitable<common::result<void>> broker::reset_async() {
   for (const auto& name : names) forget_topic(*this, name);
   fetch_sessions_.clear();
   quotas_.clear();
+  scram_credentials_.clear();
+  quota_manager_.clear();
   if (authorizer_) authorizer_->clear();
   group_configs_.clear();
   // As the store has them now: a new data directory's cluster-wide defaults, nothing per broker.

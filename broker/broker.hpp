@@ -28,6 +28,9 @@
 #include "broker/fetch_session.hpp"
 #include "broker/group/group_service.hpp"
 #include "broker/partition_manager.hpp"
+#include "broker/security/listener_security.hpp"
+#include "broker/security/scram_credentials.hpp"
+#include "broker/quota/client_quota_manager.hpp"
 #include "broker/security/authorizer.hpp"
 #include "broker/transaction/transaction_service.hpp"
 #include "broker/topic_registry.hpp"
@@ -65,7 +68,7 @@ class broker {
   const std::vector<bound_listener>& listeners() const { return listeners_; }
 
   // Deletes every topic (with its data), every group of both kinds and every committed offset, every
-  // producer state, client quota, dynamic config and ACL and the producer id reservation, clears the fault injector (rules, pause, request
+  // producer state, client quota, dynamic config, SCRAM credential and ACL and the producer id reservation, clears the fault injector (rules, pause, request
   // log), and drops the fetch sessions, leaving the broker
   // serving as if its data directory were new (the cluster id stays; the cluster-wide dynamic defaults
   // are a new directory's, server_config::initial_dynamic_defaults). Parked fetches and JoinGroup/SyncGroup
@@ -100,6 +103,10 @@ class broker {
   group::group_service& groups() { return *groups_; }
   transaction::transaction_service& transactions() { return *transactions_; }
   client_quotas& quotas() { return quotas_; }
+  // Users' SCRAM credentials, as stored (AlterUserScramCredentials). SCRAM servers read them from any thread.
+  security::scram_credentials& scram_credentials() { return scram_credentials_; }
+  // Enforces quotas() on Produce and Fetch (broker/quota/client_quota_manager.hpp).
+  quota::client_quota_manager& quota_manager() { return quota_manager_; }
   // The ACL authorizer with the stored ACLs; null when authorizer.class.name is not set (every request
   // is allowed, and the ACL APIs answer SECURITY_DISABLED).
   security::authorizer* authorizer() { return authorizer_.get(); }
@@ -158,6 +165,8 @@ class broker {
   std::unique_ptr<group::group_service> groups_;  // consumer groups and committed offsets
   std::unique_ptr<transaction::transaction_service> transactions_;  // the transaction coordinator
   client_quotas quotas_;                          // AlterClientQuotas' values, as stored
+  security::scram_credentials scram_credentials_;  // AlterUserScramCredentials' credentials, as stored
+  quota::client_quota_manager quota_manager_;     // meters clients against quotas_
   std::unique_ptr<security::authorizer> authorizer_;  // the stored ACLs; null without an authorizer
   std::map<std::string, group_overrides> group_configs_;
   bool maintenance_rescheduled_ = false;  // reconfigure() woke the maintenance loop
@@ -167,6 +176,7 @@ class broker {
   boost::asio::io_context io_{1};
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<bound_listener> listeners_;
+  std::vector<std::shared_ptr<const security::listener_security>> listener_security_;  // by listener index
   std::set<std::shared_ptr<connection>> connections_;
   std::set<std::shared_ptr<boost::asio::steady_timer>> paused_requests_;  // cancelled at resume and after a reset
   bool resetting_ = false;                                                  // network thread

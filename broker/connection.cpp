@@ -10,6 +10,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include "broker/api_table.hpp"
@@ -32,20 +34,25 @@ constexpr int32_t min_frame = 8;
 constexpr int16_t produce_key = 0;
 }  // namespace
 
-connection::connection(broker& owner, asio::ip::tcp::socket socket, size_t listener_index)
+connection::connection(broker& owner, asio::ip::tcp::socket socket, size_t listener_index,
+                       std::shared_ptr<const security::listener_security> security)
     : owner_(owner),
       socket_(std::move(socket)),
       idle_timer_(socket_.get_executor()),
       reader_wake_(socket_.get_executor()),
       writer_wake_(socket_.get_executor()),
       peer_watch_wake_(socket_.get_executor()),
-      listener_index_(listener_index) {
+      listener_index_(listener_index),
+      security_(std::move(security)) {
   boost::system::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   peer_ = ec ? std::string("unknown peer") : fmt::format("{}:{}", remote.address().to_string(), remote.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   state_.peer = peer_;
   last_active_ = std::chrono::steady_clock::now();
+  if (security_ && security_->tls)
+    tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *security_->tls);
+  if (security_ && security_->sasl) state_.sasl = std::make_unique<security::sasl_authenticator>(security_->sasl);
 }
 
 void connection::start() {
@@ -118,11 +125,11 @@ void connection::peer_gone(const char* how) {
   writer_wake_.cancel();
 }
 
-awaitable<void> connection::park_reader() {
+awaitable<void> connection::park_reader(std::chrono::steady_clock::time_point until) {
   reader_parked_ = true;
   ++reader_parks_;
   peer_watch_wake_.cancel();
-  co_await wait_on(reader_wake_);
+  co_await wait_on(reader_wake_, until);
   reader_parked_ = false;
   peer_watch_cancel_.emit(asio::cancellation_type::terminal);
   peer_watch_wake_.cancel();
@@ -154,9 +161,14 @@ awaitable<void> connection::watch_peer() {
   }
 }
 
-awaitable<void> connection::wait_on(asio::steady_timer& timer) {
+awaitable<void> connection::wait_while_throttled() {
+  while (!closed_ && !peer_gone_ && !owner_.stopping() && std::chrono::steady_clock::now() < state_.throttled_until)
+    co_await park_reader(state_.throttled_until);
+}
+
+awaitable<void> connection::wait_on(asio::steady_timer& timer, std::chrono::steady_clock::time_point until) {
   if (closed_) co_return;
-  timer.expires_at(asio::steady_timer::time_point::max());
+  timer.expires_at(until);
   co_await timer.async_wait(use_tuple);  // cancelled or closed: the caller re-checks
 }
 
@@ -174,21 +186,49 @@ awaitable<void> connection::watch_idle() {
 
 awaitable<void> connection::read_requests() {
   auto self = shared_from_this();
-  while (!closed_ && !owner_.stopping()) {
+  if (tls_ && !co_await tls_handshake()) {
+    reader_done_ = true;
+    writer_wake_.cancel();
+    co_return;
+  }
+  while (!closed_ && !owner_.stopping() && !state_.close_after_response) {
+    // Until the client has authenticated, one request at a time: what the next frame is (a request
+    // or a raw SASL token) depends on the answer to this one.
+    while (!closed_ && !peer_gone_ && state_.sasl && !state_.sasl->authenticated() && !queue_.empty())
+      co_await park_reader();
     // Back-pressure: stop reading (TCP then pushes back on the client) while too much is in flight.
     while (!closed_ && !peer_gone_ && (queue_.size() >= max_in_flight || queued_bytes_ >= max_queued_bytes))
       co_await park_reader();
-    if (closed_ || peer_gone_) break;
+    if (closed_ || peer_gone_ || state_.close_after_response) break;
+    co_await wait_while_throttled();
+    if (closed_ || peer_gone_ || state_.close_after_response) break;
     bool eof = false;
     auto frame = co_await read_frame(eof);
     if (eof) peer_gone("peer closed the connection");
     if (!frame || closed_) break;
+    // A throttle that began while the reader waited for this frame holds it until the throttle ends.
+    co_await wait_while_throttled();
     last_active_ = std::chrono::steady_clock::now();
     auto req = std::make_shared<request>();
     req->charged = frame->size();
     req->frame = std::move(*frame);
     queued_bytes_ += req->charged;
-    const bool parsed = parse_header(*req);
+    if (state_.sasl && state_.sasl->expects_raw_token()) {
+      req->raw_sasl_token = true;
+      queue_.push_back(req);
+      ++running_;
+      ++running_others_;
+      spawn_serve(req);
+      continue;
+    }
+    bool parsed = parse_header(*req);
+    if (parsed && state_.sasl) {
+      if (auto why = state_.sasl->refuse(req->header.api_key, req->header.api_version, last_active_,
+                                           req->unsupported_version)) {
+        spdlog::info("closing connection from {} ({}): {}", peer_, state_.principal, *why);
+        parsed = false;
+      }
+    }
     if (!parsed) {
       // Answer what came before, then close.
       req->done = req->close_here = true;
@@ -292,18 +332,20 @@ awaitable<void> connection::serve(std::shared_ptr<request> req) {
   auto self = shared_from_this();
   fault::request_faults injected;
   if (owner_.faults().paused() || owner_.resetting()) co_await wait_while_paused();
-  if (owner_.faults().has_rules() && !req->unsupported_version) injected = injected_faults(*req);
+  if (owner_.faults().has_rules() && !req->unsupported_version && !req->raw_sasl_token) injected = injected_faults(*req);
   if (injected.drop) {
     spdlog::debug("closing connection from {}: a fault rule drops {} requests", peer_, req->api->name);
     close("dropped by fault injection");
     req->close_here = true;
   } else if (injected.error) {
     // Answered by the fault rule (req->body), the handler is not run.
+  } else if (req->raw_sasl_token) {
+    co_await serve_raw_sasl_token(*req);
   } else if (req->unsupported_version) {
     // A client newer than us: answer in v0 with UNSUPPORTED_VERSION and our range (KIP-511).
     req->body = proto::encoded_message{handlers::unsupported_api_versions_response(), {}};
   } else {
-    request_context ctx{owner_, req->header, {}, {}, listener_index_, &state_};
+    request_context ctx{owner_, req->header, {}, {}, listener_index_, &state_, req->frame.size()};
     boost::system::error_code ec;
     ctx.local = socket_.local_endpoint(ec);
     ctx.remote = socket_.remote_endpoint(ec);
@@ -327,6 +369,7 @@ awaitable<void> connection::serve(std::shared_ptr<request> req) {
       req->close_here = true;
     }
   }
+  if (state_.close_after_response) req->close_after = true;
   if (injected.delay.count() > 0 && !req->close_here) co_await delay_response(injected.delay);
   // The frame is no longer needed; what stays queued is the response's own bytes.
   queued_bytes_ -= req->charged;
@@ -358,9 +401,13 @@ awaitable<void> connection::write_responses() {
     if (req->body) {
       proto::writer head;
       head.int32(0);  // size, patched by send()
-      proto::encode_response_header(head, req->header);
+      if (!req->raw_sasl_token) proto::encode_response_header(head, req->header);
       proto::bytes head_bytes = head.take();
       if (!co_await send(head_bytes, *req->body)) break;
+    }
+    if (req->close_after) {
+      why = "closed after its response";
+      break;
     }
     queue_.pop_front();
     queued_bytes_ -= req->charged;
@@ -373,7 +420,7 @@ awaitable<void> connection::write_responses() {
 
 awaitable<std::optional<frame_bytes>> connection::read_frame(bool& eof) {
   std::array<uint8_t, 4> prefix{};
-  auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(prefix), use_tuple);
+  auto ec = co_await read_exactly(asio::buffer(prefix));
   if (ec) {
     eof = ec != asio::error::operation_aborted;
     co_return std::nullopt;
@@ -381,7 +428,14 @@ awaitable<std::optional<frame_bytes>> connection::read_frame(bool& eof) {
   const int32_t size = static_cast<int32_t>((uint32_t{prefix[0]} << 24) | (uint32_t{prefix[1]} << 16) |
                                             (uint32_t{prefix[2]} << 8) | uint32_t{prefix[3]});
   const int32_t max = owner_.config().socket_request_max_bytes();
-  if (size < min_frame || size > max) {
+  const bool raw_token = state_.sasl && state_.sasl->expects_raw_token();
+  if (state_.sasl && !state_.sasl->authenticated() &&
+      size > static_cast<int32_t>(owner_.config().get_int("sasl.server.max.receive.size"))) {
+    spdlog::info("Failed authentication with {} (Failing SASL authentication due to invalid receive size {})", peer_, size);
+    co_return std::nullopt;
+  }
+  // A raw SASL token may be shorter than any request (even empty).
+  if (size < (raw_token ? 0 : min_frame) || size > max) {
     spdlog::warn("closing connection from {}: request size {} is outside [{}, {}] (socket.request.max.bytes)", peer_,
                  size, min_frame, max);
     co_return std::nullopt;
@@ -391,7 +445,7 @@ awaitable<std::optional<frame_bytes>> connection::read_frame(bool& eof) {
     const size_t have = frame.size();
     const size_t slice = std::min(read_slice, static_cast<size_t>(size) - have);
     frame.resize(have + slice);
-    auto [rec, got] = co_await asio::async_read(socket_, asio::buffer(frame.data() + have, slice), use_tuple);
+    auto rec = co_await read_exactly(asio::buffer(frame.data() + have, slice));
     if (rec) {
       eof = rec != asio::error::operation_aborted;
       owner_.frames().give(std::move(frame));
@@ -404,29 +458,41 @@ awaitable<std::optional<frame_bytes>> connection::read_frame(bool& eof) {
 awaitable<bool> connection::send(proto::bytes& head, const proto::encoded_message& body) {
   const auto total = static_cast<uint32_t>(head.size() - 4 + body.size());
   for (int i = 0; i < 4; ++i) head[i] = static_cast<uint8_t>(total >> (8 * (3 - i)));
-  if (body.splices.empty()) {
-    std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(body.data)};
-    auto [ec, n] = co_await asio::async_write(socket_, bufs, use_tuple);
-    co_return !ec;
-  }
+  if (body.splices.empty()) co_return co_await write_all(asio::buffer(head), asio::buffer(body.data));
   // Record sets that live in segment files go straight from the file to the socket. The header and
   // the bytes before the first record set leave in one write, so that the client is not woken for a
   // segment of a few bytes.
   size_t pos = 0;
   for (const auto& [at, slice] : body.splices) {
-    std::array<asio::const_buffer, 2> bufs{asio::buffer(head.data(), pos == 0 ? head.size() : 0),
-                                           asio::buffer(body.data.data() + pos, at - pos)};
-    auto [wec, written] = co_await asio::async_write(socket_, bufs, use_tuple);
-    if (wec) co_return false;
+    if (!co_await write_all(asio::buffer(head.data(), pos == 0 ? head.size() : 0),
+                            asio::buffer(body.data.data() + pos, at - pos)))
+      co_return false;
     pos = at;
     if (!co_await send_file_slice(slice)) co_return false;
   }
-  auto [tec, tail] = co_await asio::async_write(socket_, asio::buffer(body.data.data() + pos, body.data.size() - pos),
-                                                use_tuple);
-  co_return !tec;
+  co_return co_await write_all(asio::buffer(body.data.data() + pos, body.data.size() - pos));
 }
 
 awaitable<bool> connection::send_file_slice(const proto::file_slice& slice) {
+  if (tls_) {
+    // Through TLS the bytes must pass through user space: read a piece, encrypt and write it.
+    std::vector<uint8_t> piece(std::min<uint64_t>(slice.length, 256 << 10));
+    uint64_t offset = slice.offset;
+    uint64_t left = slice.length;
+    while (left > 0) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(left, piece.size()));
+      size_t got = 0;
+      auto status = common::os::read_at(*slice.file, std::span<uint8_t>(piece.data(), want), offset, got);
+      if (!status || got == 0) {
+        spdlog::warn("sending records to {} failed: {}", peer_, status ? "the segment file ended early" : status.message());
+        co_return false;
+      }
+      if (!co_await write_all(asio::buffer(piece.data(), got))) co_return false;
+      offset += got;
+      left -= got;
+    }
+    co_return true;
+  }
   boost::system::error_code ec;
   socket_.native_non_blocking(true, ec);
   if (ec) co_return false;
@@ -447,6 +513,65 @@ awaitable<bool> connection::send_file_slice(const proto::file_slice& slice) {
     }
   }
   co_return true;
+}
+
+awaitable<boost::system::error_code> connection::read_exactly(asio::mutable_buffer buffer) {
+  if (tls_) {
+    auto [ec, n] = co_await asio::async_read(*tls_, buffer, use_tuple);
+    co_return ec;
+  }
+  auto [ec, n] = co_await asio::async_read(socket_, buffer, use_tuple);
+  co_return ec;
+}
+
+awaitable<bool> connection::write_all(asio::const_buffer first, asio::const_buffer second) {
+  std::array<asio::const_buffer, 2> bufs{first, second};
+  if (tls_) {
+    auto [ec, n] = co_await asio::async_write(*tls_, bufs, use_tuple);
+    co_return !ec;
+  }
+  auto [ec, n] = co_await asio::async_write(socket_, bufs, use_tuple);
+  co_return !ec;
+}
+
+awaitable<bool> connection::tls_handshake() {
+  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, use_tuple);
+  if (ec) {
+    // Kafka's words for a failed TLS handshake, which is a failed authentication.
+    if (!closed_) spdlog::info("Failed authentication with {} (SSL handshake failed: {})", peer_, ec.message());
+    close("TLS handshake failed");
+    co_return false;
+  }
+  X509* certificate = SSL_get1_peer_certificate(tls_->native_handle());
+  if (certificate) {
+    const std::string subject = security::certificate_subject(certificate);
+    X509_free(certificate);
+    auto name = security_->principal_mapper->name_of(subject);
+    if (!name) {
+      spdlog::info("Failed authentication with {} (no ssl.principal.mapping.rules rule applies to the certificate "
+                   "subject {})",
+                   peer_, subject);
+      close("no principal for the client certificate");
+      co_return false;
+    }
+    state_.principal = "User:" + *name;
+  }
+  last_active_ = std::chrono::steady_clock::now();
+  co_return true;
+}
+
+awaitable<void> connection::serve_raw_sasl_token(request& req) {
+  auto answer = state_.sasl->authenticate(std::span<const uint8_t>(req.frame), -1, std::chrono::steady_clock::now());
+  if (answer.error != common::kafka_error::none) {
+    // A raw exchange has no room for an error: the connection closes, after Kafka's delay.
+    spdlog::info("Failed authentication with {} ({})", peer_, answer.message);
+    co_await delay_response(std::chrono::milliseconds(owner_.config().get_int("connection.failed.authentication.delay.ms")));
+    req.close_here = true;
+    close("authentication failed");
+    co_return;
+  }
+  if (answer.authenticated) state_.principal = *state_.sasl->principal();
+  req.body = proto::encoded_message{proto::bytes(answer.token.begin(), answer.token.end()), {}};
 }
 
 }  // namespace brook::broker

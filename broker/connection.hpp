@@ -22,6 +22,15 @@
 // unsupported version closes this connection only (logged once), after the responses to the requests
 // before it have been sent. Bytes after a request body are ignored (logged once at debug), as by Kafka.
 //
+// Security (broker/security/listener_security.hpp): on an SSL or SASL_SSL listener the reader first
+// completes the TLS handshake (a client certificate names the principal) and every byte then goes
+// through TLS; records from segment files are then read and written rather than sent with sendfile.
+// On a SASL listener, until the client has authenticated, requests are read one at a time (the next
+// frame is read only once the previous request is answered, since after a SaslHandshake v0 it is a
+// raw SASL token and not a request), at most sasl.server.max.receive.size bytes each, and only
+// ApiVersions, SaslHandshake and SaslAuthenticate are served (anything else closes the connection, as
+// does a session past its end, KIP-368).
+//
 // Lifetime: the peer closing is noticed even while the reader is not reading (it watches the socket
 // while parked), and then the requests' waits (long polls) are cancelled at once, so that a parked
 // request never outlives its client; the responses already made are still written. stop() cancels
@@ -32,6 +41,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
@@ -42,6 +52,7 @@
 #include "broker/fault/fault_injector.hpp"
 #include "broker/frame_pool.hpp"
 #include "broker/request_context.hpp"
+#include "broker/security/listener_security.hpp"
 #include "common/protocol/header.hpp"
 #include "common/protocol/wire.hpp"
 
@@ -59,7 +70,8 @@ class connection : public std::enable_shared_from_this<connection> {
   // files do not count). One frame may exceed it: the limit stops further reads.
   static constexpr size_t max_queued_bytes = 64 << 20;
 
-  connection(broker& owner, boost::asio::ip::tcp::socket socket, size_t listener_index);
+  connection(broker& owner, boost::asio::ip::tcp::socket socket, size_t listener_index,
+             std::shared_ptr<const security::listener_security> security);
 
   // Spawns the connection's coroutines on the network thread.
   void start();
@@ -81,6 +93,8 @@ class connection : public std::enable_shared_from_this<connection> {
     size_t charged = 0;       // bytes counted in queued_bytes_
     bool done = false;        // served: body is final
     bool close_here = false;  // does not decode: close once the responses before it are sent
+    bool close_after = false;  // close once this request's response is sent (failed authentication)
+    bool raw_sasl_token = false;  // a SASL token after SaslHandshake v0: no header, answered without one
   };
 
   boost::asio::awaitable<void> read_requests();
@@ -95,8 +109,11 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<void> watch_idle();
   // While the reader is parked, watches the socket for the peer closing (EOF or an error).
   boost::asio::awaitable<void> watch_peer();
-  // The reader waits on reader_wake_ while letting watch_peer() look at the socket meanwhile.
-  boost::asio::awaitable<void> park_reader();
+  // The reader waits on reader_wake_ (or until `until`) while letting watch_peer() look at the socket meanwhile.
+  boost::asio::awaitable<void> park_reader(
+      std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max());
+  // Waits while a quota throttle mutes the connection (connection_state::throttled_until).
+  boost::asio::awaitable<void> wait_while_throttled();
   // The peer has gone: cancel the requests' waits; the writer sends what is done, then closes.
   void peer_gone(const char* how);
   // Spawns one of the connection's coroutines; an exception escaping it is logged and closes us.
@@ -108,9 +125,19 @@ class connection : public std::enable_shared_from_this<connection> {
   // Decodes the header and finds the handler; false (logged) when the connection should close.
   bool parse_header(request& req);
   boost::asio::awaitable<bool> send(common::protocol::bytes& head, const common::protocol::encoded_message& body);
+  // TLS listeners: the handshake, then the principal of the client's certificate; false: closed.
+  boost::asio::awaitable<bool> tls_handshake();
+  // The SASL token of a raw frame (after SaslHandshake v0): the mechanism's answer in req.body.
+  boost::asio::awaitable<void> serve_raw_sasl_token(request& req);
+  // Reads exactly buffer.size() bytes, through TLS when the listener has it.
+  boost::asio::awaitable<boost::system::error_code> read_exactly(boost::asio::mutable_buffer buffer);
+  // Writes every byte of the buffers, through TLS when the listener has it; false on an error.
+  boost::asio::awaitable<bool> write_all(boost::asio::const_buffer first, boost::asio::const_buffer second = {});
   boost::asio::awaitable<bool> send_file_slice(const common::protocol::file_slice& slice);
   // Waits until `timer` is cancelled (a state change the waiter re-checks) or the connection closes.
-  boost::asio::awaitable<void> wait_on(boost::asio::steady_timer& timer);
+  boost::asio::awaitable<void> wait_on(
+      boost::asio::steady_timer& timer,
+      std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max());
   void close(const std::string& why);
 
   broker& owner_;
@@ -121,6 +148,9 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::steady_timer peer_watch_wake_;  // cancelled when the reader parks or resumes
   boost::asio::cancellation_signal peer_watch_cancel_;  // ends watch_peer's socket wait when the reader resumes
   size_t listener_index_;
+  std::shared_ptr<const security::listener_security> security_;
+  // SSL and SASL_SSL listeners: the TLS stream over socket_ (which still carries the waits and closing).
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   std::string peer_;
   connection_state state_;  // shared with the requests being served
   std::chrono::steady_clock::time_point last_active_;

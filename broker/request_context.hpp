@@ -4,8 +4,11 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
 #include <string>
 
+#include "broker/security/sasl_authenticator.hpp"
 #include "broker/wait_set.hpp"
 
 #include "common/protocol/header.hpp"
@@ -21,7 +24,15 @@ struct connection_state {
   // certificates), as Kafka's KafkaPrincipal prints it. Set once the connection has authenticated.
   std::string principal = "User:ANONYMOUS";
   bool trailing_bytes_logged = false;  // bytes after a request body: logged once per connection
+  // A quota throttle mutes the connection until then: no further request is read or served (KIP-219).
+  std::chrono::steady_clock::time_point throttled_until{};
   wait_set waits;                      // parked requests, cancelled when the connection closes
+  // SASL listeners only: the authentication's state; requests other than ApiVersions, SaslHandshake and
+  // SaslAuthenticate are served only once it says so.
+  std::unique_ptr<security::sasl_authenticator> sasl;
+  // Set by a handler: the connection closes once this request's response is sent (a failed
+  // authentication), and no further request is read.
+  bool close_after_response = false;
 };
 
 struct request_context {
@@ -31,6 +42,7 @@ struct request_context {
   boost::asio::ip::tcp::endpoint remote;
   size_t listener_index = 0;
   connection_state* conn = nullptr;  // the connection the request arrived on; outlives the request
+  size_t request_size = 0;           // header and body bytes, as producer_byte_rate counts them
 
   int16_t version() const { return header.api_version; }
 };

@@ -49,6 +49,7 @@ enum keyspace : uint8_t {
   ks_config_resources,
   ks_transaction_state,
   ks_txn_offsets,
+  ks_scram_credentials,
   ks_acls,
   keyspace_count,
 };
@@ -56,7 +57,7 @@ enum keyspace : uint8_t {
 constexpr std::array<const char*, keyspace_count> keyspace_names = {
     "default",         "topics",        "topic_configs",    "group_offsets",   "group_metadata",
     "producer_state",  "partition_state", "client_quotas",  "config_resources", "transaction_state",
-    "txn_offsets",     "acls",
+    "txn_offsets",     "scram_credentials", "acls",
 };
 
 // Keys in the default keyspace.
@@ -248,6 +249,7 @@ BROOK_STORE_RECORD(client_quota_record)
 BROOK_STORE_RECORD(config_resource_record)
 BROOK_STORE_RECORD(transaction_state_record)
 BROOK_STORE_RECORD(txn_offset_record)
+BROOK_STORE_RECORD(scram_credential_record)
 BROOK_STORE_RECORD(acl_record)
 #undef BROOK_STORE_RECORD
 
@@ -390,6 +392,15 @@ std::string client_quota_key(const client_quota_record& record) {
   return key;
 }
 
+// scram_credentials key: esc(user) 0x00 then the mechanism's byte.
+std::string scram_credential_key_of(std::string_view user, int8_t mechanism) {
+  std::string key;
+  append_escaped(key, user);
+  key.push_back(key_separator);
+  key.push_back(static_cast<char>(mechanism));
+  return key;
+}
+
 std::string config_resource_key(int8_t type, std::string_view name) {
   std::string key(1, static_cast<char>(type));
   append_escaped(key, name);
@@ -424,6 +435,12 @@ common::result<client_quota_record> decode_client_quota_record(std::string_view 
 std::string encode_config_resource_record(const config_resource_record& record) { return encode_value(record); }
 
 std::string encode_group_metadata_record(const group_metadata_record& record) { return encode_value(record); }
+
+std::string encode_scram_credential_record(const scram_credential_record& record) { return encode_value(record); }
+
+common::result<scram_credential_record> decode_scram_credential_record(std::string_view bytes) {
+  return decode_value<scram_credential_record>(bytes, "SCRAM credential record");
+}
 
 common::result<config_resource_record> decode_config_resource_record(std::string_view bytes) {
   return decode_value<config_resource_record>(bytes, "config resource record");
@@ -830,7 +847,7 @@ common::result<void> metadata_store::clear_all(const std::vector<config_resource
   rocksdb::WriteBatch batch;
   for (keyspace c : {ks_topics, ks_topic_configs, ks_group_offsets, ks_group_metadata, ks_producer_state,
                      ks_partition_state, ks_client_quotas, ks_config_resources, ks_transaction_state,
-                     ks_txn_offsets, ks_acls}) {
+                     ks_txn_offsets, ks_scram_credentials, ks_acls}) {
     auto r = impl_->scan(c, {}, {}, "scan for reset", [&](std::string_view key, std::string_view) -> result<void> {
       impl_->batch_del(batch, c, key);
       return {};
@@ -1258,6 +1275,33 @@ common::result<std::vector<config_resource_record>> metadata_store::list_config_
   auto r = impl_->scan(ks_config_resources, {}, {}, "scan dynamic configs",
                        [&](std::string_view, std::string_view value) -> result<void> {
                          auto record = decode_config_resource_record(value);
+                         if (!record) return record.err();
+                         out.push_back(std::move(*record));
+                         return {};
+                       });
+  if (!r) return r.err();
+  return out;
+}
+
+// ---- SCRAM credentials ----------------------------------------------------------------------
+
+common::result<void> metadata_store::alter_scram_credentials(const std::vector<scram_credential_record>& puts,
+                                                             const std::vector<scram_credential_key>& deletions) {
+  std::shared_lock lock(impl_->mu);
+  rocksdb::WriteBatch batch;
+  for (const auto& d : deletions)
+    impl_->batch_del(batch, ks_scram_credentials, scram_credential_key_of(d.user, d.mechanism));
+  for (const auto& record : puts)
+    impl_->batch_put(batch, ks_scram_credentials, scram_credential_key_of(record.name, record.mechanism),
+                     encode_scram_credential_record(record));
+  return impl_->write(batch, "write SCRAM credentials");
+}
+
+common::result<std::vector<scram_credential_record>> metadata_store::list_scram_credentials() {
+  std::vector<scram_credential_record> out;
+  auto r = impl_->scan(ks_scram_credentials, {}, {}, "scan SCRAM credentials",
+                       [&](std::string_view, std::string_view value) -> result<void> {
+                         auto record = decode_scram_credential_record(value);
                          if (!record) return record.err();
                          out.push_back(std::move(*record));
                          return {};

@@ -11,7 +11,7 @@
 //   Version 3 (store_format_version): every key lives in RocksDB's default column family, led by one
 //   byte naming its keyspace (0 default, 1 topics, 2 topic_configs, 3 group_offsets, 4 group_metadata,
 //   5 producer_state, 6 partition_state, 7 client_quotas, 8 config_resources, 9 transaction_state,
-//   10 txn_offsets, 11 acls);
+//   10 txn_offsets, 11 scram_credentials, 12 acls);
 //   below, each keyspace's
 //   keys without that byte. Every value but format_version is a "record": a big-endian i16 version
 //   followed by a persisted record declared in common/protocol/records/ (generated codec) encoded at
@@ -36,6 +36,7 @@
 //     transaction_state transactional id                    -> transaction_state_record
 //     txn_offsets     esc(group) 0x00 esc(topic) 0x00 be32  -> txn_offset_record (a pending
 //                     be64 producer id                         transactional offset)
+//     scram_credentials esc(user) 0x00 i8 mechanism         -> scram_credential_record
 //     acls            i8 resource type, i8 pattern type,    -> acl_record
 //                     esc(name) 0x00 esc(principal) 0x00
 //                     esc(host) 0x00 i8 operation i8 permission
@@ -48,7 +49,7 @@
 // returns), so anything a client has been told is committed (offset commits, topic creation and
 // deletion, config changes, group metadata) survives a crash. A store opened with fsync = false (for
 // throwaway data) writes without the sync: a process crash loses nothing, a machine crash may. Multi-key changes (commit_offsets,
-// delete_topic, delete_group, create_topic, set_topic_configs, put_client_quotas) are one WriteBatch: all
+// delete_topic, delete_group, create_topic, set_topic_configs, put_client_quotas, alter_scram_credentials) are one WriteBatch: all
 // or nothing.
 //
 // Threads: every method is safe to call from any thread at the same time; reads that combine
@@ -74,6 +75,7 @@
 #include "common/protocol/messages/config_resource_record.hpp"
 #include "common/protocol/messages/group_metadata_record.hpp"
 #include "common/protocol/messages/producer_state_record.hpp"
+#include "common/protocol/messages/scram_credential_record.hpp"
 #include "common/protocol/messages/transaction_state_record.hpp"
 #include "common/protocol/messages/txn_offset_record.hpp"
 #include "common/uuid.hpp"
@@ -182,6 +184,17 @@ std::string encode_config_resource_record(const config_resource_record& record);
 common::result<config_resource_record> decode_config_resource_record(std::string_view bytes);
 std::string encode_group_metadata_record(const group_metadata_record& record);
 
+// A user's SCRAM credential for one mechanism (salt, stored and server keys, iterations), and the
+// key that names one.
+using scram_credential_record = common::protocol::scram_credential_record::message;
+struct scram_credential_key {
+  std::string user;
+  int8_t mechanism = 0;
+  bool operator==(const scram_credential_key&) const = default;
+};
+std::string encode_scram_credential_record(const scram_credential_record& record);
+common::result<scram_credential_record> decode_scram_credential_record(std::string_view bytes);
+
 class metadata_store {
  public:
   // Opens (creating if missing) the database in dir and all of its column families. Corruption,
@@ -206,8 +219,8 @@ class metadata_store {
   common::result<int64_t> allocate_producer_ids(int64_t count);
 
   // Deletes every topic (with its configs, partition and producer states), every group's metadata and
-  // committed offsets, every transaction state, every client quota, dynamic config and ACL, and the producer
-  // id reservation (the next id handed out is 0 again), and writes `initial_configs` as a new store's
+  // committed offsets, every transaction state, every client quota, dynamic config, SCRAM credential and
+  // ACL, and the producer id reservation (the next id handed out is 0 again), and writes `initial_configs` as a new store's
   // first call of get_or_create_cluster_id does, in one synced batch; keeps the cluster id. For
   // resetting a broker between tests.
   common::result<void> clear_all(const std::vector<config_resource_record>& initial_configs = {});
@@ -287,6 +300,13 @@ class metadata_store {
   // Dynamic configs, one record per (resource type, name); a record without configs deletes it.
   common::result<void> put_config_resource(const config_resource_record& record);
   common::result<std::vector<config_resource_record>> list_config_resources();  // by (type, name)
+
+  // SCRAM credentials, one record per (user, mechanism). alter_scram_credentials writes `puts`
+  // (replacing a stored credential of the same user and mechanism) and removes `deletions` in one
+  // batch; deleting a credential that is not there is not an error.
+  common::result<void> alter_scram_credentials(const std::vector<scram_credential_record>& puts,
+                                               const std::vector<scram_credential_key>& deletions);
+  common::result<std::vector<scram_credential_record>> list_scram_credentials();  // by (user, mechanism)
 
   // ACLs, one key per ACL. update_acls writes `added` and deletes `removed` in one batch (adding an ACL
   // that is there, or removing one that is not, changes nothing).

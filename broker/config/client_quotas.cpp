@@ -99,6 +99,7 @@ std::string describe_entity(const quota_entity& entity) {
 
 void client_quotas::load(const std::vector<log::client_quota_record>& records) {
   quotas_.clear();
+  ++generation_;
   for (const auto& r : records) {
     quota_entity entity;
     for (const auto& e : r.entity) entity[e.entity_type] = e.entity_name;
@@ -164,6 +165,7 @@ quota_change client_quotas::alter(const std::vector<quota_alteration>& request,
 }
 
 void client_quotas::apply(const std::map<quota_entity, quota_values>& updates) {
+  ++generation_;
   for (const auto& [entity, values] : updates) {
     if (values.empty()) quotas_.erase(entity);
     else quotas_[entity] = values;

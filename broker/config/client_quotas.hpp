@@ -1,6 +1,6 @@
 // Client quotas (KIP-257, KIP-546, KIP-612): quota values for user, client-id and ip entities, each
 // named or the type's default, as AlterClientQuotas sets them and DescribeClientQuotas reads them.
-// Brook stores and reports them exactly as Kafka does; it does not enforce them (no throttling yet).
+// Brook stores and reports them exactly as Kafka does; broker/quota/client_quota_manager.hpp enforces them.
 //
 // Owner: the broker, on the network thread. The metadata store is the durable copy (one
 // client_quota_record per entity, see log/metadata_store.hpp): alter() works out the change, the
@@ -59,7 +59,10 @@ class client_quotas {
  public:
   // Replaces every entity (at start, from the store).
   void load(const std::vector<log::client_quota_record>& records);
-  void clear() { quotas_.clear(); }
+  void clear() {
+    quotas_.clear();
+    ++generation_;
+  }
 
   // Kafka's controller validation of an AlterClientQuotas request against the current values. Every
   // error is INVALID_REQUEST with Kafka's message: an empty entity or name, an unknown entity type,
@@ -81,11 +84,14 @@ class client_quotas {
                                                                 bool strict) const;
 
   const std::map<quota_entity, quota_values>& all() const { return quotas_; }
+  // Changes whenever the values do: lets readers that index them (the quota manager) notice at once.
+  uint64_t generation() const { return generation_; }
 
   static log::client_quota_record to_record(const quota_entity& entity, const quota_values& values);
 
  private:
   std::map<quota_entity, quota_values> quotas_;
+  uint64_t generation_ = 0;
 };
 
 // Whether `ip` is an IPv4 or IPv6 address literal.

@@ -130,6 +130,10 @@ std::vector<config_definition> make_server_definitions() {
       def("compression.zstd.level", t::int_, "3", "Level used when the broker compresses with zstd.",
           in_range(-131072, 22)),
       def("connections.max.idle.ms", t::long_, "600000", "Idle connections are closed after this many milliseconds."),
+      def("connection.failed.authentication.delay.ms", t::int_, "100",
+          "How long a failed authentication's answer is held back before its connection is closed.", at_least(0)),
+      def("connections.max.reauth.ms", t::long_, "0",
+          "Longest SASL session before the client must re-authenticate (KIP-368); 0: no limit.", at_least(0)),
       def("controller.listener.names", t::string, std::nullopt,
           "Listener names used by the controller; Brook does not serve them to clients."),
       def("controller.quorum.bootstrap.servers", t::list, "", "Accepted for compatibility; Brook has no quorum."),
@@ -277,8 +281,13 @@ std::vector<config_definition> make_server_definitions() {
       def("producer.id.expiration.ms", t::int_, "86400000",
           "How long a partition remembers an idempotent producer after the timestamp of its last batch.",
           at_least(1)),
+      def("principal.builder.class", t::string, std::nullopt,
+          "Accepted for compatibility; principals are User:<SASL name or certificate subject>."),
       def("queued.max.requests", t::int_, "500", "Most requests queued before the network threads stop reading.",
           at_least(1)),
+      def("quota.window.num", t::int_, "11", "The number of samples to retain in memory for client quotas.",
+          at_least(1)),
+      def("quota.window.size.seconds", t::int_, "1", "The time span of each sample for client quotas.", at_least(1)),
       def("remote.log.storage.system.enable", t::boolean, "false", "Tiered storage; Brook does not support it."),
       def("replica.fetch.max.bytes", t::int_, "1048576", "Accepted for compatibility; there are no replicas.",
           at_least(0)),
@@ -286,6 +295,15 @@ std::vector<config_definition> make_server_definitions() {
       def("request.timeout.ms", t::int_, "30000", "How long the broker waits for a response to its own requests.",
           at_least(0)),
       def("reserved.broker.max.id", t::int_, "1000", "Largest broker id that may be set by hand.", at_least(0)),
+      def("sasl.enabled.mechanisms", t::list, "GSSAPI",
+          "SASL mechanisms SASL listeners offer: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (no GSSAPI)."),
+      def("sasl.jaas.config", t::password, std::nullopt,
+          "Accepted for compatibility; a broker reads JAAS configuration from "
+          "listener.name.<listener>.<mechanism>.sasl.jaas.config."),
+      def("sasl.mechanism.inter.broker.protocol", t::string, "GSSAPI", "Accepted for compatibility; there are no other brokers."),
+      def("sasl.server.max.receive.size", t::int_, "524288", "Largest request read before a client has authenticated.",
+          at_least(1)),
+      def("security.inter.broker.protocol", t::string, "PLAINTEXT", "Accepted for compatibility; there are no other brokers."),
       def("socket.listen.backlog.size", t::int_, "50", "Backlog of pending connections of each listener.",
           at_least(1)),
       def("socket.receive.buffer.bytes", t::int_, "102400", "SO_RCVBUF of client sockets; -1: the system's default."),
@@ -294,12 +312,30 @@ std::vector<config_definition> make_server_definitions() {
       def("super.users", t::string, std::nullopt,
           "With an authorizer: principals allowed everything whatever the ACLs, separated by semicolons "
           "(User:admin;User:ops)."),
-      def("ssl.key.password", t::password, std::nullopt, "Accepted for compatibility; Brook serves only PLAINTEXT."),
-      def("ssl.keystore.location", t::string, std::nullopt, "Accepted for compatibility; Brook serves only PLAINTEXT."),
-      def("ssl.keystore.password", t::password, std::nullopt, "Accepted for compatibility; Brook serves only PLAINTEXT."),
-      def("ssl.truststore.location", t::string, std::nullopt, "Accepted for compatibility; Brook serves only PLAINTEXT."),
-      def("ssl.truststore.password", t::password, std::nullopt,
-          "Accepted for compatibility; Brook serves only PLAINTEXT."),
+      def("ssl.cipher.suites", t::list, "",
+          "TLS cipher suites (OpenSSL or IANA names) offered on SSL listeners; empty: OpenSSL's defaults."),
+      def("ssl.client.auth", t::string, "none",
+          "Whether SSL listeners ask for client certificates: none, requested or required.",
+          one_of({"none", "requested", "required"})),
+      def("ssl.enabled.protocols", t::list, "TLSv1.2,TLSv1.3", "TLS versions SSL listeners accept.",
+          one_of({"TLSv1.2", "TLSv1.3"})),
+      def("ssl.endpoint.identification.algorithm", t::string, "https",
+          "Accepted for compatibility: a client setting; the broker verifies no server host names."),
+      def("ssl.key.password", t::password, std::nullopt, "Password of the private key in the key store."),
+      def("ssl.keystore.certificate.chain", t::password, std::nullopt,
+          "The broker's certificate chain in PEM, inline (ssl.keystore.type=PEM)."),
+      def("ssl.keystore.key", t::password, std::nullopt, "The broker's private key in PEM, inline (ssl.keystore.type=PEM)."),
+      def("ssl.keystore.location", t::string, std::nullopt, "Key store file: PEM (key and chain) or PKCS12."),
+      def("ssl.keystore.password", t::password, std::nullopt, "Password of the key store file."),
+      def("ssl.keystore.type", t::string, "JKS", "Format of the key store: PEM or PKCS12 (Brook reads no JKS)."),
+      def("ssl.principal.mapping.rules", t::string, "DEFAULT",
+          "Rules mapping a client certificate's subject to a principal name: RULE:pattern/replacement/[LU], DEFAULT."),
+      def("ssl.protocol", t::string, "TLSv1.3", "Accepted for compatibility; ssl.enabled.protocols decides."),
+      def("ssl.truststore.certificates", t::password, std::nullopt,
+          "Trusted certificates in PEM, inline (ssl.truststore.type=PEM)."),
+      def("ssl.truststore.location", t::string, std::nullopt, "Trust store file: PEM certificates or PKCS12."),
+      def("ssl.truststore.password", t::password, std::nullopt, "Password of the trust store file."),
+      def("ssl.truststore.type", t::string, "JKS", "Format of the trust store: PEM or PKCS12 (Brook reads no JKS)."),
       def("transaction.abort.timed.out.transaction.cleanup.interval.ms", t::int_, "10000",
           "How often transactions open past their timeout are aborted.", at_least(1)),
       def("transaction.max.timeout.ms", t::int_, "900000", "Largest transaction timeout a producer may ask for.",
@@ -411,8 +447,10 @@ common::result<std::vector<listener_endpoint>> parse_listeners(std::string_view 
       return refuse(fmt::format("No security protocol defined for listener {} in listener.security.protocol.map", ep.name));
     }
     ep.security_protocol = protocol->second;
-    if (ep.security_protocol != "PLAINTEXT") {
-      return refuse(fmt::format("listener {} uses {}, but Brook supports only PLAINTEXT", ep.name, ep.security_protocol));
+    if (ep.security_protocol != "PLAINTEXT" && ep.security_protocol != "SSL" && ep.security_protocol != "SASL_PLAINTEXT" &&
+        ep.security_protocol != "SASL_SSL") {
+      return refuse(fmt::format("listener {} uses the unknown security protocol {} (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)",
+                                ep.name, ep.security_protocol));
     }
     for (const auto& other : out) {
       if (other.name == ep.name) return refuse(fmt::format("Each listener must have a different name; {} repeats", ep.name));

@@ -22,7 +22,7 @@ namespace brook::broker {
 // One entry of `listeners` / `advertised.listeners`: NAME://host:port.
 struct listener_endpoint {
   std::string name;               // listener name, upper-cased as Kafka normalises it ("PLAINTEXT")
-  std::string security_protocol;  // from listener.security.protocol.map; Brook serves only PLAINTEXT
+  std::string security_protocol;  // from listener.security.protocol.map: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL
   std::string host;               // empty: every interface (listeners) / this machine's name (advertised)
   uint16_t port = 0;              // 0 in `listeners`: the operating system picks a free port
   bool operator==(const listener_endpoint&) const = default;
@@ -167,6 +167,9 @@ class server_config {
   int32_t num_io_threads() const { return static_cast<int32_t>(get_int("num.io.threads")); }
   int32_t queued_max_requests() const { return static_cast<int32_t>(get_int("queued.max.requests")); }
   int32_t fetch_max_bytes() const { return static_cast<int32_t>(get_int("fetch.max.bytes")); }
+  // Client quotas are measured over quota.window.num samples of quota.window.size.seconds each.
+  int32_t quota_window_num() const { return static_cast<int32_t>(get_int("quota.window.num")); }
+  int32_t quota_window_size_seconds() const { return static_cast<int32_t>(get_int("quota.window.size.seconds")); }
   int32_t max_request_partition_size_limit() const {
     return static_cast<int32_t>(get_int("max.request.partition.size.limit"));
   }

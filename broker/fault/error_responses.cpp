@@ -1,5 +1,7 @@
 #include "broker/fault/error_responses.hpp"
 
+#include <set>
+
 #include "broker/handlers/handlers.hpp"
 
 namespace brook::broker::fault {
@@ -302,6 +304,39 @@ std::optional<proto::alter_client_quotas::response> error_of(const proto::alter_
     out.error_code = code;
     out.error_message = std::nullopt;
     out.entity = e.entity;
+  }
+  return resp;
+}
+
+// --- DescribeUserScramCredentials, AlterUserScramCredentials ---
+void names_of(const proto::describe_user_scram_credentials::request&, request_names&) {}
+std::optional<proto::describe_user_scram_credentials::response> error_of(
+    const proto::describe_user_scram_credentials::request& r, int16_t, int16_t code) {
+  proto::describe_user_scram_credentials::response resp;
+  resp.error_code = code;
+  resp.error_message = std::nullopt;
+  // One result per user named, without its name, as Kafka's getErrorResponse builds them.
+  if (r.users)
+    for (size_t i = 0; i < r.users->size(); ++i) {
+      auto& out = resp.results.emplace_back();
+      out.error_code = code;
+      out.error_message = std::nullopt;
+    }
+  return resp;
+}
+void names_of(const proto::alter_user_scram_credentials::request&, request_names&) {}
+std::optional<proto::alter_user_scram_credentials::response> error_of(
+    const proto::alter_user_scram_credentials::request& r, int16_t, int16_t code) {
+  // One result per distinct user, sorted by name.
+  std::set<std::string> users;
+  for (const auto& d : r.deletions) users.insert(d.name);
+  for (const auto& u : r.upsertions) users.insert(u.name);
+  proto::alter_user_scram_credentials::response resp;
+  for (const auto& user : users) {
+    auto& out = resp.results.emplace_back();
+    out.user = user;
+    out.error_code = code;
+    out.error_message = std::nullopt;
   }
   return resp;
 }
@@ -670,6 +705,20 @@ std::optional<proto::list_transactions::response> error_of(const proto::list_tra
   return resp;
 }
 
+void names_of(const proto::sasl_handshake::request&, request_names&) {}
+std::optional<proto::sasl_handshake::response> error_of(const proto::sasl_handshake::request&, int16_t, int16_t code) {
+  proto::sasl_handshake::response resp;
+  resp.error_code = code;
+  return resp;
+}
+void names_of(const proto::sasl_authenticate::request&, request_names&) {}
+std::optional<proto::sasl_authenticate::response> error_of(const proto::sasl_authenticate::request&, int16_t,
+                                                           int16_t code) {
+  proto::sasl_authenticate::response resp;
+  resp.error_code = code;
+  return resp;
+}
+
 void names_of(const proto::write_txn_markers::request& r, request_names& n) {
   for (const auto& m : r.markers)
     for (const auto& t : m.topics) n.topics.push_back(t.name);
@@ -804,6 +853,8 @@ std::unique_ptr<decoded_request> decode_request(int16_t api_key, int16_t version
     BROOK_FAULT_API(delete_acls)
     BROOK_FAULT_API(describe_client_quotas)
     BROOK_FAULT_API(alter_client_quotas)
+    BROOK_FAULT_API(describe_user_scram_credentials)
+    BROOK_FAULT_API(alter_user_scram_credentials)
     BROOK_FAULT_API(describe_cluster)
     BROOK_FAULT_API(list_config_resources)
     BROOK_FAULT_API(find_coordinator)
@@ -832,6 +883,8 @@ std::unique_ptr<decoded_request> decode_request(int16_t api_key, int16_t version
     BROOK_FAULT_API(describe_transactions)
     BROOK_FAULT_API(list_transactions)
     BROOK_FAULT_API(write_txn_markers)
+    BROOK_FAULT_API(sasl_handshake)
+    BROOK_FAULT_API(sasl_authenticate)
     default:
       return nullptr;
   }

@@ -1,7 +1,7 @@
 // AlterClientQuotas v0-1 (KIP-546): sets and removes quota values of user, client-id and ip entities
 // (and their defaults), validated as Kafka's controller does, stored in one batch, then visible to
-// DescribeClientQuotas; validate_only stops after the checks. One answer per distinct entity. Brook
-// does not enforce quotas yet: they are kept and reported only.
+// DescribeClientQuotas; validate_only stops after the checks. One answer per distinct entity. A change
+// is enforced from the next request on (broker/quota/client_quota_manager.hpp).
 #include <netdb.h>
 
 #include <set>

@@ -14,6 +14,12 @@
 // read, for the client to drop their records (Kafka's FetchIsolation.TXN_COMMITTED). The request holds its
 // session across its suspensions and re-checks after each that the session is still the live one at
 // its epoch; a closing connection or shutdown ends the wait at once (broker/long_poll.hpp).
+// Client quotas, as Kafka 4.x applies them to consumers: max_bytes is capped at what the client's
+// consumer_byte_rate allows over the quota windows; the answer's size counts against that rate and the
+// handling time before any long-poll wait against request_percentage. A throttled client gets an
+// answer without partitions (the bytes it would have had are taken back off its rate), the longer
+// throttle in throttle_time_ms, and its connection muted (broker/quota/throttle.hpp). A throttled full
+// request creates no session, an incremental one keeps its session (its epoch moved on) unchanged.
 // With an authorizer (as Kafka's KafkaApis): every partition read, named or cached in the session, needs
 // READ on its topic, checked at each request; the others are answered TOPIC_AUTHORIZATION_FAILED (and
 // stay in the session, as in Kafka, so that a later grant lets them be read).
@@ -23,6 +29,7 @@
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 #include "broker/long_poll.hpp"
+#include "broker/quota/throttle.hpp"
 #include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
@@ -179,6 +186,13 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
   for (auto& t : targets)
     if (t.error == kafka_error::none && !may_read(t.topic)) t.error = kafka_error::topic_authorization_failed;
 
+  // The consumer's quota caps what one answer may carry.
+  auto& quotas = b.quota_manager();
+  const quota::client_identity who = quota::identity_of(ctx);
+  const double quota_window_bytes = quotas.max_value_in_window(quota::quota_kind::fetch, who);
+  const int32_t max_bytes = static_cast<int32_t>(std::min<double>(req.max_bytes, std::max(quota_window_bytes, 0.0)));
+  const int32_t min_bytes = std::min(req.min_bytes, max_bytes);
+
   // Long polling: gather, and if there is not enough yet, wait for an append, the deadline, the
   // connection closing or shutdown. Every co_await may let other requests run: afterwards the
   // session may have been replaced, evicted or used by another request.
@@ -190,8 +204,10 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
   for (const auto& t : targets) watched.push_back({t.topic, t.partition});
   wait_set* waits = ctx.conn ? &ctx.conn->waits : nullptr;
   bool cancelled = false;
+  std::optional<std::chrono::steady_clock::duration> handling;  // until the first gather: what Kafka counts
   for (;;) {
-    const size_t bytes = co_await gather(b, targets, req.max_bytes, isolation, outcomes);
+    const size_t bytes = co_await gather(b, targets, max_bytes, isolation, outcomes);
+    if (!handling) handling = std::chrono::steady_clock::now() - now;
     if (session && !sessions.is_current(*session, session_epoch)) {
       // Another request of this session got in first: its epoch moved on (Kafka answers the same).
       if (sessions.find(session->id(), std::chrono::steady_clock::now()) == session)
@@ -200,7 +216,7 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
     }
     bool any_error = false;
     for (const auto& o : outcomes) any_error |= o.error != kafka_error::none;
-    if (cancelled || any_error || targets.empty() || static_cast<int64_t>(bytes) >= req.min_bytes ||
+    if (cancelled || any_error || targets.empty() || static_cast<int64_t>(bytes) >= min_bytes ||
         std::chrono::steady_clock::now() >= deadline || b.stopping())
       break;
     auto woke = co_await wait_for_appends(b.io().get_executor(), b.partitions(), waits, watched, deadline);
@@ -209,6 +225,12 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
 
   fe::response resp;
   resp.session_id = session ? session->id() : 0;
+  // What the session will have sent, once the answer is sure not to be throttled.
+  struct sent_state {
+    fetch_session_partition* cached;
+    int64_t high_watermark, log_start_offset, last_stable_offset;
+  };
+  std::vector<sent_state> sent;
   for (size_t i = 0; i < targets.size(); ++i) {
     fetch_target& t = targets[i];
     fetch_outcome& o = outcomes[i];
@@ -217,11 +239,7 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
         cached->sent_high_watermark == o.high_watermark && cached->sent_log_start_offset == o.log_start_offset &&
         cached->sent_last_stable_offset == o.last_stable_offset)
       continue;  // nothing new for this partition
-    if (cached) {
-      cached->sent_high_watermark = o.high_watermark;
-      cached->sent_log_start_offset = o.log_start_offset;
-      cached->sent_last_stable_offset = o.last_stable_offset;
-    }
+    if (cached) sent.push_back({cached, o.high_watermark, o.log_start_offset, o.last_stable_offset});
     if (resp.responses.empty() || resp.responses.back().topic != t.topic ||
         resp.responses.back().topic_id != t.topic_id) {
       auto& topic = resp.responses.emplace_back();
@@ -241,6 +259,35 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
       part.aborted_transactions = std::nullopt;
     }
     part.records = std::move(o.records);
+  }
+
+  const auto handling_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(handling.value_or(
+      std::chrono::steady_clock::duration::zero()));
+  const int32_t request_throttle = quotas.record(quota::quota_kind::request, who,
+                                                 quota::client_quota_manager::nanos_to_percentage(handling_ns.count()));
+  int32_t bandwidth_throttle = 0;
+  double response_size = 0;
+  if (quotas.enforced(quota::quota_kind::fetch)) {
+    proto::writer sized;
+    resp.encode(sized, v);
+    response_size = static_cast<double>(sized.finish().size());
+    bandwidth_throttle = quotas.record(quota::quota_kind::fetch, who, response_size);
+  }
+  const int32_t throttle = std::max(bandwidth_throttle, request_throttle);
+  if (throttle > 0) {
+    // The client gets nothing now: the bytes it would have had do not count against it.
+    if (response_size > 0) quotas.unrecord(quota::quota_kind::fetch, who, response_size);
+    quota::mute_connection(ctx, throttle);
+    fe::response throttled;
+    throttled.throttle_time_ms = throttle;
+    if (session && !incremental) sessions.remove(session->id());  // a full request's new session is not kept
+    throttled.session_id = session && incremental ? session->id() : 0;
+    co_return throttled;
+  }
+  for (const auto& s : sent) {
+    s.cached->sent_high_watermark = s.high_watermark;
+    s.cached->sent_log_start_offset = s.log_start_offset;
+    s.cached->sent_last_stable_offset = s.last_stable_offset;
   }
   co_return resp;
 }

@@ -8,6 +8,7 @@
 #include "common/protocol/messages/alter_client_quotas.hpp"
 #include "common/protocol/messages/alter_configs.hpp"
 #include "common/protocol/messages/alter_partition_reassignments.hpp"
+#include "common/protocol/messages/alter_user_scram_credentials.hpp"
 #include "common/protocol/messages/consumer_group_describe.hpp"
 #include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "common/protocol/messages/api_versions.hpp"
@@ -24,6 +25,7 @@
 #include "common/protocol/messages/describe_log_dirs.hpp"
 #include "common/protocol/messages/describe_producers.hpp"
 #include "common/protocol/messages/describe_topic_partitions.hpp"
+#include "common/protocol/messages/describe_user_scram_credentials.hpp"
 #include "common/protocol/messages/elect_leaders.hpp"
 #include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/incremental_alter_configs.hpp"
@@ -38,6 +40,8 @@
 #include "common/protocol/messages/describe_groups.hpp"
 #include "common/protocol/messages/find_coordinator.hpp"
 #include "common/protocol/messages/heartbeat.hpp"
+#include "common/protocol/messages/sasl_authenticate.hpp"
+#include "common/protocol/messages/sasl_handshake.hpp"
 #include "common/protocol/messages/join_group.hpp"
 #include "common/protocol/messages/leave_group.hpp"
 #include "common/protocol/messages/list_groups.hpp"
@@ -86,11 +90,15 @@ awaitable<proto::alter_partition_reassignments::response> alter_partition_reassi
     request_context&, proto::alter_partition_reassignments::request&);
 awaitable<proto::list_config_resources::response> list_config_resources(request_context&,
                                                                         proto::list_config_resources::request&);
-// Client quotas (stored and reported; not enforced).
+// Client quotas (stored and reported here; Produce and Fetch enforce them, broker/quota/).
 awaitable<proto::describe_client_quotas::response> describe_client_quotas(request_context&,
                                                                           proto::describe_client_quotas::request&);
 awaitable<proto::alter_client_quotas::response> alter_client_quotas(request_context&,
                                                                     proto::alter_client_quotas::request&);
+awaitable<proto::describe_user_scram_credentials::response> describe_user_scram_credentials(
+    request_context&, proto::describe_user_scram_credentials::request&);
+awaitable<proto::alter_user_scram_credentials::response> alter_user_scram_credentials(
+    request_context&, proto::alter_user_scram_credentials::request&);
 
 // Produce decodes its own request: with acks=0 it sends no response.
 awaitable<std::optional<proto::encoded_message>> produce(request_context&, proto::reader& body);
@@ -115,6 +123,11 @@ awaitable<proto::find_coordinator::response> find_coordinator(request_context&, 
 awaitable<proto::join_group::response> join_group(request_context&, proto::join_group::request&);
 awaitable<proto::sync_group::response> sync_group(request_context&, proto::sync_group::request&);
 awaitable<proto::heartbeat::response> heartbeat(request_context&, proto::heartbeat::request&);
+awaitable<proto::sasl_handshake::response> sasl_handshake(request_context&, proto::sasl_handshake::request&);
+awaitable<proto::sasl_authenticate::response> sasl_authenticate(request_context&, proto::sasl_authenticate::request&);
+// A failed authentication's answer waits connection.failed.authentication.delay.ms (cut short if the
+// connection closes), as Kafka's does, to slow down guessing.
+awaitable<void> hold_failed_authentication(request_context& ctx);
 awaitable<proto::leave_group::response> leave_group(request_context&, proto::leave_group::request&);
 awaitable<proto::offset_commit::response> offset_commit(request_context&, proto::offset_commit::request&);
 awaitable<proto::offset_fetch::response> offset_fetch(request_context&, proto::offset_fetch::request&);

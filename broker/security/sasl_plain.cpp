@@ -63,4 +63,28 @@ common::result<std::string> sasl_plain_users::authenticate(std::string_view toke
   return std::string(username);
 }
 
+namespace {
+
+// Owned by the connection's authenticator; answers its one token.
+class plain_server final : public sasl_server {
+ public:
+  explicit plain_server(std::shared_ptr<const sasl_plain_users> users) : users_(std::move(users)) {}
+  std::string_view mechanism() const override { return "PLAIN"; }
+  sasl_step respond(std::span<const uint8_t> client_token) override {
+    auto user = users_->authenticate(
+        std::string_view(reinterpret_cast<const char*>(client_token.data()), client_token.size()));
+    if (!user) return sasl_step::failure(user.err().message);
+    return sasl_step::success(std::move(*user));
+  }
+
+ private:
+  std::shared_ptr<const sasl_plain_users> users_;
+};
+
+}  // namespace
+
+std::unique_ptr<sasl_server> make_plain_server(std::shared_ptr<const sasl_plain_users> users) {
+  return std::make_unique<plain_server>(std::move(users));
+}
+
 }  // namespace brook::broker::security

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "broker/security/jaas_config.hpp"
+#include "broker/security/sasl_server.hpp"
 #include "common/error.hpp"
 
 namespace brook::broker::security {
@@ -30,5 +32,8 @@ class sasl_plain_users {
  private:
   std::map<std::string, std::string> passwords_;
 };
+
+// One PLAIN exchange against `users`: a single client token, then success or failure.
+std::unique_ptr<sasl_server> make_plain_server(std::shared_ptr<const sasl_plain_users> users);
 
 }  // namespace brook::broker::security

@@ -22,7 +22,7 @@ import traceback
 SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONF = os.path.join(HERE, "..", "..", "conf", "server.properties")
-LISTENING = re.compile(r"listening on PLAINTEXT://([0-9.]+):(\d+)")
+LISTENING = re.compile(r"listening on ([A-Z0-9_]+)://([0-9.]+):(\d+)")
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
 
@@ -120,6 +120,7 @@ class BrookServer:
         self.process = None
         self.port = None
         self.bootstrap = None
+        self.listener_ports = {}  # listener name -> port, as announced
         self._lines = []
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -134,13 +135,17 @@ class BrookServer:
             args += ["--override", f"{key}={value}"]
         self.port = None
         self.bootstrap = None
+        self.listener_ports = {}
+        controllers = {n.strip().upper() for n in overrides.get("controller.listener.names", "").split(",")}
+        wanted = len([l for l in overrides["listeners"].split(",")
+                      if l.strip() and l.split("://")[0].strip().upper() not in controllers])
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         self._reader = threading.Thread(target=self._read_output, args=(self.process,), daemon=True)
         self._reader.start()
         deadline = time.monotonic() + START_TIMEOUT
         with self._cond:
-            while self.port is None:
+            while self.port is None or len(self.listener_ports) < wanted:
                 if self.process.poll() is not None and not self._reader.is_alive():
                     raise AssertionError(f"brook-server exited with {self.process.returncode} before "
                                          f"listening:\n{self._log_text_locked()}")
@@ -158,10 +163,11 @@ class BrookServer:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self._cond:
                 self._lines.append(line)
-                if self.port is None:
-                    m = LISTENING.search(line)
-                    if m:
-                        self.port = int(m.group(2))
+                m = LISTENING.search(line)
+                if m and m.group(1) not in self.listener_ports:
+                    self.listener_ports[m.group(1)] = int(m.group(3))
+                    if self.port is None:
+                        self.port = int(m.group(3))
                 self._cond.notify_all()
         with self._cond:
             self._cond.notify_all()

@@ -208,6 +208,18 @@ std::optional<std::vector<uint8_t>> wire_client::receive_body(int16_t api_key, i
   return std::vector<uint8_t>(frame.begin() + static_cast<std::ptrdiff_t>(r.position()), frame.end());
 }
 
+std::optional<std::vector<uint8_t>> wire_client::receive_frame(std::chrono::milliseconds timeout) {
+  REQUIRE(conn_);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  uint8_t prefix[4];
+  if (!read_exact(prefix, 4, deadline)) return std::nullopt;
+  const uint32_t size = (uint32_t{prefix[0]} << 24) | (uint32_t{prefix[1]} << 16) | (uint32_t{prefix[2]} << 8) |
+                        uint32_t{prefix[3]};
+  std::vector<uint8_t> frame(size);
+  if (!read_exact(frame.data(), size, deadline)) return std::nullopt;
+  return frame;
+}
+
 std::optional<std::vector<uint8_t>> wire_client::call_raw(int16_t api_key, int16_t version,
                                                            std::span<const uint8_t> body,
                                                            std::chrono::milliseconds timeout) {

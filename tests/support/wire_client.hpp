@@ -77,6 +77,9 @@ class wire_client {
                                                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // True when the broker closes the connection within `timeout` (bytes it sends meanwhile are skipped).
   bool closed_by_peer(std::chrono::milliseconds timeout);
+  // The next size-prefixed frame as it is (no response header: a raw SASL token after SaslHandshake
+  // v0); nullopt when the connection closed or nothing arrived within `timeout`.
+  std::optional<std::vector<uint8_t>> receive_frame(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Sends bytes as they are (a hostile or partial frame).
   void send_bytes(std::span<const uint8_t> bytes);
   void close();

@@ -236,7 +236,8 @@ TEST_CASE("server config: listeners", "[config][server]") {
   CHECK(malformed.find("localhost:9092") != std::string::npos);
   CHECK(refusal({{"listeners", "PLAINTEXT://:99999"}}).find("99999") != std::string::npos);
   CHECK(refusal({{"listeners", "PLAINTEXT://:abc"}}).find("Unable to parse") != std::string::npos);
-  CHECK(refusal({{"listeners", "SSL://:9093"}}).find("PLAINTEXT") != std::string::npos);
+  CHECK(refusal({{"listeners", "SECURE://:9093"}, {"listener.security.protocol.map", "SECURE:KERBEROS"}})
+            .find("unknown security protocol KERBEROS") != std::string::npos);
   CHECK(refusal({{"listeners", "FOO://:9093"}}).find("FOO") != std::string::npos);
   CHECK(refusal({{"listeners", "PLAINTEXT://:9092,PLAINTEXT://:9093"}}).find("different name") != std::string::npos);
   CHECK(refusal({{"listeners", "PLAINTEXT://:9092,CLIENT://:9092"},

@@ -3,8 +3,8 @@
 
   kafka_broker.py start --bootstrap-file FILE   starts one KRaft node (broker and controller in one
                                                 process) on free ports of 127.0.0.1, waits until it
-                                                answers Metadata, writes "127.0.0.1:PORT" to FILE and
-                                                prints it
+                                                answers Metadata, writes "127.0.0.1:PORT" (its PLAINTEXT
+                                                listener) to FILE and prints it
   kafka_broker.py stop --bootstrap-file FILE    stops that broker and removes its directory
   kafka_broker.py fetch                         fills the jar cache (below) and prints its directory;
                                                 other tests import server_jars() for the same
@@ -14,6 +14,13 @@ jars come from Maven Central through `mvn dependency:copy-dependencies`, once, i
 keyed by pom.xml's content (~/.cache/brook/kafka-<hash>/); each start formats a fresh storage directory
 under /tmp with a random cluster id. Without Java 17+ or Maven, `start` exits 77 (skipped) and writes
 the reason to FILE.unavailable, which the tests report when they skip.
+
+Beside PLAINTEXT, which every suite uses, the broker has the security listeners of
+tests/compat/security_certs.py (SASL_PLAINTEXT, SSL, SASL_SSL, MTLS, REAUTH) with that module's
+settings and certificates made at each start with the openssl command into its directory.
+`start` writes them to FILE.security.json: {"listeners": {"<name>": "127.0.0.1:PORT", ...},
+"protocols": {"<name>": "<security protocol>", ...}, "certificates": "<directory>"}. Without the
+openssl command, `start` exits 77 as without Java.
 """
 
 import argparse
@@ -35,6 +42,8 @@ import uuid
 
 SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "compat"))
+import security_certs  # noqa: E402  (tests/compat: certificates and security listeners shared with Brook)
 POM = os.path.join(HERE, "pom.xml")
 START_TIMEOUT = 180.0
 STOP_TIMEOUT = 30.0
@@ -133,11 +142,11 @@ SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}{security_listeners}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}{security_listeners}
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT{security_protocols}
 log.dirs={data}
 num.partitions=1
 default.replication.factor=1
@@ -231,9 +240,14 @@ def stop_process(pid, work_dir):
         os.kill(pid, signal.SIGKILL)
 
 
+def security_file(bootstrap_file):
+    """Where `start` publishes the security listeners' addresses and the certificates' directory."""
+    return bootstrap_file + ".security.json"
+
+
 def stop(bootstrap_file):
     state_file = bootstrap_file + ".state"
-    for path in (bootstrap_file, bootstrap_file + ".unavailable"):
+    for path in (bootstrap_file, bootstrap_file + ".unavailable", security_file(bootstrap_file)):
         if os.path.exists(path):
             os.remove(path)
     if not os.path.exists(state_file):
@@ -255,17 +269,33 @@ class PortTaken(Exception):
 def launch(java, lib, bootstrap_file):
     """Formats a fresh node on newly chosen free ports, starts it and waits until it answers Metadata.
 
-    Returns (process, bootstrap, cluster id, directory). Leaves nothing behind when it raises.
+    Returns (process, bootstrap, cluster id, directory, security listeners {name: "127.0.0.1:PORT"}).
+    Leaves nothing behind when it raises.
     """
     work = tempfile.mkdtemp(prefix="brook-kafka-")
-    data, logs = os.path.join(work, "data"), os.path.join(work, "logs")
+    data, logs, certs = os.path.join(work, "data"), os.path.join(work, "logs"), os.path.join(work, "certs")
     os.makedirs(logs)
-    port, controller_port = free_port(), free_port()
-    while controller_port == port:
-        controller_port = free_port()
+    os.makedirs(certs)
+    try:
+        security_certs.make_certificates(certs)
+    except AssertionError as e:
+        shutil.rmtree(work, ignore_errors=True)
+        raise SystemExit(str(e))
+    ports = set()
+    while len(ports) < 2 + len(security_certs.SECURITY_LISTENERS):
+        ports.add(free_port())
+    port, controller_port, *others = sorted(ports)
+    security = {name: f"127.0.0.1:{p}" for name, p in zip(security_certs.SECURITY_LISTENERS, others)}
     config = os.path.join(work, "server.properties")
     with open(config, "w") as f:
-        f.write(SERVER_PROPERTIES.format(port=port, controller_port=controller_port, data=data))
+        f.write(SERVER_PROPERTIES.format(
+            port=port, controller_port=controller_port, data=data,
+            security_listeners="".join(f",{name}://{address}" for name, address in security.items()),
+            security_protocols="".join(f",{name}:{protocol}"
+                                       for name, protocol in security_certs.SECURITY_LISTENERS.items())))
+        f.write("# The security listeners (tests/compat/security_certs.py), as Brook gets them.\n")
+        for key, value in security_certs.security_properties(certs).items():
+            f.write(f"{key}={value}\n")
     log4j = os.path.join(work, "log4j2.properties")
     with open(log4j, "w") as f:
         f.write(LOG4J2_PROPERTIES.format(logs=logs))
@@ -304,7 +334,7 @@ def launch(java, lib, bootstrap_file):
             raise SystemExit(f"Kafka exited with {process.returncode} before answering:\n{logs_text}")
         try:
             if metadata_brokers(port) >= 1:
-                return process, f"127.0.0.1:{port}", cluster_id, work
+                return process, f"127.0.0.1:{port}", cluster_id, work, security
         except (OSError, ConnectionError, struct.error, KeyError) as e:
             last = e
         if time.monotonic() > deadline:
@@ -324,17 +354,24 @@ def start(bootstrap_file):
         unavailable(bootstrap_file, "Java or Maven is not installed (tools/dev.sh test installs them)")
     if java_major(java) < 17:
         unavailable(bootstrap_file, f"Kafka needs Java 17 or newer; {java} is older")
+    if not shutil.which("openssl"):
+        unavailable(bootstrap_file, "the openssl command is not installed (tools/dev.sh test installs it)")
 
     lib = server_jars()
     for attempt in range(1, 4):
         try:
-            process, bootstrap, cluster_id, work = launch(java, lib, bootstrap_file)
+            process, bootstrap, cluster_id, work, security = launch(java, lib, bootstrap_file)
             break
         except PortTaken as e:
             if attempt == 3:
                 raise SystemExit(f"Kafka could not bind free ports three times:\n{e}")
             log("a port chosen for Kafka was taken meanwhile; trying other ports")
 
+    with open(security_file(bootstrap_file) + ".tmp", "w") as f:
+        json.dump({"listeners": security, "protocols": security_certs.SECURITY_LISTENERS,
+                   "certificates": os.path.join(work, "certs")}, f, indent=1)
+    os.replace(security_file(bootstrap_file) + ".tmp", security_file(bootstrap_file))
+    # The bootstrap file last: it is what tells a reader that the broker is up.
     with open(bootstrap_file + ".tmp", "w") as f:
         f.write(bootstrap + "\n")
     os.replace(bootstrap_file + ".tmp", bootstrap_file)

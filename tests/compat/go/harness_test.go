@@ -11,6 +11,8 @@
 // Environment (run.sh sets it from ctest):
 //
 //	BROOK_SERVER                 brook-server to start (`--ephemeral --exit-on-stdin-eof`), one per run
+//	                             for the side-by-side scenarios, one more for the security scenarios
+//	                             (security_test.go), which run on Brook alone
 //	BROOK_KAFKA_BOOTSTRAP_FILE   file holding the real Kafka's host:port (tests/client/kafka/kafka_broker.py);
 //	                             when it is missing and FILE.unavailable exists, the scenarios run against
 //	                             Brook alone, except in CI (CI=true), where that is a failure
@@ -26,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -142,14 +145,19 @@ func waitForGroupCoordinator(tg *target) error {
 
 type brookProcess struct {
 	bootstrap string
+	listeners map[string]string // listener name -> host:port, as the broker logged them
 	cmd       *exec.Cmd
 	stdin     io.WriteCloser
 	stderr    *os.File
 }
 
-// startBrook runs `brook-server --ephemeral --exit-on-stdin-eof` and waits for its bootstrap line. Its
-// log goes to a temporary file, printed if it does not stop cleanly.
-func startBrook() (*brookProcess, error) {
+// listeningLine is how the broker logs each listener it bound.
+var listeningLine = regexp.MustCompile(`listening on ([A-Za-z0-9_]+)://(\S*):(\d+)`)
+
+// startBrook runs `brook-server --ephemeral --exit-on-stdin-eof`, each override as `--override
+// key=value`, and waits for its bootstrap line (the first listener's address). Its log goes to a
+// temporary file, printed if it does not stop cleanly.
+func startBrook(overrides ...string) (*brookProcess, error) {
 	server := os.Getenv("BROOK_SERVER")
 	if server == "" {
 		return nil, errors.New("BROOK_SERVER is not set (the path to brook-server)")
@@ -159,7 +167,11 @@ func startBrook() (*brookProcess, error) {
 		return nil, err
 	}
 	_ = os.Remove(logFile.Name()) // the open file is enough; nothing is left behind
-	p := &brookProcess{cmd: exec.Command(server, "--ephemeral", "--exit-on-stdin-eof"), stderr: logFile}
+	args := []string{"--ephemeral", "--exit-on-stdin-eof"}
+	for _, o := range overrides {
+		args = append(args, "--override", o)
+	}
+	p := &brookProcess{cmd: exec.Command(server, args...), stderr: logFile}
 	p.cmd.Stderr = logFile
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 		return nil, err
@@ -185,6 +197,15 @@ func startBrook() (*brookProcess, error) {
 			return nil, fmt.Errorf("brook-server printed %q instead of bootstrap.servers=...\n%s", first, p.logTail())
 		}
 		p.bootstrap = strings.TrimPrefix(first, "bootstrap.servers=")
+		// Every listener is bound, and logged, before the bootstrap line is printed.
+		p.listeners = map[string]string{}
+		for _, m := range listeningLine.FindAllStringSubmatch(p.logText(), -1) {
+			host := m[2]
+			if host == "" {
+				host = "127.0.0.1"
+			}
+			p.listeners[m[1]] = host + ":" + m[3]
+		}
 	case <-time.After(30 * time.Second):
 		_ = p.stop()
 		return nil, fmt.Errorf("brook-server did not announce itself within 30s\n%s", p.logTail())
@@ -210,12 +231,18 @@ func (p *brookProcess) stop() error {
 	}
 }
 
-func (p *brookProcess) logTail() string {
+// logText is everything the broker has logged so far.
+func (p *brookProcess) logText() string {
 	data, _ := os.ReadFile(fmt.Sprintf("/proc/self/fd/%d", p.stderr.Fd()))
+	return string(data)
+}
+
+func (p *brookProcess) logTail() string {
+	data := p.logText()
 	if len(data) > 8000 {
 		data = data[len(data)-8000:]
 	}
-	return string(data)
+	return data
 }
 
 // --- facts and their comparison ----------------------------------------------------------------

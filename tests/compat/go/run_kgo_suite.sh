@@ -38,23 +38,39 @@ skip=(
 skip_regex="^($(IFS='|'; echo "${skip[*]}"))\$"
 
 # Brook: --exit-on-stdin-eof with its stdin a pipe only this script holds, so it stops when the script
-# ends, however it ends. Its first line on stdout is its address.
+# ends, however it ends. Its first line on stdout is its first listener's address. A second listener,
+# OAUTH, serves SASL/OAUTHBEARER with Kafka's unsecured token validator, for TestOAuthAuth.
 log=$(mktemp "${TMPDIR:-/tmp}/brook-kgo-suite-XXXXXX.log")
 trap 'rm -f "$log"' EXIT
-coproc BROOK { exec "$server" --ephemeral --exit-on-stdin-eof 2>"$log"; }
+oauth_jaas='org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;'
+coproc BROOK {
+  exec "$server" --ephemeral --exit-on-stdin-eof \
+    --override listeners=PLAINTEXT://127.0.0.1:0,OAUTH://127.0.0.1:0 \
+    --override listener.security.protocol.map=PLAINTEXT:PLAINTEXT,OAUTH:SASL_PLAINTEXT \
+    --override listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER \
+    --override "listener.name.oauth.oauthbearer.sasl.jaas.config=$oauth_jaas" 2>"$log"
+}
 brook_pid=$BROOK_PID brook_stdin=${BROOK[1]}  # bash unsets both once it has reaped the coprocess
 if ! IFS= read -r -t 30 -u "${BROOK[0]}" first || [[ $first != bootstrap.servers=* ]]; then
   echo "brook-server did not announce itself within 30 s:"
   tail -n 50 "$log"
   exit 1
 fi
+# Every listener is bound, and logged, before the bootstrap line is printed.
+oauth_seed=$(sed -n 's|.*listening on OAUTH://\([0-9.]*:[0-9]*\).*|\1|p' "$log")
+if [ -z "$oauth_seed" ]; then
+  echo "brook-server logged no address for its OAUTH listener:"
+  tail -n 50 "$log"
+  exit 1
+fi
 
 export KGO_SEEDS=${first#bootstrap.servers=}
+export KGO_TEST_OAUTH_SEEDS=$oauth_seed
 export KGO_TEST_RF=1  # one broker
 export KGO_TEST_RECORDS=${KGO_TEST_RECORDS:-20000}
 export KGO_LOG_LEVEL=${KGO_LOG_LEVEL:-none}
 export GOTOOLCHAIN=local
-echo "brook-server at $KGO_SEEDS; skipping $skip_regex"
+echo "brook-server at $KGO_SEEDS (OAUTHBEARER at $KGO_TEST_OAUTH_SEEDS); skipping $skip_regex"
 cd "$HERE"
 status=0
 # -parallel: the tests wait on the broker and on timers, not the CPU (the default, GOMAXPROCS, runs them

@@ -8,7 +8,10 @@
 starts one `brook-server --ephemeral` (with the settings the Kafka fixture's server.properties has, so
 that configuration sources compare), reads the shared Kafka's address from KAFKA_BOOTSTRAP_FILE (which
 ctest's "start the Kafka broker" fixture writes), and runs `mvn test` on this directory with both
-addresses in the environment; Maven builds into WORK_DIR. Every scenario runs against both brokers in
+addresses in the environment; Maven builds into WORK_DIR. Brook gets the Kafka fixture's security
+listeners too, with the same settings and certificates (../security_certs.py and the fixture's
+KAFKA_BOOTSTRAP_FILE.security.json); both brokers' listener addresses and the certificates' directory
+go to the JVM in the environment as well. Every scenario runs against both brokers in
 the same JVM and compares what came back (see src/test/java/io/brook/compat/SideBySide.java).
 
 Maven's downloads are cached in ~/.m2; once a run of this pom.xml has resolved everything, later runs
@@ -18,6 +21,7 @@ CI=true those are failures instead.
 """
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -30,6 +34,8 @@ import time
 
 SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import security_certs  # noqa: E402  (the security listeners the Kafka fixture has as well)
 POM = os.path.join(HERE, "pom.xml")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
@@ -80,6 +86,25 @@ def kafka_bootstrap(path):
                      f"--bootstrap-file {path})")
 
 
+def kafka_security(bootstrap_file):
+    """The Kafka fixture's security listeners {name: "host:port"} and its certificates' directory."""
+    path = bootstrap_file + ".security.json"
+    if not os.path.exists(path):
+        raise SystemExit(f"{path} does not exist: the Kafka fixture was started by an older kafka_broker.py; "
+                         f"restart it")
+    with open(path) as f:
+        published = json.load(f)
+    return published["listeners"], published["certificates"]
+
+
+def listeners_text(listeners):
+    """NAME=host:port,... as the JVM reads it."""
+    return ",".join(f"{name}={address}" for name, address in listeners.items())
+
+
+LISTENING = re.compile(r"listening on ([A-Z0-9_]+)://([0-9.]+):(\d+)")
+
+
 def _die_with_parent():
     # brook-server goes when this script goes, whatever ends it (a ctest timeout included).
     try:
@@ -90,15 +115,27 @@ def _die_with_parent():
 
 
 class Brook:
-    """One `brook-server --ephemeral --exit-on-stdin-eof`; its stderr is kept for when it fails."""
+    """One `brook-server --ephemeral --exit-on-stdin-eof`; its stderr is kept for when it fails.
 
-    def __init__(self, binary):
+    Its first listener is PLAINTEXT (the one --ephemeral announces); the security listeners follow on
+    ports of their own, read from its log as `security_listeners` {name: "host:port"}.
+    """
+
+    def __init__(self, binary, cert_dir):
+        overrides = dict(BROOK_OVERRIDES)
+        overrides["listeners"] = ",".join(["PLAINTEXT://127.0.0.1:0"] + [
+            f"{name}://127.0.0.1:0" for name in security_certs.SECURITY_LISTENERS])
+        overrides["listener.security.protocol.map"] = ",".join(["PLAINTEXT:PLAINTEXT"] + [
+            f"{name}:{protocol}" for name, protocol in security_certs.SECURITY_LISTENERS.items()])
+        overrides.update(security_certs.security_properties(cert_dir))
         args = [binary, "--ephemeral", "--exit-on-stdin-eof"]
-        for key, value in BROOK_OVERRIDES.items():
+        for key, value in overrides.items():
             args += ["--override", f"{key}={value}"]
         self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         preexec_fn=_die_with_parent)
         self.stderr = []
+        self.security_listeners = {}
+        self._heard = threading.Condition()
         threading.Thread(target=self._drain, daemon=True).start()
         line = []
         reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()), daemon=True)
@@ -111,10 +148,23 @@ class Brook:
             raise SystemExit(f"brook-server did not announce itself within {START_TIMEOUT}s (first line {text!r}):\n"
                              + "\n".join(self.stderr[-30:]))
         self.bootstrap = m.group(1)
+        # Every listener was bound before the announcement; its log line may still be on the way.
+        with self._heard:
+            if not self._heard.wait_for(lambda: len(self.security_listeners) == len(security_certs.SECURITY_LISTENERS),
+                                        START_TIMEOUT):
+                self.stop()
+                raise SystemExit(f"brook-server did not log its security listeners (heard: {self.security_listeners}):\n"
+                                 + "\n".join(self.stderr[-30:]))
 
     def _drain(self):
         for raw in self.process.stderr:
-            self.stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self._heard:
+                self.stderr.append(line)
+                m = LISTENING.search(line)
+                if m and m.group(1) in security_certs.SECURITY_LISTENERS:
+                    self.security_listeners[m.group(1)] = f"{m.group(2)}:{m.group(3)}"
+                    self._heard.notify_all()
 
     def stop(self):
         """Closes its stdin (it stops and removes its data) and waits; returns its exit code."""
@@ -205,12 +255,17 @@ def main():
     if not os.access(server, os.X_OK):
         raise SystemExit(f"{server} is not an executable brook-server")
     kafka = kafka_bootstrap(bootstrap_file)
+    kafka_listeners, cert_dir = kafka_security(bootstrap_file)
     os.makedirs(work, exist_ok=True)
 
-    brook = Brook(server)
-    log(f"Kafka at {kafka}, Brook at {brook.bootstrap}")
+    brook = Brook(server, cert_dir)
+    log(f"Kafka at {kafka} ({listeners_text(kafka_listeners)}), "
+        f"Brook at {brook.bootstrap} ({listeners_text(brook.security_listeners)})")
     try:
-        environment = dict(os.environ, BROOK_COMPAT_KAFKA_BOOTSTRAP=kafka, BROOK_COMPAT_BROOK_BOOTSTRAP=brook.bootstrap)
+        environment = dict(os.environ, BROOK_COMPAT_KAFKA_BOOTSTRAP=kafka, BROOK_COMPAT_BROOK_BOOTSTRAP=brook.bootstrap,
+                           BROOK_COMPAT_KAFKA_LISTENERS=listeners_text(kafka_listeners),
+                           BROOK_COMPAT_BROOK_LISTENERS=listeners_text(brook.security_listeners),
+                           BROOK_COMPAT_CERTIFICATES=cert_dir)
         code = maven(work, environment)
     finally:
         stopped = brook.stop()

@@ -20,6 +20,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * suites of the ctest run) or "brook" (this suite's own brook-server). Both addresses come from the
  * environment run_java_compat.py sets. Names a scenario creates are the same on both sides: "java-",
  * the scenario's word and the run's id (RUN), so that outputs compare without rewriting names.
+ * `bootstrap` is the PLAINTEXT listener's address; on(name) gives the same broker through one of its
+ * security listeners (tests/compat/security_certs.py), whose clients then need that listener's settings.
  */
 public record Side(String name, String bootstrap) {
   /** Unique per JVM run: a re-run against the same Kafka finds none of the previous run's names. */
@@ -40,6 +42,21 @@ public record Side(String name, String bootstrap) {
     return List.of(kafka(), brook());
   }
 
+  /** The same broker through its listener `listener` (SASL_PLAINTEXT, SSL, SASL_SSL, MTLS, REAUTH). */
+  public Side on(String listener) {
+    String key = "BROOK_COMPAT_" + name.toUpperCase(java.util.Locale.ROOT) + "_LISTENERS";
+    for (String entry : env(key).split(",")) {
+      String[] nameAndAddress = entry.split("=", 2);
+      if (nameAndAddress[0].equals(listener)) return new Side(name, nameAndAddress[1]);
+    }
+    throw new IllegalStateException(key + " names no listener " + listener);
+  }
+
+  /** The directory of the certificates both brokers use (tests/compat/security_certs.py names its files). */
+  public static String certificates() {
+    return env("BROOK_COMPAT_CERTIFICATES");
+  }
+
   private static String env(String key) {
     String value = System.getenv(key);
     if (value == null || value.isBlank()) throw new IllegalStateException(key + " is not set (run_java_compat.py sets it)");
@@ -52,11 +69,16 @@ public record Side(String name, String bootstrap) {
   }
 
   public Admin admin() {
+    return admin(Map.of());
+  }
+
+  public Admin admin(Map<String, Object> extra) {
     Map<String, Object> config = new HashMap<>();
     config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     config.put(AdminClientConfig.CLIENT_ID_CONFIG, "java-compat-admin-" + name);
     config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) WAIT.toMillis());
     config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15000);
+    config.putAll(extra);
     return Admin.create(config);
   }
 

@@ -1,0 +1,406 @@
+package io.brook.compat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import javax.security.auth.callback.Callback;
+import javax.security.auth.callback.UnsupportedCallbackException;
+import javax.security.auth.login.AppConfigurationEntry;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.config.SslConfigs;
+import org.apache.kafka.common.security.auth.AuthenticateCallbackHandler;
+import org.apache.kafka.common.security.oauthbearer.OAuthBearerTokenCallback;
+import org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredJws;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The security listeners both brokers have (tests/compat/security_certs.py, the same settings and
+ * certificates on each): the producer, consumer and admin client over each of them, the refusals
+ * (wrong password, unknown user, missing or foreign client certificate, expired token, a client that
+ * skips authentication) with the exception each client sees, and re-authentication (KIP-368).
+ */
+class SecurityTest {
+  static final int RECORDS = 12;
+
+  static String certificate(String file) {
+    return Path.of(Side.certificates(), file).toString();
+  }
+
+  /** TLS that trusts the brokers' authority (the certificates' ca.pem, a PEM truststore). */
+  static Map<String, Object> tls(String protocol) {
+    Map<String, Object> c = new HashMap<>();
+    c.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol);
+    c.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM");
+    c.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificate("ca.pem"));
+    return c;
+  }
+
+  static Map<String, Object> plain(String protocol, String user, String password) {
+    Map<String, Object> c = protocol.equals("SASL_SSL") ? tls(protocol) : new HashMap<>();
+    c.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol);
+    c.put(SaslConfigs.SASL_MECHANISM, "PLAIN");
+    c.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        + "username=\"" + user + "\" password=\"" + password + "\";");
+    return c;
+  }
+
+  /** OAUTHBEARER with the stock unsecured login (an unsigned JWT for `subject`, made by the client). */
+  static Map<String, Object> oauthbearer(String protocol, String subject) {
+    Map<String, Object> c = protocol.equals("SASL_SSL") ? tls(protocol) : new HashMap<>();
+    c.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol);
+    c.put(SaslConfigs.SASL_MECHANISM, "OAUTHBEARER");
+    c.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+        + "unsecuredLoginStringClaim_sub=\"" + subject + "\";");
+    return c;
+  }
+
+  /** SSL with a client certificate and key (a PEM keystore: key and certificate in one file). */
+  static Map<String, Object> mtls(String keystore) {
+    Map<String, Object> c = tls("SSL");
+    c.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PEM");
+    c.put(SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, certificate(keystore));
+    return c;
+  }
+
+  /** A listener and the client settings that authenticate on it, by the name the tests give it. */
+  record Client(String listener, Map<String, Object> config) {}
+
+  static Client client(String name) {
+    return switch (name) {
+      case "SASL_PLAINTEXT PLAIN" -> new Client("SASL_PLAINTEXT", plain("SASL_PLAINTEXT", "alice", "alice-secret"));
+      case "SASL_PLAINTEXT OAUTHBEARER" -> new Client("SASL_PLAINTEXT", oauthbearer("SASL_PLAINTEXT", "alice"));
+      case "SASL_SSL PLAIN" -> new Client("SASL_SSL", plain("SASL_SSL", "bob", "bob-secret"));
+      case "SASL_SSL OAUTHBEARER" -> new Client("SASL_SSL", oauthbearer("SASL_SSL", "bob"));
+      case "SSL" -> new Client("SSL", tls("SSL"));
+      case "MTLS" -> new Client("MTLS", mtls("client.pem"));
+      default -> throw new IllegalArgumentException(name);
+    };
+  }
+
+  static String word(String name) {
+    return name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+  }
+
+  /**
+   * Through each listener: the admin client describes the cluster (this listener's address) and creates a
+   * topic, the producer sends keyed records, a consumer of a group reads them and commits, and the admin
+   * client reads the group's offsets.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"SASL_PLAINTEXT PLAIN", "SASL_PLAINTEXT OAUTHBEARER", "SASL_SSL PLAIN",
+      "SASL_SSL OAUTHBEARER", "SSL", "MTLS"})
+  void produceConsumeAndAdminister(String name) {
+    String topic = Side.name("sec-" + word(name));
+    String group = Side.name("sec-group-" + word(name));
+    Client client = client(name);
+    SideBySide.compare("security " + name, plaintext -> {
+      Side side = plaintext.on(client.listener());
+      Map<String, Object> o = SideBySide.observation();
+      try (Admin admin = side.admin(client.config())) {
+        DescribeClusterResult cluster = admin.describeCluster();
+        List<String> nodes = new ArrayList<>();
+        for (Node n : Results.get(cluster.nodes())) {
+          nodes.add("node " + n.id() + (side.bootstrap().equals(n.host() + ":" + n.port()) ? " at this listener" : " elsewhere"));
+        }
+        o.put("nodes", nodes);
+        o.put("controller", Results.get(cluster.controller()).id());
+        Topics.create(admin, List.of(new NewTopic(topic, 2, (short) 1)));
+      }
+      List<String> sent = new ArrayList<>();
+      try (var producer = side.producer(with(client.config(), ProducerConfig.ACKS_CONFIG, "all"))) {
+        List<java.util.concurrent.Future<RecordMetadata>> futures = new ArrayList<>();
+        for (int i = 0; i < RECORDS; i++) futures.add(producer.send(new ProducerRecord<>(topic, "key-" + (i % 4), "value-" + i)));
+        for (var f : futures) {
+          RecordMetadata m = f.get(Side.WAIT.toMillis(), TimeUnit.MILLISECONDS);
+          sent.add(m.partition() + "@" + m.offset());
+        }
+      }
+      o.put("sent", sent);
+      try (var consumer = side.consumer(with(client.config(), ConsumerConfig.GROUP_ID_CONFIG, group))) {
+        consumer.subscribe(List.of(topic));
+        o.put("read", readRecords(consumer, RECORDS));
+        consumer.commitSync();
+      }
+      try (Admin admin = side.admin(client.config())) {
+        Map<Integer, Long> committed = new TreeMap<>();
+        Results.get(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata())
+            .forEach((tp, offset) -> committed.put(tp.partition(), offset.offset()));
+        o.put("committed", committed);
+      }
+      return o;
+    });
+  }
+
+  static Map<String, Object> with(Map<String, Object> config, String key, Object value) {
+    Map<String, Object> c = new HashMap<>(config);
+    c.put(key, value);
+    return c;
+  }
+
+  /** "partition@offset key=value" of `expected` records, by partition and offset. */
+  static List<String> readRecords(KafkaConsumer<String, String> consumer, int expected) {
+    List<String> read = new ArrayList<>();
+    long deadline = System.nanoTime() + Side.WAIT.toNanos();
+    while (read.size() < expected && System.nanoTime() < deadline) {
+      for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+        read.add(r.partition() + "@" + r.offset() + " " + r.key() + "=" + r.value());
+      }
+    }
+    read.sort(null);
+    return read;
+  }
+
+  /** What a call ended with: "ok", or the exception's class and message, then those of its causes. */
+  static List<String> failure(Results.Call<?> call) {
+    try {
+      call.call();
+      return List.of("ok");
+    } catch (Exception e) {
+      Throwable t = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      List<String> chain = new ArrayList<>();
+      for (; t != null; t = t.getCause()) chain.add(t.getClass().getName() + ": " + t.getMessage());
+      return chain;
+    }
+  }
+
+  /** An admin client that gives up after a few seconds, so that a refusal shows as what ended the call. */
+  static Map<String, Object> impatient(Map<String, Object> config) {
+    Map<String, Object> c = new HashMap<>(config);
+    c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 4000);
+    c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
+    return c;
+  }
+
+  /**
+   * A refused client: what the admin client's describeCluster and the producer's first send end with.
+   * A missing client certificate is answered with a different TLS alert by each broker's TLS stack, so
+   * the alert's name is left out there: Kafka's Java TLS sends bad_certificate, OpenSSL (Brook) TLS
+   * 1.3's certificate_required (RFC 8446, 4.4.2.4), which it sends before any callback could change it.
+   */
+  static Map<String, Object> refusal(Side side, Map<String, Object> config, boolean withoutCertificate) {
+    Map<String, Object> o = SideBySide.observation();
+    try (Admin admin = side.admin(impatient(config))) {
+      o.put("admin", failure(() -> Results.get(admin.describeCluster().nodes())));
+    }
+    Map<String, Object> producerConfig = with(config, ProducerConfig.MAX_BLOCK_MS_CONFIG, 4000);
+    try (var producer = side.producer(producerConfig)) {
+      o.put("producer", failure(() -> producer.send(new ProducerRecord<>(Side.name("sec-refused"), "k", "v"))
+          .get(Side.WAIT.toMillis(), TimeUnit.MILLISECONDS)));
+    }
+    if (withoutCertificate) {
+      o.replaceAll((client, chain) -> ((List<?>) chain).stream()
+          .map(line -> String.valueOf(line).replaceAll("Received fatal alert: (bad_certificate|certificate_required)",
+              "Received fatal alert: (the TLS stack's alert for a missing certificate)"))
+          .toList());
+    }
+    return o;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"wrong password", "unknown user", "wrong password over SASL_SSL", "MTLS without a certificate",
+      "MTLS with a certificate of another authority", "expired OAUTHBEARER token", "broker not trusted",
+      "mechanism the listener does not serve"})
+  void refused(String name) {
+    SideBySide.Observed observed = SideBySide.compare("refused: " + name, plaintext -> {
+      Client client = switch (name) {
+        case "wrong password" -> new Client("SASL_PLAINTEXT", plain("SASL_PLAINTEXT", "alice", "wrong-password"));
+        case "unknown user" -> new Client("SASL_PLAINTEXT", plain("SASL_PLAINTEXT", "mallory", "alice-secret"));
+        case "wrong password over SASL_SSL" -> new Client("SASL_SSL", plain("SASL_SSL", "bob", "alice-secret"));
+        case "MTLS without a certificate" -> new Client("MTLS", tls("SSL"));
+        case "MTLS with a certificate of another authority" -> new Client("MTLS", mtls("rogue.pem"));
+        case "expired OAUTHBEARER token" -> new Client("SASL_PLAINTEXT",
+            with(oauthbearer("SASL_PLAINTEXT", "alice"), SaslConfigs.SASL_LOGIN_CALLBACK_HANDLER_CLASS, ExpiredToken.class));
+        case "broker not trusted" -> new Client("SSL",
+            with(tls("SSL"), SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificate("rogue-ca.pem")));
+        case "mechanism the listener does not serve" -> new Client("REAUTH", oauthbearer("SASL_PLAINTEXT", "alice"));
+        default -> throw new IllegalArgumentException(name);
+      };
+      return refusal(plaintext.on(client.listener()), client.config(), name.equals("MTLS without a certificate"));
+    });
+    // Kafka's answer as a reference point: the client's authentication failed, and it says so. (Under TLS
+    // 1.3 the client has finished its handshake when the broker refuses its certificate; an OAUTHBEARER
+    // client reports the broker's error JSON.)
+    @SuppressWarnings("unchecked")
+    List<String> admin = (List<String>) ((Map<String, Object>) observed.kafka()).get("admin");
+    String expected = name.contains("MTLS")
+        ? "org.apache.kafka.common.errors.SslAuthenticationException: Failed to process post-handshake messages"
+        : name.contains("trusted")
+        ? "org.apache.kafka.common.errors.SslAuthenticationException: SSL handshake failed"
+        : name.contains("mechanism")
+        ? "org.apache.kafka.common.errors.UnsupportedSaslMechanismException: Client SASL mechanism 'OAUTHBEARER' not "
+            + "enabled in the server, enabled mechanisms are [PLAIN]"
+        : name.contains("OAUTHBEARER")
+        ? "org.apache.kafka.common.errors.SaslAuthenticationException: {\"status\":\"invalid_token\"}"
+        : "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed: Invalid username or password";
+    assertEquals(expected, admin.get(0));
+  }
+
+  /**
+   * A client speaking PLAINTEXT to the SASL_PLAINTEXT listener, skipping authentication: it gets no
+   * metadata and its record never arrives (an authenticated consumer finds the topic empty).
+   */
+  @Test
+  void clientSkippingAuthenticationGetsNothing() {
+    String topic = Side.name("sec-skipped");
+    Map<String, Object> alice = plain("SASL_PLAINTEXT", "alice", "alice-secret");
+    SideBySide.Observed observed = SideBySide.compare("PLAINTEXT client on the SASL_PLAINTEXT listener", plaintext -> {
+      Side side = plaintext.on("SASL_PLAINTEXT");
+      try (Admin admin = side.admin(alice)) {
+        Topics.create(admin, List.of(new NewTopic(topic, 1, (short) 1)));
+      }
+      Map<String, Object> skipping = Map.of(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "PLAINTEXT");
+      Map<String, Object> o = SideBySide.observation();
+      try (Admin admin = side.admin(impatient(skipping))) {
+        o.put("admin", failure(() -> Results.get(admin.describeCluster().nodes())));
+      }
+      try (var producer = side.producer(with(skipping, ProducerConfig.MAX_BLOCK_MS_CONFIG, 3000))) {
+        o.put("producer", failure(() -> producer.send(new ProducerRecord<>(topic, "k", "sneaky")).get()));
+      }
+      TopicPartition p0 = new TopicPartition(topic, 0);
+      try (var consumer = side.consumer(alice)) {
+        o.put("endOffset", consumer.endOffsets(List.of(p0)).get(p0));
+      }
+      return o;
+    });
+    assertEquals(0L, ((Map<?, ?>) observed.kafka()).get("endOffset"));
+  }
+
+  /**
+   * The REAUTH listener's sessions last security_certs.REAUTH_MS: the admin client, the producer and the
+   * consumer re-authenticate on their connections (their successful-reauthentication-total metric)
+   * while they go on working, and nothing is lost.
+   */
+  @Test
+  void clientsReauthenticateTransparently() {
+    String topic = Side.name("sec-reauth");
+    String probe = Side.name("sec-reauth-probe");
+    Map<String, Object> alice = plain("SASL_PLAINTEXT", "alice", "alice-secret");
+    SideBySide.compare("re-authentication", plaintext -> {
+      Side side = plaintext.on("REAUTH");
+      Map<String, Object> o = SideBySide.observation();
+      try (Admin admin = side.admin(alice)) {
+        Topics.create(admin, List.of(new NewTopic(topic, 1, (short) 1), new NewTopic(probe, 1, (short) 1)));
+        Results.await("the admin client to re-authenticate", () -> {
+          try {
+            Results.get(admin.describeCluster().nodes());
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          return reauthentications(admin.metrics()) > 0 ? true : null;
+        });
+        o.put("admin", reauthenticationMetrics(admin.metrics()));
+      }
+      try (var producer = side.producer(with(alice, ProducerConfig.LINGER_MS_CONFIG, 0))) {
+        for (int i = 0; i < RECORDS / 2; i++) producer.send(new ProducerRecord<>(topic, "key-" + i, "before-" + i)).get();
+        // Records to another topic until a session ran out and the producer authenticated again.
+        Results.await("the producer to re-authenticate", () -> {
+          try {
+            producer.send(new ProducerRecord<>(probe, "probe", "probe")).get();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          return reauthentications(producer.metrics()) > 0 ? true : null;
+        });
+        for (int i = RECORDS / 2; i < RECORDS; i++) producer.send(new ProducerRecord<>(topic, "key-" + i, "after-" + i)).get();
+        o.put("producer", reauthenticationMetrics(producer.metrics()));
+      }
+      try (var consumer = side.consumer(with(alice, ConsumerConfig.GROUP_ID_CONFIG, Side.name("sec-reauth-group")))) {
+        TopicPartition p0 = new TopicPartition(topic, 0);
+        consumer.assign(List.of(p0));
+        consumer.seekToBeginning(List.of(p0));
+        List<String> read = readRecords(consumer, RECORDS);
+        // Fetching on until a session ran out and the consumer authenticated again, then committing.
+        Results.await("the consumer to re-authenticate", () -> {
+          consumer.poll(Duration.ofMillis(100));
+          return reauthentications(consumer.metrics()) > 0 ? true : null;
+        });
+        consumer.commitSync(Map.of(p0, new OffsetAndMetadata(RECORDS)));
+        o.put("read", read);
+        o.put("position", consumer.position(p0));
+        o.put("consumer", reauthenticationMetrics(consumer.metrics()));
+      }
+      return o;
+    });
+  }
+
+  static double metric(Map<MetricName, ? extends Metric> metrics, String name) {
+    double total = 0;
+    for (var e : metrics.entrySet()) {
+      if (e.getKey().name().equals(name) && e.getValue().metricValue() instanceof Double d) total += d;
+    }
+    return total;
+  }
+
+  static double reauthentications(Map<MetricName, ? extends Metric> metrics) {
+    return metric(metrics, "successful-reauthentication-total");
+  }
+
+  /** Whether the client re-authenticated, and how often re-authentication failed (none). */
+  static Map<String, Object> reauthenticationMetrics(Map<MetricName, ? extends Metric> metrics) {
+    Map<String, Object> o = SideBySide.observation();
+    o.put("reauthenticated", reauthentications(metrics) > 0);
+    o.put("failedReauthentications", metric(metrics, "failed-reauthentication-total"));
+    o.put("failedAuthentications", metric(metrics, "failed-authentication-total"));
+    return o;
+  }
+
+  /**
+   * A login callback handler that gives the client an unsecured JWT for "alice" that expired a minute
+   * ago; the broker's validator refuses it.
+   */
+  public static class ExpiredToken implements AuthenticateCallbackHandler {
+    @Override
+    public void configure(Map<String, ?> configs, String mechanism, List<AppConfigurationEntry> entries) {}
+
+    @Override
+    public void handle(Callback[] callbacks) throws UnsupportedCallbackException {
+      for (Callback callback : callbacks) {
+        if (!(callback instanceof OAuthBearerTokenCallback tokenCallback)) throw new UnsupportedCallbackException(callback);
+        long now = System.currentTimeMillis() / 1000;
+        String header = encode("{\"alg\":\"none\"}");
+        String claims = encode("{\"sub\":\"alice\",\"iat\":" + (now - 120) + ",\"exp\":" + (now - 60) + "}");
+        try {
+          tokenCallback.token(new OAuthBearerUnsecuredJws(header + "." + claims + ".", "sub", "scope"));
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+
+    static String encode(String json) {
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void close() {}
+  }
+}
