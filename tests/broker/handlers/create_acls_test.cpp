@@ -3,6 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include "acl_test_util.hpp"
+#include "common/protocol/messages/metadata.hpp"
+#include "common/protocol/messages/sasl_authenticate.hpp"
+#include "common/protocol/messages/sasl_handshake.hpp"
+#include "group_test_util.hpp"
 
 using namespace brook::test;
 using brook::common::kafka_error;
@@ -129,4 +133,43 @@ TEST_CASE("created ACLs survive a restart and are in force at once") {
   CHECK(after.error_code == brook::common::wire_code(kafka_error::cluster_authorization_failed));
   b.restart();
   CHECK(describe_acls(b, describe_all()).error_code == brook::common::wire_code(kafka_error::cluster_authorization_failed));
+}
+
+TEST_CASE("ACLs apply to the principal a SASL/PLAIN connection authenticated as") {
+  namespace md = proto::metadata;
+  broker_fixture b({"listeners=SASL_PLAINTEXT://127.0.0.1:0", "sasl.enabled.mechanisms=PLAIN",
+                    "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain."
+                    "PlainLoginModule required user_admin=\"admin-secret\" user_alice=\"alice-secret\";",
+                    standard_authorizer, "super.users=User:admin"});
+  auto login = [&](const std::string& user, const std::string& password) {
+    auto c = b.connect();
+    proto::sasl_handshake::request hello;
+    hello.mechanism = "PLAIN";
+    REQUIRE(c.call<proto::sasl_handshake::response>(proto::sasl_handshake::api_key, 1, hello).error_code == 0);
+    proto::sasl_authenticate::request auth;
+    auth.auth_bytes.push_back(0);
+    auth.auth_bytes.insert(auth.auth_bytes.end(), user.begin(), user.end());
+    auth.auth_bytes.push_back(0);
+    auth.auth_bytes.insert(auth.auth_bytes.end(), password.begin(), password.end());
+    REQUIRE(c.call<proto::sasl_authenticate::response>(proto::sasl_authenticate::api_key, 2, auth).error_code == 0);
+    return c;
+  };
+  auto admin = login("admin", "admin-secret");
+  auto alice = login("alice", "alice-secret");
+  create_topic(admin, "t");
+  md::request named;
+  named.topics = std::vector<md::request_topic>{{{}, std::string("t")}};
+  named.allow_auto_topic_creation = false;
+  CHECK(alice.call<md::response>(md::api_key, 12, named).topics.at(0).error_code ==
+        brook::common::wire_code(kafka_error::topic_authorization_failed));
+  ca::request grant_describe;
+  grant_describe.creations.push_back(creation(resource_type::topic, "t", pattern_type::literal, "User:alice", "*",
+                                              acl_operation::describe, permission_type::allow));
+  // alice may not create ACLs; the super user may.
+  CHECK(alice.call<ca::response>(ca::api_key, 3, grant_describe).results.at(0).error_code ==
+        brook::common::wire_code(kafka_error::cluster_authorization_failed));
+  CHECK(admin.call<ca::response>(ca::api_key, 3, grant_describe).results.at(0).error_code == 0);
+  auto seen = alice.call<md::response>(md::api_key, 12, named);
+  CHECK(seen.topics.at(0).error_code == 0);
+  CHECK(seen.topics.at(0).partitions.size() == 1);
 }
