@@ -117,6 +117,14 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
   auto scram = b->store_->list_scram_credentials();
   if (!scram) return scram.err();
   b->scram_credentials_.load(*scram);
+  if (auto settings = security::authorizer_settings_from(b->config_)) {
+    b->authorizer_ = std::make_unique<security::authorizer>(std::move(*settings));
+    auto acls = b->store_->list_acls();
+    if (!acls) return acls.err();
+    for (const auto& stored : *acls) b->authorizer_->add(security::from_record(stored));
+    spdlog::info("authorizer: {} ACLs, {} super users", b->authorizer_->size(),
+                 b->authorizer_->settings().super_users.size());
+  }
   b->groups_ = std::make_unique<group::group_service>(b->io_, b->blocking_pool_, *b->store_, b->config_);
   for (const auto& [id, overrides] : b->group_configs_) {
     if (auto timing = resolve_group_config(b->config_, overrides))
@@ -523,6 +531,7 @@ asio::awaitable<common::result<void>> broker::reset_async() {
   quotas_.clear();
   scram_credentials_.clear();
   quota_manager_.clear();
+  if (authorizer_) authorizer_->clear();
   group_configs_.clear();
   // As the store has them now: a new data directory's cluster-wide defaults, nothing per broker.
   auto fresh = config_.with_dynamic({}, config_.initial_dynamic_defaults());

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
@@ -30,6 +31,7 @@
 #include "broker/security/listener_security.hpp"
 #include "broker/security/scram_credentials.hpp"
 #include "broker/quota/client_quota_manager.hpp"
+#include "broker/security/authorizer.hpp"
 #include "broker/transaction/transaction_service.hpp"
 #include "broker/topic_registry.hpp"
 #include "common/error.hpp"
@@ -66,7 +68,7 @@ class broker {
   const std::vector<bound_listener>& listeners() const { return listeners_; }
 
   // Deletes every topic (with its data), every group of both kinds and every committed offset, every
-  // producer state, client quota, dynamic config and SCRAM credential and the producer id reservation, clears the fault injector (rules, pause, request
+  // producer state, client quota, dynamic config, SCRAM credential and ACL and the producer id reservation, clears the fault injector (rules, pause, request
   // log), and drops the fetch sessions, leaving the broker
   // serving as if its data directory were new (the cluster id stays; the cluster-wide dynamic defaults
   // are a new directory's, server_config::initial_dynamic_defaults). Parked fetches and JoinGroup/SyncGroup
@@ -105,6 +107,12 @@ class broker {
   security::scram_credentials& scram_credentials() { return scram_credentials_; }
   // Enforces quotas() on Produce and Fetch (broker/quota/client_quota_manager.hpp).
   quota::client_quota_manager& quota_manager() { return quota_manager_; }
+  // The ACL authorizer with the stored ACLs; null when authorizer.class.name is not set (every request
+  // is allowed, and the ACL APIs answer SECURITY_DISABLED).
+  security::authorizer* authorizer() { return authorizer_.get(); }
+  // Where CreateAcls and DeleteAcls write the store: one write at a time, finishing in the order they
+  // started, so the authorizer takes the changes in the order the store has them.
+  boost::asio::strand<boost::asio::thread_pool::executor_type>& acl_writes() { return acl_writes_; }
   const std::string& cluster_id() const { return cluster_id_; }
   int32_t node_id() const { return config_.node_id(); }
   boost::asio::thread_pool& blocking_pool() { return blocking_pool_; }
@@ -151,6 +159,7 @@ class broker {
   topic_registry topics_;
   boost::asio::thread_pool blocking_pool_{2};
   std::unique_ptr<partition_manager> partitions_;
+  boost::asio::strand<boost::asio::thread_pool::executor_type> acl_writes_{blocking_pool_.get_executor()};
   std::string cluster_id_;
   fetch_session_cache fetch_sessions_;
   std::unique_ptr<group::group_service> groups_;  // consumer groups and committed offsets
@@ -158,6 +167,7 @@ class broker {
   client_quotas quotas_;                          // AlterClientQuotas' values, as stored
   security::scram_credentials scram_credentials_;  // AlterUserScramCredentials' credentials, as stored
   quota::client_quota_manager quota_manager_;     // meters clients against quotas_
+  std::unique_ptr<security::authorizer> authorizer_;  // the stored ACLs; null without an authorizer
   std::map<std::string, group_overrides> group_configs_;
   bool maintenance_rescheduled_ = false;  // reconfigure() woke the maintenance loop
   int64_t next_producer_id_ = 0;  // [next_producer_id_, producer_id_block_end_) is reserved, unused

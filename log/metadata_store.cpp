@@ -50,13 +50,14 @@ enum keyspace : uint8_t {
   ks_transaction_state,
   ks_txn_offsets,
   ks_scram_credentials,
+  ks_acls,
   keyspace_count,
 };
 // Their names: in messages, and the column families of a version 1 store.
 constexpr std::array<const char*, keyspace_count> keyspace_names = {
     "default",         "topics",        "topic_configs",    "group_offsets",   "group_metadata",
     "producer_state",  "partition_state", "client_quotas",  "config_resources", "transaction_state",
-    "txn_offsets",     "scram_credentials",
+    "txn_offsets",     "scram_credentials", "acls",
 };
 
 // Keys in the default keyspace.
@@ -249,6 +250,7 @@ BROOK_STORE_RECORD(config_resource_record)
 BROOK_STORE_RECORD(transaction_state_record)
 BROOK_STORE_RECORD(txn_offset_record)
 BROOK_STORE_RECORD(scram_credential_record)
+BROOK_STORE_RECORD(acl_record)
 #undef BROOK_STORE_RECORD
 
 template <class Record>
@@ -402,6 +404,20 @@ std::string scram_credential_key_of(std::string_view user, int8_t mechanism) {
 std::string config_resource_key(int8_t type, std::string_view name) {
   std::string key(1, static_cast<char>(type));
   append_escaped(key, name);
+  return key;
+}
+
+// acls key: the ACL's fields, codes as single bytes and strings escaped and terminated.
+std::string acl_key(const acl_record& acl) {
+  std::string key;
+  key.push_back(static_cast<char>(acl.resource_type));
+  key.push_back(static_cast<char>(acl.pattern_type));
+  for (const std::string* part : {&acl.resource_name, &acl.principal, &acl.host}) {
+    append_escaped(key, *part);
+    key.push_back(key_separator);
+  }
+  key.push_back(static_cast<char>(acl.operation));
+  key.push_back(static_cast<char>(acl.permission_type));
   return key;
 }
 
@@ -831,7 +847,7 @@ common::result<void> metadata_store::clear_all(const std::vector<config_resource
   rocksdb::WriteBatch batch;
   for (keyspace c : {ks_topics, ks_topic_configs, ks_group_offsets, ks_group_metadata, ks_producer_state,
                      ks_partition_state, ks_client_quotas, ks_config_resources, ks_transaction_state,
-                     ks_txn_offsets, ks_scram_credentials}) {
+                     ks_txn_offsets, ks_scram_credentials, ks_acls}) {
     auto r = impl_->scan(c, {}, {}, "scan for reset", [&](std::string_view key, std::string_view) -> result<void> {
       impl_->batch_del(batch, c, key);
       return {};
@@ -1290,6 +1306,29 @@ common::result<std::vector<scram_credential_record>> metadata_store::list_scram_
                          out.push_back(std::move(*record));
                          return {};
                        });
+  if (!r) return r.err();
+  return out;
+}
+
+// ---- ACLs -----------------------------------------------------------------------------------
+
+common::result<void> metadata_store::update_acls(const std::vector<acl_record>& added,
+                                                 const std::vector<acl_record>& removed) {
+  std::shared_lock lock(impl_->mu);
+  rocksdb::WriteBatch batch;
+  for (const auto& acl : removed) impl_->batch_del(batch, ks_acls, acl_key(acl));
+  for (const auto& acl : added) impl_->batch_put(batch, ks_acls, acl_key(acl), encode_value(acl));
+  return impl_->write(batch, "write ACLs");
+}
+
+common::result<std::vector<acl_record>> metadata_store::list_acls() {
+  std::vector<acl_record> out;
+  auto r = impl_->scan(ks_acls, {}, {}, "scan ACLs", [&](std::string_view, std::string_view value) -> result<void> {
+    auto record = decode_value<acl_record>(value, "ACL record");
+    if (!record) return record.err();
+    out.push_back(std::move(*record));
+    return {};
+  });
   if (!r) return r.err();
   return out;
 }

@@ -11,7 +11,7 @@
 //   Version 3 (store_format_version): every key lives in RocksDB's default column family, led by one
 //   byte naming its keyspace (0 default, 1 topics, 2 topic_configs, 3 group_offsets, 4 group_metadata,
 //   5 producer_state, 6 partition_state, 7 client_quotas, 8 config_resources, 9 transaction_state,
-//   10 txn_offsets, 11 scram_credentials);
+//   10 txn_offsets, 11 scram_credentials, 12 acls);
 //   below, each keyspace's
 //   keys without that byte. Every value but format_version is a "record": a big-endian i16 version
 //   followed by a persisted record declared in common/protocol/records/ (generated codec) encoded at
@@ -37,6 +37,9 @@
 //     txn_offsets     esc(group) 0x00 esc(topic) 0x00 be32  -> txn_offset_record (a pending
 //                     be64 producer id                         transactional offset)
 //     scram_credentials esc(user) 0x00 i8 mechanism         -> scram_credential_record
+//     acls            i8 resource type, i8 pattern type,    -> acl_record
+//                     esc(name) 0x00 esc(principal) 0x00
+//                     esc(host) 0x00 i8 operation i8 permission
 //   Earlier versions are converted when opened, each in one synced batch that also records the new
 //   version (a conversion cut short is done again at the next open). Version 1 kept each keyspace in
 //   a column family of that name; version 2 had version 3's keys with hand-encoded values (their
@@ -67,6 +70,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/protocol/messages/acl_record.hpp"
 #include "common/protocol/messages/client_quota_record.hpp"
 #include "common/protocol/messages/config_resource_record.hpp"
 #include "common/protocol/messages/group_metadata_record.hpp"
@@ -169,6 +173,8 @@ struct partition_state_entry {
 // of one config resource (broker, broker defaults, group): generated persisted records.
 using client_quota_record = common::protocol::client_quota_record::message;
 using config_resource_record = common::protocol::config_resource_record::message;
+// One ACL (CreateAcls / DeleteAcls): a generated persisted record.
+using acl_record = common::protocol::acl_record::message;
 
 // A persisted record as the store writes it (i16 version | the record at that version), and back.
 // Decoding fails with kafka_storage_error on a version newer than the declaration's or bad bytes.
@@ -213,8 +219,8 @@ class metadata_store {
   common::result<int64_t> allocate_producer_ids(int64_t count);
 
   // Deletes every topic (with its configs, partition and producer states), every group's metadata and
-  // committed offsets, every transaction state, every client quota, dynamic config and SCRAM credential,
-  // and the producer id reservation (the next id handed out is 0 again), and writes `initial_configs` as a new store's
+  // committed offsets, every transaction state, every client quota, dynamic config, SCRAM credential and
+  // ACL, and the producer id reservation (the next id handed out is 0 again), and writes `initial_configs` as a new store's
   // first call of get_or_create_cluster_id does, in one synced batch; keeps the cluster id. For
   // resetting a broker between tests.
   common::result<void> clear_all(const std::vector<config_resource_record>& initial_configs = {});
@@ -301,6 +307,11 @@ class metadata_store {
   common::result<void> alter_scram_credentials(const std::vector<scram_credential_record>& puts,
                                                const std::vector<scram_credential_key>& deletions);
   common::result<std::vector<scram_credential_record>> list_scram_credentials();  // by (user, mechanism)
+
+  // ACLs, one key per ACL. update_acls writes `added` and deletes `removed` in one batch (adding an ACL
+  // that is there, or removing one that is not, changes nothing).
+  common::result<void> update_acls(const std::vector<acl_record>& added, const std::vector<acl_record>& removed);
+  common::result<std::vector<acl_record>> list_acls();  // by key: resource type, pattern type, name, ...
 
  private:
   struct impl;

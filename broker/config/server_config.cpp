@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "broker/security/authorizer.hpp"
+
 namespace brook::broker {
 namespace {
 
@@ -82,12 +84,29 @@ config_validator consumer_assignors() {
   };
 }
 
+// authorizer.class.name: empty (no authorizer) or one of Kafka's ACL authorizers, which Brook implements.
+config_validator authorizer_class() {
+  return [](const config_value& v) -> std::optional<std::string> {
+    const auto* name = std::get_if<std::string>(&v);
+    if (!name || name->empty() || *name == security::standard_authorizer_class || *name == security::acl_authorizer_class)
+      return std::nullopt;
+    return fmt::format("Brook's authorizer is Kafka's {} (also accepted as {}); no other authorizer class can be loaded",
+                       security::standard_authorizer_class, security::acl_authorizer_class);
+  };
+}
+
 std::vector<config_definition> make_server_definitions() {
   using t = config_type;
   const std::vector<std::string> compression_types{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"};
   std::vector<config_definition> d{
       def("advertised.listeners", t::string, std::nullopt,
           "Listeners given to clients in metadata, when they differ from listeners.", {}),
+      def("allow.everyone.if.no.acl.found", t::boolean, "false",
+          "With an authorizer: allow a request on a resource that has no ACLs at all (it is denied otherwise)."),
+      def("authorizer.class.name", t::string, "",
+          "The ACL authorizer: org.apache.kafka.metadata.authorizer.StandardAuthorizer (or "
+          "kafka.security.authorizer.AclAuthorizer, the same); empty for none (every request is allowed).",
+          authorizer_class()),
       def("auto.create.topics.enable", t::boolean, "true",
           "Create a topic on first use by a metadata, produce or fetch request."),
       def("auto.leader.rebalance.enable", t::boolean, "true", "Accepted for compatibility; a single node leads every partition."),
@@ -290,6 +309,9 @@ std::vector<config_definition> make_server_definitions() {
       def("socket.receive.buffer.bytes", t::int_, "102400", "SO_RCVBUF of client sockets; -1: the system's default."),
       def("socket.request.max.bytes", t::int_, "104857600", "Largest request the broker reads.", at_least(1)),
       def("socket.send.buffer.bytes", t::int_, "102400", "SO_SNDBUF of client sockets; -1: the system's default."),
+      def("super.users", t::string, std::nullopt,
+          "With an authorizer: principals allowed everything whatever the ACLs, separated by semicolons "
+          "(User:admin;User:ops)."),
       def("ssl.cipher.suites", t::list, "",
           "TLS cipher suites (OpenSSL or IANA names) offered on SSL listeners; empty: OpenSSL's defaults."),
       def("ssl.client.auth", t::string, "none",

@@ -341,6 +341,31 @@ std::optional<proto::alter_user_scram_credentials::response> error_of(
   return resp;
 }
 
+// --- CreateAcls, DescribeAcls, DeleteAcls: one error per creation, for the request, per filter ---
+void names_of(const proto::create_acls::request&, request_names&) {}
+std::optional<proto::create_acls::response> error_of(const proto::create_acls::request& r, int16_t, int16_t code) {
+  proto::create_acls::response resp;
+  for (size_t i = 0; i < r.creations.size(); ++i) resp.results.push_back({code, std::nullopt});
+  return resp;
+}
+void names_of(const proto::describe_acls::request&, request_names&) {}
+std::optional<proto::describe_acls::response> error_of(const proto::describe_acls::request&, int16_t, int16_t code) {
+  proto::describe_acls::response resp;
+  resp.error_code = code;
+  resp.error_message = std::nullopt;
+  return resp;
+}
+void names_of(const proto::delete_acls::request&, request_names&) {}
+std::optional<proto::delete_acls::response> error_of(const proto::delete_acls::request& r, int16_t, int16_t code) {
+  proto::delete_acls::response resp;
+  for (size_t i = 0; i < r.filters.size(); ++i) {
+    auto& out = resp.filter_results.emplace_back();
+    out.error_code = code;
+    out.error_message = std::nullopt;
+  }
+  return resp;
+}
+
 // --- FindCoordinator ---
 void names_of(const proto::find_coordinator::request& r, request_names& n) {
   if (r.key_type != 0) return;  // 0: GROUP (1 is a transactional id)
@@ -823,6 +848,9 @@ std::unique_ptr<decoded_request> decode_request(int16_t api_key, int16_t version
     BROOK_FAULT_API(delete_topics)
     BROOK_FAULT_API(create_partitions)
     BROOK_FAULT_API(incremental_alter_configs)
+    BROOK_FAULT_API(describe_acls)
+    BROOK_FAULT_API(create_acls)
+    BROOK_FAULT_API(delete_acls)
     BROOK_FAULT_API(describe_client_quotas)
     BROOK_FAULT_API(alter_client_quotas)
     BROOK_FAULT_API(describe_user_scram_credentials)

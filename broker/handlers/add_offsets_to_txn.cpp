@@ -4,6 +4,7 @@
 // (transaction_service::group_offsets_partition), whose marker the group coordinator applies.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -13,6 +14,16 @@ namespace aot = proto::add_offsets_to_txn;
 awaitable<aot::response> add_offsets_to_txn(request_context& ctx, aot::request& req) {
   broker& b = ctx.owner;
   aot::response resp;
+  // As Kafka's KafkaApis: WRITE on the transactional id, then READ on the group.
+  if (!security::authorized(ctx, security::acl_operation::write, security::resource_type::transactional_id,
+                            req.transactional_id)) {
+    resp.error_code = common::wire_code(kafka_error::transactional_id_authorization_failed);
+    co_return resp;
+  }
+  if (!security::authorized(ctx, security::acl_operation::read, security::resource_type::group, req.group_id)) {
+    resp.error_code = common::wire_code(kafka_error::group_authorization_failed);
+    co_return resp;
+  }
   if (req.group_id.empty()) {
     resp.error_code = common::wire_code(kafka_error::invalid_group_id);
     co_return resp;

@@ -1,14 +1,18 @@
 // AlterClientQuotas v0-1 (KIP-546): sets and removes quota values of user, client-id and ip entities
 // (and their defaults), validated as Kafka's controller does, stored in one batch, then visible to
 // DescribeClientQuotas; validate_only stops after the checks. One answer per distinct entity. A change
-// is enforced from the next request on (broker/quota/client_quota_manager.hpp).
+// is enforced from the next request on (broker/quota/client_quota_manager.hpp). With an authorizer the
+// request needs ALTER_CONFIGS on the cluster (CLUSTER_AUTHORIZATION_FAILED for each entry), as on Kafka's
+// controller.
 #include <netdb.h>
 
 #include <set>
 
 #include "broker/blocking.hpp"
 #include "broker/broker.hpp"
+#include "broker/handlers/acl_common.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -33,6 +37,16 @@ std::set<std::string> resolve_all(const std::set<std::string>& hosts) {
 
 awaitable<acq::response> alter_client_quotas(request_context& ctx, acq::request& req) {
   broker& b = ctx.owner;
+  if (!security::authorized_on_cluster(ctx, security::acl_operation::alter_configs)) {
+    acq::response refused;
+    for (const auto& e : req.entries) {
+      auto& out = refused.entries.emplace_back();
+      out.error_code = common::wire_code(common::kafka_error::cluster_authorization_failed);
+      out.error_message = acl_apis::needs_permission("AlterClientQuotas", security::acl_operation::alter_configs);
+      out.entity = e.entity;
+    }
+    co_return refused;
+  }
   std::vector<quota_alteration> alterations;
   std::set<std::string> hosts;
   for (const auto& e : req.entries) {

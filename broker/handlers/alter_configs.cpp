@@ -2,7 +2,8 @@
 // a broker resource ("<node id>" or "" for the cluster-wide defaults; dynamic keys only) or a group
 // become exactly the given ones. A repeated key or a null value is refused (INVALID_REQUEST), as Kafka
 // refuses them; a broker resource's min.insync.replicas, given or dropped, is held to Kafka's
-// eligible-leader-replicas rules (server_config::check_min_insync_replicas_change).
+// eligible-leader-replicas rules (server_config::check_min_insync_replicas_change). With an authorizer
+// each resource needs ALTER_CONFIGS (on the cluster for brokers), as in Kafka.
 #include <set>
 
 #include <fmt/format.h>
@@ -21,7 +22,10 @@ awaitable<ac::response> alter_configs(request_context& ctx, ac::request& req) {
   ac::response resp;
   for (const auto& res : req.resources) {
     common::result<void> outcome;
-    if (auto bad = check_alterable_resource(b, res.resource_type, res.resource_name)) {
+    auto bad = config_authorization_error(ctx, res.resource_type, res.resource_name,
+                                          security::acl_operation::alter_configs);
+    if (!bad) bad = check_alterable_resource(b, res.resource_type, res.resource_name);
+    if (bad) {
       outcome = *bad;
     } else {
       dynamic_configs configs;

@@ -10,7 +10,9 @@
 #include <fmt/format.h>
 
 #include "broker/broker.hpp"
+#include "broker/handlers/acl_common.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -52,6 +54,21 @@ std::optional<common::error> alter(broker& b, const std::string& topic, const ap
 
 awaitable<apr::response> alter_partition_reassignments(request_context& ctx, apr::request& req) {
   apr::response resp;
+  // As Kafka's controller: ALTER on the cluster, else CLUSTER_AUTHORIZATION_FAILED for the request
+  // and every partition.
+  if (!security::authorized_on_cluster(ctx, security::acl_operation::alter)) {
+    const auto refused = common::wire_code(kafka_error::cluster_authorization_failed);
+    const std::string message =
+        acl_apis::needs_permission("AlterPartitionReassignments", security::acl_operation::alter);
+    resp.error_code = refused;
+    resp.error_message = message;
+    for (const auto& t : req.topics) {
+      auto& topic = resp.responses.emplace_back();
+      topic.name = t.name;
+      for (const auto& p : t.partitions) topic.partitions.push_back({p.partition_index, refused, message});
+    }
+    co_return resp;
+  }
   if (req.topics.empty()) {  // Kafka's controller answers this with its defaults
     resp.error_message = std::string();
     co_return resp;

@@ -7,6 +7,7 @@
 #include "broker/blocking.hpp"
 #include "broker/broker.hpp"
 #include "broker/config/group_config.hpp"
+#include "broker/security/authorize.hpp"
 #include "broker/topic_admin.hpp"
 
 namespace brook::broker::handlers {
@@ -167,6 +168,26 @@ boost::asio::awaitable<common::result<void>> set_resource_configs(broker& b, int
     co_return common::result<void>{};
   }
   co_return common::error{kafka_error::invalid_request, fmt::format("Unsupported resource type {}", type)};
+}
+
+std::optional<common::error> config_authorization_error(request_context& ctx, int8_t type, const std::string& name,
+                                                        security::acl_operation operation) {
+  using security::resource_type;
+  switch (type) {
+    case resource_broker:
+    case resource_broker_logger:
+    case resource_client_metrics:
+      if (security::authorized_on_cluster(ctx, operation)) return std::nullopt;
+      return common::error{common::kafka_error::cluster_authorization_failed, "Cluster authorization failed."};
+    case resource_topic:
+      if (security::authorized(ctx, operation, resource_type::topic, name)) return std::nullopt;
+      return common::error{common::kafka_error::topic_authorization_failed, "Topic authorization failed."};
+    case resource_group:
+      if (security::authorized(ctx, operation, resource_type::group, name)) return std::nullopt;
+      return common::error{common::kafka_error::group_authorization_failed, "Group authorization failed."};
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace brook::broker::handlers

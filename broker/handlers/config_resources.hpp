@@ -15,6 +15,8 @@
 
 #include "broker/config/config_def.hpp"
 #include "broker/config/server_config.hpp"
+#include "broker/request_context.hpp"
+#include "broker/security/acl.hpp"
 #include "common/error.hpp"
 
 namespace brook::broker {
@@ -35,6 +37,13 @@ inline constexpr int8_t resource_group = 32;
 std::optional<common::error> check_config_resource(broker& b, int8_t type, const std::string& name);
 // As check_config_resource, with Kafka's messages for AlterConfigs and IncrementalAlterConfigs.
 std::optional<common::error> check_alterable_resource(broker& b, int8_t type, const std::string& name);
+
+// With an authorizer, whether the request may do `operation` (DESCRIBE_CONFIGS or ALTER_CONFIGS) on
+// the resource, as Kafka checks it: on the cluster for broker, broker logger and client metrics
+// resources, else on the topic or group; the refusal is CLUSTER_, TOPIC_ or GROUP_AUTHORIZATION_FAILED
+// with Kafka's message. Other resource types are not checked here (their own error answers them).
+std::optional<common::error> config_authorization_error(request_context& ctx, int8_t type, const std::string& name,
+                                                        security::acl_operation operation);
 
 // The resource's configs as set on it (topic overrides, a broker resource's dynamic configs, a
 // group's overrides): name -> text. The resource passed the checks above.

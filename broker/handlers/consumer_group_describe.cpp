@@ -11,6 +11,7 @@
 #include "broker/handlers/cluster_view.hpp"
 #include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -46,7 +47,13 @@ awaitable<cgd::response> consumer_group_describe(request_context& ctx, cgd::requ
   for (const auto& id : req.group_ids) {
     auto& out = resp.groups.emplace_back();
     out.group_id = id;
-    if (req.include_authorized_operations) out.authorized_operations = group_operations;
+    // As Kafka's KafkaApis: DESCRIBE on each group.
+    if (!security::authorized(ctx, security::acl_operation::describe, security::resource_type::group, id)) {
+      out.error_code = common::wire_code(kafka_error::group_authorization_failed);
+      continue;
+    }
+    if (req.include_authorized_operations)
+      out.authorized_operations = security::authorized_operations(ctx, security::resource_type::group, id);
     const group::consumer_group* g = coordinator.find_consumer(id);
     if (!g || g->dead()) {
       out.error_code = common::wire_code(kafka_error::group_id_not_found);

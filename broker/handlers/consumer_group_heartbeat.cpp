@@ -7,6 +7,7 @@
 #include "broker/broker.hpp"
 #include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -15,6 +16,19 @@ namespace cgh = proto::consumer_group_heartbeat;
 
 awaitable<cgh::response> consumer_group_heartbeat(request_context& ctx, cgh::request& req) {
   broker& b = ctx.owner;
+  // As Kafka's KafkaApis: READ on the group, then DESCRIBE on every subscribed topic name.
+  if (!security::authorized(ctx, security::acl_operation::read, security::resource_type::group, req.group_id)) {
+    cgh::response refused;
+    refused.error_code = common::wire_code(kafka_error::group_authorization_failed);
+    co_return refused;
+  }
+  if (req.subscribed_topic_names)
+    for (const auto& topic : *req.subscribed_topic_names)
+      if (!security::authorized(ctx, security::acl_operation::describe, security::resource_type::topic, topic)) {
+        cgh::response refused;
+        refused.error_code = common::wire_code(kafka_error::topic_authorization_failed);
+        co_return refused;
+      }
   auto& groups = b.groups();
   const int64_t now = groups.now();
   groups.coordinator().set_topics(topic_catalog_of(b), now);

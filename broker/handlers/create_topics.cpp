@@ -2,12 +2,17 @@
 // must place every partition on this broker alone), and from v5 the created topic's partition
 // count, replication factor and configs; v7 its id. At most max_partitions_per_request partitions per
 // request (POLICY_VIOLATION for every topic otherwise, as Kafka's controller answers).
+// With an authorizer (as Kafka's controller): CREATE on the cluster, else on each topic
+// (TOPIC_AUTHORIZATION_FAILED, "Authorization failed.", and the topic is left out of the partition
+// count); a created topic's configs are answered only with DESCRIBE_CONFIGS on it (else
+// topic_config_error_code TOPIC_AUTHORIZATION_FAILED and no configs).
 #include <algorithm>
 #include <fmt/format.h>
 #include <set>
 
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 #include "broker/topic_admin.hpp"
 
 namespace brook::broker::handlers {
@@ -52,15 +57,27 @@ awaitable<ct::response> create_topics(request_context& ctx, ct::request& req) {
   ct::response resp;
   std::map<std::string, int> count;
   for (const auto& t : req.topics) ++count[t.name];
+  using security::acl_operation;
+  using security::resource_type;
+  const bool cluster_create = security::authorized_on_cluster(ctx, acl_operation::create, false);
+  std::set<std::string> refused;
+  if (!cluster_create)
+    for (const auto& [name, n] : count)
+      if (!security::authorized(ctx, acl_operation::create, resource_type::topic, name, true, true, n))
+        refused.insert(name);
 
   // Kafka refuses the whole request when its topics add up to more partitions than one operation may
   // create: every topic gets POLICY_VIOLATION and nothing is created.
   int64_t requested = 0;
   for (const auto& t : req.topics)
-    requested += t.assignments.empty() ? std::max<int64_t>(0, resolved_partition_count(b, t.num_partitions))
+    if (!refused.count(t.name))
+      requested += t.assignments.empty() ? std::max<int64_t>(0, resolved_partition_count(b, t.num_partitions))
                                        : static_cast<int64_t>(t.assignments.size());
   if (auto ok = check_partitions_per_request(requested); !ok) {
-    for (const auto& t : req.topics) resp.topics.push_back(result_for(t.name, ok.err()));
+    for (const auto& t : req.topics)
+      resp.topics.push_back(refused.count(t.name)
+                                ? result_for(t.name, {kafka_error::topic_authorization_failed, "Authorization failed."})
+                                : result_for(t.name, ok.err()));
     co_return resp;
   }
 
@@ -71,6 +88,10 @@ awaitable<ct::response> create_topics(request_context& ctx, ct::request& req) {
                    fmt::format("Create topics request from client `{}` contains multiple entries for the following "
                                "topics: {}",
                                ctx.header.client_id.value_or(""), t.name)}));
+      continue;
+    }
+    if (refused.count(t.name)) {
+      resp.topics.push_back(result_for(t.name, {kafka_error::topic_authorization_failed, "Authorization failed."}));
       continue;
     }
     new_topic wanted{t.name, t.num_partitions, t.replication_factor, {}};
@@ -108,6 +129,12 @@ awaitable<ct::response> create_topics(request_context& ctx, ct::request& req) {
     r.error_message = std::nullopt;
     r.num_partitions = created->partitions;
     r.replication_factor = created->replication_factor;
+    if (!security::authorized(ctx, acl_operation::describe_configs, resource_type::topic, t.name, true, false)) {
+      r.topic_config_error_code = common::wire_code(kafka_error::topic_authorization_failed);
+      r.configs = std::nullopt;
+      resp.topics.push_back(std::move(r));
+      continue;
+    }
     auto& configs = r.configs.emplace();
     for (const auto& e : describe_topic_config(b.config(), to_overrides(created->configs)))
       configs.push_back({e.name, e.value, e.read_only, static_cast<int8_t>(e.source), e.sensitive});

@@ -2,9 +2,11 @@
 // (NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND for unknown groups). The store deletes
 // metadata and offsets in one batch before the answer, on the group's write lane: after every write
 // of that group issued before it. A failed delete answers NOT_COORDINATOR, with the store's error as
-// the v3+ error message; as in Kafka, the other answers carry no message.
+// the v3+ error message; as in Kafka, the other answers carry no message. With an authorizer each
+// group needs DELETE (GROUP_AUTHORIZATION_FAILED otherwise), as in Kafka.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -17,6 +19,10 @@ awaitable<dg::response> delete_groups(request_context& ctx, dg::request& req) {
   for (const auto& id : req.groups_names) {
     auto& out = resp.results.emplace_back();
     out.group_id = id;
+    if (!security::authorized(ctx, security::acl_operation::delete_, security::resource_type::group, id)) {
+      out.error_code = common::wire_code(kafka_error::group_authorization_failed);
+      continue;
+    }
     kafka_error check = groups.coordinator().can_delete(id);
     if (check != kafka_error::none) {
       out.error_code = common::wire_code(check);

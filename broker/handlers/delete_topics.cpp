@@ -1,6 +1,10 @@
 // DeleteTopics v0-6: by name (topic_names, v0-5) or by name or id (topics, v6+).
+// With an authorizer (as Kafka's controller): DELETE on the cluster, else on each topic;
+// TOPIC_AUTHORIZATION_FAILED otherwise, and a topic asked for by id keeps its name hidden unless the
+// principal may DESCRIBE it.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 #include "broker/topic_admin.hpp"
 
 namespace brook::broker::handlers {
@@ -14,6 +18,9 @@ awaitable<dt::response> delete_topics(request_context& ctx, dt::request& req) {
   if (ctx.version() < 6)
     for (auto& name : req.topic_names) wanted.push_back({name, {}});
 
+  using security::acl_operation;
+  using security::resource_type;
+  const bool cluster_delete = security::authorized_on_cluster(ctx, acl_operation::delete_, false);
   dt::response resp;
   for (const auto& w : wanted) {
     dt::deletable_topic_result r;
@@ -28,6 +35,15 @@ awaitable<dt::response> delete_topics(request_context& ctx, dt::request& req) {
         resp.responses.push_back(std::move(r));
         continue;
       }
+    }
+    if (!cluster_delete && !security::authorized(ctx, acl_operation::delete_, resource_type::topic, *name)) {
+      const bool shown = w.name || security::authorized(ctx, acl_operation::describe, resource_type::topic, *name,
+                                                        true, false);
+      r.name = shown ? name : std::nullopt;
+      r.error_code = common::wire_code(kafka_error::topic_authorization_failed);
+      r.error_message = "Topic authorization failed.";
+      resp.responses.push_back(std::move(r));
+      continue;
     }
     r.name = name;
     if (const topic_info* info = b.topics().find(*name)) r.topic_id = info->record.id;

@@ -7,6 +7,7 @@
 #include "broker/broker.hpp"
 #include "broker/handlers/cluster_view.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -34,7 +35,9 @@ awaitable<dcl::response> describe_cluster(request_context& ctx, dcl::request& re
   self.port = me.port;
   self.is_fenced = false;
   resp.brokers.push_back(std::move(self));
-  if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = cluster_operations;
+  if (req.include_cluster_authorized_operations)
+    resp.cluster_authorized_operations = security::authorized_operations(ctx, security::resource_type::cluster,
+                                                                         security::cluster_resource_name);
   co_return resp;
 }
 

@@ -2,7 +2,8 @@
 // config in force, "" only the cluster-wide dynamic defaults) and group (32) resources; every config
 // with its value, source, read-only and sensitive flags, synonyms when asked, and type and
 // documentation (v3+). A null or empty key list means every key. Broker loggers (8) and client
-// metrics (16) are not supported: INVALID_REQUEST.
+// metrics (16) are not supported: INVALID_REQUEST. With an authorizer each resource needs
+// DESCRIBE_CONFIGS (on the cluster for brokers), answered as Kafka answers (no configs) otherwise.
 #include <algorithm>
 
 #include "broker/broker.hpp"
@@ -20,7 +21,10 @@ awaitable<dc::response> describe_configs(request_context& ctx, dc::request& req)
     dc::describe_configs_result out;
     out.resource_type = res.resource_type;
     out.resource_name = res.resource_name;
-    if (auto bad = check_config_resource(b, res.resource_type, res.resource_name)) {
+    auto bad = config_authorization_error(ctx, res.resource_type, res.resource_name,
+                                          security::acl_operation::describe_configs);
+    if (!bad) bad = check_config_resource(b, res.resource_type, res.resource_name);
+    if (bad) {
       out.error_code = common::wire_code(bad->code);
       out.error_message = bad->message;
       resp.results.push_back(std::move(out));

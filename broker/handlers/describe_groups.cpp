@@ -3,12 +3,15 @@
 // unknown id, the empty id included, or a consumer-protocol group: DescribeGroups describes classic
 // groups only) is reported as Dead up to v5; v6+ (KIP-1043) answers GROUP_ID_NOT_FOUND with Kafka's
 // message instead. Authorized operations are filled in only for groups described without an error.
+// With an authorizer (as Kafka's KafkaApis) each group needs DESCRIBE: GROUP_AUTHORIZATION_FAILED
+// otherwise, with nothing else said of it.
 #include <fmt/format.h>
 
 #include "broker/broker.hpp"
 #include "broker/handlers/cluster_view.hpp"
 #include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -21,6 +24,10 @@ awaitable<dgs::response> describe_groups(request_context& ctx, dgs::request& req
   for (const auto& id : req.groups) {
     auto& out = resp.groups.emplace_back();
     out.group_id = id;
+    if (!security::authorized(ctx, security::acl_operation::describe, security::resource_type::group, id)) {
+      out.error_code = common::wire_code(kafka_error::group_authorization_failed);
+      continue;
+    }
     group::group* g = coordinator.find(id);
     if (!g) out.group_state = "Dead";
     if (!g && ctx.version() >= 6) {
@@ -30,7 +37,8 @@ awaitable<dgs::response> describe_groups(request_context& ctx, dgs::request& req
                                             : fmt::format("Group {} not found.", id);
       continue;
     }
-    if (req.include_authorized_operations) out.authorized_operations = group_operations;
+    if (req.include_authorized_operations)
+      out.authorized_operations = security::authorized_operations(ctx, security::resource_type::group, id);
     if (!g) continue;
     out.group_state = std::string(group::state_name(g->state()));
     out.protocol_type = g->protocol_type().value_or("");

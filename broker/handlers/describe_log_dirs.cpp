@@ -10,6 +10,7 @@
 #include <set>
 
 #include "broker/blocking.hpp"
+#include "broker/security/authorize.hpp"
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 #include "common/os/file_io.hpp"
@@ -33,6 +34,11 @@ int64_t clamp_to_int64(uint64_t bytes) {
 awaitable<dld::response> describe_log_dirs(request_context& ctx, dld::request& req) {
   partition_manager& parts = ctx.owner.partitions();
   dld::response resp;
+  // As Kafka's KafkaApis: DESCRIBE on the cluster, else no directories and (v3+) CLUSTER_AUTHORIZATION_FAILED.
+  if (!security::authorized_on_cluster(ctx, security::acl_operation::describe)) {
+    resp.error_code = common::wire_code(kafka_error::cluster_authorization_failed);
+    co_return resp;
+  }
   auto& dir = resp.results.emplace_back();
   std::error_code ec;
   const std::filesystem::path absolute = std::filesystem::absolute(parts.log_dir(), ec);

@@ -6,6 +6,7 @@
 // topic does not have UNKNOWN_TOPIC_OR_PARTITION alone.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -40,7 +41,10 @@ awaitable<dp::response> describe_producers(request_context& ctx, dp::request& re
     auto& topic = resp.topics.emplace_back();
     topic.name = t.name;
     std::optional<std::pair<kafka_error, std::string>> topic_error;
-    if (auto reason = invalid_topic_name_reason(t.name))
+    // As Kafka's KafkaApis: READ on the topic, before anything else.
+    if (!security::authorized(ctx, security::acl_operation::read, security::resource_type::topic, t.name))
+      topic_error.emplace(kafka_error::topic_authorization_failed, "Topic authorization failed.");
+    else if (auto reason = invalid_topic_name_reason(t.name))
       topic_error.emplace(kafka_error::invalid_topic_exception, *reason);
     else if (!b.topics().find(t.name))
       topic_error.emplace(kafka_error::unknown_topic_or_partition, "This server does not host this topic-partition.");

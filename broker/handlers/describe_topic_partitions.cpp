@@ -12,6 +12,7 @@
 #include "broker/broker.hpp"
 #include "broker/handlers/cluster_view.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -51,8 +52,11 @@ awaitable<dtp::response> describe_topic_partitions(request_context& ctx, dtp::re
   // The topics to describe, from the cursor's on, each once, in name order.
   std::vector<std::string> names;
   if (all_topics) {
+    // As Kafka: only the topics the principal may DESCRIBE (the others left out without a log line).
     for (const auto& [name, info] : b.topics().all())
-      if (name >= first_topic) names.push_back(name);
+      if (name >= first_topic && security::authorized(ctx, security::acl_operation::describe,
+                                                      security::resource_type::topic, name, true, false))
+        names.push_back(name);
   } else {
     std::set<std::string> wanted;
     for (const auto& t : req.topics)
@@ -72,7 +76,12 @@ awaitable<dtp::response> describe_topic_partitions(request_context& ctx, dtp::re
     }
     auto& out = resp.topics.emplace_back();
     out.name = name;
-    out.topic_authorized_operations = topic_operations;
+    if (!all_topics &&
+        !security::authorized(ctx, security::acl_operation::describe, security::resource_type::topic, name)) {
+      out.error_code = common::wire_code(kafka_error::topic_authorization_failed);
+      continue;
+    }
+    out.topic_authorized_operations = security::authorized_operations(ctx, security::resource_type::topic, name);
     const topic_info* info = b.topics().find(name);
     if (!info) {  // only a named topic can be missing
       out.error_code = common::wire_code(invalid_topic_name_reason(name) ? kafka_error::invalid_topic_exception

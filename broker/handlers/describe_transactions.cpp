@@ -3,6 +3,7 @@
 // does not know.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -12,6 +13,13 @@ awaitable<dt::response> describe_transactions(request_context& ctx, dt::request&
   broker& b = ctx.owner;
   dt::response resp;
   for (const auto& id : req.transactional_ids) {
+    // As Kafka's KafkaApis: DESCRIBE on each transactional id.
+    if (!security::authorized(ctx, security::acl_operation::describe, security::resource_type::transactional_id, id)) {
+      auto& out = resp.transaction_states.emplace_back();
+      out.error_code = common::wire_code(common::kafka_error::transactional_id_authorization_failed);
+      out.transactional_id = id;
+      continue;
+    }
     const auto d = b.transactions().coordinator().describe(id);
     auto& out = resp.transaction_states.emplace_back();
     out.error_code = common::wire_code(d.error);

@@ -2,17 +2,33 @@
 // credentials (never their salts or keys), from the broker's credentials, as Kafka's ScramImage.describe
 // answers: no users named (null or empty) lists every user with a credential; a user named twice is
 // DUPLICATE_RESOURCE, a user without a credential RESOURCE_NOT_FOUND. Users come in the order first
-// named (all of them: by name), their credentials by mechanism type.
+// named (all of them: by name), their credentials by mechanism type. With an authorizer the request
+// needs DESCRIBE on the cluster (CLUSTER_AUTHORIZATION_FAILED, for it and each user named), as in Kafka.
 #include <map>
 
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
 namespace dusc = proto::describe_user_scram_credentials;
 
 awaitable<dusc::response> describe_user_scram_credentials(request_context& ctx, dusc::request& req) {
+  if (!security::authorized_on_cluster(ctx, security::acl_operation::describe)) {
+    const auto refused = common::wire_code(common::kafka_error::cluster_authorization_failed);
+    const std::string message = "Cluster authorization failed.";
+    dusc::response resp;
+    resp.error_code = refused;
+    resp.error_message = message;
+    if (req.users)
+      for (size_t i = 0; i < req.users->size(); ++i) {
+        auto& out = resp.results.emplace_back();
+        out.error_code = refused;
+        out.error_message = message;
+      }
+    co_return resp;
+  }
   const auto held = ctx.owner.scram_credentials().snapshot();
   // (user, named more than once), in the order they come.
   std::vector<std::pair<std::string, bool>> users;

@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 
 #include "broker/broker.hpp"
+#include "broker/handlers/acl_common.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -48,6 +50,20 @@ el::response refused(const el::request& req, kafka_error code, const std::string
 awaitable<el::response> elect_leaders(request_context& ctx, el::request& req) {
   broker& b = ctx.owner;
   el::response resp;
+  // As Kafka's controller: ALTER on the cluster; otherwise every partition asked for, and (v1+) the
+  // request, get CLUSTER_AUTHORIZATION_FAILED.
+  if (!security::authorized_on_cluster(ctx, security::acl_operation::alter)) {
+    const auto refused = common::wire_code(kafka_error::cluster_authorization_failed);
+    const std::string message = acl_apis::needs_permission("ElectLeaders", security::acl_operation::alter);
+    resp.error_code = refused;
+    if (req.topic_partitions)
+      for (const auto& t : *req.topic_partitions) {
+        auto& out = resp.replica_election_results.emplace_back();
+        out.topic = t.topic;
+        for (int32_t p : t.partitions) out.partition_result.push_back({p, refused, message});
+      }
+    co_return resp;
+  }
   if (req.topic_partitions && req.topic_partitions->empty()) co_return resp;
   if (req.election_type != preferred_election && req.election_type != unclean_election) {
     const std::string message = fmt::format("Unknown election type {}", req.election_type);

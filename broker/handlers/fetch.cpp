@@ -20,12 +20,17 @@
 // answer without partitions (the bytes it would have had are taken back off its rate), the longer
 // throttle in throttle_time_ms, and its connection muted (broker/quota/throttle.hpp). A throttled full
 // request creates no session, an incremental one keeps its session (its epoch moved on) unchanged.
+// With an authorizer (as Kafka's KafkaApis): every partition read, named or cached in the session, needs
+// READ on its topic, checked at each request; the others are answered TOPIC_AUTHORIZATION_FAILED (and
+// stay in the session, as in Kafka, so that a later grant lets them be read).
 #include <chrono>
+#include <map>
 
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 #include "broker/long_poll.hpp"
 #include "broker/quota/throttle.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -116,6 +121,14 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
   const int16_t v = ctx.version();
   const auto now = std::chrono::steady_clock::now();
 
+  // READ on a topic, asked once per topic.
+  std::map<std::string, bool, std::less<>> readable;
+  auto may_read = [&](const std::string& topic) {
+    auto [it, fresh] = readable.try_emplace(topic, false);
+    if (fresh) it->second = security::authorized(ctx, security::acl_operation::read, security::resource_type::topic, topic);
+    return it->second;
+  };
+
   // The partitions the request names, by name (v4-12) or topic id (v13+).
   std::vector<fetch_target> named;
   for (const auto& topic : req.topics) {
@@ -170,6 +183,8 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
   } else {
     targets = std::move(named);
   }
+  for (auto& t : targets)
+    if (t.error == kafka_error::none && !may_read(t.topic)) t.error = kafka_error::topic_authorization_failed;
 
   // The consumer's quota caps what one answer may carry.
   auto& quotas = b.quota_manager();

@@ -12,7 +12,10 @@
 #include "common/protocol/messages/consumer_group_describe.hpp"
 #include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "common/protocol/messages/api_versions.hpp"
+#include "common/protocol/messages/create_acls.hpp"
 #include "common/protocol/messages/create_partitions.hpp"
+#include "common/protocol/messages/delete_acls.hpp"
+#include "common/protocol/messages/describe_acls.hpp"
 #include "common/protocol/messages/create_topics.hpp"
 #include "common/protocol/messages/delete_topics.hpp"
 #include "common/protocol/messages/describe_client_quotas.hpp"
@@ -64,6 +67,10 @@ awaitable<proto::api_versions::response> api_versions(request_context&, proto::a
 proto::bytes unsupported_api_versions_response();
 
 awaitable<proto::metadata::response> metadata(request_context&, proto::metadata::request&);
+// The ACL APIs (the authorizer's ACLs: broker/security/authorizer.hpp).
+awaitable<proto::create_acls::response> create_acls(request_context&, proto::create_acls::request&);
+awaitable<proto::describe_acls::response> describe_acls(request_context&, proto::describe_acls::request&);
+awaitable<proto::delete_acls::response> delete_acls(request_context&, proto::delete_acls::request&);
 awaitable<proto::create_topics::response> create_topics(request_context&, proto::create_topics::request&);
 awaitable<proto::delete_topics::response> delete_topics(request_context&, proto::delete_topics::request&);
 awaitable<proto::create_partitions::response> create_partitions(request_context&, proto::create_partitions::request&);

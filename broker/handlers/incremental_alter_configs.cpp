@@ -3,7 +3,8 @@
 // SUBTRACT only for list-typed configs, starting from the value in force. Repeated keys and a SET
 // without a value are refused (INVALID_REQUEST) before anything else, as Kafka's broker does; on broker
 // resources any operation on min.insync.replicas is then held to Kafka's eligible-leader-replicas rules
-// (server_config::check_min_insync_replicas_change).
+// (server_config::check_min_insync_replicas_change). With an authorizer each resource needs
+// ALTER_CONFIGS (on the cluster for brokers), as in Kafka.
 #include <algorithm>
 #include <set>
 
@@ -107,7 +108,10 @@ awaitable<iac::response> incremental_alter_configs(request_context& ctx, iac::re
   iac::response resp;
   for (const auto& res : req.resources) {
     common::result<void> outcome;
-    if (auto bad = check_alterable_resource(b, res.resource_type, res.resource_name)) {
+    auto bad = config_authorization_error(ctx, res.resource_type, res.resource_name,
+                                          security::acl_operation::alter_configs);
+    if (!bad) bad = check_alterable_resource(b, res.resource_type, res.resource_name);
+    if (bad) {
       outcome = *bad;
     } else {
       auto updated = apply(b, res);

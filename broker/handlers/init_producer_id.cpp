@@ -11,8 +11,13 @@
 // INVALID_REQUEST; v6's KIP-939 flags are refused as by a Kafka broker without
 // transaction.two.phase.commit.enable. Below v4 PRODUCER_FENCED is reported as
 // INVALID_PRODUCER_EPOCH, which older clients know.
+// With an authorizer (as Kafka's KafkaApis, before any other check): a transactional id needs WRITE on
+// it (and TWO_PHASE_COMMIT when v6 enables two-phase commit), TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+// otherwise; an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic
+// (authorization by resource type), CLUSTER_AUTHORIZATION_FAILED otherwise.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -24,6 +29,21 @@ awaitable<ipi::response> init_producer_id(request_context& ctx, ipi::request& re
   ipi::response resp;
   resp.producer_id = -1;
   resp.producer_epoch = -1;
+  using security::acl_operation;
+  using security::resource_type;
+  if (req.transactional_id) {
+    if (!security::authorized(ctx, acl_operation::write, resource_type::transactional_id, *req.transactional_id) ||
+        (req.enable2_pc &&
+         !security::authorized(ctx, acl_operation::two_phase_commit, resource_type::transactional_id,
+                               *req.transactional_id))) {
+      resp.error_code = common::wire_code(kafka_error::transactional_id_authorization_failed);
+      co_return resp;
+    }
+  } else if (!security::authorized_on_cluster(ctx, acl_operation::idempotent_write, false) &&
+             !security::authorized_by_resource_type(ctx, acl_operation::write, resource_type::topic)) {
+    resp.error_code = common::wire_code(kafka_error::cluster_authorization_failed);
+    co_return resp;
+  }
   if ((req.producer_id == -1) != (req.producer_epoch == -1)) {
     resp.error_code = common::wire_code(kafka_error::invalid_request);
     co_return resp;

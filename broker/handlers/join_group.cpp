@@ -2,9 +2,11 @@
 // MEMBER_ID_REQUIRED with the member's id (KIP-394); v5+ carries group.instance.id (KIP-345); v9
 // lets a rejoining static leader skip the assignment (KIP-814). A consumer-protocol group with
 // members answers INCONSISTENT_GROUP_PROTOCOL (Brook does not mix protocols in one group).
+// With an authorizer the group needs READ (GROUP_AUTHORIZATION_FAILED otherwise), as in Kafka.
 #include "broker/broker.hpp"
 #include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -12,6 +14,16 @@ using common::kafka_error;
 namespace jg = proto::join_group;
 
 awaitable<jg::response> join_group(request_context& ctx, jg::request& req) {
+  if (!security::authorized(ctx, security::acl_operation::read, security::resource_type::group, req.group_id)) {
+    jg::response refused;
+    refused.error_code = common::wire_code(kafka_error::group_authorization_failed);
+    refused.generation_id = -1;
+    refused.protocol_type = std::nullopt;
+    refused.protocol_name = ctx.version() >= 7 ? std::nullopt : std::optional<std::string>("");
+    refused.leader = "";
+    refused.member_id = "";
+    co_return refused;
+  }
   group::join_request j;
   j.member_id = req.member_id;
   j.instance_id = req.group_instance_id;

@@ -1,7 +1,9 @@
 // LeaveGroup v0-5: v0-2 name one member; v3+ a batch of members (static ones by instance id,
 // KIP-345), each with its own error.
+// With an authorizer the group needs READ (GROUP_AUTHORIZATION_FAILED otherwise, no members listed), as in Kafka.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -16,6 +18,10 @@ awaitable<lg::response> leave_group(request_context& ctx, lg::request& req) {
   else
     for (const auto& m : req.members) leaving.push_back({m.member_id, m.group_instance_id});
   lg::response resp;
+  if (!security::authorized(ctx, security::acl_operation::read, security::resource_type::group, req.group_id)) {
+    resp.error_code = common::wire_code(kafka_error::group_authorization_failed);
+    co_return resp;
+  }
   if (req.group_id.empty()) {
     resp.error_code = common::wire_code(kafka_error::invalid_group_id);
     co_return resp;

@@ -7,6 +7,7 @@
 #include "broker/broker.hpp"
 #include "broker/handlers/config_resources.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -16,6 +17,11 @@ namespace lcr = proto::list_config_resources;
 awaitable<lcr::response> list_config_resources(request_context& ctx, lcr::request& req) {
   broker& b = ctx.owner;
   lcr::response resp;
+  // As Kafka's KafkaApis: DESCRIBE_CONFIGS on the cluster.
+  if (!security::authorized_on_cluster(ctx, security::acl_operation::describe_configs)) {
+    resp.error_code = common::wire_code(kafka_error::cluster_authorization_failed);
+    co_return resp;
+  }
   if (ctx.version() == 0) co_return resp;  // client metrics only
   const std::set<int8_t> known{resource_topic, resource_broker, resource_broker_logger, resource_client_metrics,
                                resource_group};

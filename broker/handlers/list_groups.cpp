@@ -1,12 +1,14 @@
 // ListGroups v0-5: every group this coordinator knows; v4+ filters by state (KIP-518), v5+ by type
 // (KIP-848: "classic" or "consumer"; consumer-protocol groups report protocol type "consumer" and
 // their own states: Empty, Assigning, Reconciling, Stable). Filters compare case-insensitively, as
-// Kafka's do.
+// Kafka's do. With an authorizer (as Kafka's KafkaApis): all of them with DESCRIBE on the cluster,
+// else only the groups the principal may DESCRIBE (the others are left out without a log line).
 #include <algorithm>
 #include <cctype>
 
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -25,8 +27,13 @@ bool matches(const std::vector<std::string>& filter, const std::string& value) {
 
 awaitable<lgs::response> list_groups(request_context& ctx, lgs::request& req) {
   lgs::response resp;
+  const bool all_groups = security::authorized_on_cluster(ctx, security::acl_operation::describe, false);
+  auto listed = [&](const std::string& id) {
+    return all_groups ||
+           security::authorized(ctx, security::acl_operation::describe, security::resource_type::group, id, true, false);
+  };
   for (const auto& [id, g] : ctx.owner.groups().coordinator().groups()) {
-    if (g->state() == group::group_state::dead) continue;
+    if (g->state() == group::group_state::dead || !listed(id)) continue;
     std::string state(group::state_name(g->state()));
     if (!matches(req.states_filter, state) || !matches(req.types_filter, "classic")) continue;
     auto& out = resp.groups.emplace_back();
@@ -36,7 +43,7 @@ awaitable<lgs::response> list_groups(request_context& ctx, lgs::request& req) {
     out.group_type = "classic";
   }
   for (const auto& [id, g] : ctx.owner.groups().coordinator().consumer_groups()) {
-    if (g->dead()) continue;
+    if (g->dead() || !listed(id)) continue;
     std::string state(group::state_name(g->state()));
     if (!matches(req.states_filter, state) || !matches(req.types_filter, "consumer")) continue;
     auto& out = resp.groups.emplace_back();

@@ -7,11 +7,14 @@
 // timestamp is at least the one asked. A special timestamp older than the request's version, or one
 // Kafka does not define, gets UNSUPPORTED_VERSION; a partition named twice gets INVALID_REQUEST
 // (answered once). timeout_ms (v10+) bounds reads from tiered storage, which there are none of.
+// With an authorizer (as Kafka's KafkaApis), each topic needs DESCRIBE: its partitions are answered
+// TOPIC_AUTHORIZATION_FAILED otherwise, before any other check.
 #include <map>
 #include <set>
 
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -49,6 +52,15 @@ awaitable<lo::response> list_offsets(request_context& ctx, lo::request& req) {
   for (const auto& topic : req.topics) {
     auto& out = resp.topics.emplace_back();
     out.name = topic.name;
+    if (!security::authorized(ctx, security::acl_operation::describe, security::resource_type::topic, topic.name, true,
+                              true, static_cast<int>(topic.partitions.size()))) {
+      for (const auto& part : topic.partitions) {
+        auto& r = out.partitions.emplace_back();
+        r.partition_index = part.partition_index;
+        r.error_code = common::wire_code(kafka_error::topic_authorization_failed);
+      }
+      continue;
+    }
     for (const auto& part : topic.partitions) {
       const log::topic_partition tp{topic.name, part.partition_index};
       if (named[tp] > 1 && !answered_duplicates.insert(tp).second) continue;

@@ -9,6 +9,7 @@
 #include "broker/broker.hpp"
 #include "broker/group/consumer_group.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -43,6 +44,11 @@ awaitable<lt::response> list_transactions(request_context& ctx, lt::request& req
     }
     listed = std::move(*kept);
   }
+  // As Kafka's KafkaApis: only the transactional ids the principal may DESCRIBE.
+  std::erase_if(listed, [&ctx](const transaction::listed_transaction& t) {
+    return !security::authorized(ctx, security::acl_operation::describe, security::resource_type::transactional_id,
+                                 t.transactional_id);
+  });
   for (const auto& t : listed) resp.transaction_states.push_back({t.transactional_id, t.producer_id, t.state});
   co_return resp;
 }

@@ -7,21 +7,31 @@
 // max_partitions_per_request partitions in all (none is created otherwise). The top-level
 // error_code (v13) stays 0 here, as on Kafka, which sets it only in the answer to a request that
 // failed as a whole.
+// With an authorizer (as Kafka's KafkaApis): a topic needs DESCRIBE to be shown. Of all topics only
+// those are listed (the others are left out without a log line); a named one without it is answered
+// TOPIC_AUTHORIZATION_FAILED whether it exists or not (by id: with its id and a null name). An unknown
+// name is auto-created only with CREATE on the cluster or on the topic, TOPIC_AUTHORIZATION_FAILED
+// otherwise. The authorized operations fields hold what the principal may do on each topic and on the
+// cluster.
 #include <algorithm>
 #include <boost/asio/ip/host_name.hpp>
 
 #include "broker/broker.hpp"
 #include "broker/handlers/cluster_view.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 #include "broker/topic_admin.hpp"
 
 namespace brook::broker::handlers {
 
 using common::kafka_error;
 namespace md = proto::metadata;
+using security::acl_operation;
+using security::resource_type;
 
 namespace {
-md::response_topic describe_topic(broker& b, const topic_info& t, bool include_ops) {
+md::response_topic describe_topic(request_context& ctx, const topic_info& t, bool include_ops) {
+  broker& b = ctx.owner;
   md::response_topic out;
   out.name = t.record.name;
   out.topic_id = t.record.id;
@@ -34,7 +44,8 @@ md::response_topic describe_topic(broker& b, const topic_info& t, bool include_o
     part.isr_nodes = {b.node_id()};
     out.partitions.push_back(std::move(part));
   }
-  if (include_ops) out.topic_authorized_operations = topic_operations;
+  if (include_ops)
+    out.topic_authorized_operations = security::authorized_operations(ctx, resource_type::topic, t.record.name);
   return out;
 }
 
@@ -62,13 +73,17 @@ awaitable<md::response> metadata(request_context& ctx, md::request& req) {
   resp.brokers.push_back(self_endpoint(ctx));
   resp.cluster_id = b.cluster_id();
   resp.controller_id = b.node_id();
-  if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = cluster_operations;
+  if (req.include_cluster_authorized_operations)
+    resp.cluster_authorized_operations =
+        security::authorized_operations(ctx, resource_type::cluster, security::cluster_resource_name);
   const bool include_ops = req.include_topic_authorized_operations;
 
   // v0 uses an empty list, v1+ null, to mean every topic.
   const bool all_topics = !req.topics || (ctx.version() == 0 && req.topics->empty());
   if (all_topics) {
-    for (const auto& [name, info] : b.topics().all()) resp.topics.push_back(describe_topic(b, info, include_ops));
+    for (const auto& [name, info] : b.topics().all())
+      if (security::authorized(ctx, acl_operation::describe, resource_type::topic, name, true, false))
+        resp.topics.push_back(describe_topic(ctx, info, include_ops));
     co_return resp;
   }
   const bool by_id = std::any_of(req.topics->begin(), req.topics->end(),
@@ -81,8 +96,12 @@ awaitable<md::response> metadata(request_context& ctx, md::request& req) {
         continue;
       }
       const topic_info* info = b.topics().find(wanted.topic_id);
-      resp.topics.push_back(info ? describe_topic(b, *info, include_ops)
-                                 : topic_error(kafka_error::unknown_topic_id, std::nullopt, wanted.topic_id));
+      if (!info)
+        resp.topics.push_back(topic_error(kafka_error::unknown_topic_id, std::nullopt, wanted.topic_id));
+      else if (!security::authorized(ctx, acl_operation::describe, resource_type::topic, info->record.name))
+        resp.topics.push_back(topic_error(kafka_error::topic_authorization_failed, std::nullopt, wanted.topic_id));
+      else
+        resp.topics.push_back(describe_topic(ctx, *info, include_ops));
     }
     co_return resp;
   }
@@ -92,18 +111,34 @@ awaitable<md::response> metadata(request_context& ctx, md::request& req) {
     // they add up to more than max_partitions_per_request partitions: then none is created here either.
     int64_t wanted_partitions = 0;
     for (const auto& wanted : *req.topics)
-      if (wanted.name && !b.topics().find(*wanted.name) && !invalid_topic_name_reason(*wanted.name))
+      if (wanted.name && !b.topics().find(*wanted.name) && !invalid_topic_name_reason(*wanted.name) &&
+          security::authorized(ctx, acl_operation::describe, resource_type::topic, *wanted.name, false, false))
         wanted_partitions += b.config().num_partitions();
     if (!check_partitions_per_request(wanted_partitions)) may_create = false;
   }
+  // Creation needs CREATE on the cluster, else on each topic (asked once, unlogged when denied).
+  std::optional<bool> may_create_any;
+  auto creation_allowed = [&](const std::string& name) {
+    if (!may_create_any)
+      may_create_any = security::authorized_on_cluster(ctx, acl_operation::create, false);
+    return *may_create_any || security::authorized(ctx, acl_operation::create, resource_type::topic, name);
+  };
   for (const auto& wanted : *req.topics) {
     if (!wanted.name) {  // neither a name nor an id
       resp.topics.push_back(topic_error(kafka_error::unknown_topic_id, std::nullopt));
       continue;
     }
     const std::string& name = *wanted.name;
+    if (!security::authorized(ctx, acl_operation::describe, resource_type::topic, name)) {
+      resp.topics.push_back(topic_error(kafka_error::topic_authorization_failed, name));
+      continue;
+    }
     if (const topic_info* info = b.topics().find(name)) {
-      resp.topics.push_back(describe_topic(b, *info, include_ops));
+      resp.topics.push_back(describe_topic(ctx, *info, include_ops));
+      continue;
+    }
+    if (may_create && !creation_allowed(name)) {
+      resp.topics.push_back(topic_error(kafka_error::topic_authorization_failed, name));
       continue;
     }
     if (invalid_topic_name_reason(name)) {
@@ -123,7 +158,7 @@ awaitable<md::response> metadata(request_context& ctx, md::request& req) {
     if (created || created.code() == kafka_error::topic_already_exists) {
       // A single node creates synchronously, so the topic is complete in this very answer.
       if (const topic_info* info = b.topics().find(name)) {
-        resp.topics.push_back(describe_topic(b, *info, include_ops));
+        resp.topics.push_back(describe_topic(ctx, *info, include_ops));
         continue;
       }
     }

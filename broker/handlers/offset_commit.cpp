@@ -9,9 +9,13 @@
 // coordinator's cache. A failed write answers NOT_COORDINATOR, as every group API does. Pending
 // transactional offsets of the same partitions stay pending; when their transaction commits, this
 // commit (written after them) is kept, as Kafka keeps the later record.
+// With an authorizer (as Kafka's KafkaApis): the group needs READ (every partition is answered
+// GROUP_AUTHORIZATION_FAILED otherwise) and each topic READ (TOPIC_AUTHORIZATION_FAILED, before whether
+// it exists).
 #include "broker/broker.hpp"
 #include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -24,6 +28,16 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
   const int64_t now = groups.now();            // deadlines: a commit counts as a heartbeat
   const int64_t commit_ms = groups.wall_now();  // the commit timestamp Kafka stores and reports
   oc::response resp;
+  if (!security::authorized(ctx, security::acl_operation::read, security::resource_type::group, req.group_id)) {
+    for (const auto& topic : req.topics) {
+      auto& out = resp.topics.emplace_back();
+      out.name = topic.name;
+      out.topic_id = topic.topic_id;
+      for (const auto& part : topic.partitions)
+        out.partitions.push_back({part.partition_index, common::wire_code(kafka_error::group_authorization_failed)});
+    }
+    co_return resp;
+  }
   std::vector<oc::offset_commit_response_partition*> slots;  // parallel to `to_write`
   std::vector<log::partition_offset> to_write;
   // Partitions with their own error are answered as they are; the rest wait for the group check.
@@ -39,10 +53,15 @@ awaitable<oc::response> offset_commit(request_context& ctx, oc::request& req) {
     out.name = names.back();
     out.topic_id = topic.topic_id;
     out.partitions.reserve(topic.partitions.size());
+    const bool readable = (by_id && !info) ||
+                          security::authorized(ctx, security::acl_operation::read, security::resource_type::topic,
+                                               names.back(), true, true, static_cast<int>(topic.partitions.size()));
     for (const auto& part : topic.partitions) {
       auto& r = out.partitions.emplace_back();
       r.partition_index = part.partition_index;
-      if (const kafka_error e = commit_partition_error(info, by_id, part.partition_index); e != kafka_error::none)
+      if (!readable)
+        r.error_code = common::wire_code(kafka_error::topic_authorization_failed);
+      else if (const kafka_error e = commit_partition_error(info, by_id, part.partition_index); e != kafka_error::none)
         r.error_code = common::wire_code(e);
       else
         valid.emplace_back(&r, &part);

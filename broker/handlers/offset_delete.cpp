@@ -5,6 +5,7 @@
 // on the group's write lane; a failed write answers NOT_COORDINATOR.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -15,6 +16,11 @@ awaitable<od::response> offset_delete(request_context& ctx, od::request& req) {
   broker& b = ctx.owner;
   auto& groups = b.groups();
   od::response resp;
+  // As Kafka's KafkaApis: DELETE on the group first, then READ on each topic.
+  if (!security::authorized(ctx, security::acl_operation::delete_, security::resource_type::group, req.group_id)) {
+    resp.error_code = common::wire_code(kafka_error::group_authorization_failed);
+    co_return resp;
+  }
   if (req.group_id.empty()) {
     resp.error_code = common::wire_code(kafka_error::invalid_group_id);
     co_return resp;
@@ -40,11 +46,15 @@ awaitable<od::response> offset_delete(request_context& ctx, od::request& req) {
     auto& out = resp.topics.emplace_back();
     out.name = topic.name;
     const topic_info* info = b.topics().find(topic.name);
+    const bool readable = security::authorized(ctx, security::acl_operation::read, security::resource_type::topic,
+                                               topic.name, true, true, static_cast<int>(topic.partitions.size()));
     std::vector<int32_t> parts;
     for (const auto& p : topic.partitions) {
       auto& r = out.partitions.emplace_back();
       r.partition_index = p.partition_index;
-      if (!info || p.partition_index < 0 || p.partition_index >= info->record.partitions)
+      if (!readable)
+        r.error_code = common::wire_code(kafka_error::topic_authorization_failed);
+      else if (!info || p.partition_index < 0 || p.partition_index >= info->record.partitions)
         r.error_code = common::wire_code(kafka_error::unknown_topic_or_partition);
       else if (subscribed && subscribed->count(topic.name))
         r.error_code = common::wire_code(kafka_error::group_subscribed_to_topic);

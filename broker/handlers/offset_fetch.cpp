@@ -6,8 +6,12 @@
 // carries the member id and epoch of a consumer-protocol member, checked as Kafka checks them. v10+
 // names topics by id: as in Kafka, an id no topic has is answered after the known topics, each of
 // its partitions with UNKNOWN_TOPIC_ID.
+// With an authorizer (as Kafka's KafkaApis): each group needs DESCRIBE (GROUP_AUTHORIZATION_FAILED: v1 in
+// each partition asked for, v2-7 at the top, v8+ for the group) and each topic DESCRIBE: of all the
+// group's topics only those are shown; a named one without it is answered TOPIC_AUTHORIZATION_FAILED.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -71,6 +75,40 @@ fetched lookup(broker& b, const std::string& group_id,
   return out;
 }
 
+using wanted_topics = std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>;
+
+// lookup() of the topics the request may describe; the named ones it may not come last, each partition
+// with TOPIC_AUTHORIZATION_FAILED.
+fetched authorized_lookup(request_context& ctx, const std::string& group_id, const wanted_topics& wanted,
+                          bool require_stable) {
+  auto may_describe = [&ctx](const std::string& topic) {
+    return security::authorized(ctx, security::acl_operation::describe, security::resource_type::topic, topic);
+  };
+  if (!wanted) {
+    fetched all = lookup(ctx.owner, group_id, wanted, require_stable);
+    std::erase_if(all, [&](const auto& topic) { return !may_describe(topic.first); });
+    return all;
+  }
+  wanted_topics allowed(std::in_place);
+  fetched refused;
+  for (const auto& [topic, partitions] : *wanted) {
+    if (may_describe(topic)) {
+      allowed->emplace_back(topic, partitions);
+      continue;
+    }
+    auto& t = refused.emplace_back(topic, std::vector<fetched_partition>{});
+    for (int32_t p : partitions)
+      t.second.push_back({p, -1, -1, std::string(), common::wire_code(kafka_error::topic_authorization_failed)});
+  }
+  fetched out = lookup(ctx.owner, group_id, allowed, require_stable);
+  for (auto& t : refused) out.push_back(std::move(t));
+  return out;
+}
+
+bool may_describe_group(request_context& ctx, const std::string& group_id) {
+  return security::authorized(ctx, security::acl_operation::describe, security::resource_type::group, group_id);
+}
+
 }  // namespace
 
 awaitable<of::response> offset_fetch(request_context& ctx, of::request& req) {
@@ -86,7 +124,20 @@ awaitable<of::response> offset_fetch(request_context& ctx, of::request& req) {
       resp.error_code = common::wire_code(kafka_error::invalid_group_id);
       co_return resp;
     }
-    for (auto& [topic, parts] : lookup(b, req.group_id, wanted, req.require_stable)) {
+    if (!may_describe_group(ctx, req.group_id)) {
+      const int16_t refused = common::wire_code(kafka_error::group_authorization_failed);
+      if (ctx.version() >= 2) {
+        resp.error_code = refused;
+      } else if (wanted) {  // v1 has no top-level error: each partition asked for carries it
+        for (const auto& [topic, partitions] : *wanted) {
+          auto& t = resp.topics.emplace_back();
+          t.name = topic;
+          for (int32_t p : partitions) t.partitions.push_back({p, -1, -1, std::string(), refused});
+        }
+      }
+      co_return resp;
+    }
+    for (auto& [topic, parts] : authorized_lookup(ctx, req.group_id, wanted, req.require_stable)) {
       auto& t = resp.topics.emplace_back();
       t.name = topic;
       for (auto& f : parts) t.partitions.push_back({f.partition, f.offset, f.leader_epoch, f.metadata, f.error});
@@ -98,6 +149,10 @@ awaitable<of::response> offset_fetch(request_context& ctx, of::request& req) {
     out.group_id = g.group_id;
     if (g.group_id.empty()) {
       out.error_code = common::wire_code(kafka_error::invalid_group_id);
+      continue;
+    }
+    if (!may_describe_group(ctx, g.group_id)) {
+      out.error_code = common::wire_code(kafka_error::group_authorization_failed);
       continue;
     }
     if (ctx.version() >= 9) {
@@ -126,7 +181,7 @@ awaitable<of::response> offset_fetch(request_context& ctx, of::request& req) {
         }
       }
     }
-    for (auto& [topic, parts] : lookup(b, g.group_id, wanted, req.require_stable)) {
+    for (auto& [topic, parts] : authorized_lookup(ctx, g.group_id, wanted, req.require_stable)) {
       auto& t = out.topics.emplace_back();
       t.name = topic;
       if (const topic_info* info = by_id ? b.topics().find(topic) : nullptr) t.topic_id = info->record.id;

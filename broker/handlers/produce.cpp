@@ -22,12 +22,16 @@
 // Client quotas, as Kafka applies them: the request's size counts against producer_byte_rate and
 // (unless acks=0) its handling time against request_percentage; the longer throttle is answered in
 // throttle_time_ms and mutes the connection (broker/quota/throttle.hpp).
+// With an authorizer (as Kafka's KafkaApis): a request carrying transactional batches needs WRITE on its
+// transactional id (every partition gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise), and each
+// topic needs WRITE (TOPIC_AUTHORIZATION_FAILED, answered before whether the topic exists).
 #include <chrono>
 
 #include "broker/api_table.hpp"
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
 #include "broker/quota/throttle.hpp"
+#include "broker/security/authorize.hpp"
 #include "common/record_validation.hpp"
 
 namespace brook::broker::handlers {
@@ -100,6 +104,17 @@ std::optional<std::pair<kafka_error, std::string>> verify_transactional(broker& 
   return std::pair{produce_txn_error(it->second), std::string()};
 }
 
+// Whether any partition's first batch is transactional (Kafka's RequestUtils.hasTransactionalRecords).
+bool has_transactional_records(const pr::request& req) {
+  for (const auto& topic : req.topic_data)
+    for (const auto& part : topic.partition_data) {
+      if (!part.records) continue;
+      auto batch = common::record_batch_view::parse(part.records->memory());
+      if (batch && batch->is_transactional()) return true;
+    }
+  return false;
+}
+
 }  // namespace
 
 awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, proto::reader& body) {
@@ -112,7 +127,24 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
   pr::response resp;
   std::optional<kafka_error> whole_request_error;
   if (ctx.version() < 3) whole_request_error = kafka_error::unsupported_version;
+  else if (has_transactional_records(req) &&
+           (!req.transactional_id || !security::authorized(ctx, security::acl_operation::write,
+                                                           security::resource_type::transactional_id,
+                                                           *req.transactional_id)))
+    whole_request_error = kafka_error::transactional_id_authorization_failed;
   else if (req.acks != 0 && req.acks != 1 && req.acks != -1) whole_request_error = kafka_error::invalid_required_acks;
+  // WRITE on each topic entry's name (v13: the name of its id; an unknown id is not checked), asked once.
+  std::vector<bool> writable;
+  for (const auto& topic : req.topic_data) {
+    std::string name = topic.name;
+    if (ctx.version() >= 13) {
+      const topic_info* info = topic.topic_id.is_zero() ? nullptr : b.topics().find(topic.topic_id);
+      name = info ? info->record.name : std::string();
+    }
+    writable.push_back(whole_request_error || name.empty() ||
+                       security::authorized(ctx, security::acl_operation::write, security::resource_type::topic, name,
+                                            true, true, static_cast<int>(topic.partition_data.size())));
+  }
 
   // Transaction version 2 (v12+): the transactional partitions join the producer's transaction first (a
   // write to the transaction state only for those not in it yet); their appends wait for that.
@@ -120,10 +152,11 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
   if (!whole_request_error && ctx.version() >= 12 && req.transactional_id) {
     transaction::partition_set partitions;
     std::optional<common::record_batch_view> first;
-    for (const auto& topic : req.topic_data) {
+    for (size_t t = 0; t < req.topic_data.size(); ++t) {
+      const auto& topic = req.topic_data[t];
       const topic_info* info = ctx.version() >= 13 ? (topic.topic_id.is_zero() ? nullptr : b.topics().find(topic.topic_id))
                                                    : b.topics().find(topic.name);
-      if (!info) continue;
+      if (!info || !writable[t]) continue;
       for (const auto& part : topic.partition_data) {
         if (part.index < 0 || part.index >= info->record.partitions || !part.records) continue;
         auto batch = transactional_batch(req, *part.records);
@@ -152,6 +185,8 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
       out.name = topic.name;
       info = b.topics().find(topic.name);
     }
+    // Kafka checks the name given (v13: the name of the id) before whether the topic exists.
+    const bool topic_allowed = writable[resp.responses.size() - 1];
     for (auto& part : topic.partition_data) {
       if (whole_request_error) {
         out.partition_responses.push_back(partition_error(part.index, *whole_request_error));
@@ -159,6 +194,10 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
       }
       if (!info && ctx.version() >= 13) {
         out.partition_responses.push_back(partition_error(part.index, kafka_error::unknown_topic_id));
+        continue;
+      }
+      if (!topic_allowed) {
+        out.partition_responses.push_back(partition_error(part.index, kafka_error::topic_authorization_failed));
         continue;
       }
       if (!info || part.index < 0 || part.index >= info->record.partitions) {

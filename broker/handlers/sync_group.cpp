@@ -2,9 +2,11 @@
 // park until the leader's SyncGroup arrives (or the rebalance restarts). As in Kafka, the group's
 // metadata with the new assignment is stored (synchronously) before anyone is told it; a failed write
 // answers NOT_COORDINATOR (the member finds the coordinator again and rejoins).
+// With an authorizer the group needs READ (GROUP_AUTHORIZATION_FAILED otherwise), as in Kafka.
 #include "broker/broker.hpp"
 #include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -12,6 +14,13 @@ using common::kafka_error;
 namespace sg = proto::sync_group;
 
 awaitable<sg::response> sync_group(request_context& ctx, sg::request& req) {
+  if (!security::authorized(ctx, security::acl_operation::read, security::resource_type::group, req.group_id)) {
+    sg::response refused;
+    refused.error_code = common::wire_code(kafka_error::group_authorization_failed);
+    refused.protocol_type = std::nullopt;
+    refused.protocol_name = std::nullopt;
+    co_return refused;
+  }
   group::sync_request s;
   s.member_id = req.member_id;
   s.instance_id = req.group_instance_id;

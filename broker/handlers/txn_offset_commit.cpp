@@ -13,6 +13,7 @@
 #include "broker/broker.hpp"
 #include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -25,6 +26,23 @@ awaitable<toc::response> txn_offset_commit(request_context& ctx, toc::request& r
   const int64_t commit_ms = groups.wall_now();
   const bool by_id = ctx.version() >= 6;
   toc::response resp;
+  // As Kafka's KafkaApis: WRITE on the transactional id, then READ on the group, answered for every
+  // partition; then READ on each topic.
+  std::optional<kafka_error> refused;
+  if (!security::authorized(ctx, security::acl_operation::write, security::resource_type::transactional_id,
+                            req.transactional_id))
+    refused = kafka_error::transactional_id_authorization_failed;
+  else if (!security::authorized(ctx, security::acl_operation::read, security::resource_type::group, req.group_id))
+    refused = kafka_error::group_authorization_failed;
+  if (refused) {
+    for (const auto& topic : req.topics) {
+      auto& out = resp.topics.emplace_back();
+      out.name = topic.name;
+      out.topic_id = topic.topic_id;
+      for (const auto& part : topic.partitions) out.partitions.push_back({part.partition_index, common::wire_code(*refused)});
+    }
+    co_return resp;
+  }
   std::vector<std::string> names;  // each request topic's name (empty when unknown)
   names.reserve(req.topics.size());
   size_t valid = 0;
@@ -35,10 +53,16 @@ awaitable<toc::response> txn_offset_commit(request_context& ctx, toc::request& r
     out.name = by_id ? names.back() : topic.name;
     out.topic_id = topic.topic_id;
     out.partitions.reserve(topic.partitions.size());
+    const bool readable = (by_id && !info) ||
+                          security::authorized(ctx, security::acl_operation::read, security::resource_type::topic,
+                                               by_id ? names.back() : topic.name, true, true,
+                                               static_cast<int>(topic.partitions.size()));
     for (const auto& part : topic.partitions) {
       auto& r = out.partitions.emplace_back();
       r.partition_index = part.partition_index;
-      if (const kafka_error e = commit_partition_error(info, by_id, part.partition_index); e != kafka_error::none)
+      if (!readable)
+        r.error_code = common::wire_code(kafka_error::topic_authorization_failed);
+      else if (const kafka_error e = commit_partition_error(info, by_id, part.partition_index); e != kafka_error::none)
         r.error_code = common::wire_code(e);
       else
         ++valid;

@@ -8,6 +8,7 @@
 // completeTransaction of the group coordinator). v2 carries the marker's transaction version.
 #include "broker/broker.hpp"
 #include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
 
 namespace brook::broker::handlers {
 
@@ -18,6 +19,22 @@ awaitable<wtm::response> write_txn_markers(request_context& ctx, wtm::request& r
   broker& b = ctx.owner;
   auto& txns = b.transactions();
   wtm::response resp;
+  // As Kafka's KafkaApis: ALTER on the cluster (an admin client aborting a transaction), else
+  // CLUSTER_ACTION (a broker); every partition is answered CLUSTER_AUTHORIZATION_FAILED otherwise.
+  if (!security::authorized_on_cluster(ctx, security::acl_operation::alter, false) &&
+      !security::authorized_on_cluster(ctx, security::acl_operation::cluster_action)) {
+    for (const auto& marker : req.markers) {
+      auto& out = resp.markers.emplace_back();
+      out.producer_id = marker.producer_id;
+      for (const auto& t : marker.topics) {
+        auto& topic = out.topics.emplace_back();
+        topic.name = t.name;
+        for (int32_t index : t.partition_indexes)
+          topic.partitions.push_back({index, common::wire_code(kafka_error::cluster_authorization_failed)});
+      }
+    }
+    co_return resp;
+  }
   for (const auto& marker : req.markers) {
     auto& out = resp.markers.emplace_back();
     out.producer_id = marker.producer_id;

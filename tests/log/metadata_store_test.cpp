@@ -1068,3 +1068,38 @@ TEST_CASE("metadata_store: pending transactional offsets are staged, completed b
   REQUIRE(store->delete_group("h"));
   CHECK(store->list_txn_offsets()->empty());
 }
+
+TEST_CASE("ACLs: added and removed in one batch, listed in key order, kept across reopening, cleared by clear_all") {
+  temp_dir dir;
+  auto acl = [](int8_t type, std::string name, std::string principal, int8_t operation) {
+    brook::log::acl_record r;
+    r.resource_type = type;
+    r.resource_name = std::move(name);
+    r.pattern_type = 3;
+    r.principal = std::move(principal);
+    r.host = "*";
+    r.operation = operation;
+    r.permission_type = 3;
+    return r;
+  };
+  const auto topic_read = acl(2, "t", "User:alice", 3);
+  const auto topic_write = acl(2, "t", "User:alice", 4);
+  const auto group_read = acl(3, "g", "User:bob", 3);
+  // A name with the key's separator byte in it stays apart from its neighbours.
+  const auto odd_name = acl(2, std::string("t\0x", 3), "User:alice", 3);
+  {
+    auto store = open_store(dir.path);
+    REQUIRE(store->update_acls({group_read, topic_write, topic_read, odd_name}, {}));
+    REQUIRE(store->update_acls({}, {topic_write}));
+    // Adding what is there, or removing what is not, changes nothing.
+    REQUIRE(store->update_acls({topic_read}, {acl(7, "nobody", "User:x", 2)}));
+  }
+  auto store = open_store(dir.path);
+  auto listed = store->list_acls();
+  REQUIRE(listed);
+  CHECK(*listed == std::vector<brook::log::acl_record>{topic_read, odd_name, group_read});
+  REQUIRE(store->clear_all());
+  auto after = store->list_acls();
+  REQUIRE(after);
+  CHECK(after->empty());
+}

@@ -5,6 +5,7 @@
 
 #include "common/error.hpp"
 #include "txn_test_util.hpp"
+#include "acl_test_util.hpp"
 
 namespace proto = brook::common::protocol;
 namespace apt = proto::add_partitions_to_txn;
@@ -73,4 +74,46 @@ TEST_CASE("AddPartitionsToTxn v4+ verify_only tells which partitions are in the 
   auto again = b.call<apt::response>(apt::api_key, 5, req);
   CHECK(again.results_by_transaction[0].topic_results.at(0).results_by_partition[1].partition_error_code ==
         wire_code(kafka_error::transaction_abortable));
+}
+
+TEST_CASE("with an authorizer AddPartitionsToTxn needs WRITE on the transactional id and topics, v4 CLUSTER_ACTION") {
+  namespace t = brook::test;
+  namespace apt = brook::common::protocol::add_partitions_to_txn;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::transactional_id, "tx", acl_operation::write),
+               t::allowing(resource_type::topic, "t", acl_operation::write)});
+  t::create_topic(b.client(), "t");
+  t::create_topic(b.client(), "u");
+  auto p = t::init_txn(b, "tx");
+  apt::request req;
+  req.v3_and_below_transactional_id = p.transactional_id;
+  req.v3_and_below_producer_id = p.id;
+  req.v3_and_below_producer_epoch = p.epoch;
+  req.v3_and_below_topics = {{"t", {0}}, {"u", {0}}};
+  auto refused = b.call<apt::response>(apt::api_key, 3, req);
+  REQUIRE(refused.results_by_topic_v3_and_below.size() == 2);
+  CHECK(refused.results_by_topic_v3_and_below[0].results_by_partition.at(0).partition_error_code ==
+        wire_code(kafka_error::operation_not_attempted));
+  CHECK(refused.results_by_topic_v3_and_below[1].results_by_partition.at(0).partition_error_code ==
+        wire_code(kafka_error::topic_authorization_failed));
+  CHECK(t::add_partitions(b, p, "t", {0}) == 0);
+  // Another transactional id: every partition refused.
+  t::txn_producer other{"other", p.id, p.epoch};
+  CHECK(t::add_partitions(b, other, "t", {0}) == wire_code(kafka_error::transactional_id_authorization_failed));
+  // v4 comes from brokers: CLUSTER_ACTION on the cluster.
+  apt::request batched;
+  batched.transactions.push_back({p.transactional_id, p.id, p.epoch, true, {{"t", {0}}}});
+  auto denied = b.call<apt::response>(apt::api_key, 4, batched);
+  CHECK(denied.error_code == wire_code(kafka_error::cluster_authorization_failed));
+  CHECK(denied.results_by_transaction.empty());
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::cluster_action)});
+  auto verified = b.call<apt::response>(apt::api_key, 4, batched);
+  CHECK(verified.error_code == 0);
+  REQUIRE(verified.results_by_transaction.size() == 1);
+  CHECK(verified.results_by_transaction[0].topic_results.at(0).results_by_partition.at(0).partition_error_code == 0);
 }

@@ -4,6 +4,8 @@
 #include "broker_fixture.hpp"
 #include "common/protocol/messages/alter_configs.hpp"
 #include "config_test_util.hpp"
+#include "acl_test_util.hpp"
+#include "group_test_util.hpp"
 
 using namespace brook;
 using namespace brook::test::configs;
@@ -74,4 +76,29 @@ TEST_CASE("AlterConfigs keeps Kafka's rules on min.insync.replicas: the cluster-
   auto bad = replace(b, broker_resource, "1", {{"min.insync.replicas", "0"}});
   CHECK(bad.error_code == 42);
   CHECK(bad.error_message == "Invalid value 0 for configuration min.insync.replicas: Value must be at least 1");
+}
+
+TEST_CASE("with an authorizer AlterConfigs needs ALTER_CONFIGS on the topic, or on the cluster for brokers") {
+  namespace t = brook::test;
+  namespace ac = brook::common::protocol::alter_configs;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "open", acl_operation::alter_configs)});
+  t::create_topic(b.client(), "open");
+  t::create_topic(b.client(), "closed");
+  ac::request req;
+  req.resources.push_back({2, "open", {{"retention.ms", "1000"}}});
+  req.resources.push_back({2, "closed", {{"retention.ms", "1000"}}});
+  req.resources.push_back({4, "", {{"log.retention.ms", "1000"}}});
+  req.validate_only = true;
+  auto resp = b.call<ac::response>(ac::api_key, 1, req);
+  REQUIRE(resp.responses.size() == 3);
+  CHECK(resp.responses[0].error_code == 0);
+  CHECK(resp.responses[1].error_code == wire_code(kafka_error::topic_authorization_failed));
+  CHECK(resp.responses[2].error_code == wire_code(kafka_error::cluster_authorization_failed));
+  CHECK(resp.responses[2].error_message == "Cluster authorization failed.");
 }

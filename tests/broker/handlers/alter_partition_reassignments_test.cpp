@@ -10,6 +10,8 @@
 #include "common/protocol/messages/alter_partition_reassignments.hpp"
 #include "common/protocol/messages/describe_topic_partitions.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
+#include "common/protocol/messages/list_partition_reassignments.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -87,4 +89,33 @@ TEST_CASE("AlterPartitionReassignments with no topics gets Kafka's empty answer"
   CHECK(resp.error_message == "");  // the controller's defaults: an empty message, not null
   CHECK(resp.allow_replication_factor_change);
   CHECK(resp.responses.empty());
+}
+
+TEST_CASE("with an authorizer AlterPartitionReassignments needs ALTER and ListPartitionReassignments DESCRIBE on the cluster") {
+  namespace t = brook::test;
+  namespace apr = brook::common::protocol::alter_partition_reassignments;
+  namespace lpr = brook::common::protocol::list_partition_reassignments;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  const int16_t cluster_refused =
+      brook::common::wire_code(brook::common::kafka_error::cluster_authorization_failed);
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create)});
+  t::create_topic(b.client(), "t");
+  apr::request alter;
+  alter.timeout_ms = 1000;
+  alter.topics.push_back({"t", {{0, std::vector<int32_t>{b.server().node_id()}}}});
+  auto refused = b.call<apr::response>(apr::api_key, 0, alter);
+  CHECK(refused.error_code == cluster_refused);
+  CHECK(refused.responses.at(0).partitions.at(0).error_code == cluster_refused);
+  lpr::request list;
+  list.timeout_ms = 1000;
+  list.topics = std::nullopt;
+  CHECK(b.call<lpr::response>(lpr::api_key, 0, list).error_code == cluster_refused);
+  // ALTER allows both (it implies DESCRIBE).
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::alter)});
+  auto allowed = b.call<apr::response>(apr::api_key, 0, alter);
+  CHECK(allowed.error_code == 0);
+  CHECK(allowed.responses.at(0).partitions.at(0).error_code != cluster_refused);
+  CHECK(b.call<lpr::response>(lpr::api_key, 0, list).error_code == 0);
 }

@@ -9,6 +9,7 @@
 #include "broker_fixture.hpp"
 #include "common/protocol/messages/alter_user_scram_credentials.hpp"
 #include "common/protocol/messages/describe_user_scram_credentials.hpp"
+#include "acl_test_util.hpp"
 
 namespace proto = brook::common::protocol;
 namespace ausc = proto::alter_user_scram_credentials;
@@ -173,4 +174,31 @@ TEST_CASE("a broker reset forgets every SCRAM credential", "[scram]") {
   CHECK(scram_authenticate(b, "SCRAM-SHA-256", "alice", "a").state == sec::sasl_step::status::failed);
   b.restart();
   CHECK(described_scram(b, "alice").empty());
+}
+
+TEST_CASE("with an authorizer AlterUserScramCredentials needs ALTER and DescribeUserScramCredentials DESCRIBE on the cluster") {
+  namespace t = brook::test;
+  namespace ausc = brook::common::protocol::alter_user_scram_credentials;
+  namespace dusc = brook::common::protocol::describe_user_scram_credentials;
+  const int16_t refused = brook::common::wire_code(brook::common::kafka_error::cluster_authorization_failed);
+  t::broker_fixture b({t::standard_authorizer});
+  ausc::request alter;
+  alter.deletions.push_back({"alice", 1});
+  alter.deletions.push_back({"bob", 1});
+  auto denied = b.call<ausc::response>(ausc::api_key, 0, alter);
+  REQUIRE(denied.results.size() == 2);
+  CHECK(denied.results[0].user == "alice");
+  CHECK(denied.results[0].error_code == refused);
+  dusc::request describe;
+  describe.users = std::vector<dusc::user_name>{{"alice"}};
+  auto hidden = b.call<dusc::response>(dusc::api_key, 0, describe);
+  CHECK(hidden.error_code == refused);
+  REQUIRE(hidden.results.size() == 1);
+  CHECK(hidden.results[0].error_code == refused);
+  t::grant(b, {t::allowing(t::sec::resource_type::cluster, "kafka-cluster", t::sec::acl_operation::alter)});
+  // Allowed: the credentials' own answers (there are none to delete or describe).
+  CHECK(b.call<ausc::response>(ausc::api_key, 0, alter).results.at(0).error_code != refused);
+  auto described = b.call<dusc::response>(dusc::api_key, 0, describe);
+  CHECK(described.error_code == 0);
+  CHECK(described.results.at(0).error_code != refused);
 }

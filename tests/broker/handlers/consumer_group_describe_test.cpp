@@ -6,6 +6,7 @@
 #include "common/protocol/messages/consumer_group_describe.hpp"
 #include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -91,4 +92,21 @@ TEST_CASE("ConsumerGroupDescribe counts partitions a member has yet to revoke in
   CHECK(m1.assignment.topic_partitions[0].partitions.size() == 4);  // two kept, two to revoke
   REQUIRE(m1.target_assignment.topic_partitions.size() == 1);
   CHECK(m1.target_assignment.topic_partitions[0].partitions.size() == 2);
+}
+
+TEST_CASE("with an authorizer ConsumerGroupDescribe needs DESCRIBE on each group") {
+  namespace t = brook::test;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::group, "g", acl_operation::describe)});
+  cgd::request req;
+  req.group_ids = {"g", "h"};
+  req.include_authorized_operations = true;
+  auto resp = b.call<cgd::response>(cgd::api_key, 0, req);
+  REQUIRE(resp.groups.size() == 2);
+  // Allowed: the group's own answer (there is no such group), with the operations the ACLs allow.
+  CHECK(resp.groups[0].error_code == common::wire_code(kafka_error::group_id_not_found));
+  CHECK(resp.groups[0].authorized_operations == (1 << 8));
+  CHECK(resp.groups[1].error_code == common::wire_code(kafka_error::group_authorization_failed));
 }

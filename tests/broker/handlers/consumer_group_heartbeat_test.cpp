@@ -10,6 +10,7 @@
 #include "common/protocol/messages/api_versions.hpp"
 #include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -77,4 +78,33 @@ TEST_CASE("a catastrophic regex neither stalls other clients nor the group", "[h
     }
   }
   CHECK(assigned);
+}
+
+TEST_CASE("with an authorizer ConsumerGroupHeartbeat needs READ on the group and DESCRIBE on subscribed topics") {
+  namespace t = brook::test;
+  namespace cgh = brook::common::protocol::consumer_group_heartbeat;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "t", acl_operation::read)});
+  t::create_topic(b.client(), "t");
+  t::create_topic(b.client(), "u");
+  cgh::request req;
+  req.group_id = "g";
+  req.member_id = "m1";
+  req.member_epoch = 0;
+  req.rebalance_timeout_ms = 30000;
+  req.subscribed_topic_names = std::vector<std::string>{"t"};
+  req.topic_partitions = std::vector<cgh::topic_id_partitions>{};
+  CHECK(b.call<cgh::response>(cgh::api_key, 0, req).error_code == wire_code(kafka_error::group_authorization_failed));
+  t::grant(b, {t::allowing(resource_type::group, "g", acl_operation::read)});
+  req.subscribed_topic_names = std::vector<std::string>{"t", "u"};
+  CHECK(b.call<cgh::response>(cgh::api_key, 0, req).error_code == wire_code(kafka_error::topic_authorization_failed));
+  req.subscribed_topic_names = std::vector<std::string>{"t"};
+  auto joined = b.call<cgh::response>(cgh::api_key, 0, req);
+  CHECK(joined.error_code == 0);
+  CHECK(joined.member_epoch > 0);
 }

@@ -3,6 +3,7 @@
 #include "broker_fixture.hpp"
 #include "common/protocol/messages/create_partitions.hpp"
 #include "common/protocol/messages/create_topics.hpp"
+#include "acl_test_util.hpp"
 
 namespace proto = brook::common::protocol;
 namespace cp = proto::create_partitions;
@@ -58,4 +59,36 @@ TEST_CASE("CreatePartitions refuses a decrease or the same count with Kafka's me
   auto same = b.call<cp::response>(cp::api_key, 3, req);
   CHECK(same.results.at(0).error_code == 37);
   CHECK(same.results.at(0).error_message == "Topic already has 3 partition(s).");
+}
+
+TEST_CASE("with an authorizer CreatePartitions needs ALTER on the cluster or the topic") {
+  namespace t = brook::test;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "grow", acl_operation::alter)});
+  for (const char* name : {"grow", "fixed"}) {
+    ct::request create;
+    create.topics.push_back({});
+    create.topics.back().name = name;
+    create.topics.back().num_partitions = 1;
+    create.topics.back().replication_factor = 1;
+    REQUIRE(b.call<ct::response>(ct::api_key, 5, create).topics.at(0).error_code == 0);
+  }
+  cp::request req;
+  req.timeout_ms = 1000;
+  for (const char* name : {"grow", "fixed"}) {
+    cp::create_partitions_topic topic;
+    topic.name = name;
+    topic.count = 2;
+    topic.assignments = std::nullopt;
+    req.topics.push_back(topic);
+  }
+  auto resp = b.call<cp::response>(cp::api_key, 3, req);
+  REQUIRE(resp.results.size() == 2);
+  CHECK(resp.results[0].error_code == 0);
+  CHECK(resp.results[1].error_code == brook::common::wire_code(brook::common::kafka_error::topic_authorization_failed));
+  CHECK(b.server().topics().find(std::string("grow"))->record.partitions == 2);
+  CHECK(b.server().topics().find(std::string("fixed"))->record.partitions == 1);
 }

@@ -3,6 +3,7 @@
 
 #include "broker_fixture.hpp"
 #include "common/protocol/messages/create_topics.hpp"
+#include "acl_test_util.hpp"
 
 namespace proto = brook::common::protocol;
 namespace ct = proto::create_topics;
@@ -72,4 +73,40 @@ TEST_CASE("CreateTopics with a replication factor above 1 is refused with Kafka 
   CHECK(resp.topics[0].error_message ==
         "Unable to replicate the partition 3 time(s): The target replication factor of 3 cannot be reached because "
         "only 1 broker(s) are registered or some brokers have all their log directories cordoned.");
+}
+
+TEST_CASE("with an authorizer CreateTopics needs CREATE on the cluster or the topic, configs DESCRIBE_CONFIGS") {
+  namespace t = brook::test;
+  namespace ct = brook::common::protocol::create_topics;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::topic, "ok-", acl_operation::create, t::sec::pattern_type::prefixed),
+               t::allowing(resource_type::topic, "ok-described", acl_operation::describe_configs)});
+  auto create = [&](std::vector<std::string> names) {
+    ct::request req;
+    for (auto& name : names) {
+      auto& topic = req.topics.emplace_back();
+      topic.name = name;
+      topic.num_partitions = 1;
+      topic.replication_factor = 1;
+    }
+    return b.call<ct::response>(ct::api_key, 7, req);
+  };
+  auto resp = create({"ok-described", "ok-plain", "no"});
+  REQUIRE(resp.topics.size() == 3);
+  CHECK(resp.topics[0].error_code == 0);
+  CHECK(resp.topics[0].topic_config_error_code == 0);
+  CHECK(resp.topics[0].configs.has_value());
+  CHECK(resp.topics[1].error_code == 0);
+  CHECK(resp.topics[1].num_partitions == 1);
+  CHECK(resp.topics[1].topic_config_error_code == wire_code(kafka_error::topic_authorization_failed));
+  CHECK_FALSE(resp.topics[1].configs.has_value());
+  CHECK(resp.topics[2].error_code == wire_code(kafka_error::topic_authorization_failed));
+  CHECK(resp.topics[2].error_message == "Authorization failed.");
+  // CREATE on the cluster allows any topic.
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create)});
+  CHECK(create({"no"}).topics.at(0).error_code == 0);
 }

@@ -6,6 +6,7 @@
 #include "common/protocol/messages/delete_groups.hpp"
 #include "common/protocol/messages/list_groups.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -71,4 +72,33 @@ TEST_CASE("DeleteGroups v3: deleted, unknown and non-empty groups carry no error
   CHECK(resp.results[2].error_code == common::wire_code(common::kafka_error::non_empty_group));
   for (const auto& r : resp.results) CHECK_FALSE(r.error_message.has_value());
   CHECK(test::committed_offset(b.client(), "empty", "t") == -1);
+}
+
+TEST_CASE("with an authorizer DeleteGroups needs DELETE on each group") {
+  namespace t = brook::test;
+  namespace dg = brook::common::protocol::delete_groups;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "t", acl_operation::read),
+               t::allowing(resource_type::group, "g", acl_operation::read),
+               t::allowing(resource_type::group, "h", acl_operation::read)});
+  t::create_topic(b.client(), "t");
+  for (const char* group : {"g", "h"})
+    REQUIRE(b.call<brook::common::protocol::offset_commit::response>(
+                  brook::common::protocol::offset_commit::api_key, 8, t::commit_request(group, "", -1, "t", 1))
+                .topics.at(0)
+                .partitions.at(0)
+                .error_code == 0);
+  t::grant(b, {t::allowing(resource_type::group, "g", acl_operation::delete_)});
+  dg::request req;
+  req.groups_names = {"g", "h"};
+  auto resp = b.call<dg::response>(dg::api_key, 2, req);
+  REQUIRE(resp.results.size() == 2);
+  CHECK(resp.results[0].error_code == 0);
+  CHECK(resp.results[1].error_code == wire_code(kafka_error::group_authorization_failed));
+  CHECK(t::committed_offset(b.client(), "h", "t") == 1);
 }

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 
+#include "acl_test_util.hpp"
 #include "broker_fixture.hpp"
 #include "common/protocol/messages/alter_client_quotas.hpp"
 #include "common/protocol/messages/describe_client_quotas.hpp"
@@ -105,4 +106,28 @@ TEST_CASE("DescribeClientQuotas refuses bad filters at the top level with Kafka'
     CHECK(resp.error_message == c.message);
     CHECK_FALSE(resp.entries.has_value());
   }
+}
+
+TEST_CASE("with an authorizer DescribeClientQuotas needs DESCRIBE_CONFIGS and AlterClientQuotas ALTER_CONFIGS on the cluster") {
+  namespace t = brook::test;
+  const int16_t refused = brook::common::wire_code(brook::common::kafka_error::cluster_authorization_failed);
+  t::broker_fixture b({t::standard_authorizer});
+  acq::request alter;
+  acq::entry_data e;
+  e.entity.push_back({"user", std::string("alice")});
+  e.ops.push_back({"producer_byte_rate", 1024, false});
+  alter.entries.push_back(e);
+  auto denied = b.call<acq::response>(acq::api_key, 1, alter);
+  REQUIRE(denied.entries.size() == 1);
+  CHECK(denied.entries[0].error_code == refused);
+  CHECK(denied.entries[0].entity.at(0).entity_name == "alice");
+  auto hidden = describe(b, {}, false);
+  CHECK(hidden.error_code == refused);
+  CHECK_FALSE(hidden.entries.has_value());
+  t::grant(b, {t::allowing(t::sec::resource_type::cluster, "kafka-cluster", t::sec::acl_operation::alter_configs)});
+  CHECK(b.call<acq::response>(acq::api_key, 1, alter).entries.at(0).error_code == 0);
+  // ALTER_CONFIGS implies DESCRIBE_CONFIGS.
+  auto described = describe(b, {}, false);
+  CHECK(described.error_code == 0);
+  CHECK(entities(described) == std::vector<std::string>{"user=alice"});
 }

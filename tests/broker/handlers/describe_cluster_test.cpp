@@ -1,10 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "broker/handlers/cluster_view.hpp"
-#include "broker_fixture.hpp"
+#include "acl_test_util.hpp"
 #include "common/protocol/messages/describe_cluster.hpp"
-
-using namespace brook::broker::handlers;
 
 namespace {
 // Kafka's AclOperation codes.
@@ -13,13 +10,9 @@ constexpr int op_read = 3, op_write = 4, op_create = 5, op_delete = 6, op_alter 
 constexpr int32_t bit(int op) { return int32_t{1} << op; }
 }  // namespace
 
-TEST_CASE("the cluster's authorized operations are exactly those Kafka's CLUSTER resource supports") {
-  CHECK((cluster_operations & bit(op_write)) == 0);
-  CHECK((cluster_operations & bit(op_read)) == 0);
-  CHECK((cluster_operations & bit(op_delete)) == 0);
-  CHECK(cluster_operations == (bit(op_create) | bit(op_alter) | bit(op_describe) | bit(op_cluster_action) |
-                               bit(op_describe_configs) | bit(op_alter_configs) | bit(op_idempotent_write)));
-}
+// The operations Kafka's CLUSTER resource supports: no READ, WRITE or DELETE.
+constexpr int32_t cluster_resource_operations = bit(op_create) | bit(op_alter) | bit(op_describe) | bit(op_cluster_action) |
+                                       bit(op_describe_configs) | bit(op_alter_configs) | bit(op_idempotent_write);
 
 namespace proto = brook::common::protocol;
 
@@ -31,8 +24,22 @@ TEST_CASE("DescribeCluster answers the authorized operations of Kafka's CLUSTER 
     auto resp = b.call<proto::describe_cluster::response>(proto::describe_cluster::api_key, v, req);
     CHECK(resp.error_code == 0);
     CHECK((resp.cluster_authorized_operations & bit(op_write)) == 0);
-    CHECK(resp.cluster_authorized_operations == cluster_operations);
+    CHECK(resp.cluster_authorized_operations == cluster_resource_operations);
   }
+}
+
+TEST_CASE("with an authorizer DescribeCluster's authorized operations are those the ACLs allow") {
+  using namespace brook::test;
+  broker_fixture b({standard_authorizer});
+  proto::describe_cluster::request req;
+  req.include_cluster_authorized_operations = true;
+  CHECK(b.call<proto::describe_cluster::response>(proto::describe_cluster::api_key, 1, req)
+            .cluster_authorized_operations == 0);
+  grant(b, {allowing(sec::resource_type::cluster, "kafka-cluster", sec::acl_operation::alter),
+            allowing(sec::resource_type::cluster, "kafka-cluster", sec::acl_operation::idempotent_write)});
+  // ALTER implies DESCRIBE.
+  CHECK(b.call<proto::describe_cluster::response>(proto::describe_cluster::api_key, 1, req)
+            .cluster_authorized_operations == (bit(op_alter) | bit(op_describe) | bit(op_idempotent_write)));
 }
 
 TEST_CASE("DescribeCluster answers for brokers only, with endpoint type 1 whatever was asked, as Kafka does") {

@@ -4,6 +4,7 @@
 #include "broker_fixture.hpp"
 #include "config_test_util.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 using namespace brook::test::configs;
@@ -67,4 +68,34 @@ TEST_CASE("DescribeConfigs reports node.id and broker.id as Kafka does: either o
     CHECK(synonyms(node) == synonym_list{{"node.id", "1", 4}});
     CHECK(synonyms(broker) == synonym_list{{"broker.id", "1", 4}, {"broker.id", "-1", 5}});
   }
+}
+
+TEST_CASE("with an authorizer DescribeConfigs needs DESCRIBE_CONFIGS on the topic, or on the cluster for brokers") {
+  namespace t = brook::test;
+  namespace dc = brook::common::protocol::describe_configs;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "open", acl_operation::alter_configs)});  // implies DESCRIBE_CONFIGS
+  t::create_topic(b.client(), "open");
+  t::create_topic(b.client(), "closed");
+  dc::request req;
+  req.resources.push_back({2, "open", std::nullopt});
+  req.resources.push_back({2, "closed", std::nullopt});
+  req.resources.push_back({4, std::to_string(b.server().node_id()), std::nullopt});
+  req.resources.push_back({32, "g", std::nullopt});
+  auto resp = b.call<dc::response>(dc::api_key, 4, req);
+  REQUIRE(resp.results.size() == 4);
+  CHECK(resp.results[0].error_code == 0);
+  CHECK_FALSE(resp.results[0].configs.empty());
+  CHECK(resp.results[1].error_code == wire_code(kafka_error::topic_authorization_failed));
+  CHECK(resp.results[1].error_message == "Topic authorization failed.");
+  CHECK(resp.results[1].configs.empty());
+  CHECK(resp.results[2].error_code == wire_code(kafka_error::cluster_authorization_failed));
+  CHECK(resp.results[3].error_code == wire_code(kafka_error::group_authorization_failed));
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::describe_configs)});
+  CHECK(b.call<dc::response>(dc::api_key, 4, req).results.at(2).error_code == 0);
 }

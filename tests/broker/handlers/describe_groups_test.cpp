@@ -9,6 +9,7 @@
 #include "common/protocol/messages/consumer_group_heartbeat.hpp"
 #include "common/protocol/messages/describe_groups.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -91,4 +92,25 @@ TEST_CASE("DescribeGroups v6 of a consumer-protocol group: GROUP_ID_NOT_FOUND, n
   auto v6 = describe_groups_of(b, 6, {"cg"});
   CHECK(v6.groups.at(0).error_code == wire_code(kafka_error::group_id_not_found));
   CHECK(v6.groups.at(0).error_message == "Group cg is not a classic group.");
+}
+
+TEST_CASE("with an authorizer DescribeGroups needs DESCRIBE on each group, and reports what the ACLs allow") {
+  namespace t = brook::test;
+  namespace dgs = brook::common::protocol::describe_groups;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::group, "g", acl_operation::read)});
+  dgs::request req;
+  req.groups = {"g", "h"};
+  req.include_authorized_operations = true;
+  auto resp = b.call<dgs::response>(dgs::api_key, 5, req);
+  REQUIRE(resp.groups.size() == 2);
+  CHECK(resp.groups[0].error_code == 0);
+  CHECK(resp.groups[0].authorized_operations == ((1 << 3) | (1 << 8)));  // READ, and the DESCRIBE it implies
+  CHECK(resp.groups[1].error_code == wire_code(kafka_error::group_authorization_failed));
+  CHECK(resp.groups[1].group_state == "");
+  CHECK(resp.groups[1].authorized_operations == INT32_MIN);
 }

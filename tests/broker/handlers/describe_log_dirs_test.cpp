@@ -14,6 +14,7 @@
 #include "common/protocol/messages/produce.hpp"
 #include "common/record_batch.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -149,4 +150,19 @@ TEST_CASE("DescribeLogDirs reports a failed log directory with KAFKA_STORAGE_ERR
   CHECK(std::filesystem::equivalent(resp.results[0].log_dir, b.server().partitions().log_dir()));
   CHECK(resp.results[0].topics.empty());
   CHECK(resp.results[0].total_bytes == -1);
+}
+
+TEST_CASE("with an authorizer DescribeLogDirs needs DESCRIBE on the cluster") {
+  namespace t = brook::test;
+  namespace dld = brook::common::protocol::describe_log_dirs;
+  t::broker_fixture b({t::standard_authorizer});
+  dld::request req;
+  req.topics = std::nullopt;
+  auto refused = b.call<dld::response>(dld::api_key, 4, req);
+  CHECK(refused.error_code == brook::common::wire_code(brook::common::kafka_error::cluster_authorization_failed));
+  CHECK(refused.results.empty());
+  t::grant(b, {t::allowing(t::sec::resource_type::cluster, "kafka-cluster", t::sec::acl_operation::describe)});
+  auto allowed = b.call<dld::response>(dld::api_key, 4, req);
+  CHECK(allowed.error_code == 0);
+  CHECK(allowed.results.size() == 1);
 }

@@ -14,6 +14,7 @@
 #include "common/protocol/messages/produce.hpp"
 #include "common/record_batch.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -163,4 +164,23 @@ TEST_CASE("producers idle for producer.id.expiration.ms are forgotten at the nex
     return ids;
   };
   REQUIRE(test::eventually([&] { return producers_of_t() == std::vector<int64_t>{recent.id}; }));
+}
+
+TEST_CASE("with an authorizer DescribeProducers needs READ on each topic") {
+  namespace t = brook::test;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "open", acl_operation::read)});
+  t::create_topic(b.client(), "open");
+  t::create_topic(b.client(), "closed");
+  brook::common::protocol::describe_producers::request req;
+  for (const char* name : {"open", "closed"}) req.topics.push_back({name, {0}});
+  auto resp = b.call<brook::common::protocol::describe_producers::response>(
+      brook::common::protocol::describe_producers::api_key, 0, req);
+  REQUIRE(resp.topics.size() == 2);
+  CHECK(resp.topics[0].partitions.at(0).error_code == 0);
+  CHECK(resp.topics[1].partitions.at(0).error_code ==
+        brook::common::wire_code(brook::common::kafka_error::topic_authorization_failed));
 }

@@ -8,11 +8,11 @@
 #include <utility>
 #include <vector>
 
-#include "broker/handlers/cluster_view.hpp"
 #include "broker_fixture.hpp"
 #include "common/error.hpp"
 #include "common/protocol/messages/describe_topic_partitions.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -21,6 +21,11 @@ using common::kafka_error;
 using common::wire_code;
 
 namespace {
+
+// Kafka's TOPIC resource operations: READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS,
+// ALTER_CONFIGS (AclOperation codes 3-8, 10, 11), all allowed without an authorizer.
+constexpr int32_t all_topic_operations = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) |
+                                         (1 << 11);
 
 dtp::request request_for(std::vector<std::string> names, int32_t limit = 2000,
                          std::optional<std::pair<std::string, int32_t>> cursor = std::nullopt) {
@@ -61,7 +66,7 @@ TEST_CASE("DescribeTopicPartitions lists every topic in name order, each partiti
     CHECK(t.topic_id == b.server().topics().find(*t.name)->record.id);
     CHECK_FALSE(t.is_internal);
     // No authorizer: every operation on a topic, as Kafka reports them.
-    CHECK(t.topic_authorized_operations == broker::handlers::topic_operations);
+    CHECK(t.topic_authorized_operations == all_topic_operations);
     for (size_t i = 0; i < t.partitions.size(); ++i) {
       const auto& p = t.partitions[i];
       CHECK(p.error_code == 0);
@@ -154,7 +159,7 @@ TEST_CASE("DescribeTopicPartitions answers unknown and invalid names with Kafka'
     CHECK(resp.topics[i].topic_id.is_zero());
     CHECK(resp.topics[i].partitions.empty());
     // Kafka reports the operations of unknown topics too.
-    CHECK(resp.topics[i].topic_authorized_operations == broker::handlers::topic_operations);
+    CHECK(resp.topics[i].topic_authorized_operations == all_topic_operations);
   }
 }
 
@@ -176,4 +181,24 @@ TEST_CASE("DescribeTopicPartitions refuses a cursor outside the named topics or 
     }
     CHECK_FALSE(resp.next_cursor);
   }
+}
+
+TEST_CASE("with an authorizer DescribeTopicPartitions shows only topics the principal may DESCRIBE") {
+  namespace t = brook::test;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "seen", acl_operation::describe)});
+  t::create_topic(b.client(), "seen");
+  t::create_topic(b.client(), "unseen");
+  auto all = describe(b, request_for({}));
+  REQUIRE(all.topics.size() == 1);
+  CHECK(all.topics[0].name == "seen");
+  CHECK(all.topics[0].topic_authorized_operations == (1 << 8));
+  auto named = describe(b, request_for({"seen", "unseen"}));
+  REQUIRE(named.topics.size() == 2);
+  CHECK(named.topics[0].error_code == 0);
+  CHECK(named.topics[1].error_code == wire_code(kafka_error::topic_authorization_failed));
+  CHECK(named.topics[1].partitions.empty());
 }

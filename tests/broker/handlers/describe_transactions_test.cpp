@@ -6,6 +6,8 @@
 #include "common/error.hpp"
 #include "common/protocol/messages/describe_transactions.hpp"
 #include "txn_test_util.hpp"
+#include "acl_test_util.hpp"
+#include "common/protocol/messages/list_transactions.hpp"
 
 namespace proto = brook::common::protocol;
 namespace dt = proto::describe_transactions;
@@ -55,4 +57,30 @@ TEST_CASE("DescribeTransactions follows a transaction from Empty to CompleteComm
   REQUIRE(brook::test::eventually([&] { return describe_one(b, "tx").transaction_state == "CompleteCommit"; }));
   auto done = describe_one(b, "tx");
   CHECK(done.topics.empty());
+}
+
+TEST_CASE("with an authorizer DescribeTransactions and ListTransactions need DESCRIBE on each transactional id") {
+  namespace t = brook::test;
+  namespace dt = brook::common::protocol::describe_transactions;
+  namespace lt = brook::common::protocol::list_transactions;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::transactional_id, "tx-", acl_operation::write, t::sec::pattern_type::prefixed)});
+  t::init_txn(b, "tx-seen");
+  t::init_txn(b, "tx-hidden");
+  t::grant(b, {t::denying(resource_type::transactional_id, "tx-hidden", acl_operation::describe)});
+  dt::request req;
+  req.transactional_ids = {"tx-seen", "tx-hidden"};
+  auto described = b.call<dt::response>(dt::api_key, 0, req);
+  REQUIRE(described.transaction_states.size() == 2);
+  CHECK(described.transaction_states[0].error_code == 0);
+  CHECK(described.transaction_states[0].transaction_state == "Empty");
+  CHECK(described.transaction_states[1].error_code == wire_code(kafka_error::transactional_id_authorization_failed));
+  CHECK(described.transaction_states[1].transactional_id == "tx-hidden");
+  auto listed = b.call<lt::response>(lt::api_key, 1, lt::request{});
+  REQUIRE(listed.transaction_states.size() == 1);
+  CHECK(listed.transaction_states[0].transactional_id == "tx-seen");
 }

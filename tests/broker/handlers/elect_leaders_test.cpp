@@ -10,6 +10,7 @@
 #include "common/error.hpp"
 #include "common/protocol/messages/elect_leaders.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -87,4 +88,28 @@ TEST_CASE("ElectLeaders refuses an unknown election type with INVALID_REQUEST", 
   resp = elect(b, 2, 5, std::nullopt);
   CHECK(resp.error_code == wire_code(kafka_error::invalid_request));
   CHECK(resp.replica_election_results.empty());
+}
+
+TEST_CASE("with an authorizer ElectLeaders needs ALTER on the cluster") {
+  namespace t = brook::test;
+  namespace el = brook::common::protocol::elect_leaders;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create)});
+  t::create_topic(b.client(), "t");
+  el::request req;
+  req.election_type = 0;
+  req.timeout_ms = 1000;
+  req.topic_partitions = std::vector<el::election_topic>{{"t", {0}}};
+  auto refused = b.call<el::response>(el::api_key, 2, req);
+  const int16_t cluster_refused =
+      brook::common::wire_code(brook::common::kafka_error::cluster_authorization_failed);
+  CHECK(refused.error_code == cluster_refused);
+  REQUIRE(refused.replica_election_results.size() == 1);
+  CHECK(refused.replica_election_results[0].partition_result.at(0).error_code == cluster_refused);
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::alter)});
+  auto allowed = b.call<el::response>(el::api_key, 2, req);
+  CHECK(allowed.error_code == 0);
+  CHECK(allowed.replica_election_results.at(0).partition_result.at(0).error_code != cluster_refused);
 }

@@ -17,6 +17,7 @@
 #include "common/protocol/messages/offset_fetch.hpp"
 #include "common/protocol/messages/txn_offset_commit.hpp"
 #include "txn_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -250,4 +251,21 @@ TEST_CASE("transaction version 2: Produce v12 adds its partition, EndTxn v5 bump
   REQUIRE(test::end_txn(b, next, false, 5).error_code == 0);
   REQUIRE(test::eventually([&] { return txn_state(b, "tx") == "CompleteAbort"; }));
   CHECK(fetch_t0(b, 3, true).aborted == std::vector<std::pair<int64_t, int64_t>>{{p.id, 3}});
+}
+
+TEST_CASE("with an authorizer EndTxn needs WRITE on the transactional id") {
+  namespace t = brook::test;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::transactional_id, "tx", acl_operation::write)});
+  auto p = t::init_txn(b, "tx");
+  t::txn_producer other{"other", p.id, p.epoch};
+  auto refused = t::end_txn(b, other, true, 5);
+  CHECK(refused.error_code == wire_code(kafka_error::transactional_id_authorization_failed));
+  CHECK(refused.producer_id == -1);
+  // Allowed: the coordinator's own answer (no transaction is open).
+  CHECK(t::end_txn(b, p, false).error_code == wire_code(kafka_error::invalid_txn_state));
 }

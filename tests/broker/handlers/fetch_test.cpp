@@ -8,6 +8,7 @@
 #include "common/protocol/messages/metadata.hpp"
 #include "common/protocol/messages/produce.hpp"
 #include "tests/common/hostile_batches.hpp"
+#include "acl_test_util.hpp"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"  // designated batch specs
 
 namespace proto = brook::common::protocol;
@@ -209,4 +210,49 @@ TEST_CASE("a fetch with no partition to read is answered at once, not after max_
   CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(250));
   REQUIRE(parked.responses.size() == 1);
   CHECK(parked.responses[0].partitions.at(0).error_code == 0);
+}
+
+TEST_CASE("with an authorizer Fetch reads only topics the principal may READ") {
+  namespace t = brook::test;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "readable", acl_operation::read)});
+  t::create_topic(b.client(), "readable");
+  t::create_topic(b.client(), "secret");
+  fe::request req;
+  req.max_wait_ms = 0;
+  req.min_bytes = 1;
+  req.session_id = 0;
+  req.session_epoch = 0;
+  for (const char* name : {"readable", "secret"}) {
+    auto& topic = req.topics.emplace_back();
+    topic.topic = name;
+    topic.partitions.push_back({});
+    topic.partitions.back().partition = 0;
+    topic.partitions.back().fetch_offset = 0;
+    topic.partitions.back().partition_max_bytes = 1 << 20;
+  }
+  auto resp = b.call<fe::response>(fe::api_key, version, req);
+  REQUIRE(resp.responses.size() == 2);
+  CHECK(resp.responses[0].topic == "readable");
+  CHECK(resp.responses[0].partitions.at(0).error_code == 0);
+  CHECK(resp.responses[1].topic == "secret");
+  CHECK(resp.responses[1].partitions.at(0).error_code ==
+        brook::common::wire_code(brook::common::kafka_error::topic_authorization_failed));
+  // As in Kafka, the refused partition stays in the session: once READ is granted, the next incremental
+  // fetch reads it.
+  REQUIRE(resp.session_id > 0);
+  auto still = b.call<fe::response>(fe::api_key, version, fetch_of(resp.session_id, 1, 0, false));
+  REQUIRE(still.responses.size() == 1);
+  CHECK(still.responses[0].topic == "secret");
+  CHECK(still.responses[0].partitions.at(0).error_code ==
+        brook::common::wire_code(brook::common::kafka_error::topic_authorization_failed));
+  t::grant(b, {t::allowing(resource_type::topic, "secret", acl_operation::read)});
+  auto next = b.call<fe::response>(fe::api_key, version, fetch_of(resp.session_id, 2, 0, false));
+  CHECK(next.error_code == 0);
+  REQUIRE(next.responses.size() == 1);
+  CHECK(next.responses[0].topic == "secret");
+  CHECK(next.responses[0].partitions.at(0).error_code == 0);
 }

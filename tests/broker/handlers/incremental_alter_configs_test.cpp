@@ -13,6 +13,7 @@
 #include "common/protocol/messages/produce.hpp"
 #include "group_test_util.hpp"
 #include "tests/common/hostile_batches.hpp"
+#include "acl_test_util.hpp"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"  // designated batch specs
 
@@ -414,4 +415,28 @@ TEST_CASE("compression.type, min.insync.replicas and unclean.leader.election.ena
   CHECK(b.server().config().dynamic_per_broker().empty());
   CHECK(b.server().config().dynamic_defaults().at("min.insync.replicas") == " 3 ");
   CHECK(b.server().topics().find("t")->config.compression_type == "zstd");
+}
+
+TEST_CASE("with an authorizer IncrementalAlterConfigs needs ALTER_CONFIGS on the resource") {
+  namespace t = brook::test;
+  namespace iac = brook::common::protocol::incremental_alter_configs;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create)});
+  t::create_topic(b.client(), "t");
+  iac::request req;
+  req.resources.push_back({2, "t", {{"retention.ms", 0, "1000"}}});
+  req.resources.push_back({32, "g", {{"consumer.session.timeout.ms", 0, "50000"}}});
+  auto refused = b.call<iac::response>(iac::api_key, 1, req);
+  REQUIRE(refused.responses.size() == 2);
+  CHECK(refused.responses[0].error_code == wire_code(kafka_error::topic_authorization_failed));
+  CHECK(refused.responses[1].error_code == wire_code(kafka_error::group_authorization_failed));
+  t::grant(b, {t::allowing(resource_type::topic, "t", acl_operation::alter_configs),
+               t::allowing(resource_type::group, "g", acl_operation::alter_configs)});
+  auto allowed = b.call<iac::response>(iac::api_key, 1, req);
+  CHECK(allowed.responses.at(0).error_code == 0);
+  CHECK(allowed.responses.at(1).error_code == 0);
 }

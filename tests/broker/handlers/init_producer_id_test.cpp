@@ -15,6 +15,7 @@
 #include "common/protocol/messages/init_producer_id.hpp"
 #include "broker_fixture.hpp"
 #include "txn_test_util.hpp"
+#include "acl_test_util.hpp"
 
 namespace proto = brook::common::protocol;
 namespace ipi = proto::init_producer_id;
@@ -211,4 +212,41 @@ TEST_CASE("InitProducerId with a transactional id: epoch 0, then bumped, KIP-360
   auto after = brook::test::init_txn_raw(b, "tx", 30000);
   CHECK(after.producer_id == first.producer_id);
   CHECK(after.producer_epoch == 3);
+}
+
+TEST_CASE("with an authorizer InitProducerId needs WRITE on the transactional id, or idempotent write") {
+  namespace t = brook::test;
+  namespace ipi = brook::common::protocol::init_producer_id;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  auto init = [&](std::optional<std::string> transactional_id) {
+    ipi::request req;
+    req.transactional_id = std::move(transactional_id);
+    req.transaction_timeout_ms = 60000;
+    req.producer_id = -1;
+    req.producer_epoch = -1;
+    return b.call<ipi::response>(ipi::api_key, 4, req);
+  };
+  // Idempotent: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic.
+  auto refused = init(std::nullopt);
+  CHECK(refused.error_code == wire_code(kafka_error::cluster_authorization_failed));
+  CHECK(refused.producer_id == -1);
+  t::grant(b, {t::allowing(resource_type::topic, "events-", acl_operation::write, t::sec::pattern_type::prefixed)});
+  CHECK(init(std::nullopt).error_code == 0);
+  // Transactional: WRITE on the id (the topic grant does not help).
+  CHECK(init("tx").error_code == wire_code(kafka_error::transactional_id_authorization_failed));
+  t::grant(b, {t::allowing(resource_type::transactional_id, "tx", acl_operation::write)});
+  auto allowed = init("tx");
+  CHECK(allowed.error_code == 0);
+  CHECK(allowed.producer_id >= 0);
+  t::broker_fixture idempotent({t::standard_authorizer});
+  t::grant(idempotent, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::idempotent_write)});
+  ipi::request req;
+  req.transactional_id = std::nullopt;
+  req.producer_id = -1;
+  req.producer_epoch = -1;
+  CHECK(idempotent.call<ipi::response>(ipi::api_key, 4, req).error_code == 0);
 }

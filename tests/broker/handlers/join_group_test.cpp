@@ -3,6 +3,7 @@
 
 #include "common/protocol/messages/describe_groups.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -37,4 +38,24 @@ TEST_CASE("a static member's id starts with its group.instance.id", "[handlers][
   auto joined = b.call<jg::response>(jg::api_key, 5, req);
   REQUIRE(joined.error_code == 0);
   CHECK(joined.member_id.rfind("instance-1-", 0) == 0);
+}
+
+TEST_CASE("with an authorizer JoinGroup needs READ on the group") {
+  namespace t = brook::test;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer, "group.initial.rebalance.delay.ms=0"});
+  namespace jg = brook::common::protocol::join_group;
+  auto refused = b.call<jg::response>(jg::api_key, 7, t::join_request("g", ""));
+  CHECK(refused.error_code == brook::common::wire_code(brook::common::kafka_error::group_authorization_failed));
+  CHECK(refused.generation_id == -1);
+  CHECK_FALSE(refused.protocol_name.has_value());
+  CHECK(refused.member_id == "");
+  t::grant(b, {t::allowing(resource_type::group, "g", acl_operation::read)});
+  // Allowed: the group's own answers (v4+: first MEMBER_ID_REQUIRED with the member's id).
+  auto first = b.call<jg::response>(jg::api_key, 7, t::join_request("g", ""));
+  CHECK(first.error_code == brook::common::wire_code(brook::common::kafka_error::member_id_required));
+  auto joined = b.call<jg::response>(jg::api_key, 7, t::join_request("g", first.member_id));
+  CHECK(joined.error_code == 0);
+  CHECK(joined.generation_id == 1);
 }

@@ -4,6 +4,7 @@
 #include "common/protocol/messages/list_config_resources.hpp"
 #include "config_test_util.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 using namespace brook::test::configs;
@@ -36,4 +37,17 @@ TEST_CASE("ListConfigResources lists groups with configs, this broker and the to
   CHECK(list(b, {99}, 1, 35).empty());  // an unknown type: UNSUPPORTED_VERSION
   require_ok(alter(b, group_resource, "g1", {{"consumer.session.timeout.ms", op_delete, std::nullopt}}));
   CHECK(list(b, {32}).empty());
+}
+
+TEST_CASE("with an authorizer ListConfigResources needs DESCRIBE_CONFIGS on the cluster") {
+  namespace t = brook::test;
+  t::broker_fixture b({t::standard_authorizer});
+  lcr::request req;
+  auto refused = b.call<lcr::response>(lcr::api_key, 1, req);
+  CHECK(refused.error_code == brook::common::wire_code(brook::common::kafka_error::cluster_authorization_failed));
+  CHECK(refused.config_resources.empty());
+  t::grant(b, {t::allowing(t::sec::resource_type::cluster, "kafka-cluster", t::sec::acl_operation::describe_configs)});
+  auto allowed = b.call<lcr::response>(lcr::api_key, 1, req);
+  CHECK(allowed.error_code == 0);
+  CHECK_FALSE(allowed.config_resources.empty());  // this broker at least
 }

@@ -14,6 +14,8 @@
 #include "common/protocol/messages/list_offsets.hpp"
 #include "common/protocol/messages/produce.hpp"
 #include "tests/common/hostile_batches.hpp"
+#include "acl_test_util.hpp"
+#include "group_test_util.hpp"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"  // designated batch specs
 
@@ -189,4 +191,31 @@ TEST_CASE("a partition named twice is INVALID_REQUEST, answered once", "[handler
       }
     }
   CHECK(answers_for_t == 1);
+}
+
+TEST_CASE("with an authorizer ListOffsets needs DESCRIBE on each topic") {
+  namespace t = brook::test;
+  namespace lo = brook::common::protocol::list_offsets;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "open", acl_operation::read)});  // READ implies DESCRIBE
+  t::create_topic(b.client(), "open");
+  t::create_topic(b.client(), "closed");
+  lo::request req;
+  req.replica_id = -1;
+  for (const char* name : {"open", "closed"}) {
+    auto& topic = req.topics.emplace_back();
+    topic.name = name;
+    auto& p = topic.partitions.emplace_back();
+    p.partition_index = 0;
+    p.timestamp = -1;
+  }
+  auto resp = b.call<lo::response>(lo::api_key, 7, req);
+  REQUIRE(resp.topics.size() == 2);
+  CHECK(resp.topics[0].partitions.at(0).error_code == 0);
+  CHECK(resp.topics[0].partitions.at(0).offset == 0);
+  CHECK(resp.topics[1].partitions.at(0).error_code ==
+        brook::common::wire_code(brook::common::kafka_error::topic_authorization_failed));
 }

@@ -5,6 +5,8 @@
 #include "common/protocol/messages/metadata.hpp"
 #include "common/error.hpp"
 #include "common/protocol/messages/create_topics.hpp"
+#include "acl_test_util.hpp"
+#include "group_test_util.hpp"
 
 namespace proto = brook::common::protocol;
 
@@ -137,4 +139,55 @@ TEST_CASE("a Metadata v13 answer has top-level error 0 next to per-topic errors"
   CHECK(all.error_code == 0);
   REQUIRE(all.topics.size() == 1);
   CHECK(all.topics[0].name == "t");
+}
+
+TEST_CASE("with an authorizer Metadata shows only topics the principal may DESCRIBE and creates only with CREATE") {
+  namespace t = brook::test;
+  namespace md = brook::common::protocol::metadata;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::topic, "seen", acl_operation::create),
+               t::allowing(resource_type::topic, "hidden", acl_operation::create),
+               t::allowing(resource_type::topic, "seen", acl_operation::describe),
+               t::allowing(resource_type::topic, "auto-", acl_operation::describe, t::sec::pattern_type::prefixed)});
+  t::create_topic(b.client(), "seen");
+  t::create_topic(b.client(), "hidden");
+  auto ask = [&](std::optional<std::vector<std::string>> names, int16_t version = 12) {
+    md::request req;
+    if (names) {
+      req.topics.emplace();
+      for (auto& n : *names) req.topics->push_back({{}, n});
+    } else {
+      req.topics = std::nullopt;
+    }
+    req.allow_auto_topic_creation = true;
+    req.include_topic_authorized_operations = true;
+    return b.call<md::response>(md::api_key, version, req);
+  };
+  auto all = ask(std::nullopt);
+  REQUIRE(all.topics.size() == 1);
+  CHECK(all.topics[0].name == "seen");
+  CHECK(all.topics[0].topic_authorized_operations == ((1 << 5) | (1 << 8)));  // CREATE, DESCRIBE
+  // Named: refused whether the topic exists or not, so that its existence is not disclosed.
+  auto named = ask(std::vector<std::string>{"seen", "hidden", "absent"});
+  REQUIRE(named.topics.size() == 3);
+  CHECK(named.topics[0].error_code == 0);
+  CHECK(named.topics[1].error_code == wire_code(kafka_error::topic_authorization_failed));
+  CHECK(named.topics[1].partitions.empty());
+  CHECK(named.topics[2].error_code == wire_code(kafka_error::topic_authorization_failed));
+  // Auto-creation needs CREATE on the cluster or on the topic.
+  auto refused = ask(std::vector<std::string>{"auto-1"});
+  CHECK(refused.topics.at(0).error_code == wire_code(kafka_error::topic_authorization_failed));
+  t::grant(b, {t::allowing(resource_type::topic, "auto-", acl_operation::create, t::sec::pattern_type::prefixed)});
+  auto created = ask(std::vector<std::string>{"auto-1"});
+  CHECK(created.topics.at(0).error_code == 0);
+  CHECK(created.topics.at(0).partitions.size() == 1);
+  // v10 reports the cluster's authorized operations when asked: none here.
+  md::request cluster;
+  cluster.topics = std::vector<md::request_topic>{};
+  cluster.include_cluster_authorized_operations = true;
+  CHECK(b.call<md::response>(md::api_key, 10, cluster).cluster_authorized_operations == 0);
 }

@@ -6,6 +6,7 @@
 #include "common/protocol/messages/delete_topics.hpp"
 #include "common/protocol/messages/offset_fetch.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -163,4 +164,31 @@ TEST_CASE("OffsetCommit checks the group before each partition's metadata, and a
     CHECK(resp.topics[0].partitions[1].error_code == wire_code(kafka_error::offset_metadata_too_large));
     CHECK(test::committed_offset(b.client(), "empty", "t") == 5);
   }
+}
+
+TEST_CASE("with an authorizer OffsetCommit needs READ on the group and on each topic") {
+  namespace t = brook::test;
+  namespace oc = brook::common::protocol::offset_commit;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "mine", acl_operation::read)});
+  t::create_topic(b.client(), "mine");
+  t::create_topic(b.client(), "theirs");
+  auto req = t::commit_request("g", "", -1, "mine", 5);
+  req.topics.push_back(req.topics[0]);
+  req.topics[1].name = "theirs";
+  auto denied = b.call<oc::response>(oc::api_key, 8, req);
+  REQUIRE(denied.topics.size() == 2);
+  for (const auto& topic : denied.topics)
+    CHECK(topic.partitions.at(0).error_code == wire_code(kafka_error::group_authorization_failed));
+  t::grant(b, {t::allowing(resource_type::group, "g", acl_operation::read)});
+  auto resp = b.call<oc::response>(oc::api_key, 8, req);
+  REQUIRE(resp.topics.size() == 2);
+  CHECK(resp.topics[0].partitions.at(0).error_code == 0);
+  CHECK(resp.topics[1].partitions.at(0).error_code == wire_code(kafka_error::topic_authorization_failed));
+  CHECK(t::committed_offset(b.client(), "g", "mine") == 5);
 }

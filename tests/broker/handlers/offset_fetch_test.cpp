@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "common/protocol/messages/delete_topics.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -119,4 +120,54 @@ TEST_CASE("OffsetFetch v9 still names topics by name", "[handlers][offset_fetch]
   CHECK(topics[0].name == "t");
   CHECK(topics[0].topic_id.is_zero());  // not on the wire before v10
   CHECK(topics[0].partitions.at(0).committed_offset == 5);
+}
+
+TEST_CASE("with an authorizer OffsetFetch needs DESCRIBE on the group and shows only topics it may DESCRIBE") {
+  namespace t = brook::test;
+  namespace of = brook::common::protocol::offset_fetch;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "a", acl_operation::read),
+               t::allowing(resource_type::topic, "b", acl_operation::read),
+               t::allowing(resource_type::group, "g", acl_operation::read)});
+  t::create_topic(b.client(), "a");
+  t::create_topic(b.client(), "b");
+  for (const char* topic : {"a", "b"})
+    REQUIRE(b.call<brook::common::protocol::offset_commit::response>(
+                  brook::common::protocol::offset_commit::api_key, 8, t::commit_request("g", "", -1, topic, 3))
+                .topics.at(0)
+                .partitions.at(0)
+                .error_code == 0);
+  // READ on the group implies DESCRIBE; take DESCRIBE on topic b away with a DENY.
+  t::grant(b, {t::denying(resource_type::topic, "b", acl_operation::describe)});
+  of::request all;
+  all.group_id = "g";
+  all.topics = std::nullopt;
+  auto listed = b.call<of::response>(of::api_key, 7, all);
+  CHECK(listed.error_code == 0);
+  REQUIRE(listed.topics.size() == 1);
+  CHECK(listed.topics[0].name == "a");
+  of::request named;
+  named.group_id = "g";
+  named.topics.emplace();
+  for (const char* topic : {"a", "b"}) named.topics->push_back({topic, {0}});
+  auto resp = b.call<of::response>(of::api_key, 7, named);
+  REQUIRE(resp.topics.size() == 2);
+  CHECK(resp.topics[0].partitions.at(0).committed_offset == 3);
+  CHECK(resp.topics[1].name == "b");
+  CHECK(resp.topics[1].partitions.at(0).error_code == wire_code(kafka_error::topic_authorization_failed));
+  CHECK(resp.topics[1].partitions.at(0).committed_offset == -1);
+  // Another group: refused at the top (v2-7) or for the group (v8+).
+  named.group_id = "other";
+  CHECK(b.call<of::response>(of::api_key, 7, named).error_code == wire_code(kafka_error::group_authorization_failed));
+  of::request batched;
+  batched.groups.push_back({});
+  batched.groups[0].group_id = "other";
+  batched.groups[0].topics = std::nullopt;
+  auto per_group = b.call<of::response>(of::api_key, 8, batched);
+  CHECK(per_group.groups.at(0).error_code == wire_code(kafka_error::group_authorization_failed));
 }

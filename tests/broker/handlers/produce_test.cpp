@@ -14,6 +14,8 @@
 #include "common/protocol/messages/metadata.hpp"
 #include "common/protocol/messages/produce.hpp"
 #include "tests/common/hostile_batches.hpp"
+#include "acl_test_util.hpp"
+#include "common/record_batch.hpp"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"  // designated batch specs
 
@@ -277,4 +279,51 @@ TEST_CASE("v12 is served as v11: topics by name, a transactional id alone change
     next += 2;
   }
   CHECK(log_end_offset(b, "t", 0) == 8);
+}
+
+TEST_CASE("with an authorizer Produce needs WRITE on the topic, and on the transactional id for transactional batches",
+          "[handlers][produce]") {
+  namespace t = brook::test;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  test::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::topic, "w", acl_operation::write)});
+  create_topic(b, "w", 1);
+  create_topic(b, "r", 1);
+  pr::request req;
+  req.acks = 1;
+  req.timeout_ms = 10000;
+  for (const char* name : {"w", "r", "absent"}) {
+    auto& entry = req.topic_data.emplace_back();
+    entry.name = name;
+    auto batch = h::batch({.record_count = 1}, h::records(1));
+    entry.partition_data.push_back({0, proto::record_set(proto::bytes(batch.begin(), batch.end()))});
+  }
+  auto resp = b.call<pr::response>(pr::api_key, 9, req);
+  REQUIRE(resp.responses.size() == 3);
+  CHECK(resp.responses[0].partition_responses.at(0).error_code == 0);
+  CHECK(resp.responses[1].partition_responses.at(0).error_code == wire_code(kafka_error::topic_authorization_failed));
+  // Checked before whether the topic exists.
+  CHECK(resp.responses[2].partition_responses.at(0).error_code == wire_code(kafka_error::topic_authorization_failed));
+
+  // A transactional batch from a transactional id the principal may not WRITE.
+  common::record_batch_builder::options o;
+  o.producer_id = 7;
+  o.producer_epoch = 0;
+  o.base_sequence = 0;
+  o.transactional = true;
+  common::record_batch_builder builder(o);
+  builder.add(std::nullopt, "v", 0);
+  auto txn = builder.build();
+  pr::request txn_req;
+  txn_req.transactional_id = "tx";
+  txn_req.acks = 1;
+  txn_req.timeout_ms = 10000;
+  auto& topic = txn_req.topic_data.emplace_back();
+  topic.name = "w";
+  topic.partition_data.push_back({0, proto::record_set(proto::bytes(txn.begin(), txn.end()))});
+  auto refused = b.call<pr::response>(pr::api_key, 9, txn_req);
+  CHECK(refused.responses.at(0).partition_responses.at(0).error_code ==
+        wire_code(kafka_error::transactional_id_authorization_failed));
 }

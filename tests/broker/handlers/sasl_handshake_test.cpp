@@ -13,7 +13,7 @@ namespace sasl_handshake_test {
 namespace proto = brook::common::protocol;
 using namespace std::chrono_literals;
 
-constexpr int16_t unsupported_sasl_mechanism = 33, illegal_sasl_state = 34;
+constexpr int16_t unsupported_sasl_mechanism = 33, handshake_illegal_sasl_state = 34;
 
 std::vector<std::string> sasl_listener(std::vector<std::string> more = {}) {
   more.insert(more.begin(), "connection.failed.authentication.delay.ms=0");
@@ -61,7 +61,7 @@ TEST_CASE("SaslHandshake: an unsupported mechanism gets UNSUPPORTED_SASL_MECHANI
 TEST_CASE("SaslHandshake: a listener without SASL answers ILLEGAL_SASL_STATE and keeps serving") {
   brook::test::broker_fixture b;
   auto c = b.connect();
-  CHECK(handshake(c, "PLAIN").error_code == illegal_sasl_state);
+  CHECK(handshake(c, "PLAIN").error_code == handshake_illegal_sasl_state);
   auto meta = c.call<proto::metadata::response>(proto::metadata::api_key, 12, proto::metadata::request{});
   CHECK(meta.brokers.size() == 1);
 }

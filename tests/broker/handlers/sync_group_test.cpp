@@ -5,6 +5,9 @@
 #include "common/error.hpp"
 #include "common/protocol/messages/describe_groups.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
+#include "common/protocol/messages/heartbeat.hpp"
+#include "common/protocol/messages/leave_group.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -52,4 +55,48 @@ TEST_CASE("the leader's SyncGroup stores the generation, it survives a restart",
   REQUIRE(described.groups[0].members.size() == 1);
   CHECK(described.groups[0].members[0].member_id == joined.member_id);
   CHECK(described.groups[0].members[0].member_metadata.size() == metadata.size());
+}
+
+TEST_CASE("with an authorizer SyncGroup, Heartbeat and LeaveGroup need READ on the group") {
+  namespace t = brook::test;
+  namespace jg = brook::common::protocol::join_group;
+  namespace sg = brook::common::protocol::sync_group;
+  namespace hb = brook::common::protocol::heartbeat;
+  namespace lg = brook::common::protocol::leave_group;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer, "group.initial.rebalance.delay.ms=0"});
+  t::grant(b, {t::allowing(resource_type::group, "g", acl_operation::read)});
+  auto first = b.call<jg::response>(jg::api_key, 7, t::join_request("g", ""));
+  auto joined = b.call<jg::response>(jg::api_key, 7, t::join_request("g", first.member_id));
+  REQUIRE(joined.error_code == 0);
+  sg::request sync;
+  sync.group_id = "g";
+  sync.generation_id = joined.generation_id;
+  sync.member_id = joined.member_id;
+  CHECK(b.call<sg::response>(sg::api_key, 3, sync).error_code == 0);
+  hb::request beat;
+  beat.group_id = "g";
+  beat.generation_id = joined.generation_id;
+  beat.member_id = joined.member_id;
+  CHECK(b.call<hb::response>(hb::api_key, 3, beat).error_code == 0);
+  // The same requests to a group the principal may not READ.
+  sync.group_id = beat.group_id = "h";
+  auto refused = b.call<sg::response>(sg::api_key, 3, sync);
+  CHECK(refused.error_code == wire_code(kafka_error::group_authorization_failed));
+  CHECK(refused.assignment.empty());
+  CHECK(b.call<hb::response>(hb::api_key, 3, beat).error_code == wire_code(kafka_error::group_authorization_failed));
+  lg::request leave;
+  leave.group_id = "h";
+  leave.members.push_back({joined.member_id, std::nullopt, std::nullopt});
+  auto left = b.call<lg::response>(lg::api_key, 3, leave);
+  CHECK(left.error_code == wire_code(kafka_error::group_authorization_failed));
+  CHECK(left.members.empty());
+  leave.group_id = "g";
+  auto allowed = b.call<lg::response>(lg::api_key, 3, leave);
+  CHECK(allowed.error_code == 0);
+  REQUIRE(allowed.members.size() == 1);
+  CHECK(allowed.members[0].error_code == 0);
 }

@@ -22,6 +22,8 @@
 #include "common/error.hpp"
 #include "common/protocol/messages/offset_fetch.hpp"
 #include "group_test_util.hpp"
+#include "acl_test_util.hpp"
+#include "txn_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -246,4 +248,33 @@ TEST_CASE("the transactional APIs are advertised with the versions Brook serves"
   CHECK(served.count(proto::list_transactions::api_key));
   // What Admin.abortTransaction sends (kafka-transactions abort), from Kafka 4.0's lowest version.
   CHECK(served[proto::write_txn_markers::api_key] == std::pair<int16_t, int16_t>{1, proto::write_txn_markers::max_version});
+}
+
+TEST_CASE("with an authorizer TxnOffsetCommit needs WRITE on the transactional id, READ on the group and topic") {
+  namespace t = brook::test;
+  namespace toc = brook::common::protocol::txn_offset_commit;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::transactional_id, "tx", acl_operation::write),
+               t::allowing(resource_type::group, "g", acl_operation::read),
+               t::allowing(resource_type::topic, "t", acl_operation::read)});
+  t::create_topic(b.client(), "t");
+  t::create_topic(b.client(), "u");
+  auto p = t::init_txn(b, "tx");
+  REQUIRE(t::add_offsets(b, p, "g") == 0);
+  auto commit = [&](const t::txn_producer& who, const std::string& group, const std::string& topic) {
+    return b.call<toc::response>(toc::api_key, 3, t::txn_offset_commit_request(who, group, topic, 4))
+        .topics.at(0)
+        .partitions.at(0)
+        .error_code;
+  };
+  CHECK(commit(t::txn_producer{"other", p.id, p.epoch}, "g", "t") ==
+        wire_code(kafka_error::transactional_id_authorization_failed));
+  CHECK(commit(p, "h", "t") == wire_code(kafka_error::group_authorization_failed));
+  CHECK(commit(p, "g", "u") == wire_code(kafka_error::topic_authorization_failed));
+  CHECK(commit(p, "g", "t") == 0);
 }

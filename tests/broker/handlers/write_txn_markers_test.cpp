@@ -14,6 +14,7 @@
 #include "common/protocol/messages/txn_offset_commit.hpp"
 #include "common/protocol/messages/write_txn_markers.hpp"
 #include "txn_test_util.hpp"
+#include "acl_test_util.hpp"
 
 using namespace brook;
 namespace proto = common::protocol;
@@ -214,4 +215,29 @@ TEST_CASE("WriteTxnMarkers: a commit marker on the group's offsets partition com
   CHECK(test::committed_offset(b.client(), "g", "t") == -1);
   CHECK(only_error(write_marker(b, p.id, p.epoch, true, 0, {{"__consumer_offsets", {offsets_partition}}})) == 0);
   CHECK(test::committed_offset(b.client(), "g", "t") == 11);
+}
+
+TEST_CASE("with an authorizer WriteTxnMarkers needs ALTER or CLUSTER_ACTION on the cluster") {
+  namespace t = brook::test;
+  namespace wtm = brook::common::protocol::write_txn_markers;
+  using brook::common::kafka_error;
+  using brook::common::wire_code;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create)});
+  t::create_topic(b.client(), "t");
+  wtm::request req;
+  req.markers.push_back({});
+  req.markers[0].producer_id = 12345;
+  req.markers[0].producer_epoch = 0;
+  req.markers[0].transaction_result = false;
+  req.markers[0].topics.push_back({"t", {0}});
+  auto refused = b.call<wtm::response>(wtm::api_key, 1, req);
+  CHECK(refused.markers.at(0).topics.at(0).partitions.at(0).error_code ==
+        wire_code(kafka_error::cluster_authorization_failed));
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::alter)});
+  // Allowed: the marker is written (or refused for its own reasons, not for authorization).
+  CHECK(b.call<wtm::response>(wtm::api_key, 1, req).markers.at(0).topics.at(0).partitions.at(0).error_code !=
+        wire_code(kafka_error::cluster_authorization_failed));
 }

@@ -1,0 +1,92 @@
+// DeleteAcls v1-3 (Kafka 4.0 removed v0; v1 adds pattern type filters, v2 is flexible, v3 allows the
+// USER resource type): needs ALTER on the cluster. Every ACL matching any filter is removed, all in one
+// store batch (Kafka's controller removes them atomically), then from the authorizer; each filter's
+// answer lists the ACLs it matched (an ACL two filters match is listed by both).
+#include <set>
+
+#include "broker/blocking.hpp"
+#include "broker/broker.hpp"
+#include "broker/handlers/acl_common.hpp"
+#include "broker/handlers/handlers.hpp"
+#include "broker/security/authorize.hpp"
+
+namespace brook::broker::handlers {
+
+namespace dla = proto::delete_acls;
+using security::acl_binding;
+
+awaitable<dla::response> delete_acls(request_context& ctx, dla::request& req) {
+  for (const auto& f : req.filters)
+    acl_apis::refuse_unknown_codes("DeleteAcls", f.resource_type_filter, f.pattern_type_filter, f.operation,
+                                   f.permission_type);
+  dla::response resp;
+  auto answer_all = [&](common::kafka_error code, std::string_view message) {
+    for (size_t i = 0; i < req.filters.size(); ++i) {
+      dla::delete_acls_filter_result r;
+      r.error_code = common::wire_code(code);
+      r.error_message = std::string(message);
+      resp.filter_results.push_back(std::move(r));
+    }
+  };
+  if (!security::authorized_on_cluster(ctx, security::acl_operation::alter)) {
+    answer_all(common::kafka_error::cluster_authorization_failed,
+               acl_apis::needs_permission("DeleteAcls", security::acl_operation::alter));
+    co_return resp;
+  }
+  broker& b = ctx.owner;
+  security::authorizer* auth = b.authorizer();
+  if (!auth) {
+    answer_all(common::kafka_error::security_disabled, acl_apis::no_authorizer);
+    co_return resp;
+  }
+
+  std::vector<std::vector<acl_binding>> matched;
+  std::set<acl_binding> removing;
+  for (const auto& f : req.filters) {
+    security::acl_filter filter{security::resource_type_of(f.resource_type_filter),
+                                f.resource_name_filter,
+                                security::pattern_type_of(f.pattern_type_filter),
+                                f.principal_filter,
+                                f.host_filter,
+                                security::operation_of(f.operation),
+                                security::permission_type_of(f.permission_type)};
+    matched.push_back(auth->acls(filter));
+    removing.insert(matched.back().begin(), matched.back().end());
+  }
+  common::result<void> stored;
+  if (!removing.empty()) {
+    std::vector<log::acl_record> records;
+    for (const auto& acl : removing) records.push_back(security::to_record(acl));
+    auto work = [&store = b.store(), records] { return store.update_acls({}, records); };
+    stored = co_await run_on(b.acl_writes(), work);
+    if (stored)
+      for (const auto& acl : removing) auth->remove(acl);
+  }
+  for (const auto& acls : matched) {
+    dla::delete_acls_filter_result r;
+    r.error_code = 0;
+    r.error_message = std::nullopt;
+    if (!acls.empty() && !stored) {
+      r.error_code = common::wire_code(stored.code());
+      r.error_message = stored.err().message;
+    } else {
+      for (const auto& acl : acls) {
+        dla::delete_acls_matching_acl m;
+        m.error_code = 0;
+        m.error_message = std::nullopt;
+        m.resource_type = static_cast<int8_t>(acl.type);
+        m.resource_name = acl.name;
+        m.pattern_type = static_cast<int8_t>(acl.pattern);
+        m.principal = acl.principal;
+        m.host = acl.host;
+        m.operation = static_cast<int8_t>(acl.operation);
+        m.permission_type = static_cast<int8_t>(acl.permission);
+        r.matching_acls.push_back(std::move(m));
+      }
+    }
+    resp.filter_results.push_back(std::move(r));
+  }
+  co_return resp;
+}
+
+}  // namespace brook::broker::handlers
