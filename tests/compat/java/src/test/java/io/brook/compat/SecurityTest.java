@@ -390,7 +390,7 @@ class SecurityTest {
   @Test
   void scramCredentialsDescribedAndAltered() {
     String erin = Side.name("scram-erin");
-    SideBySide.compare("SCRAM credentials described and altered", side -> {
+    SideBySide.Observed observed = SideBySide.compare("SCRAM credentials described and altered", side -> {
       Map<String, Object> o = SideBySide.observation();
       try (Admin admin = side.admin()) {
         o.put("refused alterations", alter(admin, List.of(
@@ -409,6 +409,9 @@ class SecurityTest {
       }
       return o;
     });
+    // Kafka's answer as a reference point: both of SCRAM_USER's credentials, with their iterations.
+    assertEquals(Map.of("name", SCRAM_USER, "credentials", List.of("SCRAM_SHA_256 iterations=8192", "SCRAM_SHA_512 iterations=4096")),
+        ((Map<?, ?>) ((Map<?, ?>) observed.kafka()).get("described")).get(SCRAM_USER));
   }
 
   /**
@@ -417,7 +420,7 @@ class SecurityTest {
    */
   @Test
   void scramCredentialDeletedRefusesLogin() {
-    SideBySide.compare("SCRAM credential deleted", side -> {
+    SideBySide.Observed observed = SideBySide.compare("SCRAM credential deleted", side -> {
       Side sasl = side.on("SASL_PLAINTEXT");
       Map<String, Object> sha256 = scram("SASL_PLAINTEXT", "SCRAM-SHA-256", SCRAM_DELETED_USER, "dave-secret");
       Map<String, Object> sha512 = scram("SASL_PLAINTEXT", "SCRAM-SHA-512", SCRAM_DELETED_USER, "dave-secret");
@@ -432,6 +435,9 @@ class SecurityTest {
       o.put("SCRAM-SHA-512 logs in", logsIn(sasl, sha512));
       return o;
     });
+    // Kafka's answer as a reference point: the login worked before the deletion, and the other mechanism's still does.
+    Map<?, ?> kafka = (Map<?, ?>) observed.kafka();
+    assertEquals(List.of(true, true), List.of(kafka.get("before"), kafka.get("SCRAM-SHA-512 logs in")));
   }
 
   /**
