@@ -62,8 +62,8 @@ def make_certificates(cwd):
     return {n: os.path.join(cwd, n) for n in names}
 
 
-# The security listeners beside PLAINTEXT, by name, with their security protocol: SASL (PLAIN and
-# OAUTHBEARER) in the clear and over TLS, TLS alone, TLS with a required client certificate (MTLS), and
+# The security listeners beside PLAINTEXT, by name, with their security protocol: SASL (PLAIN,
+# OAUTHBEARER, SCRAM-SHA-256 and SCRAM-SHA-512) in the clear and over TLS, TLS alone, TLS with a required client certificate (MTLS), and
 # SASL/PLAIN whose sessions last REAUTH_MS (KIP-368: clients re-authenticate on the same connection).
 SECURITY_LISTENERS = {
     "SASL_PLAINTEXT": "SASL_PLAINTEXT",
@@ -87,6 +87,11 @@ def sasl_jaas_configs():
         # Unsecured JWTs (alg "none"), as Kafka validates them without a validator callback handler.
         "OAUTHBEARER": ("org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
                         'unsecuredLoginStringClaim_sub="broker";'),
+        # SCRAM's users are credentials stored with AlterUserScramCredentials. Kafka still wants a JAAS
+        # entry for every mechanism a SASL listener enables (its server-side login context); it has no
+        # options. Brook checks the entry and needs none.
+        "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
     }
 
 

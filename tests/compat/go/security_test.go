@@ -5,7 +5,8 @@ package compat
 // over SASL_PLAINTEXT and SASL_SSL with every SASL mechanism, over SSL and over SSL with a required
 // client certificate; the refusals (bad credentials, expired tokens, missing or foreign client
 // certificates, certificates no principal mapping rule names, clients that skip authentication); and
-// sessions that outlive connections.max.reauth.ms or their token (KIP-368).
+// sessions that outlive connections.max.reauth.ms or their token (KIP-368). SCRAM's users are
+// credentials the broker stores: kadm's AlterUserSCRAMs makes them over the PLAINTEXT listener.
 //
 // The certificates are made for the run (crypto/x509, ECDSA P-256) in a temporary directory; no key is
 // ever committed.
@@ -45,6 +46,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 // --- SASL mechanisms ---------------------------------------------------------------------------
@@ -61,6 +63,40 @@ type saslMechanism struct {
 	// mechanism has one (0: the mechanism's usual credential).
 	login    func(lifetime time.Duration) sasl.Mechanism
 	refusals []saslRefusal
+	// scram is the SCRAM mechanism whose credentials the broker stores (0: the mechanism's users are
+	// not stored credentials); startSecurityBroker makes scramUsers' credentials of it.
+	scram kadm.ScramMechanism
+}
+
+// scramUsers are the users of the SCRAM mechanisms and their passwords (the same for both mechanisms).
+var scramUsers = map[string]string{"alice": "alice-secret", "bob": "bob-secret"}
+
+// scramRefusal is Kafka's one answer to every bad SCRAM credential (unknown user, wrong password).
+func scramRefusal(mechanism string) string {
+	return "Authentication failed during authentication due to invalid credentials with SASL mechanism " + mechanism
+}
+
+// scramMechanism is a saslMechanisms entry for SCRAM-SHA-256 or SCRAM-SHA-512 (as kadm names them).
+func scramMechanism(m kadm.ScramMechanism) saslMechanism {
+	auth := func(user, pass string) sasl.Mechanism {
+		a := scram.Auth{User: user, Pass: pass}
+		if m == kadm.ScramSha256 {
+			return a.AsSha256Mechanism()
+		}
+		return a.AsSha512Mechanism()
+	}
+	name := m.String()
+	return saslMechanism{
+		name:  name,
+		jaas:  `org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+		login: func(time.Duration) sasl.Mechanism { return auth("alice", scramUsers["alice"]) },
+		refusals: []saslRefusal{
+			{"wrong password", auth("alice", "wrong-password"), scramRefusal(name)},
+			{"unknown user", auth("mallory", "alice-secret"), scramRefusal(name)},
+			{"another user's password", auth("bob", "alice-secret"), scramRefusal(name)},
+		},
+		scram: m,
+	}
 }
 
 // saslRefusal is a credential the broker refuses with SASL_AUTHENTICATION_FAILED and message.
@@ -106,6 +142,8 @@ var saslMechanisms = []saslMechanism{
 				`{"status":"invalid_token"}`},
 		},
 	},
+	scramMechanism(kadm.ScramSha256),
+	scramMechanism(kadm.ScramSha512),
 }
 
 // mechanism is the entry of saslMechanisms named name.
@@ -201,7 +239,32 @@ func startSecurityBroker(t *testing.T) *securityBroker {
 			t.Fatalf("the broker logged no address for listener %s:\n%s", l, p.logTail())
 		}
 	}
-	return &securityBroker{brookProcess: p, certs: certs}
+	s := &securityBroker{brookProcess: p, certs: certs}
+	s.makeSCRAMUsers(t)
+	return s
+}
+
+// makeSCRAMUsers stores scramUsers' credentials of every SCRAM mechanism of saslMechanisms, through
+// kadm's AlterUserSCRAMs on the PLAINTEXT listener, one alteration a request.
+func (s *securityBroker) makeSCRAMUsers(t *testing.T) {
+	t.Helper()
+	ctx := scenarioContext(t)
+	adm := kadm.NewClient(s.client(t, s.connectOpts(lPlaintext, nil, nil)))
+	for _, m := range saslMechanisms {
+		if m.scram == 0 {
+			continue
+		}
+		for user, password := range scramUsers {
+			altered, err := adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{
+				{User: user, Mechanism: m.scram, Iterations: 8192, Password: password}})
+			if err == nil {
+				err = altered.Error()
+			}
+			if err != nil {
+				t.Fatalf("AlterUserSCRAMs %s %s: %v", m.name, user, err)
+			}
+		}
+	}
 }
 
 // tlsConfig trusts the run's CA and, when given, presents a client certificate.

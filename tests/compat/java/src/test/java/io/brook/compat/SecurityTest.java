@@ -22,6 +22,12 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialAlteration;
+import org.apache.kafka.clients.admin.UserScramCredentialDeletion;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
+import org.apache.kafka.clients.admin.UserScramCredentialsDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -38,6 +44,7 @@ import org.apache.kafka.common.config.SslConfigs;
 import org.apache.kafka.common.security.auth.AuthenticateCallbackHandler;
 import org.apache.kafka.common.security.oauthbearer.OAuthBearerTokenCallback;
 import org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredJws;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -46,7 +53,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The security listeners both brokers have (tests/compat/security_certs.py, the same settings and
  * certificates on each): the producer, consumer and admin client over each of them, the refusals
  * (wrong password, unknown user, missing or foreign client certificate, expired token, a client that
- * skips authentication) with the exception each client sees, and re-authentication (KIP-368).
+ * skips authentication) with the exception each client sees, and re-authentication (KIP-368). SCRAM's
+ * users are credentials each broker stores (AlterUserScramCredentials, sent by the admin client over the
+ * PLAINTEXT listener): the same users are made on both before the tests, and the tests describe, add
+ * and delete credentials and see logins follow.
  */
 class SecurityTest {
   static final int RECORDS = 12;
@@ -71,6 +81,80 @@ class SecurityTest {
     c.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.plain.PlainLoginModule required "
         + "username=\"" + user + "\" password=\"" + password + "\";");
     return c;
+  }
+
+  /** SCRAM-SHA-256 or SCRAM-SHA-512 as `user` with `password` (ScramLoginModule, as Kafka's clients log in). */
+  static Map<String, Object> scram(String protocol, String mechanism, String user, String password) {
+    Map<String, Object> c = protocol.equals("SASL_SSL") ? tls(protocol) : new HashMap<>();
+    c.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol);
+    c.put(SaslConfigs.SASL_MECHANISM, mechanism);
+    c.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        + "username=\"" + user + "\" password=\"" + password + "\";");
+    return c;
+  }
+
+  /** A user with credentials for both SCRAM mechanisms, each with its own password. */
+  static final String SCRAM_USER = Side.name("scram-carol");
+  static final Map<String, String> SCRAM_PASSWORDS =
+      Map.of("SCRAM-SHA-256", "carol-secret-256", "SCRAM-SHA-512", "carol-secret-512");
+  /** A user whose SCRAM-SHA-256 credential scramCredentialDeletedRefusesLogin deletes. */
+  static final String SCRAM_DELETED_USER = Side.name("scram-dave");
+  /** A user with no SCRAM credential on either broker. */
+  static final String SCRAM_UNKNOWN_USER = Side.name("scram-mallory");
+
+  static Map<String, Object> scram(String protocol, String mechanism) {
+    return scram(protocol, mechanism, SCRAM_USER, SCRAM_PASSWORDS.get(mechanism));
+  }
+
+  static ScramMechanism scramMechanism(String name) {
+    return ScramMechanism.fromMechanismName(name);
+  }
+
+  /** Each alteration in a request of its own: the outcome of each, "ok" or its exception. */
+  static List<Object> alter(Admin admin, List<UserScramCredentialAlteration> alterations) {
+    List<Object> outcomes = new ArrayList<>();
+    for (UserScramCredentialAlteration alteration : alterations) {
+      outcomes.add(failure(() -> Results.get(admin.alterUserScramCredentials(List.of(alteration)).all())));
+    }
+    return outcomes;
+  }
+
+  /** Whether a client with `config` gets metadata through `side` (an admin client's describeCluster). */
+  static boolean logsIn(Side side, Map<String, Object> config) {
+    try (Admin admin = side.admin(impatient(config))) {
+      return failure(() -> Results.get(admin.describeCluster().nodes())).equals(List.of("ok"));
+    }
+  }
+
+  /**
+   * The SCRAM users on both brokers: SCRAM_USER with both mechanisms, SCRAM_DELETED_USER with both (one
+   * password). A broker may apply a stored credential a little after answering (Kafka's credential cache
+   * follows its metadata log), so each login is awaited.
+   */
+  @BeforeAll
+  static void scramUsers() {
+    SideBySide.compare("SCRAM users", side -> {
+      List<UserScramCredentialAlteration> alterations = List.of(
+          new UserScramCredentialUpsertion(SCRAM_USER, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 8192),
+              SCRAM_PASSWORDS.get("SCRAM-SHA-256")),
+          new UserScramCredentialUpsertion(SCRAM_USER, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096),
+              SCRAM_PASSWORDS.get("SCRAM-SHA-512")),
+          new UserScramCredentialUpsertion(SCRAM_DELETED_USER, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 4096),
+              "dave-secret"),
+          new UserScramCredentialUpsertion(SCRAM_DELETED_USER, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096),
+              "dave-secret"));
+      Map<String, Object> o = SideBySide.observation();
+      try (Admin admin = side.admin()) {
+        o.put("altered", alter(admin, alterations));
+      }
+      for (String mechanism : List.of("SCRAM-SHA-256", "SCRAM-SHA-512")) {
+        Results.await(SCRAM_USER + " to log in with " + mechanism,
+            () -> logsIn(side.on("SASL_PLAINTEXT"), scram("SASL_PLAINTEXT", mechanism)));
+        Results.await(SCRAM_DELETED_USER + " to log in with " + mechanism,
+            () -> logsIn(side.on("SASL_PLAINTEXT"), scram("SASL_PLAINTEXT", mechanism, SCRAM_DELETED_USER, "dave-secret")));
+      }
+      return o;
+    });
   }
 
   /** OAUTHBEARER with the stock unsecured login (an unsigned JWT for `subject`, made by the client). */
@@ -100,6 +184,10 @@ class SecurityTest {
       case "SASL_PLAINTEXT OAUTHBEARER" -> new Client("SASL_PLAINTEXT", oauthbearer("SASL_PLAINTEXT", "alice"));
       case "SASL_SSL PLAIN" -> new Client("SASL_SSL", plain("SASL_SSL", "bob", "bob-secret"));
       case "SASL_SSL OAUTHBEARER" -> new Client("SASL_SSL", oauthbearer("SASL_SSL", "bob"));
+      case "SASL_PLAINTEXT SCRAM-SHA-256" -> new Client("SASL_PLAINTEXT", scram("SASL_PLAINTEXT", "SCRAM-SHA-256"));
+      case "SASL_PLAINTEXT SCRAM-SHA-512" -> new Client("SASL_PLAINTEXT", scram("SASL_PLAINTEXT", "SCRAM-SHA-512"));
+      case "SASL_SSL SCRAM-SHA-256" -> new Client("SASL_SSL", scram("SASL_SSL", "SCRAM-SHA-256"));
+      case "SASL_SSL SCRAM-SHA-512" -> new Client("SASL_SSL", scram("SASL_SSL", "SCRAM-SHA-512"));
       case "SSL" -> new Client("SSL", tls("SSL"));
       case "MTLS" -> new Client("MTLS", mtls("client.pem"));
       default -> throw new IllegalArgumentException(name);
@@ -117,7 +205,8 @@ class SecurityTest {
    */
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"SASL_PLAINTEXT PLAIN", "SASL_PLAINTEXT OAUTHBEARER", "SASL_SSL PLAIN",
-      "SASL_SSL OAUTHBEARER", "SSL", "MTLS"})
+      "SASL_SSL OAUTHBEARER", "SASL_PLAINTEXT SCRAM-SHA-256", "SASL_PLAINTEXT SCRAM-SHA-512", "SASL_SSL SCRAM-SHA-256",
+      "SASL_SSL SCRAM-SHA-512", "SSL", "MTLS"})
   void produceConsumeAndAdminister(String name) {
     String topic = Side.name("sec-" + word(name));
     String group = Side.name("sec-group-" + word(name));
@@ -228,7 +317,8 @@ class SecurityTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"wrong password", "unknown user", "wrong password over SASL_SSL", "MTLS without a certificate",
       "MTLS with a certificate of another authority", "expired OAUTHBEARER token", "broker not trusted",
-      "mechanism the listener does not serve"})
+      "mechanism the listener does not serve", "SCRAM-SHA-256 wrong password", "SCRAM-SHA-512 wrong password over SASL_SSL",
+      "SCRAM-SHA-512 with the SCRAM-SHA-256 password", "SCRAM-SHA-256 unknown user", "SCRAM-SHA-512 unknown user over SASL_SSL"})
   void refused(String name) {
     SideBySide.Observed observed = SideBySide.compare("refused: " + name, plaintext -> {
       Client client = switch (name) {
@@ -242,6 +332,16 @@ class SecurityTest {
         case "broker not trusted" -> new Client("SSL",
             with(tls("SSL"), SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificate("rogue-ca.pem")));
         case "mechanism the listener does not serve" -> new Client("REAUTH", oauthbearer("SASL_PLAINTEXT", "alice"));
+        case "SCRAM-SHA-256 wrong password" -> new Client("SASL_PLAINTEXT",
+            scram("SASL_PLAINTEXT", "SCRAM-SHA-256", SCRAM_USER, "wrong-password"));
+        case "SCRAM-SHA-512 wrong password over SASL_SSL" -> new Client("SASL_SSL",
+            scram("SASL_SSL", "SCRAM-SHA-512", SCRAM_USER, "wrong-password"));
+        case "SCRAM-SHA-512 with the SCRAM-SHA-256 password" -> new Client("SASL_PLAINTEXT",
+            scram("SASL_PLAINTEXT", "SCRAM-SHA-512", SCRAM_USER, SCRAM_PASSWORDS.get("SCRAM-SHA-256")));
+        case "SCRAM-SHA-256 unknown user" -> new Client("SASL_PLAINTEXT",
+            scram("SASL_PLAINTEXT", "SCRAM-SHA-256", SCRAM_UNKNOWN_USER, "carol-secret-256"));
+        case "SCRAM-SHA-512 unknown user over SASL_SSL" -> new Client("SASL_SSL",
+            scram("SASL_SSL", "SCRAM-SHA-512", SCRAM_UNKNOWN_USER, "carol-secret-512"));
         default -> throw new IllegalArgumentException(name);
       };
       return refusal(plaintext.on(client.listener()), client.config(), name.equals("MTLS without a certificate"));
@@ -258,10 +358,86 @@ class SecurityTest {
         : name.contains("mechanism")
         ? "org.apache.kafka.common.errors.UnsupportedSaslMechanismException: Client SASL mechanism 'OAUTHBEARER' not "
             + "enabled in the server, enabled mechanisms are [PLAIN]"
+        : name.contains("SCRAM")
+        ? "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during authentication due "
+            + "to invalid credentials with SASL mechanism " + name.split(" ")[0]
         : name.contains("OAUTHBEARER")
         ? "org.apache.kafka.common.errors.SaslAuthenticationException: {\"status\":\"invalid_token\"}"
         : "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed: Invalid username or password";
     assertEquals(expected, admin.get(0));
+  }
+
+  /** "<mechanism> iterations=<n>" of each of a user's credentials, by mechanism, or the exception describing it ended with. */
+  static Object describeScram(Admin admin, String user) {
+    try {
+      UserScramCredentialsDescription d = Results.get(admin.describeUserScramCredentials(List.of(user)).description(user));
+      List<String> credentials = new ArrayList<>();
+      for (ScramCredentialInfo info : d.credentialInfos()) credentials.add(info.mechanism() + " iterations=" + info.iterations());
+      credentials.sort(null);
+      return Map.of("name", d.name(), "credentials", credentials);
+    } catch (Exception e) {
+      return failure(() -> {
+        throw e;
+      });
+    }
+  }
+
+  /**
+   * describeUserScramCredentials of the users made before the tests, of one made here with SCRAM-SHA-512
+   * alone, and of a user without credentials; the alterations a broker refuses (too few or too many
+   * iterations, deleting a credential the user does not have, an empty password) and what they leave.
+   */
+  @Test
+  void scramCredentialsDescribedAndAltered() {
+    String erin = Side.name("scram-erin");
+    SideBySide.Observed observed = SideBySide.compare("SCRAM credentials described and altered", side -> {
+      Map<String, Object> o = SideBySide.observation();
+      try (Admin admin = side.admin()) {
+        o.put("refused alterations", alter(admin, List.of(
+            new UserScramCredentialUpsertion(erin, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 1000), "erin-secret"),
+            new UserScramCredentialUpsertion(erin, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 20000), "erin-secret"),
+            new UserScramCredentialUpsertion(erin, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 4096), ""),
+            new UserScramCredentialDeletion(erin, ScramMechanism.SCRAM_SHA_512))));
+        o.put("erin before", describeScram(admin, erin));
+        o.put("added", alter(admin, List.of(
+            new UserScramCredentialUpsertion(erin, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 10000), "erin-secret"))));
+        Map<String, Object> described = SideBySide.observation();
+        for (String user : List.of(SCRAM_USER, erin, SCRAM_UNKNOWN_USER)) described.put(user, describeScram(admin, user));
+        o.put("described", described);
+        o.put("deleting the mechanism erin lacks", alter(admin, List.of(new UserScramCredentialDeletion(erin, ScramMechanism.SCRAM_SHA_256))));
+        o.put("erin after", describeScram(admin, erin));
+      }
+      return o;
+    });
+    // Kafka's answer as a reference point: both of SCRAM_USER's credentials, with their iterations.
+    assertEquals(Map.of("name", SCRAM_USER, "credentials", List.of("SCRAM_SHA_256 iterations=8192", "SCRAM_SHA_512 iterations=4096")),
+        ((Map<?, ?>) ((Map<?, ?>) observed.kafka()).get("described")).get(SCRAM_USER));
+  }
+
+  /**
+   * Deleting SCRAM_DELETED_USER's SCRAM-SHA-256 credential refuses its SCRAM-SHA-256 logins (as an
+   * unknown user's, once the broker has applied the deletion) and leaves its SCRAM-SHA-512 login.
+   */
+  @Test
+  void scramCredentialDeletedRefusesLogin() {
+    SideBySide.Observed observed = SideBySide.compare("SCRAM credential deleted", side -> {
+      Side sasl = side.on("SASL_PLAINTEXT");
+      Map<String, Object> sha256 = scram("SASL_PLAINTEXT", "SCRAM-SHA-256", SCRAM_DELETED_USER, "dave-secret");
+      Map<String, Object> sha512 = scram("SASL_PLAINTEXT", "SCRAM-SHA-512", SCRAM_DELETED_USER, "dave-secret");
+      Map<String, Object> o = SideBySide.observation();
+      o.put("before", logsIn(sasl, sha256));
+      try (Admin admin = side.admin()) {
+        o.put("deleted", alter(admin, List.of(new UserScramCredentialDeletion(SCRAM_DELETED_USER, ScramMechanism.SCRAM_SHA_256))));
+        o.put("described", describeScram(admin, SCRAM_DELETED_USER));
+      }
+      Results.await("the SCRAM-SHA-256 login to be refused", () -> !logsIn(sasl, sha256));
+      o.put("SCRAM-SHA-256", refusal(sasl, sha256, false));
+      o.put("SCRAM-SHA-512 logs in", logsIn(sasl, sha512));
+      return o;
+    });
+    // Kafka's answer as a reference point: the login worked before the deletion, and the other mechanism's still does.
+    Map<?, ?> kafka = (Map<?, ?>) observed.kafka();
+    assertEquals(List.of(true, true), List.of(kafka.get("before"), kafka.get("SCRAM-SHA-512 logs in")));
   }
 
   /**
