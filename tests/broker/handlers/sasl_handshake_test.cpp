@@ -66,7 +66,7 @@ TEST_CASE("SaslHandshake: a listener without SASL answers ILLEGAL_SASL_STATE and
   CHECK(meta.brokers.size() == 1);
 }
 
-TEST_CASE("SaslHandshake: before it only ApiVersions is served; any other request closes the connection") {
+TEST_CASE("SaslHandshake: before it only ApiVersions is served, and any other request closes the connection") {
   brook::test::broker_fixture b(sasl_listener());
   auto c = b.connect();
   auto versions = c.call<proto::api_versions::response>(proto::api_versions::api_key, 2, proto::api_versions::request{});
