@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -62,6 +63,12 @@ class AclMatrixTest {
   static final AclBinding CLUSTER_OPEN =
       new AclBinding(CLUSTER, new AccessControlEntry("User:*", "*", AclOperation.ALL, AclPermissionType.ALLOW));
   static final String ACLS = "org.apache.kafka.tools.AclCommand";
+  /**
+   * kafka-acls prints a resource's ACLs in the order of a HashSet, which keeps the order the broker
+   * described them in when their hashes share a bucket; Kafka describes ACLs in no set order (its
+   * authorizer keeps them by random id). Each run here shows one resource: its lines compare sorted.
+   */
+  static final UnaryOperator<String> SORTED = text -> text.lines().sorted().map(l -> l + "\n").reduce("", String::concat);
 
   /** The restrictions and the cluster's DENY ACLs every test starts from. */
   static List<AclBinding> baseline() {
@@ -207,9 +214,11 @@ class AclMatrixTest {
             Results.get(admin.describeConfigs(List.of(config)).all()).get(config).get("cleanup.policy").value();
         Results.Call<?> alterConfigs = () -> Results.get(admin.incrementalAlterConfigs(Map.of(config,
             List.of(new AlterConfigOp(new ConfigEntry("retention.ms", "3600000"), AlterConfigOp.OpType.SET)))).all());
+        Results.Call<?> list = () -> Results.get(admin.listTopics().names()).stream().filter(n -> n.equals(topic) || n.equals(created)).sorted().toList();
         Results.Call<?> create = () -> Results.get(admin.createTopics(List.of(new NewTopic(created, 1, (short) 1))).all());
         Results.Call<?> delete = () -> Results.get(admin.deleteTopics(List.of(created)).all());
 
+        o.put("without ACLs: listTopics", outcome(list));
         o.put("without ACLs: describeTopics", outcome(describe));
         o.put("without ACLs: listOffsets", outcome(listOffsets));
         o.put("without ACLs: describeConfigs", outcome(describeConfigs));
@@ -219,10 +228,12 @@ class AclMatrixTest {
         o.put("without ACLs: createTopics", outcome(create));
 
         grant(side, allow(ResourceType.TOPIC, topic, AclOperation.DESCRIBE));
+        o.put("DESCRIBE: listTopics", outcome(list));
         o.put("DESCRIBE: describeTopics", outcome(describe));
         o.put("DESCRIBE: listOffsets", outcome(listOffsets));
         o.put("DESCRIBE: describeConfigs", outcome(describeConfigs));
         o.put("DESCRIBE: produce", produce(side, topic, false));
+        o.put("DESCRIBE: idempotent produce", produce(side, topic, true));
 
         grant(side, allow(ResourceType.TOPIC, topic, AclOperation.WRITE));
         o.put("WRITE: produce", produce(side, topic, false));
@@ -289,6 +300,35 @@ class AclMatrixTest {
     });
   }
 
+  /** Fetches the topic's partition 0 from the start without a group (assign) until a record arrives. */
+  static Object fetch(Side side, String topic) {
+    return outcome(() -> {
+      try (KafkaConsumer<String, String> consumer = side.on("SASL_PLAINTEXT").consumer(principal())) {
+        TopicPartition partition = new TopicPartition(topic, 0);
+        consumer.assign(List.of(partition));
+        consumer.seekToBeginning(List.of(partition));
+        long deadline = System.nanoTime() + Side.WAIT.toNanos();
+        while (true) {
+          if (System.nanoTime() > deadline) throw new AssertionError("no record within " + Side.WAIT);
+          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) return r.value();
+        }
+      }
+    });
+  }
+
+  /** Commits offset 1 of the topic's partition 0 for `group` (OffsetCommit of a member-less group). */
+  static Object commit(Side side, String group, String topic) {
+    return outcome(() -> {
+      Map<String, Object> c = new HashMap<>(principal());
+      c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+      c.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10000);
+      try (KafkaConsumer<String, String> consumer = side.on("SASL_PLAINTEXT").consumer(c)) {
+        consumer.commitSync(Map.of(new TopicPartition(topic, 0), new OffsetAndMetadata(1)));
+        return "committed";
+      }
+    });
+  }
+
   @Test
   void groups() {
     SideBySide.compare("ACLs on groups", side -> {
@@ -320,12 +360,17 @@ class AclMatrixTest {
 
         grant(side, allow(ResourceType.GROUP, group, AclOperation.READ));
         o.put("group READ: consume", consume(side, group, topic));
+        grant(side, allow(ResourceType.TOPIC, topic, AclOperation.DESCRIBE));
+        o.put("group READ, topic DESCRIBE: consume", consume(side, group, topic));
+        o.put("group READ, topic DESCRIBE: fetch", fetch(side, topic));
+        o.put("group READ, topic DESCRIBE: commitSync", commit(side, group, topic));
         grant(side, allow(ResourceType.TOPIC, topic, AclOperation.READ));
+        o.put("group and topic READ: fetch", fetch(side, topic));
         o.put("group and topic READ: consume", consume(side, group, topic));
         o.put("group and topic READ: listConsumerGroupOffsets", outcome(offsets));
         o.put("group and topic READ: describeConsumerGroups", outcome(describe));
         o.put("group and topic READ: deleteConsumerGroups", outcome(delete));
-        revoke(side, allow(ResourceType.TOPIC, topic, AclOperation.READ));
+        revoke(side, allow(ResourceType.TOPIC, topic, AclOperation.READ), allow(ResourceType.TOPIC, topic, AclOperation.DESCRIBE));
         o.put("group READ: listConsumerGroupOffsets", outcome(offsets));
         grant(side, allow(ResourceType.GROUP, group, AclOperation.DELETE));
         o.put("group DELETE: deleteConsumerGroups", outcome(delete));
@@ -398,27 +443,27 @@ class AclMatrixTest {
       ToolsTest.Session s = new ToolsTest.Session(side);
       String topic = PREFIX + "-tool-topic";
       String group = PREFIX + "-tool-group";
-      s.run(ACLS, "--add", "--allow-principal", PRINCIPAL, "--operation", "Read", "--operation", "Describe", "--topic", topic);
-      s.run(ACLS, "--add", "--deny-principal", PRINCIPAL, "--deny-host", "10.0.0.1", "--operation", "Read", "--group", group);
-      s.run(ACLS, "--add", "--allow-principal", PRINCIPAL, "--producer", "--topic", topic + "-p", "--resource-pattern-type", "prefixed");
+      s.run(ACLS, "", SORTED, "--add", "--allow-principal", PRINCIPAL, "--operation", "Read", "--operation", "Describe", "--topic", topic);
+      s.run(ACLS, "", SORTED, "--add", "--deny-principal", PRINCIPAL, "--deny-host", "10.0.0.1", "--operation", "Read", "--group", group);
+      s.run(ACLS, "", SORTED, "--add", "--allow-principal", PRINCIPAL, "--producer", "--topic", topic + "-p", "--resource-pattern-type", "prefixed");
       try (Admin admin = side.admin()) {
         AclBindingFilter mine = new AclBindingFilter(ResourcePatternFilter.ANY,
             new AccessControlEntry(PRINCIPAL, "10.0.0.1", AclOperation.READ, AclPermissionType.DENY).toFilter());
         Results.await("the tool's ACLs on " + side, () -> !described(admin, mine).isEmpty());
       }
-      s.run(ACLS, "--list", "--topic", topic);
-      s.run(ACLS, "--list", "--group", group);
-      s.run(ACLS, "--list", "--topic", topic + "-p", "--resource-pattern-type", "prefixed");
-      s.run(ACLS, "--remove", "--force", "--allow-principal", PRINCIPAL, "--operation", "Read", "--topic", topic);
-      s.run(ACLS, "--remove", "--force", "--group", group);
+      s.run(ACLS, "", SORTED, "--list", "--topic", topic);
+      s.run(ACLS, "", SORTED, "--list", "--group", group);
+      s.run(ACLS, "", SORTED, "--list", "--topic", topic + "-p", "--resource-pattern-type", "prefixed");
+      s.run(ACLS, "", SORTED, "--remove", "--force", "--allow-principal", PRINCIPAL, "--operation", "Read", "--topic", topic);
+      s.run(ACLS, "", SORTED, "--remove", "--force", "--group", group);
       try (Admin admin = side.admin()) {
         Results.await("the removals on " + side, () -> described(admin, new AclBindingFilter(
             new ResourcePatternFilter(ResourceType.GROUP, group, PatternType.ANY),
             AccessControlEntryFilter.ANY)).isEmpty()
             && described(admin, allow(ResourceType.TOPIC, topic, AclOperation.READ).toFilter()).isEmpty());
       }
-      s.run(ACLS, "--list", "--topic", topic);
-      s.run(ACLS, "--list", "--group", group);
+      s.run(ACLS, "", SORTED, "--list", "--topic", topic);
+      s.run(ACLS, "", SORTED, "--list", "--group", group);
       return s.runs;
     });
   }
