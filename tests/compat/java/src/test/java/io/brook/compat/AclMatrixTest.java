@@ -16,6 +16,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -379,13 +380,21 @@ class AclMatrixTest {
     });
   }
 
-  /** A transaction of one record: InitProducerId, AddPartitionsToTxn (with the send), EndTxn (commit). */
-  static Object transaction(Side side, String transactionalId, String topic) {
+  /**
+   * A transaction of one record: InitProducerId, AddPartitionsToTxn (with the send), with a `group` the
+   * offset of the topic's partition 0 (AddOffsetsToTxn, TxnOffsetCommit), EndTxn (commit).
+   */
+  @SuppressWarnings("deprecation")
+  static Object transaction(Side side, String transactionalId, String topic, String group) {
     return outcome(() -> {
       try (KafkaProducer<String, String> p = producer(side, Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId))) {
         p.initTransactions();
         p.beginTransaction();
         p.send(new ProducerRecord<>(topic, "k", "v")).get();
+        if (group != null) {
+          p.sendOffsetsToTransaction(Map.of(new TopicPartition(topic, 0), new OffsetAndMetadata(1)),
+              new ConsumerGroupMetadata(group));
+        }
         p.commitTransaction();
         return "committed";
       }
@@ -399,12 +408,18 @@ class AclMatrixTest {
       String transactionalId = PREFIX + "-txn";
       Topics.create(side, topic, 1);
       Map<String, Object> o = SideBySide.observation();
-      o.put("without ACLs", transaction(side, transactionalId, topic));
+      String group = PREFIX + "-txn-group";
+      o.put("without ACLs", transaction(side, transactionalId, topic, null));
       grant(side, allow(ResourceType.TRANSACTIONAL_ID, transactionalId, AclOperation.WRITE),
           allow(ResourceType.TOPIC, topic, AclOperation.DESCRIBE));
-      o.put("transactional id WRITE, topic DESCRIBE", transaction(side, transactionalId, topic));
+      o.put("transactional id WRITE, topic DESCRIBE", transaction(side, transactionalId, topic, null));
       grant(side, allow(ResourceType.TOPIC, topic, AclOperation.WRITE));
-      o.put("transactional id and topic WRITE", transaction(side, transactionalId, topic));
+      o.put("transactional id and topic WRITE", transaction(side, transactionalId, topic, null));
+      o.put("transactional id and topic WRITE: offsets", transaction(side, transactionalId, topic, group));
+      grant(side, allow(ResourceType.GROUP, group, AclOperation.READ));
+      o.put("group READ: offsets", transaction(side, transactionalId, topic, group));
+      grant(side, allow(ResourceType.TOPIC, topic, AclOperation.READ));
+      o.put("group and topic READ: offsets", transaction(side, transactionalId, topic, group));
       return o;
     });
   }
@@ -420,12 +435,21 @@ class AclMatrixTest {
       try (Admin admin = admin(side)) {
         Results.Call<?> describe = () -> Results.get(admin.describeAcls(ofMade).values()).stream().map(AclBinding::toString).toList();
         Results.Call<?> create = () -> Results.get(admin.createAcls(List.of(made)).all());
-        AclBinding denyDescribe = deny(CLUSTER, AclOperation.DESCRIBE);
-        AclBinding denyAlter = deny(CLUSTER, AclOperation.ALTER);
-        grant(side, denyDescribe, denyAlter);
+        ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "1");
+        Results.Call<?> describeConfigs = () ->
+            Results.get(admin.describeConfigs(List.of(broker)).all()).get(broker).get("num.partitions").value();
+        Results.Call<?> alterConfigs = () -> Results.get(admin.incrementalAlterConfigs(Map.of(broker,
+            List.of(new AlterConfigOp(new ConfigEntry("log.cleaner.backoff.ms", "15000"), AlterConfigOp.OpType.SET)))).all());
+        List<AclBinding> denials = List.of(deny(CLUSTER, AclOperation.DESCRIBE), deny(CLUSTER, AclOperation.ALTER),
+            deny(CLUSTER, AclOperation.DESCRIBE_CONFIGS), deny(CLUSTER, AclOperation.ALTER_CONFIGS));
+        grant(side, denials.toArray(AclBinding[]::new));
         o.put("cluster DENY: describeAcls", outcome(describe));
         o.put("cluster DENY: createAcls", outcome(create));
-        revoke(side, denyDescribe, denyAlter);
+        o.put("cluster DENY: describeConfigs of the broker", outcome(describeConfigs));
+        // Allowed, this would change the broker other test classes use: only the refusal is seen.
+        o.put("cluster DENY: incrementalAlterConfigs of the broker", outcome(alterConfigs));
+        revoke(side, denials);
+        o.put("cluster ALLOW User:*: describeConfigs of the broker", outcome(describeConfigs));
         o.put("cluster ALLOW User:*: describeAcls", outcome(describe));
         o.put("cluster ALLOW User:*: createAcls", outcome(create));
         try (Admin superUser = side.admin()) {
