@@ -46,15 +46,17 @@ import org.junit.jupiter.api.Test;
  *
  * The principal is PRINCIPAL, an OAUTHBEARER subject of this run's own over SASL_PLAINTEXT, so that its
  * ACLs (those on the cluster included) concern no other test class; the classes run at the same time.
- * This run's topics, groups and transactional ids all start with PREFIX, and a PREFIXED ACL for
- * User:alice on each of these resource types makes them restricted: allow.everyone.if.no.acl.found
- * does not apply to them. The cluster resource is kept open to everyone by an ALLOW ACL for User:*, and
- * PRINCIPAL gets DENY ACLs on it for the cluster operations that would otherwise stand in for the topic
- * ones (CREATE for CreateTopics, DELETE for DeleteTopics, IDEMPOTENT_WRITE for the idempotent
- * producer); DescribeAcls and
- * CreateAcls are seen with and without a DENY ACL for it. ACLs are granted and revoked by the PLAINTEXT
- * admin client (User:ANONYMOUS), and each change is awaited through DescribeAcls (Kafka applies ACLs
- * after answering). Every ACL of this run is removed after the class.
+ * User:bob (PLAIN) is seen on one topic of this run. This run's topics, groups and transactional ids
+ * all start with PREFIX, and a PREFIXED ACL for User:alice on each of these resource types makes them
+ * restricted: allow.everyone.if.no.acl.found does not apply to them. The cluster resource is kept open
+ * to everyone by an ALLOW ACL for User:*, and PRINCIPAL gets DENY ACLs on it for the cluster operations
+ * that would otherwise stand in for the topic ones (CREATE for CreateTopics, DELETE for DeleteTopics,
+ * IDEMPOTENT_WRITE for the idempotent producer, whose InitProducerId then needs WRITE on some topic,
+ * which Kafka's check by resource type finds granted by allow.everyone.if.no.acl.found); DescribeAcls,
+ * CreateAcls and the broker's configs are seen with and without DENY ACLs of its own on the cluster.
+ * ACLs are granted and revoked by the PLAINTEXT admin client (User:ANONYMOUS), and each change is
+ * awaited through DescribeAcls (Kafka applies ACLs after answering). Every ACL of this run is removed
+ * after the class.
  */
 class AclMatrixTest {
   static final String PREFIX = Side.name("acl");
