@@ -11,7 +11,7 @@ make_certificates(dir) writes, under `dir`:
   rogue.pem                   its key and certificate in one PEM file
 and returns the paths by name.
 
-SECURITY_LISTENERS and security_properties(dir) are the listeners and settings of the side-by-side
+SECURITY_LISTENERS and security_properties(dir) are the listeners and settings (ACL authorizer included) of the side-by-side
 suites' brokers: tests/client/kafka/kafka_broker.py writes them into Kafka's server.properties and
 tests/compat/java/run_java_compat.py passes the same keys to brook-server as overrides, with the same
 certificates, so that both brokers read the same configuration.
@@ -73,9 +73,11 @@ SECURITY_LISTENERS = {
     "REAUTH": "SASL_PLAINTEXT",
 }
 REAUTH_MS = 2000
-# The PLAIN users (user_<name>="<password>" of PlainLoginModule).
-PLAIN_USERS = {"alice": "alice-secret", "bob": "bob-secret"}
+# The PLAIN users (user_<name>="<password>" of PlainLoginModule); admin is a super user.
+PLAIN_USERS = {"alice": "alice-secret", "bob": "bob-secret", "admin": "admin-secret"}
 KEYSTORE_PASSWORD = "store-secret"
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+SUPER_USERS = ("User:ANONYMOUS", "User:admin")
 
 
 def sasl_jaas_configs():
@@ -114,6 +116,12 @@ def security_properties(cert_dir):
         "listener.name.reauth.sasl.enabled.mechanisms": "PLAIN",
         "listener.name.reauth.plain.sasl.jaas.config": jaas["PLAIN"],
         "listener.name.reauth.plain.connections.max.reauth.ms": str(REAUTH_MS),
+        # Kafka's ACL authorizer. PLAINTEXT clients (every scenario but the security ones) are
+        # User:ANONYMOUS, a super user, and so is the PLAIN user admin; the SASL principals may do anything
+        # on a resource without ACLs, and what an ACL allows or denies them on one that has some.
+        "authorizer.class.name": AUTHORIZER,
+        "super.users": ";".join(SUPER_USERS),
+        "allow.everyone.if.no.acl.found": "true",
     }
     for listener in ("sasl_plaintext", "sasl_ssl"):
         for mechanism, config in jaas.items():
