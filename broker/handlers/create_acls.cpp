@@ -24,17 +24,12 @@ awaitable<ca::response> create_acls(request_context& ctx, ca::request& req) {
     for (size_t i = 0; i < req.creations.size(); ++i)
       resp.results.push_back({common::wire_code(code), std::string(message)});
   };
-  if (!security::authorized_on_cluster(ctx, security::acl_operation::alter)) {
-    answer_all(common::kafka_error::cluster_authorization_failed,
-               acl_apis::needs_permission("CreateAcls", security::acl_operation::alter));
+  if (auto refused = acl_apis::refuse(ctx, "CreateAcls", security::acl_operation::alter, acl_apis::no_authorizer)) {
+    answer_all(refused->code, refused->message);
     co_return resp;
   }
   broker& b = ctx.owner;
   security::authorizer* auth = b.authorizer();
-  if (!auth) {
-    answer_all(common::kafka_error::security_disabled, acl_apis::no_authorizer);
-    co_return resp;
-  }
 
   std::vector<std::optional<std::string>> invalid;
   std::set<acl_binding> adding;

@@ -28,17 +28,12 @@ awaitable<dla::response> delete_acls(request_context& ctx, dla::request& req) {
       resp.filter_results.push_back(std::move(r));
     }
   };
-  if (!security::authorized_on_cluster(ctx, security::acl_operation::alter)) {
-    answer_all(common::kafka_error::cluster_authorization_failed,
-               acl_apis::needs_permission("DeleteAcls", security::acl_operation::alter));
+  if (auto refused = acl_apis::refuse(ctx, "DeleteAcls", security::acl_operation::alter, acl_apis::no_authorizer)) {
+    answer_all(refused->code, refused->message);
     co_return resp;
   }
   broker& b = ctx.owner;
   security::authorizer* auth = b.authorizer();
-  if (!auth) {
-    answer_all(common::kafka_error::security_disabled, acl_apis::no_authorizer);
-    co_return resp;
-  }
 
   std::vector<std::vector<acl_binding>> matched;
   std::set<acl_binding> removing;

@@ -16,17 +16,13 @@ awaitable<da::response> describe_acls(request_context& ctx, da::request& req) {
   da::response resp;
   resp.error_code = 0;
   resp.error_message = "";
-  if (!security::authorized_on_cluster(ctx, security::acl_operation::describe)) {
-    resp.error_code = common::wire_code(common::kafka_error::cluster_authorization_failed);
-    resp.error_message = acl_apis::needs_permission("DescribeAcls", security::acl_operation::describe);
+  if (auto refused = acl_apis::refuse(ctx, "DescribeAcls", security::acl_operation::describe,
+                                      acl_apis::no_authorizer_on_broker)) {
+    resp.error_code = common::wire_code(refused->code);
+    resp.error_message = std::move(refused->message);
     co_return resp;
   }
   const security::authorizer* auth = ctx.owner.authorizer();
-  if (!auth) {
-    resp.error_code = common::wire_code(common::kafka_error::security_disabled);
-    resp.error_message = std::string(acl_apis::no_authorizer_on_broker);
-    co_return resp;
-  }
   security::acl_filter filter{security::resource_type_of(req.resource_type_filter),
                               req.resource_name_filter,
                               security::pattern_type_of(req.pattern_type_filter),
