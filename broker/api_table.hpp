@@ -8,6 +8,7 @@
 #include <span>
 #include <string_view>
 
+#include "broker/quota/throttle.hpp"
 #include "broker/request_context.hpp"
 #include "common/protocol/wire.hpp"
 
@@ -34,7 +35,10 @@ const api_entry* find_api(int16_t key);
 // v12 null topic array). Logged at debug, once per connection.
 void note_trailing_bytes(request_context& ctx, size_t count);
 
-// Adapts a typed handler `awaitable<Api::response> fn(request_context&, Api::request)`.
+// Adapts a typed handler `awaitable<Api::response> fn(request_context&, Api::request)`. A request that
+// a request_percentage quota meters has its handling time recorded once the handler has answered, and
+// a throttle goes into the response's throttle_time_ms (when it has one; the connection is muted
+// either way), as Kafka's sendResponseMaybeThrottle does.
 template <class Request, class Response, boost::asio::awaitable<Response> (*Fn)(request_context&, Request&)>
 boost::asio::awaitable<std::optional<common::protocol::encoded_message>> typed_handler(
     request_context& ctx, common::protocol::reader& body) {
@@ -42,6 +46,12 @@ boost::asio::awaitable<std::optional<common::protocol::encoded_message>> typed_h
   request.decode(body, ctx.version());
   if (body.remaining() != 0) note_trailing_bytes(ctx, body.remaining());
   Response response = co_await Fn(ctx, request);
+  if (ctx.meter) {
+    const int32_t throttle = quota::record_request_time(ctx);
+    if constexpr (requires { response.throttle_time_ms; }) {
+      if (throttle > response.throttle_time_ms) response.throttle_time_ms = throttle;
+    }
+  }
   common::protocol::writer w;
   response.encode(w, ctx.version());
   co_return w.finish();

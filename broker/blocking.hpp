@@ -1,5 +1,6 @@
 // Runs blocking work (RocksDB syncs, fsync, file deletion) on the broker's blocking pool and resumes
-// the calling coroutine on its own executor, so network threads never wait on the disk.
+// the calling coroutine on its own executor, so network threads never wait on the disk. Work awaited by
+// a metered request counts toward its handling time (broker/quota/request_meter.hpp).
 //
 // GCC 12 destroys a capturing lambda written inside a co_await expression twice (a compiler bug),
 // so here and in callers such lambdas are named first: `auto work = [..] {..};
@@ -11,9 +12,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
+
+#include "broker/quota/request_meter.hpp"
 
 namespace brook::broker {
 
@@ -24,9 +28,13 @@ boost::asio::awaitable<std::invoke_result_t<F>> run_on(Executor where, const F& 
   using R = std::invoke_result_t<F>;
   // The value travels in an optional because a completion signature needs a default-constructible
   // argument and results are not.
-  auto initiate = [&where, &work](auto handler) {
-    boost::asio::post(where, [handler = std::move(handler), f = work]() mutable {
+  std::shared_ptr<quota::request_meter> meter;
+  if (auto* m = quota::request_meter::current()) meter = m->shared_from_this();
+  auto initiate = [&where, &work, &meter](auto handler) {
+    boost::asio::post(where, [handler = std::move(handler), f = work, meter = std::move(meter)]() mutable {
+      const int64_t started = meter ? meter->clock()() : 0;
       std::optional<R> value(f());
+      if (meter) meter->add(meter->clock()() - started);
       auto home = boost::asio::get_associated_executor(handler);
       boost::asio::post(home, [handler = std::move(handler), value = std::move(value)]() mutable {
         std::move(handler)(std::move(value));

@@ -31,6 +31,7 @@
 #include "broker/security/listener_security.hpp"
 #include "broker/security/scram_credentials.hpp"
 #include "broker/quota/client_quota_manager.hpp"
+#include "broker/quota/request_meter.hpp"
 #include "broker/security/authorizer.hpp"
 #include "broker/transaction/transaction_service.hpp"
 #include "broker/topic_registry.hpp"
@@ -105,8 +106,12 @@ class broker {
   client_quotas& quotas() { return quotas_; }
   // Users' SCRAM credentials, as stored (AlterUserScramCredentials). SCRAM servers read them from any thread.
   security::scram_credentials& scram_credentials() { return scram_credentials_; }
-  // Enforces quotas() on Produce and Fetch (broker/quota/client_quota_manager.hpp).
+  // Enforces quotas() (broker/quota/client_quota_manager.hpp).
   quota::client_quota_manager& quota_manager() { return quota_manager_; }
+  // What times request handling for request_percentage (broker/quota/request_meter.hpp); set before
+  // requests arrive (tests substitute a fake clock).
+  quota::request_clock request_clock() const { return request_clock_; }
+  void set_request_clock(quota::request_clock clock) { request_clock_ = clock; }
   // The ACL authorizer with the stored ACLs; null when authorizer.class.name is not set (every request
   // is allowed, and the ACL APIs answer SECURITY_DISABLED).
   security::authorizer* authorizer() { return authorizer_.get(); }
@@ -167,6 +172,7 @@ class broker {
   client_quotas quotas_;                          // AlterClientQuotas' values, as stored
   security::scram_credentials scram_credentials_;  // AlterUserScramCredentials' credentials, as stored
   quota::client_quota_manager quota_manager_;     // meters clients against quotas_
+  quota::request_clock request_clock_ = &quota::steady_nanos;
   std::unique_ptr<security::authorizer> authorizer_;  // the stored ACLs; null without an authorizer
   std::map<std::string, group_overrides> group_configs_;
   bool maintenance_rescheduled_ = false;  // reconfigure() woke the maintenance loop

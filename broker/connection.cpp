@@ -73,11 +73,28 @@ void connection::spawn(const char* role, awaitable<void> (connection::*body)()) 
 
 void connection::spawn_serve(std::shared_ptr<request> req) {
   auto self = shared_from_this();
-  asio::co_spawn(
-      socket_.get_executor(), [self, req]() { return self->serve(req); },
-      [self](std::exception_ptr e) {
-        if (e) self->failed("request", e);
-      });
+  auto on_failure = [self](std::exception_ptr e) {
+    if (e) self->failed("request", e);
+  };
+  if (metered_by_request_quota(*req)) {
+    req->meter = std::make_shared<quota::request_meter>(owner_.request_clock());
+    asio::co_spawn(quota::metered_executor(socket_.get_executor(), req->meter),
+                   [self, req]() { return self->serve(req); }, std::move(on_failure));
+    return;
+  }
+  asio::co_spawn(socket_.get_executor(), [self, req]() { return self->serve(req); }, std::move(on_failure));
+}
+
+bool connection::metered_by_request_quota(const request& req) {
+  if (!owner_.quota_manager().enforced(quota::quota_kind::request)) return false;
+  if (req.raw_sasl_token || req.unsupported_version) return false;
+  // As Kafka: authentication (served by its network layer, before and during re-authentication) and
+  // cluster actions (WriteTxnMarkers) are exempt, and so is everything before a SASL client has
+  // authenticated (its principal is not known yet).
+  const int16_t key = req.header.api_key;
+  if (key == proto::sasl_handshake::api_key || key == proto::sasl_authenticate::api_key || key == proto::write_txn_markers::api_key)
+    return false;
+  return !state_.sasl || state_.sasl->authenticated();
 }
 
 void connection::failed(const char* role, std::exception_ptr e) {
@@ -346,6 +363,7 @@ awaitable<void> connection::serve(std::shared_ptr<request> req) {
     req->body = proto::encoded_message{handlers::unsupported_api_versions_response(), {}};
   } else {
     request_context ctx{owner_, req->header, {}, {}, listener_index_, &state_, req->frame.size()};
+    ctx.meter = req->meter.get();
     boost::system::error_code ec;
     ctx.local = socket_.local_endpoint(ec);
     ctx.remote = socket_.remote_endpoint(ec);

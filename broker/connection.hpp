@@ -51,6 +51,7 @@
 
 #include "broker/fault/fault_injector.hpp"
 #include "broker/frame_pool.hpp"
+#include "broker/quota/request_meter.hpp"
 #include "broker/request_context.hpp"
 #include "broker/security/listener_security.hpp"
 #include "common/protocol/header.hpp"
@@ -95,7 +96,10 @@ class connection : public std::enable_shared_from_this<connection> {
     bool close_here = false;  // does not decode: close once the responses before it are sent
     bool close_after = false;  // close once this request's response is sent (failed authentication)
     bool raw_sasl_token = false;  // a SASL token after SaslHandshake v0: no header, answered without one
+    std::shared_ptr<quota::request_meter> meter;  // its handling time, when a request quota applies
   };
+  // Whether a request_percentage quota meters this request (exemptions as Kafka's).
+  bool metered_by_request_quota(const request& req);
 
   boost::asio::awaitable<void> read_requests();
   boost::asio::awaitable<void> write_responses();

@@ -16,6 +16,9 @@
 namespace brook::broker {
 
 class broker;
+namespace quota {
+class request_meter;
+}
 
 // What the requests of one connection share: owned by the connection, network thread only.
 struct connection_state {
@@ -43,6 +46,11 @@ struct request_context {
   size_t listener_index = 0;
   connection_state* conn = nullptr;  // the connection the request arrived on; outlives the request
   size_t request_size = 0;           // header and body bytes, as producer_byte_rate counts them
+  // Set when a request_percentage quota applies to this request: its handling time so far
+  // (broker/quota/request_meter.hpp). Recorded once against the quota (broker/quota/throttle.hpp).
+  quota::request_meter* meter = nullptr;
+  bool request_time_recorded = false;
+  int32_t request_throttle_ms = 0;  // what that recording answered
 
   int16_t version() const { return header.api_version; }
 };

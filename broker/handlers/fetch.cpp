@@ -15,8 +15,8 @@
 // session across its suspensions and re-checks after each that the session is still the live one at
 // its epoch; a closing connection or shutdown ends the wait at once (broker/long_poll.hpp).
 // Client quotas, as Kafka 4.x applies them to consumers: max_bytes is capped at what the client's
-// consumer_byte_rate allows over the quota windows; the answer's size counts against that rate and the
-// handling time before any long-poll wait against request_percentage. A throttled client gets an
+// consumer_byte_rate allows over the quota windows; the answer's size counts against that rate and its
+// handling time, without the long-poll wait, against request_percentage. A throttled client gets an
 // answer without partitions (the bytes it would have had are taken back off its rate), the longer
 // throttle in throttle_time_ms, and its connection muted (broker/quota/throttle.hpp). A throttled full
 // request creates no session, an incremental one keeps its session (its epoch moved on) unchanged.
@@ -204,10 +204,8 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
   for (const auto& t : targets) watched.push_back({t.topic, t.partition});
   wait_set* waits = ctx.conn ? &ctx.conn->waits : nullptr;
   bool cancelled = false;
-  std::optional<std::chrono::steady_clock::duration> handling;  // until the first gather: what Kafka counts
   for (;;) {
     const size_t bytes = co_await gather(b, targets, max_bytes, isolation, outcomes);
-    if (!handling) handling = std::chrono::steady_clock::now() - now;
     if (session && !sessions.is_current(*session, session_epoch)) {
       // Another request of this session got in first: its epoch moved on (Kafka answers the same).
       if (sessions.find(session->id(), std::chrono::steady_clock::now()) == session)
@@ -261,10 +259,7 @@ awaitable<fe::response> fetch(request_context& ctx, fe::request& req) {
     part.records = std::move(o.records);
   }
 
-  const auto handling_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(handling.value_or(
-      std::chrono::steady_clock::duration::zero()));
-  const int32_t request_throttle = quotas.record(quota::quota_kind::request, who,
-                                                 quota::client_quota_manager::nanos_to_percentage(handling_ns.count()));
+  const int32_t request_throttle = quota::record_request_time(ctx);
   int32_t bandwidth_throttle = 0;
   double response_size = 0;
   if (quotas.enforced(quota::quota_kind::fetch)) {

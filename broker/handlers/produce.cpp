@@ -20,7 +20,7 @@
 // request that first waits for its partitions to join the transaction keeps its place too, as one
 // producer's implicit adds answer in request order (transaction_service::add_partitions_implicitly).
 // Client quotas, as Kafka applies them: the request's size counts against producer_byte_rate and
-// (unless acks=0) its handling time against request_percentage; the longer throttle is answered in
+// (unless acks=0) its handling time, without the acks=all wait, against request_percentage; the longer throttle is answered in
 // throttle_time_ms and mutes the connection (broker/quota/throttle.hpp).
 // With an authorizer (as Kafka's KafkaApis): a request carrying transactional batches needs WRITE on its
 // transactional id (every partition gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise), and each
@@ -119,7 +119,6 @@ bool has_transactional_records(const pr::request& req) {
 
 awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, proto::reader& body) {
   broker& b = ctx.owner;
-  const auto started = std::chrono::steady_clock::now();
   pr::request req;
   req.decode(body, ctx.version());
   if (body.remaining() != 0) note_trailing_bytes(ctx, body.remaining());
@@ -244,12 +243,8 @@ awaitable<std::optional<proto::encoded_message>> produce(request_context& ctx, p
   const quota::client_identity who = quota::identity_of(ctx);
   const int32_t bandwidth_throttle =
       quotas.record(quota::quota_kind::produce, who, static_cast<double>(ctx.request_size));
-  int32_t request_throttle = 0;
-  if (req.acks != 0) {
-    const auto handling = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
-    request_throttle = quotas.record(quota::quota_kind::request, who,
-                                     quota::client_quota_manager::nanos_to_percentage(handling.count()));
-  }
+  // As Kafka, an acks=0 produce is not metered against request_percentage.
+  const int32_t request_throttle = req.acks != 0 ? quota::record_request_time(ctx) : 0;
   resp.throttle_time_ms = std::max(bandwidth_throttle, request_throttle);
   quota::mute_connection(ctx, resp.throttle_time_ms);
   if (req.acks == 0) co_return std::nullopt;

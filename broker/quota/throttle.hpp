@@ -19,6 +19,12 @@ inline client_identity identity_of(const request_context& ctx) {
   return who;
 }
 
+// Records the request's handling time so far against its request_percentage quota, once (a second
+// call answers what the first did), mutes the connection for the throttle and returns it; 0 when no
+// request quota meters this request (ctx.meter unset). Every API's response takes it as its
+// throttle_time_ms (api_table.hpp), Produce and Fetch combine it with their byte-rate throttles.
+int32_t record_request_time(request_context& ctx);
+
 // The connection is read again throttle_ms from now (or later, if already muted longer).
 inline void mute_connection(request_context& ctx, int32_t throttle_ms) {
   if (!ctx.conn || throttle_ms <= 0) return;

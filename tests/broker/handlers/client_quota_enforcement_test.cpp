@@ -1,6 +1,8 @@
 // Client quotas enforced end to end: a Produce over its producer_byte_rate is answered at once with
 // Kafka's throttle_time_ms, then its connection is not read for that long; a Fetch over its
-// consumer_byte_rate gets an answer without records. The broker's quota clock is the test's.
+// consumer_byte_rate gets an answer without records; any API's request over request_percentage is
+// throttled, and a long poll's wait does not count as handling time. The broker's quota clock is the
+// test's.
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <catch2/catch.hpp>
@@ -16,6 +18,7 @@
 #include "common/protocol/messages/api_versions.hpp"
 #include "common/protocol/messages/create_topics.hpp"
 #include "common/protocol/messages/fetch.hpp"
+#include "common/protocol/messages/metadata.hpp"
 #include "common/protocol/messages/produce.hpp"
 #include "tests/common/hostile_batches.hpp"
 
@@ -53,6 +56,20 @@ void use_quota_clock(test::broker_fixture& b, std::atomic<int64_t>& clock) {
   std::promise<void> done;
   boost::asio::post(b.server().io(), [&] {
     b.server().quota_manager().set_clock([&clock] { return clock.load(); });
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+// Request handling time on a clock that moves 1 ms each time it is read: every slice of a request's
+// handling then counts at least 1 ms, whatever the machine's speed.
+std::atomic<int64_t> ticking_nanos{0};
+int64_t ticking_clock() { return ticking_nanos.fetch_add(1'000'000) + 1'000'000; }
+
+void use_request_clock(test::broker_fixture& b, brook::broker::quota::request_clock clock) {
+  std::promise<void> done;
+  boost::asio::post(b.server().io(), [&] {
+    b.server().set_request_clock(clock);
     done.set_value();
   });
   done.get_future().wait();
@@ -170,4 +187,69 @@ TEST_CASE("A fetch over consumer_byte_rate is answered without records and throt
   REQUIRE(full.responses[0].partitions.size() == 1);
   REQUIRE(full.responses[0].partitions[0].records);
   CHECK_FALSE(full.responses[0].partitions[0].records->empty());
+}
+
+TEST_CASE("Any API's request over request_percentage is throttled for at most one quota window",
+          "[handlers][quota]") {
+  test::broker_fixture b;
+  std::atomic<int64_t> clock{5'000'000};
+  use_quota_clock(b, clock);
+  use_request_clock(b, &ticking_clock);
+  quota_test_topic(b, "listed");
+  // At least 1 ms of handling is 0.1 % of a thread, over the first sample's ten seconds 0.01 %/s:
+  // ten times this bound. Kafka's request quota throttles for at most quota.window.size.seconds.
+  set_client_quota(b, "busy-admin", "request_percentage", 0.001);
+
+  proto::metadata::request all_topics;
+  all_topics.topics = std::nullopt;
+  auto c = b.connect("busy-admin");
+  const auto sent = std::chrono::steady_clock::now();
+  auto meta = c.call<proto::metadata::response>(proto::metadata::api_key, 12, all_topics);
+  CHECK(meta.throttle_time_ms == 1000);
+  bool listed = false;
+  for (const auto& t : meta.topics) listed = listed || (t.name && *t.name == "listed");
+  CHECK(listed);  // answered in full all the same
+
+  // Muted meanwhile: the next request is read only once the throttle is over.
+  proto::api_versions::request av;
+  av.client_software_name = "brook-test";
+  av.client_software_version = "1";
+  auto versions = c.call<proto::api_versions::response>(proto::api_versions::api_key, 3, av);
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
+  CHECK(versions.error_code == 0);
+  CHECK(waited.count() >= 1000);
+  CHECK(versions.throttle_time_ms == 1000);  // still over its quota: the rate has not come down yet
+
+  // Another client id has no quota and is neither metered nor throttled.
+  auto other = b.connect("idle-admin");
+  auto free_meta = other.call<proto::metadata::response>(proto::metadata::api_key, 12, proto::metadata::request{});
+  CHECK(free_meta.throttle_time_ms == 0);
+}
+
+TEST_CASE("A fetch's long-poll wait is not counted against request_percentage", "[handlers][quota]") {
+  test::broker_fixture b;
+  quota_test_topic(b, "quiet");
+  // Counting the 600 ms wait would be 60 % of a thread, six times this bound even spread over ten
+  // seconds; the handling itself is a few milliseconds at most.
+  set_client_quota(b, "patient-consumer", "request_percentage", 10);
+
+  proto::fetch::request req;
+  req.replica_id = -1;
+  req.max_wait_ms = 600;
+  req.min_bytes = 1;
+  req.max_bytes = 1 << 20;
+  req.session_epoch = -1;  // no session
+  auto& t = req.topics.emplace_back();
+  t.topic = "quiet";
+  auto& p = t.partitions.emplace_back();
+  p.partition = 0;
+  p.fetch_offset = 0;
+  p.partition_max_bytes = 1 << 20;
+  auto c = b.connect("patient-consumer");
+  const auto sent = std::chrono::steady_clock::now();
+  auto resp = c.call<proto::fetch::response>(proto::fetch::api_key, 12, req);
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
+  CHECK(resp.error_code == 0);
+  CHECK(waited.count() >= 600);  // it did wait for records
+  CHECK(resp.throttle_time_ms == 0);
 }
