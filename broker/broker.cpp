@@ -126,6 +126,21 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
                  b->authorizer_->settings().super_users.size());
   }
   b->groups_ = std::make_unique<group::group_service>(b->io_, b->blocking_pool_, *b->store_, b->config_);
+  if (b->authorizer_) {
+    // Regex subscriptions match only topics their member may describe (KAFKA-18813); not logged, as
+    // Kafka's coordinator filters without audit lines for the topics it leaves out.
+    const security::authorizer* auth = b->authorizer_.get();
+    b->groups_->coordinator().set_regex_topic_filter(
+        [auth](const std::string& principal, const std::string& host, const std::string& topic) {
+          security::action describe;
+          describe.operation = security::acl_operation::describe;
+          describe.type = security::resource_type::topic;
+          describe.name = topic;
+          describe.log_if_allowed = false;
+          describe.log_if_denied = false;
+          return auth->authorize({principal, host, "ConsumerGroupHeartbeat"}, describe);
+        });
+  }
   for (const auto& [id, overrides] : b->group_configs_) {
     if (auto timing = resolve_group_config(b->config_, overrides))
       b->groups_->coordinator().set_consumer_timing(

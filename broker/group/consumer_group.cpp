@@ -231,21 +231,28 @@ void consumer_group::track_regexes(const std::shared_ptr<const re2::RE2>& fresh)
   }
 }
 
-bool consumer_group::regexes_pending() const {
+bool consumer_group::regexes_pending(bool need_identity) const {
   for (const auto& [pattern, entry] : regexes_)
-    if (entry.resolved_version != topics_version_) return true;
+    if (entry.resolved_version != topics_version_ && !(need_identity && entry.principal.empty())) return true;
   return false;
 }
 
-std::vector<regex_job> consumer_group::take_regex_jobs() const {
+void consumer_group::refresh_regexes() {
+  for (auto& [pattern, entry] : regexes_) entry.resolved_version = 0;
+}
+
+std::vector<regex_job> consumer_group::take_regex_jobs(bool need_identity) const {
   std::vector<regex_job> jobs;
   for (const auto& [pattern, entry] : regexes_) {
     if (entry.resolved_version == topics_version_) continue;
+    if (need_identity && entry.principal.empty()) continue;
     regex_job job;
     job.group = id_;
     job.pattern = pattern;
     job.compiled = entry.compiled;
     job.topics_version = topics_version_;
+    job.principal = entry.principal;
+    job.host = entry.host;
     job.topics.reserve(topics_.size());
     for (const auto& [name, md] : topics_) job.topics.push_back(name);
     jobs.push_back(std::move(job));
@@ -637,6 +644,11 @@ consumer_heartbeat_result consumer_group::heartbeat(const consumer_heartbeat_req
   const std::string member_id = updated.id;
   members_[member_id] = updated;
   track_regexes(req.compiled_regex);
+  if (!new_regex.empty())
+    if (auto r = regexes_.find(new_regex); r != regexes_.end()) {
+      r->second.principal = req.principal;
+      r->second.host = req.acl_host;
+    }
 
   bool bump = names_changed || regex_resolved || preferred_assignor() != assignor_before;
   // The subscribed topics' metadata is compared when the epoch is bumped anyway or a topic changed.

@@ -36,7 +36,9 @@
 //   not yet resolved against the current topics (topics_version_), the owner evaluates them off the
 //   network thread (resolve_regex) and hands the matches back (apply_regex), which bumps the group
 //   epoch when the subscribed topics change (Kafka too resolves regexes asynchronously). Until
-//   then a pattern matches nothing.
+//   then a pattern matches nothing. Each pattern remembers who last heartbeated with it (principal
+//   and host, not stored): with an authorizer the owner keeps only the matches that identity may
+//   describe (Kafka's KAFKA-18813), and a pattern restored without one waits for its next heartbeat.
 #pragma once
 
 #include <memory>
@@ -134,6 +136,9 @@ struct consumer_heartbeat_request {
   std::optional<topic_partitions> owned;
   std::string client_id;
   std::string client_host;
+  // Who heartbeats, as ACLs name them: the principal ("User:alice") and the client's address.
+  std::string principal;
+  std::string acl_host;
 };
 
 struct consumer_heartbeat_result {
@@ -152,6 +157,10 @@ struct regex_job {
   std::shared_ptr<const re2::RE2> compiled;  // null: the pattern does not compile (matches nothing)
   std::vector<std::string> topics;
   uint64_t topics_version = 0;
+  // Who last heartbeated with the pattern: its matches are kept only where this identity may
+  // describe them, when the broker authorizes.
+  std::string principal;
+  std::string host;
 };
 // The topic names `job.pattern` fully matches (RE2: linear time in the names' length).
 std::set<std::string> resolve_regex(const regex_job& job);
@@ -215,8 +224,11 @@ class consumer_group {
   void set_topics(const topic_catalog& topics, int64_t now);
 
   // Regex subscriptions not yet resolved against the current topics (see the header comment).
-  std::vector<regex_job> take_regex_jobs() const;
-  bool regexes_pending() const;
+  // `need_identity`: leave out patterns no heartbeat has given an identity yet (see above).
+  std::vector<regex_job> take_regex_jobs(bool need_identity = false) const;
+  bool regexes_pending(bool need_identity = false) const;
+  // Resolves every pattern again (the ACLs changed).
+  void refresh_regexes();
   // The matches of a job; ignored when the topics or the subscriptions moved on since.
   void apply_regex(const std::string& pattern, uint64_t topics_version, std::set<std::string> matched, int64_t now);
   // The compiled form of a pattern in use, or null.
@@ -288,6 +300,8 @@ class consumer_group {
     std::set<std::string> matched;             // topic names, as of resolved_version
     uint64_t resolved_version = 0;             // 0: never resolved since created or restored
     bool resolved = false;                     // resolved once (or restored), even if not since
+    std::string principal;                     // who last heartbeated with it ("": nobody since restore)
+    std::string host;
   };
   std::map<std::string, regex_subscription> regexes_;  // pattern -> its resolution
   bool dead_ = false;

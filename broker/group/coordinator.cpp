@@ -665,7 +665,7 @@ std::vector<regex_job> group_coordinator::take_regex_jobs() const {
   std::vector<regex_job> jobs;
   for (const auto& [id, g] : consumer_groups_) {
     if (g->dead()) continue;
-    auto more = g->take_regex_jobs();
+    auto more = g->take_regex_jobs(static_cast<bool>(regex_topic_visible_));
     for (auto& j : more) jobs.push_back(std::move(j));
   }
   return jobs;
@@ -673,11 +673,18 @@ std::vector<regex_job> group_coordinator::take_regex_jobs() const {
 
 bool group_coordinator::regex_jobs_pending() const {
   for (const auto& [id, g] : consumer_groups_)
-    if (!g->dead() && g->regexes_pending()) return true;
+    if (!g->dead() && g->regexes_pending(static_cast<bool>(regex_topic_visible_))) return true;
   return false;
 }
 
+void group_coordinator::refresh_regexes() {
+  for (auto& [id, g] : consumer_groups_)
+    if (!g->dead()) g->refresh_regexes();
+}
+
 void group_coordinator::apply_regex(const regex_job& job, std::set<std::string> matched, int64_t now) {
+  if (regex_topic_visible_)
+    std::erase_if(matched, [&](const std::string& topic) { return !regex_topic_visible_(job.principal, job.host, topic); });
   if (consumer_group* cg = find_consumer(job.group); cg && !cg->dead())
     cg->apply_regex(job.pattern, job.topics_version, std::move(matched), now);
 }

@@ -200,7 +200,15 @@ class group_coordinator {
   // Regex subscriptions to resolve (off the network thread: resolve_regex), and their answers.
   std::vector<regex_job> take_regex_jobs() const;
   bool regex_jobs_pending() const;
+  // Keeps only the matches `topic_visible` allows for the job's identity (set with an authorizer).
   void apply_regex(const regex_job& job, std::set<std::string> matched, int64_t now);
+  // With an authorizer: whether a principal at a host may describe a topic. Regex matches are kept
+  // only where the identity that last heartbeated with the pattern may describe them.
+  using topic_visibility =
+      std::function<bool(const std::string& principal, const std::string& host, const std::string& topic)>;
+  void set_regex_topic_filter(topic_visibility visible) { regex_topic_visible_ = std::move(visible); }
+  // Every regex is resolved again (ACLs changed: what each identity may describe changed too).
+  void refresh_regexes();
   // Tests: resolves every pending regex on the calling thread.
   void resolve_regexes_inline(int64_t now);
   // ConsumerGroupHeartbeat: the request checks of Kafka's coordinator, then the group's answer.
@@ -214,6 +222,7 @@ class group_coordinator {
   coordinator_config config_;
   std::map<std::string, std::unique_ptr<group>> groups_;
   std::map<std::string, std::unique_ptr<consumer_group>> consumer_groups_;
+  topic_visibility regex_topic_visible_;  // null: no authorizer
   std::map<std::string, consumer_timing> consumer_timings_;  // group id -> its GROUP configs' timing
   std::map<std::string, offset_map> offsets_;
   std::map<std::string, std::map<int64_t, offset_map>> pending_;  // group -> producer id -> staged offsets

@@ -3,6 +3,9 @@
 // the partitions it has yet to revoke, and topics that no longer exist are left out. A classic group or an unknown id gets
 // GROUP_ID_NOT_FOUND with Kafka's message. v1+ (KIP-1099) gives each member's type: always 1 (a
 // consumer-protocol member), since Brook's consumer-protocol groups have no classic members.
+// With an authorizer (as Kafka's KafkaApis): DESCRIBE on each group, and a group whose members' current
+// or target assignments name a topic the caller may not describe is answered only with
+// TOPIC_AUTHORIZATION_FAILED (KAFKA-18813), so that it reveals no topic names, ids or partitions.
 #include <map>
 
 #include <fmt/format.h>
@@ -33,6 +36,17 @@ cgd::member_assignment describe_assignment(const group::topic_partitions& tp, co
     t.partitions.assign(parts.begin(), parts.end());
   }
   return out;
+}
+
+// Whether every topic the group's members are assigned, now or as their target, may be described.
+bool assignments_describable(request_context& ctx, const cgd::described_group& g) {
+  for (const auto& m : g.members)
+    for (const auto* a : {&m.assignment, &m.target_assignment})
+      for (const auto& t : a->topic_partitions)
+        if (!security::authorized(ctx, security::acl_operation::describe, security::resource_type::topic,
+                                  t.topic_name))
+          return false;
+  return true;
 }
 
 }  // namespace
@@ -80,6 +94,12 @@ awaitable<cgd::response> consumer_group_describe(request_context& ctx, cgd::requ
       d.assignment = describe_assignment(current, topics);
       d.target_assignment = describe_assignment(g->target_of(member_id), topics);
       d.member_type = 1;
+    }
+    if (!assignments_describable(ctx, out)) {
+      out = cgd::described_group{};
+      out.group_id = id;
+      out.error_code = common::wire_code(kafka_error::topic_authorization_failed);
+      out.error_message = "The group has described topic(s) that the client is not authorized to describe.";
     }
   }
   co_return resp;

@@ -3,7 +3,9 @@
 // v0: the coordinator generates the member id on join; v1: the client generates it (KIP-1082) and
 // may subscribe by regex. A change that the answer reveals (new epoch, assignment) is synced to
 // disk first, so a restarted broker never hands out an epoch it forgot; a failed write answers
-// NOT_COORDINATOR.
+// NOT_COORDINATOR. With an authorizer (as Kafka's KafkaApis and group coordinator): READ on the group,
+// DESCRIBE on every subscribed topic name (TOPIC_AUTHORIZATION_FAILED otherwise), and a regex's matches
+// are only the topics the member that last heartbeated with it may describe (group_coordinator).
 #include "broker/broker.hpp"
 #include "broker/handlers/group_common.hpp"
 #include "broker/handlers/handlers.hpp"
@@ -48,6 +50,8 @@ awaitable<cgh::response> consumer_group_heartbeat(request_context& ctx, cgh::req
   }
   hb.client_id = client_id(ctx);
   hb.client_host = client_host(ctx);
+  hb.principal = ctx.conn ? ctx.conn->principal : std::string("User:ANONYMOUS");
+  hb.acl_host = security::client_host(ctx);
 
   auto r = groups.coordinator().consumer_heartbeat(req.group_id, std::move(hb), ctx.version(), now);
   groups.changed();

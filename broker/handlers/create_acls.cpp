@@ -46,8 +46,11 @@ awaitable<ca::response> create_acls(request_context& ctx, ca::request& req) {
   if (!records.empty()) {
     auto work = [&store = b.store(), records] { return store.update_acls(records, {}); };
     stored = co_await run_on(b.acl_writes(), work);
-    if (stored)
+    if (stored) {
       for (const auto& acl : adding) auth->add(acl);
+      b.groups().coordinator().refresh_regexes();  // what regex subscriptions may match changed
+      b.groups().changed();
+    }
   }
   for (const auto& reason : invalid) {
     ca::acl_creation_result r;

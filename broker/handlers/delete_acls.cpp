@@ -54,8 +54,11 @@ awaitable<dla::response> delete_acls(request_context& ctx, dla::request& req) {
     for (const auto& acl : removing) records.push_back(security::to_record(acl));
     auto work = [&store = b.store(), records] { return store.update_acls({}, records); };
     stored = co_await run_on(b.acl_writes(), work);
-    if (stored)
+    if (stored) {
       for (const auto& acl : removing) auth->remove(acl);
+      b.groups().coordinator().refresh_regexes();  // what regex subscriptions may match changed
+      b.groups().changed();
+    }
   }
   for (const auto& acls : matched) {
     dla::delete_acls_filter_result r;

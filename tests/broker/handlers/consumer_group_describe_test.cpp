@@ -110,3 +110,49 @@ TEST_CASE("with an authorizer ConsumerGroupDescribe needs DESCRIBE on each group
   CHECK(resp.groups[0].authorized_operations == (1 << 8));
   CHECK(resp.groups[1].error_code == common::wire_code(kafka_error::group_authorization_failed));
 }
+
+TEST_CASE("with an authorizer ConsumerGroupDescribe hides a group assigned a topic the caller may not describe",
+          "[handlers][consumer_group_describe]") {
+  namespace t = brook::test;
+  using t::sec::acl_operation;
+  using t::sec::resource_type;
+  t::broker_fixture b({t::standard_authorizer, "group.consumer.assignment.interval.ms=0"});
+  t::grant(b, {t::allowing(resource_type::topic, "seen", acl_operation::all),
+               t::allowing(resource_type::topic, "hidden", acl_operation::all),
+               t::allowing(resource_type::group, "cg", acl_operation::all),
+               t::allowing(resource_type::group, "open", acl_operation::all)});
+  test::create_topic_with_id(b.client(), "seen", 1);
+  test::create_topic_with_id(b.client(), "hidden", 1);
+  auto join = [&](const std::string& group, std::vector<std::string> topics) {
+    cgh::request hb;
+    hb.group_id = group;
+    hb.member_id = group + "-member";
+    hb.member_epoch = 0;
+    hb.rebalance_timeout_ms = 30000;
+    hb.subscribed_topic_names = std::move(topics);
+    hb.topic_partitions.emplace();
+    auto r = b.call<cgh::response>(cgh::api_key, 1, hb);
+    REQUIRE(r.error_code == 0);
+  };
+  join("cg", {"seen", "hidden"});
+  join("open", {"seen"});
+  // From now on the caller may no longer describe "hidden".
+  t::grant(b, {t::denying(resource_type::topic, "hidden", acl_operation::describe)});
+
+  cgd::request req;
+  req.group_ids = {"cg", "open"};
+  auto resp = b.call<cgd::response>(cgd::api_key, 1, req);
+  REQUIRE(resp.groups.size() == 2);
+  const auto& hidden = resp.groups[0];
+  CHECK(hidden.group_id == "cg");
+  CHECK(hidden.error_code == wire_code(kafka_error::topic_authorization_failed));
+  CHECK(hidden.error_message == "The group has described topic(s) that the client is not authorized to describe.");
+  CHECK(hidden.members.empty());
+  CHECK(hidden.group_state.empty());
+  CHECK(hidden.group_epoch == 0);
+  const auto& open = resp.groups[1];
+  CHECK(open.error_code == 0);
+  REQUIRE(open.members.size() == 1);
+  REQUIRE(open.members[0].assignment.topic_partitions.size() == 1);
+  CHECK(open.members[0].assignment.topic_partitions[0].topic_name == "seen");
+}

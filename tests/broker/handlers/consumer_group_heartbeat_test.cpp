@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <set>
 #include <chrono>
 #include <thread>
 
@@ -108,3 +109,58 @@ TEST_CASE("with an authorizer ConsumerGroupHeartbeat needs READ on the group and
   CHECK(joined.error_code == 0);
   CHECK(joined.member_epoch > 0);
 }
+
+namespace regex_acl_test {
+
+namespace t = brook::test;
+namespace cgh = brook::common::protocol::consumer_group_heartbeat;
+using t::sec::acl_operation;
+using t::sec::resource_type;
+
+// Heartbeats (as a client does, every few milliseconds here) until the member's assignment names
+// `want` topics; `topics` holds the topic ids of its assignment, kept while a response leaves it unchanged.
+void heartbeat_until(t::broker_fixture& b, cgh::request& beat, size_t want, std::set<brook::common::uuid>& topics,
+                     int max_beats = 200) {
+  for (int i = 0; i < max_beats; ++i) {
+    auto r = b.call<cgh::response>(cgh::api_key, 1, beat);
+    REQUIRE(r.error_code == 0);
+    beat.member_epoch = r.member_epoch;
+    beat.subscribed_topic_regex = std::nullopt;
+    beat.topic_partitions = std::nullopt;
+    if (r.assignment) {
+      topics.clear();
+      for (const auto& tp : r.assignment->topic_partitions) topics.insert(tp.topic_id);
+    }
+    if (topics.size() >= want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+TEST_CASE("with an authorizer a regex subscription matches only topics its member may describe",
+          "[handlers][consumer_group_heartbeat]") {
+  t::broker_fixture b({t::standard_authorizer, "group.consumer.assignment.interval.ms=0"});
+  t::grant(b, {t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::create),
+               t::allowing(resource_type::cluster, "kafka-cluster", acl_operation::alter),
+               t::allowing(resource_type::topic, "orders-a", acl_operation::read),
+               t::allowing(resource_type::group, "g", acl_operation::read)});
+  const auto visible = t::create_topic_with_id(b.client(), "orders-a");
+  const auto hidden = t::create_topic_with_id(b.client(), "orders-b");
+  auto beat = join_by_regex("m1", "orders-.*");
+  std::set<brook::common::uuid> topics;
+  heartbeat_until(b, beat, 1, topics);
+  CHECK(topics == std::set<brook::common::uuid>{visible});
+  // Resolved once with orders-b left out; later heartbeats do not bring it in.
+  heartbeat_until(b, beat, 2, topics, 25);
+  CHECK(topics == std::set<brook::common::uuid>{visible});
+
+  // Once the member may describe orders-b (CreateAcls), the regex is resolved again and matches it.
+  auto created = t::create_acls(b, {t::creation(resource_type::topic, "orders-b", t::sec::pattern_type::literal,
+                                                t::test_principal, "*", acl_operation::describe,
+                                                t::sec::permission_type::allow)});
+  REQUIRE(created.results.size() == 1);
+  REQUIRE(created.results[0].error_code == 0);
+  heartbeat_until(b, beat, 2, topics);
+  CHECK(topics == std::set<brook::common::uuid>{visible, hidden});
+}
+
+}  // namespace regex_acl_test
