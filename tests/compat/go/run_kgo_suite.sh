@@ -39,16 +39,21 @@ skip_regex="^($(IFS='|'; echo "${skip[*]}"))\$"
 
 # Brook: --exit-on-stdin-eof with its stdin a pipe only this script holds, so it stops when the script
 # ends, however it ends. Its first line on stdout is its first listener's address. A second listener,
-# OAUTH, serves SASL/OAUTHBEARER with Kafka's unsecured token validator, for TestOAuthAuth.
+# OAUTH, serves SASL/OAUTHBEARER with Kafka's unsecured token validator, for TestOAuthAuth; a third,
+# SCRAM, serves SCRAM-SHA-256 for TestSCRAMAuth and TestSCRAMAuthBadCredentials, with a user that
+# cmd/scramuser creates through AlterUserScramCredentials.
 log=$(mktemp "${TMPDIR:-/tmp}/brook-kgo-suite-XXXXXX.log")
 trap 'rm -f "$log"' EXIT
 oauth_jaas='org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;'
+scram_jaas='org.apache.kafka.common.security.scram.ScramLoginModule required;'
 coproc BROOK {
   exec "$server" --ephemeral --exit-on-stdin-eof \
-    --override listeners=PLAINTEXT://127.0.0.1:0,OAUTH://127.0.0.1:0 \
-    --override listener.security.protocol.map=PLAINTEXT:PLAINTEXT,OAUTH:SASL_PLAINTEXT \
+    --override listeners=PLAINTEXT://127.0.0.1:0,OAUTH://127.0.0.1:0,SCRAM://127.0.0.1:0 \
+    --override listener.security.protocol.map=PLAINTEXT:PLAINTEXT,OAUTH:SASL_PLAINTEXT,SCRAM:SASL_PLAINTEXT \
     --override listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER \
-    --override "listener.name.oauth.oauthbearer.sasl.jaas.config=$oauth_jaas" 2>"$log"
+    --override "listener.name.oauth.oauthbearer.sasl.jaas.config=$oauth_jaas" \
+    --override listener.name.scram.sasl.enabled.mechanisms=SCRAM-SHA-256 \
+    --override "listener.name.scram.scram-sha-256.sasl.jaas.config=$scram_jaas" 2>"$log"
 }
 brook_pid=$BROOK_PID brook_stdin=${BROOK[1]}  # bash unsets both once it has reaped the coprocess
 if ! IFS= read -r -t 30 -u "${BROOK[0]}" first || [[ $first != bootstrap.servers=* ]]; then
@@ -64,14 +69,26 @@ if [ -z "$oauth_seed" ]; then
   exit 1
 fi
 
+scram_seed=$(sed -n 's|.*listening on SCRAM://\([0-9.]*:[0-9]*\).*|\1|p' "$log")
+if [ -z "$scram_seed" ]; then
+  echo "brook-server logged no address for its SCRAM listener:"
+  tail -n 50 "$log"
+  exit 1
+fi
+
 export KGO_SEEDS=${first#bootstrap.servers=}
 export KGO_TEST_OAUTH_SEEDS=$oauth_seed
+export KGO_TEST_SCRAM_SEEDS=$scram_seed
+scram_password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export KGO_TEST_SCRAM="kgo-scram:$scram_password:256"
 export KGO_TEST_RF=1  # one broker
 export KGO_TEST_RECORDS=${KGO_TEST_RECORDS:-20000}
 export KGO_LOG_LEVEL=${KGO_LOG_LEVEL:-none}
 export GOTOOLCHAIN=local
-echo "brook-server at $KGO_SEEDS (OAUTHBEARER at $KGO_TEST_OAUTH_SEEDS); skipping $skip_regex"
+echo "brook-server at $KGO_SEEDS (OAUTHBEARER at $KGO_TEST_OAUTH_SEEDS, SCRAM-SHA-256 at $KGO_TEST_SCRAM_SEEDS); skipping $skip_regex"
 cd "$HERE"
+GOFLAGS=-mod=readonly go run ./cmd/scramuser -seeds "$KGO_SEEDS" -user kgo-scram -password "$scram_password" \
+  -mechanism SCRAM-SHA-256
 status=0
 # -parallel: the tests wait on the broker and on timers, not the CPU (the default, GOMAXPROCS, runs them
 # two at a time on this machine).
