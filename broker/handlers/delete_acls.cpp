@@ -1,7 +1,10 @@
 // DeleteAcls v1-3 (Kafka 4.0 removed v0; v1 adds pattern type filters, v2 is flexible, v3 allows the
 // USER resource type): needs ALTER on the cluster. Every ACL matching any filter is removed, all in one
 // store batch (Kafka's controller removes them atomically), then from the authorizer; each filter's
-// answer lists the ACLs it matched (an ACL two filters match is listed by both).
+// answer lists the ACLs it matched (an ACL two filters match is listed by both). As Kafka's controller,
+// one request removes at most 10,000 ACLs: the filter whose match would be one more is answered
+// INVALID_REQUEST, and so is every later filter that matches anything, while what the earlier matches
+// (its own included) gathered is still removed.
 #include <set>
 
 #include "broker/blocking.hpp"
@@ -14,6 +17,12 @@ namespace brook::broker::handlers {
 
 namespace dla = proto::delete_acls;
 using security::acl_binding;
+
+namespace {
+// Kafka's MAX_RECORDS_PER_USER_OP, as AclControlManager applies it to one DeleteAcls.
+constexpr size_t max_acls_per_delete = 10000;
+constexpr const char* too_many_acls = "Cannot remove more than 10000 acls in a single delete operation.";
+}  // namespace
 
 awaitable<dla::response> delete_acls(request_context& ctx, dla::request& req) {
   for (const auto& f : req.filters)
@@ -36,6 +45,7 @@ awaitable<dla::response> delete_acls(request_context& ctx, dla::request& req) {
   security::authorizer* auth = b.authorizer();
 
   std::vector<std::vector<acl_binding>> matched;
+  std::vector<bool> over_limit;
   std::set<acl_binding> removing;
   for (const auto& f : req.filters) {
     security::acl_filter filter{security::resource_type_of(f.resource_type_filter),
@@ -45,8 +55,17 @@ awaitable<dla::response> delete_acls(request_context& ctx, dla::request& req) {
                                 f.host_filter,
                                 security::operation_of(f.operation),
                                 security::permission_type_of(f.permission_type)};
-    matched.push_back(auth->acls(filter));
-    removing.insert(matched.back().begin(), matched.back().end());
+    auto found = auth->acls(filter);
+    bool over = false;
+    for (const auto& acl : found) {
+      if (removing.size() >= max_acls_per_delete) {
+        over = true;
+        break;
+      }
+      removing.insert(acl);
+    }
+    over_limit.push_back(over);
+    matched.push_back(over ? std::vector<acl_binding>{} : std::move(found));
   }
   common::result<void> stored;
   if (!removing.empty()) {
@@ -60,11 +79,15 @@ awaitable<dla::response> delete_acls(request_context& ctx, dla::request& req) {
       b.groups().changed();
     }
   }
-  for (const auto& acls : matched) {
+  for (size_t i = 0; i < matched.size(); ++i) {
+    const auto& acls = matched[i];
     dla::delete_acls_filter_result r;
     r.error_code = 0;
     r.error_message = std::nullopt;
-    if (!acls.empty() && !stored) {
+    if (over_limit[i]) {
+      r.error_code = common::wire_code(common::kafka_error::invalid_request);
+      r.error_message = too_many_acls;
+    } else if (!acls.empty() && !stored) {
       r.error_code = common::wire_code(stored.code());
       r.error_message = stored.err().message;
     } else {

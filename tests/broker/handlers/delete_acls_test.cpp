@@ -116,3 +116,34 @@ TEST_CASE("DeleteAcls needs ALTER on the cluster, and the deletion is in force a
   CHECK(delete_acls_call(b, {delete_filter_all()}).filter_results.at(0).error_code ==
         brook::common::wire_code(kafka_error::cluster_authorization_failed));
 }
+
+TEST_CASE("DeleteAcls removes at most 10000 ACLs a request, as Kafka's controller") {
+  broker_fixture b({standard_authorizer, "super.users=User:ANONYMOUS"});
+  std::vector<sec::acl_binding> many;
+  for (int i = 0; i <= 10000; ++i)
+    many.push_back({resource_type::topic, pattern_type::literal, "t" + std::to_string(i), "User:alice", "*",
+                    acl_operation::read, permission_type::allow});
+  many.push_back({resource_type::group, pattern_type::literal, "g", "User:bob", "*", acl_operation::read,
+                  permission_type::allow});
+  grant(b, many);
+  auto topics = delete_filter_all();
+  topics.resource_type_filter = static_cast<int8_t>(resource_type::topic);
+  auto groups = delete_filter_all();
+  groups.resource_type_filter = static_cast<int8_t>(resource_type::group);
+  auto resp = delete_acls_call(b, {topics, groups});
+  REQUIRE(resp.filter_results.size() == 2);
+  for (const auto& r : resp.filter_results) {
+    // The 10,001st topic ACL is one too many; the next filter's match comes after the limit too.
+    CHECK(r.error_code == brook::common::wire_code(kafka_error::invalid_request));
+    CHECK(r.error_message == "Cannot remove more than 10000 acls in a single delete operation.");
+    CHECK(r.matching_acls.empty());
+  }
+  // What was gathered before the limit is removed all the same, as Kafka commits it.
+  auto left = describe_acls(b, describe_all());
+  CHECK(described(left).size() == 2);
+  // A request within the limit removes the rest.
+  auto rest = delete_acls_call(b, {delete_filter_all()});
+  REQUIRE(rest.filter_results.size() == 1);
+  CHECK(rest.filter_results[0].error_code == 0);
+  CHECK(rest.filter_results[0].matching_acls.size() == 2);
+}
