@@ -1,5 +1,8 @@
 package io.brook.compat;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -7,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -20,6 +24,7 @@ import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.SubscriptionPattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -492,5 +497,77 @@ class AclMatrixTest {
       s.run(ACLS, "", SORTED, "--list", "--group", group);
       return s.runs;
     });
+  }
+
+  /**
+   * A consumer-protocol member (KIP-848) polls until it has an assignment, then a little longer; the
+   * topic-partitions it was assigned, sorted.
+   */
+  static List<String> assignedAfterPolls(KafkaConsumer<String, String> consumer) {
+    long deadline = System.nanoTime() + Side.WAIT.toNanos();
+    while (consumer.assignment().isEmpty()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("no assignment within " + Side.WAIT);
+      consumer.poll(Duration.ofMillis(100));
+    }
+    long settle = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    while (System.nanoTime() < settle) consumer.poll(Duration.ofMillis(100));
+    return new TreeSet<>(consumer.assignment().stream().map(TopicPartition::toString).toList()).stream().toList();
+  }
+
+  /**
+   * KAFKA-18813: a regex subscription matches only the topics its member may describe, and
+   * describeConsumerGroups (ConsumerGroupDescribe) of a group assigned a topic the caller may not
+   * describe fails with TOPIC_AUTHORIZATION_FAILED, without the group's members.
+   */
+  @Test
+  void regexSubscriptionsAndGroupDescriptions() {
+    String seen = PREFIX + "-rx-seen";
+    String hidden = PREFIX + "-rx-hidden";
+    String group = PREFIX + "-rx-group";
+    String wide = PREFIX + "-rx-wide";
+    SideBySide.Observed observed = SideBySide.compare("ACLs on regex subscriptions and consumer group descriptions", side -> {
+      Topics.create(side, seen, 1);
+      Topics.create(side, hidden, 1);
+      grant(side, allow(ResourceType.GROUP, group, AclOperation.READ), allow(ResourceType.GROUP, wide, AclOperation.DESCRIBE),
+          allow(ResourceType.TOPIC, seen, AclOperation.READ));
+      Map<String, Object> o = SideBySide.observation();
+      Map<String, Object> c = new HashMap<>(principal());
+      c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+      c.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+      c.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10000);
+      try (KafkaConsumer<String, String> consumer = side.on("SASL_PLAINTEXT").consumer(c)) {
+        consumer.subscribe(new SubscriptionPattern(PREFIX + "-rx-.*"));
+        o.put("regex member's assignment", assignedAfterPolls(consumer));
+        try (Admin admin = admin(side)) {
+          o.put("describe the regex group", outcome(() -> {
+            ConsumerGroupDescription d = Results.get(admin.describeConsumerGroups(List.of(group)).all()).get(group);
+            return d.groupState() + " members " + d.members().size() + " assigned "
+                + new TreeSet<>(d.members().iterator().next().assignment().topicPartitions().stream().map(TopicPartition::toString).toList());
+          }));
+        }
+      }
+      // A group of the super user assigned both topics: the principal may describe the group, not both topics.
+      Map<String, Object> superUser = new HashMap<>();
+      superUser.put(ConsumerConfig.GROUP_ID_CONFIG, wide);
+      superUser.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+      try (KafkaConsumer<String, String> consumer = side.consumer(superUser)) {
+        consumer.subscribe(List.of(seen, hidden));
+        o.put("super user's assignment", assignedAfterPolls(consumer));
+        try (Admin admin = admin(side)) {
+          o.put("describe the wide group", outcome(() -> {
+            ConsumerGroupDescription d = Results.get(admin.describeConsumerGroups(List.of(wide)).all()).get(wide);
+            return d.groupState() + " members " + d.members().size();
+          }));
+        }
+      }
+      return o;
+    });
+    // Kafka's own answers, which Brook's equal: the hidden topic is not matched, and the wide group is
+    // not described to the principal.
+    Map<?, ?> kafka = (Map<?, ?>) observed.kafka();
+    assertEquals(List.of(seen + "-0"), kafka.get("regex member's assignment"));
+    assertEquals(List.of(hidden + "-0", seen + "-0"), kafka.get("super user's assignment"));
+    assertTrue(String.valueOf(kafka.get("describe the wide group")).contains("TopicAuthorizationException"),
+        String.valueOf(kafka.get("describe the wide group")));
   }
 }
