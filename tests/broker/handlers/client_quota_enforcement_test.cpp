@@ -75,6 +75,23 @@ void use_request_clock(test::broker_fixture& b, brook::broker::quota::request_cl
   done.get_future().wait();
 }
 
+// A fetch of partition 0 of `topic` from offset 0, for at least one byte.
+proto::fetch::request quota_fetch_request(const std::string& topic, int32_t max_wait_ms, int32_t session_epoch) {
+  proto::fetch::request req;
+  req.replica_id = -1;
+  req.max_wait_ms = max_wait_ms;
+  req.min_bytes = 1;
+  req.max_bytes = 1 << 20;
+  req.session_epoch = session_epoch;
+  auto& t = req.topics.emplace_back();
+  t.topic = topic;
+  auto& p = t.partitions.emplace_back();
+  p.partition = 0;
+  p.fetch_offset = 0;
+  p.partition_max_bytes = 1 << 20;
+  return req;
+}
+
 proto::produce::request quota_produce_request(const std::string& topic, int32_t records) {
   proto::produce::request req;
   req.acks = 1;
@@ -159,18 +176,8 @@ TEST_CASE("A fetch over consumer_byte_rate is answered without records and throt
   REQUIRE(produced.responses[0].partition_responses[0].error_code == 0);
   set_client_quota(b, "slow-consumer", "consumer_byte_rate", 10);
 
-  proto::fetch::request req;
-  req.replica_id = -1;
-  req.max_wait_ms = 0;
-  req.min_bytes = 1;
-  req.max_bytes = 1 << 20;
-  req.session_epoch = 0;  // a full request: it would open a session
-  auto& t = req.topics.emplace_back();
-  t.topic = "watched";
-  auto& p = t.partitions.emplace_back();
-  p.partition = 0;
-  p.fetch_offset = 0;
-  p.partition_max_bytes = 1 << 20;
+  // A full request (epoch 0): it would open a session.
+  const auto req = quota_fetch_request("watched", 0, 0);
   auto c = b.connect("slow-consumer");
   auto resp = c.call<proto::fetch::response>(proto::fetch::api_key, 12, req);
   CHECK(resp.error_code == 0);
@@ -233,18 +240,7 @@ TEST_CASE("A fetch's long-poll wait is not counted against request_percentage", 
   // seconds; the handling itself is a few milliseconds at most.
   set_client_quota(b, "patient-consumer", "request_percentage", 10);
 
-  proto::fetch::request req;
-  req.replica_id = -1;
-  req.max_wait_ms = 600;
-  req.min_bytes = 1;
-  req.max_bytes = 1 << 20;
-  req.session_epoch = -1;  // no session
-  auto& t = req.topics.emplace_back();
-  t.topic = "quiet";
-  auto& p = t.partitions.emplace_back();
-  p.partition = 0;
-  p.fetch_offset = 0;
-  p.partition_max_bytes = 1 << 20;
+  const auto req = quota_fetch_request("quiet", 600, -1);  // no session
   auto c = b.connect("patient-consumer");
   const auto sent = std::chrono::steady_clock::now();
   auto resp = c.call<proto::fetch::response>(proto::fetch::api_key, 12, req);
