@@ -225,6 +225,20 @@ common::result<void> load_truststore(SSL_CTX* ctx, const tls_settings& s) {
   for (const auto& c : trusted) {
     if (X509_STORE_add_cert(store, c.get()) != 1) ERR_clear_error();  // a duplicate is no error
   }
+  // The certificate request names the trusted authorities, as Java's TLS does (the issuers its trust
+  // manager accepts): a client then offers only a certificate one of them issued, or none. Java's
+  // client picks its certificate by these names.
+  STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+  if (!names) return tls_config_error("out of memory for the trusted authorities' names");
+  for (const auto& c : trusted) {
+    X509_NAME* name = X509_NAME_dup(X509_get_subject_name(c.get()));
+    if (!name || sk_X509_NAME_push(names, name) == 0) {
+      X509_NAME_free(name);
+      sk_X509_NAME_pop_free(names, X509_NAME_free);
+      return tls_config_error("out of memory for the trusted authorities' names");
+    }
+  }
+  SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
   return {};
 }
 
@@ -351,7 +365,8 @@ namespace {
 // authority, expired, malformed) with the bad_certificate alert, which the client reports as "Received
 // fatal alert: bad_certificate"; OpenSSL would name the reason (unknown_ca, certificate_expired...).
 // X509_V_ERR_CERT_REJECTED is the verification error OpenSSL answers with that alert. (A missing
-// certificate stays TLS 1.3's certificate_required, which OpenSSL sends before any callback runs.)
+// certificate stays TLS 1.3's certificate_required, which OpenSSL sends before any callback runs, as
+// Java's TLS 1.3 does; Java clients send none when no certificate of theirs has a requested issuer.)
 int reject_as_bad_certificate(int ok, X509_STORE_CTX* store) {
   if (!ok) X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
   return ok;

@@ -291,9 +291,11 @@ class SecurityTest {
 
   /**
    * A refused client: what the admin client's describeCluster and the producer's first send end with.
-   * A missing client certificate is answered with a different TLS alert by each broker's TLS stack, so
-   * the alert's name is left out there: Kafka's Java TLS sends bad_certificate, OpenSSL (Brook) TLS
-   * 1.3's certificate_required (RFC 8446, 4.4.2.4), which it sends before any callback could change it.
+   * A missing client certificate may be answered with a different TLS alert by each broker's TLS stack,
+   * so the alert's name is left out there: Kafka's Java TLS has sent bad_certificate, OpenSSL (Brook)
+   * TLS 1.3's certificate_required (RFC 8446, 4.4.2.4), which it sends before any callback could change
+   * it. (A foreign certificate is compared in full: a Java client that knows the requested authorities
+   * sends none, and both brokers then answer certificate_required.)
    */
   static Map<String, Object> refusal(Side side, Map<String, Object> config, boolean withoutCertificate) {
     Map<String, Object> o = SideBySide.observation();
