@@ -158,6 +158,10 @@ TEST_CASE("tls context: a refused client certificate gets bad_certificate, as fr
     auto ctx = make_tls_context(s);
     REQUIRE(ctx);
     CHECK(handshake_alert(**ctx, &client) == 0);
+    // The certificate request names the trusted authorities, as Java's does: the one trusted subject.
+    STACK_OF(X509_NAME)* requested_issuers = SSL_CTX_get_client_CA_list((*ctx)->native_handle());
+    REQUIRE(sk_X509_NAME_num(requested_issuers) == 1);
+    CHECK(X509_NAME_cmp(sk_X509_NAME_value(requested_issuers, 0), X509_get_subject_name(client.cert)) == 0);
     // OpenSSL would answer unknown_ca.
     CHECK(handshake_alert(**ctx, &foreign) == SSL_AD_BAD_CERTIFICATE);
   }
