@@ -67,6 +67,7 @@ PLOT_VENV = os.path.join(kafka_broker.cache_root(), "bench-plot-venv")
 MATPLOTLIB = "matplotlib==3.9.2"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
+CLIENT_TIMEOUT = 90  # seconds for one Java or `brook perf` load (a librdkafka load fails on its own)
 
 # ---------------------------------------------------------------------------------------------------------
 # Clean-up: every process and directory this script makes is registered here and removed at exit.
@@ -255,6 +256,10 @@ class KafkaBroker(Broker):
 # Clients. Each returns a dict of figures; broker and client CPU are measured around every call.
 
 
+class ClientFailed(Exception):
+    """A Java or `brook perf` client failed or timed out: the load's figure is left out, the run goes on."""
+
+
 class Clients:
     def __init__(self, args):
         self.rdkafka_bin = os.path.join(args.bin, "brook_produce_consume_bench")
@@ -265,11 +270,15 @@ class Clients:
     def _run(self, broker, cmd, timeout=900):
         broker_cpu = cpu_seconds(broker.pid) if broker else 0.0
         client_cpu = children_cpu()
-        result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        try:
+            result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            raise ClientFailed(f"{' '.join(cmd[:8])}... did not finish within {timeout}s") from e
         used_client = children_cpu() - client_cpu
         used_broker = (cpu_seconds(broker.pid) - broker_cpu) if broker else 0.0
         if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd[:6])}... exited {result.returncode}:\n{result.stdout[-3000:]}")
+            raise ClientFailed(f"{' '.join(cmd[:8])}... exited {result.returncode}: {result.stdout[-600:]}")
         return result.stdout, used_broker, used_client
 
     def rdkafka(self, broker, test, **kw):
@@ -291,7 +300,7 @@ class Clients:
                "--bootstrap-server", broker.bootstrap, "--topic", topic, "--num-records", str(count),
                "--record-size", str(size), "--throughput", str(rate),
                "--command-property", f"acks={acks}", "compression.type=none"]
-        out, bcpu, ccpu = self._run(broker, cmd)
+        out, bcpu, ccpu = self._run(broker, cmd, CLIENT_TIMEOUT)
         m = re.findall(r"(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), ([\d.]+) ms avg latency, "
                        r"([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99.9th", out)
         if not m:
@@ -305,7 +314,7 @@ class Clients:
         cmd = [self.java, "-Xmx512m", "-cp", os.path.join(self.lib, "*"), "org.apache.kafka.tools.ConsumerPerformance",
                "--bootstrap-server", broker.bootstrap, "--topic", topic, "--num-records", str(count),
                "--timeout", "60000"]
-        out, bcpu, ccpu = self._run(broker, cmd)
+        out, bcpu, ccpu = self._run(broker, cmd, CLIENT_TIMEOUT)
         lines = [ln for ln in out.splitlines() if ln.count(",") >= 9 and not ln.startswith("start.time")]
         if not lines:
             raise RuntimeError(f"no summary from ConsumerPerformance:\n{out[-2000:]}")
@@ -322,7 +331,7 @@ class Clients:
             cmd += ["--acks", acks]
         if rate:
             cmd += ["-r", str(rate)]
-        out, bcpu, ccpu = self._run(broker, cmd)
+        out, bcpu, ccpu = self._run(broker, cmd, CLIENT_TIMEOUT)
         j = json.loads([ln for ln in out.splitlines() if ln.startswith("{")][-1])
         r = {"messages": j["records"], "msgs_per_s": j["msgs_per_sec"], "mb_per_s": j["mb_per_sec"],
              "broker_cpu_s": bcpu, "client_process_cpu_s": ccpu}
@@ -342,7 +351,20 @@ def record(fig, name, value, unit=""):
     log(f"    {name:<58} {value:>14.3f} {unit:<8} (load {load_average():.2f})")
 
 
+def attempt(fig, name, call):
+    """Runs one Java or `brook perf` load; a failure is logged and counted, its figures left out."""
+    try:
+        return call()
+    except ClientFailed as e:
+        log(f"    {name}: FAILED: {e}")
+        fig["failed loads"] = fig.get("failed loads", 0) + 1
+        fig.setdefault("failures", []).append(f"{name}: {str(e)[:300]}")
+        return None
+
+
 def record_throughput(fig, name, r):
+    if r is None:
+        return
     record(fig, name + " msgs/s", r["msgs_per_s"], "msgs/s")
     record(fig, name + " MB/s", r["mb_per_s"], "MB/s")
     per_m = 1e6 / max(r["messages"], 1)
@@ -375,12 +397,14 @@ def load_produce(ctx, broker, fig, full_matrix_clients):
                 if full_matrix_clients and label != "16KiB":
                     topic_j = topic + "-java"
                     create_topic(ctx, broker, topic_j, parts)
-                    r = c.java_produce(broker, topic_j, size, count, acks)
-                    record_throughput(fig, f"produce java {label} acks={acks} p={parts}", r)
+                    name = f"produce java {label} acks={acks} p={parts}"
+                    record_throughput(fig, name, attempt(fig, name, lambda: c.java_produce(
+                        broker, topic_j, size, count, acks)))
                     topic_b = topic + "-brook"
                     create_topic(ctx, broker, topic_b, parts)
-                    r = c.brook_perf(broker, "produce", topic_b, size, count=count, acks=acks)
-                    record_throughput(fig, f"produce brook-perf {label} acks={acks} p={parts}", r)
+                    name = f"produce brook-perf {label} acks={acks} p={parts}"
+                    record_throughput(fig, name, attempt(fig, name, lambda: c.brook_perf(
+                        broker, "produce", topic_b, size, count=count, acks=acks)))
     if full_matrix_clients:
         count = ctx.counts["produce 1KiB"]
         # 1,000 partitions: the topic load_resources made (still empty).
@@ -400,9 +424,13 @@ def load_consume(ctx, broker, fig):
         topic = f"c-{label}"
         create_topic(ctx, broker, topic, 1)
         c.rdkafka(broker, "produce", topic=topic, size=size, count=count, acks="1")
-        record_throughput(fig, f"consume rdkafka {label} p=1", c.rdkafka(broker, "consume", topic=topic))
-        record_throughput(fig, f"consume java {label} p=1", c.java_consume(broker, topic, count))
-        record_throughput(fig, f"consume brook-perf {label} p=1", c.brook_perf(broker, "consume", topic, size))
+        r = c.rdkafka(broker, "consume", topic=topic)
+        record_throughput(fig, f"consume rdkafka {label} p=1", r)
+        record(fig, f"consume rdkafka {label} p=1 first record", r["first_record_ms"], "ms")
+        name = f"consume java {label} p=1"
+        record_throughput(fig, name, attempt(fig, name, lambda: c.java_consume(broker, topic, count)))
+        name = f"consume brook-perf {label} p=1"
+        record_throughput(fig, name, attempt(fig, name, lambda: c.brook_perf(broker, "consume", topic, size)))
     count = ctx.counts["consume 1KiB"]
     topic = "c-1KiB-16"
     create_topic(ctx, broker, topic, 16)
@@ -425,14 +453,32 @@ def load_latency(ctx, broker, fig):
         count = rate * ctx.latency_seconds
         topic = f"ack-java-{rate}"
         create_topic(ctx, broker, topic, 1)
-        r = c.java_produce(broker, topic, 100, count, "all", rate=rate)
+        name = f"ack java @{rate}/s"
+        r = attempt(fig, name, lambda: c.java_produce(broker, topic, 100, count, "all", rate=rate))
         for q in ("p50", "p99", "p999", "max"):
-            record(fig, f"ack java @{rate}/s {q}", r[q + "_ms"], "ms")
+            if r:
+                record(fig, f"{name} {q}", r[q + "_ms"], "ms")
         topic = f"ack-brook-{rate}"
         create_topic(ctx, broker, topic, 1)
-        r = c.brook_perf(broker, "produce", topic, 100, count=count, acks="all", rate=rate)
+        name = f"ack brook-perf @{rate}/s"
+        r = attempt(fig, name, lambda: c.brook_perf(broker, "produce", topic, 100, count=count, acks="all", rate=rate))
         for q in ("p50", "p99", "p999", "max"):
-            record(fig, f"ack brook-perf @{rate}/s {q}", r[q + "_ms"], "ms")
+            if r:
+                record(fig, f"{name} {q}", r[q + "_ms"], "ms")
+
+
+def settled(pid, timeout=60):
+    """RSS and descriptors once a broker has finished making new partitions (Kafka makes their logs after
+    the controller has answered): the descriptor count unchanged over 2 s."""
+    deadline = time.monotonic() + timeout
+    last = descriptors(pid)
+    while time.monotonic() < deadline:
+        time.sleep(2.0)
+        now = descriptors(pid)
+        if now == last:
+            break
+        last = now
+    return rss_bytes(pid), descriptors(pid)
 
 
 def load_resources(ctx, broker, fig):
@@ -443,8 +489,7 @@ def load_resources(ctx, broker, fig):
     record(fig, "idle RSS", rss0 / 2**20, "MiB")
     record(fig, "idle descriptors", fd0, "")
     create_topic(ctx, broker, "idle-1000", 1000)
-    time.sleep(1.0)
-    rss1, fd1 = rss_bytes(broker.pid), descriptors(broker.pid)
+    rss1, fd1 = settled(broker.pid)
     record(fig, "RSS with 1000 idle partitions", rss1 / 2**20, "MiB")
     record(fig, "RSS per idle partition", (rss1 - rss0) / 1000 / 1024, "KiB")
     record(fig, "descriptors per idle partition", (fd1 - fd0) / 1000, "")
@@ -461,7 +506,7 @@ class Context:
         q = args.quick
         self.counts = {
             "warm": 20000 if q else 100000,
-            "produce 100B": 50000 if q else 300000,
+            "produce 100B": 50000 if q else 200000,
             "produce 1KiB": 20000 if q else 100000,
             "produce 16KiB": 2000 if q else 8000,
             "consume 100B": 200000 if q else 1000000,
@@ -518,7 +563,7 @@ def ratios_of(run):
     out = {}
     for pairing, (b, k) in PAIRINGS.items():
         for name, value in run[b].items():
-            if name.startswith("load average"):
+            if name.startswith("load average") or not isinstance(value, (int, float)) or name == "failed loads":
                 continue
             kv = run[k].get(name)
             if kv:
@@ -575,7 +620,7 @@ def goals(med_ratio, med_fig, tcp):
 def summarise(runs, tcp_runs):
     med_fig = {}
     for s in SESSIONS:
-        names = sorted({n for r in runs for n in r[s]})
+        names = sorted({n for r in runs for n in r[s] if isinstance(r[s][n], (int, float))})
         med_fig[s] = {n: median_of(runs, lambda r, n=n: r[s].get(n)) for n in names}
     per_run_ratios = [ratios_of(r) for r in runs]
     med_ratio = {n: median_of(per_run_ratios, lambda r, n=n: r.get(n))

@@ -852,8 +852,10 @@ void external_produce(const options& o, json_line& out) {
 }
 
 // The whole topic from its log start, by `o.consumers` simple consumers (partition p to consumer
-// p % consumers, assigned by hand, no group), each in its own thread; timed from the start of the fetches
-// until every consumer has read up to the high watermark it saw before.
+// p % consumers, assigned by hand, no group), each in its own thread, until every consumer has read up to
+// the high watermark it saw before. The rate is steady-state: timed from the first record any consumer
+// received to the last one, the records of each consumer's first batch not counted; the time from the
+// start of the fetches to the first record is reported apart (first_record_ms).
 void external_consume(const options& o, json_line& out) {
   struct part_range {
     int32_t partition;
@@ -891,7 +893,12 @@ void external_consume(const options& o, json_line& out) {
     if (!rk) die(std::string("consumer: ") + err);
     handles.push_back(rk);
   }
-  std::atomic<uint64_t> bytes{0};
+  struct consumer_stats {
+    clock_type::time_point first{}, last{};
+    long counted = 0;  // records after the first batch
+    uint64_t bytes = 0;
+  };
+  std::vector<consumer_stats> stats(static_cast<size_t>(o.consumers));
   const double cpu_start = process_cpu_seconds();
   auto start = clock_type::now();
   std::vector<std::thread> threads;
@@ -899,6 +906,7 @@ void external_consume(const options& o, json_line& out) {
     threads.emplace_back([&, c] {
       rd_kafka_t* rk = handles[static_cast<size_t>(c)];
       const auto& share = shares[static_cast<size_t>(c)];
+      consumer_stats& mine = stats[static_cast<size_t>(c)];
       long want = 0;
       for (const auto& r : share) want += static_cast<long>(r.high - r.low);
       if (want == 0) return;
@@ -907,37 +915,55 @@ void external_consume(const options& o, json_line& out) {
       for (const auto& r : share)
         if (rd_kafka_consume_start_queue(rkt, r.partition, RD_KAFKA_OFFSET_BEGINNING, q) != 0)
           die("consume_start: " + std::string(rd_kafka_err2str(rd_kafka_last_error())));
-      std::vector<rd_kafka_message_t*> msgs(10000);
+      std::vector<rd_kafka_message_t*> msgs(1000);
       long got = 0;
-      uint64_t mine = 0;
       auto last_progress = clock_type::now();
       while (got < want) {
-        ssize_t n = rd_kafka_consume_batch_queue(q, 100, msgs.data(), msgs.size());
+        ssize_t n = rd_kafka_consume_batch_queue(q, 10, msgs.data(), msgs.size());
         if (n < 0) die("consume: " + std::string(rd_kafka_err2str(rd_kafka_last_error())));
+        const bool first_batch = got == 0 && n > 0;
         for (ssize_t i = 0; i < n; ++i) {
           if (msgs[i]->err) die("consume " + o.topic + ": " + rd_kafka_message_errstr(msgs[i]));
           ++got;
-          mine += msgs[i]->len;
+          if (!first_batch) {
+            ++mine.counted;
+            mine.bytes += msgs[i]->len;
+          }
           rd_kafka_message_destroy(msgs[i]);
         }
-        if (n > 0) last_progress = clock_type::now();
+        if (n > 0) {
+          last_progress = clock_type::now();
+          if (first_batch) mine.first = last_progress;
+          mine.last = last_progress;
+        }
         if (seconds_since(last_progress) > 30)
           die("consume " + o.topic + ": no progress for 30 s at " + std::to_string(got));
       }
-      bytes += mine;
       for (const auto& r : share) rd_kafka_consume_stop(rkt, r.partition);
       rd_kafka_queue_destroy(q);
       rd_kafka_topic_destroy(rkt);
     });
   }
   for (auto& t : threads) t.join();
-  const double s = seconds_since(start);
   const double cpu = process_cpu_seconds() - cpu_start;
   for (auto* rk : handles) rd_kafka_destroy(rk);
+  clock_type::time_point first = clock_type::time_point::max(), last{};
+  long counted = 0;
+  uint64_t bytes = 0;
+  for (const auto& st : stats) {
+    if (st.counted == 0 && st.first == clock_type::time_point{}) continue;
+    first = std::min(first, st.first);
+    last = std::max(last, st.last);
+    counted += st.counted;
+    bytes += st.bytes;
+  }
+  const double s = std::chrono::duration<double>(last - first).count();
+  if (counted == 0 || s <= 0) die("consume " + o.topic + ": too few records to time (one batch)");
   out.add("messages", static_cast<double>(total));
   out.add("seconds", s);
-  out.add("msgs_per_s", static_cast<double>(total) / s);
-  out.add("mb_per_s", static_cast<double>(bytes.load()) / s / 1e6);
+  out.add("msgs_per_s", static_cast<double>(counted) / s);
+  out.add("mb_per_s", static_cast<double>(bytes) / s / 1e6);
+  out.add("first_record_ms", std::chrono::duration<double, std::milli>(first - start).count());
   out.add("client_cpu_s", cpu);
 }
 
