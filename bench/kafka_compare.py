@@ -67,7 +67,9 @@ PLOT_VENV = os.path.join(kafka_broker.cache_root(), "bench-plot-venv")
 MATPLOTLIB = "matplotlib==3.9.2"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-CLIENT_TIMEOUT = 90  # seconds for one Java or `brook perf` load (a librdkafka load fails on its own)
+# Seconds for one Java or `brook perf` load (a librdkafka load fails on its own); each takes a few seconds.
+CLIENT_TIMEOUT = 90
+BROOK_PERF_TIMEOUT = 30
 
 # ---------------------------------------------------------------------------------------------------------
 # Clean-up: every process and directory this script makes is registered here and removed at exit.
@@ -331,7 +333,7 @@ class Clients:
             cmd += ["--acks", acks]
         if rate:
             cmd += ["-r", str(rate)]
-        out, bcpu, ccpu = self._run(broker, cmd, CLIENT_TIMEOUT)
+        out, bcpu, ccpu = self._run(broker, cmd, BROOK_PERF_TIMEOUT)
         j = json.loads([ln for ln in out.splitlines() if ln.startswith("{")][-1])
         r = {"messages": j["records"], "msgs_per_s": j["msgs_per_sec"], "mb_per_s": j["mb_per_sec"],
              "broker_cpu_s": bcpu, "client_process_cpu_s": ccpu}
