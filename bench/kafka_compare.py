@@ -23,8 +23,9 @@ Loads (one function each, below):
              `brook perf consume`), and 1 KiB over 16 partitions by 4 librdkafka consumers; loopback TCP
              bandwidth as the yardstick.
   latency    end to end, produce (acks=all) -> consume, librdkafka, at 1,000, 10,000 and 100,000 msgs/s:
-             p50, p99, p99.9, max; and the producer's send-to-acknowledgement latency of the Java producer
-             and `brook perf produce` at 1,000 and 10,000 msgs/s.
+             p50, p99, p99.9, max, in every session; and in the default sessions the producer's
+             send-to-acknowledgement latency of the Java producer and `brook perf produce` at 1,000 and
+             10,000 msgs/s.
   resources  start to ready (spawn until it answers Metadata), idle RSS and descriptors, RSS and
              descriptors with a topic of 1,000 partitions; broker CPU (utime+stime of /proc/PID/stat, all
              threads) and client CPU (the client process's rusage) per million messages of every load.
@@ -441,8 +442,9 @@ def load_consume(ctx, broker, fig):
                       c.rdkafka(broker, "consume", topic=topic, consumers=4))
 
 
-def load_latency(ctx, broker, fig):
-    """End-to-end latency at fixed rates (librdkafka), and the producers' acknowledgement latency."""
+def load_latency(ctx, broker, fig, ack_latency):
+    """End-to-end latency at fixed rates (librdkafka), and (ack_latency) the Java and `brook perf`
+    producers' acknowledgement latency."""
     c = ctx.clients
     for rate in ctx.rates:
         topic = f"e2e-{rate}"
@@ -451,7 +453,7 @@ def load_latency(ctx, broker, fig):
         for q in ("p50", "p99", "p999", "max"):
             record(fig, f"e2e rdkafka @{rate}/s {q}", r[q + "_ms"], "ms")
         record(fig, f"e2e rdkafka @{rate}/s broker CPU s/M", r["broker_cpu_s"] * 1e6 / r["messages"], "s")
-    for rate in ctx.ack_rates:
+    for rate in ctx.ack_rates if ack_latency else []:
         count = rate * ctx.latency_seconds
         topic = f"ack-java-{rate}"
         create_topic(ctx, broker, topic, 1)
@@ -550,7 +552,7 @@ def run_session(ctx, session):
         load_produce(ctx, broker, fig, full_matrix_clients=default)
         if default:
             load_consume(ctx, broker, fig)
-            load_latency(ctx, broker, fig)
+        load_latency(ctx, broker, fig, ack_latency=default)
         fig["load average at end"] = load_average()
     finally:
         broker.stop()
@@ -591,9 +593,9 @@ def goals(med_ratio, med_fig, tcp):
         n = f"defaults: produce rdkafka 1KiB acks={acks} p=1 msgs/s"
         if n in med_ratio:
             out.append((f"defaults, 1 KiB acks={acks}: Brook >= Kafka", f"{med_ratio[n][0]:.2f}", med_ratio[n][0] >= 1.0))
-    for n in sorted(med_ratio):
-        if re.match(r"defaults: e2e rdkafka @\d+/s p99$", n):
-            out.append((f"{n[10:]} <= 0.5x Kafka", f"{med_ratio[n][0]:.2f}", med_ratio[n][0] <= 0.5))
+    for n in sorted(med_ratio, key=lambda n: (n.split(":")[0], int(re.sub(r"\D", "", n.split("@")[-1]) or 0))):
+        if re.match(r"[a-z ]+: e2e rdkafka @\d+/s p99$", n):
+            out.append((f"{n} <= 0.5x Kafka", f"{med_ratio[n][0]:.2f}", med_ratio[n][0] <= 0.5))
     b = med_fig.get("brook-default", {})
     if "consume rdkafka 1KiB p=1 MB/s" in b and tcp:
         share = b["consume rdkafka 1KiB p=1 MB/s"][0] / tcp
