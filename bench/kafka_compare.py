@@ -38,8 +38,8 @@ all of them go to --json (default bench/kafka_compare.json) and a plot of the ma
 
 Run from the repository root after building the targets (see bench/README.md):
 
-    python3 bench/kafka_compare.py              # 3 runs, ~20 minutes on 2 cores
-    python3 bench/kafka_compare.py --quick      # 1 run, small counts, ~5 minutes
+    python3 bench/kafka_compare.py              # 3 runs, about 30 minutes on 2 busy cores
+    python3 bench/kafka_compare.py --quick      # 1 run, small counts, about 8 minutes
     python3 bench/kafka_compare.py --runs 5 --dir /var/tmp
 
 The brokers it starts are stopped and their directories removed on exit, on an error and on Ctrl+C.
