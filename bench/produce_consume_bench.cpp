@@ -39,6 +39,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <regex>
 #include <sstream>
@@ -66,6 +67,16 @@ struct options {
   int fsync_count = 1000;
   int sync_mib = 256;
   int runs = 3;
+  // --targets external: one test against --bootstrap, its figures printed as one "RESULT {json}" line.
+  std::string test;                                  // create, produce, consume, e2e, tcp
+  std::string topic;
+  size_t size = 100;                                 // record size in bytes
+  long count = 100000;                               // produce: messages (all producers together)
+  std::string acks = "1";
+  int partitions = 1;                                // create: partitions; produce: spread over this many
+  int producers = 1;                                 // produce: producer instances (threads)
+  int consumers = 1;                                 // consume: consumer instances, partitions split between them
+  int linger_ms = 5;
 };
 
 // The broker this program started, stopped by die() too so that a failed run leaves no process behind.
@@ -385,21 +396,22 @@ rd_kafka_conf_t* make_conf(const std::string& bootstrap, const std::map<std::str
   return conf;
 }
 
-// One topic of one partition; the mock cluster gets it through its own API.
-void create_topic(const std::string& bootstrap, rd_kafka_mock_cluster_t* mock, const std::string& topic) {
+// One topic of `partitions` partitions (default one); the mock cluster gets it through its own API.
+void create_topic(const std::string& bootstrap, rd_kafka_mock_cluster_t* mock, const std::string& topic,
+                  int partitions = 1) {
   if (mock) {
-    if (auto e = rd_kafka_mock_topic_create(mock, topic.c_str(), 1, 1); e)
+    if (auto e = rd_kafka_mock_topic_create(mock, topic.c_str(), partitions, 1); e)
       die("mock topic create: " + std::string(rd_kafka_err2str(e)));
     return;
   }
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(bootstrap, {}), err, sizeof err);
   if (!rk) die(std::string("admin client: ") + err);
-  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), 1, 1, err, sizeof err);
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
   if (!nt) die(std::string("NewTopic: ") + err);
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 120000);
   if (!ev) die("CreateTopics timed out");
   if (rd_kafka_event_error(ev)) die(std::string("CreateTopics: ") + rd_kafka_event_error_string(ev));
   size_t n = 0;
@@ -654,7 +666,20 @@ void usage() {
       "  --broker         brook-server to start (default: brook-server next to this program)\n"
       "  --server-config  its properties file (default: conf/server.properties, run from the repository root)\n"
       "  --bootstrap      measure an already running broker instead of starting one\n"
-      "  --dir            parent of the scratch directory: broker data and the fdatasync probe (default $TMPDIR or /tmp)");
+      "  --dir            parent of the scratch directory: broker data and the fdatasync probe (default $TMPDIR or /tmp)\n"
+      "\n"
+      "One test against a running broker (bench/kafka_compare.py drives Brook and Kafka with these):\n"
+      "  --targets external --bootstrap HOST:PORT --test create|produce|consume|e2e|tcp [--topic T]\n"
+      "         [--partitions N] [--size BYTES] [--count N] [--acks 1|all] [--producers N] [--consumers N]\n"
+      "         [--linger-ms N] [--rate N] [--latency-seconds N] [--tcp-gib X]\n"
+      "  create   a topic of --partitions partitions\n"
+      "  produce  --count records of --size bytes, round-robin over partitions 0..--partitions-1, from\n"
+      "           --producers producers (threads), linger.ms=--linger-ms, batch.size=1000000\n"
+      "  consume  the whole topic from its log start (simple consumers, partitions assigned by hand)\n"
+      "  e2e      end-to-end latency: one producer (acks=all, linger.ms=0) sends --size byte records at --rate\n"
+      "           msgs/s for --latency-seconds to partition 0; a consumer in the same process stamps arrival\n"
+      "  tcp      loopback TCP bandwidth (no broker)\n"
+      "  prints one line: RESULT {\"msgs_per_s\":..., ...} (client CPU: this process's user+system time)");
 }
 
 options parse(int argc, char** argv) {
@@ -676,7 +701,7 @@ options parse(int argc, char** argv) {
       o.targets.clear();
       std::stringstream ss(next());
       for (std::string t; std::getline(ss, t, ',');) {
-        if (t != "brook" && t != "mock") die("unknown target " + t);
+        if (t != "brook" && t != "mock" && t != "external") die("unknown target " + t);
         o.targets.push_back(t);
       }
     } else if (a == "--messages-100b") o.small_messages = std::stol(next());
@@ -688,6 +713,15 @@ options parse(int argc, char** argv) {
     else if (a == "--fsync-count") o.fsync_count = std::stoi(next());
     else if (a == "--sync-mib") o.sync_mib = std::stoi(next());
     else if (a == "--runs") o.runs = std::stoi(next());
+    else if (a == "--test") o.test = next();
+    else if (a == "--topic") o.topic = next();
+    else if (a == "--size") o.size = std::stoul(next());
+    else if (a == "--count") o.count = std::stol(next());
+    else if (a == "--acks") o.acks = next();
+    else if (a == "--partitions") o.partitions = std::stoi(next());
+    else if (a == "--producers") o.producers = std::stoi(next());
+    else if (a == "--consumers") o.consumers = std::stoi(next());
+    else if (a == "--linger-ms") o.linger_ms = std::stoi(next());
     else if (a == "--help" || a == "-h") {
       usage();
       std::exit(0);
@@ -697,7 +731,356 @@ options parse(int argc, char** argv) {
     }
   }
   if (o.runs < 1 || o.rate < 1 || o.small_messages < 1 || o.large_messages < 1) die("counts must be positive");
+  if (std::find(o.targets.begin(), o.targets.end(), "external") != o.targets.end()) {
+    if (o.targets.size() != 1) die("--targets external cannot be combined with other targets");
+    if (o.test.empty()) die("--targets external needs --test");
+    if (o.bootstrap.empty() && o.test != "tcp") die("--targets external needs --bootstrap");
+    if (o.topic.empty() && o.test != "tcp") die("--targets external needs --topic");
+    if (o.partitions < 1 || o.producers < 1 || o.consumers < 1 || o.count < 1 || o.size < 1)
+      die("--partitions, --producers, --consumers, --count and --size must be positive");
+  }
   return o;
+}
+
+
+// A flat JSON object of numbers, for the one RESULT line of --targets external.
+class json_line {
+ public:
+  void add(const std::string& key, double value) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6g", std::isfinite(value) ? value : 0.0);
+    text_ += (text_.empty() ? "" : ",") + ("\"" + key + "\":") + buf;
+  }
+  std::string text() const { return "{" + text_ + "}"; }
+
+ private:
+  std::string text_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// --targets external: one test against a running broker, for bench/kafka_compare.py
+
+double process_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Waits until every partition of `topic` has a leader in the broker's metadata (a new topic on Kafka takes
+// a moment), so that the timed part of a test does not include it.
+void wait_for_leaders(rd_kafka_t* rk, const std::string& topic, int partitions) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  auto deadline = clock_type::now() + std::chrono::seconds(60);
+  while (true) {
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
+      const auto& t = md->topics[0];
+      int ready = 0;
+      for (int i = 0; i < t.partition_cnt; ++i)
+        if (t.partitions[i].err == RD_KAFKA_RESP_ERR_NO_ERROR && t.partitions[i].leader >= 0) ++ready;
+      bool ok = t.err == RD_KAFKA_RESP_ERR_NO_ERROR && t.partition_cnt >= partitions && ready == t.partition_cnt;
+      rd_kafka_metadata_destroy(md);
+      if (ok) break;
+    } else if (md) {
+      rd_kafka_metadata_destroy(md);
+    }
+    if (clock_type::now() > deadline) die("topic " + topic + " has no leader for every partition after 60 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  rd_kafka_topic_destroy(rkt);
+}
+
+// `o.count` records of `o.size` bytes from `o.producers` producers (threads), each sending its share
+// round-robin over partitions 0..o.partitions-1; timed from the first send to the last delivery report.
+void external_produce(const options& o, json_line& out) {
+  std::vector<std::unique_ptr<delivery_state>> states;
+  std::vector<rd_kafka_t*> handles;
+  for (int p = 0; p < o.producers; ++p) {
+    states.push_back(std::make_unique<delivery_state>());
+    handles.push_back(make_producer(o.bootstrap, o.acks, o.linger_ms, *states.back()));
+  }
+  wait_for_leaders(handles[0], o.topic, o.partitions);
+  // Connections and metadata up before the clock starts: one record to partition 0 from every producer.
+  std::vector<char> payload(o.size, 'p');
+  for (auto* rk : handles) {
+    rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                      RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                      RD_KAFKA_V_END);
+    rd_kafka_flush(rk, 60000);
+  }
+  for (auto& st : states) st->delivered = 0;
+  const double cpu_start = process_cpu_seconds();
+  auto start = clock_type::now();
+  std::vector<std::thread> threads;
+  for (int p = 0; p < o.producers; ++p) {
+    threads.emplace_back([&, p] {
+      rd_kafka_t* rk = handles[static_cast<size_t>(p)];
+      delivery_state& st = *states[static_cast<size_t>(p)];
+      const long mine = o.count / o.producers + (p < o.count % o.producers ? 1 : 0);
+      for (long i = 0; i < mine; ++i) {
+        const int32_t partition = static_cast<int32_t>((i * o.producers + p) % o.partitions);
+        while (true) {
+          rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                                                    RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+                                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+          if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+          if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce: " + std::string(rd_kafka_err2str(e)));
+          rd_kafka_poll(rk, 1);
+        }
+        if ((i & 1023) == 0) rd_kafka_poll(rk, 0);
+      }
+      while (st.delivered.load() + st.failed.load() < mine) {
+        rd_kafka_poll(rk, 50);
+        if (seconds_since(start) > 600) die("produce to " + o.topic + ": deliveries did not finish within 600 s");
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double s = seconds_since(start);
+  const double cpu = process_cpu_seconds() - cpu_start;
+  for (size_t p = 0; p < handles.size(); ++p) {
+    rd_kafka_destroy(handles[p]);
+    if (states[p]->failed.load() > 0)
+      die("produce to " + o.topic + ": " + std::to_string(states[p]->failed.load()) +
+          " deliveries failed, first: " + states[p]->first_error);
+  }
+  out.add("messages", static_cast<double>(o.count));
+  out.add("seconds", s);
+  out.add("msgs_per_s", static_cast<double>(o.count) / s);
+  out.add("mb_per_s", static_cast<double>(o.count) * static_cast<double>(o.size) / s / 1e6);
+  out.add("client_cpu_s", cpu);
+}
+
+// The whole topic from its log start, by `o.consumers` simple consumers (partition p to consumer
+// p % consumers, assigned by hand, no group), each in its own thread, until every consumer has read up to
+// the high watermark it saw before. The rate is steady-state: timed from the first record any consumer
+// received to the last one, the records of each consumer's first batch not counted; the time from the
+// start of the fetches to the first record is reported apart (first_record_ms).
+void external_consume(const options& o, json_line& out) {
+  struct part_range {
+    int32_t partition;
+    int64_t low, high;
+  };
+  char err[512];
+  // Partition count and watermarks first, with a handle of its own.
+  rd_kafka_t* probe = rd_kafka_new(RD_KAFKA_CONSUMER, make_conf(o.bootstrap, {}), err, sizeof err);
+  if (!probe) die(std::string("consumer: ") + err);
+  wait_for_leaders(probe, o.topic, 1);
+  rd_kafka_topic_t* probe_topic = rd_kafka_topic_new(probe, o.topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(probe, 0, probe_topic, &md, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) die("metadata of " + o.topic);
+  const int partitions = md->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(probe_topic);
+  std::vector<std::vector<part_range>> shares(static_cast<size_t>(o.consumers));
+  long total = 0;
+  for (int32_t p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    if (auto e = rd_kafka_query_watermark_offsets(probe, o.topic.c_str(), p, &low, &high, 30000); e)
+      die("watermarks of " + o.topic + ": " + rd_kafka_err2str(e));
+    total += static_cast<long>(high - low);
+    if (high > low) shares[static_cast<size_t>(p % o.consumers)].push_back({p, low, high});
+  }
+  rd_kafka_destroy(probe);
+  std::vector<rd_kafka_t*> handles;
+  for (int c = 0; c < o.consumers; ++c) {
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER,
+                                  make_conf(o.bootstrap, {{"enable.auto.commit", "false"},
+                                                          {"enable.auto.offset.store", "false"},
+                                                          {"enable.partition.eof", "false"},
+                                                          {"queued.max.messages.kbytes", "262144"}}),
+                                  err, sizeof err);
+    if (!rk) die(std::string("consumer: ") + err);
+    handles.push_back(rk);
+  }
+  struct consumer_stats {
+    clock_type::time_point first{}, last{};
+    long counted = 0;  // records after the first batch
+    uint64_t bytes = 0;
+  };
+  std::vector<consumer_stats> stats(static_cast<size_t>(o.consumers));
+  const double cpu_start = process_cpu_seconds();
+  auto start = clock_type::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < o.consumers; ++c) {
+    threads.emplace_back([&, c] {
+      rd_kafka_t* rk = handles[static_cast<size_t>(c)];
+      const auto& share = shares[static_cast<size_t>(c)];
+      consumer_stats& mine = stats[static_cast<size_t>(c)];
+      long want = 0;
+      for (const auto& r : share) want += static_cast<long>(r.high - r.low);
+      if (want == 0) return;
+      rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, o.topic.c_str(), nullptr);
+      rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+      for (const auto& r : share)
+        if (rd_kafka_consume_start_queue(rkt, r.partition, RD_KAFKA_OFFSET_BEGINNING, q) != 0)
+          die("consume_start: " + std::string(rd_kafka_err2str(rd_kafka_last_error())));
+      std::vector<rd_kafka_message_t*> msgs(1000);
+      long got = 0;
+      auto last_progress = clock_type::now();
+      while (got < want) {
+        ssize_t n = rd_kafka_consume_batch_queue(q, 10, msgs.data(), msgs.size());
+        if (n < 0) die("consume: " + std::string(rd_kafka_err2str(rd_kafka_last_error())));
+        const bool first_batch = got == 0 && n > 0;
+        for (ssize_t i = 0; i < n; ++i) {
+          if (msgs[i]->err) die("consume " + o.topic + ": " + rd_kafka_message_errstr(msgs[i]));
+          ++got;
+          if (!first_batch) {
+            ++mine.counted;
+            mine.bytes += msgs[i]->len;
+          }
+          rd_kafka_message_destroy(msgs[i]);
+        }
+        if (n > 0) {
+          last_progress = clock_type::now();
+          if (first_batch) mine.first = last_progress;
+          mine.last = last_progress;
+        }
+        if (seconds_since(last_progress) > 30)
+          die("consume " + o.topic + ": no progress for 30 s at " + std::to_string(got));
+      }
+      for (const auto& r : share) rd_kafka_consume_stop(rkt, r.partition);
+      rd_kafka_queue_destroy(q);
+      rd_kafka_topic_destroy(rkt);
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double cpu = process_cpu_seconds() - cpu_start;
+  for (auto* rk : handles) rd_kafka_destroy(rk);
+  clock_type::time_point first = clock_type::time_point::max(), last{};
+  long counted = 0;
+  uint64_t bytes = 0;
+  for (const auto& st : stats) {
+    if (st.counted == 0 && st.first == clock_type::time_point{}) continue;
+    first = std::min(first, st.first);
+    last = std::max(last, st.last);
+    counted += st.counted;
+    bytes += st.bytes;
+  }
+  const double s = std::chrono::duration<double>(last - first).count();
+  if (counted == 0 || s <= 0) die("consume " + o.topic + ": too few records to time (one batch)");
+  out.add("messages", static_cast<double>(total));
+  out.add("seconds", s);
+  out.add("msgs_per_s", static_cast<double>(counted) / s);
+  out.add("mb_per_s", static_cast<double>(bytes) / s / 1e6);
+  out.add("first_record_ms", std::chrono::duration<double, std::milli>(first - start).count());
+  out.add("client_cpu_s", cpu);
+}
+
+// End-to-end latency: one producer (acks=all, linger.ms=0) sends a record of `o.size` bytes every 1/rate s
+// for `o.latency_seconds` s to partition 0; a consumer in the same process (simple consumer from the log end)
+// reads them, and each record's latency is its arrival at the consumer less the send time it carries.
+void external_e2e(const options& o, json_line& out) {
+  delivery_state st;
+  rd_kafka_t* producer = make_producer(o.bootstrap, "all", 0, st);
+  wait_for_leaders(producer, o.topic, 1);
+  char err[512];
+  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER,
+                                      make_conf(o.bootstrap, {{"enable.auto.commit", "false"},
+                                                              {"enable.auto.offset.store", "false"},
+                                                              {"enable.partition.eof", "false"}}),
+                                      err, sizeof err);
+  if (!consumer) die(std::string("consumer: ") + err);
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(consumer, o.topic.c_str(), nullptr);
+  if (rd_kafka_consume_start(rkt, 0, RD_KAFKA_OFFSET_END) != 0)
+    die("consume_start: " + std::string(rd_kafka_err2str(rd_kafka_last_error())));
+  const size_t size = std::max<size_t>(o.size, 16);
+  std::vector<char> payload(size, 'e');
+  const auto epoch = clock_type::now();
+  auto send = [&](int64_t stamp) {
+    std::memcpy(payload.data(), &stamp, sizeof stamp);
+    while (true) {
+      auto e = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                                 RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+      if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("e2e produce: " + std::string(rd_kafka_err2str(e)));
+      rd_kafka_poll(producer, 1);
+    }
+  };
+  // Warm-up: until the consumer has seen a record (its fetch position resolved, connections up).
+  std::atomic<bool> warm{false}, done{false};
+  std::vector<double> lat;
+  const long total = static_cast<long>(o.rate) * o.latency_seconds;
+  lat.reserve(static_cast<size_t>(total));
+  std::thread reader([&] {
+    while (!done.load()) {
+      rd_kafka_message_t* m = rd_kafka_consume(rkt, 0, 50);
+      if (!m) continue;
+      if (!m->err && m->len >= sizeof(int64_t)) {
+        int64_t stamp = 0;
+        std::memcpy(&stamp, m->payload, sizeof stamp);
+        const double now_ns = std::chrono::duration<double, std::nano>(clock_type::now() - epoch).count();
+        if (stamp < 0) warm = true;
+        else lat.push_back((now_ns - static_cast<double>(stamp)) / 1e6);
+        if (static_cast<long>(lat.size()) >= total) done = true;
+      }
+      rd_kafka_message_destroy(m);
+    }
+  });
+  std::atomic<bool> polling{true};
+  std::thread poller([&] {
+    while (polling.load()) rd_kafka_poll(producer, 10);
+  });
+  auto warm_deadline = clock_type::now() + std::chrono::seconds(60);
+  while (!warm.load()) {
+    send(-1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (clock_type::now() > warm_deadline) die("e2e: the consumer saw no record within 60 s");
+  }
+  const double cpu_start = process_cpu_seconds();
+  auto start = clock_type::now();
+  const auto interval = std::chrono::nanoseconds(1000000000LL / o.rate);
+  for (long i = 0; i < total; ++i) {
+    std::this_thread::sleep_until(start + interval * i);
+    send(std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - epoch).count());
+  }
+  auto deadline = clock_type::now() + std::chrono::seconds(60);
+  while (!done.load() && clock_type::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool complete = done.load();
+  done = true;
+  reader.join();
+  polling = false;
+  poller.join();
+  const double cpu = process_cpu_seconds() - cpu_start;
+  rd_kafka_consume_stop(rkt, 0);
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_destroy(consumer);
+  rd_kafka_flush(producer, 10000);
+  rd_kafka_destroy(producer);
+  if (!complete) die("e2e: only " + std::to_string(lat.size()) + " of " + std::to_string(total) + " records arrived");
+  if (st.failed.load() > 0) die("e2e: deliveries failed, first: " + st.first_error);
+  out.add("messages", static_cast<double>(total));
+  out.add("p50_ms", percentile(lat, 0.50));
+  out.add("p99_ms", percentile(lat, 0.99));
+  out.add("p999_ms", percentile(lat, 0.999));
+  out.add("max_ms", percentile(lat, 1.0));
+  out.add("client_cpu_s", cpu);
+}
+
+int run_external(const options& o) {
+  json_line out;
+  if (o.test == "create") {
+    create_topic(o.bootstrap, nullptr, o.topic, o.partitions);
+    char err[512];
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, make_conf(o.bootstrap, {}), err, sizeof err);
+    if (!rk) die(std::string("client: ") + err);
+    wait_for_leaders(rk, o.topic, o.partitions);
+    rd_kafka_destroy(rk);
+    out.add("partitions", o.partitions);
+  } else if (o.test == "produce") {
+    external_produce(o, out);
+  } else if (o.test == "consume") {
+    external_consume(o, out);
+  } else if (o.test == "e2e") {
+    external_e2e(o, out);
+  } else if (o.test == "tcp") {
+    out.add("mb_per_s", loopback_tcp_mbps(static_cast<uint64_t>(o.tcp_gib * 1024 * 1024 * 1024)));
+  } else {
+    die("unknown --test " + o.test);
+  }
+  std::printf("RESULT %s\n", out.text().c_str());
+  return 0;
 }
 
 }  // namespace
@@ -705,6 +1088,7 @@ options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   options o = parse(argc, argv);
   ::signal(SIGPIPE, SIG_IGN);
+  if (o.targets == std::vector<std::string>{"external"}) return run_external(o);
   std::string templ = (o.dir / "brook-pc-bench-XXXXXX").string();
   if (!::mkdtemp(templ.data())) die("mkdtemp in " + o.dir.string() + ": " + std::strerror(errno));
   fs::path scratch = templ;
