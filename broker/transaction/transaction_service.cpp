@@ -296,6 +296,7 @@ asio::awaitable<txn_answer> transaction_service::add_partitions(std::string tran
 asio::awaitable<kafka_error> transaction_service::add_partitions_implicitly(std::string transactional_id,
                                                                            int64_t producer_id, int16_t producer_epoch,
                                                                            partition_set partitions) {
+  kafka_error inherited = kafka_error::none;
   auto all_in = [&] {
     const auto verdicts = coordinator_.verify_partitions(transactional_id, producer_id, producer_epoch, partitions);
     for (const auto& tp : partitions) {
@@ -307,6 +308,8 @@ asio::awaitable<kafka_error> transaction_service::add_partitions_implicitly(std:
   if (auto line = implicit_adds_.find(transactional_id); line != implicit_adds_.end()) {
     // An earlier call of this id is adding: wait for our turn.
     auto waiter = std::make_shared<implicit_add_waiter>(io_);
+    waiter->producer_id = producer_id;
+    waiter->producer_epoch = producer_epoch;
     line->second.push_back(waiter);
     boost::system::error_code ec;
     co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -316,29 +319,40 @@ asio::awaitable<kafka_error> transaction_service::add_partitions_implicitly(std:
         std::erase_if(it->second, [&](const auto& w) { return w.lock() == waiter; });
       co_return kafka_error::coordinator_not_available;
     }
+    inherited = waiter->inherited;
   } else {
     if (all_in()) co_return kafka_error::none;
     implicit_adds_.try_emplace(transactional_id);
   }
-  // This call holds the id's turn until it returns.
+  // This call holds the id's turn until it returns, and hands its answer on with it.
   struct turn {
     transaction_service* service;
     const std::string& id;
-    ~turn() { service->pass_implicit_add_turn(id); }
-  } held{this, transactional_id};
+    int64_t producer_id;
+    int16_t producer_epoch;
+    kafka_error answer = kafka_error::none;
+    ~turn() { service->pass_implicit_add_turn(id, answer, producer_id, producer_epoch); }
+  } held{this, transactional_id, producer_id, producer_epoch};
+  if (inherited != kafka_error::none) {
+    held.answer = inherited;  // an earlier batch of this producer failed: this one must follow it again
+    co_return inherited;
+  }
   if (all_in()) co_return kafka_error::none;
   int64_t waited = 0;
   for (;;) {
     auto answer = co_await add_partitions(transactional_id, producer_id, producer_epoch, partitions,
                                           transaction_version_2);
-    if (answer.error != kafka_error::concurrent_transactions || waited >= add_partitions_retry_max_ms)
+    if (answer.error != kafka_error::concurrent_transactions || waited >= add_partitions_retry_max_ms) {
+      held.answer = answer.error;
       co_return answer.error;
+    }
     co_await sleep_ms(add_partitions_retry_backoff_ms);  // the coordinator is finishing the previous transaction
     waited += add_partitions_retry_backoff_ms;
   }
 }
 
-void transaction_service::pass_implicit_add_turn(const std::string& transactional_id) {
+void transaction_service::pass_implicit_add_turn(const std::string& transactional_id, kafka_error failed,
+                                                 int64_t producer_id, int16_t producer_epoch) {
   if (stopped_) return;  // shutting down: the waiting calls end with the io_context
   auto line = implicit_adds_.find(transactional_id);
   if (line == implicit_adds_.end()) return;
@@ -347,6 +361,8 @@ void transaction_service::pass_implicit_add_turn(const std::string& transactiona
     line->second.pop_front();
     if (!next) continue;  // its request is gone
     next->granted = true;
+    if (failed != kafka_error::none && next->producer_id == producer_id && next->producer_epoch == producer_epoch)
+      next->inherited = failed;
     next->timer.cancel();  // it resumes from the io_context's queue, after the current caller suspends
     return;
   }

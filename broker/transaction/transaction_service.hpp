@@ -90,7 +90,10 @@ class transaction_service {
   // ones wait for it, even those whose partitions are all in, so that a producer's pipelined produce
   // requests still reach each partition in request order (Kafka reads a connection's next request
   // only once the last is answered). The next one resumes after the caller of the last has run on to
-  // its next suspension (the produce handler queues its appends before that).
+  // its next suspension (the produce handler queues its appends before that). A call that fails hands
+  // its error to the calls of the same producer and epoch that waited behind it: their batches follow
+  // the failed one's sequence numbers, so the client must send them again after it, in order, rather
+  // than have a later batch appended past the gap (OUT_OF_ORDER_SEQUENCE_NUMBER).
   boost::asio::awaitable<kafka_error> add_partitions_implicitly(std::string transactional_id, int64_t producer_id,
                                                                int16_t producer_epoch, partition_set partitions);
   // add.partitions.to.txn.retry.backoff.ms and .max.ms (Kafka's defaults).
@@ -119,11 +122,17 @@ class transaction_service {
     explicit implicit_add_waiter(boost::asio::io_context& io) : timer(io, boost::asio::steady_timer::time_point::max()) {}
     boost::asio::steady_timer timer;  // cancelled when its turn comes
     bool granted = false;
+    // Set with the turn: the error of the call before, when it was of the same producer and epoch.
+    kafka_error inherited = kafka_error::none;
+    int64_t producer_id = -1;
+    int16_t producer_epoch = -1;
   };
   // An id is here while one of its calls is adding; the waiting ones are owned by their coroutines.
   std::map<std::string, std::deque<std::weak_ptr<implicit_add_waiter>>> implicit_adds_;
   // The call holding `transactional_id`'s turn is done: the next waiting one (if any) takes it.
-  void pass_implicit_add_turn(const std::string& transactional_id);
+  // `failed`: the error the passing call answered, for the next one of the same producer and epoch.
+  void pass_implicit_add_turn(const std::string& transactional_id, kafka_error failed, int64_t producer_id,
+                              int16_t producer_epoch);
 
   boost::asio::io_context& io_;
   boost::asio::thread_pool& pool_;

@@ -5,10 +5,13 @@
 // producer fenced; EndTxn in the wrong state or from a fenced producer gets Kafka's errors.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <tuple>
 #include <vector>
 
+#include "broker/broker.hpp"
+#include "broker/fault/fault_injector.hpp"
 #include "common/error.hpp"
 #include "common/protocol/messages/add_offsets_to_txn.hpp"
 #include "common/protocol/messages/describe_transactions.hpp"
@@ -227,6 +230,60 @@ TEST_CASE("transaction version 2: pipelined Produce v12 requests append each par
   }
   CHECK(fetch_t0(b, 0, false).high_watermark == 3);
   REQUIRE(test::end_txn(b, p, true, 5).error_code == 0);
+}
+
+TEST_CASE("transaction version 2: a pipelined Produce v12 behind a failed add fails with it, not past the gap",
+          "[handlers][end_txn]") {
+  test::broker_fixture b;
+  test::create_topic(b.client(), "t", 1);
+  auto p = test::init_txn(b, "tx");
+  REQUIRE(produce_txn(b, p, 0, 0, 1, 12) == 0);
+  // The commit's marker fails to append twice (disk full), 100 ms apart: the transaction completes
+  // about 200 ms later, after the first add has given up retrying CONCURRENT_TRANSACTIONS (100 ms)
+  // and while the second, behind it, could still be retrying.
+  broker::fault::fault_rule full;
+  full.kind = broker::fault::fault_kind::disk;
+  full.op = log::disk_op::append;
+  full.sys_errno = ENOSPC;
+  full.topic = "t";
+  full.count = 2;
+  REQUIRE(b.server().faults().add(full));
+  auto ended = test::end_txn(b, p, true, 5);
+  REQUIRE(ended.error_code == 0);
+  test::txn_producer next = p;
+  next.epoch = ended.producer_epoch;
+
+  // The next transaction's first two batches, pipelined: the first's add gives up while the previous
+  // transaction completes; the second, waiting behind it, must not be appended at sequence 1 once the
+  // transaction has completed (OUT_OF_ORDER_SEQUENCE_NUMBER): it fails as the first did.
+  auto send_pair = [&] {
+    auto& c = b.client();
+    for (const auto& req : {txn_produce_request(next, {{0, 0, 1}}), txn_produce_request(next, {{0, 1, 1}})}) {
+      proto::writer w;
+      req.encode(w, 12);
+      c.send_raw(proto::produce::api_key, 12, w.take());
+    }
+    std::vector<int16_t> errors;
+    for (int i = 0; i < 2; ++i) {
+      auto body = c.receive_body(proto::produce::api_key, 12);
+      REQUIRE(body);
+      proto::reader r(*body);
+      proto::produce::response resp;
+      resp.decode(r, 12);
+      errors.push_back(resp.responses.at(0).partition_responses.at(0).error_code);
+    }
+    return errors;
+  };
+  auto first = send_pair();
+  CHECK(first[0] != 0);
+  CHECK(first[1] == first[0]);
+  CHECK(first[1] != wire_code(kafka_error::out_of_order_sequence_number));
+
+  // Once the commit is complete, the client sends both again, in order, and both are appended.
+  REQUIRE(test::eventually([&] { return txn_state(b, "tx") == "CompleteCommit"; }));
+  auto again = send_pair();
+  CHECK(again == std::vector<int16_t>{0, 0});
+  REQUIRE(test::end_txn(b, next, true, 5).error_code == 0);
 }
 
 TEST_CASE("transaction version 2: Produce v12 adds its partition, EndTxn v5 bumps the epoch", "[handlers][end_txn]") {
