@@ -64,6 +64,8 @@ struct options {
   std::vector<std::string> sizes = {"100B", "1KiB"};
   std::vector<std::string> clients = {"librdkafka", "brook"};
   std::vector<std::string> tests = {"produce", "consume"};
+  std::string consume_source;  // who writes the consumed topic: librdkafka (when among the clients) or brook
+  int consume_repeat = 1;      // reads of that topic per client and run (more: a profile dominated by reading)
 };
 
 pid_t started_broker_pid = -1;
@@ -504,7 +506,12 @@ void usage() {
       "  --dir            parent of the scratch directory for the broker's data (default $TMPDIR or /tmp)\n"
       "  --no-cli         skip the `brook perf` runs\n"
       "  --clients        librdkafka,brook (default both; e.g. brook alone to profile it)\n"
-      "  --tests          produce,consume (default both)");
+      "  --tests          produce,consume (default both)\n"
+      "  --consume-source librdkafka|brook: whose producer writes the consumed topic (default librdkafka when\n"
+      "                   among --clients), e.g. --clients brook --consume-source librdkafka to profile Brook's\n"
+      "                   consumer alone on librdkafka's batches\n"
+      "  --consume-repeat N: read the consumed topic N times per client and run (default 1; each is printed,\n"
+      "                   the last one counts in the table)");
 }
 
 options parse(int argc, char** argv) {
@@ -529,6 +536,10 @@ options parse(int argc, char** argv) {
     else if (a == "--messages-1kib") o.large_messages = std::stol(next());
     else if (a == "--runs") o.runs = std::stoi(next());
     else if (a == "--no-cli") o.cli = false;
+    else if (a == "--consume-source") {
+      o.consume_source = next();
+      if (o.consume_source != "librdkafka" && o.consume_source != "brook") die("unknown consume source " + o.consume_source);
+    } else if (a == "--consume-repeat") o.consume_repeat = std::stoi(next());
     else if (a == "--clients" || a == "--tests") {
       auto& list = a == "--clients" ? o.clients : o.tests;
       list.clear();
@@ -550,7 +561,8 @@ options parse(int argc, char** argv) {
       die("unknown argument " + a);
     }
   }
-  if (o.runs < 1 || o.small_messages < 1 || o.large_messages < 1) die("counts must be positive");
+  if (o.runs < 1 || o.small_messages < 1 || o.large_messages < 1 || o.consume_repeat < 1)
+    die("counts must be positive");
   return o;
 }
 
@@ -586,8 +598,11 @@ int main(int argc, char** argv) {
   const std::vector<std::string>& clients = o.clients;
   const bool produce_tests = std::count(o.tests.begin(), o.tests.end(), "produce") > 0;
   const bool consume_tests = std::count(o.tests.begin(), o.tests.end(), "consume") > 0;
-  // The consume tests read what librdkafka wrote with acks=1 (Brook's producer's topic when librdkafka is left out).
-  const std::string consume_source = std::count(clients.begin(), clients.end(), "librdkafka") ? "librdkafka" : "brook";
+  // The consume tests read what librdkafka wrote with acks=1 (Brook's producer's topic when librdkafka is left
+  // out), or what --consume-source wrote.
+  const std::string consume_source =
+      !o.consume_source.empty() ? o.consume_source
+                                : std::count(clients.begin(), clients.end(), "librdkafka") ? "librdkafka" : "brook";
   // Topic names unique to this invocation, so that runs against one --bootstrap broker do not collide.
   const std::string prefix = "cb" + std::to_string(::getpid()) + "-";
 
@@ -601,23 +616,27 @@ int main(int argc, char** argv) {
       for (const std::string acks : {"1", "all"}) {
         if (!produce_tests && !(consume_tests && acks == "1")) continue;
         const std::string test = "produce " + k.label + " acks=" + acks;
-        for (const auto& client : order) {
-          // Without the produce tests, only the topic the consume test reads is written (by librdkafka).
+        std::vector<std::string> writers = order;
+        if (consume_tests && acks == "1" && std::count(order.begin(), order.end(), consume_source) == 0)
+          writers.push_back(consume_source);  // writes the consumed topic only
+        for (const auto& client : writers) {
+          // Without the produce tests, only the topic the consume test reads is written.
           if (!produce_tests && client != consume_source) continue;
           const std::string topic = prefix + std::to_string(run) + "-" + client + "-" + k.label + "-acks" + acks;
           create_topic(bootstrap, topic);
           const result r = client == "brook" ? brook_produce(bootstrap, topic, k.count, k.size, acks)
                                              : rdk_produce(bootstrap, topic, k.count, k.size, acks);
-          if (produce_tests) record_result(f, client + " " + test, r);
+          if (produce_tests && std::count(order.begin(), order.end(), client)) record_result(f, client + " " + test, r);
         }
       }
       if (!consume_tests) continue;
       const std::string topic = prefix + std::to_string(run) + "-" + consume_source + "-" + k.label + "-acks1";
-      for (const auto& client : order) {
-        const result r = client == "brook" ? brook_consume(bootstrap, topic, k.count, k.size)
-                                           : rdk_consume(bootstrap, topic, k.count, k.size);
-        record_result(f, client + " consume " + k.label, r);
-      }
+      for (const auto& client : order)
+        for (int i = 0; i < o.consume_repeat; ++i) {
+          const result r = client == "brook" ? brook_consume(bootstrap, topic, k.count, k.size)
+                                             : rdk_consume(bootstrap, topic, k.count, k.size);
+          record_result(f, client + " consume " + k.label, r);
+        }
     }
     for (const auto& [name, value] : figures(f)) {
       if (name.rfind("brook ", 0) != 0) continue;
