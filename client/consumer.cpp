@@ -81,15 +81,30 @@ std::set<std::string> consumer::subscription() const {
 
 result<std::vector<consumer_record>> consumer::poll(std::chrono::milliseconds timeout) {
   const auto deadline = clock::now() + timeout;
+  // One trip to the I/O thread a round (each trip wakes it and then this thread): the callbacks waiting there
+  // come back first, to run here before the engine polls; else the engine polls, and its callbacks and
+  // whether it stopped for them come back with its answer.
+  struct round {
+    std::vector<std::function<void()>> callbacks;
+    std::optional<result<std::vector<consumer_record>>> polled;  // nullopt: callbacks to run first
+    bool yielded = false;
+  };
   for (;;) {
-    run_callbacks();
-    auto left = std::max(std::chrono::milliseconds(0),
-                         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
-    auto r = run_on(*io_, engine_->poll(left));
-    run_callbacks();
-    // The engine stops mid-rebalance so that the listener runs here first; then the rebalance goes on.
-    const bool yielded = run_on(*io_, [this]() -> boost::asio::awaitable<bool> { co_return engine_->take_yield(); }());
-    if (!yielded || !r || !r->empty() || clock::now() >= deadline) return r;
+    auto r = run_on(*io_, [this, deadline]() -> boost::asio::awaitable<round> {
+      round out;
+      out.callbacks = engine_->take_callbacks();
+      if (!out.callbacks.empty()) co_return out;
+      const auto left = std::max(std::chrono::milliseconds(0),
+                                 std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
+      out.polled.emplace(co_await engine_->poll(left));
+      out.callbacks = engine_->take_callbacks();
+      // The engine stops mid-rebalance so that the listener runs here first; then the rebalance goes on.
+      out.yielded = engine_->take_yield();
+      co_return out;
+    }());
+    for (auto& cb : r.callbacks) cb();
+    if (!r.polled) continue;
+    if (!r.yielded || !*r.polled || !(*r.polled)->empty() || clock::now() >= deadline) return std::move(*r.polled);
   }
 }
 

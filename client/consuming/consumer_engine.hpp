@@ -38,6 +38,7 @@
 #include "client/consuming/fetch_session.hpp"
 #include "client/consuming/subscription_state.hpp"
 #include "client/core/cluster.hpp"
+#include "common/record_batch.hpp"
 
 namespace brook::client::consuming {
 
@@ -108,12 +109,24 @@ class consumer_engine {
   bool wakeable_commit_ = false;  // a commit_sync runs: wakeup() ends its retries
 
   // ---- fetching (fetcher.cpp) --------------------------------------------------------------
+  // What the records of one partition's fetched data point into (the topic's name, the response frame, the
+  // decompressed bytes of compressed batches); every record handed out from it shares it (`storage`).
+  struct fetched_bytes;
+  // One partition's fetched data. Its batches are checked (CRC, aborted transactions) when the response comes
+  // in, but their records are decoded only as drain() hands them out, straight into poll()'s result: a record
+  // is built once, where it is returned, and only the records of one poll exist at a time.
   struct completed_fetch {
     topic_partition tp;
-    int64_t fetch_offset = 0;  // the position the fetch was made from
-    std::deque<consumer_record> records;
+    int64_t fetch_offset = 0;  // the position the fetch was made from, then past the last record handed out
+    std::shared_ptr<fetched_bytes> storage;
+    std::vector<common::record_batch_view> batches;  // to decode, in order (no control or aborted batches)
+    size_t next_batch = 0;                           // the next of `batches` to open
+    std::optional<common::record_iterator> current;  // the records left of the batch opened last
+    int32_t current_epoch = -1;                      // that batch's partition leader epoch
+    bool current_log_append_time = false;
     int64_t next_offset = 0;   // the position once every record here is handed out
     std::optional<int32_t> next_epoch;
+    bool has_records() const { return current.has_value() || next_batch < batches.size(); }
   };
   asio::awaitable<result<void>> fetch_round(clock::time_point deadline);
   struct fetch_round_state;
@@ -122,6 +135,9 @@ class consumer_engine {
   result<void> take_partition_data(const topic_partition& tp, int64_t fetch_offset,
                                    const common::protocol::fetch::partition_data& data,
                                    const std::shared_ptr<uint8_t[]>& frame);
+  // Decodes up to `max` records of `cf` into `out` (see completed_fetch); errors: a record that does not decode
+  // (corrupt_message), or a compressed batch that does not decompress.
+  result<void> decode_into(completed_fetch& cf, std::vector<consumer_record>& out, size_t max);
   asio::awaitable<result<void>> update_positions(clock::time_point deadline);
   // KIP-320: positions whose leader changed since they were set are checked with OffsetForLeaderEpoch
   // against the leader; a truncated log moves them back (or, with auto.offset.reset=none, is
@@ -132,7 +148,9 @@ class consumer_engine {
   fetch_offset position_under_current_leader(const topic_partition& tp, int64_t offset, std::optional<int32_t> epoch) const;
   static common::error truncation_error(const std::vector<log_truncation>& truncations);
   asio::awaitable<result<void>> reset_offsets(clock::time_point deadline);
-  std::vector<consumer_record> drain(size_t max);
+  // The buffered records, at most `max`. A record that does not decode ends the partition's buffered data; the
+  // records before it are returned and its error is the next poll's (its error when there are none).
+  result<std::vector<consumer_record>> drain(size_t max);
   bool has_buffered() const;
   std::set<std::string> wanted_topics() const;
   asio::awaitable<result<std::shared_ptr<const core::metadata_snapshot>>> metadata_for_assignment();

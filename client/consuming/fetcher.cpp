@@ -36,15 +36,6 @@ std::optional<std::string_view> to_optional_view(const std::optional<common::byt
   return std::string_view(reinterpret_cast<const char*>(v->data()), v->size());
 }
 
-// What the records of one partition's fetched data point into, shared by those records (consumer_record's
-// `storage`): the topic's name, the response frame that holds uncompressed batches, and the decompressed
-// bytes of compressed batches. Freed with the last of those records.
-struct fetched_bytes {
-  std::string topic;
-  std::shared_ptr<uint8_t[]> frame;
-  std::vector<std::vector<uint8_t>> decompressed;
-};
-
 bool needs_metadata_refresh(kafka_error e) {
   switch (e) {
     case kafka_error::not_leader_or_follower:
@@ -67,6 +58,16 @@ bool needs_metadata_refresh(kafka_error e) {
 
 }  // namespace
 
+// Shared by the records (consumer_record's `storage`) and the completed fetch they come from: the topic's
+// name, the response frame that holds the batches, and the decompressed bytes of compressed batches. Freed
+// with the last of them. Changed (a batch's decompressed bytes added) only on the engine's thread while the
+// completed fetch holds it.
+struct consumer_engine::fetched_bytes {
+  std::string topic;
+  std::shared_ptr<uint8_t[]> frame;
+  std::vector<std::vector<uint8_t>> decompressed;
+};
+
 std::set<std::string> consumer_engine::wanted_topics() const {
   std::set<std::string> topics = subs_.subscription();
   for (const auto& tp : subs_.assigned_partitions()) topics.insert(tp.topic);
@@ -86,7 +87,7 @@ awaitable<result<std::shared_ptr<const core::metadata_snapshot>>> consumer_engin
 
 bool consumer_engine::has_buffered() const {
   for (const auto& cf : buffer_)
-    if (!cf.records.empty() && !subs_.is_paused(cf.tp)) return true;
+    if (cf.has_records() && !subs_.is_paused(cf.tp)) return true;
   return false;
 }
 
@@ -236,8 +237,6 @@ result<void> consumer_engine::take_partition_data(const topic_partition& tp, int
   size_t next_aborted = 0;
   std::set<int64_t> aborting;
 
-  // Made with the first record; every record shares it.
-  std::shared_ptr<fetched_bytes> storage;
   completed_fetch cf;
   cf.tp = tp;
   cf.fetch_offset = fetch_offset;
@@ -268,53 +267,73 @@ result<void> consumer_engine::take_partition_data(const topic_partition& tp, int
             aborting.erase(batch->producer_id());
         }
       }
-    } else if (!(batch->is_transactional() && aborting.count(batch->producer_id()))) {
-      auto records = batch->records(common::uncompressed_limit(batch->record_count(), INT32_MAX));
-      if (!records) return common::error{records.err().code, "Fetch of " + to_string(tp) + ": " + records.err().message};
-      const bool log_append_time = batch->ts_type() == common::timestamp_type::log_append_time;
-      bool kept = false;  // whether a record of this batch was kept
-      for (;;) {
-        auto next = records->next();
-        if (!next) return common::error{kafka_error::corrupt_message, "Fetch of " + to_string(tp) + ": " + next.err().message};
-        if (!*next) break;
-        const auto& r = **next;
-        if (r.offset < fetch_offset) continue;
-        if (!storage) {
-          storage = std::make_shared<fetched_bytes>();
-          storage->topic = tp.topic;
-          storage->frame = frame;
-        }
-        kept = true;
-        consumer_record& out = cf.records.emplace_back();
-        out.topic = storage->topic;
-        out.partition = tp.partition;
-        out.offset = r.offset;
-        out.timestamp = r.timestamp;
-        out.log_append_time = log_append_time;
-        out.key = to_optional_view(r.key);
-        out.value = to_optional_view(r.value);
-        if (!r.headers.empty()) {
-          out.headers.reserve(r.headers.size());
-          for (const auto& h : r.headers) out.headers.push_back({h.key, to_optional_view(h.value)});
-        }
-        if (epoch >= 0) out.leader_epoch = epoch;
-        out.storage = storage;
-      }
-      // The records of a compressed batch point into its decompressed bytes: they move to the storage.
-      if (kept && batch->compression() != common::compression_codec::none)
-        storage->decompressed.push_back(records->take_decompressed());
+    } else if (!(batch->is_transactional() && aborting.count(batch->producer_id())) && batch->record_count() > 0) {
+      cf.batches.push_back(*batch);  // its records are decoded as they are handed out (drain)
     }
     cf.next_offset = batch->next_offset();
     if (epoch >= 0) cf.next_epoch = epoch;
   }
-  if (!cf.records.empty() || cf.next_offset > fetch_offset) buffer_.push_back(std::move(cf));
+  if (!cf.batches.empty()) {
+    cf.storage = std::make_shared<fetched_bytes>();
+    cf.storage->topic = tp.topic;
+    cf.storage->frame = frame;
+  }
+  if (cf.has_records() || cf.next_offset > fetch_offset) buffer_.push_back(std::move(cf));
   return {};
 }
 
-std::vector<consumer_record> consumer_engine::drain(size_t max) {
+result<void> consumer_engine::decode_into(completed_fetch& cf, std::vector<consumer_record>& out, size_t max) {
+  const auto& tp = cf.tp;
+  while (out.size() < max && cf.has_records()) {
+    if (!cf.current) {
+      const auto& batch = cf.batches[cf.next_batch++];
+      auto records = batch.records(common::uncompressed_limit(batch.record_count(), INT32_MAX));
+      if (!records) return common::error{records.err().code, "Fetch of " + to_string(tp) + ": " + records.err().message};
+      // The records of a compressed batch point into its decompressed bytes: they move to the storage now (the
+      // bytes stay where they are, so the iterator's views stay valid).
+      if (batch.compression() != common::compression_codec::none)
+        cf.storage->decompressed.push_back(records->take_decompressed());
+      cf.current.emplace(std::move(*records));
+      cf.current_epoch = batch.partition_leader_epoch();
+      cf.current_log_append_time = batch.ts_type() == common::timestamp_type::log_append_time;
+    }
+    auto& records = *cf.current;
+    for (;;) {
+      if (out.size() >= max) return {};
+      auto next = records.next();
+      if (!next) return common::error{kafka_error::corrupt_message, "Fetch of " + to_string(tp) + ": " + next.err().message};
+      if (!*next) break;
+      const auto& r = **next;
+      if (r.offset < cf.fetch_offset) continue;
+      consumer_record& rec = out.emplace_back();
+      rec.topic = cf.storage->topic;
+      rec.partition = tp.partition;
+      rec.offset = r.offset;
+      rec.timestamp = r.timestamp;
+      rec.log_append_time = cf.current_log_append_time;
+      rec.key = to_optional_view(r.key);
+      rec.value = to_optional_view(r.value);
+      if (!r.headers.empty()) {
+        rec.headers.reserve(r.headers.size());
+        for (const auto& h : r.headers) rec.headers.push_back({h.key, to_optional_view(h.value)});
+      }
+      if (cf.current_epoch >= 0) rec.leader_epoch = cf.current_epoch;
+      rec.storage = cf.storage;
+      cf.fetch_offset = r.offset + 1;
+    }
+    cf.current.reset();
+  }
+  return {};
+}
+
+result<std::vector<consumer_record>> consumer_engine::drain(size_t max) {
   std::vector<consumer_record> out;
-  size_t buffered = 0;
-  for (const auto& cf : buffer_) buffered += cf.records.size();
+  size_t buffered = 0;  // at most this many records (the batches' counts)
+  for (const auto& cf : buffer_) {
+    if (cf.current) buffered += static_cast<size_t>(std::max(cf.current->remaining(), 0));
+    for (size_t b = cf.next_batch; b < cf.batches.size() && buffered < max; ++b)
+      buffered += static_cast<size_t>(std::max(cf.batches[b].record_count(), 0));
+  }
   out.reserve(std::min(max, buffered));
   for (auto it = buffer_.begin(); it != buffer_.end() && out.size() < max;) {
     auto pos = subs_.position(it->tp);
@@ -327,18 +346,23 @@ std::vector<consumer_record> consumer_engine::drain(size_t max) {
       continue;
     }
     // The position moves past every record handed out; it is stored once, after the last of them.
-    std::optional<fetch_offset> next;
-    while (!it->records.empty() && out.size() < max) {
-      auto& r = it->records.front();
-      next = *pos;
-      next->offset = r.offset + 1;
-      next->offset_epoch = r.leader_epoch;
-      it->fetch_offset = next->offset;
-      out.push_back(std::move(r));
-      it->records.pop_front();
+    const size_t first = out.size();
+    auto decoded = decode_into(*it, out, max);
+    if (out.size() > first) {
+      fetch_offset next = *pos;
+      next.offset = out.back().offset + 1;
+      next.offset_epoch = out.back().leader_epoch;
+      subs_.set_position(it->tp, next);
     }
-    if (next) subs_.set_position(it->tp, *next);
-    if (it->records.empty()) {
+    if (!decoded) {
+      // The records before the one that does not decode are handed out; the partition is fetched again from
+      // there, and this error is the next poll's (or this one's, without records).
+      it = buffer_.erase(it);
+      if (out.empty()) return decoded.err();
+      if (!pending_error_) pending_error_ = decoded.err();
+      break;
+    }
+    if (!it->has_records()) {
       if (it->next_offset > it->fetch_offset)
         subs_.set_position(it->tp, {it->next_offset, it->next_epoch, pos->current_leader_epoch, pos->current_leader});
       it = buffer_.erase(it);
