@@ -8,6 +8,7 @@
 
 #include "brook/client/async_consumer.hpp"
 #include "client/core/fake_broker.hpp"
+#include "common/crc32c.hpp"
 #include "common/protocol/messages/fetch.hpp"
 #include "common/protocol/messages/list_offsets.hpp"
 #include "common/protocol/messages/metadata.hpp"
@@ -313,4 +314,120 @@ TEST_CASE("records point into the fetched bytes and stay valid after the consume
   CHECK(copies[3].value == std::optional<std::string_view>("v3"));
   CHECK(copies[3].timestamp == 1003);
   for (const auto& r : copies) CHECK(r.storage != nullptr);
+}
+
+TEST_CASE("records are decoded as polls hand them out: max.poll.records across batches, positions, a seek") {
+  asio::io_context io;
+  fetch_cluster cluster;
+  cluster.fetch_answer = [&](const proto::fetch::request& req) {
+    if (req.topics.empty()) return answer(req, 0, std::nullopt, 10);
+    const int64_t from = req.topics[0].partitions[0].fetch_offset;
+    if (from >= 10) return answer(req, 0, std::nullopt, 10);
+    // Offsets 0-4 uncompressed, 5-9 an lz4 batch; the broker answers from the batch holding `from`.
+    brook::common::record_batch_builder::options o;
+    o.partition_leader_epoch = 3;
+    brook::common::record_batch_builder plain(o);
+    for (int i = 0; i < 5; ++i) plain.add(std::nullopt, "v" + std::to_string(i), 1000 + i);
+    o.base_offset = 5;
+    o.partition_leader_epoch = 4;
+    brook::common::record_batch_builder packed(o);
+    for (int i = 5; i < 10; ++i) packed.add(std::nullopt, "v" + std::to_string(i), 1000 + i);
+    auto section = brook::common::compress(brook::common::compression_codec::lz4, packed.encode_records());
+    REQUIRE(section.ok());
+    proto::bytes all;
+    if (from < 5) all = plain.build();
+    auto second = packed.build_with_records(brook::common::compression_codec::lz4, *section);
+    all.insert(all.end(), second.begin(), second.end());
+    return answer(req, 0, all, 10);
+  };
+  fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return cluster.handle(h, body); });
+  cluster.port = broker.port();
+  auto c = async_consumer::create(io.get_executor(), fetcher_props(broker.port(), {{"auto.offset.reset", "earliest"},
+                                                                                   {"max.poll.records", "3"}}));
+  REQUIRE(c.ok());
+  REQUIRE((*c)->assign({{"t", 0}}).ok());
+  std::vector<std::vector<int64_t>> polls;
+  std::vector<int64_t> positions;
+  std::vector<std::string> values;
+  std::vector<std::optional<int32_t>> epochs;
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    const brook::client::topic_partition tp{"t", 0};
+    auto take = [&](const std::vector<consumer_record>& rs) {
+      polls.emplace_back();
+      for (const auto& r : rs) {
+        polls.back().push_back(r.offset);
+        values.emplace_back(r.value.value_or("?"));
+        epochs.push_back(r.leader_epoch);
+      }
+    };
+    for (int i = 0; i < 20 && polls.size() < 3; ++i) {
+      auto r = co_await (*c)->poll(std::chrono::milliseconds(100));
+      REQUIRE(r.ok());
+      if (r->empty()) continue;
+      take(*r);
+      auto p = co_await (*c)->position(tp);
+      positions.push_back(p ? *p : -1);
+    }
+    // Record 9 is still buffered: a seek drops it, and the next records come from the new position.
+    REQUIRE((*c)->seek(tp, 1).ok());
+    for (int i = 0; i < 20 && polls.size() < 4; ++i) {
+      auto r = co_await (*c)->poll(std::chrono::milliseconds(100));
+      REQUIRE(r.ok());
+      if (!r->empty()) take(*r);
+    }
+    (void)co_await (*c)->close();
+  }());
+  REQUIRE(polls.size() == 4);
+  CHECK(polls[0] == std::vector<int64_t>{0, 1, 2});
+  CHECK(polls[1] == std::vector<int64_t>{3, 4, 5});  // across the two batches
+  CHECK(polls[2] == std::vector<int64_t>{6, 7, 8});
+  CHECK(positions == std::vector<int64_t>{3, 6, 9});
+  CHECK(polls[3] == std::vector<int64_t>{1, 2, 3});
+  CHECK(values[5] == "v5");
+  CHECK(values[8] == "v8");
+  CHECK(epochs[4] == std::optional<int32_t>(3));
+  CHECK(epochs[5] == std::optional<int32_t>(4));
+  REQUIRE(cluster.fetches.size() >= 2);
+}
+
+TEST_CASE("a record that does not decode: the records before it are handed out, then its error at each poll") {
+  asio::io_context io;
+  fetch_cluster cluster;
+  // Three records in a batch whose header says four (offsets 0-3), with a correct CRC: the fourth is missing.
+  proto::bytes bad = batch(0, {"r0", "r1", "r2"});
+  bad[26] = 3;  // lastOffsetDelta (big-endian int32 at 23)
+  bad[60] = 4;  // recordCount (big-endian int32 at 57)
+  const uint32_t crc = brook::common::crc32c(std::span<const uint8_t>(bad).subspan(21));
+  for (int i = 0; i < 4; ++i) bad[17 + i] = static_cast<uint8_t>(crc >> (24 - 8 * i));
+  cluster.fetch_answer = [&](const proto::fetch::request& req) {
+    if (req.topics.empty()) return answer(req, 0, std::nullopt, 4);
+    return answer(req, 0, bad, 4);
+  };
+  fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return cluster.handle(h, body); });
+  cluster.port = broker.port();
+  auto c = async_consumer::create(io.get_executor(), fetcher_props(broker.port(), {{"auto.offset.reset", "earliest"}}));
+  REQUIRE(c.ok());
+  REQUIRE((*c)->assign({{"t", 0}}).ok());
+  std::vector<int64_t> got;
+  std::vector<std::optional<brook::common::kafka_error>> errors;
+  std::optional<int64_t> position;
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 20 && errors.size() < 2; ++i) {
+      auto r = co_await (*c)->poll(std::chrono::milliseconds(100));
+      if (!r) {
+        errors.push_back(r.code());
+        continue;
+      }
+      for (const auto& rec : *r) got.push_back(rec.offset);
+    }
+    const brook::client::topic_partition tp{"t", 0};
+    auto p = co_await (*c)->position(tp);
+    if (p) position = *p;
+    (void)co_await (*c)->close();
+  }());
+  CHECK(got == std::vector<int64_t>{0, 1, 2});
+  REQUIRE(errors.size() == 2);  // the position stays at the record that does not decode
+  CHECK(errors[0] == std::optional<brook::common::kafka_error>(brook::common::kafka_error::corrupt_message));
+  CHECK(errors[1] == std::optional<brook::common::kafka_error>(brook::common::kafka_error::corrupt_message));
+  CHECK(position == std::optional<int64_t>(3));
 }
