@@ -363,8 +363,7 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
     response_frame frame;
     frame.size = static_cast<size_t>(size);
     frame.bytes = frames_->get(frame.size);
-    auto [rec, got] = co_await asio::async_read(socket_, asio::buffer(frame.bytes.get(), frame.size),
-                                                as_tuple_awaitable);
+    auto [rec, got] = co_await read_body(frame.bytes.get(), frame.size);
     if (rec) {
       if (open_)
         fail_all(kafka_error::network_exception,
@@ -395,6 +394,38 @@ awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
     rearm_timeout();
     complete(std::move(done), std::move(frame));
   }
+}
+
+awaitable<std::tuple<boost::system::error_code, size_t>> connection::read_body(uint8_t* data, size_t size) {
+  if (size < large_read_bytes)
+    co_return co_await asio::async_read(socket_, asio::buffer(data, size), as_tuple_awaitable);
+  // A large frame arrives in many segments; woken for each, this thread would read it a few KiB at a time. The
+  // socket's low watermark (SO_RCVLOWAT) is what is left of the frame, so that a wait ends only when all of it
+  // is in, or as much as the kernel lets the watermark ask for; never more than the frame's rest, which the
+  // broker is sending, so no wait outlasts the frame.
+  size_t got = 0;
+  boost::system::error_code ec;
+  while (got < size) {
+    const size_t left = size - got;
+    const int wanted = static_cast<int>(std::min<size_t>(left, INT32_MAX));
+    if (wanted != low_watermark_) {
+      boost::system::error_code ignored;
+      socket_.set_option(asio::socket_base::receive_low_watermark(wanted), ignored);
+      low_watermark_ = ignored ? 1 : wanted;
+    }
+    auto [rec, n] = co_await socket_.async_read_some(asio::buffer(data + got, left), as_tuple_awaitable);
+    got += n;
+    if (rec) {
+      ec = rec;
+      break;
+    }
+  }
+  if (low_watermark_ != 1) {  // the next frame's size prefix is 4 bytes
+    boost::system::error_code ignored;
+    socket_.set_option(asio::socket_base::receive_low_watermark(1), ignored);
+    low_watermark_ = 1;
+  }
+  co_return std::tuple<boost::system::error_code, size_t>{ec, got};
 }
 
 awaitable<void> connection::timeout_loop(std::shared_ptr<connection> self) {

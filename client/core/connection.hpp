@@ -19,6 +19,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -244,6 +245,10 @@ class connection : public std::enable_shared_from_this<connection> {
   int32_t node_id_;
   connection_options opts_;
   asio::ip::tcp::socket socket_;
+  // Reads a frame's body (`size` bytes) into `data`; a large one with the socket's low watermark raised.
+  asio::awaitable<std::tuple<boost::system::error_code, size_t>> read_body(uint8_t* data, size_t size);
+  static constexpr size_t large_read_bytes = 256 * 1024;
+  int low_watermark_ = 1;  // the socket's SO_RCVLOWAT as last set
   asio::steady_timer timeout_timer_;
   asio::steady_timer write_signal_;
   bool open_ = false;
