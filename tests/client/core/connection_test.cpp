@@ -1,5 +1,7 @@
 #include "client/core/connection.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -210,4 +212,64 @@ TEST_CASE("connection: nothing listening is network_exception naming the address
     CHECK(c.err().code == kafka_error::network_exception);
     CHECK(c.err().message.find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
   }(port));
+}
+
+TEST_CASE("connection: large answers (read with a raised low watermark) and small ones between them arrive whole") {
+  asio::io_context io;
+  // Metadata answers alternate: 2000 brokers with 600-byte host names (about 1.2 MB), then one broker.
+  int metadata_calls = 0;
+  fake_broker broker(io, [&](const proto::request_header& h, proto::reader& r) -> std::optional<fake_broker::reply> {
+    if (h.api_key != proto::metadata::api_key) return plain(h, r);
+    if (metadata_calls++ % 2 == 1) return fake_broker::reply{metadata_body(h.api_version)};
+    proto::metadata::response big;
+    for (int i = 0; i < 2000; ++i) {
+      proto::metadata::response_broker b;
+      b.node_id = i;
+      b.host = std::string(600, static_cast<char>('a' + i % 26));
+      b.port = static_cast<int32_t>(i);
+      big.brokers.push_back(b);
+    }
+    return fake_broker::reply{encoded(big, h.api_version)};
+  });
+  run_until_done(io, [](uint16_t port) -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    auto opts = quick();
+    opts.request_timeout = std::chrono::milliseconds(20000);  // a loaded machine is slow to encode 1.2 MB
+    auto c = co_await connection::open(ex, "127.0.0.1", port, 1, opts);
+    REQUIRE(c);
+    auto check = [](const auto& md, size_t i) {
+      REQUIRE(md);
+      if (i % 2 == 1) {
+        REQUIRE(md->body.brokers.size() == 1);
+        CHECK(md->body.brokers[0].node_id == 7);
+        return;
+      }
+      REQUIRE(md->body.brokers.size() == 2000);
+      bool all = true;
+      for (size_t b = 0; b < 2000; ++b)
+        all = all && md->body.brokers[b].host == std::string(600, static_cast<char>('a' + b % 26)) &&
+              md->body.brokers[b].port == static_cast<int32_t>(b);
+      CHECK(all);
+    };
+    proto::metadata::request req;
+    for (size_t i = 0; i < 4; ++i) check(co_await (*c)->call(req), i);
+    // In flight together: the answers follow each other on the socket.
+    auto answers = std::make_shared<std::vector<std::optional<size_t>>>(6);
+    for (size_t i = 0; i < 6; ++i) {
+      asio::co_spawn(ex, [](std::shared_ptr<connection> conn, std::shared_ptr<std::vector<std::optional<size_t>>> out,
+                            size_t i) -> asio::awaitable<void> {
+        proto::metadata::request req;
+        auto r = co_await conn->call(req);
+        if (r) (*out)[i] = r->body.brokers.size();
+      }(*c, answers, i), asio::detached);
+    }
+    asio::steady_timer t(ex);
+    auto all_in = [&] { return std::all_of(answers->begin(), answers->end(), [](const auto& a) { return a.has_value(); }); };
+    for (int i = 0; i < 1000 && !all_in(); ++i) {
+      t.expires_after(std::chrono::milliseconds(20));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    for (size_t i = 0; i < 6; ++i) CHECK((*answers)[i] == std::optional<size_t>(i % 2 == 0 ? 2000 : 1));
+    (*c)->close();
+  }(broker.port()));
 }
