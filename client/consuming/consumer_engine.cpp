@@ -132,7 +132,9 @@ awaitable<result<std::vector<consumer_record>>> consumer_engine::poll(std::chron
     if (has_buffered()) break;
   } while (clock::now() < deadline);
   last_poll_ = clock::now();
-  co_return drain(static_cast<size_t>(config_.max_poll_records));
+  auto records = drain(static_cast<size_t>(config_.max_poll_records));
+  if (records && !records->empty()) fetch_ahead();
+  co_return records;
 }
 
 awaitable<result<void>> consumer_engine::commit_sync(std::optional<topic_partition_offsets> offsets,

@@ -129,6 +129,13 @@ class consumer_engine {
     bool has_records() const { return current.has_value() || next_batch < batches.size(); }
   };
   asio::awaitable<result<void>> fetch_round(clock::time_point deadline);
+  // The Fetch of each leader for the fetchable partitions without buffered records, except leaders whose last
+  // Fetch is still out; `ahead`: only partitions with records known to wait (below the high watermark).
+  std::map<int32_t, std::map<topic_partition, fetch_position>> fetches_to_send(const core::metadata_snapshot& meta,
+                                                                               bool ahead);
+  // As poll() returns records, the next Fetches go out (as Java's and librdkafka's consumers fetch ahead), so
+  // that the next poll finds their records in, or waits for them (fetch_landed_) rather than sending its own.
+  void fetch_ahead();
   struct fetch_round_state;
   asio::awaitable<void> fetch_from(int32_t node, std::map<topic_partition, fetch_position> wanted,
                                    int32_t max_wait_ms, std::shared_ptr<fetch_round_state> round);
@@ -195,6 +202,7 @@ class consumer_engine {
   std::deque<completed_fetch> buffer_;
   bool metadata_refresh_needed_ = false;
   std::set<int32_t> fetching_from_;  // brokers with a Fetch in flight
+  asio::steady_timer fetch_landed_{ex_};  // cancelled as each Fetch is done
   // The metadata positions were last checked against for leader changes.
   std::shared_ptr<const core::metadata_snapshot> validated_against_;
 

@@ -95,29 +95,18 @@ awaitable<result<void>> consumer_engine::fetch_round(clock::time_point deadline)
   auto meta = co_await metadata_for_assignment();
   if (!meta) co_return meta.err();
   validate_positions_on_metadata_change();  // a new leader: its partitions await validation, unfetched
-  std::set<topic_partition> buffered;
-  for (const auto& cf : buffer_) buffered.insert(cf.tp);
-  std::map<int32_t, std::map<topic_partition, fetch_position>> by_leader;
-  for (const auto& tp : subs_.fetchable_partitions()) {
-    if (buffered.count(tp)) continue;
-    auto leader = (*meta)->leader_for(tp.topic, tp.partition);
-    if (!leader) {
-      metadata_refresh_needed_ = true;
-      continue;
-    }
-    if (fetching_from_.count(*leader)) continue;  // its last Fetch (left by a wakeup) is still out
-    const auto* topic = (*meta)->topic(tp.topic);
-    auto pos = *subs_.position(tp);
-    fetch_position fp;
-    fp.topic_id = topic->id;
-    fp.fetch_offset = pos.offset;
-    fp.max_bytes = config_.max_partition_fetch_bytes;
-    fp.current_leader_epoch = topic->partitions[static_cast<size_t>(tp.partition)].leader_epoch;
-    fp.last_fetched_epoch = pos.offset_epoch.value_or(-1);
-    by_leader[*leader].emplace(tp, fp);
-  }
+  auto by_leader = fetches_to_send(**meta, false);
   // Brokers that lead nothing we fetch any more still hold a session with partitions: an empty
   // incremental fetch tells them to drop those (the next full fetch would do the same).
+  if (by_leader.empty() && !fetching_from_.empty() && !wakeup_requested_) {
+    // Fetches sent ahead (as the last poll returned) are still out: their answers are what this poll waits for.
+    fetch_landed_.expires_at(deadline);
+    boost::system::error_code ec;
+    interruptible_waits_.insert(&fetch_landed_);
+    co_await fetch_landed_.async_wait(asio::redirect_error(use_awaitable, ec));
+    interruptible_waits_.erase(&fetch_landed_);
+    co_return result<void>{};
+  }
   if (by_leader.empty()) {
     // Nothing to fetch now (leaders unknown, positions awaiting validation, all paused): not a busy loop.
     co_await pause_for(std::max(std::chrono::milliseconds(0),
@@ -129,8 +118,10 @@ awaitable<result<void>> consumer_engine::fetch_round(clock::time_point deadline)
   const int32_t max_wait = static_cast<int32_t>(std::clamp<int64_t>(remaining, 0, config_.fetch_max_wait_ms));
   auto round = std::make_shared<fetch_round_state>(ex_);
   round->outstanding = by_leader.size();
-  for (auto& [node, wanted] : by_leader)
+  for (auto& [node, wanted] : by_leader) {
+    fetching_from_.insert(node);  // now, so that nothing sends another Fetch to it before this one starts
     asio::co_spawn(ex_, fetch_from(node, std::move(wanted), max_wait, round), asio::detached);
+  }
   boost::system::error_code ec;
   if (!wakeup_requested_) {
     interruptible_waits_.insert(&round->done);
@@ -140,18 +131,66 @@ awaitable<result<void>> consumer_engine::fetch_round(clock::time_point deadline)
   co_return result<void>{};
 }
 
+std::map<int32_t, std::map<topic_partition, fetch_position>> consumer_engine::fetches_to_send(
+    const core::metadata_snapshot& meta, bool ahead) {
+  std::set<topic_partition> buffered;
+  for (const auto& cf : buffer_) buffered.insert(cf.tp);
+  std::map<int32_t, std::map<topic_partition, fetch_position>> by_leader;
+  for (const auto& tp : subs_.fetchable_partitions()) {
+    if (buffered.count(tp)) continue;
+    auto pos = *subs_.position(tp);
+    if (ahead) {
+      // Only where records are known to wait (below the high watermark): the broker answers at once, so no
+      // Fetch sent ahead sits out fetch.max.wait.ms in front of the consumer's other requests.
+      auto hw = subs_.high_watermark(tp);
+      if (!hw || pos.offset >= *hw) continue;
+    }
+    auto leader = meta.leader_for(tp.topic, tp.partition);
+    if (!leader) {
+      metadata_refresh_needed_ = true;
+      continue;
+    }
+    if (fetching_from_.count(*leader)) continue;  // its last Fetch (sent ahead, or left by a wakeup) is still out
+    const auto* topic = meta.topic(tp.topic);
+    fetch_position fp;
+    fp.topic_id = topic->id;
+    fp.fetch_offset = pos.offset;
+    fp.max_bytes = config_.max_partition_fetch_bytes;
+    fp.current_leader_epoch = topic->partitions[static_cast<size_t>(tp.partition)].leader_epoch;
+    fp.last_fetched_epoch = pos.offset_epoch.value_or(-1);
+    by_leader[*leader].emplace(tp, fp);
+  }
+  return by_leader;
+}
+
+void consumer_engine::fetch_ahead() {
+  if (closed_ || wakeup_requested_ || (in_group() && (!joined_ || rejoin_needed_ || rebalancing_))) return;
+  // From the cached metadata: a leader it lacks is fetched from by the next poll, after a refresh.
+  auto by_leader = fetches_to_send(*cluster_->metadata(), true);
+  for (auto& [node, wanted] : by_leader) {
+    auto round = std::make_shared<fetch_round_state>(ex_);
+    round->outstanding = 1;
+    fetching_from_.insert(node);
+    asio::co_spawn(ex_, fetch_from(node, std::move(wanted), config_.fetch_max_wait_ms, round), asio::detached);
+  }
+}
+
 awaitable<void> consumer_engine::fetch_from(int32_t node, std::map<topic_partition, fetch_position> wanted,
                                             int32_t max_wait_ms, std::shared_ptr<fetch_round_state> round) {
   struct finish_guard {
     std::shared_ptr<fetch_round_state> r;
     std::shared_ptr<bool> alive;
     std::set<int32_t>* fetching;
+    asio::steady_timer* landed;
     int32_t node;
     ~finish_guard() {
       r->finished();
-      if (*alive) fetching->erase(node);
+      if (*alive) {
+        fetching->erase(node);
+        landed->cancel();  // a poll waiting for a Fetch sent ahead
+      }
     }
-  } guard{round, alive_, &fetching_from_, node};
+  } guard{round, alive_, &fetching_from_, &fetch_landed_, node};
   fetching_from_.insert(node);
   auto alive = alive_;
   auto conn = co_await cluster_->connection_to(node);

@@ -5,6 +5,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "brook/client/async_consumer.hpp"
 #include "client/core/fake_broker.hpp"
@@ -430,4 +431,50 @@ TEST_CASE("a record that does not decode: the records before it are handed out, 
   CHECK(errors[0] == std::optional<brook::common::kafka_error>(brook::common::kafka_error::corrupt_message));
   CHECK(errors[1] == std::optional<brook::common::kafka_error>(brook::common::kafka_error::corrupt_message));
   CHECK(position == std::optional<int64_t>(3));
+}
+
+TEST_CASE("a poll that returns records sends the next Fetch ahead when more records wait, and the next poll takes its answer") {
+  asio::io_context io;
+  fetch_cluster cluster;
+  cluster.fetch_answer = [&](const proto::fetch::request& req) {
+    if (req.topics.empty()) return answer(req, 0, std::nullopt, 4);
+    const int64_t from = req.topics[0].partitions[0].fetch_offset;
+    if (from == 0) return answer(req, 0, batch(0, {"v0", "v1"}), 4);
+    if (from == 2) return answer(req, 0, batch(2, {"v2", "v3"}), 4);
+    return answer(req, 0, std::nullopt, 4);
+  };
+  fake_broker broker(io, [&](const proto::request_header& h, proto::reader& body) { return cluster.handle(h, body); });
+  cluster.port = broker.port();
+  auto c = async_consumer::create(io.get_executor(), fetcher_props(broker.port(), {{"auto.offset.reset", "earliest"}}));
+  REQUIRE(c.ok());
+  REQUIRE((*c)->assign({{"t", 0}}).ok());
+  std::vector<int64_t> first, second;
+  size_t fetches_after_first = 0, fetches_after_second = 0;
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 20 && first.empty(); ++i) {
+      auto r = co_await (*c)->poll(std::chrono::milliseconds(100));
+      REQUIRE(r.ok());
+      for (const auto& rec : *r) first.push_back(rec.offset);
+    }
+    // Offsets 2-3 wait below the high watermark (4): their Fetch goes out without another poll.
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    for (int i = 0; i < 250 && cluster.fetches.size() < 2; ++i) {
+      t.expires_after(std::chrono::milliseconds(20));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    fetches_after_first = cluster.fetches.size();
+    for (int i = 0; i < 20 && second.empty(); ++i) {
+      auto r = co_await (*c)->poll(std::chrono::milliseconds(100));
+      REQUIRE(r.ok());
+      for (const auto& rec : *r) second.push_back(rec.offset);
+    }
+    // At the high watermark: nothing is fetched ahead (a Fetch there would wait fetch.max.wait.ms at the broker).
+    fetches_after_second = cluster.fetches.size();
+    (void)co_await (*c)->close();
+  }());
+  CHECK(first == std::vector<int64_t>{0, 1});
+  CHECK(second == std::vector<int64_t>{2, 3});
+  REQUIRE(fetches_after_first == 2);
+  CHECK(cluster.fetches[1].topics[0].partitions[0].fetch_offset == 2);
+  CHECK(fetches_after_second == 2);  // the second poll took the answer of the Fetch sent ahead
 }
