@@ -679,6 +679,8 @@ void usage() {
       "  e2e      end-to-end latency: one producer (acks=all, linger.ms=0) sends --size byte records at --rate\n"
       "           msgs/s for --latency-seconds to partition 0; a consumer in the same process stamps arrival\n"
       "  tcp      loopback TCP bandwidth (no broker)\n"
+      "  fsync    the disk under --dir (no broker): --size byte appends each followed by fdatasync at --rate\n"
+      "           for --latency-seconds (p50/p99/max), then an ideal group-commit writer at the same rate\n"
       "  prints one line: RESULT {\"msgs_per_s\":..., ...} (client CPU: this process's user+system time)");
 }
 
@@ -734,8 +736,8 @@ options parse(int argc, char** argv) {
   if (std::find(o.targets.begin(), o.targets.end(), "external") != o.targets.end()) {
     if (o.targets.size() != 1) die("--targets external cannot be combined with other targets");
     if (o.test.empty()) die("--targets external needs --test");
-    if (o.bootstrap.empty() && o.test != "tcp") die("--targets external needs --bootstrap");
-    if (o.topic.empty() && o.test != "tcp") die("--targets external needs --topic");
+    if (o.bootstrap.empty() && o.test != "tcp" && o.test != "fsync") die("--targets external needs --bootstrap");
+    if (o.topic.empty() && o.test != "tcp" && o.test != "fsync") die("--targets external needs --topic");
     if (o.partitions < 1 || o.producers < 1 || o.consumers < 1 || o.count < 1 || o.size < 1)
       die("--partitions, --producers, --consumers, --count and --size must be positive");
   }
@@ -1076,6 +1078,16 @@ int run_external(const options& o) {
     external_e2e(o, out);
   } else if (o.test == "tcp") {
     out.add("mb_per_s", loopback_tcp_mbps(static_cast<uint64_t>(o.tcp_gib * 1024 * 1024 * 1024)));
+  } else if (o.test == "fsync") {
+    // The disk's yardsticks at the latency test's rate, in --dir (the broker's file system).
+    auto paced = paced_fdatasync_latencies_ms(o.dir, o.rate * o.latency_seconds, o.rate, o.size);
+    out.add("fdatasync_p50_ms", percentile(paced, 0.50));
+    out.add("fdatasync_p99_ms", percentile(paced, 0.99));
+    out.add("fdatasync_max_ms", percentile(paced, 1.0));
+    auto ideal = ideal_group_commit_latencies_ms(o.dir, o.rate, o.latency_seconds, o.size);
+    out.add("group_commit_p50_ms", percentile(ideal, 0.50));
+    out.add("group_commit_p99_ms", percentile(ideal, 0.99));
+    out.add("group_commit_max_ms", percentile(ideal, 1.0));
   } else {
     die("unknown --test " + o.test);
   }

@@ -271,6 +271,10 @@ common::result<void> broker::start() {
     acceptor->open(ep.protocol(), ec);
     if (!ec && address.is_v6() && l.host.empty()) acceptor->set_option(asio::ip::v6_only(false), ec);
     if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    // As Kafka's acceptor: SO_RCVBUF on the listening socket, so that accepted sockets start with it
+    // (the TCP window scale is agreed in the handshake); -1 keeps the system's (auto-tuned) default.
+    if (const int32_t rcvbuf = config_.socket_receive_buffer_bytes(); !ec && rcvbuf != -1)
+      acceptor->set_option(asio::socket_base::receive_buffer_size(rcvbuf), ec);
     if (!ec) acceptor->bind(ep, ec);
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
@@ -364,6 +368,11 @@ asio::awaitable<void> broker::accept_loop(size_t index) {
       backoff = first_backoff;
       last_warning.reset();
       failures_since_warning = 0;
+    }
+    // SO_SNDBUF of each accepted socket, as Kafka sets it; -1 keeps the system's default.
+    if (const int32_t sndbuf = config_.socket_send_buffer_bytes(); sndbuf != -1) {
+      boost::system::error_code ignored;  // the socket works with the default size all the same
+      socket.set_option(asio::socket_base::send_buffer_size(sndbuf), ignored);
     }
     auto c = std::make_shared<connection>(*this, std::move(socket), index, listener_security_[index]);
     add_connection(c);

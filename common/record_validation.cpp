@@ -198,11 +198,90 @@ std::vector<uint8_t>& chunk_buffer() {
   return chunk;
 }
 
+// The common case at wire speed: an uncompressed batch whose records are all well-formed and pass the
+// topic's rules, walked with plain pointer reads. It only ever says "accepted"; anything it does not
+// accept (a malformed record, a rule broken, an unusual encoding) goes to the full walk below, which
+// finds the same verdict and builds Kafka's messages. So this must accept exactly a subset of what the
+// full walk accepts: every check here mirrors one of read_record's and the loop's.
+namespace fast {
+
+// A zig-zag varint within [p, end) of at most max_bytes bytes; int32 range when max_bytes is 5.
+inline bool zigzag(const uint8_t*& p, const uint8_t* end, int max_bytes, int64_t& out) {
+  if (p < end && !(*p & 0x80)) {  // one byte: the usual case, always in range
+    const uint64_t raw = *p++;
+    out = static_cast<int64_t>(raw >> 1) ^ -static_cast<int64_t>(raw & 1);
+    return true;
+  }
+  uint64_t raw = 0;
+  for (int i = 0; i < max_bytes; ++i) {
+    if (p == end) return false;
+    const uint8_t b = *p++;
+    raw |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
+    if (!(b & 0x80)) {
+      out = static_cast<int64_t>(raw >> 1) ^ -static_cast<int64_t>(raw & 1);
+      return max_bytes != 5 ||
+             (out >= std::numeric_limits<int32_t>::min() && out <= std::numeric_limits<int32_t>::max());
+    }
+  }
+  return false;
+}
+
+// A length-prefixed field inside the record, skipped; min_length -1 where null is allowed, else 0.
+inline bool field(const uint8_t*& p, const uint8_t* end, int32_t min_length, bool& present) {
+  int64_t len = 0;
+  if (!zigzag(p, end, 5, len) || len < min_length) return false;
+  present = len >= 0;
+  if (len <= 0) return true;
+  if (len > end - p) return false;
+  p += len;
+  return true;
+}
+
+bool accepts(bytes_view section, const record_batch_view& batch, const batch_validation_config& config,
+             int64_t now_ms) {
+  // A client's LogAppendTime batch is refused record by record (the full walk's rules).
+  if (batch.ts_type() == timestamp_type::log_append_time) return false;
+  const bool check_timestamps = !config.topic_log_append_time;
+  const int64_t base_timestamp = batch.base_timestamp();
+  const uint8_t* p = section.data();
+  const uint8_t* const end = p + section.size();
+  const int32_t count = batch.record_count();
+  for (int32_t index = 0; index < count; ++index) {
+    int64_t length = 0;
+    if (!zigzag(p, end, 5, length) || length <= 0 || length > end - p) return false;
+    const uint8_t* const record_end = p + length;
+    int64_t timestamp_delta = 0, offset_delta = 0, header_count = 0;
+    bool has_key = false, present = false;
+    ++p;  // attributes (length > 0, so the byte is there)
+    if (!zigzag(p, record_end, 10, timestamp_delta) || !zigzag(p, record_end, 5, offset_delta)) return false;
+    if (offset_delta != index) return false;
+    if (!field(p, record_end, -1, has_key) || !field(p, record_end, -1, present)) return false;
+    if (config.compacted && !has_key) return false;
+    if (!zigzag(p, record_end, 5, header_count) || header_count < 0 || header_count > (record_end - p) / 2)
+      return false;
+    for (int64_t h = 0; h < header_count; ++h)
+      if (!field(p, record_end, 0, present) || !field(p, record_end, -1, present)) return false;
+    if (p != record_end) return false;
+    const int64_t timestamp =
+        static_cast<int64_t>(static_cast<uint64_t>(base_timestamp) + static_cast<uint64_t>(timestamp_delta));
+    if (check_timestamps && timestamp != -1) {
+      const __int128 age = static_cast<__int128>(now_ms) - timestamp;
+      if (age > config.timestamp_before_max_ms || -age > config.timestamp_after_max_ms) return false;
+    }
+  }
+  return p == end;
+}
+
+}  // namespace fast
+
 }  // namespace
 
-std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const batch_validation_config& config,
-                                                       int64_t now_ms) {
-  const std::string where = fmt::format("in topic partition {}-{}", config.topic, config.partition);
+namespace {
+
+std::optional<batch_rejection> validate(bytes_view bytes, const batch_validation_config& config, int64_t now_ms,
+                                        bool fast_path) {
+  // Named only in messages: built when one is.
+  auto where = [&config] { return fmt::format("in topic partition {}-{}", config.topic, config.partition); };
   auto parsed = record_batch_view::parse(bytes);
   if (!parsed) return whole_batch(parsed.code(), parsed.err().message);
   const record_batch_view batch = *parsed;
@@ -214,7 +293,7 @@ std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const b
     return whole_batch(kafka_error::message_too_large,
                        fmt::format("record batch of {} bytes exceeds max.message.bytes {}", batch.size_bytes(),
                                    config.max_message_bytes));
-  if (auto valid = batch.validate(); !valid) return whole_batch(valid.code(), valid.err().message + " " + where);
+  if (auto valid = batch.validate(); !valid) return whole_batch(valid.code(), valid.err().message + " " + where());
   const auto codec_bits = static_cast<uint16_t>(batch.attributes()) & layout::compression_mask;
   if (codec_bits > static_cast<uint16_t>(compression_codec::zstd))
     return whole_batch(kafka_error::unsupported_compression_type,
@@ -228,25 +307,26 @@ std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const b
   if (batch.last_offset_delta() < 0)
     return whole_batch(kafka_error::invalid_record,
                        fmt::format("Batch has an invalid offset range: [{}, {}] {}", batch.base_offset(),
-                                   batch_last_offset(batch), where));
+                                   batch_last_offset(batch), where()));
   if (count <= 0)
-    return whole_batch(kafka_error::invalid_record, fmt::format("Invalid reported count for record batch: {} {}", count, where));
+    return whole_batch(kafka_error::invalid_record, fmt::format("Invalid reported count for record batch: {} {}", count, where()));
   if (static_cast<int64_t>(batch.last_offset_delta()) + 1 != count)
     return whole_batch(kafka_error::invalid_record,
                        fmt::format("Inconsistent batch offset range [{}, {}] and count of records {} {}",
-                                   batch.base_offset(), batch_last_offset(batch), count, where));
+                                   batch.base_offset(), batch_last_offset(batch), count, where()));
   if (batch.is_control())
-    return whole_batch(kafka_error::invalid_record, "Clients are not allowed to write control records " + where);
+    return whole_batch(kafka_error::invalid_record, "Clients are not allowed to write control records " + where());
   if (batch.producer_id() >= 0 && batch.base_sequence() < 0)
     return whole_batch(kafka_error::invalid_record,
                        fmt::format("Invalid sequence number {} in record batch with producerId {} {}",
-                                   batch.base_sequence(), batch.producer_id(), where));
+                                   batch.base_sequence(), batch.producer_id(), where()));
 
   // The records, walked where they lie or through bounded decompression.
   const bytes_view section = batch.bytes().subspan(layout::records);
   std::unique_ptr<decompression_stream> stream;
   std::optional<record_source> source;
   if (batch.compression() == compression_codec::none) {
+    if (fast_path && fast::accepts(section, batch, config, now_ms)) return std::nullopt;
     source.emplace(section);
   } else {
     auto opened = decompression_stream::open(batch.compression(), section,
@@ -257,9 +337,9 @@ std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const b
   }
   // A decompression failure is the batch's fault as a whole; anything else names the record.
   auto structural = [&](int32_t index, std::string message) {
-    if (const auto& failed = source->failure()) return whole_batch(failed->code, failed->message + " " + where);
+    if (const auto& failed = source->failure()) return whole_batch(failed->code, failed->message + " " + where());
     batch_rejection r{kafka_error::invalid_record, {}, {{index, message}}};
-    r.message = fmt::format("{} {} (record {} of the batch)", message, where, index);
+    r.message = fmt::format("{} {} (record {} of the batch)", message, where(), index);
     return r;
   };
 
@@ -283,11 +363,11 @@ std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const b
     if (rec.offset_delta != index) {
       errors.push_back({index, fmt::format("Record at index {} has offset delta {} (expected {}): offset deltas must "
                                            "run 0, 1, 2, ... {}",
-                                           index, rec.offset_delta, index, where)});
+                                           index, rec.offset_delta, index, where())});
       continue;
     }
     if (config.compacted && !rec.has_key) {
-      errors.push_back({index, "Compacted topic cannot accept message without key " + where});
+      errors.push_back({index, "Compacted topic cannot accept message without key " + where()});
       continue;
     }
     // LogValidator.validateTimestamp.
@@ -311,11 +391,11 @@ std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const b
     }
   }
   if (!source->at_end()) {
-    if (source->failure()) return whole_batch(source->failure()->code, source->failure()->message + " " + where);
+    if (source->failure()) return whole_batch(source->failure()->code, source->failure()->message + " " + where());
     return whole_batch(kafka_error::invalid_record,
-                       "Incorrect declared batch size, records still remaining in file " + where);
+                       "Incorrect declared batch size, records still remaining in file " + where());
   }
-  if (source->failure()) return whole_batch(source->failure()->code, source->failure()->message + " " + where);
+  if (source->failure()) return whole_batch(source->failure()->code, source->failure()->message + " " + where());
   if (errors.empty()) return std::nullopt;
 
   // LogValidator.processRecordErrors.
@@ -337,5 +417,20 @@ std::optional<batch_rejection> validate_produced_batch(bytes_view bytes, const b
   }
   return r;
 }
+
+}  // namespace
+
+std::optional<batch_rejection> validate_produced_batch(bytes_view batch, const batch_validation_config& config,
+                                                       int64_t now_ms) {
+  return validate(batch, config, now_ms, true);
+}
+
+namespace detail {
+std::optional<batch_rejection> validate_produced_batch_full_walk(bytes_view batch,
+                                                                 const batch_validation_config& config,
+                                                                 int64_t now_ms) {
+  return validate(batch, config, now_ms, false);
+}
+}  // namespace detail
 
 }  // namespace brook::common

@@ -13,7 +13,8 @@
 //    CreateTime timestamps within message.timestamp.before/after.max.ms (INVALID_TIMESTAMP).
 // Compressed records are decompressed in bounded chunks into a reused buffer, never past
 // uncompressed_limit(recordCount, max.message.bytes) (MESSAGE_TOO_LARGE); uncompressed ones are read
-// where they lie. CPU-heavy: run it off the network thread.
+// where they lie, first by a fast walk that only accepts (well-formed records passing the rules), then,
+// for anything it does not accept, by the full walk that names the fault. CPU-heavy: run it off the network thread.
 #pragma once
 
 #include <cstdint>
@@ -61,5 +62,12 @@ struct batch_rejection {
 // nullopt: accepted.
 std::optional<batch_rejection> validate_produced_batch(bytes_view batch, const batch_validation_config& config,
                                                        int64_t now_ms);
+
+namespace detail {
+// The same verdict from the full walk alone, without the fast walk; tests check that the two agree.
+std::optional<batch_rejection> validate_produced_batch_full_walk(bytes_view batch,
+                                                                 const batch_validation_config& config,
+                                                                 int64_t now_ms);
+}  // namespace detail
 
 }  // namespace brook::common

@@ -1,7 +1,8 @@
 // libFuzzer target: Kafka-style validation of a produced record batch (common/record_validation.hpp) on
 // arbitrary bytes. The first input byte picks the topic's rules (compacted, LogAppendTime, a small or
 // default max.message.bytes); the rest is the batch. The validator must never crash, read outside the
-// input, or hold more than its bound; a batch it accepts must also iterate cleanly with records().
+// input, or hold more than its bound; a batch it accepts must also iterate cleanly with records(); and the
+// full walk alone (without the fast walk of uncompressed batches) must give the same verdict.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -25,6 +26,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (mode & 8) config.timestamp_before_max_ms = 1000;
 
   auto rejection = validate_produced_batch(batch, config, 1'700'000'000'000);
+  auto full = detail::validate_produced_batch_full_walk(batch, config, 1'700'000'000'000);
+  if (rejection.has_value() != full.has_value()) __builtin_trap();
+  if (rejection && (rejection->code != full->code || rejection->message != full->message ||
+                    rejection->record_errors.size() != full->record_errors.size()))
+    __builtin_trap();
   if (!rejection) {
     // Accepted: the broker's own reader agrees, within the same bound.
     auto view = record_batch_view::parse(batch);

@@ -38,8 +38,10 @@ common::result<producer_state_table::verdict> producer_state_table::check(int64_
   }
   for (const auto& b : e.batches)
     if (b.first_seq == first_seq && b.last_seq == last_seq) return verdict{b};
-  if (e.batches.empty()) return verdict{};
-  const int32_t last = e.batches.back().last_seq;
+  // No batch left at this epoch (its marker moved the producer to it): as Kafka's ProducerAppendInfo, the
+  // end sequence is "none", so only sequence 0 follows; only a producer with no epoch at all starts anywhere.
+  const int32_t last = e.batches.empty() ? -1 : e.batches.back().last_seq;
+  if (e.batches.empty() && (e.epoch == -1 || first_seq == 0)) return verdict{};
   if (!in_sequence(last, first_seq))
     return common::error{kafka_error::out_of_order_sequence_number,
                          fmt::format("Out of order sequence number for producer {} at epoch {}: {} (incoming seq. "

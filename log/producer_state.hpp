@@ -74,7 +74,8 @@ class producer_state_table {
 
   // Checks a batch from `producer_id` (>= 0; non-idempotent batches need no check). Errors:
   // invalid_producer_epoch (an older epoch), out_of_order_sequence_number (a gap, or a new epoch
-  // not starting at 0), invalid_txn_state (a non-transactional batch while the producer's transaction is
+  // not starting at 0, or a first batch at the epoch a marker left not starting at 0), invalid_txn_state
+  // (a non-transactional batch while the producer's transaction is
   // open, as Kafka's ProducerAppendInfo.appendDataBatch).
   common::result<verdict> check(int64_t producer_id, int16_t epoch, int32_t first_seq, int32_t last_seq,
                                 bool transactional = false) const;

@@ -18,7 +18,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-json1.81-dev librocksdb-dev libfmt-dev libspdlog-dev libcli11-dev
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libssl-dev libre2-dev)
-TEST_PACKAGES=(catch2 googletest kcat python3-confluent-kafka python3-kafka librdkafka-dev procps
+TEST_PACKAGES=(catch2 googletest kcat python3-confluent-kafka python3-kafka librdkafka-dev procps iproute2
   python3-venv clang libclang-rt-14-dev llvm ccache openjdk-17-jre-headless openjdk-17-jdk-headless maven openssl)
 # A current librdkafka (the PyPI wheel bundles it) next to Debian's 2.0.2, in a cached venv.
 CONFLUENT_KAFKA_VERSION=2.16.2

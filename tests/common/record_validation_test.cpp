@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -402,6 +403,97 @@ TEST_CASE("max.decompressed.message.bytes bounds each record of a compressed bat
   }
   // Kafka's bound applies where records are decompressed: an uncompressed batch is not held to it.
   CHECK_FALSE(check(h::batch({.record_count = 2}, section), c));
+}
+
+namespace fast_walk_cases {
+
+// Both walks give the same verdict: accepted by both, or refused with the same code, message and records.
+void expect_same_verdict(const std::vector<uint8_t>& batch, const batch_validation_config& c, const std::string& what) {
+  INFO(what);
+  auto fast = validate_produced_batch(batch, c, now);
+  auto full = detail::validate_produced_batch_full_walk(batch, c, now);
+  REQUIRE(fast.has_value() == full.has_value());
+  if (!fast) return;
+  CHECK(fast->code == full->code);
+  CHECK(fast->message == full->message);
+  REQUIRE(fast->record_errors.size() == full->record_errors.size());
+  for (size_t i = 0; i < fast->record_errors.size(); ++i) {
+    CHECK(fast->record_errors[i].batch_index == full->record_errors[i].batch_index);
+    CHECK(fast->record_errors[i].message == full->record_errors[i].message);
+  }
+}
+
+// Records with null, empty, long (multi-byte length) and plain keys and values, headers, and timestamp
+// deltas of one and several varint bytes.
+std::vector<uint8_t> varied_records(std::mt19937& rng, int32_t count) {
+  std::vector<uint8_t> out;
+  auto text = [&](size_t n) { return std::string(n, static_cast<char>('a' + rng() % 26)); };
+  for (int32_t i = 0; i < count; ++i) {
+    const size_t sizes[] = {0, 1, 5, 63, 64, 200, 9000};
+    std::optional<std::string> key, value;
+    if (rng() % 5) key = text(sizes[rng() % 6]);
+    if (rng() % 7) value = text(sizes[rng() % 7]);
+    std::vector<std::string> header_text;
+    std::vector<record_header_view> headers;
+    const int header_count = rng() % 4 == 0 ? static_cast<int>(rng() % 3) + 1 : 0;
+    header_text.reserve(static_cast<size_t>(header_count) * 2);
+    for (int h = 0; h < header_count; ++h) {
+      header_text.push_back(text(sizes[rng() % 4]));
+      header_text.push_back(text(sizes[rng() % 5]));
+    }
+    for (int h = 0; h < header_count; ++h) {
+      record_header_view v;
+      v.key = std::string_view(header_text[2 * static_cast<size_t>(h)]);
+      if (rng() % 3) v.value = h::as_bytes(header_text[2 * static_cast<size_t>(h) + 1]);
+      headers.push_back(v);
+    }
+    const int64_t deltas[] = {0, 1, 63, 64, 5000, -3, 400'000'000'000};
+    std::optional<bytes_view> k, v;
+    if (key) k = h::as_bytes(*key);
+    if (value) v = h::as_bytes(*value);
+    append_record(out, 0, deltas[rng() % 7], i, k, v, headers);
+  }
+  return out;
+}
+
+}  // namespace fast_walk_cases
+
+// The fast walk of uncompressed batches only ever accepts what the full walk accepts, and leaves every
+// refusal (and its message) to it: well-formed batches and every single-byte corruption of their records
+// (with a correct CRC around them) get the same verdict from both, under each kind of topic rules.
+TEST_CASE("the fast walk and the full walk agree on well-formed and corrupted batches") {
+  using namespace fast_walk_cases;
+  std::mt19937 rng(20261207);
+  std::vector<batch_validation_config> configs(4, topic_config());
+  configs[1].compacted = true;
+  configs[2].topic_log_append_time = true;
+  configs[3].timestamp_before_max_ms = 1000;
+  configs[3].timestamp_after_max_ms = 1000;
+  int accepted = 0, refused = 0;
+  for (int round = 0; round < 12; ++round) {
+    const int32_t count = 1 + static_cast<int32_t>(rng() % 6);
+    const auto section = varied_records(rng, count);
+    h::batch_spec spec{.record_count = count, .timestamp = round % 3 == 0 ? -1 : now};
+    if (round % 4 == 3) spec.attributes = 1 << 3;  // LogAppendTime from a client: refused record by record
+    const auto& c = configs[static_cast<size_t>(round) % configs.size()];
+    const auto good = h::batch(spec, section);
+    expect_same_verdict(good, c, "round " + std::to_string(round) + " as written");
+    (validate_produced_batch(good, c, now) ? refused : accepted)++;
+    for (int m = 0; m < 150; ++m) {
+      auto corrupted = section;
+      const size_t at = rng() % corrupted.size();
+      const uint8_t values[] = {0x00, 0x01, 0x7f, 0x80, 0xff, static_cast<uint8_t>(rng())};
+      corrupted[at] = values[rng() % 6];
+      if (rng() % 4 == 0) corrupted.resize(at);  // cut short, or with bytes left over:
+      if (rng() % 8 == 0) corrupted.push_back(0);
+      const auto bad = h::batch(spec, corrupted);
+      expect_same_verdict(bad, c, "round " + std::to_string(round) + ", byte " + std::to_string(at));
+      (validate_produced_batch(bad, c, now) ? refused : accepted)++;
+    }
+  }
+  // Both verdicts were exercised.
+  CHECK(accepted > 50);
+  CHECK(refused > 500);
 }
 
 // Writes the fuzz targets' seed corpus (fuzz/corpus/<target>/): a few valid batches of every codec for

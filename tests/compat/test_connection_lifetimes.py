@@ -1,12 +1,16 @@
 """Connections on raw sockets: bytes after a request body are ignored as Kafka ignores them; a
 parked Fetch ends with its client (no socket left in CLOSE_WAIT) and with the broker (SIGTERM);
-a reconnecting consumer may drop a fetch session while a long poll of it waits; and the accept loop
-backs off, quietly, while the broker is out of file descriptors."""
+a reconnecting consumer may drop a fetch session while a long poll of it waits; the accept loop
+backs off, quietly, while the broker is out of file descriptors; and accepted sockets get the
+configured socket.receive.buffer.bytes and socket.send.buffer.bytes."""
 
 import os
+import re
+import shutil
 import socket
 import stat
 import struct
+import subprocess
 import tempfile
 import time
 
@@ -322,6 +326,26 @@ def test_accept_loop_backs_off_while_out_of_descriptors(_shared):
             os.environ["BROOK_SERVER"] = saved
         os.remove(wrapper)
         os.rmdir(wrapper_dir)
+
+def server_socket_buffers(port):
+    """(SO_RCVBUF, SO_SNDBUF) of the broker's side of each established connection on `port`, as the
+    kernel reports them (ss's skmem rb and tb: twice the value set, as Linux doubles it)."""
+    out = subprocess.run(["ss", "-tmnH", "state", "established", f"( sport = :{port} )"],
+                         check=True, stdout=subprocess.PIPE, text=True).stdout
+    return [(int(m.group(1)), int(m.group(2))) for m in re.finditer(r"skmem:\(r\d+,rb(\d+),t\d+,tb(\d+)", out)]
+
+
+def test_accepted_sockets_get_the_configured_buffer_sizes(_shared):
+    """Uses a broker of its own, with buffer sizes no kernel default has."""
+    if shutil.which("ss") is None:
+        raise AssertionError("this test reads the broker's socket buffers with ss (iproute2), which is not installed")
+    with h.brook_server({"socket.receive.buffer.bytes": "50000", "socket.send.buffer.bytes": "70000"}) as srv:
+        s = w.connect(srv.port, IO_TIMEOUT)
+        try:
+            call(s, api_versions_v3(1), 1)
+            assert server_socket_buffers(srv.port) == [(100000, 140000)]
+        finally:
+            s.close()
 
 
 if __name__ == "__main__":

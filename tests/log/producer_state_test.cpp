@@ -178,8 +178,15 @@ TEST_CASE("producer state: marker checks follow Kafka's epoch and coordinator ep
   // TV2 retry of that marker (same epoch, nothing open): written again; an older coordinator is fenced.
   CHECK(t.check_marker(1, 4, 6, brook::log::transaction_version_2).ok());
   CHECK(t.check_marker(1, 4, 5).code() == kafka_error::transaction_coordinator_fenced);
+  // The next transaction at the marker's epoch starts at sequence 0, as in Kafka (no batch at this epoch yet).
+  CHECK(t.check(1, 4, 1, 1, true).code() == kafka_error::out_of_order_sequence_number);
+  CHECK(t.check(1, 4, 0, 0, true).ok());
   t.record(1, 4, {0, 0, 2, 2}, 3, true);
   CHECK(t.check_marker(1, 4, 6, brook::log::transaction_version_2).code() == kafka_error::invalid_producer_epoch);
+  // A marker for a producer with no state gives it the marker's epoch: its first batch starts at 0 too.
+  CHECK(t.record_marker(8, 2, 6, 3, true, 4) == std::nullopt);
+  CHECK(t.check(8, 2, 5, 5).code() == kafka_error::out_of_order_sequence_number);
+  CHECK(t.check(8, 2, 0, 5).ok());
 }
 
 TEST_CASE("producer state: replay handles transactional and control batches and returns the aborts") {
