@@ -598,6 +598,12 @@ def recovery_log_report(broker, lines):
     if times and hit_times:
         out["first log line to last recovery line ms"] = (max(hit_times) - min(times)) * 1e3
     loaded = [ln for ln in hits if "Loaded " in ln and " logs in " in ln]
+    # The loading of the logs alone: Kafka's LogManager times it; Brook's from the marker line to the last
+    # partition recovered.
+    if loaded:
+        out["log loading ms (its own log)"] = float(re.search(r" logs in (\d+)ms", loaded[-1]).group(1))
+    elif broker.kind == "brook" and hit_times and hits and "no clean-shutdown marker" in hits[0]:
+        out["log loading ms (its own log)"] = (max(hit_times) - log_time(hits[0])) * 1e3
     samples = loaded + [ln for ln in hits if ln not in loaded][:3] + hits[-2:]
     return out, [ln[:400] for ln in samples]
 
@@ -624,7 +630,11 @@ def latest_total(broker, topic, partitions):
 def time_to_serve(ctx, broker, fig, label, topic, partitions, expected, timeout):
     """Drops the page cache, restarts `broker` on its data, and records the seconds from the spawn until each
     stage of broker_probe.serving passed."""
-    dropped = drop_page_cache()
+    if ctx.recovery["drop_cache"]:
+        dropped = drop_page_cache()
+    else:  # written back, still cached: the same start for both brokers
+        os.sync()
+        dropped = False
     fig[f"{label}: page cache dropped"] = dropped
     mark = log_size(broker.log_file)
     record(fig, f"{label}: load average before", load_average())
@@ -739,27 +749,59 @@ def load_connections(ctx, session):
 
 
 def callgrind_dump(pid, label, directory, seen):
-    """callgrind_control -d: the instructions (Ir) since the previous dump, from the new dump file."""
+    """callgrind_control -d: (instructions (Ir) since the previous dump, the new dump file)."""
     subprocess.run(["callgrind_control", "-d", label, str(pid)], check=True, stdout=subprocess.DEVNULL,
                    timeout=600)
     return callgrind_new_totals(directory, seen)
 
 
+def callgrind_totals(path):
+    total = 0
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("totals:", "summary:")):
+                total = max(total, int(line.split()[1]))
+    return total
+
+
 def callgrind_new_totals(directory, seen):
+    """(Ir, path) of the dump callgrind_control -d wrote: callgrind.out.N, N counting up (callgrind.out
+    itself is written at the exit)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        new = sorted(set(os.listdir(directory)) - seen)
+        new = sorted(set(os.listdir(directory)) - seen - {"callgrind.out"})
         if new:
             seen.update(new)
-            total = 0
-            for name in new:
-                with open(os.path.join(directory, name)) as f:
-                    for line in f:
-                        if line.startswith(("totals:", "summary:")):
-                            total = max(total, int(line.split()[1]))
-            return total
+            paths = [os.path.join(directory, name) for name in new]
+            return sum(callgrind_totals(p) for p in paths), paths[-1]
         time.sleep(0.2)
     raise RuntimeError(f"no new callgrind dump in {directory}")
+
+
+def callgrind_top(path, n=12):
+    """The n functions with the most instructions of their own (self cost) in a dump (written with
+    --compress-strings=no --compress-pos=no): ["55.1% function"]. Read here rather than by callgrind_annotate,
+    which credits a dump taken mid-run wholly to the threads' entry point (clone)."""
+    self_cost, fn, after_call = {}, None, False
+    with open(path) as f:
+        for line in f:
+            if line.startswith("fn="):
+                fn = line[3:].strip()
+            elif line.startswith("calls="):
+                after_call = True  # the next cost line is the call's inclusive cost
+            elif line[:1].isdigit() and fn is not None:
+                if after_call:
+                    after_call = False
+                    continue
+                parts = line.split()
+                if len(parts) >= 2:
+                    self_cost[fn] = self_cost.get(fn, 0) + int(parts[1])
+    total = sum(self_cost.values()) or 1
+    top = sorted(self_cost.items(), key=lambda kv: -kv[1])[:n]
+    # Arguments left out: "brook::common::validate_produced_batch(std::span<...>, ...)" -> "...batch()"
+    short = [name.replace("(anonymous namespace)::", "") for name, _ in top]
+    short = [name[:name.index("(", 1)] + "()" if "(" in name[1:] else name for name in short]
+    return [f"{100 * cost / total:.1f}% {name[:160]}" for name, (_, cost) in zip(short, top)]
 
 
 def load_callgrind(ctx):
@@ -772,7 +814,8 @@ def load_callgrind(ctx):
     cg = ctx.callgrind
     out_dir = tempfile.mkdtemp(prefix="callgrind-", dir=ctx.scratch)
     _directories.append(out_dir)
-    wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_dir}/callgrind.out"]
+    wrapper = ["valgrind", "--tool=callgrind", "--compress-strings=no", "--compress-pos=no",
+               f"--callgrind-out-file={out_dir}/callgrind.out"]
     broker = BrookBroker("brook-callgrind", ctx.scratch, os.path.join(ctx.args.bin, "brook-server"), fsync=True,
                          wrapper=wrapper, ready_timeout=600)
     fig = {"load average at start": load_average()}
@@ -781,9 +824,9 @@ def load_callgrind(ctx):
     broker.start()
     try:
         record(fig, "start to ready under callgrind", broker.ready_s, "s")
-        record(fig, "start to ready Ir", callgrind_dump(broker.pid, "start", out_dir, seen) / 1e6, "M Ir")
+        record(fig, "start to ready Ir", callgrind_dump(broker.pid, "start", out_dir, seen)[0] / 1e6, "M Ir")
         time.sleep(cg["idle_seconds"])
-        idle_rate = callgrind_dump(broker.pid, "idle", out_dir, seen) / cg["idle_seconds"]
+        idle_rate = callgrind_dump(broker.pid, "idle", out_dir, seen)[0] / cg["idle_seconds"]
         record(fig, "idle Ir/s", idle_rate / 1e6, "M Ir/s")
         phases = [("produce 100B acks=1", "produce", "cg-100B", 100, cg["records 100B"], "1"),
                   ("produce 1KiB acks=1", "produce", "cg-1KiB", 1024, cg["records 1KiB"], "1"),
@@ -798,16 +841,19 @@ def load_callgrind(ctx):
             kw = {"size": size, "count": count, "acks": acks} if test == "produce" else {}
             r = ctx.clients.rdkafka(broker, test, topic=topic, **kw)
             seconds = time.monotonic() - t0
-            ir = callgrind_dump(broker.pid, name, out_dir, seen)
+            ir, dump = callgrind_dump(broker.pid, name, out_dir, seen)
             records = r["messages"] + (1 if test == "produce" else 0)  # + the producer's warm-up record
             net = max(ir - idle_rate * seconds, 0)
             record(fig, f"{name}: Ir", ir / 1e6, "M Ir")
             record(fig, f"{name}: seconds under callgrind", seconds, "s")
             record(fig, f"{name}: Ir per record", ir / records, "Ir")
             record(fig, f"{name}: Ir per record, idle subtracted", net / records, "Ir")
+            fig.setdefault("top functions", {})[name] = callgrind_top(dump)
+            for row in fig["top functions"][name][:6]:
+                log(f"      | {row}")
         os.killpg(broker.pid, signal.SIGTERM)
         broker.process.wait(600)
-        record(fig, "clean shutdown Ir", callgrind_new_totals(out_dir, seen) / 1e6, "M Ir")
+        record(fig, "clean shutdown Ir", callgrind_totals(os.path.join(out_dir, "callgrind.out")) / 1e6, "M Ir")
         fig["load average at end"] = load_average()
     finally:
         broker.stop()
@@ -898,7 +944,8 @@ class Context:
         # The loads in sessions of their own: one run unless --runs is given.
         self.extra_runs = args.runs if args.runs_given else 1
         self.recovery = {"bytes": int(args.recovery_gib * 2**30), "partitions": args.recovery_partitions,
-                         "size": args.recovery_record_size, "chunk_bytes": 2**30, "timeout": 1800}
+                         "size": args.recovery_record_size, "chunk_bytes": 2**30, "timeout": 1800,
+                         "drop_cache": not args.recovery_keep_cache}
         self.connections = {"counts": args.connection_counts, "idle_seconds": 5, "probes": 20}
         self.callgrind = {"records 100B": 100000, "records 1KiB": 30000, "idle_seconds": 10}
 
@@ -1142,6 +1189,7 @@ def plot(json_path, png_path):
 
 CLASSIC_LOADS = ("produce", "consume", "latency", "resources")
 EXTRA_LOADS = ("recovery", "connections", "callgrind")
+EXTRA_KEYS = EXTRA_LOADS + ("recovery-warm",)  # their entries in the JSON
 
 
 def run_classic(ctx, args):
@@ -1193,6 +1241,9 @@ def main():
     parser.add_argument("--recovery-gib", type=float, default=None, help="recovery: GiB to fill (default 10; --quick 1)")
     parser.add_argument("--recovery-partitions", type=int, default=100)
     parser.add_argument("--recovery-record-size", type=int, default=16384)
+    parser.add_argument("--recovery-keep-cache", action="store_true",
+                        help="recovery: keep the page cache (the log read from memory); its figures go to the "
+                             "JSON as recovery-warm")
     parser.add_argument("--connections", default=None,
                         help="connections: idle connection counts, ascending (default 1000,10000; --quick 1000)")
     parser.add_argument("--bin", default=os.path.join(ROOT, "build-bench", "bin"),
@@ -1239,12 +1290,13 @@ def main():
         previous = {}
     if classic:
         data = run_classic(ctx, args)
-        data.update({k: previous[k] for k in EXTRA_LOADS if k in previous})
+        data.update({k: previous[k] for k in EXTRA_KEYS if k in previous})
     else:
         data = previous
     for name in EXTRA_LOADS:
         if name in args.loads:
-            data[name] = run_extra_load(ctx, name)
+            key = "recovery-warm" if name == "recovery" and args.recovery_keep_cache else name
+            data[key] = run_extra_load(ctx, name)
             with open(args.json, "w") as f:  # after each, so a later failure keeps it
                 json.dump(data, f, indent=1)
     with open(args.json, "w") as f:
