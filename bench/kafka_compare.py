@@ -190,15 +190,17 @@ class Broker:
         self.process.wait()
         _processes.remove(self.process)
 
-    def stop_keeping_data(self):
-        """SIGTERM (a clean shutdown); the directory is kept for a restart."""
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(120)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        _processes.remove(self.process)
+    def stop_keeping_data(self, timeout=120):
+        """SIGTERM (a clean shutdown), SIGKILL after `timeout` s; the directory is kept (for a restart)."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self.process in _processes:
+            _processes.remove(self.process)
 
     def restart(self):
         """Starts the broker again on the same directory, ports and settings; returns the spawn time
@@ -220,15 +222,7 @@ class Broker:
             time.sleep(0.005)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        if self.process in _processes:
-            _processes.remove(self.process)
+        self.stop_keeping_data(30)
         if self.work:
             shutil.rmtree(self.work, ignore_errors=True)
             if self.work in _directories:
@@ -628,8 +622,8 @@ def latest_total(broker, topic, partitions):
 
 
 def time_to_serve(ctx, broker, fig, label, topic, partitions, expected, timeout):
-    """Drops the page cache, restarts `broker` on its data, and records the seconds from the spawn until each
-    stage of broker_probe.serving passed."""
+    """Drops the page cache (or only syncs, --recovery-keep-cache), restarts `broker` on its data, and records
+    the milliseconds from the spawn until each stage of broker_probe.serving passed."""
     if ctx.recovery["drop_cache"]:
         dropped = drop_page_cache()
     else:  # written back, still cached: the same start for both brokers
@@ -670,13 +664,12 @@ def load_recovery(ctx, session):
     broker.start()
     try:
         create_topic(ctx, broker, topic, partitions)
-        fill_start, produced, invocations = time.monotonic(), 0, 0
+        fill_start, produced = time.monotonic(), 0
         chunk = max(1, min(count, rc["chunk_bytes"] // size))
         while produced < count:
             n = min(chunk, count - produced)
             ctx.clients.rdkafka(broker, "produce", topic=topic, size=size, count=n, acks="1", partitions=partitions)
             produced += n
-            invocations += 1
             log(f"    filled {produced * size / 2**30:.2f} GiB ({time.monotonic() - fill_start:.0f} s, "
                 f"load {load_average():.2f})")
         fill_s = time.monotonic() - fill_start
@@ -1001,10 +994,10 @@ def ratios_of(run):
     """Brook / Kafka for every figure both sessions of a pairing have."""
     out = {}
     for pairing, (b, k) in PAIRINGS.items():
-        for name, value in run[b].items():
+        for name, value in run.get(b, {}).items():
             if name.startswith("load average") or not isinstance(value, (int, float)) or name == "failed loads":
                 continue
-            kv = run[k].get(name)
+            kv = run.get(k, {}).get(name)
             if kv:
                 out[f"{pairing}: {name}"] = value / kv
     return out
@@ -1059,8 +1052,8 @@ def goals(med_ratio, med_fig, tcp):
 def summarise(runs, tcp_runs):
     med_fig = {}
     for s in SESSIONS:
-        names = sorted({n for r in runs for n in r[s] if isinstance(r[s][n], (int, float))})
-        med_fig[s] = {n: median_of(runs, lambda r, n=n: r[s].get(n)) for n in names}
+        names = sorted({n for r in runs for n, v in r.get(s, {}).items() if isinstance(v, (int, float))})
+        med_fig[s] = {n: median_of(runs, lambda r, n=n: r.get(s, {}).get(n)) for n in names}
     per_run_ratios = [ratios_of(r) for r in runs]
     med_ratio = {n: median_of(per_run_ratios, lambda r, n=n: r.get(n))
                  for n in sorted({n for r in per_run_ratios for n in r})}
@@ -1198,8 +1191,10 @@ def run_classic(ctx, args):
     load_start = load_average()
     log(f"{args.runs} runs, data under {ctx.scratch}, load average {load_start:.2f}, {os.cpu_count()} CPUs")
     runs, tcp_runs = [], []
+    # consume and resources alone need only the default sessions
+    sessions = SESSIONS if {"produce", "latency"} & set(args.loads) else ["brook-default", "kafka-default"]
     for run in range(1, args.runs + 1):
-        order = SESSIONS if run % 2 else SESSIONS[2:] + SESSIONS[:2]
+        order = sessions if run % 2 else sessions[len(sessions) // 2:] + sessions[:len(sessions) // 2]
         log(f"run {run}: {', '.join(order)}")
         tcp = ctx.clients.rdkafka(None, "tcp", tcp_gib=0.5 if args.quick else 1)["mb_per_s"]
         log(f"  loopback TCP {tcp:.0f} MB/s (load {load_average():.2f})")
