@@ -30,6 +30,20 @@ Loads (one function each, below):
              descriptors with a topic of 1,000 partitions; broker CPU (utime+stime of /proc/PID/stat, all
              threads) and client CPU (the client process's rusage) per million messages of every load.
 
+Loads in sessions of their own, run only when named in --loads (e.g. --loads recovery,connections), one
+run each unless --runs is given; their figures go to --json under the load's name, the others kept:
+  recovery     a 100-partition topic filled with ~10 GiB (librdkafka, 16 KiB records, acks=1, round-robin),
+               kill -9, start again on the same data: spawn until it serves (every partition led in
+               Metadata, ListOffsets latest adding up to the records there before the kill, the last
+               record of every partition fetched); then the same after a clean shutdown. brook-default and
+               kafka-default; the page cache is dropped before each start where the VM allows it.
+  connections  1,000 and 10,000 idle client connections (each past one ApiVersions exchange): RSS,
+               descriptors, idle CPU, and a Metadata round trip on a fresh connection. RLIMIT_NOFILE is
+               raised for this script and the brokers it starts.
+  callgrind    brook-server under valgrind --tool=callgrind (Brook only: the JVM under valgrind is
+               impractical): the broker's user-space instructions per record of produce 100 B and 1 KiB
+               (acks=1, and 1 KiB acks=all) and consume, from callgrind_control -d dumps between phases.
+
 The librdkafka client is build-bench/bin/brook_produce_consume_bench --targets external, Java's is
 org.apache.kafka.tools.ProducerPerformance / ConsumerPerformance from the jars kafka_broker.py fetches, Brook's
 is `brook perf`. Figures of every run, the ratios of every run and the medians over runs are printed;
@@ -41,6 +55,7 @@ Run from the repository root after building the targets (see bench/README.md):
     python3 bench/kafka_compare.py              # 3 runs, about 30 minutes on 2 busy cores
     python3 bench/kafka_compare.py --quick      # 1 run, small counts, about 8 minutes
     python3 bench/kafka_compare.py --runs 5 --dir /var/tmp
+    python3 bench/kafka_compare.py --loads recovery,connections,callgrind   # about 15 minutes
 
 The brokers it starts are stopped and their directories removed on exit, on an error and on Ctrl+C.
 """
@@ -63,6 +78,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "client", "kafka"))
 import kafka_broker  # noqa: E402  (Kafka's jars, server.properties template, Metadata probe)
+import broker_probe  # noqa: E402  (bench/: Metadata, ListOffsets, Fetch, idle connections)
 
 PLOT_VENV = os.path.join(kafka_broker.cache_root(), "bench-plot-venv")
 MATPLOTLIB = "matplotlib==3.9.2"
@@ -158,6 +174,39 @@ class Broker:
     def pid(self):
         return self.process.pid
 
+    def _spawn(self, output):
+        """Starts self.command with its output appended to `output`; returns the monotonic spawn time."""
+        out = open(output, "ab")
+        spawned = time.monotonic()
+        self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True, cwd=self.work)
+        _processes.append(self.process)
+        out.close()
+        return spawned
+
+    def kill9(self):
+        """SIGKILL, as a crash: nothing flushed, no clean-shutdown marker; the directory is kept."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        _processes.remove(self.process)
+
+    def stop_keeping_data(self, timeout=120):
+        """SIGTERM (a clean shutdown), SIGKILL after `timeout` s; the directory is kept (for a restart)."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self.process in _processes:
+            _processes.remove(self.process)
+
+    def restart(self):
+        """Starts the broker again on the same directory, ports and settings; returns the spawn time
+        (readiness is the caller's to wait for)."""
+        return self._spawn(self.output)
+
     def _wait_ready(self, spawned, timeout):
         while True:
             if self.process.poll() is not None:
@@ -173,15 +222,7 @@ class Broker:
             time.sleep(0.005)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        if self.process in _processes:
-            _processes.remove(self.process)
+        self.stop_keeping_data(30)
         if self.work:
             shutil.rmtree(self.work, ignore_errors=True)
             if self.work in _directories:
@@ -189,9 +230,10 @@ class Broker:
 
 
 class BrookBroker(Broker):
-    def __init__(self, name, scratch, server, fsync):
+    def __init__(self, name, scratch, server, fsync, wrapper=(), ready_timeout=60):
         super().__init__(name, "brook", scratch)
         self.server, self.fsync = server, fsync
+        self.wrapper, self.ready_timeout = list(wrapper), ready_timeout  # e.g. valgrind in front of it
 
     def start(self):
         self.work = tempfile.mkdtemp(prefix="brook-", dir=self.scratch)
@@ -202,13 +244,9 @@ class BrookBroker(Broker):
                 "--override", f"log.dirs={os.path.join(self.work, 'data')}"]
         if not self.fsync:
             args += ["--override", "brook.log.fsync=false"]
-        out = open(os.path.join(self.work, "server.log"), "wb")
-        spawned = time.monotonic()
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                        start_new_session=True, cwd=self.work)
-        _processes.append(self.process)
-        out.close()
-        self._wait_ready(spawned, 60)
+        self.command = self.wrapper + args
+        self.output = self.log_file = os.path.join(self.work, "server.log")
+        self._wait_ready(self._spawn(self.output), self.ready_timeout)
 
 
 class KafkaBroker(Broker):
@@ -246,13 +284,10 @@ class KafkaBroker(Broker):
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if formatted.returncode != 0:
             raise SystemExit(f"formatting Kafka's storage failed:\n{formatted.stdout[-3000:]}")
-        out = open(os.path.join(logs, "stdout.log"), "wb")
-        spawned = time.monotonic()
-        self.process = subprocess.Popen(jvm + ["kafka.Kafka", config], stdin=subprocess.DEVNULL, stdout=out,
-                                        stderr=subprocess.STDOUT, start_new_session=True, cwd=self.work)
-        _processes.append(self.process)
-        out.close()
-        self._wait_ready(spawned, 180)
+        self.command = jvm + ["kafka.Kafka", config]
+        self.output = os.path.join(logs, "stdout.log")
+        self.log_file = os.path.join(logs, "server.log")
+        self._wait_ready(self._spawn(self.output), 180)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -411,6 +446,8 @@ def load_produce(ctx, broker, fig, full_matrix_clients):
     if full_matrix_clients:
         count = ctx.counts["produce 1KiB"]
         # 1,000 partitions: the topic load_resources made (still empty).
+        if "resources" not in ctx.loads:
+            create_topic(ctx, broker, "idle-1000", 1000)
         r = c.rdkafka(broker, "produce", topic="idle-1000", size=1024, count=count, acks="1", partitions=1000)
         record_throughput(fig, "produce rdkafka 1KiB acks=1 p=1000", r)
         topic = "p-1KiB-1-16-x4"
@@ -500,6 +537,383 @@ def load_resources(ctx, broker, fig):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Loads run in sessions of their own (--loads recovery,connections,callgrind): each starts its brokers
+# itself and returns its figures; kafka_compare.json keeps them under the load's name.
+
+
+def drop_page_cache():
+    """sync, then drop the clean page cache; False where the VM refuses it."""
+    os.sync()
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def log_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def log_lines_from(path, offset):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read().decode(errors="replace").splitlines()
+
+
+LOG_TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)[.,](\d{3})")
+
+
+def log_time(line):
+    """Seconds (epoch, local time) of a Brook ([2026-12-07 16:40:01.123]) or Kafka ([..,123]) log line."""
+    m = LOG_TIME.match(line)
+    return time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + int(m.group(2)) / 1e3 if m else None
+
+
+def recovery_log_report(broker, lines):
+    """What the broker's own log says about the recovery it did: lines of recovered partitions/segments, and
+    the span from its first log line to the last of them."""
+    if broker.kind == "brook":
+        pattern = re.compile(r"recovered; log start offset|no clean-shutdown marker|: cut \d+ bytes|recovering every")
+        counted = re.compile(r": recovered; log start offset")
+    else:
+        pattern = re.compile(r"Recovering unflushed segment|Loaded \d+ logs in|no clean shutdown file|"
+                             r"Completed load of Log")
+        counted = re.compile(r"Recovering unflushed segment")
+    hits = [ln for ln in lines if pattern.search(ln)]
+    times = [t for t in (log_time(ln) for ln in lines) if t]
+    hit_times = [t for t in (log_time(ln) for ln in hits) if t]
+    out = {"recovery log lines": len(hits), "recovered segments or partitions logged": sum(
+        1 for ln in hits if counted.search(ln))}
+    if times and hit_times:
+        out["first log line to last recovery line ms"] = (max(hit_times) - min(times)) * 1e3
+    loaded = [ln for ln in hits if "Loaded " in ln and " logs in " in ln]
+    # The loading of the logs alone: Kafka's LogManager times it; Brook's from the marker line to the last
+    # partition recovered.
+    if loaded:
+        out["log loading ms (its own log)"] = float(re.search(r" logs in (\d+)ms", loaded[-1]).group(1))
+    elif broker.kind == "brook" and hit_times and hits and "no clean-shutdown marker" in hits[0]:
+        out["log loading ms (its own log)"] = (max(hit_times) - log_time(hits[0])) * 1e3
+    samples = loaded + [ln for ln in hits if ln not in loaded][:3] + hits[-2:]
+    return out, [ln[:400] for ln in samples]
+
+
+def topic_bytes(data_dir, topic):
+    """Bytes and count of the .log segment files of `topic`'s partitions."""
+    total = segments = 0
+    for name in os.listdir(data_dir):
+        if name.rsplit("-", 1)[0] != topic:
+            continue
+        for f in os.listdir(os.path.join(data_dir, name)):
+            if f.endswith(".log"):
+                total += os.path.getsize(os.path.join(data_dir, name, f))
+                segments += 1
+    return total, segments
+
+
+def latest_total(broker, topic, partitions):
+    with broker_probe.Connection(broker.port, timeout=60) as c:
+        offsets = c.latest_offsets(topic, list(range(partitions)))
+    return sum(o for _, o in offsets.values())
+
+
+def time_to_serve(ctx, broker, fig, label, topic, partitions, expected, timeout):
+    """Drops the page cache (or only syncs, --recovery-keep-cache), restarts `broker` on its data, and records
+    the milliseconds from the spawn until each stage of broker_probe.serving passed."""
+    if ctx.recovery["drop_cache"]:
+        dropped = drop_page_cache()
+    else:  # written back, still cached: the same start for both brokers
+        os.sync()
+        dropped = False
+    fig[f"{label}: page cache dropped"] = dropped
+    mark = log_size(broker.log_file)
+    record(fig, f"{label}: load average before", load_average())
+    spawned = broker.restart()
+    reached, _ = broker_probe.wait_serving(broker.port, topic, partitions, expected, spawned,
+                                         lambda: broker.process.poll() is None, timeout)
+    record(fig, f"{label}: spawn to listening", reached["connect passed"] * 1e3, "ms")
+    record(fig, f"{label}: spawn to every partition led", reached["metadata passed"] * 1e3, "ms")
+    record(fig, f"{label}: spawn to latest offsets", reached["offsets passed"] * 1e3, "ms")
+    record(fig, f"{label}: spawn to serving", reached["served"] * 1e3, "ms")
+    record(fig, f"{label}: RSS when serving", rss_bytes(broker.pid) / 2**20, "MiB")
+    time.sleep(1.0)  # the last log lines of the start
+    report, samples = recovery_log_report(broker, log_lines_from(broker.log_file, mark))
+    for name, value in report.items():
+        record(fig, f"{label}: {name}", value)
+    fig.setdefault("log samples", {})[label] = samples
+    for ln in samples:
+        log(f"      | {ln[:200]}")
+
+
+def load_recovery(ctx, session):
+    """Fills a topic of P partitions with ~N GiB (librdkafka, acks=1, records round-robin), kill -9, start
+    again on the same data, and times spawn -> serving (every partition led, latest offsets adding up to
+    what was there before the kill, the last record of every partition fetched); then the same after a
+    clean shutdown, for reference. The page cache is dropped before each start where the VM allows it."""
+    rc = ctx.recovery
+    topic, partitions, size = "recovery", rc["partitions"], rc["size"]
+    count = rc["bytes"] // size
+    broker = make_broker(ctx, session)
+    fig = {"load average at start": load_average()}
+    log(f"  {session}: recovery, {count:,} records of {size} B over {partitions} partitions "
+        f"(load {load_average():.2f}, free {shutil.disk_usage(ctx.scratch).free / 2**30:.1f} GiB)")
+    broker.start()
+    try:
+        create_topic(ctx, broker, topic, partitions)
+        fill_start, produced = time.monotonic(), 0
+        chunk = max(1, min(count, rc["chunk_bytes"] // size))
+        while produced < count:
+            n = min(chunk, count - produced)
+            ctx.clients.rdkafka(broker, "produce", topic=topic, size=size, count=n, acks="1", partitions=partitions)
+            produced += n
+            log(f"    filled {produced * size / 2**30:.2f} GiB ({time.monotonic() - fill_start:.0f} s, "
+                f"load {load_average():.2f})")
+        fill_s = time.monotonic() - fill_start
+        expected = latest_total(broker, topic, partitions)
+        data_dir = os.path.join(broker.work, "data")
+        on_disk, segments = topic_bytes(data_dir, topic)
+        record(fig, "fill MB/s (librdkafka acks=1)", produced * size / fill_s / 1e6, "MB/s")
+        record(fig, "records in the log", expected)
+        record(fig, "log bytes on disk", on_disk / 2**30, "GiB")
+        record(fig, "log segments", segments)
+        broker.kill9()
+        log(f"    kill -9 after the fill; restarting on {on_disk / 2**30:.2f} GiB")
+        time_to_serve(ctx, broker, fig, "after kill -9", topic, partitions, expected, rc["timeout"])
+        broker.stop_keeping_data()
+        time_to_serve(ctx, broker, fig, "after a clean shutdown", topic, partitions, expected, rc["timeout"])
+        fig["load average at end"] = load_average()
+    finally:
+        broker.stop()
+    return fig
+
+
+def idle_readings(ctx, broker, fig, n, rss0=None):
+    time.sleep(2.0)  # let the broker settle (Kafka's selectors, Brook's buffers)
+    cpu0 = cpu_seconds(broker.pid)
+    time.sleep(ctx.connections["idle_seconds"])
+    cpu = (cpu_seconds(broker.pid) - cpu0) / ctx.connections["idle_seconds"]
+    rss, fds = rss_bytes(broker.pid), descriptors(broker.pid)
+    samples = [broker_probe.fresh_metadata_ms(broker.port) for _ in range(ctx.connections["probes"])]
+    total = sorted(s[0] for s in samples)
+    rtt = sorted(s[1] for s in samples)
+    record(fig, f"{n} idle connections: RSS", rss / 2**20, "MiB")
+    record(fig, f"{n} idle connections: descriptors", fds)
+    record(fig, f"{n} idle connections: broker CPU while idle", cpu * 100, "%")
+    record(fig, f"{n} idle connections: fresh connection to Metadata answer p50", statistics.median(total), "ms")
+    record(fig, f"{n} idle connections: fresh connection to Metadata answer max", total[-1], "ms")
+    record(fig, f"{n} idle connections: Metadata round trip p50", statistics.median(rtt), "ms")
+    if rss0 is not None and n:
+        record(fig, f"{n} idle connections: RSS per connection", (rss - rss0) / n / 1024, "KiB")
+    return rss
+
+
+def load_connections(ctx, session):
+    """N idle client connections (each past one ApiVersions exchange), kept open: the broker's RSS,
+    descriptors and idle CPU, and a Metadata round trip on a fresh connection, at 0 and each N."""
+    broker = make_broker(ctx, session)
+    fig = {"load average at start": load_average()}
+    log(f"  {session}: idle connections {ctx.connections['counts']} (load {load_average():.2f})")
+    broker.start()
+    sockets = []
+    try:
+        time.sleep(1.0)
+        rss0 = idle_readings(ctx, broker, fig, 0)
+        for n in ctx.connections["counts"]:
+            t0 = time.monotonic()
+            sockets += broker_probe.open_idle_connections(broker.port, n - len(sockets))
+            record(fig, f"{n} idle connections: opening them (ApiVersions answered)", time.monotonic() - t0, "s")
+            idle_readings(ctx, broker, fig, n, rss0)
+        for s in sockets:
+            s.close()
+        sockets = []
+        time.sleep(3.0)
+        record(fig, "RSS after closing them", rss_bytes(broker.pid) / 2**20, "MiB")
+        record(fig, "descriptors after closing them", descriptors(broker.pid))
+        fig["load average at end"] = load_average()
+    finally:
+        for s in sockets:
+            s.close()
+        broker.stop()
+    return fig
+
+
+def callgrind_dump(pid, label, directory, seen):
+    """callgrind_control -d: (instructions (Ir) since the previous dump, the new dump file)."""
+    subprocess.run(["callgrind_control", "-d", label, str(pid)], check=True, stdout=subprocess.DEVNULL,
+                   timeout=600)
+    return callgrind_new_totals(directory, seen)
+
+
+def callgrind_totals(path):
+    total = 0
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("totals:", "summary:")):
+                total = max(total, int(line.split()[1]))
+    return total
+
+
+def callgrind_new_totals(directory, seen):
+    """(Ir, path) of the dump callgrind_control -d wrote: callgrind.out.N, N counting up (callgrind.out
+    itself is written at the exit)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        new = sorted(set(os.listdir(directory)) - seen - {"callgrind.out"})
+        if new:
+            seen.update(new)
+            paths = [os.path.join(directory, name) for name in new]
+            return sum(callgrind_totals(p) for p in paths), paths[-1]
+        time.sleep(0.2)
+    raise RuntimeError(f"no new callgrind dump in {directory}")
+
+
+def callgrind_top(path, n=12):
+    """The n functions with the most instructions of their own (self cost) in a dump (written with
+    --compress-strings=no --compress-pos=no): ["55.1% function"]. Read here rather than by callgrind_annotate,
+    which credits a dump taken mid-run wholly to the threads' entry point (clone)."""
+    self_cost, fn, after_call = {}, None, False
+    with open(path) as f:
+        for line in f:
+            if line.startswith("fn="):
+                fn = line[3:].strip()
+            elif line.startswith("calls="):
+                after_call = True  # the next cost line is the call's inclusive cost
+            elif line[:1].isdigit() and fn is not None:
+                if after_call:
+                    after_call = False
+                    continue
+                parts = line.split()
+                if len(parts) >= 2:
+                    self_cost[fn] = self_cost.get(fn, 0) + int(parts[1])
+    total = sum(self_cost.values()) or 1
+    top = sorted(self_cost.items(), key=lambda kv: -kv[1])[:n]
+    # Arguments left out: "brook::common::validate_produced_batch(std::span<...>, ...)" -> "...batch()"
+    short = [name.replace("(anonymous namespace)::", "") for name, _ in top]
+    short = [name[:name.index("(", 1)] + "()" if "(" in name[1:] else name for name in short]
+    return [f"{100 * cost / total:.1f}% {name[:160]}" for name, (_, cost) in zip(short, top)]
+
+
+def load_callgrind(ctx):
+    """brook-server (brook-default settings) under valgrind --tool=callgrind with a fixed load; the broker's
+    user-space instructions (Ir) of each phase, from callgrind_control -d dumps between the phases. The idle
+    rate (Ir/s of an idle broker, its timers) times each phase's length is subtracted for the per-record
+    figures. Kernel work (copies, fsync) is not counted by callgrind."""
+    if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
+        raise SystemExit("the callgrind load needs valgrind (apt-get install valgrind)")
+    cg = ctx.callgrind
+    out_dir = tempfile.mkdtemp(prefix="callgrind-", dir=ctx.scratch)
+    _directories.append(out_dir)
+    wrapper = ["valgrind", "--tool=callgrind", "--compress-strings=no", "--compress-pos=no",
+               f"--callgrind-out-file={out_dir}/callgrind.out"]
+    broker = BrookBroker("brook-callgrind", ctx.scratch, os.path.join(ctx.args.bin, "brook-server"), fsync=True,
+                         wrapper=wrapper, ready_timeout=600)
+    fig = {"load average at start": load_average()}
+    seen = set()
+    log(f"  brook-server under callgrind (load {load_average():.2f})")
+    broker.start()
+    try:
+        record(fig, "start to ready under callgrind", broker.ready_s, "s")
+        record(fig, "start to ready Ir", callgrind_dump(broker.pid, "start", out_dir, seen)[0] / 1e6, "M Ir")
+        time.sleep(cg["idle_seconds"])
+        idle_rate = callgrind_dump(broker.pid, "idle", out_dir, seen)[0] / cg["idle_seconds"]
+        record(fig, "idle Ir/s", idle_rate / 1e6, "M Ir/s")
+        phases = [("produce 100B acks=1", "produce", "cg-100B", 100, cg["records 100B"], "1"),
+                  ("produce 1KiB acks=1", "produce", "cg-1KiB", 1024, cg["records 1KiB"], "1"),
+                  ("produce 1KiB acks=all", "produce", "cg-1KiB-all", 1024, cg["records 1KiB"], "all"),
+                  ("consume 100B", "consume", "cg-100B", 100, cg["records 100B"], None),
+                  ("consume 1KiB", "consume", "cg-1KiB", 1024, cg["records 1KiB"], None)]
+        for topic in ("cg-100B", "cg-1KiB", "cg-1KiB-all"):
+            create_topic(ctx, broker, topic, 1)
+        callgrind_dump(broker.pid, "create", out_dir, seen)
+        for name, test, topic, size, count, acks in phases:
+            t0 = time.monotonic()
+            kw = {"size": size, "count": count, "acks": acks} if test == "produce" else {}
+            r = ctx.clients.rdkafka(broker, test, topic=topic, **kw)
+            seconds = time.monotonic() - t0
+            ir, dump = callgrind_dump(broker.pid, name, out_dir, seen)
+            records = r["messages"] + (1 if test == "produce" else 0)  # + the producer's warm-up record
+            net = max(ir - idle_rate * seconds, 0)
+            record(fig, f"{name}: Ir", ir / 1e6, "M Ir")
+            record(fig, f"{name}: seconds under callgrind", seconds, "s")
+            record(fig, f"{name}: Ir per record", ir / records, "Ir")
+            record(fig, f"{name}: Ir per record, idle subtracted", net / records, "Ir")
+            fig.setdefault("top functions", {})[name] = callgrind_top(dump)
+            for row in fig["top functions"][name][:6]:
+                log(f"      | {row}")
+        os.killpg(broker.pid, signal.SIGTERM)
+        broker.process.wait(600)
+        record(fig, "clean shutdown Ir", callgrind_totals(os.path.join(out_dir, "callgrind.out")) / 1e6, "M Ir")
+        fig["load average at end"] = load_average()
+    finally:
+        broker.stop()
+    return fig
+
+
+def ratios_brook_kafka(per_session):
+    b, k = per_session.get("brook-default", {}), per_session.get("kafka-default", {})
+    return {n: v / k[n] for n, v in b.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and not n.startswith("load average")
+            and isinstance(k.get(n), (int, float)) and k.get(n)}
+
+
+def run_extra_load(ctx, name):
+    """Runs `name` (recovery, connections: brook-default and kafka-default, alternating which goes first each
+    run; callgrind: Brook only) --runs times; returns its JSON entry."""
+    started, load0 = time.time(), load_average()
+    runs = []
+    for run in range(1, ctx.extra_runs + 1):
+        if name == "callgrind":
+            runs.append({"brook-default": load_callgrind(ctx)})
+            continue
+        order = ["brook-default", "kafka-default"] if run % 2 else ["kafka-default", "brook-default"]
+        log(f"{name} run {run}: {', '.join(order)}")
+        fn = load_recovery if name == "recovery" else load_connections
+        runs.append({s: fn(ctx, s) for s in order})
+    per_run_ratios = [ratios_brook_kafka(r) for r in runs]
+    names = sorted({n for r in per_run_ratios for n in r})
+    med_ratio = {n: median_of(per_run_ratios, lambda r, n=n: r.get(n)) for n in names}
+    med_fig = {}
+    for s in sorted({s for r in runs for s in r}):
+        fnames = sorted({n for r in runs for n, v in r.get(s, {}).items()
+                         if isinstance(v, (int, float)) and not isinstance(v, bool)})
+        med_fig[s] = {n: median_of(runs, lambda r, n=n, s=s: r.get(s, {}).get(n)) for n in fnames}
+    goal_rows = []
+    b = med_fig.get("brook-default", {})
+    if name == "recovery":
+        n = "after kill -9: spawn to serving"
+        if n in med_ratio:
+            goal_rows.append(("time to serve after kill -9 no slower than Kafka's, same log",
+                              f"{b[n][0]:.0f} ms vs {med_fig['kafka-default'][n][0]:.0f} ms, ratio "
+                              f"{med_ratio[n][0]:.2f}", med_ratio[n][0] <= 1.0))
+    if name == "connections":
+        counts = ctx.connections["counts"]
+        n = f"{counts[-1]} idle connections: RSS"
+        if n in b:
+            goal_rows.append((f"{counts[-1]:,} idle connections within 100 MiB RSS", f"{b[n][0]:.1f} MiB",
+                              b[n][0] <= 100))
+    log(f"\n=== {name}: medians over {len(runs)} run(s) (min-max) ===")
+    for s, figs in med_fig.items():
+        log(f"  {s}:")
+        for n, (m, lo, hi) in figs.items():
+            log(f"    {n:<70} {m:>14.3f}   ({lo:.3f}-{hi:.3f})")
+    if med_ratio:
+        log("  ratios Brook / Kafka:")
+        for n, (m, lo, hi) in med_ratio.items():
+            log(f"    {n:<70} {m:>10.3f}   ({lo:.3f}-{hi:.3f})")
+    for goal, measured, met in goal_rows:
+        log(f"  {'met   ' if met else 'MISSED'}  {goal}: {measured}")
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)), "runs": ctx.extra_runs,
+            "quick": ctx.args.quick, "minutes": (time.time() - started) / 60, "load_average_start": load0,
+            "load_average_end": load_average(), "settings": ctx.extra_settings(name), "per_run": runs,
+            "per_run_ratios": per_run_ratios, "median_figures": med_fig, "median_ratios": med_ratio,
+            "goals": [{"goal": g, "measured": m, "met": ok} for g, m, ok in goal_rows]}
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Sessions, runs, ratios
 
 
@@ -519,6 +933,17 @@ class Context:
         self.rates = [1000, 10000] if q else [1000, 10000, 100000]
         self.ack_rates = [1000] if q else [1000, 10000]
         self.latency_seconds = 2 if q else 5
+        self.loads = args.loads
+        # The loads in sessions of their own: one run unless --runs is given.
+        self.extra_runs = args.runs if args.runs_given else 1
+        self.recovery = {"bytes": int(args.recovery_gib * 2**30), "partitions": args.recovery_partitions,
+                         "size": args.recovery_record_size, "chunk_bytes": 2**30, "timeout": 1800,
+                         "drop_cache": not args.recovery_keep_cache}
+        self.connections = {"counts": args.connection_counts, "idle_seconds": 5, "probes": 20}
+        self.callgrind = {"records 100B": 100000, "records 1KiB": 30000, "idle_seconds": 10}
+
+    def extra_settings(self, name):
+        return {"recovery": self.recovery, "connections": self.connections, "callgrind": self.callgrind}[name]
 
 
 SESSIONS = ["brook-default", "brook-nofsync", "kafka-default", "kafka-flush1"]
@@ -546,13 +971,16 @@ def run_session(ctx, session):
     fig = {"load average at start": load_average()}
     try:
         default = session.endswith("default")
-        if default:
+        if default and "resources" in ctx.loads:
             load_resources(ctx, broker, fig)
-        warm_up(ctx, broker)
-        load_produce(ctx, broker, fig, full_matrix_clients=default)
-        if default:
+        if "produce" in ctx.loads or "latency" in ctx.loads:
+            warm_up(ctx, broker)
+        if "produce" in ctx.loads:
+            load_produce(ctx, broker, fig, full_matrix_clients=default)
+        if default and "consume" in ctx.loads:
             load_consume(ctx, broker, fig)
-        load_latency(ctx, broker, fig, ack_latency=default)
+        if "latency" in ctx.loads:
+            load_latency(ctx, broker, fig, ack_latency=default)
         fig["load average at end"] = load_average()
     finally:
         broker.stop()
@@ -566,10 +994,10 @@ def ratios_of(run):
     """Brook / Kafka for every figure both sessions of a pairing have."""
     out = {}
     for pairing, (b, k) in PAIRINGS.items():
-        for name, value in run[b].items():
+        for name, value in run.get(b, {}).items():
             if name.startswith("load average") or not isinstance(value, (int, float)) or name == "failed loads":
                 continue
-            kv = run[k].get(name)
+            kv = run.get(k, {}).get(name)
             if kv:
                 out[f"{pairing}: {name}"] = value / kv
     return out
@@ -624,8 +1052,8 @@ def goals(med_ratio, med_fig, tcp):
 def summarise(runs, tcp_runs):
     med_fig = {}
     for s in SESSIONS:
-        names = sorted({n for r in runs for n in r[s] if isinstance(r[s][n], (int, float))})
-        med_fig[s] = {n: median_of(runs, lambda r, n=n: r[s].get(n)) for n in names}
+        names = sorted({n for r in runs for n, v in r.get(s, {}).items() if isinstance(v, (int, float))})
+        med_fig[s] = {n: median_of(runs, lambda r, n=n: r.get(s, {}).get(n)) for n in names}
     per_run_ratios = [ratios_of(r) for r in runs]
     med_ratio = {n: median_of(per_run_ratios, lambda r, n=n: r.get(n))
                  for n in sorted({n for r in per_run_ratios for n in r})}
@@ -752,10 +1180,67 @@ def plot(json_path, png_path):
 # ---------------------------------------------------------------------------------------------------------
 
 
+CLASSIC_LOADS = ("produce", "consume", "latency", "resources")
+EXTRA_LOADS = ("recovery", "connections", "callgrind")
+EXTRA_KEYS = EXTRA_LOADS + ("recovery-warm",)  # their entries in the JSON
+
+
+def run_classic(ctx, args):
+    """The four-session runs of the produce, consume, latency and resources loads; their JSON."""
+    started = time.time()
+    load_start = load_average()
+    log(f"{args.runs} runs, data under {ctx.scratch}, load average {load_start:.2f}, {os.cpu_count()} CPUs")
+    runs, tcp_runs = [], []
+    # consume and resources alone need only the default sessions
+    sessions = SESSIONS if {"produce", "latency"} & set(args.loads) else ["brook-default", "kafka-default"]
+    for run in range(1, args.runs + 1):
+        order = sessions if run % 2 else sessions[len(sessions) // 2:] + sessions[:len(sessions) // 2]
+        log(f"run {run}: {', '.join(order)}")
+        tcp = ctx.clients.rdkafka(None, "tcp", tcp_gib=0.5 if args.quick else 1)["mb_per_s"]
+        log(f"  loopback TCP {tcp:.0f} MB/s (load {load_average():.2f})")
+        tcp_runs.append(tcp)
+        runs.append({s: run_session(ctx, s) for s in order})
+        for n, v in sorted(ratios_of(runs[-1]).items()):
+            log(f"  run {run} ratio {n:<78} {v:8.3f}")
+    med_fig, med_ratio, tcp, per_run_ratios = summarise(runs, tcp_runs)
+    goal_rows = goals(med_ratio, med_fig, tcp)
+    print_summary(runs, med_fig, med_ratio, tcp, goal_rows)
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)), "runs": args.runs,
+            "quick": args.quick, "minutes": (time.time() - started) / 60, "cpus": os.cpu_count(),
+            "loads": [ld for ld in args.loads if ld in CLASSIC_LOADS],
+            "load_average_start": load_start, "load_average_end": load_average(),
+            "loopback_tcp_mb_per_s": tcp, "per_run": runs, "per_run_ratios": per_run_ratios,
+            "median_figures": med_fig, "median_ratios": med_ratio,
+            "goals": [{"goal": g, "measured": m, "met": ok} for g, m, ok in goal_rows]}
+
+
+def raise_descriptor_limit(want):
+    """RLIMIT_NOFILE of this process, inherited by the brokers it starts: soft and hard to `want` (root may
+    raise the hard limit), else soft to the hard limit. Returns the soft limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= want:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small counts, shorter latency tests (default 1 run)")
+    parser.add_argument("--loads", default=",".join(CLASSIC_LOADS),
+                        help=f"comma-separated, of {', '.join(CLASSIC_LOADS + EXTRA_LOADS)} (default: the first four)")
+    parser.add_argument("--recovery-gib", type=float, default=None, help="recovery: GiB to fill (default 10; --quick 1)")
+    parser.add_argument("--recovery-partitions", type=int, default=100)
+    parser.add_argument("--recovery-record-size", type=int, default=16384)
+    parser.add_argument("--recovery-keep-cache", action="store_true",
+                        help="recovery: keep the page cache (the log read from memory); its figures go to the "
+                             "JSON as recovery-warm")
+    parser.add_argument("--connections", default=None,
+                        help="connections: idle connection counts, ascending (default 1000,10000; --quick 1000)")
     parser.add_argument("--bin", default=os.path.join(ROOT, "build-bench", "bin"),
                         help="where brook-server, brook and brook_produce_consume_bench are")
     parser.add_argument("--dir", default=os.environ.get("TMPDIR") or "/tmp", help="parent of the brokers' data")
@@ -767,41 +1252,52 @@ def main():
     if args.plot_only:
         plot(args.plot_only, args.png)
         return 0
-    if args.quick and "--runs" not in sys.argv:
+    args.bin = os.path.abspath(args.bin)  # the brokers run in their own directories
+    args.runs_given = "--runs" in sys.argv
+    if args.quick and not args.runs_given:
         args.runs = 1
+    args.loads = [ld.strip() for ld in args.loads.split(",") if ld.strip()]
+    unknown = [ld for ld in args.loads if ld not in CLASSIC_LOADS + EXTRA_LOADS]
+    if unknown or not args.loads:
+        raise SystemExit(f"unknown --loads {unknown}; choose from {', '.join(CLASSIC_LOADS + EXTRA_LOADS)}")
+    if args.recovery_gib is None:
+        args.recovery_gib = 1.0 if args.quick else 10.0
+    args.connection_counts = sorted(int(n) for n in (args.connections or ("1000" if args.quick else "1000,10000"))
+                                    .split(","))
     for b in ("brook-server", "brook", "brook_produce_consume_bench"):
         if not os.access(os.path.join(args.bin, b), os.X_OK):
             raise SystemExit(f"{os.path.join(args.bin, b)} is missing: build it first (bench/README.md)")
+    if "connections" in args.loads:
+        want = 2 * args.connection_counts[-1] + 4096
+        limit = raise_descriptor_limit(want)
+        log(f"RLIMIT_NOFILE {limit} for this script and the brokers it starts")
+        if limit < args.connection_counts[-1] + 1024:
+            raise SystemExit(f"RLIMIT_NOFILE {limit} is too low for {args.connection_counts[-1]} connections")
 
     ctx = Context(args)
     ctx.scratch = tempfile.mkdtemp(prefix="brook-kafka-compare-", dir=args.dir)
     _directories.append(ctx.scratch)
-    started = time.time()
-    load_start = load_average()
-    log(f"{args.runs} runs, data under {ctx.scratch}, load average {load_start:.2f}, {os.cpu_count()} CPUs")
-    runs, tcp_runs = [], []
-    for run in range(1, args.runs + 1):
-        order = SESSIONS if run % 2 else SESSIONS[2:] + SESSIONS[:2]
-        log(f"run {run}: {', '.join(order)}")
-        tcp = ctx.clients.rdkafka(None, "tcp", tcp_gib=0.5 if args.quick else 1)["mb_per_s"]
-        log(f"  loopback TCP {tcp:.0f} MB/s (load {load_average():.2f})")
-        tcp_runs.append(tcp)
-        runs.append({s: run_session(ctx, s) for s in order})
-        for n, v in sorted(ratios_of(runs[-1]).items()):
-            log(f"  run {run} ratio {n:<78} {v:8.3f}")
-    med_fig, med_ratio, tcp, per_run_ratios = summarise(runs, tcp_runs)
-    goal_rows = goals(med_ratio, med_fig, tcp)
-    print_summary(runs, med_fig, med_ratio, tcp, goal_rows)
-    data = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)), "runs": args.runs,
-            "quick": args.quick, "minutes": (time.time() - started) / 60, "cpus": os.cpu_count(),
-            "load_average_start": load_start, "load_average_end": load_average(),
-            "loopback_tcp_mb_per_s": tcp, "per_run": runs, "per_run_ratios": per_run_ratios,
-            "median_figures": med_fig, "median_ratios": med_ratio,
-            "goals": [{"goal": g, "measured": m, "met": ok} for g, m, ok in goal_rows]}
+    classic = any(ld in CLASSIC_LOADS for ld in args.loads)
+    try:  # the figures of the loads not run this time are kept
+        with open(args.json) as f:
+            previous = json.load(f)
+    except (OSError, ValueError):
+        previous = {}
+    if classic:
+        data = run_classic(ctx, args)
+        data.update({k: previous[k] for k in EXTRA_KEYS if k in previous})
+    else:
+        data = previous
+    for name in EXTRA_LOADS:
+        if name in args.loads:
+            key = "recovery-warm" if name == "recovery" and args.recovery_keep_cache else name
+            data[key] = run_extra_load(ctx, name)
+            with open(args.json, "w") as f:  # after each, so a later failure keeps it
+                json.dump(data, f, indent=1)
     with open(args.json, "w") as f:
         json.dump(data, f, indent=1)
-    log(f"wrote {args.json} ({data['minutes']:.1f} minutes)")
-    if not args.no_plot:
+    log(f"wrote {args.json}")
+    if classic and not args.no_plot:
         try:
             python = ensure_plot_python()
             subprocess.run([python, os.path.abspath(__file__), "--plot-only", args.json, "--png", args.png], check=True)
