@@ -479,10 +479,16 @@ def load_consume(ctx, broker, fig):
                       c.rdkafka(broker, "consume", topic=topic, consumers=4))
 
 
-def load_latency(ctx, broker, fig, ack_latency):
-    """End-to-end latency at fixed rates (librdkafka), and (ack_latency) the Java and `brook perf`
-    producers' acknowledgement latency."""
+def load_latency(ctx, broker, fig, ack_latency, disk_yardstick=False):
+    """End-to-end latency at fixed rates (librdkafka), (ack_latency) the Java and `brook perf`
+    producers' acknowledgement latency, and (disk_yardstick) the disk's own fdatasync latency under the
+    broker's directory, paced at 1,000/s, with an ideal group-commit writer at that rate."""
     c = ctx.clients
+    if disk_yardstick:
+        r = c.rdkafka(None, "fsync", dir=broker.work, rate=1000, latency_seconds=ctx.latency_seconds, size=100)
+        for q in ("p50", "p99", "max"):
+            record(fig, f"disk fdatasync paced 1000/s {q}", r[f"fdatasync_{q}_ms"], "ms")
+            record(fig, f"disk ideal group commit 1000/s {q}", r[f"group_commit_{q}_ms"], "ms")
     for rate in ctx.rates:
         topic = f"e2e-{rate}"
         create_topic(ctx, broker, topic, 1)
@@ -980,7 +986,7 @@ def run_session(ctx, session):
         if default and "consume" in ctx.loads:
             load_consume(ctx, broker, fig)
         if "latency" in ctx.loads:
-            load_latency(ctx, broker, fig, ack_latency=default)
+            load_latency(ctx, broker, fig, ack_latency=default, disk_yardstick=session == "brook-default")
         fig["load average at end"] = load_average()
     finally:
         broker.stop()
@@ -1025,6 +1031,12 @@ def goals(med_ratio, med_fig, tcp):
         if re.match(r"[a-z ]+: e2e rdkafka @\d+/s p99$", n):
             out.append((f"{n} <= 0.5x Kafka", f"{med_ratio[n][0]:.2f}", med_ratio[n][0] <= 0.5))
     b = med_fig.get("brook-default", {})
+    disk = b.get("disk fdatasync paced 1000/s p99")
+    for rate in (1000, 10000):
+        n = f"ack brook-perf @{rate}/s p99"
+        if disk and n in b:
+            out.append((f"acks=all p99 <= 2x the disk's paced fdatasync p99 (brook perf @{rate}/s)",
+                        f"{b[n][0]:.1f} ms vs 2 x {disk[0]:.2f} ms", b[n][0] <= 2 * disk[0]))
     if "consume rdkafka 1KiB p=1 MB/s" in b and tcp:
         share = b["consume rdkafka 1KiB p=1 MB/s"][0] / tcp
         out.append(("consume 1 KiB >= 0.6 of loopback TCP", f"{share:.2f}", share >= 0.6))
