@@ -9,7 +9,8 @@
 # archives their -dev packages ship (Debian 12's do), when BROOK_STATIC_THIRD_PARTY is ON and every
 # archive is found; every other target (the libraries a test program embeds, the test programs) links
 # the shared libraries as before, so that a program that also loads them through another library
-# (librdkafka: OpenSSL, zstd, lz4) holds one copy. libstdc++, spdlog and fmt stay shared.
+# (librdkafka: OpenSSL, zstd, lz4) holds one copy. brook-server also links libstdc++ statically
+# (broker/CMakeLists.txt), fmt and spdlog being header-only (common/CMakeLists.txt).
 #
 # brook_third_party(<name> SHARED <link items> STATIC <archive names without lib/.a> [STATIC_EXTRA <items>])
 # makes the INTERFACE library brook_dep_<name>: the STATIC archives (then STATIC_EXTRA) for a
