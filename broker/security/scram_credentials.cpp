@@ -115,9 +115,16 @@ scram_credential scram_credential_from_salted_password(scram_mechanism mechanism
 
 // ---- scram_credentials ----------------------------------------------------------------------
 
-scram_credentials::scram_credentials() : current_(std::make_shared<const credential_map>()) {
-  if (RAND_bytes(decoy_key_.data(), static_cast<int>(decoy_key_.size())) != 1)
-    throw std::runtime_error("OpenSSL has no randomness for the SCRAM decoy key");
+scram_credentials::scram_credentials() : current_(std::make_shared<const credential_map>()) {}
+
+std::array<uint8_t, 32> scram_credentials::decoy_key() const {
+  std::lock_guard lock(decoy_mu_);
+  if (!decoy_key_made_) {
+    if (RAND_bytes(decoy_key_.data(), static_cast<int>(decoy_key_.size())) != 1)
+      throw std::runtime_error("OpenSSL has no randomness for the SCRAM decoy key");
+    decoy_key_made_ = true;
+  }
+  return decoy_key_;
 }
 
 void scram_credentials::publish(std::shared_ptr<const credential_map> next) {
@@ -156,7 +163,7 @@ scram_credential scram_credentials::decoy(std::string_view user, scram_mechanism
   std::string input(scram_mechanism_name(mechanism));
   input.push_back('\0');
   input.append(user);
-  const scram_bytes mac = scram_hmac(scram_mechanism::sha_256, decoy_key_, scram_ascii_bytes(input));
+  const scram_bytes mac = scram_hmac(scram_mechanism::sha_256, decoy_key(), scram_ascii_bytes(input));
   static constexpr std::string_view digits = "0123456789abcdefghijklmnopqrstuvwxyz";
   scram_credential c;
   for (size_t i = 0; i < 26; ++i) c.salt.push_back(static_cast<uint8_t>(digits[mac[i] % digits.size()]));

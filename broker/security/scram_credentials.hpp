@@ -123,9 +123,16 @@ class scram_credentials {
  private:
   void publish(std::shared_ptr<const credential_map> next);
 
+  // The random key decoys are derived from, made at the first decoy: drawing it at construction
+  // initialised OpenSSL (its configuration file, its algorithm tables, the DRBG) on every broker start,
+  // about a millisecond before the listener, for what only a SCRAM exchange of an unknown user needs.
+  std::array<uint8_t, 32> decoy_key() const;
+
   mutable std::mutex mu_;  // guards current_ (the pointer, not the map it points to)
   std::shared_ptr<const credential_map> current_;
-  std::array<uint8_t, 32> decoy_key_{};
+  mutable std::mutex decoy_mu_;  // guards the two below
+  mutable bool decoy_key_made_ = false;
+  mutable std::array<uint8_t, 32> decoy_key_{};
 };
 
 }  // namespace brook::broker::security

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "broker/security/scram_credentials.hpp"
 
@@ -164,4 +165,29 @@ TEST_CASE("SCRAM credential lookups from other threads see whole snapshots while
   reader.join();
   CHECK(torn == 0);
   CHECK(credentials.find("u", scram_mechanism::sha_512)->iterations == 4096 + 199);
+}
+
+TEST_CASE("SCRAM decoys: the key drawn at the first decoy, from several threads at once, is the same for all", "[scram]") {
+  scram_credentials credentials;
+  constexpr int threads = 4;
+  std::vector<scram_credential> first(threads);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> workers;
+  for (int i = 0; i < threads; ++i)
+    workers.emplace_back([&, i] {
+      ++ready;
+      while (ready < threads) std::this_thread::yield();  // every thread asks for its first decoy together
+      first[i] = credentials.decoy("mallory", scram_mechanism::sha_256);
+    });
+  for (auto& w : workers) w.join();
+  for (const auto& d : first) CHECK(d == first.front());
+  CHECK(credentials.decoy("mallory", scram_mechanism::sha_256) == first.front());
+  CHECK(first.front().salt.size() == 26);
+  CHECK(first.front().iterations == scram_min_iterations);
+  // Another user, another mechanism: another salt, from the same key.
+  CHECK(credentials.decoy("trudy", scram_mechanism::sha_256).salt != first.front().salt);
+  CHECK(credentials.decoy("mallory", scram_mechanism::sha_512).salt != first.front().salt);
+  // Another credentials object (another broker) draws its own key.
+  scram_credentials other;
+  CHECK(other.decoy("mallory", scram_mechanism::sha_256).salt != first.front().salt);
 }
