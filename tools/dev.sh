@@ -195,9 +195,10 @@ case "${1:-}" in
         status=1
       fi
     fi
-    # Repeated last, so that the end of a long log names what failed.
+    # Repeated last, so that the end of a long log names what failed and shows why.
     failed_log="$BUILD_DIR/Testing/Temporary/LastTestsFailed.log"
     if [ -s "$failed_log" ]; then
+      /usr/bin/python3 tools/failed_test_output.py "$BUILD_DIR" 80 || true
       echo
       echo "ctest failures (test number:name):"
       sed 's/^/	/' "$failed_log"
