@@ -415,7 +415,7 @@ def test_max_size_prefix_with_stalled_sender(srv):
         socks.append(s)
         _stalled.append(s)
     # Once our send queues are empty the broker's kernel has everything, and with its receive buffer
-    # (socket.receive.buffer.bytes=102400) full it must have read all but ~100 KiB of each frame.
+    # (socket.receive.buffer.bytes=102400, set below) full it must have read all but ~100 KiB of each frame.
     for s in socks:
         h.wait_until(lambda: unsent_bytes(s) == 0, timeout=10, what="the broker to read the stalled frames")
     check_healthy(srv)
@@ -438,4 +438,6 @@ def test_stalled_connections_closed_and_broker_stops_cleanly(srv):
 
 
 if __name__ == "__main__":
-    h.main(globals(), modules=["confluent_kafka"])
+    # Kafka's fixed receive buffer (Brook's default leaves it to the kernel's auto-tuning, which could
+    # hold a stalled frame's 2 MiB without the broker reading any of it).
+    h.main(globals(), overrides={"socket.receive.buffer.bytes": "102400"}, modules=["confluent_kafka"])
