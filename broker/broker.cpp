@@ -102,7 +102,7 @@ common::result<std::unique_ptr<broker>> broker::open(server_config config, const
     return t && tp.partition < t->record.partitions;
   };
   auto logs = log::log_manager::open(data, configs, {}, registered, cancel ? cancel : &b->stopping_,
-                                     b->config_.brook_log_fsync());
+                                     b->config_.brook_log_fsync(), b->config_.num_recovery_threads_per_data_dir());
   if (!logs) return logs.err();
   (*logs)->set_fault_hook(&b->faults_);
   b->partitions_ = std::make_unique<partition_manager>(b->blocking_pool_, std::move(*logs));

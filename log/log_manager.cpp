@@ -1,6 +1,8 @@
 #include "log/log_manager.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <thread>
 #include <spdlog/spdlog.h>
 
 #include "log/format.hpp"
@@ -48,7 +50,8 @@ os::io_status log_manager::sync_directory() const {
 
 result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log_dir, config_provider configs,
                                                        clock_fn clock, partition_filter keep,
-                                                       const std::atomic<bool>* cancel, bool fsync) {
+                                                       const std::atomic<bool>* cancel, bool fsync,
+                                                       int open_threads) {
   std::unique_ptr<log_manager> m(new log_manager(std::move(log_dir), std::move(configs), std::move(clock)));
   m->fsync_ = fsync;
   std::error_code ec;
@@ -88,6 +91,7 @@ result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log
   }
   if (ec) return storage_error("cannot list log dir " + m->dir_.string() + ": " + ec.message());
   size_t orphans = 0;
+  std::vector<std::pair<topic_partition, std::filesystem::path>> kept;
   for (auto& [tp, path] : found) {
     if (cancel && cancel->load(std::memory_order_relaxed))
       return error{kafka_error::request_timed_out, "opening the log dir was cancelled"};
@@ -109,18 +113,58 @@ result<std::unique_ptr<log_manager>> log_manager::open(std::filesystem::path log
       ++orphans;
       continue;
     }
-    auto config = m->configs_(tp);
-    config.fsync = m->fsync_;
-    auto log = partition_log::open(path, config, m->clock_, m->health_, m->clean_at_open_);
-    if (!log) return log.err();
-    m->logs_.emplace(tp, std::shared_ptr<partition_log>(std::move(*log)));
+    kept.emplace_back(tp, path);
   }
+  if (auto opened = m->open_partitions(kept, cancel, open_threads); !opened) return opened.err();
   if (orphans > 0) {
     spdlog::warn("log dir {}: removed {} partition director{} that no topic claims", m->dir_.string(), orphans,
                  orphans == 1 ? "y" : "ies");
     if (auto st = m->sync_directory(); !st) return storage_error(st.message());
   }
   return m;
+}
+
+result<void> log_manager::open_partitions(const std::vector<std::pair<topic_partition, std::filesystem::path>>& dirs,
+                                            const std::atomic<bool>* cancel, int threads) {
+  // The configs are read here, on the caller's thread: the provider may look at the caller's state.
+  std::vector<log_config> configs;
+  configs.reserve(dirs.size());
+  for (const auto& [tp, path] : dirs) {
+    configs.push_back(configs_(tp));
+    configs.back().fsync = fsync_;
+  }
+  std::vector<std::optional<result<std::unique_ptr<partition_log>>>> opened(dirs.size());
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    while (!failed.load(std::memory_order_relaxed)) {
+      size_t i = next.fetch_add(1);
+      if (i >= dirs.size()) break;
+      if (cancel && cancel->load(std::memory_order_relaxed)) {
+        opened[i].emplace(error{kafka_error::request_timed_out, "opening the log dir was cancelled"});
+      } else {
+        opened[i].emplace(partition_log::open(dirs[i].second, configs[i], clock_, health_, clean_at_open_));
+      }
+      if (!*opened[i]) failed.store(true, std::memory_order_relaxed);
+    }
+  };
+  // Beyond a few dozen threads, more only contend for the same disk.
+  constexpr size_t max_threads = 64;
+  size_t wanted = std::min({dirs.size(), static_cast<size_t>(std::max(threads, 1)), max_threads});
+  size_t extra = wanted > 0 ? wanted - 1 : 0;
+  {
+    std::vector<std::jthread> helpers;
+    for (size_t t = 0; t < extra; ++t) helpers.emplace_back(work);
+    work();
+  }
+  // The first failure in directory order is the one reported; logs opened past it are closed unused.
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    if (!opened[i]) continue;
+    if (!*opened[i]) return opened[i]->err();
+  }
+  for (size_t i = 0; i < dirs.size(); ++i)
+    if (opened[i]) logs_.emplace(dirs[i].first, std::shared_ptr<partition_log>(std::move(**opened[i])));
+  return {};
 }
 
 void log_manager::set_fault_hook(disk_fault_hook* hook) {

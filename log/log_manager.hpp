@@ -56,12 +56,14 @@ class log_manager {
   // kafka_storage_error (dir locked by another process, IO errors, a partition that cannot be opened).
   // With `keep`, a partition directory it refuses (no registered topic claims it) is deleted instead of
   // opened, as a half-deleted one is; `cancel` (shutdown) stops the opening between partitions.
-  // `fsync` false: nothing is synced (see above).
+  // `fsync` false: nothing is synced (see above). `open_threads` (num.recovery.threads.per.data.dir)
+  // partitions are opened (and recovered) at once, each on its own thread; partitions are independent, and
+  // recovery after a crash waits on the disk (reads and syncs) more than on the CPU.
   using partition_filter = std::function<bool(const topic_partition&)>;
   static common::result<std::unique_ptr<log_manager>> open(std::filesystem::path log_dir, config_provider configs,
                                                            clock_fn clock = {}, partition_filter keep = {},
                                                            const std::atomic<bool>* cancel = nullptr,
-                                                           bool fsync = true);
+                                                           bool fsync = true, int open_threads = 1);
   // Releases the lock without flushing: the next open recovers, as after a crash. Call close() first.
   ~log_manager();
   log_manager(const log_manager&) = delete;
@@ -104,6 +106,9 @@ class log_manager {
  private:
   log_manager(std::filesystem::path dir, config_provider configs, clock_fn clock);
   common::os::io_status sync_directory() const;  // of dir_, unless fsync_ is off
+  // Opens `dirs` on `threads` threads (the caller's among them) into logs_; the first error in `dirs` order.
+  common::result<void> open_partitions(const std::vector<std::pair<topic_partition, std::filesystem::path>>& dirs,
+                                       const std::atomic<bool>* cancel, int threads);
 
   std::filesystem::path dir_;
   config_provider configs_;

@@ -87,6 +87,7 @@ fetch_test_dependencies() {
   tests/compat/go/run.sh fetch || [ $? -eq 77 ]  # 77: no recent enough Go (outside CI)
 }
 
+SANITIZER_FAILED_LOGS=()  # the output of each unit test that failed under the sanitizers
 SANITIZED_UNIT_TESTS=(brook_common_tests brook_log_tests brook_broker_tests brook_client_tests brook_embedded_tests)
 FUZZERS=()
 for f in fuzz/*_fuzz.cpp; do FUZZERS+=("$(basename "$f" .cpp)"); done
@@ -119,7 +120,14 @@ sanitizer_tests() {
   local passed=0 failed=() t
   for t in "${unit_tests[@]}"; do
     echo "== $t under ASan/UBSan"
-    if "$ASAN_BUILD_DIR/bin/$t"; then passed=$((passed + 1)); else failed+=("$t"); fi
+    # The output is kept apart (the broker's log makes it long); the end of `test` shows why one failed.
+    if "$ASAN_BUILD_DIR/bin/$t" >"$ASAN_BUILD_DIR/$t.log" 2>&1; then
+      passed=$((passed + 1))
+      tail -n 2 "$ASAN_BUILD_DIR/$t.log"
+    else
+      failed+=("$t (log: $ASAN_BUILD_DIR/$t.log)")
+      SANITIZER_FAILED_LOGS+=("$ASAN_BUILD_DIR/$t.log")
+    fi
   done
 
   local out="$PWD/$ASAN_BUILD_DIR/fuzz" seeds="$PWD/$ASAN_BUILD_DIR/fuzz-seeds"
@@ -196,9 +204,12 @@ case "${1:-}" in
       fi
     fi
     # Repeated last, so that the end of a long log names what failed and shows why.
+    for log in "${SANITIZER_FAILED_LOGS[@]}"; do
+      /usr/bin/python3 tools/failed_test_output.py --log "$log" || true
+    done
     failed_log="$BUILD_DIR/Testing/Temporary/LastTestsFailed.log"
     if [ -s "$failed_log" ]; then
-      /usr/bin/python3 tools/failed_test_output.py "$BUILD_DIR" 80 || true
+      /usr/bin/python3 tools/failed_test_output.py "$BUILD_DIR" || true
       echo
       echo "ctest failures (test number:name):"
       sed 's/^/	/' "$failed_log"

@@ -154,6 +154,9 @@ class server_config {
   bool auto_create_topics_enable() const { return get_bool("auto.create.topics.enable"); }
   int64_t brook_max_partitions() const { return get_int("brook.max.partitions"); }
   bool brook_log_fsync() const { return get_bool("brook.log.fsync"); }
+  int32_t num_recovery_threads_per_data_dir() const {
+    return static_cast<int32_t>(get_int("num.recovery.threads.per.data.dir"));
+  }
   int64_t log_cleaner_backoff_ms() const { return get_int("log.cleaner.backoff.ms"); }
   int16_t default_replication_factor() const { return static_cast<int16_t>(get_int("default.replication.factor")); }
   bool delete_topic_enable() const { return get_bool("delete.topic.enable"); }

@@ -126,7 +126,8 @@ class BrookServer:
         self._cond = threading.Condition(self._lock)
         self._reader = None
 
-    def start(self):
+    def start(self, timeout=START_TIMEOUT):
+        """Starts the broker and waits until every client listener is announced, at most `timeout` s."""
         assert self.process is None or self.process.poll() is not None, "broker already running"
         args = [self.binary, self.conf]
         overrides = {"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": self.data_dir}
@@ -143,7 +144,7 @@ class BrookServer:
                                         stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         self._reader = threading.Thread(target=self._read_output, args=(self.process,), daemon=True)
         self._reader.start()
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + timeout
         with self._cond:
             while self.port is None or len(self.listener_ports) < wanted:
                 if self.process.poll() is not None and not self._reader.is_alive():
@@ -153,7 +154,7 @@ class BrookServer:
                 if left <= 0:
                     self.process.kill()
                     raise AssertionError(f"brook-server did not announce its port within "
-                                         f"{START_TIMEOUT}s:\n{self._log_text_locked()}")
+                                         f"{timeout}s:\n{self._log_text_locked()}")
                 self._cond.wait(min(left, 0.5))
         self.bootstrap = f"127.0.0.1:{self.port}"
         return self

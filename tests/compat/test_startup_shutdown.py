@@ -15,6 +15,9 @@ TOPICS = [(f"bulk-{i}", 1000) for i in range(3)]
 
 
 ATTEMPTS = 4
+# Opening 3,000 partitions after a crash recovers each one (a checkpoint and a sync each): seconds on a
+# quiet machine, more on a loaded one with a slow disk.
+RECOVERY_START_TIMEOUT = 120.0
 
 
 def sigterm_at_first_recovered_partition(srv):
@@ -55,7 +58,7 @@ def test_sigterm_during_recovery_stops_the_opening_cleanly():
             # The signal arrived only after the opening had finished (this reader fell behind the broker
             # on a loaded machine): no verdict on the opening. Crash the broker again and retry.
             print(f"attempt {attempt}: SIGTERM landed after the opening finished; crashing and trying again")
-            srv.start()
+            srv.start(timeout=RECOVERY_START_TIMEOUT)
             srv.kill_quietly()
         assert code == 0, f"exit {code}:\n{text[-3000:]}"
         assert "stopped while opening the data directory" in text, text[-3000:]
@@ -65,7 +68,7 @@ def test_sigterm_during_recovery_stops_the_opening_cleanly():
         assert recovered < 3000, "the opening was not cut short"
 
         # The next start opens every partition and serves the topics.
-        srv.start()
+        srv.start(timeout=RECOVERY_START_TIMEOUT)
         for name, partitions in TOPICS:
             assert os.path.isdir(os.path.join(srv.data_dir, f"{name}-{partitions - 1}")), name
         limits.produce_ok(srv, "bulk-0")

@@ -5,10 +5,12 @@
 #include <sys/resource.h>
 
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "common/os/file_io.hpp"
 #include "log/format.hpp"
+#include "log/segment.hpp"
 #include "tests/log/log_test_util.hpp"
 
 using namespace brook::log;
@@ -273,4 +275,62 @@ TEST_CASE("detach takes partitions out at once and remove_detached deletes them 
   REQUIRE(m->remove_detached(*doomed).ok());
   for (const auto& d : *doomed) CHECK_FALSE(fs::exists(d));
   CHECK(fs::is_directory(dir.path / "orders-0"));
+}
+
+TEST_CASE("after a crash, partitions are opened and recovered on several threads", "[startup]") {
+  scratch_dir dir;
+  fake_clock clock;
+  constexpr int partitions = 24;
+  {
+    auto m = open_manager(dir.path, clock);
+    for (int p = 0; p < partitions; ++p) {
+      auto log = m->create({"t", p}, log_config{});
+      REQUIRE(log.ok());
+      for (int i = 0; i <= p % 3; ++i) append_one(**log, clock.now);
+    }
+  }  // no close(): the next open recovers every partition
+  {
+    // A torn write at the end of one partition is cut by its recovery, whichever thread runs it.
+    std::ofstream torn(dir.path / "t-7" / (segment::file_stem(0) + std::string(format::log_suffix)),
+                       std::ios::binary | std::ios::app);
+    torn << "not a record batch";
+  }
+  auto opened = log_manager::open(dir.path, [](const topic_partition&) { return log_config{}; }, clock.fn(), {},
+                                  nullptr, true, 4);
+  REQUIRE(opened.ok());
+  auto& m = *opened;
+  CHECK_FALSE(m->opened_after_clean_shutdown());
+  REQUIRE(m->partitions().size() == partitions);
+  for (int p = 0; p < partitions; ++p) {
+    INFO("partition " << p);
+    auto log = m->get({"t", p});
+    REQUIRE(log != nullptr);
+    CHECK(log->log_end_offset() == 2 * (p % 3 + 1));
+    CHECK(log->recovery_report().recovered);
+  }
+  CHECK(m->get({"t", 7})->recovery_report().truncated_bytes == std::string_view("not a record batch").size());
+  REQUIRE(m->close().ok());
+}
+
+TEST_CASE("a partition that cannot be opened fails the open on several threads too", "[startup]") {
+  scratch_dir dir;
+  fake_clock clock;
+  {
+    auto m = open_manager(dir.path, clock);
+    for (int p = 0; p < 8; ++p) REQUIRE(m->create({"t", p}, log_config{}).ok());
+  }
+  // A directory where partition 5's segment file should be.
+  auto segment_file = dir.path / "t-5" / (segment::file_stem(0) + std::string(format::log_suffix));
+  fs::remove(segment_file);
+  fs::create_directory(segment_file);
+  auto opened = log_manager::open(dir.path, [](const topic_partition&) { return log_config{}; }, clock.fn(), {},
+                                  nullptr, true, 3);
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.code() == kafka_error::kafka_storage_error);
+  CHECK_THAT(opened.err().message, Catch::Matchers::Contains("t-5"));
+  // Nothing stays locked or half-open: once the partition is repaired, the dir opens.
+  fs::remove(segment_file);
+  REQUIRE(log_manager::open(dir.path, [](const topic_partition&) { return log_config{}; }, clock.fn(), {}, nullptr,
+                            true, 3)
+              .ok());
 }
