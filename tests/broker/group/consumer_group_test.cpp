@@ -372,8 +372,9 @@ TEST_CASE("a catastrophic-backtracking regex resolves in linear time (RE2), off 
   auto matched = resolve_regex(jobs[0]);
   const auto took = std::chrono::steady_clock::now() - started;
   CHECK(matched == std::set<std::string>{std::string(200, 'a')});
-  // A backtracking matcher needs 2^240 steps for one of these names; RE2 takes microseconds.
-  CHECK(took < std::chrono::seconds(1));
+  // A backtracking matcher needs 2^240 steps for one of these names; RE2 takes microseconds (the bound
+  // leaves room for a sanitizer build on a loaded machine).
+  CHECK(took < std::chrono::seconds(10));
   f.coord.apply_regex(jobs[0], matched, f.now);
   res = f.beat("a", res.member_epoch, topic_partitions{});
   REQUIRE(res.assignment);

@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -19,20 +21,42 @@
 namespace asio = boost::asio;
 using brook::broker::group::write_lanes;
 
+namespace {
+// The writes in the order they landed, from any thread.
+struct landing_log {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::string> landed;
+
+  void record(std::string what) {
+    {
+      std::lock_guard lock(m);
+      landed.push_back(std::move(what));
+    }
+    cv.notify_all();
+  }
+  // Whether `what` lands within a time far beyond what it takes (false: it was held up).
+  bool wait_for(const std::string& what) {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, std::chrono::seconds(10),
+                       [&] { return std::find(landed.begin(), landed.end(), what) != landed.end(); });
+  }
+};
+}  // namespace
+
 TEST_CASE("writes of one group land in issue order, a slow write does not reorder them") {
   asio::io_context io;
   asio::thread_pool pool(4);
   write_lanes lanes(pool);
-  std::mutex m;
-  std::vector<std::string> landed;
-  auto record = [&](std::string what) {
-    std::lock_guard lock(m);
-    landed.push_back(std::move(what));
-  };
+  landing_log log;
+  auto record = [&](std::string what) { log.record(std::move(what)); };
   int finished = 0;
-  // Like a commit issued before a DeleteGroups of the same group: the commit's write is slow.
+  // Like a commit issued before a DeleteGroups of the same group: the commit's write is slow. It ends only
+  // once the other group's write has landed (which a lane shared with it would never let happen), and
+  // then takes a while longer, time the pool's idle threads would have to run the delete.
   auto slow_commit = [&]() -> asio::awaitable<void> {
     auto work = [&] {
+      CHECK(log.wait_for("commit other"));
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       record("commit g");
       return 1;
@@ -64,10 +88,10 @@ TEST_CASE("writes of one group land in issue order, a slow write does not reorde
   io.run();
   pool.join();
   CHECK(finished == 3);
-  REQUIRE(landed.size() == 3);
-  CHECK(landed[0] == "commit other");
-  CHECK(landed[1] == "commit g");
-  CHECK(landed[2] == "delete g");
+  REQUIRE(log.landed.size() == 3);
+  CHECK(log.landed[0] == "commit other");
+  CHECK(log.landed[1] == "commit g");
+  CHECK(log.landed[2] == "delete g");
 }
 
 TEST_CASE("without lanes, the blocking pool lands a later write of a group first (the old behaviour)") {
@@ -75,15 +99,11 @@ TEST_CASE("without lanes, the blocking pool lands a later write of a group first
   // group handlers issued them before write_lanes, land out of order.
   asio::io_context io;
   asio::thread_pool pool(4);
-  std::mutex m;
-  std::vector<std::string> landed;
-  auto record = [&](std::string what) {
-    std::lock_guard lock(m);
-    landed.push_back(std::move(what));
-  };
+  landing_log log;
+  auto record = [&](std::string what) { log.record(std::move(what)); };
   auto slow_commit = [&]() -> asio::awaitable<void> {
     auto work = [&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      CHECK(log.wait_for("delete g"));  // another pool thread runs the later write meanwhile
       record("commit g");
       return 1;
     };
@@ -100,7 +120,7 @@ TEST_CASE("without lanes, the blocking pool lands a later write of a group first
   asio::co_spawn(io, delete_group(), asio::detached);
   io.run();
   pool.join();
-  REQUIRE(landed.size() == 2);
-  CHECK(landed[0] == "delete g");  // the deleted group's commit lands after the delete
+  REQUIRE(log.landed.size() == 2);
+  CHECK(log.landed[0] == "delete g");  // the deleted group's commit lands after the delete
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <set>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "common/error.hpp"
@@ -21,6 +22,10 @@ using common::kafka_error;
 using common::wire_code;
 
 namespace {
+// How long a test heartbeats for an assignment that depends on a regex being resolved off the network
+// thread: far more than it takes (milliseconds), so that only a broker that never assigns fails.
+constexpr auto assignment_wait = std::chrono::seconds(30);
+
 cgh::request join_by_regex(const std::string& member, const std::string& regex) {
   cgh::request req;
   req.group_id = "g";
@@ -60,14 +65,17 @@ TEST_CASE("a catastrophic regex neither stalls other clients nor the group", "[h
     worst = std::max(worst, std::chrono::steady_clock::now() - t0);
     CHECK(r.error_code == 0);
   }
-  CHECK(worst < std::chrono::milliseconds(500));
+  // A network thread stuck in a backtracking match would not answer at all; the bound leaves room for a
+  // sanitizer build on a loaded machine.
+  CHECK(worst < std::chrono::seconds(5));
   // The member is assigned the one topic the pattern matches once the regex is resolved.
   cgh::request beat;
   beat.group_id = "g";
   beat.member_id = "m1";
   beat.member_epoch = joined.member_epoch;
   bool assigned = false;
-  for (int i = 0; i < 100 && !assigned; ++i) {
+  for (auto deadline = std::chrono::steady_clock::now() + assignment_wait;
+       !assigned && std::chrono::steady_clock::now() < deadline;) {
     auto r = member.call<cgh::response>(cgh::api_key, 1, beat);
     REQUIRE(r.error_code == 0);
     beat.member_epoch = r.member_epoch;
@@ -118,10 +126,12 @@ using t::sec::acl_operation;
 using t::sec::resource_type;
 
 // Heartbeats (as a client does, every few milliseconds here) until the member's assignment names
-// `want` topics; `topics` holds the topic ids of its assignment, kept while a response leaves it unchanged.
+// `want` topics, for at most `max_beats` heartbeats or assignment_wait; `topics` holds the topic ids of its
+// assignment, kept while a response leaves it unchanged.
 void heartbeat_until(t::broker_fixture& b, cgh::request& beat, size_t want, std::set<brook::common::uuid>& topics,
-                     int max_beats = 200) {
-  for (int i = 0; i < max_beats; ++i) {
+                     int max_beats = std::numeric_limits<int>::max()) {
+  const auto deadline = std::chrono::steady_clock::now() + assignment_wait;
+  for (int i = 0; i < max_beats && std::chrono::steady_clock::now() < deadline; ++i) {
     auto r = b.call<cgh::response>(cgh::api_key, 1, beat);
     REQUIRE(r.error_code == 0);
     beat.member_epoch = r.member_epoch;
