@@ -66,11 +66,12 @@ class broker_fixture {
 };
 
 // Waits (polling, with a deadline) until `done` holds; false when the deadline passed.
-inline bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+inline bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(30)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
+    // Paced: a busy loop of requests would take the CPU from the broker it waits on.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return true;
 }

@@ -183,7 +183,8 @@ TEST_CASE("EndTxn: wrong states and fenced producers, a transaction past its tim
           "[handlers][end_txn]") {
   test::broker_fixture b({"transaction.abort.timed.out.transaction.cleanup.interval.ms=20"});
   test::create_topic(b.client(), "t", 1);
-  auto p = test::init_txn(b, "tx", 200);
+  // A timeout long enough for the requests below to run inside the transaction on a loaded machine.
+  auto p = test::init_txn(b, "tx", 1000);
   // Nothing added yet: EndTxn in Empty is INVALID_TXN_STATE.
   CHECK(test::end_txn(b, p, true).error_code == wire_code(kafka_error::invalid_txn_state));
   REQUIRE(test::add_partitions(b, p, "t", {0}) == 0);
