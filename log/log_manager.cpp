@@ -157,13 +157,12 @@ result<void> log_manager::open_partitions(const std::vector<std::pair<topic_part
     for (size_t t = 0; t < extra; ++t) helpers.emplace_back(work);
     work();
   }
-  // The first failure in directory order is the one reported; logs opened past it are closed unused.
+  // The first failure in directory order is the one reported (the caller then discards this manager).
   for (size_t i = 0; i < dirs.size(); ++i) {
-    if (!opened[i]) continue;
+    if (!opened[i]) continue;  // not reached after a failure
     if (!*opened[i]) return opened[i]->err();
+    logs_.emplace(dirs[i].first, std::shared_ptr<partition_log>(std::move(**opened[i])));
   }
-  for (size_t i = 0; i < dirs.size(); ++i)
-    if (opened[i]) logs_.emplace(dirs[i].first, std::shared_ptr<partition_log>(std::move(**opened[i])));
   return {};
 }
 
