@@ -10,6 +10,12 @@ from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from conftest import T0, assert_same, both, unique, wait_until
 
+# What a commit gets while its group rebalances (classic and KIP-848 protocols).
+REBALANCE_COMMIT_ERRORS = {confluent_kafka.KafkaError.REBALANCE_IN_PROGRESS,
+                           confluent_kafka.KafkaError.ILLEGAL_GENERATION,
+                           confluent_kafka.KafkaError.STALE_MEMBER_EPOCH,
+                           confluent_kafka.KafkaError.UNKNOWN_MEMBER_ID}
+
 CLIENT = "confluent"
 TIMEOUT = 15
 
@@ -79,9 +85,21 @@ def group_scenario(cluster, topic, group, protocol):
         wait_until(all_read, 20, "every record")
         seen["read"] = sorted(read)
         # Explicit offsets: which member read a partition first depends on when the assignment settled.
-        for n, c in enumerate(members):
-            c.commit(offsets=[TopicPartition(topic, tp.partition, 3 - n, metadata=f"m{n}") for tp in c.assignment()],
-                     asynchronous=False)
+        # A commit that meets a rebalance (a member late on a loaded machine) is refused; as a client does,
+        # keep polling until the group is balanced again, then commit again.
+        def balanced_and_committed():
+            if not balanced():
+                return False
+            try:
+                for n, c in enumerate(members):
+                    c.commit(offsets=[TopicPartition(topic, tp.partition, 3 - n, metadata=f"m{n}")
+                                      for tp in c.assignment()], asynchronous=False)
+            except confluent_kafka.KafkaException as e:
+                if e.args[0].code() not in REBALANCE_COMMIT_ERRORS:
+                    raise
+                return False
+            return True
+        wait_until(balanced_and_committed, 30, "both members' commits")
         seen["committed"] = sorted((tp.offset, tp.metadata) for c in members
                                    for tp in c.committed(c.assignment(), TIMEOUT))
 

@@ -214,9 +214,18 @@ def consumer_group(cluster, topic, group):
             assignments = [c.assignment() for c in members]
             return sum(len(x) for x in assignments) == 4 and \
                 all(c.position(tp) == 3 for c in members for tp in c.assignment())
-        wait_until(caught_up, 20, "every member at the end of its partitions")
-        for c in members:
-            c.commit({tp: OffsetAndMetadata(c.position(tp), "done", -1) for tp in c.assignment()})
+        # A commit that meets a rebalance gets REBALANCE_IN_PROGRESS (CommitFailedError once the member's
+        # generation is gone): as the error says, poll to complete the rebalance, then commit again.
+        def caught_up_and_committed():
+            if not caught_up():
+                return False
+            try:
+                for c in members:
+                    c.commit({tp: OffsetAndMetadata(c.position(tp), "done", -1) for tp in c.assignment()})
+            except (Errors.RebalanceInProgressError, Errors.CommitFailedError):
+                return False
+            return True
+        wait_until(caught_up_and_committed, 30, "every member at the end of its partitions, and its commit")
         described = a.describe_groups([group])
         seen["described"] = [{"state": g["group_state"], "protocol type": g["protocol_type"],
                               "protocol": g["protocol_data"], "members": len(g["members"]), "error": g["error"],
