@@ -15,7 +15,7 @@ import sys
 # Lines where a failure is first reported: the Python harness and tracebacks, pytest, Catch2, GoogleTest, JUnit
 # (Maven Surefire), Go's testing package, and the sanitizers.
 FAILURE_MARKERS = re.compile(
-    r"^FAIL\b|^FAILED |^--- FAIL|Traceback \(most recent call last\)|^\S*Error: |FAILED:|\[  FAILED  \]|"
+    r"^FAIL\b|^FAILED |^=+ FAILURES =+$|^--- FAIL|Traceback \(most recent call last\)|^\S*Error: |FAILED:|\[  FAILED  \]|"
     r"\[ERROR\] (Tests run|Failures|  )|ERROR: (Address|Leak|Thread)Sanitizer|runtime error: |"
     r"^panic: |timed out after")
 # Short, because CI keeps only the end of a long log, and several tests may fail.
